@@ -1,0 +1,108 @@
+/*
+ * ingest.h — reading training logs into the store.
+ *
+ * Formats (docs/formats.md describes each with an example):
+ *   jsonl        exhaust's own: one run per line
+ *   csv          exhaust's own long CSV: one row per run x epoch
+ *   keras-csv    Keras CSVLogger output; the architecture comes from options
+ *                or a sidecar file
+ *   tfevents     TensorBoard event files (TFRecord + Event protobufs)
+ *   nb201        NAS-Bench-201 archs.csv (15,625 cells, per-seed 200-epoch and
+ *                12-epoch accuracies)
+ *   nb201-epochs NATS-Bench per-epoch records (nats-3cells-epochs.csv)
+ *   nlp          NAS-Bench-NLP runs.csv (+ epochs.csv beside it)
+ * INGEST_AUTO detects the format from the file name and first line.
+ *
+ * Bad records: by default a malformed record is skipped, counted, and its
+ * message (naming file and line, or byte offset) kept in the stats; with
+ * `strict` the first one stops the ingest. Either way an ingest that fails
+ * leaves the store exactly as before: all files go in one transaction.
+ */
+#ifndef EXHAUST_INGEST_H
+#define EXHAUST_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exhaust/error.h"
+#include "exhaust/run.h"
+#include "exhaust/store.h"
+
+typedef enum ingest_format {
+    INGEST_AUTO = 0,
+    INGEST_JSONL,
+    INGEST_CSV,
+    INGEST_KERAS_CSV,
+    INGEST_TFEVENTS,
+    INGEST_NB201,
+    INGEST_NB201_EPOCHS,
+    INGEST_NLP,
+} ingest_format;
+
+const char *ingest_format_name(ingest_format f);
+/* Parse a --format value; returns 0, or EXH_ERR_INVALID for an unknown name. */
+int ingest_format_parse(const char *name, ingest_format *out, exh_error *err);
+
+typedef struct ingest_options {
+    ingest_format format;
+    int strict;
+    /* For formats whose files do not say what was trained (keras-csv,
+     * tfevents): applied to every run read; a sidecar overrides them. */
+    const char *space;
+    const char *arch;
+    const char *dataset;
+    const char *run_key;  /* key for a single-run file; default from the path */
+    /* TensorBoard tag -> metric mapping, "metric=tag1|tag2,metric=..." added in
+     * front of the defaults (see ingest_tfevents.c). NULL: defaults only. */
+    const char *tag_map;
+    /* Called after each file (may be NULL), for progress output. */
+    void (*progress)(const char *path, int64_t runs_so_far, void *context);
+    void *progress_context;
+} ingest_options;
+
+#define INGEST_MESSAGES_KEPT 20
+
+typedef struct ingest_stats {
+    int64_t files;
+    int64_t runs;
+    int64_t epochs;
+    int64_t skipped;      /* bad records skipped (non-strict) */
+    int message_count;    /* first INGEST_MESSAGES_KEPT skip messages */
+    char messages[INGEST_MESSAGES_KEPT][EXH_ERROR_MESSAGE_SIZE];
+} ingest_stats;
+
+/* Ingest files (a directory is walked for files in a known format) in one
+ * transaction. On error nothing is stored and err names the file and place. */
+int ingest_paths(store *s, const char *const *paths, int path_count,
+                 const ingest_options *options, ingest_stats *stats, exh_error *err);
+
+/* Decide a file's format from its name and first bytes. */
+int ingest_detect(const char *path, const char *head, size_t head_size, ingest_format *out,
+                  exh_error *err);
+
+/*
+ * The parsers, callable without a store (tests, fuzzers): each reads `data`
+ * (size bytes, the contents of `path`, which is used for messages and
+ * defaults only) and hands every complete run to `sink`. A sink returning < 0
+ * stops the parser with that code.
+ */
+typedef int (*run_sink)(run *r, void *context, exh_error *err);
+
+typedef struct ingest_parser_context {
+    const ingest_options *options;
+    const char *path;
+    run_sink sink;
+    void *sink_context;
+    ingest_stats *stats;
+} ingest_parser_context;
+
+int ingest_parse(ingest_format format, const char *data, size_t size,
+                 ingest_parser_context *context, exh_error *err);
+
+/* For parsers: report a bad record. In strict mode this returns the error
+ * (the parser must stop and return it); otherwise it counts the skip, keeps
+ * the message and returns 0 (the parser goes on with the next record). */
+int ingest_bad_record(ingest_parser_context *context, exh_error *err, int code,
+                      const char *format, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

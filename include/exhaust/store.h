@@ -1,0 +1,66 @@
+/*
+ * store.h — the log store: runs and their epochs in one SQLite file.
+ *
+ * The schema is versioned (PRAGMA user_version); opening an older store
+ * migrates it, a newer one is refused. The store runs in WAL mode. Writers
+ * wrap their work in store_begin / store_commit so that a failure half-way
+ * (store_rollback) leaves the file exactly as before.
+ *
+ * Runs are unique by `key`: storing a run whose key exists replaces it (and its
+ * epochs and parameters), so ingesting the same file twice changes nothing.
+ */
+#ifndef EXHAUST_STORE_H
+#define EXHAUST_STORE_H
+
+#include <stdint.h>
+
+#include "exhaust/error.h"
+#include "exhaust/run.h"
+
+#define STORE_DEFAULT_PATH "exhaust.db"
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+
+int store_open(const char *path, store **out, exh_error *err);
+void store_close(store *s);
+
+int store_begin(store *s, exh_error *err);
+int store_commit(store *s, exh_error *err);
+int store_rollback(store *s);
+
+/* Insert or replace the run with r->key; sets r->id. */
+int store_put_run(store *s, run *r, exh_error *err);
+
+/* Load one run with its params and epochs (sorted by epoch). `name` is the
+ * numeric id or the key. out must be run_init'ed; the caller run_clear's it. */
+int store_get_run(store *s, const char *name, run *out, exh_error *err);
+
+typedef struct run_filter {
+    const char *space;   /* NULL: any */
+    const char *dataset; /* NULL: any */
+    const char *arch;    /* canonical text; NULL: any */
+    const char *status;  /* NULL: any */
+    int with_epochs;     /* load params and epochs too (slower) */
+    int64_t limit;       /* 0: no limit */
+} run_filter;
+
+/* Call visit for each matching run in id order; a non-zero return from visit
+ * stops the walk and is returned. The run passed is valid only during the call. */
+typedef int (*run_visitor)(const run *r, void *context);
+int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *context,
+                   exh_error *err);
+int store_count_runs(store *s, const run_filter *filter, int64_t *count, exh_error *err);
+
+/* Counts grouped by space, dataset and status, for summaries. */
+typedef struct store_group_count {
+    char space[64], dataset[64], status[64];
+    int64_t runs, epochs;
+} store_group_count;
+int store_summary(store *s, store_group_count **groups, int *group_count, exh_error *err);
+
+/* The underlying connection, for modules (search traces, predict) that add
+ * their own tables. */
+struct sqlite3 *store_database(store *s);
+
+#endif

@@ -1,0 +1,247 @@
+/* space.c — opening spaces by name and the parts every space shares. */
+#include "space/space_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct space {
+    const space_ops *ops;
+    void *data;
+    char name[256];
+};
+
+static const space_ops *const all_spaces[] = {
+    &nb201_space_ops, &convchain_space_ops, &dense_space_ops, &graph_space_ops,
+};
+
+int space_open(const char *name, space **out, exh_error *err)
+{
+    *out = NULL;
+    if (!name || !*name)
+        return error_set(err, EXH_ERR_INVALID, "no space name given");
+    const char *colon = strchr(name, ':');
+    size_t kind_length = colon ? (size_t)(colon - name) : strlen(name);
+    const space_ops *ops = NULL;
+    for (size_t i = 0; i < sizeof all_spaces / sizeof all_spaces[0]; i++)
+        if (strlen(all_spaces[i]->kind) == kind_length &&
+            strncmp(all_spaces[i]->kind, name, kind_length) == 0)
+            ops = all_spaces[i];
+    if (!ops)
+        return error_set(err, EXH_ERR_INVALID,
+                         "unknown space '%s' (known: nb201, convchain, dense:FILE, graph)", name);
+    space *s = calloc(1, sizeof *s);
+    if (!s)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory opening space '%s'", name);
+    s->ops = ops;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    if (ops->open) {
+        int rc = ops->open(colon ? colon + 1 : NULL, &s->data, err);
+        if (rc < 0) {
+            free(s);
+            return rc;
+        }
+    } else if (colon) {
+        free(s);
+        return error_set(err, EXH_ERR_INVALID, "space '%s' takes no argument", ops->kind);
+    }
+    *out = s;
+    return EXH_OK;
+}
+
+void space_free(space *s)
+{
+    if (!s)
+        return;
+    if (s->ops->free)
+        s->ops->free(s->data);
+    free(s);
+}
+
+const char *space_name(const space *s) { return s->name; }
+const char *space_kind(const space *s) { return s->ops->kind; }
+
+int space_parse(const space *s, const char *text, arch *out, exh_error *err)
+{
+    if (!text)
+        return error_set(err, EXH_ERR_PARSE, "no architecture text");
+    return s->ops->parse(s->data, text, out, err);
+}
+
+int space_format(const space *s, const arch *a, char *buf, size_t size)
+{
+    return s->ops->format(s->data, a, buf, size);
+}
+
+int space_parse_sequence(const space *s, const char *text, arch *out, exh_error *err)
+{
+    arch a = {0};
+    const char *p = text;
+    while (*p == '[' || isspace((unsigned char)*p))
+        p++;
+    while (*p && *p != ']') {
+        if (a.length == ARCH_MAX_TOKENS)
+            return error_set(err, EXH_ERR_PARSE, "sequence longer than %d positions",
+                             ARCH_MAX_TOKENS);
+        char *end;
+        errno = 0;
+        long value = strtol(p, &end, 10);
+        if (end == p || errno || value < 0 || value > INT32_MAX)
+            return error_set(err, EXH_ERR_PARSE,
+                             "position %d of sequence '%.60s': expected a non-negative integer",
+                             a.length, text);
+        a.token[a.length++] = (int32_t)value;
+        p = end;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == ',')
+            p++;
+        while (isspace((unsigned char)*p))
+            p++;
+    }
+    if (*p == ']')
+        p++;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        return error_set(err, EXH_ERR_PARSE, "unexpected '%c' in sequence '%.60s'", *p, text);
+    int rc = space_validate(s, &a, err);
+    if (rc < 0)
+        return rc;
+    *out = a;
+    return EXH_OK;
+}
+
+int space_format_sequence(const arch *a, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return EXH_ERR_INVALID;
+    buf[0] = '\0';
+    for (int i = 0; i < a->length; i++) {
+        int n = snprintf(buf + used, size - used, i ? ",%d" : "%d", a->token[i]);
+        if (n < 0 || (size_t)n >= size - used)
+            return EXH_ERR_INVALID;
+        used += (size_t)n;
+    }
+    return (int)used;
+}
+
+int space_arity(const space *s, const arch *a, int position)
+{
+    if (position < 0 || position >= a->length)
+        return 0;
+    return s->ops->arity(s->data, a, position);
+}
+
+int space_validate(const space *s, const arch *a, exh_error *err)
+{
+    if (s->ops->validate)
+        return s->ops->validate(s->data, a, err);
+    if (a->length <= 0 || a->length > ARCH_MAX_TOKENS)
+        return error_set(err, EXH_ERR_INVALID, "architecture has %d positions", a->length);
+    for (int i = 0; i < a->length; i++) {
+        int n = s->ops->arity(s->data, a, i);
+        if (a->token[i] < 0 || a->token[i] >= n)
+            return error_set(err, EXH_ERR_INVALID,
+                             "position %d holds %d but has only %d choices (0..%d)", i,
+                             a->token[i], n, n - 1);
+    }
+    return EXH_OK;
+}
+
+int space_sample(const space *s, rng *r, arch *out, exh_error *err)
+{
+    return s->ops->sample(s->data, r, out, err);
+}
+
+/* Pick a position among those with at least two choices, with probability
+ * proportional to its weight (uniform when weights is NULL). */
+static int pick_mutable_position(const space *s, rng *r, const arch *a, const double *weights)
+{
+    double total = 0.0;
+    for (int i = 0; i < a->length; i++)
+        if (space_arity(s, a, i) > 1)
+            total += weights ? weights[i] : 1.0;
+    if (total <= 0.0)
+        return -1;
+    double target = rng_uniform(r) * total;
+    int last = -1;
+    for (int i = 0; i < a->length; i++) {
+        if (space_arity(s, a, i) <= 1)
+            continue;
+        double w = weights ? weights[i] : 1.0;
+        if (w <= 0.0)
+            continue;
+        last = i;
+        if (target < w)
+            return i;
+        target -= w;
+    }
+    return last; /* rounding left target just past the end */
+}
+
+int space_mutate(const space *s, rng *r, const arch *in, arch *out, int *position,
+                 const double *weights, exh_error *err)
+{
+    if (s->ops->mutate)
+        return s->ops->mutate(s->data, r, in, out, position, weights, err);
+    int where = pick_mutable_position(s, r, in, weights);
+    if (where < 0)
+        return error_set(err, EXH_ERR_INVALID, "no position of this architecture can change");
+    int n = space_arity(s, in, where);
+    arch child = *in;
+    /* Draw among the n-1 other values so the result always differs. */
+    int value = (int)rng_below(r, (uint32_t)(n - 1));
+    if (value >= in->token[where])
+        value++;
+    child.token[where] = value;
+    *out = child;
+    if (position)
+        *position = where;
+    return EXH_OK;
+}
+
+int64_t space_size(const space *s)
+{
+    return s->ops->size ? s->ops->size(s->data) : -1;
+}
+
+int space_enumerate(const space *s, int64_t index, arch *out, exh_error *err)
+{
+    if (!s->ops->enumerate)
+        return error_set(err, EXH_ERR_INVALID, "space '%s' cannot be enumerated", s->name);
+    return s->ops->enumerate(s->data, index, out, err);
+}
+
+int64_t space_index(const space *s, const arch *a)
+{
+    return s->ops->index ? s->ops->index(s->data, a) : -1;
+}
+
+int space_layers(const space *s, const arch *a, layer *out, int max)
+{
+    return s->ops->layers(s->data, a, out, max);
+}
+
+const char *space_op_name(const space *s, int op)
+{
+    return s->ops->op_name ? s->ops->op_name(s->data, op) : "?";
+}
+
+int arch_equal(const arch *a, const arch *b)
+{
+    return a->length == b->length &&
+           memcmp(a->token, b->token, sizeof a->token[0] * (size_t)a->length) == 0;
+}
+
+int arch_common_prefix(const arch *a, const arch *b)
+{
+    int n = a->length < b->length ? a->length : b->length;
+    int i = 0;
+    while (i < n && a->token[i] == b->token[i])
+        i++;
+    return i;
+}

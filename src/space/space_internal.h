@@ -1,0 +1,41 @@
+/*
+ * space_internal.h — what a space implementation provides to space.c.
+ *
+ * space.c owns the generic parts (opening by name, sequence text, mutation,
+ * validation via arity); each space fills a space_ops table. Any entry may be
+ * NULL where the generic behaviour is right (noted below).
+ */
+#ifndef EXHAUST_SPACE_INTERNAL_H
+#define EXHAUST_SPACE_INTERNAL_H
+
+#include "exhaust/space.h"
+
+typedef struct space_ops {
+    const char *kind;
+    /* Build the space's private data from the text after "kind:" (NULL when
+     * none was given). May be NULL when the space has no data. */
+    int (*open)(const char *argument, void **data, exh_error *err);
+    void (*free)(void *data);
+    int (*parse)(const void *data, const char *text, arch *out, exh_error *err);
+    int (*format)(const void *data, const arch *a, char *buf, size_t size);
+    int (*arity)(const void *data, const arch *a, int position);
+    /* NULL: every position valid iff 0 <= token < arity, plus length check. */
+    int (*validate)(const void *data, const arch *a, exh_error *err);
+    int (*sample)(const void *data, rng *r, arch *out, exh_error *err);
+    /* NULL: generic one-position mutation using arity. A space whose later
+     * positions depend on earlier ones provides its own to keep `out` valid. */
+    int (*mutate)(const void *data, rng *r, const arch *in, arch *out, int *position,
+                  const double *weights, exh_error *err);
+    int64_t (*size)(const void *data);                   /* NULL: -1 */
+    int (*enumerate)(const void *data, int64_t index, arch *out, exh_error *err);
+    int64_t (*index)(const void *data, const arch *a);
+    int (*layers)(const void *data, const arch *a, layer *out, int max);
+    const char *(*op_name)(const void *data, int op);
+} space_ops;
+
+extern const space_ops nb201_space_ops;
+extern const space_ops convchain_space_ops;
+extern const space_ops dense_space_ops;
+extern const space_ops graph_space_ops;
+
+#endif
