@@ -1,0 +1,54 @@
+# exhaust — the two commands a newcomer needs:
+#   make run    install what is missing, build, run the main job on ../shared/data
+#   make test   build and run the whole test suite (ctest)
+# and a few more for developers: make asan-test, make fuzz, make clean.
+
+BUILD     ?= build
+DATA      ?= ../shared/data
+OUT       ?= out
+STORE     ?= $(OUT)/exhaust.db
+JOBS      ?= 2
+# Warnings are errors in CI (CI=true) and for developers who ask (WERROR=ON).
+WERROR    ?= $(if $(CI),ON,OFF)
+GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
+FUZZ_SECONDS ?= 10
+
+.PHONY: all deps build run test asan-test fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(GENERATOR) -DEXHAUST_WERROR=$(WERROR) >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: the whole pipeline on the real data. For now: ingest every log
+# in $(DATA) into one store and summarise it.
+run: deps build
+	@mkdir -p $(OUT)
+	./$(BUILD)/exhaust ingest $(DATA) --store $(STORE)
+	./$(BUILD)/exhaust summary --store $(STORE)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
+asan-test:
+	cmake -S . -B $(BUILD)-asan $(GENERATOR) -DEXHAUST_WERROR=$(WERROR) \
+	  -DEXHAUST_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
+
+# Every parser's libFuzzer target, briefly (FUZZ_SECONDS each), from its seeds.
+fuzz:
+	CC=clang cmake -S . -B $(BUILD)-fuzz $(GENERATOR) -DEXHAUST_FUZZ=ON \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	bash fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(OUT)

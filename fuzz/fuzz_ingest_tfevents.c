@@ -1,0 +1,4 @@
+/* libFuzzer target: the tfevents parser. */
+#include "fuzz_ingest.h"
+
+FUZZ_INGEST_TARGET(INGEST_TFEVENTS)

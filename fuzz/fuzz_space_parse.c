@@ -1,0 +1,39 @@
+/* libFuzzer target: every space's text parser (the first byte picks the space),
+ * and, when parsing succeeds, format -> parse must give the same architecture. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/space.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const names[] = {"nb201", "convchain", "graph"};
+    if (size == 0)
+        return 0;
+    space *s = NULL;
+    if (space_open(names[data[0] % 3], &s, NULL) < 0)
+        return 0;
+    char *text = malloc(size);
+    if (!text) {
+        space_free(s);
+        return 0;
+    }
+    memcpy(text, data + 1, size - 1);
+    text[size - 1] = '\0';
+    arch a, again;
+    exh_error err;
+    if (space_parse(s, text, &a, &err) == 0) {
+        char printed[SPACE_TEXT_MAX];
+        if (space_format(s, &a, printed, sizeof printed) < 0 ||
+            space_parse(s, printed, &again, &err) < 0 || !arch_equal(&a, &again))
+            abort(); /* a parsed architecture must print and re-parse to itself */
+    }
+    arch sequence;
+    space_parse_sequence(s, text, &sequence, &err);
+    free(text);
+    space_free(s);
+    return 0;
+}
