@@ -7,6 +7,10 @@
 
 #include "exhaust/ingest.h"
 
+/* ingest_detect's code for a file another parser reads as a companion
+ * (NAS-Bench-NLP's epochs.csv): skipped in folder walks, an error when named. */
+#define INGEST_DETECT_COMPANION (-100)
+
 int ingest_parse_jsonl(const char *data, size_t size, ingest_parser_context *c, exh_error *err);
 int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *c, exh_error *err);
 int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context *c,

@@ -1,0 +1,65 @@
+/*
+ * cli.h — what the subcommands share: the command table entry, option
+ * helpers, error printing and tabular output.
+ *
+ * Exit status: 0 ok, 1 the work failed, 2 bad usage.
+ */
+#ifndef EXHAUST_CLI_H
+#define EXHAUST_CLI_H
+
+#include <stdio.h>
+
+#include "exhaust/error.h"
+#include "exhaust/store.h"
+
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *help; /* full --help text */
+    int (*main)(int argc, char **argv);
+} cli_command;
+
+extern const cli_command cli_ingest_command;
+extern const cli_command cli_runs_command;
+extern const cli_command cli_show_command;
+extern const cli_command cli_summary_command;
+
+/* Print "exhaust CMD: message" to stderr. */
+void cli_error(const char *command, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print a usage error with a hint to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *command, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The store path: --store, else $EXHAUST_STORE, else exhaust.db. */
+const char *cli_default_store(void);
+/* Open an existing store for reading; a missing file is an error (reading
+ * commands must not create an empty store by accident). */
+int cli_open_existing_store(const char *command, const char *path, store **out);
+
+/* Output formats for listing commands. */
+typedef enum { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON } output_format;
+int cli_parse_format(const char *command, const char *text, output_format *out);
+
+/*
+ * A table being written: columns first, then rows of cells. Cells are text,
+ * numbers (NaN = missing) or missing. Table output is buffered to align
+ * columns; CSV streams; JSON writes an array of objects (numbers as numbers,
+ * missing as null).
+ */
+typedef struct output_table output_table;
+output_table *output_begin(FILE *stream, output_format format, int column_count,
+                           const char *const *column_names);
+void output_text(output_table *t, const char *text);      /* NULL = missing */
+void output_number(output_table *t, double value);        /* NAN = missing */
+void output_integer(output_table *t, long long value);
+void output_end_row(output_table *t);
+void output_end(output_table *t); /* flushes and frees */
+
+/* A number printed so it reads back exactly ("%.17g", trimmed when shorter
+ * forms round-trip). */
+void output_format_number(double value, char *buf, size_t size);
+
+#endif

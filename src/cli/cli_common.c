@@ -1,0 +1,67 @@
+/* cli_common.c — error printing, store opening and format parsing. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+static void vprint_error(const char *command, const char *format, va_list args)
+{
+    fprintf(stderr, "exhaust %s: ", command);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *command, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vprint_error(command, format, args);
+    va_end(args);
+}
+
+int cli_usage_error(const char *command, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vprint_error(command, format, args);
+    va_end(args);
+    fprintf(stderr, "run 'exhaust %s --help' for usage\n", command);
+    return CLI_USAGE;
+}
+
+const char *cli_default_store(void)
+{
+    const char *path = getenv("EXHAUST_STORE");
+    return path && *path ? path : STORE_DEFAULT_PATH;
+}
+
+int cli_open_existing_store(const char *command, const char *path, store **out)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        cli_error(command, "%s: no such store (create one with 'exhaust ingest --store %s FILE')",
+                  path, path);
+        return CLI_FAILED;
+    }
+    exh_error err;
+    if (store_open(path, out, &err) < 0) {
+        cli_error(command, "%s", err.message);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+int cli_parse_format(const char *command, const char *text, output_format *out)
+{
+    if (strcmp(text, "table") == 0)
+        *out = OUTPUT_TABLE;
+    else if (strcmp(text, "csv") == 0)
+        *out = OUTPUT_CSV;
+    else if (strcmp(text, "json") == 0)
+        *out = OUTPUT_JSON;
+    else
+        return cli_usage_error(command, "--format must be csv, json or table, not '%s'", text);
+    return CLI_OK;
+}

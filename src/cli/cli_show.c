@@ -1,0 +1,160 @@
+/* cli_show.c — exhaust show: one run's identity and curve. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char HELP[] =
+    "usage: exhaust show RUN [--store PATH] [--format table|csv|json]\n\n"
+    "Print one run: who it is (key, space, architecture, dataset, seed, status,\n"
+    "source, hyperparameters) and its curve, one row per epoch. RUN is the run's\n"
+    "key or numeric id (see 'exhaust runs'). Values print with enough digits to\n"
+    "read back exactly.\n\n"
+    "  --store PATH    the store (default exhaust.db or $EXHAUST_STORE)\n"
+    "  --format F      table (default): header block and the curve's non-empty\n"
+    "                  columns; csv: the curve only, all seven metrics;\n"
+    "                  json: everything, missing values as null\n\n"
+    "example: exhaust show nb201/cifar10-valid/200/0/s777 --format json\n";
+
+static json_t *json_number_or_null(double value)
+{
+    return metric_present(value) ? json_real(value) : json_null();
+}
+
+static json_t *json_text_or_null(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+static void print_json(const run *r)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "id", json_integer(r->id));
+    json_object_set_new(root, "key", json_text_or_null(r->key));
+    json_object_set_new(root, "space", json_text_or_null(r->space));
+    json_object_set_new(root, "arch", json_text_or_null(r->arch));
+    json_object_set_new(root, "arch_sequence", json_text_or_null(r->arch_sequence));
+    json_object_set_new(root, "dataset", json_text_or_null(r->dataset));
+    json_object_set_new(root, "seed", r->has_seed ? json_integer(r->seed) : json_null());
+    json_object_set_new(root, "status", json_text_or_null(r->status));
+    json_object_set_new(root, "source", json_text_or_null(r->source));
+    json_t *params = json_object();
+    for (size_t i = 0; i < r->param_count; i++)
+        json_object_set_new(params, r->params[i].key, json_string(r->params[i].value));
+    json_object_set_new(root, "params", params);
+    json_t *epochs = json_array();
+    for (size_t i = 0; i < r->epoch_count; i++) {
+        epoch_record row = r->epochs[i];
+        json_t *object = json_object();
+        json_object_set_new(object, "epoch", json_integer(row.epoch));
+        for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
+            json_object_set_new(object, EPOCH_METRIC_NAMES[m],
+                                json_number_or_null(*epoch_metric(&row, EPOCH_METRIC_NAMES[m])));
+        json_array_append_new(epochs, object);
+    }
+    json_object_set_new(root, "epochs", epochs);
+    json_dumpf(root, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
+    json_decref(root);
+}
+
+static int metric_used(const run *r, const char *name)
+{
+    for (size_t i = 0; i < r->epoch_count; i++) {
+        epoch_record row = r->epochs[i];
+        if (metric_present(*epoch_metric(&row, name)))
+            return 1;
+    }
+    return 0;
+}
+
+static void print_curve(const run *r, output_format format)
+{
+    const char *columns[1 + EPOCH_METRIC_COUNT] = {"epoch"};
+    int metric_index[EPOCH_METRIC_COUNT];
+    int count = 0;
+    for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
+        if (format == OUTPUT_CSV || metric_used(r, EPOCH_METRIC_NAMES[m])) {
+            metric_index[count] = m;
+            columns[1 + count++] = EPOCH_METRIC_NAMES[m];
+        }
+    output_table *t = output_begin(stdout, format, 1 + count, columns);
+    for (size_t i = 0; i < r->epoch_count; i++) {
+        epoch_record row = r->epochs[i];
+        output_integer(t, row.epoch);
+        for (int c = 0; c < count; c++)
+            output_number(t, *epoch_metric(&row, EPOCH_METRIC_NAMES[metric_index[c]]));
+        output_end_row(t);
+    }
+    output_end(t);
+}
+
+static void print_table(const run *r)
+{
+    printf("key:           %s\n", r->key);
+    printf("id:            %lld\n", (long long)r->id);
+    printf("space:         %s\n", r->space ? r->space : "-");
+    printf("arch:          %s\n", r->arch ? r->arch : "-");
+    printf("arch_sequence: %s\n", r->arch_sequence ? r->arch_sequence : "-");
+    printf("dataset:       %s\n", r->dataset ? r->dataset : "-");
+    if (r->has_seed)
+        printf("seed:          %lld\n", (long long)r->seed);
+    else
+        printf("seed:          -\n");
+    printf("status:        %s\n", r->status ? r->status : "-");
+    printf("source:        %s\n", r->source ? r->source : "-");
+    for (size_t i = 0; i < r->param_count; i++)
+        printf("param:         %s = %s\n", r->params[i].key, r->params[i].value);
+    printf("\n");
+    print_curve(r, OUTPUT_TABLE);
+}
+
+static int show_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"store", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_path = cli_default_store();
+    output_format format = OUTPUT_TABLE;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (c == 's')
+            store_path = optarg;
+        else if (c == 'f') {
+            if (cli_parse_format("show", optarg, &format) != CLI_OK)
+                return CLI_USAGE;
+        } else if (c == ':')
+            return cli_usage_error("show", "%s needs a value", argv[optind - 1]);
+        else
+            return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("show", "give exactly one RUN (a key or id)");
+    store *s;
+    if (cli_open_existing_store("show", store_path, &s) != CLI_OK)
+        return CLI_FAILED;
+    run r;
+    run_init(&r);
+    exh_error err;
+    int rc = store_get_run(s, argv[optind], &r, &err);
+    if (rc == 0) {
+        if (format == OUTPUT_JSON)
+            print_json(&r);
+        else if (format == OUTPUT_CSV)
+            print_curve(&r, OUTPUT_CSV);
+        else
+            print_table(&r);
+    } else {
+        cli_error("show", "%s", err.message);
+    }
+    run_clear(&r);
+    store_close(s);
+    return rc == 0 ? CLI_OK : CLI_FAILED;
+}
+
+const cli_command cli_show_command = {"show", "print one run and its curve", HELP, show_main};

@@ -1,0 +1,76 @@
+/* cli_summary.c — exhaust summary: what a store holds. */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static const char HELP[] =
+    "usage: exhaust summary [--store PATH] [--format table|csv|json]\n\n"
+    "Count the runs and epoch rows in a store by space, dataset and status,\n"
+    "with a total row.\n\n"
+    "  --store PATH    the store (default exhaust.db or $EXHAUST_STORE)\n"
+    "  --format F      table (default), csv or json\n\n"
+    "example: exhaust summary --store out/exhaust.db\n";
+
+static int summary_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"store", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_path = cli_default_store();
+    output_format format = OUTPUT_TABLE;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (c == 's')
+            store_path = optarg;
+        else if (c == 'f') {
+            if (cli_parse_format("summary", optarg, &format) != CLI_OK)
+                return CLI_USAGE;
+        } else if (c == ':')
+            return cli_usage_error("summary", "%s needs a value", argv[optind - 1]);
+        else
+            return cli_usage_error("summary", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error("summary", "unexpected argument '%s'", argv[optind]);
+    store *s;
+    if (cli_open_existing_store("summary", store_path, &s) != CLI_OK)
+        return CLI_FAILED;
+    store_group_count *groups;
+    int group_count;
+    exh_error err;
+    int rc = store_summary(s, &groups, &group_count, &err);
+    store_close(s);
+    if (rc < 0) {
+        cli_error("summary", "%s", err.message);
+        return CLI_FAILED;
+    }
+    static const char *const columns[] = {"space", "dataset", "status", "runs", "epoch_rows"};
+    output_table *t = output_begin(stdout, format, 5, columns);
+    long long runs = 0, epochs = 0;
+    for (int i = 0; i < group_count; i++) {
+        output_text(t, groups[i].space);
+        output_text(t, groups[i].dataset);
+        output_text(t, groups[i].status);
+        output_integer(t, groups[i].runs);
+        output_integer(t, groups[i].epochs);
+        output_end_row(t);
+        runs += groups[i].runs;
+        epochs += groups[i].epochs;
+    }
+    output_text(t, "total");
+    output_text(t, NULL);
+    output_text(t, NULL);
+    output_integer(t, runs);
+    output_integer(t, epochs);
+    output_end_row(t);
+    output_end(t);
+    free(groups);
+    return CLI_OK;
+}
+
+const cli_command cli_summary_command = {"summary", "count what a store holds", HELP,
+                                         summary_main};

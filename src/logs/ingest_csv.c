@@ -1,0 +1,180 @@
+/* ingest_csv.c — exhaust's own long CSV: one row per run x epoch.
+ *
+ *   key,space,arch,dataset,seed,status,epoch,val_accuracy,train_loss,param:lr
+ *   r1,nb201,302141,cifar10,1,ok,1,50.2,1.9,0.1
+ *   r1,nb201,302141,cifar10,1,ok,2,61.0,1.4,0.1
+ *
+ * Required columns: key (or run) and epoch. Optional: space, arch, dataset,
+ * seed, status, the seven metric names of run.h, and param:NAME columns
+ * (hyperparameters). Rows of one key are one run; they are normally
+ * contiguous, and a key that comes back later is merged into the same run.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "logs/ingest_internal.h"
+#include "util/csv.h"
+
+enum { COLUMN_KEY, COLUMN_SPACE, COLUMN_ARCH, COLUMN_DATASET, COLUMN_SEED, COLUMN_STATUS,
+       COLUMN_EPOCH, IDENTITY_COLUMNS };
+
+typedef struct long_csv_header {
+    int identity[IDENTITY_COLUMNS];      /* column index or -1 */
+    int metric[EPOCH_METRIC_COUNT];      /* column index or -1 */
+    int param_count;
+    int param_column[64];
+    char param_name[64][64];
+} long_csv_header;
+
+static int read_header(const csv_reader *reader, long_csv_header *h)
+{
+    static const char *const names[IDENTITY_COLUMNS] = {"key",  "space",  "arch", "dataset",
+                                                        "seed", "status", "epoch"};
+    for (int i = 0; i < IDENTITY_COLUMNS; i++)
+        h->identity[i] = csv_column(reader, names[i]);
+    if (h->identity[COLUMN_KEY] < 0)
+        h->identity[COLUMN_KEY] = csv_column(reader, "run");
+    for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
+        h->metric[m] = csv_column(reader, EPOCH_METRIC_NAMES[m]);
+    h->param_count = 0;
+    for (int i = 0; i < reader->field_count && h->param_count < 64; i++)
+        if (strncmp(reader->fields[i], "param:", 6) == 0) {
+            h->param_column[h->param_count] = i;
+            snprintf(h->param_name[h->param_count++], sizeof h->param_name[0], "%s",
+                     reader->fields[i] + 6);
+        }
+    return h->identity[COLUMN_KEY] >= 0 && h->identity[COLUMN_EPOCH] >= 0 ? 0 : -1;
+}
+
+static const char *field(const csv_reader *reader, int column)
+{
+    return column >= 0 && column < reader->field_count ? reader->fields[column] : "";
+}
+
+/* Start a run from the identity columns of the row. */
+static int begin_run(const csv_reader *reader, const long_csv_header *h, run *r,
+                     const char *path, char *why, size_t size)
+{
+    const int text_columns[] = {COLUMN_SPACE, COLUMN_ARCH, COLUMN_DATASET, COLUMN_STATUS};
+    char **fields[] = {&r->space, &r->arch, &r->dataset, &r->status};
+    char source[512];
+    snprintf(source, sizeof source, "%s:%ld", path, reader->line);
+    int rc = run_set(&r->key, field(reader, h->identity[COLUMN_KEY])) |
+             run_set(&r->source, source);
+    for (int i = 0; i < 4; i++) {
+        const char *text = field(reader, h->identity[text_columns[i]]);
+        if (*text)
+            rc |= run_set(fields[i], text);
+    }
+    const char *seed = field(reader, h->identity[COLUMN_SEED]);
+    long long value;
+    if (*seed) {
+        if (csv_parse_long(seed, &value) < 0) {
+            snprintf(why, size, "seed '%.40s' is not an integer", seed);
+            return -1;
+        }
+        r->has_seed = 1;
+        r->seed = value;
+    }
+    for (int i = 0; i < h->param_count; i++)
+        rc |= run_add_param(r, h->param_name[i], field(reader, h->param_column[i]));
+    if (rc)
+        snprintf(why, size, "out of memory");
+    return rc ? -1 : 0;
+}
+
+static int add_row(const csv_reader *reader, const long_csv_header *h, run *r, char *why,
+                   size_t size)
+{
+    long long epoch;
+    const char *text = field(reader, h->identity[COLUMN_EPOCH]);
+    if (csv_parse_long(text, &epoch) < 0 || epoch < 0 || epoch > 1000000) {
+        snprintf(why, size, "epoch '%.40s' is not an epoch number", text);
+        return -1;
+    }
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (r->epochs[i].epoch == (int)epoch) {
+            snprintf(why, size, "epoch %lld of run '%s' appears twice", epoch, r->key);
+            return -1;
+        }
+    epoch_record row = epoch_record_empty((int)epoch);
+    for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
+        const char *value = field(reader, h->metric[m]);
+        if (csv_parse_double(value, epoch_metric(&row, EPOCH_METRIC_NAMES[m])) < 0) {
+            snprintf(why, size, "%s '%.40s' is not a number", EPOCH_METRIC_NAMES[m], value);
+            return -1;
+        }
+    }
+    if (run_add_epoch(r, &row) < 0) {
+        snprintf(why, size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand the run being built to the sink, if there is one. */
+static int flush_run(run *r, int *bad, ingest_parser_context *context, exh_error *err)
+{
+    int rc = 0;
+    if (r->key && !*bad)
+        rc = context->sink(r, context->sink_context, err);
+    run_clear(r);
+    *bad = 0;
+    return rc;
+}
+
+int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *context,
+                     exh_error *err)
+{
+    csv_reader reader;
+    csv_open(&reader, data, size);
+    long_csv_header header;
+    int rc = csv_next(&reader, err);
+    if (rc <= 0 || read_header(&reader, &header) < 0) {
+        csv_close(&reader);
+        return rc < 0 ? error_prefix(err, "%s", context->path)
+                      : error_set(err, EXH_ERR_PARSE,
+                                  "%s: line 1: the header needs 'key' (or 'run') and 'epoch'",
+                                  context->path);
+    }
+    run r;
+    run_init(&r);
+    int bad = 0; /* the run being built had a bad row: skip all of it */
+    char why[256];
+    while (rc >= 0) {
+        exh_error csv_err;
+        rc = csv_next(&reader, &csv_err);
+        if (rc < 0) { /* an unterminated quote: the rest of the file is unusable */
+            rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
+            bad = 2;
+            break;
+        }
+        if (rc == 0)
+            break;
+        const char *key = field(&reader, header.identity[COLUMN_KEY]);
+        if (!r.key || strcmp(r.key, key) != 0) {
+            rc = flush_run(&r, &bad, context, err);
+            if (rc < 0)
+                break;
+            if (!*key) {
+                rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: empty key",
+                                       reader.line);
+                continue;
+            }
+            if (begin_run(&reader, &header, &r, context->path, why, sizeof why) < 0)
+                bad = 1;
+        }
+        if (!bad && add_row(&reader, &header, &r, why, sizeof why) < 0)
+            bad = 1;
+        if (bad == 1) {
+            bad = 2; /* report once per run */
+            rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (run '%s' skipped)",
+                                   reader.line, why, r.key ? r.key : key);
+        }
+    }
+    if (rc >= 0)
+        rc = flush_run(&r, &bad, context, err);
+    run_clear(&r);
+    csv_close(&reader);
+    return rc < 0 ? rc : EXH_OK;
+}

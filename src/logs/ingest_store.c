@@ -1,0 +1,300 @@
+/* ingest_store.c — ingest_paths: walk the paths, parse each file, and store
+ * what the parsers find, all in one transaction.
+ *
+ * The sink does two things the parsers should not each do again:
+ *  - canonicalizes architectures through their space (so the same network
+ *    written two ways is stored once, and arch_sequence is filled);
+ *  - merges runs met twice in one ingest (TensorBoard's train/ and
+ *    validation/ files of one run carry the same key).
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exhaust/space.h"
+#include "logs/ingest_internal.h"
+#include "util/file.h"
+
+#define SPACE_CACHE_SIZE 16
+
+/* Keys stored during this ingest: an open-addressing hash set. */
+typedef struct key_set {
+    char **slots;
+    size_t capacity, count;
+} key_set;
+
+typedef struct ingest_session {
+    store *store;
+    const ingest_options *options;
+    ingest_stats *stats;
+    key_set stored;
+    struct {
+        char *name;
+        space *space;
+    } spaces[SPACE_CACHE_SIZE];
+    int space_count;
+} ingest_session;
+
+static uint64_t hash_text(const char *text)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static char **key_set_slot(key_set *set, const char *key)
+{
+    size_t i = hash_text(key) & (set->capacity - 1);
+    while (set->slots[i] && strcmp(set->slots[i], key) != 0)
+        i = (i + 1) & (set->capacity - 1);
+    return &set->slots[i];
+}
+
+/* Add key; returns 1 if it was already there, 0 if added, < 0 on no memory. */
+static int key_set_add(key_set *set, const char *key)
+{
+    if (2 * (set->count + 1) > set->capacity) {
+        key_set grown = {calloc(set->capacity ? set->capacity * 2 : 1024, sizeof(char *)),
+                         set->capacity ? set->capacity * 2 : 1024, set->count};
+        if (!grown.slots)
+            return EXH_ERR_NOMEM;
+        for (size_t i = 0; i < set->capacity; i++)
+            if (set->slots[i])
+                *key_set_slot(&grown, set->slots[i]) = set->slots[i];
+        free(set->slots);
+        *set = grown;
+    }
+    char **slot = key_set_slot(set, key);
+    if (*slot)
+        return 1;
+    *slot = strdup(key);
+    if (!*slot)
+        return EXH_ERR_NOMEM;
+    set->count++;
+    return 0;
+}
+
+static void key_set_free(key_set *set)
+{
+    for (size_t i = 0; i < set->capacity; i++)
+        free(set->slots[i]);
+    free(set->slots);
+}
+
+static space *session_space(ingest_session *session, const char *name, exh_error *err)
+{
+    for (int i = 0; i < session->space_count; i++)
+        if (strcmp(session->spaces[i].name, name) == 0)
+            return session->spaces[i].space;
+    space *s;
+    if (session->space_count == SPACE_CACHE_SIZE || space_open(name, &s, err) < 0)
+        return NULL;
+    session->spaces[session->space_count].name = strdup(name);
+    session->spaces[session->space_count++].space = s;
+    return s;
+}
+
+/* Replace r->arch by the space's canonical text and fill arch_sequence. */
+static int canonicalize_arch(ingest_session *session, run *r, exh_error *err)
+{
+    if (!r->space || !r->arch)
+        return EXH_OK;
+    space *s = session_space(session, r->space, err);
+    if (!s)
+        return err ? err->code : EXH_ERR_INVALID;
+    arch a;
+    int rc = space_parse(s, r->arch, &a, err);
+    if (rc < 0)
+        return rc;
+    char text[SPACE_TEXT_MAX], sequence[ARCH_MAX_TOKENS * 12];
+    if (space_format(s, &a, text, sizeof text) < 0 ||
+        space_format_sequence(&a, sequence, sizeof sequence) < 0)
+        return error_set(err, EXH_ERR_INVALID, "architecture too long to print");
+    if (run_set(&r->arch, text) < 0 || run_set(&r->arch_sequence, sequence) < 0)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    return EXH_OK;
+}
+
+/* Fill what `earlier` (stored before in this ingest) has and r lacks. */
+static int merge_into(run *r, const run *earlier)
+{
+    int rc = 0;
+    if (!r->space && earlier->space)
+        rc |= run_set(&r->space, earlier->space);
+    if (!r->arch && earlier->arch)
+        rc |= run_set(&r->arch, earlier->arch);
+    if (!r->dataset && earlier->dataset)
+        rc |= run_set(&r->dataset, earlier->dataset);
+    if (!r->has_seed && earlier->has_seed) {
+        r->has_seed = 1;
+        r->seed = earlier->seed;
+    }
+    for (size_t i = 0; i < earlier->param_count; i++)
+        if (!run_param_value(r, earlier->params[i].key))
+            rc |= run_add_param(r, earlier->params[i].key, earlier->params[i].value);
+    for (size_t i = 0; i < earlier->epoch_count; i++) {
+        epoch_record old = earlier->epochs[i];
+        epoch_record *row = run_epoch(r, old.epoch);
+        if (!row)
+            return EXH_ERR_NOMEM;
+        for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
+            double *value = epoch_metric(row, EPOCH_METRIC_NAMES[m]);
+            if (!metric_present(*value))
+                *value = *epoch_metric(&old, EPOCH_METRIC_NAMES[m]);
+        }
+    }
+    return rc ? EXH_ERR_NOMEM : EXH_OK;
+}
+
+static int merge_with_stored(ingest_session *session, run *r, exh_error *err)
+{
+    run earlier;
+    run_init(&earlier);
+    int rc = store_get_run(session->store, r->key, &earlier, err);
+    if (rc == 0) {
+        rc = merge_into(r, &earlier);
+        session->stats->epochs -= (int64_t)earlier.epoch_count;
+        session->stats->runs--;
+    }
+    run_clear(&earlier);
+    return rc;
+}
+
+static int store_sink(run *r, void *context, exh_error *err)
+{
+    ingest_session *session = context;
+    if (!r->status && run_set(&r->status, RUN_STATUS_OK) < 0)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    exh_error arch_err;
+    if (canonicalize_arch(session, r, &arch_err) < 0) {
+        ingest_parser_context bad = {session->options, r->source ? r->source : "?", NULL, NULL,
+                                     session->stats};
+        return ingest_bad_record(&bad, err, arch_err.code, "run '%s': %s", r->key,
+                                 arch_err.message);
+    }
+    int seen = key_set_add(&session->stored, r->key);
+    if (seen < 0)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (seen && merge_with_stored(session, r, err) < 0)
+        return err->code;
+    int rc = store_put_run(session->store, r, err);
+    if (rc < 0)
+        return rc;
+    session->stats->runs++;
+    session->stats->epochs += (int64_t)r->epoch_count;
+    return EXH_OK;
+}
+
+static int ingest_file(ingest_session *session, const char *path, int named, exh_error *err)
+{
+    char *data;
+    size_t size;
+    int rc = file_read_all(path, &data, &size, err);
+    if (rc < 0)
+        return rc;
+    ingest_format format = session->options->format;
+    if (format == INGEST_AUTO) {
+        rc = ingest_detect(path, data, size, &format, err);
+        if (rc < 0) {
+            free(data);
+            return named ? rc : EXH_OK; /* a folder walk skips what it does not know */
+        }
+    }
+    ingest_parser_context context = {session->options, path, store_sink, session,
+                                     session->stats};
+    rc = ingest_parse(format, data, size, &context, err);
+    free(data);
+    if (rc < 0)
+        return rc;
+    session->stats->files++;
+    if (session->options->progress)
+        session->options->progress(path, session->stats->runs,
+                                   session->options->progress_context);
+    return EXH_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ingest_path(ingest_session *session, const char *path, int named, exh_error *err);
+
+/* Walk a folder in sorted order, so the same tree always ingests the same way. */
+static int ingest_folder(ingest_session *session, const char *path, exh_error *err)
+{
+    DIR *dir = opendir(path);
+    if (!dir)
+        return error_set(err, EXH_ERR_IO, "%s: cannot open folder", path);
+    char **names = NULL;
+    size_t count = 0, capacity = 0;
+    struct dirent *entry;
+    int rc = EXH_OK;
+    while ((entry = readdir(dir)) && rc == 0) {
+        if (entry->d_name[0] == '.')
+            continue;
+        if (count == capacity) {
+            capacity = capacity ? capacity * 2 : 32;
+            char **grown = realloc(names, sizeof *grown * capacity);
+            if (!grown) {
+                rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+                break;
+            }
+            names = grown;
+        }
+        names[count] = malloc(strlen(path) + strlen(entry->d_name) + 2);
+        if (!names[count]) {
+            rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+            break;
+        }
+        sprintf(names[count++], "%s/%s", path, entry->d_name);
+    }
+    closedir(dir);
+    if (names)
+        qsort(names, count, sizeof *names, compare_names);
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0)
+            rc = ingest_path(session, names[i], 0, err);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int ingest_path(ingest_session *session, const char *path, int named, exh_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return error_set(err, EXH_ERR_NOT_FOUND, "%s: no such file or folder", path);
+    if (S_ISDIR(st.st_mode))
+        return ingest_folder(session, path, err);
+    if (!S_ISREG(st.st_mode))
+        return named ? error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path) : EXH_OK;
+    return ingest_file(session, path, named, err);
+}
+
+int ingest_paths(store *s, const char *const *paths, int path_count,
+                 const ingest_options *options, ingest_stats *stats, exh_error *err)
+{
+    ingest_options defaults = {0};
+    ingest_session session = {.store = s, .options = options ? options : &defaults,
+                              .stats = stats};
+    memset(stats, 0, sizeof *stats);
+    int rc = store_begin(s, err);
+    for (int i = 0; rc == 0 && i < path_count; i++)
+        rc = ingest_path(&session, paths[i], 1, err);
+    if (rc == 0)
+        rc = store_commit(s, err);
+    if (rc < 0)
+        store_rollback(s);
+    key_set_free(&session.stored);
+    for (int i = 0; i < session.space_count; i++) {
+        free(session.spaces[i].name);
+        space_free(session.spaces[i].space);
+    }
+    return rc;
+}
