@@ -1,0 +1,83 @@
+/*
+ * evaluator.h — what a search asks of "training" an architecture.
+ *
+ * An evaluator turns an architecture into a quality (higher is better) and a
+ * cost (seconds of training it took, real or modelled). Three kinds share
+ * this interface:
+ *   table      look the architecture up in logged results (NAS-Bench-201):
+ *              no training, just the logged numbers and a cost model;
+ *   predictor  a predictor of the predict module (screening);
+ *   command    run a user's training command (real training).
+ * The search never knows which one it drives.
+ */
+#ifndef EXHAUST_EVALUATOR_H
+#define EXHAUST_EVALUATOR_H
+
+#include <stdint.h>
+
+#include "exhaust/error.h"
+#include "exhaust/rng.h"
+#include "exhaust/space.h"
+
+typedef enum evaluation_status {
+    EVALUATION_OK = 0,
+    EVALUATION_FAILED = 1,   /* the evaluator could not produce a quality */
+    EVALUATION_TIMEOUT = 2,
+} evaluation_status;
+
+typedef struct evaluation {
+    double quality;           /* higher is better; NAN when not ok */
+    double cost_seconds;      /* training time this evaluation stands for */
+    evaluation_status status;
+} evaluation;
+
+/* What the evaluator may use besides the architecture: the parent it was
+ * mutated from and how much of it transfers (for `command`). */
+typedef struct evaluation_request {
+    const arch *architecture;
+    int64_t job_id;
+    int64_t parent_id;       /* -1 for stage-1 random architectures */
+    int prefix_length;       /* leading positions shared with the parent */
+} evaluation_request;
+
+typedef struct evaluator {
+    const char *name;
+    void *state;
+    /* Evaluate one architecture. `r` is the search's random stream (a table
+     * evaluator picks a logged seed with it). Returns < 0 only when the search
+     * must stop; a failed training is an evaluation with status FAILED. */
+    int (*evaluate)(void *state, const evaluation_request *request, rng *r,
+                    evaluation *out, exh_error *err);
+    /* One line for trace headers, e.g. the cost model in use. */
+    const char *(*describe)(void *state);
+    void (*free)(void *state);
+} evaluator;
+
+void evaluator_free(evaluator *e);
+
+/*
+ * The NAS-Bench-201 table evaluator. Reads the benchmark's archs.csv
+ * (../shared/data/nb201/archs.csv) for per-seed 200-epoch validation
+ * accuracies, dataset "cifar10-valid" or "cifar100". quality = the validation
+ * accuracy of one of the logged seeds, drawn from the search's stream;
+ * evaluator_nb201_mean_quality gives the 3-seed mean (the "true" quality used
+ * to judge a search).
+ *
+ * Cost: the 15,625 cells have no logged times, so cost comes from a cost
+ * model: epoch seconds = a + b * FLOPs, FLOPs computed by nb201_flops from the
+ * cell, a and b fitted by least squares on the three fully logged cells of
+ * nats-3cells-epochs.csv (same folder); cost = 200 epochs * epoch seconds.
+ */
+int evaluator_nb201_open(const char *archs_csv, const char *dataset, evaluator **out,
+                         exh_error *err);
+double evaluator_nb201_mean_quality(const evaluator *e, const arch *a);
+/* The best 3-seed mean over the whole table (the search's ceiling). */
+double evaluator_nb201_best_mean_quality(const evaluator *e);
+
+/* FLOPs (millions) of an NB201 cell in the benchmark's CIFAR network (32x32
+ * input, 16/32/64 channels, 5 cells a stage): the fixed skeleton (stem,
+ * reduction blocks, classifier: 7.78 M) plus, per edge and cell, 1x1 and 3x3
+ * convolutions. Matches the benchmark's logged flops_M for CIFAR-10. */
+double nb201_flops(const arch *a);
+
+#endif

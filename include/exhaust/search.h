@@ -1,0 +1,62 @@
+/*
+ * search.h — regularized evolution (aging evolution), steady-state and
+ * asynchronous, as HPC users run it.
+ *
+ * Stage 1 evaluates `population` random architectures. Stage 2, each time a
+ * worker is free: sample `sample` members of the population, take the best,
+ * mutate one position to a different value, evaluate the child; when an
+ * evaluation finishes its architecture joins the population and the oldest
+ * member retires. The search stops after `candidates` evaluations (or when
+ * the time budget is spent).
+ *
+ * Clocks: with the simulated clock the search is a discrete-event simulation:
+ * each evaluation takes its `cost_seconds`, so thousands of workers run on one
+ * core, deterministic for a seed. (Real threads and MPI come with their own
+ * modules.)
+ *
+ * Every evaluation is written to a trace (trace.h) as it finishes.
+ */
+#ifndef EXHAUST_SEARCH_H
+#define EXHAUST_SEARCH_H
+
+#include <stdint.h>
+
+#include "exhaust/evaluator.h"
+#include "exhaust/space.h"
+#include "exhaust/trace.h"
+
+#define SEARCH_DEFAULT_POPULATION 100  /* P, Real et al. 2019 */
+#define SEARCH_DEFAULT_SAMPLE 5        /* S */
+#define SEARCH_DEFAULT_CANDIDATES 1000 /* N */
+
+typedef struct search_options {
+    int population;            /* P */
+    int sample;                /* S */
+    int64_t candidates;        /* N: total evaluations, stage 1 included */
+    int workers;               /* W */
+    uint64_t seed;
+    int sample_with_replacement;
+    int allow_duplicates;      /* 0: a child already evaluated is re-drawn (bounded tries) */
+    /* Mutation position distribution: weight of position i is (i+1)^exponent;
+     * 0 = uniform. Positive exponents favour later positions, so more of the
+     * parent's prefix (and its trained tensors) is kept. */
+    double mutation_exponent;
+    double time_budget_seconds; /* 0: none (simulated seconds with the simulated clock) */
+} search_options;
+
+void search_options_default(search_options *o);
+
+typedef struct search_result {
+    int64_t evaluations;
+    int64_t failures;
+    double end_time;           /* simulated seconds at the last finish */
+    int64_t best_job_id;
+    double best_quality;
+    arch best_architecture;
+} search_result;
+
+/* Run the whole search with the simulated clock. `trace` may be NULL. */
+int search_run_simulated(const space *s, evaluator *e, const search_options *o,
+                         trace_writer *trace, search_result *result, exh_error *err);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * trace.h — one durable record per evaluation of a search.
+ *
+ * CSV columns use DeepHyper's names where they exist, so pandas code written
+ * for DeepHyper's results.csv reads exhaust traces:
+ *   job_id, p:arch_seq, objective, m:timestamp_submit, m:timestamp_start,
+ *   m:timestamp_gather (the end), m:worker, m:parent_id, m:prefix_len,
+ *   m:mutated_position, m:status, m:cost
+ * The header is preceded by '#' comment lines with the search parameters
+ * (pandas: read_csv(path, comment='#')). Each record is flushed and fsync'ed
+ * when written, so a killed search loses nothing it finished.
+ */
+#ifndef EXHAUST_TRACE_H
+#define EXHAUST_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exhaust/error.h"
+#include "exhaust/space.h"
+
+typedef struct trace_record {
+    int64_t job_id;
+    int worker;
+    double submit_time, start_time, end_time;
+    arch architecture;
+    double quality;            /* NAN when the evaluation failed */
+    double cost_seconds;
+    int64_t parent_id;         /* -1: random (stage 1) */
+    int prefix_length;         /* positions shared with the parent */
+    int mutated_position;      /* -1: random */
+    int status;                /* evaluation_status */
+} trace_record;
+
+typedef struct trace_writer trace_writer;
+
+/* Create (truncate) a CSV trace; header_lines are written as "# line". */
+int trace_open(const char *path, const char *const *header_lines, int header_count,
+               trace_writer **out, exh_error *err);
+/* durable: fsync after every record (default on); off for benchmarks. */
+void trace_set_durable(trace_writer *t, int durable);
+int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
+int trace_close(trace_writer *t, exh_error *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* search_internal.h — the population and proposal logic every clock shares. */
+#ifndef EXHAUST_SEARCH_INTERNAL_H
+#define EXHAUST_SEARCH_INTERNAL_H
+
+#include "exhaust/search.h"
+
+#define SEARCH_MAX_WORKERS 1000000
+#define SEARCH_DUPLICATE_TRIES 100
+
+typedef struct search_state {
+    const space *space;
+    evaluator *evaluator;
+    const search_options *options;
+    trace_writer *trace;
+    rng *random;
+    trace_record *jobs;        /* every submitted job, indexed by job id */
+    int64_t submitted;
+    int64_t *heap;             /* running jobs (simulated clock) */
+    int64_t heap_size;
+    int64_t *population;       /* ring of job ids, oldest at population_start */
+    int population_start, population_size;
+    int *sample_scratch;       /* for sampling without replacement */
+    double *position_weights;  /* NULL: uniform mutation */
+    int64_t *seen;             /* open-addressing set of job ids by architecture */
+    int64_t seen_capacity;
+} search_state;
+
+int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
+                      trace_writer *trace, exh_error *err);
+void search_state_free(search_state *s);
+
+/* Fill record->architecture, parent_id, prefix_length, mutated_position for
+ * the next job: random while stage 1 lasts, else tournament + mutation. */
+int search_propose(search_state *s, trace_record *record, exh_error *err);
+
+/* A finished job joins the population; the oldest retires when it is full. */
+void search_population_add(search_state *s, int64_t job);
+
+#endif

@@ -1,0 +1,78 @@
+/* trace.c — the CSV trace writer (columns documented in trace.h). */
+#include "exhaust/trace.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct trace_writer {
+    FILE *file;
+    int durable;
+    char path[];
+};
+
+static const char TRACE_HEADER[] =
+    "job_id,p:arch_seq,objective,m:timestamp_submit,m:timestamp_start,m:timestamp_gather,"
+    "m:worker,m:parent_id,m:prefix_len,m:mutated_position,m:status,m:cost\n";
+
+static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
+
+int trace_open(const char *path, const char *const *header_lines, int header_count,
+               trace_writer **out, exh_error *err)
+{
+    *out = NULL;
+    trace_writer *t = malloc(sizeof *t + strlen(path) + 1);
+    if (!t)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    strcpy(t->path, path);
+    t->durable = 1;
+    t->file = fopen(path, "w");
+    if (!t->file) {
+        int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        free(t);
+        return rc;
+    }
+    for (int i = 0; i < header_count; i++)
+        fprintf(t->file, "# %s\n", header_lines[i]);
+    fputs(TRACE_HEADER, t->file);
+    *out = t;
+    return EXH_OK;
+}
+
+void trace_set_durable(trace_writer *t, int durable)
+{
+    t->durable = durable;
+}
+
+int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
+{
+    /* arch_seq as DeepHyper writes it: a quoted Python list. */
+    fprintf(t->file, "%lld,\"[", (long long)r->job_id);
+    for (int i = 0; i < r->architecture.length; i++)
+        fprintf(t->file, i ? ", %d" : "%d", r->architecture.token[i]);
+    fputs("]\",", t->file);
+    if (!isnan(r->quality))
+        fprintf(t->file, "%.17g", r->quality);
+    else
+        fputs("F", t->file); /* DeepHyper's marker for a failed objective */
+    int status = r->status >= 0 && r->status < 3 ? r->status : 1;
+    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%d,%d,%s,%.17g\n", r->submit_time,
+            r->start_time, r->end_time, r->worker, (long long)r->parent_id, r->prefix_length,
+            r->mutated_position, STATUS_NAMES[status], r->cost_seconds);
+    if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
+        return error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
+                         strerror(errno));
+    return ferror(t->file) ? error_set(err, EXH_ERR_IO, "%s: write error", t->path) : EXH_OK;
+}
+
+int trace_close(trace_writer *t, exh_error *err)
+{
+    if (!t)
+        return EXH_OK;
+    int failed = fclose(t->file) != 0;
+    int rc = failed ? error_set(err, EXH_ERR_IO, "%s: cannot close the trace", t->path) : EXH_OK;
+    free(t);
+    return rc;
+}
