@@ -25,6 +25,7 @@ extern const cli_command cli_ingest_command;
 extern const cli_command cli_runs_command;
 extern const cli_command cli_show_command;
 extern const cli_command cli_summary_command;
+extern const cli_command cli_search_command;
 
 /* Print "exhaust CMD: message" to stderr. */
 void cli_error(const char *command, const char *format, ...)

@@ -11,6 +11,7 @@ static const cli_command *const commands[] = {
     &cli_runs_command,
     &cli_show_command,
     &cli_summary_command,
+    &cli_search_command,
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,178 @@
+/* cli_search.c — exhaust search: regularized evolution. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "exhaust/search.h"
+
+static const char HELP[] =
+    "usage: exhaust search [--space nb201] [--evaluator table] [--table PATH]\n"
+    "                      [--dataset D] [--population P] [--sample S]\n"
+    "                      [--candidates N] [--workers W] [--seed N]\n"
+    "                      [--clock simulated] [--mutation-exponent X]\n"
+    "                      [--with-replacement] [--allow-duplicates]\n"
+    "                      [--time-budget SECONDS] [--trace PATH]\n\n"
+    "Regularized (aging) evolution: evaluate P random architectures, then\n"
+    "repeatedly mutate the best of S sampled population members and retire the\n"
+    "oldest, until N evaluations. Prints the best architecture found.\n\n"
+    "  --space S            architecture space (default nb201)\n"
+    "  --evaluator E        table (default): look results up in NAS-Bench-201\n"
+    "  --table PATH         the benchmark's archs.csv (default ../shared/data/nb201/archs.csv);\n"
+    "                       nats-3cells-epochs.csv beside it calibrates the cost model\n"
+    "  --dataset D          cifar10-valid (default) or cifar100\n"
+    "  --population P       population size (default 100)\n"
+    "  --sample S           tournament size (default 5)\n"
+    "  --candidates N       evaluations in total, stage 1 included (default 1000)\n"
+    "  --workers W          parallel workers (default 1)\n"
+    "  --seed N             random seed (default 1); same seed, same search\n"
+    "  --clock simulated    discrete-event simulation: each evaluation takes its\n"
+    "                       modelled cost (the only clock in this version)\n"
+    "  --mutation-exponent X  mutate position i with weight (i+1)^X (default 0:\n"
+    "                       uniform; > 0 favours later positions, keeping more prefix)\n"
+    "  --with-replacement   sample the tournament with replacement\n"
+    "  --allow-duplicates   allow re-evaluating an architecture already proposed\n"
+    "  --time-budget SEC    stop submitting after SEC (simulated) seconds\n"
+    "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns)\n\n"
+    "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
+    "             --workers 64 --seed 1 --trace out.csv\n";
+
+typedef struct search_cli_options {
+    search_options search;
+    const char *space, *evaluator, *table, *dataset, *trace;
+} search_cli_options;
+
+static int parse_number(const char *option, const char *text, double low, double *out)
+{
+    char *end;
+    *out = strtod(text, &end);
+    if (*end || end == text || !(*out >= low))
+        return cli_usage_error("search", "%s needs a number >= %g, not '%s'", option, low, text);
+    return CLI_OK;
+}
+
+static int parse_options(int argc, char **argv, search_cli_options *o)
+{
+    static const struct option options[] = {
+        {"space", required_argument, NULL, 'p'},      {"evaluator", required_argument, NULL, 'e'},
+        {"table", required_argument, NULL, 'T'},      {"dataset", required_argument, NULL, 'd'},
+        {"population", required_argument, NULL, 'P'}, {"sample", required_argument, NULL, 'S'},
+        {"candidates", required_argument, NULL, 'N'}, {"workers", required_argument, NULL, 'W'},
+        {"seed", required_argument, NULL, 's'},       {"clock", required_argument, NULL, 'c'},
+        {"mutation-exponent", required_argument, NULL, 'x'},
+        {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
+        {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    double value;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        const char *name = argv[optind - 1];
+        int rc = CLI_OK;
+        switch (c) {
+        case 'p': o->space = optarg; break;
+        case 'e': o->evaluator = optarg; break;
+        case 'T': o->table = optarg; break;
+        case 'd': o->dataset = optarg; break;
+        case 't': o->trace = optarg; break;
+        case 'r': o->search.sample_with_replacement = 1; break;
+        case 'D': o->search.allow_duplicates = 1; break;
+        case 'c':
+            if (strcmp(optarg, "simulated") != 0)
+                return cli_usage_error("search", "--clock: only 'simulated' in this version");
+            break;
+        case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
+        case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;
+        case 'N': rc = parse_number(name, optarg, 1, &value); o->search.candidates = (int64_t)value; break;
+        case 'W': rc = parse_number(name, optarg, 1, &value); o->search.workers = (int)value; break;
+        case 's': rc = parse_number(name, optarg, 0, &value); o->search.seed = (uint64_t)value; break;
+        case 'x': rc = parse_number(name, optarg, -100, &value); o->search.mutation_exponent = value; break;
+        case 'b': rc = parse_number(name, optarg, 0, &value); o->search.time_budget_seconds = value; break;
+        case ':': return cli_usage_error("search", "%s needs a value", name);
+        default: return cli_usage_error("search", "unknown option '%s'", name);
+        }
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
+    if (strcmp(o->space, "nb201") != 0 || strcmp(o->evaluator, "table") != 0)
+        return cli_usage_error("search", "this version searches --space nb201 with "
+                                         "--evaluator table");
+    return CLI_OK;
+}
+
+static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **trace,
+                      exh_error *err)
+{
+    *trace = NULL;
+    if (!o->trace)
+        return EXH_OK;
+    char parameters[512];
+    snprintf(parameters, sizeof parameters,
+             "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
+             "candidates=%lld workers=%d seed=%llu clock=simulated mutation_exponent=%g",
+             o->space, o->evaluator, o->dataset, o->search.population, o->search.sample,
+             (long long)o->search.candidates, o->search.workers,
+             (unsigned long long)o->search.seed, o->search.mutation_exponent);
+    const char *lines[2] = {parameters, e->describe(e->state)};
+    return trace_open(o->trace, lines, 2, trace, err);
+}
+
+static void print_result(const search_cli_options *o, const space *s, evaluator *e,
+                         const search_result *r)
+{
+    char text[SPACE_TEXT_MAX];
+    space_format(s, &r->best_architecture, text, sizeof text);
+    printf("%s\n", e->describe(e->state));
+    printf("evaluations: %lld (%lld failed), simulated time %.1f s with %d workers\n",
+           (long long)r->evaluations, (long long)r->failures, r->end_time, o->search.workers);
+    printf("best: job %lld, validation accuracy %.3f (one logged seed), 3-seed mean %.3f "
+           "(table best %.3f)\n",
+           (long long)r->best_job_id, r->best_quality,
+           evaluator_nb201_mean_quality(e, &r->best_architecture),
+           evaluator_nb201_best_mean_quality(e));
+    printf("architecture: %s\n", text);
+    if (o->trace)
+        printf("trace: %s\n", o->trace);
+}
+
+static int search_main(int argc, char **argv)
+{
+    search_cli_options o = {.space = "nb201", .evaluator = "table",
+                            .table = "../shared/data/nb201/archs.csv",
+                            .dataset = "cifar10-valid"};
+    search_options_default(&o.search);
+    int rc = parse_options(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc;
+    exh_error err;
+    space *s = NULL;
+    evaluator *e = NULL;
+    trace_writer *trace = NULL;
+    search_result result;
+    rc = space_open(o.space, &s, &err);
+    if (rc == 0)
+        rc = evaluator_nb201_open(o.table, o.dataset, &e, &err);
+    if (rc == 0)
+        rc = open_trace(&o, e, &trace, &err);
+    if (rc == 0)
+        rc = search_run_simulated(s, e, &o.search, trace, &result, &err);
+    exh_error close_err;
+    if (trace_close(trace, &close_err) < 0 && rc == 0) {
+        err = close_err;
+        rc = close_err.code;
+    }
+    if (rc == 0)
+        print_result(&o, s, e, &result);
+    else
+        cli_error("search", "%s", err.message);
+    evaluator_free(e);
+    space_free(s);
+    return rc == 0 ? CLI_OK : CLI_FAILED;
+}
+
+const cli_command cli_search_command = {"search", "regularized evolution over a space", HELP,
+                                        search_main};
