@@ -1,0 +1,282 @@
+/* test_search.c — regularized evolution on the simulated clock, with a toy
+ * evaluator whose answers the test can reason about. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/search.h"
+#include "testutil.h"
+
+/* quality = sum of tokens (best: all 4s); cost = 10 + job_id % 7 seconds, so
+ * evaluations overlap and finish out of order with several workers. */
+static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
+                        evaluation *out, exh_error *err)
+{
+    (void)state;
+    (void)r;
+    (void)err;
+    double sum = 0;
+    for (int i = 0; i < request->architecture->length; i++)
+        sum += request->architecture->token[i];
+    out->quality = sum;
+    out->cost_seconds = 10.0 + (double)(request->job_id % 7);
+    out->status = EVALUATION_OK;
+    return 0;
+}
+
+static evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
+
+typedef struct collected {
+    trace_record records[4096];
+    int count;
+} collected;
+
+/* Run a search, reading its trace back from a CSV file. */
+static search_result run_toy(const search_options *o, const char *trace_name)
+{
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    trace_writer *trace = NULL;
+    if (trace_name) {
+        const char *lines[] = {"toy search"};
+        assert_int_equal(trace_open(test_temp_path(trace_name), lines, 1, &trace, &err), 0);
+        trace_set_durable(trace, 0);
+    }
+    search_result r;
+    int rc = search_run_simulated(s, &toy, o, trace, &r, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(trace_close(trace, &err), 0);
+    space_free(s);
+    return r;
+}
+
+/* Parse the trace CSV into records (only the numeric columns the tests need). */
+static void read_trace(const char *name, collected *c)
+{
+    FILE *f = fopen(test_temp_path(name), "r");
+    assert_non_null(f);
+    char line[1024];
+    c->count = 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "# toy search\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_true(strncmp(line, "job_id,p:arch_seq,objective,", 28) == 0);
+    while (fgets(line, sizeof line, f) && c->count < 4096) {
+        trace_record *r = &c->records[c->count++];
+        long long job, parent;
+        int a[6];
+        char status[16];
+        int n = sscanf(line, "%lld,\"[%d, %d, %d, %d, %d, %d]\",%lf,%lf,%lf,%lf,%d,%lld,%d,%d,%15[a-z]",
+                       &job, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &r->quality,
+                       &r->submit_time, &r->start_time, &r->end_time, &r->worker, &parent,
+                       &r->prefix_length, &r->mutated_position, status);
+        assert_int_equal(n, 16);
+        r->job_id = job;
+        r->parent_id = parent;
+        r->architecture.length = 6;
+        for (int i = 0; i < 6; i++)
+            r->architecture.token[i] = a[i];
+    }
+    fclose(f);
+}
+
+static const trace_record *find_job(const collected *c, int64_t job)
+{
+    for (int i = 0; i < c->count; i++)
+        if (c->records[i].job_id == job)
+            return &c->records[i];
+    return NULL;
+}
+
+static void test_stages_and_mutations(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 20;
+    o.sample = 5;
+    o.candidates = 300;
+    o.workers = 4;
+    search_result r = run_toy(&o, "stages.csv");
+    assert_int_equal(r.evaluations, 300);
+    collected *c = malloc(sizeof *c);
+    read_trace("stages.csv", c);
+    assert_int_equal(c->count, 300);
+    for (int i = 0; i < c->count; i++) {
+        const trace_record *t = &c->records[i];
+        if (t->job_id < o.population) {
+            assert_int_equal(t->parent_id, -1); /* stage 1: random */
+            continue;
+        }
+        const trace_record *parent = find_job(c, t->parent_id);
+        assert_non_null(parent);
+        assert_true(parent->end_time <= t->submit_time); /* parents have finished */
+        int differences = 0;
+        for (int k = 0; k < 6; k++)
+            differences += parent->architecture.token[k] != t->architecture.token[k];
+        assert_int_equal(differences, 1);
+        assert_int_equal(t->prefix_length, t->mutated_position);
+    }
+    /* The toy optimum is all 4s (quality 24): evolution should get close. */
+    assert_true(r.best_quality >= 22);
+    free(c);
+}
+
+static void test_workers_never_overlap(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 10;
+    o.candidates = 200;
+    o.workers = 7;
+    run_toy(&o, "workers.csv");
+    collected *c = malloc(sizeof *c);
+    read_trace("workers.csv", c);
+    /* Each worker runs one job at a time, and at most 7 jobs run at once. */
+    for (int i = 0; i < c->count; i++)
+        for (int j = 0; j < c->count; j++) {
+            const trace_record *a = &c->records[i], *b = &c->records[j];
+            if (i != j && a->worker == b->worker)
+                assert_true(a->end_time <= b->start_time || b->end_time <= a->start_time);
+        }
+    for (int i = 0; i < c->count; i++) {
+        assert_true(c->records[i].worker >= 0 && c->records[i].worker < 7);
+        if (i > 0) /* records are written in the order evaluations end */
+            assert_true(c->records[i].end_time >= c->records[i - 1].end_time);
+    }
+    free(c);
+}
+
+static void test_same_seed_same_search(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 15;
+    o.candidates = 150;
+    o.workers = 3;
+    o.seed = 42;
+    run_toy(&o, "a.csv");
+    run_toy(&o, "b.csv");
+    o.seed = 43;
+    run_toy(&o, "c.csv");
+    collected *a = malloc(sizeof *a), *b = malloc(sizeof *b), *c = malloc(sizeof *c);
+    read_trace("a.csv", a);
+    read_trace("b.csv", b);
+    read_trace("c.csv", c);
+    int same_ab = 1, same_ac = 1;
+    for (int i = 0; i < a->count; i++) {
+        same_ab &= arch_equal(&a->records[i].architecture, &b->records[i].architecture);
+        same_ac &= arch_equal(&a->records[i].architecture, &c->records[i].architecture);
+    }
+    assert_true(same_ab);
+    assert_false(same_ac);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_no_duplicates_unless_allowed(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 10;
+    o.candidates = 400;
+    run_toy(&o, "unique.csv");
+    collected *c = malloc(sizeof *c);
+    read_trace("unique.csv", c);
+    for (int i = 0; i < c->count; i++)
+        for (int j = i + 1; j < c->count; j++)
+            assert_false(arch_equal(&c->records[i].architecture, &c->records[j].architecture));
+    free(c);
+}
+
+static void test_time_budget_and_bad_options(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 10;
+    o.candidates = 1000;
+    o.time_budget_seconds = 100; /* each evaluation takes 10..16 s on one worker */
+    search_result r = run_toy(&o, NULL);
+    assert_true(r.evaluations >= 7 && r.evaluations <= 11);
+
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    o.sample = 11; /* larger than the population */
+    assert_int_equal(search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "sample"));
+    o.sample = 5;
+    o.workers = 0;
+    assert_int_equal(search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
+    space_free(s);
+}
+
+static void test_nb201_flops_match_the_benchmark(void **state)
+{
+    (void)state;
+    /* flops_M logged by NATS-Bench for CIFAR-10 (nats-3cells-epochs.csv). */
+    struct { const char *cell; double flops; } logged[] = {
+        {"|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", 15.64737},
+        {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|", 113.95137},
+        {"|skip_connect~0|+|skip_connect~0|skip_connect~1|+|none~0|nor_conv_1x1~1|none~2|", 11.71521},
+    };
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        arch a;
+        assert_int_equal(space_parse(s, logged[i].cell, &a, &err), 0);
+        /* The benchmark also counts a few thousand BN/pool operations. */
+        assert_true(fabs(nb201_flops(&a) - logged[i].flops) < 0.01);
+    }
+    space_free(s);
+}
+
+static void test_real_table_search(void **state)
+{
+    (void)state;
+    const char *data = test_data_dir();
+    if (!data)
+        skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
+    evaluator *e;
+    exh_error err;
+    if (evaluator_nb201_open(path, "cifar10-valid", &e, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_true(fabs(evaluator_nb201_best_mean_quality(e) - 91.61) < 0.01);
+    space *s;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    search_options o;
+    search_options_default(&o);
+    o.workers = 64;
+    search_result r;
+    assert_int_equal(search_run_simulated(s, e, &o, NULL, &r, &err), 0);
+    assert_int_equal(r.evaluations, 1000);
+    /* A 1000-evaluation search lands far above the table's median (~83%). */
+    assert_true(evaluator_nb201_mean_quality(e, &r.best_architecture) > 90.0);
+    space_free(s);
+    evaluator_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stages_and_mutations),
+        cmocka_unit_test(test_workers_never_overlap),
+        cmocka_unit_test(test_same_seed_same_search),
+        cmocka_unit_test(test_no_duplicates_unless_allowed),
+        cmocka_unit_test(test_time_budget_and_bad_options),
+        cmocka_unit_test(test_nb201_flops_match_the_benchmark),
+        cmocka_unit_test(test_real_table_search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
