@@ -80,4 +80,20 @@ double evaluator_nb201_best_mean_quality(const evaluator *e);
  * convolutions. Matches the benchmark's logged flops_M for CIFAR-10. */
 double nb201_flops(const arch *a);
 
+/*
+ * The command evaluator: run a user's training command per evaluation, e.g.
+ *   python train.py --arch {arch} --transfer-from {parent_id} --prefix {prefix_len}
+ * Placeholders ({arch}, {arch_seq}, {job_id}, {parent_id}, {prefix_len}) become
+ * single-quoted shell words. The quality is the number on the command's last
+ * non-empty stdout line; cost = measured wall seconds. A non-zero exit or an
+ * unreadable last line is EVALUATION_FAILED, running past timeout_seconds
+ * (0 = none) is EVALUATION_TIMEOUT (the process group is killed); neither
+ * stops the search. `s` must outlive the evaluator.
+ */
+int evaluator_command_open(const char *command_template, double timeout_seconds,
+                           const space *s, evaluator **out, exh_error *err);
+/* The command line an evaluation would run (out: 16384 bytes). */
+int evaluator_command_expand(const char *command_template, const space *s,
+                             const evaluation_request *request, char *out, exh_error *err);
+
 #endif

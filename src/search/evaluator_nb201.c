@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exhaust/evaluator.h"
+#include "exhaust/space_nb201.h"
 #include "util/csv.h"
 #include "util/file.h"
 
@@ -20,14 +21,6 @@ typedef struct nb201_table {
     double cost_intercept, cost_slope;        /* epoch seconds = a + b * MFLOPs */
     char description[512];
 } nb201_table;
-
-static int nb201_code(const arch *a)
-{
-    int code = 0;
-    for (int i = 0; i < 6; i++)
-        code = code * 5 + a->token[i];
-    return code;
-}
 
 double nb201_flops(const arch *a)
 {

@@ -1,0 +1,44 @@
+/*
+ * space_nb201.h — the NAS-Bench-201 cell space.
+ *
+ * A cell is a DAG on 4 nodes; each of its 6 edges (j -> i, j < i) carries one
+ * of 5 operations. Positions are the edges in the benchmark string's order:
+ *   0: 1<-0   1: 2<-0   2: 2<-1   3: 3<-0   4: 3<-1   5: 3<-2
+ * and a token is the operation's index in NB201's own list:
+ *   0 none, 1 skip_connect, 2 nor_conv_1x1, 3 nor_conv_3x3, 4 avg_pool_3x3
+ *
+ * Text forms (space_parse accepts both; space_format writes the first):
+ *   the benchmark string  |nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|none~2|
+ *   six digits            302141   (also "3,0,2,1,4,1" via space_parse_sequence)
+ *
+ * Enumeration: 15,625 cells. Opened as "nb201", index = the base-5 number the
+ * six digits spell (000000 is 0, 444444 is 15,624). Opened as "nb201:PATH"
+ * with the benchmark's archs.csv (columns arch_index, arch_str), enumeration
+ * and space_index follow the benchmark's own index order, read from that file
+ * (the order is arbitrary data, not derivable).
+ *
+ * Layers (for the edit distance): one per edge, op = token, input_count = 2,
+ * inputs[0] = source node j, inputs[1] = target node i.
+ */
+#ifndef EXHAUST_SPACE_NB201_H
+#define EXHAUST_SPACE_NB201_H
+
+#include "exhaust/space.h"
+
+#define NB201_EDGES 6
+#define NB201_OPERATIONS 5
+#define NB201_SIZE 15625
+
+enum { NB201_NONE, NB201_SKIP, NB201_CONV1X1, NB201_CONV3X3, NB201_AVGPOOL };
+
+/* "none", "skip_connect", ... for an operation index. */
+const char *nb201_operation_name(int op);
+/* Number of edges that are not `none` (baseline 2's "size" of a cell). */
+int nb201_operation_count(const arch *a);
+/* Whether some path from node 0 to node 3 avoids `none` edges; a cell
+ * without one outputs zeros and trains to chance accuracy. */
+int nb201_is_connected(const arch *a);
+/* The base-5 code of the six tokens (the plain "nb201" index). */
+int nb201_code(const arch *a);
+
+#endif
