@@ -14,12 +14,17 @@ typedef struct search_state {
     trace_writer *trace;
     rng *random;
     trace_record *jobs;        /* every submitted job, indexed by job id */
+    /* Hot copies of jobs[i].quality and .end_time: a trace_record holds a
+     * whole arch (1 KB), and tournaments and the event heap touch only these. */
+    double *quality;
+    double *end_time;
     int64_t submitted;
     int64_t *heap;             /* running jobs (simulated clock) */
     int64_t heap_size;
     int64_t *population;       /* ring of job ids, oldest at population_start */
     int population_start, population_size;
     int *sample_scratch;       /* for sampling without replacement */
+    int scratch_size;
     double *position_weights;  /* NULL: uniform mutation */
     int64_t *seen;             /* open-addressing set of job ids by architecture */
     int64_t seen_capacity;

@@ -36,6 +36,8 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
         s->seen_capacity *= 2;
     s->random = rng_new(o->seed);
     s->jobs = malloc(sizeof *s->jobs * (size_t)o->candidates);
+    s->quality = malloc(sizeof *s->quality * (size_t)o->candidates);
+    s->end_time = malloc(sizeof *s->end_time * (size_t)o->candidates);
     s->heap = malloc(sizeof *s->heap * (size_t)(o->workers < o->candidates ? o->workers
                                                                             : o->candidates));
     s->population = malloc(sizeof *s->population * (size_t)o->population);
@@ -47,7 +49,7 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
             for (int i = 0; i < ARCH_MAX_TOKENS; i++)
                 s->position_weights[i] = pow(i + 1.0, o->mutation_exponent);
     }
-    if (!s->random || !s->jobs || !s->heap || !s->population || !s->sample_scratch ||
+    if (!s->random || !s->jobs || !s->quality || !s->end_time || !s->heap || !s->population || !s->sample_scratch ||
         !s->seen || (o->mutation_exponent != 0.0 && !s->position_weights)) {
         search_state_free(s);
         return error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
@@ -61,6 +63,8 @@ void search_state_free(search_state *s)
 {
     rng_free(s->random);
     free(s->jobs);
+    free(s->quality);
+    free(s->end_time);
     free(s->heap);
     free(s->population);
     free(s->sample_scratch);
@@ -88,8 +92,11 @@ static int64_t select_parent(search_state *s)
     if (draws > size)
         draws = size;
     int64_t best = -1;
-    for (int i = 0; i < size; i++)
-        s->sample_scratch[i] = i;
+    /* The scratch stays a permutation of 0..size-1 between calls: a partial
+     * Fisher-Yates shuffle from any permutation draws a uniform sample, so it
+     * is only extended as the population grows, never reset. */
+    for (; s->scratch_size < size; s->scratch_size++)
+        s->sample_scratch[s->scratch_size] = s->scratch_size;
     for (int d = 0; d < draws; d++) {
         int pick;
         if (s->options->sample_with_replacement) {
@@ -100,8 +107,11 @@ static int64_t select_parent(search_state *s)
             s->sample_scratch[j] = s->sample_scratch[d];
             s->sample_scratch[d] = pick;
         }
-        int64_t job = s->population[(s->population_start + pick) % s->options->population];
-        if (best < 0 || s->jobs[job].quality > s->jobs[best].quality)
+        int slot = s->population_start + pick; /* ring index without a division */
+        if (slot >= s->options->population)
+            slot -= s->options->population;
+        int64_t job = s->population[slot];
+        if (best < 0 || s->quality[job] > s->quality[best])
             best = job;
     }
     return best;

@@ -42,7 +42,7 @@ static int validate_options(const search_options *o, exh_error *err)
  * in job order, so the simulation is deterministic. */
 static int event_before(const search_state *s, int64_t a, int64_t b)
 {
-    double ta = s->jobs[a].end_time, tb = s->jobs[b].end_time;
+    double ta = s->end_time[a], tb = s->end_time[b];
     return ta < tb || (ta == tb && a < b);
 }
 
@@ -98,6 +98,8 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->cost_seconds = result.cost_seconds;
     record->status = (int)result.status;
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
+    s->quality[job] = record->quality;
+    s->end_time[job] = record->end_time;
     s->submitted++;
     heap_push(s, job);
     return EXH_OK;

@@ -161,24 +161,31 @@ int space_sample(const space *s, rng *r, arch *out, exh_error *err)
  * proportional to its weight (uniform when weights is NULL). */
 static int pick_mutable_position(const space *s, rng *r, const arch *a, const double *weights)
 {
+    double weight[ARCH_MAX_TOKENS];
     double total = 0.0;
-    for (int i = 0; i < a->length; i++)
-        if (space_arity(s, a, i) > 1)
-            total += weights ? weights[i] : 1.0;
+    for (int i = 0; i < a->length; i++) {
+        weight[i] = s->ops->arity(s->data, a, i) > 1 ? (weights ? weights[i] : 1.0) : 0.0;
+        if (weight[i] < 0.0)
+            weight[i] = 0.0;
+        total += weight[i];
+    }
     if (total <= 0.0)
         return -1;
+    if (!weights) { /* uniform: one integer draw among the mutable positions */
+        int k = (int)rng_below(r, (uint32_t)total);
+        for (int i = 0; i < a->length; i++)
+            if (weight[i] > 0.0 && k-- == 0)
+                return i;
+    }
     double target = rng_uniform(r) * total;
     int last = -1;
     for (int i = 0; i < a->length; i++) {
-        if (space_arity(s, a, i) <= 1)
-            continue;
-        double w = weights ? weights[i] : 1.0;
-        if (w <= 0.0)
+        if (weight[i] <= 0.0)
             continue;
         last = i;
-        if (target < w)
+        if (target < weight[i])
             return i;
-        target -= w;
+        target -= weight[i];
     }
     return last; /* rounding left target just past the end */
 }
@@ -192,13 +199,14 @@ int space_mutate(const space *s, rng *r, const arch *in, arch *out, int *positio
     if (where < 0)
         return error_set(err, EXH_ERR_INVALID, "no position of this architecture can change");
     int n = space_arity(s, in, where);
-    arch child = *in;
     /* Draw among the n-1 other values so the result always differs. */
     int value = (int)rng_below(r, (uint32_t)(n - 1));
     if (value >= in->token[where])
         value++;
-    child.token[where] = value;
-    *out = child;
+    if (out != in) /* copy only the used tokens: an arch holds ARCH_MAX_TOKENS */
+        memcpy(out->token, in->token, sizeof in->token[0] * (size_t)in->length);
+    out->length = in->length;
+    out->token[where] = value;
     if (position)
         *position = where;
     return EXH_OK;
