@@ -153,7 +153,7 @@ static int nb201_format(const void *data, const arch *a, char *buf, size_t size)
         return EXH_ERR_INVALID;
     size_t used = 0;
     for (int i = 0; i < NB201_EDGES; i++) {
-        const char *separator = i == 1 || i == 3 ? "+|" : "";
+        const char *separator = i == 1 || i == 3 ? "|+" : "";
         int n = snprintf(buf + used, size - used, "%s|%s~%d", separator,
                          nb201_operation_name(a->token[i]), EDGE_SOURCE[i]);
         if (n < 0 || (size_t)n >= size - used)
