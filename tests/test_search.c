@@ -66,14 +66,15 @@ static void read_trace(const char *name, collected *c)
     assert_true(strncmp(line, "job_id,p:arch_seq,objective,", 28) == 0);
     while (fgets(line, sizeof line, f) && c->count < 4096) {
         trace_record *r = &c->records[c->count++];
-        long long job, parent;
+        long long job, parent, donor;
         int a[6];
         char status[16];
-        int n = sscanf(line, "%lld,\"[%d, %d, %d, %d, %d, %d]\",%lf,%lf,%lf,%lf,%d,%lld,%d,%d,%15[a-z]",
+        int n = sscanf(line, "%lld,\"[%d, %d, %d, %d, %d, %d]\",%lf,%lf,%lf,%lf,%d,%lld,%lld,%d,%d,%15[a-z]",
                        &job, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &r->quality,
                        &r->submit_time, &r->start_time, &r->end_time, &r->worker, &parent,
-                       &r->prefix_length, &r->mutated_position, status);
-        assert_int_equal(n, 16);
+                       &donor, &r->prefix_length, &r->mutated_position, status);
+        assert_int_equal(n, 17);
+        r->donor_id = donor;
         r->job_id = job;
         r->parent_id = parent;
         r->architecture.length = 6;
@@ -118,10 +119,50 @@ static void test_stages_and_mutations(void **state)
         for (int k = 0; k < 6; k++)
             differences += parent->architecture.token[k] != t->architecture.token[k];
         assert_int_equal(differences, 1);
+        assert_int_equal(t->donor_id, t->parent_id);
         assert_int_equal(t->prefix_length, t->mutated_position);
     }
     /* The toy optimum is all 4s (quality 24): evolution should get close. */
     assert_true(r.best_quality >= 22);
+    free(c);
+}
+
+static void test_transfer_from_any_finds_longest_prefix(void **state)
+{
+    (void)state;
+    search_options o;
+    search_options_default(&o);
+    o.population = 20;
+    o.candidates = 300;
+    o.workers = 5;
+    o.transfer_from_any = 1;
+    run_toy(&o, "any.csv");
+    collected *c = malloc(sizeof *c);
+    read_trace("any.csv", c);
+    int longer_than_parent = 0;
+    for (int i = 0; i < c->count; i++) {
+        const trace_record *t = &c->records[i];
+        /* Brute force: the longest prefix among models finished before t started. */
+        int best = 0;
+        for (int j = 0; j < c->count; j++)
+            if (c->records[j].end_time <= t->submit_time && c->records[j].job_id != t->job_id) {
+                int n = arch_common_prefix(&c->records[j].architecture, &t->architecture);
+                if (n > best)
+                    best = n;
+            }
+        assert_int_equal(t->prefix_length, best);
+        if (t->donor_id >= 0) {
+            const trace_record *donor = find_job(c, t->donor_id);
+            assert_non_null(donor);
+            assert_true(donor->end_time <= t->submit_time);
+            assert_int_equal(arch_common_prefix(&donor->architecture, &t->architecture), best);
+        }
+        if (t->parent_id >= 0) {
+            const trace_record *parent = find_job(c, t->parent_id);
+            longer_than_parent += best > arch_common_prefix(&parent->architecture, &t->architecture);
+        }
+    }
+    assert_true(longer_than_parent > 0); /* "any" does find longer prefixes */
     free(c);
 }
 
@@ -271,6 +312,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stages_and_mutations),
+        cmocka_unit_test(test_transfer_from_any_finds_longest_prefix),
         cmocka_unit_test(test_workers_never_overlap),
         cmocka_unit_test(test_same_seed_same_search),
         cmocka_unit_test(test_no_duplicates_unless_allowed),

@@ -36,8 +36,8 @@ typedef struct evaluation {
 typedef struct evaluation_request {
     const arch *architecture;
     int64_t job_id;
-    int64_t parent_id;       /* -1 for stage-1 random architectures */
-    int prefix_length;       /* leading positions shared with the parent */
+    int64_t parent_id;       /* the transfer donor (the parent by default); -1: none */
+    int prefix_length;       /* leading positions shared with it */
 } evaluation_request;
 
 typedef struct evaluator {

@@ -42,6 +42,9 @@ typedef struct search_options {
      * parent's prefix (and its trained tensors) is kept. */
     double mutation_exponent;
     double time_budget_seconds; /* 0: none (simulated seconds with the simulated clock) */
+    /* Transfer source: 0 = the parent; 1 = any finished model, the one with
+     * the longest common prefix, found with a trie (trie.h). */
+    int transfer_from_any;
 } search_options;
 
 void search_options_default(search_options *o);

@@ -4,8 +4,11 @@
  * CSV columns use DeepHyper's names where they exist, so pandas code written
  * for DeepHyper's results.csv reads exhaust traces:
  *   job_id, p:arch_seq, objective, m:timestamp_submit, m:timestamp_start,
- *   m:timestamp_gather (the end), m:worker, m:parent_id, m:prefix_len,
- *   m:mutated_position, m:status, m:cost
+ *   m:timestamp_gather (the end), m:worker, m:parent_id, m:donor_id,
+ *   m:prefix_len, m:mutated_position, m:status, m:cost
+ * donor_id is the model whose tensors the child receives (its parent, or
+ * with --transfer-from any the finished model with the longest common
+ * prefix); prefix_len is the number of leading positions shared with it.
  * The header is preceded by '#' comment lines with the search parameters
  * (pandas: read_csv(path, comment='#')). Each record is flushed and fsync'ed
  * when written, so a killed search loses nothing it finished.
@@ -27,7 +30,8 @@ typedef struct trace_record {
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
     int64_t parent_id;         /* -1: random (stage 1) */
-    int prefix_length;         /* positions shared with the parent */
+    int64_t donor_id;          /* transfer source; -1: none */
+    int prefix_length;         /* positions shared with the donor */
     int mutated_position;      /* -1: random */
     int status;                /* evaluation_status */
 } trace_record;

@@ -13,7 +13,8 @@ static const char HELP[] =
     "                      [--candidates N] [--workers W] [--seed N]\n"
     "                      [--clock simulated] [--mutation-exponent X]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
-    "                      [--time-budget SECONDS] [--trace PATH]\n\n"
+    "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
+    "                      [--trace PATH]\n\n"
     "Regularized (aging) evolution: evaluate P random architectures, then\n"
     "repeatedly mutate the best of S sampled population members and retire the\n"
     "oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -34,6 +35,9 @@ static const char HELP[] =
     "  --with-replacement   sample the tournament with replacement\n"
     "  --allow-duplicates   allow re-evaluating an architecture already proposed\n"
     "  --time-budget SEC    stop submitting after SEC (simulated) seconds\n"
+    "  --transfer-from M    parent (default): a child receives its parent's tensors for\n"
+    "                       their common prefix; any: from the finished model with the\n"
+    "                       longest common prefix (found with a prefix trie)\n"
     "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --seed 1 --trace out.csv\n";
@@ -63,6 +67,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"mutation-exponent", required_argument, NULL, 'x'},
         {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
+        {"transfer-from", required_argument, NULL, 'X'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -79,6 +84,11 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 't': o->trace = optarg; break;
         case 'r': o->search.sample_with_replacement = 1; break;
         case 'D': o->search.allow_duplicates = 1; break;
+        case 'X':
+            if (strcmp(optarg, "any") != 0 && strcmp(optarg, "parent") != 0)
+                return cli_usage_error("search", "--transfer-from is parent or any");
+            o->search.transfer_from_any = strcmp(optarg, "any") == 0;
+            break;
         case 'c':
             if (strcmp(optarg, "simulated") != 0)
                 return cli_usage_error("search", "--clock: only 'simulated' in this version");
@@ -113,10 +123,12 @@ static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **
     char parameters[512];
     snprintf(parameters, sizeof parameters,
              "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
-             "candidates=%lld workers=%d seed=%llu clock=simulated mutation_exponent=%g",
+             "candidates=%lld workers=%d seed=%llu clock=simulated mutation_exponent=%g "
+             "transfer_from=%s",
              o->space, o->evaluator, o->dataset, o->search.population, o->search.sample,
              (long long)o->search.candidates, o->search.workers,
-             (unsigned long long)o->search.seed, o->search.mutation_exponent);
+             (unsigned long long)o->search.seed, o->search.mutation_exponent,
+             o->search.transfer_from_any ? "any" : "parent");
     const char *lines[2] = {parameters, e->describe(e->state)};
     return trace_open(o->trace, lines, 2, trace, err);
 }

@@ -3,6 +3,7 @@
 #define EXHAUST_SEARCH_INTERNAL_H
 
 #include "exhaust/search.h"
+#include "exhaust/trie.h"
 
 #define SEARCH_MAX_WORKERS 1000000
 #define SEARCH_DUPLICATE_TRIES 100
@@ -28,6 +29,7 @@ typedef struct search_state {
     double *position_weights;  /* NULL: uniform mutation */
     int64_t *seen;             /* open-addressing set of job ids by architecture */
     int64_t seen_capacity;
+    trie *finished;            /* finished models by prefix (transfer_from_any) */
 } search_state;
 
 int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
@@ -40,5 +42,11 @@ int search_propose(search_state *s, trace_record *record, exh_error *err);
 
 /* A finished job joins the population; the oldest retires when it is full. */
 void search_population_add(search_state *s, int64_t job);
+
+/* Choose record's transfer donor and prefix length (parent, or any finished
+ * model by longest prefix). */
+void search_choose_donor(search_state *s, trace_record *record);
+/* Remember a finished model as a possible donor. */
+int search_donor_add(search_state *s, int64_t job, exh_error *err);
 
 #endif

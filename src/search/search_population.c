@@ -56,6 +56,10 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
                          (long long)o->candidates);
     }
     memset(s->seen, 0xff, sizeof *s->seen * (size_t)s->seen_capacity); /* all -1 */
+    if (o->transfer_from_any && !(s->finished = trie_new())) {
+        search_state_free(s);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
+    }
     return EXH_OK;
 }
 
@@ -70,6 +74,7 @@ void search_state_free(search_state *s)
     free(s->sample_scratch);
     free(s->position_weights);
     free(s->seen);
+    trie_free(s->finished);
     memset(s, 0, sizeof *s);
 }
 
@@ -122,7 +127,6 @@ static int propose_once(search_state *s, trace_record *record, exh_error *err)
     int stage_one = s->submitted < s->options->population || s->population_size == 0;
     if (stage_one) {
         record->parent_id = -1;
-        record->prefix_length = 0;
         record->mutated_position = -1;
         return space_sample(s->space, s->random, &record->architecture, err);
     }
@@ -135,8 +139,29 @@ static int propose_once(search_state *s, trace_record *record, exh_error *err)
         return rc;
     record->parent_id = parent;
     record->mutated_position = position;
-    record->prefix_length = arch_common_prefix(parent_arch, &record->architecture);
     return EXH_OK;
+}
+
+void search_choose_donor(search_state *s, trace_record *record)
+{
+    record->donor_id = record->parent_id;
+    record->prefix_length = 0;
+    if (s->finished) {
+        int64_t donor;
+        int length = trie_longest_prefix(s->finished, &record->architecture, &donor);
+        if (donor >= 0) {
+            record->donor_id = donor;
+            record->prefix_length = length;
+        }
+    } else if (record->parent_id >= 0) {
+        record->prefix_length = arch_common_prefix(&s->jobs[record->parent_id].architecture,
+                                                   &record->architecture);
+    }
+}
+
+int search_donor_add(search_state *s, int64_t job, exh_error *err)
+{
+    return s->finished ? trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
 }
 
 int search_propose(search_state *s, trace_record *record, exh_error *err)

@@ -85,10 +85,11 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     int rc = search_propose(s, record, err);
     if (rc < 0)
         return rc;
+    search_choose_donor(s, record);
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = now;
-    evaluation_request request = {&record->architecture, job, record->parent_id,
+    evaluation_request request = {&record->architecture, job, record->donor_id,
                                   record->prefix_length};
     evaluation result;
     rc = s->evaluator->evaluate(s->evaluator->state, &request, s->random, &result, err);
@@ -120,6 +121,9 @@ static int finish(search_state *s, int64_t job, search_result *result, exh_error
         return EXH_OK; /* a failed child never joins the population */
     }
     search_population_add(s, job);
+    int rc = search_donor_add(s, job, err);
+    if (rc < 0)
+        return rc;
     if (result->best_job_id < 0 || record->quality > result->best_quality) {
         result->best_job_id = job;
         result->best_quality = record->quality;

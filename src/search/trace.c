@@ -15,7 +15,7 @@ struct trace_writer {
 
 static const char TRACE_HEADER[] =
     "job_id,p:arch_seq,objective,m:timestamp_submit,m:timestamp_start,m:timestamp_gather,"
-    "m:worker,m:parent_id,m:prefix_len,m:mutated_position,m:status,m:cost\n";
+    "m:worker,m:parent_id,m:donor_id,m:prefix_len,m:mutated_position,m:status,m:cost\n";
 
 static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
 
@@ -58,8 +58,9 @@ int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
     else
         fputs("F", t->file); /* DeepHyper's marker for a failed objective */
     int status = r->status >= 0 && r->status < 3 ? r->status : 1;
-    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%d,%d,%s,%.17g\n", r->submit_time,
-            r->start_time, r->end_time, r->worker, (long long)r->parent_id, r->prefix_length,
+    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%lld,%d,%d,%s,%.17g\n", r->submit_time,
+            r->start_time, r->end_time, r->worker, (long long)r->parent_id,
+            (long long)r->donor_id, r->prefix_length,
             r->mutated_position, STATUS_NAMES[status], r->cost_seconds);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
         return error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
