@@ -29,6 +29,8 @@
 #define SEARCH_DEFAULT_SAMPLE 5        /* S */
 #define SEARCH_DEFAULT_CANDIDATES 1000 /* N */
 
+struct search_result;
+
 typedef struct search_options {
     int population;            /* P */
     int sample;                /* S */
@@ -45,6 +47,10 @@ typedef struct search_options {
     /* Transfer source: 0 = the parent; 1 = any finished model, the one with
      * the longest common prefix, found with a trie (trie.h). */
     int transfer_from_any;
+    /* Called after every finished evaluation (under the search's lock with
+     * threads); NULL for none. The CLI draws its progress bar with it. */
+    void (*progress)(const struct search_result *so_far, int64_t candidates, void *context);
+    void *progress_context;
 } search_options;
 
 void search_options_default(search_options *o);
@@ -61,5 +67,12 @@ typedef struct search_result {
 /* Run the whole search with the simulated clock. `trace` may be NULL. */
 int search_run_simulated(const space *s, evaluator *e, const search_options *o,
                          trace_writer *trace, search_result *result, exh_error *err);
+
+/* Run it with `workers` real threads and wall-clock times (for evaluators
+ * that really train, e.g. the command evaluator). The evaluator must be
+ * thread-safe; each worker passes it its own random stream. Not
+ * deterministic: which worker finishes first is up to the machine. */
+int search_run_threads(const space *s, evaluator *e, const search_options *o,
+                       trace_writer *trace, search_result *result, exh_error *err);
 
 #endif

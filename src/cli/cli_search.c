@@ -3,23 +3,33 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "exhaust/search.h"
 
 static const char HELP[] =
-    "usage: exhaust search [--space nb201] [--evaluator table] [--table PATH]\n"
+    "usage: exhaust search [--space S] [--evaluator table|command] [--table PATH]\n"
+    "                      [--command CMD] [--timeout SECONDS]\n"
     "                      [--dataset D] [--population P] [--sample S]\n"
     "                      [--candidates N] [--workers W] [--seed N]\n"
-    "                      [--clock simulated] [--mutation-exponent X]\n"
+    "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
     "                      [--trace PATH]\n\n"
     "Regularized (aging) evolution: evaluate P random architectures, then\n"
     "repeatedly mutate the best of S sampled population members and retire the\n"
     "oldest, until N evaluations. Prints the best architecture found.\n\n"
-    "  --space S            architecture space (default nb201)\n"
-    "  --evaluator E        table (default): look results up in NAS-Bench-201\n"
+    "  --space S            architecture space (default nb201; the command evaluator\n"
+    "                       takes any: convchain, graph, dense:FILE)\n"
+    "  --evaluator E        table (default): look results up in NAS-Bench-201;\n"
+    "                       command: run --command per evaluation\n"
+    "  --command CMD        training command; {arch}, {arch_seq}, {job_id}, {parent_id}\n"
+    "                       (the transfer donor) and {prefix_len} are replaced by\n"
+    "                       quoted values; its last stdout line is the quality\n"
+    "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
+    "                       failures and timeouts are recorded, the search goes on\n"
     "  --table PATH         the benchmark's archs.csv (default ../shared/data/nb201/archs.csv);\n"
     "                       nats-3cells-epochs.csv beside it calibrates the cost model\n"
     "  --dataset D          cifar10-valid (default) or cifar100\n"
@@ -28,8 +38,10 @@ static const char HELP[] =
     "  --candidates N       evaluations in total, stage 1 included (default 1000)\n"
     "  --workers W          parallel workers (default 1)\n"
     "  --seed N             random seed (default 1); same seed, same search\n"
-    "  --clock simulated    discrete-event simulation: each evaluation takes its\n"
-    "                       modelled cost (the only clock in this version)\n"
+    "  --clock C            real (default): W worker threads, wall-clock times;\n"
+    "                       simulated: discrete-event simulation where each evaluation\n"
+    "                       takes its cost (table: modelled training time), so W can\n"
+    "                       be in the thousands; deterministic for a seed\n"
     "  --mutation-exponent X  mutate position i with weight (i+1)^X (default 0:\n"
     "                       uniform; > 0 favours later positions, keeping more prefix)\n"
     "  --with-replacement   sample the tournament with replacement\n"
@@ -44,7 +56,9 @@ static const char HELP[] =
 
 typedef struct search_cli_options {
     search_options search;
-    const char *space, *evaluator, *table, *dataset, *trace;
+    const char *space, *evaluator, *table, *dataset, *trace, *command;
+    double timeout;
+    int simulated;
 } search_cli_options;
 
 static int parse_number(const char *option, const char *text, double low, double *out)
@@ -68,6 +82,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
+        {"command", required_argument, NULL, 'C'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -90,9 +105,12 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->search.transfer_from_any = strcmp(optarg, "any") == 0;
             break;
         case 'c':
-            if (strcmp(optarg, "simulated") != 0)
-                return cli_usage_error("search", "--clock: only 'simulated' in this version");
+            if (strcmp(optarg, "simulated") != 0 && strcmp(optarg, "real") != 0)
+                return cli_usage_error("search", "--clock is real or simulated");
+            o->simulated = strcmp(optarg, "simulated") == 0;
             break;
+        case 'C': o->command = optarg; break;
+        case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
         case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
         case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;
         case 'N': rc = parse_number(name, optarg, 1, &value); o->search.candidates = (int64_t)value; break;
@@ -108,9 +126,13 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     }
     if (optind < argc)
         return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
-    if (strcmp(o->space, "nb201") != 0 || strcmp(o->evaluator, "table") != 0)
-        return cli_usage_error("search", "this version searches --space nb201 with "
-                                         "--evaluator table");
+    int table = strcmp(o->evaluator, "table") == 0;
+    if (!table && strcmp(o->evaluator, "command") != 0)
+        return cli_usage_error("search", "--evaluator is table or command");
+    if (table && strcmp(o->space, "nb201") != 0)
+        return cli_usage_error("search", "the table evaluator knows --space nb201 only");
+    if (!table && !o->command)
+        return cli_usage_error("search", "--evaluator command needs --command");
     return CLI_OK;
 }
 
@@ -123,11 +145,12 @@ static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **
     char parameters[512];
     snprintf(parameters, sizeof parameters,
              "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
-             "candidates=%lld workers=%d seed=%llu clock=simulated mutation_exponent=%g "
+             "candidates=%lld workers=%d seed=%llu clock=%s mutation_exponent=%g "
              "transfer_from=%s",
              o->space, o->evaluator, o->dataset, o->search.population, o->search.sample,
              (long long)o->search.candidates, o->search.workers,
-             (unsigned long long)o->search.seed, o->search.mutation_exponent,
+             (unsigned long long)o->search.seed, o->simulated ? "simulated" : "real",
+             o->search.mutation_exponent,
              o->search.transfer_from_any ? "any" : "parent");
     const char *lines[2] = {parameters, e->describe(e->state)};
     return trace_open(o->trace, lines, 2, trace, err);
@@ -136,19 +159,53 @@ static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **
 static void print_result(const search_cli_options *o, const space *s, evaluator *e,
                          const search_result *r)
 {
-    char text[SPACE_TEXT_MAX];
-    space_format(s, &r->best_architecture, text, sizeof text);
+    char text[SPACE_TEXT_MAX] = "-";
+    if (r->best_job_id >= 0)
+        space_format(s, &r->best_architecture, text, sizeof text);
     printf("%s\n", e->describe(e->state));
-    printf("evaluations: %lld (%lld failed), simulated time %.1f s with %d workers\n",
-           (long long)r->evaluations, (long long)r->failures, r->end_time, o->search.workers);
-    printf("best: job %lld, validation accuracy %.3f (one logged seed), 3-seed mean %.3f "
-           "(table best %.3f)\n",
-           (long long)r->best_job_id, r->best_quality,
-           evaluator_nb201_mean_quality(e, &r->best_architecture),
-           evaluator_nb201_best_mean_quality(e));
+    printf("evaluations: %lld (%lld failed), %s time %.1f s with %d workers\n",
+           (long long)r->evaluations, (long long)r->failures,
+           o->simulated ? "simulated" : "wall", r->end_time, o->search.workers);
+    if (r->best_job_id < 0)
+        printf("best: none (every evaluation failed)\n");
+    else if (strcmp(o->evaluator, "table") == 0)
+        printf("best: job %lld, validation accuracy %.3f (one logged seed), 3-seed mean %.3f "
+               "(table best %.3f)\n",
+               (long long)r->best_job_id, r->best_quality,
+               evaluator_nb201_mean_quality(e, &r->best_architecture),
+               evaluator_nb201_best_mean_quality(e));
+    else
+        printf("best: job %lld, quality %.6g\n", (long long)r->best_job_id, r->best_quality);
     printf("architecture: %s\n", text);
     if (o->trace)
         printf("trace: %s\n", o->trace);
+}
+
+/* A one-line progress bar on a terminal, redrawn at most ten times a second. */
+static void show_progress(const search_result *so_far, int64_t candidates, void *context)
+{
+    double *last = context;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    if (t - last[0] < 0.1 && so_far->evaluations < candidates)
+        return;
+    if (last[1] == 0)
+        last[1] = t;
+    last[0] = t;
+    int width = 30, filled = (int)(width * so_far->evaluations / candidates);
+    fprintf(stderr, "\r[%.*s%*s] %lld/%lld  best %.4g  %.0f eval/s ", filled,
+            "==============================", width - filled, "",
+            (long long)so_far->evaluations, (long long)candidates, so_far->best_quality,
+            so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
+}
+
+static int open_evaluator(const search_cli_options *o, const space *s, evaluator **e,
+                          exh_error *err)
+{
+    if (strcmp(o->evaluator, "table") == 0)
+        return evaluator_nb201_open(o->table, o->dataset, e, err);
+    return evaluator_command_open(o->command, o->timeout, s, e, err);
 }
 
 static int search_main(int argc, char **argv)
@@ -160,6 +217,11 @@ static int search_main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
+    double progress_clock[2] = {0, 0};
+    if (isatty(STDERR_FILENO)) {
+        o.search.progress = show_progress;
+        o.search.progress_context = progress_clock;
+    }
     exh_error err;
     space *s = NULL;
     evaluator *e = NULL;
@@ -167,11 +229,14 @@ static int search_main(int argc, char **argv)
     search_result result;
     rc = space_open(o.space, &s, &err);
     if (rc == 0)
-        rc = evaluator_nb201_open(o.table, o.dataset, &e, &err);
+        rc = open_evaluator(&o, s, &e, &err);
     if (rc == 0)
         rc = open_trace(&o, e, &trace, &err);
     if (rc == 0)
-        rc = search_run_simulated(s, e, &o.search, trace, &result, &err);
+        rc = o.simulated ? search_run_simulated(s, e, &o.search, trace, &result, &err)
+                         : search_run_threads(s, e, &o.search, trace, &result, &err);
+    if (o.search.progress)
+        fprintf(stderr, "\n");
     exh_error close_err;
     if (trace_close(trace, &close_err) < 0 && rc == 0) {
         err = close_err;

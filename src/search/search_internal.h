@@ -32,6 +32,13 @@ typedef struct search_state {
     trie *finished;            /* finished models by prefix (transfer_from_any) */
 } search_state;
 
+int search_validate_options(const search_options *o, exh_error *err);
+void search_result_init(search_result *result);
+/* A job has its end time, quality and status: write it to the trace, and if
+ * it succeeded add it to the population, the donors and the best. */
+int search_record_finished(search_state *s, int64_t job, search_result *result,
+                           exh_error *err);
+
 int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
                       trace_writer *trace, exh_error *err);
 void search_state_free(search_state *s);

@@ -12,32 +12,6 @@
 #include "exhaust/search.h"
 #include "search/search_internal.h"
 
-void search_options_default(search_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->population = SEARCH_DEFAULT_POPULATION;
-    o->sample = SEARCH_DEFAULT_SAMPLE;
-    o->candidates = SEARCH_DEFAULT_CANDIDATES;
-    o->workers = 1;
-    o->seed = 1;
-}
-
-static int validate_options(const search_options *o, exh_error *err)
-{
-    if (o->population < 1)
-        return error_set(err, EXH_ERR_INVALID, "population must be at least 1 (got %d)",
-                         o->population);
-    if (o->sample < 1 || o->sample > o->population)
-        return error_set(err, EXH_ERR_INVALID, "sample must be between 1 and the population %d "
-                         "(got %d)", o->population, o->sample);
-    if (o->candidates < 1)
-        return error_set(err, EXH_ERR_INVALID, "candidates must be at least 1");
-    if (o->workers < 1 || o->workers > SEARCH_MAX_WORKERS)
-        return error_set(err, EXH_ERR_INVALID, "workers must be between 1 and %d (got %d)",
-                         SEARCH_MAX_WORKERS, o->workers);
-    return EXH_OK;
-}
-
 /* The running evaluations, a binary min-heap on (end time, job id): ties end
  * in job order, so the simulation is deterministic. */
 static int event_before(const search_state *s, int64_t a, int64_t b)
@@ -106,50 +80,22 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     return EXH_OK;
 }
 
-static int finish(search_state *s, int64_t job, search_result *result, exh_error *err)
-{
-    const trace_record *record = &s->jobs[job];
-    if (s->trace) {
-        int rc = trace_append(s->trace, record, err);
-        if (rc < 0)
-            return rc;
-    }
-    result->evaluations++;
-    result->end_time = record->end_time;
-    if (record->status != EVALUATION_OK) {
-        result->failures++;
-        return EXH_OK; /* a failed child never joins the population */
-    }
-    search_population_add(s, job);
-    int rc = search_donor_add(s, job, err);
-    if (rc < 0)
-        return rc;
-    if (result->best_job_id < 0 || record->quality > result->best_quality) {
-        result->best_job_id = job;
-        result->best_quality = record->quality;
-        result->best_architecture = record->architecture;
-    }
-    return EXH_OK;
-}
-
 int search_run_simulated(const space *sp, evaluator *e, const search_options *o,
                          trace_writer *trace, search_result *result, exh_error *err)
 {
-    int rc = validate_options(o, err);
+    int rc = search_validate_options(o, err);
     if (rc < 0)
         return rc;
     search_state s;
     rc = search_state_init(&s, sp, e, o, trace, err);
     if (rc < 0)
         return rc;
-    memset(result, 0, sizeof *result);
-    result->best_job_id = -1;
-    result->best_quality = -INFINITY;
+    search_result_init(result);
     for (int w = 0; rc == 0 && w < o->workers && s.submitted < o->candidates; w++)
         rc = submit(&s, w, 0.0, err);
     while (rc == 0 && s.heap_size > 0) {
         int64_t job = heap_pop(&s);
-        rc = finish(&s, job, result, err);
+        rc = search_record_finished(&s, job, result, err);
         double now = s.jobs[job].end_time;
         int in_budget = o->time_budget_seconds <= 0 || now < o->time_budget_seconds;
         if (rc == 0 && s.submitted < o->candidates && in_budget)
