@@ -51,6 +51,13 @@ typedef struct search_options {
      * threads); NULL for none. The CLI draws its progress bar with it. */
     void (*progress)(const struct search_result *so_far, int64_t candidates, void *context);
     void *progress_context;
+    /* Resume: the finished evaluations of a killed search (trace_read), in
+     * the order they finished. The population, the set of evaluated
+     * architectures and the donors are rebuilt from them; the search goes on
+     * with new job ids until `candidates` evaluations in all. Jobs that were
+     * running when it died are not in the trace and are proposed afresh. */
+    const trace_record *resume_records;
+    int64_t resume_count;
 } search_options;
 
 void search_options_default(search_options *o);

@@ -51,8 +51,9 @@
  *     n0=linear(x,h_prev_0) h_new_0=activation_tanh(n0)
  * space_parse accepts assignments in any order with any names (letters,
  * digits, '_', '.', '-'), blanks around the punctuation and ';' between
- * assignments. It also accepts the token sequence ("0,1,2,0,0,...", with or
- * without brackets), which must then be canonical.
+ * assignments. A text whose first non-blank character is a digit or '[' is
+ * read as the token sequence ("0,1,2,0,0,...", with or without brackets),
+ * which must then be canonical.
  *
  * Sampling (space_sample) draws a random DAG and canonicalizes it:
  *   outputs m uniform in 1..GRAPH_MAX_OUTPUTS, nodes n uniform in

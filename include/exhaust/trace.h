@@ -46,4 +46,18 @@ void trace_set_durable(trace_writer *t, int durable);
 int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
 int trace_close(trace_writer *t, exh_error *err);
 
+/* Continue an existing trace (resume): records are appended after it. */
+int trace_open_append(const char *path, trace_writer **out, exh_error *err);
+
+/*
+ * Read a trace (exhaust's or DeepHyper's results.csv) into a malloc'd array,
+ * in file order; architectures are parsed with space `s` from p:arch_seq.
+ * Required columns: job_id, p:arch_seq, objective ("F" = failed); the others
+ * default to missing (NAN, -1). With allow_torn_tail, a last line cut short
+ * by a killed writer (no final newline, unparsable) is dropped instead of
+ * being an error.
+ */
+int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
+               int64_t *count, exh_error *err);
+
 #endif

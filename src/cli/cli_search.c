@@ -17,7 +17,7 @@ static const char HELP[] =
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
-    "                      [--trace PATH]\n\n"
+    "                      [--trace PATH] [--resume TRACE]\n\n"
     "Regularized (aging) evolution: evaluate P random architectures, then\n"
     "repeatedly mutate the best of S sampled population members and retire the\n"
     "oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -50,13 +50,18 @@ static const char HELP[] =
     "  --transfer-from M    parent (default): a child receives its parent's tensors for\n"
     "                       their common prefix; any: from the finished model with the\n"
     "                       longest common prefix (found with a prefix trie)\n"
-    "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns)\n\n"
+    "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns),\n"
+    "                       each record flushed to disk as it finishes\n"
+    "  --resume TRACE       continue a killed search from its trace, with the same\n"
+    "                       options: the population is rebuilt from the finished\n"
+    "                       evaluations, new ones are appended to TRACE; evaluations\n"
+    "                       that were running when it died are proposed afresh\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --seed 1 --trace out.csv\n";
 
 typedef struct search_cli_options {
     search_options search;
-    const char *space, *evaluator, *table, *dataset, *trace, *command;
+    const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
     double timeout;
     int simulated;
 } search_cli_options;
@@ -82,7 +87,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
-        {"command", required_argument, NULL, 'C'},    {"timeout", required_argument, NULL, 'o'},
+        {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -110,6 +115,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
+        case 'R': o->resume = optarg; break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
         case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
         case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;
@@ -140,6 +146,8 @@ static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **
                       exh_error *err)
 {
     *trace = NULL;
+    if (o->resume)
+        return trace_open_append(o->resume, trace, err);
     if (!o->trace)
         return EXH_OK;
     char parameters[512];
@@ -177,8 +185,8 @@ static void print_result(const search_cli_options *o, const space *s, evaluator 
     else
         printf("best: job %lld, quality %.6g\n", (long long)r->best_job_id, r->best_quality);
     printf("architecture: %s\n", text);
-    if (o->trace)
-        printf("trace: %s\n", o->trace);
+    if (o->trace || o->resume)
+        printf("trace: %s\n", o->resume ? o->resume : o->trace);
 }
 
 /* A one-line progress bar on a terminal, redrawn at most ten times a second. */
@@ -230,6 +238,14 @@ static int search_main(int argc, char **argv)
     rc = space_open(o.space, &s, &err);
     if (rc == 0)
         rc = open_evaluator(&o, s, &e, &err);
+    trace_record *resumed = NULL;
+    if (rc == 0 && o.resume) {
+        rc = trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
+        o.search.resume_records = resumed;
+        if (rc == 0)
+            fprintf(stderr, "resuming %s: %lld finished evaluations\n", o.resume,
+                    (long long)o.search.resume_count);
+    }
     if (rc == 0)
         rc = open_trace(&o, e, &trace, &err);
     if (rc == 0)
@@ -246,6 +262,7 @@ static int search_main(int argc, char **argv)
         print_result(&o, s, e, &result);
     else
         cli_error("search", "%s", err.message);
+    free(resumed);
     evaluator_free(e);
     space_free(s);
     return rc == 0 ? CLI_OK : CLI_FAILED;

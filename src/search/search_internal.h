@@ -19,7 +19,9 @@ typedef struct search_state {
      * whole arch (1 KB), and tournaments and the event heap touch only these. */
     double *quality;
     double *end_time;
-    int64_t submitted;
+    int64_t submitted;         /* jobs proposed so far (finished, running, resumed) */
+    int64_t next_job;          /* the next job id (ids may have gaps after a resume) */
+    int64_t job_capacity;      /* slots in jobs[] */
     int64_t *heap;             /* running jobs (simulated clock) */
     int64_t heap_size;
     int64_t *population;       /* ring of job ids, oldest at population_start */
@@ -39,8 +41,16 @@ void search_result_init(search_result *result);
 int search_record_finished(search_state *s, int64_t job, search_result *result,
                            exh_error *err);
 
+/* Allocate the state; with o->resume_records, rebuild the population,
+ * the evaluated set, the donors and `result` from them. */
 int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
-                      trace_writer *trace, exh_error *err);
+                      trace_writer *trace, search_result *result, exh_error *err);
+/* The latest end time among resumed records (0 without a resume). */
+double search_resume_time(const search_options *o);
+/* The seen-set slot of `a`: its job id, or -1 where it would go. */
+int64_t *search_seen_slot(search_state *s, const arch *a);
+/* Take the next job id and its slot; counts it as submitted. */
+int64_t search_next_job(search_state *s);
 void search_state_free(search_state *s);
 
 /* Fill record->architecture, parent_id, prefix_length, mutated_position for

@@ -15,7 +15,7 @@ static uint64_t arch_hash(const arch *a)
 }
 
 /* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
-static int64_t *seen_slot(search_state *s, const arch *a)
+int64_t *search_seen_slot(search_state *s, const arch *a)
 {
     int64_t i = (int64_t)(arch_hash(a) & (uint64_t)(s->seen_capacity - 1));
     while (s->seen[i] >= 0 && !arch_equal(&s->jobs[s->seen[i]].architecture, a))
@@ -23,21 +23,34 @@ static int64_t *seen_slot(search_state *s, const arch *a)
     return &s->seen[i];
 }
 
-int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
-                      trace_writer *trace, exh_error *err)
+static int64_t resume_capacity(const search_options *o)
+{
+    /* Resumed job ids may have gaps (jobs lost in flight): make room for the
+     * largest id plus the evaluations still to come. */
+    int64_t largest = -1;
+    for (int64_t i = 0; i < o->resume_count; i++)
+        if (o->resume_records[i].job_id > largest)
+            largest = o->resume_records[i].job_id;
+    int64_t left = o->candidates - o->resume_count;
+    return largest + 1 + (left > 0 ? left : 0);
+}
+
+static int allocate_state(search_state *s, const space *sp, evaluator *e,
+                          const search_options *o, trace_writer *trace, exh_error *err)
 {
     memset(s, 0, sizeof *s);
     s->space = sp;
     s->evaluator = e;
     s->options = o;
     s->trace = trace;
+    s->job_capacity = o->resume_count > 0 ? resume_capacity(o) : o->candidates;
     s->seen_capacity = 16;
-    while (s->seen_capacity < 2 * o->candidates)
+    while (s->seen_capacity < 2 * s->job_capacity)
         s->seen_capacity *= 2;
     s->random = rng_new(o->seed);
-    s->jobs = malloc(sizeof *s->jobs * (size_t)o->candidates);
-    s->quality = malloc(sizeof *s->quality * (size_t)o->candidates);
-    s->end_time = malloc(sizeof *s->end_time * (size_t)o->candidates);
+    s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
+    s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
+    s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
     s->heap = malloc(sizeof *s->heap * (size_t)(o->workers < o->candidates ? o->workers
                                                                             : o->candidates));
     s->population = malloc(sizeof *s->population * (size_t)o->population);
@@ -61,6 +74,70 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
         return error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
     }
     return EXH_OK;
+}
+
+/* Replay resumed records in finishing order, as if they had just finished,
+ * without writing them to the trace again. */
+static int restore(search_state *s, search_result *result, exh_error *err)
+{
+    const search_options *o = s->options;
+    trace_writer *trace = s->trace;
+    s->trace = NULL;
+    int rc = EXH_OK;
+    for (int64_t i = 0; rc == 0 && i < o->resume_count; i++) {
+        const trace_record *r = &o->resume_records[i];
+        if (r->job_id < 0 || r->job_id >= s->job_capacity)
+            rc = error_set(err, EXH_ERR_INVALID, "resume: bad job id %lld", (long long)r->job_id);
+        else if (s->end_time[r->job_id] == s->end_time[r->job_id]) /* not NaN: seen */
+            rc = error_set(err, EXH_ERR_INVALID, "resume: job %lld appears twice in the trace",
+                           (long long)r->job_id);
+        if (rc < 0)
+            break;
+        s->jobs[r->job_id] = *r;
+        s->quality[r->job_id] = r->status == EVALUATION_OK ? r->quality : NAN;
+        s->end_time[r->job_id] = r->end_time;
+        int64_t *slot = search_seen_slot(s, &r->architecture);
+        if (*slot < 0)
+            *slot = r->job_id;
+        if (r->job_id >= s->next_job)
+            s->next_job = r->job_id + 1;
+        s->submitted++;
+        rc = search_record_finished(s, r->job_id, result, err);
+    }
+    s->trace = trace;
+    /* A new stream for the rest, still a function of seed and trace only. */
+    rng_seed(s->random, o->seed ^ ((uint64_t)o->resume_count * 0x9E3779B97F4A7C15ULL));
+    return rc;
+}
+
+int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
+                      trace_writer *trace, search_result *result, exh_error *err)
+{
+    int rc = allocate_state(s, sp, e, o, trace, err);
+    if (rc < 0)
+        return rc;
+    search_result_init(result);
+    for (int64_t i = 0; i < s->job_capacity; i++)
+        s->end_time[i] = NAN; /* marks ids never used, for the duplicate check */
+    rc = restore(s, result, err);
+    if (rc < 0)
+        search_state_free(s);
+    return rc;
+}
+
+double search_resume_time(const search_options *o)
+{
+    double latest = 0.0;
+    for (int64_t i = 0; i < o->resume_count; i++)
+        if (o->resume_records[i].end_time > latest)
+            latest = o->resume_records[i].end_time;
+    return latest;
+}
+
+int64_t search_next_job(search_state *s)
+{
+    s->submitted++;
+    return s->next_job++;
 }
 
 void search_state_free(search_state *s)
@@ -172,11 +249,11 @@ int search_propose(search_state *s, trace_record *record, exh_error *err)
         int rc = propose_once(s, record, err);
         if (rc < 0)
             return rc;
-        slot = seen_slot(s, &record->architecture);
+        slot = search_seen_slot(s, &record->architecture);
         if (*slot < 0 || s->options->allow_duplicates)
             break; /* new, or duplicates are fine; after the last try a duplicate stays */
     }
     if (*slot < 0)
-        *slot = s->submitted;
+        *slot = s->next_job;
     return EXH_OK;
 }

@@ -54,12 +54,12 @@ static int64_t heap_pop(search_state *s)
 
 static int submit(search_state *s, int worker, double now, exh_error *err)
 {
-    int64_t job = s->submitted;
-    trace_record *record = &s->jobs[job];
+    trace_record *record = &s->jobs[s->next_job];
     int rc = search_propose(s, record, err);
     if (rc < 0)
         return rc;
     search_choose_donor(s, record);
+    int64_t job = search_next_job(s);
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = now;
@@ -75,7 +75,6 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
     s->quality[job] = record->quality;
     s->end_time[job] = record->end_time;
-    s->submitted++;
     heap_push(s, job);
     return EXH_OK;
 }
@@ -87,12 +86,12 @@ int search_run_simulated(const space *sp, evaluator *e, const search_options *o,
     if (rc < 0)
         return rc;
     search_state s;
-    rc = search_state_init(&s, sp, e, o, trace, err);
+    rc = search_state_init(&s, sp, e, o, trace, result, err);
     if (rc < 0)
         return rc;
-    search_result_init(result);
+    double start = search_resume_time(o);
     for (int w = 0; rc == 0 && w < o->workers && s.submitted < o->candidates; w++)
-        rc = submit(&s, w, 0.0, err);
+        rc = submit(&s, w, start, err);
     while (rc == 0 && s.heap_size > 0) {
         int64_t job = heap_pop(&s);
         rc = search_record_finished(&s, job, result, err);

@@ -49,17 +49,16 @@ static int64_t take_job(thread_search *t, int worker)
     search_state *s = &t->state;
     if (stop_submitting(t))
         return -1;
-    int64_t job = s->submitted;
-    trace_record *record = &s->jobs[job];
+    trace_record *record = &s->jobs[s->next_job];
     if (search_propose(s, record, &t->error) < 0) {
         t->failed = 1;
         return -1;
     }
     search_choose_donor(s, record);
+    int64_t job = search_next_job(s);
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = wall_seconds() - t->start;
-    s->submitted++;
     return job;
 }
 
@@ -126,11 +125,10 @@ int search_run_threads(const space *sp, evaluator *e, const search_options *o,
         free(threads);
         return error_set(err, EXH_ERR_NOMEM, "out of memory for %d workers", o->workers);
     }
-    rc = search_state_init(&t->state, sp, e, o, trace, err);
-    search_result_init(result);
+    rc = search_state_init(&t->state, sp, e, o, trace, result, err);
     t->result = result;
     pthread_mutex_init(&t->lock, NULL);
-    t->start = wall_seconds();
+    t->start = wall_seconds() - search_resume_time(o); /* resumed times go on */
     int started = 0;
     for (int w = 0; rc == 0 && w < o->workers; w++) {
         workers[w] = (worker_context){t, w, rng_new(o->seed * 1000003u + (uint64_t)w + 1)};

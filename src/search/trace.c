@@ -41,6 +41,41 @@ int trace_open(const char *path, const char *const *header_lines, int header_cou
     return EXH_OK;
 }
 
+int trace_open_append(const char *path, trace_writer **out, exh_error *err)
+{
+    *out = NULL;
+    trace_writer *t = malloc(sizeof *t + strlen(path) + 1);
+    if (!t)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    strcpy(t->path, path);
+    t->durable = 1;
+    t->file = fopen(path, "r+");
+    if (!t->file || fseek(t->file, 0, SEEK_END) != 0) {
+        int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        if (t->file)
+            fclose(t->file);
+        free(t);
+        return rc;
+    }
+    /* Cut a torn last line (a record the killed writer never finished). */
+    long end = ftell(t->file);
+    long keep = end;
+    while (keep > 0) {
+        fseek(t->file, keep - 1, SEEK_SET);
+        if (fgetc(t->file) == '\n')
+            break;
+        keep--;
+    }
+    if (keep < end && ftruncate(fileno(t->file), keep) != 0) {
+        fclose(t->file);
+        free(t);
+        return error_set(err, EXH_ERR_IO, "%s: cannot cut its torn last line", path);
+    }
+    fseek(t->file, 0, SEEK_END);
+    *out = t;
+    return EXH_OK;
+}
+
 void trace_set_durable(trace_writer *t, int durable)
 {
     t->durable = durable;
