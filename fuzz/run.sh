@@ -4,7 +4,7 @@
 # present. New inputs go to a temporary corpus; the repository is not touched.
 # Fails when a target finds a crash.
 set -euo pipefail
-build=${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}
+build=$(cd "${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}" && pwd)
 seconds=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 data=${EXHAUST_DATA:-$here/../../shared/data}

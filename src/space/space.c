@@ -67,6 +67,8 @@ int space_parse(const space *s, const char *text, arch *out, exh_error *err)
 {
     if (!text)
         return error_set(err, EXH_ERR_PARSE, "no architecture text");
+    if (!s->ops->parse)
+        return error_set(err, EXH_ERR_INVALID, "space '%s' cannot parse yet", s->name);
     return s->ops->parse(s->data, text, out, err);
 }
 
@@ -77,37 +79,10 @@ int space_format(const space *s, const arch *a, char *buf, size_t size)
 
 int space_parse_sequence(const space *s, const char *text, arch *out, exh_error *err)
 {
-    arch a = {0};
-    const char *p = text;
-    while (*p == '[' || isspace((unsigned char)*p))
-        p++;
-    while (*p && *p != ']') {
-        if (a.length == ARCH_MAX_TOKENS)
-            return error_set(err, EXH_ERR_PARSE, "sequence longer than %d positions",
-                             ARCH_MAX_TOKENS);
-        char *end;
-        errno = 0;
-        long value = strtol(p, &end, 10);
-        if (end == p || errno || value < 0 || value > INT32_MAX)
-            return error_set(err, EXH_ERR_PARSE,
-                             "position %d of sequence '%.60s': expected a non-negative integer",
-                             a.length, text);
-        a.token[a.length++] = (int32_t)value;
-        p = end;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p == ',')
-            p++;
-        while (isspace((unsigned char)*p))
-            p++;
-    }
-    if (*p == ']')
-        p++;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p)
-        return error_set(err, EXH_ERR_PARSE, "unexpected '%c' in sequence '%.60s'", *p, text);
-    int rc = space_validate(s, &a, err);
+    arch a;
+    int rc = space_tokens_parse(text, &a, err);
+    if (rc == 0)
+        rc = space_validate(s, &a, err);
     if (rc < 0)
         return rc;
     *out = a;

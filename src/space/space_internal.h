@@ -33,6 +33,11 @@ typedef struct space_ops {
     const char *(*op_name)(const void *data, int op);
 } space_ops;
 
+/* Read a list of non-negative integers separated by commas and/or blanks,
+ * optionally in brackets ("[1, 0, 3]", "1,0,3", "1 0 3") into out->token and
+ * out->length, checking nothing about any space (space_tokens.c). */
+int space_tokens_parse(const char *text, arch *out, exh_error *err);
+
 extern const space_ops nb201_space_ops;
 extern const space_ops convchain_space_ops;
 extern const space_ops dense_space_ops;
