@@ -21,5 +21,10 @@ int ingest_parse_nb201(const char *data, size_t size, ingest_parser_context *c, 
 int ingest_parse_nb201_epochs(const char *data, size_t size, ingest_parser_context *c,
                               exh_error *err);
 int ingest_parse_nlp(const char *data, size_t size, ingest_parser_context *c, exh_error *err);
+/* The NAS-Bench-NLP parser on both files' contents (ingest_parse_nlp reads
+ * epochs.csv from beside runs.csv and calls this; fuzzers call it directly). */
+int ingest_nlp_parse_buffers(const char *runs, size_t runs_size, const char *epochs,
+                             size_t epochs_size, const char *epochs_path,
+                             ingest_parser_context *c, exh_error *err);
 
 #endif
