@@ -13,7 +13,7 @@
 #include "exhaust/ingest.h"
 #include "exhaust/run.h"
 
-static int fuzz_discard_run(run *r, void *context, exh_error *err)
+static inline int fuzz_discard_run(run *r, void *context, exh_error *err)
 {
     (void)r;
     (void)context;
@@ -21,7 +21,7 @@ static int fuzz_discard_run(run *r, void *context, exh_error *err)
     return 0;
 }
 
-static int fuzz_ingest(ingest_format format, const uint8_t *data, size_t size, int strict)
+static inline int fuzz_ingest(ingest_format format, const uint8_t *data, size_t size, int strict)
 {
     /* Parsers get what file_read_all gives them: the bytes plus a NUL. */
     char *copy = malloc(size + 1);

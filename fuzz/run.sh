@@ -19,6 +19,8 @@ seed_from_data() { # target corpus_dir
     fuzz_ingest_tfevents)
       find "$data/tfevents" -path '*validation*' -name 'events.out.tfevents.*' |
         head -n 2 | while read -r f; do head -c 4000 "$f" > "$2/real-$(basename "$(dirname "$(dirname "$f")")")"; done ;;
+    fuzz_ingest_nlp) { head -c 2000 "$data/nas-bench-nlp/runs.csv"; printf '\0';
+        head -c 2000 "$data/nas-bench-nlp/epochs.csv"; } > "$2/real-head" ;;
     fuzz_space_parse) cut -d, -f2 "$data/nb201/archs.csv" | sed -n '2,20p' |
         while read -r a; do printf '\x00%s' "$a" > "$2/nb201-$RANDOM"; done ;;
   esac

@@ -53,8 +53,11 @@ const char *test_temp_dir(void)
 
 char *test_temp_path(const char *name)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", test_temp_dir(), name);
+    /* A ring of buffers: a few paths stay valid at once. */
+    static char paths[16][512];
+    static int next;
+    char *path = paths[next++ % 16];
+    snprintf(path, 512, "%s/%s", test_temp_dir(), name);
     return path;
 }
 

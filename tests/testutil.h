@@ -19,9 +19,10 @@ const char *test_require_data(void);
 /* A fresh temporary directory for this test process (removed at exit) and a
  * path inside it. */
 const char *test_temp_dir(void);
-char *test_temp_path(const char *name); /* static buffer, copy if kept */
+/* Static buffers, reused after 16 calls: copy a path you keep long. */
+char *test_temp_path(const char *name);
 
-/* Write text to a file in the temp dir; returns its path (static buffer). */
+/* Write text to a file in the temp dir; returns its path (as test_temp_path). */
 char *test_write_file(const char *name, const char *text);
 
 #endif

@@ -59,8 +59,4 @@ void output_integer(output_table *t, long long value);
 void output_end_row(output_table *t);
 void output_end(output_table *t); /* flushes and frees */
 
-/* A number printed so it reads back exactly ("%.17g", trimmed when shorter
- * forms round-trip). */
-void output_format_number(double value, char *buf, size_t size);
-
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/number.h"
 
 struct output_table {
     FILE *stream;
@@ -17,17 +18,6 @@ struct output_table {
     char **cells;     /* table: every cell, row-major; NULL = missing */
     size_t cell_count, cell_capacity;
 };
-
-void output_format_number(double value, char *buf, size_t size)
-{
-    /* The shortest of %.15g..%.17g that reads back to the same double, so
-     * 91.61 prints as 91.61, not 91.609999999999999. */
-    for (int precision = 15; precision <= 17; precision++) {
-        snprintf(buf, size, "%.*g", precision, value);
-        if (strtod(buf, NULL) == value)
-            return;
-    }
-}
 
 static void write_csv_field(FILE *stream, const char *text)
 {
@@ -111,7 +101,7 @@ void output_number(output_table *t, double value)
         return;
     }
     char buf[40];
-    output_format_number(value, buf, sizeof buf);
+    number_format(value, buf, sizeof buf);
     add_cell(t, buf, json_real(value));
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "logs/ingest_internal.h"
+#include "util/number.h"
 
 /* Fill *field from a JSON string member (absent or null: left NULL). */
 static int read_text(json_t *object, const char *name, char **field, char *why, size_t size)
@@ -97,7 +98,7 @@ static int read_params(json_t *params, run *r, char *why, size_t size)
         else if (json_is_integer(value))
             snprintf(text, sizeof text, "%lld", (long long)json_integer_value(value));
         else if (json_is_real(value))
-            snprintf(text, sizeof text, "%.17g", json_real_value(value));
+            number_format(json_real_value(value), text, sizeof text);
         else if (json_is_boolean(value))
             shown = json_is_true(value) ? "true" : "false";
         else {

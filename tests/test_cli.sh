@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The exhaust command as a user meets it: help, usage errors and exit codes,
+# ingest / runs / show / summary on a small store, output formats.
+set -uo pipefail
+bin=${EXHAUST_BIN:?}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failed=0
+pass() { echo "ok: $1"; }
+fail() { echo "FAIL: $1"; failed=1; }
+expect_status() { # status description command...
+  local want=$1 what=$2; shift 2
+  "$@" >out.txt 2>err.txt; local got=$?
+  if [ "$got" -eq "$want" ]; then pass "$what"; else fail "$what (exit $got, wanted $want)"; cat err.txt; fi
+}
+
+expect_status 0 "exhaust --help" "$bin" --help
+grep -q "ingest" out.txt && grep -q "search" out.txt || fail "--help lists the commands"
+for command in ingest runs show summary search; do
+  expect_status 0 "$command --help" "$bin" "$command" --help
+  grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"
+  grep -q "example" out.txt || fail "$command --help has an example"
+done
+expect_status 2 "unknown command" "$bin" frobnicate
+expect_status 2 "no command" "$bin"
+expect_status 2 "unknown option" "$bin" runs --bogus
+grep -q "bogus" err.txt || fail "the unknown option is named"
+expect_status 2 "missing option value" "$bin" runs --store
+expect_status 2 "bad --format" "$bin" runs --format xml
+expect_status 2 "ingest without files" "$bin" ingest
+expect_status 1 "runs on a missing store" "$bin" runs --store missing.db
+grep -q "missing.db" err.txt || fail "the missing store is named"
+[ ! -e missing.db ] || fail "reading commands must not create a store"
+
+cat > runs.jsonl <<'JSON'
+{"key": "alpha", "space": "nb201", "arch": "302140", "dataset": "cifar10", "seed": 1, "params": {"lr": "0.1"}, "epochs": [{"epoch": 1, "val_accuracy": 50.5}, {"epoch": 2, "val_accuracy": 91.61, "train_loss": 0.25}]}
+{"key": "beta, with comma", "dataset": "cifar100", "epochs": [{"epoch": 1, "val_loss": 2.5}]}
+{"key": "broken", "epochs": [{"epoch": "one"}]}
+JSON
+expect_status 0 "ingest skips a bad record" "$bin" ingest runs.jsonl --store s.db
+grep -q "skipped 1 bad record" out.txt || fail "the skip is counted"
+grep -q "runs.jsonl: line 3" out.txt || fail "the bad record is named by file and line"
+expect_status 1 "strict ingest fails" "$bin" ingest runs.jsonl --store s2.db --strict
+grep -q "as it was before" err.txt || fail "a failed ingest says the store is unchanged"
+
+expect_status 0 "runs as csv" "$bin" runs --store s.db --format csv
+[ "$(head -1 out.txt)" = "id,key,space,dataset,seed,status,epochs,arch" ] || fail "runs csv header"
+grep -q '"beta, with comma"' out.txt || fail "csv quotes a key with a comma"
+expect_status 0 "runs filtered" "$bin" runs --store s.db --dataset cifar100 --format csv
+[ "$(wc -l < out.txt)" -eq 2 ] || fail "--dataset filters"
+expect_status 0 "runs as json" "$bin" runs --store s.db --format json
+/usr/bin/python3 -c 'import json,sys; rows=json.load(open("out.txt")); assert len(rows)==2 and rows[0]["key"]=="alpha" and rows[1]["seed"] is None' \
+  && pass "runs json parses" || fail "runs json parses"
+expect_status 0 "show as table" "$bin" show alpha --store s.db
+grep -q "arch:.*|nor_conv_3x3~0|" out.txt || fail "show prints the canonical architecture"
+expect_status 0 "show as json" "$bin" show alpha --store s.db --format json
+/usr/bin/python3 -c 'import json; r=json.load(open("out.txt")); e=r["epochs"][1]; assert e["val_accuracy"]==91.61 and e["train_loss"]==0.25 and e["test_loss"] is None and r["params"]=={"lr":"0.1"}' \
+  && pass "show json has exact values and nulls" || fail "show json has exact values and nulls"
+expect_status 0 "show as csv" "$bin" show alpha --store s.db --format csv
+grep -q "^2,,0.25,91.61,,,,$" out.txt || fail "show csv row: $(sed -n 3p out.txt)"
+expect_status 1 "show an unknown run" "$bin" show nobody --store s.db
+expect_status 2 "show without a run" "$bin" show --store s.db
+expect_status 0 "summary" "$bin" summary --store s.db --format csv
+grep -q "^total,,,2,3$" out.txt || fail "summary total: $(tail -1 out.txt)"
+EXHAUST_STORE=s.db expect_status 0 "EXHAUST_STORE sets the default store" "$bin" runs
+
+if [ "$failed" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi
