@@ -26,12 +26,16 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: the whole pipeline on the real data. For now: ingest every log
-# in $(DATA) into one store and summarise it.
+# The main job: the whole pipeline on the real data. So far: ingest every log
+# in $(DATA) into one store and summarise it; then a regularized-evolution
+# search over NAS-Bench-201 (simulated clock, 64 workers) with its trace.
 run: deps build
 	@mkdir -p $(OUT)
 	./$(BUILD)/exhaust ingest $(DATA) --store $(STORE)
 	./$(BUILD)/exhaust summary --store $(STORE)
+	./$(BUILD)/exhaust search --space nb201 --evaluator table --table $(DATA)/nb201/archs.csv \
+	  --clock simulated --workers 64 --population 100 --sample 5 --candidates 1000 --seed 1 \
+	  --trace $(OUT)/search-nb201.csv
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -21,10 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const space *s = spaces[which];
     char *text = malloc(size);
-    if (!text) {
-        space_free(s);
+    if (!text)
         return 0;
-    }
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
     arch a, again;
