@@ -12,6 +12,7 @@ packages=(
   libgsl-dev                                    # statistics, random numbers
   libopenblas-dev                               # matrix work
   libcmocka-dev                                 # unit tests
+  libopenmpi-dev openmpi-bin                    # searches past one machine
   python3                                       # reference checks in tests
 )
 

@@ -63,6 +63,7 @@ typedef struct search_options {
 void search_options_default(search_options *o);
 
 typedef struct search_result {
+    int workers;               /* workers that evaluated (MPI: ranks - 1) */
     int64_t evaluations;
     int64_t failures;
     double end_time;           /* simulated seconds at the last finish */
@@ -81,5 +82,18 @@ int search_run_simulated(const space *s, evaluator *e, const search_options *o,
  * deterministic: which worker finishes first is up to the machine. */
 int search_run_threads(const space *s, evaluator *e, const search_options *o,
                        trace_writer *trace, search_result *result, exh_error *err);
+
+/*
+ * Past one machine: `mpirun -np K exhaust search --mpi ...`. Rank 0 holds
+ * the population and writes the trace; ranks 1..K-1 evaluate (o->workers is
+ * ignored: there are K-1 workers). Call search_mpi_rank first (it starts
+ * MPI) to know whether this process coordinates (rank 0), and
+ * search_mpi_finalize at the end. Without MPI support search_mpi_rank is -1
+ * and search_run_mpi fails with a message saying so.
+ */
+int search_mpi_rank(void);
+void search_mpi_finalize(void);
+int search_run_mpi(const space *s, evaluator *e, const search_options *o, trace_writer *trace,
+                   search_result *result, exh_error *err);
 
 #endif

@@ -17,7 +17,7 @@ static const char HELP[] =
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
-    "                      [--trace PATH] [--resume TRACE]\n\n"
+    "                      [--trace PATH] [--resume TRACE] [--mpi]\n\n"
     "Regularized (aging) evolution: evaluate P random architectures, then\n"
     "repeatedly mutate the best of S sampled population members and retire the\n"
     "oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -55,15 +55,18 @@ static const char HELP[] =
     "  --resume TRACE       continue a killed search from its trace, with the same\n"
     "                       options: the population is rebuilt from the finished\n"
     "                       evaluations, new ones are appended to TRACE; evaluations\n"
-    "                       that were running when it died are proposed afresh\n\n"
+    "                       that were running when it died are proposed afresh\n"
+    "  --mpi                under mpirun -np K: rank 0 holds the population and the\n"
+    "                       trace, ranks 1..K-1 evaluate (--workers is ignored)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
-    "             --workers 64 --seed 1 --trace out.csv\n";
+    "             --workers 64 --clock simulated --seed 1 --trace out.csv\n"
+    "         mpirun -np 9 exhaust search --mpi --evaluator command --command ./train.sh\n";
 
 typedef struct search_cli_options {
     search_options search;
     const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
     double timeout;
-    int simulated;
+    int simulated, mpi;
 } search_cli_options;
 
 static int parse_number(const char *option, const char *text, double low, double *out)
@@ -87,7 +90,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
-        {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},    {"timeout", required_argument, NULL, 'o'},
+        {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
+        {"mpi", no_argument, NULL, 'M'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -116,6 +120,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             break;
         case 'C': o->command = optarg; break;
         case 'R': o->resume = optarg; break;
+        case 'M': o->mpi = 1; break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
         case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
         case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;
@@ -173,7 +178,7 @@ static void print_result(const search_cli_options *o, const space *s, evaluator 
     printf("%s\n", e->describe(e->state));
     printf("evaluations: %lld (%lld failed), %s time %.1f s with %d workers\n",
            (long long)r->evaluations, (long long)r->failures,
-           o->simulated ? "simulated" : "wall", r->end_time, o->search.workers);
+           o->simulated && !o->mpi ? "simulated" : "wall", r->end_time, r->workers);
     if (r->best_job_id < 0)
         printf("best: none (every evaluation failed)\n");
     else if (strcmp(o->evaluator, "table") == 0)
@@ -225,8 +230,18 @@ static int search_main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
+    int coordinator = 1; /* the process that writes the trace and prints */
+    if (o.mpi) {
+        int rank = search_mpi_rank();
+        if (rank < 0) {
+            cli_error("search", "this exhaust was built without MPI (install libopenmpi-dev "
+                                "and rebuild)");
+            return CLI_FAILED;
+        }
+        coordinator = rank == 0;
+    }
     double progress_clock[2] = {0, 0};
-    if (isatty(STDERR_FILENO)) {
+    if (coordinator && isatty(STDERR_FILENO)) {
         o.search.progress = show_progress;
         o.search.progress_context = progress_clock;
     }
@@ -239,16 +254,18 @@ static int search_main(int argc, char **argv)
     if (rc == 0)
         rc = open_evaluator(&o, s, &e, &err);
     trace_record *resumed = NULL;
-    if (rc == 0 && o.resume) {
+    if (rc == 0 && o.resume && coordinator) {
         rc = trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
         o.search.resume_records = resumed;
         if (rc == 0)
             fprintf(stderr, "resuming %s: %lld finished evaluations\n", o.resume,
                     (long long)o.search.resume_count);
     }
-    if (rc == 0)
+    if (rc == 0 && coordinator)
         rc = open_trace(&o, e, &trace, &err);
-    if (rc == 0)
+    if (rc == 0 && o.mpi)
+        rc = search_run_mpi(s, e, &o.search, trace, &result, &err);
+    else if (rc == 0)
         rc = o.simulated ? search_run_simulated(s, e, &o.search, trace, &result, &err)
                          : search_run_threads(s, e, &o.search, trace, &result, &err);
     if (o.search.progress)
@@ -258,10 +275,12 @@ static int search_main(int argc, char **argv)
         err = close_err;
         rc = close_err.code;
     }
-    if (rc == 0)
+    if (rc == 0 && coordinator)
         print_result(&o, s, e, &result);
-    else
+    else if (rc < 0)
         cli_error("search", "%s", err.message);
+    if (o.mpi)
+        search_mpi_finalize();
     free(resumed);
     evaluator_free(e);
     space_free(s);

@@ -34,6 +34,7 @@ int search_validate_options(const search_options *o, exh_error *err)
 void search_result_init(search_result *result)
 {
     memset(result, 0, sizeof *result);
+    result->workers = 1;
     result->best_job_id = -1;
     result->best_quality = -INFINITY;
 }

@@ -117,6 +117,7 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
     if (rc < 0)
         return rc;
     search_result_init(result);
+    result->workers = o->workers;
     for (int64_t i = 0; i < s->job_capacity; i++)
         s->end_time[i] = NAN; /* marks ids never used, for the duplicate check */
     rc = restore(s, result, err);
