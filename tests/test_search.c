@@ -27,6 +27,20 @@ static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
 
 static evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
 
+/* Like toy, but every job whose id is a multiple of 5 fails. */
+static int flaky_evaluate(void *state, const evaluation_request *request, rng *r,
+                          evaluation *out, exh_error *err)
+{
+    toy_evaluate(state, request, r, out, err);
+    if (request->job_id % 5 == 0) {
+        out->status = EVALUATION_FAILED;
+        out->quality = NAN;
+    }
+    return 0;
+}
+
+static evaluator flaky = {"flaky", NULL, flaky_evaluate, NULL, NULL};
+
 typedef struct collected {
     trace_record records[4096];
     int count;
@@ -65,6 +79,11 @@ static void read_trace(const char *name, collected *c)
     assert_non_null(fgets(line, sizeof line, f));
     assert_true(strncmp(line, "job_id,p:arch_seq,objective,", 28) == 0);
     while (fgets(line, sizeof line, f) && c->count < 4096) {
+        char *failed = strstr(line, "\",F,"); /* DeepHyper's failed objective */
+        if (failed) {
+            memmove(failed + 5, failed + 3, strlen(failed + 3) + 1);
+            memcpy(failed + 2, "nan", 3);
+        }
         trace_record *r = &c->records[c->count++];
         long long job, parent, donor;
         int a[6];
@@ -308,6 +327,46 @@ static void test_real_table_search(void **state)
     evaluator_free(e);
 }
 
+static void test_failures_recorded_or_retried(void **state)
+{
+    (void)state;
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    for (int retry = 0; retry <= 1; retry++) {
+        search_options o;
+        search_options_default(&o);
+        o.population = 10;
+        o.candidates = 100;
+        o.retry_failures = retry;
+        trace_writer *trace;
+        const char *lines[] = {"toy search"};
+        assert_int_equal(trace_open(test_temp_path("flaky.csv"), lines, 1, &trace, &err), 0);
+        search_result r;
+        assert_int_equal(search_run_simulated(s, &flaky, &o, trace, &r, &err), 0);
+        trace_close(trace, &err);
+        assert_int_equal(r.evaluations, 100);
+        assert_int_equal(r.failures, 20);
+        collected *c = malloc(sizeof *c);
+        read_trace("flaky.csv", c);
+        for (int i = 0; i < c->count; i++) {
+            if (!isnan(c->records[i].quality))
+                continue;
+            int again = 0; /* the same architecture and parent later in the trace */
+            for (int j = 0; j < c->count; j++)
+                again += j != i && c->records[j].job_id > c->records[i].job_id &&
+                         arch_equal(&c->records[j].architecture, &c->records[i].architecture) &&
+                         c->records[j].parent_id == c->records[i].parent_id;
+            if (retry)
+                assert_true(again == 1 || c->records[i].job_id >= 95);
+            else
+                assert_int_equal(again, 0);
+        }
+        free(c);
+    }
+    space_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_search),
         cmocka_unit_test(test_no_duplicates_unless_allowed),
         cmocka_unit_test(test_time_budget_and_bad_options),
+        cmocka_unit_test(test_failures_recorded_or_retried),
         cmocka_unit_test(test_nb201_flops_match_the_benchmark),
         cmocka_unit_test(test_real_table_search),
     };

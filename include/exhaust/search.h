@@ -39,6 +39,10 @@ typedef struct search_options {
     uint64_t seed;
     int sample_with_replacement;
     int allow_duplicates;      /* 0: a child already evaluated is re-drawn (bounded tries) */
+    /* A failed or timed-out evaluation is recorded as such; with
+     * retry_failures = R > 0 its architecture is also proposed again (same
+     * parent, a new job id), up to R more times, before anything new. */
+    int retry_failures;
     /* Mutation position distribution: weight of position i is (i+1)^exponent;
      * 0 = uniform. Positive exponents favour later positions, so more of the
      * parent's prefix (and its trained tensors) is kept. */

@@ -11,7 +11,7 @@
 
 static const char HELP[] =
     "usage: exhaust search [--space S] [--evaluator table|command] [--table PATH]\n"
-    "                      [--command CMD] [--timeout SECONDS]\n"
+    "                      [--command CMD] [--timeout SECONDS] [--retry-failures R]\n"
     "                      [--dataset D] [--population P] [--sample S]\n"
     "                      [--candidates N] [--workers W] [--seed N]\n"
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
@@ -30,6 +30,8 @@ static const char HELP[] =
     "                       quoted values; its last stdout line is the quality\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
+    "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
+    "                       more tries (default 0: record it as failed and go on)\n"
     "  --table PATH         the benchmark's archs.csv (default ../shared/data/nb201/archs.csv);\n"
     "                       nats-3cells-epochs.csv beside it calibrates the cost model\n"
     "  --dataset D          cifar10-valid (default) or cifar100\n"
@@ -91,7 +93,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
         {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
-        {"mpi", no_argument, NULL, 'M'},    {"timeout", required_argument, NULL, 'o'},
+        {"mpi", no_argument, NULL, 'M'},
+        {"retry-failures", required_argument, NULL, 'F'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -121,6 +124,10 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'C': o->command = optarg; break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
+        case 'F':
+            rc = parse_number(name, optarg, 0, &value);
+            o->search.retry_failures = (int)value;
+            break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
         case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
         case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;

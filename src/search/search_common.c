@@ -51,6 +51,7 @@ int search_record_finished(search_state *s, int64_t job, search_result *result, 
     result->end_time = record->end_time;
     if (record->status != EVALUATION_OK) {
         result->failures++; /* a failed child never joins the population */
+        search_retry_later(s, job);
         if (s->options->progress)
             s->options->progress(result, s->options->candidates, s->options->progress_context);
         return EXH_OK;

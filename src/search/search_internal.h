@@ -32,6 +32,9 @@ typedef struct search_state {
     int64_t *seen;             /* open-addressing set of job ids by architecture */
     int64_t seen_capacity;
     trie *finished;            /* finished models by prefix (transfer_from_any) */
+    int *attempt;              /* per job: 0 first try, k the k-th retry */
+    int64_t *retry;            /* failed jobs waiting to be tried again (a stack) */
+    int64_t retry_count;
 } search_state;
 
 int search_validate_options(const search_options *o, exh_error *err);
@@ -56,6 +59,9 @@ void search_state_free(search_state *s);
 /* Fill record->architecture, parent_id, prefix_length, mutated_position for
  * the next job: random while stage 1 lasts, else tournament + mutation. */
 int search_propose(search_state *s, trace_record *record, exh_error *err);
+
+/* Queue a failed job to be proposed again, if it has retries left. */
+void search_retry_later(search_state *s, int64_t job);
 
 /* A finished job joins the population; the oldest retires when it is full. */
 void search_population_add(search_state *s, int64_t job);

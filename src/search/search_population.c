@@ -51,6 +51,8 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
     s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
     s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
     s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
+    s->attempt = calloc((size_t)s->job_capacity, sizeof *s->attempt);
+    s->retry = malloc(sizeof *s->retry * (size_t)s->job_capacity);
     s->heap = malloc(sizeof *s->heap * (size_t)(o->workers < o->candidates ? o->workers
                                                                             : o->candidates));
     s->population = malloc(sizeof *s->population * (size_t)o->population);
@@ -62,7 +64,7 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
             for (int i = 0; i < ARCH_MAX_TOKENS; i++)
                 s->position_weights[i] = pow(i + 1.0, o->mutation_exponent);
     }
-    if (!s->random || !s->jobs || !s->quality || !s->end_time || !s->heap || !s->population || !s->sample_scratch ||
+    if (!s->random || !s->jobs || !s->quality || !s->end_time || !s->attempt || !s->retry || !s->heap || !s->population || !s->sample_scratch ||
         !s->seen || (o->mutation_exponent != 0.0 && !s->position_weights)) {
         search_state_free(s);
         return error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
@@ -147,6 +149,8 @@ void search_state_free(search_state *s)
     free(s->jobs);
     free(s->quality);
     free(s->end_time);
+    free(s->attempt);
+    free(s->retry);
     free(s->heap);
     free(s->population);
     free(s->sample_scratch);
@@ -242,8 +246,23 @@ int search_donor_add(search_state *s, int64_t job, exh_error *err)
     return s->finished ? trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
 }
 
+void search_retry_later(search_state *s, int64_t job)
+{
+    if (s->attempt[job] < s->options->retry_failures)
+        s->retry[s->retry_count++] = job;
+}
+
 int search_propose(search_state *s, trace_record *record, exh_error *err)
 {
+    if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
+        int64_t failed = s->retry[--s->retry_count];
+        const trace_record *old = &s->jobs[failed];
+        record->architecture = old->architecture;
+        record->parent_id = old->parent_id;
+        record->mutated_position = old->mutated_position;
+        s->attempt[s->next_job] = s->attempt[failed] + 1;
+        return EXH_OK;
+    }
     int tries = s->options->allow_duplicates ? 1 : SEARCH_DUPLICATE_TRIES;
     int64_t *slot = NULL;
     for (int t = 0; t < tries; t++) {
