@@ -12,12 +12,21 @@ command='sleep 0.02; echo {arch_seq} | awk -F, "{s=0; for(i=1;i<=NF;i++) s+=\$i;
 options=(--space nb201 --evaluator command --command "$command" --workers 4
          --population 20 --sample 5 --candidates 200 --seed 7)
 
-records() { grep -v '^#' "$1" | tail -n +2 | grep -c . || true; }
+records() { [ -f "$1" ] && { grep -v '^#' "$1" | tail -n +2 | grep -c . || true; } || echo 0; }
+# Wait (up to 30 s: sanitizer builds start slowly) until the trace has a record.
+wait_for_records() {
+  for _ in $(seq 300); do
+    [ "$(records trace.csv)" -ge 1 ] && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+}
 
 "$bin" search "${options[@]}" --trace trace.csv >/dev/null 2>&1 &
 pid=$!
 kills=0
 for delay in 0.3 0.5 0.4; do
+  wait_for_records
   sleep "$delay"
   if kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
