@@ -10,7 +10,7 @@ cd "$work"
 # A "training" command: quality = sum of the architecture's digits, 20 ms each.
 command='sleep 0.02; echo {arch_seq} | awk -F, "{s=0; for(i=1;i<=NF;i++) s+=\$i; print s}"'
 options=(--space nb201 --evaluator command --command "$command" --workers 4
-         --population 20 --sample 5 --candidates 200 --seed 7)
+         --population 20 --sample 5 --candidates 200 --seed 7 --store store.db --search-name killed)
 
 records() { [ -f "$1" ] && { grep -v '^#' "$1" | tail -n +2 | grep -c . || true; } || echo 0; }
 # Wait (up to 30 s: sanitizer builds start slowly) until the trace has a record.
@@ -58,4 +58,8 @@ echo "final trace: $total records, $ids distinct job ids, $archs distinct archit
 # Each evaluation's quality is the digit sum of its architecture.
 bad=$(grep -v '^#' trace.csv | tail -n +2 | awk -F'"' '{n=split($2,d,", "); s=0; for(i=1;i<=n;i++){gsub(/[^0-9]/,"",d[i]); s+=d[i]} split($3,f,","); if (f[2]+0 != s) print}' | wc -l)
 [ "$bad" -eq 0 ] || { echo "FAIL: $bad records have the wrong quality"; exit 1; }
+# The store got the same records as the CSV, none twice.
+stored=$(python3 -c 'import sqlite3; db = sqlite3.connect("store.db"); print(*db.execute("SELECT count(*), count(DISTINCT job_id), count(DISTINCT arch_seq) FROM trace_records WHERE search = ?", ("killed",)).fetchone())')
+echo "store: $stored (records, job ids, architectures)"
+[ "$stored" = "200 200 200" ] || { echo "FAIL: the store should hold the 200 evaluations once each"; exit 1; }
 echo "1 passed, 0 failed"

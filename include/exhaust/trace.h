@@ -37,13 +37,18 @@ typedef struct trace_record {
 } trace_record;
 
 typedef struct trace_writer trace_writer;
+typedef struct trace_store trace_store;
 
-/* Create (truncate) a CSV trace; header_lines are written as "# line". */
+/* Create (truncate) a CSV trace; header_lines are written as "# line".
+ * path NULL: no CSV (records go only to an attached store). */
 int trace_open(const char *path, const char *const *header_lines, int header_count,
                trace_writer **out, exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
 void trace_set_durable(trace_writer *t, int durable);
 int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
+/* Also write every record to a store (trace_store_open); the writer does not
+ * own it. */
+void trace_attach_store(trace_writer *t, trace_store *store);
 int trace_close(trace_writer *t, exh_error *err);
 
 /* Continue an existing trace (resume): records are appended after it. */
@@ -59,5 +64,19 @@ int trace_open_append(const char *path, trace_writer **out, exh_error *err);
  */
 int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
                int64_t *count, exh_error *err);
+
+/*
+ * Traces in the SQLite log store: table `searches` (one row per search: name,
+ * parameters, created) and `trace_records` (one row per evaluation, the CSV's
+ * columns; key (search, job_id)). Each record is its own committed
+ * transaction (WAL), so a killed search loses nothing it finished.
+ * Re-using a search name replaces that search's records, unless
+ * `continuing` (a resumed search adds to them).
+ */
+struct store;
+int trace_store_open(struct store *s, const char *search_name, const char *parameters,
+                     int continuing, trace_store **out, exh_error *err);
+int trace_store_append(trace_store *t, const trace_record *record, exh_error *err);
+void trace_store_close(trace_store *t);
 
 #endif

@@ -17,7 +17,8 @@ static const char HELP[] =
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
-    "                      [--trace PATH] [--resume TRACE] [--mpi]\n\n"
+    "                      [--trace PATH] [--resume TRACE] [--mpi]\n"
+    "                      [--store PATH --search-name NAME]\n\n"
     "Regularized (aging) evolution: evaluate P random architectures, then\n"
     "repeatedly mutate the best of S sampled population members and retire the\n"
     "oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -58,6 +59,10 @@ static const char HELP[] =
     "                       options: the population is rebuilt from the finished\n"
     "                       evaluations, new ones are appended to TRACE; evaluations\n"
     "                       that were running when it died are proposed afresh\n"
+    "  --store PATH         also record every evaluation in this log store (tables\n"
+    "                       searches and trace_records), one commit per record\n"
+    "  --search-name NAME   the search's name in the store (default: the trace path,\n"
+    "                       or 'search'); re-using a name replaces that search\n"
     "  --mpi                under mpirun -np K: rank 0 holds the population and the\n"
     "                       trace, ranks 1..K-1 evaluate (--workers is ignored)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
@@ -67,6 +72,7 @@ static const char HELP[] =
 typedef struct search_cli_options {
     search_options search;
     const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
+    const char *store, *search_name;
     double timeout;
     int simulated, mpi;
 } search_cli_options;
@@ -94,7 +100,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"transfer-from", required_argument, NULL, 'X'},
         {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
         {"mpi", no_argument, NULL, 'M'},
-        {"retry-failures", required_argument, NULL, 'F'},    {"timeout", required_argument, NULL, 'o'},
+        {"retry-failures", required_argument, NULL, 'F'},
+        {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -124,6 +131,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'C': o->command = optarg; break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
+        case 'B': o->store = optarg; break;
+        case 'n': o->search_name = optarg; break;
         case 'F':
             rc = parse_number(name, optarg, 0, &value);
             o->search.retry_failures = (int)value;
@@ -154,16 +163,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     return CLI_OK;
 }
 
-static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **trace,
-                      exh_error *err)
+static void describe_search(const search_cli_options *o, char *parameters, size_t size)
 {
-    *trace = NULL;
-    if (o->resume)
-        return trace_open_append(o->resume, trace, err);
-    if (!o->trace)
-        return EXH_OK;
-    char parameters[512];
-    snprintf(parameters, sizeof parameters,
+    snprintf(parameters, size,
              "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
              "candidates=%lld workers=%d seed=%llu clock=%s mutation_exponent=%g "
              "transfer_from=%s",
@@ -172,8 +174,35 @@ static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **
              (unsigned long long)o->search.seed, o->simulated ? "simulated" : "real",
              o->search.mutation_exponent,
              o->search.transfer_from_any ? "any" : "parent");
+}
+
+/* The CSV trace (or a writer without one), and the store beside it. */
+static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **trace,
+                      store **log_store, trace_store **records, exh_error *err)
+{
+    *trace = NULL;
+    char parameters[512];
+    describe_search(o, parameters, sizeof parameters);
     const char *lines[2] = {parameters, e->describe(e->state)};
-    return trace_open(o->trace, lines, 2, trace, err);
+    int rc = o->resume ? trace_open_append(o->resume, trace, err)
+             : o->trace || o->store ? trace_open(o->trace, lines, 2, trace, err)
+                                    : EXH_OK;
+    if (rc < 0 || !o->store)
+        return rc;
+    const char *name = o->search_name ? o->search_name
+                       : o->resume    ? o->resume
+                       : o->trace     ? o->trace
+                                      : "search";
+    rc = store_open(o->store, log_store, err);
+    if (rc == 0)
+        rc = trace_store_open(*log_store, name, parameters, o->resume != NULL, records, err);
+    if (rc == 0)
+        trace_attach_store(*trace, *records);
+    /* A resumed search's finished evaluations are in the CSV; make sure the
+     * store has each of them too (a kill can fall between the two writes). */
+    for (int64_t i = 0; rc == 0 && i < o->search.resume_count; i++)
+        rc = trace_store_append(*records, &o->search.resume_records[i], err);
+    return rc;
 }
 
 static void print_result(const search_cli_options *o, const space *s, evaluator *e,
@@ -268,8 +297,10 @@ static int search_main(int argc, char **argv)
             fprintf(stderr, "resuming %s: %lld finished evaluations\n", o.resume,
                     (long long)o.search.resume_count);
     }
+    store *log_store = NULL;
+    trace_store *records = NULL;
     if (rc == 0 && coordinator)
-        rc = open_trace(&o, e, &trace, &err);
+        rc = open_trace(&o, e, &trace, &log_store, &records, &err);
     if (rc == 0 && o.mpi)
         rc = search_run_mpi(s, e, &o.search, trace, &result, &err);
     else if (rc == 0)
@@ -288,6 +319,8 @@ static int search_main(int argc, char **argv)
         cli_error("search", "%s", err.message);
     if (o.mpi)
         search_mpi_finalize();
+    trace_store_close(records);
+    store_close(log_store);
     free(resumed);
     evaluator_free(e);
     space_free(s);

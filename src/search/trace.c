@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 struct trace_writer {
-    FILE *file;
+    FILE *file;              /* NULL: no CSV, only the store */
     int durable;
+    trace_store *store;      /* NULL: no store */
     char path[];
 };
 
@@ -23,11 +24,15 @@ int trace_open(const char *path, const char *const *header_lines, int header_cou
                trace_writer **out, exh_error *err)
 {
     *out = NULL;
-    trace_writer *t = malloc(sizeof *t + strlen(path) + 1);
+    trace_writer *t = calloc(1, sizeof *t + (path ? strlen(path) : 0) + 1);
     if (!t)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    strcpy(t->path, path);
     t->durable = 1;
+    if (!path) {
+        *out = t;
+        return EXH_OK;
+    }
+    strcpy(t->path, path);
     t->file = fopen(path, "w");
     if (!t->file) {
         int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
@@ -44,7 +49,7 @@ int trace_open(const char *path, const char *const *header_lines, int header_cou
 int trace_open_append(const char *path, trace_writer **out, exh_error *err)
 {
     *out = NULL;
-    trace_writer *t = malloc(sizeof *t + strlen(path) + 1);
+    trace_writer *t = calloc(1, sizeof *t + strlen(path) + 1);
     if (!t)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     strcpy(t->path, path);
@@ -81,7 +86,12 @@ void trace_set_durable(trace_writer *t, int durable)
     t->durable = durable;
 }
 
-int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
+void trace_attach_store(trace_writer *t, trace_store *store)
+{
+    t->store = store;
+}
+
+static int append_csv(trace_writer *t, const trace_record *r, exh_error *err)
 {
     /* arch_seq as DeepHyper writes it: a quoted Python list. */
     fprintf(t->file, "%lld,\"[", (long long)r->job_id);
@@ -103,11 +113,22 @@ int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
     return ferror(t->file) ? error_set(err, EXH_ERR_IO, "%s: write error", t->path) : EXH_OK;
 }
 
+int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
+{
+    /* The CSV first: it is what --resume reads; a resume backfills the store. */
+    if (t->file) {
+        int rc = append_csv(t, r, err);
+        if (rc < 0)
+            return rc;
+    }
+    return t->store ? trace_store_append(t->store, r, err) : EXH_OK;
+}
+
 int trace_close(trace_writer *t, exh_error *err)
 {
     if (!t)
         return EXH_OK;
-    int failed = fclose(t->file) != 0;
+    int failed = t->file && fclose(t->file) != 0;
     int rc = failed ? error_set(err, EXH_ERR_IO, "%s: cannot close the trace", t->path) : EXH_OK;
     free(t);
     return rc;
