@@ -136,6 +136,8 @@ int space_sample(const space *s, rng *r, arch *out, exh_error *err)
  * proportional to its weight (uniform when weights is NULL). */
 static int pick_mutable_position(const space *s, rng *r, const arch *a, const double *weights)
 {
+    if (!weights && s->ops->uniform_arity > 1 && a->length > 0) /* the hot path of a search */
+        return (int)rng_below(r, (uint32_t)a->length);
     double weight[ARCH_MAX_TOKENS];
     double total = 0.0;
     for (int i = 0; i < a->length; i++) {
@@ -173,7 +175,7 @@ int space_mutate(const space *s, rng *r, const arch *in, arch *out, int *positio
     int where = pick_mutable_position(s, r, in, weights);
     if (where < 0)
         return error_set(err, EXH_ERR_INVALID, "no position of this architecture can change");
-    int n = space_arity(s, in, where);
+    int n = s->ops->uniform_arity > 0 ? s->ops->uniform_arity : space_arity(s, in, where);
     /* Draw among the n-1 other values so the result always differs. */
     int value = (int)rng_below(r, (uint32_t)(n - 1));
     if (value >= in->token[where])

@@ -12,6 +12,9 @@
 
 typedef struct space_ops {
     const char *kind;
+    /* > 0 when every position of every architecture has this many choices
+     * (nb201: 5): lets the generic mutation skip the per-position calls. */
+    int uniform_arity;
     /* Build the space's private data from the text after "kind:" (NULL when
      * none was given). May be NULL when the space has no data. */
     int (*open)(const char *argument, void **data, exh_error *err);

@@ -308,6 +308,7 @@ static int nb201_open(const char *argument, void **data, exh_error *err)
 
 const space_ops nb201_space_ops = {
     .kind = "nb201",
+    .uniform_arity = NB201_OPERATIONS,
     .open = nb201_open,
     .free = free,
     .parse = nb201_parse,

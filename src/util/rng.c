@@ -6,6 +6,8 @@
 
 struct rng {
     gsl_rng *generator;
+    uint32_t spare;       /* the unused half of the last 32-bit draw */
+    int has_spare;
 };
 
 rng *rng_new(uint64_t seed)
@@ -35,13 +37,36 @@ void rng_seed(rng *r, uint64_t seed)
     /* MT19937 takes an unsigned long seed; fold the high half in so that
      * 64-bit seeds that differ only there still give different streams. */
     gsl_rng_set(r->generator, (unsigned long)(seed ^ (seed >> 32)));
+    r->has_spare = 0;
+}
+
+/* 16 uniform random bits: each 32-bit draw of MT19937 serves two calls. */
+static uint32_t next_16_bits(rng *r)
+{
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
+    uint32_t bits = (uint32_t)gsl_rng_get(r->generator);
+    r->spare = bits >> 16;
+    r->has_spare = 1;
+    return bits & 0xFFFFu;
 }
 
 uint32_t rng_below(rng *r, uint32_t n)
 {
-    /* Lemire's multiply-and-reject on MT19937's 32-bit output: exactly
-     * uniform like gsl_rng_uniform_int, without its division per draw (a
-     * search makes millions of these). */
+    if (n <= 0x10000u) { /* small ranges (the common case) from 16-bit halves */
+        uint32_t product = next_16_bits(r) * n;
+        if ((product & 0xFFFFu) < n) {
+            uint32_t threshold = (0x10000u - n) % n;
+            while ((product & 0xFFFFu) < threshold)
+                product = next_16_bits(r) * n;
+        }
+        return product >> 16;
+    }
+    /* Lemire's multiply-and-reject on MT19937's output: exactly uniform like
+     * gsl_rng_uniform_int, without its division per draw (a search makes
+     * millions of these). */
     uint64_t product = (uint64_t)gsl_rng_get(r->generator) * n;
     uint32_t low = (uint32_t)product;
     if (low < n) {
