@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exhaust/search.h"
+#include "exhaust/transfer.h"
 #include "testutil.h"
 
 /* quality = sum of tokens (best: all 4s); cost = 10 + job_id % 7 seconds, so
@@ -367,6 +368,27 @@ static void test_failures_recorded_or_retried(void **state)
     space_free(s);
 }
 
+static void test_transferred_tensor_keys(void **state)
+{
+    (void)state;
+    arch parent = {.length = 6, .token = {3, 0, 2, 1, 4, 0}};
+    arch child = parent, other = parent;
+    child.token[3] = 2; /* mutated at position 3: positions 0..2 transfer */
+    other.token[0] = 1;
+    int prefix = arch_common_prefix(&parent, &child);
+    assert_int_equal(prefix, 3);
+    uint64_t keys[6];
+    assert_int_equal(transfer_received_keys(&child, prefix, keys, 6), 3);
+    for (int i = 0; i < 3; i++) /* the child gets exactly the parent's tensors there */
+        assert_true(keys[i] == transfer_tensor_key(&parent, i));
+    /* Same choice at a position, different prefix: a different tensor. */
+    assert_true(transfer_tensor_key(&child, 4) != transfer_tensor_key(&parent, 4));
+    assert_true(transfer_tensor_key(&other, 1) != transfer_tensor_key(&parent, 1));
+    /* Same prefix, different position: different tensors too. */
+    arch zeros = {.length = 6};
+    assert_true(transfer_tensor_key(&zeros, 0) != transfer_tensor_key(&zeros, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_no_duplicates_unless_allowed),
         cmocka_unit_test(test_time_budget_and_bad_options),
         cmocka_unit_test(test_failures_recorded_or_retried),
+        cmocka_unit_test(test_transferred_tensor_keys),
         cmocka_unit_test(test_nb201_flops_match_the_benchmark),
         cmocka_unit_test(test_real_table_search),
     };

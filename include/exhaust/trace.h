@@ -8,7 +8,8 @@
  *   m:prefix_len, m:mutated_position, m:status, m:cost
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
- * prefix); prefix_len is the number of leading positions shared with it.
+ * prefix); prefix_len is the number of leading positions shared with it,
+ * whose tensors it receives (keys: transfer.h).
  * The header is preceded by '#' comment lines with the search parameters
  * (pandas: read_csv(path, comment='#')). Each record is flushed and fsync'ed
  * when written, so a killed search loses nothing it finished.
