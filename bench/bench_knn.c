@@ -1,0 +1,247 @@
+/* bench_knn.c — k-NN over the whole NAS-Bench-201 space.
+ *
+ * Predicts all 15,625 cells from a repository of 1,000 random cells (seeded)
+ * with the default nb201 penalties and K = 5, and prints:
+ *  1. the edit-distance programme alone (all 15,625 x 1,000 distances) for
+ *     each distance path — the exact integer kernel that applies (8-bit for
+ *     the defaults; needs AVX2), also with its output converted to doubles,
+ *     the double lanes kernel, the plain per-model programme — in DP cells
+ *     per second (36 cells per pair), median of several runs;
+ *  2. whole predictions (distances, the K nearest, the averaged curve);
+ *  3. the same two figures for a NumPy implementation of the same programme
+ *     (bench/bench_knn.py: vectorized over the repository, the repository's
+ *     cost rows precomputed as the C code does), run from this program on
+ *     the same repository and penalties, its median, and the speed ratio;
+ *     and whether both chose the same neighbours at the same distances.
+ *
+ * usage: bench_knn [REPEATS] [PYTHON_REPEATS]   (run from the repository root;
+ *        defaults 7 and 3)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exhaust/knn.h"
+#include "exhaust/space_nb201.h"
+#include "predict/knn_internal.h"
+
+#define REPOSITORY 1000
+#define SEED 42
+#define CELLS_PER_PAIR (NB201_EDGES * NB201_EDGES)
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int n)
+{
+    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+typedef struct bench {
+    space *space;
+    knn_repository *repository;
+    layer queries[NB201_SIZE][NB201_EDGES];
+    char repository_path[64], penalties_path[80];
+} bench;
+
+static void fail(const char *what, const exh_error *err)
+{
+    fprintf(stderr, "bench_knn: %s: %s\n", what, err ? err->message : "failed");
+    exit(1);
+}
+
+/* The repository (random cells, a made-up one-epoch curve) and the queries
+ * (every cell, in index order); the repository also goes to a text file for
+ * the NumPy side, one cell's six digits a line. */
+static void build(bench *b)
+{
+    exh_error err;
+    penalty_table t;
+    if (space_open("nb201", &b->space, &err) < 0 || penalties_default("nb201", &t, &err) < 0 ||
+        knn_repository_new(&t, KNN_ACCURACY, &b->repository, &err) < 0)
+        fail("setup", &err);
+    snprintf(b->repository_path, sizeof b->repository_path, "/tmp/bench_knn_XXXXXX");
+    int fd = mkstemp(b->repository_path);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!out)
+        fail("temporary file", NULL);
+    rng *g = rng_new(SEED);
+    for (int m = 0; m < REPOSITORY; m++) {
+        arch a;
+        layer cell[NB201_EDGES];
+        space_sample(b->space, g, &a, &err);
+        space_layers(b->space, &a, cell, NB201_EDGES);
+        double accuracy = 50.0 + 40.0 * rng_uniform(g);
+        knn_curve curve = {.epochs = 1, .channel = {&accuracy}};
+        if (knn_repository_add(b->repository, NULL, cell, NB201_EDGES, &curve, &err) < 0)
+            fail("repository", &err);
+        for (int e = 0; e < NB201_EDGES; e++)
+            fputc('0' + cell[e].op, out);
+        fprintf(out, " %.17g\n", accuracy);
+    }
+    fclose(out);
+    rng_free(g);
+    snprintf(b->penalties_path, sizeof b->penalties_path, "%s.json", b->repository_path);
+    if (penalties_save(b->penalties_path, &t, &err) < 0)
+        fail("penalties", &err);
+    for (int q = 0; q < NB201_SIZE; q++) {
+        arch a;
+        space_enumerate(b->space, q, &a, &err);
+        space_layers(b->space, &a, b->queries[q], NB201_EDGES);
+    }
+}
+
+/* The distances from every query by one path: as doubles (knn_distances),
+ * or, for the exact kernels with `scaled`, in the kernel's own integers. */
+static double time_distances(bench *b, knn_kernel kernel, int scaled, int queries, int repeats)
+{
+    static double distances[REPOSITORY];
+    static uint16_t integers[REPOSITORY + KNN_BLOCK];
+    double times[64];
+    knn_repository_force_kernel(b->repository, kernel);
+    knn_kernel used = knn_kernel_for(b->repository, b->queries[0], NB201_EDGES);
+    for (int r = 0; r < repeats && r < 64; r++) {
+        double start = now_seconds();
+        for (int q = 0; q < queries; q++) {
+            if (scaled)
+                knn_nb201_scaled_distances(b->repository, used, b->queries[q], integers);
+            else
+                knn_distances(b->repository, b->queries[q], NB201_EDGES, distances, NULL);
+        }
+        times[r] = now_seconds() - start;
+    }
+    knn_repository_force_kernel(b->repository, KNN_KERNEL_AUTO);
+    return median(times, repeats < 64 ? repeats : 64) * NB201_SIZE / queries;
+}
+
+/* Whole predictions; the checksums let the NumPy side be compared: the sum
+ * of the neighbours' distances, and of (index + 1) * (rank + 1). */
+static double time_predictions(bench *b, int repeats, double *distance_sum, double *index_sum,
+                               double *value_sum)
+{
+    knn_prediction p;
+    knn_prediction_init(&p);
+    double times[64];
+    exh_error err;
+    for (int r = 0; r < repeats && r < 64; r++) {
+        *distance_sum = *index_sum = *value_sum = 0;
+        double start = now_seconds();
+        for (int q = 0; q < NB201_SIZE; q++) {
+            if (knn_predict(b->repository, b->queries[q], NB201_EDGES, KNN_DEFAULT_K, &p, &err) <
+                0)
+                fail("predict", &err);
+            for (int i = 0; i < p.neighbour_count; i++) {
+                *distance_sum += p.neighbours[i].distance;
+                *index_sum += (double)(p.neighbours[i].index + 1) * (i + 1);
+            }
+            *value_sum += p.channel[KNN_VALIDATION][0];
+        }
+        times[r] = now_seconds() - start;
+    }
+    knn_prediction_clear(&p);
+    return median(times, repeats < 64 ? repeats : 64);
+}
+
+typedef struct numpy_figures {
+    double dp_seconds, predict_seconds, distance_sum, index_sum, value_sum;
+    int ok;
+} numpy_figures;
+
+static numpy_figures run_numpy(const bench *b, int repeats)
+{
+    numpy_figures f = {0};
+    char command[512];
+    snprintf(command, sizeof command,
+             "/usr/bin/python3 bench/bench_knn.py %s %s --k %d --repeats %d", b->repository_path,
+             b->penalties_path, KNN_DEFAULT_K, repeats);
+    FILE *p = popen(command, "r");
+    if (!p)
+        return f;
+    f.ok = fscanf(p,
+                  "numpy_dp_seconds_median=%lf numpy_predict_seconds_median=%lf "
+                  "distance_sum=%lf index_sum=%lf value_sum=%lf",
+                  &f.dp_seconds, &f.predict_seconds, &f.distance_sum, &f.index_sum,
+                  &f.value_sum) == 5;
+    f.ok &= pclose(p) == 0;
+    return f;
+}
+
+int main(int argc, char **argv)
+{
+    int repeats = argc > 1 ? atoi(argv[1]) : 7, python_repeats = argc > 2 ? atoi(argv[2]) : 3;
+    if (repeats < 1 || python_repeats < 1) {
+        fprintf(stderr, "usage: bench_knn [REPEATS] [PYTHON_REPEATS]\n");
+        return 2;
+    }
+    static bench b;
+    build(&b);
+    double cells = (double)NB201_SIZE * REPOSITORY * CELLS_PER_PAIR;
+    printf("k-NN over NAS-Bench-201: %d queries x %d logged cells, K = %d, default penalties\n",
+           NB201_SIZE, REPOSITORY, KNN_DEFAULT_K);
+    printf("edit-distance programme alone (%.0f DP cells), median of %d runs:\n", cells, repeats);
+    knn_kernel fast = knn_kernel_for(b.repository, b.queries[0], NB201_EDGES);
+    int exact = fast == KNN_KERNEL_EXACT8 || fast == KNN_KERNEL_EXACT16;
+    const struct {
+        knn_kernel kernel;
+        int scaled, queries;
+        const char *name;
+    } paths[] = {
+        {fast, exact, NB201_SIZE, knn_repository_kernel(b.repository)},
+        {fast, 0, NB201_SIZE, "  the same, as doubles"},
+        {KNN_KERNEL_LANES, 0, NB201_SIZE, "nb201 double lanes"},
+        {KNN_KERNEL_GENERIC, 0, 2000, "generic (editdist per model)"},
+    };
+    double fastest = 0;
+    for (int i = 0; i < 4; i++) {
+        if ((i == 1 && !exact) || (i == 2 && fast == KNN_KERNEL_LANES))
+            continue;
+        double seconds = time_distances(&b, paths[i].kernel, paths[i].scaled, paths[i].queries,
+                                        repeats);
+        if (i == 0)
+            fastest = seconds;
+        printf("  %-30s %8.3f s  %7.2f G cells/s%s\n", paths[i].name, seconds,
+               cells / seconds / 1e9,
+               paths[i].queries < NB201_SIZE ? "  (timed on 2,000 queries, scaled)" : "");
+    }
+    double distance_sum, index_sum, value_sum;
+    double predict_seconds = time_predictions(&b, repeats, &distance_sum, &index_sum, &value_sum);
+    printf("whole predictions (distances, K nearest, averaged curve): %.3f s, %.1f us per "
+           "architecture\n",
+           predict_seconds, predict_seconds / NB201_SIZE * 1e6);
+
+    numpy_figures f = run_numpy(&b, python_repeats);
+    if (!f.ok) {
+        printf("NumPy reference unavailable (needs /usr/bin/python3 with numpy, run from the "
+               "repository root)\n");
+    } else {
+        printf("NumPy, same programme vectorized over the repository, median of %d runs:\n",
+               python_repeats);
+        printf("  programme alone   %8.3f s  %7.3f G cells/s  -> exhaust %.0fx faster\n",
+               f.dp_seconds, cells / f.dp_seconds / 1e9, f.dp_seconds / fastest);
+        printf("  whole predictions %8.3f s                     -> exhaust %.0fx faster\n",
+               f.predict_seconds, f.predict_seconds / predict_seconds);
+        int same = f.distance_sum == distance_sum && f.index_sum == index_sum;
+        printf("  same neighbours and distances as exhaust: %s (predicted values differ by "
+               "%.2g in total)\n",
+               same ? "yes" : "NO", fabs(f.value_sum - value_sum));
+    }
+    unlink(b.repository_path);
+    unlink(b.penalties_path);
+    knn_repository_free(b.repository);
+    space_free(b.space);
+    return 0;
+}

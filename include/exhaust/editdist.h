@@ -1,0 +1,61 @@
+/*
+ * editdist.h — the edit distance between two architectures' layer sequences.
+ *
+ * The distance from a = a[0..p) to b = b[0..q) is the least total penalty of
+ * a sequence of edits — replace a layer, delete a layer of a, insert a layer
+ * of b — that turns a into b, with costs from a penalty_table
+ * (penalties.h). It is the classic dynamic programme
+ *     D[0][0] = 0
+ *     D[i][j] = min( D[i-1][j-1] + replace(a[i-1], b[j-1]),
+ *                    D[i-1][j]   + indel(a[i-1], against: b[j-1], or b[0] when j = 0),
+ *                    D[i][j-1]   + indel(b[j-1], against: a[i-1], or a[0] when i = 0) )
+ * (terms with i - 1 < 0 or j - 1 < 0 left out; "against" is NULL when the
+ * other sequence is empty), distance = D[p][q]. Only convchain's indel looks
+ * at the layer it is aligned against (penalties.h explains why).
+ *
+ * For nb201 tables the distance also adds `disconnect` once when exactly
+ * one of the two cells is disconnected (editdist_connected).
+ *
+ * Cost: O(p * q) time; two rows of min(p, q) + 1 doubles on the stack, no
+ * allocation. Sequences longer than EDITDIST_MAX_LAYERS are refused.
+ *
+ * Properties (tests/test_editdist.c checks them): d(a, a) = 0; d(a, b) =
+ * d(b, a) when replace is symmetric (indel costs are symmetric by
+ * construction); the triangle inequality holds when the costs form a metric
+ * on layers plus "no layer" — e.g. the nb201 defaults, or convchain with a
+ * finite stride cost and same_stride_indel = different_stride_indel >= half
+ * the largest replace cost. Infinite costs give an infinite distance, never
+ * NaN.
+ */
+#ifndef EXHAUST_EDITDIST_H
+#define EXHAUST_EDITDIST_H
+
+#include "exhaust/error.h"
+#include "exhaust/penalties.h"
+#include "exhaust/space.h"
+
+#define EDITDIST_MAX_LAYERS ARCH_MAX_TOKENS
+
+/* The distance from a (a_count layers) to b (b_count layers) under t into
+ * *distance (>= 0, possibly infinity). EXH_ERR_INVALID when a count is
+ * negative or above EDITDIST_MAX_LAYERS. The table is not validated here
+ * (penalties_validate): a table with NaN entries gives NaN. */
+int editdist_distance(const penalty_table *t, const layer *a, int a_count, const layer *b,
+                      int b_count, double *distance, exh_error *err);
+
+/* The same for two architectures of an open space (space_layers on both). */
+int editdist_arch(const penalty_table *t, const space *s, const arch *a, const arch *b,
+                  double *distance, exh_error *err);
+
+/* The dynamic programme alone, without nb201's disconnect term; counts must
+ * be within 0..EDITDIST_MAX_LAYERS (not checked). */
+double editdist_alignment(const penalty_table *t, const layer *a, int a_count, const layer *b,
+                          int b_count);
+
+/* Whether an NB201-style cell given as edge layers (inputs[0] = source node,
+ * inputs[1] = target node, op 0 = none) has a path from node 0 to the
+ * highest node that uses no `none` edge. Edges naming nodes outside 0..31
+ * are ignored. An empty cell is not connected. */
+int editdist_connected(const layer *layers, int count);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * knn_internal.h — the repository's layout, shared by knn.c (models),
+ * knn_predict.c (neighbours and averaging), knn_nb201.c (the side-by-side
+ * NB201 kernels) and penalties_fit.c.
+ */
+#ifndef EXHAUST_KNN_INTERNAL_H
+#define EXHAUST_KNN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exhaust/knn.h"
+
+/* Models per kernel block; table columns are padded to a multiple of it. */
+#define KNN_BLOCK 128
+
+typedef enum knn_kernel {
+    KNN_KERNEL_AUTO = 0, /* the fastest one that applies */
+    KNN_KERNEL_GENERIC,  /* editdist per model */
+    KNN_KERNEL_LANES,    /* nb201, doubles side by side */
+    KNN_KERNEL_EXACT16,  /* nb201, scaled 16-bit integers side by side (AVX2) */
+    KNN_KERNEL_EXACT8,   /* nb201, scaled 8-bit integers side by side (AVX2) */
+} knn_kernel;
+
+/* The nb201 costs as saturating integers of one width: every finite cost
+ * times 2^scale_bits is an integer, the longest path's sum plus the
+ * disconnect term stays below `infinity`, and infinite costs are
+ * `infinity`, where saturating adds keep them. */
+typedef struct knn_exact_costs {
+    int fits;          /* whether the table has this form */
+    uint16_t infinity; /* INT16_MAX for 16 bits, UINT8_MAX for 8 */
+    uint16_t indel;
+    void *costs;       /* [query op][edge][capacity] of int16_t or uint8_t */
+    void *disconnect;  /* [query connected: 0, 1][capacity]: the term per model */
+} knn_exact_costs;
+
+/* The NB201 side-by-side tables: column m is model m. */
+typedef struct knn_nb201_tables {
+    int usable;     /* every model is a 6-edge cell with operations 0..4 */
+    int capacity;   /* columns allocated, a multiple of KNN_BLOCK */
+    double *costs;  /* [query op][edge][capacity]: replace(query op, model op) */
+    int scale_bits; /* the power of two of the exact forms; -1 when there is none */
+    knn_exact_costs exact8, exact16;
+} knn_nb201_tables;
+
+struct knn_repository {
+    penalty_table penalties;
+    knn_metric metric;
+    int count, capacity;
+    /* model i: layers[layer_start[i] .. + layer_count[i]) */
+    int *layer_start, *layer_count;
+    layer *layers;
+    int layers_used, layers_capacity;
+    /* model i: epochs[i] values per channel at curve_values + curve_start[i],
+     * channel after channel */
+    int *epochs;
+    size_t *curve_start;
+    double *curve_values;
+    size_t values_used, values_capacity;
+    char **names;
+    uint8_t *connected; /* editdist_connected, for nb201's disconnect term */
+    knn_nb201_tables nb201;
+    knn_kernel forced_kernel; /* tests force a path; KNN_KERNEL_AUTO otherwise */
+};
+
+/* Whether layers form a 6-edge cell with operations 0..4. */
+int knn_is_nb201_cell(const layer *layers, int count);
+
+/* The kernel a query of `count` layers would use. */
+knn_kernel knn_kernel_for(const knn_repository *r, const layer *layers, int count);
+
+/* (Re)build the NB201 tables for the current penalties and models; called
+ * when the penalties change or the capacity grows. */
+int knn_nb201_rebuild(knn_repository *r, exh_error *err);
+/* Fill column `index` for a model just added (tables already large enough). */
+void knn_nb201_set_column(knn_repository *r, int index);
+/* Grow the tables to hold at least `count` models. */
+int knn_nb201_reserve(knn_repository *r, int count, exh_error *err);
+void knn_nb201_free(knn_nb201_tables *tables);
+
+/* Distances from the 6-operation query to every model with an NB201
+ * kernel (LANES, EXACT16 or EXACT8), in doubles. */
+void knn_nb201_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+                         double *out);
+/* The exact kernels' own result: each distance times 2^scale_bits, the
+ * width's `infinity` standing for infinity, into out[0..count). `out` must
+ * have room for the count rounded up to a multiple of KNN_BLOCK. */
+void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+                                uint16_t *out);
+/* One such value back as the distance it stands for. */
+double knn_nb201_unscale(const knn_repository *r, knn_kernel kernel, uint16_t value);
+/* Whether the CPU runs the AVX2 kernels. */
+int knn_nb201_has_avx2(void);
+
+/* The k (>= 1, <= n minus the excluded) nearest of n distances, nearest
+ * first, ties to the lower index, model `exclude` (-1: none) left out
+ * (knn_select.c). The scaled form takes values in 0..limit (limit < 32768:
+ * the width's infinity) and leaves the scaled values in .distance. */
+void knn_select_nearest(const double *distances, int n, int k, int exclude, knn_neighbour *out);
+void knn_select_nearest_scaled(const uint16_t *scaled, int n, int k, int exclude, int limit,
+                               knn_neighbour *out);
+
+/* A prediction that is model `index`'s curve as is: one neighbour, weight 1,
+ * distance NaN (baselines). */
+int knn_prediction_from_model(const knn_repository *r, int index, knn_prediction *out,
+                              exh_error *err);
+
+/* Tests: force a distance path (KNN_KERNEL_AUTO restores the default). A
+ * forced NB201 kernel that does not apply falls back to the generic one. */
+void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel);
+
+#endif

@@ -1,0 +1,291 @@
+/* penalties_fit.c — choose the penalty table under which k-NN predicts a
+ * repository's own models best (penalties.h describes the search). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/knn.h"
+#include "exhaust/penalties.h"
+#include "exhaust/rng.h"
+#include "exhaust/targets.h"
+
+#define MAX_FREE_ENTRIES 16
+#define IMPROVEMENT 1e-12
+
+void penalties_fit_options_default(penalties_fit_options *o)
+{
+    o->k = KNN_DEFAULT_K;
+    o->rounds = 4;
+    o->max_models = 1000;
+    o->seed = 1;
+}
+
+/* A free entry: where it lives, and its mirror for symmetric pairs. */
+typedef struct free_entry {
+    double *value, *mirror;
+} free_entry;
+
+static void add_if_finite(free_entry *out, int *n, double *value, double *mirror)
+{
+    if (isfinite(*value))
+        out[(*n)++] = (free_entry){value, mirror};
+}
+
+static int free_entries(penalty_table *t, free_entry *out)
+{
+    int n = 0;
+    switch (t->kind) {
+    case PENALTY_NB201:
+        for (int x = 0; x < NB201_OPERATIONS; x++)
+            for (int y = x + 1; y < NB201_OPERATIONS; y++)
+                add_if_finite(out, &n, &t->nb201.replace[x][y], &t->nb201.replace[y][x]);
+        add_if_finite(out, &n, &t->nb201.indel, NULL);
+        add_if_finite(out, &n, &t->nb201.disconnect, NULL);
+        break;
+    case PENALTY_CONVCHAIN:
+        add_if_finite(out, &n, &t->convchain.filters, NULL);
+        add_if_finite(out, &n, &t->convchain.kernel, NULL);
+        add_if_finite(out, &n, &t->convchain.stride, NULL);
+        add_if_finite(out, &n, &t->convchain.different_stride_indel, NULL);
+        add_if_finite(out, &n, &t->convchain.same_stride_indel, NULL);
+        break;
+    case PENALTY_DENSE:
+        add_if_finite(out, &n, &t->dense.type, NULL);
+        add_if_finite(out, &n, &t->dense.units, NULL);
+        add_if_finite(out, &n, &t->dense.activation, NULL);
+        add_if_finite(out, &n, &t->dense.skip_source, NULL);
+        for (int op = 0; op < DENSE_OP_COUNT; op++)
+            add_if_finite(out, &n, &t->dense.indel[op], NULL);
+        break;
+    case PENALTY_GRAPH:
+        add_if_finite(out, &n, &t->graph.op, NULL);
+        add_if_finite(out, &n, &t->graph.input, NULL);
+        add_if_finite(out, &n, &t->graph.indel, NULL);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* What the search works on: a copy of (a sample of) the repository and each
+ * model's best logged validation value (NaN when it has none). */
+typedef struct fit_state {
+    knn_repository *models;
+    double *target;
+    double mean_target;
+    int scored;
+    int k;
+    knn_prediction prediction;
+} fit_state;
+
+static int sample_indices(int count, int wanted, rng *g, int *out)
+{
+    for (int i = 0; i < count; i++)
+        out[i] = i;
+    if (wanted <= 0 || wanted >= count)
+        return count;
+    for (int i = 0; i < wanted; i++) {
+        int j = i + (int)rng_below(g, (uint32_t)(count - i));
+        int swap = out[i];
+        out[i] = out[j];
+        out[j] = swap;
+    }
+    /* keep repository order among the chosen, so ties break as they would there */
+    for (int i = 1; i < wanted; i++)
+        for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            int swap = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = swap;
+        }
+    return wanted;
+}
+
+static int copy_models(const knn_repository *from, const int *indices, int n, fit_state *s,
+                       exh_error *err)
+{
+    int rc = knn_repository_new(knn_repository_penalties(from), knn_repository_metric(from),
+                                &s->models, err);
+    for (int i = 0; i < n && rc == EXH_OK; i++) {
+        int count;
+        const layer *layers = knn_repository_layers(from, indices[i], &count);
+        knn_curve curve = knn_repository_curve(from, indices[i]);
+        rc = knn_repository_add(s->models, knn_repository_name(from, indices[i]), layers, count,
+                                &curve, err);
+    }
+    return rc;
+}
+
+static int prepare(const knn_repository *from, const penalties_fit_options *o, rng *g,
+                   fit_state *s, exh_error *err)
+{
+    int count = knn_repository_count(from);
+    int *indices = malloc(sizeof(int) * (size_t)(count > 0 ? count : 1));
+    s->target = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
+    if (!indices || !s->target) {
+        free(indices);
+        return error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+    }
+    int n = sample_indices(count, o->max_models, g, indices);
+    int rc = copy_models(from, indices, n, s, err);
+    free(indices);
+    if (rc < 0)
+        return rc;
+    int higher = knn_metric_higher_is_better(knn_repository_metric(from));
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        knn_curve curve = knn_repository_curve(s->models, i);
+        targets_best(curve.channel[KNN_VALIDATION], curve.epochs, higher, &s->target[i], NULL,
+                     NULL);
+        if (!isnan(s->target[i])) {
+            sum += s->target[i];
+            s->scored++;
+        }
+    }
+    if (s->scored < o->k + 1 || n < o->k + 1)
+        return error_set(err, EXH_ERR_INVALID,
+                         "fit penalties: %d of %d models have a validation value; K = %d needs "
+                         "at least %d",
+                         s->scored, n, o->k, o->k + 1);
+    s->mean_target = sum / s->scored;
+    return EXH_OK;
+}
+
+/* Leave-one-out mean absolute error of the best validation value. */
+static int score(fit_state *s, const penalty_table *t, double *error, exh_error *err)
+{
+    int rc = knn_repository_set_penalties(s->models, t, err);
+    if (rc < 0)
+        return rc;
+    int higher = knn_metric_higher_is_better(knn_repository_metric(s->models));
+    double total = 0.0;
+    for (int i = 0; i < knn_repository_count(s->models); i++) {
+        if (isnan(s->target[i]))
+            continue;
+        double predicted = NAN;
+        rc = knn_predict_leave_out(s->models, i, s->k, &s->prediction, err);
+        if (rc == EXH_OK)
+            targets_best(s->prediction.channel[KNN_VALIDATION], s->prediction.epochs, higher,
+                         &predicted, NULL, NULL);
+        else if (rc != EXH_ERR_NOT_FOUND)
+            return rc;
+        if (isnan(predicted))
+            predicted = s->mean_target;
+        total += fabs(predicted - s->target[i]);
+    }
+    *error = total / s->scored;
+    return EXH_OK;
+}
+
+static double on_grid(double value)
+{
+    double rounded = round(value / PENALTIES_FIT_GRID) * PENALTIES_FIT_GRID;
+    return rounded < PENALTIES_FIT_MAX ? rounded : PENALTIES_FIT_MAX;
+}
+
+static double positive_mean(penalty_table *t)
+{
+    free_entry entries[MAX_FREE_ENTRIES];
+    int n = free_entries(t, entries), positive = 0;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++)
+        if (*entries[i].value > 0) {
+            sum += *entries[i].value;
+            positive++;
+        }
+    return positive ? sum / positive : 1.0;
+}
+
+/* Try the candidate values of one entry of *best; keep the best one. */
+static int improve_entry(fit_state *s, penalty_table *best, int entry, double *best_error,
+                         int *evaluations, exh_error *err)
+{
+    static const double FACTORS[] = {0.0, 0.25, 0.5, 2.0, 4.0};
+    static const double FROM_ZERO[] = {0.25, 0.5, 1.0, 2.0, 4.0};
+    penalty_table start = *best;
+    free_entry entries[MAX_FREE_ENTRIES];
+    free_entries(&start, entries);
+    double current = *entries[entry].value, scale = positive_mean(&start);
+    for (int f = 0; f < 5; f++) {
+        double value = on_grid(current > 0 ? current * FACTORS[f] : scale * FROM_ZERO[f]);
+        if (value == current)
+            continue;
+        penalty_table candidate = start;
+        free_entry moved[MAX_FREE_ENTRIES];
+        free_entries(&candidate, moved);
+        *moved[entry].value = value;
+        if (moved[entry].mirror)
+            *moved[entry].mirror = value;
+        double error;
+        int rc = score(s, &candidate, &error, err);
+        if (rc < 0)
+            return rc;
+        (*evaluations)++;
+        if (error < *best_error - IMPROVEMENT) {
+            *best_error = error;
+            *best = candidate;
+        }
+    }
+    return EXH_OK;
+}
+
+static int search(fit_state *s, const penalties_fit_options *o, rng *g, penalty_table *table,
+                  penalties_fit_result *result, exh_error *err)
+{
+    free_entry entries[MAX_FREE_ENTRIES];
+    int n = free_entries(table, entries), order[MAX_FREE_ENTRIES];
+    double error;
+    int rc = score(s, table, &error, err);
+    if (rc < 0)
+        return rc;
+    result->initial_error = error;
+    result->evaluations = 1;
+    for (int round = 0; round < o->rounds; round++) {
+        double before = error;
+        for (int i = 0; i < n; i++)
+            order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)rng_below(g, (uint32_t)(i + 1)), swap = order[i];
+            order[i] = order[j];
+            order[j] = swap;
+        }
+        for (int i = 0; i < n; i++)
+            if ((rc = improve_entry(s, table, order[i], &error, &result->evaluations, err)) < 0)
+                return rc;
+        if (!(error < before - IMPROVEMENT))
+            break;
+    }
+    result->final_error = error;
+    result->models = s->scored;
+    return EXH_OK;
+}
+
+int penalties_fit(const struct knn_repository *repository, const penalties_fit_options *o,
+                  penalty_table *table, penalties_fit_result *result, exh_error *err)
+{
+    penalties_fit_result ignored;
+    result = result ? result : &ignored;
+    memset(result, 0, sizeof *result);
+    if (penalties_validate(table, err) < 0)
+        return EXH_ERR_INVALID;
+    if (table->kind != knn_repository_penalties(repository)->kind)
+        return error_set(err, EXH_ERR_INVALID,
+                         "fit penalties: the starting table is for %s, the repository for %s",
+                         penalties_kind_name(table->kind),
+                         penalties_kind_name(knn_repository_penalties(repository)->kind));
+    if (o->k < 1 || o->rounds < 0)
+        return error_set(err, EXH_ERR_INVALID, "fit penalties: K = %d, rounds = %d", o->k,
+                         o->rounds);
+    rng *g = rng_new(o->seed);
+    fit_state s = {.k = o->k};
+    knn_prediction_init(&s.prediction);
+    int rc = g ? prepare(repository, o, g, &s, err)
+               : error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+    if (rc == EXH_OK)
+        rc = search(&s, o, g, table, result, err);
+    knn_prediction_clear(&s.prediction);
+    knn_repository_free(s.models);
+    free(s.target);
+    rng_free(g);
+    return rc;
+}

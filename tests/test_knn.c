@@ -1,0 +1,573 @@
+/* test_knn.c — k-NN prediction: a repository small enough to predict by
+ * hand, exact matches, ties, curves of different lengths and NaN, infinite
+ * distances, bad K and empty repositories, runs as input, and agreement of
+ * the NB201 kernels with the plain edit distance. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exhaust/editdist.h"
+#include "exhaust/knn.h"
+#include "predict/knn_internal.h"
+#include "testutil.h"
+
+static penalty_table table_for(const char *kind)
+{
+    penalty_table t;
+    exh_error err;
+    assert_int_equal(penalties_default(kind, &t, &err), 0);
+    return t;
+}
+
+static void nb201_cell(const char *digits, layer *out)
+{
+    static const int source[6] = {0, 0, 1, 0, 1, 2}, target[6] = {1, 2, 2, 3, 3, 3};
+    for (int e = 0; e < 6; e++) {
+        memset(&out[e], 0, sizeof out[e]);
+        out[e].op = digits[e] - '0';
+        out[e].input_count = 2;
+        out[e].inputs[0] = source[e];
+        out[e].inputs[1] = target[e];
+        out[e].inputs[2] = out[e].inputs[3] = -1;
+    }
+}
+
+static knn_repository *new_repository(const char *kind)
+{
+    penalty_table t = table_for(kind);
+    knn_repository *r;
+    exh_error err;
+    assert_int_equal(knn_repository_new(&t, KNN_ACCURACY, &r, &err), 0);
+    return r;
+}
+
+/* Add an NB201 cell with a validation curve of n values. */
+static void add_cell(knn_repository *r, const char *digits, const double *validation, int n)
+{
+    layer cell[6];
+    nb201_cell(digits, cell);
+    knn_curve curve = {.epochs = n, .channel = {validation}};
+    exh_error err;
+    if (knn_repository_add(r, digits, cell, 6, &curve, &err) < 0)
+        fail_msg("%s", err.message);
+}
+
+static void predict_cell(const knn_repository *r, const char *digits, int k, knn_prediction *p)
+{
+    layer cell[6];
+    nb201_cell(digits, cell);
+    exh_error err;
+    if (knn_predict(r, cell, 6, k, p, &err) < 0)
+        fail_msg("%s", err.message);
+}
+
+static void assert_close(double got, double expected)
+{
+    if (!(fabs(got - expected) <= 1e-12 * (1 + fabs(expected))))
+        fail_msg("got %.17g, expected %.17g", got, expected);
+}
+
+/* Query 333333. Model 0: 233333 (distance 1: conv3x3 -> conv1x1), model 1:
+ * 133333 (distance 2: conv3x3 -> skip), model 2: 000000 (6 * 3 + 10 for the
+ * disconnected cell = 28). */
+static void test_three_models_by_hand(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    const double m0[3] = {10, 20, 30}, m1[2] = {40, 50}, m2[1] = {90};
+    add_cell(r, "233333", m0, 3);
+    add_cell(r, "133333", m1, 2);
+    add_cell(r, "000000", m2, 1);
+    assert_int_equal(knn_repository_count(r), 3);
+    assert_string_equal(knn_repository_name(r, 1), "133333");
+
+    knn_prediction p;
+    knn_prediction_init(&p);
+    predict_cell(r, "333333", 2, &p);
+    assert_int_equal(p.neighbour_count, 2);
+    assert_int_equal(p.neighbours[0].index, 0);
+    assert_int_equal(p.neighbours[1].index, 1);
+    assert_true(p.neighbours[0].distance == 1.0 && p.neighbours[1].distance == 2.0);
+    /* weights 1/1 : 1/2, normalized: 2/3 and 1/3 */
+    assert_close(p.neighbours[0].weight, 2.0 / 3.0);
+    assert_close(p.neighbours[1].weight, 1.0 / 3.0);
+    assert_int_equal(p.epochs, 3);
+    assert_close(p.channel[KNN_VALIDATION][0], 2.0 / 3 * 10 + 1.0 / 3 * 40); /* 20 */
+    assert_close(p.channel[KNN_VALIDATION][1], 2.0 / 3 * 20 + 1.0 / 3 * 50); /* 30 */
+    assert_close(p.channel[KNN_VALIDATION][2], 30); /* only model 0 reaches epoch 3 */
+    /* channels not given are missing */
+    assert_true(isnan(p.channel[KNN_TRAIN][0]) && isnan(p.channel[KNN_EPOCH_SECONDS][2]));
+
+    predict_cell(r, "333333", 3, &p);
+    assert_int_equal(p.neighbours[2].index, 2);
+    assert_true(p.neighbours[2].distance == 28.0);
+    double w0 = 1.0, w1 = 0.5, w2 = 1.0 / 28, sum = w0 + w1 + w2;
+    assert_close(p.neighbours[2].weight, w2 / sum);
+    assert_close(p.channel[KNN_VALIDATION][0], (w0 * 10 + w1 * 40 + w2 * 90) / sum);
+    assert_close(p.channel[KNN_VALIDATION][1], (w0 * 20 + w1 * 50) / (w0 + w1));
+
+    /* leave-one-out: model 0 predicted from models 1 and 2 */
+    exh_error err;
+    assert_int_equal(knn_predict_leave_out(r, 0, 2, &p, &err), 0);
+    assert_int_equal(p.neighbours[0].index, 1);
+    assert_int_equal(p.neighbours[1].index, 2);
+    assert_int_equal(knn_predict_leave_out(r, 0, 3, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_predict_leave_out(r, 3, 1, &p, &err), EXH_ERR_INVALID);
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+static void test_exact_matches_take_all_weight(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    const double a[1] = {10}, b[2] = {30, 70}, c[1] = {99};
+    add_cell(r, "233333", c, 1);
+    add_cell(r, "333333", a, 1);
+    add_cell(r, "333333", b, 2);
+    knn_prediction p;
+    knn_prediction_init(&p);
+    predict_cell(r, "333333", 3, &p);
+    assert_int_equal(p.neighbours[0].index, 1); /* the tie at 0 in index order */
+    assert_int_equal(p.neighbours[1].index, 2);
+    assert_true(p.neighbours[0].weight == 0.5 && p.neighbours[1].weight == 0.5);
+    assert_true(p.neighbours[2].weight == 0.0);
+    assert_int_equal(p.epochs, 2);
+    assert_close(p.channel[KNN_VALIDATION][0], 20);
+    assert_close(p.channel[KNN_VALIDATION][1], 70);
+    /* K = 1 takes the first exact match only */
+    predict_cell(r, "333333", 1, &p);
+    assert_int_equal(p.neighbours[0].index, 1);
+    assert_close(p.channel[KNN_VALIDATION][0], 10);
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+static void test_ties_break_by_index(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    const double v[1] = {1};
+    add_cell(r, "333334", v, 1); /* distance 2 from 333333 */
+    add_cell(r, "333332", v, 1); /* distance 1 */
+    add_cell(r, "333323", v, 1); /* distance 1 */
+    add_cell(r, "333233", v, 1); /* distance 1 */
+    knn_prediction p;
+    knn_prediction_init(&p);
+    predict_cell(r, "333333", 2, &p);
+    assert_int_equal(p.neighbours[0].index, 1);
+    assert_int_equal(p.neighbours[1].index, 2);
+    predict_cell(r, "333333", 4, &p);
+    assert_int_equal(p.neighbours[2].index, 3);
+    assert_int_equal(p.neighbours[3].index, 0);
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+static void test_nan_epochs_are_skipped(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    const double a[3] = {10, NAN, 30}, b[3] = {40, 50, NAN};
+    add_cell(r, "233333", a, 3); /* distance 1, weight 2/3 */
+    add_cell(r, "133333", b, 3); /* distance 2, weight 1/3 */
+    knn_prediction p;
+    knn_prediction_init(&p);
+    predict_cell(r, "333333", 2, &p);
+    assert_close(p.channel[KNN_VALIDATION][0], 20);
+    assert_close(p.channel[KNN_VALIDATION][1], 50); /* only b has epoch 2 */
+    assert_close(p.channel[KNN_VALIDATION][2], 30); /* only a has epoch 3 */
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+
+    r = new_repository("nb201");
+    const double none[2] = {NAN, NAN};
+    add_cell(r, "233333", none, 2);
+    knn_prediction_init(&p);
+    predict_cell(r, "333333", 1, &p);
+    assert_int_equal(p.epochs, 2);
+    assert_true(isnan(p.channel[KNN_VALIDATION][0]) && isnan(p.channel[KNN_VALIDATION][1]));
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+static void test_bad_k_and_empty_repository(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    knn_prediction p;
+    knn_prediction_init(&p);
+    layer cell[6];
+    nb201_cell("123401", cell);
+    exh_error err;
+    assert_int_equal(knn_predict(r, cell, 6, 1, &p, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "empty"));
+    const double v[1] = {5};
+    add_cell(r, "111111", v, 1);
+    add_cell(r, "222222", v, 1);
+    assert_int_equal(knn_predict(r, cell, 6, 3, &p, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "K = 3"));
+    assert_int_equal(knn_predict(r, cell, 6, 0, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_predict(r, cell, -1, 1, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_predict(r, cell, EDITDIST_MAX_LAYERS + 1, 1, &p, &err),
+                     EXH_ERR_INVALID);
+    assert_int_equal(knn_predict(r, cell, 6, 2, &p, &err), 0);
+
+    /* bad models are refused and leave the repository as it was */
+    knn_curve curve = {.epochs = -1};
+    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
+    curve.epochs = KNN_MAX_EPOCHS + 1;
+    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
+    curve.epochs = 0;
+    assert_int_equal(knn_repository_add(r, NULL, cell, -2, &curve, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_repository_add(r, NULL, cell, 6, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_repository_count(r), 2);
+    /* a model with an empty curve is a valid neighbour with nothing to say */
+    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
+    assert_int_equal(knn_predict(r, cell, 6, 1, &p, &err), 0);
+    assert_int_equal(p.epochs, 0);
+
+    penalty_table t = table_for("nb201");
+    t.nb201.disconnect = -1;
+    knn_repository *bad;
+    assert_int_equal(knn_repository_new(&t, KNN_ACCURACY, &bad, &err), EXH_ERR_INVALID);
+    assert_null(bad);
+    t = table_for("nb201");
+    assert_int_equal(knn_repository_new(&t, (knn_metric)7, &bad, &err), EXH_ERR_INVALID);
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+static layer conv(int filters, int stride)
+{
+    layer l = {.filters = filters, .kernel_h = 3, .kernel_w = 3, .stride = stride};
+    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+        l.inputs[j] = -1;
+    return l;
+}
+
+static void test_infinitely_far_neighbours(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("convchain");
+    layer deep[3] = {conv(16, 1), conv(16, 1), conv(16, 1)};
+    layer near[2] = {conv(32, 1), conv(32, 1)};
+    const double v1[1] = {70}, v2[1] = {10};
+    knn_curve c1 = {.epochs = 1, .channel = {v1}}, c2 = {.epochs = 1, .channel = {v2}};
+    exh_error err;
+    assert_int_equal(knn_repository_add(r, "deep", deep, 3, &c1, &err), 0);
+    assert_int_equal(knn_repository_add(r, "other", near, 2, &c2, &err), 0);
+    assert_string_equal(knn_repository_kernel(r), "generic");
+    knn_prediction p;
+    knn_prediction_init(&p);
+    layer query[2] = {conv(16, 1), conv(16, 1)};
+    /* "deep" is one same-stride layer away (infinite), "other" two filter changes (2) */
+    assert_int_equal(knn_predict(r, query, 2, 2, &p, &err), 0);
+    assert_int_equal(p.neighbours[0].index, 1);
+    assert_true(p.neighbours[0].distance == 2.0 && p.neighbours[0].weight == 1.0);
+    assert_true(isinf(p.neighbours[1].distance) && p.neighbours[1].weight == 0.0);
+    assert_close(p.channel[KNN_VALIDATION][0], 10);
+    /* with K = 1 and only an infinite choice there is nothing to average */
+    layer lone[1] = {conv(16, 1)};
+    knn_repository *only = new_repository("convchain");
+    assert_int_equal(knn_repository_add(only, "deep", deep, 3, &c1, &err), 0);
+    assert_int_equal(knn_predict(only, lone, 1, 1, &p, &err), EXH_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "infinitely far"));
+    assert_int_equal(p.neighbour_count, 1); /* still reported */
+    assert_true(isinf(p.neighbours[0].distance));
+    /* a finite same_stride_indel makes it reachable */
+    penalty_table t = table_for("convchain");
+    t.convchain.same_stride_indel = 1.0;
+    assert_int_equal(knn_repository_set_penalties(only, &t, &err), 0);
+    assert_int_equal(knn_predict(only, lone, 1, 1, &p, &err), 0);
+    assert_true(p.neighbours[0].distance == 2.0);
+    knn_prediction_clear(&p);
+    knn_repository_free(only);
+    knn_repository_free(r);
+}
+
+static void test_add_run(void **state)
+{
+    (void)state;
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    knn_repository *r = new_repository("nb201");
+    run logged;
+    run_init(&logged);
+    assert_int_equal(run_set(&logged.key, "nb201/test/1"), 0);
+    assert_int_equal(run_set(&logged.arch, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|"
+                                           "nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"),
+                     0);
+    epoch_record row = epoch_record_empty(3); /* epoch 2 missing, epoch 0 ignored */
+    row.val_accuracy = 80;
+    row.train_accuracy = 90;
+    row.epoch_seconds = 12;
+    assert_int_equal(run_add_epoch(&logged, &row), 0);
+    row = epoch_record_empty(1);
+    row.val_accuracy = 60;
+    assert_int_equal(run_add_epoch(&logged, &row), 0);
+    row = epoch_record_empty(0);
+    row.val_accuracy = 1;
+    assert_int_equal(run_add_epoch(&logged, &row), 0);
+    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), 0);
+    assert_string_equal(knn_repository_name(r, 0), "nb201/test/1");
+    knn_curve c = knn_repository_curve(r, 0);
+    assert_int_equal(c.epochs, 3);
+    assert_true(c.channel[KNN_VALIDATION][0] == 60 && isnan(c.channel[KNN_VALIDATION][1]));
+    assert_true(c.channel[KNN_VALIDATION][2] == 80 && c.channel[KNN_TRAIN][2] == 90);
+    assert_true(c.channel[KNN_EPOCH_SECONDS][2] == 12 && isnan(c.channel[KNN_TRAIN][0]));
+    int count;
+    const layer *layers = knn_repository_layers(r, 0, &count);
+    assert_int_equal(count, 6);
+    assert_int_equal(layers[5].op, NB201_CONV1X1);
+
+    /* the query by architecture finds it at distance 0 */
+    arch a;
+    assert_int_equal(space_parse(s, logged.arch, &a, &err), 0);
+    knn_prediction p;
+    knn_prediction_init(&p);
+    assert_int_equal(knn_predict_arch(r, s, &a, 1, &p, &err), 0);
+    assert_true(p.neighbours[0].distance == 0.0);
+
+    /* bad runs */
+    run_set(&logged.arch, "|nor_conv_9x9~0|");
+    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "nb201/test/1"));
+    run_set(&logged.arch, NULL);
+    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
+    run_clear(&logged);
+    assert_int_equal(run_set(&logged.arch, "333333"), 0);
+    row = epoch_record_empty(KNN_MAX_EPOCHS + 5);
+    assert_int_equal(run_add_epoch(&logged, &row), 0);
+    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_repository_count(r), 1);
+    run_clear(&logged);
+
+    /* a space of another kind is refused */
+    space *graph;
+    assert_int_equal(space_open("graph", &graph, &err), 0);
+    assert_int_equal(knn_repository_add_run(r, graph, &logged, &err), EXH_ERR_INVALID);
+    assert_int_equal(knn_predict_arch(r, graph, &a, 1, &p, &err), EXH_ERR_INVALID);
+    space_free(graph);
+
+    /* loss repositories read the loss columns */
+    penalty_table t = table_for("nb201");
+    knn_repository *losses;
+    assert_int_equal(knn_repository_new(&t, KNN_LOSS, &losses, &err), 0);
+    run_set(&logged.arch, "333333");
+    row = epoch_record_empty(1);
+    row.val_loss = 2.5;
+    row.train_loss = 1.5;
+    row.val_accuracy = 50;
+    run_add_epoch(&logged, &row);
+    assert_int_equal(knn_repository_add_run(losses, s, &logged, &err), 0);
+    c = knn_repository_curve(losses, 0);
+    assert_true(c.channel[KNN_VALIDATION][0] == 2.5 && c.channel[KNN_TRAIN][0] == 1.5);
+    assert_false(knn_metric_higher_is_better(knn_repository_metric(losses)));
+    run_clear(&logged);
+    knn_repository_free(losses);
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+    space_free(s);
+}
+
+static void assert_same_neighbours(const knn_prediction *a, const knn_prediction *b)
+{
+    assert_int_equal(a->neighbour_count, b->neighbour_count);
+    for (int i = 0; i < a->neighbour_count; i++) {
+        assert_int_equal(a->neighbours[i].index, b->neighbours[i].index);
+        assert_memory_equal(&a->neighbours[i].distance, &b->neighbours[i].distance, sizeof(double));
+        assert_memory_equal(&a->neighbours[i].weight, &b->neighbours[i].weight, sizeof(double));
+    }
+}
+
+/* Predictions (leave-one-out too) through each path: the same neighbours,
+ * distances and weights as through the plain programme. */
+static void check_predictions(knn_repository *r, const layer *query, int models)
+{
+    knn_prediction expected, got;
+    knn_prediction_init(&expected);
+    knn_prediction_init(&got);
+    exh_error err;
+    int k = models < 7 ? models - 1 : 7, exclude = models / 2;
+    knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
+    int rc = knn_predict(r, query, 6, k, &expected, &err);
+    int rc_out = knn_predict_leave_out(r, exclude, k, &got, &err);
+    knn_prediction leave_out = got;
+    knn_prediction_init(&got);
+    const knn_kernel kernels[4] = {KNN_KERNEL_LANES, KNN_KERNEL_EXACT16, KNN_KERNEL_EXACT8,
+                                   KNN_KERNEL_AUTO};
+    for (int i = 0; i < 4; i++) {
+        knn_repository_force_kernel(r, kernels[i]);
+        assert_int_equal(knn_predict(r, query, 6, k, &got, &err), rc);
+        assert_same_neighbours(&got, &expected);
+        assert_int_equal(knn_predict_leave_out(r, exclude, k, &got, &err), rc_out);
+        assert_same_neighbours(&got, &leave_out);
+        for (int j = 0; j < k; j++)
+            assert_int_not_equal(got.neighbours[j].index, exclude);
+    }
+    knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
+    knn_prediction_clear(&leave_out);
+    knn_prediction_clear(&expected);
+    knn_prediction_clear(&got);
+}
+
+/* Every NB201 path gives the same doubles as editdist_distance (a forced
+ * path that does not apply falls back to the plain programme). */
+static void check_kernels(const penalty_table *t, int models, uint64_t seed)
+{
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    knn_repository *r;
+    assert_int_equal(knn_repository_new(t, KNN_ACCURACY, &r, &err), 0);
+    rng *g = rng_new(seed);
+    for (int m = 0; m < models; m++) {
+        arch a;
+        layer cell[6];
+        assert_int_equal(space_sample(s, g, &a, &err), 0);
+        assert_int_equal(space_layers(s, &a, cell, 6), 6);
+        knn_curve curve = {.epochs = 0};
+        assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
+    }
+    static double expected[600], got[600];
+    for (int trial = 0; trial < 40; trial++) {
+        arch q;
+        layer query[6];
+        assert_int_equal(space_sample(s, g, &q, &err), 0);
+        space_layers(s, &q, query, 6);
+        for (int m = 0; m < models; m++) {
+            int count;
+            const layer *model = knn_repository_layers(r, m, &count);
+            assert_int_equal(editdist_distance(t, query, 6, model, count, &expected[m], &err), 0);
+        }
+        const knn_kernel kernels[5] = {KNN_KERNEL_GENERIC, KNN_KERNEL_LANES, KNN_KERNEL_EXACT16,
+                                       KNN_KERNEL_EXACT8, KNN_KERNEL_AUTO};
+        for (int k = 0; k < 5; k++) {
+            knn_repository_force_kernel(r, kernels[k]);
+            assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
+            for (int m = 0; m < models; m++)
+                if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
+                    fail_msg("kernel %d (%s), model %d: %.17g instead of %.17g", k,
+                             knn_repository_kernel(r), m, got[m], expected[m]);
+        }
+        knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
+        check_predictions(r, query, models);
+    }
+    rng_free(g);
+    knn_repository_free(r);
+    space_free(s);
+}
+
+static void test_nb201_kernels_agree(void **state)
+{
+    (void)state;
+    penalty_table t = table_for("nb201");
+    check_kernels(&t, 137, 1); /* not a multiple of any block */
+    t.nb201.indel = 2.5;       /* finite indels: every path of the programme is live */
+    check_kernels(&t, 64, 2);
+    t.nb201.replace[2][3] = 0.3; /* not a multiple of 1/256: the double path */
+    check_kernels(&t, 200, 3);
+    t = table_for("nb201");
+    t.nb201.replace[4][1] = INFINITY; /* asymmetric and infinite */
+    t.nb201.indel = 0.125;
+    check_kernels(&t, 300, 4);
+    t = table_for("nb201");
+    t.nb201.replace[0][1] = 3000; /* too large for 16 bits */
+    check_kernels(&t, 65, 5);
+    t = table_for("nb201");
+    t.nb201.replace[0][1] = t.nb201.replace[1][0] = 18; /* 12 * 18 + 10 = 226: still 8 bits */
+    check_kernels(&t, 129, 6);
+    t.nb201.replace[0][1] = 19.5; /* 12 * 39 + 20 at 2^1: 16 bits */
+    check_kernels(&t, 128, 7);
+    t = table_for("nb201");
+    t.nb201.disconnect = INFINITY;
+    check_kernels(&t, 90, 8);
+}
+
+static void test_kernel_choice(void **state)
+{
+    (void)state;
+    knn_repository *r = new_repository("nb201");
+    const double v[1] = {1};
+    add_cell(r, "123401", v, 1);
+    int avx2 = knn_nb201_has_avx2();
+    assert_string_equal(knn_repository_kernel(r), avx2 ? "nb201 int8 avx2" : "nb201 double lanes");
+    penalty_table t = table_for("nb201");
+    t.nb201.replace[1][2] = 100; /* 12 * 100 does not fit a byte */
+    exh_error err;
+    assert_int_equal(knn_repository_set_penalties(r, &t, &err), 0);
+    assert_string_equal(knn_repository_kernel(r), avx2 ? "nb201 int16 avx2" : "nb201 double lanes");
+    t.nb201.disconnect = 0.1; /* not a multiple of 1/256 */
+    assert_int_equal(knn_repository_set_penalties(r, &t, &err), 0);
+    assert_string_equal(knn_repository_kernel(r), "nb201 double lanes");
+    /* a model that is not a 6-edge cell sends everything to the generic path */
+    layer odd[6]; /* the first five edges of a cell */
+    nb201_cell("123401", odd);
+    knn_curve curve = {.epochs = 1, .channel = {v}};
+    assert_int_equal(knn_repository_add(r, NULL, odd, 5, &curve, &err), 0);
+    assert_string_equal(knn_repository_kernel(r), "generic");
+    knn_prediction p;
+    knn_prediction_init(&p);
+    predict_cell(r, "123401", 2, &p);
+    assert_true(p.neighbours[0].distance == 0.0);
+    assert_true(isinf(p.neighbours[1].distance)); /* one edge fewer, indel infinite */
+    knn_prediction_clear(&p);
+    knn_repository_free(r);
+}
+
+/* The scaled-integer selection against the plain one, on small ranges
+ * full of ties, with and without a model left out. */
+static void test_selection_of_scaled_distances(void **state)
+{
+    (void)state;
+    rng *g = rng_new(31);
+    static uint16_t scaled[1200 + KNN_BLOCK];
+    static double plain[1200];
+    static knn_neighbour expected[1200], got[1200];
+    for (int trial = 0; trial < 300; trial++) {
+        int n = 1 + (int)rng_below(g, 1200);
+        int limit = trial % 2 ? UINT8_MAX : INT16_MAX;
+        int range = 1 + (int)rng_below(g, trial % 3 ? 12 : (uint32_t)limit);
+        for (int m = 0; m < n; m++) {
+            int infinite = rng_below(g, 10) == 0;
+            scaled[m] = (uint16_t)(infinite ? (uint32_t)limit : rng_below(g, (uint32_t)range));
+            plain[m] = scaled[m];
+        }
+        int exclude = n > 1 && rng_below(g, 2) ? (int)rng_below(g, (uint32_t)n) : -1;
+        int candidates = n - (exclude >= 0);
+        if (candidates < 1)
+            continue;
+        int k = 1 + (int)rng_below(g, (uint32_t)(candidates < 40 ? candidates : 40));
+        if (trial % 7 == 0)
+            k = candidates;
+        knn_select_nearest(plain, n, k, exclude, expected);
+        knn_select_nearest_scaled(scaled, n, k, exclude, limit, got);
+        for (int i = 0; i < k; i++) {
+            if (got[i].index != expected[i].index || got[i].distance != expected[i].distance)
+                fail_msg("trial %d (n %d, k %d, exclude %d): rank %d is model %d at %g, expected "
+                         "%d at %g",
+                         trial, n, k, exclude, i, got[i].index, got[i].distance, expected[i].index,
+                         expected[i].distance);
+        }
+    }
+    rng_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_three_models_by_hand),
+        cmocka_unit_test(test_exact_matches_take_all_weight),
+        cmocka_unit_test(test_ties_break_by_index),
+        cmocka_unit_test(test_nan_epochs_are_skipped),
+        cmocka_unit_test(test_bad_k_and_empty_repository),
+        cmocka_unit_test(test_infinitely_far_neighbours),
+        cmocka_unit_test(test_add_run),
+        cmocka_unit_test(test_nb201_kernels_agree),
+        cmocka_unit_test(test_kernel_choice),
+        cmocka_unit_test(test_selection_of_scaled_distances),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
