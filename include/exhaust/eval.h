@@ -1,0 +1,103 @@
+/*
+ * eval.h — how good are the predictions? The evaluation protocol.
+ *
+ * A data set is a set of logged models read from the store: one per
+ * architecture, its curve taken from the first run logged for it (another
+ * seed's run, when there is one, gives the noise floor; NB201's 12-epoch run
+ * gives a cheap partial log). Then, R times with different seeds:
+ *   sample M models; split them train:validation:test = 3:1:1; the k-NN and
+ *   baselines use train+validation as their repository; predict every test
+ *   model and compare with its log: absolute error of the best validation
+ *   value and of the degree of overfitting (where train curves exist), and
+ *   Kendall's tau and Spearman's rho between predicted and logged best.
+ * Top-3 selection (where epoch times exist), over its own R splits: rank the
+ * test models by the best validation value predicted within a training-time
+ * budget, and count how often the predicted top 3 shares a model with the
+ * true top 3 (and how many on average). Budgets default to the 30th and
+ * 60th percentiles of the sampled models' total training time.
+ * The noise floor row is the error of predicting one seed's result by
+ * another seed's for the same architecture.
+ *
+ * Methods: baseline1 (a random logged model), baseline2 (a random model of
+ * the closest size), 1-NN, 3-NN, 5-NN, and where 12-epoch partial logs
+ * exist, "5-NN+partial": the model's own partial value plus the neighbours'
+ * weighted gain from their partial to their best value.
+ * Everything is deterministic for a seed.
+ */
+#ifndef EXHAUST_EVAL_H
+#define EXHAUST_EVAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exhaust/knn.h"
+#include "exhaust/space.h"
+#include "exhaust/store.h"
+
+#define EVAL_DEFAULT_MODELS 122
+#define EVAL_DEFAULT_REPEATS 10
+#define EVAL_DEFAULT_TOP3_REPEATS 50
+#define EVAL_MAX_METHODS 8
+
+typedef struct eval_model {
+    char *name;
+    arch architecture;
+    int epochs;
+    double *validation, *train, *seconds; /* epochs values each; NaN = missing */
+    double partial;          /* the 12-epoch validation value, NaN when none */
+    double other_seed_best;  /* another seed's best validation value, NaN when none */
+} eval_model;
+
+typedef struct eval_dataset {
+    space *space;
+    knn_metric metric;       /* accuracy (NB201) or loss (NAS-Bench-NLP) */
+    eval_model *models;
+    int count, capacity;
+    int has_train, has_times, has_partial;
+    char description[256];
+} eval_dataset;
+
+/* Load the models of one space and dataset from a store ("nb201" +
+ * "cifar10-valid", "graph" + "wikitext-2"). Runs whose status is not ok are
+ * left out. The metric is accuracy when runs log val_accuracy, else loss. */
+int eval_dataset_load(store *s, const char *space_name, const char *dataset,
+                      eval_dataset **out, exh_error *err);
+void eval_dataset_free(eval_dataset *d);
+
+typedef struct eval_options {
+    int models;              /* M */
+    int repeats;             /* R for the error table */
+    int top3_repeats;        /* R for top-3 selection */
+    uint64_t seed;
+    double budgets[2];       /* seconds; NaN: the 30th / 60th percentile */
+    int use_partial;         /* include the 5-NN+partial method when possible */
+} eval_options;
+
+void eval_options_default(eval_options *o);
+
+typedef struct eval_method_result {
+    char name[32];
+    double best_error_mean, best_error_sd;       /* absolute error of the best value */
+    double overfit_error_mean, overfit_error_sd; /* NaN when the data has no train curves */
+    double kendall_tau, spearman;                /* means over repeats */
+    double top3_any[2], top3_mean_overlap[2];    /* per budget; NaN without times */
+} eval_method_result;
+
+typedef struct eval_result {
+    int method_count;
+    eval_method_result methods[EVAL_MAX_METHODS];
+    double noise_floor_mean, noise_floor_sd;     /* NaN without other seeds */
+    int noise_floor_pairs;
+    double budgets[2];
+    int test_models;                             /* per split */
+    double seconds;                              /* how long it took */
+} eval_result;
+
+int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err);
+
+/* The result as markdown tables and as CSV (one row per method). */
+void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
+                         FILE *out);
+void eval_write_csv(const eval_result *r, FILE *out);
+
+#endif

@@ -1,0 +1,133 @@
+/* cli_eval.c — exhaust eval: how good the predictions are, on logged data. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "exhaust/eval.h"
+
+static const char HELP[] =
+    "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
+    "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
+    "                    [--budgets B1,B2] [--no-partial] [--csv PATH]\n\n"
+    "Evaluate the predictors on logged models: R times, sample M models, split\n"
+    "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
+    "and report the mean absolute error of the best validation value and of the\n"
+    "degree of overfitting, Kendall's tau and Spearman's rho, a noise floor (one\n"
+    "seed predicted by another), and top-3 selection under two training-time\n"
+    "budgets. Prints markdown; --csv also writes the numbers as CSV.\n\n"
+    "  --store PATH       the store (default exhaust.db or $EXHAUST_STORE)\n"
+    "  --space S          space of the runs (default nb201; graph for NAS-Bench-NLP)\n"
+    "  --dataset D        dataset of the runs (default cifar10-valid; wikitext-2)\n"
+    "  --models M         models a split (default 122)\n"
+    "  --repeats R        splits for the error table (default 10)\n"
+    "  --top3-repeats R   splits for top-3 selection (default 50)\n"
+    "  --seed N           random seed (default 1); same seed, same tables\n"
+    "  --budgets B1,B2    budgets in seconds (default: the 30th and 60th percentile\n"
+    "                     of the models' total training time)\n"
+    "  --no-partial       leave out the 5-NN+partial method (12-epoch logs)\n"
+    "  --csv PATH         also write the table as CSV\n\n"
+    "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
+
+typedef struct eval_cli_options {
+    eval_options eval;
+    const char *store, *space, *dataset, *csv;
+} eval_cli_options;
+
+static int parse_count(const char *option, const char *text, int *out)
+{
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (*end || end == text || value < 1 || value > 1000000)
+        return cli_usage_error("eval", "%s needs a positive integer, not '%s'", option, text);
+    *out = (int)value;
+    return CLI_OK;
+}
+
+static int parse_budgets(const char *text, double *budgets)
+{
+    char *end;
+    budgets[0] = strtod(text, &end);
+    if (*end == ',')
+        budgets[1] = strtod(end + 1, &end);
+    if (*end || !(budgets[0] > 0) || !(budgets[1] > 0))
+        return cli_usage_error("eval", "--budgets needs two positive numbers, e.g. 3600,7200");
+    return CLI_OK;
+}
+
+static int parse_options(int argc, char **argv, eval_cli_options *o)
+{
+    static const struct option options[] = {
+        {"store", required_argument, NULL, 's'},   {"space", required_argument, NULL, 'p'},
+        {"dataset", required_argument, NULL, 'd'}, {"models", required_argument, NULL, 'm'},
+        {"repeats", required_argument, NULL, 'r'}, {"top3-repeats", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 'S'},    {"budgets", required_argument, NULL, 'b'},
+        {"no-partial", no_argument, NULL, 'n'},    {"csv", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc = CLI_OK, seed;
+    opterr = 0;
+    while (rc == CLI_OK && (c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        const char *name = argv[optind - 1];
+        switch (c) {
+        case 's': o->store = optarg; break;
+        case 'p': o->space = optarg; break;
+        case 'd': o->dataset = optarg; break;
+        case 'c': o->csv = optarg; break;
+        case 'n': o->eval.use_partial = 0; break;
+        case 'm': rc = parse_count(name, optarg, &o->eval.models); break;
+        case 'r': rc = parse_count(name, optarg, &o->eval.repeats); break;
+        case 't': rc = parse_count(name, optarg, &o->eval.top3_repeats); break;
+        case 'S':
+            rc = parse_count(name, optarg, &seed);
+            o->eval.seed = (uint64_t)seed;
+            break;
+        case 'b': rc = parse_budgets(optarg, o->eval.budgets); break;
+        case ':': return cli_usage_error("eval", "%s needs a value", name);
+        default: return cli_usage_error("eval", "unknown option '%s'", name);
+        }
+    }
+    if (rc == CLI_OK && optind < argc)
+        return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    return rc;
+}
+
+static int eval_main(int argc, char **argv)
+{
+    eval_cli_options o = {.store = cli_default_store(), .space = "nb201",
+                          .dataset = "cifar10-valid"};
+    eval_options_default(&o.eval);
+    int rc = parse_options(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc;
+    store *s;
+    if (cli_open_existing_store("eval", o.store, &s) != CLI_OK)
+        return CLI_FAILED;
+    exh_error err;
+    eval_dataset *d = NULL;
+    eval_result result;
+    rc = eval_dataset_load(s, o.space, o.dataset, &d, &err);
+    store_close(s);
+    if (rc == 0)
+        rc = eval_run(d, &o.eval, &result, &err);
+    if (rc == 0) {
+        eval_write_markdown(d, &o.eval, &result, stdout);
+        printf("(%.1f s)\n", result.seconds);
+        FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
+        if (o.csv && !csv) {
+            cli_error("eval", "%s: cannot write", o.csv);
+            rc = EXH_ERR_IO;
+        } else if (csv) {
+            eval_write_csv(&result, csv);
+            fclose(csv);
+        }
+    } else {
+        cli_error("eval", "%s", err.message);
+    }
+    eval_dataset_free(d);
+    return rc == 0 ? CLI_OK : CLI_FAILED;
+}
+
+const cli_command cli_eval_command = {"eval", "evaluate the predictors on logged models", HELP,
+                                      eval_main};

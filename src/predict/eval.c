@@ -1,0 +1,394 @@
+/* eval.c — the evaluation protocol (see eval.h): repeated 3:1:1 splits,
+ * errors and rank correlations per method, top-3 selection under budgets. */
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exhaust/baseline.h"
+#include "exhaust/eval.h"
+#include "exhaust/targets.h"
+
+enum { METHOD_BASELINE1, METHOD_BASELINE2, METHOD_1NN, METHOD_3NN, METHOD_5NN,
+       METHOD_5NN_PARTIAL };
+static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-NN", "5-NN",
+                                           "5-NN+partial"};
+
+void eval_options_default(eval_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->models = EVAL_DEFAULT_MODELS;
+    o->repeats = EVAL_DEFAULT_REPEATS;
+    o->top3_repeats = EVAL_DEFAULT_TOP3_REPEATS;
+    o->seed = 1;
+    o->budgets[0] = o->budgets[1] = NAN;
+    o->use_partial = 1;
+}
+
+/* One split: which models train the repository and which are tested. */
+typedef struct split {
+    int *repository, repository_count; /* model indices, train + validation */
+    int *test, test_count;
+    knn_repository *knn;
+} split;
+
+static void split_free(split *s)
+{
+    knn_repository_free(s->knn);
+    free(s->repository);
+    free(s->test);
+    memset(s, 0, sizeof *s);
+}
+
+static int add_to_repository(const eval_dataset *d, knn_repository *r, int model, exh_error *err)
+{
+    const eval_model *m = &d->models[model];
+    layer layers[ARCH_MAX_TOKENS];
+    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+    knn_curve curve = {m->epochs, {m->validation, m->train, m->seconds}};
+    return knn_repository_add(r, m->name, layers, count, &curve, err);
+}
+
+/* Sample M models, shuffle, cut 3:1:1, and build the repository. */
+static int make_split(const eval_dataset *d, int models, rng *r, split *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (models > d->count)
+        models = d->count;
+    int *order = malloc(sizeof *order * (size_t)d->count);
+    if (!order)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < d->count; i++)
+        order[i] = i;
+    for (int i = 0; i < models; i++) { /* partial Fisher-Yates: a uniform sample, shuffled */
+        int j = i + (int)rng_below(r, (uint32_t)(d->count - i));
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    int train = models * 3 / 5, validation = models / 5;
+    out->repository_count = train + validation;
+    out->test_count = models - out->repository_count;
+    out->repository = malloc(sizeof(int) * (size_t)out->repository_count);
+    out->test = malloc(sizeof(int) * (size_t)(out->test_count > 0 ? out->test_count : 1));
+    if (!out->repository || !out->test) {
+        free(order);
+        split_free(out);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    memcpy(out->repository, order, sizeof(int) * (size_t)out->repository_count);
+    memcpy(out->test, order + out->repository_count, sizeof(int) * (size_t)out->test_count);
+    free(order);
+    penalty_table table;
+    int rc = penalties_for_space(d->space, &table, err);
+    if (rc == 0)
+        rc = knn_repository_new(&table, d->metric, &out->knn, err);
+    for (int i = 0; rc == 0 && i < out->repository_count; i++)
+        rc = add_to_repository(d, out->knn, out->repository[i], err);
+    if (rc < 0)
+        split_free(out);
+    return rc;
+}
+
+/* The partial-log method: the model's own 12-epoch value plus the
+ * neighbours' weighted gain from theirs to their best. */
+static double partial_estimate(const eval_dataset *d, const split *s, const eval_model *m,
+                               const knn_prediction *p)
+{
+    if (isnan(m->partial))
+        return NAN;
+    double gain = 0, weight = 0;
+    for (int i = 0; i < p->neighbour_count; i++) {
+        const eval_model *n = &d->models[s->repository[p->neighbours[i].index]];
+        double best;
+        if (isnan(n->partial) || p->neighbours[i].weight <= 0 ||
+            targets_best(n->validation, n->epochs, d->metric == KNN_ACCURACY, &best, NULL,
+                         NULL) < 0)
+            continue;
+        gain += p->neighbours[i].weight * (best - n->partial);
+        weight += p->neighbours[i].weight;
+    }
+    return weight > 0 ? m->partial + gain / weight : NAN;
+}
+
+/* Predict model m with a method; fills the prediction. */
+static int predict(const eval_dataset *d, const split *s, int method, const eval_model *m,
+                   rng *r, knn_prediction *p, exh_error *err)
+{
+    layer layers[ARCH_MAX_TOKENS];
+    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+    switch (method) {
+    case METHOD_BASELINE1: return baseline_random(s->knn, r, -1, p, err);
+    case METHOD_BASELINE2: return baseline_size(s->knn, r, layers, count, -1, p, err);
+    case METHOD_1NN: return knn_predict(s->knn, layers, count, 1, p, err);
+    case METHOD_3NN: return knn_predict(s->knn, layers, count, 3, p, err);
+    default: return knn_predict(s->knn, layers, count, 5, p, err);
+    }
+}
+
+static double kendall_tau(const double *x, const double *y, int n)
+{
+    long concordant = 0, discordant = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double a = (x[i] - x[j]) * (y[i] - y[j]);
+            concordant += a > 0;
+            discordant += a < 0;
+        }
+    long pairs = (long)n * (n - 1) / 2;
+    return pairs ? (double)(concordant - discordant) / (double)pairs : NAN;
+}
+
+/* Running sums for a mean and standard deviation over repeats. */
+typedef struct accumulator {
+    double sum, squares;
+    int count;
+} accumulator;
+
+static void accumulate(accumulator *a, double x)
+{
+    if (isnan(x))
+        return;
+    a->sum += x;
+    a->squares += x * x;
+    a->count++;
+}
+
+static double mean_of(const accumulator *a)
+{
+    return a->count ? a->sum / a->count : NAN;
+}
+
+static double sd_of(const accumulator *a)
+{
+    if (a->count < 2)
+        return a->count ? 0.0 : NAN;
+    double m = a->sum / a->count;
+    double v = (a->squares - a->count * m * m) / (a->count - 1);
+    return v > 0 ? sqrt(v) : 0.0;
+}
+
+typedef struct method_scores {
+    accumulator best_error, overfit_error, tau, rho;
+} method_scores;
+
+/* One repeat of the error protocol for every method. */
+static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
+                       method_scores *scores, accumulator *noise, exh_error *err)
+{
+    int higher = d->metric == KNN_ACCURACY;
+    double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2);
+    double *truth = predicted + s->test_count;
+    if (!predicted)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    knn_prediction p;
+    knn_prediction_init(&p);
+    int rc = 0;
+    for (int method = 0; rc == 0 && method < methods; method++) {
+        accumulator best = {0}, overfit = {0};
+        int n = 0;
+        for (int t = 0; rc == 0 && t < s->test_count; t++) {
+            const eval_model *m = &d->models[s->test[t]];
+            targets_summary real, guess;
+            targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
+            rc = predict(d, s, method, m, r, &p, err);
+            if (rc == EXH_ERR_NOT_FOUND) { /* every neighbour infinitely far: no estimate */
+                rc = 0;
+                continue;
+            }
+            if (rc < 0)
+                break;
+            targets_summarize(p.channel[KNN_VALIDATION], p.channel[KNN_TRAIN],
+                              p.channel[KNN_EPOCH_SECONDS], p.epochs, higher, &guess);
+            if (method == METHOD_5NN_PARTIAL)
+                guess.best_validation = partial_estimate(d, s, m, &p);
+            if (isnan(guess.best_validation) || isnan(real.best_validation))
+                continue;
+            accumulate(&best, fabs(guess.best_validation - real.best_validation));
+            if (!isnan(guess.overfitting) && !isnan(real.overfitting))
+                accumulate(&overfit, fabs(guess.overfitting - real.overfitting));
+            predicted[n] = guess.best_validation;
+            truth[n++] = real.best_validation;
+            if (method == 0 && !isnan(m->other_seed_best))
+                accumulate(noise, fabs(m->other_seed_best - real.best_validation));
+        }
+        accumulate(&scores[method].best_error, mean_of(&best));
+        accumulate(&scores[method].overfit_error, mean_of(&overfit));
+        if (n >= 3) {
+            double work[2 * 1024];
+            accumulate(&scores[method].tau, kendall_tau(predicted, truth, n));
+            if (n <= 1024)
+                accumulate(&scores[method].rho,
+                           gsl_stats_spearman(predicted, 1, truth, 1, (size_t)n, work));
+        }
+    }
+    knn_prediction_clear(&p);
+    free(predicted);
+    return rc;
+}
+
+/* The value a model reaches within `budget`: best validation value over the
+ * epochs that fit; a model that cannot finish one epoch ranks last. */
+static double within_budget(const double *validation, const double *seconds, int epochs,
+                            double budget, int higher)
+{
+    double per_epoch, best;
+    if (targets_mean_epoch_time(seconds, epochs, &per_epoch, NULL) < 0 ||
+        targets_best_within_budget(validation, epochs, per_epoch, budget, higher, &best, NULL,
+                                   NULL) < 0)
+        return higher ? -INFINITY : INFINITY;
+    return best;
+}
+
+/* Indices of the 3 best values (ties to the lower index). */
+static void top3(const double *values, int n, int higher, int *out)
+{
+    for (int k = 0; k < 3; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            int taken = 0;
+            for (int j = 0; j < k; j++)
+                taken |= out[j] == i;
+            if (!taken && (best < 0 || (higher ? values[i] > values[best] : values[i] < values[best])))
+                best = i;
+        }
+        out[k] = best;
+    }
+}
+
+static int overlap(const int *a, const int *b)
+{
+    int shared = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            shared += a[i] >= 0 && a[i] == b[j];
+    return shared;
+}
+
+/* One repeat of top-3 selection for every method and both budgets. */
+static int select_split(const eval_dataset *d, const split *s, int methods, const double *budgets,
+                        rng *r, accumulator any[][2], accumulator shared[][2], exh_error *err)
+{
+    int higher = d->metric == KNN_ACCURACY, n = s->test_count, rc = 0;
+    if (n < 3)
+        return 0;
+    double *truth = malloc(sizeof(double) * (size_t)n * (1 + (size_t)methods) * 2);
+    if (!truth)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    double *guess = truth + 2 * n;
+    knn_prediction p;
+    knn_prediction_init(&p);
+    for (int t = 0; rc == 0 && t < n; t++) {
+        const eval_model *m = &d->models[s->test[t]];
+        for (int b = 0; b < 2; b++)
+            truth[b * n + t] = within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
+        for (int method = 0; rc == 0 && method < methods; method++) {
+            rc = predict(d, s, method, m, r, &p, err);
+            int known = rc == 0;
+            rc = rc == EXH_ERR_NOT_FOUND ? 0 : rc;
+            for (int b = 0; b < 2; b++)
+                guess[(method * 2 + b) * n + t] =
+                    known ? within_budget(p.channel[KNN_VALIDATION], p.channel[KNN_EPOCH_SECONDS],
+                                          p.epochs, budgets[b], higher)
+                          : (higher ? -INFINITY : INFINITY);
+        }
+    }
+    for (int b = 0; rc == 0 && b < 2; b++) {
+        int real[3], chosen[3];
+        top3(truth + b * n, n, higher, real);
+        for (int method = 0; method < methods; method++) {
+            top3(guess + (method * 2 + b) * n, n, higher, chosen);
+            int k = overlap(real, chosen);
+            accumulate(&any[method][b], k > 0 ? 1.0 : 0.0);
+            accumulate(&shared[method][b], k);
+        }
+    }
+    knn_prediction_clear(&p);
+    free(truth);
+    return rc;
+}
+
+static double total_seconds(const eval_model *m)
+{
+    double total = 0;
+    for (int e = 0; e < m->epochs; e++)
+        if (!isnan(m->seconds[e]))
+            total += m->seconds[e];
+    return total;
+}
+
+/* Default budgets: the 30th and 60th percentiles of total training time. */
+static void default_budgets(const eval_dataset *d, const eval_options *o, double *budgets)
+{
+    budgets[0] = o->budgets[0];
+    budgets[1] = o->budgets[1];
+    double *totals = malloc(sizeof *totals * (size_t)d->count);
+    if (!totals)
+        return;
+    for (int i = 0; i < d->count; i++)
+        totals[i] = total_seconds(&d->models[i]);
+    gsl_sort(totals, 1, (size_t)d->count);
+    const double fractions[2] = {0.3, 0.6};
+    for (int b = 0; b < 2; b++)
+        if (isnan(budgets[b]))
+            budgets[b] = gsl_stats_quantile_from_sorted_data(totals, 1, (size_t)d->count,
+                                                             fractions[b]);
+    free(totals);
+}
+
+int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err)
+{
+    if (o->models < 10 || o->repeats < 1)
+        return error_set(err, EXH_ERR_INVALID, "eval needs at least 10 models and 1 repeat");
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    memset(out, 0, sizeof *out);
+    int methods = d->has_partial && o->use_partial ? METHOD_5NN_PARTIAL + 1 : METHOD_5NN + 1;
+    method_scores scores[EVAL_MAX_METHODS];
+    accumulator noise = {0}, any[EVAL_MAX_METHODS][2], shared[EVAL_MAX_METHODS][2];
+    memset(scores, 0, sizeof scores);
+    memset(any, 0, sizeof any);
+    memset(shared, 0, sizeof shared);
+    rng *r = rng_new(o->seed);
+    int rc = r ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
+        split s;
+        rc = make_split(d, o->models, r, &s, err);
+        if (rc == 0)
+            rc = score_split(d, &s, methods, r, scores, &noise, err);
+        out->test_models = s.test_count;
+        split_free(&s);
+    }
+    default_budgets(d, o, out->budgets);
+    for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
+        split s;
+        rc = make_split(d, o->models, r, &s, err);
+        if (rc == 0)
+            rc = select_split(d, &s, methods, out->budgets, r, any, shared, err);
+        split_free(&s);
+    }
+    rng_free(r);
+    out->method_count = methods;
+    for (int m = 0; m < methods; m++) {
+        eval_method_result *x = &out->methods[m];
+        snprintf(x->name, sizeof x->name, "%s", METHOD_NAMES[m]);
+        x->best_error_mean = mean_of(&scores[m].best_error);
+        x->best_error_sd = sd_of(&scores[m].best_error);
+        x->overfit_error_mean = mean_of(&scores[m].overfit_error);
+        x->overfit_error_sd = sd_of(&scores[m].overfit_error);
+        x->kendall_tau = mean_of(&scores[m].tau);
+        x->spearman = mean_of(&scores[m].rho);
+        for (int b = 0; b < 2; b++) {
+            x->top3_any[b] = mean_of(&any[m][b]);
+            x->top3_mean_overlap[b] = mean_of(&shared[m][b]);
+        }
+    }
+    out->noise_floor_mean = mean_of(&noise);
+    out->noise_floor_sd = sd_of(&noise);
+    out->noise_floor_pairs = noise.count;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    out->seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    return rc;
+}

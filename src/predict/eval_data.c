@@ -1,0 +1,212 @@
+/* eval_data.c — reading an evaluation data set from the store: one model per
+ * architecture (see eval.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/eval.h"
+#include <stdio.h>
+
+typedef struct loader {
+    eval_dataset *d;
+    /* open-addressing index arch -> model */
+    int *slots;
+    int slot_count;
+    exh_error *err;
+    int failed;
+} loader;
+
+static uint64_t arch_hash(const arch *a)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < a->length; i++)
+        h = (h ^ (uint32_t)a->token[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int *slot_of(loader *l, const arch *a)
+{
+    size_t i = arch_hash(a) & (size_t)(l->slot_count - 1);
+    while (l->slots[i] >= 0 && !arch_equal(&l->d->models[l->slots[i]].architecture, a))
+        i = (i + 1) & (size_t)(l->slot_count - 1);
+    return &l->slots[i];
+}
+
+static int grow_index(loader *l)
+{
+    int count = l->slot_count ? l->slot_count * 2 : 1 << 12;
+    int *slots = malloc(sizeof *slots * (size_t)count);
+    if (!slots)
+        return EXH_ERR_NOMEM;
+    for (int i = 0; i < count; i++)
+        slots[i] = -1;
+    int *old = l->slots;
+    l->slots = slots;
+    l->slot_count = count;
+    for (int m = 0; m < l->d->count; m++)
+        *slot_of(l, &l->d->models[m].architecture) = m;
+    free(old);
+    return EXH_OK;
+}
+
+static double *copy_channel(const run *r, const char *metric, int epochs, int *present)
+{
+    double *values = malloc(sizeof *values * (size_t)(epochs > 0 ? epochs : 1));
+    if (!values)
+        return NULL;
+    for (int e = 0; e < epochs; e++)
+        values[e] = NAN;
+    for (size_t i = 0; i < r->epoch_count; i++) {
+        epoch_record row = r->epochs[i];
+        double v = *epoch_metric(&row, metric);
+        if (row.epoch >= 1 && row.epoch <= epochs) {
+            values[row.epoch - 1] = v;
+            *present |= metric_present(v);
+        }
+    }
+    return values;
+}
+
+static int add_model(loader *l, const run *r, const arch *a)
+{
+    eval_dataset *d = l->d;
+    if (d->count == d->capacity) {
+        int capacity = d->capacity ? d->capacity * 2 : 1024;
+        eval_model *grown = realloc(d->models, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return EXH_ERR_NOMEM;
+        d->models = grown;
+        d->capacity = capacity;
+    }
+    if (2 * (d->count + 1) > l->slot_count && grow_index(l) < 0)
+        return EXH_ERR_NOMEM;
+    eval_model *m = &d->models[d->count];
+    memset(m, 0, sizeof *m);
+    m->architecture = *a;
+    m->partial = m->other_seed_best = NAN;
+    m->name = strdup(r->key);
+    int epochs = 0;
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (r->epochs[i].epoch > epochs)
+            epochs = r->epochs[i].epoch;
+    m->epochs = epochs;
+    const char *metric = d->metric == KNN_ACCURACY ? "val_accuracy" : "val_loss";
+    const char *train = d->metric == KNN_ACCURACY ? "train_accuracy" : "train_loss";
+    int present = 0, train_present = 0, time_present = 0;
+    m->validation = copy_channel(r, metric, epochs, &present);
+    m->train = copy_channel(r, train, epochs, &train_present);
+    m->seconds = copy_channel(r, "epoch_seconds", epochs, &time_present);
+    if (!m->name || !m->validation || !m->train || !m->seconds)
+        return EXH_ERR_NOMEM;
+    d->has_train |= train_present;
+    d->has_times |= time_present;
+    *slot_of(l, a) = d->count++;
+    return EXH_OK;
+}
+
+static double best_of(const run *r, knn_metric metric)
+{
+    double best = NAN;
+    for (size_t i = 0; i < r->epoch_count; i++) {
+        double v = metric == KNN_ACCURACY ? r->epochs[i].val_accuracy : r->epochs[i].val_loss;
+        if (metric_present(v) && (isnan(best) || (metric == KNN_ACCURACY ? v > best : v < best)))
+            best = v;
+    }
+    return best;
+}
+
+/* A run joins its architecture's model: the first full run is the model's
+ * log, a second full run gives the noise floor, a short (partial) run
+ * gives the partial value. NB201's 12-epoch runs are the partial logs. */
+static int visit(const run *r, void *context)
+{
+    loader *l = context;
+    eval_dataset *d = l->d;
+    if (!r->arch || (r->status && strcmp(r->status, RUN_STATUS_OK) != 0))
+        return 0;
+    arch a;
+    if (space_parse(d->space, r->arch, &a, l->err) < 0) {
+        l->failed = 1;
+        return l->err ? l->err->code : EXH_ERR_PARSE;
+    }
+    const char *schedule = run_param_value(r, "schedule_epochs");
+    int partial = schedule && strcmp(schedule, "12") == 0;
+    int *slot = l->slot_count ? slot_of(l, &a) : NULL;
+    if (partial) {
+        if (slot && *slot >= 0) {
+            d->models[*slot].partial = best_of(r, d->metric);
+            d->has_partial = 1;
+        } /* a partial log before its full run is rare (ids follow the file): dropped */
+        return 0;
+    }
+    if (!slot || *slot < 0)
+        return add_model(l, r, &a) < 0 ? EXH_ERR_NOMEM : 0;
+    eval_model *m = &d->models[*slot];
+    if (isnan(m->other_seed_best))
+        m->other_seed_best = best_of(r, d->metric);
+    return 0;
+}
+
+/* Whether the dataset logs accuracies (else losses): one run tells. */
+static int probe_metric(const run *r, void *context)
+{
+    int *accuracy = context;
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (metric_present(r->epochs[i].val_accuracy))
+            *accuracy = 1;
+    return 1; /* one run is enough */
+}
+
+int eval_dataset_load(store *s, const char *space_name, const char *dataset,
+                      eval_dataset **out, exh_error *err)
+{
+    *out = NULL;
+    eval_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = space_open(space_name, &d->space, err);
+    run_filter filter = {.space = space_name, .dataset = dataset, .with_epochs = 1,
+                         .status = RUN_STATUS_OK};
+    int accuracy = 0;
+    if (rc == 0) {
+        run_filter first = filter;
+        first.limit = 1;
+        rc = store_each_run(s, &first, probe_metric, &accuracy, err);
+        rc = rc == 1 ? 0 : rc;
+    }
+    d->metric = accuracy ? KNN_ACCURACY : KNN_LOSS;
+    loader l = {d, NULL, 0, err, 0};
+    if (rc == 0)
+        rc = store_each_run(s, &filter, visit, &l, err);
+    free(l.slots);
+    if (rc == 0 && d->count < 10)
+        rc = error_set(err, EXH_ERR_INVALID,
+                       "only %d logged models of space '%s' on '%s' in the store; ingest logs "
+                       "first (exhaust ingest)",
+                       d->count, space_name, dataset);
+    if (rc < 0) {
+        eval_dataset_free(d);
+        return rc;
+    }
+    snprintf(d->description, sizeof d->description, "%s on %s: %d models (%s%s%s%s)",
+             space_name, dataset, d->count, accuracy ? "accuracy" : "loss",
+             d->has_train ? ", train curves" : "", d->has_times ? ", epoch times" : "",
+             d->has_partial ? ", 12-epoch partial logs" : "");
+    *out = d;
+    return EXH_OK;
+}
+
+void eval_dataset_free(eval_dataset *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->count; i++) {
+        free(d->models[i].name);
+        free(d->models[i].validation);
+        free(d->models[i].train);
+        free(d->models[i].seconds);
+    }
+    free(d->models);
+    space_free(d->space);
+    free(d);
+}

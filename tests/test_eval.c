@@ -1,0 +1,181 @@
+/* test_eval.c — the evaluation protocol on a store of synthetic NB201 logs
+ * whose accuracy is a known function of the cell, so that what k-NN must
+ * beat, and what the noise floor is, can be reasoned about. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/eval.h"
+#include "exhaust/space_nb201.h"
+#include "testutil.h"
+
+/* Accuracy grows with 3x3 convolutions and collapses without a path. */
+static double synthetic_accuracy(const arch *a)
+{
+    if (!nb201_is_connected(a))
+        return 10.0;
+    double acc = 60.0;
+    for (int i = 0; i < 6; i++)
+        acc += a->token[i] == NB201_CONV3X3 ? 5.0 : a->token[i] == NB201_CONV1X1 ? 2.0 : 0.0;
+    return acc;
+}
+
+static void add_run(store *s, const space *sp, const arch *a, const char *key, int seed,
+                    int schedule, double value, double seconds)
+{
+    run r;
+    run_init(&r);
+    char text[SPACE_TEXT_MAX], number[16];
+    space_format(sp, a, text, sizeof text);
+    run_set(&r.key, key);
+    run_set(&r.space, "nb201");
+    run_set(&r.arch, text);
+    run_set(&r.dataset, "synthetic");
+    r.has_seed = seed > 0;
+    r.seed = seed;
+    snprintf(number, sizeof number, "%d", schedule);
+    run_add_param(&r, "schedule_epochs", number);
+    for (int e = 1; e <= 4; e++) { /* a short curve rising to `value` */
+        epoch_record row = epoch_record_empty(e * schedule / 4);
+        row.val_accuracy = value - (4 - e);
+        row.train_accuracy = value + 2;
+        row.epoch_seconds = seconds;
+        run_add_epoch(&r, &row);
+    }
+    exh_error err;
+    if (store_put_run(s, &r, &err) < 0)
+        fail_msg("%s", err.message);
+    run_clear(&r);
+}
+
+static store *synthetic_store(int with_noise)
+{
+    char *path = test_temp_path(with_noise ? "noisy.db" : "exact.db");
+    remove(path);
+    store *s;
+    exh_error err;
+    assert_int_equal(store_open(path, &s, &err), 0);
+    space *sp;
+    assert_int_equal(space_open("nb201", &sp, &err), 0);
+    rng *r = rng_new(99);
+    store_begin(s, &err);
+    for (int i = 0; i < 400; i++) {
+        arch a;
+        assert_int_equal(space_enumerate(sp, (i * 7919) % 15625, &a, &err), 0);
+        double acc = synthetic_accuracy(&a);
+        char key[64];
+        snprintf(key, sizeof key, "cell%d/s1", i);
+        add_run(s, sp, &a, key, 1, 200, acc, 10 + a.token[0]);
+        snprintf(key, sizeof key, "cell%d/s2", i);
+        add_run(s, sp, &a, key, 2, 200, acc + (with_noise ? rng_uniform(r) - 0.5 : 0), 10);
+        snprintf(key, sizeof key, "cell%d/12", i);
+        add_run(s, sp, &a, key, 0, 12, acc - 20, 10);
+    }
+    store_commit(s, &err);
+    rng_free(r);
+    space_free(sp);
+    return s;
+}
+
+static void test_knn_beats_baselines_and_floor_is_exact(void **state)
+{
+    (void)state;
+    store *s = synthetic_store(0);
+    eval_dataset *d;
+    exh_error err;
+    if (eval_dataset_load(s, "nb201", "synthetic", &d, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(d->count, 400);
+    assert_true(d->has_partial && d->has_times && d->has_train);
+    eval_options o;
+    eval_options_default(&o);
+    o.repeats = 5;
+    o.top3_repeats = 10;
+    eval_result r;
+    assert_int_equal(eval_run(d, &o, &r, &err), 0);
+    assert_int_equal(r.method_count, 6);
+    assert_int_equal(r.test_models, 122 - 73 - 24);
+    double baseline2 = r.methods[1].best_error_mean, knn5 = r.methods[4].best_error_mean;
+    assert_true(knn5 < baseline2);
+    assert_true(r.methods[4].kendall_tau > 0.5);
+    /* Seeds identical: the noise floor is exactly 0, and the partial log plus
+     * neighbours' gains (always +20 here) is exact too. */
+    assert_true(r.noise_floor_mean == 0.0);
+    assert_true(r.methods[5].best_error_mean < 1e-9);
+    /* The train curve is always 2 above: overfitting is predicted exactly. */
+    assert_true(r.methods[4].overfit_error_mean < 1e-9);
+    for (int m = 0; m < r.method_count; m++)
+        assert_true(r.methods[m].top3_any[0] >= 0 && r.methods[m].top3_any[0] <= 1);
+    /* Same seed, same tables; another seed, other splits. */
+    eval_result again;
+    assert_int_equal(eval_run(d, &o, &again, &err), 0);
+    assert_true(again.methods[4].best_error_mean == knn5);
+    o.seed = 2;
+    assert_int_equal(eval_run(d, &o, &again, &err), 0);
+    assert_true(again.methods[4].best_error_mean != knn5);
+    char *path = test_temp_path("eval.md");
+    FILE *f = fopen(path, "w");
+    eval_write_markdown(d, &o, &r, f);
+    eval_write_csv(&r, f);
+    fclose(f);
+    char text[8192];
+    f = fopen(path, "r");
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "| 5-NN+partial |"));
+    assert_non_null(strstr(text, "noise floor"));
+    assert_non_null(strstr(text, "method,best_error_mean,"));
+    eval_dataset_free(d);
+    store_close(s);
+}
+
+static void test_noise_floor_sees_noise(void **state)
+{
+    (void)state;
+    store *s = synthetic_store(1);
+    eval_dataset *d;
+    exh_error err;
+    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    eval_options o;
+    eval_options_default(&o);
+    o.repeats = 3;
+    o.top3_repeats = 1;
+    eval_result r;
+    assert_int_equal(eval_run(d, &o, &r, &err), 0);
+    /* |U(-0.5, 0.5)| has mean 0.25. */
+    assert_true(r.noise_floor_mean > 0.1 && r.noise_floor_mean < 0.4);
+    eval_dataset_free(d);
+    store_close(s);
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    store *s = synthetic_store(0);
+    eval_dataset *d;
+    exh_error err;
+    assert_int_equal(eval_dataset_load(s, "nb201", "no-such-dataset", &d, &err),
+                     EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "no-such-dataset"));
+    assert_true(eval_dataset_load(s, "nonsense", "synthetic", &d, &err) < 0);
+    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    eval_options o;
+    eval_options_default(&o);
+    o.models = 5;
+    eval_result r;
+    assert_int_equal(eval_run(d, &o, &r, &err), EXH_ERR_INVALID);
+    eval_dataset_free(d);
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_knn_beats_baselines_and_floor_is_exact),
+        cmocka_unit_test(test_noise_floor_sees_noise),
+        cmocka_unit_test(test_bad_requests),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
