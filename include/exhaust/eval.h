@@ -71,6 +71,8 @@ typedef struct eval_options {
     uint64_t seed;
     double budgets[2];       /* seconds; NaN: the 30th / 60th percentile */
     int use_partial;         /* include the 5-NN+partial method when possible */
+    int fit_penalties;       /* fit the penalty table to each split's repository
+                                (penalties_fit) instead of the space's default */
 } eval_options;
 
 void eval_options_default(eval_options *o);

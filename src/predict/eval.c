@@ -52,7 +52,8 @@ static int add_to_repository(const eval_dataset *d, knn_repository *r, int model
 }
 
 /* Sample M models, shuffle, cut 3:1:1, and build the repository. */
-static int make_split(const eval_dataset *d, int models, rng *r, split *out, exh_error *err)
+static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_seed, rng *r,
+                      split *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     if (models > d->count)
@@ -87,6 +88,14 @@ static int make_split(const eval_dataset *d, int models, rng *r, split *out, exh
         rc = knn_repository_new(&table, d->metric, &out->knn, err);
     for (int i = 0; rc == 0 && i < out->repository_count; i++)
         rc = add_to_repository(d, out->knn, out->repository[i], err);
+    if (rc == 0 && fit) { /* on train + validation only: the test models stay unseen */
+        penalties_fit_options fit_options;
+        penalties_fit_options_default(&fit_options);
+        fit_options.seed = fit_seed; /* its own stream: the splits stay those of a plain run */
+        rc = penalties_fit(out->knn, &fit_options, &table, NULL, err);
+        if (rc == 0)
+            rc = knn_repository_set_penalties(out->knn, &table, err);
+    }
     if (rc < 0)
         split_free(out);
     return rc;
@@ -355,7 +364,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     int rc = r ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         split s;
-        rc = make_split(d, o->models, r, &s, err);
+        rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         if (rc == 0)
             rc = score_split(d, &s, methods, r, scores, &noise, err);
         out->test_models = s.test_count;
@@ -364,7 +373,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     default_budgets(d, o, out->budgets);
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
         split s;
-        rc = make_split(d, o->models, r, &s, err);
+        rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         if (rc == 0)
             rc = select_split(d, &s, methods, out->budgets, r, any, shared, err);
         split_free(&s);

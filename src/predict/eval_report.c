@@ -21,9 +21,12 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
     const char *unit = d->metric == KNN_ACCURACY ? "accuracy points" : "loss";
     fprintf(out, "## %s\n\n", d->description);
     fprintf(out, "M = %d models a split (train:validation:test = 3:1:1, %d test models), "
-                 "R = %d splits, seed %llu; errors are mean ± sd over splits of the mean "
-                 "absolute error (%s).\n\n",
-            o->models, r->test_models, o->repeats, (unsigned long long)o->seed, unit);
+                 "R = %d splits, seed %llu, penalties %s; errors are mean ± sd over splits "
+                 "of the mean absolute error (%s).\n\n",
+            o->models, r->test_models, o->repeats, (unsigned long long)o->seed,
+            o->fit_penalties ? "fitted to each split's train+validation models"
+                             : "the space's defaults",
+            unit);
     fprintf(out, "| method | best validation error | overfitting error | Kendall tau | "
                  "Spearman |\n|---|---|---|---|---|\n");
     for (int m = 0; m < r->method_count; m++) {
