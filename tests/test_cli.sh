@@ -17,7 +17,7 @@ expect_status() { # status description command...
 
 expect_status 0 "exhaust --help" "$bin" --help
 grep -q "ingest" out.txt && grep -q "search" out.txt || fail "--help lists the commands"
-for command in ingest runs show summary search; do
+for command in ingest runs show summary search predict rank eval; do
   expect_status 0 "$command --help" "$bin" "$command" --help
   grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"
   grep -q "example" out.txt || fail "$command --help has an example"
@@ -64,5 +64,28 @@ expect_status 2 "show without a run" "$bin" show --store s.db
 expect_status 0 "summary" "$bin" summary --store s.db --format csv
 grep -q "^total,,,2,3$" out.txt || fail "summary total: $(tail -1 out.txt)"
 EXHAUST_STORE=s.db expect_status 0 "EXHAUST_STORE sets the default store" "$bin" runs
+
+# predict / rank / eval on twelve logged NB201 cells: accuracy = 50 + 5 x (number of 3x3 convs)
+for cell in 000001 000003 000033 000333 003333 033333 333333 111111 222222 444444 300000 330000; do
+  n3=$(echo "$cell" | tr -cd 3 | wc -c)
+  echo "{\"key\": \"c$cell\", \"space\": \"nb201\", \"arch\": \"$cell\", \"dataset\": \"toy\", \"epochs\": [{\"epoch\": 1, \"val_accuracy\": $((50 + 5 * n3)), \"epoch_seconds\": 10}]}"
+done > cells.jsonl
+expect_status 0 "ingest cells" "$bin" ingest cells.jsonl --store p.db
+expect_status 0 "predict an unlogged cell" "$bin" predict 333330 --store p.db --dataset toy --k 2 --format csv
+# nearest: 333333 (80%, distance 3: none for conv3x3) and 033333 (75%, distance 6):
+# inverse-distance weights 2/3 and 1/3 give 78.33
+grep -q "^|nor_conv_3x3~0|.*,knn,best,78.3333333333333" out.txt || fail "predict 333330: $(tail -1 out.txt)"
+grep -q "c333333 (d=" out.txt || fail "predict shows the neighbours"
+expect_status 1 "K larger than the repository" "$bin" predict 333330 --store p.db --dataset toy --k 50
+grep -q "50" err.txt || fail "the error names K"
+expect_status 1 "a budget below one epoch" "$bin" predict 333330 --store p.db --dataset toy --target budget=5
+grep -q "less than one epoch" err.txt || fail "the error says the budget is below one epoch"
+printf '# three candidates\n000000\n333330\n\n033330\n' > candidates.txt
+expect_status 0 "rank candidates" "$bin" rank candidates.txt --store p.db --dataset toy --top 2 --format csv
+[ "$(sed -n 2p out.txt | cut -d, -f1)" = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|" ] || fail "rank puts 333330 first: $(sed -n 2p out.txt)"
+[ "$(wc -l < out.txt)" -eq 3 ] || fail "rank --top 2 prints two"
+expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --csv eval.csv
+grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints markdown and CSV"
+expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
 
 if [ "$failed" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi

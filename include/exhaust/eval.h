@@ -97,6 +97,11 @@ typedef struct eval_result {
 
 int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err);
 
+/* A k-NN repository of all the data set's models (for predicting untrained
+ * ones), compared with `penalties` (NULL: the space's defaults). */
+int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_repository **out,
+                    exh_error *err);
+
 /* The result as markdown tables and as CSV (one row per method). */
 void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
                          FILE *out);

@@ -12,6 +12,8 @@ static const cli_command *const commands[] = {
     &cli_show_command,
     &cli_summary_command,
     &cli_search_command,
+    &cli_predict_command,
+    &cli_rank_command,
     &cli_eval_command,
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])

@@ -51,6 +51,22 @@ static int add_to_repository(const eval_dataset *d, knn_repository *r, int model
     return knn_repository_add(r, m->name, layers, count, &curve, err);
 }
 
+int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_repository **out,
+                    exh_error *err)
+{
+    penalty_table defaults;
+    int rc = penalties ? 0 : penalties_for_space(d->space, &defaults, err);
+    if (rc == 0)
+        rc = knn_repository_new(penalties ? penalties : &defaults, d->metric, out, err);
+    for (int i = 0; rc == 0 && i < d->count; i++)
+        rc = add_to_repository(d, *out, i, err);
+    if (rc < 0) {
+        knn_repository_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* Sample M models, shuffle, cut 3:1:1, and build the repository. */
 static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_seed, rng *r,
                       split *out, exh_error *err)
