@@ -17,7 +17,7 @@ expect_status() { # status description command...
 
 expect_status 0 "exhaust --help" "$bin" --help
 grep -q "ingest" out.txt && grep -q "search" out.txt || fail "--help lists the commands"
-for command in ingest runs show summary search predict rank eval; do
+for command in ingest runs show summary search predict rank eval fit-penalties; do
   expect_status 0 "$command --help" "$bin" "$command" --help
   grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"
   grep -q "example" out.txt || fail "$command --help has an example"
@@ -86,6 +86,10 @@ expect_status 0 "rank candidates" "$bin" rank candidates.txt --store p.db --data
 [ "$(wc -l < out.txt)" -eq 3 ] || fail "rank --top 2 prints two"
 expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --csv eval.csv
 grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints markdown and CSV"
+expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy --k 2 --out fitted.json
+grep -q '"kind"' fitted.json || fail "fit-penalties writes a JSON table"
+expect_status 0 "predict with fitted penalties" "$bin" predict 333330 --store p.db --dataset toy --k 2 --penalties fitted.json
+expect_status 2 "fit-penalties without --out" "$bin" fit-penalties --store p.db
 expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
 
 if [ "$failed" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi

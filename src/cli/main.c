@@ -15,6 +15,7 @@ static const cli_command *const commands[] = {
     &cli_predict_command,
     &cli_rank_command,
     &cli_eval_command,
+    &cli_fit_penalties_command,
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
@@ -26,7 +27,7 @@ static void print_overview(FILE *stream)
             "       exhaust COMMAND --help     (or: exhaust help COMMAND)\n\n"
             "commands:\n");
     for (int i = 0; i < COMMAND_COUNT; i++)
-        fprintf(stream, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(stream, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(stream, "\nEvery command takes --store PATH (default exhaust.db or $EXHAUST_STORE).\n"
                     "Exit status: 0 ok, 1 failed, 2 bad usage.\n");
 }
