@@ -27,12 +27,17 @@ build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job: the whole pipeline on the real data. So far: ingest every log
-# in $(DATA) into one store and summarise it; then a regularized-evolution
-# search over NAS-Bench-201 (simulated clock, 64 workers) with its trace.
+# in $(DATA) into one store and summarise it; evaluate the predictors on
+# NAS-Bench-201 and NAS-Bench-NLP; then a regularized-evolution search over
+# NAS-Bench-201 (simulated clock, 64 workers) with its trace.
 run: deps build
 	@mkdir -p $(OUT)
 	./$(BUILD)/exhaust ingest $(DATA) --store $(STORE)
 	./$(BUILD)/exhaust summary --store $(STORE)
+	./$(BUILD)/exhaust eval --store $(STORE) --space nb201 --dataset cifar10-valid \
+	  --csv $(OUT)/eval-nb201.csv
+	./$(BUILD)/exhaust eval --store $(STORE) --space graph --dataset wikitext-2 \
+	  --csv $(OUT)/eval-nlp.csv
 	./$(BUILD)/exhaust search --space nb201 --evaluator table --table $(DATA)/nb201/archs.csv \
 	  --clock simulated --workers 64 --population 100 --sample 5 --candidates 1000 --seed 1 \
 	  --trace $(OUT)/search-nb201.csv
