@@ -13,6 +13,7 @@ packages=(
   libopenblas-dev                               # matrix work
   libcmocka-dev                                 # unit tests
   libopenmpi-dev openmpi-bin                    # searches past one machine
+  graphviz                                      # drawing prefix tries
   python3                                       # reference checks in tests
 )
 

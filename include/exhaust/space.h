@@ -76,7 +76,8 @@ const char *space_kind(const space *s);
  * too small. */
 int space_parse(const space *s, const char *text, arch *out, exh_error *err);
 int space_format(const space *s, const arch *a, char *buf, size_t size);
-/* The plain integer sequence "0,3,1,..." (DeepHyper's arch_seq) <-> arch. */
+/* The plain integer sequence "0,3,1,..." or "[0, 3, 1]" (DeepHyper's arch_seq)
+ * <-> arch. space_parse_sequence with s NULL checks nothing but the syntax. */
 int space_parse_sequence(const space *s, const char *text, arch *out, exh_error *err);
 int space_format_sequence(const arch *a, char *buf, size_t size);
 

@@ -57,7 +57,8 @@ int trace_open_append(const char *path, trace_writer **out, exh_error *err);
 
 /*
  * Read a trace (exhaust's or DeepHyper's results.csv) into a malloc'd array,
- * in file order; architectures are parsed with space `s` from p:arch_seq.
+ * in file order; architectures are parsed with space `s` from p:arch_seq
+ * (s NULL: any token sequence, e.g. a DeepHyper space exhaust does not know).
  * Required columns: job_id, p:arch_seq, objective ("F" = failed); the others
  * default to missing (NAN, -1). With allow_torn_tail, a last line cut short
  * by a killed writer (no final newline, unparsable) is dropped instead of

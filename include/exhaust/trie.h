@@ -36,6 +36,10 @@ int trie_insert(trie *t, const arch *a, int64_t id, exh_error *err);
  * the trie is empty). */
 int trie_longest_prefix(const trie *t, const arch *a, int64_t *id);
 
+/* The node of prefix a->token[0..depth), or -1 when no inserted
+ * architecture has it (depth 0 is the root). */
+int trie_find(const trie *t, const arch *a, int depth);
+
 /* Nodes, for walks and drawings: node 0 is the root; children come after
  * their parents. */
 int trie_node_count(const trie *t);

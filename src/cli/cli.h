@@ -30,6 +30,7 @@ extern const cli_command cli_eval_command;
 extern const cli_command cli_predict_command;
 extern const cli_command cli_rank_command;
 extern const cli_command cli_fit_penalties_command;
+extern const cli_command cli_analyze_command;
 
 /* Print "exhaust CMD: message" to stderr. */
 void cli_error(const char *command, const char *format, ...)

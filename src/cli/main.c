@@ -16,6 +16,7 @@ static const cli_command *const commands[] = {
     &cli_rank_command,
     &cli_eval_command,
     &cli_fit_penalties_command,
+    &cli_analyze_command,
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

@@ -102,6 +102,14 @@ int trie_longest_prefix(const trie *t, const arch *a, int64_t *id)
     return depth;
 }
 
+int trie_find(const trie *t, const arch *a, int depth)
+{
+    int node = 0;
+    for (int i = 0; i < depth && i < a->length && node >= 0; i++)
+        node = find_child(t, node, a->token[i]);
+    return depth > a->length ? -1 : node;
+}
+
 int trie_node_count(const trie *t)
 {
     return t->count;

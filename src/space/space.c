@@ -81,7 +81,7 @@ int space_parse_sequence(const space *s, const char *text, arch *out, exh_error 
 {
     arch a;
     int rc = space_tokens_parse(text, &a, err);
-    if (rc == 0)
+    if (rc == 0 && s) /* without a space: any non-negative tokens */
         rc = space_validate(s, &a, err);
     if (rc < 0)
         return rc;

@@ -1,0 +1,146 @@
+/* analyze_quality.c — RQ3: quality over time (steps of the cumulative
+ * maximum) and who becomes a parent, against the hypergeometric estimate. */
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/analyze.h"
+
+int analyze_quality_build(const trace_record *records, int64_t count, analyze_quality *out,
+                          exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->best = NAN;
+    out->first_time = count ? records[0].end_time : NAN;
+    out->last_time = count ? records[count - 1].end_time : NAN;
+    int64_t capacity = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double q = records[i].quality;
+        if (isnan(q)) {
+            out->failures++;
+            continue;
+        }
+        if (!isnan(out->best) && q <= out->best)
+            continue;
+        if (out->step_count == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            analyze_step *grown = realloc(out->steps, sizeof *grown * (size_t)capacity);
+            if (!grown) {
+                analyze_quality_free(out);
+                return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            }
+            out->steps = grown;
+        }
+        out->steps[out->step_count++] =
+            (analyze_step){i, records[i].end_time, q, isnan(out->best) ? 0.0 : q - out->best};
+        out->best = q;
+    }
+    return EXH_OK;
+}
+
+void analyze_quality_free(analyze_quality *q)
+{
+    free(q->steps);
+    memset(q, 0, sizeof *q);
+}
+
+double analyze_parent_bound(int population, int sample, int rank)
+{
+    if (rank < 1 || rank > population || sample < 1 || sample > population)
+        return 0.0;
+    /* One tournament: C(P - r, S - 1) / C(P, S), in logs for large P. */
+    if (population - rank < sample - 1)
+        return 0.0;
+    double log_win = gsl_sf_lnchoose((unsigned)(population - rank), (unsigned)(sample - 1)) -
+                     gsl_sf_lnchoose((unsigned)population, (unsigned)sample);
+    double win = exp(log_win);
+    return 1.0 - pow(1.0 - win, population);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int was_parent(const int64_t *parents, int64_t count, int64_t id)
+{
+    return bsearch(&id, parents, (size_t)count, sizeof *parents, compare_ids) != NULL;
+}
+
+/* Replay the aging population; each successful model's rank as it joins. */
+static void replay_ranks(const trace_record *records, int64_t count, int population,
+                         const int64_t *parents, int64_t parent_count, analyze_parents *out,
+                         int64_t *ring)
+{
+    int start = 0, size = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double q = records[i].quality;
+        if (isnan(q))
+            continue;
+        int rank = 1;
+        for (int k = 0; k < size; k++)
+            rank += records[ring[(start + k) % population]].quality > q;
+        if (size == population) /* the oldest retires as the child joins */
+            start = (start + 1) % population;
+        else
+            size++;
+        ring[(start + size - 1) % population] = i;
+        if (rank > population)
+            rank = population;
+        out->joined[rank]++;
+        int chosen = was_parent(parents, parent_count, records[i].job_id);
+        out->chosen[rank] += chosen;
+        if (rank >= out->threshold_rank) {
+            out->skipped++;
+            out->false_skips += chosen;
+        }
+    }
+}
+
+int analyze_parents_build(const trace_record *records, int64_t count, int population, int sample,
+                          double epsilon, analyze_parents *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (population < 1 || sample < 1 || sample > population)
+        return error_set(err, EXH_ERR_INVALID, "population %d and sample %d make no tournament",
+                         population, sample);
+    out->population = population;
+    out->sample = sample;
+    out->epsilon = epsilon;
+    out->joined = calloc((size_t)population + 1, sizeof *out->joined);
+    out->chosen = calloc((size_t)population + 1, sizeof *out->chosen);
+    out->bound = calloc((size_t)population + 1, sizeof *out->bound);
+    int64_t *parents = malloc(sizeof *parents * (size_t)(count ? count : 1));
+    int64_t *ring = malloc(sizeof *ring * (size_t)population);
+    if (!out->joined || !out->chosen || !out->bound || !parents || !ring) {
+        free(parents);
+        free(ring);
+        analyze_parents_free(out);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    out->threshold_rank = population + 1;
+    for (int r = population; r >= 1; r--) {
+        out->bound[r] = analyze_parent_bound(population, sample, r);
+        if (out->bound[r] < epsilon)
+            out->threshold_rank = r;
+    }
+    int64_t parent_count = 0;
+    for (int64_t i = 0; i < count; i++)
+        if (records[i].parent_id >= 0)
+            parents[parent_count++] = records[i].parent_id;
+    qsort(parents, (size_t)parent_count, sizeof *parents, compare_ids);
+    replay_ranks(records, count, population, parents, parent_count, out, ring);
+    free(parents);
+    free(ring);
+    return EXH_OK;
+}
+
+void analyze_parents_free(analyze_parents *p)
+{
+    free(p->joined);
+    free(p->chosen);
+    free(p->bound);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,100 @@
+/* analyze_structure.c — RQ1: the prefix trie of a trace, its transfers,
+ * the distributions of mutation positions and prefix lengths, and the trie
+ * drawn for Graphviz. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/analyze.h"
+#include "exhaust/space_nb201.h"
+
+static void count_transfer(analyze_structure *s, const trace_record *r)
+{
+    for (int depth = 1; depth <= r->prefix_length; depth++) {
+        int node = trie_find(s->prefixes, &r->architecture, depth);
+        if (node < 0)
+            break;
+        s->transfers[node]++;
+    }
+}
+
+int analyze_structure_build(const trace_record *records, int64_t count, analyze_structure *out,
+                            exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->prefixes = trie_new();
+    if (!out->prefixes)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = EXH_OK;
+    double length_sum = 0, prefix_sum = 0, expected_sum = 0;
+    for (int64_t i = 0; rc == 0 && i < count; i++) {
+        const trace_record *r = &records[i];
+        rc = trie_insert(out->prefixes, &r->architecture, r->job_id, err);
+        if (r->architecture.length > out->max_length)
+            out->max_length = r->architecture.length;
+        if (r->mutated_position >= 0 && r->mutated_position < ARCH_MAX_TOKENS)
+            out->mutation_positions[r->mutated_position]++;
+        if (r->donor_id >= 0 && r->prefix_length >= 0 && r->prefix_length <= ARCH_MAX_TOKENS) {
+            out->prefix_lengths[r->prefix_length]++;
+            out->children++;
+            prefix_sum += r->prefix_length;
+            length_sum += r->architecture.length;
+            expected_sum += (r->architecture.length - 1) / 2.0;
+        }
+    }
+    out->total = count;
+    out->mean_prefix = out->children ? prefix_sum / (double)out->children : NAN;
+    out->mean_length = out->children ? length_sum / (double)out->children : NAN;
+    out->expected_mean_prefix = out->children ? expected_sum / (double)out->children : NAN;
+    /* Transfers need the finished trie, for node indices. */
+    out->transfers = rc == 0 ? calloc((size_t)trie_node_count(out->prefixes), sizeof(int64_t))
+                             : NULL;
+    if (rc == 0 && !out->transfers)
+        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == 0 && i < count; i++)
+        if (records[i].donor_id >= 0)
+            count_transfer(out, &records[i]);
+    if (rc < 0)
+        analyze_structure_free(out);
+    return rc;
+}
+
+void analyze_structure_free(analyze_structure *s)
+{
+    trie_free(s->prefixes);
+    free(s->transfers);
+    memset(s, 0, sizeof *s);
+}
+
+static void node_label(const space *sp, const trie_node_info *n, char *out, size_t size)
+{
+    if (n->depth == 0)
+        snprintf(out, size, "root");
+    else if (sp && strcmp(space_kind(sp), "nb201") == 0)
+        snprintf(out, size, "%d: %s", n->depth - 1, nb201_operation_name(n->token));
+    else
+        snprintf(out, size, "%d: %d", n->depth - 1, n->token);
+}
+
+void analyze_trie_dot(const analyze_structure *s, const space *sp, double min_share, FILE *out)
+{
+    fprintf(out, "digraph prefixes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\","
+                 " fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#888888\"];\n");
+    int nodes = trie_node_count(s->prefixes);
+    for (int i = 0; i < nodes; i++) {
+        trie_node_info n = trie_node(s->prefixes, i);
+        double share = s->total ? (double)n.count / (double)s->total : 0;
+        if (share < min_share)
+            continue; /* children come after parents: a pruned parent prunes its subtree */
+        char label[128];
+        node_label(sp, &n, label, sizeof label);
+        /* Light to dark blue with the share; white text on the darkest. */
+        fprintf(out, "  n%d [label=\"%s\\n%.1f%% of models\\n%lld transfers\", "
+                     "fillcolor=\"0.6 %.3f 1.0\"%s];\n",
+                i, label, 100 * share, (long long)s->transfers[i], 0.05 + 0.9 * share,
+                share > 0.6 ? ", fontcolor=white" : "");
+        if (n.parent >= 0)
+            fprintf(out, "  n%d -> n%d;\n", n.parent, i);
+    }
+    fprintf(out, "}\n");
+}

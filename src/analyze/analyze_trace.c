@@ -1,0 +1,54 @@
+/* analyze_trace.c — loading a trace for analysis, refusing what would make
+ * the analyses wrong. */
+#include <stdlib.h>
+
+#include "exhaust/analyze.h"
+
+static int compare_ids(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int check_unique_ids(const char *path, const trace_record *r, int64_t n, exh_error *err)
+{
+    int64_t *ids = malloc(sizeof *ids * (size_t)(n ? n : 1));
+    if (!ids)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++)
+        ids[i] = r[i].job_id;
+    qsort(ids, (size_t)n, sizeof *ids, compare_ids);
+    int rc = EXH_OK;
+    for (int64_t i = 1; i < n && rc == 0; i++)
+        if (ids[i] == ids[i - 1])
+            rc = error_set(err, EXH_ERR_INVALID, "%s: job_id %lld appears more than once",
+                           path, (long long)ids[i]);
+    free(ids);
+    return rc;
+}
+
+int analyze_load(const char *path, const space *s, trace_record **records, int64_t *count,
+                 exh_error *err)
+{
+    int rc = trace_read(path, s, 0, records, count, err);
+    if (rc < 0)
+        return rc;
+    const trace_record *r = *records;
+    for (int64_t i = 1; rc == 0 && i < *count; i++)
+        if (r[i].end_time < r[i - 1].end_time)
+            rc = error_set(err, EXH_ERR_INVALID,
+                           "%s: record %lld (job %lld) ends at %g, before the record above it "
+                           "(%g): a trace lists evaluations in the order they finished",
+                           path, (long long)i + 1, (long long)r[i].job_id, r[i].end_time,
+                           r[i - 1].end_time);
+    if (rc == 0)
+        rc = check_unique_ids(path, r, *count, err);
+    if (rc == 0 && *count == 0)
+        rc = error_set(err, EXH_ERR_INVALID, "%s: the trace has no records", path);
+    if (rc < 0) {
+        free(*records);
+        *records = NULL;
+        *count = 0;
+    }
+    return rc;
+}
