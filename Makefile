@@ -29,7 +29,7 @@ build: $(BUILD)/CMakeCache.txt
 # The main job: the whole pipeline on the real data. So far: ingest every log
 # in $(DATA) into one store and summarise it; evaluate the predictors on
 # NAS-Bench-201 and NAS-Bench-NLP; then a regularized-evolution search over
-# NAS-Bench-201 (simulated clock, 64 workers) with its trace.
+# NAS-Bench-201 (simulated clock, 64 workers) with its trace, and its analysis.
 run: deps build
 	@mkdir -p $(OUT)
 	./$(BUILD)/exhaust ingest $(DATA) --store $(STORE)
@@ -41,6 +41,7 @@ run: deps build
 	./$(BUILD)/exhaust search --space nb201 --evaluator table --table $(DATA)/nb201/archs.csv \
 	  --clock simulated --workers 64 --population 100 --sample 5 --candidates 1000 --seed 1 \
 	  --trace $(OUT)/search-nb201.csv
+	./$(BUILD)/exhaust analyze $(OUT)/search-nb201.csv --space nb201 --out $(OUT)/analysis
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

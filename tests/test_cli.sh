@@ -17,7 +17,7 @@ expect_status() { # status description command...
 
 expect_status 0 "exhaust --help" "$bin" --help
 grep -q "ingest" out.txt && grep -q "search" out.txt || fail "--help lists the commands"
-for command in ingest runs show summary search predict rank eval fit-penalties; do
+for command in ingest runs show summary search predict rank eval fit-penalties analyze; do
   expect_status 0 "$command --help" "$bin" "$command" --help
   grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"
   grep -q "example" out.txt || fail "$command --help has an example"
@@ -91,5 +91,17 @@ grep -q '"kind"' fitted.json || fail "fit-penalties writes a JSON table"
 expect_status 0 "predict with fitted penalties" "$bin" predict 333330 --store p.db --dataset toy --k 2 --penalties fitted.json
 expect_status 2 "fit-penalties without --out" "$bin" fit-penalties --store p.db
 expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
+
+# analyze a small DeepHyper-style trace
+printf 'p:arch_seq,objective,job_id,m:timestamp_gather,m:parent_id,m:prefix_len,m:mutated_position\n"[1, 0, 3]",0.5,0,1,-1,0,-1\n"[1, 0, 2]",0.7,1,2,0,2,2\n"[1, 1, 2]",0.6,2,3,1,1,1\n' > results.csv
+expect_status 0 "analyze a trace" "$bin" analyze results.csv --out analysis --population 2 --sample 1
+for f in structure.csv trie.dot positions.csv prefix_lengths.csv quality_steps.csv parents.csv summary.json; do
+  [ -s "analysis/$f" ] || fail "analyze wrote $f"
+done
+grep -q "best quality 0.7, reached in 2 steps" out.txt || fail "analyze summary: $(head -1 out.txt)"
+expect_status 2 "analyze without --out" "$bin" analyze results.csv
+printf 'job_id,p:arch_seq,objective\n1,"[1]",1\n1,"[2]",2\n' > twice.csv
+expect_status 1 "analyze a trace with a repeated job id" "$bin" analyze twice.csv --out a2
+grep -q "job_id 1 appears more than once" err.txt || fail "the repeated job id is named"
 
 if [ "$failed" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi
