@@ -90,6 +90,9 @@ expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy 
 grep -q '"kind"' fitted.json || fail "fit-penalties writes a JSON table"
 expect_status 0 "predict with fitted penalties" "$bin" predict 333330 --store p.db --dataset toy --k 2 --penalties fitted.json
 expect_status 2 "fit-penalties without --out" "$bin" fit-penalties --store p.db
+expect_status 0 "search with the predictor evaluator" "$bin" search --evaluator predictor --logs p.db --dataset toy --clock simulated --candidates 40 --population 10 --k 2 --seed 3
+grep -q "predictor evaluator: quality = 2-NN" out.txt || fail "the predictor evaluator describes itself"
+grep -q "^evaluations: 40 " out.txt || fail "40 predicted evaluations: $(grep evaluations out.txt)"
 expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
 
 # analyze a small DeepHyper-style trace

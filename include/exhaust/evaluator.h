@@ -17,6 +17,7 @@
 
 #include "exhaust/error.h"
 #include "exhaust/rng.h"
+#include "exhaust/knn.h"
 #include "exhaust/space.h"
 
 typedef enum evaluation_status {
@@ -95,5 +96,18 @@ int evaluator_command_open(const char *command_template, double timeout_seconds,
 /* The command line an evaluation would run (out: 16384 bytes). */
 int evaluator_command_expand(const char *command_template, const space *s,
                              const evaluation_request *request, char *out, exh_error *err);
+
+/*
+ * The predictor evaluator, for screening: quality = the k-NN prediction of
+ * the best validation value (knn.h) from a repository of logged models
+ * (losses are negated so that higher is better); cost = the predicted
+ * training time (sum of predicted epoch seconds; 0 when the logs have no
+ * times). An architecture no neighbour can reach is a failed evaluation.
+ * The repository and space must outlive the evaluator; knn predictions are
+ * thread-safe, so it serves worker threads.
+ */
+struct knn_repository;
+int evaluator_predictor_open(const struct knn_repository *repository, const space *s, int k,
+                             evaluator **out, exh_error *err);
 
 #endif

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "exhaust/eval.h"
 #include "exhaust/search.h"
 
 static const char HELP[] =
-    "usage: exhaust search [--space S] [--evaluator table|command] [--table PATH]\n"
+    "usage: exhaust search [--space S] [--evaluator table|command|predictor] [--table PATH]\n"
     "                      [--command CMD] [--timeout SECONDS] [--retry-failures R]\n"
+    "                      [--logs PATH] [--k K]\n"
     "                      [--dataset D] [--population P] [--sample S]\n"
     "                      [--candidates N] [--workers W] [--seed N]\n"
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
@@ -25,7 +27,11 @@ static const char HELP[] =
     "  --space S            architecture space (default nb201; the command evaluator\n"
     "                       takes any: convchain, graph, dense:FILE)\n"
     "  --evaluator E        table (default): look results up in NAS-Bench-201;\n"
-    "                       command: run --command per evaluation\n"
+    "                       command: run --command per evaluation;\n"
+    "                       predictor: the k-NN prediction from logged runs (screening)\n"
+    "  --logs PATH          predictor: the store of logged runs (default exhaust.db or\n"
+    "                       $EXHAUST_STORE), runs of --space on --dataset\n"
+    "  --k K                predictor: neighbours (default 5)\n"
     "  --command CMD        training command; {arch}, {arch_seq}, {job_id}, {parent_id}\n"
     "                       (the transfer donor) and {prefix_len} are replaced by\n"
     "                       quoted values; its last stdout line is the quality\n"
@@ -72,7 +78,8 @@ static const char HELP[] =
 typedef struct search_cli_options {
     search_options search;
     const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
-    const char *store, *search_name;
+    const char *store, *search_name, *logs;
+    int k;
     double timeout;
     int simulated, mpi;
 } search_cli_options;
@@ -101,7 +108,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
         {"mpi", no_argument, NULL, 'M'},
         {"retry-failures", required_argument, NULL, 'F'},
-        {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},    {"timeout", required_argument, NULL, 'o'},
+        {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},
+        {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},    {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -132,6 +140,11 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
         case 'B': o->store = optarg; break;
+        case 'L': o->logs = optarg; break;
+        case 'K':
+            rc = parse_number(name, optarg, 1, &value);
+            o->k = (int)value;
+            break;
         case 'n': o->search_name = optarg; break;
         case 'F':
             rc = parse_number(name, optarg, 0, &value);
@@ -154,8 +167,10 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     if (optind < argc)
         return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
     int table = strcmp(o->evaluator, "table") == 0;
+    if (strcmp(o->evaluator, "predictor") == 0)
+        return CLI_OK;
     if (!table && strcmp(o->evaluator, "command") != 0)
-        return cli_usage_error("search", "--evaluator is table or command");
+        return cli_usage_error("search", "--evaluator is table, command or predictor");
     if (table && strcmp(o->space, "nb201") != 0)
         return cli_usage_error("search", "the table evaluator knows --space nb201 only");
     if (!table && !o->command)
@@ -249,17 +264,41 @@ static void show_progress(const search_result *so_far, int64_t candidates, void 
             so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
 }
 
-static int open_evaluator(const search_cli_options *o, const space *s, evaluator **e,
-                          exh_error *err)
+/* What the predictor evaluator reads, kept until the search ends. */
+typedef struct predictor_logs {
+    eval_dataset *dataset;
+    knn_repository *repository;
+} predictor_logs;
+
+static int open_predictor(const search_cli_options *o, const space *s, predictor_logs *logs,
+                          evaluator **e, exh_error *err)
+{
+    store *log_store;
+    int rc = store_open(o->logs ? o->logs : cli_default_store(), &log_store, err);
+    if (rc < 0)
+        return rc;
+    rc = eval_dataset_load(log_store, o->space, o->dataset, &logs->dataset, err);
+    store_close(log_store);
+    if (rc == 0)
+        rc = eval_repository(logs->dataset, NULL, &logs->repository, err);
+    if (rc == 0)
+        rc = evaluator_predictor_open(logs->repository, s, o->k, e, err);
+    return rc;
+}
+
+static int open_evaluator(const search_cli_options *o, const space *s, predictor_logs *logs,
+                          evaluator **e, exh_error *err)
 {
     if (strcmp(o->evaluator, "table") == 0)
         return evaluator_nb201_open(o->table, o->dataset, e, err);
+    if (strcmp(o->evaluator, "predictor") == 0)
+        return open_predictor(o, s, logs, e, err);
     return evaluator_command_open(o->command, o->timeout, s, e, err);
 }
 
 static int search_main(int argc, char **argv)
 {
-    search_cli_options o = {.space = "nb201", .evaluator = "table",
+    search_cli_options o = {.space = "nb201", .evaluator = "table", .k = 5,
                             .table = "../shared/data/nb201/archs.csv",
                             .dataset = "cifar10-valid"};
     search_options_default(&o.search);
@@ -286,9 +325,10 @@ static int search_main(int argc, char **argv)
     evaluator *e = NULL;
     trace_writer *trace = NULL;
     search_result result;
+    predictor_logs logs = {NULL, NULL};
     rc = space_open(o.space, &s, &err);
     if (rc == 0)
-        rc = open_evaluator(&o, s, &e, &err);
+        rc = open_evaluator(&o, s, &logs, &e, &err);
     trace_record *resumed = NULL;
     if (rc == 0 && o.resume && coordinator) {
         rc = trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
@@ -323,6 +363,8 @@ static int search_main(int argc, char **argv)
     store_close(log_store);
     free(resumed);
     evaluator_free(e);
+    knn_repository_free(logs.repository);
+    eval_dataset_free(logs.dataset);
     space_free(s);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
