@@ -9,6 +9,7 @@ fi
 if ! "$bin" search --help | grep -q -- "--mpi"; then
   echo "SKIP: exhaust has no --mpi"; exit 77
 fi
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -28,4 +29,5 @@ echo "trace: $records records, $ids job ids, worker ranks: $workers"
 [ "$records" -eq 120 ] && [ "$ids" -eq 120 ] || { echo "FAIL: expected 120 distinct evaluations"; exit 1; }
 [ "$workers" = "1 2 3 " ] || { echo "FAIL: expected ranks 1, 2 and 3 to evaluate"; exit 1; }
 grep -q "with 3 workers" out.txt || { echo "FAIL: the summary should count 3 workers"; exit 1; }
+python3 "$here/trace_check.py" trace.csv 20
 echo "1 passed, 0 failed"
