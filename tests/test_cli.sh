@@ -22,7 +22,13 @@ for command in ingest runs show summary search predict rank eval fit-penalties a
   grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"
   grep -q "example" out.txt || fail "$command --help has an example"
 done
+expect_status 0 "--version" "$bin" --version
+grep -q "^exhaust [0-9]" out.txt || fail "--version prints the version: $(cat out.txt)"
+expect_status 0 "help show" "$bin" help show
+grep -q "usage: exhaust show" out.txt || fail "help CMD prints the command's help"
+expect_status 2 "help for an unknown command" "$bin" help frobnicate
 expect_status 2 "unknown command" "$bin" frobnicate
+grep -q "frobnicate" err.txt && grep -q "summary" err.txt || fail "an unknown command is named and the commands listed"
 expect_status 2 "no command" "$bin"
 expect_status 2 "unknown option" "$bin" runs --bogus
 grep -q "bogus" err.txt || fail "the unknown option is named"
@@ -41,8 +47,16 @@ JSON
 expect_status 0 "ingest skips a bad record" "$bin" ingest runs.jsonl --store s.db
 grep -q "skipped 1 bad record" out.txt || fail "the skip is counted"
 grep -q "runs.jsonl: line 3" out.txt || fail "the bad record is named by file and line"
+[ ! -s err.txt ] || fail "no progress on stderr when it is not a terminal: $(cat err.txt)"
 expect_status 1 "strict ingest fails" "$bin" ingest runs.jsonl --store s2.db --strict
 grep -q "as it was before" err.txt || fail "a failed ingest says the store is unchanged"
+expect_status 1 "strict ingest into a filled store" "$bin" ingest runs.jsonl --store s.db --strict
+expect_status 0 "ingest the same file again" "$bin" ingest runs.jsonl --store s.db
+expect_status 0 "runs after ingesting twice" "$bin" runs --store s.db --format csv
+[ "$(wc -l < out.txt)" -eq 3 ] || fail "ingesting again replaces by key: $(cat out.txt)"
+expect_status 2 "bad --limit" "$bin" runs --store s.db --limit ten
+expect_status 0 "runs --limit" "$bin" runs --store s.db --limit 1 --format csv
+[ "$(wc -l < out.txt)" -eq 2 ] || fail "--limit 1 prints one run"
 
 expect_status 0 "runs as csv" "$bin" runs --store s.db --format csv
 [ "$(head -1 out.txt)" = "id,key,space,dataset,seed,status,epochs,arch" ] || fail "runs csv header"
@@ -54,15 +68,26 @@ expect_status 0 "runs as json" "$bin" runs --store s.db --format json
   && pass "runs json parses" || fail "runs json parses"
 expect_status 0 "show as table" "$bin" show alpha --store s.db
 grep -q "arch:.*|nor_conv_3x3~0|" out.txt || fail "show prints the canonical architecture"
+grep -q "val_accuracy" out.txt && ! grep -q "test_loss" out.txt || fail "show's table leaves out empty metric columns"
+grep -q "param: *lr = 0.1" out.txt || fail "show prints the params"
 expect_status 0 "show as json" "$bin" show alpha --store s.db --format json
 /usr/bin/python3 -c 'import json; r=json.load(open("out.txt")); e=r["epochs"][1]; assert e["val_accuracy"]==91.61 and e["train_loss"]==0.25 and e["test_loss"] is None and r["params"]=={"lr":"0.1"}' \
   && pass "show json has exact values and nulls" || fail "show json has exact values and nulls"
 expect_status 0 "show as csv" "$bin" show alpha --store s.db --format csv
+[ "$(head -1 out.txt)" = "epoch,train_accuracy,train_loss,val_accuracy,val_loss,test_accuracy,test_loss,epoch_seconds" ] \
+  || fail "show csv has all seven metric columns: $(head -1 out.txt)"
 grep -q "^2,,0.25,91.61,,,,$" out.txt || fail "show csv row: $(sed -n 3p out.txt)"
 expect_status 1 "show an unknown run" "$bin" show nobody --store s.db
 expect_status 2 "show without a run" "$bin" show --store s.db
 expect_status 0 "summary" "$bin" summary --store s.db --format csv
 grep -q "^total,,,2,3$" out.txt || fail "summary total: $(tail -1 out.txt)"
+expect_status 0 "summary as json" "$bin" summary --store s.db --format json
+/usr/bin/python3 -c 'import json; g=json.load(open("out.txt")); assert [r["space"] for r in g]==[None,"nb201","total"] and g[-1]["runs"]==2 and g[-1]["epoch_rows"]==3, g' \
+  && pass "summary json: missing space is null" || fail "summary json: missing space is null"
+expect_status 2 "summary with an argument" "$bin" summary extra --store s.db
+printf 'not a database at all, just text\n%.0s' $(seq 200) > text.db
+expect_status 1 "summary on a file that is not a store" "$bin" summary --store text.db
+grep -q "text.db" err.txt || fail "the bad store is named: $(cat err.txt)"
 EXHAUST_STORE=s.db expect_status 0 "EXHAUST_STORE sets the default store" "$bin" runs
 
 # predict / rank / eval on twelve logged NB201 cells: accuracy = 50 + 5 x (number of 3x3 convs)

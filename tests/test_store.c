@@ -138,8 +138,20 @@ static void test_filters_and_summary(void **state)
     assert_int_equal(groups[0].runs, 2);
     assert_int_equal(groups[0].epochs, 3);
     assert_int_equal(groups[1].epochs, 3);
-    free(groups);
+    store_summary_free(groups, group_count);
     store_close(s);
+}
+
+static int64_t count_rows(store *s, const char *table)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *statement;
+    assert_int_equal(sqlite3_prepare_v2(store_database(s), sql, -1, &statement, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    int64_t count = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return count;
 }
 
 static void test_rollback_leaves_store_as_before(void **state)
@@ -167,7 +179,407 @@ static void test_rollback_leaves_store_as_before(void **state)
     assert_int_equal(store_get_run(s, "kept", &back, &err), 0);
     assert_string_equal(back.dataset, "cifar10");
     assert_int_equal(back.epoch_count, 2);
+    assert_true(back.epochs[1].val_accuracy == 20.1);
     run_clear(&back);
+    assert_int_equal(store_get_run(s, "new", &back, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(count_rows(s, "epochs"), 2);
+    store_close(s);
+}
+
+static void test_every_field_round_trips(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", test_temp_path("fields.db"));
+    remove(path);
+    store *s;
+    exh_error err;
+    assert_int_equal(store_open(path, &s, &err), 0);
+    run r;
+    run_init(&r);
+    run_set(&r.key, "graph/wikitext-2/17");
+    run_set(&r.space, "graph");
+    run_set(&r.arch, "{\"h_new_0\": {\"op\": \"linear\", \"input\": [\"x\"]}}");
+    run_set(&r.arch_sequence, "4,0,1");
+    run_set(&r.dataset, "wikitext-2");
+    run_set(&r.status, "failed: loss is nan!");
+    run_set(&r.source, "runs.csv:18");
+    r.has_seed = 0;
+    run_add_param(&r, "z_last_alphabetically", "1");
+    run_add_param(&r, "a_first", "text, with \"quotes\"");
+    run_add_param(&r, "empty", "");
+    const double awkward[] = {0.1 + 0.2, 1e-300, -0.0, 91.61, 123456789.123456789, 0.0, 5e-324};
+    for (int e = 0; e < 7; e++) {
+        epoch_record row = epoch_record_empty(e + 1);
+        for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
+            if ((m + e) % 3 != 0) /* a different pattern of gaps in each row */
+                *epoch_metric(&row, EPOCH_METRIC_NAMES[m]) = awkward[(m + e) % 7] * (m + 1);
+        run_add_epoch(&r, &row);
+    }
+    epoch_record all_missing = epoch_record_empty(50);
+    run_add_epoch(&r, &all_missing);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    store_close(s); /* and read it back through a fresh connection */
+    assert_int_equal(store_open(path, &s, &err), 0);
+    run back;
+    run_init(&back);
+    assert_int_equal(store_get_run(s, "graph/wikitext-2/17", &back, &err), 0);
+    assert_int_equal(back.id, r.id);
+    assert_string_equal(back.space, r.space);
+    assert_string_equal(back.arch, r.arch);
+    assert_string_equal(back.arch_sequence, r.arch_sequence);
+    assert_string_equal(back.dataset, r.dataset);
+    assert_string_equal(back.status, r.status);
+    assert_string_equal(back.source, r.source);
+    assert_int_equal(back.has_seed, 0);
+    assert_int_equal(back.param_count, 3);
+    for (size_t i = 0; i < 3; i++) { /* insertion order, not sorted */
+        assert_string_equal(back.params[i].key, r.params[i].key);
+        assert_string_equal(back.params[i].value, r.params[i].value);
+    }
+    assert_int_equal(back.epoch_count, r.epoch_count);
+    for (size_t e = 0; e < r.epoch_count; e++) {
+        assert_int_equal(back.epochs[e].epoch, r.epochs[e].epoch);
+        for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
+            double want = *epoch_metric(&r.epochs[e], EPOCH_METRIC_NAMES[m]);
+            double got = *epoch_metric(&back.epochs[e], EPOCH_METRIC_NAMES[m]);
+            if (isnan(want))
+                assert_true(isnan(got));
+            else if (want == 0.0) /* SQLite keeps no sign of zero: -0.0 reads back 0.0 */
+                assert_true(got == 0.0);
+            else
+                assert_memory_equal(&got, &want, sizeof got); /* bit for bit */
+        }
+    }
+    run_clear(&back);
+    run_clear(&r);
+    store_close(s);
+}
+
+static void test_epochs_come_back_sorted(void **state)
+{
+    (void)state;
+    store *s = open_fresh("sorted.db");
+    exh_error err;
+    run r;
+    run_init(&r);
+    run_set(&r.key, "unsorted");
+    const int epochs[] = {200, 3, 1, 12};
+    for (int i = 0; i < 4; i++) {
+        epoch_record row = epoch_record_empty(epochs[i]);
+        row.val_accuracy = epochs[i];
+        run_add_epoch(&r, &row);
+    }
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    assert_int_equal(store_get_run(s, "unsorted", &r, &err), 0);
+    assert_int_equal(r.epoch_count, 4);
+    for (size_t i = 1; i < r.epoch_count; i++)
+        assert_true(r.epochs[i - 1].epoch < r.epochs[i].epoch);
+    assert_true(r.epochs[3].val_accuracy == 200.0);
+    assert_string_equal(r.status, RUN_STATUS_OK); /* the default status */
+    run_clear(&r);
+    store_close(s);
+}
+
+static void test_a_numeric_key_wins_over_an_id(void **state)
+{
+    (void)state;
+    store *s = open_fresh("numeric.db");
+    exh_error err;
+    run first, second, back;
+    make_run(&first, "alpha", "cifar10", 1);
+    make_run(&second, "1", "cifar100", 1); /* its id is 2, its key is "1" */
+    assert_int_equal(store_put_run(s, &first, &err), 0);
+    assert_int_equal(store_put_run(s, &second, &err), 0);
+    assert_int_equal(first.id, 1);
+    run_init(&back);
+    assert_int_equal(store_get_run(s, "1", &back, &err), 0);
+    assert_string_equal(back.dataset, "cifar100");
+    run_clear(&back);
+    assert_int_equal(store_get_run(s, "2", &back, &err), 0); /* no key "2": by id */
+    assert_string_equal(back.key, "1");
+    run_clear(&back);
+    assert_int_equal(store_get_run(s, "99", &back, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(store_get_run(s, "", &back, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(store_get_run(s, "-1", &back, &err), EXH_ERR_NOT_FOUND);
+    run_clear(&first);
+    run_clear(&second);
+    store_close(s);
+}
+
+static void test_a_run_needs_a_key(void **state)
+{
+    (void)state;
+    store *s = open_fresh("nokey.db");
+    exh_error err;
+    run r;
+    run_init(&r);
+    run_set(&r.source, "log.jsonl:4");
+    assert_int_equal(store_put_run(s, &r, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "log.jsonl:4"));
+    run_set(&r.key, "");
+    assert_int_equal(store_put_run(s, &r, &err), EXH_ERR_INVALID);
+    int64_t count = -1;
+    assert_int_equal(store_count_runs(s, NULL, &count, &err), 0);
+    assert_int_equal(count, 0);
+    run_clear(&r);
+    store_close(s);
+}
+
+typedef struct collected {
+    int count;
+    char keys[8][16];
+    size_t epochs[8];
+    size_t params[8];
+} collected;
+
+static int collect_visit(const run *r, void *context)
+{
+    collected *c = context;
+    if (c->count < 8) {
+        snprintf(c->keys[c->count], sizeof c->keys[0], "%s", r->key);
+        c->epochs[c->count] = r->epoch_count;
+        c->params[c->count] = r->param_count;
+    }
+    c->count++;
+    return 0;
+}
+
+static int stop_at_second(const run *r, void *context)
+{
+    (void)r;
+    return ++*(int *)context == 2 ? 42 : 0;
+}
+
+static void test_every_filter(void **state)
+{
+    (void)state;
+    store *s = open_fresh("every_filter.db");
+    exh_error err;
+    /* four runs that differ in one field each from k0 */
+    for (int i = 0; i < 4; i++) {
+        run r;
+        char key[8];
+        snprintf(key, sizeof key, "k%d", i);
+        make_run(&r, key, i == 1 ? "cifar100" : "cifar10", i + 1);
+        if (i == 2)
+            run_set(&r.space, "graph");
+        if (i == 3)
+            run_set(&r.status, "failed: timeout");
+        if (i == 0)
+            run_set(&r.arch, "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|");
+        assert_int_equal(store_put_run(s, &r, &err), 0);
+        run_clear(&r);
+    }
+    struct {
+        run_filter filter;
+        const char *want;
+    } cases[] = {
+        {{.space = "graph"}, "k2"},
+        {{.dataset = "cifar100"}, "k1"},
+        {{.status = "failed: timeout"}, "k3"},
+        {{.arch = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"}, "k0"},
+        {{.space = "nb201", .dataset = "cifar10", .status = "ok"}, "k0 k3"},
+        {{.space = "nb201", .dataset = "cifar100", .status = "failed: timeout"}, ""},
+        {{.space = "nothing"}, ""},
+        {{0}, "k0 k1 k2 k3"},
+    };
+    cases[4].want = "k0"; /* k3 is not ok */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        collected c = {0};
+        assert_int_equal(store_each_run(s, &cases[i].filter, collect_visit, &c, &err), 0);
+        char got[64] = "";
+        for (int k = 0; k < c.count; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? " " : "", c.keys[k]);
+        assert_string_equal(got, cases[i].want);
+        int64_t count = -1;
+        assert_int_equal(store_count_runs(s, &cases[i].filter, &count, &err), 0);
+        assert_int_equal(count, c.count);
+    }
+    /* without with_epochs the walk is cheap: no params or epochs */
+    collected light = {0}, full = {0};
+    run_filter everything = {0};
+    assert_int_equal(store_each_run(s, &everything, collect_visit, &light, &err), 0);
+    everything.with_epochs = 1;
+    assert_int_equal(store_each_run(s, &everything, collect_visit, &full, &err), 0);
+    assert_int_equal(light.epochs[2] + light.params[2], 0);
+    assert_int_equal(full.epochs[2], 3);
+    assert_int_equal(full.params[2], 2);
+    int visited = 0;
+    assert_int_equal(store_each_run(s, NULL, stop_at_second, &visited, &err), 42);
+    assert_int_equal(visited, 2);
+    store_close(s);
+}
+
+static void test_summary_keeps_missing_and_long_names(void **state)
+{
+    (void)state;
+    store *s = open_fresh("summary.db");
+    exh_error err;
+    char long_status[300];
+    memset(long_status, 'x', sizeof long_status - 1);
+    long_status[sizeof long_status - 1] = '\0';
+    memcpy(long_status, "failed: ", 8);
+    run r;
+    make_run(&r, "long", "cifar10", 2);
+    run_set(&r.status, long_status);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    run_init(&r); /* nothing known but the key, and no epochs */
+    run_set(&r.key, "bare");
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    store_group_count *groups;
+    int group_count;
+    assert_int_equal(store_summary(s, &groups, &group_count, &err), 0);
+    assert_int_equal(group_count, 2);
+    assert_null(groups[0].space); /* NULL sorts first */
+    assert_null(groups[0].dataset);
+    assert_string_equal(groups[0].status, "ok");
+    assert_int_equal(groups[0].runs, 1);
+    assert_int_equal(groups[0].epochs, 0);
+    assert_string_equal(groups[1].status, long_status); /* not cut short */
+    assert_int_equal(groups[1].epochs, 2);
+    store_summary_free(groups, group_count);
+    store_close(s);
+    s = open_fresh("summary_empty.db");
+    assert_int_equal(store_summary(s, &groups, &group_count, &err), 0);
+    assert_int_equal(group_count, 0);
+    store_summary_free(groups, group_count);
+    store_close(s);
+}
+
+/* Make SQLite refuse epoch 13 so that a put fails half-way, after the old
+ * run was deleted and the new run row inserted. */
+static void refuse_epoch_13(store *s)
+{
+    assert_int_equal(sqlite3_exec(store_database(s),
+                                  "CREATE TEMP TRIGGER refuse BEFORE INSERT ON epochs "
+                                  "WHEN NEW.epoch = 13 BEGIN SELECT RAISE(ABORT, 'epoch 13 "
+                                  "refused'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+
+static void test_a_failed_put_alone_changes_nothing(void **state)
+{
+    (void)state;
+    store *s = open_fresh("failed_put.db");
+    exh_error err;
+    run r;
+    make_run(&r, "kept", "cifar10", 3);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    refuse_epoch_13(s);
+    make_run(&r, "kept", "imagenet", 20);
+    assert_int_equal(store_put_run(s, &r, &err), EXH_ERR_STORE);
+    assert_non_null(strstr(err.message, "epoch 13 refused"));
+    run_clear(&r);
+    run back;
+    run_init(&back);
+    assert_int_equal(store_get_run(s, "kept", &back, &err), 0);
+    assert_string_equal(back.dataset, "cifar10");
+    assert_int_equal(back.epoch_count, 3);
+    run_clear(&back);
+    assert_int_equal(count_rows(s, "runs"), 1);
+    assert_int_equal(count_rows(s, "epochs"), 3);
+    assert_int_equal(count_rows(s, "run_params"), 2);
+    make_run(&r, "next", "cifar10", 2); /* the store still takes runs */
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    assert_int_equal(count_rows(s, "runs"), 2);
+    store_close(s);
+}
+
+static void test_a_failed_put_in_a_transaction_rolls_back(void **state)
+{
+    (void)state;
+    store *s = open_fresh("failed_transaction.db");
+    exh_error err;
+    run r;
+    make_run(&r, "kept", "cifar10", 3);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    refuse_epoch_13(s);
+    assert_int_equal(store_begin(s, &err), 0);
+    make_run(&r, "other", "cifar10", 2);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    make_run(&r, "kept", "imagenet", 20);
+    assert_int_equal(store_put_run(s, &r, &err), EXH_ERR_STORE);
+    run_clear(&r);
+    assert_int_equal(store_rollback(s), 0);
+    assert_int_equal(count_rows(s, "runs"), 1);
+    assert_int_equal(count_rows(s, "epochs"), 3);
+    run back;
+    run_init(&back);
+    assert_int_equal(store_get_run(s, "kept", &back, &err), 0);
+    assert_string_equal(back.dataset, "cifar10");
+    run_clear(&back);
+    assert_int_equal(store_get_run(s, "other", &back, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(store_rollback(s), EXH_ERR_STORE); /* nothing left to roll back */
+    store_close(s);
+}
+
+static void test_transactions_do_not_nest(void **state)
+{
+    (void)state;
+    store *s = open_fresh("nest.db");
+    exh_error err;
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_begin(s, &err), EXH_ERR_STORE);
+    assert_non_null(strstr(err.message, "nest.db"));
+    assert_int_equal(store_commit(s, &err), 0);
+    assert_int_equal(store_commit(s, &err), EXH_ERR_STORE);
+    store_close(s);
+}
+
+static void test_reopening_keeps_the_schema(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", test_temp_path("reopen.db"));
+    remove(path);
+    store *s;
+    exh_error err;
+    assert_int_equal(store_open(path, &s, &err), 0);
+    run r;
+    make_run(&r, "one", "cifar10", 1);
+    assert_int_equal(store_put_run(s, &r, &err), 0);
+    run_clear(&r);
+    store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *statement;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, NULL);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(statement, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(statement);
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &statement, NULL);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(statement, 0), "wal");
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    assert_int_equal(store_open(path, &s, &err), 0);
+    int64_t count;
+    assert_int_equal(store_count_runs(s, NULL, &count, &err), 0);
+    assert_int_equal(count, 1);
+    store_close(s);
+}
+
+static void test_an_empty_file_becomes_a_store(void **state)
+{
+    (void)state;
+    /* SQLite treats a zero-length file as an empty database. */
+    char *path = test_write_file("empty.db", "");
+    store *s;
+    exh_error err;
+    assert_int_equal(store_open(path, &s, &err), 0);
+    int64_t count = -1;
+    assert_int_equal(store_count_runs(s, NULL, &count, &err), 0);
+    assert_int_equal(count, 0);
     store_close(s);
 }
 
@@ -205,6 +617,17 @@ int main(void)
         cmocka_unit_test(test_replace_by_key),
         cmocka_unit_test(test_filters_and_summary),
         cmocka_unit_test(test_rollback_leaves_store_as_before),
+        cmocka_unit_test(test_every_field_round_trips),
+        cmocka_unit_test(test_epochs_come_back_sorted),
+        cmocka_unit_test(test_a_numeric_key_wins_over_an_id),
+        cmocka_unit_test(test_a_run_needs_a_key),
+        cmocka_unit_test(test_every_filter),
+        cmocka_unit_test(test_summary_keeps_missing_and_long_names),
+        cmocka_unit_test(test_a_failed_put_alone_changes_nothing),
+        cmocka_unit_test(test_a_failed_put_in_a_transaction_rolls_back),
+        cmocka_unit_test(test_transactions_do_not_nest),
+        cmocka_unit_test(test_reopening_keeps_the_schema),
+        cmocka_unit_test(test_an_empty_file_becomes_a_store),
         cmocka_unit_test(test_newer_schema_is_refused),
         cmocka_unit_test(test_not_a_store),
     };

@@ -1,13 +1,20 @@
 /*
  * store.h — the log store: runs and their epochs in one SQLite file.
  *
- * The schema is versioned (PRAGMA user_version); opening an older store
- * migrates it, a newer one is refused. The store runs in WAL mode. Writers
+ * The schema is versioned (PRAGMA user_version): a new or empty file gets the
+ * schema, a store from a newer exhaust is refused. The store runs in WAL mode
+ * with foreign keys on. Writers
  * wrap their work in store_begin / store_commit so that a failure half-way
  * (store_rollback) leaves the file exactly as before.
  *
  * Runs are unique by `key`: storing a run whose key exists replaces it (and its
  * epochs and parameters), so ingesting the same file twice changes nothing.
+ *
+ * Tables: runs(id, key, space, arch, arch_sequence, dataset, seed, status,
+ * source), run_params(run_id, position, key, value) and epochs(run_id, epoch,
+ * the seven metrics of run.h); a missing metric or seed is NULL. Metrics read
+ * back bit for bit, except that -0.0 reads back as 0.0 (SQLite keeps no sign
+ * of zero).
  */
 #ifndef EXHAUST_STORE_H
 #define EXHAUST_STORE_H
@@ -29,7 +36,9 @@ int store_begin(store *s, exh_error *err);
 int store_commit(store *s, exh_error *err);
 int store_rollback(store *s);
 
-/* Insert or replace the run with r->key; sets r->id. */
+/* Insert or replace the run with r->key; sets r->id. Outside a transaction
+ * the replacement is all-or-nothing; inside store_begin a failure leaves the
+ * transaction for the caller to store_rollback. */
 int store_put_run(store *s, run *r, exh_error *err);
 
 /* Load one run with its params and epochs (sorted by epoch). `name` is the
@@ -52,12 +61,15 @@ int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *
                    exh_error *err);
 int store_count_runs(store *s, const run_filter *filter, int64_t *count, exh_error *err);
 
-/* Counts grouped by space, dataset and status, for summaries. */
+/* Counts grouped by space, dataset and status, for summaries, sorted by
+ * those three. The strings are NULL where the runs do not say; free the array
+ * with store_summary_free. */
 typedef struct store_group_count {
-    char space[64], dataset[64], status[64];
+    char *space, *dataset, *status;
     int64_t runs, epochs;
 } store_group_count;
 int store_summary(store *s, store_group_count **groups, int *group_count, exh_error *err);
+void store_summary_free(store_group_count *groups, int group_count);
 
 /* The underlying connection, for modules (search traces, predict) that add
  * their own tables. */

@@ -68,7 +68,7 @@ static int summary_main(int argc, char **argv)
     output_integer(t, epochs);
     output_end_row(t);
     output_end(t);
-    free(groups);
+    store_summary_free(groups, group_count);
     return CLI_OK;
 }
 

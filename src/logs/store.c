@@ -146,6 +146,9 @@ static const char *const STATEMENT_SQL[STORE_STATEMENT_COUNT] = {
     [STATEMENT_EPOCHS_OF_RUN] =
         "SELECT epoch, train_accuracy, train_loss, val_accuracy, val_loss, test_accuracy, "
         "test_loss, epoch_seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+    [STATEMENT_SAVEPOINT] = "SAVEPOINT put_run",
+    [STATEMENT_RELEASE] = "RELEASE put_run",
+    [STATEMENT_ROLLBACK_TO] = "ROLLBACK TO put_run",
 };
 
 sqlite3_stmt *store_statement(store *s, store_statement_id id, exh_error *err)
@@ -222,10 +225,10 @@ static int insert_epochs(store *s, const run *r, exh_error *err)
     return EXH_OK;
 }
 
-int store_put_run(store *s, run *r, exh_error *err)
+/* Delete the run with r->key (its params and epochs go by cascade), then
+ * insert r. */
+static int replace_run(store *s, run *r, exh_error *err)
 {
-    if (!r->key || !*r->key)
-        return error_set(err, EXH_ERR_INVALID, "%s: a run needs a key", r->source ? r->source : "run");
     sqlite3_stmt *statement = store_statement(s, STATEMENT_DELETE_RUN, err);
     if (!statement)
         return EXH_ERR_STORE;
@@ -255,4 +258,37 @@ int store_put_run(store *s, run *r, exh_error *err)
     if (rc == 0)
         rc = insert_epochs(s, r, err);
     return rc;
+}
+
+static int run_statement(store *s, store_statement_id id, exh_error *err, const char *what)
+{
+    sqlite3_stmt *statement = store_statement(s, id, err);
+    if (!statement)
+        return EXH_ERR_STORE;
+    int rc = step_done(s, statement, err, what);
+    sqlite3_reset(statement);
+    return rc;
+}
+
+int store_put_run(store *s, run *r, exh_error *err)
+{
+    if (!r->key || !*r->key)
+        return error_set(err, EXH_ERR_INVALID, "%s: a run needs a key",
+                         r->source ? r->source : "run");
+    /* Inside store_begin the caller rolls back on failure, and a savepoint
+     * per run would triple an ingest's time (SQLite journals each page it
+     * touches again); alone, a savepoint makes the replacement all-or-nothing. */
+    if (!sqlite3_get_autocommit(s->db))
+        return replace_run(s, r, err);
+    int rc = run_statement(s, STATEMENT_SAVEPOINT, err, "cannot start storing a run");
+    if (rc < 0)
+        return rc;
+    rc = replace_run(s, r, err);
+    if (rc < 0) {
+        run_statement(s, STATEMENT_ROLLBACK_TO, NULL, "cannot undo a half-stored run");
+        run_statement(s, STATEMENT_RELEASE, NULL, "cannot undo a half-stored run");
+        r->id = 0;
+        return rc;
+    }
+    return run_statement(s, STATEMENT_RELEASE, err, "cannot finish storing a run");
 }

@@ -172,15 +172,47 @@ int store_count_runs(store *s, const run_filter *filter, int64_t *count, exh_err
     if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK)
         return store_sqlite_error(s, err, "cannot count runs");
     bind_filter(statement, filter);
-    *count = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+    *count = 0;
+    int rc = EXH_OK;
+    if (sqlite3_step(statement) == SQLITE_ROW)
+        *count = sqlite3_column_int64(statement, 0);
+    else
+        rc = store_sqlite_error(s, err, "cannot count runs");
     sqlite3_finalize(statement);
-    return EXH_OK;
+    return rc;
 }
 
-static void copy_column(char *out, size_t size, sqlite3_stmt *statement, int column)
+static int copy_column(char **out, sqlite3_stmt *statement, int column)
 {
-    const unsigned char *text = sqlite3_column_text(statement, column);
-    snprintf(out, size, "%s", text ? (const char *)text : "");
+    *out = NULL;
+    return run_set(out, (const char *)sqlite3_column_text(statement, column));
+}
+
+void store_summary_free(store_group_count *groups, int group_count)
+{
+    for (int i = 0; i < group_count; i++) {
+        free(groups[i].space);
+        free(groups[i].dataset);
+        free(groups[i].status);
+    }
+    free(groups);
+}
+
+/* Append one zeroed group to *groups; NULL when out of memory. */
+static store_group_count *summary_append(store_group_count **groups, int *group_count,
+                                         int *capacity)
+{
+    if (*group_count == *capacity) {
+        int grown_capacity = *capacity ? *capacity * 2 : 16;
+        store_group_count *grown = realloc(*groups, sizeof *grown * (size_t)grown_capacity);
+        if (!grown)
+            return NULL;
+        *groups = grown;
+        *capacity = grown_capacity;
+    }
+    store_group_count *g = &(*groups)[(*group_count)++];
+    memset(g, 0, sizeof *g);
+    return g;
 }
 
 int store_summary(store *s, store_group_count **groups, int *group_count, exh_error *err)
@@ -188,31 +220,31 @@ int store_summary(store *s, store_group_count **groups, int *group_count, exh_er
     *groups = NULL;
     *group_count = 0;
     const char *sql =
-        "SELECT r.space, r.dataset, r.status, count(*), sum(e.rows) FROM runs r "
+        "SELECT r.space, r.dataset, r.status, count(*), coalesce(sum(e.rows), 0) FROM runs r "
         "LEFT JOIN (SELECT run_id, count(*) AS rows FROM epochs GROUP BY run_id) e "
         "ON e.run_id = r.id GROUP BY r.space, r.dataset, r.status "
         "ORDER BY r.space, r.dataset, r.status";
     sqlite3_stmt *statement = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &statement, NULL) != SQLITE_OK)
         return store_sqlite_error(s, err, "cannot summarise");
-    int capacity = 0;
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-        if (*group_count == capacity) {
-            capacity = capacity ? capacity * 2 : 16;
-            store_group_count *grown = realloc(*groups, sizeof *grown * (size_t)capacity);
-            if (!grown) {
-                sqlite3_finalize(statement);
-                return error_set(err, EXH_ERR_NOMEM, "out of memory summarising");
-            }
-            *groups = grown;
+    int capacity = 0, step = SQLITE_DONE, rc = EXH_OK;
+    while (rc == 0 && (step = sqlite3_step(statement)) == SQLITE_ROW) {
+        store_group_count *g = summary_append(groups, group_count, &capacity);
+        if (!g || copy_column(&g->space, statement, 0) | copy_column(&g->dataset, statement, 1) |
+                      copy_column(&g->status, statement, 2)) {
+            rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory summarising", s->path);
+            break;
         }
-        store_group_count *g = &(*groups)[(*group_count)++];
-        copy_column(g->space, sizeof g->space, statement, 0);
-        copy_column(g->dataset, sizeof g->dataset, statement, 1);
-        copy_column(g->status, sizeof g->status, statement, 2);
         g->runs = sqlite3_column_int64(statement, 3);
         g->epochs = sqlite3_column_int64(statement, 4);
     }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store_sqlite_error(s, err, "cannot summarise");
     sqlite3_finalize(statement);
-    return EXH_OK;
+    if (rc < 0) {
+        store_summary_free(*groups, *group_count);
+        *groups = NULL;
+        *group_count = 0;
+    }
+    return rc;
 }
