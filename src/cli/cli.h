@@ -48,6 +48,10 @@ int cli_open_existing_store(const char *command, const char *path, store **out);
 /* Output formats for listing commands. */
 typedef enum { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON } output_format;
 int cli_parse_format(const char *command, const char *text, output_format *out);
+/* The options of commands that take only --store and --format; positional
+ * arguments start at optind afterwards. Returns CLI_OK or CLI_USAGE. */
+int cli_parse_store_and_format(const char *command, int argc, char **argv,
+                               const char **store_path, output_format *format);
 
 /*
  * A table being written: columns first, then rows of cells. Cells are text,

@@ -1,4 +1,5 @@
 /* cli_common.c — error printing, store opening and format parsing. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,5 +64,31 @@ int cli_parse_format(const char *command, const char *text, output_format *out)
         *out = OUTPUT_JSON;
     else
         return cli_usage_error(command, "--format must be csv, json or table, not '%s'", text);
+    return CLI_OK;
+}
+
+int cli_parse_store_and_format(const char *command, int argc, char **argv,
+                               const char **store_path, output_format *format)
+{
+    static const struct option options[] = {
+        {"store", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    *store_path = cli_default_store();
+    *format = OUTPUT_TABLE;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (c == 's')
+            *store_path = optarg;
+        else if (c == 'f') {
+            if (cli_parse_format(command, optarg, format) != CLI_OK)
+                return CLI_USAGE;
+        } else if (c == ':')
+            return cli_usage_error(command, "%s needs a value", argv[optind - 1]);
+        else
+            return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+    }
     return CLI_OK;
 }

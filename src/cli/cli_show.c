@@ -113,26 +113,11 @@ static void print_table(const run *r)
 
 static int show_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"store", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_path = cli_default_store();
-    output_format format = OUTPUT_TABLE;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        if (c == 's')
-            store_path = optarg;
-        else if (c == 'f') {
-            if (cli_parse_format("show", optarg, &format) != CLI_OK)
-                return CLI_USAGE;
-        } else if (c == ':')
-            return cli_usage_error("show", "%s needs a value", argv[optind - 1]);
-        else
-            return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
-    }
+    const char *store_path;
+    output_format format;
+    int status = cli_parse_store_and_format("show", argc, argv, &store_path, &format);
+    if (status != CLI_OK)
+        return status;
     if (optind != argc - 1)
         return cli_usage_error("show", "give exactly one RUN (a key or id)");
     store *s;

@@ -14,26 +14,11 @@ static const char HELP[] =
 
 static int summary_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"store", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_path = cli_default_store();
-    output_format format = OUTPUT_TABLE;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        if (c == 's')
-            store_path = optarg;
-        else if (c == 'f') {
-            if (cli_parse_format("summary", optarg, &format) != CLI_OK)
-                return CLI_USAGE;
-        } else if (c == ':')
-            return cli_usage_error("summary", "%s needs a value", argv[optind - 1]);
-        else
-            return cli_usage_error("summary", "unknown option '%s'", argv[optind - 1]);
-    }
+    const char *store_path;
+    output_format format;
+    int status = cli_parse_store_and_format("summary", argc, argv, &store_path, &format);
+    if (status != CLI_OK)
+        return status;
     if (optind < argc)
         return cli_usage_error("summary", "unexpected argument '%s'", argv[optind]);
     store *s;
