@@ -58,6 +58,74 @@ static void test_connectivity(void **state)
     space_free(s);
 }
 
+/* The four paths from node 0 to node 3, as lists of positions. */
+static int has_live_path(const arch *a)
+{
+    static const int paths[4][3] = {{3, -1, -1}, {0, 4, -1}, {1, 5, -1}, {0, 2, 5}};
+    for (int p = 0; p < 4; p++) {
+        int live = 1;
+        for (int k = 0; k < 3 && paths[p][k] >= 0; k++)
+            live &= a->token[paths[p][k]] != NB201_NONE;
+        if (live)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_connectivity_and_count_of_every_cell(void **state)
+{
+    (void)state;
+    space *s = open_nb201();
+    exh_error err;
+    int connected = 0;
+    for (int64_t i = 0; i < NB201_SIZE; i++) {
+        arch a;
+        assert_int_equal(space_enumerate(s, i, &a, &err), 0);
+        assert_int_equal(nb201_is_connected(&a), has_live_path(&a));
+        connected += nb201_is_connected(&a);
+        int count = 0;
+        for (int k = 0; k < 6; k++)
+            count += a.token[k] != 0;
+        assert_int_equal(nb201_operation_count(&a), count);
+    }
+    assert_true(connected > 0 && connected < NB201_SIZE);
+    space_free(s);
+}
+
+/* Layers: one per edge, (source, target) pairs covering the 6 node pairs j < i. */
+static void test_layers(void **state)
+{
+    (void)state;
+    space *s = open_nb201();
+    arch a;
+    exh_error err;
+    assert_int_equal(space_parse(s, EXAMPLE, &a, &err), 0);
+    layer view[8];
+    assert_int_equal(space_layers(s, &a, view, 8), 6);
+    int seen[4][4] = {{0}};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(view[i].op, a.token[i]);
+        assert_int_equal(view[i].input_count, 2);
+        assert_in_range(view[i].inputs[0], 0, 2);
+        assert_in_range(view[i].inputs[1], view[i].inputs[0] + 1, 3);
+        assert_int_equal(seen[view[i].inputs[0]][view[i].inputs[1]]++, 0);
+        assert_string_equal(space_op_name(s, view[i].op), nb201_operation_name(a.token[i]));
+    }
+    assert_string_equal(space_op_name(s, 2), "nor_conv_1x1");
+    /* Only 2 slots: the count is still 6, and nothing past them is written. */
+    layer two[3];
+    two[2].op = 99;
+    assert_int_equal(space_layers(s, &a, two, 2), 6);
+    assert_int_equal(two[2].op, 99);
+    a.token[4] = 5;
+    assert_true(space_layers(s, &a, view, 8) < 0);
+    char text[SPACE_TEXT_MAX];
+    assert_true(space_format(s, &a, text, sizeof text) < 0);
+    a.token[4] = 1;
+    assert_true(space_format(s, &a, text, 20) < 0); /* too small: refused, not overrun */
+    space_free(s);
+}
+
 static void test_enumeration_round_trip(void **state)
 {
     (void)state;
@@ -72,6 +140,9 @@ static void test_enumeration_round_trip(void **state)
         assert_true(space_format(s, &a, text, sizeof text) > 0);
         assert_int_equal(space_parse(s, text, &b, &err), 0);
         assert_true(arch_equal(&a, &b));
+        char again[SPACE_TEXT_MAX];
+        assert_true(space_format(s, &b, again, sizeof again) > 0);
+        assert_string_equal(text, again);
     }
     arch a;
     assert_int_equal(space_enumerate(s, 15625, &a, &err), EXH_ERR_INVALID);
@@ -113,20 +184,70 @@ static void test_benchmark_order(void **state)
     space_free(s);
 }
 
+/* Write a complete order file (index i = base-5 cell i) with one row
+ * replaced by `bad_row` (or none when row < 0), and try to open it. */
+static int open_order_file(const char *header, int row, const char *bad_row, exh_error *err)
+{
+    size_t capacity = 64 * (NB201_SIZE + 2);
+    char *text = malloc(capacity);
+    assert_non_null(text);
+    size_t used = (size_t)snprintf(text, capacity, "%s\n", header);
+    for (int i = 0; i < NB201_SIZE; i++) {
+        char digits[7];
+        for (int k = 5, code = i; k >= 0; k--, code /= 5)
+            digits[k] = (char)('0' + code % 5);
+        digits[6] = '\0';
+        if (i == row)
+            used += (size_t)snprintf(text + used, capacity - used, "%s\n", bad_row);
+        else
+            used += (size_t)snprintf(text + used, capacity - used, "%d,%s\n", i, digits);
+    }
+    char *path = test_write_file("order.csv", text);
+    free(text);
+    char name[600];
+    snprintf(name, sizeof name, "nb201:%s", path);
+    space *s = NULL;
+    int rc = space_open(name, &s, err);
+    space_free(s);
+    return rc;
+}
+
 static void test_bad_order_file(void **state)
 {
     (void)state;
-    char *path = test_write_file("order.csv", "arch_index,arch_str\n0,302140\n0,302141\n");
-    char name[600];
-    snprintf(name, sizeof name, "nb201:%s", path);
-    space *s;
     exh_error err;
-    assert_int_equal(space_open(name, &s, &err), EXH_ERR_PARSE);
-    assert_non_null(strstr(err.message, "line 3"));
-    path = test_write_file("short.csv", "arch_index,arch_str\n0,302140\n");
+    assert_int_equal(open_order_file("arch_index,arch_str", -1, NULL, &err), 0);
+    assert_int_equal(open_order_file("arch_str,extra,arch_index", -1, NULL, &err),
+                     EXH_ERR_PARSE); /* rows then have their columns in the wrong place */
+    assert_int_equal(open_order_file("index,arch", -1, NULL, &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "arch_index and arch_str"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 7, "6,000012", &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "line 9: arch_index 6 listed twice"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 7, "7,000000", &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "line 9: cell already listed as arch_index 0"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 3, "3,302145", &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "line 5"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 3, "x3,000003", &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "'x3'"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 3, "15625,000003", &err),
+                     EXH_ERR_PARSE);
+    assert_int_equal(open_order_file("arch_index,arch_str", 3, "3", &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "line 5: only 1 fields"));
+    assert_int_equal(open_order_file("arch_index,arch_str", 3, "3,\"000003", &err), EXH_ERR_PARSE);
+
+    space *s = NULL;
+    char name[600];
+    char *path = test_write_file("short.csv", "arch_index,arch_str\n0,302140\n");
     snprintf(name, sizeof name, "nb201:%s", path);
     assert_int_equal(space_open(name, &s, &err), EXH_ERR_PARSE);
-    assert_non_null(strstr(err.message, "missing"));
+    assert_non_null(strstr(err.message, "arch_index 1 is missing"));
+    path = test_write_file("empty.csv", "");
+    snprintf(name, sizeof name, "nb201:%s", path);
+    assert_int_equal(space_open(name, &s, &err), EXH_ERR_PARSE);
+    snprintf(name, sizeof name, "nb201:%s/no-such-file.csv", test_temp_dir());
+    assert_true(space_open(name, &s, &err) < 0);
+    assert_non_null(strstr(err.message, "no-such-file.csv"));
+    assert_null(s);
 }
 
 static void test_sampling_is_uniform(void **state)
@@ -225,12 +346,77 @@ static void test_bad_input(void **state)
         assert_int_equal(space_parse(s, bad[i], &a, &err), EXH_ERR_PARSE);
         assert_true(strlen(err.message) > 0);
     }
+    /* A failed parse leaves the output alone. */
+    arch kept, before;
+    assert_int_equal(space_parse_sequence(s, "4,4,4,4,4,4", &kept, &err), 0);
+    before = kept;
+    assert_int_equal(space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|none~3|", &kept, &err), EXH_ERR_PARSE);
+    assert_true(arch_equal(&kept, &before));
+    /* Every strict prefix of a valid string is refused. */
+    char prefix[128];
+    for (size_t n = 0; n < strlen(EXAMPLE); n++) {
+        memcpy(prefix, EXAMPLE, n);
+        prefix[n] = '\0';
+        assert_int_equal(space_parse(s, prefix, &a, &err), EXH_ERR_PARSE);
+    }
+    /* Messages say which edge is wrong. */
+    assert_int_equal(space_parse(s, "|none~0|+|none~0|none~0|+|none~0|none~1|none~2|", &a, &err),
+                     EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "edge 3"));
+    assert_non_null(strstr(err.message, "node 1"));
+    assert_int_equal(space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|conv_9x9~2|", &a,
+                                 &err),
+                     EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "edge 6: unknown operation 'conv_9x9'"));
+    assert_int_equal(space_parse(s, "3021x0", &a, &err), EXH_ERR_PARSE);
+    assert_non_null(strstr(err.message, "digit 5"));
+    /* Blanks around are fine, inside are not. */
+    assert_int_equal(space_parse(s, "  302140\n", &a, &err), 0);
+    assert_int_equal(space_parse(s, "302 140", &a, &err), EXH_ERR_PARSE);
     char huge[10000];
     memset(huge, '|', sizeof huge - 1);
     huge[sizeof huge - 1] = '\0';
     assert_int_equal(space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
+    memset(huge, '3', sizeof huge - 1);
+    assert_int_equal(space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
+    arch wrong = {.length = 5};
+    assert_int_equal(space_validate(s, &wrong, &err), EXH_ERR_INVALID);
+    wrong.length = 6;
+    wrong.token[5] = -1;
+    assert_int_equal(space_validate(s, &wrong, &err), EXH_ERR_INVALID);
+    assert_int_equal(space_index(s, &wrong), -1);
     assert_int_equal(space_parse_sequence(s, "1,2,3,4,5", &a, &err), EXH_ERR_INVALID);
     assert_int_equal(space_parse_sequence(s, "1,2,3,4,5,9", &a, &err), EXH_ERR_INVALID);
+    space_free(s);
+}
+
+/* Corrupt bytes of valid strings: parse never crashes, and what it accepts
+ * is one of the cells and prints back the same (a corrupted op name that
+ * is another op name is the only way in). */
+static void test_corrupted_texts(void **state)
+{
+    (void)state;
+    static const char garbage[] = "|+~0123abnoe_x\x01\xff ";
+    space *s = open_nb201();
+    rng *r = rng_new(33);
+    exh_error err;
+    for (int n = 0; n < 5000; n++) {
+        arch a, b;
+        char text[SPACE_TEXT_MAX], again[SPACE_TEXT_MAX];
+        space_sample(s, r, &a, &err);
+        int length = space_format(s, &a, text, sizeof text);
+        assert_true(length > 0);
+        for (int k = 0; k < 1 + n % 3; k++)
+            text[rng_below(r, (uint32_t)length)] = garbage[rng_below(r, sizeof garbage - 1)];
+        if (space_parse(s, text, &b, &err) < 0) {
+            assert_true(strlen(err.message) > 0);
+            continue;
+        }
+        assert_int_equal(space_validate(s, &b, &err), 0);
+        assert_true(space_format(s, &b, again, sizeof again) > 0);
+        assert_string_equal(text, again);
+    }
+    rng_free(r);
     space_free(s);
 }
 
@@ -239,6 +425,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_forms),
         cmocka_unit_test(test_connectivity),
+        cmocka_unit_test(test_connectivity_and_count_of_every_cell),
+        cmocka_unit_test(test_layers),
         cmocka_unit_test(test_enumeration_round_trip),
         cmocka_unit_test(test_benchmark_order),
         cmocka_unit_test(test_bad_order_file),
@@ -246,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_mutation_changes_one_position),
         cmocka_unit_test(test_same_seed_same_samples),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_corrupted_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,13 +18,23 @@
  * Text form, one token per layer, layers separated by '-' (parse also takes
  * blanks or ','): f<filters>k<height>x<width>s<stride> then +<source> per
  * skip, e.g.  f24k3x3s1-f36k5x5s1-f48k3x3s1+0-f48k3x3s2+0+1-...
+ * Values are the real ones (f48, k5x3, s2), not choice indices. Parse takes
+ * the skip sources in any order; format writes them in increasing order, so
+ * format(parse(text)) == text for text that format wrote. Parse errors name
+ * the layer (0-based) and what is wrong: a filter or kernel value outside the
+ * choices, stride 2 off the stride layers, a skip source that is not before
+ * the direct input, a repeated skip, more than 3 skips, fewer than 8 or more
+ * than 18 layers, stray characters (with their byte offset).
  *
  * Sampling ("uniform"): L uniform in 8..18, then every position uniform over
  * its choices. Mutation changes one position and never the depth. The space
  * is not enumerable (space_size is -1).
  *
  * Layers (for the edit distance): op 0 ("conv"), filters, kernel_h, kernel_w,
- * stride as values, inputs = the skip sources (input_count 0..3).
+ * stride as values, inputs = the skip sources in increasing order
+ * (input_count 0..3, unused inputs -1); the direct input, layer i-1, is
+ * implied. space_layers and space_format refuse an invalid architecture
+ * (EXH_ERR_INVALID).
  */
 #ifndef EXHAUST_SPACE_CONVCHAIN_H
 #define EXHAUST_SPACE_CONVCHAIN_H

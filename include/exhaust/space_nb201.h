@@ -10,12 +10,18 @@
  * Text forms (space_parse accepts both; space_format writes the first):
  *   the benchmark string  |nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|none~2|
  *   six digits            302141   (also "3,0,2,1,4,1" via space_parse_sequence)
+ * Surrounding blanks are ignored; anything else is checked strictly: each
+ * edge's "~k" must name its source node, nodes are separated by "|+|", and
+ * the error names the edge (1..6) that is wrong. space_format and
+ * space_layers refuse an invalid architecture (EXH_ERR_INVALID).
  *
  * Enumeration: 15,625 cells. Opened as "nb201", index = the base-5 number the
  * six digits spell (000000 is 0, 444444 is 15,624). Opened as "nb201:PATH"
  * with the benchmark's archs.csv (columns arch_index, arch_str), enumeration
  * and space_index follow the benchmark's own index order, read from that file
- * (the order is arbitrary data, not derivable).
+ * (the order is arbitrary data, not derivable). Opening checks that file:
+ * both columns present, every arch_index 0..15624 and every cell exactly once;
+ * errors name the file and line.
  *
  * Layers (for the edit distance): one per edge, op = token, input_count = 2,
  * inputs[0] = source node j, inputs[1] = target node i.

@@ -112,7 +112,7 @@ static int convchain_validate(const void *data, const arch *a, exh_error *err)
     return EXH_OK;
 }
 
-static int index_of(const int *values, int count, int value)
+static int index_of(const int *values, int count, long value)
 {
     for (int i = 0; i < count; i++)
         if (values[i] == value)
@@ -120,23 +120,58 @@ static int index_of(const int *values, int count, int value)
     return -1;
 }
 
-static int read_number(const char **p, char letter, int *out)
+/* Read `letter` and the decimal number after it; strtol saturates, so a
+ * huge number stays huge and fails the caller's range check. */
+static int read_number(const char **p, char letter, long *out)
 {
     if (**p != letter || !isdigit((unsigned char)(*p)[1]))
         return -1;
     char *end;
-    long value = strtol(*p + 1, &end, 10);
-    if (value > 1000)
-        return -1;
-    *out = (int)value;
+    *out = strtol(*p + 1, &end, 10);
     *p = end;
     return 0;
+}
+
+static int compare_ints(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+/* Read the "+source" suffixes of layer `layer_index` (any order, sorted here). */
+static int parse_skips(const char **p, int layer_index, int *sources, int *count, exh_error *err)
+{
+    *count = 0;
+    while (**p == '+') {
+        long source;
+        if (read_number(p, '+', &source) < 0)
+            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: '+' must be followed by "
+                             "a layer number", layer_index);
+        if (*count == CONVCHAIN_MAX_SKIPS)
+            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: more than %d skips",
+                             layer_index, CONVCHAIN_MAX_SKIPS);
+        if (layer_index < 2)
+            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d can have no skips (sources "
+                             "are the layers before its direct input)", layer_index);
+        if (source > layer_index - 2)
+            return error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: skip source %ld is not among layers 0..%d "
+                             "(layer %d is the direct input)",
+                             layer_index, source, layer_index - 2, layer_index - 1);
+        for (int i = 0; i < *count; i++)
+            if (sources[i] == source)
+                return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: skip from layer %ld "
+                                 "given twice", layer_index, source);
+        sources[(*count)++] = (int)source;
+    }
+    qsort(sources, (size_t)*count, sizeof *sources, compare_ints);
+    return EXH_OK;
 }
 
 /* Parse one layer token at *p into the positions of layer `layer_index`. */
 static int parse_layer(const char **p, int layer_index, int layers, arch *out, exh_error *err)
 {
-    int filters, height, width, stride, sources[CONVCHAIN_MAX_SKIPS + 1], count = 0;
+    long filters, height, width, stride;
     if (read_number(p, 'f', &filters) < 0 || read_number(p, 'k', &height) < 0 ||
         read_number(p, 'x', &width) < 0 || read_number(p, 's', &stride) < 0)
         return error_set(err, EXH_ERR_PARSE,
@@ -148,25 +183,23 @@ static int parse_layer(const char **p, int layer_index, int layers, arch *out, e
     t[HEIGHT_POSITION] = index_of(KERNELS, 3, height);
     t[WIDTH_POSITION] = index_of(KERNELS, 3, width);
     if (t[FILTER_POSITION] < 0)
-        return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: filters %d not in {24,36,48,64}",
-                         layer_index, filters);
+        return error_set(err, EXH_ERR_PARSE,
+                         "convchain: layer %d: filters %ld not in {24,36,48,64}", layer_index,
+                         filters);
     if (t[HEIGHT_POSITION] < 0 || t[WIDTH_POSITION] < 0)
-        return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: kernel %dx%d: sizes are 3, 5 "
-                         "or 7", layer_index, height, width);
+        return error_set(err, EXH_ERR_PARSE,
+                         "convchain: layer %d: kernel %ldx%ld: sizes are 3, 5 or 7", layer_index,
+                         height, width);
     if (stride != 1 && !(stride == 2 && is_stride_layer(layer_index, layers)))
         return error_set(err, EXH_ERR_PARSE,
-                         "convchain: layer %d: stride %d (only layers %d and %d of %d may have "
-                         "stride 2)", layer_index, stride, layers / 3, 2 * layers / 3, layers);
-    t[STRIDE_POSITION] = stride - 1;
-    while (**p == '+') {
-        if (count == CONVCHAIN_MAX_SKIPS ||
-            read_number(p, '+', &sources[count]) < 0 || sources[count] > layer_index - 2 ||
-            (count > 0 && sources[count] <= sources[count - 1]))
-            return error_set(err, EXH_ERR_PARSE,
-                             "convchain: layer %d: skips are up to 3 increasing sources among "
-                             "layers 0..%d", layer_index, layer_index - 2);
-        count++;
-    }
+                         "convchain: layer %d: stride %ld (only layers %d and %d of %d may have "
+                         "stride 2, the others stride 1)",
+                         layer_index, stride, layers / 3, 2 * layers / 3, layers);
+    t[STRIDE_POSITION] = (int32_t)stride - 1;
+    int sources[CONVCHAIN_MAX_SKIPS], count;
+    int rc = parse_skips(p, layer_index, sources, &count, err);
+    if (rc < 0)
+        return rc;
     t[SKIP_POSITION] = walk_subsets(skip_sources(layer_index), -1, NULL, NULL, sources, count);
     return EXH_OK;
 }
@@ -194,14 +227,15 @@ static int convchain_parse(const void *data, const char *text, arch *out, exh_er
         if (rc < 0)
             return rc;
         if (*p && !is_separator(*p))
-            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: unexpected '%c'", layer_index,
-                             *p);
+            return error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: unexpected character 0x%02x at offset %td",
+                             layer_index, (unsigned char)*p, p - text);
     }
     while (is_separator(*p))
         p++;
     if (*p)
-        return error_set(err, EXH_ERR_PARSE, "convchain: unexpected text after layer %d",
-                         layers - 1);
+        return error_set(err, EXH_ERR_PARSE, "convchain: unexpected text after layer %d at "
+                         "offset %td", layers - 1, p - text);
     *out = a;
     return EXH_OK;
 }
@@ -240,7 +274,8 @@ static int convchain_sample(const void *data, rng *r, arch *out, exh_error *err)
 
 static int convchain_layers(const void *data, const arch *a, layer *out, int max)
 {
-    (void)data;
+    if (convchain_validate(data, a, NULL) < 0)
+        return EXH_ERR_INVALID;
     int layers = layer_count(a);
     for (int i = 0; i < layers && i < max; i++) {
         const int32_t *t = &a->token[i * CONVCHAIN_POSITIONS_PER_LAYER];

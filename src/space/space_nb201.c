@@ -79,8 +79,11 @@ static int parse_digits(const char *text, arch *out, exh_error *err)
 /* Read one "|op~k" edge at *p for position `edge`. */
 static int parse_edge(const char **p, int edge, arch *out, exh_error *err)
 {
+    if (**p != '|') /* checked first: *p may sit on the terminating NUL */
+        return error_set(err, EXH_ERR_PARSE, "nb201: edge %d: expected '|operation~input'",
+                         edge + 1);
     const char *start = *p + 1, *tilde = strchr(start, '~');
-    if (**p != '|' || !tilde)
+    if (!tilde)
         return error_set(err, EXH_ERR_PARSE, "nb201: edge %d: expected '|operation~input'",
                          edge + 1);
     int op = -1;
@@ -137,19 +140,37 @@ static int nb201_parse(const void *data, const char *text, arch *out, exh_error 
                          "too long", n);
     memcpy(trimmed, text, n);
     trimmed[n] = '\0';
+    arch a; /* *out changes only on success */
+    int rc;
     if (n == NB201_EDGES && isdigit((unsigned char)trimmed[0]))
-        return parse_digits(trimmed, out, err);
-    if (trimmed[0] == '|')
-        return parse_string(trimmed, out, err);
-    return error_set(err, EXH_ERR_PARSE,
-                     "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits",
-                     trimmed);
+        rc = parse_digits(trimmed, &a, err);
+    else if (trimmed[0] == '|')
+        rc = parse_string(trimmed, &a, err);
+    else
+        rc = error_set(err, EXH_ERR_PARSE,
+                       "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits",
+                       trimmed);
+    if (rc == 0)
+        *out = a;
+    return rc;
+}
+
+static int nb201_validate(const void *data, const arch *a, exh_error *err)
+{
+    (void)data;
+    if (a->length != NB201_EDGES)
+        return error_set(err, EXH_ERR_INVALID, "nb201: an architecture has 6 positions, not %d",
+                         a->length);
+    for (int i = 0; i < NB201_EDGES; i++)
+        if (a->token[i] < 0 || a->token[i] >= NB201_OPERATIONS)
+            return error_set(err, EXH_ERR_INVALID, "nb201: position %d holds %d, not 0..4", i,
+                             a->token[i]);
+    return EXH_OK;
 }
 
 static int nb201_format(const void *data, const arch *a, char *buf, size_t size)
 {
-    (void)data;
-    if (a->length != NB201_EDGES)
+    if (nb201_validate(data, a, NULL) < 0)
         return EXH_ERR_INVALID;
     size_t used = 0;
     for (int i = 0; i < NB201_EDGES; i++) {
@@ -172,19 +193,6 @@ static int nb201_arity(const void *data, const arch *a, int position)
     (void)data;
     (void)a;
     return position >= 0 && position < NB201_EDGES ? NB201_OPERATIONS : 0;
-}
-
-static int nb201_validate(const void *data, const arch *a, exh_error *err)
-{
-    (void)data;
-    if (a->length != NB201_EDGES)
-        return error_set(err, EXH_ERR_INVALID, "nb201: an architecture has 6 positions, not %d",
-                         a->length);
-    for (int i = 0; i < NB201_EDGES; i++)
-        if (a->token[i] < 0 || a->token[i] >= NB201_OPERATIONS)
-            return error_set(err, EXH_ERR_INVALID, "nb201: position %d holds %d, not 0..4", i,
-                             a->token[i]);
-    return EXH_OK;
 }
 
 static int nb201_sample(const void *data, rng *r, arch *out, exh_error *err)
@@ -224,7 +232,8 @@ static int64_t nb201_index(const void *data, const arch *a)
 
 static int nb201_layers(const void *data, const arch *a, layer *out, int max)
 {
-    (void)data;
+    if (nb201_validate(data, a, NULL) < 0)
+        return EXH_ERR_INVALID;
     for (int i = 0; i < NB201_EDGES && i < max; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].op = a->token[i];
@@ -242,6 +251,32 @@ static const char *nb201_op_name(const void *data, int op)
     return nb201_operation_name(op);
 }
 
+/* Record one archs.csv row (arch_index, arch_str) in the order. */
+static int read_order_row(const csv_reader *reader, int c_index, int c_arch, const char *path,
+                          nb201_data *order, exh_error *err)
+{
+    long long index;
+    arch a;
+    if (reader->field_count <= (c_index > c_arch ? c_index : c_arch))
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: only %d fields", path, reader->line,
+                         reader->field_count);
+    if (csv_parse_long(reader->fields[c_index], &index) < 0 || index < 0 || index >= NB201_SIZE)
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: arch_index '%.20s' is not 0..15624",
+                         path, reader->line, reader->fields[c_index]);
+    if (order->code_of_index[index] >= 0)
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: arch_index %lld listed twice", path,
+                         reader->line, index);
+    if (nb201_parse(NULL, reader->fields[c_arch], &a, err) < 0)
+        return error_prefix(err, "%s: line %ld", path, reader->line);
+    int code = nb201_code(&a);
+    if (order->index_of_code[code] >= 0)
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: cell already listed as arch_index %d",
+                         path, reader->line, order->index_of_code[code]);
+    order->code_of_index[index] = code;
+    order->index_of_code[code] = (int)index;
+    return EXH_OK;
+}
+
 /* Read the benchmark order from archs.csv: every cell exactly once. */
 static int read_order(const char *path, nb201_data *order, exh_error *err)
 {
@@ -255,35 +290,22 @@ static int read_order(const char *path, nb201_data *order, exh_error *err)
     csv_reader reader;
     csv_open(&reader, text, size);
     int c_index = -1, c_arch = -1;
-    if (csv_next(&reader, err) > 0) {
+    rc = csv_next(&reader, err);
+    if (rc > 0) {
         c_index = csv_column(&reader, "arch_index");
         c_arch = csv_column(&reader, "arch_str");
     }
-    if (c_index < 0 || c_arch < 0)
+    if (rc >= 0 && (c_index < 0 || c_arch < 0))
         rc = error_set(err, EXH_ERR_PARSE, "%s: line 1: needs columns arch_index and arch_str",
                        path);
-    long long index;
-    arch a;
-    while (rc == 0 && (rc = csv_next(&reader, err)) > 0) {
-        rc = 0;
-        if (reader.field_count <= (c_index > c_arch ? c_index : c_arch) ||
-            csv_parse_long(reader.fields[c_index], &index) < 0 || index < 0 ||
-            index >= NB201_SIZE || order->code_of_index[index] >= 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad or repeated arch_index", path,
-                           reader.line);
-        else if (nb201_parse(NULL, reader.fields[c_arch], &a, err) < 0)
-            rc = error_prefix(err, "%s: line %ld", path, reader.line);
-        else if (order->index_of_code[nb201_code(&a)] >= 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line %ld: cell listed twice", path,
-                           reader.line);
-        else {
-            order->code_of_index[index] = nb201_code(&a);
-            order->index_of_code[nb201_code(&a)] = (int)index;
-        }
+    while (rc > 0 && (rc = csv_next(&reader, err)) > 0) {
+        int row = read_order_row(&reader, c_index, c_arch, path, order, err);
+        rc = row < 0 ? row : 1;
     }
     for (int i = 0; rc == 0 && i < NB201_SIZE; i++)
         if (order->code_of_index[i] < 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: arch_index %d is missing", path, i);
+            rc = error_set(err, EXH_ERR_PARSE, "%s: arch_index %d is missing (the benchmark has "
+                           "15,625 cells)", path, i);
     csv_close(&reader);
     free(text);
     return rc;
