@@ -15,6 +15,7 @@ packages=(
   libopenmpi-dev openmpi-bin                    # searches past one machine
   graphviz                                      # drawing prefix tries
   python3                                       # reference checks in tests
+  python3-numpy python3-torch                   # benchmark references, LSTM gradient check
 )
 
 missing=()
