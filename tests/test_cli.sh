@@ -109,7 +109,7 @@ printf '# three candidates\n000000\n333330\n\n033330\n' > candidates.txt
 expect_status 0 "rank candidates" "$bin" rank candidates.txt --store p.db --dataset toy --top 2 --format csv
 [ "$(sed -n 2p out.txt | cut -d, -f1)" = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|" ] || fail "rank puts 333330 first: $(sed -n 2p out.txt)"
 [ "$(wc -l < out.txt)" -eq 3 ] || fail "rank --top 2 prints two"
-expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --csv eval.csv
+expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --no-lstm --csv eval.csv
 grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints markdown and CSV"
 expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy --k 2 --out fitted.json
 grep -q '"kind"' fitted.json || fail "fit-penalties writes a JSON table"

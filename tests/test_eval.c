@@ -92,6 +92,7 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     eval_options_default(&o);
     o.repeats = 5;
     o.top3_repeats = 10;
+    o.use_lstm = 0; /* its own test below */
     eval_result r;
     assert_int_equal(eval_run(d, &o, &r, &err), 0);
     assert_int_equal(r.method_count, 6);
@@ -131,6 +132,31 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     store_close(s);
 }
 
+static void test_lstm_row(void **state)
+{
+    (void)state;
+    store *s = synthetic_store(0);
+    eval_dataset *d;
+    exh_error err;
+    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    eval_options o;
+    eval_options_default(&o);
+    o.repeats = 1;
+    o.top3_repeats = 1;
+    eval_result r;
+    if (eval_run(d, &o, &r, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(r.method_count, 7);
+    assert_string_equal(r.methods[6].name, "LSTM");
+    /* Accuracy is a simple function of the tokens: the LSTM learns it far
+     * better than drawing a random logged model. */
+    assert_true(isfinite(r.methods[6].best_error_mean));
+    assert_true(r.methods[6].best_error_mean < r.methods[0].best_error_mean);
+    assert_true(isnan(r.methods[6].top3_any[0])); /* not in top-3 selection yet */
+    eval_dataset_free(d);
+    store_close(s);
+}
+
 static void test_noise_floor_sees_noise(void **state)
 {
     (void)state;
@@ -142,6 +168,7 @@ static void test_noise_floor_sees_noise(void **state)
     eval_options_default(&o);
     o.repeats = 3;
     o.top3_repeats = 1;
+    o.use_lstm = 0;
     eval_result r;
     assert_int_equal(eval_run(d, &o, &r, &err), 0);
     /* |U(-0.5, 0.5)| has mean 0.25. */
@@ -174,6 +201,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_knn_beats_baselines_and_floor_is_exact),
+        cmocka_unit_test(test_lstm_row),
         cmocka_unit_test(test_noise_floor_sees_noise),
         cmocka_unit_test(test_bad_requests),
     };

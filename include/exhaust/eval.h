@@ -21,7 +21,9 @@
  * Methods: baseline1 (a random logged model), baseline2 (a random model of
  * the closest size), 1-NN, 3-NN, 5-NN, and where 12-epoch partial logs
  * exist, "5-NN+partial": the model's own partial value plus the neighbours'
- * weighted gain from their partial to their best value.
+ * weighted gain from their partial to their best value; and the LSTM
+ * (lstm.h), which predicts the best value directly: trained on the train
+ * models, with dropout, L2 and learning rate chosen on the validation models.
  * Everything is deterministic for a seed.
  */
 #ifndef EXHAUST_EVAL_H
@@ -73,6 +75,8 @@ typedef struct eval_options {
     int use_partial;         /* include the 5-NN+partial method when possible */
     int fit_penalties;       /* fit the penalty table to each split's repository
                                 (penalties_fit) instead of the space's default */
+    int use_lstm;            /* add the LSTM (trained on train, tuned on validation)
+                                to the error table; not in top-3 selection yet */
 } eval_options;
 
 void eval_options_default(eval_options *o);

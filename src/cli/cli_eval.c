@@ -10,14 +10,15 @@
 static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
-    "                    [--budgets B1,B2] [--no-partial] [--fit-penalties]\n"
+    "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
     "                    [--csv PATH]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
     "degree of overfitting, Kendall's tau and Spearman's rho, a noise floor (one\n"
     "seed predicted by another), and top-3 selection under two training-time\n"
-    "budgets. Prints markdown; --csv also writes the numbers as CSV.\n\n"
+    "budgets. The LSTM is trained on each split's train models and tuned on its\n"
+    "validation models. Prints markdown; --csv also writes the numbers as CSV.\n\n"
     "  --store PATH       the store (default exhaust.db or $EXHAUST_STORE)\n"
     "  --space S          space of the runs (default nb201; graph for NAS-Bench-NLP)\n"
     "  --dataset D        dataset of the runs (default cifar10-valid; wikitext-2)\n"
@@ -28,6 +29,7 @@ static const char HELP[] =
     "  --budgets B1,B2    budgets in seconds (default: the 30th and 60th percentile\n"
     "                     of the models' total training time)\n"
     "  --no-partial       leave out the 5-NN+partial method (12-epoch logs)\n"
+    "  --no-lstm          leave out the LSTM (trained and tuned anew for each split)\n"
     "  --fit-penalties    fit the edit-distance penalties to each split's\n"
     "                     train+validation models (leave-one-out k-NN error)\n"
     "  --csv PATH         also write the table as CSV\n\n"
@@ -67,7 +69,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"repeats", required_argument, NULL, 'r'}, {"top3-repeats", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'S'},    {"budgets", required_argument, NULL, 'b'},
         {"no-partial", no_argument, NULL, 'n'},    {"csv", required_argument, NULL, 'c'},
-        {"fit-penalties", no_argument, NULL, 'f'},
+        {"fit-penalties", no_argument, NULL, 'f'}, {"no-lstm", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -81,6 +83,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'c': o->csv = optarg; break;
         case 'n': o->eval.use_partial = 0; break;
         case 'f': o->eval.fit_penalties = 1; break;
+        case 'L': o->eval.use_lstm = 0; break;
         case 'm': rc = parse_count(name, optarg, &o->eval.models); break;
         case 'r': rc = parse_count(name, optarg, &o->eval.repeats); break;
         case 't': rc = parse_count(name, optarg, &o->eval.top3_repeats); break;

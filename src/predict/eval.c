@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "exhaust/baseline.h"
+#include "exhaust/lstm.h"
 #include "exhaust/eval.h"
 #include "exhaust/targets.h"
 
@@ -25,11 +26,13 @@ void eval_options_default(eval_options *o)
     o->seed = 1;
     o->budgets[0] = o->budgets[1] = NAN;
     o->use_partial = 1;
+    o->use_lstm = 1;
 }
 
 /* One split: which models train the repository and which are tested. */
 typedef struct split {
     int *repository, repository_count; /* model indices, train + validation */
+    int train_count;                   /* the first train_count of repository */
     int *test, test_count;
     knn_repository *knn;
 } split;
@@ -87,6 +90,7 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
     }
     int train = models * 3 / 5, validation = models / 5;
     out->repository_count = train + validation;
+    out->train_count = train;
     out->test_count = models - out->repository_count;
     out->repository = malloc(sizeof(int) * (size_t)out->repository_count);
     out->test = malloc(sizeof(int) * (size_t)(out->test_count > 0 ? out->test_count : 1));
@@ -254,6 +258,73 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
     return rc;
 }
 
+/* Models [from, to) of the split's repository with a best value, as an LSTM
+ * data set (archs and targets written at *archs, *targets). */
+static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, arch *archs,
+                     double *targets)
+{
+    int n = 0;
+    for (int i = from; i < to; i++) {
+        const eval_model *m = &d->models[models[i]];
+        if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &targets[n], NULL,
+                         NULL) == 0)
+            archs[n++] = m->architecture;
+    }
+    return n;
+}
+
+/* The LSTM: trained on the train models, its dropout, L2 and learning rate
+ * chosen on the validation models (lstm_grid_search), scored on the test. */
+static int score_lstm(const eval_dataset *d, const split *s, rng *r, method_scores *score,
+                      exh_error *err)
+{
+    int total = s->repository_count + s->test_count;
+    arch *archs = malloc(sizeof *archs * (size_t)total);
+    double *targets = malloc(sizeof *targets * (size_t)total * 3);
+    if (!archs || !targets) {
+        free(archs);
+        free(targets);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    int train = lstm_rows(d, s->repository, 0, s->train_count, archs, targets);
+    int validation = lstm_rows(d, s->repository, s->train_count, s->repository_count,
+                               archs + train, targets + train);
+    int test = lstm_rows(d, s->test, 0, s->test_count, archs + train + validation,
+                         targets + train + validation);
+    double *predicted = targets + total, *truth = targets + train + validation;
+    lstm_config config;
+    lstm_config_default(&config);
+    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
+                                    train + validation, err);
+    lstm_dataset train_set = {train, archs, targets};
+    lstm_dataset validation_set = {validation, archs + train, targets + train};
+    lstm_grid grid;
+    lstm_grid_default(&grid);
+    lstm_train_options base;
+    lstm_train_options_default(&base);
+    lstm_model *model = NULL;
+    if (rc == 0)
+        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid, &base, r, &model, NULL,
+                              err);
+    if (rc == 0)
+        rc = lstm_predict(model, archs + train + validation, test, predicted, err);
+    if (rc == 0) {
+        accumulator error = {0};
+        for (int i = 0; i < test; i++)
+            accumulate(&error, fabs(predicted[i] - truth[i]));
+        accumulate(&score->best_error, mean_of(&error));
+        if (test >= 3 && test <= 1024) {
+            double work[2 * 1024];
+            accumulate(&score->tau, kendall_tau(predicted, truth, test));
+            accumulate(&score->rho, gsl_stats_spearman(predicted, 1, truth, 1, (size_t)test, work));
+        }
+    }
+    lstm_free(model);
+    free(archs);
+    free(targets);
+    return rc;
+}
+
 /* The value a model reaches within `budget`: best validation value over the
  * epochs that fit; a model that cannot finish one epoch ranks last. */
 static double within_budget(const double *validation, const double *seconds, int epochs,
@@ -383,6 +454,12 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         if (rc == 0)
             rc = score_split(d, &s, methods, r, scores, &noise, err);
+        if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
+            rng *lstm_stream = rng_new(o->seed * 7919u + (uint64_t)repeat);
+            rc = lstm_stream ? score_lstm(d, &s, lstm_stream, &scores[methods], err)
+                             : error_set(err, EXH_ERR_NOMEM, "out of memory");
+            rng_free(lstm_stream);
+        }
         out->test_models = s.test_count;
         split_free(&s);
     }
@@ -395,10 +472,10 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         split_free(&s);
     }
     rng_free(r);
-    out->method_count = methods;
-    for (int m = 0; m < methods; m++) {
+    out->method_count = methods + (o->use_lstm ? 1 : 0);
+    for (int m = 0; m < out->method_count; m++) {
         eval_method_result *x = &out->methods[m];
-        snprintf(x->name, sizeof x->name, "%s", METHOD_NAMES[m]);
+        snprintf(x->name, sizeof x->name, "%s", m < methods ? METHOD_NAMES[m] : "LSTM");
         x->best_error_mean = mean_of(&scores[m].best_error);
         x->best_error_sd = sd_of(&scores[m].best_error);
         x->overfit_error_mean = mean_of(&scores[m].overfit_error);
