@@ -118,6 +118,9 @@ expect_status 2 "fit-penalties without --out" "$bin" fit-penalties --store p.db
 expect_status 0 "search with the predictor evaluator" "$bin" search --evaluator predictor --logs p.db --dataset toy --clock simulated --candidates 40 --population 10 --k 2 --seed 3
 grep -q "predictor evaluator: quality = 2-NN" out.txt || fail "the predictor evaluator describes itself"
 grep -q "^evaluations: 40 " out.txt || fail "40 predicted evaluations: $(grep evaluations out.txt)"
+expect_status 0 "search transferring from logged runs" "$bin" search --evaluator predictor --logs p.db --dataset toy --clock simulated --candidates 20 --population 5 --k 2 --transfer-from any --trace any.csv
+python3 -c 'import csv; rows = [r for r in csv.DictReader(l for l in open("any.csv") if not l.startswith("#"))]; assert any(int(r["m:donor_run_id"]) > 0 for r in rows)' \
+  && pass "logged runs donate with --transfer-from any" || fail "logged runs donate with --transfer-from any"
 expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
 
 # analyze a small DeepHyper-style trace

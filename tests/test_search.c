@@ -86,14 +86,15 @@ static void read_trace(const char *name, collected *c)
             memcpy(failed + 2, "nan", 3);
         }
         trace_record *r = &c->records[c->count++];
-        long long job, parent, donor;
+        long long job, parent, donor, donor_run;
         int a[6];
         char status[16];
-        int n = sscanf(line, "%lld,\"[%d, %d, %d, %d, %d, %d]\",%lf,%lf,%lf,%lf,%d,%lld,%lld,%d,%d,%15[a-z]",
+        int n = sscanf(line, "%lld,\"[%d, %d, %d, %d, %d, %d]\",%lf,%lf,%lf,%lf,%d,%lld,%lld,%d,%d,%15[a-z],%*f,%lld",
                        &job, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &r->quality,
                        &r->submit_time, &r->start_time, &r->end_time, &r->worker, &parent,
-                       &donor, &r->prefix_length, &r->mutated_position, status);
-        assert_int_equal(n, 17);
+                       &donor, &r->prefix_length, &r->mutated_position, status, &donor_run);
+        assert_int_equal(n, 18);
+        r->donor_run_id = donor_run;
         r->donor_id = donor;
         r->job_id = job;
         r->parent_id = parent;
@@ -156,14 +157,27 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
     o.candidates = 300;
     o.workers = 5;
     o.transfer_from_any = 1;
+    /* Two logged models may donate too: all 4s but the last, and 3,3,3,3,3,3. */
+    arch logged[2] = {{.length = 6, .token = {4, 4, 4, 4, 4, 0}},
+                      {.length = 6, .token = {3, 3, 3, 3, 3, 3}}};
+    int64_t logged_ids[2] = {101, 202};
+    o.logged_archs = logged;
+    o.logged_run_ids = logged_ids;
+    o.logged_count = 2;
     run_toy(&o, "any.csv");
     collected *c = malloc(sizeof *c);
     read_trace("any.csv", c);
-    int longer_than_parent = 0;
+    int longer_than_parent = 0, logged_donations = 0;
     for (int i = 0; i < c->count; i++) {
         const trace_record *t = &c->records[i];
-        /* Brute force: the longest prefix among models finished before t started. */
-        int best = 0;
+        /* Brute force: the longest prefix among the logged models and the models
+         * finished before t started. */
+        int best = 0, logged_best = 0;
+        for (int k = 0; k < 2; k++) {
+            int n = arch_common_prefix(&logged[k], &t->architecture);
+            logged_best = n > logged_best ? n : logged_best;
+        }
+        best = logged_best;
         for (int j = 0; j < c->count; j++)
             if (c->records[j].end_time <= t->submit_time && c->records[j].job_id != t->job_id) {
                 int n = arch_common_prefix(&c->records[j].architecture, &t->architecture);
@@ -171,6 +185,13 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
                     best = n;
             }
         assert_int_equal(t->prefix_length, best);
+        if (t->donor_run_id >= 0) { /* a logged donor: it has the prefix */
+            const arch *donor = t->donor_run_id == 101 ? &logged[0] : &logged[1];
+            assert_true(t->donor_run_id == 101 || t->donor_run_id == 202);
+            assert_int_equal(arch_common_prefix(donor, &t->architecture), best);
+            assert_int_equal(t->donor_id, -1);
+            logged_donations++;
+        }
         if (t->donor_id >= 0) {
             const trace_record *donor = find_job(c, t->donor_id);
             assert_non_null(donor);
@@ -183,6 +204,7 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
         }
     }
     assert_true(longer_than_parent > 0); /* "any" does find longer prefixes */
+    assert_true(logged_donations > 0);    /* and logged models do donate */
     free(c);
 }
 

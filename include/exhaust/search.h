@@ -51,6 +51,11 @@ typedef struct search_options {
     /* Transfer source: 0 = the parent; 1 = any finished model, the one with
      * the longest common prefix, found with a trie (trie.h). */
     int transfer_from_any;
+    /* With transfer_from_any: logged models that may donate too (their
+     * architectures and store run ids); NULL / 0 for none. */
+    const arch *logged_archs;
+    const int64_t *logged_run_ids;
+    int64_t logged_count;
     /* Called after every finished evaluation (under the search's lock with
      * threads); NULL for none. The CLI draws its progress bar with it. */
     void (*progress)(const struct search_result *so_far, int64_t candidates, void *context);

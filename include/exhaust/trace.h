@@ -5,11 +5,13 @@
  * for DeepHyper's results.csv reads exhaust traces:
  *   job_id, p:arch_seq, objective, m:timestamp_submit, m:timestamp_start,
  *   m:timestamp_gather (the end), m:worker, m:parent_id, m:donor_id,
- *   m:prefix_len, m:mutated_position, m:status, m:cost
+ *   m:prefix_len, m:mutated_position, m:status, m:cost, m:donor_run_id
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
  * prefix); prefix_len is the number of leading positions shared with it,
- * whose tensors it receives (keys: transfer.h).
+ * whose tensors it receives (keys: transfer.h). With --transfer-from any and
+ * logged runs (--logs), the donor can be a logged run instead: then
+ * m:donor_id is -1 and m:donor_run_id names the run in the store.
  * The header is preceded by '#' comment lines with the search parameters
  * (pandas: read_csv(path, comment='#')). Each record is flushed and fsync'ed
  * when written, so a killed search loses nothing it finished.
@@ -31,7 +33,8 @@ typedef struct trace_record {
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
     int64_t parent_id;         /* -1: random (stage 1) */
-    int64_t donor_id;          /* transfer source; -1: none */
+    int64_t donor_id;          /* transfer source: a job of this search; -1: none */
+    int64_t donor_run_id;      /* or a logged run (the store's run id); -1: none */
     int prefix_length;         /* positions shared with the donor */
     int mutated_position;      /* -1: random */
     int status;                /* evaluation_status */

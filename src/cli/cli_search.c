@@ -58,7 +58,8 @@ static const char HELP[] =
     "  --time-budget SEC    stop submitting after SEC (simulated) seconds\n"
     "  --transfer-from M    parent (default): a child receives its parent's tensors for\n"
     "                       their common prefix; any: from the finished model with the\n"
-    "                       longest common prefix (found with a prefix trie)\n"
+    "                       longest common prefix (found with a prefix trie), or from a\n"
+    "                       logged run of --space on --dataset in --logs when given\n"
     "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns),\n"
     "                       each record flushed to disk as it finishes\n"
     "  --resume TRACE       continue a killed search from its trace, with the same\n"
@@ -264,6 +265,51 @@ static void show_progress(const search_result *so_far, int64_t candidates, void 
             so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
 }
 
+/* Logged runs that may donate with --transfer-from any. */
+typedef struct logged_donors {
+    arch *archs;
+    int64_t *run_ids;
+    int64_t count, capacity;
+    const space *space;
+} logged_donors;
+
+static int collect_donor(const run *r, void *context)
+{
+    logged_donors *l = context;
+    arch a;
+    if (!r->arch || space_parse(l->space, r->arch, &a, NULL) < 0)
+        return 0;
+    if (l->count == l->capacity) {
+        l->capacity = l->capacity ? l->capacity * 2 : 1024;
+        arch *archs = realloc(l->archs, sizeof *archs * (size_t)l->capacity);
+        int64_t *ids = archs ? realloc(l->run_ids, sizeof *ids * (size_t)l->capacity) : NULL;
+        if (archs)
+            l->archs = archs;
+        if (!archs || !ids)
+            return EXH_ERR_NOMEM;
+        l->run_ids = ids;
+    }
+    l->archs[l->count] = a;
+    l->run_ids[l->count++] = r->id;
+    return 0;
+}
+
+static int load_logged_donors(const search_cli_options *o, const space *s, logged_donors *l,
+                              exh_error *err)
+{
+    store *log_store;
+    int rc = store_open(o->logs, &log_store, err);
+    if (rc < 0)
+        return rc;
+    run_filter filter = {.space = o->space, .dataset = o->dataset, .status = RUN_STATUS_OK};
+    l->space = s;
+    rc = store_each_run(log_store, &filter, collect_donor, l, err);
+    if (rc == EXH_ERR_NOMEM)
+        rc = error_set(err, rc, "out of memory reading logged runs");
+    store_close(log_store);
+    return rc;
+}
+
 /* What the predictor evaluator reads, kept until the search ends. */
 typedef struct predictor_logs {
     eval_dataset *dataset;
@@ -339,6 +385,13 @@ static int search_main(int argc, char **argv)
     }
     store *log_store = NULL;
     trace_store *records = NULL;
+    logged_donors donors = {0};
+    if (rc == 0 && o.search.transfer_from_any && o.logs) {
+        rc = load_logged_donors(&o, s, &donors, &err);
+        o.search.logged_archs = donors.archs;
+        o.search.logged_run_ids = donors.run_ids;
+        o.search.logged_count = donors.count;
+    }
     if (rc == 0 && coordinator)
         rc = open_trace(&o, e, &trace, &log_store, &records, &err);
     if (rc == 0 && o.mpi)
@@ -362,6 +415,8 @@ static int search_main(int argc, char **argv)
     trace_store_close(records);
     store_close(log_store);
     free(resumed);
+    free(donors.archs);
+    free(donors.run_ids);
     evaluator_free(e);
     knn_repository_free(logs.repository);
     eval_dataset_free(logs.dataset);

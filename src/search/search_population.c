@@ -6,6 +6,9 @@
 
 #include "search/search_internal.h"
 
+/* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
+#define LOGGED_ID(i) (-2 - (int64_t)(i))
+
 static uint64_t arch_hash(const arch *a)
 {
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)a->length;
@@ -75,6 +78,11 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
         search_state_free(s);
         return error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
     }
+    for (int64_t i = 0; s->finished && i < o->logged_count; i++)
+        if (trie_insert(s->finished, &o->logged_archs[i], LOGGED_ID(i), err) < 0) {
+            search_state_free(s);
+            return err ? err->code : EXH_ERR_NOMEM;
+        }
     return EXH_OK;
 }
 
@@ -227,12 +235,17 @@ static int propose_once(search_state *s, trace_record *record, exh_error *err)
 void search_choose_donor(search_state *s, trace_record *record)
 {
     record->donor_id = record->parent_id;
+    record->donor_run_id = -1;
     record->prefix_length = 0;
     if (s->finished) {
         int64_t donor;
         int length = trie_longest_prefix(s->finished, &record->architecture, &donor);
         if (donor >= 0) {
             record->donor_id = donor;
+            record->prefix_length = length;
+        } else if (donor <= LOGGED_ID(0) && length > 0) {
+            record->donor_id = -1;
+            record->donor_run_id = s->options->logged_run_ids[LOGGED_ID(0) - donor];
             record->prefix_length = length;
         }
     } else if (record->parent_id >= 0) {

@@ -16,7 +16,8 @@ struct trace_writer {
 
 static const char TRACE_HEADER[] =
     "job_id,p:arch_seq,objective,m:timestamp_submit,m:timestamp_start,m:timestamp_gather,"
-    "m:worker,m:parent_id,m:donor_id,m:prefix_len,m:mutated_position,m:status,m:cost\n";
+    "m:worker,m:parent_id,m:donor_id,m:prefix_len,m:mutated_position,m:status,m:cost,"
+    "m:donor_run_id\n";
 
 static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
 
@@ -103,10 +104,11 @@ static int append_csv(trace_writer *t, const trace_record *r, exh_error *err)
     else
         fputs("F", t->file); /* DeepHyper's marker for a failed objective */
     int status = r->status >= 0 && r->status < 3 ? r->status : 1;
-    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%lld,%d,%d,%s,%.17g\n", r->submit_time,
+    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%lld,%d,%d,%s,%.17g,%lld\n", r->submit_time,
             r->start_time, r->end_time, r->worker, (long long)r->parent_id,
             (long long)r->donor_id, r->prefix_length,
-            r->mutated_position, STATUS_NAMES[status], r->cost_seconds);
+            r->mutated_position, STATUS_NAMES[status], r->cost_seconds,
+            (long long)r->donor_run_id);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
         return error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
                          strerror(errno));

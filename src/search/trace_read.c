@@ -12,13 +12,13 @@
 enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
     COLUMN_WORKER, COLUMN_PARENT, COLUMN_DONOR, COLUMN_PREFIX, COLUMN_MUTATED, COLUMN_STATUS,
-    COLUMN_COST, COLUMN_COUNT
+    COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_COUNT
 };
 
 static const char *const COLUMN_NAMES[COLUMN_COUNT] = {
     "job_id",    "p:arch_seq",  "objective",   "m:timestamp_submit", "m:timestamp_start",
     "m:timestamp_gather", "m:worker", "m:parent_id", "m:donor_id", "m:prefix_len",
-    "m:mutated_position", "m:status", "m:cost",
+    "m:mutated_position", "m:status", "m:cost", "m:donor_run_id",
 };
 
 static const char *field(const csv_reader *reader, const int *columns, int which)
@@ -58,6 +58,7 @@ static int read_record(const csv_reader *reader, const int *columns, const space
     r->prefix_length = (int)number_or(field(reader, columns, COLUMN_PREFIX), 0);
     r->mutated_position = (int)number_or(field(reader, columns, COLUMN_MUTATED), -1);
     r->cost_seconds = number_or(field(reader, columns, COLUMN_COST), NAN);
+    r->donor_run_id = (int64_t)number_or(field(reader, columns, COLUMN_DONOR_RUN), -1);
     return EXH_OK;
 }
 

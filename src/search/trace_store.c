@@ -21,7 +21,7 @@ static const char SCHEMA[] =
     "  job_id INTEGER NOT NULL, worker INTEGER, timestamp_submit REAL, timestamp_start REAL,"
     "  timestamp_gather REAL, arch_seq TEXT NOT NULL, objective REAL, cost REAL,"
     "  parent_id INTEGER, donor_id INTEGER, prefix_len INTEGER, mutated_position INTEGER,"
-    "  status TEXT NOT NULL, PRIMARY KEY (search, job_id));";
+    "  status TEXT NOT NULL, donor_run_id INTEGER, PRIMARY KEY (search, job_id));";
 
 static int fail(trace_store *t, exh_error *err, const char *what)
 {
@@ -71,7 +71,7 @@ int trace_store_open(store *s, const char *search_name, const char *parameters,
     if (rc == 0 &&
         sqlite3_prepare_v2(t->db,
                            "INSERT OR REPLACE INTO trace_records VALUES "
-                           "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                           "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
                            -1, &t->insert, NULL) != SQLITE_OK)
         rc = fail(t, err, "cannot prepare");
     if (rc < 0) {
@@ -107,6 +107,10 @@ int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
     sqlite3_bind_int(st, 13, r->mutated_position);
     sqlite3_bind_text(st, 14, STATUS[r->status >= 0 && r->status < 3 ? r->status : 1], -1,
                       SQLITE_STATIC);
+    if (r->donor_run_id >= 0)
+        sqlite3_bind_int64(st, 15, r->donor_run_id);
+    else
+        sqlite3_bind_null(st, 15);
     return sqlite3_step(st) == SQLITE_DONE ? EXH_OK : fail(t, err, "cannot append");
 }
 
