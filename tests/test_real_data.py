@@ -129,7 +129,10 @@ def main():
         seconds = time.time() - start
         print(out.strip())
         print("ingest of all real data: %.2f s" % seconds)
-        check(seconds < 30, "ingest took %.1f s, the limit is 30 s" % seconds)
+        if os.environ.get("EXHAUST_SANITIZED"):
+            print("(sanitizer build: the 30 s limit applies to the normal build)")
+        else:
+            check(seconds < 30, "ingest took %.1f s, the limit is 30 s" % seconds)
         db = sqlite3.connect(store)
         check_nb201(db)
         check_full_cells(db)
