@@ -8,11 +8,20 @@
  *   nb201/cifar10-valid/12/IDX          epoch 12:  val_accuracy   (c10valid_val12)
  *   nb201/cifar10/12/IDX                epoch 12:  test_accuracy  (c10_test12)
  *   nb201/cifar100/12/IDX               epoch 12:  val_accuracy, test_accuracy
- * A cell whose value is empty gets no run for it (nothing was logged). */
+ * A value that is empty (or nan) gets no run: nothing was logged.
+ *
+ * Bad records: a row whose arch_index or arch_str is wrong (not a cell,
+ * repeated) is skipped as one record, since all nine runs would share the
+ * fault; a value that is not an accuracy (a number from 0 to 100) skips only
+ * the run that needs it. The cell string is checked here, once per row, even
+ * though the store's sink canonicalizes it again: otherwise one bad string
+ * would be reported nine times. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exhaust/space.h"
+#include "exhaust/space_nb201.h"
 #include "logs/ingest_internal.h"
 #include "util/csv.h"
 
@@ -21,128 +30,209 @@
 typedef struct nb201_run_kind {
     const char *dataset;
     int schedule;
-    const char *seed;            /* NULL: a mean over seeds */
-    const char *val_column;      /* may be NULL */
-    const char *test_column;     /* may be NULL */
+    int seed;                /* 0: a mean over the benchmark's seeds */
+    const char *val_column;  /* may be NULL */
+    const char *test_column; /* may be NULL */
 } nb201_run_kind;
 
 static const nb201_run_kind RUN_KINDS[NB201_RUN_KINDS] = {
-    {"cifar10-valid", 200, "777", "c10valid_val200_s777", NULL},
-    {"cifar10-valid", 200, "888", "c10valid_val200_s888", NULL},
-    {"cifar10-valid", 200, "999", "c10valid_val200_s999", NULL},
-    {"cifar100", 200, "777", "c100_val200_s777", NULL},
-    {"cifar100", 200, "888", "c100_val200_s888", NULL},
-    {"cifar100", 200, "999", "c100_val200_s999", NULL},
-    {"cifar10-valid", 12, NULL, "c10valid_val12", NULL},
-    {"cifar10", 12, NULL, NULL, "c10_test12"},
-    {"cifar100", 12, NULL, "c100_val12", "c100_test12"},
+    {"cifar10-valid", 200, 777, "c10valid_val200_s777", NULL},
+    {"cifar10-valid", 200, 888, "c10valid_val200_s888", NULL},
+    {"cifar10-valid", 200, 999, "c10valid_val200_s999", NULL},
+    {"cifar100", 200, 777, "c100_val200_s777", NULL},
+    {"cifar100", 200, 888, "c100_val200_s888", NULL},
+    {"cifar100", 200, 999, "c100_val200_s999", NULL},
+    {"cifar10-valid", 12, 0, "c10valid_val12", NULL},
+    {"cifar10", 12, 0, NULL, "c10_test12"},
+    {"cifar100", 12, 0, "c100_val12", "c100_test12"},
 };
 
-typedef struct nb201_columns {
-    int index, arch;
-    int val[NB201_RUN_KINDS], test[NB201_RUN_KINDS];
-} nb201_columns;
+/* What the parser keeps across rows. */
+typedef struct nb201_parse {
+    ingest_parser_context *context;
+    space *cells;
+    int index_column, arch_column, widest_column;
+    int val_column[NB201_RUN_KINDS], test_column[NB201_RUN_KINDS];
+    long first_line[NB201_SIZE]; /* where each cell was met, 0 if not yet */
+} nb201_parse;
 
-static int find_columns(const csv_reader *reader, nb201_columns *c, exh_error *err,
-                        const char *path)
+static int header_column(nb201_parse *p, const csv_reader *reader, const char *name,
+                         exh_error *err)
 {
-    c->index = csv_column(reader, "arch_index");
-    c->arch = csv_column(reader, "arch_str");
-    if (c->index < 0 || c->arch < 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: line 1: needs arch_index and arch_str", path);
+    int column = csv_column(reader, name);
+    if (column < 0)
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", p->context->path,
+                         reader->line, name);
+    if (column > p->widest_column)
+        p->widest_column = column;
+    return column;
+}
+
+static int find_columns(nb201_parse *p, const csv_reader *reader, exh_error *err)
+{
+    if ((p->index_column = header_column(p, reader, "arch_index", err)) < 0 ||
+        (p->arch_column = header_column(p, reader, "arch_str", err)) < 0)
+        return err ? err->code : EXH_ERR_PARSE;
     for (int k = 0; k < NB201_RUN_KINDS; k++) {
         const nb201_run_kind *kind = &RUN_KINDS[k];
-        c->val[k] = kind->val_column ? csv_column(reader, kind->val_column) : -1;
-        c->test[k] = kind->test_column ? csv_column(reader, kind->test_column) : -1;
-        if ((kind->val_column && c->val[k] < 0) || (kind->test_column && c->test[k] < 0))
-            return error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", path,
-                             kind->val_column && c->val[k] < 0 ? kind->val_column
-                                                               : kind->test_column);
+        p->val_column[k] = p->test_column[k] = -1;
+        if ((kind->val_column &&
+             (p->val_column[k] = header_column(p, reader, kind->val_column, err)) < 0) ||
+            (kind->test_column &&
+             (p->test_column[k] = header_column(p, reader, kind->test_column, err)) < 0))
+            return err ? err->code : EXH_ERR_PARSE;
     }
     return EXH_OK;
 }
 
-/* Read column `column` of the row into *value; "" stays missing (NAN). */
-static int read_value(const csv_reader *reader, int column, double *value)
+/* Read an accuracy column into *value ("" and nan stay missing); on a bad
+ * value report it and return 1 so the caller skips the run. */
+static int read_accuracy(nb201_parse *p, const csv_reader *reader, int column, const char *name,
+                         double *value, int *rc, exh_error *err)
 {
     if (column < 0)
         return 0;
-    return column < reader->field_count ? csv_parse_double(reader->fields[column], value) : -1;
+    const char *text = reader->fields[column];
+    if (csv_parse_double(text, value) == 0 &&
+        (!metric_present(*value) || (*value >= 0 && *value <= 100)))
+        return 0;
+    *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                            "line %ld: column %s: '%.40s' is not an accuracy (a number from 0 "
+                            "to 100; that run skipped)",
+                            reader->line, name, text);
+    return 1;
 }
 
-static int emit_run(const csv_reader *reader, const nb201_columns *c, int k, long long index,
-                    ingest_parser_context *context, exh_error *err)
+static int fill_run(const nb201_run_kind *kind, long long index, const char *cell,
+                    const char *source, const epoch_record *row, run *r)
 {
-    const nb201_run_kind *kind = &RUN_KINDS[k];
-    epoch_record row = epoch_record_empty(kind->schedule);
-    if (read_value(reader, c->val[k], &row.val_accuracy) < 0 ||
-        read_value(reader, c->test[k], &row.test_accuracy) < 0)
-        return ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                 "line %ld: a %s value of cell %lld is not a number",
-                                 reader->line, kind->dataset, index);
-    if (!metric_present(row.val_accuracy) && !metric_present(row.test_accuracy))
-        return EXH_OK; /* not logged */
-    char key[128], source[1024], number[32];
+    char key[128], number[32];
     if (kind->seed)
-        snprintf(key, sizeof key, "nb201/%s/%d/%lld/s%s", kind->dataset, kind->schedule, index,
+        snprintf(key, sizeof key, "nb201/%s/%d/%lld/s%d", kind->dataset, kind->schedule, index,
                  kind->seed);
     else
         snprintf(key, sizeof key, "nb201/%s/%d/%lld", kind->dataset, kind->schedule, index);
-    snprintf(source, sizeof source, "%s:%ld", context->path, reader->line);
+    int rc = run_set(&r->key, key) | run_set(&r->space, "nb201") | run_set(&r->arch, cell) |
+             run_set(&r->dataset, kind->dataset) | run_set(&r->source, source) |
+             run_add_epoch(r, row);
+    snprintf(number, sizeof number, "%lld", index);
+    rc |= run_add_param(r, "arch_index", number);
+    snprintf(number, sizeof number, "%d", kind->schedule);
+    rc |= run_add_param(r, "schedule_epochs", number);
+    if (kind->seed) {
+        r->has_seed = 1;
+        r->seed = kind->seed;
+    } else {
+        rc |= run_add_param(r, "seed_aggregate", "mean");
+    }
+    return rc;
+}
+
+static int emit_run(nb201_parse *p, const csv_reader *reader, int k, long long index,
+                    exh_error *err)
+{
+    const nb201_run_kind *kind = &RUN_KINDS[k];
+    epoch_record row = epoch_record_empty(kind->schedule);
+    int rc = 0;
+    if (read_accuracy(p, reader, p->val_column[k], kind->val_column, &row.val_accuracy, &rc,
+                      err) ||
+        read_accuracy(p, reader, p->test_column[k], kind->test_column, &row.test_accuracy, &rc,
+                      err))
+        return rc;
+    if (!metric_present(row.val_accuracy) && !metric_present(row.test_accuracy))
+        return EXH_OK; /* not logged */
+    char source[1024];
+    snprintf(source, sizeof source, "%s:%ld", p->context->path, reader->line);
     run r;
     run_init(&r);
-    int rc = run_set(&r.key, key) | run_set(&r.space, "nb201") |
-             run_set(&r.arch, reader->fields[c->arch]) | run_set(&r.dataset, kind->dataset) |
-             run_set(&r.source, source) | run_add_epoch(&r, &row);
-    snprintf(number, sizeof number, "%lld", index);
-    rc |= run_add_param(&r, "arch_index", number);
-    snprintf(number, sizeof number, "%d", kind->schedule);
-    rc |= run_add_param(&r, "schedule_epochs", number);
-    if (kind->seed) {
-        r.has_seed = 1;
-        r.seed = strtoll(kind->seed, NULL, 10);
-    } else {
-        rc |= run_add_param(&r, "seed_aggregate", "mean");
-    }
-    if (rc == 0)
-        rc = context->sink(&r, context->sink_context, err);
-    else
+    if (fill_run(kind, index, reader->fields[p->arch_column], source, &row, &r) != 0)
         rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+    else
+        rc = p->context->sink(&r, p->context->sink_context, err);
     run_clear(&r);
+    return rc;
+}
+
+/* Check what all nine runs of the row share; on a fault report it (once)
+ * and return 1. */
+static int check_cell(nb201_parse *p, const csv_reader *reader, long long *index, int *rc,
+                      exh_error *err)
+{
+    const char *text = reader->fields[p->index_column];
+    arch cell;
+    exh_error cell_err;
+    if (csv_parse_long(text, index) < 0 || *index < 0 || *index >= NB201_SIZE)
+        *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                "line %ld: column arch_index: '%.40s' is not a cell number "
+                                "(0..%d; row skipped)",
+                                reader->line, text, NB201_SIZE - 1);
+    else if (p->first_line[*index])
+        *rc = ingest_bad_record(p->context, err, EXH_ERR_INVALID,
+                                "line %ld: column arch_index: cell %lld appears again (first on "
+                                "line %ld; row skipped)",
+                                reader->line, *index, p->first_line[*index]);
+    else if (space_parse(p->cells, reader->fields[p->arch_column], &cell, &cell_err) < 0)
+        *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                "line %ld: column arch_str: %.300s (row skipped)", reader->line,
+                                cell_err.message);
+    else
+        return 0;
+    return 1;
+}
+
+static int parse_row(nb201_parse *p, const csv_reader *reader, exh_error *err)
+{
+    if (reader->field_count <= p->widest_column)
+        return ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                 "line %ld: %d columns, the header has at least %d (row skipped)",
+                                 reader->line, reader->field_count, p->widest_column + 1);
+    long long index;
+    int rc = 0;
+    if (check_cell(p, reader, &index, &rc, err))
+        return rc;
+    p->first_line[index] = reader->line;
+    for (int k = 0; rc == 0 && k < NB201_RUN_KINDS; k++)
+        rc = emit_run(p, reader, k, index, err);
+    return rc;
+}
+
+static int parse_rows(nb201_parse *p, csv_reader *reader, exh_error *err)
+{
+    int rc = csv_next(reader, err);
+    if (rc <= 0)
+        return rc < 0 ? error_prefix(err, "%s", p->context->path)
+                      : error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
+    if ((rc = find_columns(p, reader, err)) < 0)
+        return rc;
+    while (rc == 0) {
+        exh_error csv_err;
+        int got = csv_next(reader, &csv_err);
+        if (got == 0)
+            break;
+        if (got < 0 && csv_err.code != EXH_ERR_PARSE)
+            return error_set(err, csv_err.code, "%s: %s", p->context->path, csv_err.message);
+        if (got < 0) /* an unterminated quote: the rest of the file is one field */
+            return ingest_bad_record(p->context, err, csv_err.code, "%s", csv_err.message);
+        rc = parse_row(p, reader, err);
+    }
     return rc;
 }
 
 int ingest_parse_nb201(const char *data, size_t size, ingest_parser_context *context,
                        exh_error *err)
 {
-    csv_reader reader;
-    csv_open(&reader, data, size);
-    nb201_columns columns = {0};
-    int rc = csv_next(&reader, err);
-    if (rc <= 0)
-        rc = rc < 0 ? error_prefix(err, "%s", context->path)
-                    : error_set(err, EXH_ERR_PARSE, "%s: empty file", context->path);
-    else
-        rc = find_columns(&reader, &columns, err, context->path);
-    while (rc == 0) {
-        exh_error csv_err;
-        rc = csv_next(&reader, &csv_err);
-        if (rc <= 0) {
-            if (rc < 0)
-                rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
-            break;
-        }
-        rc = 0;
-        long long index;
-        if (reader.field_count <= columns.arch ||
-            csv_parse_long(reader.fields[columns.index], &index) < 0 || index < 0) {
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "line %ld: arch_index is not a cell number", reader.line);
-            continue;
-        }
-        for (int k = 0; rc == 0 && k < NB201_RUN_KINDS; k++)
-            rc = emit_run(&reader, &columns, k, index, context, err);
+    nb201_parse *p = calloc(1, sizeof *p);
+    if (!p)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    p->context = context;
+    int rc = space_open("nb201", &p->cells, err);
+    if (rc == 0) {
+        csv_reader reader;
+        csv_open(&reader, data, size);
+        rc = parse_rows(p, &reader, err);
+        csv_close(&reader);
     }
-    csv_close(&reader);
+    space_free(p->cells);
+    free(p);
     return rc < 0 ? rc : EXH_OK;
 }

@@ -7,11 +7,18 @@
  * train_epoch_time_s, which the benchmark logs as the run's total training
  * time divided by its epochs (constant within a run). params_MB, flops_M,
  * latency_s and val_eval_time_s are constant per run and stored as
- * hyperparameters (from the run's first row). */
+ * hyperparameters (the first row's text); a row that disagrees is a bad record.
+ *
+ * A run's rows need not be next to each other: rows are grouped by key in a
+ * hash table and the runs handed on, in order of first appearance, once the
+ * whole file is read. A bad row skips its whole run (reported once), since a
+ * curve with a hole or a changed cell would mislead more than no curve. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exhaust/space.h"
+#include "exhaust/space_nb201.h"
 #include "logs/ingest_internal.h"
 #include "util/csv.h"
 
@@ -25,35 +32,190 @@ static const char *const COLUMNS[C_COUNT] = {
     "params_MB", "flops_M", "latency_s",
 };
 
-/* Start a run from the identity columns of its first row. */
-static int begin_run(const csv_reader *reader, const int *c, const char *key,
-                     ingest_parser_context *context, run *r)
+/* Columns whose value is one per run, kept as hyperparameters. */
+#define CONSTANT_COUNT 4
+static const int CONSTANTS[CONSTANT_COUNT] = {C_PARAMS, C_FLOPS, C_LATENCY, C_EVAL_TIME};
+
+#define MAX_SCHEDULE 10000 /* NATS-Bench trains 1 to 200 epochs */
+
+typedef struct nats_run {
+    run run;
+    long first_line;
+    long long schedule;
+    double constants[CONSTANT_COUNT];
+    unsigned char *seen; /* a bit per epoch of the schedule */
+    int bad;             /* reported already; its other rows are ignored */
+} nats_run;
+
+typedef struct nats_parse {
+    ingest_parser_context *context;
+    space *cells;
+    int column[C_COUNT], widest_column;
+    nats_run *runs; /* in order of first appearance */
+    size_t run_count, run_capacity;
+    size_t *slots; /* open addressing: index + 1 into runs, 0 = empty */
+    size_t slot_capacity;
+} nats_parse;
+
+static size_t hash_key(const char *key)
 {
-    char source[1024];
-    snprintf(source, sizeof source, "%s:%ld", context->path, reader->line);
-    long long seed;
-    int rc = run_set(&r->key, key) | run_set(&r->space, "nb201") |
-             run_set(&r->arch, reader->fields[c[C_ARCH]]) |
-             run_set(&r->dataset, reader->fields[c[C_DATASET]]) | run_set(&r->source, source) |
-             run_add_param(r, "arch_index", reader->fields[c[C_INDEX]]) |
-             run_add_param(r, "schedule_epochs", reader->fields[c[C_HP]]);
-    const int constants[] = {C_PARAMS, C_FLOPS, C_LATENCY, C_EVAL_TIME};
-    for (int i = 0; i < 4; i++)
-        rc |= run_add_param(r, COLUMNS[constants[i]], reader->fields[c[constants[i]]]);
-    if (csv_parse_long(reader->fields[c[C_SEED]], &seed) == 0) {
-        r->has_seed = 1;
-        r->seed = seed;
-    }
-    return rc;
+    size_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return h;
 }
 
-static int add_row(const csv_reader *reader, const int *c, run *r, char *why, size_t size)
+static size_t *find_slot(const nats_parse *p, const char *key)
+{
+    size_t i = hash_key(key) & (p->slot_capacity - 1);
+    while (p->slots[i] && strcmp(p->runs[p->slots[i] - 1].run.key, key) != 0)
+        i = (i + 1) & (p->slot_capacity - 1);
+    return &p->slots[i];
+}
+
+/* Room for one more run in both the array and the table (kept at most half full). */
+static int reserve_run(nats_parse *p)
+{
+    if (p->run_count == p->run_capacity) {
+        size_t capacity = p->run_capacity ? 2 * p->run_capacity : 64;
+        nats_run *grown = realloc(p->runs, capacity * sizeof *grown);
+        if (!grown)
+            return EXH_ERR_NOMEM;
+        p->runs = grown;
+        p->run_capacity = capacity;
+    }
+    if (2 * (p->run_count + 1) <= p->slot_capacity)
+        return EXH_OK;
+    size_t *old = p->slots, old_capacity = p->slot_capacity;
+    p->slot_capacity = old_capacity ? 2 * old_capacity : 128;
+    p->slots = calloc(p->slot_capacity, sizeof *p->slots);
+    if (!p->slots) {
+        p->slots = old;
+        p->slot_capacity = old_capacity;
+        return EXH_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old[i])
+            *find_slot(p, p->runs[old[i] - 1].run.key) = old[i];
+    free(old);
+    return EXH_OK;
+}
+
+static const char *field(const nats_parse *p, const csv_reader *reader, int column)
+{
+    return reader->fields[p->column[column]];
+}
+
+/* The run's identity from a row: checked numbers, so " 12" and "12" agree. */
+static int row_key(const nats_parse *p, const csv_reader *reader, char *key, size_t size,
+                   long long *schedule, char *why, size_t why_size)
+{
+    long long index, seed;
+    const char *dataset = field(p, reader, C_DATASET);
+    if (csv_parse_long(field(p, reader, C_INDEX), &index) < 0 || index < 0 || index >= NB201_SIZE)
+        snprintf(why, why_size, "column arch_index: '%.40s' is not a cell number (0..%d)",
+                 field(p, reader, C_INDEX), NB201_SIZE - 1);
+    else if (csv_parse_long(field(p, reader, C_HP), schedule) < 0 || *schedule < 1 ||
+             *schedule > MAX_SCHEDULE)
+        snprintf(why, why_size, "column hp: '%.40s' is not a number of epochs",
+                 field(p, reader, C_HP));
+    else if (csv_parse_long(field(p, reader, C_SEED), &seed) < 0)
+        snprintf(why, why_size, "column seed: '%.40s' is not an integer", field(p, reader, C_SEED));
+    else if (!dataset[0] || strlen(dataset) > 64 || strchr(dataset, '/'))
+        snprintf(why, why_size, "column dataset: '%.40s' is not a dataset name", dataset);
+    else {
+        snprintf(key, size, "nats/%s/%lld/%lld/s%lld", dataset, *schedule, index, seed);
+        return 0;
+    }
+    return -1;
+}
+
+/* A new run from the identity and constant columns of its first row; on a
+ * fault the run is made anyway (so later rows find it) but marked bad. */
+static int begin_run(nats_parse *p, const csv_reader *reader, const char *key,
+                     long long schedule, char *why, size_t why_size)
+{
+    nats_run *n = &p->runs[p->run_count++];
+    memset(n, 0, sizeof *n);
+    run_init(&n->run);
+    n->first_line = reader->line;
+    n->schedule = schedule;
+    char source[1024];
+    snprintf(source, sizeof source, "%s:%ld", p->context->path, reader->line);
+    long long seed = 0;
+    csv_parse_long(field(p, reader, C_SEED), &seed); /* checked by row_key */
+    n->run.has_seed = 1;
+    n->run.seed = seed;
+    int rc = run_set(&n->run.key, key) | run_set(&n->run.space, "nb201") |
+             run_set(&n->run.arch, field(p, reader, C_ARCH)) |
+             run_set(&n->run.dataset, field(p, reader, C_DATASET)) |
+             run_set(&n->run.source, source) |
+             run_add_param(&n->run, "arch_index", field(p, reader, C_INDEX)) |
+             run_add_param(&n->run, "schedule_epochs", field(p, reader, C_HP));
+    for (int i = 0; i < CONSTANT_COUNT; i++)
+        rc |= run_add_param(&n->run, COLUMNS[CONSTANTS[i]], field(p, reader, CONSTANTS[i]));
+    n->seen = calloc((size_t)(schedule + 7) / 8, 1);
+    if (rc || !n->seen)
+        return EXH_ERR_NOMEM;
+    *find_slot(p, key) = p->run_count;
+    arch cell;
+    exh_error cell_err;
+    for (int i = 0; i < CONSTANT_COUNT; i++)
+        if (csv_parse_double(field(p, reader, CONSTANTS[i]), &n->constants[i]) < 0) {
+            snprintf(why, why_size, "column %s: '%.40s' is not a number", COLUMNS[CONSTANTS[i]],
+                     field(p, reader, CONSTANTS[i]));
+            return 1;
+        }
+    if (space_parse(p->cells, n->run.arch, &cell, &cell_err) < 0) {
+        snprintf(why, why_size, "column arch_str: %.300s", cell_err.message);
+        return 1;
+    }
+    return 0;
+}
+
+static int same_number(double a, double b)
+{
+    return a == b || (!metric_present(a) && !metric_present(b));
+}
+
+/* Check that a later row of the run repeats its cell and constants. */
+static int check_same_run(const nats_parse *p, const csv_reader *reader, const nats_run *n,
+                          char *why, size_t why_size)
+{
+    if (strcmp(field(p, reader, C_ARCH), n->run.arch) != 0) {
+        snprintf(why, why_size, "column arch_str differs from the run's first row (line %ld)",
+                 n->first_line);
+        return 1;
+    }
+    for (int i = 0; i < CONSTANT_COUNT; i++) {
+        double value;
+        const char *text = field(p, reader, CONSTANTS[i]);
+        if (csv_parse_double(text, &value) < 0 || !same_number(value, n->constants[i])) {
+            snprintf(why, why_size,
+                     "column %s: '%.40s' differs from the run's first row (line %ld), but is "
+                     "one value per run",
+                     COLUMNS[CONSTANTS[i]], text, n->first_line);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int add_epoch(const nats_parse *p, const csv_reader *reader, nats_run *n, char *why,
+                     size_t why_size)
 {
     long long epoch;
-    if (csv_parse_long(reader->fields[c[C_EPOCH]], &epoch) < 0 || epoch < 0 || epoch > 100000) {
-        snprintf(why, size, "epoch '%.20s' is not an epoch number", reader->fields[c[C_EPOCH]]);
-        return -1;
+    const char *text = field(p, reader, C_EPOCH);
+    if (csv_parse_long(text, &epoch) < 0 || epoch < 0 || epoch >= n->schedule) {
+        snprintf(why, why_size, "column epoch: '%.40s' is not an epoch of a %lld-epoch schedule "
+                 "(0..%lld)", text, n->schedule, n->schedule - 1);
+        return 1;
     }
+    if (n->seen[epoch / 8] & (1u << (epoch % 8))) {
+        snprintf(why, why_size, "column epoch: epoch %lld appears twice", epoch);
+        return 1;
+    }
+    n->seen[epoch / 8] |= (unsigned char)(1u << (epoch % 8));
     epoch_record row = epoch_record_empty((int)epoch + 1);
     struct { int column; double *value; } metrics[] = {
         {C_TRAIN_ACC, &row.train_accuracy}, {C_TRAIN_LOSS, &row.train_loss},
@@ -61,76 +223,118 @@ static int add_row(const csv_reader *reader, const int *c, run *r, char *why, si
         {C_TEST_ACC, &row.test_accuracy},   {C_TEST_LOSS, &row.test_loss},
         {C_TIME, &row.epoch_seconds},
     };
-    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
-        if (csv_parse_double(reader->fields[c[metrics[i].column]], metrics[i].value) < 0) {
-            snprintf(why, size, "%s '%.30s' is not a number", COLUMNS[metrics[i].column],
-                     reader->fields[c[metrics[i].column]]);
-            return -1;
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++) {
+        text = field(p, reader, metrics[i].column);
+        if (csv_parse_double(text, metrics[i].value) < 0) {
+            snprintf(why, why_size, "column %s: '%.40s' is not a number",
+                     COLUMNS[metrics[i].column], text);
+            return 1;
         }
-    for (size_t i = 0; i < r->epoch_count; i++)
-        if (r->epochs[i].epoch == row.epoch) {
-            snprintf(why, size, "epoch %lld appears twice", epoch);
-            return -1;
-        }
-    return run_add_epoch(r, &row) < 0 ? -1 : 0;
+    }
+    return run_add_epoch(&n->run, &row) < 0 ? EXH_ERR_NOMEM : 0;
 }
 
-static int flush(run *r, int bad, ingest_parser_context *context, exh_error *err)
+/* File the row under its run. Returns < 0 to stop (no memory, strict). */
+static int parse_row(nats_parse *p, const csv_reader *reader, exh_error *err)
 {
-    int rc = r->key && !bad ? context->sink(r, context->sink_context, err) : 0;
-    run_clear(r);
+    char key[256], why[512];
+    long long schedule;
+    if (reader->field_count <= p->widest_column)
+        return ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                 "line %ld: %d columns, the header has at least %d (row skipped)",
+                                 reader->line, reader->field_count, p->widest_column + 1);
+    if (row_key(p, reader, key, sizeof key, &schedule, why, sizeof why) < 0)
+        return ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
+                                 reader->line, why);
+    size_t slot = p->slot_capacity ? *find_slot(p, key) : 0;
+    nats_run *n = slot ? &p->runs[slot - 1] : NULL;
+    int rc = 0;
+    if (!n) {
+        if (reserve_run(p) < 0)
+            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = begin_run(p, reader, key, schedule, why, sizeof why);
+        n = &p->runs[p->run_count - 1];
+    } else if (!n->bad) {
+        rc = check_same_run(p, reader, n, why, sizeof why);
+    }
+    if (rc == 0 && !n->bad)
+        rc = add_epoch(p, reader, n, why, sizeof why);
+    if (rc == EXH_ERR_NOMEM)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (rc == 0 || n->bad)
+        return EXH_OK;
+    n->bad = 1;
+    return ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (run %s skipped)",
+                             reader->line, why, key);
+}
+
+static int compare_epochs(const void *a, const void *b)
+{
+    const epoch_record *x = a, *y = b;
+    return (x->epoch > y->epoch) - (x->epoch < y->epoch);
+}
+
+/* Hand on the good runs, each with its epochs in order. */
+static int emit_runs(nats_parse *p, exh_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < p->run_count; i++) {
+        nats_run *n = &p->runs[i];
+        if (n->bad)
+            continue;
+        qsort(n->run.epochs, n->run.epoch_count, sizeof *n->run.epochs, compare_epochs);
+        rc = p->context->sink(&n->run, p->context->sink_context, err);
+    }
+    return rc;
+}
+
+static int parse_rows(nats_parse *p, csv_reader *reader, exh_error *err)
+{
+    int rc = csv_next(reader, err);
+    if (rc <= 0)
+        return rc < 0 ? error_prefix(err, "%s", p->context->path)
+                      : error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
+    for (int i = 0; i < C_COUNT; i++) {
+        if ((p->column[i] = csv_column(reader, COLUMNS[i])) < 0)
+            return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'",
+                             p->context->path, reader->line, COLUMNS[i]);
+        if (p->column[i] > p->widest_column)
+            p->widest_column = p->column[i];
+    }
+    rc = 0;
+    while (rc == 0) {
+        exh_error csv_err;
+        int got = csv_next(reader, &csv_err);
+        if (got == 0)
+            break;
+        if (got < 0 && csv_err.code != EXH_ERR_PARSE)
+            return error_set(err, csv_err.code, "%s: %s", p->context->path, csv_err.message);
+        if (got < 0) /* an unterminated quote: the rest of the file is one field */
+            return ingest_bad_record(p->context, err, csv_err.code, "%s", csv_err.message);
+        rc = parse_row(p, reader, err);
+    }
     return rc;
 }
 
 int ingest_parse_nb201_epochs(const char *data, size_t size, ingest_parser_context *context,
                               exh_error *err)
 {
-    csv_reader reader;
-    csv_open(&reader, data, size);
-    int c[C_COUNT], rc = csv_next(&reader, err) > 0 ? 0 : EXH_ERR_PARSE, widest = 0;
-    for (int i = 0; rc == 0 && i < C_COUNT; i++) {
-        c[i] = csv_column(&reader, COLUMNS[i]);
-        if (c[i] < 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", context->path,
-                           COLUMNS[i]);
-        widest = c[i] > widest ? c[i] : widest;
-    }
-    run r;
-    run_init(&r);
-    int bad = 0;
-    char why[256];
-    while (rc == 0) {
-        exh_error csv_err;
-        rc = csv_next(&reader, &csv_err);
-        if (rc <= 0) {
-            if (rc < 0)
-                rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
-            break;
-        }
-        rc = 0;
-        if (reader.field_count <= widest) {
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %d columns, expected %d",
-                                   reader.line, reader.field_count, C_COUNT);
-            continue;
-        }
-        char key[256];
-        snprintf(key, sizeof key, "nats/%.60s/%.10s/%.20s/s%.20s", reader.fields[c[C_DATASET]],
-                 reader.fields[c[C_HP]], reader.fields[c[C_INDEX]], reader.fields[c[C_SEED]]);
-        if (!r.key || strcmp(r.key, key) != 0) {
-            rc = flush(&r, bad, context, err);
-            bad = 0;
-            if (rc == 0 && begin_run(&reader, c, key, context, &r) != 0)
-                rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
-        }
-        if (rc == 0 && !bad && add_row(&reader, c, &r, why, sizeof why) < 0) {
-            bad = 1;
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (run %s skipped)",
-                                   reader.line, why, key);
-        }
+    nats_parse p = {.context = context};
+    int rc = space_open("nb201", &p.cells, err);
+    if (rc == 0) {
+        csv_reader reader;
+        csv_open(&reader, data, size);
+        rc = parse_rows(&p, &reader, err);
+        csv_close(&reader);
     }
     if (rc == 0)
-        rc = flush(&r, bad, context, err);
-    run_clear(&r);
-    csv_close(&reader);
+        rc = emit_runs(&p, err);
+    for (size_t i = 0; i < p.run_count; i++) {
+        run_clear(&p.runs[i].run);
+        free(p.runs[i].seen);
+    }
+    free(p.runs);
+    free(p.slots);
+    space_free(p.cells);
     return rc < 0 ? rc : EXH_OK;
 }

@@ -2,12 +2,19 @@
  * recipe JSON) with epochs.csv beside it (one row per run x epoch).
  *
  * A run: key nlp/RECIPE_ID/EXPERIMENT_ID, space "graph" (the recipe is
- * canonicalized by the graph space at ingest), dataset "wikitext-2", status
- * "ok" for OK and "failed: <status>" otherwise (e.g. "failed: loss is nan!"),
- * hyperparameters lr, batch_size, emsize, nhid, nlayers, num_params,
- * epochs_logged, total_wall_time_s, init_time, recipe_id, experiment_id.
- * Epochs (already 1-based): train_loss, val_loss, test_loss, and
- * epoch_seconds = epoch_wall_time_s, the measured wall time of that epoch. */
+ * canonicalized by the graph space in the store's sink), dataset
+ * "wikitext-2", status "ok" for OK and "failed: <status>" otherwise (e.g.
+ * "failed: loss is nan!"), hyperparameters lr, batch_size, emsize, nhid,
+ * nlayers, num_params, epochs_logged, total_wall_time_s, init_time,
+ * recipe_id, experiment_id (as the file writes them). Epochs (already
+ * 1-based): train_loss, val_loss, test_loss, and epoch_seconds =
+ * epoch_wall_time_s, the measured wall time of that epoch.
+ *
+ * Bad records: a malformed row of either file, a run whose epochs_logged is
+ * not the number of its (good) rows in epochs.csv (the run is skipped: its
+ * curve is not the one its summary describes), a run listed twice, an epoch
+ * listed twice (the later row is dropped), and rows of epochs.csv for runs
+ * that runs.csv lacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +23,27 @@
 #include "util/csv.h"
 #include "util/file.h"
 
+#define MAX_EPOCH 100000
+
 typedef struct nlp_epoch {
     long long recipe, experiment;
     epoch_record row;
     long line;
-    int used;
+    long taken_by;  /* line in runs.csv of the run that took it; 0 if none */
+    int duplicate;  /* a second row for the same epoch: reported, never taken */
 } nlp_epoch;
 
 typedef struct nlp_epochs {
+    const char *path;
     nlp_epoch *rows;
-    size_t count;
+    size_t count, capacity;
 } nlp_epochs;
+
+enum { E_RECIPE, E_EXPERIMENT, E_EPOCH, E_TRAIN_LOSS, E_VAL_LOSS, E_TEST_LOSS, E_TIME, E_COUNT };
+static const char *const EPOCH_COLUMNS[E_COUNT] = {
+    "recipe_id", "experiment_id", "epoch", "train_loss", "val_loss", "test_loss",
+    "epoch_wall_time_s",
+};
 
 static int compare_epochs(const void *a, const void *b)
 {
@@ -35,99 +52,202 @@ static int compare_epochs(const void *a, const void *b)
         return x->recipe < y->recipe ? -1 : 1;
     if (x->experiment != y->experiment)
         return x->experiment < y->experiment ? -1 : 1;
-    return (x->row.epoch > y->row.epoch) - (x->row.epoch < y->row.epoch);
+    if (x->row.epoch != y->row.epoch)
+        return x->row.epoch < y->row.epoch ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
 }
 
-static int parse_epoch_row(const csv_reader *reader, const int *c, nlp_epoch *out)
+/* Parse one row of epochs.csv; on a fault write why and return -1. */
+static int parse_epoch_row(const csv_reader *reader, const int *c, nlp_epoch *out, char *why,
+                           size_t why_size)
 {
     long long epoch;
-    for (int i = 0; i < 7; i++)
-        if (c[i] >= reader->field_count)
-            return -1;
+    double *metrics[4] = {&out->row.train_loss, &out->row.val_loss, &out->row.test_loss,
+                          &out->row.epoch_seconds};
     out->row = epoch_record_empty(0);
-    if (csv_parse_long(reader->fields[c[0]], &out->recipe) < 0 ||
-        csv_parse_long(reader->fields[c[1]], &out->experiment) < 0 ||
-        csv_parse_long(reader->fields[c[2]], &epoch) < 0 || epoch < 0 || epoch > 100000 ||
-        csv_parse_double(reader->fields[c[3]], &out->row.train_loss) < 0 ||
-        csv_parse_double(reader->fields[c[4]], &out->row.val_loss) < 0 ||
-        csv_parse_double(reader->fields[c[5]], &out->row.test_loss) < 0 ||
-        csv_parse_double(reader->fields[c[6]], &out->row.epoch_seconds) < 0)
+    int bad = -1;
+    if (csv_parse_long(reader->fields[c[E_RECIPE]], &out->recipe) < 0)
+        bad = E_RECIPE;
+    else if (csv_parse_long(reader->fields[c[E_EXPERIMENT]], &out->experiment) < 0)
+        bad = E_EXPERIMENT;
+    else if (csv_parse_long(reader->fields[c[E_EPOCH]], &epoch) < 0 || epoch < 1 ||
+             epoch > MAX_EPOCH)
+        bad = E_EPOCH;
+    for (int i = 0; bad < 0 && i < 4; i++)
+        if (csv_parse_double(reader->fields[c[E_TRAIN_LOSS + i]], metrics[i]) < 0)
+            bad = E_TRAIN_LOSS + i;
+    if (bad >= 0) {
+        snprintf(why, why_size, "column %s: '%.40s' is not %s", EPOCH_COLUMNS[bad],
+                 reader->fields[c[bad]], bad == E_EPOCH ? "an epoch (1, 2, ...)"
+                                         : bad < E_EPOCH ? "an integer" : "a number");
         return -1;
+    }
     out->row.epoch = (int)epoch;
     out->line = reader->line;
-    out->used = 0;
+    out->taken_by = 0;
+    out->duplicate = 0;
     return 0;
 }
 
-/* Read all of epochs.csv, sorted by (recipe, experiment, epoch). */
-static int read_epochs(const char *data, size_t size, const char *path, nlp_epochs *out,
-                       ingest_parser_context *context, exh_error *err)
+static int header_columns(const csv_reader *reader, const char *const *names, int count,
+                          int *columns, int *widest, const char *path, exh_error *err)
 {
-    static const char *const names[7] = {"recipe_id", "experiment_id", "epoch", "train_loss",
-                                         "val_loss", "test_loss", "epoch_wall_time_s"};
-    csv_reader reader;
-    csv_open(&reader, data, size);
-    int c[7], rc = csv_next(&reader, err) > 0 ? 0 : error_set(err, EXH_ERR_PARSE,
-                                                              "%s: no header", path);
-    for (int i = 0; rc == 0 && i < 7; i++)
-        if ((c[i] = csv_column(&reader, names[i])) < 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", path, names[i]);
-    size_t capacity = 0;
-    while (rc == 0 && (rc = csv_next(&reader, err)) > 0) {
-        rc = 0;
-        if (out->count == capacity) {
-            capacity = capacity ? capacity * 2 : 1024;
-            nlp_epoch *grown = realloc(out->rows, sizeof *grown * capacity);
-            if (!grown) {
-                rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
-                break;
-            }
-            out->rows = grown;
-        }
-        if (parse_epoch_row(&reader, c, &out->rows[out->count]) == 0)
-            out->count++;
-        else
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "%s: line %ld: malformed epoch row", path, reader.line);
+    *widest = 0;
+    for (int i = 0; i < count; i++) {
+        if ((columns[i] = csv_column(reader, names[i])) < 0)
+            return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", path,
+                             reader->line, names[i]);
+        if (columns[i] > *widest)
+            *widest = columns[i];
     }
-    if (rc < 0 && err && !strstr(err->message, path))
-        error_prefix(err, "%s", path);
-    csv_close(&reader);
-    qsort(out->rows, out->count, sizeof *out->rows, compare_epochs);
-    return rc < 0 ? rc : EXH_OK;
+    return EXH_OK;
 }
 
-static const nlp_epoch *first_epoch(const nlp_epochs *epochs, long long recipe,
-                                    long long experiment)
+/* The next record, with a CSV fault reported as a bad record (an unterminated
+ * quote swallows the rest of the file, so reading stops). 1: a record, 0: done,
+ * < 0: stop with that error. */
+static int next_record(csv_reader *reader, const char *path, ingest_parser_context *context,
+                       exh_error *err)
+{
+    exh_error csv_err;
+    int got = csv_next(reader, &csv_err);
+    if (got >= 0)
+        return got;
+    if (csv_err.code != EXH_ERR_PARSE)
+        return error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
+    int rc = ingest_bad_record(context, err, csv_err.code, "%s: %s", path, csv_err.message);
+    return rc < 0 ? rc : 0;
+}
+
+static int add_epoch_row(nlp_epochs *epochs, const csv_reader *reader, const int *c, int widest,
+                         ingest_parser_context *context, exh_error *err)
+{
+    char why[256];
+    if (epochs->count == epochs->capacity) {
+        size_t capacity = epochs->capacity ? epochs->capacity * 2 : 1024;
+        nlp_epoch *grown = realloc(epochs->rows, sizeof *grown * capacity);
+        if (!grown)
+            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        epochs->rows = grown;
+        epochs->capacity = capacity;
+    }
+    if (reader->field_count <= widest)
+        snprintf(why, sizeof why, "%d columns, the header has at least %d", reader->field_count,
+                 widest + 1);
+    else if (parse_epoch_row(reader, c, &epochs->rows[epochs->count], why, sizeof why) == 0) {
+        epochs->count++;
+        return EXH_OK;
+    }
+    return ingest_bad_record(context, err, EXH_ERR_PARSE, "%s: line %ld: %s (row skipped)",
+                             epochs->path, reader->line, why);
+}
+
+/* Mark every later row of one epoch of one run (sorted by line, so the
+ * first row of a group is the earliest and the one kept). */
+static int mark_duplicates(nlp_epochs *epochs, ingest_parser_context *context, exh_error *err)
+{
+    int rc = 0;
+    for (size_t i = 1, first = 0; rc == 0 && i < epochs->count; i++) {
+        nlp_epoch *e = &epochs->rows[i], *kept = &epochs->rows[first];
+        if (e->recipe != kept->recipe || e->experiment != kept->experiment ||
+            e->row.epoch != kept->row.epoch) {
+            first = i;
+            continue;
+        }
+        e->duplicate = 1;
+        rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
+                               "%s: line %ld: epoch %d of run %lld/%lld again (first on line "
+                               "%ld; row skipped)",
+                               epochs->path, e->line, e->row.epoch, e->recipe, e->experiment,
+                               kept->line);
+    }
+    return rc;
+}
+
+/* Read all of epochs.csv, sorted by (recipe, experiment, epoch, line). */
+static int read_epochs(const char *data, size_t size, nlp_epochs *epochs,
+                       ingest_parser_context *context, exh_error *err)
+{
+    csv_reader reader;
+    csv_open(&reader, data, size);
+    int c[E_COUNT], widest = 0;
+    int rc = csv_next(&reader, err);
+    if (rc <= 0)
+        rc = rc < 0 ? error_prefix(err, "%s", epochs->path)
+                    : error_set(err, EXH_ERR_PARSE, "%s: empty file", epochs->path);
+    else
+        rc = header_columns(&reader, EPOCH_COLUMNS, E_COUNT, c, &widest, epochs->path, err);
+    while (rc == 0 && (rc = next_record(&reader, epochs->path, context, err)) > 0)
+        rc = add_epoch_row(epochs, &reader, c, widest, context, err);
+    csv_close(&reader);
+    if (rc < 0)
+        return rc;
+    qsort(epochs->rows, epochs->count, sizeof *epochs->rows, compare_epochs);
+    return mark_duplicates(epochs, context, err);
+}
+
+/* The first row of run (recipe, experiment), or NULL. */
+static nlp_epoch *first_epoch(const nlp_epochs *epochs, long long recipe, long long experiment)
 {
     size_t low = 0, high = epochs->count;
     nlp_epoch key = {.recipe = recipe, .experiment = experiment, .row = {.epoch = -1}};
-    while (low < high) { /* the first row not before (recipe, experiment, -1) */
+    while (low < high) {
         size_t middle = (low + high) / 2;
         if (compare_epochs(&epochs->rows[middle], &key) < 0)
             low = middle + 1;
         else
             high = middle;
     }
-    return low < epochs->count && epochs->rows[low].recipe == recipe &&
-                   epochs->rows[low].experiment == experiment
-               ? &epochs->rows[low]
-               : NULL;
+    if (low == epochs->count)
+        return NULL;
+    nlp_epoch *e = &epochs->rows[low];
+    return e->recipe == recipe && e->experiment == experiment ? e : NULL;
 }
 
 enum { R_RECIPE, R_EXPERIMENT, R_STATUS, R_JSON, R_LOGGED, R_INIT, R_PARAMS, R_WALL, R_LR,
        R_BATCH, R_EMSIZE, R_NHID, R_NLAYERS, R_COUNT };
 static const char *const RUN_COLUMNS[R_COUNT] = {
-    "recipe_id",         "experiment_id", "status", "recipe_json", "epochs_logged",
-    "init_time",         "num_params",    "total_wall_time_s",     "lr",
-    "batch_size",        "emsize",        "nhid",   "nlayers",
+    "recipe_id", "experiment_id", "status", "recipe_json", "epochs_logged", "init_time",
+    "num_params", "total_wall_time_s", "lr", "batch_size", "emsize", "nhid", "nlayers",
 };
 
-static int describe_run(const csv_reader *reader, const int *c, const char *path, run *r)
+/* The identity of a runs.csv row, checked; on a fault write why and return -1. */
+static int run_identity(const csv_reader *reader, const int *c, long long *recipe,
+                        long long *experiment, long long *logged, char *why, size_t why_size)
+{
+    static const int numbers[] = {R_PARAMS, R_WALL, R_LR, R_BATCH, R_EMSIZE, R_NHID, R_NLAYERS};
+    int bad = -1;
+    double number;
+    if (csv_parse_long(reader->fields[c[R_RECIPE]], recipe) < 0)
+        bad = R_RECIPE;
+    else if (csv_parse_long(reader->fields[c[R_EXPERIMENT]], experiment) < 0)
+        bad = R_EXPERIMENT;
+    else if (csv_parse_long(reader->fields[c[R_LOGGED]], logged) < 0 || *logged < 0 ||
+             *logged > MAX_EPOCH)
+        bad = R_LOGGED;
+    for (size_t i = 0; bad < 0 && i < sizeof numbers / sizeof numbers[0]; i++)
+        if (csv_parse_double(reader->fields[c[numbers[i]]], &number) < 0)
+            bad = numbers[i];
+    if (bad >= 0) {
+        snprintf(why, why_size, "column %s: '%.40s' is not %s", RUN_COLUMNS[bad],
+                 reader->fields[c[bad]],
+                 bad == R_RECIPE || bad == R_EXPERIMENT ? "an integer"
+                 : bad == R_LOGGED                      ? "a number of epochs"
+                                                        : "a number");
+        return -1;
+    }
+    if (!reader->fields[c[R_STATUS]][0]) {
+        snprintf(why, why_size, "column status is empty");
+        return -1;
+    }
+    return 0;
+}
+
+static int describe_run(const csv_reader *reader, const int *c, long long recipe,
+                        long long experiment, const char *path, run *r)
 {
     char key[128], source[1024], status[256];
-    snprintf(key, sizeof key, "nlp/%.40s/%.40s", reader->fields[c[R_RECIPE]],
-             reader->fields[c[R_EXPERIMENT]]);
+    snprintf(key, sizeof key, "nlp/%lld/%lld", recipe, experiment);
     snprintf(source, sizeof source, "%s:%ld", path, reader->line);
     const char *logged_status = reader->fields[c[R_STATUS]];
     if (strcmp(logged_status, "OK") == 0)
@@ -137,31 +257,67 @@ static int describe_run(const csv_reader *reader, const int *c, const char *path
     int rc = run_set(&r->key, key) | run_set(&r->space, "graph") |
              run_set(&r->arch, reader->fields[c[R_JSON]]) | run_set(&r->dataset, "wikitext-2") |
              run_set(&r->status, status) | run_set(&r->source, source);
-    const int params[] = {R_LR, R_BATCH, R_EMSIZE, R_NHID, R_NLAYERS, R_PARAMS, R_LOGGED, R_WALL,
-                          R_INIT, R_RECIPE, R_EXPERIMENT};
+    static const int params[] = {R_LR,      R_BATCH,  R_EMSIZE, R_NHID,   R_NLAYERS, R_PARAMS,
+                                 R_LOGGED,  R_WALL,   R_INIT,   R_RECIPE, R_EXPERIMENT};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         rc |= run_add_param(r, RUN_COLUMNS[params[i]], reader->fields[c[params[i]]]);
-    return rc;
+    return rc ? EXH_ERR_NOMEM : EXH_OK;
 }
 
-/* Attach the run's epochs; returns how many, or -1 when ids are not numbers. */
-static int attach_epochs(const csv_reader *reader, const int *c, nlp_epochs *epochs, run *r)
+/* Attach the run's epochs; returns how many, or < 0 (EXH_ERR_NOMEM). *taken_by
+ * is the runs.csv line that took them before, when the run is listed twice. */
+static int attach_epochs(nlp_epochs *epochs, long long recipe, long long experiment, long line,
+                         run *r, long *taken_by)
 {
-    long long recipe, experiment;
-    if (csv_parse_long(reader->fields[c[R_RECIPE]], &recipe) < 0 ||
-        csv_parse_long(reader->fields[c[R_EXPERIMENT]], &experiment) < 0)
-        return -1;
     int count = 0;
-    nlp_epoch *e = (nlp_epoch *)first_epoch(epochs, recipe, experiment);
+    nlp_epoch *e = first_epoch(epochs, recipe, experiment);
+    *taken_by = e ? e->taken_by : 0;
     for (; e && e < epochs->rows + epochs->count && e->recipe == recipe &&
            e->experiment == experiment;
          e++) {
-        e->used = 1;
+        if (e->duplicate || e->taken_by)
+            continue;
+        e->taken_by = line;
         if (run_add_epoch(r, &e->row) < 0)
-            return -1;
+            return EXH_ERR_NOMEM;
         count++;
     }
     return count;
+}
+
+/* Build one run from its row and epochs and hand it on. */
+static int parse_run_row(const csv_reader *reader, const int *c, int widest, nlp_epochs *epochs,
+                         ingest_parser_context *context, exh_error *err)
+{
+    char why[256];
+    long long recipe, experiment, logged;
+    if (reader->field_count <= widest)
+        return ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                 "line %ld: %d columns, the header has at least %d (row skipped)",
+                                 reader->line, reader->field_count, widest + 1);
+    if (run_identity(reader, c, &recipe, &experiment, &logged, why, sizeof why) < 0)
+        return ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
+                                 reader->line, why);
+    run r;
+    run_init(&r);
+    long taken_by = 0;
+    int rc = describe_run(reader, c, recipe, experiment, context->path, &r);
+    int count = rc < 0 ? rc : attach_epochs(epochs, recipe, experiment, reader->line, &r, &taken_by);
+    if (count < 0)
+        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+    else if (taken_by)
+        rc = ingest_bad_record(context, err, EXH_ERR_INVALID,
+                               "line %ld: run %lld/%lld again (first on line %ld; row skipped)",
+                               reader->line, recipe, experiment, taken_by);
+    else if (count != logged)
+        rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
+                               "line %ld: column epochs_logged says %lld, but %s has %d good rows "
+                               "for run %lld/%lld (run skipped)",
+                               reader->line, logged, epochs->path, count, recipe, experiment);
+    else
+        rc = context->sink(&r, context->sink_context, err);
+    run_clear(&r);
+    return rc;
 }
 
 static int parse_runs(const char *data, size_t size, nlp_epochs *epochs,
@@ -170,41 +326,14 @@ static int parse_runs(const char *data, size_t size, nlp_epochs *epochs,
     csv_reader reader;
     csv_open(&reader, data, size);
     int c[R_COUNT], widest = 0;
-    int rc = csv_next(&reader, err) > 0 ? 0 : error_set(err, EXH_ERR_PARSE, "%s: no header",
-                                                        context->path);
-    for (int i = 0; rc == 0 && i < R_COUNT; i++) {
-        if ((c[i] = csv_column(&reader, RUN_COLUMNS[i])) < 0)
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", context->path,
-                           RUN_COLUMNS[i]);
-        widest = c[i] > widest ? c[i] : widest;
-    }
-    while (rc == 0) {
-        exh_error csv_err;
-        rc = csv_next(&reader, &csv_err);
-        if (rc <= 0) {
-            if (rc < 0)
-                rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
-            break;
-        }
-        rc = 0;
-        run r;
-        run_init(&r);
-        long long logged = -1;
-        int count = -1;
-        if (reader.field_count > widest && describe_run(&reader, c, context->path, &r) == 0)
-            count = attach_epochs(&reader, c, epochs, &r);
-        if (count >= 0)
-            csv_parse_long(reader.fields[c[R_LOGGED]], &logged);
-        if (count < 0 || logged != count)
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   count < 0 ? "line %ld: malformed run row"
-                                             : "line %ld: epochs_logged says %lld but epochs.csv "
-                                               "has %d rows for this run",
-                                   reader.line, logged, count);
-        else
-            rc = context->sink(&r, context->sink_context, err);
-        run_clear(&r);
-    }
+    int rc = csv_next(&reader, err);
+    if (rc <= 0)
+        rc = rc < 0 ? error_prefix(err, "%s", context->path)
+                    : error_set(err, EXH_ERR_PARSE, "%s: empty file", context->path);
+    else
+        rc = header_columns(&reader, RUN_COLUMNS, R_COUNT, c, &widest, context->path, err);
+    while (rc == 0 && (rc = next_record(&reader, context->path, context, err)) > 0)
+        rc = parse_run_row(&reader, c, widest, epochs, context, err);
     csv_close(&reader);
     return rc < 0 ? rc : EXH_OK;
 }
@@ -213,14 +342,15 @@ int ingest_nlp_parse_buffers(const char *runs, size_t runs_size, const char *epo
                              size_t epochs_size, const char *epochs_path,
                              ingest_parser_context *context, exh_error *err)
 {
-    nlp_epochs epochs = {0};
-    int rc = read_epochs(epochs_data, epochs_size, epochs_path, &epochs, context, err);
+    nlp_epochs epochs = {.path = epochs_path};
+    int rc = read_epochs(epochs_data, epochs_size, &epochs, context, err);
     if (rc == 0)
         rc = parse_runs(runs, runs_size, &epochs, context, err);
     for (size_t i = 0; rc == 0 && i < epochs.count; i++)
-        if (!epochs.rows[i].used)
+        if (!epochs.rows[i].taken_by && !epochs.rows[i].duplicate)
             rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "%s: line %ld: epoch of run %lld/%lld, which runs.csv lacks",
+                                   "%s: line %ld: epoch of run %lld/%lld, which runs.csv lacks "
+                                   "(row skipped)",
                                    epochs_path, epochs.rows[i].line, epochs.rows[i].recipe,
                                    epochs.rows[i].experiment);
     free(epochs.rows);
