@@ -1,0 +1,105 @@
+/*
+ * popularity.h — RQ4: which prefixes (and so which transferred tensors) are
+ * popular, when, and how predictable that is, each next to its theory.
+ *
+ * All windows are sliding windows over the trace in its order (the order
+ * evaluations finished, the order the population changes); the default
+ * window is the population size, so a window is "the population now".
+ *
+ *   windows      histograms of the length-L prefixes of the architectures in
+ *                the window, at chosen points of the search
+ *   tiers        per point, prefixes sorted into popularity tiers: tier 1
+ *                holds at least tier1_share of the window, tier 2 more than
+ *                tier2_count architectures, tier 3 the rest
+ *   donor again  the empirical probability that a model that was a donor c
+ *                times in the last window is a donor again in the next
+ *                window, for each c (the question behind tier-aware caching:
+ *                is a frequent donor worth keeping?)
+ *   best delay   after a new best model joins, how many proposals until it is
+ *                first chosen as parent: geometric with success probability
+ *                S/P while it stays the best (it wins every tournament it is
+ *                drawn into, drawn with probability S/P), so P/S expected
+ *   duplicates   stage 1 draws P architectures uniformly from a space of N:
+ *                the generalized birthday problem gives the chance some
+ *                architecture is drawn k or more times, about
+ *                1 - exp(-C(P,k) / N^(k-1)); next to the observed maximum.
+ */
+#ifndef EXHAUST_POPULARITY_H
+#define EXHAUST_POPULARITY_H
+
+#include <stdint.h>
+
+#include "exhaust/trace.h"
+
+typedef struct popularity_options {
+    int window;           /* records per window (default: the population, 100) */
+    int prefix_length;    /* L (default 3) */
+    int points;           /* histograms at this many evenly spaced points (default 5) */
+    double tier1_share;   /* default 0.30 */
+    int tier2_count;      /* default 3 */
+    int donor_times;      /* d, for the headline donor-again figure (default 5) */
+    int population, sample; /* of the search, for the theory */
+    int64_t space_size;   /* N for the birthday bound; 0: unknown (no bound) */
+} popularity_options;
+
+void popularity_options_default(popularity_options *o);
+
+/* One prefix's count in one window. */
+typedef struct popularity_entry {
+    int point;            /* index into popularity.point_record */
+    arch prefix;          /* the first L tokens */
+    int count;
+    double share;         /* count / window size */
+    int tier;             /* 1, 2 or 3 */
+} popularity_entry;
+
+/* Tier sizes through the search, one row per sampled record. */
+typedef struct popularity_tier_row {
+    int64_t record;       /* the window ends at this record */
+    int prefixes[4];      /* [1..3]: distinct prefixes in each tier */
+    int members[4];       /* [1..3]: architectures of the window in each tier */
+} popularity_tier_row;
+
+typedef struct popularity_best_delay {
+    int64_t record;       /* the new best (index into the trace) */
+    int64_t proposals;    /* children started after it finished, up to and including
+                             its first child; -1 if it never was a parent */
+    double seconds;       /* from its end to its first child's start; NAN if never */
+    int64_t superseded;   /* proposals before a better model finished (-1: never) */
+} popularity_best_delay;
+
+typedef struct popularity {
+    popularity_options options;
+    int points;
+    int64_t point_record[64];  /* each histogram's window ends at this record */
+    popularity_entry *entries; /* by point, then count descending */
+    int64_t entry_count;
+    popularity_tier_row *tiers;
+    int64_t tier_count;
+    /* donor_pairs[c] (c = 1..max_donor_count): (model, record) pairs where the
+     * model had c donations in the window ending at the record; donor_again[c]:
+     * of those, the model was a donor in the next window. */
+    int max_donor_count;
+    int64_t *donor_pairs, *donor_again;
+    double donor_again_at_least_d;  /* P(again | >= d donations in the window) */
+    double donor_again_below_d;     /* P(again | 1..d-1 donations), for contrast */
+    popularity_best_delay *best_delays;
+    int64_t best_delay_count;
+    double expected_best_delay;     /* P / S proposals */
+    double mean_best_delay;         /* measured, over new bests that became parents */
+    double mean_seconds_per_proposal; /* start-to-start spacing, to turn P/S into time */
+    int stage1_records;             /* records without a parent */
+    int stage1_max_duplicates;      /* the most times one architecture was drawn */
+    double birthday_p[8];           /* [k]: P(some architecture drawn >= k times), k=2..7 */
+    int birthday_expected_max;      /* the largest k with birthday_p[k] >= 0.5 (1 if none) */
+} popularity;
+
+int popularity_build(const trace_record *records, int64_t count, const popularity_options *o,
+                     popularity *out, exh_error *err);
+void popularity_free(popularity *p);
+
+/* P(some value is drawn at least k times in n uniform draws from N values),
+ * by the Poisson approximation of the generalized birthday problem. */
+double popularity_birthday(int64_t n, int64_t N, int k);
+
+#endif

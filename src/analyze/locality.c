@@ -1,0 +1,324 @@
+/* locality.c — RQ2: tensor reads across workers: the most read tensors,
+ * reuse distances, broadcast groups (see locality.h). Reuse distances use a
+ * Fenwick tree over the read stream, so they are O(n log n), not O(n^2). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/keymap.h"
+#include "exhaust/locality.h"
+#include "exhaust/transfer.h"
+
+void locality_options_default(locality_options *o)
+{
+    o->top_tensors = 5;
+    o->broadcast_window = 0;
+}
+
+int locality_bucket(int64_t value)
+{
+    int b = 0;
+    while (value > 0 && b < LOCALITY_BUCKETS - 1) {
+        value >>= 1;
+        b++;
+    }
+    return b;
+}
+
+int64_t locality_bucket_floor(int bucket)
+{
+    return bucket == 0 ? 0 : (int64_t)1 << (bucket - 1);
+}
+
+/* One tensor read. `sequence` keeps the order of reads at equal times. */
+typedef struct read_event {
+    double time;
+    uint64_t key;
+    int64_t record, sequence;
+    int worker, position;
+} read_event;
+
+static int compare_by_time(const void *a, const void *b)
+{
+    const read_event *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return (x->sequence > y->sequence) - (x->sequence < y->sequence);
+}
+
+static int compare_by_worker(const void *a, const void *b)
+{
+    const read_event *x = a, *y = b;
+    if (x->worker != y->worker)
+        return x->worker < y->worker ? -1 : 1;
+    return compare_by_time(a, b);
+}
+
+static int compare_by_key(const void *a, const void *b)
+{
+    const read_event *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return compare_by_time(a, b);
+}
+
+static int64_t count_reads(const trace_record *records, int64_t count)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < count; i++)
+        if (records[i].donor_id >= 0 || records[i].donor_run_id >= 0)
+            n += records[i].prefix_length > 0 ? records[i].prefix_length : 0;
+    return n;
+}
+
+static void collect_reads(const trace_record *records, int64_t count, read_event *reads)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < count; i++) {
+        const trace_record *r = &records[i];
+        if (r->donor_id < 0 && r->donor_run_id < 0)
+            continue;
+        int length = r->prefix_length < r->architecture.length ? r->prefix_length
+                                                                : r->architecture.length;
+        for (int p = 0; p < length; p++, n++)
+            reads[n] = (read_event){r->start_time, transfer_tensor_key(&r->architecture, p), i,
+                                    n, r->worker, p};
+    }
+}
+
+/* ---- reuse distance ---- */
+
+static void fenwick_add(int64_t *tree, int64_t n, int64_t at, int64_t delta)
+{
+    for (at++; at <= n; at += at & -at)
+        tree[at] += delta;
+}
+
+static int64_t fenwick_prefix(const int64_t *tree, int64_t at) /* sum of [0, at) */
+{
+    int64_t sum = 0;
+    for (; at > 0; at -= at & -at)
+        sum += tree[at];
+    return sum;
+}
+
+/* Stack distances of reads in the given order. With per_worker, the stream
+ * is sorted by worker and a tensor's last read is looked up per worker, so
+ * the tree only counts reads of the same worker between the two. */
+static int reuse_distances(const read_event *reads, int64_t n, int per_worker, int64_t *buckets,
+                           int64_t *cold, double *median)
+{
+    int64_t *tree = calloc((size_t)n + 1, sizeof *tree);
+    keymap last;
+    if (!tree || keymap_init(&last, n / 4 + 16) != 0) {
+        free(tree);
+        return EXH_ERR_NOMEM;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t key = reads[i].key;
+        if (per_worker)
+            key ^= (uint64_t)(reads[i].worker + 1) * 0x9e3779b97f4a7c15ULL;
+        int inserted = 0;
+        int64_t *at = keymap_upsert(&last, key, i, &inserted);
+        if (!at) {
+            free(tree);
+            keymap_free(&last);
+            return EXH_ERR_NOMEM;
+        }
+        if (inserted) {
+            (*cold)++;
+        } else {
+            int64_t distance = fenwick_prefix(tree, i) - fenwick_prefix(tree, *at + 1);
+            buckets[locality_bucket(distance)]++;
+            fenwick_add(tree, n, *at, -1);
+            *at = i;
+        }
+        fenwick_add(tree, n, i, +1);
+    }
+    free(tree);
+    keymap_free(&last);
+    int64_t warm = 0, seen = 0;
+    for (int b = 0; b < LOCALITY_BUCKETS; b++)
+        warm += buckets[b];
+    *median = NAN;
+    for (int b = 0; b < LOCALITY_BUCKETS && warm; b++)
+        if ((seen += buckets[b]) * 2 >= warm) {
+            *median = (double)locality_bucket_floor(b);
+            break;
+        }
+    return EXH_OK;
+}
+
+/* ---- broadcast groups ---- */
+
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int distinct_workers(const read_event *reads, int64_t n, int *scratch)
+{
+    for (int64_t i = 0; i < n; i++)
+        scratch[i] = reads[i].worker;
+    qsort(scratch, (size_t)n, sizeof *scratch, compare_ints);
+    int distinct = n > 0;
+    for (int64_t i = 1; i < n; i++)
+        distinct += scratch[i] != scratch[i - 1];
+    return distinct;
+}
+
+/* reads sorted by (key, time): a group starts at the first read not yet
+ * grouped and takes every read of that tensor within the window. */
+static void broadcast_groups(const read_event *reads, int64_t n, int *scratch, locality *out)
+{
+    for (int64_t start = 0; start < n;) {
+        int64_t end = start + 1;
+        while (end < n && reads[end].key == reads[start].key &&
+               reads[end].time <= reads[start].time + out->broadcast_window)
+            end++;
+        int workers = distinct_workers(reads + start, end - start, scratch);
+        out->broadcast_groups++;
+        out->group_workers[locality_bucket(workers)]++;
+        if (workers >= 2) {
+            out->shared_groups++;
+            out->shared_reads += end - start;
+        }
+        start = end;
+    }
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_duration(const trace_record *records, int64_t count)
+{
+    double *d = malloc(sizeof *d * (size_t)count);
+    int64_t n = 0;
+    for (int64_t i = 0; d && i < count; i++) {
+        double x = records[i].end_time - records[i].start_time;
+        if (isfinite(x) && x >= 0)
+            d[n++] = x;
+    }
+    if (!d || n == 0) {
+        free(d);
+        return NAN;
+    }
+    qsort(d, (size_t)n, sizeof *d, compare_doubles);
+    double m = d[n / 2];
+    free(d);
+    return m;
+}
+
+/* ---- the most read tensors ---- */
+
+/* Keep the k most read tensors, sorted by reads (ties: the smaller key,
+ * since keys arrive in ascending order). */
+static void offer_top(locality *out, int k, int64_t reads, const read_event *first)
+{
+    if (out->top_count == k && out->top_reads[k - 1] >= reads)
+        return;
+    int slot = out->top_count < k ? out->top_count++ : k - 1;
+    for (; slot > 0 && out->top_reads[slot - 1] < reads; slot--) {
+        out->top_reads[slot] = out->top_reads[slot - 1];
+        out->top_key[slot] = out->top_key[slot - 1];
+        out->top_example[slot] = out->top_example[slot - 1];
+        out->top_position[slot] = out->top_position[slot - 1];
+    }
+    out->top_reads[slot] = reads;
+    out->top_key[slot] = first->key;
+    out->top_example[slot] = first->record;
+    out->top_position[slot] = first->position;
+}
+
+/* reads sorted by key: each run is one tensor. */
+static void choose_top(const read_event *reads, int64_t n, int k, locality *out)
+{
+    for (int64_t start = 0, end; start < n; start = end) {
+        for (end = start; end < n && reads[end].key == reads[start].key; end++)
+            ;
+        out->distinct_tensors++;
+        offer_top(out, k, end - start, &reads[start]);
+    }
+}
+
+static int top_index(const locality *l, uint64_t key)
+{
+    for (int t = 0; t < l->top_count; t++)
+        if (l->top_key[t] == key)
+            return t;
+    return -1;
+}
+
+static int collect_top_accesses(const read_event *by_time, int64_t n, locality *out)
+{
+    int64_t total = 0;
+    for (int t = 0; t < out->top_count; t++)
+        total += out->top_reads[t];
+    out->accesses = malloc(sizeof *out->accesses * (size_t)(total + 1));
+    if (!out->accesses)
+        return EXH_ERR_NOMEM;
+    for (int64_t i = 0; i < n; i++) {
+        int t = top_index(out, by_time[i].key);
+        if (t >= 0)
+            out->accesses[out->access_count++] =
+                (locality_access){by_time[i].time, by_time[i].worker, t};
+    }
+    return EXH_OK;
+}
+
+static int analyze_reads(read_event *reads, int64_t n, const locality_options *o, locality *out)
+{
+    int *scratch = malloc(sizeof *scratch * (size_t)(n + 1));
+    if (!scratch)
+        return EXH_ERR_NOMEM;
+    qsort(reads, (size_t)n, sizeof *reads, compare_by_key);
+    choose_top(reads, n, o->top_tensors, out);
+    broadcast_groups(reads, n, scratch, out);
+    free(scratch);
+    qsort(reads, (size_t)n, sizeof *reads, compare_by_time);
+    int rc = collect_top_accesses(reads, n, out);
+    if (rc == 0)
+        rc = reuse_distances(reads, n, 0, out->reuse_global, &out->cold_global,
+                             &out->median_reuse_global);
+    qsort(reads, (size_t)n, sizeof *reads, compare_by_worker);
+    if (rc == 0)
+        rc = reuse_distances(reads, n, 1, out->reuse_worker, &out->cold_worker,
+                             &out->median_reuse_worker);
+    return rc;
+}
+
+int locality_build(const trace_record *records, int64_t count, const locality_options *o,
+                   locality *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (o->top_tensors < 1 || o->top_tensors > LOCALITY_MAX_TOP)
+        return error_set(err, EXH_ERR_INVALID, "locality: top tensors must be 1 to %d",
+                         LOCALITY_MAX_TOP);
+    out->broadcast_window = o->broadcast_window > 0 ? o->broadcast_window
+                                                    : median_duration(records, count) / 10;
+    if (!(out->broadcast_window >= 0))
+        out->broadcast_window = 0;
+    int64_t n = count_reads(records, count);
+    read_event *reads = malloc(sizeof *reads * (size_t)(n + 1));
+    if (!reads)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    collect_reads(records, count, reads);
+    out->reads = n;
+    int rc = analyze_reads(reads, n, o, out);
+    free(reads);
+    if (rc < 0) {
+        locality_free(out);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    return EXH_OK;
+}
+
+void locality_free(locality *l)
+{
+    free(l->accesses);
+    memset(l, 0, sizeof *l);
+}

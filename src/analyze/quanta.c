@@ -1,0 +1,203 @@
+/* quanta.c — the cost of handing out work in quanta of s free workers:
+ * the order-statistic estimate next to a replay of the trace's training
+ * times (see locality.h). */
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/locality.h"
+
+#define PI 3.14159265358979323846
+
+double quanta_order_statistic(int r, int w)
+{
+    return gsl_cdf_ugaussian_Pinv((r - PI / 8) / (w - PI / 4 + 1));
+}
+
+/* A min-heap of the running jobs' end times. */
+typedef struct running {
+    double *end;
+    int count;
+} running;
+
+static void heap_push(running *h, double end)
+{
+    int i = h->count++;
+    for (; i > 0 && h->end[(i - 1) / 2] > end; i = (i - 1) / 2)
+        h->end[i] = h->end[(i - 1) / 2];
+    h->end[i] = end;
+}
+
+static double heap_pop(running *h)
+{
+    double top = h->end[0], last = h->end[--h->count];
+    int i = 0;
+    for (;;) {
+        int child = 2 * i + 1;
+        if (child >= h->count)
+            break;
+        if (child + 1 < h->count && h->end[child + 1] < h->end[child])
+            child++;
+        if (h->end[child] >= last)
+            break;
+        h->end[i] = h->end[child];
+        i = child;
+    }
+    h->end[i] = last;
+    return top;
+}
+
+/* Replay `durations` (in start order) on w workers, handing out work only
+ * when min(s, jobs left) workers are free. idle[] holds the free workers'
+ * free-since times. */
+static void replay(const double *durations, int64_t n, int w, int s, double *idle,
+                   running *busy, quanta_row *row)
+{
+    int idle_count = w;
+    for (int k = 0; k < w; k++)
+        idle[k] = 0;
+    busy->count = 0;
+    double now = 0, wait_sum = 0, first_wait_sum = 0, makespan = 0;
+    int64_t next = 0, handouts = 0;
+    while (next < n) {
+        int64_t left = n - next;
+        while (idle_count < (left < s ? left : s)) {
+            now = heap_pop(busy);
+            idle[idle_count++] = now;
+        }
+        double longest = 0;
+        for (; idle_count > 0 && next < n; next++) {
+            double waited = now - idle[--idle_count];
+            wait_sum += waited;
+            longest = waited > longest ? waited : longest;
+            double end = now + durations[next];
+            makespan = end > makespan ? end : makespan;
+            heap_push(busy, end);
+        }
+        first_wait_sum += longest;
+        handouts++;
+    }
+    row->measured_mean_wait = n ? wait_sum / (double)n : NAN;
+    row->measured_first_wait = handouts ? first_wait_sum / (double)handouts : NAN;
+    row->makespan = makespan;
+}
+
+static void theory(int s, int w, double sigma, quanta_row *row)
+{
+    double e_s = quanta_order_statistic(s, w), mean = 0;
+    for (int r = 1; r <= s; r++)
+        mean += quanta_order_statistic(r, w);
+    mean /= s;
+    row->theory_first_wait = sigma * (e_s - quanta_order_statistic(1, w));
+    row->theory_mean_wait = sigma * (e_s - mean);
+    row->theory_barrier_saving = sigma * (quanta_order_statistic(w, w) - e_s);
+}
+
+static int compare_starts(const void *a, const void *b)
+{
+    const trace_record *x = *(const trace_record *const *)a;
+    const trace_record *y = *(const trace_record *const *)b;
+    if (x->start_time != y->start_time)
+        return x->start_time < y->start_time ? -1 : 1;
+    return (x->job_id > y->job_id) - (x->job_id < y->job_id);
+}
+
+/* Training times in start order, and their mean and standard deviation. */
+static double *durations_in_start_order(const trace_record *records, int64_t count, int64_t *n,
+                                        quanta *out)
+{
+    const trace_record **order = malloc(sizeof *order * (size_t)(count + 1));
+    double *d = malloc(sizeof *d * (size_t)(count + 1));
+    if (!order || !d) {
+        free(order);
+        free(d);
+        return NULL;
+    }
+    *n = 0;
+    for (int64_t i = 0; i < count; i++)
+        if (isfinite(records[i].end_time - records[i].start_time))
+            order[(*n)++] = &records[i];
+    qsort(order, (size_t)*n, sizeof *order, compare_starts);
+    double sum = 0, squares = 0;
+    for (int64_t i = 0; i < *n; i++) {
+        double x = order[i]->end_time - order[i]->start_time;
+        d[i] = x > 0 ? x : 0;
+        sum += d[i];
+        squares += d[i] * d[i];
+    }
+    free(order);
+    out->mean_duration = *n ? sum / (double)*n : NAN;
+    out->sigma = *n > 1 ? sqrt(fmax(0, (squares - sum * sum / (double)*n) / (double)(*n - 1)))
+                        : 0;
+    return d;
+}
+
+static int distinct_workers(const trace_record *records, int64_t count)
+{
+    int max = -1;
+    for (int64_t i = 0; i < count; i++)
+        max = records[i].worker > max ? records[i].worker : max;
+    if (max < 0)
+        return 1;
+    unsigned char *seen = calloc((size_t)max + 1, 1);
+    int distinct = 0;
+    for (int64_t i = 0; seen && i < count; i++)
+        if (records[i].worker >= 0 && !seen[records[i].worker]++)
+            distinct++;
+    free(seen);
+    return distinct > 0 ? distinct : 1;
+}
+
+static int default_quanta(int w, int *list)
+{
+    int n = 0, step = w > 128 ? 4 : 2; /* at most 8 quanta */
+    for (int s = 1; s < w && n < 7; s *= step)
+        list[n++] = s;
+    list[n++] = w;
+    return n;
+}
+
+int quanta_build(const trace_record *records, int64_t count, int workers,
+                 const int *quanta_list, int quanta_count, quanta *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->workers = workers > 0 ? workers : distinct_workers(records, count);
+    int defaults[16];
+    if (!quanta_list) {
+        quanta_count = default_quanta(out->workers, defaults);
+        quanta_list = defaults;
+    }
+    for (int k = 0; k < quanta_count; k++)
+        if (quanta_list[k] < 1 || quanta_list[k] > out->workers)
+            return error_set(err, EXH_ERR_INVALID, "quantum %d: must be 1 to %d (the workers)",
+                             quanta_list[k], out->workers);
+    int64_t n = 0;
+    double *durations = durations_in_start_order(records, count, &n, out);
+    double *idle = malloc(sizeof *idle * (size_t)out->workers);
+    running busy = {malloc(sizeof(double) * (size_t)out->workers), 0};
+    out->rows = calloc((size_t)quanta_count, sizeof *out->rows);
+    if (!durations || !idle || !busy.end || !out->rows) {
+        free(durations);
+        free(idle);
+        free(busy.end);
+        quanta_free(out);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < quanta_count; k++) {
+        quanta_row *row = &out->rows[out->row_count++];
+        row->quantum = quanta_list[k];
+        theory(row->quantum, out->workers, out->sigma, row);
+        replay(durations, n, out->workers, row->quantum, idle, &busy, row);
+    }
+    free(durations);
+    free(idle);
+    free(busy.end);
+    return EXH_OK;
+}
+
+void quanta_free(quanta *q)
+{
+    free(q->rows);
+    memset(q, 0, sizeof *q);
+}
