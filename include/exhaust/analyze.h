@@ -25,6 +25,15 @@
 int analyze_load(const char *path, const space *s, trace_record **records, int64_t *count,
                  exh_error *err);
 
+/* Traces without times (a DeepHyper results.csv may lack them): when some
+ * record has no end time, every record's end time becomes its place in the
+ * trace (an "order clock": 0, 1, 2, ...); a missing start time becomes the
+ * record's end time. Returns what it filled: ANALYZE_FILLED_END and/or
+ * ANALYZE_FILLED_START (0: the trace had its times). */
+#define ANALYZE_FILLED_END 1
+#define ANALYZE_FILLED_START 2
+int analyze_fill_times(trace_record *records, int64_t count);
+
 /* RQ1: the prefix trie and the distributions of mutation positions and of
  * transferred prefix lengths. */
 typedef struct analyze_structure {
@@ -86,6 +95,7 @@ typedef struct analyze_parents {
     int64_t *joined;           /* per rank 1..P: models that joined at that rank */
     int64_t *chosen;           /* of those, ever chosen as parent */
     double *bound;             /* per rank: analyze_parent_bound */
+    int *join_rank;            /* per record: its rank when it joined (0: failed) */
     /* "Never transferred, do not store": skip models whose bound < epsilon. */
     double epsilon;
     int threshold_rank;        /* the best rank whose bound < epsilon (P+1: none) */

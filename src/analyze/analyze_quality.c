@@ -89,6 +89,7 @@ static void replay_ranks(const trace_record *records, int64_t count, int populat
         ring[(start + size - 1) % population] = i;
         if (rank > population)
             rank = population;
+        out->join_rank[i] = rank;
         out->joined[rank]++;
         int chosen = was_parent(parents, parent_count, records[i].job_id);
         out->chosen[rank] += chosen;
@@ -112,9 +113,10 @@ int analyze_parents_build(const trace_record *records, int64_t count, int popula
     out->joined = calloc((size_t)population + 1, sizeof *out->joined);
     out->chosen = calloc((size_t)population + 1, sizeof *out->chosen);
     out->bound = calloc((size_t)population + 1, sizeof *out->bound);
+    out->join_rank = calloc((size_t)(count ? count : 1), sizeof *out->join_rank);
     int64_t *parents = malloc(sizeof *parents * (size_t)(count ? count : 1));
     int64_t *ring = malloc(sizeof *ring * (size_t)population);
-    if (!out->joined || !out->chosen || !out->bound || !parents || !ring) {
+    if (!out->joined || !out->chosen || !out->bound || !out->join_rank || !parents || !ring) {
         free(parents);
         free(ring);
         analyze_parents_free(out);
@@ -142,5 +144,6 @@ void analyze_parents_free(analyze_parents *p)
     free(p->joined);
     free(p->chosen);
     free(p->bound);
+    free(p->join_rank);
     memset(p, 0, sizeof *p);
 }

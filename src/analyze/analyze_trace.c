@@ -1,5 +1,6 @@
 /* analyze_trace.c — loading a trace for analysis, refusing what would make
  * the analyses wrong. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "exhaust/analyze.h"
@@ -51,4 +52,20 @@ int analyze_load(const char *path, const space *s, trace_record **records, int64
         *count = 0;
     }
     return rc;
+}
+
+int analyze_fill_times(trace_record *records, int64_t count)
+{
+    int filled = 0;
+    for (int64_t i = 0; i < count && !filled; i++)
+        if (!isfinite(records[i].end_time))
+            filled = ANALYZE_FILLED_END;
+    for (int64_t i = 0; filled && i < count; i++)
+        records[i].end_time = (double)i;
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(records[i].start_time)) {
+            records[i].start_time = records[i].end_time;
+            filled |= ANALYZE_FILLED_START;
+        }
+    return filled;
 }

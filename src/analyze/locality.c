@@ -30,36 +30,30 @@ int64_t locality_bucket_floor(int bucket)
     return bucket == 0 ? 0 : (int64_t)1 << (bucket - 1);
 }
 
-/* One tensor read. `sequence` keeps the order of reads at equal times. */
+/* One tensor read. `order` is its place in the time-ordered stream (ties
+ * broken by record, then position), so sorts by other keys stay stable.
+ * 32 bytes, so the C library sorts it in place rather than through pointers. */
 typedef struct read_event {
     double time;
     uint64_t key;
-    int64_t record, sequence;
-    int worker, position;
+    int32_t order, record, worker, position;
 } read_event;
-
-static int compare_by_time(const void *a, const void *b)
-{
-    const read_event *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return (x->sequence > y->sequence) - (x->sequence < y->sequence);
-}
-
-static int compare_by_worker(const void *a, const void *b)
-{
-    const read_event *x = a, *y = b;
-    if (x->worker != y->worker)
-        return x->worker < y->worker ? -1 : 1;
-    return compare_by_time(a, b);
-}
 
 static int compare_by_key(const void *a, const void *b)
 {
     const read_event *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
-    return compare_by_time(a, b);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static int compare_starts(const void *a, const void *b)
+{
+    const trace_record *x = *(const trace_record *const *)a;
+    const trace_record *y = *(const trace_record *const *)b;
+    if (x->start_time != y->start_time)
+        return x->start_time < y->start_time ? -1 : 1;
+    return (x > y) - (x < y);
 }
 
 static int64_t count_reads(const trace_record *records, int64_t count)
@@ -71,19 +65,49 @@ static int64_t count_reads(const trace_record *records, int64_t count)
     return n;
 }
 
-static void collect_reads(const trace_record *records, int64_t count, read_event *reads)
+/* Every read, in start-time order. */
+static int collect_reads(const trace_record *records, int64_t count, read_event *reads)
 {
-    int64_t n = 0;
+    const trace_record **by_start = malloc(sizeof *by_start * (size_t)(count + 1));
+    if (!by_start)
+        return EXH_ERR_NOMEM;
+    for (int64_t i = 0; i < count; i++)
+        by_start[i] = &records[i];
+    qsort(by_start, (size_t)count, sizeof *by_start, compare_starts);
+    int32_t n = 0;
     for (int64_t i = 0; i < count; i++) {
-        const trace_record *r = &records[i];
+        const trace_record *r = by_start[i];
         if (r->donor_id < 0 && r->donor_run_id < 0)
             continue;
         int length = r->prefix_length < r->architecture.length ? r->prefix_length
                                                                 : r->architecture.length;
         for (int p = 0; p < length; p++, n++)
-            reads[n] = (read_event){r->start_time, transfer_tensor_key(&r->architecture, p), i,
-                                    n, r->worker, p};
+            reads[n] = (read_event){r->start_time, transfer_tensor_key(&r->architecture, p), n,
+                                    (int32_t)(r - records), r->worker, p};
     }
+    free(by_start);
+    return EXH_OK;
+}
+
+/* The stream regrouped by worker, each worker's reads still in time order
+ * (a counting sort: stable and O(n)). Workers are small non-negative
+ * numbers; anything else (-1: unknown) is one group. */
+static int group_by_worker(const read_event *reads, int64_t n, read_event *out)
+{
+    int max = 0;
+    for (int64_t i = 0; i < n; i++)
+        max = reads[i].worker > max ? reads[i].worker : max;
+    int64_t *start = calloc((size_t)max + 3, sizeof *start);
+    if (!start)
+        return EXH_ERR_NOMEM;
+    for (int64_t i = 0; i < n; i++)
+        start[(reads[i].worker >= 0 ? reads[i].worker + 1 : 0) + 1]++;
+    for (int w = 1; w <= max + 2; w++)
+        start[w] += start[w - 1];
+    for (int64_t i = 0; i < n; i++)
+        out[start[reads[i].worker >= 0 ? reads[i].worker + 1 : 0]++] = reads[i];
+    free(start);
+    return EXH_OK;
 }
 
 /* ---- reuse distance ---- */
@@ -270,24 +294,29 @@ static int collect_top_accesses(const read_event *by_time, int64_t n, locality *
     return EXH_OK;
 }
 
-static int analyze_reads(read_event *reads, int64_t n, const locality_options *o, locality *out)
+static int analyze_reads(const read_event *stream, int64_t n, const locality_options *o,
+                         locality *out)
 {
+    read_event *sorted = malloc(sizeof *sorted * (size_t)(n + 1));
     int *scratch = malloc(sizeof *scratch * (size_t)(n + 1));
-    if (!scratch)
-        return EXH_ERR_NOMEM;
-    qsort(reads, (size_t)n, sizeof *reads, compare_by_key);
-    choose_top(reads, n, o->top_tensors, out);
-    broadcast_groups(reads, n, scratch, out);
-    free(scratch);
-    qsort(reads, (size_t)n, sizeof *reads, compare_by_time);
-    int rc = collect_top_accesses(reads, n, out);
+    int rc = sorted && scratch ? EXH_OK : EXH_ERR_NOMEM;
+    if (rc == 0) {
+        memcpy(sorted, stream, sizeof *sorted * (size_t)n);
+        qsort(sorted, (size_t)n, sizeof *sorted, compare_by_key);
+        choose_top(sorted, n, o->top_tensors, out);
+        broadcast_groups(sorted, n, scratch, out);
+        rc = collect_top_accesses(stream, n, out);
+    }
     if (rc == 0)
-        rc = reuse_distances(reads, n, 0, out->reuse_global, &out->cold_global,
+        rc = reuse_distances(stream, n, 0, out->reuse_global, &out->cold_global,
                              &out->median_reuse_global);
-    qsort(reads, (size_t)n, sizeof *reads, compare_by_worker);
     if (rc == 0)
-        rc = reuse_distances(reads, n, 1, out->reuse_worker, &out->cold_worker,
+        rc = group_by_worker(stream, n, sorted);
+    if (rc == 0)
+        rc = reuse_distances(sorted, n, 1, out->reuse_worker, &out->cold_worker,
                              &out->median_reuse_worker);
+    free(sorted);
+    free(scratch);
     return rc;
 }
 
@@ -303,12 +332,15 @@ int locality_build(const trace_record *records, int64_t count, const locality_op
     if (!(out->broadcast_window >= 0))
         out->broadcast_window = 0;
     int64_t n = count_reads(records, count);
+    if (count > INT32_MAX || n > INT32_MAX)
+        return error_set(err, EXH_ERR_INVALID, "locality: at most 2^31 records and reads");
     read_event *reads = malloc(sizeof *reads * (size_t)(n + 1));
     if (!reads)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    collect_reads(records, count, reads);
     out->reads = n;
-    int rc = analyze_reads(reads, n, o, out);
+    int rc = collect_reads(records, count, reads);
+    if (rc == 0)
+        rc = analyze_reads(reads, n, o, out);
     free(reads);
     if (rc < 0) {
         locality_free(out);

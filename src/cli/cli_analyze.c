@@ -1,40 +1,56 @@
-/* cli_analyze.c — exhaust analyze: what a search did, as tables and a trie. */
+/* cli_analyze.c — exhaust analyze: what a search did, as a report. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
-#include "exhaust/analyze.h"
+#include "exhaust/analysis.h"
+#include "exhaust/report_analysis.h"
 
 static const char HELP[] =
-    "usage: exhaust analyze TRACE --out DIR [--space S] [--population P] [--sample S]\n"
-    "                       [--epsilon E] [--min-share X]\n\n"
-    "Analyse a search trace (exhaust's, or DeepHyper's results.csv) and write\n"
-    "what it shows into DIR, each with the theory that predicts it:\n"
-    "  structure.csv          the prefix trie: share of models and transfers per prefix\n"
-    "  trie.dot (+ trie.svg)  the trie for Graphviz, pruned below --min-share\n"
-    "  positions.csv          mutation positions; prefix_lengths.csv: transferred prefixes\n"
-    "  quality_steps.csv      the steps of the best quality over time\n"
-    "  parents.csv            per rank at joining: models, ever chosen as parent, and the\n"
-    "                         hypergeometric estimate\n"
-    "  summary.json           the key numbers\n\n"
-    "  --out DIR        where to write (created if missing)\n"
-    "  --space S        parse architectures in space S (default: any token sequence)\n"
-    "  --population P   the search's population (default: from the trace header, else 100)\n"
-    "  --sample S       its tournament size (default: from the trace header, else 5)\n"
-    "  --epsilon E      'never transferred, do not store' threshold on the estimate\n"
-    "                   (default 0.01)\n"
-    "  --min-share X    prune trie nodes holding less than X of the models (default 0.01)\n\n"
+    "usage: exhaust analyze TRACE --out DIR [--space S] [options]\n\n"
+    "Analyse a search trace (exhaust's, or DeepHyper's results.csv) and write a\n"
+    "report, DIR/index.html (self-contained: opens offline), with the numbers as\n"
+    "CSV and JSON beside it. Each part puts the theory next to the observation:\n"
+    "  RQ1 structure    prefix trie (trie.svg via Graphviz), mutation positions,\n"
+    "                   transferred prefix lengths vs the (L-1)/2 expectation\n"
+    "  RQ2 locality     the most read tensors by time and worker, reuse distances,\n"
+    "                   broadcast groups, scheduling quanta vs order statistics\n"
+    "  RQ3 quality      best quality over time, parent ranks vs the hypergeometric\n"
+    "                   estimate, a 'do not store' threshold and its false skips\n"
+    "  RQ4 popularity   prefix windows and tiers, donors again, delay before a new\n"
+    "                   best is used (geometric), stage-1 duplicates (birthday)\n"
+    "  caches           LRU, LFU, tier, threshold and prefetch policies, shared and\n"
+    "                   per-worker, at several capacities: hit rate and bytes\n\n"
+    "  --out DIR             where to write (created if missing)\n"
+    "  --space S             parse architectures in space S (nb201 gives operation\n"
+    "                        names, tensor sizes and the space size; default: any\n"
+    "                        token sequence, one byte per tensor)\n"
+    "  --population P        the search's population (default: the trace header, else 100)\n"
+    "  --sample S            its tournament size (default: the trace header, else 5)\n"
+    "  --epsilon E           'do not store' threshold on the parent estimate (default 0.01)\n"
+    "  --min-share X         draw trie nodes holding at least X of the models (default 0.01)\n"
+    "  --window N            popularity window in records (default: the population)\n"
+    "  --prefix-length L     prefix length for popularity (default 3)\n"
+    "  --points K            popularity histograms at K points (default 5)\n"
+    "  --tier1-share X       tier 1: at least X of the window (default 0.30)\n"
+    "  --tier2-count N       tier 2: more than N models (default 3)\n"
+    "  --donor-times D       donors again after D donations in the window (default 5)\n"
+    "  --top-tensors K       most read tensors to follow (default 5, at most 16)\n"
+    "  --broadcast-window T  seconds (default: a tenth of the median training time)\n"
+    "  --workers W           workers for the quanta (default: the trace's)\n"
+    "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16)\n"
+    "  --threads N           cache replays in parallel (default 2)\n\n"
     "example: exhaust analyze out/search-nb201.csv --space nb201 --out out/analysis\n";
 
-typedef struct analyze_options {
+typedef struct analyze_cli {
     const char *trace, *out, *space;
-    int population, sample;
-    double epsilon, min_share;
-} analyze_options;
+    analysis_options analysis;
+} analyze_cli;
 
 /* population=... and sample=... from the trace's "# exhaust search:" line. */
 static void header_parameters(const char *path, int *population, int *sample)
@@ -56,130 +72,91 @@ static void header_parameters(const char *path, int *population, int *sample)
         *sample = 5;
 }
 
-static FILE *open_output(const analyze_options *o, const char *name)
+static int parse_capacities(const char *text, analysis_options *o)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", o->out, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        cli_error("analyze", "%s: %s", path, strerror(errno));
-    return f;
-}
-
-static int write_structure(const analyze_options *o, const analyze_structure *s, const space *sp)
-{
-    FILE *f = open_output(o, "structure.csv");
-    if (!f)
-        return CLI_FAILED;
-    fprintf(f, "node,parent,depth,token,models,share,transfers\n");
-    for (int i = 0; i < trie_node_count(s->prefixes); i++) {
-        trie_node_info n = trie_node(s->prefixes, i);
-        fprintf(f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n.parent, n.depth, n.token,
-                (long long)n.count, (double)n.count / (double)s->total,
-                (long long)s->transfers[i]);
+    o->cache_capacities = 0;
+    for (const char *p = text; *p;) {
+        char *end;
+        double mib = strtod(p, &end);
+        if (end == p || !(mib >= 0) || o->cache_capacities == ANALYSIS_MAX_CAPACITIES)
+            return -1;
+        o->cache_bytes[o->cache_capacities++] = (int64_t)(mib * (1 << 20));
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
     }
-    fclose(f);
-    if (!(f = open_output(o, "trie.dot")))
-        return CLI_FAILED;
-    analyze_trie_dot(s, sp, o->min_share, f);
-    fclose(f);
-    char command[8400];
-    snprintf(command, sizeof command,
-             "command -v dot >/dev/null 2>&1 && dot -Tsvg '%s/trie.dot' -o '%s/trie.svg'", o->out,
-             o->out);
-    if (system(command) != 0)
-        fprintf(stderr, "exhaust analyze: Graphviz 'dot' not found: wrote trie.dot only\n");
-    if (!(f = open_output(o, "positions.csv")))
-        return CLI_FAILED;
-    fprintf(f, "position,mutations\n");
-    for (int i = 0; i < s->max_length; i++)
-        fprintf(f, "%d,%lld\n", i, (long long)s->mutation_positions[i]);
-    fclose(f);
-    if (!(f = open_output(o, "prefix_lengths.csv")))
-        return CLI_FAILED;
-    fprintf(f, "prefix_length,children\n");
-    for (int i = 0; i <= s->max_length; i++)
-        fprintf(f, "%d,%lld\n", i, (long long)s->prefix_lengths[i]);
-    fclose(f);
-    return CLI_OK;
+    return 0;
 }
 
-static int write_quality(const analyze_options *o, const analyze_quality *q,
-                         const analyze_parents *p)
+/* A number option: value in [minimum, inf). */
+static int number_option(const char *name, const char *text, double minimum, double *value)
 {
-    FILE *f = open_output(o, "quality_steps.csv");
-    if (!f)
-        return CLI_FAILED;
-    fprintf(f, "record,time,quality,gain\n");
-    for (int64_t i = 0; i < q->step_count; i++)
-        fprintf(f, "%lld,%.17g,%.17g,%.17g\n", (long long)q->steps[i].record, q->steps[i].time,
-                q->steps[i].quality, q->steps[i].gain);
-    fclose(f);
-    if (!(f = open_output(o, "parents.csv")))
-        return CLI_FAILED;
-    fprintf(f, "rank,models,chosen,observed,estimate\n");
-    for (int r = 1; r <= p->population; r++)
-        fprintf(f, "%d,%lld,%lld,%.6g,%.6g\n", r, (long long)p->joined[r],
-                (long long)p->chosen[r],
-                p->joined[r] ? (double)p->chosen[r] / (double)p->joined[r] : NAN, p->bound[r]);
-    fclose(f);
+    char *end;
+    *value = strtod(text, &end);
+    if (end == text || *end || !(*value >= minimum))
+        return cli_usage_error("analyze", "%s needs a number >= %g, not '%s'", name, minimum,
+                               text);
     return CLI_OK;
 }
 
-static int write_summary(const analyze_options *o, int64_t records, const analyze_structure *s,
-                         const analyze_quality *q, const analyze_parents *p)
+static int set_option(int c, const char *name, analyze_cli *o)
 {
-    FILE *f = open_output(o, "summary.json");
-    if (!f)
-        return CLI_FAILED;
-    fprintf(f, "{\n \"records\": %lld,\n \"failures\": %lld,\n \"best_quality\": %.17g,\n"
-               " \"best_steps\": %lld,\n \"children\": %lld,\n \"mean_prefix_length\": %.6g,\n"
-               " \"expected_mean_prefix_length\": %.6g,\n \"mean_length\": %.6g,\n"
-               " \"population\": %d,\n \"sample\": %d,\n \"epsilon\": %g,\n"
-               " \"skip_from_rank\": %d,\n \"skipped\": %lld,\n \"false_skips\": %lld\n}\n",
-            (long long)records, (long long)q->failures, q->best, (long long)q->step_count,
-            (long long)s->children, s->mean_prefix, s->expected_mean_prefix, s->mean_length,
-            p->population, p->sample, p->epsilon, p->threshold_rank, (long long)p->skipped,
-            (long long)p->false_skips);
-    fclose(f);
-    printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
-           (long long)records, (long long)q->failures, q->best, (long long)q->step_count);
-    printf("transferred prefix: %.2f positions on average (expected for uniform one-position "
-           "mutation: %.2f of %.2f)\n",
-           s->mean_prefix, s->expected_mean_prefix, s->mean_length);
-    printf("do not store models joining at rank >= %d (estimate < %g): %lld skipped, %lld of "
-           "them later chosen as parents (false-skip rate %.1f%%)\n",
-           p->threshold_rank, p->epsilon, (long long)p->skipped, (long long)p->false_skips,
-           p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
-    printf("wrote %s/{structure,positions,prefix_lengths,quality_steps,parents}.csv, trie.dot, "
-           "summary.json\n", o->out);
-    return CLI_OK;
+    analysis_options *a = &o->analysis;
+    double v = 0;
+    int rc = CLI_OK;
+    switch (c) {
+    case 'o': o->out = optarg; return CLI_OK;
+    case 'p': o->space = optarg; return CLI_OK;
+    case 'c':
+        return parse_capacities(optarg, a) == 0
+                   ? CLI_OK
+                   : cli_usage_error("analyze", "--cache-mib takes up to %d sizes in MiB, "
+                                     "e.g. 1,4,16", ANALYSIS_MAX_CAPACITIES);
+    case 'e': return number_option(name, optarg, 0, &a->epsilon);
+    case 'm': return number_option(name, optarg, 0, &a->min_share);
+    case 't': rc = number_option(name, optarg, 0, &a->popularity.tier1_share); break;
+    case 'B': rc = number_option(name, optarg, 0, &a->locality.broadcast_window); break;
+    default: rc = number_option(name, optarg, c == 'W' ? 0 : 1, &v); break;
+    }
+    switch (c) {
+    case 'P': a->population = (int)v; break;
+    case 'S': a->sample = (int)v; break;
+    case 'w': a->popularity.window = (int)v; break;
+    case 'L': a->popularity.prefix_length = (int)v; break;
+    case 'k': a->popularity.points = (int)v; break;
+    case 'T': a->popularity.tier2_count = (int)v; break;
+    case 'd': a->popularity.donor_times = (int)v; break;
+    case 'K': a->locality.top_tensors = (int)v; break;
+    case 'W': a->workers = (int)v; break;
+    case 'j': a->threads = (int)v; break;
+    }
+    return rc;
 }
 
-static int parse_options(int argc, char **argv, analyze_options *o)
+static int parse_options(int argc, char **argv, analyze_cli *o)
 {
     static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'},        {"space", required_argument, NULL, 'p'},
-        {"population", required_argument, NULL, 'P'}, {"sample", required_argument, NULL, 'S'},
-        {"epsilon", required_argument, NULL, 'e'},    {"min-share", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},          {"space", required_argument, NULL, 'p'},
+        {"population", required_argument, NULL, 'P'},   {"sample", required_argument, NULL, 'S'},
+        {"epsilon", required_argument, NULL, 'e'},      {"min-share", required_argument, NULL, 'm'},
+        {"window", required_argument, NULL, 'w'},       {"prefix-length", required_argument, NULL, 'L'},
+        {"points", required_argument, NULL, 'k'},       {"tier1-share", required_argument, NULL, 't'},
+        {"tier2-count", required_argument, NULL, 'T'},  {"donor-times", required_argument, NULL, 'd'},
+        {"top-tensors", required_argument, NULL, 'K'},  {"broadcast-window", required_argument, NULL, 'B'},
+        {"workers", required_argument, NULL, 'W'},      {"cache-mib", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 'j'},      {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        char *end = NULL;
-        switch (c) {
-        case 'o': o->out = optarg; break;
-        case 'p': o->space = optarg; break;
-        case 'P': o->population = (int)strtol(optarg, &end, 10); break;
-        case 'S': o->sample = (int)strtol(optarg, &end, 10); break;
-        case 'e': o->epsilon = strtod(optarg, &end); break;
-        case 'm': o->min_share = strtod(optarg, &end); break;
-        case ':': return cli_usage_error("analyze", "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]);
-        }
-        if (end && (*end || end == optarg))
-            return cli_usage_error("analyze", "%s needs a number", argv[optind - 1]);
+        const char *name = argv[optind - 1];
+        if (c == ':')
+            return cli_usage_error("analyze", "%s needs a value", name);
+        if (c == '?')
+            return cli_usage_error("analyze", "unknown option '%s'", name);
+        int rc = set_option(c, name, o);
+        if (rc != CLI_OK)
+            return rc;
     }
     if (optind != argc - 1)
         return cli_usage_error("analyze", "give one TRACE");
@@ -189,13 +166,63 @@ static int parse_options(int argc, char **argv, analyze_options *o)
     return CLI_OK;
 }
 
+static void print_summary(const analyze_cli *o, const analysis *a)
+{
+    const analyze_structure *s = &a->structure;
+    const analyze_parents *p = &a->parents;
+    printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
+           (long long)a->count, (long long)a->quality.failures, a->quality.best,
+           (long long)a->quality.step_count);
+    if (s->children)
+        printf("transferred prefix: %.2f positions on average (expected for uniform "
+               "one-position mutation: %.2f of %.2f)\n",
+               s->mean_prefix, s->expected_mean_prefix, s->mean_length);
+    else
+        printf("no record names a donor: nothing was transferred\n");
+    printf("do not store models joining at rank >= %d (estimate < %g): %lld skipped, %lld of "
+           "them later chosen as parents (false-skip rate %.1f%%)\n",
+           p->threshold_rank, p->epsilon, (long long)p->skipped, (long long)p->false_skips,
+           p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
+    if (s->children)
+        printf("donor again after >= %d donations in the window: %.3f (fewer: %.3f); new best "
+           "first used after %.3g proposals (geometric estimate %.3g)\n",
+           a->popularity.options.donor_times, a->popularity.donor_again_at_least_d,
+           a->popularity.donor_again_below_d, a->popularity.mean_best_delay,
+           a->popularity.expected_best_delay);
+    printf("report: %s/index.html (numbers: %s/*.csv, summary.json)\n", o->out, o->out);
+}
+
+static int write_outputs(const analyze_cli *o, const analysis *a, exh_error *err)
+{
+    int rc = report_write_tables(a, o->out, err);
+    if (rc < 0)
+        return rc;
+    exh_error dot_err;
+    if (report_render_trie(o->out, &dot_err) < 0)
+        fprintf(stderr, "exhaust analyze: %s\n", dot_err.message);
+    char generated[128];
+    time_t now = time(NULL);
+    strftime(generated, sizeof generated, "Generated %Y-%m-%d %H:%M UTC by exhaust analyze.",
+             gmtime(&now));
+    const char *source = strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace;
+    return report_write_html(a, o->out, source, generated, err);
+}
+
 static int analyze_main(int argc, char **argv)
 {
-    analyze_options o = {.epsilon = 0.01, .min_share = ANALYZE_DEFAULT_MIN_SHARE};
+    analyze_cli o = {0};
+    analysis_options_default(&o.analysis);
+    o.analysis.population = o.analysis.sample = 0; /* 0: from the trace header */
+    o.analysis.popularity.window = 0;
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
-    header_parameters(o.trace, &o.population, &o.sample);
+    analysis_options *ao = &o.analysis;
+    header_parameters(o.trace, &ao->population, &ao->sample);
+    if (ao->popularity.window <= 0)
+        ao->popularity.window = ao->population;
+    ao->cache_window = ao->popularity.window;
+    ao->cache_donations = ao->popularity.donor_times;
     if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
         cli_error("analyze", "%s: %s", o.out, strerror(errno));
         return CLI_FAILED;
@@ -204,35 +231,31 @@ static int analyze_main(int argc, char **argv)
     space *sp = NULL;
     trace_record *records = NULL;
     int64_t count = 0;
-    analyze_structure structure = {0};
-    analyze_quality quality = {0};
-    analyze_parents parents = {0};
+    analysis a = {0};
     rc = o.space ? space_open(o.space, &sp, &err) : 0;
+    ao->space = sp;
     if (rc == 0)
         rc = analyze_load(o.trace, sp, &records, &count, &err);
+    int filled = rc == 0 ? analyze_fill_times(records, count) : 0;
+    if (filled & ANALYZE_FILLED_END)
+        fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
+                        "the records' order\n", o.trace);
+    if (filled & ANALYZE_FILLED_START)
+        fprintf(stderr, "exhaust analyze: %s lacks start times (m:timestamp_start): a "
+                        "record without one starts when it ends\n", o.trace);
     if (rc == 0)
-        rc = analyze_structure_build(records, count, &structure, &err);
+        rc = analysis_run(records, count, ao, &a, &err);
     if (rc == 0)
-        rc = analyze_quality_build(records, count, &quality, &err);
+        rc = write_outputs(&o, &a, &err);
     if (rc == 0)
-        rc = analyze_parents_build(records, count, o.population, o.sample, o.epsilon, &parents,
-                                   &err);
-    int status = CLI_OK;
-    if (rc < 0) {
+        print_summary(&o, &a);
+    else
         cli_error("analyze", "%s", err.message);
-        status = CLI_FAILED;
-    } else if (write_structure(&o, &structure, sp) != CLI_OK ||
-               write_quality(&o, &quality, &parents) != CLI_OK ||
-               write_summary(&o, count, &structure, &quality, &parents) != CLI_OK) {
-        status = CLI_FAILED;
-    }
-    analyze_parents_free(&parents);
-    analyze_quality_free(&quality);
-    analyze_structure_free(&structure);
+    analysis_free(&a);
     free(records);
     space_free(sp);
-    return status;
+    return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 
-const cli_command cli_analyze_command = {"analyze", "analyse a search trace", HELP,
-                                         analyze_main};
+const cli_command cli_analyze_command = {"analyze", "analyse a search trace and write a report",
+                                         HELP, analyze_main};

@@ -1,0 +1,68 @@
+/*
+ * analysis.h — every analysis of a trace, run together: what `exhaust
+ * analyze` computes before the report renders it (report_analysis.h).
+ *
+ *   RQ1 structure   analyze.h: prefix trie, mutation positions, prefix lengths
+ *   RQ2 locality    locality.h: top tensors, reuse distances, broadcast, quanta
+ *   RQ3 quality     analyze.h: steps of the best, parent ranks vs estimate
+ *   RQ4 popularity  popularity.h: windows, tiers, donors again, delays, birthday
+ *   caches          cachesim.h: policies x scopes x capacities
+ */
+#ifndef EXHAUST_ANALYSIS_H
+#define EXHAUST_ANALYSIS_H
+
+#include <stdint.h>
+
+#include "exhaust/analyze.h"
+#include "exhaust/cachesim.h"
+#include "exhaust/locality.h"
+#include "exhaust/popularity.h"
+
+#define ANALYSIS_MAX_CAPACITIES 8
+
+enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULARITY,
+       ANALYSIS_CACHES, ANALYSIS_PARTS };
+
+typedef struct analysis_options {
+    int population, sample;    /* of the search (the trace header says; else 100, 5) */
+    double epsilon;            /* "do not store" threshold on the parent estimate */
+    double min_share;          /* trie nodes below this share are not drawn */
+    int workers;               /* for the quanta; <= 0: the trace's distinct workers */
+    int threads;               /* cache replays run in parallel (default 2) */
+    popularity_options popularity;
+    locality_options locality;
+    int cache_window, cache_donations;                /* tier-aware admission */
+    int64_t cache_bytes[ANALYSIS_MAX_CAPACITIES];     /* capacities to simulate */
+    int cache_capacities;
+    const space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
+} analysis_options;
+
+void analysis_options_default(analysis_options *o);
+
+typedef struct analysis_cache_row {
+    cachesim_policy policy;
+    cachesim_scope scope;
+    int64_t capacity_bytes;
+    cachesim_result result;
+} analysis_cache_row;
+
+typedef struct analysis {
+    analysis_options options;
+    const trace_record *records;   /* not owned */
+    int64_t count;
+    analyze_structure structure;
+    analyze_quality quality;
+    analyze_parents parents;
+    popularity popularity;
+    locality locality;
+    quanta quanta;
+    analysis_cache_row *cache;      /* by capacity, then scope, then policy */
+    int cache_rows;
+    double seconds[ANALYSIS_PARTS]; /* time each part took */
+} analysis;
+
+int analysis_run(const trace_record *records, int64_t count, const analysis_options *o,
+                 analysis *out, exh_error *err);
+void analysis_free(analysis *a);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * cachesim.h — replay a search trace against caches of transferred tensors:
+ * how many of the tensors children receive (transfer.h) a cache of a given
+ * size would hold, how many bytes would move from the store, and which
+ * admission and eviction rules pay off.
+ *
+ * The replay (cachesim_run). Every record is two events:
+ *   READ at its start_time: the child fetches the tensors it receives from
+ *     its donor, positions 0..prefix_length-1 (clamped to the architecture's
+ *     length; a negative prefix_length is 0). Each tensor with bytes > 0 is
+ *     one access, keyed transfer_tensor_key(&child->architecture, p): a hit
+ *     when the child's cache holds the key, else a miss that moves its bytes
+ *     from the store. A miss does not fill the cache: the child fine-tunes
+ *     what it fetched, and its own WRITE stores the result under the same keys.
+ *   WRITE at its end_time, only if it succeeded (quality not NAN): each of its
+ *     positions' tensors with bytes > 0 is offered to the cache of the worker
+ *     that trained it; the policy decides whether it is admitted. Rewriting a
+ *     key the cache holds replaces the tensor in place (newer weights, same
+ *     key, same size): it counts as a use and its bytes as written.
+ * Events are replayed in time order (the trace lists records by end time,
+ * not start time, so the events are sorted: O(n log n)); at equal times
+ * writes come before reads (a model that ends when another starts can be its
+ * donor), and otherwise records keep their order in the array.
+ * Zero-byte tensors (none, skip_connect, pooling in NB201) are not tensors:
+ * never accessed, never stored. A tensor larger than the capacity is never
+ * stored. Times must be finite and end_time >= start_time.
+ *
+ * Scope: CACHESIM_SHARED is one cache for all workers; CACHESIM_PER_WORKER is
+ * one cache per worker id (ids may be any int, sparse), each of
+ * capacity_bytes: reads use the child's worker's cache, writes go to the
+ * worker that produced the tensor.
+ *
+ * Policies (eviction frees the least valuable entries until the new one fits):
+ *   lru        admit every write; evict the least recently used (a write or
+ *              a hit is a use).
+ *   lfu        admit every write; evict the least frequently used: hits +
+ *              writes since the entry was inserted (the insertion counts 1),
+ *              ties to the least recently used. A binary heap: O(log n).
+ *   tier       lru eviction, but a tensor is admitted only if its key was
+ *              read (donated) at least tier_donations times by the last
+ *              `window` records in start order (the population: what is
+ *              popular now is what will be donated next). Only reads of
+ *              tensors (bytes > 0) count: nothing else is ever offered.
+ *   threshold  lru, but the writes of records flagged in skip_store (the
+ *              caller's per-record 0/1 array, indexed like `records`; NULL:
+ *              none) are not admitted: "never transferred, do not store"
+ *              (analyze_parents' threshold, or any other predictor).
+ *   prefetch   lru, and when a record ends with a quality better than every
+ *              earlier end (a new best: it will be a parent soon), its tensors
+ *              are also pushed into every cache (all workers' caches in
+ *              per-worker scope). A push stores the tensor in each cache that
+ *              does not hold it and counts its bytes as prefetch traffic; a
+ *              cache that holds it counts a use. In shared scope the record's
+ *              own write already stored it, so prefetch equals lru there.
+ *
+ * Cost: one pass over the records gathers what the replay needs (keys and
+ * sizes of the tensors, workers, qualities) and sorts the 2n events (radix
+ * sort, O(n)); each replay is then O(n L) cache operations of O(1) (LRU) or
+ * O(log n) (LFU), plus O(workers L) per new best under prefetch in
+ * per-worker scope. To replay one trace under many options, prepare it once
+ * (cachesim_trace_prepare) and run each (cachesim_trace_run): on a
+ * million-record NB201 trace the gathering pass costs about as much as two
+ * replays.
+ *
+ * Typical use:
+ *     cachesim_options o;
+ *     cachesim_options_default(&o);
+ *     o.capacity_bytes = 64 << 20;
+ *     o.tensor_bytes = cachesim_nb201_tensor_bytes;
+ *     cachesim_result r;
+ *     if (cachesim_run(records, count, &o, &r, &err) < 0) ...
+ */
+#ifndef EXHAUST_CACHESIM_H
+#define EXHAUST_CACHESIM_H
+
+#include <stdint.h>
+
+#include "exhaust/error.h"
+#include "exhaust/space.h"
+#include "exhaust/trace.h"
+
+#define CACHESIM_DEFAULT_WINDOW 100 /* records: the population size */
+#define CACHESIM_DEFAULT_TIER_DONATIONS 5
+
+typedef enum cachesim_policy {
+    CACHESIM_LRU,
+    CACHESIM_LFU,
+    CACHESIM_TIER,
+    CACHESIM_THRESHOLD,
+    CACHESIM_PREFETCH,
+} cachesim_policy;
+#define CACHESIM_POLICY_COUNT 5
+
+typedef enum cachesim_scope {
+    CACHESIM_SHARED,
+    CACHESIM_PER_WORKER,
+} cachesim_scope;
+#define CACHESIM_SCOPE_COUNT 2
+
+/* "lru", "lfu", "tier", "threshold", "prefetch"; "?" when out of range. */
+const char *cachesim_policy_name(cachesim_policy p);
+/* Parse a policy name; returns 0, or EXH_ERR_INVALID for an unknown name. */
+int cachesim_policy_parse(const char *name, cachesim_policy *out, exh_error *err);
+/* "shared", "per-worker". */
+const char *cachesim_scope_name(cachesim_scope s);
+int cachesim_scope_parse(const char *name, cachesim_scope *out, exh_error *err);
+
+/* Bytes of the tensor at `position` of `a`: >= 0 (0: no tensor), or < 0 for
+ * an architecture it does not know (cachesim_run then fails, naming the
+ * record). Like the tensor's key, it must depend only on the position and
+ * the tokens up to it: one key, one size. Called once per record and
+ * position. */
+typedef int64_t (*cachesim_bytes_fn)(const arch *a, int position, void *context);
+
+typedef struct cachesim_options {
+    cachesim_policy policy;
+    cachesim_scope scope;
+    int64_t capacity_bytes;        /* per cache; >= 0 (0 stores nothing) */
+    int window;                    /* tier: records in the sliding window, >= 1 */
+    int tier_donations;            /* tier: reads needed for admission, >= 0 */
+    const unsigned char *skip_store; /* threshold: per record, 1 = do not store; may be NULL */
+    cachesim_bytes_fn tensor_bytes; /* NULL: 1 byte per position */
+    void *tensor_context;
+} cachesim_options;
+
+/* lru, shared, capacity 0, window 100, 5 donations, no skips, 1 byte a position. */
+void cachesim_options_default(cachesim_options *o);
+
+typedef struct cachesim_result {
+    int64_t records;           /* records replayed */
+    int64_t caches;            /* 1, or the number of distinct workers */
+    int64_t accesses;          /* tensor reads (bytes > 0) */
+    int64_t hits;
+    double hit_rate;           /* hits / accesses; NAN when no accesses */
+    int64_t bytes_read_missed; /* bytes the misses moved from the store */
+    int64_t bytes_prefetched;  /* bytes pushed by prefetch */
+    int64_t bytes_moved;       /* bytes_read_missed + bytes_prefetched */
+    int64_t bytes_written;     /* bytes of admitted writes (rewrites included) */
+    int64_t peak_bytes_stored; /* max over time of the bytes held by all caches */
+    /* Time-weighted mean of the bytes held by all caches, over [first event,
+     * last event]; when every event has the same time, the mean over events
+     * (after each). */
+    double mean_bytes_stored;
+    int64_t evictions;         /* entries removed to make room */
+} cachesim_result;
+
+/* Replay `count` records (any order) under `o`. Returns EXH_OK, or
+ * EXH_ERR_INVALID (bad options, a non-finite time, a negative tensor size:
+ * the message names the record) or EXH_ERR_NOMEM. */
+int cachesim_run(const trace_record *records, int64_t count, const cachesim_options *o,
+                 cachesim_result *out, exh_error *err);
+
+/* The same in two steps, for many replays of one trace: prepare gathers the
+ * records (their sizes by tensor_bytes, NULL: 1 byte a position; the checks
+ * and errors of cachesim_run) and sorts the events; the records may be freed
+ * afterwards. cachesim_trace_run replays it under o, whose tensor_bytes and
+ * tensor_context are not used (the sizes are the prepared ones); skip_store
+ * is indexed like the prepared records. */
+typedef struct cachesim_trace cachesim_trace;
+int cachesim_trace_prepare(const trace_record *records, int64_t count,
+                           cachesim_bytes_fn tensor_bytes, void *tensor_context,
+                           cachesim_trace **out, exh_error *err);
+int cachesim_trace_run(const cachesim_trace *t, const cachesim_options *o, cachesim_result *out,
+                       exh_error *err);
+void cachesim_trace_free(cachesim_trace *t);
+
+/* NB201 (space_nb201.h): float32 parameter bytes of the edge's operation
+ * summed over the 15 searched cells (3 stages of 5 cells, C = 16, 32, 64):
+ * nor_conv_3x3 is ReLU-Conv-BN with 9*C*C weights + 2*C BN affine (972,160
+ * bytes in all), nor_conv_1x1 C*C + 2*C (112,000 bytes); none, skip_connect
+ * and avg_pool_3x3 have no parameters (0). -1 for a token outside 0..4 or a
+ * position outside 0..5. context is unused. */
+int64_t cachesim_nb201_tensor_bytes(const arch *a, int position, void *context);
+/* Every position the same size: *(const int64_t *)context bytes. */
+int64_t cachesim_uniform_tensor_bytes(const arch *a, int position, void *context);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * report_analysis.h — an analysis (analysis.h) as files a person and pandas
+ * can read: CSV tables and summary.json for the numbers, trie.dot/trie.svg
+ * for the trie, and index.html (report.h) with every figure and table, each
+ * observation next to the theory that predicts it.
+ *
+ * Files written into the output folder:
+ *   summary.json                   the headline numbers of every part
+ *   structure.csv, trie.dot, trie.svg, positions.csv, prefix_lengths.csv    RQ1
+ *   locality_top.csv, locality_accesses.csv, reuse_distances.csv,
+ *   broadcast.csv, quanta.csv                                               RQ2
+ *   quality_steps.csv, parents.csv                                          RQ3
+ *   popularity_windows.csv, popularity_tiers.csv, donors_again.csv,
+ *   best_delays.csv, birthday.csv                                           RQ4
+ *   caches.csv                                          cache simulation
+ *   index.html                                          the report
+ */
+#ifndef EXHAUST_REPORT_ANALYSIS_H
+#define EXHAUST_REPORT_ANALYSIS_H
+
+#include "exhaust/analysis.h"
+
+/* The CSV and JSON files, and trie.dot. */
+int report_write_tables(const analysis *a, const char *dir, exh_error *err);
+
+/* trie.svg from trie.dot with Graphviz's dot. Returns EXH_OK, or
+ * EXH_ERR_NOT_FOUND when dot is not installed (the report then links the
+ * .dot file instead), or EXH_ERR_IO when dot failed. */
+int report_render_trie(const char *dir, exh_error *err);
+
+/* index.html. `source` names the trace in the title; `generated` (may be
+ * NULL) is a line such as the date, kept out of the library so reports stay
+ * byte-reproducible. */
+int report_write_html(const analysis *a, const char *dir, const char *source,
+                      const char *generated, exh_error *err);
+
+/* An architecture or prefix as text: the space's own form when it has one
+ * (a->options.space), else the token sequence. */
+void report_format_prefix(const analysis *a, const arch *prefix, char *buf, size_t size);
+
+#endif

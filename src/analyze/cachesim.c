@@ -1,0 +1,385 @@
+/* cachesim.c — replay a trace's tensor reads and writes against caches
+ * (see cachesim.h for the model). */
+#include "exhaust/cachesim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/cachesim_cache.h"
+#include "analyze/keymap.h"
+#include "analyze/cachesim_trace.h"
+
+/* ---- names, defaults, tensor sizes ---- */
+
+static const char *const POLICY_NAMES[CACHESIM_POLICY_COUNT] = {
+    "lru", "lfu", "tier", "threshold", "prefetch",
+};
+static const char *const SCOPE_NAMES[CACHESIM_SCOPE_COUNT] = {"shared", "per-worker"};
+
+const char *cachesim_policy_name(cachesim_policy p)
+{
+    return (unsigned)p < CACHESIM_POLICY_COUNT ? POLICY_NAMES[p] : "?";
+}
+
+int cachesim_policy_parse(const char *name, cachesim_policy *out, exh_error *err)
+{
+    for (int i = 0; i < CACHESIM_POLICY_COUNT; i++)
+        if (strcmp(name, POLICY_NAMES[i]) == 0) {
+            *out = (cachesim_policy)i;
+            return EXH_OK;
+        }
+    return error_set(err, EXH_ERR_INVALID,
+                     "unknown cache policy '%s' (known: lru, lfu, tier, threshold, prefetch)",
+                     name);
+}
+
+const char *cachesim_scope_name(cachesim_scope s)
+{
+    return (unsigned)s < CACHESIM_SCOPE_COUNT ? SCOPE_NAMES[s] : "?";
+}
+
+int cachesim_scope_parse(const char *name, cachesim_scope *out, exh_error *err)
+{
+    for (int i = 0; i < CACHESIM_SCOPE_COUNT; i++)
+        if (strcmp(name, SCOPE_NAMES[i]) == 0) {
+            *out = (cachesim_scope)i;
+            return EXH_OK;
+        }
+    return error_set(err, EXH_ERR_INVALID,
+                     "unknown cache scope '%s' (known: shared, per-worker)", name);
+}
+
+void cachesim_options_default(cachesim_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->policy = CACHESIM_LRU;
+    o->scope = CACHESIM_SHARED;
+    o->capacity_bytes = 0;
+    o->window = CACHESIM_DEFAULT_WINDOW;
+    o->tier_donations = CACHESIM_DEFAULT_TIER_DONATIONS;
+}
+
+/* NB201: 3 stages of 5 searched cells with C = 16, 32, 64 channels. */
+static int64_t nb201_parameters(int64_t (*per_channel)(int64_t c))
+{
+    static const int64_t channels[3] = {16, 32, 64};
+    int64_t total = 0;
+    for (int stage = 0; stage < 3; stage++)
+        total += 5 * per_channel(channels[stage]);
+    return total;
+}
+
+/* ReLU-Conv(k x k, no bias)-BN: k*k*C*C weights + 2*C BN affine. */
+static int64_t conv3x3_parameters(int64_t c)
+{
+    return 9 * c * c + 2 * c;
+}
+
+static int64_t conv1x1_parameters(int64_t c)
+{
+    return c * c + 2 * c;
+}
+
+int64_t cachesim_nb201_tensor_bytes(const arch *a, int position, void *context)
+{
+    (void)context;
+    if (position < 0 || position >= 6 || position >= a->length)
+        return -1;
+    switch (a->token[position]) {
+    case 0: /* none */
+    case 1: /* skip_connect */
+    case 4: /* avg_pool_3x3 */
+        return 0;
+    case 2: /* nor_conv_1x1 */
+        return 4 * nb201_parameters(conv1x1_parameters);
+    case 3: /* nor_conv_3x3 */
+        return 4 * nb201_parameters(conv3x3_parameters);
+    default:
+        return -1;
+    }
+}
+
+int64_t cachesim_uniform_tensor_bytes(const arch *a, int position, void *context)
+{
+    (void)a;
+    (void)position;
+    return context ? *(const int64_t *)context : 1;
+}
+
+/* ---- the replay state ---- */
+
+typedef struct replay {
+    const cachesim_trace *t;
+    const cachesim_options *o;
+    cachesim_result *result;
+    exh_error *err;
+    tensor_cache *caches;
+    int64_t cache_count;
+    int per_worker;
+    uint64_t stamp;            /* clock of cache uses */
+    int64_t stored;            /* bytes held by all caches */
+    double best;               /* prefetch: best quality so far */
+    int have_best;
+    /* tier: reads per key by the last `window` records to start */
+    keymap donations;
+    int64_t *window;           /* ring of record numbers */
+    int64_t window_size, window_filled, window_head;
+} replay;
+
+static int out_of_memory(replay *rp)
+{
+    return error_set(rp->err, EXH_ERR_NOMEM, "cachesim: out of memory");
+}
+
+static int check_options(const cachesim_options *o, exh_error *err)
+{
+    if (!o)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: no options");
+    if ((unsigned)o->policy >= CACHESIM_POLICY_COUNT)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: unknown policy %d", (int)o->policy);
+    if ((unsigned)o->scope >= CACHESIM_SCOPE_COUNT)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: unknown scope %d", (int)o->scope);
+    if (o->capacity_bytes < 0)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: capacity %lld bytes is negative",
+                         (long long)o->capacity_bytes);
+    if (o->window < 1)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: window %d must be at least 1 record",
+                         o->window);
+    if (o->tier_donations < 0)
+        return error_set(err, EXH_ERR_INVALID, "cachesim: tier donations %d is negative",
+                         o->tier_donations);
+    return EXH_OK;
+}
+
+static tensor_cache *cache_of(const replay *rp, const cachesim_item *x)
+{
+    return &rp->caches[rp->per_worker ? x->worker : 0];
+}
+
+/* ---- setup and teardown ---- */
+
+static int setup(replay *rp)
+{
+    rp->per_worker = rp->o->scope == CACHESIM_PER_WORKER;
+    rp->cache_count = rp->per_worker && rp->t->workers > 0 ? rp->t->workers : 1;
+    rp->caches = calloc((size_t)rp->cache_count, sizeof *rp->caches);
+    if (!rp->caches)
+        return out_of_memory(rp);
+    int lfu = rp->o->policy == CACHESIM_LFU;
+    for (int64_t c = 0; c < rp->cache_count; c++)
+        if (tcache_init(&rp->caches[c], rp->o->capacity_bytes, lfu) < 0)
+            return out_of_memory(rp);
+    if (rp->o->policy == CACHESIM_TIER) {
+        int64_t count = rp->t->count;
+        rp->window_size = rp->o->window < count ? rp->o->window : count;
+        rp->window = malloc(sizeof *rp->window * (size_t)(rp->window_size ? rp->window_size : 1));
+        if (!rp->window || keymap_init(&rp->donations, 1024) < 0)
+            return out_of_memory(rp);
+    }
+    return EXH_OK;
+}
+
+static void teardown(replay *rp)
+{
+    if (rp->caches)
+        for (int64_t c = 0; c < rp->cache_count; c++)
+            tcache_free(&rp->caches[c]);
+    free(rp->caches);
+    free(rp->window);
+    if (rp->donations.slots)
+        keymap_free(&rp->donations);
+}
+
+/* ---- tier: donations in a sliding window of records ---- */
+
+static int count_donations(replay *rp, int64_t i, int64_t delta)
+{
+    const cachesim_item *x = &rp->t->items[i];
+    for (int k = 0; k < x->reads; k++) {
+        uint64_t key = rp->t->tensors[x->first + k].key;
+        int64_t *n = keymap_upsert(&rp->donations, key, 0, NULL);
+        if (!n)
+            return out_of_memory(rp);
+        *n += delta;
+        if (*n == 0)
+            keymap_remove(&rp->donations, key); /* the map stays as small as the window */
+    }
+    return EXH_OK;
+}
+
+/* Record i starts: it enters the window, the oldest leaves a full one. */
+static int window_enter(replay *rp, int64_t i)
+{
+    if (rp->window_filled == rp->window_size) {
+        int64_t leaving = rp->window[rp->window_head];
+        rp->window[rp->window_head] = i;
+        rp->window_head = (rp->window_head + 1) % rp->window_size;
+        int rc = count_donations(rp, leaving, -1);
+        if (rc < 0)
+            return rc;
+    } else {
+        rp->window[rp->window_filled++] = i;
+    }
+    return count_donations(rp, i, +1);
+}
+
+static int tier_admits(const replay *rp, uint64_t key)
+{
+    if (rp->o->policy != CACHESIM_TIER)
+        return 1;
+    const int64_t *n = keymap_find(&rp->donations, key);
+    return (n ? *n : 0) >= rp->o->tier_donations;
+}
+
+/* ---- events ---- */
+
+static int replay_read(replay *rp, int64_t i)
+{
+    if (rp->o->policy == CACHESIM_TIER) {
+        int rc = window_enter(rp, i);
+        if (rc < 0)
+            return rc;
+    }
+    const cachesim_item *x = &rp->t->items[i];
+    tensor_cache *cache = cache_of(rp, x);
+    cachesim_result *out = rp->result;
+    out->accesses += x->reads;
+    for (int k = 0; k < x->reads; k++) {
+        const cachesim_tensor *t = &rp->t->tensors[x->first + k];
+        if (tcache_use(cache, t->key, ++rp->stamp))
+            out->hits++;
+        else
+            out->bytes_read_missed += t->bytes;
+    }
+    return EXH_OK;
+}
+
+/* Put a tensor into cache c (a use if held). Returns 1 when it was inserted,
+ * 0 when already held (*held) or too large, or a negative error. */
+static int offer(replay *rp, tensor_cache *c, const cachesim_tensor *t, int *held)
+{
+    *held = tcache_use(c, t->key, ++rp->stamp);
+    if (*held)
+        return 0;
+    int64_t before = c->stored_bytes;
+    int rc = tcache_insert(c, t->key, t->bytes, rp->stamp, &rp->result->evictions);
+    if (rc < 0)
+        return out_of_memory(rp);
+    rp->stored += c->stored_bytes - before;
+    return rc;
+}
+
+static int write_tensor(replay *rp, const cachesim_item *x, const cachesim_tensor *t, int admit,
+                        int new_best)
+{
+    int held, rc;
+    if (admit && tier_admits(rp, t->key)) {
+        rc = offer(rp, cache_of(rp, x), t, &held);
+        if (rc < 0)
+            return rc;
+        if (rc == 1 || held)
+            rp->result->bytes_written += t->bytes;
+    }
+    for (int64_t c = 0; new_best && c < rp->cache_count; c++) {
+        rc = offer(rp, &rp->caches[c], t, &held);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            rp->result->bytes_prefetched += t->bytes;
+    }
+    return EXH_OK;
+}
+
+static int is_new_best(replay *rp, double quality)
+{
+    if (rp->o->policy != CACHESIM_PREFETCH || (rp->have_best && quality <= rp->best))
+        return 0;
+    rp->best = quality;
+    rp->have_best = 1;
+    return 1;
+}
+
+static int replay_write(replay *rp, int64_t i)
+{
+    const cachesim_item *x = &rp->t->items[i];
+    if (isnan(x->quality))
+        return EXH_OK; /* a failed evaluation has nothing to store */
+    int admit = !(rp->o->policy == CACHESIM_THRESHOLD && rp->o->skip_store &&
+                  rp->o->skip_store[i]);
+    int new_best = is_new_best(rp, x->quality);
+    for (int k = 0; k < x->tensors; k++) {
+        int rc = write_tensor(rp, x, &rp->t->tensors[x->first + k], admit, new_best);
+        if (rc < 0)
+            return rc;
+    }
+    return EXH_OK;
+}
+
+/* ---- the run ---- */
+
+static int replay_events(replay *rp)
+{
+    cachesim_result *out = rp->result;
+    int64_t event_count = 2 * rp->t->count;
+    const cachesim_event *events = rp->t->events;
+    double first = event_count ? cachesim_key_time(events[0].time_key) : 0;
+    double previous = first, area = 0, sum_after = 0;
+    for (int64_t k = 0; k < event_count; k++) {
+        const cachesim_event *e = &events[k];
+        double time = cachesim_key_time(e->time_key);
+        area += (double)rp->stored * (time - previous);
+        previous = time;
+        int64_t i = cachesim_event_record(e);
+        int rc = cachesim_event_is_read(e) ? replay_read(rp, i) : replay_write(rp, i);
+        if (rc < 0)
+            return rc;
+        if (rp->stored > out->peak_bytes_stored)
+            out->peak_bytes_stored = rp->stored;
+        sum_after += (double)rp->stored;
+    }
+    double span = previous - first;
+    if (span > 0)
+        out->mean_bytes_stored = area / span;
+    else
+        out->mean_bytes_stored = event_count ? sum_after / (double)event_count : 0;
+    return EXH_OK;
+}
+
+int cachesim_trace_run(const cachesim_trace *t, const cachesim_options *o, cachesim_result *out,
+                       exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->hit_rate = NAN;
+    int rc = check_options(o, err);
+    if (rc < 0)
+        return rc;
+    replay rp = {.t = t, .o = o, .result = out, .err = err};
+    rc = setup(&rp);
+    if (rc == EXH_OK)
+        rc = replay_events(&rp);
+    teardown(&rp);
+    out->records = t->count;
+    out->caches = rp.cache_count;
+    out->bytes_moved = out->bytes_read_missed + out->bytes_prefetched;
+    if (out->accesses > 0)
+        out->hit_rate = (double)out->hits / (double)out->accesses;
+    return rc;
+}
+
+int cachesim_run(const trace_record *records, int64_t count, const cachesim_options *o,
+                 cachesim_result *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->hit_rate = NAN;
+    int rc = check_options(o, err);
+    if (rc < 0)
+        return rc;
+    cachesim_trace *t;
+    rc = cachesim_trace_prepare(records, count, o->tensor_bytes, o->tensor_context, &t, err);
+    if (rc < 0)
+        return rc;
+    rc = cachesim_trace_run(t, o, out, err);
+    cachesim_trace_free(t);
+    return rc;
+}

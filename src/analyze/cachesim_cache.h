@@ -1,0 +1,51 @@
+/*
+ * cachesim_cache.h — one byte-capacity cache of tensors for the replay
+ * (cachesim.c): a keymap from tensor key to entry, and the eviction order,
+ * either a recency list (LRU, O(1) per use) or a min-heap on (uses, last use)
+ * (LFU, O(log n) per use; the entry remembers its heap position so a use can
+ * sift it in place).
+ *
+ * `stamp` is the caller's clock of uses: strictly increasing, so that "least
+ * recent" never ties and runs are deterministic.
+ */
+#ifndef EXHAUST_ANALYZE_CACHESIM_CACHE_H
+#define EXHAUST_ANALYZE_CACHESIM_CACHE_H
+
+#include <stdint.h>
+
+#include "analyze/keymap.h"
+
+typedef struct cache_entry {
+    uint64_t key;
+    int64_t bytes;
+    int64_t uses;        /* LFU: hits + writes since insertion */
+    uint64_t last_use;   /* stamp of the last use */
+    int64_t older, newer; /* LRU list links (-1: none); `older` links the free list */
+    int64_t heap_position; /* LFU */
+} cache_entry;
+
+typedef struct tensor_cache {
+    keymap index;          /* key -> entry number */
+    cache_entry *entries;
+    int64_t entry_count, entry_capacity, free_entry;
+    int64_t newest, oldest; /* LRU list ends (-1: empty) */
+    int64_t *heap;         /* LFU: entry numbers, heap-ordered */
+    int64_t heap_size;
+    int64_t capacity_bytes, stored_bytes;
+    int lfu;
+} tensor_cache;
+
+/* An empty cache; returns 0 or EXH_ERR_NOMEM. */
+int tcache_init(tensor_cache *c, int64_t capacity_bytes, int lfu);
+void tcache_free(tensor_cache *c);
+
+int tcache_holds(const tensor_cache *c, uint64_t key);
+/* If `key` is held, count a use at `stamp` and return 1; else 0. */
+int tcache_use(tensor_cache *c, uint64_t key, uint64_t stamp);
+/* Store `key` (not held) of `bytes` > 0, evicting until it fits; *evictions
+ * is increased by the entries evicted. Returns 1 when stored, 0 when larger
+ * than the capacity (nothing evicted), EXH_ERR_NOMEM. */
+int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
+                  int64_t *evictions);
+
+#endif

@@ -1,0 +1,163 @@
+/* cachesim_trace.c — gather a trace for replay: one pass over the records
+ * (checks, tensors, workers, events), then the events sorted (see
+ * cachesim_trace.h). */
+#include "analyze/cachesim_trace.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/keymap.h"
+#include "exhaust/transfer.h"
+
+typedef struct gathering {
+    cachesim_trace *t;
+    cachesim_bytes_fn tensor_bytes;
+    void *tensor_context;
+    keymap workers;            /* worker id -> number */
+    exh_error *err;
+} gathering;
+
+static int out_of_memory(exh_error *err)
+{
+    return error_set(err, EXH_ERR_NOMEM, "cachesim: out of memory");
+}
+
+static int check_times(const trace_record *r, int64_t i, exh_error *err)
+{
+    if (!isfinite(r->start_time) || !isfinite(r->end_time))
+        return error_set(err, EXH_ERR_INVALID,
+                         "cachesim: record %lld (job %lld): start and end times are needed",
+                         (long long)i, (long long)r->job_id);
+    if (r->end_time < r->start_time)
+        return error_set(err, EXH_ERR_INVALID,
+                         "cachesim: record %lld (job %lld): ends (%g) before it starts (%g)",
+                         (long long)i, (long long)r->job_id, r->end_time, r->start_time);
+    return EXH_OK;
+}
+
+static int prefix_of(const trace_record *r)
+{
+    int p = r->prefix_length;
+    if (p < 0)
+        return 0;
+    return p < r->architecture.length ? p : r->architecture.length;
+}
+
+static int add_tensor(gathering *g, uint64_t key, int64_t bytes)
+{
+    cachesim_trace *t = g->t;
+    if (t->tensor_count == t->tensor_capacity) {
+        int64_t capacity = t->tensor_capacity * 2;
+        cachesim_tensor *grown = realloc(t->tensors, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return out_of_memory(g->err);
+        t->tensors = grown;
+        t->tensor_capacity = capacity;
+    }
+    t->tensors[t->tensor_count++] = (cachesim_tensor){key, bytes};
+    return EXH_OK;
+}
+
+static int64_t tensor_size(const gathering *g, const arch *a, int position)
+{
+    return g->tensor_bytes ? g->tensor_bytes(a, position, g->tensor_context) : 1;
+}
+
+/* The tensors (bytes > 0) of record i, in position order. */
+static int gather_tensors(gathering *g, const trace_record *r, int64_t i, cachesim_item *out)
+{
+    int prefix = prefix_of(r);
+    out->first = g->t->tensor_count;
+    for (int p = 0; p < r->architecture.length; p++) {
+        int64_t bytes = tensor_size(g, &r->architecture, p);
+        if (bytes < 0)
+            return error_set(g->err, EXH_ERR_INVALID,
+                             "cachesim: record %lld (job %lld): no tensor size for position %d",
+                             (long long)i, (long long)r->job_id, p);
+        if (bytes == 0)
+            continue;
+        int rc = add_tensor(g, transfer_tensor_key(&r->architecture, p), bytes);
+        if (rc < 0)
+            return rc;
+        out->tensors++;
+        out->reads += p < prefix;
+    }
+    return EXH_OK;
+}
+
+static int number_worker(gathering *g, int worker, int32_t *number)
+{
+    int64_t *slot = keymap_upsert(&g->workers, (uint64_t)(int64_t)worker, g->workers.count, NULL);
+    if (!slot)
+        return out_of_memory(g->err);
+    *number = (int32_t)*slot;
+    return EXH_OK;
+}
+
+static int gather_record(gathering *g, const trace_record *r, int64_t i)
+{
+    cachesim_trace *t = g->t;
+    cachesim_item *x = &t->items[i];
+    int rc = check_times(r, i, g->err);
+    if (rc == EXH_OK)
+        rc = number_worker(g, r->worker, &x->worker);
+    if (rc == EXH_OK)
+        rc = gather_tensors(g, r, i, x);
+    x->quality = r->quality;
+    /* Writes first, then reads, each in record order: the tie order. */
+    t->events[i] = cachesim_event_make(cachesim_time_key(r->end_time), i, 0);
+    t->events[t->count + i] = cachesim_event_make(cachesim_time_key(r->start_time), i, 1);
+    return rc;
+}
+
+static int allocate(cachesim_trace *t, exh_error *err)
+{
+    size_t n = (size_t)(t->count ? t->count : 1);
+    t->items = calloc(n, sizeof *t->items);
+    t->events = malloc(sizeof *t->events * 2 * n);
+    t->tensor_capacity = 4 * (int64_t)n;
+    t->tensors = malloc(sizeof *t->tensors * (size_t)t->tensor_capacity);
+    if (!t->items || !t->events || !t->tensors)
+        return out_of_memory(err);
+    return EXH_OK;
+}
+
+int cachesim_trace_prepare(const trace_record *records, int64_t count,
+                           cachesim_bytes_fn tensor_bytes, void *tensor_context,
+                           cachesim_trace **out, exh_error *err)
+{
+    *out = NULL;
+    if (count < 0 || (count > 0 && !records))
+        return error_set(err, EXH_ERR_INVALID, "cachesim: no records");
+    cachesim_trace *t = calloc(1, sizeof *t);
+    if (!t)
+        return out_of_memory(err);
+    t->count = count;
+    gathering g = {.t = t, .tensor_bytes = tensor_bytes, .tensor_context = tensor_context,
+                   .err = err};
+    int rc = keymap_init(&g.workers, 64) < 0 ? out_of_memory(err) : allocate(t, err);
+    for (int64_t i = 0; rc == EXH_OK && i < count; i++)
+        rc = gather_record(&g, &records[i], i);
+    t->workers = g.workers.count;
+    if (g.workers.slots)
+        keymap_free(&g.workers);
+    if (rc == EXH_OK && cachesim_events_sort(&t->events, 2 * count) < 0)
+        rc = out_of_memory(err);
+    if (rc < 0) {
+        cachesim_trace_free(t);
+        return rc;
+    }
+    *out = t;
+    return EXH_OK;
+}
+
+void cachesim_trace_free(cachesim_trace *t)
+{
+    if (!t)
+        return;
+    free(t->items);
+    free(t->tensors);
+    free(t->events);
+    free(t);
+}

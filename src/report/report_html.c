@@ -1,0 +1,320 @@
+/* report_html.c — index.html of an analysis: the page, RQ1 (structure) and
+ * RQ3 (quality); the other sections are in report_html_locality.c and
+ * report_html_popularity.c. Every section puts the theory beside what the
+ * trace shows. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/report_html.h"
+
+void html_cells_init(html_cells *c, int columns)
+{
+    memset(c, 0, sizeof *c);
+    c->columns = columns;
+}
+
+void html_cell(html_cells *c, const char *format, ...)
+{
+    if (c->failed)
+        return;
+    if (c->count == c->capacity) {
+        int64_t capacity = c->capacity ? 2 * c->capacity : 64;
+        void *grown = realloc(c->text, sizeof *c->text * (size_t)capacity);
+        if (!grown) {
+            c->failed = 1;
+            return;
+        }
+        c->text = grown;
+        c->capacity = capacity;
+    }
+    va_list args;
+    va_start(args, format);
+    vsnprintf(c->text[c->count++], HTML_CELL, format, args);
+    va_end(args);
+}
+
+int html_table(report *r, const char *caption, const char *const *header, html_cells *c,
+               exh_error *err)
+{
+    const char **cells = malloc(sizeof *cells * (size_t)(c->count + 1));
+    int rc = cells && !c->failed ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == 0 && i < c->count; i++)
+        cells[i] = c->text[i];
+    if (rc == 0)
+        rc = report_table(r, caption, c->columns, header, c->count / c->columns, cells, err);
+    free(cells);
+    free(c->text);
+    memset(c, 0, sizeof *c);
+    return rc;
+}
+
+void html_bytes(double bytes, char *buf, size_t size)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (fabs(bytes) >= 1024 && u < 4) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, size, u ? "%.3g %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* ---- RQ1: structure ---- */
+
+static int structure_charts(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_structure *s = &a->structure;
+    double x[ARCH_MAX_TOKENS + 1], positions[ARCH_MAX_TOKENS + 1], lengths[ARCH_MAX_TOKENS + 1];
+    for (int i = 0; i <= s->max_length; i++) {
+        x[i] = i;
+        positions[i] = i < s->max_length ? (double)s->mutation_positions[i] : 0;
+        lengths[i] = (double)s->prefix_lengths[i];
+    }
+    report_series mutated = {"children mutated at the position", x, positions, s->max_length,
+                             REPORT_BARS};
+    report_chart_spec chart = {"mutation-positions", "Where children were mutated",
+                               "position", "children", 0, 0, &mutated, 1};
+    int rc = report_chart(r, &chart, err);
+    report_series kept = {"children by transferred prefix length", x, lengths,
+                          s->max_length + 1, REPORT_BARS};
+    report_chart_spec chart2 = {"prefix-lengths", "How much of the donor each child received",
+                                "transferred prefix length (positions)", "children", 0, 0,
+                                &kept, 1};
+    return rc == 0 ? report_chart(r, &chart2, err) : rc;
+}
+
+/* The most shared prefixes (trie nodes), deepest first among equals. */
+static int structure_table(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_structure *s = &a->structure;
+    int nodes = trie_node_count(s->prefixes), shown = 0;
+    html_cells c;
+    html_cells_init(&c, 5);
+    for (int depth = 1; depth <= 3 && depth <= s->max_length; depth++)
+        for (int i = 1; i < nodes && shown < 40; i++) {
+            trie_node_info n = trie_node(s->prefixes, i);
+            double share = (double)n.count / (double)s->total;
+            if (n.depth != depth || share < 0.05)
+                continue;
+            arch prefix = {.length = depth};
+            for (int k = i, d = depth; d > 0; k = trie_node(s->prefixes, k).parent, d--)
+                prefix.token[d - 1] = trie_node(s->prefixes, k).token;
+            char text[160];
+            report_format_prefix(a, &prefix, text, sizeof text);
+            html_cell(&c, "%d", depth);
+            html_cell(&c, "%s", text);
+            html_cell(&c, "%lld", (long long)n.count);
+            html_cell(&c, "%.1f%%", 100 * share);
+            html_cell(&c, "%lld", (long long)s->transfers[i]);
+            shown++;
+        }
+    const char *header[] = {"length", "prefix", "models", "share", "transfers through it"};
+    return html_table(r, "Prefixes of length 1 to 3 held by at least 5% of the models", header,
+                      &c, err);
+}
+
+int html_structure(report *r, const analysis *a, const char *dir, exh_error *err)
+{
+    const analyze_structure *s = &a->structure;
+    char text[512], svg[4096];
+    report_section(r, "structure", "RQ1 Structure: prefixes and what children receive");
+    report_text(r, "Each node of the trie is a prefix of the evaluated architectures, with the "
+                   "share of models that contain it and how many children received the "
+                   "tensors up to it from their donor. Nodes below 1% of the models are not "
+                   "drawn (structure.csv has them all).");
+    snprintf(svg, sizeof svg, "%s/trie.svg", dir);
+    int rc = EXH_OK;
+    if (access(svg, R_OK) == 0)
+        rc = report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
+    else
+        report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
+    snprintf(text, sizeof text,
+             "A child mutated at one uniformly chosen position of L keeps the positions "
+             "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
+             s->expected_mean_prefix, s->mean_length);
+    report_note(r, "Theory:", text);
+    snprintf(text, sizeof text,
+             "%lld children received on average %.2f positions from their donor (%.0f%% of "
+             "their length).",
+             (long long)s->children, s->mean_prefix, 100 * s->mean_prefix / s->mean_length);
+    report_note(r, "Observed:", text);
+    if (rc == 0)
+        rc = structure_charts(r, a, err);
+    return rc == 0 ? structure_table(r, a, err) : rc;
+}
+
+/* ---- RQ3: quality ---- */
+
+static int quality_chart(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_quality *q = &a->quality;
+    int64_t n = a->count;
+    double *x = malloc(sizeof *x * (size_t)(n + 1)), *y = malloc(sizeof *y * (size_t)(n + 1));
+    double *sx = malloc(sizeof *sx * (size_t)(q->step_count + 2));
+    double *sy = malloc(sizeof *sy * (size_t)(q->step_count + 2));
+    int rc = x && y && sx && sy ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
+        x[i] = a->records[i].end_time;
+        y[i] = a->records[i].quality;
+    }
+    int64_t steps = 0;
+    for (int64_t i = 0; rc == 0 && i < q->step_count; i++, steps++) {
+        sx[steps] = q->steps[i].time;
+        sy[steps] = q->steps[i].quality;
+    }
+    if (rc == 0 && steps > 0) { /* hold the last best to the end of the trace */
+        sx[steps] = q->last_time;
+        sy[steps] = sy[steps - 1];
+        steps++;
+    }
+    report_series series[2] = {{"evaluations", x, y, n, REPORT_POINTS},
+                               {"best so far", sx, sy, steps, REPORT_STEPS}};
+    report_chart_spec chart = {"quality-time", "Quality over time", "end time (s)", "quality",
+                               0, 0, series, 2};
+    if (rc == 0)
+        rc = report_chart(r, &chart, err);
+    free(x);
+    free(y);
+    free(sx);
+    free(sy);
+    return rc;
+}
+
+static int parents_chart(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_parents *p = &a->parents;
+    int P = p->population;
+    double *x = malloc(sizeof *x * (size_t)P), *observed = malloc(sizeof *x * (size_t)P);
+    double *bound = malloc(sizeof *x * (size_t)P);
+    int rc = x && observed && bound ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int k = 0; rc == 0 && k < P; k++) {
+        x[k] = k + 1;
+        observed[k] = p->joined[k + 1] ? (double)p->chosen[k + 1] / (double)p->joined[k + 1]
+                                       : NAN;
+        bound[k] = p->bound[k + 1];
+    }
+    report_series series[2] = {{"observed: share ever chosen as parent", x, observed, P,
+                                REPORT_POINTS},
+                               {"estimate (hypergeometric, rank kept)", x, bound, P,
+                                REPORT_LINE}};
+    report_chart_spec chart = {"parent-ranks", "Who becomes a parent, by rank when joining",
+                               "rank in the population when it joined (1 = best)",
+                               "probability of ever being a parent", 0, 0, series, 2};
+    if (rc == 0)
+        rc = report_chart(r, &chart, err);
+    free(x);
+    free(observed);
+    free(bound);
+    return rc;
+}
+
+static int steps_table(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_quality *q = &a->quality;
+    html_cells c;
+    html_cells_init(&c, 4);
+    for (int64_t i = 0; i < q->step_count; i++) {
+        const analyze_step *s = &q->steps[i];
+        html_cell(&c, "%lld", (long long)a->records[s->record].job_id);
+        html_cell(&c, "%.6g", s->time);
+        html_cell(&c, "%.6g", s->quality);
+        html_cell(&c, "%.4g", s->gain);
+    }
+    const char *header[] = {"job", "end time (s)", "quality", "gain"};
+    return html_table(r, "The steps of the best quality", header, &c, err);
+}
+
+int html_quality(report *r, const analysis *a, exh_error *err)
+{
+    const analyze_parents *p = &a->parents;
+    char text[512];
+    report_section(r, "quality", "RQ3 Quality over time, and who becomes a parent");
+    snprintf(text, sizeof text,
+             "Best quality %.6g, reached in %lld steps of the running best; %lld of %lld "
+             "evaluations failed.",
+             a->quality.best, (long long)a->quality.step_count, (long long)a->quality.failures,
+             (long long)a->count);
+    report_text(r, text);
+    int rc = quality_chart(r, a, err);
+    if (rc == 0)
+        rc = steps_table(r, a, err);
+    snprintf(text, sizeof text,
+             "With population P = %d and tournament size S = %d, the member of rank r wins a "
+             "tournament with probability C(P-r, S-1)/C(P, S); kept for P proposals at that "
+             "rank, it is ever chosen with probability 1-(1-C(P-r, S-1)/C(P, S))^P. That is "
+             "below %g from rank %d on: do not store those models.",
+             p->population, p->sample, p->epsilon, p->threshold_rank);
+    report_note(r, "Theory:", text);
+    snprintf(text, sizeof text,
+             "%lld models joined at rank %d or worse; %lld of them were later chosen as "
+             "parents anyway (false-skip rate %.2f%%), because better members retire and "
+             "ranks improve.",
+             (long long)p->skipped, p->threshold_rank, (long long)p->false_skips,
+             p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
+    report_note(r, "Observed:", text);
+    return rc == 0 ? parents_chart(r, a, err) : rc;
+}
+
+/* ---- the page ---- */
+
+static void introduction(report *r, const analysis *a, const char *source, const char *generated)
+{
+    char text[1024];
+    if (generated)
+        report_text(r, generated);
+    snprintf(text, sizeof text,
+             "%s: %lld evaluations on %d workers; population %d, tournament size %d. Theory "
+             "and observation are side by side in each section; every number is also in the "
+             "CSV files beside this page (summary.json has the headline ones).",
+             source, (long long)a->count, a->quanta.workers, a->options.population,
+             a->options.sample);
+    report_text(r, text);
+}
+
+static int timing(report *r, const analysis *a, exh_error *err)
+{
+    static const char *parts[ANALYSIS_PARTS] = {"structure", "locality and quanta",
+                                                "quality and parents", "popularity", "caches"};
+    html_cells c;
+    html_cells_init(&c, 2);
+    for (int i = 0; i < ANALYSIS_PARTS; i++) {
+        html_cell(&c, "%s", parts[i]);
+        html_cell(&c, "%.3f", a->seconds[i]);
+    }
+    report_section(r, "timing", "How long each analysis took");
+    const char *header[] = {"analysis", "seconds"};
+    return html_table(r, NULL, header, &c, err);
+}
+
+int report_write_html(const analysis *a, const char *dir, const char *source,
+                      const char *generated, exh_error *err)
+{
+    char path[4096], title[1024];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    snprintf(title, sizeof title, "exhaust analysis of %s", source);
+    report *r;
+    int rc = report_open(path, title, &r, err);
+    if (rc < 0)
+        return rc;
+    introduction(r, a, source, generated);
+    rc = html_structure(r, a, dir, err);
+    if (rc == 0)
+        rc = html_locality(r, a, err);
+    if (rc == 0)
+        rc = html_quality(r, a, err);
+    if (rc == 0)
+        rc = html_popularity(r, a, err);
+    if (rc == 0)
+        rc = html_caches(r, a, err);
+    if (rc == 0)
+        rc = timing(r, a, err);
+    if (rc < 0) {
+        report_discard(r);
+        return rc;
+    }
+    return report_close(r, err);
+}

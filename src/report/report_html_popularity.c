@@ -1,0 +1,239 @@
+/* report_html_popularity.c — the RQ4 section of index.html (windows, tiers,
+ * donors again, the delay before a new best is used, stage-1 duplicates)
+ * and the cache simulation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_html.h"
+
+static int tiers_chart(report *r, const analysis *a, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    int64_t n = p->tier_count;
+    double *x = malloc(sizeof *x * (size_t)(4 * n + 1));
+    int rc = x ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    report_series series[3];
+    const char *labels[3] = {"tier 1", "tier 2", "tier 3"};
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
+        const popularity_tier_row *row = &p->tiers[i];
+        int size = row->members[1] + row->members[2] + row->members[3];
+        x[i] = (double)row->record;
+        for (int t = 1; t <= 3; t++)
+            x[t * n + i] = size ? (double)row->members[t] / size : NAN;
+    }
+    for (int t = 1; t <= 3 && rc == 0; t++)
+        series[t - 1] = (report_series){labels[t - 1], x, x + t * n, n, REPORT_LINE};
+    report_chart_spec chart = {"tiers", "Share of the window whose prefix is in each tier",
+                               "record (the window ends here)", "share of the window", 0, 0,
+                               series, 3};
+    if (rc == 0)
+        rc = report_chart(r, &chart, err);
+    free(x);
+    return rc;
+}
+
+static int windows_table(report *r, const analysis *a, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    html_cells c;
+    html_cells_init(&c, 5);
+    int shown = 0, point = -1;
+    for (int64_t i = 0; i < p->entry_count; i++) {
+        const popularity_entry *e = &p->entries[i];
+        if (e->point != point) {
+            point = e->point;
+            shown = 0;
+        }
+        if (shown++ >= 8)
+            continue; /* the eight most popular per point; popularity_windows.csv has all */
+        char text[160];
+        report_format_prefix(a, &e->prefix, text, sizeof text);
+        html_cell(&c, "%lld", (long long)p->point_record[e->point]);
+        html_cell(&c, "%s", text);
+        html_cell(&c, "%d", e->count);
+        html_cell(&c, "%.1f%%", 100 * e->share);
+        html_cell(&c, "%d", e->tier);
+    }
+    const char *header[] = {"window ends at record", "prefix", "models", "share", "tier"};
+    return html_table(r, "The most popular prefixes in the window at points of the search",
+                      header, &c, err);
+}
+
+static int donors_chart(report *r, const analysis *a, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    int n = p->max_donor_count;
+    double *x = malloc(sizeof *x * (size_t)(2 * n + 1));
+    int rc = x ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int c = 1; rc == 0 && c <= n; c++) {
+        x[c - 1] = c;
+        x[n + c - 1] = p->donor_pairs[c] ? (double)p->donor_again[c] / (double)p->donor_pairs[c]
+                                         : NAN;
+    }
+    report_series series = {"P(donor in the next window)", x, x + n, n, REPORT_POINTS};
+    report_chart_spec chart = {"donors-again",
+                               "Is a frequent donor a donor again?",
+                               "donations in the last window", "probability", 0, 0, &series, 1};
+    if (rc == 0 && n > 0)
+        rc = report_chart(r, &chart, err);
+    free(x);
+    return rc;
+}
+
+static void delays_notes(report *r, const analysis *a)
+{
+    const popularity *p = &a->popularity;
+    char text[768];
+    int64_t used = 0;
+    report_text(r, "How soon is a new best used as a parent?");
+    for (int64_t i = 0; i < p->best_delay_count; i++)
+        used += p->best_delays[i].proposals > 0;
+    snprintf(text, sizeof text,
+             "A new best wins every tournament it is drawn into, and is drawn with probability "
+             "S/P per proposal: the wait for its first child is geometric, P/S = %.3g proposals "
+             "on average (about %.4g s at the trace's %.4g s between proposals).",
+             p->expected_best_delay, p->expected_best_delay * p->mean_seconds_per_proposal,
+             p->mean_seconds_per_proposal);
+    report_note(r, "Theory:", text);
+    snprintf(text, sizeof text,
+             "%lld new bests; %lld became parents, after %.4g proposals on average (counting "
+             "from their end; proposals already running when a best finishes could not pick "
+             "it, so asynchronous workers lengthen the wait). best_delays.csv lists each.",
+             (long long)p->best_delay_count, (long long)used, p->mean_best_delay);
+    report_note(r, "Observed:", text);
+}
+
+static void birthday_notes(report *r, const analysis *a)
+{
+    const popularity *p = &a->popularity;
+    char text[768];
+    report_text(r, "Duplicates among the random architectures of stage 1:");
+    if (p->options.space_size > 0)
+        snprintf(text, sizeof text,
+                 "%d random architectures drawn from %lld: some architecture twice with "
+                 "probability %.3g, three times %.3g (generalized birthday problem, "
+                 "1 - exp(-C(n,k)/N^(k-1))); the expected maximum is %d.",
+                 p->stage1_records, (long long)p->options.space_size, p->birthday_p[2],
+                 p->birthday_p[3], p->birthday_expected_max);
+    else
+        snprintf(text, sizeof text, "The space's size is unknown (give --space): no bound.");
+    report_note(r, "Theory:", text);
+    snprintf(text, sizeof text,
+             "The most times one architecture was drawn among the %d random ones: %d (exhaust's "
+             "search refuses duplicates unless --allow-duplicates, which caps this at 1).",
+             p->stage1_records, p->stage1_max_duplicates);
+    report_note(r, "Observed:", text);
+}
+
+int html_popularity(report *r, const analysis *a, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    char text[768];
+    report_section(r, "popularity", "RQ4 Popularity: prefixes, tiers and donors over time");
+    snprintf(text, sizeof text,
+             "Windows of %d records (the population) and prefixes of %d positions. Tier 1: "
+             "a prefix held by at least %.0f%% of the window; tier 2: by more than %d models; "
+             "tier 3: the rest.",
+             p->options.window, p->options.prefix_length, 100 * p->options.tier1_share,
+             p->options.tier2_count);
+    report_text(r, text);
+    int rc = tiers_chart(r, a, err);
+    if (rc == 0)
+        rc = windows_table(r, a, err);
+    snprintf(text, sizeof text,
+             "A model that donated at least d = %d times in the last window donates again in "
+             "the next window with probability %.3f; one that donated fewer times (but at "
+             "least once), %.3f.",
+             p->options.donor_times, p->donor_again_at_least_d, p->donor_again_below_d);
+    report_note(r, "Observed:", text);
+    if (rc == 0)
+        rc = donors_chart(r, a, err);
+    delays_notes(r, a);
+    birthday_notes(r, a);
+    return rc;
+}
+
+/* ---- caches ---- */
+
+static int caches_chart(report *r, const analysis *a, cachesim_scope scope, exh_error *err)
+{
+    int capacities = a->options.cache_capacities;
+    double x[ANALYSIS_MAX_CAPACITIES], y[CACHESIM_POLICY_COUNT][ANALYSIS_MAX_CAPACITIES];
+    report_series series[CACHESIM_POLICY_COUNT];
+    for (int i = 0; i < a->cache_rows; i++) {
+        const analysis_cache_row *row = &a->cache[i];
+        if (row->scope != scope)
+            continue;
+        int c = i / (CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT);
+        x[c] = (double)row->capacity_bytes / (1 << 20);
+        y[row->policy][c] = 100 * row->result.hit_rate;
+    }
+    for (int p = 0; p < CACHESIM_POLICY_COUNT; p++)
+        series[p] = (report_series){cachesim_policy_name(p), x, y[p], capacities, REPORT_LINE};
+    char id[32], title[128];
+    snprintf(id, sizeof id, "cache-%s", cachesim_scope_name(scope));
+    snprintf(title, sizeof title, "Hit rate of %s caches",
+             scope == CACHESIM_SHARED ? "one shared cache" : "per-worker");
+    report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
+                               series, CACHESIM_POLICY_COUNT};
+    return capacities > 0 ? report_chart(r, &chart, err) : EXH_OK;
+}
+
+/* Per scope and capacity: the best policy next to LRU. */
+static void caches_verdict(report *r, const analysis *a)
+{
+    char text[2048];
+    size_t used = 0;
+    text[0] = 0;
+    for (int i = 0; i + CACHESIM_POLICY_COUNT <= a->cache_rows; i += CACHESIM_POLICY_COUNT) {
+        const analysis_cache_row *lru = &a->cache[i], *best = lru;
+        for (int p = 1; p < CACHESIM_POLICY_COUNT; p++)
+            if (a->cache[i + p].result.hit_rate > best->result.hit_rate)
+                best = &a->cache[i + p];
+        char size[32];
+        html_bytes((double)lru->capacity_bytes, size, sizeof size);
+        used += (size_t)snprintf(text + used, used < sizeof text ? sizeof text - used : 0,
+                                 "%s%s %s: %s %.1f%% vs LRU %.1f%%", used ? "; " : "", size,
+                                 cachesim_scope_name(lru->scope),
+                                 best == lru ? "LRU is best," : cachesim_policy_name(best->policy),
+                                 100 * best->result.hit_rate, 100 * lru->result.hit_rate);
+    }
+    report_note(r, "Observed (best policy next to LRU, equal capacity):", text);
+}
+
+int html_caches(report *r, const analysis *a, exh_error *err)
+{
+    report_section(r, "caches", "Caching and prefetching transferred tensors");
+    report_text(r, "The trace replayed against tensor caches: a child reads its transferred "
+                   "tensors when it starts (a hit, or a miss that moves the bytes from "
+                   "storage); a model offers its tensors to its worker's cache when it ends. "
+                   "Tensor sizes come from the space (NB201: the float32 parameters of the "
+                   "operation in all 15 cells; elsewhere one byte per position). Policies: "
+                   "lru, lfu, tier (admit a tensor only after it was donated d times in the "
+                   "window), threshold (never store models whose parent estimate is below "
+                   "epsilon), prefetch (push a new best's tensors to every cache).");
+    int rc = caches_chart(r, a, CACHESIM_SHARED, err);
+    if (rc == 0)
+        rc = caches_chart(r, a, CACHESIM_PER_WORKER, err);
+    caches_verdict(r, a);
+    html_cells c;
+    html_cells_init(&c, 7);
+    for (int i = 0; i < a->cache_rows; i++) {
+        const analysis_cache_row *row = &a->cache[i];
+        char capacity[32], moved[32], stored[32];
+        html_bytes((double)row->capacity_bytes, capacity, sizeof capacity);
+        html_bytes((double)row->result.bytes_moved, moved, sizeof moved);
+        html_bytes(row->result.mean_bytes_stored, stored, sizeof stored);
+        html_cell(&c, "%s", capacity);
+        html_cell(&c, "%s", cachesim_scope_name(row->scope));
+        html_cell(&c, "%s", cachesim_policy_name(row->policy));
+        html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
+        html_cell(&c, "%s", moved);
+        html_cell(&c, "%s", stored);
+        html_cell(&c, "%lld", (long long)row->result.evictions);
+    }
+    const char *header[] = {"capacity per cache", "scope", "policy", "hit rate", "bytes moved",
+                            "bytes stored (mean, all caches)", "evictions"};
+    return rc == 0 ? html_table(r, "Every policy, scope and capacity", header, &c, err) : rc;
+}

@@ -1,0 +1,354 @@
+/* report_tables.c — an analysis as CSV files and summary.json (see
+ * report_analysis.h). Every file has a header row; numbers are written in
+ * full precision, missing values as empty cells (pandas reads NaN). */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exhaust/report_analysis.h"
+#include "exhaust/space_nb201.h"
+
+void report_format_prefix(const analysis *a, const arch *prefix, char *buf, size_t size)
+{
+    const space *sp = a->options.space;
+    if (!sp || strcmp(space_kind(sp), "nb201") != 0) {
+        space_format_sequence(prefix, buf, size);
+        return;
+    }
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < prefix->length && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "",
+                                 nb201_operation_name(prefix->token[i]));
+}
+
+typedef struct table_file {
+    FILE *f;
+    char path[4096];
+} table_file;
+
+static int table_open(table_file *t, const char *dir, const char *name, const char *header,
+                      exh_error *err)
+{
+    snprintf(t->path, sizeof t->path, "%s/%s", dir, name);
+    t->f = fopen(t->path, "w");
+    if (!t->f)
+        return error_set(err, EXH_ERR_IO, "%s: %s", t->path, strerror(errno));
+    fprintf(t->f, "%s\n", header);
+    return EXH_OK;
+}
+
+static int table_close(table_file *t, exh_error *err)
+{
+    int failed = ferror(t->f);
+    failed |= fclose(t->f) != 0;
+    return failed ? error_set(err, EXH_ERR_IO, "%s: could not write", t->path) : EXH_OK;
+}
+
+/* A double as a CSV cell: empty when missing. */
+static void cell(FILE *f, double x, const char *after)
+{
+    if (isfinite(x))
+        fprintf(f, "%.10g%s", x, after);
+    else
+        fprintf(f, "%s", after);
+}
+
+/* ---- RQ1 ---- */
+
+static int write_structure(const analysis *a, const char *dir, exh_error *err)
+{
+    const analyze_structure *s = &a->structure;
+    table_file t;
+    if (table_open(&t, dir, "structure.csv", "node,parent,depth,token,models,share,transfers",
+                   err) < 0)
+        return err ? err->code : EXH_ERR_IO;
+    for (int i = 0; i < trie_node_count(s->prefixes); i++) {
+        trie_node_info n = trie_node(s->prefixes, i);
+        fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n.parent, n.depth, n.token,
+                (long long)n.count, (double)n.count / (double)s->total,
+                (long long)s->transfers[i]);
+    }
+    int rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "positions.csv", "position,mutations", err);
+    for (int i = 0; rc == 0 && i < s->max_length; i++)
+        fprintf(t.f, "%d,%lld\n", i, (long long)s->mutation_positions[i]);
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "prefix_lengths.csv", "prefix_length,children", err);
+    for (int i = 0; rc == 0 && i <= s->max_length; i++)
+        fprintf(t.f, "%d,%lld\n", i, (long long)s->prefix_lengths[i]);
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "trie.dot", "// the prefix trie; dot -Tsvg trie.dot -o trie.svg",
+                        err);
+    if (rc == 0) {
+        analyze_trie_dot(s, a->options.space, a->options.min_share, t.f);
+        rc = table_close(&t, err);
+    }
+    return rc;
+}
+
+/* ---- RQ2 ---- */
+
+static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
+{
+    const locality *l = &a->locality;
+    table_file t;
+    int rc = table_open(&t, dir, "locality_top.csv", "tensor,position,prefix,reads", err);
+    for (int k = 0; rc == 0 && k < l->top_count; k++) {
+        arch prefix = a->records[l->top_example[k]].architecture;
+        prefix.length = l->top_position[k] + 1;
+        char text[1024];
+        report_format_prefix(a, &prefix, text, sizeof text);
+        fprintf(t.f, "%d,%d,\"%s\",%lld\n", k, l->top_position[k], text,
+                (long long)l->top_reads[k]);
+    }
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "locality_accesses.csv", "tensor,time,worker", err);
+    for (int64_t i = 0; rc == 0 && i < l->access_count; i++)
+        fprintf(t.f, "%d,%.10g,%d\n", l->accesses[i].tensor, l->accesses[i].time,
+                l->accesses[i].worker);
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+static int write_locality(const analysis *a, const char *dir, exh_error *err)
+{
+    const locality *l = &a->locality;
+    table_file t;
+    int rc = write_top_tensors(a, dir, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "reuse_distances.csv",
+                        "distance_from,distance_to,per_worker,across_workers", err);
+    if (rc == 0)
+        fprintf(t.f, ",,%lld,%lld\n", (long long)l->cold_worker, (long long)l->cold_global);
+    for (int b = 0; rc == 0 && b < LOCALITY_BUCKETS; b++)
+        if (l->reuse_worker[b] || l->reuse_global[b])
+            fprintf(t.f, "%lld,%lld,%lld,%lld\n", (long long)locality_bucket_floor(b),
+                    (long long)(b ? 2 * locality_bucket_floor(b) - 1 : 0),
+                    (long long)l->reuse_worker[b], (long long)l->reuse_global[b]);
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "broadcast.csv", "workers_from,workers_to,groups", err);
+    for (int b = 1; rc == 0 && b < LOCALITY_BUCKETS; b++)
+        if (l->group_workers[b])
+            fprintf(t.f, "%lld,%lld,%lld\n", (long long)locality_bucket_floor(b),
+                    (long long)(2 * locality_bucket_floor(b) - 1),
+                    (long long)l->group_workers[b]);
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "quanta.csv",
+                        "quantum,workers,theory_first_wait,theory_mean_wait,"
+                        "theory_barrier_saving,measured_first_wait,measured_mean_wait,makespan",
+                        err);
+    for (int k = 0; rc == 0 && k < a->quanta.row_count; k++) {
+        const quanta_row *q = &a->quanta.rows[k];
+        fprintf(t.f, "%d,%d,", q->quantum, a->quanta.workers);
+        cell(t.f, q->theory_first_wait, ",");
+        cell(t.f, q->theory_mean_wait, ",");
+        cell(t.f, q->theory_barrier_saving, ",");
+        cell(t.f, q->measured_first_wait, ",");
+        cell(t.f, q->measured_mean_wait, ",");
+        cell(t.f, q->makespan, "\n");
+    }
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+/* ---- RQ3 ---- */
+
+static int write_quality(const analysis *a, const char *dir, exh_error *err)
+{
+    const analyze_quality *q = &a->quality;
+    const analyze_parents *p = &a->parents;
+    table_file t;
+    int rc = table_open(&t, dir, "quality_steps.csv", "record,job_id,time,quality,gain", err);
+    for (int64_t i = 0; rc == 0 && i < q->step_count; i++) {
+        fprintf(t.f, "%lld,%lld,", (long long)q->steps[i].record,
+                (long long)a->records[q->steps[i].record].job_id);
+        cell(t.f, q->steps[i].time, ",");
+        cell(t.f, q->steps[i].quality, ",");
+        cell(t.f, q->steps[i].gain, "\n");
+    }
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "parents.csv", "rank,models,chosen,observed,estimate", err);
+    for (int r = 1; rc == 0 && r <= p->population; r++) {
+        fprintf(t.f, "%d,%lld,%lld,", r, (long long)p->joined[r], (long long)p->chosen[r]);
+        cell(t.f, p->joined[r] ? (double)p->chosen[r] / (double)p->joined[r] : NAN, ",");
+        cell(t.f, p->bound[r], "\n");
+    }
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+/* ---- RQ4 ---- */
+
+static int write_windows(const analysis *a, const char *dir, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    table_file t;
+    int rc = table_open(&t, dir, "popularity_windows.csv",
+                        "point,record,prefix,count,share,tier", err);
+    for (int64_t i = 0; rc == 0 && i < p->entry_count; i++) {
+        const popularity_entry *e = &p->entries[i];
+        char text[1024];
+        report_format_prefix(a, &e->prefix, text, sizeof text);
+        fprintf(t.f, "%d,%lld,\"%s\",%d,%.6g,%d\n", e->point,
+                (long long)p->point_record[e->point], text, e->count, e->share, e->tier);
+    }
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "popularity_tiers.csv",
+                        "record,tier1_prefixes,tier1_models,tier2_prefixes,tier2_models,"
+                        "tier3_prefixes,tier3_models", err);
+    for (int64_t i = 0; rc == 0 && i < p->tier_count; i++) {
+        const popularity_tier_row *row = &p->tiers[i];
+        fprintf(t.f, "%lld,%d,%d,%d,%d,%d,%d\n", (long long)row->record, row->prefixes[1],
+                row->members[1], row->prefixes[2], row->members[2], row->prefixes[3],
+                row->members[3]);
+    }
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+static int write_donors(const analysis *a, const char *dir, exh_error *err)
+{
+    const popularity *p = &a->popularity;
+    table_file t;
+    int rc = table_open(&t, dir, "donors_again.csv",
+                        "donations_in_window,models,donor_again,probability", err);
+    for (int c = 1; rc == 0 && c <= p->max_donor_count; c++) {
+        if (!p->donor_pairs[c])
+            continue;
+        fprintf(t.f, "%d,%lld,%lld,%.6g\n", c, (long long)p->donor_pairs[c],
+                (long long)p->donor_again[c],
+                (double)p->donor_again[c] / (double)p->donor_pairs[c]);
+    }
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "best_delays.csv",
+                        "record,job_id,quality,proposals,seconds,superseded_after", err);
+    for (int64_t i = 0; rc == 0 && i < p->best_delay_count; i++) {
+        const popularity_best_delay *d = &p->best_delays[i];
+        const trace_record *r = &a->records[d->record];
+        fprintf(t.f, "%lld,%lld,%.10g,", (long long)d->record, (long long)r->job_id,
+                r->quality);
+        cell(t.f, d->proposals >= 0 ? (double)d->proposals : NAN, ",");
+        cell(t.f, d->seconds, ",");
+        cell(t.f, d->superseded >= 0 ? (double)d->superseded : NAN, "\n");
+    }
+    if (rc == 0)
+        rc = table_close(&t, err);
+    if (rc == 0)
+        rc = table_open(&t, dir, "birthday.csv", "k,probability_some_drawn_k_times", err);
+    for (int k = 2; rc == 0 && k < 8; k++)
+        fprintf(t.f, "%d,%.6g\n", k, p->birthday_p[k]);
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+/* ---- caches ---- */
+
+static int write_caches(const analysis *a, const char *dir, exh_error *err)
+{
+    table_file t;
+    int rc = table_open(&t, dir, "caches.csv",
+                        "capacity_bytes,scope,policy,caches,accesses,hits,hit_rate,bytes_moved,"
+                        "bytes_read_missed,bytes_prefetched,bytes_written,peak_bytes_stored,"
+                        "mean_bytes_stored,evictions", err);
+    for (int i = 0; rc == 0 && i < a->cache_rows; i++) {
+        const analysis_cache_row *row = &a->cache[i];
+        const cachesim_result *c = &row->result;
+        fprintf(t.f, "%lld,%s,%s,%lld,%lld,%lld,", (long long)row->capacity_bytes,
+                cachesim_scope_name(row->scope), cachesim_policy_name(row->policy),
+                (long long)c->caches, (long long)c->accesses, (long long)c->hits);
+        cell(t.f, c->hit_rate, ",");
+        fprintf(t.f, "%lld,%lld,%lld,%lld,%lld,", (long long)c->bytes_moved,
+                (long long)c->bytes_read_missed, (long long)c->bytes_prefetched,
+                (long long)c->bytes_written, (long long)c->peak_bytes_stored);
+        cell(t.f, c->mean_bytes_stored, ",");
+        fprintf(t.f, "%lld\n", (long long)c->evictions);
+    }
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
+/* ---- summary.json ---- */
+
+static json_t *number(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *summary(const analysis *a)
+{
+    const popularity *p = &a->popularity;
+    const locality *l = &a->locality;
+    return json_pack(
+        "{s:I, s:I, s:o, s:I, s:i, s:i, "
+        "s:{s:I, s:o, s:o, s:o}, "
+        "s:{s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:i, s:o}, "
+        "s:{s:o, s:i, s:I, s:I}, "
+        "s:{s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:i}}",
+        "records", (json_int_t)a->count, "failures", (json_int_t)a->quality.failures,
+        "best_quality", number(a->quality.best), "best_steps", (json_int_t)a->quality.step_count,
+        "population", a->options.population, "sample", a->options.sample,
+        "structure", "children", (json_int_t)a->structure.children, "mean_prefix_length",
+        number(a->structure.mean_prefix), "expected_mean_prefix_length",
+        number(a->structure.expected_mean_prefix), "mean_length",
+        number(a->structure.mean_length),
+        "locality", "reads", (json_int_t)l->reads, "distinct_tensors",
+        (json_int_t)l->distinct_tensors, "median_reuse_per_worker",
+        number(l->median_reuse_worker), "median_reuse_across_workers",
+        number(l->median_reuse_global), "broadcast_window_seconds",
+        number(l->broadcast_window), "broadcast_groups", (json_int_t)l->broadcast_groups,
+        "shared_groups", (json_int_t)l->shared_groups, "workers", a->quanta.workers,
+        "training_time_sigma", number(a->quanta.sigma),
+        "quality", "epsilon", number(a->options.epsilon), "skip_from_rank",
+        a->parents.threshold_rank, "skipped", (json_int_t)a->parents.skipped, "false_skips",
+        (json_int_t)a->parents.false_skips,
+        "popularity", "window", p->options.window, "prefix_length", p->options.prefix_length,
+        "donor_again_at_least_d", number(p->donor_again_at_least_d), "donor_again_below_d",
+        number(p->donor_again_below_d), "expected_best_delay_proposals",
+        number(p->expected_best_delay), "mean_best_delay_proposals", number(p->mean_best_delay),
+        "stage1_max_duplicates", p->stage1_max_duplicates, "birthday_expected_max",
+        p->birthday_expected_max);
+}
+
+static int write_summary(const analysis *a, const char *dir, exh_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_t *root = summary(a);
+    if (!root)
+        return error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");
+    int failed = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0;
+    json_decref(root);
+    return failed ? error_set(err, EXH_ERR_IO, "%s: could not write", path) : EXH_OK;
+}
+
+int report_write_tables(const analysis *a, const char *dir, exh_error *err)
+{
+    int rc = write_structure(a, dir, err);
+    if (rc == 0)
+        rc = write_locality(a, dir, err);
+    if (rc == 0)
+        rc = write_quality(a, dir, err);
+    if (rc == 0)
+        rc = write_windows(a, dir, err);
+    if (rc == 0)
+        rc = write_donors(a, dir, err);
+    if (rc == 0)
+        rc = write_caches(a, dir, err);
+    if (rc == 0)
+        rc = write_summary(a, dir, err);
+    return rc;
+}
