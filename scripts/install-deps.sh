@@ -14,6 +14,7 @@ packages=(
   libcmocka-dev                                 # unit tests
   libopenmpi-dev openmpi-bin                    # searches past one machine
   graphviz                                      # drawing prefix tries
+  chromium                                      # the report test opens index.html headless
   python3                                       # reference checks in tests
   python3-numpy python3-torch                   # benchmark references, LSTM gradient check
 )

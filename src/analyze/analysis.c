@@ -37,6 +37,7 @@ static double seconds_now(void)
 
 typedef struct cache_job {
     const analysis *a;
+    const cachesim_trace *trace;
     const unsigned char *skip;
     int first, step;            /* rows first, first + step, ... */
     int rc;
@@ -47,7 +48,6 @@ static void *run_cache_rows(void *argument)
 {
     cache_job *job = argument;
     const analysis *a = job->a;
-    int nb201 = a->options.space && strcmp(space_name(a->options.space), "nb201") == 0;
     for (int i = job->first; job->rc == 0 && i < a->cache_rows; i += job->step) {
         analysis_cache_row *row = &a->cache[i];
         cachesim_options o;
@@ -58,8 +58,7 @@ static void *run_cache_rows(void *argument)
         o.window = a->options.cache_window;
         o.tier_donations = a->options.cache_donations;
         o.skip_store = job->skip;
-        o.tensor_bytes = nb201 ? cachesim_nb201_tensor_bytes : NULL;
-        job->rc = cachesim_run(a->records, a->count, &o, &row->result, &job->err);
+        job->rc = cachesim_trace_run(job->trace, &o, &row->result, &job->err);
     }
     return NULL;
 }
@@ -84,6 +83,16 @@ static int run_caches(analysis *a, exh_error *err)
         free(skip);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
+    /* Events and tensor sizes once; every policy replays the same events. */
+    int nb201 = o->space && strcmp(space_name(o->space), "nb201") == 0;
+    cachesim_trace *trace = NULL;
+    int rc = cachesim_trace_prepare(a->records, a->count,
+                                    nb201 ? cachesim_nb201_tensor_bytes : NULL, NULL, &trace,
+                                    err);
+    if (rc < 0) {
+        free(skip);
+        return rc;
+    }
     int i = 0;
     for (int c = 0; c < o->cache_capacities; c++)
         for (int s = 0; s < CACHESIM_SCOPE_COUNT; s++)
@@ -95,7 +104,7 @@ static int run_caches(analysis *a, exh_error *err)
     pthread_t ids[MAX_THREADS];
     int started = 0;
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (cache_job){.a = a, .skip = skip, .first = t, .step = threads};
+        jobs[t] = (cache_job){.a = a, .trace = trace, .skip = skip, .first = t, .step = threads};
         if (t > 0 && pthread_create(&ids[t], NULL, run_cache_rows, &jobs[t]) == 0)
             started = t;
         else if (t > 0) /* no thread: do its share here */
@@ -105,6 +114,7 @@ static int run_caches(analysis *a, exh_error *err)
     for (int t = 1; t <= started; t++)
         pthread_join(ids[t], NULL);
     free(skip);
+    cachesim_trace_free(trace);
     for (int t = 0; t < threads; t++)
         if (jobs[t].rc < 0) {
             if (err)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "analyze/cachesim_cache.h"
-#include "analyze/keymap.h"
 #include "analyze/cachesim_trace.h"
 
 /* ---- names, defaults, tensor sizes ---- */
@@ -121,8 +120,8 @@ typedef struct replay {
     int64_t stored;            /* bytes held by all caches */
     double best;               /* prefetch: best quality so far */
     int have_best;
-    /* tier: reads per key by the last `window` records to start */
-    keymap donations;
+    /* tier: reads of each tensor (by id) by the last `window` records to start */
+    int64_t *donations;
     int64_t *window;           /* ring of record numbers */
     int64_t window_size, window_filled, window_head;
 } replay;
@@ -174,7 +173,9 @@ static int setup(replay *rp)
         int64_t count = rp->t->count;
         rp->window_size = rp->o->window < count ? rp->o->window : count;
         rp->window = malloc(sizeof *rp->window * (size_t)(rp->window_size ? rp->window_size : 1));
-        if (!rp->window || keymap_init(&rp->donations, 1024) < 0)
+        rp->donations = calloc((size_t)(rp->t->distinct ? rp->t->distinct : 1),
+                               sizeof *rp->donations);
+        if (!rp->window || !rp->donations)
             return out_of_memory(rp);
     }
     return EXH_OK;
@@ -187,70 +188,59 @@ static void teardown(replay *rp)
             tcache_free(&rp->caches[c]);
     free(rp->caches);
     free(rp->window);
-    if (rp->donations.slots)
-        keymap_free(&rp->donations);
+    free(rp->donations);
+}
+
+/* The k-th tensor of the trace's records (cachesim_trace.ids). */
+static cachesim_tensor tensor_at(const replay *rp, int64_t k)
+{
+    int32_t id = rp->t->ids[k];
+    return (cachesim_tensor){(uint64_t)id, rp->t->sizes[id]};
 }
 
 /* ---- tier: donations in a sliding window of records ---- */
 
-static int count_donations(replay *rp, int64_t i, int64_t delta)
+static void count_donations(replay *rp, int64_t i, int64_t delta)
 {
     const cachesim_item *x = &rp->t->items[i];
-    for (int k = 0; k < x->reads; k++) {
-        uint64_t key = rp->t->tensors[x->first + k].key;
-        int64_t *n = keymap_upsert(&rp->donations, key, 0, NULL);
-        if (!n)
-            return out_of_memory(rp);
-        *n += delta;
-        if (*n == 0)
-            keymap_remove(&rp->donations, key); /* the map stays as small as the window */
-    }
-    return EXH_OK;
+    for (int k = 0; k < x->reads; k++)
+        rp->donations[rp->t->ids[x->first + k]] += delta;
 }
 
 /* Record i starts: it enters the window, the oldest leaves a full one. */
-static int window_enter(replay *rp, int64_t i)
+static void window_enter(replay *rp, int64_t i)
 {
     if (rp->window_filled == rp->window_size) {
-        int64_t leaving = rp->window[rp->window_head];
+        count_donations(rp, rp->window[rp->window_head], -1);
         rp->window[rp->window_head] = i;
         rp->window_head = (rp->window_head + 1) % rp->window_size;
-        int rc = count_donations(rp, leaving, -1);
-        if (rc < 0)
-            return rc;
     } else {
         rp->window[rp->window_filled++] = i;
     }
-    return count_donations(rp, i, +1);
+    count_donations(rp, i, +1);
 }
 
-static int tier_admits(const replay *rp, uint64_t key)
+static int tier_admits(const replay *rp, uint64_t id)
 {
-    if (rp->o->policy != CACHESIM_TIER)
-        return 1;
-    const int64_t *n = keymap_find(&rp->donations, key);
-    return (n ? *n : 0) >= rp->o->tier_donations;
+    return rp->o->policy != CACHESIM_TIER || rp->donations[id] >= rp->o->tier_donations;
 }
 
 /* ---- events ---- */
 
 static int replay_read(replay *rp, int64_t i)
 {
-    if (rp->o->policy == CACHESIM_TIER) {
-        int rc = window_enter(rp, i);
-        if (rc < 0)
-            return rc;
-    }
+    if (rp->o->policy == CACHESIM_TIER)
+        window_enter(rp, i);
     const cachesim_item *x = &rp->t->items[i];
     tensor_cache *cache = cache_of(rp, x);
     cachesim_result *out = rp->result;
     out->accesses += x->reads;
     for (int k = 0; k < x->reads; k++) {
-        const cachesim_tensor *t = &rp->t->tensors[x->first + k];
-        if (tcache_use(cache, t->key, ++rp->stamp))
+        cachesim_tensor t = tensor_at(rp, x->first + k);
+        if (tcache_use(cache, t.id, ++rp->stamp))
             out->hits++;
         else
-            out->bytes_read_missed += t->bytes;
+            out->bytes_read_missed += t.bytes;
     }
     return EXH_OK;
 }
@@ -259,11 +249,11 @@ static int replay_read(replay *rp, int64_t i)
  * 0 when already held (*held) or too large, or a negative error. */
 static int offer(replay *rp, tensor_cache *c, const cachesim_tensor *t, int *held)
 {
-    *held = tcache_use(c, t->key, ++rp->stamp);
+    *held = tcache_use(c, t->id, ++rp->stamp);
     if (*held)
         return 0;
     int64_t before = c->stored_bytes;
-    int rc = tcache_insert(c, t->key, t->bytes, rp->stamp, &rp->result->evictions);
+    int rc = tcache_insert(c, t->id, t->bytes, rp->stamp, &rp->result->evictions);
     if (rc < 0)
         return out_of_memory(rp);
     rp->stored += c->stored_bytes - before;
@@ -274,7 +264,7 @@ static int write_tensor(replay *rp, const cachesim_item *x, const cachesim_tenso
                         int new_best)
 {
     int held, rc;
-    if (admit && tier_admits(rp, t->key)) {
+    if (admit && tier_admits(rp, t->id)) {
         rc = offer(rp, cache_of(rp, x), t, &held);
         if (rc < 0)
             return rc;
@@ -309,7 +299,8 @@ static int replay_write(replay *rp, int64_t i)
                   rp->o->skip_store[i]);
     int new_best = is_new_best(rp, x->quality);
     for (int k = 0; k < x->tensors; k++) {
-        int rc = write_tensor(rp, x, &rp->t->tensors[x->first + k], admit, new_best);
+        cachesim_tensor t = tensor_at(rp, x->first + k);
+        int rc = write_tensor(rp, x, &t, admit, new_best);
         if (rc < 0)
             return rc;
     }

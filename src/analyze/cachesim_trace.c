@@ -15,6 +15,7 @@ typedef struct gathering {
     cachesim_bytes_fn tensor_bytes;
     void *tensor_context;
     keymap workers;            /* worker id -> number */
+    keymap tensor_ids;         /* transfer_tensor_key -> id */
     exh_error *err;
 } gathering;
 
@@ -44,18 +45,50 @@ static int prefix_of(const trace_record *r)
     return p < r->architecture.length ? p : r->architecture.length;
 }
 
+/* Double a malloc'd array of `*capacity` elements of `size` bytes. */
+static int grow(void **array, int64_t *capacity, size_t size)
+{
+    int64_t doubled = *capacity ? *capacity * 2 : 64;
+    void *grown = realloc(*array, size * (size_t)doubled);
+    if (!grown)
+        return EXH_ERR_NOMEM;
+    *array = grown;
+    *capacity = doubled;
+    return EXH_OK;
+}
+
+/* The id of `key` (a new one, sized `bytes`, the first time it is seen). */
+static int intern(gathering *g, uint64_t key, int64_t bytes, int32_t *id)
+{
+    cachesim_trace *t = g->t;
+    if (t->distinct == INT32_MAX)
+        return error_set(g->err, EXH_ERR_INVALID, "cachesim: more than %d distinct tensors",
+                         INT32_MAX);
+    int inserted;
+    int64_t *slot = keymap_upsert(&g->tensor_ids, key, t->distinct, &inserted);
+    if (!slot)
+        return out_of_memory(g->err);
+    *id = (int32_t)*slot;
+    if (!inserted)
+        return EXH_OK;
+    if (t->distinct == t->distinct_capacity &&
+        grow((void **)&t->sizes, &t->distinct_capacity, sizeof *t->sizes) < 0)
+        return out_of_memory(g->err);
+    t->sizes[t->distinct++] = bytes;
+    return EXH_OK;
+}
+
 static int add_tensor(gathering *g, uint64_t key, int64_t bytes)
 {
     cachesim_trace *t = g->t;
-    if (t->tensor_count == t->tensor_capacity) {
-        int64_t capacity = t->tensor_capacity * 2;
-        cachesim_tensor *grown = realloc(t->tensors, sizeof *grown * (size_t)capacity);
-        if (!grown)
-            return out_of_memory(g->err);
-        t->tensors = grown;
-        t->tensor_capacity = capacity;
-    }
-    t->tensors[t->tensor_count++] = (cachesim_tensor){key, bytes};
+    int32_t id = 0;
+    int rc = intern(g, key, bytes, &id);
+    if (rc < 0)
+        return rc;
+    if (t->id_count == t->id_capacity &&
+        grow((void **)&t->ids, &t->id_capacity, sizeof *t->ids) < 0)
+        return out_of_memory(g->err);
+    t->ids[t->id_count++] = id;
     return EXH_OK;
 }
 
@@ -67,8 +100,12 @@ static int64_t tensor_size(const gathering *g, const arch *a, int position)
 /* The tensors (bytes > 0) of record i, in position order. */
 static int gather_tensors(gathering *g, const trace_record *r, int64_t i, cachesim_item *out)
 {
+    if (r->architecture.length < 0 || r->architecture.length > ARCH_MAX_TOKENS)
+        return error_set(g->err, EXH_ERR_INVALID,
+                         "cachesim: record %lld (job %lld): architecture length %d",
+                         (long long)i, (long long)r->job_id, r->architecture.length);
     int prefix = prefix_of(r);
-    out->first = g->t->tensor_count;
+    out->first = g->t->id_count;
     for (int p = 0; p < r->architecture.length; p++) {
         int64_t bytes = tensor_size(g, &r->architecture, p);
         if (bytes < 0)
@@ -116,9 +153,9 @@ static int allocate(cachesim_trace *t, exh_error *err)
     size_t n = (size_t)(t->count ? t->count : 1);
     t->items = calloc(n, sizeof *t->items);
     t->events = malloc(sizeof *t->events * 2 * n);
-    t->tensor_capacity = 4 * (int64_t)n;
-    t->tensors = malloc(sizeof *t->tensors * (size_t)t->tensor_capacity);
-    if (!t->items || !t->events || !t->tensors)
+    t->id_capacity = 4 * (int64_t)n;
+    t->ids = malloc(sizeof *t->ids * (size_t)t->id_capacity);
+    if (!t->items || !t->events || !t->ids)
         return out_of_memory(err);
     return EXH_OK;
 }
@@ -136,12 +173,16 @@ int cachesim_trace_prepare(const trace_record *records, int64_t count,
     t->count = count;
     gathering g = {.t = t, .tensor_bytes = tensor_bytes, .tensor_context = tensor_context,
                    .err = err};
-    int rc = keymap_init(&g.workers, 64) < 0 ? out_of_memory(err) : allocate(t, err);
+    int rc = keymap_init(&g.workers, 64) < 0 || keymap_init(&g.tensor_ids, 1024) < 0
+                 ? out_of_memory(err)
+                 : allocate(t, err);
     for (int64_t i = 0; rc == EXH_OK && i < count; i++)
         rc = gather_record(&g, &records[i], i);
     t->workers = g.workers.count;
     if (g.workers.slots)
         keymap_free(&g.workers);
+    if (g.tensor_ids.slots)
+        keymap_free(&g.tensor_ids);
     if (rc == EXH_OK && cachesim_events_sort(&t->events, 2 * count) < 0)
         rc = out_of_memory(err);
     if (rc < 0) {
@@ -157,7 +198,8 @@ void cachesim_trace_free(cachesim_trace *t)
     if (!t)
         return;
     free(t->items);
-    free(t->tensors);
+    free(t->ids);
+    free(t->sizes);
     free(t->events);
     free(t);
 }
