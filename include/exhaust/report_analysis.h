@@ -7,7 +7,8 @@
  * Files written into the output folder:
  *   summary.json                   the headline numbers of every part
  *   structure.csv, trie.dot, trie.svg, positions.csv, prefix_lengths.csv    RQ1
- *   locality_top.csv, locality_accesses.csv, reuse_distances.csv,
+ *   locality_top.csv, locality_accesses.csv (the top tensors' reads, at most
+ *   20,000 per tensor, evenly thinned: column `every`), reuse_distances.csv,
  *   broadcast.csv, quanta.csv                                               RQ2
  *   quality_steps.csv, parents.csv                                          RQ3
  *   popularity_windows.csv, popularity_tiers.csv, donors_again.csv,

@@ -35,31 +35,81 @@ static double seconds_now(void)
 
 /* ---- caches ---- */
 
-typedef struct cache_job {
-    const analysis *a;
-    const cachesim_trace *trace;
+/* The cache replays (policies x scopes x capacities) are independent: a
+ * helper thread prepares the events and starts on them while the calling
+ * thread runs the other analyses, then joins in. Rows are handed out one at
+ * a time, so the two finish together. */
+typedef struct cache_queue {
+    pthread_mutex_t lock;
+    pthread_cond_t prepared_signal;
+    analysis *a;
     const unsigned char *skip;
-    int first, step;            /* rows first, first + step, ... */
-    int rc;
+    cachesim_trace *trace;
+    int prepared;              /* 1: trace ready; -1: preparing failed */
+    int next;
+    int rc;                    /* the first error, and its message */
     exh_error err;
-} cache_job;
+} cache_queue;
 
-static void *run_cache_rows(void *argument)
+static void queue_fail(cache_queue *q, int rc, const exh_error *err)
 {
-    cache_job *job = argument;
-    const analysis *a = job->a;
-    for (int i = job->first; job->rc == 0 && i < a->cache_rows; i += job->step) {
-        analysis_cache_row *row = &a->cache[i];
+    if (q->rc == 0) {
+        q->rc = rc;
+        q->err = *err;
+    }
+}
+
+/* Replay rows until none are left (or one failed). */
+static void run_rows(cache_queue *q)
+{
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        int i = q->rc == 0 && q->next < q->a->cache_rows ? q->next++ : -1;
+        pthread_mutex_unlock(&q->lock);
+        if (i < 0)
+            return;
+        analysis_cache_row *row = &q->a->cache[i];
         cachesim_options o;
         cachesim_options_default(&o);
         o.policy = row->policy;
         o.scope = row->scope;
         o.capacity_bytes = row->capacity_bytes;
-        o.window = a->options.cache_window;
-        o.tier_donations = a->options.cache_donations;
-        o.skip_store = job->skip;
-        job->rc = cachesim_trace_run(job->trace, &o, &row->result, &job->err);
+        o.window = q->a->options.cache_window;
+        o.tier_donations = q->a->options.cache_donations;
+        o.skip_store = q->skip;
+        exh_error err;
+        int rc = cachesim_trace_run(q->trace, &o, &row->result, &err);
+        if (rc < 0) {
+            pthread_mutex_lock(&q->lock);
+            queue_fail(q, rc, &err);
+            pthread_mutex_unlock(&q->lock);
+        }
     }
+}
+
+/* Events and tensor sizes once; every row replays the same events. */
+static void prepare_rows(cache_queue *q)
+{
+    const analysis_options *o = &q->a->options;
+    int nb201 = o->space && strcmp(space_name(o->space), "nb201") == 0;
+    exh_error err;
+    int rc = cachesim_trace_prepare(q->a->records, q->a->count,
+                                    nb201 ? cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
+                                    &err);
+    pthread_mutex_lock(&q->lock);
+    if (rc < 0)
+        queue_fail(q, rc, &err);
+    q->prepared = rc < 0 ? -1 : 1;
+    pthread_cond_broadcast(&q->prepared_signal);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void *cache_helper(void *argument)
+{
+    cache_queue *q = argument;
+    prepare_rows(q);
+    if (q->prepared > 0)
+        run_rows(q);
     return NULL;
 }
 
@@ -73,55 +123,52 @@ static unsigned char *skip_flags(const analysis *a)
     return skip;
 }
 
-static int run_caches(analysis *a, exh_error *err)
+static int start_caches(analysis *a, cache_queue *q, pthread_t *helper, int *helper_started,
+                        exh_error *err)
 {
     const analysis_options *o = &a->options;
+    memset(q, 0, sizeof *q);
+    *helper_started = 0;
     a->cache_rows = o->cache_capacities * CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT;
     a->cache = calloc((size_t)a->cache_rows + 1, sizeof *a->cache);
-    unsigned char *skip = skip_flags(a);
-    if (!a->cache || !skip) {
-        free(skip);
+    q->a = a;
+    q->skip = skip_flags(a);
+    if (!a->cache || !q->skip) {
+        free((void *)q->skip);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    }
-    /* Events and tensor sizes once; every policy replays the same events. */
-    int nb201 = o->space && strcmp(space_name(o->space), "nb201") == 0;
-    cachesim_trace *trace = NULL;
-    int rc = cachesim_trace_prepare(a->records, a->count,
-                                    nb201 ? cachesim_nb201_tensor_bytes : NULL, NULL, &trace,
-                                    err);
-    if (rc < 0) {
-        free(skip);
-        return rc;
     }
     int i = 0;
     for (int c = 0; c < o->cache_capacities; c++)
         for (int s = 0; s < CACHESIM_SCOPE_COUNT; s++)
             for (int p = 0; p < CACHESIM_POLICY_COUNT; p++, i++)
                 a->cache[i] = (analysis_cache_row){p, s, o->cache_bytes[c], {0}};
-    enum { MAX_THREADS = 16 };
-    int threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
-    cache_job jobs[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
-    int started = 0;
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = (cache_job){.a = a, .trace = trace, .skip = skip, .first = t, .step = threads};
-        if (t > 0 && pthread_create(&ids[t], NULL, run_cache_rows, &jobs[t]) == 0)
-            started = t;
-        else if (t > 0) /* no thread: do its share here */
-            run_cache_rows(&jobs[t]);
-    }
-    run_cache_rows(&jobs[0]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(ids[t], NULL);
-    free(skip);
-    cachesim_trace_free(trace);
-    for (int t = 0; t < threads; t++)
-        if (jobs[t].rc < 0) {
-            if (err)
-                *err = jobs[t].err;
-            return jobs[t].rc;
-        }
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->prepared_signal, NULL);
+    if (o->threads > 1 && pthread_create(helper, NULL, cache_helper, q) == 0)
+        *helper_started = 1;
+    else
+        prepare_rows(q); /* no helper: all of it on this thread, later */
     return EXH_OK;
+}
+
+/* Join the replays once the events are prepared, wait for the helper. */
+static int finish_caches(cache_queue *q, pthread_t helper, int helper_started, exh_error *err)
+{
+    pthread_mutex_lock(&q->lock);
+    while (!q->prepared)
+        pthread_cond_wait(&q->prepared_signal, &q->lock);
+    pthread_mutex_unlock(&q->lock);
+    if (q->prepared > 0)
+        run_rows(q);
+    if (helper_started)
+        pthread_join(helper, NULL);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->prepared_signal);
+    cachesim_trace_free(q->trace);
+    free((void *)q->skip);
+    if (q->rc < 0 && err)
+        *err = q->err;
+    return q->rc;
 }
 
 /* ---- all of it ---- */
@@ -141,7 +188,24 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     if (o->space && out->options.popularity.space_size <= 0)
         out->options.popularity.space_size = space_size(o->space) > 0 ? space_size(o->space) : 0;
     double t = seconds_now();
-    int rc = analyze_structure_build(records, count, &out->structure, err);
+    int rc = analyze_quality_build(records, count, &out->quality, err);
+    if (rc == 0)
+        rc = analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
+                                   &out->parents, err);
+    out->seconds[ANALYSIS_QUALITY] = seconds_now() - t;
+    /* The caches need the parents' ranks (threshold policy); the rest runs
+     * beside them. */
+    double caches_start = seconds_now();
+    cache_queue queue;
+    pthread_t helper;
+    int helper_started = 0, caches_started = 0;
+    if (rc == 0) {
+        rc = start_caches(out, &queue, &helper, &helper_started, err);
+        caches_started = rc == 0;
+    }
+    t = seconds_now();
+    if (rc == 0)
+        rc = analyze_structure_build(records, count, &out->structure, err);
     out->seconds[ANALYSIS_STRUCTURE] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)
@@ -151,19 +215,18 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     out->seconds[ANALYSIS_LOCALITY] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)
-        rc = analyze_quality_build(records, count, &out->quality, err);
-    if (rc == 0)
-        rc = analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
-                                   &out->parents, err);
-    out->seconds[ANALYSIS_QUALITY] = seconds_now() - t;
-    t = seconds_now();
-    if (rc == 0)
         rc = popularity_build(records, count, &out->options.popularity, &out->popularity, err);
     out->seconds[ANALYSIS_POPULARITY] = seconds_now() - t;
-    t = seconds_now();
-    if (rc == 0)
-        rc = run_caches(out, err);
-    out->seconds[ANALYSIS_CACHES] = seconds_now() - t;
+    if (caches_started) {
+        exh_error cache_err;
+        int cache_rc = finish_caches(&queue, helper, helper_started, &cache_err);
+        if (rc == 0 && cache_rc < 0) {
+            rc = cache_rc;
+            if (err)
+                *err = cache_err;
+        }
+    }
+    out->seconds[ANALYSIS_CACHES] = seconds_now() - caches_start;
     if (rc < 0)
         analysis_free(out);
     return rc;

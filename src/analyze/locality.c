@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyze/keymap.h"
+#include "analyze/start_order.h"
 #include "exhaust/locality.h"
 #include "exhaust/transfer.h"
 
@@ -30,31 +31,13 @@ int64_t locality_bucket_floor(int bucket)
     return bucket == 0 ? 0 : (int64_t)1 << (bucket - 1);
 }
 
-/* One tensor read. `order` is its place in the time-ordered stream (ties
- * broken by record, then position), so sorts by other keys stay stable.
- * 32 bytes, so the C library sorts it in place rather than through pointers. */
+/* One tensor read. `id` numbers the distinct tensors 0, 1, ... in the order
+ * they are first read, so the passes below index arrays instead of hashing. */
 typedef struct read_event {
     double time;
     uint64_t key;
-    int32_t order, record, worker, position;
+    int32_t id, record, worker, position;
 } read_event;
-
-static int compare_by_key(const void *a, const void *b)
-{
-    const read_event *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->order > y->order) - (x->order < y->order);
-}
-
-static int compare_starts(const void *a, const void *b)
-{
-    const trace_record *x = *(const trace_record *const *)a;
-    const trace_record *y = *(const trace_record *const *)b;
-    if (x->start_time != y->start_time)
-        return x->start_time < y->start_time ? -1 : 1;
-    return (x > y) - (x < y);
-}
 
 static int64_t count_reads(const trace_record *records, int64_t count)
 {
@@ -65,15 +48,16 @@ static int64_t count_reads(const trace_record *records, int64_t count)
     return n;
 }
 
-/* Every read, in start-time order. */
-static int collect_reads(const trace_record *records, int64_t count, read_event *reads)
+/* Every read, in start-time order; *tensors: how many distinct. */
+static int collect_reads(const trace_record *records, int64_t count, read_event *reads,
+                         int64_t *tensors)
 {
-    const trace_record **by_start = malloc(sizeof *by_start * (size_t)(count + 1));
-    if (!by_start)
+    const trace_record **by_start = start_order(records, count);
+    keymap ids;
+    if (!by_start || keymap_init(&ids, 1024) != 0) {
+        free((void *)by_start);
         return EXH_ERR_NOMEM;
-    for (int64_t i = 0; i < count; i++)
-        by_start[i] = &records[i];
-    qsort(by_start, (size_t)count, sizeof *by_start, compare_starts);
+    }
     int32_t n = 0;
     for (int64_t i = 0; i < count; i++) {
         const trace_record *r = by_start[i];
@@ -81,11 +65,36 @@ static int collect_reads(const trace_record *records, int64_t count, read_event 
             continue;
         int length = r->prefix_length < r->architecture.length ? r->prefix_length
                                                                 : r->architecture.length;
-        for (int p = 0; p < length; p++, n++)
-            reads[n] = (read_event){r->start_time, transfer_tensor_key(&r->architecture, p), n,
-                                    (int32_t)(r - records), r->worker, p};
+        for (int p = 0; p < length; p++, n++) {
+            uint64_t key = transfer_tensor_key(&r->architecture, p);
+            int64_t *id = keymap_upsert(&ids, key, ids.count, NULL);
+            if (!id)
+                break;
+            reads[n] = (read_event){r->start_time, key, (int32_t)*id, (int32_t)(r - records),
+                                    r->worker, p};
+        }
     }
-    free(by_start);
+    *tensors = ids.count;
+    int rc = n == count_reads(records, count) ? EXH_OK : EXH_ERR_NOMEM;
+    keymap_free(&ids);
+    free((void *)by_start);
+    return rc;
+}
+
+/* The stream grouped by tensor, each tensor's reads still in time order
+ * (a counting sort on the dense ids: stable and O(n)). */
+static int group_by_tensor(const read_event *reads, int64_t n, int64_t tensors, read_event *out)
+{
+    int64_t *start = calloc((size_t)tensors + 1, sizeof *start);
+    if (!start)
+        return EXH_ERR_NOMEM;
+    for (int64_t i = 0; i < n; i++)
+        start[reads[i].id + 1]++;
+    for (int64_t t = 1; t <= tensors; t++)
+        start[t] += start[t - 1];
+    for (int64_t i = 0; i < n; i++)
+        out[start[reads[i].id]++] = reads[i];
+    free(start);
     return EXH_OK;
 }
 
@@ -127,40 +136,43 @@ static int64_t fenwick_prefix(const int64_t *tree, int64_t at) /* sum of [0, at)
 }
 
 /* Stack distances of reads in the given order. With per_worker, the stream
- * is sorted by worker and a tensor's last read is looked up per worker, so
- * the tree only counts reads of the same worker between the two. */
-static int reuse_distances(const read_event *reads, int64_t n, int per_worker, int64_t *buckets,
-                           int64_t *cold, double *median)
+ * is grouped by worker and each worker's segment starts afresh: a tensor's
+ * last read counts only if it was in the same segment, so the tree (which
+ * keeps earlier segments' marks, all before `last`) counts only that
+ * worker's reads in between. */
+static int reuse_distances(const read_event *reads, int64_t n, int64_t tensors, int per_worker,
+                           int64_t *buckets, int64_t *cold, double *median)
 {
     int64_t *tree = calloc((size_t)n + 1, sizeof *tree);
-    keymap last;
-    if (!tree || keymap_init(&last, n / 4 + 16) != 0) {
+    int64_t *last = malloc(sizeof *last * (size_t)(tensors + 1));
+    int64_t *segment_of = malloc(sizeof *segment_of * (size_t)(tensors + 1));
+    if (!tree || !last || !segment_of) {
         free(tree);
+        free(last);
+        free(segment_of);
         return EXH_ERR_NOMEM;
     }
+    for (int64_t t = 0; t < tensors; t++)
+        segment_of[t] = -1;
+    int64_t segment = 0;
     for (int64_t i = 0; i < n; i++) {
-        uint64_t key = reads[i].key;
-        if (per_worker)
-            key ^= (uint64_t)(reads[i].worker + 1) * 0x9e3779b97f4a7c15ULL;
-        int inserted = 0;
-        int64_t *at = keymap_upsert(&last, key, i, &inserted);
-        if (!at) {
-            free(tree);
-            keymap_free(&last);
-            return EXH_ERR_NOMEM;
-        }
-        if (inserted) {
+        int32_t id = reads[i].id;
+        if (per_worker && i > 0 && reads[i].worker != reads[i - 1].worker)
+            segment++;
+        if (segment_of[id] != segment) {
             (*cold)++;
+            segment_of[id] = segment;
         } else {
-            int64_t distance = fenwick_prefix(tree, i) - fenwick_prefix(tree, *at + 1);
+            int64_t distance = fenwick_prefix(tree, i) - fenwick_prefix(tree, last[id] + 1);
             buckets[locality_bucket(distance)]++;
-            fenwick_add(tree, n, *at, -1);
-            *at = i;
+            fenwick_add(tree, n, last[id], -1);
         }
+        last[id] = i;
         fenwick_add(tree, n, i, +1);
     }
     free(tree);
-    keymap_free(&last);
+    free(last);
+    free(segment_of);
     int64_t warm = 0, seen = 0;
     for (int b = 0; b < LOCALITY_BUCKETS; b++)
         warm += buckets[b];
@@ -198,7 +210,7 @@ static void broadcast_groups(const read_event *reads, int64_t n, int *scratch, l
 {
     for (int64_t start = 0; start < n;) {
         int64_t end = start + 1;
-        while (end < n && reads[end].key == reads[start].key &&
+        while (end < n && reads[end].id == reads[start].id &&
                reads[end].time <= reads[start].time + out->broadcast_window)
             end++;
         int workers = distinct_workers(reads + start, end - start, scratch);
@@ -239,8 +251,8 @@ static double median_duration(const trace_record *records, int64_t count)
 
 /* ---- the most read tensors ---- */
 
-/* Keep the k most read tensors, sorted by reads (ties: the smaller key,
- * since keys arrive in ascending order). */
+/* Keep the k most read tensors, sorted by reads (ties: the one read first,
+ * since tensors arrive in the order of their first read). */
 static void offer_top(locality *out, int k, int64_t reads, const read_event *first)
 {
     if (out->top_count == k && out->top_reads[k - 1] >= reads)
@@ -262,7 +274,7 @@ static void offer_top(locality *out, int k, int64_t reads, const read_event *fir
 static void choose_top(const read_event *reads, int64_t n, int k, locality *out)
 {
     for (int64_t start = 0, end; start < n; start = end) {
-        for (end = start; end < n && reads[end].key == reads[start].key; end++)
+        for (end = start; end < n && reads[end].id == reads[start].id; end++)
             ;
         out->distinct_tensors++;
         offer_top(out, k, end - start, &reads[start]);
@@ -294,26 +306,26 @@ static int collect_top_accesses(const read_event *by_time, int64_t n, locality *
     return EXH_OK;
 }
 
-static int analyze_reads(const read_event *stream, int64_t n, const locality_options *o,
-                         locality *out)
+static int analyze_reads(const read_event *stream, int64_t n, int64_t tensors,
+                         const locality_options *o, locality *out)
 {
     read_event *sorted = malloc(sizeof *sorted * (size_t)(n + 1));
     int *scratch = malloc(sizeof *scratch * (size_t)(n + 1));
     int rc = sorted && scratch ? EXH_OK : EXH_ERR_NOMEM;
+    if (rc == 0)
+        rc = group_by_tensor(stream, n, tensors, sorted);
     if (rc == 0) {
-        memcpy(sorted, stream, sizeof *sorted * (size_t)n);
-        qsort(sorted, (size_t)n, sizeof *sorted, compare_by_key);
         choose_top(sorted, n, o->top_tensors, out);
         broadcast_groups(sorted, n, scratch, out);
         rc = collect_top_accesses(stream, n, out);
     }
     if (rc == 0)
-        rc = reuse_distances(stream, n, 0, out->reuse_global, &out->cold_global,
+        rc = reuse_distances(stream, n, tensors, 0, out->reuse_global, &out->cold_global,
                              &out->median_reuse_global);
     if (rc == 0)
         rc = group_by_worker(stream, n, sorted);
     if (rc == 0)
-        rc = reuse_distances(sorted, n, 1, out->reuse_worker, &out->cold_worker,
+        rc = reuse_distances(sorted, n, tensors, 1, out->reuse_worker, &out->cold_worker,
                              &out->median_reuse_worker);
     free(sorted);
     free(scratch);
@@ -338,9 +350,10 @@ int locality_build(const trace_record *records, int64_t count, const locality_op
     if (!reads)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     out->reads = n;
-    int rc = collect_reads(records, count, reads);
+    int64_t tensors = 0;
+    int rc = collect_reads(records, count, reads, &tensors);
     if (rc == 0)
-        rc = analyze_reads(reads, n, o, out);
+        rc = analyze_reads(reads, n, tensors, o, out);
     free(reads);
     if (rc < 0) {
         locality_free(out);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyze/keymap.h"
+#include "analyze/start_order.h"
 #include "exhaust/popularity.h"
 #include "exhaust/transfer.h"
 
@@ -290,16 +291,6 @@ static int build_donors(const int64_t *donor, int64_t count, popularity *out, ex
 
 /* ---- the delay before a new best is used ---- */
 
-/* Records are sorted as pointers, so comparators need no global. */
-static int compare_starts(const void *a, const void *b)
-{
-    const trace_record *x = *(const trace_record *const *)a;
-    const trace_record *y = *(const trace_record *const *)b;
-    if (x->start_time != y->start_time)
-        return x->start_time < y->start_time ? -1 : 1;
-    return (x->job_id > y->job_id) - (x->job_id < y->job_id);
-}
-
 /* The first position in start order whose record starts at or after `time`. */
 static int64_t first_start_at(const trace_record *const *order, int64_t count, double time)
 {
@@ -341,23 +332,21 @@ static void measure_delay(const trace_record *records, const trace_record *const
 static int build_best_delays(const trace_record *records, int64_t count, popularity *out,
                              exh_error *err)
 {
-    const trace_record **order = malloc(sizeof *order * (size_t)count);
+    const trace_record **order = start_order(records, count);
     int64_t *bests = malloc(sizeof *bests * (size_t)count);
     if (!order || !bests) {
-        free(order);
+        free((void *)order);
         free(bests);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     int64_t best_count = 0, proposals = 0;
     double best = -INFINITY, first = NAN, last = NAN;
     for (int64_t i = 0; i < count; i++) {
-        order[i] = &records[i];
         if (records[i].quality > best) {
             best = records[i].quality;
             bests[best_count++] = i;
         }
     }
-    qsort(order, (size_t)count, sizeof *order, compare_starts);
     for (int64_t k = 0; k < count; k++)
         if (order[k]->parent_id >= 0) {
             last = order[k]->start_time;
@@ -366,7 +355,7 @@ static int build_best_delays(const trace_record *records, int64_t count, popular
     out->mean_seconds_per_proposal = proposals > 1 ? (last - first) / (double)(proposals - 1) : NAN;
     out->best_delays = calloc((size_t)best_count + 1, sizeof *out->best_delays);
     if (!out->best_delays) {
-        free(order);
+        free((void *)order);
         free(bests);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
@@ -383,7 +372,7 @@ static int build_best_delays(const trace_record *records, int64_t count, popular
     }
     out->mean_best_delay = used ? sum / (double)used : NAN;
     out->expected_best_delay = (double)out->options.population / out->options.sample;
-    free(order);
+    free((void *)order);
     free(bests);
     return EXH_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/start_order.h"
 #include "exhaust/locality.h"
 
 #define PI 3.14159265358979323846
@@ -94,39 +95,29 @@ static void theory(int s, int w, double sigma, quanta_row *row)
     row->theory_barrier_saving = sigma * (quanta_order_statistic(w, w) - e_s);
 }
 
-static int compare_starts(const void *a, const void *b)
-{
-    const trace_record *x = *(const trace_record *const *)a;
-    const trace_record *y = *(const trace_record *const *)b;
-    if (x->start_time != y->start_time)
-        return x->start_time < y->start_time ? -1 : 1;
-    return (x->job_id > y->job_id) - (x->job_id < y->job_id);
-}
-
 /* Training times in start order, and their mean and standard deviation. */
 static double *durations_in_start_order(const trace_record *records, int64_t count, int64_t *n,
                                         quanta *out)
 {
-    const trace_record **order = malloc(sizeof *order * (size_t)(count + 1));
+    const trace_record **order = start_order(records, count);
     double *d = malloc(sizeof *d * (size_t)(count + 1));
     if (!order || !d) {
-        free(order);
+        free((void *)order);
         free(d);
         return NULL;
     }
-    *n = 0;
-    for (int64_t i = 0; i < count; i++)
-        if (isfinite(records[i].end_time - records[i].start_time))
-            order[(*n)++] = &records[i];
-    qsort(order, (size_t)*n, sizeof *order, compare_starts);
     double sum = 0, squares = 0;
-    for (int64_t i = 0; i < *n; i++) {
+    *n = 0;
+    for (int64_t i = 0; i < count; i++) {
         double x = order[i]->end_time - order[i]->start_time;
-        d[i] = x > 0 ? x : 0;
-        sum += d[i];
-        squares += d[i] * d[i];
+        if (!isfinite(x))
+            continue;
+        d[*n] = x > 0 ? x : 0;
+        sum += d[*n];
+        squares += d[*n] * d[*n];
+        (*n)++;
     }
-    free(order);
+    free((void *)order);
     out->mean_duration = *n ? sum / (double)*n : NAN;
     out->sigma = *n > 1 ? sqrt(fmax(0, (squares - sum * sum / (double)*n) / (double)(*n - 1)))
                         : 0;

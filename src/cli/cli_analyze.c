@@ -43,12 +43,16 @@ static const char HELP[] =
     "  --top-tensors K       most read tensors to follow (default 5, at most 16)\n"
     "  --broadcast-window T  seconds (default: a tenth of the median training time)\n"
     "  --workers W           workers for the quanta (default: the trace's)\n"
-    "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16)\n"
+    "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
+    "                        4 alone for traces over 100,000 records, to stay fast)\n"
     "  --threads N           cache replays in parallel (default 2)\n\n"
     "example: exhaust analyze out/search-nb201.csv --space nb201 --out out/analysis\n";
 
+#define LARGE_TRACE 100000 /* records */
+
 typedef struct analyze_cli {
     const char *trace, *out, *space;
+    int capacities_given;
     analysis_options analysis;
 } analyze_cli;
 
@@ -108,6 +112,7 @@ static int set_option(int c, const char *name, analyze_cli *o)
     case 'o': o->out = optarg; return CLI_OK;
     case 'p': o->space = optarg; return CLI_OK;
     case 'c':
+        o->capacities_given = 1;
         return parse_capacities(optarg, a) == 0
                    ? CLI_OK
                    : cli_usage_error("analyze", "--cache-mib takes up to %d sizes in MiB, "
@@ -236,6 +241,10 @@ static int analyze_main(int argc, char **argv)
     ao->space = sp;
     if (rc == 0)
         rc = analyze_load(o.trace, sp, &records, &count, &err);
+    if (!o.capacities_given && count > LARGE_TRACE) { /* one capacity keeps it fast */
+        ao->cache_capacities = 1;
+        ao->cache_bytes[0] = 4 << 20;
+    }
     int filled = rc == 0 ? analyze_fill_times(records, count) : 0;
     if (filled & ANALYZE_FILLED_END)
         fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "

@@ -278,7 +278,8 @@ static void introduction(report *r, const analysis *a, const char *source, const
 static int timing(report *r, const analysis *a, exh_error *err)
 {
     static const char *parts[ANALYSIS_PARTS] = {"structure", "locality and quanta",
-                                                "quality and parents", "popularity", "caches"};
+                                                "quality and parents", "popularity",
+                                                "caches (beside the others, from the start)"};
     html_cells c;
     html_cells_init(&c, 2);
     for (int i = 0; i < ANALYSIS_PARTS; i++) {

@@ -96,6 +96,8 @@ static int write_structure(const analysis *a, const char *dir, exh_error *err)
 
 /* ---- RQ2 ---- */
 
+#define MAX_ACCESS_ROWS 20000
+
 static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
 {
     const locality *l = &a->locality;
@@ -111,11 +113,18 @@ static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
     }
     if (rc == 0)
         rc = table_close(&t, err);
+    /* Every read of each top tensor, thinned evenly to at most
+     * MAX_ACCESS_ROWS per tensor (a million-record trace has millions);
+     * `every` says the thinning. */
     if (rc == 0)
-        rc = table_open(&t, dir, "locality_accesses.csv", "tensor,time,worker", err);
-    for (int64_t i = 0; rc == 0 && i < l->access_count; i++)
-        fprintf(t.f, "%d,%.10g,%d\n", l->accesses[i].tensor, l->accesses[i].time,
-                l->accesses[i].worker);
+        rc = table_open(&t, dir, "locality_accesses.csv", "tensor,time,worker,every", err);
+    int64_t seen[LOCALITY_MAX_TOP] = {0};
+    for (int64_t i = 0; rc == 0 && i < l->access_count; i++) {
+        const locality_access *x = &l->accesses[i];
+        int64_t every = (l->top_reads[x->tensor] + MAX_ACCESS_ROWS - 1) / MAX_ACCESS_ROWS;
+        if (seen[x->tensor]++ % every == 0)
+            fprintf(t.f, "%d,%.10g,%d,%lld\n", x->tensor, x->time, x->worker, (long long)every);
+    }
     return rc == 0 ? table_close(&t, err) : rc;
 }
 

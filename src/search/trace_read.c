@@ -3,6 +3,7 @@
  * columns trace.h lists). Leading '#' lines are the search's parameters. */
 #define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE */
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,11 @@ static int read_header(csv_reader *reader, int *columns, const char *path, long 
  * line count instead of growing it by copies. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
+static int64_t count_lines(const char *data, size_t size);
+
 static trace_record *allocate_records(const char *data, size_t size, int64_t *capacity)
 {
-    int64_t lines = 1;
-    for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + size - p))); p++)
-        lines++;
+    int64_t lines = count_lines(data, size) + 1;
     *capacity = lines;
     size_t bytes = sizeof(trace_record) * (size_t)lines;
 #ifdef MADV_HUGEPAGE
@@ -118,6 +119,111 @@ static trace_record *allocate_records(const char *data, size_t size, int64_t *ca
     return malloc(bytes);
 }
 
+/* One stretch of the file's records, parsed into records[0..capacity). */
+typedef struct parse_range {
+    const char *path, *data;
+    size_t size;
+    long first_line;           /* line number of data[0] (1-based, after comments) */
+    long skipped;              /* comment lines before, for messages */
+    const int *columns;
+    const space *space;
+    int allow_torn_tail, torn;
+    trace_record *records;
+    int64_t capacity, count;
+    int rc;
+    exh_error err;
+} parse_range;
+
+static void parse_records(parse_range *p)
+{
+    csv_reader reader;
+    csv_open(&reader, p->data, p->size);
+    reader.next_line = p->first_line + p->skipped; /* lines as the file counts them */
+    exh_error *err = &p->err;
+    int rc = 0;
+    while (rc == 0) {
+        rc = csv_next(&reader, err);
+        if (rc < 0 && p->torn && p->allow_torn_tail) {
+            rc = 0; /* an unclosed quote on the torn last line */
+            break;
+        }
+        if (rc <= 0)
+            break;
+        if (p->count == p->capacity) { /* a quoted field held newlines: can't happen, but be safe */
+            rc = error_set(err, EXH_ERR_INVALID, "%s: more records than lines", p->path);
+            break;
+        }
+        trace_record *r = &p->records[p->count];
+        /* all but the (large) token array, which the parser fills */
+        size_t tokens_end = offsetof(trace_record, architecture) + sizeof(arch);
+        memset(r, 0, offsetof(trace_record, architecture));
+        memset((char *)r + tokens_end, 0, sizeof *r - tokens_end);
+        r->architecture.length = 0;
+        rc = read_record(&reader, p->columns, p->space, r, p->path, err);
+        if (rc < 0 && p->torn && p->allow_torn_tail && reader.offset >= reader.size) {
+            rc = 0; /* drop the torn last line: it was never durably written */
+            break;
+        }
+        if (rc == 0)
+            p->count++;
+    }
+    if (rc < 0 && reader.line > 0 && !strstr(err->message, p->path))
+        error_prefix(err, "%s: line %ld", p->path, reader.line);
+    csv_close(&reader);
+    p->rc = rc;
+}
+
+static void *parse_records_thread(void *argument)
+{
+    parse_records(argument);
+    return NULL;
+}
+
+static int64_t count_lines(const char *data, size_t size)
+{
+    int64_t lines = 0;
+    for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + size - p))); p++)
+        lines++;
+    return lines;
+}
+
+/* Big traces are parsed in two halves at once (the second starting after a
+ * newline near the middle); if either half fails, the caller parses it all
+ * again in one piece, so messages and a quoted field with a newline inside
+ * come out exactly as in a sequential read. Returns 0 when it worked. */
+static int parse_in_halves(parse_range *whole)
+{
+    enum { HALVES_FROM = 8 << 20 }; /* bytes: below this, threads cost more than they save */
+    if (whole->size < HALVES_FROM)
+        return -1;
+    const char *middle = memchr(whole->data + whole->size / 2, '\n', whole->size / 2);
+    if (!middle || middle + 1 >= whole->data + whole->size)
+        return -1;
+    parse_range first = *whole, second = *whole;
+    first.size = (size_t)(middle + 1 - whole->data);
+    first.torn = 0;
+    int64_t first_lines = count_lines(first.data, first.size);
+    first.capacity = first_lines;
+    second.data = middle + 1;
+    second.size = whole->size - first.size;
+    second.first_line = whole->first_line + (long)first_lines;
+    second.records = whole->records + first_lines;
+    second.capacity = whole->capacity - first_lines;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, parse_records_thread, &second) != 0)
+        return -1;
+    parse_records(&first);
+    pthread_join(thread, NULL);
+    if (first.rc < 0 || second.rc < 0)
+        return -1;
+    if (first.count < first_lines) /* blank lines: close the gap */
+        memmove(whole->records + first.count, second.records,
+                sizeof *second.records * (size_t)second.count);
+    whole->count = first.count + second.count;
+    whole->rc = 0;
+    return 0;
+}
+
 int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
                int64_t *count, exh_error *err)
 {
@@ -130,50 +236,32 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
         return rc;
     long skipped;
     size_t start = skip_comments(data, size, &skipped);
-    /* A killed writer can leave a last line without its newline. */
-    int torn = size > start && data[size - 1] != '\n';
-    csv_reader reader;
-    csv_open(&reader, data + start, size - start);
+    csv_reader header;
+    csv_open(&header, data + start, size - start);
     int columns[COLUMN_COUNT];
-    rc = read_header(&reader, columns, path, skipped, err);
-    int64_t capacity = 0;
-    if (rc == 0 && !(*records = allocate_records(data + start, size - start, &capacity)))
+    rc = read_header(&header, columns, path, skipped, err);
+    parse_range whole = {.path = path, .data = data + start + header.offset,
+                         .size = size - start - header.offset, .first_line = header.next_line,
+                         .skipped = skipped, .columns = columns, .space = s,
+                         .allow_torn_tail = allow_torn_tail,
+                         /* A killed writer can leave a last line without its newline. */
+                         .torn = size > start && data[size - 1] != '\n'};
+    csv_close(&header);
+    if (rc == 0 && !(whole.records = allocate_records(whole.data, whole.size, &whole.capacity)))
         rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
-    while (rc == 0) {
-        rc = csv_next(&reader, err);
-        if (rc < 0 && torn && allow_torn_tail) {
-            rc = 0; /* an unclosed quote on the torn last line */
-            break;
-        }
-        if (rc <= 0)
-            break;
-        if (*count == capacity) { /* a quoted field held newlines: can't happen, but be safe */
-            rc = error_set(err, EXH_ERR_INVALID, "%s: more records than lines", path);
-            break;
-        }
-        trace_record *r = &(*records)[*count];
-        /* all but the (large) token array, which the parser fills */
-        size_t tokens_end = offsetof(trace_record, architecture) + sizeof(arch);
-        memset(r, 0, offsetof(trace_record, architecture));
-        memset((char *)r + tokens_end, 0, sizeof *r - tokens_end);
-        r->architecture.length = 0;
-        rc = read_record(&reader, columns, s, r, path, err);
-        if (rc < 0 && torn && allow_torn_tail && reader.offset >= reader.size) {
-            rc = 0; /* drop the torn last line: it was never durably written */
-            break;
-        }
-        if (rc == 0)
-            (*count)++;
+    if (rc == 0 && parse_in_halves(&whole) != 0) {
+        whole.count = 0;
+        parse_records(&whole);
+        if (whole.rc < 0 && err)
+            *err = whole.err;
+        rc = whole.rc;
     }
-    if (rc < 0 && reader.line > 0 && err && !strstr(err->message, path))
-        error_prefix(err, "%s: line %ld", path, reader.line + skipped);
-    csv_close(&reader);
     free(data);
     if (rc < 0) {
-        free(*records);
-        *records = NULL;
-        *count = 0;
+        free(whole.records);
         return rc;
     }
+    *records = whole.records;
+    *count = whole.count;
     return EXH_OK;
 }
