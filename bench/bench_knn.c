@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "exhaust/knn.h"
 #include "exhaust/space_nb201.h"
 #include "predict/knn_internal.h"
@@ -31,25 +31,6 @@
 #define REPOSITORY 1000
 #define SEED 42
 #define CELLS_PER_PAIR (NB201_EDGES * NB201_EDGES)
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int n)
-{
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 typedef struct bench {
     space *space;
@@ -115,17 +96,17 @@ static double time_distances(bench *b, knn_kernel kernel, int scaled, int querie
     knn_repository_force_kernel(b->repository, kernel);
     knn_kernel used = knn_kernel_for(b->repository, b->queries[0], NB201_EDGES);
     for (int r = 0; r < repeats && r < 64; r++) {
-        double start = now_seconds();
+        double start = bench_now();
         for (int q = 0; q < queries; q++) {
             if (scaled)
                 knn_nb201_scaled_distances(b->repository, used, b->queries[q], integers);
             else
                 knn_distances(b->repository, b->queries[q], NB201_EDGES, distances, NULL);
         }
-        times[r] = now_seconds() - start;
+        times[r] = bench_now() - start;
     }
     knn_repository_force_kernel(b->repository, KNN_KERNEL_AUTO);
-    return median(times, repeats < 64 ? repeats : 64) * NB201_SIZE / queries;
+    return bench_median(times, repeats < 64 ? repeats : 64) * NB201_SIZE / queries;
 }
 
 /* Whole predictions; the checksums let the NumPy side be compared: the sum
@@ -139,7 +120,7 @@ static double time_predictions(bench *b, int repeats, double *distance_sum, doub
     exh_error err;
     for (int r = 0; r < repeats && r < 64; r++) {
         *distance_sum = *index_sum = *value_sum = 0;
-        double start = now_seconds();
+        double start = bench_now();
         for (int q = 0; q < NB201_SIZE; q++) {
             if (knn_predict(b->repository, b->queries[q], NB201_EDGES, KNN_DEFAULT_K, &p, &err) <
                 0)
@@ -150,10 +131,10 @@ static double time_predictions(bench *b, int repeats, double *distance_sum, doub
             }
             *value_sum += p.channel[KNN_VALIDATION][0];
         }
-        times[r] = now_seconds() - start;
+        times[r] = bench_now() - start;
     }
     knn_prediction_clear(&p);
-    return median(times, repeats < 64 ? repeats : 64);
+    return bench_median(times, repeats < 64 ? repeats : 64);
 }
 
 typedef struct numpy_figures {

@@ -15,28 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "exhaust/search.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int n)
-{
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 static void mean_and_sd(const double *values, int n, double *mean, double *sd)
 {
@@ -98,12 +79,12 @@ static double time_searches(const space *s, evaluator *e, int workers, int64_t c
         o.workers = workers;
         o.candidates = candidates;
         search_result r;
-        double start = now_seconds();
+        double start = bench_now();
         if (run_search(s, e, &o, &r) < 0)
             return NAN;
-        times[i] = now_seconds() - start;
+        times[i] = bench_now() - start;
     }
-    return median(times, repeats < 64 ? repeats : 64);
+    return bench_median(times, repeats < 64 ? repeats : 64);
 }
 
 static double python_milliseconds(const char *archs_csv)
