@@ -25,15 +25,6 @@
 
 #include "trace_fixture.h"
 
-static trace_record *load_fixture(int64_t *count)
-{
-    exh_error err;
-    trace_record *records = NULL;
-    if (analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, count, &err) != 0)
-        fail_msg("%s", err.message);
-    return records;
-}
-
 static void fixture_options(popularity_options *o)
 {
     popularity_options_default(o);

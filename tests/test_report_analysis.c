@@ -53,10 +53,8 @@ static void test_tables_and_page(void **state)
 {
     (void)state;
     exh_error err;
-    trace_record *records = NULL;
     int64_t n = 0;
-    assert_int_equal(analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, &n, &err),
-                     0);
+    trace_record *records = load_fixture(&n);
     analysis_options o;
     fixture_options(&o);
     analysis a;
@@ -111,10 +109,8 @@ static void test_unwritable_folder(void **state)
 {
     (void)state;
     exh_error err;
-    trace_record *records = NULL;
     int64_t n = 0;
-    assert_int_equal(analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, &n, &err),
-                     0);
+    trace_record *records = load_fixture(&n);
     analysis_options o;
     fixture_options(&o);
     analysis a;

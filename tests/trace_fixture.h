@@ -3,6 +3,9 @@
 #ifndef EXHAUST_TEST_TRACE_FIXTURE_H
 #define EXHAUST_TEST_TRACE_FIXTURE_H
 
+#include "exhaust/analyze.h"
+#include "testutil.h"
+
 /*
  * job arch   quality end parent donor prefix mutated
  *  0  0,0,0   50     1   -1    -1     0     -1
@@ -34,5 +37,16 @@ static const char *TRACE =
     "7,\"[0, 0, 1]\",52,5,5,8,1,0,0,2,2,ok,3\n"
     "8,\"[0, 1, 3]\",80,6,6,9,0,3,3,2,2,ok,3\n"
     "9,\"[2, 1, 1]\",75,7,7,10,1,3,3,0,0,ok,3\n";
+
+/* The fixture written to a file and loaded with analyze_load (fails the
+ * test if it does not load). */
+static inline trace_record *load_fixture(int64_t *count)
+{
+    exh_error err;
+    trace_record *records = NULL;
+    if (analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, count, &err) != 0)
+        fail_msg("%s", err.message);
+    return records;
+}
 
 #endif
