@@ -75,8 +75,10 @@ typedef struct eval_options {
     int use_partial;         /* include the 5-NN+partial method when possible */
     int fit_penalties;       /* fit the penalty table to each split's repository
                                 (penalties_fit) instead of the space's default */
-    int use_lstm;            /* add the LSTM (trained on train, tuned on validation)
-                                to the error table; not in top-3 selection yet */
+    int use_lstm;            /* add the LSTM: in the error table trained on train,
+                                tuned on validation (grid search); in top-3 selection
+                                trained per budget on the value within it, default
+                                hyperparameters, stopped early on validation */
 } eval_options;
 
 void eval_options_default(eval_options *o);

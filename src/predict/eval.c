@@ -363,14 +363,83 @@ static int overlap(const int *a, const int *b)
     return shared;
 }
 
+/* The LSTM's rows for top-3 selection: the value each model reaches within
+ * the budget. A model that cannot finish one epoch has no value, but the
+ * regressor needs a number: it gets the worst value of the others. */
+static int budget_rows(const eval_dataset *d, const int *models, int from, int to, double budget,
+                       arch *archs, double *targets)
+{
+    int higher = d->metric == KNN_ACCURACY, n = 0;
+    double worst = NAN;
+    for (int i = from; i < to; i++, n++) {
+        const eval_model *m = &d->models[models[i]];
+        archs[n] = m->architecture;
+        targets[n] = within_budget(m->validation, m->seconds, m->epochs, budget, higher);
+        if (isfinite(targets[n]) && (isnan(worst) || (higher ? targets[n] < worst
+                                                             : targets[n] > worst)))
+            worst = targets[n];
+    }
+    for (int i = 0; i < n; i++)
+        if (!isfinite(targets[i]))
+            targets[i] = isnan(worst) ? 0 : worst;
+    return n;
+}
+
+/* LSTM guesses of the value within `budget` for the split's test models:
+ * trained on the train models, stopped early on the validation models,
+ * with the default dropout, L2 and learning rate and at most 60 epochs (a
+ * grid search per split and budget would multiply the cost by the grid). */
+static int lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,
+                               double *guesses, exh_error *err)
+{
+    int total = s->repository_count + s->test_count;
+    arch *archs = malloc(sizeof *archs * (size_t)total);
+    double *targets = malloc(sizeof *targets * (size_t)total);
+    if (!archs || !targets) {
+        free(archs);
+        free(targets);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    int train = budget_rows(d, s->repository, 0, s->train_count, budget, archs, targets);
+    int validation = budget_rows(d, s->repository, s->train_count, s->repository_count, budget,
+                                 archs + train, targets + train);
+    arch *test = archs + train + validation;
+    for (int t = 0; t < s->test_count; t++)
+        test[t] = d->models[s->test[t]].architecture;
+    lstm_config config;
+    lstm_config_default(&config);
+    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
+                                    train + validation, err);
+    lstm_model *model = NULL;
+    if (rc == 0)
+        rc = lstm_new(&config, &model, err);
+    lstm_dataset train_set = {train, archs, targets};
+    lstm_dataset validation_set = {validation, archs + train, targets + train};
+    lstm_train_options options;
+    lstm_train_options_default(&options);
+    options.max_epochs = 60; /* 100 trainings per evaluation: keep each short */
+    options.patience = 5;
+    if (rc == 0) {
+        lstm_init(model, r);
+        rc = lstm_train(model, &train_set, &validation_set, &options, r, NULL, err);
+    }
+    if (rc == 0)
+        rc = lstm_predict(model, test, s->test_count, guesses, err);
+    lstm_free(model);
+    free(archs);
+    free(targets);
+    return rc;
+}
+
 /* One repeat of top-3 selection for every method and both budgets. */
 static int select_split(const eval_dataset *d, const split *s, int methods, const double *budgets,
-                        rng *r, accumulator any[][2], accumulator shared[][2], exh_error *err)
+                        rng *r, rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
+                        exh_error *err)
 {
     int higher = d->metric == KNN_ACCURACY, n = s->test_count, rc = 0;
     if (n < 3)
         return 0;
-    double *truth = malloc(sizeof(double) * (size_t)n * (1 + (size_t)methods) * 2);
+    double *truth = malloc(sizeof(double) * (size_t)n * (2 + (size_t)methods) * 2);
     if (!truth)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     double *guess = truth + 2 * n;
@@ -391,10 +460,15 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
                           : (higher ? -INFINITY : INFINITY);
         }
     }
+    if (lstm_stream) /* the LSTM is one more method, after the others */
+        for (int b = 0; rc == 0 && b < 2; b++)
+            rc = lstm_budget_guesses(d, s, budgets[b], lstm_stream, guess + (methods * 2 + b) * n,
+                                     err);
+    int scored = methods + (lstm_stream != NULL);
     for (int b = 0; rc == 0 && b < 2; b++) {
         int real[3], chosen[3];
         top3(truth + b * n, n, higher, real);
-        for (int method = 0; method < methods; method++) {
+        for (int method = 0; method < scored; method++) {
             top3(guess + (method * 2 + b) * n, n, higher, chosen);
             int k = overlap(real, chosen);
             accumulate(&any[method][b], k > 0 ? 1.0 : 0.0);
@@ -406,13 +480,14 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
     return rc;
 }
 
+/* A model's whole training time: its mean logged epoch time times its
+ * epochs, so that a curve logged only at some epochs is not undercounted. */
 static double total_seconds(const eval_model *m)
 {
-    double total = 0;
-    for (int e = 0; e < m->epochs; e++)
-        if (!isnan(m->seconds[e]))
-            total += m->seconds[e];
-    return total;
+    double per_epoch;
+    if (targets_mean_epoch_time(m->seconds, m->epochs, &per_epoch, NULL) < 0)
+        return NAN;
+    return per_epoch * m->epochs;
 }
 
 /* Default budgets: the 30th and 60th percentiles of total training time. */
@@ -423,14 +498,15 @@ static void default_budgets(const eval_dataset *d, const eval_options *o, double
     double *totals = malloc(sizeof *totals * (size_t)d->count);
     if (!totals)
         return;
+    size_t n = 0;
     for (int i = 0; i < d->count; i++)
-        totals[i] = total_seconds(&d->models[i]);
-    gsl_sort(totals, 1, (size_t)d->count);
+        if (isfinite(totals[n] = total_seconds(&d->models[i])))
+            n++;
+    gsl_sort(totals, 1, n);
     const double fractions[2] = {0.3, 0.6};
     for (int b = 0; b < 2; b++)
-        if (isnan(budgets[b]))
-            budgets[b] = gsl_stats_quantile_from_sorted_data(totals, 1, (size_t)d->count,
-                                                             fractions[b]);
+        if (isnan(budgets[b]) && n > 0)
+            budgets[b] = gsl_stats_quantile_from_sorted_data(totals, 1, n, fractions[b]);
     free(totals);
 }
 
@@ -467,8 +543,13 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
         split s;
         rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
+        rng *lstm_stream = o->use_lstm ? rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat)
+                                       : NULL;
+        if (rc == 0 && o->use_lstm && !lstm_stream)
+            rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
         if (rc == 0)
-            rc = select_split(d, &s, methods, out->budgets, r, any, shared, err);
+            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
+        rng_free(lstm_stream);
         split_free(&s);
     }
     rng_free(r);
