@@ -109,6 +109,25 @@ printf '# three candidates\n000000\n333330\n\n033330\n' > candidates.txt
 expect_status 0 "rank candidates" "$bin" rank candidates.txt --store p.db --dataset toy --top 2 --format csv
 [ "$(sed -n 2p out.txt | cut -d, -f1)" = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|" ] || fail "rank puts 333330 first: $(sed -n 2p out.txt)"
 [ "$(wc -l < out.txt)" -eq 3 ] || fail "rank --top 2 prints two"
+expect_status 0 "predict with a trained LSTM" "$bin" predict 333330 000000 --store p.db --dataset toy --method lstm --quick --save-model m.lstm --format csv
+cp out.txt lstm1.txt
+grep -q "training the LSTM for best on 12 of 12" err.txt || fail "the LSTM says what it trains on: $(cat err.txt)"
+grep -q '"target": "best"' m.lstm.json || fail "--save-model describes the model: $(cat m.lstm.json)"
+/usr/bin/python3 -c 'import csv; r = list(csv.DictReader(open("lstm1.txt"))); v = [float(x["value"]) for x in r]; assert [x["method"] for x in r] == ["lstm"] * 2 and v[0] > v[1], v' \
+  && pass "the LSTM ranks 333330 above 000000" || fail "the LSTM ranks 333330 above 000000: $(cat lstm1.txt)"
+expect_status 0 "the same seed trains the same LSTM" "$bin" predict 333330 000000 --store p.db --dataset toy --method lstm --quick --format csv
+cmp -s out.txt lstm1.txt || fail "same seed, same LSTM prediction"
+expect_status 0 "predict with a saved LSTM, no store" "$bin" predict 333330 000000 --store nowhere.db --method lstm --model m.lstm --format csv
+/usr/bin/python3 -c 'import csv; a = [float(r["value"]) for r in csv.DictReader(open("lstm1.txt"))]; b = [float(r["value"]) for r in csv.DictReader(open("out.txt"))]; assert all(abs(x - y) < 1e-4 for x, y in zip(a, b)), (a, b)' \
+  && pass "the saved LSTM predicts as the trained one" || fail "the saved LSTM predicts as the trained one"
+expect_status 1 "a saved LSTM asked for another target" "$bin" predict 333330 --method lstm --model m.lstm --target overfit
+grep -q "trained to predict target best, not overfit" err.txt || fail "the error names both targets: $(cat err.txt)"
+expect_status 0 "rank with a saved LSTM" "$bin" rank candidates.txt --method lstm --model m.lstm --top 3 --format csv
+[ "$(wc -l < out.txt)" -eq 4 ] || fail "rank --method lstm prints three"
+expect_status 2 "--model with --save-model" "$bin" predict 333330 --method lstm --model m.lstm --save-model n.lstm
+expect_status 2 "--quick without the LSTM" "$bin" predict 333330 --store p.db --quick
+expect_status 2 "an unknown target" "$bin" predict 333330 --store p.db --target fastest
+grep -q "best, overfit, epoch-time, budget=SECONDS" err.txt || fail "the error lists the targets: $(cat err.txt)"
 expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --no-lstm --csv eval.csv
 grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints markdown and CSV"
 expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy --k 2 --out fitted.json

@@ -123,6 +123,41 @@ static void test_summary(void **state)
     assert_true(isnan(s.best_validation) && s.best_epoch == -1);
 }
 
+static void test_by_name(void **state)
+{
+    (void)state;
+    const double validation[3] = {60, 75, 70}, train[3] = {65, 85, 90}, seconds[3] = {9, 11, NAN};
+    const char *const names[] = {"best", "overfit", "epoch-time", "budget=20"};
+    const double expected[] = {75, 15, 10, 75}; /* 20 s at 10 s an epoch: the first two */
+    exh_error err;
+    for (int i = 0; i < 4; i++) {
+        targets_spec spec;
+        char back[64];
+        double value;
+        assert_int_equal(targets_parse(names[i], &spec, &err), 0);
+        targets_format(&spec, back, sizeof back);
+        assert_string_equal(back, names[i]);
+        assert_int_equal(targets_compute(&spec, validation, train, seconds, 3, 1, &value, &err), 0);
+        assert_true(value == expected[i]);
+        /* Lower is better for overfitting and time whatever the metric. */
+        assert_int_equal(targets_lower_is_better(&spec, 1), i == 1 || i == 2);
+        assert_int_equal(targets_lower_is_better(&spec, 0), 1);
+    }
+    targets_spec spec;
+    double value;
+    assert_int_equal(targets_parse("budget=19", &spec, &err), 0);
+    assert_int_equal(targets_compute(&spec, validation, train, seconds, 3, 1, &value, &err), 0);
+    assert_true(value == 60); /* 19 s: one epoch */
+    assert_int_equal(targets_compute(&spec, validation, train, NULL, 3, 1, &value, &err),
+                     EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "budget needs epoch times"));
+    const char *const bad[] = {"fastest", "budget=", "budget=-3", "budget=10s", "Best", ""};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(targets_parse(bad[i], &spec, &err), EXH_ERR_INVALID);
+        assert_non_null(strstr(err.message, bad[i]));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_mean_epoch_time),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

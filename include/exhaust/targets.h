@@ -17,6 +17,8 @@
 #ifndef EXHAUST_TARGETS_H
 #define EXHAUST_TARGETS_H
 
+#include <stddef.h>
+
 #include "exhaust/error.h"
 
 /* The best present value and its 0-based index (the first one on ties);
@@ -59,5 +61,33 @@ typedef struct targets_summary {
 
 void targets_summarize(const double *validation, const double *train, const double *seconds,
                        int epochs, int higher_is_better, targets_summary *out);
+
+/* A target by name, as the command line gives it: "best", "overfit",
+ * "epoch-time" or "budget=SECONDS". */
+typedef enum targets_kind {
+    TARGETS_BEST,
+    TARGETS_OVERFITTING,
+    TARGETS_EPOCH_TIME,
+    TARGETS_BUDGET,
+} targets_kind;
+
+typedef struct targets_spec {
+    targets_kind kind;
+    double budget_seconds;    /* TARGETS_BUDGET only */
+} targets_spec;
+
+/* Parse a target name; anything else is EXH_ERR_INVALID naming the choices. */
+int targets_parse(const char *text, targets_spec *out, exh_error *err);
+/* Its name back ("budget=3600"). */
+void targets_format(const targets_spec *spec, char *out, size_t size);
+/* Whether a smaller value of the target is the better one: overfitting and
+ * epoch time always, best and budget for losses. */
+int targets_lower_is_better(const targets_spec *spec, int higher_is_better);
+/* The target's value of one curve (validation, train and seconds arrays of
+ * `epochs` values; train or seconds may be NULL when not needed). The
+ * budget uses the curve's mean epoch time. */
+int targets_compute(const targets_spec *spec, const double *validation, const double *train,
+                    const double *seconds, int epochs, int higher_is_better, double *out,
+                    exh_error *err);
 
 #endif

@@ -8,32 +8,44 @@
 #include "cli/cli.h"
 #include "exhaust/baseline.h"
 #include "exhaust/eval.h"
+#include "exhaust/lstm_fit.h"
 #include "exhaust/targets.h"
 #include "util/file.h"
 
 static const char PREDICT_HELP[] =
     "usage: exhaust predict ARCH... [--store PATH] [--space S] [--dataset D]\n"
-    "                       [--method knn|baseline1|baseline2] [--k K]\n"
+    "                       [--method knn|lstm|baseline1|baseline2] [--k K]\n"
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
-    "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n\n"
+    "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
+    "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
-    "why); baseline1 takes a random logged model's, baseline2 a random one of the\n"
-    "closest size.\n\n"
+    "why); the LSTM learns the target from the architecture (trained here on the\n"
+    "logged models, 3:1 train:validation, dropout, L2 and learning rate chosen on\n"
+    "validation; or loaded with --model); baseline1 takes a random logged model's\n"
+    "curve, baseline2 a random one of the closest size.\n\n"
     "  --store PATH     the store (default exhaust.db or $EXHAUST_STORE)\n"
     "  --space S        space of the logged runs and of ARCH (default nb201)\n"
     "  --dataset D      dataset of the logged runs (default cifar10-valid)\n"
-    "  --method M       knn (default), baseline1, baseline2\n"
+    "  --method M       knn (default), lstm, baseline1, baseline2\n"
     "  --k K            neighbours (default 5; at most the number of logged models)\n"
     "  --target T       best: best validation value (default); overfit: best train\n"
     "                   minus best validation (losses: the other way round);\n"
     "                   epoch-time: mean seconds per epoch; budget=S: best validation\n"
     "                   value reachable in S seconds of training\n"
     "  --penalties FILE edit-distance penalties as JSON (exhaust fit-penalties writes one)\n"
-    "  --seed N         seed of the baselines' random choice (default 1)\n"
+    "  --seed N         seed of the baselines' random choice and of the LSTM's\n"
+    "                   sample, split and weights (default 1)\n"
+    "  --model FILE     lstm: use this trained model (and FILE.json, its description)\n"
+    "                   instead of training one; no store needed\n"
+    "  --save-model FILE  lstm: keep the model trained here (FILE and FILE.json)\n"
+    "  --train-models N lstm: train on at most N logged models (default 1000)\n"
+    "  --quick          lstm: the default hyperparameters instead of a grid of 18\n"
     "  --format F       table (default), csv or json\n\n"
-    "example: exhaust predict 302140 '|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|...|' --k 3\n";
+    "examples: exhaust predict 302140 '|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|...|' --k 3\n"
+    "          exhaust predict 302140 --method lstm --save-model best.lstm\n"
+    "          exhaust predict 102200 444444 --method lstm --model best.lstm\n";
 
 static const char RANK_HELP[] =
     "usage: exhaust rank CANDIDATES_FILE [--budget SECONDS] [--top N] [options of predict]\n\n"
@@ -44,7 +56,8 @@ static const char RANK_HELP[] =
     "neighbours each k-NN prediction rests on.\n\n"
     "  --budget SECONDS training time each candidate may take (default: no limit)\n"
     "  --top N          how many to print (default 10)\n"
-    "  (and --store, --space, --dataset, --method, --k, --penalties, --seed, --format)\n\n"
+    "  (and --store, --space, --dataset, --method, --k, --penalties, --seed, --format,\n"
+    "   --model, --save-model, --train-models, --quick)\n\n"
     "example: exhaust rank candidates.txt --budget 3600 --top 5\n";
 
 typedef struct predict_options {
@@ -52,7 +65,51 @@ typedef struct predict_options {
     int k, top, seed;
     double budget;
     output_format format;
+    const char *model, *save_model;
+    int train_models, quick;
+    targets_spec parsed_target;
 } predict_options;
+
+static void predict_options_default(const char *command, predict_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->command = command;
+    o->store = cli_default_store();
+    o->space = "nb201";
+    o->dataset = "cifar10-valid";
+    o->method = "knn";
+    o->target = "best";
+    o->k = 5;
+    o->top = 10;
+    o->seed = 1;
+    o->budget = INFINITY;
+    o->format = OUTPUT_TABLE;
+    o->train_models = LSTM_FIT_DEFAULT_MODELS;
+}
+
+static int check_options(predict_options *o)
+{
+    static const char *const methods[] = {"knn", "lstm", "baseline1", "baseline2"};
+    int known = 0;
+    for (int i = 0; i < 4; i++)
+        known |= strcmp(o->method, methods[i]) == 0;
+    if (!known)
+        return cli_usage_error(o->command, "--method is knn, lstm, baseline1 or baseline2");
+    if (o->k < 1 || o->top < 1 || !(o->budget > 0) || o->seed < 0 || o->train_models < 4)
+        return cli_usage_error(o->command, "--k, --top and --budget must be positive, "
+                               "--train-models at least 4");
+    int lstm = strcmp(o->method, "lstm") == 0;
+    if (!lstm && (o->model || o->save_model || o->quick))
+        return cli_usage_error(o->command, "--model, --save-model and --quick go with "
+                               "--method lstm");
+    if (o->model && o->save_model)
+        return cli_usage_error(o->command, "--model uses a trained LSTM, --save-model keeps "
+                               "a new one: give one of them");
+    exh_error err;
+    if (targets_parse(o->target, &o->parsed_target, &err) < 0)
+        return cli_usage_error(o->command, "--target: %s", err.message);
+    return CLI_OK;
+}
 
 static int parse_options(int argc, char **argv, predict_options *o)
 {
@@ -62,7 +119,10 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"k", required_argument, NULL, 'k'},        {"target", required_argument, NULL, 't'},
         {"penalties", required_argument, NULL, 'P'}, {"seed", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},   {"budget", required_argument, NULL, 'b'},
-        {"top", required_argument, NULL, 'n'},      {NULL, 0, NULL, 0},
+        {"top", required_argument, NULL, 'n'},      {"model", required_argument, NULL, 'M'},
+        {"save-model", required_argument, NULL, 'W'},
+        {"train-models", required_argument, NULL, 'T'},
+        {"quick", no_argument, NULL, 'q'},          {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -75,9 +135,13 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'm': o->method = optarg; break;
         case 't': o->target = optarg; break;
         case 'P': o->penalties = optarg; break;
+        case 'M': o->model = optarg; break;
+        case 'W': o->save_model = optarg; break;
+        case 'q': o->quick = 1; break;
         case 'k': o->k = (int)strtol(optarg, &end, 10); break;
         case 'S': o->seed = (int)strtol(optarg, &end, 10); break;
         case 'n': o->top = (int)strtol(optarg, &end, 10); break;
+        case 'T': o->train_models = (int)strtol(optarg, &end, 10); break;
         case 'b': o->budget = strtod(optarg, &end); break;
         case 'f':
             if (cli_parse_format(o->command, optarg, &o->format) != CLI_OK)
@@ -90,11 +154,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
             return cli_usage_error(o->command, "%s needs a number, not '%s'", argv[optind - 1],
                                    optarg);
     }
-    if (strcmp(o->method, "knn") && strcmp(o->method, "baseline1") && strcmp(o->method, "baseline2"))
-        return cli_usage_error(o->command, "--method is knn, baseline1 or baseline2");
-    if (o->k < 1 || o->top < 1 || !(o->budget > 0) || o->seed < 0)
-        return cli_usage_error(o->command, "--k, --top and --budget must be positive");
-    return CLI_OK;
+    return check_options(o);
 }
 
 static int predict_one(const knn_repository *r, const eval_dataset *d, const predict_options *o,
@@ -109,30 +169,13 @@ static int predict_one(const knn_repository *r, const eval_dataset *d, const pre
     return knn_predict(r, layers, count, o->k, p, err);
 }
 
-/* The requested target of a prediction. */
+/* The requested target of a predicted curve. */
 static int target_value(const predict_options *o, int higher, const knn_prediction *p,
                         double *value, exh_error *err)
 {
-    const double *val = p->channel[KNN_VALIDATION], *train = p->channel[KNN_TRAIN];
-    const double *seconds = p->channel[KNN_EPOCH_SECONDS];
-    if (strcmp(o->target, "best") == 0)
-        return targets_best(val, p->epochs, higher, value, NULL, err);
-    if (strcmp(o->target, "overfit") == 0)
-        return targets_overfitting(train, p->epochs, val, p->epochs, higher, value, err);
-    if (strcmp(o->target, "epoch-time") == 0)
-        return targets_mean_epoch_time(seconds, p->epochs, value, err);
-    if (strncmp(o->target, "budget=", 7) == 0) {
-        char *end;
-        double budget = strtod(o->target + 7, &end), per_epoch;
-        if (*end || end == o->target + 7)
-            return error_set(err, EXH_ERR_INVALID, "--target budget=SECONDS needs a number");
-        int rc = targets_mean_epoch_time(seconds, p->epochs, &per_epoch, err);
-        return rc < 0 ? error_prefix(err, "budget needs epoch times")
-                      : targets_best_within_budget(val, p->epochs, per_epoch, budget, higher,
-                                                   value, NULL, err);
-    }
-    return error_set(err, EXH_ERR_INVALID, "unknown --target '%s' (best, overfit, epoch-time, "
-                     "budget=SECONDS)", o->target);
+    return targets_compute(&o->parsed_target, p->channel[KNN_VALIDATION],
+                           p->channel[KNN_TRAIN], p->channel[KNN_EPOCH_SECONDS], p->epochs,
+                           higher, value, err);
 }
 
 static void neighbours_text(const knn_repository *r, const knn_prediction *p, char *out, size_t size)
@@ -155,9 +198,10 @@ typedef struct candidate {
     char why[2048];
 } candidate;
 
-/* Predict every architecture text; failures to parse stop with a message. */
-static int predict_all(const predict_options *o, char **texts, int count, candidate *out,
-                       int *higher_is_better, exh_error *err)
+/* k-NN and the baselines: predict each architecture's curve, then take the
+ * target from it. Failures to parse stop with a message. */
+static int predict_by_curves(const predict_options *o, char **texts, int count, candidate *out,
+                             int *lower_is_better, exh_error *err)
 {
     store *s;
     if (cli_open_existing_store(o->command, o->store, &s) != CLI_OK)
@@ -172,7 +216,7 @@ static int predict_all(const predict_options *o, char **texts, int count, candid
     if (rc == 0)
         rc = eval_repository(d, o->penalties ? &table : NULL, &r, err);
     if (rc == 0)
-        *higher_is_better = d->metric == KNN_ACCURACY;
+        *lower_is_better = targets_lower_is_better(&o->parsed_target, d->metric == KNN_ACCURACY);
     rng *g = rng_new((uint64_t)o->seed);
     knn_prediction p;
     knn_prediction_init(&p);
@@ -197,6 +241,79 @@ static int predict_all(const predict_options *o, char **texts, int count, candid
     return rc;
 }
 
+/* The LSTM: loaded from --model, or trained on the store's logged models
+ * (and kept with --save-model). */
+static int lstm_obtain(const predict_options *o, lstm_model **model, lstm_fit_info *info,
+                       exh_error *err)
+{
+    if (o->model) {
+        int rc = lstm_fit_load(o->model, model, info, err);
+        return rc < 0 ? rc : lstm_fit_check(info, o->model, o->space, &o->parsed_target, err);
+    }
+    store *s;
+    if (cli_open_existing_store(o->command, o->store, &s) != CLI_OK)
+        return error_set(err, EXH_ERR_NOT_FOUND, "(see above)");
+    eval_dataset *d = NULL;
+    int rc = eval_dataset_load(s, o->space, o->dataset, &d, err);
+    store_close(s);
+    lstm_fit_options options;
+    lstm_fit_options_default(&options);
+    options.target = o->parsed_target;
+    options.max_models = o->train_models;
+    options.seed = (uint64_t)o->seed;
+    options.grid = !o->quick;
+    if (rc == 0) {
+        fprintf(stderr, "exhaust %s: training the LSTM for %s on %d of %d logged models "
+                "(%s)...\n", o->command, o->target,
+                o->train_models < d->count ? o->train_models : d->count, d->count,
+                o->quick ? "default hyperparameters" : "a grid of 18 settings; --quick for one");
+        rc = lstm_fit(d, o->dataset, &options, model, info, err);
+    }
+    eval_dataset_free(d);
+    if (rc == 0 && o->save_model)
+        rc = lstm_fit_save(*model, info, o->save_model, err);
+    return rc;
+}
+
+static int predict_by_lstm(const predict_options *o, char **texts, int count, candidate *out,
+                           int *lower_is_better, exh_error *err)
+{
+    lstm_model *model = NULL;
+    lstm_fit_info info;
+    space *sp = NULL;
+    arch *archs = malloc(sizeof *archs * (size_t)count);
+    double *values = malloc(sizeof *values * (size_t)count);
+    int rc = archs && values ? space_open(o->space, &sp, err)
+                             : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int i = 0; rc == 0 && i < count; i++) /* bad input first, before any training */
+        if ((rc = space_parse(sp, texts[i], &archs[i], err)) < 0)
+            error_prefix(err, "'%.60s'", texts[i]);
+    if (rc == 0)
+        rc = lstm_obtain(o, &model, &info, err);
+    if (rc == 0 && (rc = lstm_predict(model, archs, count, values, err)) < 0)
+        error_prefix(err, "the LSTM cannot read these architectures");
+    for (int i = 0; rc == 0 && i < count; i++) {
+        out[i].value = values[i];
+        space_format(sp, &archs[i], out[i].text, sizeof out[i].text);
+        lstm_fit_describe(&info, out[i].why, sizeof out[i].why);
+    }
+    if (rc == 0)
+        *lower_is_better = info.lower_is_better;
+    lstm_free(model);
+    space_free(sp);
+    free(archs);
+    free(values);
+    return rc;
+}
+
+static int predict_all(const predict_options *o, char **texts, int count, candidate *out,
+                       int *lower_is_better, exh_error *err)
+{
+    if (strcmp(o->method, "lstm") == 0)
+        return predict_by_lstm(o, texts, count, out, lower_is_better, err);
+    return predict_by_curves(o, texts, count, out, lower_is_better, err);
+}
+
 static void print_candidates(const predict_options *o, const candidate *c, int count)
 {
     static const char *const columns[] = {"arch", "method", "target", "value", "neighbours"};
@@ -214,8 +331,8 @@ static void print_candidates(const predict_options *o, const candidate *c, int c
 
 static int predict_main(int argc, char **argv)
 {
-    predict_options o = {"predict", cli_default_store(), "nb201", "cifar10-valid", "knn",
-                         "best", NULL, 5, 10, 1, INFINITY, OUTPUT_TABLE};
+    predict_options o;
+    predict_options_default("predict", &o);
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
@@ -224,8 +341,8 @@ static int predict_main(int argc, char **argv)
     int count = argc - optind;
     candidate *c = calloc((size_t)count, sizeof *c);
     exh_error err;
-    int higher;
-    rc = c ? predict_all(&o, argv + optind, count, c, &higher, &err) : EXH_ERR_NOMEM;
+    int lower_is_better;
+    rc = c ? predict_all(&o, argv + optind, count, c, &lower_is_better, &err) : EXH_ERR_NOMEM;
     if (rc == 0)
         print_candidates(&o, c, count);
     else if (c)
@@ -270,8 +387,8 @@ static int compare_ascending(const void *a, const void *b)
 
 static int rank_main(int argc, char **argv)
 {
-    predict_options o = {"rank", cli_default_store(), "nb201", "cifar10-valid", "knn",
-                         "best", NULL, 5, 10, 1, INFINITY, OUTPUT_TABLE};
+    predict_options o;
+    predict_options_default("rank", &o);
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
@@ -281,6 +398,8 @@ static int rank_main(int argc, char **argv)
     if (isfinite(o.budget)) {
         snprintf(budget_target, sizeof budget_target, "budget=%.17g", o.budget);
         o.target = budget_target;
+        o.parsed_target.kind = TARGETS_BUDGET;
+        o.parsed_target.budget_seconds = o.budget;
     }
     exh_error err;
     char **lines, *data = NULL;
@@ -289,14 +408,12 @@ static int rank_main(int argc, char **argv)
     rc = read_candidates(argv[optind], &lines, &count, &data, &err);
     if (rc == 0 && !(c = calloc((size_t)count, sizeof *c)))
         rc = error_set(&err, EXH_ERR_NOMEM, "out of memory");
-    int higher = 1;
+    int lower_is_better = 0;
     if (rc == 0)
-        rc = predict_all(&o, lines, count, c, &higher, &err);
+        rc = predict_all(&o, lines, count, c, &lower_is_better, &err);
     if (rc == 0) {
-        /* Overfitting and epoch time are better low; so are losses. */
-        int ascending = !higher || strcmp(o.target, "overfit") == 0 ||
-                        strcmp(o.target, "epoch-time") == 0;
-        qsort(c, (size_t)count, sizeof *c, ascending ? compare_ascending : compare_descending);
+        qsort(c, (size_t)count, sizeof *c,
+              lower_is_better ? compare_ascending : compare_descending);
         print_candidates(&o, c, count < o.top ? count : o.top);
     } else {
         cli_error("rank", "%s", err.message);

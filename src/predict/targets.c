@@ -3,6 +3,9 @@
 #include "exhaust/targets.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int better(double a, double b, int higher_is_better)
 {
@@ -93,4 +96,62 @@ void targets_summarize(const double *validation, const double *train, const doub
     targets_overfitting(train, epochs, validation, epochs, higher_is_better, &out->overfitting,
                         NULL);
     targets_mean_epoch_time(seconds, epochs, &out->mean_epoch_seconds, NULL);
+}
+
+int targets_parse(const char *text, targets_spec *out, exh_error *err)
+{
+    out->budget_seconds = NAN;
+    if (strcmp(text, "best") == 0)
+        out->kind = TARGETS_BEST;
+    else if (strcmp(text, "overfit") == 0)
+        out->kind = TARGETS_OVERFITTING;
+    else if (strcmp(text, "epoch-time") == 0)
+        out->kind = TARGETS_EPOCH_TIME;
+    else if (strncmp(text, "budget=", 7) == 0) {
+        char *end;
+        out->kind = TARGETS_BUDGET;
+        out->budget_seconds = strtod(text + 7, &end);
+        if (*end || end == text + 7 || !(out->budget_seconds > 0))
+            return error_set(err, EXH_ERR_INVALID,
+                             "target '%s': budget=SECONDS needs a number of seconds > 0", text);
+    } else
+        return error_set(err, EXH_ERR_INVALID,
+                         "unknown target '%s' (best, overfit, epoch-time, budget=SECONDS)", text);
+    return EXH_OK;
+}
+
+void targets_format(const targets_spec *spec, char *out, size_t size)
+{
+    switch (spec->kind) {
+    case TARGETS_BEST: snprintf(out, size, "best"); break;
+    case TARGETS_OVERFITTING: snprintf(out, size, "overfit"); break;
+    case TARGETS_EPOCH_TIME: snprintf(out, size, "epoch-time"); break;
+    case TARGETS_BUDGET: snprintf(out, size, "budget=%.17g", spec->budget_seconds); break;
+    }
+}
+
+int targets_lower_is_better(const targets_spec *spec, int higher_is_better)
+{
+    return spec->kind == TARGETS_OVERFITTING || spec->kind == TARGETS_EPOCH_TIME ||
+           !higher_is_better;
+}
+
+int targets_compute(const targets_spec *spec, const double *validation, const double *train,
+                    const double *seconds, int epochs, int higher_is_better, double *out,
+                    exh_error *err)
+{
+    double per_epoch;
+    switch (spec->kind) {
+    case TARGETS_BEST: return targets_best(validation, epochs, higher_is_better, out, NULL, err);
+    case TARGETS_OVERFITTING:
+        return targets_overfitting(train, epochs, validation, epochs, higher_is_better, out, err);
+    case TARGETS_EPOCH_TIME: return targets_mean_epoch_time(seconds, epochs, out, err);
+    case TARGETS_BUDGET:
+        *out = NAN;
+        if (targets_mean_epoch_time(seconds, epochs, &per_epoch, err) < 0)
+            return error_prefix(err, "budget needs epoch times");
+        return targets_best_within_budget(validation, epochs, per_epoch, spec->budget_seconds,
+                                          higher_is_better, out, NULL, err);
+    }
+    return error_set(err, EXH_ERR_INVALID, "unknown target kind %d", (int)spec->kind);
 }
