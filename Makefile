@@ -38,6 +38,8 @@ run: deps build
 	  --csv $(OUT)/eval-nb201.csv
 	./$(BUILD)/exhaust eval --store $(STORE) --space graph --dataset wikitext-2 \
 	  --csv $(OUT)/eval-nlp.csv
+	./$(BUILD)/exhaust eval --store $(STORE) --space graph --dataset wikitext-2 \
+	  --partial-epochs 5 --top3-repeats 0 --csv $(OUT)/eval-nlp-partial5.csv
 	./$(BUILD)/exhaust search --space nb201 --evaluator table --table $(DATA)/nb201/archs.csv \
 	  --clock simulated --workers 64 --population 100 --sample 5 --candidates 1000 --seed 1 \
 	  --trace $(OUT)/search-nb201.csv

@@ -106,8 +106,10 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     assert_true(r.methods[5].best_error_mean < 1e-9);
     /* The train curve is always 2 above: overfitting is predicted exactly. */
     assert_true(r.methods[4].overfit_error_mean < 1e-9);
-    for (int m = 0; m < r.method_count; m++)
-        assert_true(r.methods[m].top3_any[0] >= 0 && r.methods[m].top3_any[0] <= 1);
+    for (int m = 0; m < r.method_count; m++) /* the partial method predicts no curve */
+        assert_true(m == 5 ? isnan(r.methods[m].top3_any[0])
+                           : r.methods[m].top3_any[0] >= 0 && r.methods[m].top3_any[0] <= 1);
+    assert_true(r.methods[5].partial_lambda >= 0 && isnan(r.methods[4].partial_lambda));
     /* Same seed, same tables; another seed, other splits. */
     eval_result again;
     assert_int_equal(eval_run(d, &o, &again, &err), 0);
@@ -146,8 +148,15 @@ static void test_lstm_row(void **state)
     eval_result r;
     if (eval_run(d, &o, &r, &err) < 0)
         fail_msg("%s", err.message);
-    assert_int_equal(r.method_count, 7);
+    assert_int_equal(r.method_count, 9);
     assert_string_equal(r.methods[6].name, "LSTM");
+    assert_string_equal(r.methods[7].name, "LSTM+partial");
+    assert_string_equal(r.methods[8].name, "quadratic of partial");
+    /* The best value is the partial value + 20 exactly: the quadratic finds
+     * it, and the LSTM on its residuals adds (almost) nothing. */
+    assert_true(r.methods[8].best_error_mean < 1e-6);
+    assert_true(r.methods[7].best_error_mean < 0.5);
+    assert_true(isnan(r.methods[7].top3_any[0]));
     /* Accuracy is a simple function of the tokens: the LSTM learns it far
      * better than drawing a random logged model. */
     assert_true(isfinite(r.methods[6].best_error_mean));

@@ -21,7 +21,9 @@
  * Methods: baseline1 (a random logged model), baseline2 (a random model of
  * the closest size), 1-NN, 3-NN, 5-NN, and where 12-epoch partial logs
  * exist, "5-NN+partial": the model's own partial value plus the neighbours'
- * weighted gain from their partial to their best value; and the LSTM
+ * weighted gain from their partial to their best value, neighbours found by
+ * edit distance plus lambda times the difference of partial values, lambda
+ * chosen per split by leave-one-out on the repository (knn_partial.h); and the LSTM
  * (lstm.h), which predicts the best value directly: trained on the train
  * models, with dropout, L2 and learning rate chosen on the validation models.
  * Everything is deterministic for a seed.
@@ -39,7 +41,7 @@
 #define EVAL_DEFAULT_MODELS 122
 #define EVAL_DEFAULT_REPEATS 10
 #define EVAL_DEFAULT_TOP3_REPEATS 50
-#define EVAL_MAX_METHODS 8
+#define EVAL_MAX_METHODS 10
 
 typedef struct eval_model {
     char *name;
@@ -65,6 +67,14 @@ typedef struct eval_dataset {
 int eval_dataset_load(store *s, const char *space_name, const char *dataset,
                       eval_dataset **out, exh_error *err);
 void eval_dataset_free(eval_dataset *d);
+/* Give every model a partial log from its own curve: the best validation
+ * value over its first `epochs` epochs (NaN when it logged fewer), for logs
+ * with whole curves and no separate partial run (NAS-Bench-NLP). It replaces
+ * any partial log the data set had and says so in the description. The
+ * methods that use partial logs then predict what a model trained for
+ * `epochs` epochs will reach; the others are unchanged. epochs < 1 is
+ * EXH_ERR_INVALID. */
+int eval_dataset_partial_from_epochs(eval_dataset *d, int epochs, exh_error *err);
 
 typedef struct eval_options {
     int models;              /* M */
@@ -88,6 +98,8 @@ typedef struct eval_method_result {
     double best_error_mean, best_error_sd;       /* absolute error of the best value */
     double overfit_error_mean, overfit_error_sd; /* NaN when the data has no train curves */
     double kendall_tau, spearman;                /* means over repeats */
+    double partial_lambda;                       /* 5-NN+partial: mean lambda chosen
+                                                    (knn_partial.h); NaN for the others */
     double top3_any[2], top3_mean_overlap[2];    /* per budget; NaN without times */
 } eval_method_result;
 

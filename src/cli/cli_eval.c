@@ -11,7 +11,7 @@ static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
-    "                    [--csv PATH]\n\n"
+    "                    [--partial-epochs E] [--csv PATH]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -24,12 +24,15 @@ static const char HELP[] =
     "  --dataset D        dataset of the runs (default cifar10-valid; wikitext-2)\n"
     "  --models M         models a split (default 122)\n"
     "  --repeats R        splits for the error table (default 10)\n"
-    "  --top3-repeats R   splits for top-3 selection (default 50)\n"
+    "  --top3-repeats R   splits for top-3 selection (default 50; 0: none)\n"
     "  --seed N           random seed (default 1); same seed, same tables\n"
     "  --budgets B1,B2    budgets in seconds (default: the 30th and 60th percentile\n"
     "                     of the models' total training time)\n"
     "  --no-partial       leave out the 5-NN+partial method (12-epoch logs)\n"
     "  --no-lstm          leave out the LSTM (trained and tuned anew for each split)\n"
+    "  --partial-epochs E the partial log of each model is its best validation value\n"
+    "                     over its first E epochs (for whole curves, e.g. NAS-Bench-NLP;\n"
+    "                     default: NB201's 12-epoch runs where they exist)\n"
     "  --fit-penalties    fit the edit-distance penalties to each split's\n"
     "                     train+validation models (leave-one-out k-NN error)\n"
     "  --csv PATH         also write the table as CSV\n\n"
@@ -38,14 +41,16 @@ static const char HELP[] =
 typedef struct eval_cli_options {
     eval_options eval;
     const char *store, *space, *dataset, *csv;
+    int partial_epochs;
 } eval_cli_options;
 
-static int parse_count(const char *option, const char *text, int *out)
+static int parse_count(const char *option, const char *text, int smallest, int *out)
 {
     char *end;
     long value = strtol(text, &end, 10);
-    if (*end || end == text || value < 1 || value > 1000000)
-        return cli_usage_error("eval", "%s needs a positive integer, not '%s'", option, text);
+    if (*end || end == text || value < smallest || value > 1000000)
+        return cli_usage_error("eval", "%s needs an integer >= %d, not '%s'", option, smallest,
+                               text);
     *out = (int)value;
     return CLI_OK;
 }
@@ -70,7 +75,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"seed", required_argument, NULL, 'S'},    {"budgets", required_argument, NULL, 'b'},
         {"no-partial", no_argument, NULL, 'n'},    {"csv", required_argument, NULL, 'c'},
         {"fit-penalties", no_argument, NULL, 'f'}, {"no-lstm", no_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
+        {"partial-epochs", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
     opterr = 0;
@@ -84,14 +89,15 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'n': o->eval.use_partial = 0; break;
         case 'f': o->eval.fit_penalties = 1; break;
         case 'L': o->eval.use_lstm = 0; break;
-        case 'm': rc = parse_count(name, optarg, &o->eval.models); break;
-        case 'r': rc = parse_count(name, optarg, &o->eval.repeats); break;
-        case 't': rc = parse_count(name, optarg, &o->eval.top3_repeats); break;
+        case 'm': rc = parse_count(name, optarg, 1, &o->eval.models); break;
+        case 'r': rc = parse_count(name, optarg, 1, &o->eval.repeats); break;
+        case 't': rc = parse_count(name, optarg, 0, &o->eval.top3_repeats); break;
         case 'S':
-            rc = parse_count(name, optarg, &seed);
+            rc = parse_count(name, optarg, 1, &seed);
             o->eval.seed = (uint64_t)seed;
             break;
         case 'b': rc = parse_budgets(optarg, o->eval.budgets); break;
+        case 'E': rc = parse_count(name, optarg, 1, &o->partial_epochs); break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
@@ -117,6 +123,8 @@ static int eval_main(int argc, char **argv)
     eval_result result;
     rc = eval_dataset_load(s, o.space, o.dataset, &d, &err);
     store_close(s);
+    if (rc == 0 && o.partial_epochs > 0)
+        rc = eval_dataset_partial_from_epochs(d, o.partial_epochs, &err);
     if (rc == 0)
         rc = eval_run(d, &o.eval, &result, &err);
     if (rc == 0) {

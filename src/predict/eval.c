@@ -10,12 +10,18 @@
 #include "exhaust/baseline.h"
 #include "exhaust/lstm.h"
 #include "exhaust/eval.h"
+#include "exhaust/knn_partial.h"
 #include "exhaust/targets.h"
+#include "predict/eval_internal.h"
 
 enum { METHOD_BASELINE1, METHOD_BASELINE2, METHOD_1NN, METHOD_3NN, METHOD_5NN,
        METHOD_5NN_PARTIAL };
 static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-NN", "5-NN",
                                            "5-NN+partial"};
+/* After them, with the LSTM: the LSTM, and where partial values exist the
+ * LSTM on the residual of a quadratic of the partial value, and that
+ * quadratic alone (eval_lstm.c). */
+static const char *const LSTM_NAMES[] = {"LSTM", "LSTM+partial", "quadratic of partial"};
 
 void eval_options_default(eval_options *o)
 {
@@ -28,14 +34,6 @@ void eval_options_default(eval_options *o)
     o->use_partial = 1;
     o->use_lstm = 1;
 }
-
-/* One split: which models train the repository and which are tested. */
-typedef struct split {
-    int *repository, repository_count; /* model indices, train + validation */
-    int train_count;                   /* the first train_count of repository */
-    int *test, test_count;
-    knn_repository *knn;
-} split;
 
 static void split_free(split *s)
 {
@@ -121,25 +119,66 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
     return rc;
 }
 
-/* The partial-log method: the model's own 12-epoch value plus the
- * neighbours' weighted gain from theirs to their best. */
-static double partial_estimate(const eval_dataset *d, const split *s, const eval_model *m,
-                               const knn_prediction *p)
+/* The partial-log method's view of a split (knn_partial.h): the
+ * repository's partial and best values, the edit distances between its
+ * models, and the lambda chosen on them by leave-one-out. */
+typedef struct partial_context {
+    double *partial, *best, *distances, *query_distances;
+    knn_partial_set set;
+    double lambda;
+} partial_context;
+
+static void partial_free(partial_context *c)
 {
-    if (isnan(m->partial))
-        return NAN;
-    double gain = 0, weight = 0;
-    for (int i = 0; i < p->neighbour_count; i++) {
-        const eval_model *n = &d->models[s->repository[p->neighbours[i].index]];
-        double best;
-        if (isnan(n->partial) || p->neighbours[i].weight <= 0 ||
-            targets_best(n->validation, n->epochs, d->metric == KNN_ACCURACY, &best, NULL,
+    free(c->partial);
+    memset(c, 0, sizeof *c);
+}
+
+static int partial_prepare(const eval_dataset *d, const split *s, partial_context *c,
+                           exh_error *err)
+{
+    size_t n = (size_t)s->repository_count;
+    memset(c, 0, sizeof *c);
+    c->partial = malloc(sizeof(double) * (n * n + 3 * n));
+    if (!c->partial)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    c->best = c->partial + n;
+    c->query_distances = c->best + n;
+    c->distances = c->query_distances + n;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const eval_model *m = &d->models[s->repository[i]];
+        c->partial[i] = m->partial;
+        if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &c->best[i], NULL,
                          NULL) < 0)
-            continue;
-        gain += p->neighbours[i].weight * (best - n->partial);
-        weight += p->neighbours[i].weight;
+            c->best[i] = NAN;
+        int count;
+        const layer *layers = knn_repository_layers(s->knn, (int)i, &count);
+        rc = knn_distances(s->knn, layers, count, c->distances + i * n, err);
     }
-    return weight > 0 ? m->partial + gain / weight : NAN;
+    c->set = (knn_partial_set){(int)n, c->partial, c->best};
+    if (rc == 0)
+        rc = knn_partial_choose(&c->set, c->distances, 5, knn_partial_default_grid,
+                                KNN_PARTIAL_GRID_SIZE, &c->lambda, NULL, err);
+    if (rc < 0)
+        partial_free(c);
+    return rc;
+}
+
+/* The partial-log estimate of model m's best value (NaN without one). */
+static int partial_estimate(const eval_dataset *d, partial_context *c, const split *s,
+                            const eval_model *m, double *out, exh_error *err)
+{
+    *out = NAN;
+    if (isnan(m->partial))
+        return EXH_OK;
+    layer layers[ARCH_MAX_TOKENS];
+    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+    int rc = knn_distances(s->knn, layers, count, c->query_distances, err);
+    if (rc == 0 && knn_partial_predict(&c->set, c->query_distances, m->partial, c->lambda, 5, -1,
+                                       out, NULL) < 0)
+        *out = NAN;
+    return rc;
 }
 
 /* Predict model m with a method; fills the prediction. */
@@ -170,38 +209,28 @@ static double kendall_tau(const double *x, const double *y, int n)
     return pairs ? (double)(concordant - discordant) / (double)pairs : NAN;
 }
 
-/* Running sums for a mean and standard deviation over repeats. */
-typedef struct accumulator {
-    double sum, squares;
-    int count;
-} accumulator;
-
-static void accumulate(accumulator *a, double x)
+void eval_score_ranks(method_scores *score, const double *predicted, const double *truth, int n)
 {
-    if (isnan(x))
+    if (n < 3)
         return;
-    a->sum += x;
-    a->squares += x * x;
-    a->count++;
+    accumulate(&score->tau, kendall_tau(predicted, truth, n));
+    double *work = malloc(sizeof(double) * 2 * (size_t)n);
+    if (work)
+        accumulate(&score->rho, gsl_stats_spearman(predicted, 1, truth, 1, (size_t)n, work));
+    free(work);
 }
 
-static double mean_of(const accumulator *a)
+/* The value a model reaches within `budget` (eval_internal.h). */
+double eval_within_budget(const double *validation, const double *seconds, int epochs,
+                          double budget, int higher)
 {
-    return a->count ? a->sum / a->count : NAN;
+    double per_epoch, best;
+    if (targets_mean_epoch_time(seconds, epochs, &per_epoch, NULL) < 0 ||
+        targets_best_within_budget(validation, epochs, per_epoch, budget, higher, &best, NULL,
+                                   NULL) < 0)
+        return higher ? -INFINITY : INFINITY;
+    return best;
 }
-
-static double sd_of(const accumulator *a)
-{
-    if (a->count < 2)
-        return a->count ? 0.0 : NAN;
-    double m = a->sum / a->count;
-    double v = (a->squares - a->count * m * m) / (a->count - 1);
-    return v > 0 ? sqrt(v) : 0.0;
-}
-
-typedef struct method_scores {
-    accumulator best_error, overfit_error, tau, rho;
-} method_scores;
 
 /* One repeat of the error protocol for every method. */
 static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
@@ -214,7 +243,10 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     knn_prediction p;
     knn_prediction_init(&p);
-    int rc = 0;
+    partial_context partial = {0};
+    int rc = methods > METHOD_5NN_PARTIAL ? partial_prepare(d, s, &partial, err) : 0;
+    if (rc == 0 && methods > METHOD_5NN_PARTIAL)
+        accumulate(&scores[METHOD_5NN_PARTIAL].lambda, partial.lambda);
     for (int method = 0; rc == 0 && method < methods; method++) {
         accumulator best = {0}, overfit = {0};
         int n = 0;
@@ -231,8 +263,9 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
                 break;
             targets_summarize(p.channel[KNN_VALIDATION], p.channel[KNN_TRAIN],
                               p.channel[KNN_EPOCH_SECONDS], p.epochs, higher, &guess);
-            if (method == METHOD_5NN_PARTIAL)
-                guess.best_validation = partial_estimate(d, s, m, &p);
+            if (method == METHOD_5NN_PARTIAL &&
+                (rc = partial_estimate(d, &partial, s, m, &guess.best_validation, err)) < 0)
+                break;
             if (isnan(guess.best_validation) || isnan(real.best_validation))
                 continue;
             accumulate(&best, fabs(guess.best_validation - real.best_validation));
@@ -245,97 +278,12 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
         }
         accumulate(&scores[method].best_error, mean_of(&best));
         accumulate(&scores[method].overfit_error, mean_of(&overfit));
-        if (n >= 3) {
-            double work[2 * 1024];
-            accumulate(&scores[method].tau, kendall_tau(predicted, truth, n));
-            if (n <= 1024)
-                accumulate(&scores[method].rho,
-                           gsl_stats_spearman(predicted, 1, truth, 1, (size_t)n, work));
-        }
+        eval_score_ranks(&scores[method], predicted, truth, n);
     }
+    partial_free(&partial);
     knn_prediction_clear(&p);
     free(predicted);
     return rc;
-}
-
-/* Models [from, to) of the split's repository with a best value, as an LSTM
- * data set (archs and targets written at *archs, *targets). */
-static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, arch *archs,
-                     double *targets)
-{
-    int n = 0;
-    for (int i = from; i < to; i++) {
-        const eval_model *m = &d->models[models[i]];
-        if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &targets[n], NULL,
-                         NULL) == 0)
-            archs[n++] = m->architecture;
-    }
-    return n;
-}
-
-/* The LSTM: trained on the train models, its dropout, L2 and learning rate
- * chosen on the validation models (lstm_grid_search), scored on the test. */
-static int score_lstm(const eval_dataset *d, const split *s, rng *r, method_scores *score,
-                      exh_error *err)
-{
-    int total = s->repository_count + s->test_count;
-    arch *archs = malloc(sizeof *archs * (size_t)total);
-    double *targets = malloc(sizeof *targets * (size_t)total * 3);
-    if (!archs || !targets) {
-        free(archs);
-        free(targets);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    }
-    int train = lstm_rows(d, s->repository, 0, s->train_count, archs, targets);
-    int validation = lstm_rows(d, s->repository, s->train_count, s->repository_count,
-                               archs + train, targets + train);
-    int test = lstm_rows(d, s->test, 0, s->test_count, archs + train + validation,
-                         targets + train + validation);
-    double *predicted = targets + total, *truth = targets + train + validation;
-    lstm_config config;
-    lstm_config_default(&config);
-    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
-                                    train + validation, err);
-    lstm_dataset train_set = {train, archs, targets};
-    lstm_dataset validation_set = {validation, archs + train, targets + train};
-    lstm_grid grid;
-    lstm_grid_default(&grid);
-    lstm_train_options base;
-    lstm_train_options_default(&base);
-    lstm_model *model = NULL;
-    if (rc == 0)
-        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid, &base, r, &model, NULL,
-                              err);
-    if (rc == 0)
-        rc = lstm_predict(model, archs + train + validation, test, predicted, err);
-    if (rc == 0) {
-        accumulator error = {0};
-        for (int i = 0; i < test; i++)
-            accumulate(&error, fabs(predicted[i] - truth[i]));
-        accumulate(&score->best_error, mean_of(&error));
-        if (test >= 3 && test <= 1024) {
-            double work[2 * 1024];
-            accumulate(&score->tau, kendall_tau(predicted, truth, test));
-            accumulate(&score->rho, gsl_stats_spearman(predicted, 1, truth, 1, (size_t)test, work));
-        }
-    }
-    lstm_free(model);
-    free(archs);
-    free(targets);
-    return rc;
-}
-
-/* The value a model reaches within `budget`: best validation value over the
- * epochs that fit; a model that cannot finish one epoch ranks last. */
-static double within_budget(const double *validation, const double *seconds, int epochs,
-                            double budget, int higher)
-{
-    double per_epoch, best;
-    if (targets_mean_epoch_time(seconds, epochs, &per_epoch, NULL) < 0 ||
-        targets_best_within_budget(validation, epochs, per_epoch, budget, higher, &best, NULL,
-                                   NULL) < 0)
-        return higher ? -INFINITY : INFINITY;
-    return best;
 }
 
 /* Indices of the 3 best values (ties to the lower index). */
@@ -363,74 +311,6 @@ static int overlap(const int *a, const int *b)
     return shared;
 }
 
-/* The LSTM's rows for top-3 selection: the value each model reaches within
- * the budget. A model that cannot finish one epoch has no value, but the
- * regressor needs a number: it gets the worst value of the others. */
-static int budget_rows(const eval_dataset *d, const int *models, int from, int to, double budget,
-                       arch *archs, double *targets)
-{
-    int higher = d->metric == KNN_ACCURACY, n = 0;
-    double worst = NAN;
-    for (int i = from; i < to; i++, n++) {
-        const eval_model *m = &d->models[models[i]];
-        archs[n] = m->architecture;
-        targets[n] = within_budget(m->validation, m->seconds, m->epochs, budget, higher);
-        if (isfinite(targets[n]) && (isnan(worst) || (higher ? targets[n] < worst
-                                                             : targets[n] > worst)))
-            worst = targets[n];
-    }
-    for (int i = 0; i < n; i++)
-        if (!isfinite(targets[i]))
-            targets[i] = isnan(worst) ? 0 : worst;
-    return n;
-}
-
-/* LSTM guesses of the value within `budget` for the split's test models:
- * trained on the train models, stopped early on the validation models,
- * with the default dropout, L2 and learning rate and at most 60 epochs (a
- * grid search per split and budget would multiply the cost by the grid). */
-static int lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,
-                               double *guesses, exh_error *err)
-{
-    int total = s->repository_count + s->test_count;
-    arch *archs = malloc(sizeof *archs * (size_t)total);
-    double *targets = malloc(sizeof *targets * (size_t)total);
-    if (!archs || !targets) {
-        free(archs);
-        free(targets);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    }
-    int train = budget_rows(d, s->repository, 0, s->train_count, budget, archs, targets);
-    int validation = budget_rows(d, s->repository, s->train_count, s->repository_count, budget,
-                                 archs + train, targets + train);
-    arch *test = archs + train + validation;
-    for (int t = 0; t < s->test_count; t++)
-        test[t] = d->models[s->test[t]].architecture;
-    lstm_config config;
-    lstm_config_default(&config);
-    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
-                                    train + validation, err);
-    lstm_model *model = NULL;
-    if (rc == 0)
-        rc = lstm_new(&config, &model, err);
-    lstm_dataset train_set = {train, archs, targets};
-    lstm_dataset validation_set = {validation, archs + train, targets + train};
-    lstm_train_options options;
-    lstm_train_options_default(&options);
-    options.max_epochs = 60; /* 100 trainings per evaluation: keep each short */
-    options.patience = 5;
-    if (rc == 0) {
-        lstm_init(model, r);
-        rc = lstm_train(model, &train_set, &validation_set, &options, r, NULL, err);
-    }
-    if (rc == 0)
-        rc = lstm_predict(model, test, s->test_count, guesses, err);
-    lstm_free(model);
-    free(archs);
-    free(targets);
-    return rc;
-}
-
 /* One repeat of top-3 selection for every method and both budgets. */
 static int select_split(const eval_dataset *d, const split *s, int methods, const double *budgets,
                         rng *r, rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
@@ -448,27 +328,31 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
     for (int t = 0; rc == 0 && t < n; t++) {
         const eval_model *m = &d->models[s->test[t]];
         for (int b = 0; b < 2; b++)
-            truth[b * n + t] = within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
+            truth[b * n + t] = eval_within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
         for (int method = 0; rc == 0 && method < methods; method++) {
+            if (method == METHOD_5NN_PARTIAL) /* predicts the best value, not a curve */
+                continue;
             rc = predict(d, s, method, m, r, &p, err);
             int known = rc == 0;
             rc = rc == EXH_ERR_NOT_FOUND ? 0 : rc;
             for (int b = 0; b < 2; b++)
                 guess[(method * 2 + b) * n + t] =
-                    known ? within_budget(p.channel[KNN_VALIDATION], p.channel[KNN_EPOCH_SECONDS],
+                    known ? eval_within_budget(p.channel[KNN_VALIDATION], p.channel[KNN_EPOCH_SECONDS],
                                           p.epochs, budgets[b], higher)
                           : (higher ? -INFINITY : INFINITY);
         }
     }
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
-            rc = lstm_budget_guesses(d, s, budgets[b], lstm_stream, guess + (methods * 2 + b) * n,
+            rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream, guess + (methods * 2 + b) * n,
                                      err);
     int scored = methods + (lstm_stream != NULL);
     for (int b = 0; rc == 0 && b < 2; b++) {
         int real[3], chosen[3];
         top3(truth + b * n, n, higher, real);
         for (int method = 0; method < scored; method++) {
+            if (method == METHOD_5NN_PARTIAL)
+                continue;
             top3(guess + (method * 2 + b) * n, n, higher, chosen);
             int k = overlap(real, chosen);
             accumulate(&any[method][b], k > 0 ? 1.0 : 0.0);
@@ -532,7 +416,8 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
             rc = score_split(d, &s, methods, r, scores, &noise, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
             rng *lstm_stream = rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? score_lstm(d, &s, lstm_stream, &scores[methods], err)
+            rc = lstm_stream ? eval_lstm_score(d, &s, methods > METHOD_5NN_PARTIAL, lstm_stream,
+                                               &scores[methods], err)
                              : error_set(err, EXH_ERR_NOMEM, "out of memory");
             rng_free(lstm_stream);
         }
@@ -553,16 +438,19 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         split_free(&s);
     }
     rng_free(r);
-    out->method_count = methods + (o->use_lstm ? 1 : 0);
+    int lstm_methods = !o->use_lstm ? 0 : methods > METHOD_5NN_PARTIAL ? 3 : 1;
+    out->method_count = methods + lstm_methods;
     for (int m = 0; m < out->method_count; m++) {
         eval_method_result *x = &out->methods[m];
-        snprintf(x->name, sizeof x->name, "%s", m < methods ? METHOD_NAMES[m] : "LSTM");
+        snprintf(x->name, sizeof x->name, "%s",
+                 m < methods ? METHOD_NAMES[m] : LSTM_NAMES[m - methods]);
         x->best_error_mean = mean_of(&scores[m].best_error);
         x->best_error_sd = sd_of(&scores[m].best_error);
         x->overfit_error_mean = mean_of(&scores[m].overfit_error);
         x->overfit_error_sd = sd_of(&scores[m].overfit_error);
         x->kendall_tau = mean_of(&scores[m].tau);
         x->spearman = mean_of(&scores[m].rho);
+        x->partial_lambda = mean_of(&scores[m].lambda);
         for (int b = 0; b < 2; b++) {
             x->top3_any[b] = mean_of(&any[m][b]);
             x->top3_mean_overlap[b] = mean_of(&shared[m][b]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exhaust/eval.h"
+#include "exhaust/targets.h"
 #include <stdio.h>
 
 typedef struct loader {
@@ -209,4 +210,27 @@ void eval_dataset_free(eval_dataset *d)
     free(d->models);
     space_free(d->space);
     free(d);
+}
+
+int eval_dataset_partial_from_epochs(eval_dataset *d, int epochs, exh_error *err)
+{
+    if (epochs < 1)
+        return error_set(err, EXH_ERR_INVALID, "partial log: %d epochs (need at least 1)", epochs);
+    int higher = d->metric == KNN_ACCURACY, found = 0;
+    for (int i = 0; i < d->count; i++) {
+        eval_model *m = &d->models[i];
+        double best;
+        m->partial = NAN;
+        if (m->epochs >= epochs && targets_best(m->validation, epochs, higher, &best, NULL,
+                                                NULL) == 0) {
+            m->partial = best;
+            found++;
+        }
+    }
+    d->has_partial = found > 0;
+    size_t used = strlen(d->description);
+    if (used > 0 && d->description[used - 1] == ')')
+        snprintf(d->description + used - 1, sizeof d->description - (used - 1),
+                 "; partial log = best of the first %d epochs, %d models)", epochs, found);
+    return EXH_OK;
 }

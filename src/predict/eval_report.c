@@ -41,6 +41,15 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
     fprintf(out, "| noise floor (another seed, %d pairs) |", r->noise_floor_pairs);
     cell(out, r->noise_floor_mean, r->noise_floor_sd, 0);
     fprintf(out, " | | |\n\n");
+    for (int m = 0; m < r->method_count; m++)
+        if (!isnan(r->methods[m].partial_lambda))
+            fprintf(out, "%s: neighbours by edit distance + lambda x |difference of partial "
+                         "values|, lambda chosen per split by leave-one-out (mean %.2f).\n\n",
+                    r->methods[m].name, r->methods[m].partial_lambda);
+    if (o->top3_repeats == 0) {
+        fprintf(out, "Top-3 selection: skipped (--top3-repeats 0).\n\n");
+        return;
+    }
     if (!d->has_times) {
         fprintf(out, "Top-3 selection under a time budget: skipped (these logs have no "
                      "training times).\n\n");

@@ -1,0 +1,249 @@
+/* eval_lstm.c — the LSTM rows of the evaluation protocol (eval.h): the
+ * LSTM on the best value, the LSTM on what the architecture adds to a
+ * quadratic of the partial value, that quadratic alone, and the LSTM of
+ * top-3 selection. */
+#include <gsl/gsl_multifit.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "exhaust/lstm.h"
+#include "exhaust/targets.h"
+#include "predict/eval_internal.h"
+
+/* Models [from, to) of `models` with a best value (and, with need_partial,
+ * a partial value), as LSTM rows: architectures, best values and partial
+ * values written at archs, targets and partials. */
+static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
+                     int need_partial, arch *archs, double *targets, double *partials)
+{
+    int n = 0;
+    for (int i = from; i < to; i++) {
+        const eval_model *m = &d->models[models[i]];
+        if ((need_partial && isnan(m->partial)) ||
+            targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &targets[n], NULL,
+                         NULL) < 0)
+            continue;
+        partials[n] = m->partial;
+        archs[n++] = m->architecture;
+    }
+    return n;
+}
+
+/* Train on rows [0, train) and predict the next `test` rows after the
+ * validation rows [train, train + validation). With *chosen unset
+ * (learning_rate 0), dropout, L2 and learning rate are chosen on the
+ * validation rows (lstm_grid_search) and written to *chosen; otherwise the
+ * model is trained once with them, stopped early on validation. */
+static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
+                            int train, int validation, int test, rng *r,
+                            lstm_grid_point *chosen, double *predicted, exh_error *err)
+{
+    lstm_config config;
+    lstm_config_default(&config);
+    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
+                                    train + validation, err);
+    lstm_dataset train_set = {train, archs, targets};
+    lstm_dataset validation_set = {validation, archs + train, targets + train};
+    lstm_grid grid;
+    lstm_grid_default(&grid);
+    if (chosen->learning_rate > 0) {
+        grid.dropout_count = grid.weight_decay_count = grid.learning_rate_count = 1;
+        grid.dropout[0] = chosen->dropout;
+        grid.weight_decay[0] = chosen->weight_decay;
+        grid.learning_rate[0] = chosen->learning_rate;
+    }
+    lstm_train_options base;
+    lstm_train_options_default(&base);
+    lstm_model *model = NULL;
+    lstm_grid_result *result = malloc(sizeof *result);
+    if (rc == 0 && !result)
+        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid, &base, r, &model,
+                              result, err);
+    if (rc == 0)
+        *chosen = result->points[result->best];
+    if (rc == 0)
+        rc = lstm_predict(model, archs + train + validation, test, predicted, err);
+    lstm_free(model);
+    free(result);
+    return rc;
+}
+
+static void score_best(method_scores *score, const double *predicted, const double *truth, int n)
+{
+    accumulator error = {0};
+    for (int i = 0; i < n; i++)
+        accumulate(&error, fabs(predicted[i] - truth[i]));
+    accumulate(&score->best_error, mean_of(&error));
+    eval_score_ranks(score, predicted, truth, n);
+}
+
+/* Least squares best = c0 + c1 p + c2 p^2 over n rows (GSL). */
+static int fit_quadratic(const double *partials, const double *targets, int n, double c[3],
+                         exh_error *err)
+{
+    if (n < 4)
+        return error_set(err, EXH_ERR_INVALID, "quadratic of partial: %d models (need 4)", n);
+    gsl_matrix *x = gsl_matrix_alloc((size_t)n, 3), *covariance = gsl_matrix_alloc(3, 3);
+    gsl_vector *y = gsl_vector_alloc((size_t)n), *coefficients = gsl_vector_alloc(3);
+    gsl_multifit_linear_workspace *work = gsl_multifit_linear_alloc((size_t)n, 3);
+    int rc = x && covariance && y && coefficients && work
+                 ? 0
+                 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    double chi_squared;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        gsl_matrix_set(x, (size_t)i, 0, 1.0);
+        gsl_matrix_set(x, (size_t)i, 1, partials[i]);
+        gsl_matrix_set(x, (size_t)i, 2, partials[i] * partials[i]);
+        gsl_vector_set(y, (size_t)i, targets[i]);
+    }
+    if (rc == 0 && gsl_multifit_linear(x, y, coefficients, covariance, &chi_squared, work) != 0)
+        rc = error_set(err, EXH_ERR_INVALID, "quadratic of partial: the fit failed");
+    for (int k = 0; rc == 0 && k < 3; k++)
+        c[k] = gsl_vector_get(coefficients, (size_t)k);
+    gsl_multifit_linear_free(work);
+    gsl_vector_free(coefficients);
+    gsl_vector_free(y);
+    gsl_matrix_free(covariance);
+    gsl_matrix_free(x);
+    return rc;
+}
+
+/* LSTM+partial and the quadratic alone: the quadratic fitted on the train
+ * models, the LSTM trained on its residuals (what the architecture adds),
+ * with the hyperparameters the plain LSTM's grid search chose on this split
+ * (a second grid search would double the evaluation's time). */
+static int score_partial(const eval_dataset *d, arch *archs, double *targets, double *partials,
+                         int train, int validation, int test, rng *r, lstm_grid_point *chosen,
+                         method_scores *scores, double *predicted, exh_error *err)
+{
+    double c[3], *truth = targets + train + validation;
+    int rc = fit_quadratic(partials, targets, train, c, err);
+    double *curve = predicted + test; /* the quadratic at every row */
+    for (int i = 0; rc == 0 && i < train + validation + test; i++)
+        curve[i] = c[0] + c[1] * partials[i] + c[2] * partials[i] * partials[i];
+    if (rc == 0)
+        score_best(&scores[2], curve + train + validation, truth, test);
+    double *residual = curve + train + validation + test;
+    for (int i = 0; rc == 0 && i < train + validation; i++)
+        residual[i] = targets[i] - curve[i];
+    if (rc == 0)
+        rc = lstm_fit_predict(d, archs, residual, train, validation, test, r, chosen, predicted,
+                              err);
+    for (int i = 0; rc == 0 && i < test; i++)
+        predicted[i] += curve[train + validation + i];
+    if (rc == 0)
+        score_best(&scores[1], predicted, truth, test);
+    return rc;
+}
+
+/* The split's train, validation and test rows, one after the other. */
+static void split_rows(const eval_dataset *d, const split *s, int need_partial, arch *archs,
+                       double *targets, double *partials, int counts[3])
+{
+    counts[0] = lstm_rows(d, s->repository, 0, s->train_count, need_partial, archs, targets,
+                          partials);
+    int at = counts[0];
+    counts[1] = lstm_rows(d, s->repository, s->train_count, s->repository_count, need_partial,
+                          archs + at, targets + at, partials + at);
+    at += counts[1];
+    counts[2] = lstm_rows(d, s->test, 0, s->test_count, need_partial, archs + at, targets + at,
+                          partials + at);
+}
+
+int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
+                    method_scores *scores, exh_error *err)
+{
+    size_t total = (size_t)(s->repository_count + s->test_count);
+    arch *archs = malloc(sizeof *archs * total);
+    double *targets = malloc(sizeof *targets * total * 5);
+    if (!archs || !targets) {
+        free(archs);
+        free(targets);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    double *partials = targets + total, *predicted = partials + total;
+    int n[3];
+    split_rows(d, s, 0, archs, targets, partials, n);
+    lstm_grid_point chosen = {0};
+    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], r, &chosen, predicted, err);
+    if (rc == 0)
+        score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
+    if (rc == 0 && use_partial) {
+        split_rows(d, s, 1, archs, targets, partials, n);
+        rc = score_partial(d, archs, targets, partials, n[0], n[1], n[2], r, &chosen, scores,
+                           predicted, err);
+    }
+    free(archs);
+    free(targets);
+    return rc;
+}
+
+/* The LSTM's rows for top-3 selection: the value each model reaches within
+ * the budget. A model that cannot finish one epoch has no value, but the
+ * regressor needs a number: it gets the worst value of the others. */
+static int budget_rows(const eval_dataset *d, const int *models, int from, int to, double budget,
+                       arch *archs, double *targets)
+{
+    int higher = d->metric == KNN_ACCURACY, n = 0;
+    double worst = NAN;
+    for (int i = from; i < to; i++, n++) {
+        const eval_model *m = &d->models[models[i]];
+        archs[n] = m->architecture;
+        targets[n] = eval_within_budget(m->validation, m->seconds, m->epochs, budget, higher);
+        if (isfinite(targets[n]) && (isnan(worst) || (higher ? targets[n] < worst
+                                                             : targets[n] > worst)))
+            worst = targets[n];
+    }
+    for (int i = 0; i < n; i++)
+        if (!isfinite(targets[i]))
+            targets[i] = isnan(worst) ? 0 : worst;
+    return n;
+}
+
+/* LSTM guesses of the value within `budget` for the split's test models:
+ * trained on the train models, stopped early on the validation models,
+ * with the default dropout, L2 and learning rate and at most 60 epochs (a
+ * grid search per split and budget would multiply the cost by the grid). */
+int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,
+                             double *guesses, exh_error *err)
+{
+    int total = s->repository_count + s->test_count;
+    arch *archs = malloc(sizeof *archs * (size_t)total);
+    double *targets = malloc(sizeof *targets * (size_t)total);
+    if (!archs || !targets) {
+        free(archs);
+        free(targets);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
+    int train = budget_rows(d, s->repository, 0, s->train_count, budget, archs, targets);
+    int validation = budget_rows(d, s->repository, s->train_count, s->repository_count, budget,
+                                 archs + train, targets + train);
+    arch *test = archs + train + validation;
+    for (int t = 0; t < s->test_count; t++)
+        test[t] = d->models[s->test[t]].architecture;
+    lstm_config config;
+    lstm_config_default(&config);
+    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
+                                    train + validation, err);
+    lstm_model *model = NULL;
+    if (rc == 0)
+        rc = lstm_new(&config, &model, err);
+    lstm_dataset train_set = {train, archs, targets};
+    lstm_dataset validation_set = {validation, archs + train, targets + train};
+    lstm_train_options options;
+    lstm_train_options_default(&options);
+    options.max_epochs = 60; /* 100 trainings per evaluation: keep each short */
+    options.patience = 5;
+    if (rc == 0) {
+        lstm_init(model, r);
+        rc = lstm_train(model, &train_set, &validation_set, &options, r, NULL, err);
+    }
+    if (rc == 0)
+        rc = lstm_predict(model, test, s->test_count, guesses, err);
+    lstm_free(model);
+    free(archs);
+    free(targets);
+    return rc;
+}
