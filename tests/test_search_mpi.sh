@@ -6,7 +6,9 @@ bin=${EXHAUST_BIN:?}
 if ! command -v mpirun >/dev/null 2>&1; then
   echo "SKIP: mpirun not found (install openmpi-bin)"; exit 77
 fi
-if ! "$bin" search --help | grep -q -- "--mpi"; then
+# Not `--help | grep -q`: grep stops at the first match, exhaust gets SIGPIPE,
+# and pipefail would read that as "no --mpi".
+if ! "$bin" search --help 2>&1 | grep -c -- "--mpi" >/dev/null; then
   echo "SKIP: exhaust has no --mpi"; exit 77
 fi
 here=$(cd "$(dirname "$0")" && pwd)
