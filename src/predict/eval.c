@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "exhaust/baseline.h"
-#include "exhaust/lstm.h"
 #include "exhaust/eval.h"
 #include "exhaust/knn_partial.h"
 #include "exhaust/targets.h"
@@ -328,7 +327,8 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
     for (int t = 0; rc == 0 && t < n; t++) {
         const eval_model *m = &d->models[s->test[t]];
         for (int b = 0; b < 2; b++)
-            truth[b * n + t] = eval_within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
+            truth[b * n + t] =
+                eval_within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
         for (int method = 0; rc == 0 && method < methods; method++) {
             if (method == METHOD_5NN_PARTIAL) /* predicts the best value, not a curve */
                 continue;
@@ -337,15 +337,16 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
             rc = rc == EXH_ERR_NOT_FOUND ? 0 : rc;
             for (int b = 0; b < 2; b++)
                 guess[(method * 2 + b) * n + t] =
-                    known ? eval_within_budget(p.channel[KNN_VALIDATION], p.channel[KNN_EPOCH_SECONDS],
-                                          p.epochs, budgets[b], higher)
+                    known ? eval_within_budget(p.channel[KNN_VALIDATION],
+                                               p.channel[KNN_EPOCH_SECONDS], p.epochs,
+                                               budgets[b], higher)
                           : (higher ? -INFINITY : INFINITY);
         }
     }
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
-            rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream, guess + (methods * 2 + b) * n,
-                                     err);
+            rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream,
+                                          guess + (methods * 2 + b) * n, err);
     int scored = methods + (lstm_stream != NULL);
     for (int b = 0; rc == 0 && b < 2; b++) {
         int real[3], chosen[3];
