@@ -6,6 +6,14 @@
 #define EXHAUST_INGEST_INTERNAL_H
 
 #include "exhaust/ingest.h"
+#include "util/csv.h"
+
+/* The next CSV record of `path` (the file being read: context->path, or a
+ * companion), a CSV fault reported as a bad record (an unterminated quote
+ * swallows the rest of the file, so reading stops). 1: a record, 0: done,
+ * < 0: stop with that error. */
+int ingest_csv_next(csv_reader *reader, const char *path, ingest_parser_context *context,
+                    exh_error *err);
 
 /* ingest_detect's code for a file another parser reads as a companion
  * (NAS-Bench-NLP's epochs.csv): skipped in folder walks, an error when named. */

@@ -204,17 +204,8 @@ static int parse_rows(nb201_parse *p, csv_reader *reader, exh_error *err)
                       : error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
     if ((rc = find_columns(p, reader, err)) < 0)
         return rc;
-    while (rc == 0) {
-        exh_error csv_err;
-        int got = csv_next(reader, &csv_err);
-        if (got == 0)
-            break;
-        if (got < 0 && csv_err.code != EXH_ERR_PARSE)
-            return error_set(err, csv_err.code, "%s: %s", p->context->path, csv_err.message);
-        if (got < 0) /* an unterminated quote: the rest of the file is one field */
-            return ingest_bad_record(p->context, err, csv_err.code, "%s", csv_err.message);
+    while (rc == 0 && (rc = ingest_csv_next(reader, p->context->path, p->context, err)) > 0)
         rc = parse_row(p, reader, err);
-    }
     return rc;
 }
 

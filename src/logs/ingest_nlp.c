@@ -103,22 +103,6 @@ static int header_columns(const csv_reader *reader, const char *const *names, in
     return EXH_OK;
 }
 
-/* The next record, with a CSV fault reported as a bad record (an unterminated
- * quote swallows the rest of the file, so reading stops). 1: a record, 0: done,
- * < 0: stop with that error. */
-static int next_record(csv_reader *reader, const char *path, ingest_parser_context *context,
-                       exh_error *err)
-{
-    exh_error csv_err;
-    int got = csv_next(reader, &csv_err);
-    if (got >= 0)
-        return got;
-    if (csv_err.code != EXH_ERR_PARSE)
-        return error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
-    int rc = ingest_bad_record(context, err, csv_err.code, "%s: %s", path, csv_err.message);
-    return rc < 0 ? rc : 0;
-}
-
 static int add_epoch_row(nlp_epochs *epochs, const csv_reader *reader, const int *c, int widest,
                          ingest_parser_context *context, exh_error *err)
 {
@@ -177,7 +161,7 @@ static int read_epochs(const char *data, size_t size, nlp_epochs *epochs,
                     : error_set(err, EXH_ERR_PARSE, "%s: empty file", epochs->path);
     else
         rc = header_columns(&reader, EPOCH_COLUMNS, E_COUNT, c, &widest, epochs->path, err);
-    while (rc == 0 && (rc = next_record(&reader, epochs->path, context, err)) > 0)
+    while (rc == 0 && (rc = ingest_csv_next(&reader, epochs->path, context, err)) > 0)
         rc = add_epoch_row(epochs, &reader, c, widest, context, err);
     csv_close(&reader);
     if (rc < 0)
@@ -332,7 +316,7 @@ static int parse_runs(const char *data, size_t size, nlp_epochs *epochs,
                     : error_set(err, EXH_ERR_PARSE, "%s: empty file", context->path);
     else
         rc = header_columns(&reader, RUN_COLUMNS, R_COUNT, c, &widest, context->path, err);
-    while (rc == 0 && (rc = next_record(&reader, context->path, context, err)) > 0)
+    while (rc == 0 && (rc = ingest_csv_next(&reader, context->path, context, err)) > 0)
         rc = parse_run_row(&reader, c, widest, epochs, context, err);
     csv_close(&reader);
     return rc < 0 ? rc : EXH_OK;
