@@ -9,28 +9,9 @@
 
 #include "exhaust/cachesim.h"
 #include "testutil.h"
+#include "trace_record_make.h"
 
 #define FAILED NAN /* the quality of a failed evaluation */
-
-/* A record: tokens as digits ("01" = [0, 1]), times, quality, the prefix
- * received from its donor (the donor itself does not matter to the replay). */
-static trace_record make(int worker, double start, double end, const char *tokens,
-                         double quality, int prefix)
-{
-    trace_record r;
-    memset(&r, 0, sizeof r);
-    r.worker = worker;
-    r.start_time = start;
-    r.end_time = end;
-    r.architecture.length = (int)strlen(tokens);
-    for (int i = 0; tokens[i]; i++)
-        r.architecture.token[i] = tokens[i] - '0';
-    r.quality = quality;
-    r.parent_id = r.donor_id = r.donor_run_id = -1;
-    r.prefix_length = prefix;
-    r.mutated_position = -1;
-    return r;
-}
 
 static void number_jobs(trace_record *r, int n)
 {
@@ -91,16 +72,16 @@ static cachesim_result run(const trace_record *r, int n, cachesim_policy policy,
  */
 static void main_trace(trace_record *r)
 {
-    r[0] = make(0, 0, 1, "0", 50, 0);
-    r[1] = make(0, 1, 2, "0", 51, 1);
-    r[2] = make(0, 2, 3, "0", 52, 1);
-    r[3] = make(0, 3, 4, "1", 53, 0);
-    r[4] = make(0, 4, 5, "2", 54, 0);
-    r[5] = make(0, 5, 6, "0", 55, 1);
-    r[6] = make(0, 6, 7, "2", 56, 1);
-    r[7] = make(0, 7, 8, "1", 57, 1);
-    r[8] = make(0, 8, 9, "3", 58, 0);
-    r[9] = make(0, 9, 10, "0", 59, 1);
+    r[0] = make_record(0, 0, 1, "0", 50, 0);
+    r[1] = make_record(0, 1, 2, "0", 51, 1);
+    r[2] = make_record(0, 2, 3, "0", 52, 1);
+    r[3] = make_record(0, 3, 4, "1", 53, 0);
+    r[4] = make_record(0, 4, 5, "2", 54, 0);
+    r[5] = make_record(0, 5, 6, "0", 55, 1);
+    r[6] = make_record(0, 6, 7, "2", 56, 1);
+    r[7] = make_record(0, 7, 8, "1", 57, 1);
+    r[8] = make_record(0, 8, 9, "3", 58, 0);
+    r[9] = make_record(0, 9, 10, "0", 59, 1);
     number_jobs(r, 10);
 }
 
@@ -165,8 +146,8 @@ static void test_lfu_ties_least_recent(void **state)
 {
     (void)state;
     trace_record r[6] = {
-        make(0, 0, 1, "0", 1, 0), make(0, 0, 2, "1", 1, 0), make(0, 3, 9, "0", 1, 1),
-        make(0, 4, 9, "1", 1, 1), make(0, 0, 5, "2", 1, 0), make(0, 6, 9, "0", FAILED, 1),
+        make_record(0, 0, 1, "0", 1, 0), make_record(0, 0, 2, "1", 1, 0), make_record(0, 3, 9, "0", 1, 1),
+        make_record(0, 4, 9, "1", 1, 1), make_record(0, 0, 5, "2", 1, 0), make_record(0, 6, 9, "0", FAILED, 1),
     };
     number_jobs(r, 6);
     cachesim_result o = run(r, 6, CACHESIM_LFU, CACHESIM_SHARED, 2);
@@ -228,13 +209,13 @@ static void test_threshold_skips_flagged(void **state)
  */
 static void tier_trace(trace_record *r)
 {
-    r[0] = make(0, 0, 1, "0", 1, 0);
-    r[1] = make(0, 2, 3, "0", 1, 1);
-    r[2] = make(0, 4, 5, "0", 1, 1);
-    r[3] = make(0, 6, 7, "0", 1, 1);
-    r[4] = make(0, 8, 9, "1", 1, 0);
-    r[5] = make(0, 10, 11, "1", 1, 1);
-    r[6] = make(0, 12, 13, "0", 1, 1);
+    r[0] = make_record(0, 0, 1, "0", 1, 0);
+    r[1] = make_record(0, 2, 3, "0", 1, 1);
+    r[2] = make_record(0, 4, 5, "0", 1, 1);
+    r[3] = make_record(0, 6, 7, "0", 1, 1);
+    r[4] = make_record(0, 8, 9, "1", 1, 0);
+    r[5] = make_record(0, 10, 11, "1", 1, 1);
+    r[6] = make_record(0, 12, 13, "0", 1, 1);
     number_jobs(r, 7);
 }
 
@@ -286,10 +267,10 @@ static void test_tier_admits_after_donations(void **state)
  */
 static void scope_trace(trace_record *r)
 {
-    r[0] = make(5, 0, 1, "0", 50, 0);
-    r[1] = make(1000000, 2, 3, "0", 40, 1);
-    r[2] = make(5, 4, 5, "0", 45, 1);
-    r[3] = make(1000000, 6, 7, "0", 60, 1);
+    r[0] = make_record(5, 0, 1, "0", 50, 0);
+    r[1] = make_record(1000000, 2, 3, "0", 40, 1);
+    r[2] = make_record(5, 4, 5, "0", 45, 1);
+    r[3] = make_record(1000000, 6, 7, "0", 60, 1);
     number_jobs(r, 4);
 }
 
@@ -338,7 +319,7 @@ static int64_t bytes_by_token(const arch *a, int position, void *context)
 static void test_sizes_too_big_and_zero(void **state)
 {
     (void)state;
-    trace_record r[2] = {make(0, 0, 1, "012", 1, 0), make(0, 2, 3, "012", 2, 3)};
+    trace_record r[2] = {make_record(0, 0, 1, "012", 1, 0), make_record(0, 2, 3, "012", 2, 3)};
     number_jobs(r, 2);
     cachesim_options o;
     cachesim_options_default(&o);
@@ -395,8 +376,8 @@ static void test_unsorted_input(void **state)
 static void test_ties_and_negative_times(void **state)
 {
     (void)state;
-    trace_record r[3] = {make(0, 5, 5, "1", 1, 1), make(0, -3, 5, "1", 1, 0),
-                         make(0, -2, -1, "0", 1, 0)};
+    trace_record r[3] = {make_record(0, 5, 5, "1", 1, 1), make_record(0, -3, 5, "1", 1, 0),
+                         make_record(0, -2, -1, "0", 1, 0)};
     number_jobs(r, 3);
     cachesim_result o = run(r, 3, CACHESIM_LRU, CACHESIM_SHARED, 10);
     /* Record 0 reads "1" at 5 after record 1's write at 5 (and its own write,

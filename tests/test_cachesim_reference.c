@@ -11,24 +11,7 @@
 #include "exhaust/rng.h"
 #include "exhaust/transfer.h"
 #include "testutil.h"
-
-static trace_record make(int worker, double start, double end, const char *tokens,
-                         double quality, int prefix)
-{
-    trace_record r;
-    memset(&r, 0, sizeof r);
-    r.worker = worker;
-    r.start_time = start;
-    r.end_time = end;
-    r.architecture.length = (int)strlen(tokens);
-    for (int i = 0; tokens[i]; i++)
-        r.architecture.token[i] = tokens[i] - '0';
-    r.quality = quality;
-    r.parent_id = r.donor_id = r.donor_run_id = -1;
-    r.prefix_length = prefix;
-    r.mutated_position = -1;
-    return r;
-}
+#include "trace_record_make.h"
 
 typedef struct ref_entry {
     uint64_t key;
@@ -247,7 +230,7 @@ static void random_trace(rng *g, trace_record *r, int n)
         double end = start + rng_below(g, 6);
         double quality = rng_below(g, 10) == 0 ? NAN : rng_uniform(g) * i;
         int prefix = (int)rng_below(g, 5) - 1; /* -1 and past the length too */
-        r[i] = make((int)rng_below(g, 8), start, end, tokens, quality, prefix);
+        r[i] = make_record((int)rng_below(g, 8), start, end, tokens, quality, prefix);
         r[i].job_id = i;
     }
 }
