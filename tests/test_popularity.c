@@ -49,16 +49,24 @@ static void assert_entry(const popularity_entry *e, int point, int t0, int t1, i
     assert_int_equal(e->tier, tier);
 }
 
-static void test_windows_and_tiers(void **state)
+/* Popularity of the fixture with fixture_options. */
+static void build_on_fixture(popularity *p)
 {
-    (void)state;
     int64_t n;
     trace_record *r = load_fixture(&n);
     popularity_options o;
     fixture_options(&o);
-    popularity p;
     exh_error err;
-    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    if (popularity_build(r, n, &o, p, &err) != 0)
+        fail_msg("%s", err.message);
+    free(r);
+}
+
+static void test_windows_and_tiers(void **state)
+{
+    (void)state;
+    popularity p;
+    build_on_fixture(&p);
     assert_int_equal(p.points, 2);
     assert_int_equal(p.point_record[0], 4);
     assert_int_equal(p.point_record[1], 9);
@@ -81,19 +89,13 @@ static void test_windows_and_tiers(void **state)
     assert_int_equal(at9->prefixes[3], 4);
     assert_int_equal(at9->members[3], 4);
     popularity_free(&p);
-    free(r);
 }
 
 static void test_donors_and_delays(void **state)
 {
     (void)state;
-    int64_t n;
-    trace_record *r = load_fixture(&n);
-    popularity_options o;
-    fixture_options(&o);
     popularity p;
-    exh_error err;
-    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    build_on_fixture(&p);
     assert_int_equal(p.max_donor_count, 2);
     assert_int_equal(p.donor_pairs[1], 4);
     assert_int_equal(p.donor_again[1], 1);
@@ -118,25 +120,18 @@ static void test_donors_and_delays(void **state)
     assert_true(fabs(p.expected_best_delay - 1.5) < 1e-12);
     assert_true(fabs(p.mean_seconds_per_proposal - 1) < 1e-12);
     popularity_free(&p);
-    free(r);
 }
 
 static void test_birthday(void **state)
 {
     (void)state;
-    int64_t n;
-    trace_record *r = load_fixture(&n);
-    popularity_options o;
-    fixture_options(&o);
     popularity p;
-    exh_error err;
-    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    build_on_fixture(&p);
     assert_int_equal(p.stage1_records, 3);
     assert_int_equal(p.stage1_max_duplicates, 1);
     assert_true(fabs(p.birthday_p[2] - (1 - exp(-3.0 / 27))) < 1e-12);
     assert_int_equal(p.birthday_expected_max, 1);
     popularity_free(&p);
-    free(r);
     /* The classic: 23 people, 365 days, about one half (Poisson: 0.500). */
     assert_true(fabs(popularity_birthday(23, 365, 2) - 0.5) < 0.01);
     /* Three alike among 100 draws of 15,625 cells: C(100,3)/15625^2 = 6.6e-4. */
