@@ -11,22 +11,19 @@
 #include "exhaust/analysis.h"
 #include "exhaust/report_analysis.h"
 #include "testutil.h"
+#include "util/file.h"
 
 #include "trace_fixture.h"
 
+/* dir/name's text (fails the test when it was not written). */
 static char *slurp(const char *dir, const char *name)
 {
-    char path[4096];
+    char path[4096], *text;
+    size_t size;
+    exh_error err;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s was not written", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc((size_t)size + 1, 1);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
+    if (file_read_all(path, &text, &size, &err) != 0)
+        fail_msg("%s was not written: %s", path, err.message);
     return text;
 }
 
