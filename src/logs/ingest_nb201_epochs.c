@@ -21,6 +21,7 @@
 #include "exhaust/space_nb201.h"
 #include "logs/ingest_internal.h"
 #include "util/csv.h"
+#include "util/hash.h"
 
 enum { C_INDEX, C_ARCH, C_HP, C_DATASET, C_SEED, C_EPOCH, C_TRAIN_ACC, C_TRAIN_LOSS, C_TIME,
        C_VAL_ACC, C_VAL_LOSS, C_TEST_ACC, C_TEST_LOSS, C_EVAL_TIME, C_PARAMS, C_FLOPS, C_LATENCY,
@@ -57,17 +58,9 @@ typedef struct nats_parse {
     size_t slot_capacity;
 } nats_parse;
 
-static size_t hash_key(const char *key)
-{
-    size_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
-        h = (h ^ *c) * 1099511628211ULL;
-    return h;
-}
-
 static size_t *find_slot(const nats_parse *p, const char *key)
 {
-    size_t i = hash_key(key) & (p->slot_capacity - 1);
+    size_t i = (size_t)hash_text(key) & (p->slot_capacity - 1);
     while (p->slots[i] && strcmp(p->runs[p->slots[i] - 1].run.key, key) != 0)
         i = (i + 1) & (p->slot_capacity - 1);
     return &p->slots[i];

@@ -17,6 +17,7 @@
 #include "exhaust/space.h"
 #include "logs/ingest_internal.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 #define SPACE_CACHE_SIZE 16
 
@@ -37,14 +38,6 @@ typedef struct ingest_session {
     } spaces[SPACE_CACHE_SIZE];
     int space_count;
 } ingest_session;
-
-static uint64_t hash_text(const char *text)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h;
-}
 
 static char **key_set_slot(key_set *set, const char *key)
 {

@@ -6,6 +6,7 @@
 
 #include "exhaust/eval.h"
 #include "exhaust/targets.h"
+#include "util/hash.h"
 #include <stdio.h>
 
 typedef struct loader {
@@ -19,10 +20,7 @@ typedef struct loader {
 
 static uint64_t arch_hash(const arch *a)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < a->length; i++)
-        h = (h ^ (uint32_t)a->token[i]) * 1099511628211ULL;
-    return h;
+    return hash_tokens(HASH_START, a->token, a->length);
 }
 
 static int *slot_of(loader *l, const arch *a)

@@ -5,16 +5,14 @@
 #include <string.h>
 
 #include "search/search_internal.h"
+#include "util/hash.h"
 
 /* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
 #define LOGGED_ID(i) (-2 - (int64_t)(i))
 
 static uint64_t arch_hash(const arch *a)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)a->length;
-    for (int i = 0; i < a->length; i++)
-        h = (h ^ (uint32_t)a->token[i]) * 1099511628211ULL;
-    return h;
+    return hash_tokens(HASH_START ^ (uint64_t)a->length, a->token, a->length);
 }
 
 /* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
