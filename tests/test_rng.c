@@ -60,11 +60,35 @@ static void test_same_seed_same_stream(void **state)
     rng_free(c);
 }
 
+static void test_sample(void **state)
+{
+    (void)state;
+    /* Each value lands first about equally often (5 values, 20,000 draws),
+     * and the array stays a permutation. */
+    rng *r = rng_new(11);
+    int first_counts[5] = {0};
+    for (int t = 0; t < 20000; t++) {
+        int values[5] = {0, 1, 2, 3, 4}, seen = 0;
+        rng_sample(r, values, 5, 2);
+        for (int i = 0; i < 5; i++)
+            seen |= 1 << values[i];
+        assert_int_equal(seen, 31);
+        first_counts[values[0]]++;
+    }
+    for (int v = 0; v < 5; v++)
+        assert_true(first_counts[v] > 3700 && first_counts[v] < 4300);
+    int values[3] = {7, 8, 9};
+    rng_sample(r, values, 3, 0); /* nothing drawn, nothing moved */
+    assert_true(values[0] == 7 && values[1] == 8 && values[2] == 9);
+    rng_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uniform_ranges),
         cmocka_unit_test(test_same_seed_same_stream),
+        cmocka_unit_test(test_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

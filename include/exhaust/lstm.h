@@ -264,6 +264,8 @@ typedef struct lstm_grid {
 
 /* dropout {0, 0.1, 0.3}, weight decay {0, 1e-5, 1e-4}, learning rate {1e-3, 3e-3}. */
 void lstm_grid_default(lstm_grid *grid);
+/* A grid of one point: train once with these, stopped early on validation. */
+void lstm_grid_single(lstm_grid *grid, float dropout, float weight_decay, float learning_rate);
 
 typedef struct lstm_grid_point {
     float dropout, weight_decay, learning_rate;

@@ -23,6 +23,10 @@ double rng_uniform(rng *r);
 /* Standard normal deviate. */
 double rng_gaussian(rng *r);
 
+/* Partial Fisher-Yates: afterwards values[0..first) is a uniform sample of
+ * all `count` values in random order (first = count shuffles them all). */
+void rng_sample(rng *r, int *values, int count, int first);
+
 /* The underlying gsl_rng*, for GSL routines (gsl_ran_*) that need it. */
 void *rng_gsl(rng *r);
 

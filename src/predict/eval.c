@@ -79,12 +79,7 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->count; i++)
         order[i] = i;
-    for (int i = 0; i < models; i++) { /* partial Fisher-Yates: a uniform sample, shuffled */
-        int j = i + (int)rng_below(r, (uint32_t)(d->count - i));
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
+    rng_sample(r, order, d->count, models);
     int train = models * 3 / 5, validation = models / 5;
     out->repository_count = train + validation;
     out->train_count = train;

@@ -45,13 +45,10 @@ static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const doub
     lstm_dataset train_set = {train, archs, targets};
     lstm_dataset validation_set = {validation, archs + train, targets + train};
     lstm_grid grid;
-    lstm_grid_default(&grid);
-    if (chosen->learning_rate > 0) {
-        grid.dropout_count = grid.weight_decay_count = grid.learning_rate_count = 1;
-        grid.dropout[0] = chosen->dropout;
-        grid.weight_decay[0] = chosen->weight_decay;
-        grid.learning_rate[0] = chosen->learning_rate;
-    }
+    if (chosen->learning_rate > 0)
+        lstm_grid_single(&grid, chosen->dropout, chosen->weight_decay, chosen->learning_rate);
+    else
+        lstm_grid_default(&grid);
     lstm_train_options base;
     lstm_train_options_default(&base);
     lstm_model *model = NULL;

@@ -27,11 +27,7 @@ static int fit_rows(const eval_dataset *d, const targets_spec *target, int limit
         return -1;
     for (int i = 0; i < d->count; i++)
         order[i] = i;
-    for (int i = d->count - 1; i > 0; i--) {
-        int j = (int)rng_below(r, (uint32_t)i + 1), t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
+    rng_sample(r, order, d->count, d->count);
     int n = 0;
     *skipped = 0;
     for (int i = 0; i < d->count && n < limit; i++) {
@@ -44,20 +40,6 @@ static int fit_rows(const eval_dataset *d, const targets_spec *target, int limit
     }
     free(order);
     return n;
-}
-
-/* The search's grid, or one point at the training defaults. */
-static void fit_grid(int full, lstm_grid *grid)
-{
-    lstm_grid_default(grid);
-    if (full)
-        return;
-    lstm_train_options defaults;
-    lstm_train_options_default(&defaults);
-    grid->dropout_count = grid->weight_decay_count = grid->learning_rate_count = 1;
-    grid->dropout[0] = defaults.dropout;
-    grid->weight_decay[0] = defaults.adam.weight_decay;
-    grid->learning_rate[0] = defaults.adam.learning_rate;
 }
 
 static int validation_error(lstm_model *m, const lstm_dataset *validation, double *out,
@@ -113,10 +95,13 @@ int lstm_fit(const eval_dataset *d, const char *dataset, const lstm_fit_options 
     if (rc == 0)
         rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
                                     n, err);
-    lstm_grid grid;
-    fit_grid(o->grid, &grid);
     lstm_train_options base;
     lstm_train_options_default(&base);
+    lstm_grid grid; /* the search's grid, or one point at the training defaults */
+    if (o->grid)
+        lstm_grid_default(&grid);
+    else
+        lstm_grid_single(&grid, base.dropout, base.adam.weight_decay, base.adam.learning_rate);
     lstm_grid_result *result = malloc(sizeof *result);
     if (rc == 0 && !result)
         rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
@@ -154,7 +139,6 @@ void lstm_fit_describe(const lstm_fit_info *info, char *out, size_t size)
 static double shortest(float x)
 {
     char text[32];
-    snprintf(text, sizeof text, "%.9g", (double)x);
     for (int digits = 1; digits <= 9; digits++) {
         snprintf(text, sizeof text, "%.*g", digits, (double)x);
         if ((float)strtod(text, NULL) == x)

@@ -19,6 +19,15 @@ void lstm_grid_default(lstm_grid *grid)
     memcpy(grid->learning_rate, rate, sizeof rate);
 }
 
+void lstm_grid_single(lstm_grid *grid, float dropout, float weight_decay, float learning_rate)
+{
+    memset(grid, 0, sizeof *grid);
+    grid->dropout_count = grid->weight_decay_count = grid->learning_rate_count = 1;
+    grid->dropout[0] = dropout;
+    grid->weight_decay[0] = weight_decay;
+    grid->learning_rate[0] = learning_rate;
+}
+
 static int check_grid(const lstm_grid *g, exh_error *err)
 {
     const int counts[3] = {g->dropout_count, g->weight_decay_count, g->learning_rate_count};

@@ -93,3 +93,12 @@ void *rng_gsl(rng *r)
 {
     return r->generator;
 }
+
+void rng_sample(rng *r, int *values, int count, int first)
+{
+    for (int i = 0; i < first && i < count; i++) {
+        int j = i + (int)rng_below(r, (uint32_t)(count - i)), t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+    }
+}
