@@ -170,6 +170,14 @@ static void test_lstm_row(void **state)
     }
     assert_true(r.methods[6].top3_any[0] + r.methods[6].top3_any[1] >
                 r.methods[0].top3_any[0] + r.methods[0].top3_any[1]);
+    /* Without partial logs the LSTM comes right after 5-NN, and is still
+     * in top-3 selection. */
+    o.use_partial = 0;
+    if (eval_run(d, &o, &r, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(r.method_count, 6);
+    assert_string_equal(r.methods[5].name, "LSTM");
+    assert_true(r.methods[5].top3_any[0] >= 0 && r.methods[5].top3_any[0] <= 1);
     eval_dataset_free(d);
     store_close(s);
 }

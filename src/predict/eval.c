@@ -347,7 +347,7 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
         int real[3], chosen[3];
         top3(truth + b * n, n, higher, real);
         for (int method = 0; method < scored; method++) {
-            if (method == METHOD_5NN_PARTIAL)
+            if (method < methods && method == METHOD_5NN_PARTIAL)
                 continue;
             top3(guess + (method * 2 + b) * n, n, higher, chosen);
             int k = overlap(real, chosen);
