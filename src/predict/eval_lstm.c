@@ -33,10 +33,12 @@ static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
  * validation rows [train, train + validation). With *chosen unset
  * (learning_rate 0), dropout, L2 and learning rate are chosen on the
  * validation rows (lstm_grid_search) and written to *chosen; otherwise the
- * model is trained once with them, stopped early on validation. */
+ * model is trained once with them, stopped early on validation. The other
+ * training options come from `base` (NULL: lstm_train_options_default). */
 static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
-                            int train, int validation, int test, rng *r,
-                            lstm_grid_point *chosen, double *predicted, exh_error *err)
+                            int train, int validation, int test,
+                            const lstm_train_options *base, rng *r, lstm_grid_point *chosen,
+                            double *predicted, exh_error *err)
 {
     lstm_config config;
     lstm_config_default(&config);
@@ -49,15 +51,15 @@ static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const doub
         lstm_grid_single(&grid, chosen->dropout, chosen->weight_decay, chosen->learning_rate);
     else
         lstm_grid_default(&grid);
-    lstm_train_options base;
-    lstm_train_options_default(&base);
+    lstm_train_options defaults;
+    lstm_train_options_default(&defaults);
     lstm_model *model = NULL;
     lstm_grid_result *result = malloc(sizeof *result);
     if (rc == 0 && !result)
         rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc == 0)
-        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid, &base, r, &model,
-                              result, err);
+        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid,
+                              base ? base : &defaults, r, &model, result, err);
     if (rc == 0)
         *chosen = result->points[result->best];
     if (rc == 0)
@@ -126,8 +128,8 @@ static int score_partial(const eval_dataset *d, arch *archs, double *targets, do
     for (int i = 0; rc == 0 && i < train + validation; i++)
         residual[i] = targets[i] - curve[i];
     if (rc == 0)
-        rc = lstm_fit_predict(d, archs, residual, train, validation, test, r, chosen, predicted,
-                              err);
+        rc = lstm_fit_predict(d, archs, residual, train, validation, test, NULL, r, chosen,
+                              predicted, err);
     for (int i = 0; rc == 0 && i < test; i++)
         predicted[i] += curve[train + validation + i];
     if (rc == 0)
@@ -164,7 +166,8 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
     int n[3];
     split_rows(d, s, 0, archs, targets, partials, n);
     lstm_grid_point chosen = {0};
-    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], r, &chosen, predicted, err);
+    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen, predicted,
+                              err);
     if (rc == 0)
         score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
     if (rc == 0 && use_partial) {
@@ -220,26 +223,14 @@ int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budge
     arch *test = archs + train + validation;
     for (int t = 0; t < s->test_count; t++)
         test[t] = d->models[s->test[t]].architecture;
-    lstm_config config;
-    lstm_config_default(&config);
-    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
-                                    train + validation, err);
-    lstm_model *model = NULL;
-    if (rc == 0)
-        rc = lstm_new(&config, &model, err);
-    lstm_dataset train_set = {train, archs, targets};
-    lstm_dataset validation_set = {validation, archs + train, targets + train};
-    lstm_train_options options;
+    lstm_train_options options; /* 100 trainings per evaluation: keep each short */
     lstm_train_options_default(&options);
-    options.max_epochs = 60; /* 100 trainings per evaluation: keep each short */
+    options.max_epochs = 60;
     options.patience = 5;
-    if (rc == 0) {
-        lstm_init(model, r);
-        rc = lstm_train(model, &train_set, &validation_set, &options, r, NULL, err);
-    }
-    if (rc == 0)
-        rc = lstm_predict(model, test, s->test_count, guesses, err);
-    lstm_free(model);
+    lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
+                                options.adam.learning_rate, 0, 0, 0};
+    int rc = lstm_fit_predict(d, archs, targets, train, validation, s->test_count, &options, r,
+                              &defaults, guesses, err);
     free(archs);
     free(targets);
     return rc;
