@@ -65,6 +65,26 @@ static void test_reads_and_reuse(void **state)
     free(r);
 }
 
+/* A prefix length past the architecture's end (a trace may say anything)
+ * reads the whole architecture, as the cache replay counts it. */
+static void test_prefix_longer_than_architecture(void **state)
+{
+    (void)state;
+    int64_t n;
+    trace_record *r = load_fixture(&n);
+    r[3].prefix_length = 9; /* job 3: [0, 1, 1], received 2 before */
+    locality_options o;
+    locality_options_default(&o);
+    locality l;
+    exh_error err;
+    if (locality_build(r, n, &o, &l, &err) != 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(l.reads, 12);
+    assert_int_equal(l.distinct_tensors, 6);
+    locality_free(&l);
+    free(r);
+}
+
 static void test_buckets(void **state)
 {
     (void)state;
@@ -121,6 +141,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_and_reuse),
+        cmocka_unit_test(test_prefix_longer_than_architecture),
         cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_order_statistics),
         cmocka_unit_test(test_quanta_replay),

@@ -18,6 +18,10 @@
 /* The key of the tensor at `position` (0 <= position < a->length). */
 uint64_t transfer_tensor_key(const arch *a, int position);
 
+/* How many tensors a child with `prefix_length` shared positions receives:
+ * the prefix length clamped to 0..child->length (a trace may hold any). */
+int transfer_received_count(const arch *child, int prefix_length);
+
 /* The keys a child with `prefix_length` shared positions receives, in
  * position order; writes at most `max` and returns how many there are. */
 int transfer_received_keys(const arch *child, int prefix_length, uint64_t *keys, int max);

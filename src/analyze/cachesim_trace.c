@@ -37,14 +37,6 @@ static int check_times(const trace_record *r, int64_t i, exh_error *err)
     return EXH_OK;
 }
 
-static int prefix_of(const trace_record *r)
-{
-    int p = r->prefix_length;
-    if (p < 0)
-        return 0;
-    return p < r->architecture.length ? p : r->architecture.length;
-}
-
 /* Double a malloc'd array of `*capacity` elements of `size` bytes. */
 static int grow(void **array, int64_t *capacity, size_t size)
 {
@@ -104,7 +96,7 @@ static int gather_tensors(gathering *g, const trace_record *r, int64_t i, caches
         return error_set(g->err, EXH_ERR_INVALID,
                          "cachesim: record %lld (job %lld): architecture length %d",
                          (long long)i, (long long)r->job_id, r->architecture.length);
-    int prefix = prefix_of(r);
+    int prefix = transfer_received_count(&r->architecture, r->prefix_length);
     out->first = g->t->id_count;
     for (int p = 0; p < r->architecture.length; p++) {
         int64_t bytes = tensor_size(g, &r->architecture, p);

@@ -44,7 +44,7 @@ static int64_t count_reads(const trace_record *records, int64_t count)
     int64_t n = 0;
     for (int64_t i = 0; i < count; i++)
         if (records[i].donor_id >= 0 || records[i].donor_run_id >= 0)
-            n += records[i].prefix_length > 0 ? records[i].prefix_length : 0;
+            n += transfer_received_count(&records[i].architecture, records[i].prefix_length);
     return n;
 }
 
@@ -63,8 +63,7 @@ static int collect_reads(const trace_record *records, int64_t count, read_event 
         const trace_record *r = by_start[i];
         if (r->donor_id < 0 && r->donor_run_id < 0)
             continue;
-        int length = r->prefix_length < r->architecture.length ? r->prefix_length
-                                                                : r->architecture.length;
+        int length = transfer_received_count(&r->architecture, r->prefix_length);
         for (int p = 0; p < length; p++, n++) {
             uint64_t key = transfer_tensor_key(&r->architecture, p);
             int64_t *id = keymap_upsert(&ids, key, ids.count, NULL);
