@@ -91,7 +91,7 @@ static void run_rows(cache_queue *q)
 static void prepare_rows(cache_queue *q)
 {
     const analysis_options *o = &q->a->options;
-    int nb201 = o->space && strcmp(space_name(o->space), "nb201") == 0;
+    int nb201 = o->space && strcmp(space_kind(o->space), "nb201") == 0; /* any nb201:... */
     exh_error err;
     int rc = cachesim_trace_prepare(q->a->records, q->a->count,
                                     nb201 ? cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
