@@ -1,9 +1,5 @@
 /* main.c — the exhaust command: dispatch to subcommands. */
-#define _DEFAULT_SOURCE /* mallopt */
 #include <stdio.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <string.h>
 
 #include "cli/cli.h"
@@ -45,21 +41,8 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
-/* Analyses of million-record traces allocate and free many arrays of tens
- * of megabytes. By default glibc maps each from the kernel and unmaps it on
- * free, so every pass pays for zeroing fresh pages again (seconds on a
- * virtual machine); keeping freed memory for reuse halves `analyze`. */
-static void keep_freed_memory(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 0x7fffffff);
-    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    keep_freed_memory();
     if (argc < 2) {
         print_overview(stderr);
         return CLI_USAGE;
