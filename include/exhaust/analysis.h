@@ -61,6 +61,9 @@ typedef struct analysis {
     double seconds[ANALYSIS_PARTS]; /* time each part took */
 } analysis;
 
+/* A part's name for people ("structure", "caches (beside the others)"). */
+const char *analysis_part_name(int part);
+
 int analysis_run(const trace_record *records, int64_t count, const analysis_options *o,
                  analysis *out, exh_error *err);
 void analysis_free(analysis *a);

@@ -173,6 +173,14 @@ static int finish_caches(cache_queue *q, pthread_t helper, int helper_started, e
 
 /* ---- all of it ---- */
 
+const char *analysis_part_name(int part)
+{
+    static const char *const names[ANALYSIS_PARTS] = {
+        "structure", "locality and quanta", "quality and parents", "popularity",
+        "caches (beside the others, from the start)"};
+    return part >= 0 && part < ANALYSIS_PARTS ? names[part] : "?";
+}
+
 int analysis_run(const trace_record *records, int64_t count, const analysis_options *o,
                  analysis *out, exh_error *err)
 {

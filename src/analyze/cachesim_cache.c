@@ -24,11 +24,6 @@ void tcache_free(tensor_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-int tcache_holds(const tensor_cache *c, uint64_t key)
-{
-    return keymap_find(&c->index, key) != NULL;
-}
-
 /* ---- LRU list: newest at one end, oldest (the victim) at the other ---- */
 
 static void list_unlink(tensor_cache *c, int64_t e)

@@ -39,7 +39,6 @@ typedef struct tensor_cache {
 int tcache_init(tensor_cache *c, int64_t capacity_bytes, int lfu);
 void tcache_free(tensor_cache *c);
 
-int tcache_holds(const tensor_cache *c, uint64_t key);
 /* If `key` is held, count a use at `stamp` and return 1; else 0. */
 int tcache_use(tensor_cache *c, uint64_t key, uint64_t stamp);
 /* Store `key` (not held) of `bytes` > 0, evicting until it fits; *evictions

@@ -199,6 +199,11 @@ static void print_summary(const analyze_cli *o, const analysis *a)
            a->popularity.donor_again_below_d, a->popularity.mean_best_delay,
            a->popularity.expected_best_delay);
     printf("report: %s/index.html (numbers: %s/*.csv, summary.json)\n", o->out, o->out);
+    /* Timings here, not in the report: the same trace gives the same page. */
+    printf("seconds:");
+    for (int i = 0; i < ANALYSIS_PARTS; i++)
+        printf("%s %s %.3f", i ? "," : "", analysis_part_name(i), a->seconds[i]);
+    printf("\n");
 }
 
 static int write_outputs(const analyze_cli *o, const analysis *a, exh_error *err)

@@ -275,22 +275,6 @@ static void introduction(report *r, const analysis *a, const char *source, const
     report_text(r, text);
 }
 
-static int timing(report *r, const analysis *a, exh_error *err)
-{
-    static const char *parts[ANALYSIS_PARTS] = {"structure", "locality and quanta",
-                                                "quality and parents", "popularity",
-                                                "caches (beside the others, from the start)"};
-    html_cells c;
-    html_cells_init(&c, 2);
-    for (int i = 0; i < ANALYSIS_PARTS; i++) {
-        html_cell(&c, "%s", parts[i]);
-        html_cell(&c, "%.3f", a->seconds[i]);
-    }
-    report_section(r, "timing", "How long each analysis took");
-    const char *header[] = {"analysis", "seconds"};
-    return html_table(r, NULL, header, &c, err);
-}
-
 int report_write_html(const analysis *a, const char *dir, const char *source,
                       const char *generated, exh_error *err)
 {
@@ -311,8 +295,6 @@ int report_write_html(const analysis *a, const char *dir, const char *source,
         rc = html_popularity(r, a, err);
     if (rc == 0)
         rc = html_caches(r, a, err);
-    if (rc == 0)
-        rc = timing(r, a, err);
     if (rc < 0) {
         report_discard(r);
         return rc;

@@ -218,6 +218,8 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
     report_note(r, "Theory:", text);
     quanta_observed(r, q);
     int rc = quanta_chart(r, q, err);
+    if (rc < 0)
+        return rc;
     html_cells c;
     html_cells_init(&c, 6);
     for (int k = 0; k < q->row_count; k++) {
@@ -232,7 +234,7 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
     const char *header[] = {"quantum s", "first wait: theory (s)", "first wait: replay (s)",
                             "mean wait: theory (s)", "mean wait: replay (s)",
                             "replay makespan (s)"};
-    return rc == 0 ? html_table(r, "Scheduling quanta", header, &c, err) : rc;
+    return html_table(r, "Scheduling quanta", header, &c, err);
 }
 
 int html_locality(report *r, const analysis *a, exh_error *err)

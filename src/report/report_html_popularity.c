@@ -217,6 +217,8 @@ int html_caches(report *r, const analysis *a, exh_error *err)
     if (rc == 0)
         rc = caches_chart(r, a, CACHESIM_PER_WORKER, err);
     caches_verdict(r, a);
+    if (rc < 0)
+        return rc;
     html_cells c;
     html_cells_init(&c, 7);
     for (int i = 0; i < a->cache_rows; i++) {
@@ -235,5 +237,5 @@ int html_caches(report *r, const analysis *a, exh_error *err)
     }
     const char *header[] = {"capacity per cache", "scope", "policy", "hit rate", "bytes moved",
                             "bytes stored (mean, all caches)", "evictions"};
-    return rc == 0 ? html_table(r, "Every policy, scope and capacity", header, &c, err) : rc;
+    return html_table(r, "Every policy, scope and capacity", header, &c, err);
 }

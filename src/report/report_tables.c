@@ -1,6 +1,7 @@
 /* report_tables.c — an analysis as CSV files and summary.json (see
- * report_analysis.h). Every file has a header row; numbers are written in
- * full precision, missing values as empty cells (pandas reads NaN). */
+ * report_analysis.h). Every file has a header row; numbers are written
+ * with 10 significant digits (one snprintf each: the tables of a million-
+ * record trace are large), missing values as empty cells (pandas reads NaN). */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
