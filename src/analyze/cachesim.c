@@ -314,11 +314,11 @@ static int replay_events(replay *rp)
     cachesim_result *out = rp->result;
     int64_t event_count = 2 * rp->t->count;
     const cachesim_event *events = rp->t->events;
-    double first = event_count ? cachesim_key_time(events[0].time_key) : 0;
+    double first = event_count ? time_sort_time(events[0].key) : 0;
     double previous = first, area = 0, sum_after = 0;
     for (int64_t k = 0; k < event_count; k++) {
         const cachesim_event *e = &events[k];
-        double time = cachesim_key_time(e->time_key);
+        double time = time_sort_time(e->key);
         area += (double)rp->stored * (time - previous);
         previous = time;
         int64_t i = cachesim_event_record(e);

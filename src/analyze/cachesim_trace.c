@@ -135,8 +135,8 @@ static int gather_record(gathering *g, const trace_record *r, int64_t i)
         rc = gather_tensors(g, r, i, x);
     x->quality = r->quality;
     /* Writes first, then reads, each in record order: the tie order. */
-    t->events[i] = cachesim_event_make(cachesim_time_key(r->end_time), i, 0);
-    t->events[t->count + i] = cachesim_event_make(cachesim_time_key(r->start_time), i, 1);
+    t->events[i] = cachesim_event_make(time_sort_key(r->end_time), i, 0);
+    t->events[t->count + i] = cachesim_event_make(time_sort_key(r->start_time), i, 1);
     return rc;
 }
 
@@ -175,7 +175,7 @@ int cachesim_trace_prepare(const trace_record *records, int64_t count,
         keymap_free(&g.workers);
     if (g.tensor_ids.slots)
         keymap_free(&g.tensor_ids);
-    if (rc == EXH_OK && cachesim_events_sort(&t->events, 2 * count) < 0)
+    if (rc == EXH_OK && time_sort(&t->events, 2 * count) < 0)
         rc = out_of_memory(err);
     if (rc < 0) {
         cachesim_trace_free(t);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "analyze/keymap.h"
-#include "analyze/start_order.h"
+#include "analyze/time_sort.h"
 #include "exhaust/popularity.h"
 #include "exhaust/transfer.h"
 

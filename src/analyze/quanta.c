@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/start_order.h"
+#include "analyze/time_sort.h"
 #include "exhaust/locality.h"
 
 #define PI 3.14159265358979323846

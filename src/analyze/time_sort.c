@@ -1,6 +1,7 @@
-/* cachesim_events.c — events sorted by time (see cachesim_events.h). */
-#include "analyze/cachesim_events.h"
+/* time_sort.c — a stable radix sort by time (see time_sort.h). */
+#include "analyze/time_sort.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,10 @@
 
 /* Negative doubles: flip every bit (larger magnitude sorts first); others:
  * set the sign bit (above every negative). */
-uint64_t cachesim_time_key(double time)
+uint64_t time_sort_key(double time)
 {
+    if (isnan(time))
+        return UINT64_MAX;
     if (time == 0)
         time = 0; /* -0 sorts as 0 */
     uint64_t bits;
@@ -22,7 +25,7 @@ uint64_t cachesim_time_key(double time)
     return (bits & SIGN) ? ~bits : bits | SIGN;
 }
 
-double cachesim_key_time(uint64_t key)
+double time_sort_time(uint64_t key)
 {
     uint64_t bits = (key & SIGN) ? key & ~SIGN : ~key;
     double time;
@@ -37,7 +40,7 @@ static unsigned digit(uint64_t key, int pass)
 
 /* One stable counting pass from `from` into `to` by digit `pass`, whose
  * counts are `histogram` (turned into offsets). */
-static void scatter(const cachesim_event *from, cachesim_event *to, int64_t n, int pass,
+static void scatter(const time_sort_item *from, time_sort_item *to, int64_t n, int pass,
                     int64_t *histogram)
 {
     int64_t offset = 0;
@@ -47,35 +50,57 @@ static void scatter(const cachesim_event *from, cachesim_event *to, int64_t n, i
         offset += c;
     }
     for (int64_t i = 0; i < n; i++)
-        to[histogram[digit(from[i].time_key, pass)]++] = from[i];
+        to[histogram[digit(from[i].key, pass)]++] = from[i];
 }
 
-int cachesim_events_sort(cachesim_event **events, int64_t n)
+int time_sort(time_sort_item **items, int64_t n)
 {
     if (n < 2)
         return EXH_OK;
-    cachesim_event *scratch = malloc(sizeof *scratch * (size_t)n);
+    time_sort_item *scratch = malloc(sizeof *scratch * (size_t)n);
     int64_t *histograms = calloc(PASSES * DIGIT_VALUES, sizeof *histograms);
     if (!scratch || !histograms) {
         free(scratch);
         free(histograms);
         return EXH_ERR_NOMEM;
     }
-    cachesim_event *from = *events, *to = scratch;
+    time_sort_item *from = *items, *to = scratch;
     for (int64_t i = 0; i < n; i++)
         for (int pass = 0; pass < PASSES; pass++)
-            histograms[pass * DIGIT_VALUES + digit(from[i].time_key, pass)]++;
+            histograms[pass * DIGIT_VALUES + digit(from[i].key, pass)]++;
     for (int pass = 0; pass < PASSES; pass++) {
         int64_t *histogram = &histograms[pass * DIGIT_VALUES];
-        if (histogram[digit(from[0].time_key, pass)] == n)
-            continue; /* every event has this digit: the order stays */
+        if (histogram[digit(from[0].key, pass)] == n)
+            continue; /* every item has this digit: the order stays */
         scatter(from, to, n, pass, histogram);
-        cachesim_event *swap = from;
+        time_sort_item *swap = from;
         from = to;
         to = swap;
     }
     free(histograms);
     free(to); /* the array not holding the result */
-    *events = from;
+    *items = from;
     return EXH_OK;
+}
+
+const trace_record **start_order(const trace_record *records, int64_t count)
+{
+    time_sort_item *items = malloc(sizeof *items * (size_t)(count + 1));
+    const trace_record **order = malloc(sizeof *order * (size_t)(count + 1));
+    if (!items || !order) {
+        free(items);
+        free(order);
+        return NULL;
+    }
+    for (int64_t i = 0; i < count; i++)
+        items[i] = (time_sort_item){time_sort_key(records[i].start_time), i};
+    if (time_sort(&items, count) < 0) {
+        free(items);
+        free(order);
+        return NULL;
+    }
+    for (int64_t i = 0; i < count; i++)
+        order[i] = &records[items[i].value];
+    free(items);
+    return order;
 }
