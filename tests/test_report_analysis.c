@@ -118,6 +118,31 @@ static void test_unwritable_folder(void **state)
     free(records);
 }
 
+/* Any number of threads replays the same caches. */
+static void test_threads_same_caches(void **state)
+{
+    (void)state;
+    exh_error err;
+    int64_t n = 0;
+    trace_record *records = load_fixture(&n);
+    analysis_options o;
+    fixture_options(&o);
+    analysis one, many;
+    o.threads = 1;
+    assert_int_equal(analysis_run(records, n, &o, &one, &err), 0);
+    o.threads = 5;
+    assert_int_equal(analysis_run(records, n, &o, &many, &err), 0);
+    assert_int_equal(one.cache_rows, many.cache_rows);
+    for (int i = 0; i < one.cache_rows; i++) {
+        assert_int_equal(one.cache[i].result.hits, many.cache[i].result.hits);
+        assert_int_equal(one.cache[i].result.bytes_moved, many.cache[i].result.bytes_moved);
+        assert_int_equal(one.cache[i].result.evictions, many.cache[i].result.evictions);
+    }
+    analysis_free(&one);
+    analysis_free(&many);
+    free(records);
+}
+
 static void test_times_from_order(void **state)
 {
     (void)state;
@@ -138,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_and_page),
         cmocka_unit_test(test_unwritable_folder),
+        cmocka_unit_test(test_threads_same_caches),
         cmocka_unit_test(test_times_from_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

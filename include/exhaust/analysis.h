@@ -19,6 +19,7 @@
 #include "exhaust/popularity.h"
 
 #define ANALYSIS_MAX_CAPACITIES 8
+#define ANALYSIS_MAX_THREADS 64
 
 enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULARITY,
        ANALYSIS_CACHES, ANALYSIS_PARTS };
@@ -28,7 +29,10 @@ typedef struct analysis_options {
     double epsilon;            /* "do not store" threshold on the parent estimate */
     double min_share;          /* trie nodes below this share are not drawn */
     int workers;               /* for the quanta; <= 0: the trace's distinct workers */
-    int threads;               /* cache replays run in parallel (default 2) */
+    int threads;               /* threads for the cache replays, at most
+                                  ANALYSIS_MAX_THREADS (default 2: one replays
+                                  while this one runs the other analyses,
+                                  then joins in) */
     popularity_options popularity;
     locality_options locality;
     int cache_window, cache_donations;                /* tier-aware admission */

@@ -35,17 +35,20 @@ static double seconds_now(void)
 
 /* ---- caches ---- */
 
-/* The cache replays (policies x scopes x capacities) are independent: a
- * helper thread prepares the events and starts on them while the calling
- * thread runs the other analyses, then joins in. Rows are handed out one at
- * a time, so the two finish together. */
+/* The cache replays (policies x scopes x capacities) are independent: the
+ * first helper thread prepares the events, and the helpers replay while the
+ * calling thread runs the other analyses, then joins in. Rows are handed
+ * out one at a time, so all finish together. */
 typedef struct cache_queue {
     pthread_mutex_t lock;
     pthread_cond_t prepared_signal;
     analysis *a;
     const unsigned char *skip;
     cachesim_trace *trace;
+    int preparing;             /* a thread has taken the preparation */
     int prepared;              /* 1: trace ready; -1: preparing failed */
+    pthread_t helpers[ANALYSIS_MAX_THREADS];
+    int helper_count;
     int next;
     int rc;                    /* the first error, and its message */
     exh_error err;
@@ -104,10 +107,25 @@ static void prepare_rows(cache_queue *q)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* The first thread here prepares the events; the others wait for them. */
+static void prepare_or_wait(cache_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    if (!q->preparing) {
+        q->preparing = 1;
+        pthread_mutex_unlock(&q->lock);
+        prepare_rows(q);
+        return;
+    }
+    while (!q->prepared)
+        pthread_cond_wait(&q->prepared_signal, &q->lock);
+    pthread_mutex_unlock(&q->lock);
+}
+
 static void *cache_helper(void *argument)
 {
     cache_queue *q = argument;
-    prepare_rows(q);
+    prepare_or_wait(q);
     if (q->prepared > 0)
         run_rows(q);
     return NULL;
@@ -123,12 +141,11 @@ static unsigned char *skip_flags(const analysis *a)
     return skip;
 }
 
-static int start_caches(analysis *a, cache_queue *q, pthread_t *helper, int *helper_started,
-                        exh_error *err)
+/* threads - 1 helpers replay while this thread runs the other analyses. */
+static int start_caches(analysis *a, cache_queue *q, exh_error *err)
 {
     const analysis_options *o = &a->options;
     memset(q, 0, sizeof *q);
-    *helper_started = 0;
     a->cache_rows = o->cache_capacities * CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT;
     a->cache = calloc((size_t)a->cache_rows + 1, sizeof *a->cache);
     q->a = a;
@@ -144,24 +161,23 @@ static int start_caches(analysis *a, cache_queue *q, pthread_t *helper, int *hel
                 a->cache[i] = (analysis_cache_row){p, s, o->cache_bytes[c], {0}};
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->prepared_signal, NULL);
-    if (o->threads > 1 && pthread_create(helper, NULL, cache_helper, q) == 0)
-        *helper_started = 1;
-    else
-        prepare_rows(q); /* no helper: all of it on this thread, later */
+    int helpers = o->threads - 1 < ANALYSIS_MAX_THREADS ? o->threads - 1 : ANALYSIS_MAX_THREADS;
+    while (q->helper_count < helpers &&
+           pthread_create(&q->helpers[q->helper_count], NULL, cache_helper, q) == 0)
+        q->helper_count++;
+    if (q->helper_count == 0)
+        prepare_or_wait(q); /* no helper: all of it on this thread, later */
     return EXH_OK;
 }
 
 /* Join the replays once the events are prepared, wait for the helper. */
-static int finish_caches(cache_queue *q, pthread_t helper, int helper_started, exh_error *err)
+static int finish_caches(cache_queue *q, exh_error *err)
 {
-    pthread_mutex_lock(&q->lock);
-    while (!q->prepared)
-        pthread_cond_wait(&q->prepared_signal, &q->lock);
-    pthread_mutex_unlock(&q->lock);
+    prepare_or_wait(q);
     if (q->prepared > 0)
         run_rows(q);
-    if (helper_started)
-        pthread_join(helper, NULL);
+    for (int i = 0; i < q->helper_count; i++)
+        pthread_join(q->helpers[i], NULL);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->prepared_signal);
     cachesim_trace_free(q->trace);
@@ -205,10 +221,9 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
      * beside them. */
     double caches_start = seconds_now();
     cache_queue queue;
-    pthread_t helper;
-    int helper_started = 0, caches_started = 0;
+    int caches_started = 0;
     if (rc == 0) {
-        rc = start_caches(out, &queue, &helper, &helper_started, err);
+        rc = start_caches(out, &queue, err);
         caches_started = rc == 0;
     }
     t = seconds_now();
@@ -227,7 +242,7 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     out->seconds[ANALYSIS_POPULARITY] = seconds_now() - t;
     if (caches_started) {
         exh_error cache_err;
-        int cache_rc = finish_caches(&queue, helper, helper_started, &cache_err);
+        int cache_rc = finish_caches(&queue, &cache_err);
         if (rc == 0 && cache_rc < 0) {
             rc = cache_rc;
             if (err)

@@ -49,7 +49,8 @@ static const char HELP[] =
     "  --workers W           workers for the quanta (default: the trace's)\n"
     "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
     "                        4 alone for traces over 100,000 records, to stay fast)\n"
-    "  --threads N           cache replays in parallel (default 2)\n\n"
+    "  --threads N           threads for the cache replays, one of them this\n"
+    "                        one after the other analyses (default 2; at most 64)\n\n"
     "example: exhaust analyze out/search-nb201.csv --space nb201 --out out/analysis\n";
 
 #define LARGE_TRACE 100000 /* records */
