@@ -350,6 +350,48 @@ static void test_real_table_search(void **state)
     evaluator_free(e);
 }
 
+/* Every cell of both datasets keeps >= 2 logged seeds (an empty field is a
+ * seed that was not logged): the table never draws an unlogged one, so no
+ * evaluation fails and no cell's mean is NaN. */
+static void test_real_table_draws_logged_seeds_only(void **state)
+{
+    (void)state;
+    const char *data = test_data_dir();
+    if (!data)
+        skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
+    const char *datasets[] = {"cifar10-valid", "cifar100"};
+    space *s;
+    exh_error err;
+    assert_int_equal(space_open("nb201", &s, &err), 0);
+    rng *r = rng_new(7);
+    for (int d = 0; d < 2; d++) {
+        evaluator *e;
+        if (evaluator_nb201_open(path, datasets[d], &e, &err) < 0)
+            fail_msg("%s", err.message);
+        for (int code = 0; code < 15625; code++) {
+            char digits[7];
+            for (int i = 5, c = code; i >= 0; i--, c /= 5)
+                digits[i] = (char)('0' + c % 5);
+            digits[6] = '\0';
+            arch a;
+            assert_int_equal(space_parse(s, digits, &a, &err), 0);
+            for (int draw = 0; draw < 4; draw++) {
+                evaluation_request request = {&a, code, -1, 0};
+                evaluation out;
+                assert_int_equal(e->evaluate(e->state, &request, r, &out, &err), 0);
+                if (out.status != EVALUATION_OK || isnan(out.quality))
+                    fail_msg("%s cell %s: draw %d failed", datasets[d], digits, draw);
+            }
+            assert_false(isnan(evaluator_nb201_mean_quality(e, &a)));
+        }
+        evaluator_free(e);
+    }
+    rng_free(r);
+    space_free(s);
+}
+
 static void test_failures_recorded_or_retried(void **state)
 {
     (void)state;
@@ -424,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_transferred_tensor_keys),
         cmocka_unit_test(test_nb201_flops_match_the_benchmark),
         cmocka_unit_test(test_real_table_search),
+        cmocka_unit_test(test_real_table_draws_logged_seeds_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

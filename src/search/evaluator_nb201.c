@@ -15,8 +15,10 @@
 #define NB201_EPOCHS 200
 
 typedef struct nb201_table {
-    double quality[NB201_CELLS][NB201_SEEDS]; /* by base-5 code of the 6 tokens */
-    double mean[NB201_CELLS];
+    /* by base-5 code of the 6 tokens: the logged seeds' values first, then NaN */
+    double quality[NB201_CELLS][NB201_SEEDS];
+    int logged[NB201_CELLS];                  /* how many seeds were logged (>= 0) */
+    double mean[NB201_CELLS];                 /* over the logged seeds; NaN if none */
     double cost[NB201_CELLS];                 /* seconds for 200 epochs, by code */
     double best_mean;
     double cost_intercept, cost_slope;        /* epoch seconds = a + b * MFLOPs */
@@ -137,14 +139,18 @@ static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
             rc = error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad row", archs_csv, reader.line);
             break;
         }
-        int code = nb201_code(&a);
-        double sum = 0;
-        for (int k = 0; k < NB201_SEEDS; k++) {
-            if (csv_parse_double(reader.fields[seeds[k]], &t->quality[code][k]) < 0)
-                t->quality[code][k] = NAN;
-            sum += t->quality[code][k];
-        }
-        t->mean[code] = sum / NB201_SEEDS;
+        int code = nb201_code(&a), logged = 0;
+        double sum = 0, value;
+        /* An empty field is a seed that was not logged: it is never drawn. */
+        for (int k = 0; k < NB201_SEEDS; k++)
+            if (csv_parse_double(reader.fields[seeds[k]], &value) == 0 && !isnan(value)) {
+                t->quality[code][logged++] = value;
+                sum += value;
+            }
+        for (int k = logged; k < NB201_SEEDS; k++)
+            t->quality[code][k] = NAN;
+        t->logged[code] = logged;
+        t->mean[code] = logged ? sum / logged : NAN;
         rows++;
     }
     csv_close(&reader);
@@ -160,7 +166,9 @@ static int nb201_evaluate(void *state, const evaluation_request *request, rng *r
 {
     const nb201_table *t = state;
     int code = nb201_code(request->architecture);
-    out->quality = t->quality[code][rng_below(r, NB201_SEEDS)];
+    /* One of the cell's logged seeds at random; a cell with none fails. */
+    int logged = t->logged[code];
+    out->quality = logged ? t->quality[code][rng_below(r, (uint32_t)logged)] : NAN;
     out->cost_seconds = t->cost[code];
     out->status = isnan(out->quality) ? EVALUATION_FAILED : EVALUATION_OK;
     (void)err;
