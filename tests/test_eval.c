@@ -78,6 +78,16 @@ static store *synthetic_store(int with_noise)
     return s;
 }
 
+/* The row of a method by name (the table's order changes as methods join). */
+static const eval_method_result *row(const eval_result *r, const char *name)
+{
+    for (int m = 0; m < r->method_count; m++)
+        if (strcmp(r->methods[m].name, name) == 0)
+            return &r->methods[m];
+    fail_msg("no row '%s'", name);
+    return NULL;
+}
+
 static void test_knn_beats_baselines_and_floor_is_exact(void **state)
 {
     (void)state;
@@ -95,28 +105,39 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     o.use_lstm = 0; /* its own test below */
     eval_result r;
     assert_int_equal(eval_run(d, &o, &r, &err), 0);
-    assert_int_equal(r.method_count, 6);
+    assert_int_equal(r.method_count, 7);
     assert_int_equal(r.test_models, 122 - 73 - 24);
-    double baseline2 = r.methods[1].best_error_mean, knn5 = r.methods[4].best_error_mean;
+    double baseline2 = row(&r, "baseline2")->best_error_mean;
+    double knn5 = row(&r, "5-NN")->best_error_mean;
     assert_true(knn5 < baseline2);
-    assert_true(r.methods[4].kendall_tau > 0.5);
+    assert_true(row(&r, "5-NN")->kendall_tau > 0.5);
+    /* The GP sees every logged model: on this smooth function of the
+     * tokens it ranks at least as well as 5-NN, far better than baseline 2. */
+    assert_true(row(&r, "GP")->best_error_mean < baseline2);
+    assert_true(row(&r, "GP")->kendall_tau > 0.5);
     /* Seeds identical: the noise floor is exactly 0, and the partial log plus
      * neighbours' gains (always +20 here) is exact too. */
     assert_true(r.noise_floor_mean == 0.0);
-    assert_true(r.methods[5].best_error_mean < 1e-9);
-    /* The train curve is always 2 above: overfitting is predicted exactly. */
-    assert_true(r.methods[4].overfit_error_mean < 1e-9);
-    for (int m = 0; m < r.method_count; m++) /* the partial method predicts no curve */
-        assert_true(m == 5 ? isnan(r.methods[m].top3_any[0])
-                           : r.methods[m].top3_any[0] >= 0 && r.methods[m].top3_any[0] <= 1);
-    assert_true(r.methods[5].partial_lambda >= 0 && isnan(r.methods[4].partial_lambda));
+    assert_true(row(&r, "5-NN+partial")->best_error_mean < 1e-9);
+    /* The train curve is always 2 above: overfitting is predicted exactly,
+     * by neighbours' curves and by the GP's constant mean alike. */
+    assert_true(row(&r, "5-NN")->overfit_error_mean < 1e-9);
+    assert_true(row(&r, "GP")->overfit_error_mean < 1e-9);
+    for (int m = 0; m < r.method_count; m++) { /* the partial method predicts no curve */
+        int partial = strcmp(r.methods[m].name, "5-NN+partial") == 0;
+        assert_true(partial ? isnan(r.methods[m].top3_any[0])
+                            : r.methods[m].top3_any[0] >= 0 && r.methods[m].top3_any[0] <= 1);
+    }
+    assert_true(row(&r, "5-NN+partial")->partial_lambda >= 0 &&
+                isnan(row(&r, "5-NN")->partial_lambda));
     /* Same seed, same tables; another seed, other splits. */
     eval_result again;
     assert_int_equal(eval_run(d, &o, &again, &err), 0);
-    assert_true(again.methods[4].best_error_mean == knn5);
+    assert_true(row(&again, "5-NN")->best_error_mean == knn5);
+    assert_true(row(&again, "GP")->best_error_mean == row(&r, "GP")->best_error_mean);
     o.seed = 2;
     assert_int_equal(eval_run(d, &o, &again, &err), 0);
-    assert_true(again.methods[4].best_error_mean != knn5);
+    assert_true(row(&again, "5-NN")->best_error_mean != knn5);
     char *path = test_temp_path("eval.md");
     FILE *f = fopen(path, "w");
     eval_write_markdown(d, &o, &r, f);
@@ -148,36 +169,36 @@ static void test_lstm_row(void **state)
     eval_result r;
     if (eval_run(d, &o, &r, &err) < 0)
         fail_msg("%s", err.message);
-    assert_int_equal(r.method_count, 9);
-    assert_string_equal(r.methods[6].name, "LSTM");
-    assert_string_equal(r.methods[7].name, "LSTM+partial");
-    assert_string_equal(r.methods[8].name, "quadratic of partial");
+    assert_int_equal(r.method_count, 10);
+    assert_string_equal(r.methods[7].name, "LSTM");
+    assert_string_equal(r.methods[8].name, "LSTM+partial");
+    assert_string_equal(r.methods[9].name, "quadratic of partial");
     /* The best value is the partial value + 20 exactly: the quadratic finds
      * it, and the LSTM on its residuals adds (almost) nothing. */
-    assert_true(r.methods[8].best_error_mean < 1e-6);
-    assert_true(r.methods[7].best_error_mean < 0.5);
-    assert_true(isnan(r.methods[7].top3_any[0]));
+    assert_true(r.methods[9].best_error_mean < 1e-6);
+    assert_true(r.methods[8].best_error_mean < 0.5);
+    assert_true(isnan(r.methods[8].top3_any[0]));
     /* Accuracy is a simple function of the tokens: the LSTM learns it far
      * better than drawing a random logged model. */
-    assert_true(isfinite(r.methods[6].best_error_mean));
-    assert_true(r.methods[6].best_error_mean < r.methods[0].best_error_mean);
+    assert_true(isfinite(r.methods[7].best_error_mean));
+    assert_true(r.methods[7].best_error_mean < r.methods[0].best_error_mean);
     /* In top-3 selection too: an overlap rate, and as a learner of the
      * same simple function it picks the true top 3 more often than chance. */
     for (int b = 0; b < 2; b++) {
-        assert_true(r.methods[6].top3_any[b] >= 0 && r.methods[6].top3_any[b] <= 1);
+        assert_true(r.methods[7].top3_any[b] >= 0 && r.methods[7].top3_any[b] <= 1);
         print_message("top-3 any overlap, budget %d: LSTM %.2f, baseline1 %.2f\n", b,
-                      r.methods[6].top3_any[b], r.methods[0].top3_any[b]);
+                      r.methods[7].top3_any[b], r.methods[0].top3_any[b]);
     }
-    assert_true(r.methods[6].top3_any[0] + r.methods[6].top3_any[1] >
+    assert_true(r.methods[7].top3_any[0] + r.methods[7].top3_any[1] >
                 r.methods[0].top3_any[0] + r.methods[0].top3_any[1]);
     /* Without partial logs the LSTM comes right after 5-NN, and is still
      * in top-3 selection. */
     o.use_partial = 0;
     if (eval_run(d, &o, &r, &err) < 0)
         fail_msg("%s", err.message);
-    assert_int_equal(r.method_count, 6);
-    assert_string_equal(r.methods[5].name, "LSTM");
-    assert_true(r.methods[5].top3_any[0] >= 0 && r.methods[5].top3_any[0] <= 1);
+    assert_int_equal(r.method_count, 7);
+    assert_string_equal(r.methods[6].name, "LSTM");
+    assert_true(r.methods[6].top3_any[0] >= 0 && r.methods[6].top3_any[0] <= 1);
     eval_dataset_free(d);
     store_close(s);
 }

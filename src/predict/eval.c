@@ -13,10 +13,10 @@
 #include "exhaust/targets.h"
 #include "predict/eval_internal.h"
 
-enum { METHOD_BASELINE1, METHOD_BASELINE2, METHOD_1NN, METHOD_3NN, METHOD_5NN,
+enum { METHOD_BASELINE1, METHOD_BASELINE2, METHOD_1NN, METHOD_3NN, METHOD_5NN, METHOD_GP,
        METHOD_5NN_PARTIAL };
 static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-NN", "5-NN",
-                                           "5-NN+partial"};
+                                           "GP", "5-NN+partial"};
 /* After them, with the LSTM: the LSTM, and where partial values exist the
  * LSTM on the residual of a quadratic of the partial value, and that
  * quadratic alone (eval_lstm.c). */
@@ -117,7 +117,7 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
  * repository's partial and best values, the edit distances between its
  * models, and the lambda chosen on them by leave-one-out. */
 typedef struct partial_context {
-    double *partial, *best, *distances, *query_distances;
+    double *partial, *best, *query_distances;
     knn_partial_set set;
     double lambda;
 } partial_context;
@@ -128,35 +128,71 @@ static void partial_free(partial_context *c)
     memset(c, 0, sizeof *c);
 }
 
-static int partial_prepare(const eval_dataset *d, const split *s, partial_context *c,
-                           exh_error *err)
+static int partial_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
+                           partial_context *c, exh_error *err)
 {
     size_t n = (size_t)s->repository_count;
     memset(c, 0, sizeof *c);
-    c->partial = malloc(sizeof(double) * (n * n + 3 * n));
+    c->partial = malloc(sizeof(double) * 3 * n);
     if (!c->partial)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     c->best = c->partial + n;
     c->query_distances = c->best + n;
-    c->distances = c->query_distances + n;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const eval_model *m = &d->models[s->repository[i]];
         c->partial[i] = m->partial;
         if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &c->best[i], NULL,
                          NULL) < 0)
             c->best[i] = NAN;
-        int count;
-        const layer *layers = knn_repository_layers(s->knn, (int)i, &count);
-        rc = knn_distances(s->knn, layers, count, c->distances + i * n, err);
     }
     c->set = (knn_partial_set){(int)n, c->partial, c->best};
-    if (rc == 0)
-        rc = knn_partial_choose(&c->set, c->distances, 5, knn_partial_default_grid,
+    int rc = knn_partial_choose(&c->set, sd->pairs, 5, knn_partial_default_grid,
                                 KNN_PARTIAL_GRID_SIZE, &c->lambda, NULL, err);
     if (rc < 0)
         partial_free(c);
     return rc;
+}
+
+int split_distances_compute(const split *s, split_distances *out, exh_error *err)
+{
+    size_t n = (size_t)s->repository_count;
+    out->count = (int)n;
+    out->pairs = malloc(sizeof(double) * (n * n > 0 ? n * n : 1));
+    if (!out->pairs)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int count;
+        const layer *layers = knn_repository_layers(s->knn, (int)i, &count);
+        rc = knn_distances(s->knn, layers, count, out->pairs + i * n, err);
+    }
+    if (rc < 0)
+        split_distances_free(out);
+    return rc;
+}
+
+void split_distances_free(split_distances *sd)
+{
+    free(sd->pairs);
+    memset(sd, 0, sizeof *sd);
+}
+
+int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
+                        double budget, double *targets)
+{
+    int higher = d->metric == KNN_ACCURACY, n = to - from;
+    double worst = NAN;
+    for (int i = 0; i < n; i++) {
+        const eval_model *m = &d->models[models[from + i]];
+        targets[i] = eval_within_budget(m->validation, m->seconds, m->epochs, budget, higher);
+        if (isfinite(targets[i]) && (isnan(worst) || (higher ? targets[i] < worst
+                                                             : targets[i] > worst)))
+            worst = targets[i];
+    }
+    for (int i = 0; i < n; i++)
+        if (!isfinite(targets[i]))
+            targets[i] = isnan(worst) ? 0 : worst;
+    return n;
 }
 
 /* The partial-log estimate of model m's best value (NaN without one). */
@@ -172,6 +208,22 @@ static int partial_estimate(const eval_dataset *d, partial_context *c, const spl
     if (rc == 0 && knn_partial_predict(&c->set, c->query_distances, m->partial, c->lambda, 5, -1,
                                        out, NULL) < 0)
         *out = NAN;
+    return rc;
+}
+
+/* The GP's estimates of model m's best value and overfitting (NaN where
+ * the split has no process for them). */
+static int gp_estimate(const eval_dataset *d, const split *s, const eval_gp *gp,
+                       const eval_model *m, double *query, targets_summary *guess, exh_error *err)
+{
+    guess->best_validation = guess->overfitting = NAN;
+    layer layers[ARCH_MAX_TOKENS];
+    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+    int rc = knn_distances(s->knn, layers, count, query, err);
+    if (rc == 0 && gp->best)
+        gp_predict(gp->best, query, &guess->best_validation, NULL);
+    if (rc == 0 && gp->overfit)
+        gp_predict(gp->overfit, query, &guess->overfitting, NULL);
     return rc;
 }
 
@@ -226,21 +278,79 @@ double eval_within_budget(const double *validation, const double *seconds, int e
     return best;
 }
 
+/* What the error table's methods need of one split, prepared once: the
+ * repository's pairwise distances, the partial method's lambda, the GP. */
+typedef struct split_methods {
+    split_distances distances;
+    partial_context partial;
+    eval_gp gp;
+    knn_prediction prediction;
+    double *query; /* one test model's distances to the repository */
+} split_methods;
+
+static void split_methods_free(split_methods *x)
+{
+    partial_free(&x->partial);
+    eval_gp_free(&x->gp);
+    split_distances_free(&x->distances);
+    knn_prediction_clear(&x->prediction);
+    free(x->query);
+}
+
+static int split_methods_prepare(const eval_dataset *d, const split *s, int methods,
+                                 split_methods *x, exh_error *err)
+{
+    memset(x, 0, sizeof *x);
+    knn_prediction_init(&x->prediction);
+    x->query = malloc(sizeof(double) * (size_t)(s->repository_count + 1));
+    int rc = x->query ? split_distances_compute(s, &x->distances, err)
+                      : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (rc == 0 && methods > METHOD_5NN_PARTIAL)
+        rc = partial_prepare(d, s, &x->distances, &x->partial, err);
+    if (rc == 0)
+        rc = eval_gp_prepare(d, s, &x->distances, &x->gp, err);
+    if (rc < 0)
+        split_methods_free(x);
+    return rc;
+}
+
+/* Model m's best value and overfitting as one method estimates them (NaN
+ * where it has no estimate, e.g. every neighbour infinitely far). */
+static int estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
+                    const eval_model *m, rng *r, targets_summary *guess, exh_error *err)
+{
+    guess->best_validation = guess->overfitting = NAN;
+    if (method == METHOD_GP)
+        return gp_estimate(d, s, &x->gp, m, x->query, guess, err);
+    knn_prediction *p = &x->prediction;
+    int rc = predict(d, s, method, m, r, p, err);
+    if (rc == EXH_ERR_NOT_FOUND)
+        return EXH_OK;
+    if (rc < 0)
+        return rc;
+    targets_summarize(p->channel[KNN_VALIDATION], p->channel[KNN_TRAIN],
+                      p->channel[KNN_EPOCH_SECONDS], p->epochs, d->metric == KNN_ACCURACY, guess);
+    if (method == METHOD_5NN_PARTIAL)
+        rc = partial_estimate(d, &x->partial, s, m, &guess->best_validation, err);
+    return rc;
+}
+
 /* One repeat of the error protocol for every method. */
 static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
                        method_scores *scores, accumulator *noise, exh_error *err)
 {
     int higher = d->metric == KNN_ACCURACY;
-    double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2);
+    double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2 + 1);
     double *truth = predicted + s->test_count;
-    if (!predicted)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    knn_prediction p;
-    knn_prediction_init(&p);
-    partial_context partial = {0};
-    int rc = methods > METHOD_5NN_PARTIAL ? partial_prepare(d, s, &partial, err) : 0;
-    if (rc == 0 && methods > METHOD_5NN_PARTIAL)
-        accumulate(&scores[METHOD_5NN_PARTIAL].lambda, partial.lambda);
+    split_methods x;
+    int rc = predicted ? split_methods_prepare(d, s, methods, &x, err)
+                       : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (rc < 0) {
+        free(predicted);
+        return rc;
+    }
+    if (methods > METHOD_5NN_PARTIAL)
+        accumulate(&scores[METHOD_5NN_PARTIAL].lambda, x.partial.lambda);
     for (int method = 0; rc == 0 && method < methods; method++) {
         accumulator best = {0}, overfit = {0};
         int n = 0;
@@ -248,19 +358,8 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
             const eval_model *m = &d->models[s->test[t]];
             targets_summary real, guess;
             targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
-            rc = predict(d, s, method, m, r, &p, err);
-            if (rc == EXH_ERR_NOT_FOUND) { /* every neighbour infinitely far: no estimate */
-                rc = 0;
-                continue;
-            }
-            if (rc < 0)
-                break;
-            targets_summarize(p.channel[KNN_VALIDATION], p.channel[KNN_TRAIN],
-                              p.channel[KNN_EPOCH_SECONDS], p.epochs, higher, &guess);
-            if (method == METHOD_5NN_PARTIAL &&
-                (rc = partial_estimate(d, &partial, s, m, &guess.best_validation, err)) < 0)
-                break;
-            if (isnan(guess.best_validation) || isnan(real.best_validation))
+            rc = estimate(d, s, &x, method, m, r, &guess, err);
+            if (rc < 0 || isnan(guess.best_validation) || isnan(real.best_validation))
                 continue;
             accumulate(&best, fabs(guess.best_validation - real.best_validation));
             if (!isnan(guess.overfitting) && !isnan(real.overfitting))
@@ -274,8 +373,7 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
         accumulate(&scores[method].overfit_error, mean_of(&overfit));
         eval_score_ranks(&scores[method], predicted, truth, n);
     }
-    partial_free(&partial);
-    knn_prediction_clear(&p);
+    split_methods_free(&x);
     free(predicted);
     return rc;
 }
@@ -325,7 +423,9 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
             truth[b * n + t] =
                 eval_within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
         for (int method = 0; rc == 0 && method < methods; method++) {
-            if (method == METHOD_5NN_PARTIAL) /* predicts the best value, not a curve */
+            /* 5-NN+partial predicts the best value, not a curve; the GP
+             * predicts the value within the budget directly (below). */
+            if (method == METHOD_5NN_PARTIAL || method == METHOD_GP)
                 continue;
             rc = predict(d, s, method, m, r, &p, err);
             int known = rc == 0;
@@ -338,6 +438,12 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
                           : (higher ? -INFINITY : INFINITY);
         }
     }
+    split_distances sd = {0};
+    if (rc == 0)
+        rc = split_distances_compute(s, &sd, err);
+    for (int b = 0; rc == 0 && b < 2; b++)
+        rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (METHOD_GP * 2 + b) * n, err);
+    split_distances_free(&sd);
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
             rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream,
@@ -397,7 +503,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     memset(out, 0, sizeof *out);
-    int methods = d->has_partial && o->use_partial ? METHOD_5NN_PARTIAL + 1 : METHOD_5NN + 1;
+    int methods = d->has_partial && o->use_partial ? METHOD_5NN_PARTIAL + 1 : METHOD_GP + 1;
     method_scores scores[EVAL_MAX_METHODS];
     accumulator noise = {0}, any[EVAL_MAX_METHODS][2], shared[EVAL_MAX_METHODS][2];
     memset(scores, 0, sizeof scores);

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "exhaust/eval.h"
+#include "exhaust/gp.h"
 #include "exhaust/rng.h"
 
 /* One split: which models train the repository and which are tested. */
@@ -15,6 +16,16 @@ typedef struct split {
     int *test, test_count;
     knn_repository *knn;
 } split;
+
+/* The edit distances between a split's repository models: count x count,
+ * row i from repository model i (in the split's repository order). */
+typedef struct split_distances {
+    int count;
+    double *pairs;
+} split_distances;
+
+int split_distances_compute(const split *s, split_distances *out, exh_error *err);
+void split_distances_free(split_distances *sd);
 
 /* Running sums for a mean and standard deviation over repeats. */
 typedef struct accumulator {
@@ -59,6 +70,29 @@ void eval_score_ranks(method_scores *score, const double *predicted, const doubl
  * for accuracies, +inf for losses). */
 double eval_within_budget(const double *validation, const double *seconds, int epochs,
                           double budget, int higher);
+
+/* The value within `budget` of models[from, to) (indices into d->models),
+ * written to targets; a model that cannot finish one epoch in the budget
+ * gets the worst value of the others, since a regression needs a number (0
+ * when none finishes). Returns to - from. */
+int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
+                        double budget, double *targets);
+
+/* The Gaussian-process row (eval_gp.c): processes on the best validation
+ * value and on the degree of overfitting, fitted on the split's repository;
+ * either is NULL when the repository has too few such targets. */
+typedef struct eval_gp {
+    gp_model *best, *overfit;
+} eval_gp;
+
+int eval_gp_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
+                    eval_gp *out, exh_error *err);
+/* GP guesses of the value within `budget` for the split's test models
+ * (top-3 selection): a process fitted on the repository's values within
+ * the budget (eval_budget_targets). */
+int eval_gp_budget_guesses(const eval_dataset *d, const split *s, const split_distances *sd,
+                           double budget, double *guesses, exh_error *err);
+void eval_gp_free(eval_gp *c);
 
 /* The LSTM rows of one split of the error table: scores[0] the LSTM;
  * with use_partial, scores[1] "LSTM+partial" and scores[2] "quadratic of

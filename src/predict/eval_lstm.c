@@ -180,26 +180,14 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
     return rc;
 }
 
-/* The LSTM's rows for top-3 selection: the value each model reaches within
- * the budget. A model that cannot finish one epoch has no value, but the
- * regressor needs a number: it gets the worst value of the others. */
+/* The LSTM's rows for top-3 selection: each model's architecture and the
+ * value it reaches within the budget (eval_budget_targets). */
 static int budget_rows(const eval_dataset *d, const int *models, int from, int to, double budget,
                        arch *archs, double *targets)
 {
-    int higher = d->metric == KNN_ACCURACY, n = 0;
-    double worst = NAN;
-    for (int i = from; i < to; i++, n++) {
-        const eval_model *m = &d->models[models[i]];
-        archs[n] = m->architecture;
-        targets[n] = eval_within_budget(m->validation, m->seconds, m->epochs, budget, higher);
-        if (isfinite(targets[n]) && (isnan(worst) || (higher ? targets[n] < worst
-                                                             : targets[n] > worst)))
-            worst = targets[n];
-    }
-    for (int i = 0; i < n; i++)
-        if (!isfinite(targets[i]))
-            targets[i] = isnan(worst) ? 0 : worst;
-    return n;
+    for (int i = from; i < to; i++)
+        archs[i - from] = d->models[models[i]].architecture;
+    return eval_budget_targets(d, models, from, to, budget, targets);
 }
 
 /* LSTM guesses of the value within `budget` for the split's test models:

@@ -1,0 +1,84 @@
+/* eval_gp.c — the Gaussian-process row of the evaluation protocol (eval.h,
+ * gp.h): one process on the best validation value and, where the logs have
+ * train curves, one on the degree of overfitting, both fitted on the
+ * split's repository (train + validation: its hyperparameters come from the
+ * marginal likelihood, so it needs no held-out models), and one per budget
+ * on the value reached within the budget for top-3 selection. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exhaust/gp.h"
+#include "exhaust/targets.h"
+#include "predict/eval_internal.h"
+
+/* Each repository model's target value by kind: 0 best validation value,
+ * 1 degree of overfitting; NaN where the model has none. */
+static double target_of(const eval_dataset *d, const eval_model *m, int kind)
+{
+    targets_summary summary;
+    targets_summarize(m->validation, m->train, m->seconds, m->epochs,
+                      d->metric == KNN_ACCURACY, &summary);
+    return kind == 0 ? summary.best_validation : summary.overfitting;
+}
+
+static int fit(const split_distances *sd, const double *targets, gp_model **out, exh_error *err)
+{
+    int rc = gp_fit(sd->pairs, targets, sd->count, NULL, out, err);
+    if (rc == EXH_ERR_INVALID) { /* too few targets (no train curves): no estimate */
+        *out = NULL;
+        return EXH_OK;
+    }
+    return rc;
+}
+
+int eval_gp_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
+                    eval_gp *out, exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    double *targets = malloc(sizeof *targets * (size_t)(sd->count > 0 ? sd->count : 1));
+    if (!targets)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = 0;
+    for (int kind = 0; rc == 0 && kind < 2; kind++) {
+        for (int i = 0; i < sd->count; i++)
+            targets[i] = target_of(d, &d->models[s->repository[i]], kind);
+        rc = fit(sd, targets, kind == 0 ? &out->best : &out->overfit, err);
+    }
+    free(targets);
+    if (rc < 0)
+        eval_gp_free(out);
+    return rc;
+}
+
+int eval_gp_budget_guesses(const eval_dataset *d, const split *s, const split_distances *sd,
+                           double budget, double *guesses, exh_error *err)
+{
+    int n = sd->count > s->test_count ? sd->count : s->test_count;
+    double *targets = malloc(sizeof *targets * (size_t)(n + 1));
+    if (!targets)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    eval_budget_targets(d, s->repository, 0, sd->count, budget, targets);
+    gp_model *g = NULL;
+    int rc = fit(sd, targets, &g, err);
+    double *query = targets; /* the targets are in the process now */
+    for (int t = 0; rc == 0 && t < s->test_count; t++) {
+        const eval_model *m = &d->models[s->test[t]];
+        layer layers[ARCH_MAX_TOKENS];
+        int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+        guesses[t] = NAN;
+        rc = knn_distances(s->knn, layers, count, query, err);
+        if (rc == 0 && g)
+            gp_predict(g, query, &guesses[t], NULL);
+    }
+    gp_free(g);
+    free(targets);
+    return rc;
+}
+
+void eval_gp_free(eval_gp *c)
+{
+    gp_free(c->best);
+    gp_free(c->overfit);
+    memset(c, 0, sizeof *c);
+}
