@@ -182,6 +182,9 @@ static void test_lstm_row(void **state)
      * better than drawing a random logged model. */
     assert_true(isfinite(r.methods[7].best_error_mean));
     assert_true(r.methods[7].best_error_mean < r.methods[0].best_error_mean);
+    /* Trained on the degree of overfitting too: a constant 2 here. */
+    print_message("LSTM overfitting error %.4f\n", r.methods[7].overfit_error_mean);
+    assert_true(r.methods[7].overfit_error_mean < 0.5);
     /* In top-3 selection too: an overlap rate, and as a learner of the
      * same simple function it picks the true top 3 more often than chance. */
     for (int b = 0; b < 2; b++) {

@@ -50,6 +50,7 @@ typedef struct eval_model {
     double *validation, *train, *seconds; /* epochs values each; NaN = missing */
     double partial;          /* the 12-epoch validation value, NaN when none */
     double other_seed_best;  /* another seed's best validation value, NaN when none */
+    int has_train, has_times; /* the log has a train curve, epoch times */
 } eval_model;
 
 typedef struct eval_dataset {
@@ -57,7 +58,11 @@ typedef struct eval_dataset {
     knn_metric metric;       /* accuracy (NB201) or loss (NAS-Bench-NLP) */
     eval_model *models;
     int count, capacity;
+    /* Whether most models' logs (at least half) have train curves, epoch
+     * times; a few fully logged models among table entries are not enough
+     * to score overfitting or select under a time budget. */
     int has_train, has_times, has_partial;
+    int train_models, timed_models; /* how many have them */
     char description[256];
 } eval_dataset;
 

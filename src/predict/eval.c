@@ -177,6 +177,14 @@ void split_distances_free(split_distances *sd)
     memset(sd, 0, sizeof *sd);
 }
 
+double eval_model_target(const eval_dataset *d, const eval_model *m, int kind)
+{
+    targets_summary summary;
+    targets_summarize(m->validation, m->train, m->seconds, m->epochs,
+                      d->metric == KNN_ACCURACY, &summary);
+    return kind == EVAL_TARGET_BEST ? summary.best_validation : summary.overfitting;
+}
+
 int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
                         double budget, double *targets)
 {
@@ -330,8 +338,10 @@ static int estimate(const eval_dataset *d, const split *s, split_methods *x, int
         return rc;
     targets_summarize(p->channel[KNN_VALIDATION], p->channel[KNN_TRAIN],
                       p->channel[KNN_EPOCH_SECONDS], p->epochs, d->metric == KNN_ACCURACY, guess);
-    if (method == METHOD_5NN_PARTIAL)
+    if (method == METHOD_5NN_PARTIAL) { /* the best value only: its curve is 5-NN's */
         rc = partial_estimate(d, &x->partial, s, m, &guess->best_validation, err);
+        guess->overfitting = NAN;
+    }
     return rc;
 }
 

@@ -66,6 +66,32 @@ static double *copy_channel(const run *r, const char *metric, int epochs, int *p
     return values;
 }
 
+/* The model's log is run r: its name, curves and what they hold. */
+static int load_curves(eval_dataset *d, eval_model *m, const run *r)
+{
+    free(m->name);
+    free(m->validation);
+    free(m->train);
+    free(m->seconds);
+    m->name = strdup(r->key);
+    int epochs = 0;
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (r->epochs[i].epoch > epochs)
+            epochs = r->epochs[i].epoch;
+    m->epochs = epochs;
+    const char *metric = d->metric == KNN_ACCURACY ? "val_accuracy" : "val_loss";
+    const char *train = d->metric == KNN_ACCURACY ? "train_accuracy" : "train_loss";
+    int present = 0, train_present = 0, time_present = 0;
+    m->validation = copy_channel(r, metric, epochs, &present);
+    m->train = copy_channel(r, train, epochs, &train_present);
+    m->seconds = copy_channel(r, "epoch_seconds", epochs, &time_present);
+    if (!m->name || !m->validation || !m->train || !m->seconds)
+        return EXH_ERR_NOMEM;
+    m->has_train = train_present;
+    m->has_times = time_present;
+    return EXH_OK;
+}
+
 static int add_model(loader *l, const run *r, const arch *a)
 {
     eval_dataset *d = l->d;
@@ -83,22 +109,8 @@ static int add_model(loader *l, const run *r, const arch *a)
     memset(m, 0, sizeof *m);
     m->architecture = *a;
     m->partial = m->other_seed_best = NAN;
-    m->name = strdup(r->key);
-    int epochs = 0;
-    for (size_t i = 0; i < r->epoch_count; i++)
-        if (r->epochs[i].epoch > epochs)
-            epochs = r->epochs[i].epoch;
-    m->epochs = epochs;
-    const char *metric = d->metric == KNN_ACCURACY ? "val_accuracy" : "val_loss";
-    const char *train = d->metric == KNN_ACCURACY ? "train_accuracy" : "train_loss";
-    int present = 0, train_present = 0, time_present = 0;
-    m->validation = copy_channel(r, metric, epochs, &present);
-    m->train = copy_channel(r, train, epochs, &train_present);
-    m->seconds = copy_channel(r, "epoch_seconds", epochs, &time_present);
-    if (!m->name || !m->validation || !m->train || !m->seconds)
+    if (load_curves(d, m, r) < 0)
         return EXH_ERR_NOMEM;
-    d->has_train |= train_present;
-    d->has_times |= time_present;
     *slot_of(l, a) = d->count++;
     return EXH_OK;
 }
@@ -114,9 +126,29 @@ static double best_of(const run *r, knn_metric metric)
     return best;
 }
 
+static int run_has_train(const run *r, knn_metric metric)
+{
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (metric_present(metric == KNN_ACCURACY ? r->epochs[i].train_accuracy
+                                                  : r->epochs[i].train_loss))
+            return 1;
+    return 0;
+}
+
+static double best_of_model(const eval_model *m, knn_metric metric)
+{
+    double best;
+    return targets_best(m->validation, m->epochs, metric == KNN_ACCURACY, &best, NULL, NULL) < 0
+               ? NAN
+               : best;
+}
+
 /* A run joins its architecture's model: the first full run is the model's
  * log, a second full run gives the noise floor, a short (partial) run
- * gives the partial value. NB201's 12-epoch runs are the partial logs. */
+ * gives the partial value. NB201's 12-epoch runs are the partial logs.
+ * A later full run with a train curve replaces a first one without (NB201's
+ * fully logged cells also have a table run that logs validation only): the
+ * model is scored on overfitting only if its log has both curves. */
 static int visit(const run *r, void *context)
 {
     loader *l = context;
@@ -141,8 +173,15 @@ static int visit(const run *r, void *context)
     if (!slot || *slot < 0)
         return add_model(l, r, &a) < 0 ? EXH_ERR_NOMEM : 0;
     eval_model *m = &d->models[*slot];
+    double best = best_of(r, d->metric);
+    if (!m->has_train && run_has_train(r, d->metric)) {
+        double previous = best_of_model(m, d->metric);
+        if (load_curves(d, m, r) < 0)
+            return EXH_ERR_NOMEM;
+        best = previous;
+    }
     if (isnan(m->other_seed_best))
-        m->other_seed_best = best_of(r, d->metric);
+        m->other_seed_best = best;
     return 0;
 }
 
@@ -187,9 +226,19 @@ int eval_dataset_load(store *s, const char *space_name, const char *dataset,
         eval_dataset_free(d);
         return rc;
     }
+    for (int i = 0; i < d->count; i++) {
+        d->train_models += d->models[i].has_train;
+        d->timed_models += d->models[i].has_times;
+    }
+    d->has_train = 2 * d->train_models >= d->count;
+    d->has_times = 2 * d->timed_models >= d->count;
+    char train[64] = "", times[64] = "";
+    if (d->train_models > 0)
+        snprintf(train, sizeof train, ", train curves for %d", d->train_models);
+    if (d->timed_models > 0)
+        snprintf(times, sizeof times, ", epoch times for %d", d->timed_models);
     snprintf(d->description, sizeof d->description, "%s on %s: %d models (%s%s%s%s)",
-             space_name, dataset, d->count, accuracy ? "accuracy" : "loss",
-             d->has_train ? ", train curves" : "", d->has_times ? ", epoch times" : "",
+             space_name, dataset, d->count, accuracy ? "accuracy" : "loss", train, times,
              d->has_partial ? ", 12-epoch partial logs" : "");
     *out = d;
     return EXH_OK;

@@ -12,16 +12,6 @@
 #include "exhaust/targets.h"
 #include "predict/eval_internal.h"
 
-/* Each repository model's target value by kind: 0 best validation value,
- * 1 degree of overfitting; NaN where the model has none. */
-static double target_of(const eval_dataset *d, const eval_model *m, int kind)
-{
-    targets_summary summary;
-    targets_summarize(m->validation, m->train, m->seconds, m->epochs,
-                      d->metric == KNN_ACCURACY, &summary);
-    return kind == 0 ? summary.best_validation : summary.overfitting;
-}
-
 static int fit(const split_distances *sd, const double *targets, gp_model **out, exh_error *err)
 {
     int rc = gp_fit(sd->pairs, targets, sd->count, NULL, out, err);
@@ -40,10 +30,12 @@ int eval_gp_prepare(const eval_dataset *d, const split *s, const split_distances
     if (!targets)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = 0;
-    for (int kind = 0; rc == 0 && kind < 2; kind++) {
+    const int kinds[2] = {EVAL_TARGET_BEST, EVAL_TARGET_OVERFITTING};
+    gp_model **models[2] = {&out->best, &out->overfit};
+    for (int k = 0; rc == 0 && k < 2; k++) {
         for (int i = 0; i < sd->count; i++)
-            targets[i] = target_of(d, &d->models[s->repository[i]], kind);
-        rc = fit(sd, targets, kind == 0 ? &out->best : &out->overfit, err);
+            targets[i] = eval_model_target(d, &d->models[s->repository[i]], kinds[k]);
+        rc = fit(sd, targets, models[k], err);
     }
     free(targets);
     if (rc < 0)

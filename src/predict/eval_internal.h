@@ -27,6 +27,12 @@ typedef struct split_distances {
 int split_distances_compute(const split *s, split_distances *out, exh_error *err);
 void split_distances_free(split_distances *sd);
 
+/* What a model is scored on: its best validation value, or its degree of
+ * overfitting (train minus validation, targets.h); NaN where its log has
+ * no such value. */
+enum { EVAL_TARGET_BEST, EVAL_TARGET_OVERFITTING };
+double eval_model_target(const eval_dataset *d, const eval_model *m, int kind);
+
 /* Running sums for a mean and standard deviation over repeats. */
 typedef struct accumulator {
     double sum, squares;

@@ -10,18 +10,17 @@
 #include "exhaust/targets.h"
 #include "predict/eval_internal.h"
 
-/* Models [from, to) of `models` with a best value (and, with need_partial,
- * a partial value), as LSTM rows: architectures, best values and partial
+/* Models [from, to) of `models` with the target (and, with need_partial,
+ * a partial value), as LSTM rows: architectures, targets and partial
  * values written at archs, targets and partials. */
-static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
+static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, int kind,
                      int need_partial, arch *archs, double *targets, double *partials)
 {
     int n = 0;
     for (int i = from; i < to; i++) {
         const eval_model *m = &d->models[models[i]];
-        if ((need_partial && isnan(m->partial)) ||
-            targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &targets[n], NULL,
-                         NULL) < 0)
+        targets[n] = eval_model_target(d, m, kind);
+        if ((need_partial && isnan(m->partial)) || isnan(targets[n]))
             continue;
         partials[n] = m->partial;
         archs[n++] = m->architecture;
@@ -69,12 +68,17 @@ static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const doub
     return rc;
 }
 
-static void score_best(method_scores *score, const double *predicted, const double *truth, int n)
+static double mean_absolute_error(const double *predicted, const double *truth, int n)
 {
     accumulator error = {0};
     for (int i = 0; i < n; i++)
         accumulate(&error, fabs(predicted[i] - truth[i]));
-    accumulate(&score->best_error, mean_of(&error));
+    return mean_of(&error);
+}
+
+static void score_best(method_scores *score, const double *predicted, const double *truth, int n)
+{
+    accumulate(&score->best_error, mean_absolute_error(predicted, truth, n));
     eval_score_ranks(score, predicted, truth, n);
 }
 
@@ -138,17 +142,36 @@ static int score_partial(const eval_dataset *d, arch *archs, double *targets, do
 }
 
 /* The split's train, validation and test rows, one after the other. */
-static void split_rows(const eval_dataset *d, const split *s, int need_partial, arch *archs,
-                       double *targets, double *partials, int counts[3])
+static void split_rows(const eval_dataset *d, const split *s, int kind, int need_partial,
+                       arch *archs, double *targets, double *partials, int counts[3])
 {
-    counts[0] = lstm_rows(d, s->repository, 0, s->train_count, need_partial, archs, targets,
-                          partials);
+    counts[0] = lstm_rows(d, s->repository, 0, s->train_count, kind, need_partial, archs,
+                          targets, partials);
     int at = counts[0];
-    counts[1] = lstm_rows(d, s->repository, s->train_count, s->repository_count, need_partial,
-                          archs + at, targets + at, partials + at);
+    counts[1] = lstm_rows(d, s->repository, s->train_count, s->repository_count, kind,
+                          need_partial, archs + at, targets + at, partials + at);
     at += counts[1];
-    counts[2] = lstm_rows(d, s->test, 0, s->test_count, need_partial, archs + at, targets + at,
-                          partials + at);
+    counts[2] = lstm_rows(d, s->test, 0, s->test_count, kind, need_partial, archs + at,
+                          targets + at, partials + at);
+}
+
+/* The LSTM on the degree of overfitting, with the hyperparameters the
+ * best-value grid search chose on this split; too few models with train
+ * curves (fewer than 2 to train on, 1 to stop on, 1 to test) score nothing. */
+static int score_overfitting(const eval_dataset *d, const split *s, arch *archs,
+                             double *targets, double *partials, rng *r, lstm_grid_point *chosen,
+                             method_scores *score, double *predicted, exh_error *err)
+{
+    int n[3];
+    split_rows(d, s, EVAL_TARGET_OVERFITTING, 0, archs, targets, partials, n);
+    if (n[0] < 2 || n[1] < 1 || n[2] < 1)
+        return EXH_OK;
+    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, chosen, predicted,
+                              err);
+    if (rc == 0)
+        accumulate(&score->overfit_error,
+                   mean_absolute_error(predicted, targets + n[0] + n[1], n[2]));
+    return rc;
 }
 
 int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
@@ -164,14 +187,17 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
     }
     double *partials = targets + total, *predicted = partials + total;
     int n[3];
-    split_rows(d, s, 0, archs, targets, partials, n);
+    split_rows(d, s, EVAL_TARGET_BEST, 0, archs, targets, partials, n);
     lstm_grid_point chosen = {0};
     int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen, predicted,
                               err);
     if (rc == 0)
         score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
+    if (rc == 0 && d->has_train)
+        rc = score_overfitting(d, s, archs, targets, partials, r, &chosen, &scores[0], predicted,
+                               err);
     if (rc == 0 && use_partial) {
-        split_rows(d, s, 1, archs, targets, partials, n);
+        split_rows(d, s, EVAL_TARGET_BEST, 1, archs, targets, partials, n);
         rc = score_partial(d, archs, targets, partials, n[0], n[1], n[2], r, &chosen, scores,
                            predicted, err);
     }

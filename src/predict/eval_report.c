@@ -15,6 +15,27 @@ static void cell(FILE *out, double mean, double sd, int percent)
         fprintf(out, " %.3f ± %.3f |", mean, sd);
 }
 
+/* Say why a cell of the table is n/a: no figure goes unexplained. */
+static void explain_missing(const eval_dataset *d, const eval_result *r, FILE *out)
+{
+    if (!d->has_train) {
+        fprintf(out, "Overfitting error: n/a for every method — it needs train and validation "
+                     "curves, and %d of the %d models' logs have a train curve.\n\n",
+                d->train_models, d->count);
+        return;
+    }
+    int first = 1;
+    for (int m = 0; m < r->method_count; m++)
+        if (isnan(r->methods[m].overfit_error_mean)) {
+            fprintf(out, "%s%s", first ? "Overfitting error: n/a for " : ", ",
+                    r->methods[m].name);
+            first = 0;
+        }
+    if (!first)
+        fprintf(out, " — these estimate the best validation value only (from the partial "
+                     "log), not the curves that overfitting compares.\n\n");
+}
+
 void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
                          FILE *out)
 {
@@ -41,6 +62,7 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
     fprintf(out, "| noise floor (another seed, %d pairs) |", r->noise_floor_pairs);
     cell(out, r->noise_floor_mean, r->noise_floor_sd, 0);
     fprintf(out, " | | |\n\n");
+    explain_missing(d, r, out);
     for (int m = 0; m < r->method_count; m++)
         if (!isnan(r->methods[m].partial_lambda))
             fprintf(out, "%s: neighbours by edit distance + lambda x |difference of partial "
@@ -51,8 +73,9 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
         return;
     }
     if (!d->has_times) {
-        fprintf(out, "Top-3 selection under a time budget: skipped (these logs have no "
-                     "training times).\n\n");
+        fprintf(out, "Top-3 selection under a time budget: skipped (%d of the %d models' "
+                     "logs have epoch times; it needs them for at least half).\n\n",
+                d->timed_models, d->count);
         return;
     }
     fprintf(out, "Top-3 selection over %d splits: how often the predicted top 3 (by best "
