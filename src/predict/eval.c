@@ -13,8 +13,6 @@
 #include "exhaust/targets.h"
 #include "predict/eval_internal.h"
 
-enum { METHOD_BASELINE1, METHOD_BASELINE2, METHOD_1NN, METHOD_3NN, METHOD_5NN, METHOD_GP,
-       METHOD_5NN_PARTIAL };
 static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-NN", "5-NN",
                                            "GP", "5-NN+partial"};
 /* After them, with the LSTM: the LSTM, and where partial values exist the
@@ -34,44 +32,10 @@ void eval_options_default(eval_options *o)
     o->use_lstm = 1;
 }
 
-static void split_free(split *s)
-{
-    knn_repository_free(s->knn);
-    free(s->repository);
-    free(s->test);
-    memset(s, 0, sizeof *s);
-}
-
-static int add_to_repository(const eval_dataset *d, knn_repository *r, int model, exh_error *err)
-{
-    const eval_model *m = &d->models[model];
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    knn_curve curve = {m->epochs, {m->validation, m->train, m->seconds}};
-    return knn_repository_add(r, m->name, layers, count, &curve, err);
-}
-
-int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_repository **out,
-                    exh_error *err)
-{
-    penalty_table defaults;
-    int rc = penalties ? 0 : penalties_for_space(d->space, &defaults, err);
-    if (rc == 0)
-        rc = knn_repository_new(penalties ? penalties : &defaults, d->metric, out, err);
-    for (int i = 0; rc == 0 && i < d->count; i++)
-        rc = add_to_repository(d, *out, i, err);
-    if (rc < 0) {
-        knn_repository_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 /* Sample M models, shuffle, cut 3:1:1, and build the repository. */
 static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_seed, rng *r,
                       split *out, exh_error *err)
 {
-    memset(out, 0, sizeof *out);
     if (models > d->count)
         models = d->count;
     int *order = malloc(sizeof *order * (size_t)d->count);
@@ -81,173 +45,10 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
         order[i] = i;
     rng_sample(r, order, d->count, models);
     int train = models * 3 / 5, validation = models / 5;
-    out->repository_count = train + validation;
-    out->train_count = train;
-    out->test_count = models - out->repository_count;
-    out->repository = malloc(sizeof(int) * (size_t)out->repository_count);
-    out->test = malloc(sizeof(int) * (size_t)(out->test_count > 0 ? out->test_count : 1));
-    if (!out->repository || !out->test) {
-        free(order);
-        split_free(out);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    }
-    memcpy(out->repository, order, sizeof(int) * (size_t)out->repository_count);
-    memcpy(out->test, order + out->repository_count, sizeof(int) * (size_t)out->test_count);
+    int rc = eval_split_build(d, order, train + validation, train, order + train + validation,
+                              models - train - validation, fit, fit_seed, out, err);
     free(order);
-    penalty_table table;
-    int rc = penalties_for_space(d->space, &table, err);
-    if (rc == 0)
-        rc = knn_repository_new(&table, d->metric, &out->knn, err);
-    for (int i = 0; rc == 0 && i < out->repository_count; i++)
-        rc = add_to_repository(d, out->knn, out->repository[i], err);
-    if (rc == 0 && fit) { /* on train + validation only: the test models stay unseen */
-        penalties_fit_options fit_options;
-        penalties_fit_options_default(&fit_options);
-        fit_options.seed = fit_seed; /* its own stream: the splits stay those of a plain run */
-        rc = penalties_fit(out->knn, &fit_options, &table, NULL, err);
-        if (rc == 0)
-            rc = knn_repository_set_penalties(out->knn, &table, err);
-    }
-    if (rc < 0)
-        split_free(out);
     return rc;
-}
-
-/* The partial-log method's view of a split (knn_partial.h): the
- * repository's partial and best values, the edit distances between its
- * models, and the lambda chosen on them by leave-one-out. */
-typedef struct partial_context {
-    double *partial, *best, *query_distances;
-    knn_partial_set set;
-    double lambda;
-} partial_context;
-
-static void partial_free(partial_context *c)
-{
-    free(c->partial);
-    memset(c, 0, sizeof *c);
-}
-
-static int partial_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
-                           partial_context *c, exh_error *err)
-{
-    size_t n = (size_t)s->repository_count;
-    memset(c, 0, sizeof *c);
-    c->partial = malloc(sizeof(double) * 3 * n);
-    if (!c->partial)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    c->best = c->partial + n;
-    c->query_distances = c->best + n;
-    for (size_t i = 0; i < n; i++) {
-        const eval_model *m = &d->models[s->repository[i]];
-        c->partial[i] = m->partial;
-        if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &c->best[i], NULL,
-                         NULL) < 0)
-            c->best[i] = NAN;
-    }
-    c->set = (knn_partial_set){(int)n, c->partial, c->best};
-    int rc = knn_partial_choose(&c->set, sd->pairs, 5, knn_partial_default_grid,
-                                KNN_PARTIAL_GRID_SIZE, &c->lambda, NULL, err);
-    if (rc < 0)
-        partial_free(c);
-    return rc;
-}
-
-int split_distances_compute(const split *s, split_distances *out, exh_error *err)
-{
-    size_t n = (size_t)s->repository_count;
-    out->count = (int)n;
-    out->pairs = malloc(sizeof(double) * (n * n > 0 ? n * n : 1));
-    if (!out->pairs)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        int count;
-        const layer *layers = knn_repository_layers(s->knn, (int)i, &count);
-        rc = knn_distances(s->knn, layers, count, out->pairs + i * n, err);
-    }
-    if (rc < 0)
-        split_distances_free(out);
-    return rc;
-}
-
-void split_distances_free(split_distances *sd)
-{
-    free(sd->pairs);
-    memset(sd, 0, sizeof *sd);
-}
-
-double eval_model_target(const eval_dataset *d, const eval_model *m, int kind)
-{
-    targets_summary summary;
-    targets_summarize(m->validation, m->train, m->seconds, m->epochs,
-                      d->metric == KNN_ACCURACY, &summary);
-    return kind == EVAL_TARGET_BEST ? summary.best_validation : summary.overfitting;
-}
-
-int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
-                        double budget, double *targets)
-{
-    int higher = d->metric == KNN_ACCURACY, n = to - from;
-    double worst = NAN;
-    for (int i = 0; i < n; i++) {
-        const eval_model *m = &d->models[models[from + i]];
-        targets[i] = eval_within_budget(m->validation, m->seconds, m->epochs, budget, higher);
-        if (isfinite(targets[i]) && (isnan(worst) || (higher ? targets[i] < worst
-                                                             : targets[i] > worst)))
-            worst = targets[i];
-    }
-    for (int i = 0; i < n; i++)
-        if (!isfinite(targets[i]))
-            targets[i] = isnan(worst) ? 0 : worst;
-    return n;
-}
-
-/* The partial-log estimate of model m's best value (NaN without one). */
-static int partial_estimate(const eval_dataset *d, partial_context *c, const split *s,
-                            const eval_model *m, double *out, exh_error *err)
-{
-    *out = NAN;
-    if (isnan(m->partial))
-        return EXH_OK;
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    int rc = knn_distances(s->knn, layers, count, c->query_distances, err);
-    if (rc == 0 && knn_partial_predict(&c->set, c->query_distances, m->partial, c->lambda, 5, -1,
-                                       out, NULL) < 0)
-        *out = NAN;
-    return rc;
-}
-
-/* The GP's estimates of model m's best value and overfitting (NaN where
- * the split has no process for them). */
-static int gp_estimate(const eval_dataset *d, const split *s, const eval_gp *gp,
-                       const eval_model *m, double *query, targets_summary *guess, exh_error *err)
-{
-    guess->best_validation = guess->overfitting = NAN;
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    int rc = knn_distances(s->knn, layers, count, query, err);
-    if (rc == 0 && gp->best)
-        gp_predict(gp->best, query, &guess->best_validation, NULL);
-    if (rc == 0 && gp->overfit)
-        gp_predict(gp->overfit, query, &guess->overfitting, NULL);
-    return rc;
-}
-
-/* Predict model m with a method; fills the prediction. */
-static int predict(const eval_dataset *d, const split *s, int method, const eval_model *m,
-                   rng *r, knn_prediction *p, exh_error *err)
-{
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    switch (method) {
-    case METHOD_BASELINE1: return baseline_random(s->knn, r, -1, p, err);
-    case METHOD_BASELINE2: return baseline_size(s->knn, r, layers, count, -1, p, err);
-    case METHOD_1NN: return knn_predict(s->knn, layers, count, 1, p, err);
-    case METHOD_3NN: return knn_predict(s->knn, layers, count, 3, p, err);
-    default: return knn_predict(s->knn, layers, count, 5, p, err);
-    }
 }
 
 static double kendall_tau(const double *x, const double *y, int n)
@@ -286,65 +87,6 @@ double eval_within_budget(const double *validation, const double *seconds, int e
     return best;
 }
 
-/* What the error table's methods need of one split, prepared once: the
- * repository's pairwise distances, the partial method's lambda, the GP. */
-typedef struct split_methods {
-    split_distances distances;
-    partial_context partial;
-    eval_gp gp;
-    knn_prediction prediction;
-    double *query; /* one test model's distances to the repository */
-} split_methods;
-
-static void split_methods_free(split_methods *x)
-{
-    partial_free(&x->partial);
-    eval_gp_free(&x->gp);
-    split_distances_free(&x->distances);
-    knn_prediction_clear(&x->prediction);
-    free(x->query);
-}
-
-static int split_methods_prepare(const eval_dataset *d, const split *s, int methods,
-                                 split_methods *x, exh_error *err)
-{
-    memset(x, 0, sizeof *x);
-    knn_prediction_init(&x->prediction);
-    x->query = malloc(sizeof(double) * (size_t)(s->repository_count + 1));
-    int rc = x->query ? split_distances_compute(s, &x->distances, err)
-                      : error_set(err, EXH_ERR_NOMEM, "out of memory");
-    if (rc == 0 && methods > METHOD_5NN_PARTIAL)
-        rc = partial_prepare(d, s, &x->distances, &x->partial, err);
-    if (rc == 0)
-        rc = eval_gp_prepare(d, s, &x->distances, &x->gp, err);
-    if (rc < 0)
-        split_methods_free(x);
-    return rc;
-}
-
-/* Model m's best value and overfitting as one method estimates them (NaN
- * where it has no estimate, e.g. every neighbour infinitely far). */
-static int estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
-                    const eval_model *m, rng *r, targets_summary *guess, exh_error *err)
-{
-    guess->best_validation = guess->overfitting = NAN;
-    if (method == METHOD_GP)
-        return gp_estimate(d, s, &x->gp, m, x->query, guess, err);
-    knn_prediction *p = &x->prediction;
-    int rc = predict(d, s, method, m, r, p, err);
-    if (rc == EXH_ERR_NOT_FOUND)
-        return EXH_OK;
-    if (rc < 0)
-        return rc;
-    targets_summarize(p->channel[KNN_VALIDATION], p->channel[KNN_TRAIN],
-                      p->channel[KNN_EPOCH_SECONDS], p->epochs, d->metric == KNN_ACCURACY, guess);
-    if (method == METHOD_5NN_PARTIAL) { /* the best value only: its curve is 5-NN's */
-        rc = partial_estimate(d, &x->partial, s, m, &guess->best_validation, err);
-        guess->overfitting = NAN;
-    }
-    return rc;
-}
-
 /* One repeat of the error protocol for every method. */
 static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
                        method_scores *scores, accumulator *noise, exh_error *err)
@@ -353,14 +95,14 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
     double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2 + 1);
     double *truth = predicted + s->test_count;
     split_methods x;
-    int rc = predicted ? split_methods_prepare(d, s, methods, &x, err)
+    int rc = predicted ? eval_split_methods_prepare(d, s, methods, &x, err)
                        : error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc < 0) {
         free(predicted);
         return rc;
     }
-    if (methods > METHOD_5NN_PARTIAL)
-        accumulate(&scores[METHOD_5NN_PARTIAL].lambda, x.partial.lambda);
+    if (methods > EVAL_METHOD_5NN_PARTIAL)
+        accumulate(&scores[EVAL_METHOD_5NN_PARTIAL].lambda, x.partial.lambda);
     for (int method = 0; rc == 0 && method < methods; method++) {
         accumulator best = {0}, overfit = {0};
         int n = 0;
@@ -368,7 +110,7 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
             const eval_model *m = &d->models[s->test[t]];
             targets_summary real, guess;
             targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
-            rc = estimate(d, s, &x, method, m, r, &guess, err);
+            rc = eval_estimate(d, s, &x, method, m, r, &guess, err);
             if (rc < 0 || isnan(guess.best_validation) || isnan(real.best_validation))
                 continue;
             accumulate(&best, fabs(guess.best_validation - real.best_validation));
@@ -383,7 +125,7 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
         accumulate(&scores[method].overfit_error, mean_of(&overfit));
         eval_score_ranks(&scores[method], predicted, truth, n);
     }
-    split_methods_free(&x);
+    eval_split_methods_free(&x);
     free(predicted);
     return rc;
 }
@@ -435,9 +177,9 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
         for (int method = 0; rc == 0 && method < methods; method++) {
             /* 5-NN+partial predicts the best value, not a curve; the GP
              * predicts the value within the budget directly (below). */
-            if (method == METHOD_5NN_PARTIAL || method == METHOD_GP)
+            if (method == EVAL_METHOD_5NN_PARTIAL || method == EVAL_METHOD_GP)
                 continue;
-            rc = predict(d, s, method, m, r, &p, err);
+            rc = eval_predict_curve(d, s, method, m, r, &p, err);
             int known = rc == 0;
             rc = rc == EXH_ERR_NOT_FOUND ? 0 : rc;
             for (int b = 0; b < 2; b++)
@@ -452,7 +194,7 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
     if (rc == 0)
         rc = split_distances_compute(s, &sd, err);
     for (int b = 0; rc == 0 && b < 2; b++)
-        rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (METHOD_GP * 2 + b) * n, err);
+        rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (EVAL_METHOD_GP * 2 + b) * n, err);
     split_distances_free(&sd);
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
@@ -463,7 +205,7 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
         int real[3], chosen[3];
         top3(truth + b * n, n, higher, real);
         for (int method = 0; method < scored; method++) {
-            if (method < methods && method == METHOD_5NN_PARTIAL)
+            if (method < methods && method == EVAL_METHOD_5NN_PARTIAL)
                 continue;
             top3(guess + (method * 2 + b) * n, n, higher, chosen);
             int k = overlap(real, chosen);
@@ -513,7 +255,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     memset(out, 0, sizeof *out);
-    int methods = d->has_partial && o->use_partial ? METHOD_5NN_PARTIAL + 1 : METHOD_GP + 1;
+    int methods = d->has_partial && o->use_partial ? EVAL_METHOD_5NN_PARTIAL + 1 : EVAL_METHOD_GP + 1;
     method_scores scores[EVAL_MAX_METHODS];
     accumulator noise = {0}, any[EVAL_MAX_METHODS][2], shared[EVAL_MAX_METHODS][2];
     memset(scores, 0, sizeof scores);
@@ -528,13 +270,13 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
             rc = score_split(d, &s, methods, r, scores, &noise, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
             rng *lstm_stream = rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? eval_lstm_score(d, &s, methods > METHOD_5NN_PARTIAL, lstm_stream,
+            rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL, lstm_stream,
                                                &scores[methods], err)
                              : error_set(err, EXH_ERR_NOMEM, "out of memory");
             rng_free(lstm_stream);
         }
         out->test_models = s.test_count;
-        split_free(&s);
+        eval_split_free(&s);
     }
     default_budgets(d, o, out->budgets);
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
@@ -547,10 +289,10 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         if (rc == 0)
             rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
         rng_free(lstm_stream);
-        split_free(&s);
+        eval_split_free(&s);
     }
     rng_free(r);
-    int lstm_methods = !o->use_lstm ? 0 : methods > METHOD_5NN_PARTIAL ? 3 : 1;
+    int lstm_methods = !o->use_lstm ? 0 : methods > EVAL_METHOD_5NN_PARTIAL ? 3 : 1;
     out->method_count = methods + lstm_methods;
     for (int m = 0; m < out->method_count; m++) {
         eval_method_result *x = &out->methods[m];

@@ -7,7 +7,9 @@
 
 #include "exhaust/eval.h"
 #include "exhaust/gp.h"
+#include "exhaust/knn_partial.h"
 #include "exhaust/rng.h"
+#include "exhaust/targets.h"
 
 /* One split: which models train the repository and which are tested. */
 typedef struct split {
@@ -16,6 +18,18 @@ typedef struct split {
     int *test, test_count;
     knn_repository *knn;
 } split;
+
+/* The error table's methods, in the table's order (eval.c names them). */
+enum { EVAL_METHOD_BASELINE1, EVAL_METHOD_BASELINE2, EVAL_METHOD_1NN, EVAL_METHOD_3NN,
+       EVAL_METHOD_5NN, EVAL_METHOD_GP, EVAL_METHOD_5NN_PARTIAL };
+
+/* A split of the given models (indices into d->models; the first
+ * train_count of the repository are its train models) with its k-NN
+ * repository; with `fit`, penalties fitted on the repository (eval.h). */
+int eval_split_build(const eval_dataset *d, const int *repository, int repository_count,
+                     int train_count, const int *test, int test_count, int fit,
+                     uint64_t fit_seed, split *out, exh_error *err);
+void eval_split_free(split *s);
 
 /* The edit distances between a split's repository models: count x count,
  * row i from repository model i (in the split's repository order). */
@@ -99,6 +113,40 @@ int eval_gp_prepare(const eval_dataset *d, const split *s, const split_distances
 int eval_gp_budget_guesses(const eval_dataset *d, const split *s, const split_distances *sd,
                            double budget, double *guesses, exh_error *err);
 void eval_gp_free(eval_gp *c);
+
+/* The partial-log method's view of a split (knn_partial.h): the
+ * repository's partial and best values, and the lambda chosen on them by
+ * leave-one-out. */
+typedef struct partial_context {
+    double *partial, *best, *query_distances;
+    knn_partial_set set;
+    double lambda;
+} partial_context;
+
+/* What the methods need of one split, prepared once: the repository's
+ * pairwise distances, the partial method's lambda (when `methods` includes
+ * it), the GP. */
+typedef struct split_methods {
+    split_distances distances;
+    partial_context partial;
+    eval_gp gp;
+    knn_prediction prediction;
+    double *query; /* one test model's distances to the repository */
+} split_methods;
+
+int eval_split_methods_prepare(const eval_dataset *d, const split *s, int methods,
+                               split_methods *x, exh_error *err);
+void eval_split_methods_free(split_methods *x);
+
+/* Model m's predicted curves by a baseline or k-NN method (not the GP or
+ * the partial method, which predict values, not curves). */
+int eval_predict_curve(const eval_dataset *d, const split *s, int method, const eval_model *m,
+                       rng *r, knn_prediction *p, exh_error *err);
+
+/* Model m's best value and overfitting as one method estimates them (NaN
+ * where it has no estimate, e.g. every neighbour infinitely far). */
+int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
+                  const eval_model *m, rng *r, targets_summary *guess, exh_error *err);
 
 /* The LSTM rows of one split of the error table: scores[0] the LSTM;
  * with use_partial, scores[1] "LSTM+partial" and scores[2] "quadratic of
