@@ -130,6 +130,11 @@ expect_status 2 "an unknown target" "$bin" predict 333330 --store p.db --target 
 grep -q "best, overfit, epoch-time, budget=SECONDS" err.txt || fail "the error lists the targets: $(cat err.txt)"
 expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --no-lstm --csv eval.csv
 grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints markdown and CSV"
+expect_status 0 "eval with a training-size table" "$bin" eval --store p.db --dataset toy --models 12 --repeats 1 --top3-repeats 0 --no-lstm --train-sizes 4,8,30 --sizes-csv sizes.csv
+grep -q "^| GP |" out.txt && grep -q "n = 30: n/a" out.txt || fail "eval --train-sizes prints the table and says why a size is n/a"
+grep -q "^ensemble,8," sizes.csv || fail "eval --sizes-csv writes one row per method and size"
+expect_status 2 "training sizes must increase" "$bin" eval --store p.db --train-sizes 8,4
+expect_status 2 "--sizes-csv alone" "$bin" eval --store p.db --sizes-csv x.csv
 expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy --k 2 --out fitted.json
 grep -q '"kind"' fitted.json || fail "fit-penalties writes a JSON table"
 expect_status 0 "predict with fitted penalties" "$bin" predict 333330 --store p.db --dataset toy --k 2 --penalties fitted.json

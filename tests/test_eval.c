@@ -206,6 +206,59 @@ static void test_lstm_row(void **state)
     store_close(s);
 }
 
+/* The training-size table on the synthetic store (400 models, 100 held out):
+ * ranks improve with more logged models, every figure is in range, sizes
+ * past the 300 left are n/a, the ensemble's weights are a convex
+ * combination, and a seed fixes the table. */
+static void test_train_sizes(void **state)
+{
+    (void)state;
+    store *s = synthetic_store(0);
+    eval_dataset *d;
+    exh_error err;
+    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    eval_size_options o;
+    eval_size_options_default(&o);
+    o.repeats = 2;
+    o.sizes[0] = 10, o.sizes[1] = 150, o.sizes[2] = 301;
+    o.size_count = 3;
+    eval_size_result *r = malloc(sizeof *r), *again = malloc(sizeof *again);
+    if (eval_train_sizes(d, &o, r, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(r->test_models, 100);
+    assert_int_equal(r->method_count, EVAL_SIZE_METHODS);
+    assert_true(r->available[0] && r->available[1] && !r->available[2]);
+    for (int m = 0; m < r->method_count; m++) {
+        assert_true(isnan(r->tau[m][2]) && isnan(r->precision10[m][2]));
+        for (int z = 0; z < 2; z++) {
+            assert_true(r->tau[m][z] >= -1 && r->tau[m][z] <= 1);
+            assert_true(r->precision10[m][z] >= 0 && r->precision10[m][z] <= 1);
+            assert_true(r->mae[m][z] >= 0);
+        }
+    }
+    const char *learners[] = {"5-NN", "GP", "LSTM", "ensemble"};
+    for (size_t i = 0; i < sizeof learners / sizeof *learners; i++) {
+        int m = 0;
+        while (strcmp(r->names[m], learners[i]) != 0)
+            m++;
+        print_message("%s: tau %.3f at 10, %.3f at 150\n", learners[i], r->tau[m][0],
+                      r->tau[m][1]);
+        assert_true(r->tau[m][1] > r->tau[m][0]);
+        assert_true(r->tau[m][1] > r->tau[1][1] + 0.2); /* far above baseline2 */
+    }
+    for (int z = 0; z < 2; z++)
+        assert_true(fabs(r->ensemble_weights[0][z] + r->ensemble_weights[1][z] +
+                         r->ensemble_weights[2][z] - 1) < 1e-9);
+    assert_int_equal(eval_train_sizes(d, &o, again, &err), 0);
+    assert_memory_equal(r->tau, again->tau, sizeof r->tau);
+    o.sizes[1] = 5; /* not increasing */
+    assert_int_equal(eval_train_sizes(d, &o, again, &err), EXH_ERR_INVALID);
+    free(r);
+    free(again);
+    eval_dataset_free(d);
+    store_close(s);
+}
+
 static void test_noise_floor_sees_noise(void **state)
 {
     (void)state;
@@ -251,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_knn_beats_baselines_and_floor_is_exact),
         cmocka_unit_test(test_lstm_row),
+        cmocka_unit_test(test_train_sizes),
         cmocka_unit_test(test_noise_floor_sees_noise),
         cmocka_unit_test(test_bad_requests),
     };

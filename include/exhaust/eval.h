@@ -19,7 +19,8 @@
  * another seed's for the same architecture.
  *
  * Methods: baseline1 (a random logged model), baseline2 (a random model of
- * the closest size), 1-NN, 3-NN, 5-NN, and where 12-epoch partial logs
+ * the closest size), 1-NN, 3-NN, 5-NN, GP (a Gaussian process on the edit
+ * distance, gp.h, fitted on the repository), and where 12-epoch partial logs
  * exist, "5-NN+partial": the model's own partial value plus the neighbours'
  * weighted gain from their partial to their best value, neighbours found by
  * edit distance plus lambda times the difference of partial values, lambda
@@ -129,5 +130,56 @@ int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_r
 void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
                          FILE *out);
 void eval_write_csv(const eval_result *r, FILE *out);
+
+/*
+ * How ranking quality grows with the number of logged models (the
+ * NAS-predictor literature's view, beside the error table). R times: shuffle
+ * the models, hold out a test set of T models, and for each training size n
+ * (nested: the first n of the rest) predict every test model's best value
+ * from the n logged ones; report Kendall's tau, Spearman's rho, precision@10
+ * (the share of the true top 10 of the test set that is in the predicted top
+ * 10; n/a with fewer than 10 test models) and the mean absolute error,
+ * averaged over repeats.
+ * Methods: baseline1, baseline2, 1/3/5-NN and the GP on all n; the LSTM
+ * trained on 3/4 of them with the default hyperparameters, stopped early on
+ * the other 1/4 (a grid search per size and repeat would cost the grid); and
+ * an ensemble of 5-NN, GP and LSTM whose weights (a 0.1 grid on the simplex)
+ * minimise the absolute error on that 1/4 when 5-NN and the GP are fitted on
+ * the 3/4 (the LSTM's own predictions of it are used, though it stopped
+ * early on them: a mild advantage, said here).
+ * A size larger than the models left after the test set is n/a.
+ */
+#define EVAL_MAX_SIZES 8
+#define EVAL_SIZE_METHODS 8
+
+typedef struct eval_size_options {
+    int sizes[EVAL_MAX_SIZES]; /* increasing */
+    int size_count;
+    int repeats;               /* R */
+    int test_models;           /* T; 0: min(200, models / 4) */
+    uint64_t seed;
+    int use_lstm;              /* the LSTM and its share of the ensemble */
+} eval_size_options;
+
+/* Sizes 10, 20, 40, 73, 150, 300; 10 repeats; seed 1; with the LSTM. */
+void eval_size_options_default(eval_size_options *o);
+
+typedef struct eval_size_result {
+    int size_count, method_count, test_models, repeats;
+    int lstm_used;                   /* 0: the LSTM row is n/a, the ensemble 5-NN + GP */
+    int sizes[EVAL_MAX_SIZES];
+    int available[EVAL_MAX_SIZES];   /* 0: too few models for this size */
+    char names[EVAL_SIZE_METHODS][32];
+    /* [method][size]; NaN where not available */
+    double tau[EVAL_SIZE_METHODS][EVAL_MAX_SIZES], spearman[EVAL_SIZE_METHODS][EVAL_MAX_SIZES];
+    double precision10[EVAL_SIZE_METHODS][EVAL_MAX_SIZES], mae[EVAL_SIZE_METHODS][EVAL_MAX_SIZES];
+    double ensemble_weights[3][EVAL_MAX_SIZES];  /* mean 5-NN, GP, LSTM weights */
+    double seconds;
+} eval_size_result;
+
+int eval_train_sizes(const eval_dataset *d, const eval_size_options *o, eval_size_result *out,
+                     exh_error *err);
+void eval_write_sizes_markdown(const eval_dataset *d, const eval_size_result *r, FILE *out);
+void eval_write_sizes_csv(const eval_size_result *r, FILE *out);
 
 #endif

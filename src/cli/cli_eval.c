@@ -11,7 +11,8 @@ static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
-    "                    [--partial-epochs E] [--csv PATH]\n\n"
+    "                    [--partial-epochs E] [--csv PATH]\n"
+    "                    [--train-sizes N1,N2,...] [--sizes-csv PATH]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -35,13 +36,19 @@ static const char HELP[] =
     "                     default: NB201's 12-epoch runs where they exist)\n"
     "  --fit-penalties    fit the edit-distance penalties to each split's\n"
     "                     train+validation models (leave-one-out k-NN error)\n"
-    "  --csv PATH         also write the table as CSV\n\n"
+    "  --csv PATH         also write the table as CSV\n"
+    "  --train-sizes LIST also rank a held-out test set from growing numbers of\n"
+    "                     logged models (e.g. 10,20,40,73,150,300): Kendall's tau,\n"
+    "                     Spearman, precision@10 and error per method, with the GP\n"
+    "                     and an ensemble of 5-NN, GP and LSTM (R repeats)\n"
+    "  --sizes-csv PATH   write that table as CSV (method, train_models, ...)\n\n"
     "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
 
 typedef struct eval_cli_options {
     eval_options eval;
-    const char *store, *space, *dataset, *csv;
+    const char *store, *space, *dataset, *csv, *sizes_csv;
     int partial_epochs;
+    eval_size_options sizes; /* size_count 0: no training-size table */
 } eval_cli_options;
 
 static int parse_count(const char *option, const char *text, int smallest, int *out)
@@ -66,6 +73,24 @@ static int parse_budgets(const char *text, double *budgets)
     return CLI_OK;
 }
 
+static int parse_sizes(const char *text, eval_size_options *o)
+{
+    o->size_count = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p || n < 2 || n > 1000000 || o->size_count == EVAL_MAX_SIZES ||
+            (o->size_count > 0 && n <= o->sizes[o->size_count - 1]) || (*end && *end != ','))
+            return cli_usage_error("eval", "--train-sizes needs up to %d increasing integers "
+                                           ">= 2 separated by commas, not '%s'",
+                                   EVAL_MAX_SIZES, text);
+        o->sizes[o->size_count++] = (int)n;
+        p = *end ? end + 1 : end;
+    }
+    return o->size_count ? CLI_OK : cli_usage_error("eval", "--train-sizes needs a list");
+}
+
 static int parse_options(int argc, char **argv, eval_cli_options *o)
 {
     static const struct option options[] = {
@@ -75,7 +100,9 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"seed", required_argument, NULL, 'S'},    {"budgets", required_argument, NULL, 'b'},
         {"no-partial", no_argument, NULL, 'n'},    {"csv", required_argument, NULL, 'c'},
         {"fit-penalties", no_argument, NULL, 'f'}, {"no-lstm", no_argument, NULL, 'L'},
-        {"partial-epochs", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0},
+        {"partial-epochs", required_argument, NULL, 'E'},
+        {"train-sizes", required_argument, NULL, 'z'}, {"sizes-csv", required_argument, NULL, 'Z'},
+        {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
     opterr = 0;
@@ -98,12 +125,62 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
             break;
         case 'b': rc = parse_budgets(optarg, o->eval.budgets); break;
         case 'E': rc = parse_count(name, optarg, 1, &o->partial_epochs); break;
+        case 'z': rc = parse_sizes(optarg, &o->sizes); break;
+        case 'Z': o->sizes_csv = optarg; break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
     }
     if (rc == CLI_OK && optind < argc)
         return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    if (rc == CLI_OK && o->sizes_csv && o->sizes.size_count == 0)
+        return cli_usage_error("eval", "--sizes-csv goes with --train-sizes");
+    return rc;
+}
+
+/* Write a table as CSV to path; 0 or EXH_ERR_IO (said). */
+static int write_csv_file(const char *path, void (*write)(const void *, FILE *),
+                          const void *result)
+{
+    FILE *csv = fopen(path, "w");
+    if (!csv) {
+        cli_error("eval", "%s: cannot write", path);
+        return EXH_ERR_IO;
+    }
+    write(result, csv);
+    return fclose(csv) == 0 ? 0 : (cli_error("eval", "%s: write failed", path), EXH_ERR_IO);
+}
+
+static void write_table_csv(const void *r, FILE *out)
+{
+    eval_write_csv(r, out);
+}
+
+static void write_sizes_csv(const void *r, FILE *out)
+{
+    eval_write_sizes_csv(r, out);
+}
+
+/* The training-size table, when asked for. */
+static int run_sizes(const eval_cli_options *o, const eval_dataset *d)
+{
+    eval_size_options sizes = o->sizes;
+    sizes.repeats = o->eval.repeats;
+    sizes.seed = o->eval.seed;
+    sizes.use_lstm = o->eval.use_lstm;
+    eval_size_result *result = malloc(sizeof *result);
+    exh_error err;
+    int rc = result ? eval_train_sizes(d, &sizes, result, &err)
+                    : error_set(&err, EXH_ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        eval_write_sizes_markdown(d, result, stdout);
+        printf("(%.1f s)\n", result->seconds);
+        if (o->sizes_csv)
+            rc = write_csv_file(o->sizes_csv, write_sizes_csv, result);
+    } else {
+        cli_error("eval", "%s", err.message);
+    }
+    free(result);
     return rc;
 }
 
@@ -130,14 +207,10 @@ static int eval_main(int argc, char **argv)
     if (rc == 0) {
         eval_write_markdown(d, &o.eval, &result, stdout);
         printf("(%.1f s)\n", result.seconds);
-        FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
-        if (o.csv && !csv) {
-            cli_error("eval", "%s: cannot write", o.csv);
-            rc = EXH_ERR_IO;
-        } else if (csv) {
-            eval_write_csv(&result, csv);
-            fclose(csv);
-        }
+        if (o.csv)
+            rc = write_csv_file(o.csv, write_table_csv, &result);
+        if (rc == 0 && o.sizes.size_count > 0)
+            rc = run_sizes(&o, d);
     } else {
         cli_error("eval", "%s", err.message);
     }

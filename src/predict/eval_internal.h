@@ -8,6 +8,7 @@
 #include "exhaust/eval.h"
 #include "exhaust/gp.h"
 #include "exhaust/knn_partial.h"
+#include "exhaust/lstm.h"
 #include "exhaust/rng.h"
 #include "exhaust/targets.h"
 
@@ -153,6 +154,19 @@ int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int m
  * partial" (see eval.h). */
 int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
                     method_scores *scores, exh_error *err);
+
+/* Train an LSTM on rows [0, train) of archs/targets and predict the `test`
+ * rows after the validation rows [train, train + validation) into
+ * `predicted` (and, when validation_predicted is not NULL, the validation
+ * rows there). With *chosen unset (learning_rate 0), dropout, L2 and
+ * learning rate are chosen on the validation rows (lstm_grid_search) and
+ * written to *chosen; otherwise the model is trained once with them,
+ * stopped early on validation. The other training options come from
+ * `base` (NULL: lstm_train_options_default). */
+int eval_lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
+                          int train, int validation, int test, const lstm_train_options *base,
+                          rng *r, lstm_grid_point *chosen, double *predicted,
+                          double *validation_predicted, exh_error *err);
 
 /* LSTM guesses of the value within `budget` for the split's test models. */
 int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,

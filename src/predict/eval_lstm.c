@@ -28,16 +28,10 @@ static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
     return n;
 }
 
-/* Train on rows [0, train) and predict the next `test` rows after the
- * validation rows [train, train + validation). With *chosen unset
- * (learning_rate 0), dropout, L2 and learning rate are chosen on the
- * validation rows (lstm_grid_search) and written to *chosen; otherwise the
- * model is trained once with them, stopped early on validation. The other
- * training options come from `base` (NULL: lstm_train_options_default). */
-static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
-                            int train, int validation, int test,
-                            const lstm_train_options *base, rng *r, lstm_grid_point *chosen,
-                            double *predicted, exh_error *err)
+int eval_lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
+                          int train, int validation, int test, const lstm_train_options *base,
+                          rng *r, lstm_grid_point *chosen, double *predicted,
+                          double *validation_predicted, exh_error *err)
 {
     lstm_config config;
     lstm_config_default(&config);
@@ -63,6 +57,8 @@ static int lstm_fit_predict(const eval_dataset *d, const arch *archs, const doub
         *chosen = result->points[result->best];
     if (rc == 0)
         rc = lstm_predict(model, archs + train + validation, test, predicted, err);
+    if (rc == 0 && validation_predicted)
+        rc = lstm_predict(model, archs + train, validation, validation_predicted, err);
     lstm_free(model);
     free(result);
     return rc;
@@ -132,8 +128,8 @@ static int score_partial(const eval_dataset *d, arch *archs, double *targets, do
     for (int i = 0; rc == 0 && i < train + validation; i++)
         residual[i] = targets[i] - curve[i];
     if (rc == 0)
-        rc = lstm_fit_predict(d, archs, residual, train, validation, test, NULL, r, chosen,
-                              predicted, err);
+        rc = eval_lstm_fit_predict(d, archs, residual, train, validation, test, NULL, r, chosen,
+                                   predicted, NULL, err);
     for (int i = 0; rc == 0 && i < test; i++)
         predicted[i] += curve[train + validation + i];
     if (rc == 0)
@@ -166,8 +162,8 @@ static int score_overfitting(const eval_dataset *d, const split *s, arch *archs,
     split_rows(d, s, EVAL_TARGET_OVERFITTING, 0, archs, targets, partials, n);
     if (n[0] < 2 || n[1] < 1 || n[2] < 1)
         return EXH_OK;
-    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, chosen, predicted,
-                              err);
+    int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, chosen,
+                                   predicted, NULL, err);
     if (rc == 0)
         accumulate(&score->overfit_error,
                    mean_absolute_error(predicted, targets + n[0] + n[1], n[2]));
@@ -189,8 +185,8 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
     int n[3];
     split_rows(d, s, EVAL_TARGET_BEST, 0, archs, targets, partials, n);
     lstm_grid_point chosen = {0};
-    int rc = lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen, predicted,
-                              err);
+    int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen,
+                                   predicted, NULL, err);
     if (rc == 0)
         score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
     if (rc == 0 && d->has_train)
@@ -243,8 +239,8 @@ int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budge
     options.patience = 5;
     lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
-    int rc = lstm_fit_predict(d, archs, targets, train, validation, s->test_count, &options, r,
-                              &defaults, guesses, err);
+    int rc = eval_lstm_fit_predict(d, archs, targets, train, validation, s->test_count, &options,
+                                   r, &defaults, guesses, NULL, err);
     free(archs);
     free(targets);
     return rc;

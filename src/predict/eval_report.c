@@ -126,3 +126,66 @@ void eval_write_csv(const eval_result *r, FILE *out)
     csv_number(out, r->noise_floor_sd);
     fprintf(out, ",,,,,,,,,,\n");
 }
+
+/* One table of the training-size result: a figure per method and size. */
+static void sizes_table(const eval_size_result *r, const char *title,
+                        const double (*figure)[EVAL_MAX_SIZES], FILE *out)
+{
+    fprintf(out, "%s\n\n| method |", title);
+    for (int z = 0; z < r->size_count; z++)
+        fprintf(out, " n = %d |", r->sizes[z]);
+    fprintf(out, "\n|---|");
+    for (int z = 0; z < r->size_count; z++)
+        fprintf(out, "---|");
+    fprintf(out, "\n");
+    for (int m = 0; m < r->method_count; m++) {
+        fprintf(out, "| %s |", r->names[m]);
+        for (int z = 0; z < r->size_count; z++)
+            cell(out, figure[m][z], NAN, 0);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n");
+}
+
+void eval_write_sizes_markdown(const eval_dataset *d, const eval_size_result *r, FILE *out)
+{
+    fprintf(out, "## Ranking against the number of logged models: %s\n\n", d->description);
+    fprintf(out, "R = %d repeats; each predicts the same %d held-out test models from the first "
+                 "n of the others (nested). The LSTM trains on 3/4 of the n and stops early on "
+                 "1/4; the ensemble's weights for 5-NN, GP%s are chosen on that 1/4.\n\n",
+            r->repeats, r->test_models, r->lstm_used ? " and LSTM" : " (no LSTM: --no-lstm)");
+    sizes_table(r, "Kendall's tau", r->tau, out);
+    sizes_table(r, "Spearman's rho", r->spearman, out);
+    sizes_table(r, "Precision@10 (share of the test set's true top 10 in the predicted top 10)",
+                r->precision10, out);
+    sizes_table(r, "Mean absolute error of the best validation value",
+                r->mae, out);
+    fprintf(out, "Ensemble weights (5-NN, GP, LSTM), means over repeats:");
+    for (int z = 0; z < r->size_count; z++)
+        if (r->available[z])
+            fprintf(out, " n = %d: %.2f, %.2f, %.2f;", r->sizes[z], r->ensemble_weights[0][z],
+                    r->ensemble_weights[1][z], r->ensemble_weights[2][z]);
+    fprintf(out, "\n\n");
+    for (int z = 0; z < r->size_count; z++)
+        if (!r->available[z])
+            fprintf(out, "n = %d: n/a, the data set has too few models beside the %d test "
+                         "models.\n\n",
+                    r->sizes[z], r->test_models);
+    if (!r->lstm_used)
+        fprintf(out, "LSTM: n/a (--no-lstm).\n\n");
+}
+
+void eval_write_sizes_csv(const eval_size_result *r, FILE *out)
+{
+    fprintf(out, "method,train_models,test_models,repeats,kendall_tau,spearman,precision_at_10,"
+                 "mae\n");
+    for (int m = 0; m < r->method_count; m++)
+        for (int z = 0; z < r->size_count; z++) {
+            fprintf(out, "%s,%d,%d,%d", r->names[m], r->sizes[z], r->test_models, r->repeats);
+            csv_number(out, r->tau[m][z]);
+            csv_number(out, r->spearman[m][z]);
+            csv_number(out, r->precision10[m][z]);
+            csv_number(out, r->mae[m][z]);
+            fprintf(out, "\n");
+        }
+}

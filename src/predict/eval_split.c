@@ -193,23 +193,21 @@ static int gp_estimate(const eval_dataset *d, const split *s, const eval_gp *gp,
     return rc;
 }
 
-/* Predict model m with a method; fills the prediction. */
+/* Predict model m with a method; fills the prediction. K-NN with fewer
+ * logged models than K (small training sizes) uses them all. */
 int eval_predict_curve(const eval_dataset *d, const split *s, int method, const eval_model *m,
                        rng *r, knn_prediction *p, exh_error *err)
 {
     layer layers[ARCH_MAX_TOKENS];
     int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    switch (method) {
-    case EVAL_METHOD_BASELINE1: return baseline_random(s->knn, r, -1, p, err);
-    case EVAL_METHOD_BASELINE2: return baseline_size(s->knn, r, layers, count, -1, p, err);
-    case EVAL_METHOD_1NN: return knn_predict(s->knn, layers, count, 1, p, err);
-    case EVAL_METHOD_3NN: return knn_predict(s->knn, layers, count, 3, p, err);
-    default: return knn_predict(s->knn, layers, count, 5, p, err);
-    }
+    if (method == EVAL_METHOD_BASELINE1)
+        return baseline_random(s->knn, r, -1, p, err);
+    if (method == EVAL_METHOD_BASELINE2)
+        return baseline_size(s->knn, r, layers, count, -1, p, err);
+    int k = method == EVAL_METHOD_1NN ? 1 : method == EVAL_METHOD_3NN ? 3 : 5;
+    int logged = knn_repository_count(s->knn);
+    return knn_predict(s->knn, layers, count, k < logged ? k : logged, p, err);
 }
-
-/* What the error table's methods need of one split, prepared once: the
- * repository's pairwise distances, the partial method's lambda, the GP. */
 
 void eval_split_methods_free(split_methods *x)
 {
