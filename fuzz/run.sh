@@ -2,8 +2,11 @@
 # Run every fuzz target in BUILD_DIR for SECONDS each, starting from the seeds
 # in fuzz/corpus/<target>/ plus small slices of the real data when it is
 # present. New inputs go to a temporary corpus; the repository is not touched.
-# Fails when a target finds a crash.
+# Fails when a target finds a crash or any sanitizer report: the targets are
+# built with -fno-sanitize-recover=all, and halt_on_error makes sure a UBSan
+# report ends the run (by default UBSan prints and goes on, and the run passed).
 set -euo pipefail
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 build=$(cd "${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}" && pwd)
 seconds=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "exhaust/ingest.h"
 #include "tensorboard.pb-c.h"
@@ -269,6 +270,99 @@ static void test_real_files_parse(void **state)
     store_close(s);
 }
 
+/* A run folder path too long for run_identity's buffer: the key was read
+ * from an unset buffer (valgrind/MSan); now it is the path's own bytes. */
+static void test_path_too_long_for_the_key(void **state)
+{
+    (void)state;
+    static buffer b;
+    b.size = 0;
+    append_scalar(&b, 0, "loss", 1.5, SIMPLE);
+    char path[3200];
+    memset(path, 'd', sizeof path);
+    memcpy(path + 3100, "/events.out.tfevents.1", 23);
+    collected c = {0};
+    ingest_stats stats;
+    exh_error err;
+    ingest_options o = {0};
+    assert_int_equal(parse(path, &b, &o, &c, &stats, &err), 0);
+    assert_int_equal(c.count, 1);
+    assert_true(strlen(c.runs[0].key) > 0);
+    assert_int_equal(strncmp(c.runs[0].key, path, strlen(c.runs[0].key)), 0);
+    clear(&c);
+}
+
+/* An infinite scalar is refused as in every other format, and counted. */
+static void test_infinite_value_skipped(void **state)
+{
+    (void)state;
+    static buffer b;
+    b.size = 0;
+    append_scalar(&b, 0, "loss", 1.5, SIMPLE);
+    append_scalar(&b, 1, "loss", INFINITY, TENSOR_DOUBLE);
+    append_scalar(&b, 2, "loss", 0.5, SIMPLE);
+    collected c = {0};
+    ingest_stats stats;
+    exh_error err;
+    ingest_options o = {0};
+    assert_int_equal(parse("r/events.out.tfevents.1", &b, &o, &c, &stats, &err), 0);
+    assert_int_equal(c.count, 1);
+    assert_int_equal(c.runs[0].epoch_count, 2);
+    assert_int_equal(stats.skipped, 1);
+    assert_non_null(strstr(stats.messages[0], "infinite"));
+    for (size_t i = 0; i < c.runs[0].epoch_count; i++)
+        assert_true(isfinite(c.runs[0].epochs[i].train_loss));
+    clear(&c);
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* 200,000 steps: every new step scanned all earlier epochs (quadratic, half
+ * a minute); now a hash finds the row. Steps out of order on purpose. */
+static void test_many_steps_are_linear(void **state)
+{
+    (void)state;
+    enum { STEPS = 200000 };
+    static buffer b;
+    size_t capacity = (size_t)STEPS * 96, used = 0;
+    char *big = malloc(capacity);
+    assert_non_null(big);
+    b.size = 0;
+    for (int i = 0; i < STEPS; i++) {
+        if (b.size > sizeof b.data - 256) {
+            memcpy(big + used, b.data, b.size);
+            used += b.size;
+            b.size = 0;
+        }
+        int step = i % 2 ? STEPS - i : i;
+        append_scalar(&b, step, "loss", 1.0, SIMPLE);
+        append_scalar(&b, step, "accuracy", 0.5, SIMPLE);
+    }
+    memcpy(big + used, b.data, b.size);
+    used += b.size;
+    collected c = {0};
+    ingest_stats stats;
+    exh_error err;
+    ingest_options o = {0};
+    ingest_parser_context context = {&o, "big/events.out.tfevents.1", collect, &c, &stats};
+    memset(&stats, 0, sizeof stats);
+    double start = seconds_now();
+    assert_int_equal(ingest_parse(INGEST_TFEVENTS, big, used, &context, &err), 0);
+    double took = seconds_now() - start;
+    free(big);
+    assert_int_equal(c.count, 1);
+    assert_int_equal(c.runs[0].epoch_count, STEPS);
+    double limit = getenv("EXHAUST_SANITIZED") ? 30.0 : 4.0;
+    if (took > limit)
+        fail_msg("200,000 steps took %.1f s (limit %.0f s)", took, limit);
+    clear(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +371,9 @@ int main(void)
         cmocka_unit_test(test_validation_folder_and_tag_map),
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_real_files_parse),
+        cmocka_unit_test(test_path_too_long_for_the_key),
+        cmocka_unit_test(test_infinite_value_skipped),
+        cmocka_unit_test(test_many_steps_are_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

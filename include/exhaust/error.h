@@ -21,6 +21,7 @@ enum {
     EXH_ERR_STORE = -5,     /* SQLite reported an error */
     EXH_ERR_NOT_FOUND = -6, /* a run, file or name does not exist */
     EXH_ERR_CORRUPT = -7,   /* a checksum or framing check failed */
+    EXH_ERR_INTERRUPTED = -8, /* stopped by a signal (SIGINT, SIGTERM) */
 };
 
 #define EXH_ERROR_MESSAGE_SIZE 512

@@ -93,6 +93,18 @@ double nb201_flops(const arch *a);
  */
 int evaluator_command_open(const char *command_template, double timeout_seconds,
                            const space *s, evaluator **out, exh_error *err);
+/* Placeholders are replaced by already single-quoted words, so a template
+ * must not quote them again: '{arch}' in a template un-quotes the value (the
+ * shell sees ''...''), and evaluator_command_open refuses it. */
+/* Seconds between TERM and KILL when a command's process group is ended. */
+#define EVALUATOR_COMMAND_GRACE_SECONDS 5.0
+/* For signal handlers (async-signal-safe): start no more training commands
+ * (evaluations from now on fail with EXH_ERR_INTERRUPTED, which stops the
+ * search) and send `sig` to the process group of every command running. A
+ * handler calls it with SIGTERM, and with SIGKILL once a grace period is
+ * over; each evaluation reaps its own command and ends its group. */
+void evaluator_command_stop(int sig);
+int evaluator_command_stopping(void);
 /* The command line an evaluation would run (out: 16384 bytes). */
 int evaluator_command_expand(const char *command_template, const space *s,
                              const evaluation_request *request, char *out, exh_error *err);

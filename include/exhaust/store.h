@@ -30,6 +30,10 @@
 typedef struct store store;
 
 int store_open(const char *path, store **out, exh_error *err);
+/* Open an existing store for reading only (SQLITE_OPEN_READONLY): no schema
+ * is created, the journal mode is left as it is (no switch to WAL), and a
+ * store in a read-only folder can be read. Writing through it fails. */
+int store_open_readonly(const char *path, store **out, exh_error *err);
 void store_close(store *s);
 
 int store_begin(store *s, exh_error *err);

@@ -32,7 +32,19 @@ extern const cli_command cli_rank_command;
 extern const cli_command cli_fit_penalties_command;
 extern const cli_command cli_analyze_command;
 
-/* Print "exhaust CMD: message" to stderr. */
+/* The option getopt_long just returned, as "--name" in `buf` (index: its
+ * longindex, -1 when none): argv[optind - 1] is the option's value, not its
+ * name, when the value came as a separate word ("--candidates 0"). */
+struct option;
+const char *cli_option_name(const struct option *options, int index, char **argv, char *buf,
+                            size_t size);
+
+/* Text that came from logs, for a terminal: control bytes (ESC, CR, a
+ * newline, DEL) as \xHH, so a run key cannot move the cursor, clear the
+ * screen or forge an output line. Truncated to size; returns buf. */
+const char *cli_printable(const char *text, char *buf, size_t size);
+
+/* Print "exhaust CMD: message" to stderr (control bytes escaped). */
 void cli_error(const char *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print a usage error with a hint to --help; returns CLI_USAGE. */
@@ -41,7 +53,8 @@ int cli_usage_error(const char *command, const char *format, ...)
 
 /* The store path: --store, else $EXHAUST_STORE, else exhaust.db. */
 const char *cli_default_store(void);
-/* Open an existing store for reading; a missing file is an error (reading
+/* Open an existing store for reading only (store_open_readonly: nothing is
+ * written, not even the journal mode); a missing file is an error (reading
  * commands must not create an empty store by accident). */
 int cli_open_existing_store(const char *command, const char *path, store **out);
 

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* mallopt */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,23 +63,27 @@ typedef struct analyze_cli {
 } analyze_cli;
 
 /* population=... and sample=... from the trace's "# exhaust search:" line. */
-static void header_parameters(const char *path, int *population, int *sample)
+static int header_parameters(const char *path, int *population, int *sample)
 {
     FILE *f = fopen(path, "r");
     char line[1024];
     while (f && fgets(line, sizeof line, f) && line[0] == '#') {
         const char *p = strstr(line, "population="), *s = strstr(line, "sample=");
+        /* strtol, clamped: atoi of "population=99999999999" is undefined.
+         * Values past the trace's size are refused once it is read. */
         if (p && *population <= 0)
-            *population = atoi(p + 11);
+            *population = (int)fmin(fmax((double)strtol(p + 11, NULL, 10), 0), INT_MAX);
         if (s && *sample <= 0)
-            *sample = atoi(s + 7);
+            *sample = (int)fmin(fmax((double)strtol(s + 7, NULL, 10), 0), INT_MAX);
     }
     if (f)
         fclose(f);
+    int stated = *population > 0; /* 0: the defaults below, not the search's own */
     if (*population <= 0)
         *population = 100;
     if (*sample <= 0)
         *sample = 5;
+    return stated;
 }
 
 static int parse_capacities(const char *text, analysis_options *o)
@@ -126,7 +131,11 @@ static int set_option(int c, const char *name, analyze_cli *o)
     case 'm': return number_option(name, optarg, 0, &a->min_share);
     case 't': rc = number_option(name, optarg, 0, &a->popularity.tier1_share); break;
     case 'B': rc = number_option(name, optarg, 0, &a->locality.broadcast_window); break;
-    default: rc = number_option(name, optarg, c == 'W' ? 0 : 1, &v); break;
+    default:
+        rc = number_option(name, optarg, c == 'W' ? 0 : 1, &v);
+        if (rc == CLI_OK && v > 1e9) /* (int)1e300 is undefined */
+            rc = cli_usage_error("analyze", "%s needs a number <= 1e9, not '%s'", name, optarg);
+        break;
     }
     switch (c) {
     case 'P': a->population = (int)v; break;
@@ -158,8 +167,11 @@ static int parse_options(int argc, char **argv, analyze_cli *o)
     };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        const char *name = argv[optind - 1];
+    int index = -1;
+    char option_name[64];
+    while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
+        const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
+        index = -1;
         if (c == ':')
             return cli_usage_error("analyze", "%s needs a value", name);
         if (c == '?')
@@ -247,7 +259,7 @@ static int analyze_main(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     analysis_options *ao = &o.analysis;
-    header_parameters(o.trace, &ao->population, &ao->sample);
+    int stated = header_parameters(o.trace, &ao->population, &ao->sample);
     if (ao->popularity.window <= 0)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;
@@ -276,6 +288,16 @@ static int analyze_main(int argc, char **argv)
     if (filled & ANALYZE_FILLED_START)
         fprintf(stderr, "exhaust analyze: %s lacks start times (m:timestamp_start): a "
                         "record without one starts when it ends\n", o.trace);
+    /* Checked before anything is sized by them: a header saying
+     * population=1000000000 made analyze allocate gigabytes. */
+    if (rc == 0 && stated && (int64_t)ao->population > count)
+        rc = error_set(&err, EXH_ERR_INVALID,
+                       "%s: population %d is more than the trace's %lld records (from the "
+                       "trace header or --population)",
+                       o.trace, ao->population, (long long)count);
+    if (rc == 0 && stated && ao->sample > ao->population)
+        rc = error_set(&err, EXH_ERR_INVALID, "%s: sample %d is more than the population %d",
+                       o.trace, ao->sample, ao->population);
     if (rc == 0)
         rc = analysis_run(records, count, ao, &a, &err);
     if (rc == 0)

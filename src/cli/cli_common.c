@@ -7,11 +7,37 @@
 
 #include "cli/cli.h"
 
+const char *cli_option_name(const struct option *options, int index, char **argv, char *buf,
+                            size_t size)
+{
+    if (index < 0)
+        return argv[optind - 1];
+    snprintf(buf, size, "--%s", options[index].name);
+    return buf;
+}
+
+const char *cli_printable(const char *text, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        int control = *p < 0x20 || *p == 0x7f;
+        if (n + (control ? 4 : 1) >= size)
+            break;
+        if (control)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+        else
+            buf[n++] = (char)*p;
+    }
+    if (size)
+        buf[n] = '\0';
+    return buf;
+}
+
 static void vprint_error(const char *command, const char *format, va_list args)
 {
-    fprintf(stderr, "exhaust %s: ", command);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    char message[2 * EXH_ERROR_MESSAGE_SIZE], shown[4 * sizeof message];
+    vsnprintf(message, sizeof message, format, args);
+    fprintf(stderr, "exhaust %s: %s\n", command, cli_printable(message, shown, sizeof shown));
 }
 
 void cli_error(const char *command, const char *format, ...)
@@ -47,7 +73,7 @@ int cli_open_existing_store(const char *command, const char *path, store **out)
         return CLI_FAILED;
     }
     exh_error err;
-    if (store_open(path, out, &err) < 0) {
+    if (store_open_readonly(path, out, &err) < 0) {
         cli_error(command, "%s", err.message);
         return CLI_FAILED;
     }

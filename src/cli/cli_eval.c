@@ -106,8 +106,11 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
     };
     int c, rc = CLI_OK, seed;
     opterr = 0;
-    while (rc == CLI_OK && (c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        const char *name = argv[optind - 1];
+    int index = -1;
+    char option_name[64];
+    while (rc == CLI_OK && (c = getopt_long(argc, argv, ":", options, &index)) != -1) {
+        const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
+        index = -1;
         switch (c) {
         case 's': o->store = optarg; break;
         case 'p': o->space = optarg; break;

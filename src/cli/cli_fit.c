@@ -41,7 +41,11 @@ static int fit_main(int argc, char **argv)
     penalties_fit_options_default(&fit);
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    int index = -1;
+    char option_name[64];
+    while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
+        const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
+        index = -1;
         char *end = NULL;
         switch (c) {
         case 'o': out = optarg; break;
@@ -56,7 +60,7 @@ static int fit_main(int argc, char **argv)
         default: return cli_usage_error("fit-penalties", "unknown option '%s'", argv[optind - 1]);
         }
         if (end && (*end || end == optarg))
-            return cli_usage_error("fit-penalties", "%s needs a number", argv[optind - 1]);
+            return cli_usage_error("fit-penalties", "%s needs a number, not '%s'", name, optarg);
     }
     if (!out)
         return cli_usage_error("fit-penalties", "give --out FILE for the fitted table");

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "exhaust/ingest.h"
+#include "exhaust/space.h"
 
 static const char HELP[] =
     "usage: exhaust ingest PATH... [--store PATH] [--format F] [--strict]\n"
@@ -43,6 +44,25 @@ static void show_progress(const char *path, int64_t runs, void *context)
     fprintf(stderr, "\r\033[K  %lld runs  %s", (long long)runs, path);
 }
 
+/* --space and --arch apply to every run of a keras-csv or tfevents file: a
+ * wrong one is a usage error now, not one skipped record per run later. */
+static int check_space_and_arch(const ingest_options *o)
+{
+    if (!o->space)
+        return CLI_OK; /* a sidecar may name the space of --arch */
+    space *s;
+    exh_error err;
+    if (space_open(o->space, &s, &err) < 0)
+        return cli_usage_error("ingest", "--space %s: %s", o->space, err.message);
+    arch a;
+    int rc = o->arch && space_parse(s, o->arch, &a, &err) < 0
+                 ? cli_usage_error("ingest", "--arch is not an architecture of %s: %s", o->space,
+                                   err.message)
+                 : CLI_OK;
+    space_free(s);
+    return rc;
+}
+
 static int parse_options(int argc, char **argv, ingest_cli_options *o)
 {
     static const struct option options[] = {
@@ -75,7 +95,7 @@ static int parse_options(int argc, char **argv, ingest_cli_options *o)
     }
     if (optind >= argc)
         return cli_usage_error("ingest", "give at least one file or folder to ingest");
-    return CLI_OK;
+    return check_space_and_arch(&o->ingest);
 }
 
 static void print_report(const ingest_stats *stats, double seconds)
@@ -85,8 +105,9 @@ static void print_report(const ingest_stats *stats, double seconds)
     if (stats->skipped)
         printf("; skipped %lld bad records:", (long long)stats->skipped);
     printf("\n");
-    for (int i = 0; i < stats->message_count; i++)
-        printf("  skipped: %s\n", stats->messages[i]);
+    char shown[4 * EXH_ERROR_MESSAGE_SIZE];
+    for (int i = 0; i < stats->message_count; i++) /* they quote the logs: escaped */
+        printf("  skipped: %s\n", cli_printable(stats->messages[i], shown, sizeof shown));
     if (stats->skipped > stats->message_count)
         printf("  ... and %lld more\n", (long long)(stats->skipped - stats->message_count));
 }

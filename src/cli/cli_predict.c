@@ -126,7 +126,11 @@ static int parse_options(int argc, char **argv, predict_options *o)
     };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    int index = -1;
+    char option_name[64];
+    while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
+        const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
+        index = -1;
         char *end = NULL;
         switch (c) {
         case 's': o->store = optarg; break;
@@ -151,8 +155,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
         default: return cli_usage_error(o->command, "unknown option '%s'", argv[optind - 1]);
         }
         if (end && (*end || end == optarg))
-            return cli_usage_error(o->command, "%s needs a number, not '%s'", argv[optind - 1],
-                                   optarg);
+            return cli_usage_error(o->command, "%s needs a number, not '%s'", name, optarg);
     }
     return check_options(o);
 }

@@ -1,6 +1,7 @@
 /* cli_search.c — exhaust search: regularized evolution. */
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +35,12 @@ static const char HELP[] =
     "  --k K                predictor: neighbours (default 5)\n"
     "  --command CMD        training command; {arch}, {arch_seq}, {job_id}, {parent_id}\n"
     "                       (the transfer donor) and {prefix_len} are replaced by\n"
-    "                       quoted values; its last stdout line is the quality\n"
+    "                       values already shell-quoted (write {arch}, not '{arch}');\n"
+    "                       its last stdout line is the quality. Each runs in its own\n"
+    "                       process group; the evaluation ends when the command exits\n"
+    "                       (what it left running is terminated). On SIGINT/SIGTERM\n"
+    "                       every command's group gets TERM, then KILL after 5 s,\n"
+    "                       and the search exits 128+signal with its trace complete\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -92,9 +98,20 @@ static int parse_number(const char *option, const char *text, double low, double
 {
     char *end;
     *out = strtod(text, &end);
-    if (*end || end == text || !(*out >= low))
+    if (*end || end == text || !(*out >= low) || isinf(*out))
         return cli_usage_error("search", "%s needs a number >= %g, not '%s'", option, low, text);
     return CLI_OK;
+}
+
+/* A whole number in [low, high] (casting 3e9 to int would be undefined). */
+static int parse_whole(const char *option, const char *text, double low, double high,
+                       double *out)
+{
+    int rc = parse_number(option, text, low, out);
+    if (rc == CLI_OK && !(*out <= high && *out == floor(*out)))
+        return cli_usage_error("search", "%s needs a whole number from %g to %g, not '%s'",
+                               option, low, high, text);
+    return rc;
 }
 
 static int parse_options(int argc, char **argv, search_cli_options *o)
@@ -119,8 +136,11 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     int c;
     double value;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        const char *name = argv[optind - 1];
+    int index = -1;
+    char option_name[64];
+    while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
+        const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
+        index = -1;
         int rc = CLI_OK;
         switch (c) {
         case 'p': o->space = optarg; break;
@@ -147,20 +167,20 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'B': o->store = optarg; break;
         case 'L': o->logs = optarg; break;
         case 'K':
-            rc = parse_number(name, optarg, 1, &value);
-            o->k = (int)value;
+            rc = parse_whole(name, optarg, 1, 1e6, &value);
+            o->k = rc ? 0 : (int)value;
             break;
         case 'n': o->search_name = optarg; break;
         case 'F':
-            rc = parse_number(name, optarg, 0, &value);
-            o->search.retry_failures = (int)value;
+            rc = parse_whole(name, optarg, 0, 1e6, &value);
+            o->search.retry_failures = rc ? 0 : (int)value;
             break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
-        case 'P': rc = parse_number(name, optarg, 1, &value); o->search.population = (int)value; break;
-        case 'S': rc = parse_number(name, optarg, 1, &value); o->search.sample = (int)value; break;
-        case 'N': rc = parse_number(name, optarg, 1, &value); o->search.candidates = (int64_t)value; break;
-        case 'W': rc = parse_number(name, optarg, 1, &value); o->search.workers = (int)value; break;
-        case 's': rc = parse_number(name, optarg, 0, &value); o->search.seed = (uint64_t)value; break;
+        case 'P': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.population = rc ? 0 : (int)value; break;
+        case 'S': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.sample = rc ? 0 : (int)value; break;
+        case 'N': rc = parse_whole(name, optarg, 1, 1e12, &value); o->search.candidates = rc ? 0 : (int64_t)value; break;
+        case 'W': rc = parse_whole(name, optarg, 1, 1e6, &value); o->search.workers = rc ? 0 : (int)value; break;
+        case 's': rc = parse_whole(name, optarg, 0, 1.8e19, &value); o->search.seed = rc ? 0 : (uint64_t)value; break;
         case 'x': rc = parse_number(name, optarg, -100, &value); o->search.mutation_exponent = value; break;
         case 'b': rc = parse_number(name, optarg, 0, &value); o->search.time_budget_seconds = value; break;
         case ':': return cli_usage_error("search", "%s needs a value", name);
@@ -171,6 +191,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     }
     if (optind < argc)
         return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
+    if (o->search.sample > o->search.population)
+        return cli_usage_error("search", "--sample %d is more than --population %d",
+                               o->search.sample, o->search.population);
     int table = strcmp(o->evaluator, "table") == 0;
     if (strcmp(o->evaluator, "predictor") == 0)
         return CLI_OK;
@@ -348,6 +371,43 @@ static int open_evaluator(const search_cli_options *o, const space *s, predictor
     return evaluator_command_open(o->command, o->timeout, s, e, err);
 }
 
+/* SIGINT / SIGTERM (mpirun sends TERM on an abort) with training commands
+ * running: terminate every command's process group, and KILL what is left
+ * after the grace period (SIGALRM) or on a second signal. The evaluations
+ * then fail as interrupted, the search stops, the trace is closed (flushed)
+ * and the exit status is 128 + the signal. Without commands the default
+ * action is kept: each finished evaluation is already in the trace. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    evaluator_command_stop(SIGKILL);
+}
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) { /* asked twice: no more grace */
+        evaluator_command_stop(SIGKILL);
+        return;
+    }
+    stop_signal = sig;
+    evaluator_command_stop(SIGTERM);
+    alarm((unsigned)EVALUATOR_COMMAND_GRACE_SECONDS + 1);
+}
+
+static void own_stop_signals(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    sigemptyset(&action.sa_mask);
+    action.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    action.sa_handler = on_grace_over;
+    sigaction(SIGALRM, &action, NULL);
+}
+
 static int search_main(int argc, char **argv)
 {
     search_cli_options o = {.space = "nb201", .evaluator = "table", .k = 5,
@@ -372,6 +432,8 @@ static int search_main(int argc, char **argv)
         o.search.progress = show_progress;
         o.search.progress_context = progress_clock;
     }
+    if (strcmp(o.evaluator, "command") == 0)
+        own_stop_signals();
     exh_error err;
     space *s = NULL;
     evaluator *e = NULL;
@@ -414,6 +476,9 @@ static int search_main(int argc, char **argv)
     }
     if (rc == 0 && coordinator)
         print_result(&o, s, e, &result);
+    else if (rc < 0 && stop_signal)
+        cli_error("search", "stopped by signal %d; every training command was ended, and the "
+                            "trace holds every finished evaluation", (int)stop_signal);
     else if (rc < 0)
         cli_error("search", "%s", err.message);
     if (o.mpi)
@@ -427,6 +492,8 @@ static int search_main(int argc, char **argv)
     knn_repository_free(logs.repository);
     eval_dataset_free(logs.dataset);
     space_free(s);
+    if (stop_signal)
+        return 128 + (int)stop_signal;
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 

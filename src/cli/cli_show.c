@@ -93,20 +93,24 @@ static void print_curve(const run *r, output_format format)
 
 static void print_table(const run *r)
 {
-    printf("key:           %s\n", r->key);
+    /* Every string came from a log file: shown with control bytes escaped. */
+    char a[4096], b[4096];
+#define SHOWN(text, buf) cli_printable((text) ? (text) : "-", buf, sizeof buf)
+    printf("key:           %s\n", SHOWN(r->key, a));
     printf("id:            %lld\n", (long long)r->id);
-    printf("space:         %s\n", r->space ? r->space : "-");
-    printf("arch:          %s\n", r->arch ? r->arch : "-");
-    printf("arch_sequence: %s\n", r->arch_sequence ? r->arch_sequence : "-");
-    printf("dataset:       %s\n", r->dataset ? r->dataset : "-");
+    printf("space:         %s\n", SHOWN(r->space, a));
+    printf("arch:          %s\n", SHOWN(r->arch, a));
+    printf("arch_sequence: %s\n", SHOWN(r->arch_sequence, a));
+    printf("dataset:       %s\n", SHOWN(r->dataset, a));
     if (r->has_seed)
         printf("seed:          %lld\n", (long long)r->seed);
     else
         printf("seed:          -\n");
-    printf("status:        %s\n", r->status ? r->status : "-");
-    printf("source:        %s\n", r->source ? r->source : "-");
+    printf("status:        %s\n", SHOWN(r->status, a));
+    printf("source:        %s\n", SHOWN(r->source, a));
     for (size_t i = 0; i < r->param_count; i++)
-        printf("param:         %s = %s\n", r->params[i].key, r->params[i].value);
+        printf("param:         %s = %s\n", SHOWN(r->params[i].key, a), SHOWN(r->params[i].value, b));
+#undef SHOWN
     printf("\n");
     print_curve(r, OUTPUT_TABLE);
 }

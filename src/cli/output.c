@@ -81,7 +81,16 @@ static void add_cell(output_table *t, const char *text, json_t *json)
                     abort(); /* the CLI cannot go on without memory */
                 t->cells = grown;
             }
-            t->cells[t->cell_count++] = text ? strdup(text) : NULL;
+            /* Aligned text is for a terminal: no control bytes from logs. */
+            char *shown = NULL;
+            if (text) {
+                size_t size = 4 * strlen(text) + 1;
+                shown = malloc(size);
+                if (!shown)
+                    abort();
+                cli_printable(text, shown, size);
+            }
+            t->cells[t->cell_count++] = shown;
         }
     }
     t->column++;

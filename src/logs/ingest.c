@@ -141,16 +141,21 @@ int ingest_parse(ingest_format format, const char *data, size_t size,
 int ingest_csv_next(csv_reader *reader, const char *path, ingest_parser_context *context,
                     exh_error *err)
 {
-    exh_error csv_err;
-    int got = csv_next(reader, &csv_err);
-    if (got >= 0)
-        return got;
-    if (csv_err.code != EXH_ERR_PARSE)
-        return error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
-    int rc = strcmp(path, context->path) == 0
-                 ? ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message)
-                 : ingest_bad_record(context, err, csv_err.code, "%s: %s", path, csv_err.message);
-    return rc < 0 ? rc : 0;
+    for (;;) {
+        exh_error csv_err;
+        int got = csv_next(reader, &csv_err);
+        if (got >= 0)
+            return got;
+        if (csv_err.code != EXH_ERR_PARSE)
+            return error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
+        const char *what = reader->resumable ? " (row skipped)" : "";
+        int rc = strcmp(path, context->path) == 0
+                     ? ingest_bad_record(context, err, csv_err.code, "%s%s", csv_err.message, what)
+                     : ingest_bad_record(context, err, csv_err.code, "%s: %s%s", path,
+                                         csv_err.message, what);
+        if (rc < 0 || !reader->resumable)
+            return rc < 0 ? rc : 0;
+    }
 }
 
 int ingest_bad_record(ingest_parser_context *context, exh_error *err, int code,

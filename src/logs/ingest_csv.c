@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "logs/epoch_index.h"
 #include "logs/ingest_internal.h"
 #include "util/csv.h"
 
@@ -83,8 +84,8 @@ static int begin_run(const csv_reader *reader, const long_csv_header *h, run *r,
     return rc ? -1 : 0;
 }
 
-static int add_row(const csv_reader *reader, const long_csv_header *h, run *r, char *why,
-                   size_t size)
+static int add_row(const csv_reader *reader, const long_csv_header *h, run *r,
+                   epoch_index *seen, char *why, size_t size)
 {
     long long epoch;
     const char *text = field(reader, h->identity[COLUMN_EPOCH]);
@@ -92,11 +93,15 @@ static int add_row(const csv_reader *reader, const long_csv_header *h, run *r, c
         snprintf(why, size, "epoch '%.40s' is not an epoch number", text);
         return -1;
     }
-    for (size_t i = 0; i < r->epoch_count; i++)
-        if (r->epochs[i].epoch == (int)epoch) {
-            snprintf(why, size, "epoch %lld of run '%s' appears twice", epoch, r->key);
-            return -1;
-        }
+    long earlier = epoch_index_find(seen, r, (int)epoch);
+    if (earlier >= 0) {
+        snprintf(why, size, "epoch %lld of run '%s' appears twice", epoch, r->key);
+        return -1;
+    }
+    if (earlier < -1) {
+        snprintf(why, size, "out of memory");
+        return -1;
+    }
     epoch_record row = epoch_record_empty((int)epoch);
     for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
         const char *value = field(reader, h->metric[m]);
@@ -113,12 +118,14 @@ static int add_row(const csv_reader *reader, const long_csv_header *h, run *r, c
 }
 
 /* Hand the run being built to the sink, if there is one. */
-static int flush_run(run *r, int *bad, ingest_parser_context *context, exh_error *err)
+static int flush_run(run *r, int *bad, epoch_index *seen, ingest_parser_context *context,
+                     exh_error *err)
 {
     int rc = 0;
     if (r->key && !*bad)
         rc = context->sink(r, context->sink_context, err);
     run_clear(r);
+    epoch_index_reset(seen);
     *bad = 0;
     return rc;
 }
@@ -140,12 +147,30 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
     run r;
     run_init(&r);
     int bad = 0; /* the run being built had a bad row: skip all of it */
+    epoch_index seen = EPOCH_INDEX_INIT;
     char why[256];
     while (rc >= 0) {
         exh_error csv_err;
         rc = csv_next(&reader, &csv_err);
-        if (rc < 0) { /* an unterminated quote: the rest of the file is unusable */
+        if (rc < 0 && csv_err.code != EXH_ERR_PARSE) {
+            rc = error_set(err, csv_err.code, "%s: %s", context->path, csv_err.message);
+            break;
+        }
+        if (rc < 0 && reader.resumable) { /* a NUL byte: only this row is lost */
+            rc = ingest_bad_record(context, err, csv_err.code, "%s (row skipped)",
+                                   csv_err.message);
+            continue;
+        }
+        if (rc < 0) {
+            /* An unterminated quote: the rest of the file is unusable, and the
+             * run being built may have had rows in it, so it is skipped too -
+             * counted and named, not dropped in silence. */
             rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
+            if (rc == 0 && r.key && !bad)
+                rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                       "line %ld: run '%s' skipped: its rows may go on past the "
+                                       "unclosed quote",
+                                       reader.line, r.key);
             bad = 2;
             break;
         }
@@ -153,7 +178,7 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
             break;
         const char *key = field(&reader, header.identity[COLUMN_KEY]);
         if (!r.key || strcmp(r.key, key) != 0) {
-            rc = flush_run(&r, &bad, context, err);
+            rc = flush_run(&r, &bad, &seen, context, err);
             if (rc < 0)
                 break;
             if (!*key) {
@@ -164,7 +189,7 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
             if (begin_run(&reader, &header, &r, context->path, why, sizeof why) < 0)
                 bad = 1;
         }
-        if (!bad && add_row(&reader, &header, &r, why, sizeof why) < 0)
+        if (!bad && add_row(&reader, &header, &r, &seen, why, sizeof why) < 0)
             bad = 1;
         if (bad == 1) {
             bad = 2; /* report once per run */
@@ -173,8 +198,9 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
         }
     }
     if (rc >= 0)
-        rc = flush_run(&r, &bad, context, err);
+        rc = flush_run(&r, &bad, &seen, context, err);
     run_clear(&r);
+    epoch_index_reset(&seen);
     csv_close(&reader);
     return rc < 0 ? rc : EXH_OK;
 }

@@ -9,9 +9,9 @@
 #include "util/csv.h"
 
 /* The next CSV record of `path` (the file being read: context->path, or a
- * companion), a CSV fault reported as a bad record (an unterminated quote
- * swallows the rest of the file, so reading stops). 1: a record, 0: done,
- * < 0: stop with that error. */
+ * companion), a CSV fault reported as a bad record: a record with a NUL byte
+ * is skipped and reading goes on; an unterminated quote swallows the rest of
+ * the file, so reading stops. 1: a record, 0: done, < 0: stop with that error. */
 int ingest_csv_next(csv_reader *reader, const char *path, ingest_parser_context *context,
                     exh_error *err);
 

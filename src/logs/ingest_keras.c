@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "logs/epoch_index.h"
 #include "logs/ingest_internal.h"
 #include "util/csv.h"
 
@@ -107,7 +108,7 @@ static void find_columns(const csv_reader *reader, int *columns)
 }
 
 static int read_row(const csv_reader *reader, int epoch_column, const int *columns, run *r,
-                    char *why, size_t size)
+                    epoch_index *seen, char *why, size_t size)
 {
     long long epoch;
     if (epoch_column >= reader->field_count ||
@@ -129,12 +130,12 @@ static int read_row(const csv_reader *reader, int epoch_column, const int *colum
         }
         *value *= KERAS_COLUMNS[c].scale;
     }
-    for (size_t i = 0; i < r->epoch_count; i++)
-        if (r->epochs[i].epoch == row.epoch) {
-            snprintf(why, size, "line %ld: epoch %lld appears twice", reader->line, epoch);
-            return -1;
-        }
-    return run_add_epoch(r, &row) < 0 ? -1 : 0;
+    long earlier = epoch_index_find(seen, r, row.epoch);
+    if (earlier >= 0) {
+        snprintf(why, size, "line %ld: epoch %lld appears twice", reader->line, epoch);
+        return -1;
+    }
+    return earlier < -1 || run_add_epoch(r, &row) < 0 ? -1 : 0;
 }
 
 int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context *context,
@@ -155,9 +156,11 @@ int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context 
     run r;
     run_init(&r);
     char why[512] = "";
+    epoch_index seen = EPOCH_INDEX_INIT;
     rc = describe_run(context, &r, why, sizeof why);
     while (rc == 0 && (rc = csv_next(&reader, &csv_err)) > 0)
-        rc = read_row(&reader, epoch_column, columns, &r, why, sizeof why) < 0 ? -1 : 0;
+        rc = read_row(&reader, epoch_column, columns, &r, &seen, why, sizeof why) < 0 ? -1 : 0;
+    epoch_index_reset(&seen);
     if (rc < 0 && why[0] == '\0')
         snprintf(why, sizeof why, "%s", csv_err.message);
     csv_close(&reader);

@@ -166,7 +166,8 @@ static int read_epochs(const char *data, size_t size, nlp_epochs *epochs,
     csv_close(&reader);
     if (rc < 0)
         return rc;
-    qsort(epochs->rows, epochs->count, sizeof *epochs->rows, compare_epochs);
+    if (epochs->count > 1) /* rows is NULL for a header-only file: qsort(NULL) is UB */
+        qsort(epochs->rows, epochs->count, sizeof *epochs->rows, compare_epochs);
     return mark_duplicates(epochs, context, err);
 }
 

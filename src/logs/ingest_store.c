@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "exhaust/space.h"
+#include "logs/epoch_index.h"
 #include "logs/ingest_internal.h"
 #include "util/file.h"
 #include "util/hash.h"
@@ -83,6 +84,17 @@ static space *session_space(ingest_session *session, const char *name, exh_error
     for (int i = 0; i < session->space_count; i++)
         if (strcmp(session->spaces[i].name, name) == 0)
             return session->spaces[i].space;
+    /* A space with a description file (dense:FILE) is read only when the
+     * command line names it (--space): a record saying "dense:/dev/zero"
+     * must not make the ingest open a file of its choosing. */
+    const char *given = session->options->space;
+    if (strchr(name, ':') && !(given && strcmp(given, name) == 0)) {
+        error_set(err, EXH_ERR_INVALID,
+                  "space '%.200s' names a file; a record may not name a file to read (give it "
+                  "with --space)",
+                  name);
+        return NULL;
+    }
     space *s;
     if (session->space_count == SPACE_CACHE_SIZE || space_open(name, &s, err) < 0)
         return NULL;
@@ -129,17 +141,21 @@ static int merge_into(run *r, const run *earlier)
     for (size_t i = 0; i < earlier->param_count; i++)
         if (!run_param_value(r, earlier->params[i].key))
             rc |= run_add_param(r, earlier->params[i].key, earlier->params[i].value);
+    epoch_index rows = EPOCH_INDEX_INIT; /* run_epoch per row was quadratic */
     for (size_t i = 0; i < earlier->epoch_count; i++) {
         epoch_record old = earlier->epochs[i];
-        epoch_record *row = run_epoch(r, old.epoch);
-        if (!row)
+        epoch_record *row = epoch_index_row(&rows, r, old.epoch);
+        if (!row) {
+            epoch_index_reset(&rows);
             return EXH_ERR_NOMEM;
+        }
         for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
             double *value = epoch_metric(row, EPOCH_METRIC_NAMES[m]);
             if (!metric_present(*value))
                 *value = *epoch_metric(&old, EPOCH_METRIC_NAMES[m]);
         }
     }
+    epoch_index_reset(&rows);
     return rc ? EXH_ERR_NOMEM : EXH_OK;
 }
 
@@ -261,6 +277,12 @@ static int ingest_folder(ingest_session *session, const char *path, exh_error *e
 static int ingest_path(ingest_session *session, const char *path, int named, exh_error *err)
 {
     struct stat st;
+    if (stat(path, &st) != 0 && !named && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* A dangling link in a folder: one unreadable entry, not a failed ingest. */
+        ingest_parser_context context = {session->options, path, NULL, NULL, session->stats};
+        return ingest_bad_record(&context, err, EXH_ERR_NOT_FOUND,
+                                 "a symbolic link to nothing (skipped)");
+    }
     if (stat(path, &st) != 0)
         return error_set(err, EXH_ERR_NOT_FOUND, "%s: no such file or folder", path);
     if (S_ISDIR(st.st_mode))

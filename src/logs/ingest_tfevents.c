@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logs/epoch_index.h"
 #include "logs/ingest_internal.h"
 #include "logs/tfrecord.h"
 #include "tensorboard.pb-c.h"
@@ -136,8 +137,13 @@ static double scalar_value(const Tensorboard__Summary__Value *value)
     return NAN;
 }
 
-static int record_event(const Tensorboard__Event *event, const tag_map *map, run *r)
+/* File the event's scalars under its epoch. Returns 0, EXH_ERR_NOMEM, or 1
+ * when a value was infinite (the others are kept; the caller reports it: no
+ * format stores an infinite metric, as JSON cannot carry one). */
+static int record_event(const Tensorboard__Event *event, const tag_map *map, run *r,
+                        epoch_index *rows, const char **infinite_tag)
 {
+    int infinite = 0;
     if (event->what_case != TENSORBOARD__EVENT__WHAT_SUMMARY || !event->summary)
         return 0;
     if (event->step < 0 || event->step > 10000000)
@@ -148,12 +154,17 @@ static int record_event(const Tensorboard__Event *event, const tag_map *map, run
         double x = scalar_value(value);
         if (metric < 0 || isnan(x))
             continue;
-        epoch_record *row = run_epoch(r, (int)event->step + 1);
+        if (isinf(x)) {
+            *infinite_tag = value->tag;
+            infinite = 1;
+            continue;
+        }
+        epoch_record *row = epoch_index_row(rows, r, (int)event->step + 1);
         if (!row)
             return EXH_ERR_NOMEM;
         *epoch_metric(row, EPOCH_METRIC_NAMES[metric]) = x;
     }
-    return 0;
+    return infinite;
 }
 
 /* Accuracies in [0, 1] become percent. */
@@ -188,7 +199,10 @@ static int is_validation_folder(const char *name, size_t length)
 static void run_identity(const char *path, char *key, size_t size, int *validation)
 {
     char folder[3072];
-    file_directory(path, folder, sizeof folder);
+    /* A path too long for folder: key on the path's own first bytes rather than
+     * read an unset buffer (the key is a label; the store keeps it whole). */
+    if (file_directory(path, folder, sizeof folder) < 0)
+        snprintf(folder, sizeof folder, "%s", path);
     const char *name = file_basename(folder);
     size_t length = strlen(name);
     *validation = is_validation_folder(name, length);
@@ -222,6 +236,7 @@ int ingest_parse_tfevents(const char *data, size_t size, ingest_parser_context *
     run_init(&r);
     if (rc == 0 && describe_run(context, key, &r) != 0)
         rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+    epoch_index rows = EPOCH_INDEX_INIT;
     tfrecord_reader reader;
     tfrecord_open(&reader, data, size);
     const unsigned char *record;
@@ -241,16 +256,24 @@ int ingest_parse_tfevents(const char *data, size_t size, ingest_parser_context *
                                    reader.offset - length - 16, reader.record);
             continue;
         }
-        rc = record_event(event, map, &r);
-        tensorboard__event__free_unpacked(event, NULL);
-        if (rc < 0)
+        const char *tag = NULL;
+        rc = record_event(event, map, &r, &rows, &tag);
+        if (rc == 1)
+            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                   "byte %zu: record %ld: step %lld: '%.60s' is infinite (value "
+                                   "skipped)",
+                                   reader.offset - length - 16, reader.record,
+                                   (long long)event->step, tag);
+        else if (rc < 0)
             rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        tensorboard__event__free_unpacked(event, NULL);
     }
     if (rc == 0 && r.epoch_count > 0) {
         scale_accuracies(&r);
         rc = context->sink(&r, context->sink_context, err);
     }
     run_clear(&r);
+    epoch_index_reset(&rows);
     free(map);
     return rc;
 }

@@ -95,6 +95,70 @@ int store_open(const char *path, store **out, exh_error *err)
     return EXH_OK;
 }
 
+/* The schema version, or -1 when the file cannot be read as SQLite. */
+static int read_version(store *s)
+{
+    sqlite3_stmt *statement = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &statement, NULL) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW)
+        version = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    return version;
+}
+
+static int open_readonly_as(store *s, const char *name)
+{
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (sqlite3_open_v2(name, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_busy_timeout(s->db, 5000);
+    return read_version(s);
+}
+
+int store_open_readonly(const char *path, store **out, exh_error *err)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s + strlen(path) + 1);
+    if (!s)
+        return error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+    s->path = (char *)(s + 1);
+    strcpy(s->path, path);
+    /* As a URI so that a name with '?' or '%' stays a name. */
+    size_t size = 3 * strlen(path) + 32;
+    char *uri = malloc(size);
+    if (!uri) {
+        free(s);
+        return error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+    }
+    size_t n = (size_t)snprintf(uri, size, "file:");
+    for (const char *p = path; *p; p++)
+        n += (size_t)(strchr("?#%", *p) ? snprintf(uri + n, size - n, "%%%02X", (unsigned char)*p)
+                                        : snprintf(uri + n, size - n, "%c", *p));
+    int version = open_readonly_as(s, uri);
+    if (version < 0 && sqlite3_errcode(s->db) == SQLITE_CANTOPEN) {
+        /* A WAL store in a folder we may not write: SQLite cannot make the
+         * -shm file. Nobody can be writing it there; read it as immutable. */
+        snprintf(uri + n, size - n, "?immutable=1");
+        version = open_readonly_as(s, uri);
+    }
+    free(uri);
+    int rc = EXH_OK;
+    if (version < 0)
+        rc = store_sqlite_error(s, err, "cannot read as a store");
+    else if (version != STORE_SCHEMA_VERSION)
+        rc = error_set(err, EXH_ERR_STORE, "%s: store schema version %d, this exhaust reads %d",
+                       path, version, STORE_SCHEMA_VERSION);
+    if (rc < 0) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return EXH_OK;
+}
+
 void store_close(store *s)
 {
     if (!s)

@@ -144,7 +144,8 @@ static int store_model(knn_repository *r, const char *name, const layer *layers,
     r->layers_used += layer_count;
     r->epochs[i] = curve->epochs;
     r->curve_start[i] = r->values_used;
-    for (int c = 0; c < KNN_CHANNEL_COUNT; c++) {
+    /* No epochs yet anywhere: curve_values is still NULL, and NULL + 0 is UB. */
+    for (int c = 0; values > 0 && c < KNN_CHANNEL_COUNT; c++) {
         double *to = r->curve_values + r->values_used + (size_t)c * (size_t)curve->epochs;
         for (int e = 0; e < curve->epochs; e++)
             to[e] = curve->channel[c] ? curve->channel[c][e] : NAN;
@@ -275,13 +276,13 @@ const char *knn_repository_name(const knn_repository *r, int index)
 const layer *knn_repository_layers(const knn_repository *r, int index, int *count)
 {
     *count = r->layer_count[index];
-    return r->layers + r->layer_start[index];
+    return r->layers ? r->layers + r->layer_start[index] : NULL; /* NULL + 0 is UB */
 }
 
 knn_curve knn_repository_curve(const knn_repository *r, int index)
 {
     knn_curve curve = {.epochs = r->epochs[index]};
-    for (int c = 0; c < KNN_CHANNEL_COUNT; c++)
+    for (int c = 0; r->curve_values && c < KNN_CHANNEL_COUNT; c++) /* NULL + 0 is UB */
         curve.channel[c] =
             r->curve_values + r->curve_start[index] + (size_t)c * (size_t)r->epochs[index];
     return curve;

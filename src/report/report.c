@@ -107,7 +107,7 @@ int report_open(const char *path, const char *title, report **out, exh_error *er
         return error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
     }
     /* Opened now (written at close) so a bad path fails before any work. */
-    r->file = fopen(path, "wb");
+    r->file = file_create(path, "wb"); /* never through a link planted at path */
     if (!r->file) {
         int code = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
         report_free(r);

@@ -16,6 +16,7 @@ int report_render_trie(const char *dir, exh_error *err)
     snprintf(dot_path, sizeof dot_path, "%s/trie.dot", dir);
     snprintf(svg_path, sizeof svg_path, "%s/trie.svg", dir);
     char *argv[] = {"dot", "-Tsvg", dot_path, "-o", svg_path, NULL};
+    remove(svg_path); /* dot would write through a link planted at trie.svg */
     pid_t pid;
     int rc = posix_spawnp(&pid, "dot", NULL, NULL, argv, environ);
     if (rc == ENOENT)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "exhaust/report_analysis.h"
 #include "exhaust/space_nb201.h"
 
@@ -34,7 +35,7 @@ static int table_open(table_file *t, const char *dir, const char *name, const ch
                       exh_error *err)
 {
     snprintf(t->path, sizeof t->path, "%s/%s", dir, name);
-    t->f = fopen(t->path, "w");
+    t->f = file_create(t->path, "w"); /* never through a link planted at path */
     if (!t->f)
         return error_set(err, EXH_ERR_IO, "%s: %s", t->path, strerror(errno));
     fprintf(t->f, "%s\n", header);

@@ -8,11 +8,20 @@
  * The command runs under /bin/sh -c in its own process group; its last
  * non-empty stdout line must be the quality (a number, higher is better).
  * A non-zero exit, an unreadable last line or running past the timeout is a
- * failed (or timed-out) evaluation, never an error of the search. */
+ * failed (or timed-out) evaluation, never an error of the search.
+ *
+ * The evaluation ends when the shell exits, not when its output ends; then
+ * whatever is left of its process group (a process it put in the
+ * background) is terminated: TERM, and KILL after a grace period. A timeout
+ * ends the group the same way, and so does evaluator_command_stop (the CLI
+ * calls it on SIGINT and SIGTERM) for every command running. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,27 +130,121 @@ static int parse_last_line(char *output, double *quality)
     return csv_parse_double(line, quality) == 0 && isfinite(*quality) ? 0 : -1;
 }
 
-/* Read the child's stdout until it closes or the deadline passes. */
-static int read_until(int fd, double deadline, char *kept, size_t *kept_size)
+/*
+ * Running commands, for signal handlers: the process group of every command
+ * now running, in slots a handler may read (lock-free atomics are
+ * async-signal-safe). A group is registered before its process may start
+ * anything and unregistered only once it is reaped, so a signal never misses
+ * a running command nor hits a reused process id.
+ */
+#define GROUPS_TRACKED 4096
+static atomic_int running_groups[GROUPS_TRACKED];
+static atomic_int stopping; /* a stop was asked: start no more commands */
+
+static int track_group(pid_t group)
 {
-    char chunk[4096];
-    for (;;) {
+    for (int i = 0; i < GROUPS_TRACKED; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&running_groups[i], &expected, (int)group))
+            return i;
+    }
+    return -1; /* more commands at once than slots: this one is not signalled */
+}
+
+void evaluator_command_stop(int sig)
+{
+    atomic_store(&stopping, 1);
+    for (int i = 0; i < GROUPS_TRACKED; i++) {
+        int group = atomic_load(&running_groups[i]);
+        if (group > 0)
+            kill(-group, sig);
+    }
+}
+
+int evaluator_command_stopping(void)
+{
+    return atomic_load(&stopping);
+}
+
+/* Wait for `child` to exit, at most until deadline (INFINITY: no limit).
+ * 1: it exited (*status set), 0: the deadline passed. Polls with a backoff
+ * from 1 ms to 50 ms: the process may have closed its stdout long before. */
+static int wait_until(pid_t child, double deadline, int *status)
+{
+    for (double pause = 0.001;; pause = pause < 0.05 ? pause * 2 : 0.05) {
+        pid_t got = waitpid(child, status, WNOHANG);
+        if (got == child || (got < 0 && errno != EINTR))
+            return 1;
         double left = deadline - now_seconds();
         if (left <= 0)
-            return -1;
+            return 0;
+        struct timespec nap = {0, (long)(1e9 * (pause < left ? pause : left))};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* Read the child's stdout until the child exits or the deadline passes (not
+ * until the end of output: `sleep 5 & echo 1` holds the pipe open after the
+ * shell has exited). Returns 1 when the child exited (*status set), 0 at
+ * the deadline. */
+static int read_until_exit(int fd, pid_t child, double deadline, char *kept, size_t *kept_size,
+                           int *status)
+{
+    char chunk[4096];
+    int open = 1;
+    for (;;) {
+        pid_t got = waitpid(child, status, WNOHANG);
+        if (got == child || (got < 0 && errno != EINTR)) {
+            /* Exited: take what it wrote (a background process may still
+             * hold the pipe: read only what is there now). */
+            ssize_t n;
+            while (open && (n = read(fd, chunk, sizeof chunk)) > 0)
+                keep_output(kept, kept_size, chunk, (size_t)n);
+            return 1;
+        }
+        if (!open)
+            return wait_until(child, deadline, status);
+        double left = deadline - now_seconds();
+        if (left <= 0)
+            return 0;
+        /* Wake at least every 50 ms to see whether the child exited; a
+         * huge or infinite `left` never reaches the int cast. */
+        int wait_ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
         struct pollfd p = {fd, POLLIN, 0};
-        int ready = poll(&p, 1, (int)(left * 1000) + 1);
-        if (ready < 0 && errno == EINTR)
-            continue;
+        int ready = poll(&p, 1, wait_ms);
         if (ready <= 0)
             continue;
         ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n <= 0)
-            return 0;
-        keep_output(kept, kept_size, chunk, (size_t)n);
+            open = 0; /* end of output: now wait for the exit itself */
+        else
+            keep_output(kept, kept_size, chunk, (size_t)n);
     }
+}
+
+/* End the whole group: TERM, then KILL if anything of it is left after the
+ * grace period. Reaps the child unless it was reaped already. */
+static void end_group(pid_t child, int reaped, int *status)
+{
+    if (kill(-child, SIGTERM) != 0) { /* nothing of the group is left */
+        if (!reaped)
+            wait_until(child, INFINITY, status);
+        return;
+    }
+    double deadline = now_seconds() + EVALUATOR_COMMAND_GRACE_SECONDS;
+    if (!reaped)
+        reaped = wait_until(child, deadline, status);
+    /* Members other than the child (a backgrounded process) cannot be
+     * waited for: poll the group until it is empty or the grace is over. */
+    while (kill(-child, 0) == 0 && now_seconds() < deadline) {
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    kill(-child, SIGKILL);
+    if (!reaped)
+        wait_until(child, INFINITY, status);
 }
 
 static int command_evaluate(void *state, const evaluation_request *request, rng *r,
@@ -153,8 +256,12 @@ static int command_evaluate(void *state, const evaluation_request *request, rng 
     int rc = evaluator_command_expand(c->template, c->space, request, command, err);
     if (rc < 0)
         return rc;
+    if (evaluator_command_stopping())
+        return error_set(err, EXH_ERR_INTERRUPTED, "stopped: no more training commands");
+    /* O_CLOEXEC: a command started by another worker thread must not
+     * inherit this pipe, or its end of output would wait for that one too. */
     int pipe_fds[2];
-    if (pipe(pipe_fds) != 0)
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         return error_set(err, EXH_ERR_IO, "cannot create a pipe: %s", strerror(errno));
     double start = now_seconds();
     pid_t child = fork();
@@ -165,26 +272,40 @@ static int command_evaluate(void *state, const evaluation_request *request, rng 
     }
     if (child == 0) {
         setpgid(0, 0);
-        dup2(pipe_fds[1], STDOUT_FILENO);
-        close(pipe_fds[0]);
-        close(pipe_fds[1]);
+        /* A handler the search installed is not the command's. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        dup2(pipe_fds[1], STDOUT_FILENO); /* the copy on 1 is not close-on-exec */
         execl("/bin/sh", "sh", "-c", command, (char *)NULL);
         _exit(127);
     }
+    /* Both sides set the group, so it exists before either can signal it. */
+    setpgid(child, child);
+    int slot = track_group(child);
     close(pipe_fds[1]);
+    /* Non-blocking: once the command has exited, what it wrote is read
+     * without waiting for a background process that holds the pipe. */
+    fcntl(pipe_fds[0], F_SETFL, fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
+    if (evaluator_command_stopping()) /* a stop came between the check and the fork */
+        kill(-child, SIGTERM);
     char kept[OUTPUT_KEPT] = "";
     size_t kept_size = 0;
     double deadline = c->timeout_seconds > 0 ? start + c->timeout_seconds : INFINITY;
-    int timed_out = read_until(pipe_fds[0], deadline, kept, &kept_size) < 0;
-    close(pipe_fds[0]);
-    if (timed_out)
-        kill(-child, SIGKILL); /* the whole group: the shell and what it started */
     int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
+    int exited = read_until_exit(pipe_fds[0], child, deadline, kept, &kept_size, &status);
+    close(pipe_fds[0]);
+    /* Timed out, or exited leaving processes behind: the evaluation is over,
+     * and so is everything it started. */
+    end_group(child, exited, &status);
+    if (slot >= 0)
+        atomic_store(&running_groups[slot], 0);
+    if (evaluator_command_stopping())
+        return error_set(err, EXH_ERR_INTERRUPTED,
+                         "stopped: the training command of job %lld was terminated",
+                         (long long)request->job_id);
     out->cost_seconds = now_seconds() - start;
     out->quality = NAN;
-    if (timed_out)
+    if (!exited)
         out->status = EVALUATION_TIMEOUT;
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
              parse_last_line(kept, &out->quality) < 0)
@@ -205,6 +326,18 @@ int evaluator_command_open(const char *template, double timeout_seconds, const s
     *out = NULL;
     if (!template || !*template)
         return error_set(err, EXH_ERR_INVALID, "the command evaluator needs a command");
+    /* '{arch}' would close the quotes expand adds and open new ones: the
+     * value reaches the shell unquoted ("{arch}" keeps the quotes as text). */
+    static const char *const names[] = {"{arch}", "{arch_seq}", "{job_id}", "{parent_id}",
+                                        "{prefix_len}"};
+    for (const char *p = template; *p; p++)
+        for (int i = 0; i < 5; i++)
+            if (p > template && (p[-1] == '\'' || p[-1] == '"') &&
+                strncmp(p, names[i], strlen(names[i])) == 0)
+                return error_set(err, EXH_ERR_INVALID,
+                                 "--command: %c%s%c: placeholders are already shell-quoted; "
+                                 "write %s without quotes",
+                                 p[-1], names[i], p[-1], names[i]);
     command_state *c = calloc(1, sizeof *c + strlen(template) + 1);
     evaluator *e = calloc(1, sizeof *e);
     if (!c || !e) {

@@ -62,6 +62,8 @@ static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv
     double x[16], y[16];
     int n = 0, last_index = -1;
     int c_arch = -1, c_index = -1, c_dataset = -1, c_time = -1, c_hp = -1;
+    /* An empty file has no header: say so (err was left unset). */
+    error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", epochs_csv);
     if (csv_next(&reader, err) > 0) {
         c_arch = column(&reader, "arch_str", epochs_csv, err);
         c_index = column(&reader, "arch_index", epochs_csv, err);
@@ -122,6 +124,8 @@ static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
     csv_open(&reader, data, size);
     int seeds[NB201_SEEDS] = {-1, -1, -1}, c_arch = -1, rows = 0;
     static const char *const seed_names[NB201_SEEDS] = {"777", "888", "999"};
+    /* An empty file has no header: say so (err was left unset). */
+    error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", archs_csv);
     if (csv_next(&reader, err) > 0) {
         c_arch = column(&reader, "arch_str", archs_csv, err);
         for (int k = 0; k < NB201_SEEDS; k++) {

@@ -29,9 +29,9 @@ static int64_t resume_capacity(const search_options *o)
     /* Resumed job ids may have gaps (jobs lost in flight): make room for the
      * largest id plus the evaluations still to come. */
     int64_t largest = -1;
-    for (int64_t i = 0; i < o->resume_count; i++)
-        if (o->resume_records[i].job_id > largest)
-            largest = o->resume_records[i].job_id;
+    for (int64_t i = 0; i < o->resume_count; i++) /* ids past 2^40 are refused as bad below */
+        if (o->resume_records[i].job_id > largest && o->resume_records[i].job_id < (int64_t)1 << 40)
+            largest = o->resume_records[i].job_id; /* (2^63-1 + 1 overflowed) */
     int64_t left = o->candidates - o->resume_count;
     return largest + 1 + (left > 0 ? left : 0);
 }

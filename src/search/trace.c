@@ -34,7 +34,7 @@ int trace_open(const char *path, const char *const *header_lines, int header_cou
         return EXH_OK;
     }
     strcpy(t->path, path);
-    t->file = fopen(path, "w");
+    t->file = fopen(path, "we"); /* e: O_CLOEXEC, training commands must not inherit it */
     if (!t->file) {
         int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
         free(t);
@@ -55,7 +55,7 @@ int trace_open_append(const char *path, trace_writer **out, exh_error *err)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     strcpy(t->path, path);
     t->durable = 1;
-    t->file = fopen(path, "r+");
+    t->file = fopen(path, "r+e");
     if (!t->file || fseek(t->file, 0, SEEK_END) != 0) {
         int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
         if (t->file)

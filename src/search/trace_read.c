@@ -37,6 +37,15 @@ static double number_or(const char *text, double fallback)
     return *text && csv_parse_double(text, &value) == 0 && !isnan(value) ? value : fallback;
 }
 
+/* An integer column, or fallback when empty; 1 when the value is past
+ * +-limit (m:worker=1e300: casting it would be undefined behaviour). */
+static int whole_or(const char *text, double fallback, double limit, int64_t *out)
+{
+    double value = number_or(text, fallback);
+    *out = fabs(value) <= limit ? (int64_t)value : 0;
+    return !(fabs(value) <= limit);
+}
+
 static int read_record(const csv_reader *reader, const int *columns, const space *s,
                        trace_record *r, const char *path, exh_error *err)
 {
@@ -56,13 +65,24 @@ static int read_record(const csv_reader *reader, const int *columns, const space
     r->submit_time = number_or(field(reader, columns, COLUMN_SUBMIT), NAN);
     r->start_time = number_or(field(reader, columns, COLUMN_START), r->submit_time);
     r->end_time = number_or(field(reader, columns, COLUMN_END), NAN);
-    r->worker = (int)number_or(field(reader, columns, COLUMN_WORKER), -1);
-    r->parent_id = (int64_t)number_or(field(reader, columns, COLUMN_PARENT), -1);
-    r->donor_id = (int64_t)number_or(field(reader, columns, COLUMN_DONOR), (double)r->parent_id);
-    r->prefix_length = (int)number_or(field(reader, columns, COLUMN_PREFIX), 0);
-    r->mutated_position = (int)number_or(field(reader, columns, COLUMN_MUTATED), -1);
+    int64_t worker, prefix, mutated;
+    const double small = 1e9, id = 9e15; /* int columns; ids exact in a double */
+    int bad = whole_or(field(reader, columns, COLUMN_WORKER), -1, small, &worker) ? COLUMN_WORKER
+            : whole_or(field(reader, columns, COLUMN_PARENT), -1, id, &r->parent_id) ? COLUMN_PARENT
+            : whole_or(field(reader, columns, COLUMN_DONOR), (double)r->parent_id, id, &r->donor_id)
+                ? COLUMN_DONOR
+            : whole_or(field(reader, columns, COLUMN_PREFIX), 0, small, &prefix) ? COLUMN_PREFIX
+            : whole_or(field(reader, columns, COLUMN_MUTATED), -1, small, &mutated) ? COLUMN_MUTATED
+            : whole_or(field(reader, columns, COLUMN_DONOR_RUN), -1, id, &r->donor_run_id)
+                ? COLUMN_DONOR_RUN
+                : -1;
+    if (bad >= 0)
+        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: %s '%.30s' is out of range", path,
+                         reader->line, COLUMN_NAMES[bad], field(reader, columns, bad));
+    r->worker = (int)worker;
+    r->prefix_length = (int)prefix;
+    r->mutated_position = (int)mutated;
     r->cost_seconds = number_or(field(reader, columns, COLUMN_COST), NAN);
-    r->donor_run_id = (int64_t)number_or(field(reader, columns, COLUMN_DONOR_RUN), -1);
     return EXH_OK;
 }
 

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A description is a few KiB (the largest real one, CANDLE's, is 3 KiB):
+ * anything past 1 MiB is not one, and is not read. */
+#define DENSE_SPACE_FILE_MAX ((size_t)1 << 20)
+
 static const char *const op_names[DENSE_OP_COUNT] = {"identity", "dense", "dropout", "skip"};
 static const char *const activation_names[DENSE_ACTIVATION_COUNT] = {
     "linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "softplus", "swish", "gelu",
@@ -371,15 +375,21 @@ int dense_space_load(const char *path, dense_space **out, exh_error *err)
         return error_set(err, EXH_ERR_INVALID, "the dense space needs a file: dense:PATH");
     char *data;
     size_t size;
-    int rc = file_read_all(path, &data, &size, err);
+    int rc = file_read_limited(path, DENSE_SPACE_FILE_MAX, &data, &size, err);
     if (rc < 0)
         return rc;
     json_error_t json_err;
     json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &json_err);
     free(data);
-    if (!root)
-        return error_set(err, EXH_ERR_PARSE, "%s:%d:%d: %s", path, json_err.line,
-                         json_err.column, json_err.text);
+    if (!root) {
+        /* jansson's text quotes the bytes it stopped at ("near 'root:x:0'"):
+         * the message names the place only, never the file's contents. */
+        char *near = strstr(json_err.text, " near ");
+        if (near)
+            *near = '\0';
+        return error_set(err, EXH_ERR_PARSE, "%s:%d:%d: not a dense space description (%s)",
+                         path, json_err.line, json_err.column, json_err.text);
+    }
     dense_space *s = calloc(1, sizeof *s);
     if (!s) {
         json_decref(root);

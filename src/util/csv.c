@@ -62,19 +62,20 @@ static int field_start(csv_reader *reader, size_t offset)
 
 static void fix_fields(csv_reader *reader, size_t used)
 {
-    /* Each field ends with a NUL; turn starts into pointers and lengths. */
+    /* Each field ends with a NUL; turn starts into pointers and lengths (a
+     * field's length is where the next one starts, less its terminator). */
     for (int i = 0; i < reader->field_count; i++) {
         size_t start = reader->field_lengths[i];
+        size_t end = i + 1 < reader->field_count ? reader->field_lengths[i + 1] : used;
         reader->fields[i] = reader->buffer + start;
-        reader->field_lengths[i] = strlen(reader->fields[i]);
+        reader->field_lengths[i] = end - start - 1;
     }
-    (void)used;
 }
 
 static int read_record(csv_reader *reader, exh_error *err)
 {
     size_t used = 0;
-    int in_quotes = 0;
+    int in_quotes = 0, nul_field = 0;
     reader->field_count = 0;
     reader->line = reader->next_line;
     if (field_start(reader, 0) < 0)
@@ -82,6 +83,8 @@ static int read_record(csv_reader *reader, exh_error *err)
     while (reader->offset < reader->size) {
         char c = reader->data[reader->offset++];
         int rc = 0;
+        if (c == '\0' && !nul_field)
+            nul_field = reader->field_count; /* 1-based: the field being read */
         if (in_quotes) {
             if (c == '"') {
                 if (reader->offset < reader->size && reader->data[reader->offset] == '"') {
@@ -113,9 +116,18 @@ static int read_record(csv_reader *reader, exh_error *err)
         if (rc < 0)
             return error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
     }
-    if (in_quotes)
-        return error_set(err, EXH_ERR_PARSE, "line %ld: quoted field never closed",
-                         reader->line);
+    if (in_quotes) {
+        reader->resumable = 0;
+        return error_set(err, EXH_ERR_PARSE,
+                         "line %ld: quoted field never closed (the rest of the file, to line "
+                         "%ld, is unreadable)",
+                         reader->line, reader->next_line);
+    }
+    if (nul_field) {
+        reader->resumable = 1;
+        return error_set(err, EXH_ERR_PARSE, "line %ld: field %d holds a NUL byte",
+                         reader->line, nul_field);
+    }
     if (buffer_push(reader, &used, '\0') < 0)
         return error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
     fix_fields(reader, used);
@@ -180,7 +192,9 @@ int csv_parse_double(const char *text, double *out)
     char *end;
     errno = 0;
     double value = strtod(p, &end);
-    if (end == p || errno == ERANGE || !is_blank_tail(end))
+    /* isinf: "inf" and "infinity" parse without ERANGE; NaN spellings other
+     * than the missing-value words above ("nan(0x1)") are refused too. */
+    if (end == p || errno == ERANGE || !is_blank_tail(end) || isinf(value) || isnan(value))
         return EXH_ERR_PARSE;
     *out = value;
     return 0;

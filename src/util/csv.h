@@ -32,11 +32,18 @@ typedef struct csv_reader {
     char *buffer;
     size_t buffer_capacity;
     int field_capacity;
+    /* After csv_next failed: 1 when only that record was bad (a NUL byte in
+     * it) and reading may go on with the next one, 0 when the rest of the
+     * input is unusable (an unterminated quote swallowed it). */
+    int resumable;
 } csv_reader;
 
 void csv_open(csv_reader *reader, const char *data, size_t size);
 /* Read the next record: 1 when one was read, 0 at end of input, < 0 on an
- * unterminated quote (err names the line). Blank lines are skipped. */
+ * unterminated quote or a NUL byte inside the record (err names the line;
+ * reader->resumable says whether the next call may go on). A NUL is an error
+ * rather than data: fields are C strings, and "63\0.364" would otherwise read
+ * as 63. Blank lines are skipped. */
 int csv_next(csv_reader *reader, exh_error *err);
 void csv_close(csv_reader *reader);
 
@@ -45,7 +52,9 @@ int csv_column(const csv_reader *reader, const char *name);
 
 /* Field parsers for CSV and similar text. Each returns 0, or EXH_ERR_PARSE
  * when the text is not entirely a number (surrounding blanks allowed).
- * csv_parse_double maps "", "nan", "NaN", "NA", "null", "None" to NAN. */
+ * csv_parse_double maps "", "nan", "NaN", "NA", "null", "None" to NAN and
+ * refuses "inf", "infinity" and values past DBL_MAX: no log format exhaust
+ * reads can carry an infinite metric (JSON cannot), so all formats agree. */
 int csv_parse_double(const char *text, double *out);
 int csv_parse_long(const char *text, long long *out);
 

@@ -1,9 +1,13 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 int file_read_all(const char *path, char **data, size_t *size, exh_error *err)
 {
@@ -41,6 +45,40 @@ int file_read_all(const char *path, char **data, size_t *size, exh_error *err)
     *data = buffer;
     *size = used;
     return EXH_OK;
+}
+
+int file_read_limited(const char *path, size_t limit, char **data, size_t *size,
+                      exh_error *err)
+{
+    *data = NULL;
+    *size = 0;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO, "%s: %s", path,
+                         strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path);
+    if ((uintmax_t)st.st_size > (uintmax_t)limit)
+        return error_set(err, EXH_ERR_INVALID, "%s: %jd bytes, more than the %zu allowed", path,
+                         (intmax_t)st.st_size, limit);
+    int rc = file_read_all(path, data, size, err);
+    if (rc == 0 && *size > limit) { /* it grew between the stat and the read */
+        free(*data);
+        *data = NULL;
+        return error_set(err, EXH_ERR_INVALID, "%s: more than the %zu bytes allowed", path, limit);
+    }
+    return rc;
+}
+
+FILE *file_create(const char *path, const char *mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, mode);
+    if (!f)
+        close(fd);
+    return f;
 }
 
 int file_directory(const char *path, char *out, size_t size)
