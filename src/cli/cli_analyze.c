@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "exhaust/analysis.h"
 #include "exhaust/report_analysis.h"
+#include "exhaust/search.h"
 
 static const char HELP[] =
     "usage: exhaust analyze TRACE --out DIR [--space S] [options]\n\n"
@@ -34,8 +35,8 @@ static const char HELP[] =
     "  --space S             parse architectures in space S (nb201 gives operation\n"
     "                        names, tensor sizes and the space size; default: any\n"
     "                        token sequence, one byte per tensor)\n"
-    "  --population P        the search's population (default: the trace header, else 100)\n"
-    "  --sample S            its tournament size (default: the trace header, else 5)\n"
+    "  --population P        the search's population (default: TRACE.json, else 100)\n"
+    "  --sample S            its tournament size (default: TRACE.json, else 5)\n"
     "  --epsilon E           'do not store' threshold on the parent estimate (default 0.01)\n"
     "  --min-share X         draw trie nodes holding at least X of the models (default 0.01)\n"
     "  --window N            popularity window in records (default: the population)\n"
@@ -61,24 +62,22 @@ typedef struct analyze_cli {
     analysis_options analysis;
 } analyze_cli;
 
-/* population=... and sample=... from the trace's "# exhaust search:" line. */
+/* population and sample the search ran with, when the options do not say:
+ * the trace's sidecar (TRACE.json), or an older trace's '#' line; else the
+ * paper's defaults (a DeepHyper results.csv has neither). */
 static void header_parameters(const char *path, int *population, int *sample)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    while (f && fgets(line, sizeof line, f) && line[0] == '#') {
-        const char *p = strstr(line, "population="), *s = strstr(line, "sample=");
-        if (p && *population <= 0)
-            *population = atoi(p + 11);
-        if (s && *sample <= 0)
-            *sample = atoi(s + 7);
+    trace_settings recorded;
+    if (trace_settings_read(path, &recorded, NULL) == 0) {
+        if (*population <= 0)
+            *population = recorded.population;
+        if (*sample <= 0)
+            *sample = recorded.sample;
     }
-    if (f)
-        fclose(f);
     if (*population <= 0)
-        *population = 100;
+        *population = SEARCH_DEFAULT_POPULATION;
     if (*sample <= 0)
-        *sample = 5;
+        *sample = SEARCH_DEFAULT_SAMPLE;
 }
 
 static int parse_capacities(const char *text, analysis_options *o)
