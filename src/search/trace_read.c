@@ -234,6 +234,11 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
     int rc = file_read_all(path, &data, &size, err);
     if (rc < 0)
         return rc;
+    /* A record is complete only with its newline: for a resume, a last line
+     * without one was never durably finished, even when it would parse (a
+     * record cut right after its closing ']"'), so it is not read. */
+    while (allow_torn_tail && size > 0 && data[size - 1] != '\n')
+        size--;
     long skipped;
     size_t start = skip_comments(data, size, &skipped);
     csv_reader header;
