@@ -65,10 +65,13 @@ typedef struct analyze_cli {
 /* population and sample the search ran with, when the options do not say:
  * the trace's sidecar (TRACE.json), or an older trace's '#' line; else the
  * paper's defaults (a DeepHyper results.csv has neither). */
-static void header_parameters(const char *path, int *population, int *sample)
+static void header_parameters(const char *path, int *population, int *sample,
+                              double *mutation_exponent)
 {
     trace_settings recorded;
     if (trace_settings_read(path, &recorded, NULL) == 0) {
+        if (!isnan(recorded.mutation_exponent))
+            *mutation_exponent = recorded.mutation_exponent;
         if (*population <= 0)
             *population = recorded.population;
         if (*sample <= 0)
@@ -183,9 +186,10 @@ static void print_summary(const analyze_cli *o, const analysis *a)
            (long long)a->count, (long long)a->quality.failures, a->quality.best,
            (long long)a->quality.step_count);
     if (s->children)
-        printf("transferred prefix: %.2f positions on average (expected for uniform "
+        printf("transferred prefix: %.2f positions on average (expected for %s "
                "one-position mutation: %.2f of %.2f)\n",
-               s->mean_prefix, s->expected_mean_prefix, s->mean_length);
+               s->mean_prefix, s->mutation_exponent == 0.0 ? "uniform" : "weighted",
+               s->expected_mean_prefix, s->mean_length);
     else
         printf("no record names a donor: nothing was transferred\n");
     printf("do not store models joining at rank >= %d (estimate < %g): %lld skipped, %lld of "
@@ -246,7 +250,7 @@ static int analyze_main(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     analysis_options *ao = &o.analysis;
-    header_parameters(o.trace, &ao->population, &ao->sample);
+    header_parameters(o.trace, &ao->population, &ao->sample, &ao->mutation_exponent);
     if (ao->popularity.window <= 0)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;
