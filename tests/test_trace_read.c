@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
+#include "exhaust/store.h"
 #include "exhaust/trace.h"
 #include "testutil.h"
 #include "trace_record_make.h"
@@ -160,12 +163,51 @@ static void test_writer_sidecar_lock_and_torn_tail(void **state)
     assert_int_equal(trace_settings_read(none, &back, &err), EXH_ERR_NOT_FOUND);
 }
 
+/* The CSV is the record of truth: a store that fails is set aside, and the
+ * trace still gets every record. */
+static void test_store_error_does_not_stop_the_trace(void **state)
+{
+    (void)state;
+    char path[4096], db[4096];
+    strcpy(path, test_temp_path("stored.csv"));
+    strcpy(db, test_temp_path("stored.db"));
+    remove(db);
+    store *st;
+    trace_store *records;
+    trace_writer *t;
+    exh_error err;
+    assert_int_equal(store_open(db, &st, &err), 0);
+    assert_int_equal(trace_store_open(st, "s", "", 0, &records, &err), 0);
+    assert_int_equal(trace_open(path, NULL, &t, &err), 0);
+    trace_attach_store(t, records);
+    trace_record r = make_record(0, 0, 1, "012345", 50, 0);
+    assert_int_equal(trace_append(t, &r, &err), 0);
+    assert_null(trace_store_error(t));
+    /* Another program breaks the store under the search. */
+    assert_int_equal(sqlite3_exec(store_database(st), "DROP TABLE trace_records", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    for (int i = 1; i < 3; i++) {
+        r.job_id = i;
+        assert_int_equal(trace_append(t, &r, &err), 0);
+    }
+    assert_non_null(trace_store_error(t));
+    assert_int_equal(trace_close(t, &err), 0);
+    trace_store_close(records);
+    store_close(st);
+    trace_record *back = NULL;
+    int64_t n = 0;
+    assert_int_equal(trace_read(path, NULL, 0, &back, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halves_match_the_file),
         cmocka_unit_test(test_bad_line_in_second_half),
         cmocka_unit_test(test_writer_sidecar_lock_and_torn_tail),
+        cmocka_unit_test(test_store_error_does_not_stop_the_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

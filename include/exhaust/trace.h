@@ -97,8 +97,12 @@ int trace_open(const char *path, const trace_settings *settings, trace_writer **
 void trace_set_durable(trace_writer *t, int durable);
 int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
 /* Also write every record to a store (trace_store_open); the writer does not
- * own it. */
+ * own it. A store error does not fail trace_append (the CSV has the record):
+ * the writer stops using the store and trace_store_error says why. */
 void trace_attach_store(trace_writer *t, trace_store *store);
+/* The store's first error (a --resume of the CSV backfills the store); NULL
+ * if none. */
+const char *trace_store_error(const trace_writer *t);
 int trace_close(trace_writer *t, exh_error *err);
 
 /* Continue an existing trace (resume): lock it (refused like trace_open

@@ -605,6 +605,10 @@ static int search_main(int argc, char **argv)
                          : search_run_threads(s, e, &o.search, trace, &result, &err);
     if (records)
         finish_store(&o, records);
+    if (trace_store_error(trace))
+        cli_error("search", "%s: %s; the search went on without the store (the trace has "
+                  "every record; `exhaust search --resume TRACE --store %s` adds them)",
+                  o.store, trace_store_error(trace), o.store);
     if (o.search.progress)
         fprintf(stderr, "\n");
     exh_error close_err;

@@ -15,7 +15,8 @@
 struct trace_writer {
     FILE *file;              /* NULL: no CSV, only the store */
     int durable;
-    trace_store *store;      /* NULL: no store */
+    trace_store *store;      /* NULL: no store (or it failed: store_error) */
+    char store_error[EXH_ERROR_MESSAGE_SIZE];
     char path[];
 };
 
@@ -191,7 +192,21 @@ int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
         if (rc < 0)
             return rc;
     }
-    return t->store ? trace_store_append(t->store, r, err) : EXH_OK;
+    if (!t->store)
+        return EXH_OK;
+    /* The CSV is the record of truth: a store that fails (busy ones only
+     * queue, see trace_store.c) is set aside, not the search stopped. */
+    exh_error store_err;
+    if (trace_store_append(t->store, r, &store_err) < 0) {
+        snprintf(t->store_error, sizeof t->store_error, "%s", store_err.message);
+        t->store = NULL;
+    }
+    return EXH_OK;
+}
+
+const char *trace_store_error(const trace_writer *t)
+{
+    return t && t->store_error[0] ? t->store_error : NULL;
 }
 
 int trace_close(trace_writer *t, exh_error *err)
