@@ -23,8 +23,8 @@ RANDOM=2026 # the kill points are random, but the same every run
 # each; shell builtins but the sleep, so a loaded machine still runs it fast.
 command='sleep 0.03; a={arch_seq}; IFS=,; set -- $a; echo $(($1 + $2 + $3 + $4 + $5 + $6))'
 options=(--space nb201 --evaluator command --command "$command" --workers 4
-         --population 20 --sample 5 --candidates 400 --seed 7 --store store.db --search-name killed)
-candidates=400
+         --population 20 --sample 5 --candidates 300 --seed 7 --store store.db --search-name killed)
+candidates=300
 
 records() { [ -f "$1" ] && { grep -v '^#' "$1" | tail -n +2 | grep -c . || true; } || echo 0; }
 # Wait (up to 30 s: sanitizer builds start slowly) until the trace has a record.
@@ -36,11 +36,15 @@ wait_for_records() {
   done
 }
 # Exactly N unique records, no architecture twice, every parent and donor a
-# record of the trace, pandas reads it as it is (no comment= needed).
-check_trace() { # TRACE N POPULATION
-  /usr/bin/python3 - "$@" <<'EOF'
+# record of the trace, and the independent checks of trace_check.py (one
+# Python start: they are slow on a loaded machine). With a 4th argument,
+# pandas reads it as it is (no comment= needed).
+check_trace() { # TRACE N POPULATION [pandas]
+  /usr/bin/python3 - "$here" "$@" <<'EOF'
 import csv, sys
-path, n = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[1])
+import trace_check
+path, n, population = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 text = open(path).read()
 assert text.endswith("\n"), "the trace ends with a torn line"
 assert not text.startswith("#"), "the trace starts with '#' lines"
@@ -57,6 +61,10 @@ assert len(archs) == n, "an architecture was evaluated twice"
 assert not dangling, "parents not in the trace: %s" % dangling[:5]
 failed = [r["job_id"] for r in rows if r["m:status"] != "ok"]
 assert not failed, "the command never fails, yet jobs %s did" % failed[:5]
+if trace_check.main(path, population) != 0:
+    sys.exit(1)
+if len(sys.argv) < 6:
+    sys.exit(0)
 try:
     import pandas
 except ImportError:
@@ -64,8 +72,8 @@ except ImportError:
 frame = pandas.read_csv(path)
 assert len(frame) == n and frame["job_id"].is_unique, "pandas read %d rows" % len(frame)
 assert frame["objective"].dtype.kind in "if", "objective is not numeric"
+print("pandas: %d rows" % len(frame))
 EOF
-  python3 "$here/trace_check.py" "$1" "$3"
 }
 
 "$bin" search "${options[@]}" --trace trace.csv >/dev/null 2>&1 &
@@ -120,15 +128,16 @@ for saved in before-*.csv; do
 done
 if grep -q '^99999' trace.csv; then echo "FAIL: a torn record was kept"; exit 1; fi
 echo "$kills kills, $torn torn tails"
-check_trace trace.csv "$candidates" 20
+check_trace trace.csv "$candidates" 20 pandas
 [ -f trace.csv.json ] || { echo "FAIL: no settings sidecar"; exit 1; }
 # Each evaluation's quality is the digit sum of its architecture.
 bad=$(tail -n +2 trace.csv | awk -F'"' '{n=split($2,d,", "); s=0; for(i=1;i<=n;i++){gsub(/[^0-9]/,"",d[i]); s+=d[i]} split($3,f,","); if (f[2]+0 != s) print}' | wc -l)
 [ "$bad" -eq 0 ] || { echo "FAIL: $bad records have the wrong quality"; exit 1; }
 # The store got the same records as the CSV, none twice.
 stored() { python3 -c 'import sqlite3, sys; db = sqlite3.connect("store.db"); print(*db.execute("SELECT count(*), count(DISTINCT job_id), count(DISTINCT arch_seq) FROM trace_records WHERE search = ?", (sys.argv[1],)).fetchone())' "$1"; }
-echo "store: $(stored killed) (records, job ids, architectures)"
-[ "$(stored killed)" = "$candidates $candidates $candidates" ] ||
+counts=$(stored killed)
+echo "store: $counts (records, job ids, architectures)"
+[ "$counts" = "$candidates $candidates $candidates" ] ||
   { echo "FAIL: the store should hold the $candidates evaluations once each"; exit 1; }
 
 # Other settings than the trace's: refused (usage, exit 2), each one named.
@@ -148,12 +157,13 @@ db = sqlite3.connect("store.db", isolation_level=None); db.execute("BEGIN EXCLUS
 open("held", "w").close(); time.sleep(5.5); db.execute("COMMIT")' &
 holder=$!
 for _ in $(seq 100); do [ -f held ] && break; sleep 0.05; done
-"$bin" search "${options[@]}" --candidates 80 --search-name busy --trace busy.csv >/dev/null 2>busy.log ||
+"$bin" search "${options[@]}" --candidates 40 --search-name busy --trace busy.csv >/dev/null 2>busy.log ||
   { echo "FAIL: a busy store stopped the search:"; cat busy.log; exit 1; }
 wait "$holder"
-check_trace busy.csv 80 20
-echo "busy store: $(stored busy) (records, job ids, architectures)"
-[ "$(stored busy)" = "80 80 80" ] || { echo "FAIL: the store did not catch up"; cat busy.log; exit 1; }
+check_trace busy.csv 40 20
+counts=$(stored busy)
+echo "busy store: $counts (records, job ids, architectures)"
+[ "$counts" = "40 40 40" ] || { echo "FAIL: the store did not catch up"; cat busy.log; exit 1; }
 
 # A full disk: a 200 KiB tmpfs nearly filled, so the trace runs out of space
 # mid-search. The search fails (exit 1, saying why); once there is room
@@ -163,7 +173,7 @@ if mount -t tmpfs -o size=200k tmpfs disk 2>/dev/null; then
   mounted=$work/disk
   dd if=/dev/zero of=disk/filler bs=4k count=48 2>/dev/null || true # leaves 8 KiB
   disk_options=(--space nb201 --evaluator command --command "$command" --workers 4
-                --population 20 --sample 5 --candidates 120 --seed 7) # no store
+                --population 20 --sample 5 --candidates 80 --seed 7) # no store
   if "$bin" search "${disk_options[@]}" --trace disk/trace.csv >/dev/null 2>disk.log; then
     echo "FAIL: the search did not notice the full disk"; exit 1
   fi
@@ -172,7 +182,7 @@ if mount -t tmpfs -o size=200k tmpfs disk 2>/dev/null; then
   rm disk/filler
   "$bin" search "${disk_options[@]}" --resume disk/trace.csv >/dev/null 2>disk-resume.log ||
     { echo "FAIL: the resume after a full disk failed:"; cat disk-resume.log; exit 1; }
-  check_trace disk/trace.csv 120 20
+  check_trace disk/trace.csv 80 20
 else
   echo "SKIPPED the full-disk part: cannot mount a tmpfs here (needs root)"
 fi
