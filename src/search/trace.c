@@ -31,9 +31,10 @@ static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
  * on the same file would interleave its records with ours. flock is
  * advisory, released when the file is closed or the process dies, so a
  * killed search never leaves a stale lock behind. */
-static int open_locked(const char *path, int *fd_out, exh_error *err)
+static int open_locked(const char *path, int create, int *fd_out, exh_error *err)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* No O_CREAT to resume: a missing trace is an error, not an empty file. */
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
     if (fd < 0)
         return error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -76,7 +77,7 @@ int trace_open(const char *path, const trace_settings *settings, trace_writer **
      * still writing. The sidecar comes first, so a CSV never exists without
      * the settings that explain it. */
     int fd = -1;
-    int rc = open_locked(path, &fd, err);
+    int rc = open_locked(path, 1, &fd, err);
     if (rc == 0 && settings)
         rc = trace_settings_write(path, settings, err);
     if (rc == 0 && ftruncate(fd, 0) != 0)
@@ -110,7 +111,7 @@ int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     int fd = -1;
     struct stat st;
-    int rc = open_locked(path, &fd, err);
+    int rc = open_locked(path, 0, &fd, err);
     if (rc == 0 && (fstat(fd, &st) != 0 || !(t->file = fdopen(fd, "r+"))))
         rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     if (rc == 0 && st.st_size == 0)

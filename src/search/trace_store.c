@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "exhaust/store.h"
 #include "exhaust/trace.h"
@@ -20,7 +21,19 @@ struct trace_store {
     int continuing;
     trace_record *pending;     /* records waiting for the lock, oldest first */
     int64_t pending_count, pending_capacity;
+    double next_try;           /* while busy: no new attempt before (monotonic s) */
 };
+
+/* While the store is busy, try again at most this often: each try may wait
+ * TRACE_STORE_WAIT_MS, so a long ingest costs the search at most 5%. */
+#define TRACE_STORE_RETRY_SECONDS 1.0
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
 
 /* How long one write waits for another process's lock before the record is
  * queued instead: short, so a busy store never slows the search down. */
@@ -185,13 +198,17 @@ static int queue(trace_store *t, const trace_record *r, exh_error *err)
 static int drain(trace_store *t, exh_error *err)
 {
     int ready = set_up(t, err);
+    if (ready == 0)
+        t->next_try = seconds_now() + TRACE_STORE_RETRY_SECONDS;
     if (ready <= 0)
         return ready;
     int64_t done = 0;
     while (done < t->pending_count) {
         int rc = insert(t, &t->pending[done]);
-        if (busy(rc))
+        if (busy(rc)) {
+            t->next_try = seconds_now() + TRACE_STORE_RETRY_SECONDS;
             break;
+        }
         if (rc != SQLITE_DONE)
             return fail(t, err, "cannot append");
         done++;
@@ -204,7 +221,12 @@ static int drain(trace_store *t, exh_error *err)
 int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
 {
     int rc = queue(t, r, err);
-    return rc < 0 ? rc : drain(t, err);
+    if (rc < 0)
+        return rc;
+    /* Busy a moment ago: queue without waiting again (order is kept). */
+    if (t->pending_count > 1 && seconds_now() < t->next_try)
+        return EXH_OK;
+    return drain(t, err);
 }
 
 int64_t trace_store_pending(const trace_store *t)
