@@ -1,6 +1,7 @@
 /* trace_read.c — reading traces back: exhaust's own and DeepHyper's
  * results.csv (columns job_id, p:arch_seq, objective, and any of the m:
- * columns trace.h lists). Leading '#' lines are the search's parameters. */
+ * columns trace.h lists). Leading '#' lines (older traces kept the search's
+ * settings there; now they are in TRACE.json) are skipped. */
 #define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE */
 #include <math.h>
 #include <pthread.h>
