@@ -142,7 +142,13 @@ static int write_trace(const char *path, int64_t count, int workers)
     const char *lines[1] = {header};
     trace_writer *t;
     exh_error err;
-    int rc = trace_open(path, lines, 1, &t, &err);
+    trace_settings settings;
+    trace_settings_init(&settings);
+    settings.population = POPULATION;
+    settings.sample = SAMPLE;
+    settings.lines = lines;
+    settings.line_count = 1;
+    int rc = trace_open(path, &settings, &t, &err);
     if (rc == 0)
         trace_set_durable(t, 0);
     for (int64_t i = 0; rc == 0 && i < count; i++)

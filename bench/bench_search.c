@@ -7,7 +7,10 @@
  *  2. speed: one 1000-candidate search with 64 simulated workers (median of
  *     repeats), and the ratio to a straightforward Python RE over the same
  *     table (bench/bench_search.py, run in this same benchmark);
- *  3. scale: 4096 simulated workers x 100,000 candidates.
+ *  3. scale: 4096 simulated workers x 100,000 candidates;
+ *  4. when mutation starts with 64 simulated workers: once P evaluations
+ *     have finished (the paper, DeepHyper) or once P were submitted (exhaust
+ *     before --mutate-after), the same 20 seeds each way.
  *
  * usage: bench_search [DATA_DIR]   (default ../shared/data)
  */
@@ -68,6 +71,33 @@ static int report_quality(const space *s, evaluator *e)
     return 0;
 }
 
+/* With W workers, "mutate once P were submitted" draws its first parents
+ * from the few models finished by then; the paper waits for P. */
+static int report_mutate_after(const space *s, evaluator *e)
+{
+    enum { SEEDS = 20 };
+    printf("mutation start (P=100 S=5 N=1000, 64 simulated workers, %d seeds):\n", SEEDS);
+    for (int submitted = 0; submitted <= 1; submitted++) {
+        double best[SEEDS];
+        for (int seed = 0; seed < SEEDS; seed++) {
+            search_options o;
+            search_options_default(&o);
+            o.seed = (uint64_t)seed + 1;
+            o.workers = 64;
+            o.mutate_after_submitted = submitted;
+            search_result r;
+            if (run_search(s, e, &o, &r) < 0)
+                return -1;
+            best[seed] = evaluator_nb201_mean_quality(e, &r.best_architecture);
+        }
+        double mean, sd;
+        mean_and_sd(best, SEEDS, &mean, &sd);
+        printf("  after P %-9s mean true accuracy of best found %.3f +- %.3f\n",
+               submitted ? "submitted:" : "finished:", mean, sd);
+    }
+    return 0;
+}
+
 static double time_searches(const space *s, evaluator *e, int workers, int64_t candidates,
                             int repeats)
 {
@@ -120,7 +150,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("%s\n", e->describe(e->state));
-    if (report_quality(s, e) < 0)
+    if (report_quality(s, e) < 0 || report_mutate_after(s, e) < 0)
         return 1;
     double c_seconds = time_searches(s, e, 64, 1000, 51);
     printf("speed: 1000-candidate search, 64 simulated workers: median %.3f ms (51 runs)\n",

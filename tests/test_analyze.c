@@ -56,6 +56,14 @@ static void test_structure_by_hand(void **state)
     assert_int_equal(s.prefix_lengths[2], 5);
     assert_true(fabs(s.mean_prefix - 11.0 / 7.0) < 1e-12); /* (2*5 + 1 + 0) / 7 */
     assert_true(fabs(s.expected_mean_prefix - 1.0) < 1e-12); /* (3 - 1) / 2 */
+    /* --mutation-exponent 1: position i of 3 with weight i+1, E[i] =
+     * (0*1 + 1*2 + 2*3) / (1 + 2 + 3) = 4/3 for every child of length 3. */
+    analyze_structure weighted;
+    assert_int_equal(analyze_structure_build_weighted(r, n, 1.0, &weighted, &err), 0);
+    assert_true(fabs(weighted.expected_mean_prefix - 4.0 / 3.0) < 1e-12);
+    assert_true(fabs(analyze_expected_kept_prefix(6, 0.0) - 2.5) < 1e-12);
+    assert_true(fabs(analyze_expected_kept_prefix(6, 2.0) - 350.0 / 91.0) < 1e-12);
+    analyze_structure_free(&weighted);
     char *path = test_temp_path("trie.dot");
     FILE *f = fopen(path, "w");
     analyze_trie_dot(&s, NULL, 0.15, f); /* prunes the 10% nodes: "2", "0,2", "0,1,1" */

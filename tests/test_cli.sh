@@ -29,6 +29,10 @@ grep -q "usage: exhaust show" out.txt || fail "help CMD prints the command's hel
 expect_status 2 "help for an unknown command" "$bin" help frobnicate
 expect_status 2 "unknown command" "$bin" frobnicate
 grep -q "frobnicate" err.txt && grep -q "summary" err.txt || fail "an unknown command is named and the commands listed"
+# MPI evaluates in real time: a simulated clock would be silently ignored.
+expect_status 2 "search --mpi --clock simulated is refused" "$bin" search --mpi --clock simulated
+grep -q "does not work with --mpi" err.txt || fail "the refusal says why"
+expect_status 2 "search --mutate-after takes finished or submitted" "$bin" search --mutate-after never
 expect_status 2 "no command" "$bin"
 expect_status 2 "unknown option" "$bin" runs --bogus
 grep -q "bogus" err.txt || fail "the unknown option is named"

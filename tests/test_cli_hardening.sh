@@ -5,7 +5,7 @@
 #  - control bytes from logs (a run key with ESC) are escaped in tables,
 #    show and error messages;
 #  - ingest refuses an invalid --arch (exit 2);
-#  - analyze refuses a header population larger than the trace before
+#  - analyze refuses a sidecar population larger than the trace before
 #    allocating for it;
 #  - analyze --out DIR does not write through a link planted at index.html.
 set -euo pipefail
@@ -56,15 +56,16 @@ echo "ok: an invalid --arch exits 2"
 "$bin" search --space nb201 --evaluator command --command 'echo {job_id}' --population 4 \
   --sample 2 --candidates 12 --seed 1 --trace t.csv > search.out 2>&1 ||
   fail "search: $(cat search.out)"
-# Its header claims a population of a billion: refused before allocating.
-sed 's/population=4/population=1000000000/' t.csv > huge.csv
-grep -q 'population=1000000000' huge.csv || fail "the trace header has no population= to change"
+# Its sidecar claims a population of a billion: refused before allocating.
+cp t.csv huge.csv
+sed 's/"population": *4,/"population": 1000000000,/' t.csv.json > huge.csv.json
+grep -q '"population": 1000000000' huge.csv.json || fail "the sidecar has no population to change"
 rc=0
 "$bin" analyze huge.csv --out huge > huge.out 2>&1 || rc=$?
-[ "$rc" -eq 1 ] || fail "analyze of a population=1e9 header: exit $rc: $(tail -3 huge.out)"
+[ "$rc" -eq 1 ] || fail "analyze of a population=1e9 sidecar: exit $rc: $(tail -3 huge.out)"
 grep -q "population 1000000000 is more than the trace's 12 records" huge.out ||
   fail "message: $(cat huge.out)"
-echo "ok: a header population past the trace is refused"
+echo "ok: a sidecar population past the trace is refused"
 
 # A link planted at DIR/index.html must not be followed.
 mkdir report

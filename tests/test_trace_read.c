@@ -1,12 +1,17 @@
 /* test_trace_read.c — big traces are parsed in two halves at once; the
  * result must be the sequential one: every record, in order, and a bad line
- * in the second half named by its true line number. */
+ * in the second half named by its true line number. And the writer's side:
+ * sidecar, lock, shortest doubles, torn tails. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
+#include "exhaust/store.h"
 #include "exhaust/trace.h"
 #include "testutil.h"
+#include "trace_record_make.h"
 
 enum { RECORDS = 120000 }; /* about 12 MB: over the two-halves threshold */
 
@@ -69,11 +74,140 @@ static void test_bad_line_in_second_half(void **state)
     assert_int_equal(n, 0);
 }
 
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+/* The writer's side (trace.c, trace_settings.c): a pure CSV with the
+ * settings in TRACE.json, shortest doubles, the lock, and a torn last line
+ * (cut after its closing ']"', so it would parse) that a resume drops. */
+static void test_writer_sidecar_lock_and_torn_tail(void **state)
+{
+    (void)state;
+    char path[4096];
+    strcpy(path, test_temp_path("written.csv"));
+    const char *lines[] = {"exhaust search: a test"};
+    trace_settings settings;
+    trace_settings_init(&settings);
+    strcpy(settings.space, "nb201");
+    settings.population = 20;
+    settings.sample = 4;
+    settings.seed = 7;
+    settings.mutation_exponent = 0.1;
+    settings.lines = lines;
+    settings.line_count = 1;
+    trace_writer *t;
+    exh_error err;
+    assert_int_equal(trace_open(path, &settings, &t, &err), 0);
+    /* A second writer (a second --resume) is refused while the first holds it. */
+    trace_writer *second;
+    assert_int_equal(trace_open_append(path, &(int64_t){0}, &second, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "another search"));
+    for (int i = 0; i < 3; i++) {
+        trace_record r = make_record(0, i, i + 1, "012345", 36.028 + i, 0);
+        r.job_id = i;
+        assert_int_equal(trace_append(t, &r, &err), 0);
+    }
+    assert_int_equal(trace_close(t, &err), 0);
+    char *text = read_text(path);
+    assert_true(strncmp(text, "job_id,p:arch_seq,objective,", 28) == 0); /* no '#' lines */
+    assert_non_null(strstr(text, ",36.028,"));                             /* not 36.027999... */
+    assert_null(strstr(text, "99999"));
+
+    trace_settings back;
+    assert_int_equal(trace_settings_read(path, &back, &err), 0);
+    assert_string_equal(back.space, "nb201");
+    assert_int_equal(back.population, 20);
+    assert_int_equal(back.sample, 4);
+    assert_int_equal(back.seed, 7);
+    assert_true(back.mutation_exponent == 0.1);
+    char sidecar[4200];
+    snprintf(sidecar, sizeof sidecar, "%s.json", path);
+    assert_non_null(strstr(read_text(sidecar), "\"mutation_exponent\": 0.1,"));
+    assert_non_null(strstr(read_text(sidecar), "\"exhaust search: a test\""));
+
+    /* A killed writer's last record, cut after its arch_seq. */
+    FILE *f = fopen(path, "a");
+    fputs("3,\"[0, 1, 2, 3, 4, 5]\"", f);
+    fclose(f);
+    trace_record *r = NULL;
+    int64_t n = 0;
+    assert_int_equal(trace_read(path, NULL, 0, &r, &n, &err), 0);
+    assert_int_equal(n, 4); /* analyze of a live trace reads what is there */
+    free(r);
+    assert_int_equal(trace_read(path, NULL, 1, &r, &n, &err), 0);
+    assert_int_equal(n, 3); /* a resume: complete records only */
+    free(r);
+    int64_t torn = 0;
+    assert_int_equal(trace_open_append(path, &torn, &t, &err), 0);
+    assert_int_equal(torn, (int64_t)strlen("3,\"[0, 1, 2, 3, 4, 5]\""));
+    assert_int_equal(trace_close(t, &err), 0);
+    assert_int_equal(trace_read(path, NULL, 0, &r, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(r);
+
+    /* An older trace keeps its settings in '#' lines; one with neither has none. */
+    char *old = test_write_file("old.csv", "# exhaust search: space=nb201 population=30 "
+                                           "sample=3 seed=2\njob_id,p:arch_seq,objective\n");
+    assert_int_equal(trace_settings_read(old, &back, &err), 0);
+    assert_int_equal(back.population, 30);
+    assert_int_equal(back.sample, 3);
+    char *none = test_write_file("none.csv", "job_id,p:arch_seq,objective\n");
+    assert_int_equal(trace_settings_read(none, &back, &err), EXH_ERR_NOT_FOUND);
+}
+
+/* The CSV is the record of truth: a store that fails is set aside, and the
+ * trace still gets every record. */
+static void test_store_error_does_not_stop_the_trace(void **state)
+{
+    (void)state;
+    char path[4096], db[4096];
+    strcpy(path, test_temp_path("stored.csv"));
+    strcpy(db, test_temp_path("stored.db"));
+    remove(db);
+    store *st;
+    trace_store *records;
+    trace_writer *t;
+    exh_error err;
+    assert_int_equal(store_open(db, &st, &err), 0);
+    assert_int_equal(trace_store_open(st, "s", "", 0, &records, &err), 0);
+    assert_int_equal(trace_open(path, NULL, &t, &err), 0);
+    trace_attach_store(t, records);
+    trace_record r = make_record(0, 0, 1, "012345", 50, 0);
+    assert_int_equal(trace_append(t, &r, &err), 0);
+    assert_null(trace_store_error(t));
+    /* Another program breaks the store under the search. */
+    assert_int_equal(sqlite3_exec(store_database(st), "DROP TABLE trace_records", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    for (int i = 1; i < 3; i++) {
+        r.job_id = i;
+        assert_int_equal(trace_append(t, &r, &err), 0);
+    }
+    assert_non_null(trace_store_error(t));
+    assert_int_equal(trace_close(t, &err), 0);
+    trace_store_close(records);
+    store_close(st);
+    trace_record *back = NULL;
+    int64_t n = 0;
+    assert_int_equal(trace_read(path, NULL, 0, &back, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halves_match_the_file),
         cmocka_unit_test(test_bad_line_in_second_half),
+        cmocka_unit_test(test_writer_sidecar_lock_and_torn_tail),
+        cmocka_unit_test(test_store_error_does_not_stop_the_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,8 +30,10 @@ def main(path, population):
             # are resolved by the trace's order, which is the search's).
             freed = [i for i, x in enumerate(rows) if float(x["m:timestamp_gather"]) == submit
                      and x["m:worker"] == r["m:worker"] and i < position[int(r["job_id"])]]
+            # No record freed its worker: the first jobs of a resumed search,
+            # submitted when every record up to the latest end had finished.
             last = freed[-1] if freed else max(
-                [i for i, x in enumerate(rows) if float(x["m:timestamp_gather"]) < submit] or [-1])
+                [i for i, x in enumerate(rows) if float(x["m:timestamp_gather"]) <= submit] or [-1])
             done = [int(x["job_id"]) for x in rows[:last + 1] if x["m:status"] == "ok"]
             if parent not in done[-population:]:
                 problems.append("job %s: parent %d not in the population at submit" % (r["job_id"], parent))

@@ -26,6 +26,7 @@ enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULAR
 
 typedef struct analysis_options {
     int population, sample;    /* of the search (the trace header says; else 100, 5) */
+    double mutation_exponent;  /* of the search (its sidecar; 0: uniform), for RQ1's theory */
     double epsilon;            /* "do not store" threshold on the parent estimate */
     double min_share;          /* trie nodes below this share are not drawn */
     int workers;               /* for the quanta; <= 0: the trace's distinct workers */

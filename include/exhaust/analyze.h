@@ -47,12 +47,22 @@ typedef struct analyze_structure {
     int64_t children;          /* records with a donor */
     double mean_prefix;        /* mean transferred prefix length */
     double mean_length;        /* mean architecture length of the children */
-    double expected_mean_prefix; /* for uniform one-position mutation from the parent:
-                                    a child of length L keeps (L-1)/2 positions on average */
+    double expected_mean_prefix; /* for one-position mutation from the parent at position
+                                    i (0-based) drawn with weight (i+1)^x: a child of
+                                    length L keeps E[i] positions; x = 0: (L-1)/2 */
+    double mutation_exponent;    /* the x it was computed for */
 } analyze_structure;
 
 int analyze_structure_build(const trace_record *records, int64_t count, analyze_structure *out,
                             exh_error *err);
+/* The same, for a search run with --mutation-exponent x (a biased search is
+ * compared with its own expectation). */
+int analyze_structure_build_weighted(const trace_record *records, int64_t count,
+                                     double mutation_exponent, analyze_structure *out,
+                                     exh_error *err);
+/* E[i] for i in 0..length-1 drawn with weight (i+1)^x: the expected
+ * prefix a child keeps (search_population.c draws positions this way). */
+double analyze_expected_kept_prefix(int length, double mutation_exponent);
 void analyze_structure_free(analyze_structure *s);
 
 /* The trie as Graphviz DOT: nodes with share >= min_share of the

@@ -2,7 +2,9 @@
  * search.h — regularized evolution (aging evolution), steady-state and
  * asynchronous, as HPC users run it.
  *
- * Stage 1 evaluates `population` random architectures. Stage 2, each time a
+ * Stage 1 evaluates random architectures until the population holds
+ * `population` finished models (as Real et al. 2019 and DeepHyper do: with W
+ * workers that is more than P submissions). Stage 2, each time a
  * worker is free: sample `sample` members of the population, take the best,
  * mutate one position to a different value, evaluate the child; when an
  * evaluation finishes its architecture joins the population and the oldest
@@ -47,6 +49,11 @@ typedef struct search_options {
      * 0 = uniform. Positive exponents favour later positions, so more of the
      * parent's prefix (and its trained tensors) is kept. */
     double mutation_exponent;
+    /* 0 (default): stage 2 starts once P evaluations have finished, so the
+     * first tournament draws from a full population of P models. 1: once P
+     * have been submitted (exhaust before this option): with W workers the
+     * first children come from the few that have finished by then. */
+    int mutate_after_submitted;
     double time_budget_seconds; /* 0: none (simulated seconds with the simulated clock) */
     /* Transfer source: 0 = the parent; 1 = any finished model, the one with
      * the longest common prefix, found with a trie (trie.h). */

@@ -12,9 +12,16 @@
  * whose tensors it receives (keys: transfer.h). With --transfer-from any and
  * logged runs (--logs), the donor can be a logged run instead: then
  * m:donor_id is -1 and m:donor_run_id names the run in the store.
- * The header is preceded by '#' comment lines with the search parameters
- * (pandas: read_csv(path, comment='#')). Each record is flushed and fsync'ed
- * when written, so a killed search loses nothing it finished.
+ * The CSV is pure (a header row, then records: pandas.read_csv(path) reads
+ * it as it is); the search's settings live beside it in a sidecar JSON file,
+ * `<trace path>.json` (trace_settings below). Older traces began with '#'
+ * lines holding the settings; trace_read skips them and trace_settings_read
+ * falls back to them. Numbers are written with the shortest digits that read
+ * back to the same double (91.61, not 91.609999999999999). Each record is
+ * flushed and fsync'ed when written, so a killed search loses nothing it
+ * finished; a record is complete only with its newline. The writer holds an
+ * exclusive lock (flock) on the CSV while it is open, so two searches (two
+ * --resume) never write one trace at once.
  */
 #ifndef EXHAUST_TRACE_H
 #define EXHAUST_TRACE_H
@@ -43,29 +50,78 @@ typedef struct trace_record {
 typedef struct trace_writer trace_writer;
 typedef struct trace_store trace_store;
 
-/* Create (truncate) a CSV trace; header_lines are written as "# line".
- * path NULL: no CSV (records go only to an attached store). */
-int trace_open(const char *path, const char *const *header_lines, int header_count,
-               trace_writer **out, exh_error *err);
+/*
+ * The sidecar `<trace path>.json`: what a search was run with, so that
+ * analyze and --resume need not be told again. Its keys:
+ *   {"format": "exhaust-trace", "version": 1, "space", "dataset",
+ *    "evaluator", "population", "sample", "seed", "workers", "candidates",
+ *    "clock", "transfer_from", "mutation_exponent", "mutate_after",
+ *    "settings_lines": [the human-readable lines, as the old '#' lines]}
+ * Text fields are "" and numbers -1 (mutation_exponent NAN) when unknown.
+ */
+#define TRACE_SIDECAR_FORMAT "exhaust-trace"
+#define TRACE_SIDECAR_VERSION 1
+#define TRACE_SIDECAR_SUFFIX ".json"
+#define TRACE_SETTING_MAX 256
+
+typedef struct trace_settings {
+    char space[TRACE_SETTING_MAX], dataset[TRACE_SETTING_MAX], evaluator[TRACE_SETTING_MAX];
+    char clock[16], transfer_from[16], mutate_after[16];
+    int population, sample, workers;
+    long long seed;            /* -1: unknown */
+    long long candidates;
+    double mutation_exponent;
+    /* settings_lines: written by trace_open; trace_settings_read leaves
+     * them NULL / 0. */
+    const char *const *lines;
+    int line_count;
+} trace_settings;
+
+/* All unknown: "" and -1 (mutation_exponent NAN). */
+void trace_settings_init(trace_settings *s);
+/* Write `<trace_path>.json` atomically (a temporary file, fsync, rename). */
+int trace_settings_write(const char *trace_path, const trace_settings *s, exh_error *err);
+/* Read a trace's settings: its sidecar, else (an older trace) the
+ * "key=value" words of its leading '#' lines. EXH_ERR_NOT_FOUND when it has
+ * neither (e.g. a DeepHyper results.csv); a malformed sidecar is
+ * EXH_ERR_PARSE naming the file and, from jansson, the line. */
+int trace_settings_read(const char *trace_path, trace_settings *s, exh_error *err);
+
+/* Create (truncate) a CSV trace, locked (see above); with settings, its
+ * sidecar is written first. path NULL: no CSV (records go only to an
+ * attached store). A trace another process holds open is refused
+ * (EXH_ERR_INVALID, naming it) before anything is written. */
+int trace_open(const char *path, const trace_settings *settings, trace_writer **out,
+               exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
 void trace_set_durable(trace_writer *t, int durable);
 int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
 /* Also write every record to a store (trace_store_open); the writer does not
- * own it. */
+ * own it. A store error does not fail trace_append (the CSV has the record):
+ * the writer stops using the store and trace_store_error says why. */
 void trace_attach_store(trace_writer *t, trace_store *store);
+/* The store's first error (a --resume of the CSV backfills the store); NULL
+ * if none. */
+const char *trace_store_error(const trace_writer *t);
 int trace_close(trace_writer *t, exh_error *err);
 
-/* Continue an existing trace (resume): records are appended after it. */
-int trace_open_append(const char *path, trace_writer **out, exh_error *err);
+/* Continue an existing trace (resume): lock it (refused like trace_open
+ * when another process holds it), cut a torn last line (bytes after the last
+ * newline: a record the killed writer never finished; *torn_bytes says how
+ * many, 0 if none), and append after it. Call it before trace_read, so the
+ * records read are the ones the trace keeps. */
+int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
+                      exh_error *err);
 
 /*
  * Read a trace (exhaust's or DeepHyper's results.csv) into a malloc'd array,
  * in file order; architectures are parsed with space `s` from p:arch_seq
  * (s NULL: any token sequence, e.g. a DeepHyper space exhaust does not know).
  * Required columns: job_id, p:arch_seq, objective ("F" = failed); the others
- * default to missing (NAN, -1). With allow_torn_tail, a last line cut short
- * by a killed writer (no final newline, unparsable) is dropped instead of
- * being an error.
+ * default to missing (NAN, -1). Leading '#' lines (older traces) are
+ * skipped. With allow_torn_tail, a last line without its newline (cut short
+ * by a killed writer) is dropped, even when it would parse: a record is
+ * complete only with its newline. Without it, such a line is read.
  */
 int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
                int64_t *count, exh_error *err);
@@ -77,11 +133,20 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
  * transaction (WAL), so a killed search loses nothing it finished.
  * Re-using a search name replaces that search's records, unless
  * `continuing` (a resumed search adds to them).
+ * The store never stops a search (the CSV is the record of truth): while
+ * another process holds the store's write lock, records wait in memory and
+ * go in with a later append or trace_store_flush; what is still pending at
+ * the end (trace_store_pending), a --resume of the CSV trace backfills.
+ * Other SQLite errors are returned as EXH_ERR_STORE.
  */
 struct store;
 int trace_store_open(struct store *s, const char *search_name, const char *parameters,
                      int continuing, trace_store **out, exh_error *err);
 int trace_store_append(trace_store *t, const trace_record *record, exh_error *err);
+/* Write what is pending, waiting up to wait_seconds for the lock. */
+int trace_store_flush(trace_store *t, double wait_seconds, exh_error *err);
+/* Records not yet in the store (0 for NULL). */
+int64_t trace_store_pending(const trace_store *t);
 void trace_store_close(trace_store *t);
 
 #endif

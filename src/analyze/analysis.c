@@ -228,7 +228,8 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     }
     t = seconds_now();
     if (rc == 0)
-        rc = analyze_structure_build(records, count, &out->structure, err);
+        rc = analyze_structure_build_weighted(records, count, o->mutation_exponent,
+                                              &out->structure, err);
     out->seconds[ANALYSIS_STRUCTURE] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)

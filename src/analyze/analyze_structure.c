@@ -18,10 +18,31 @@ static void count_transfer(analyze_structure *s, const trace_record *r)
     }
 }
 
+double analyze_expected_kept_prefix(int length, double mutation_exponent)
+{
+    if (mutation_exponent == 0.0)
+        return (length - 1) / 2.0;
+    double weighted = 0, total = 0;
+    for (int i = 0; i < length; i++) {
+        double w = pow(i + 1.0, mutation_exponent);
+        weighted += i * w;
+        total += w;
+    }
+    return total > 0 ? weighted / total : NAN;
+}
+
 int analyze_structure_build(const trace_record *records, int64_t count, analyze_structure *out,
                             exh_error *err)
 {
+    return analyze_structure_build_weighted(records, count, 0.0, out, err);
+}
+
+int analyze_structure_build_weighted(const trace_record *records, int64_t count,
+                                     double mutation_exponent, analyze_structure *out,
+                                     exh_error *err)
+{
     memset(out, 0, sizeof *out);
+    out->mutation_exponent = mutation_exponent;
     out->prefixes = trie_new();
     if (!out->prefixes)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
@@ -39,7 +60,8 @@ int analyze_structure_build(const trace_record *records, int64_t count, analyze_
             out->children++;
             prefix_sum += r->prefix_length;
             length_sum += r->architecture.length;
-            expected_sum += (r->architecture.length - 1) / 2.0;
+            expected_sum += analyze_expected_kept_prefix(r->architecture.length,
+                                                         mutation_exponent);
         }
     }
     out->total = count;

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "exhaust/analysis.h"
 #include "exhaust/report_analysis.h"
+#include "exhaust/search.h"
 
 static const char HELP[] =
     "usage: exhaust analyze TRACE --out DIR [--space S] [options]\n\n"
@@ -35,8 +36,8 @@ static const char HELP[] =
     "  --space S             parse architectures in space S (nb201 gives operation\n"
     "                        names, tensor sizes and the space size; default: any\n"
     "                        token sequence, one byte per tensor)\n"
-    "  --population P        the search's population (default: the trace header, else 100)\n"
-    "  --sample S            its tournament size (default: the trace header, else 5)\n"
+    "  --population P        the search's population (default: TRACE.json, else 100)\n"
+    "  --sample S            its tournament size (default: TRACE.json, else 5)\n"
     "  --epsilon E           'do not store' threshold on the parent estimate (default 0.01)\n"
     "  --min-share X         draw trie nodes holding at least X of the models (default 0.01)\n"
     "  --window N            popularity window in records (default: the population)\n"
@@ -62,27 +63,27 @@ typedef struct analyze_cli {
     analysis_options analysis;
 } analyze_cli;
 
-/* population=... and sample=... from the trace's "# exhaust search:" line. */
-static int header_parameters(const char *path, int *population, int *sample)
+/* population and sample the search ran with, when the options do not say:
+ * the trace's sidecar (TRACE.json), or an older trace's '#' line; else the
+ * paper's defaults (a DeepHyper results.csv has neither). Returns whether
+ * the population was stated (by the options or the trace), not defaulted. */
+static int header_parameters(const char *path, int *population, int *sample,
+                             double *mutation_exponent)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    while (f && fgets(line, sizeof line, f) && line[0] == '#') {
-        const char *p = strstr(line, "population="), *s = strstr(line, "sample=");
-        /* strtol, clamped: atoi of "population=99999999999" is undefined.
-         * Values past the trace's size are refused once it is read. */
-        if (p && *population <= 0)
-            *population = (int)fmin(fmax((double)strtol(p + 11, NULL, 10), 0), INT_MAX);
-        if (s && *sample <= 0)
-            *sample = (int)fmin(fmax((double)strtol(s + 7, NULL, 10), 0), INT_MAX);
+    trace_settings recorded;
+    if (trace_settings_read(path, &recorded, NULL) == 0) {
+        if (!isnan(recorded.mutation_exponent))
+            *mutation_exponent = recorded.mutation_exponent;
+        if (*population <= 0)
+            *population = recorded.population;
+        if (*sample <= 0)
+            *sample = recorded.sample;
     }
-    if (f)
-        fclose(f);
-    int stated = *population > 0; /* 0: the defaults below, not the search's own */
+    int stated = *population > 0;
     if (*population <= 0)
-        *population = 100;
+        *population = SEARCH_DEFAULT_POPULATION;
     if (*sample <= 0)
-        *sample = 5;
+        *sample = SEARCH_DEFAULT_SAMPLE;
     return stated;
 }
 
@@ -196,9 +197,10 @@ static void print_summary(const analyze_cli *o, const analysis *a)
            (long long)a->count, (long long)a->quality.failures, a->quality.best,
            (long long)a->quality.step_count);
     if (s->children)
-        printf("transferred prefix: %.2f positions on average (expected for uniform "
+        printf("transferred prefix: %.2f positions on average (expected for %s "
                "one-position mutation: %.2f of %.2f)\n",
-               s->mean_prefix, s->expected_mean_prefix, s->mean_length);
+               s->mean_prefix, s->mutation_exponent == 0.0 ? "uniform" : "weighted",
+               s->expected_mean_prefix, s->mean_length);
     else
         printf("no record names a donor: nothing was transferred\n");
     printf("do not store models joining at rank >= %d (estimate < %g): %lld skipped, %lld of "
@@ -259,7 +261,8 @@ static int analyze_main(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     analysis_options *ao = &o.analysis;
-    int stated = header_parameters(o.trace, &ao->population, &ao->sample);
+    int stated = header_parameters(o.trace, &ao->population, &ao->sample,
+                                   &ao->mutation_exponent);
     if (ao->popularity.window <= 0)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;

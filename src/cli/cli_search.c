@@ -18,13 +18,14 @@ static const char HELP[] =
     "                      [--dataset D] [--population P] [--sample S]\n"
     "                      [--candidates N] [--workers W] [--seed N]\n"
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
+    "                      [--mutate-after finished|submitted]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
     "                      [--trace PATH] [--no-fsync] [--resume TRACE] [--mpi]\n"
     "                      [--store PATH --search-name NAME]\n\n"
-    "Regularized (aging) evolution: evaluate P random architectures, then\n"
-    "repeatedly mutate the best of S sampled population members and retire the\n"
-    "oldest, until N evaluations. Prints the best architecture found.\n\n"
+    "Regularized (aging) evolution: evaluate random architectures until P have\n"
+    "finished, then repeatedly mutate the best of S sampled population members and\n"
+    "retire the oldest, until N evaluations. Prints the best architecture found.\n\n"
     "  --space S            architecture space (default nb201; the command evaluator\n"
     "                       takes any: convchain, graph, dense:FILE)\n"
     "  --evaluator E        table (default): look results up in NAS-Bench-201;\n"
@@ -59,6 +60,10 @@ static const char HELP[] =
     "                       be in the thousands; deterministic for a seed\n"
     "  --mutation-exponent X  mutate position i with weight (i+1)^X (default 0:\n"
     "                       uniform; > 0 favours later positions, keeping more prefix)\n"
+    "  --mutate-after M     finished (default, as Real et al. and DeepHyper): mutate\n"
+    "                       once P evaluations have finished; submitted: once P were\n"
+    "                       submitted (with W workers, the first tournaments then\n"
+    "                       draw from fewer than P models)\n"
     "  --with-replacement   sample the tournament with replacement\n"
     "  --allow-duplicates   allow re-evaluating an architecture already proposed\n"
     "  --time-budget SEC    stop submitting after SEC (simulated) seconds\n"
@@ -66,24 +71,40 @@ static const char HELP[] =
     "                       their common prefix; any: from the finished model with the\n"
     "                       longest common prefix (found with a prefix trie), or from a\n"
     "                       logged run of --space on --dataset in --logs when given\n"
-    "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns),\n"
-    "                       each record flushed to disk as it finishes\n"
+    "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns;\n"
+    "                       pandas.read_csv reads it as it is), each record flushed\n"
+    "                       to disk as it finishes; the settings go to PATH.json\n"
     "  --no-fsync           write the trace without an fsync per record: much faster\n"
     "                       for huge simulated searches, but a crash of the machine\n"
     "                       may lose the last records (a killed process loses none)\n"
-    "  --resume TRACE       continue a killed search from its trace, with the same\n"
-    "                       options: the population is rebuilt from the finished\n"
-    "                       evaluations, new ones are appended to TRACE; evaluations\n"
-    "                       that were running when it died are proposed afresh\n"
+    "  --resume TRACE       continue a killed search from its trace: the settings come\n"
+    "                       from TRACE.json (options given must match it: population,\n"
+    "                       sample, seed, space, evaluator, dataset), the population\n"
+    "                       is rebuilt from the finished evaluations, new ones are\n"
+    "                       appended to TRACE; evaluations that were running when it\n"
+    "                       died, or whose line was torn, are proposed afresh. A\n"
+    "                       trace is locked while a search writes it\n"
     "  --store PATH         also record every evaluation in this log store (tables\n"
-    "                       searches and trace_records), one commit per record\n"
+    "                       searches and trace_records), one commit per record; while\n"
+    "                       another process holds the store, records wait in memory\n"
+    "                       (the trace is the record of truth; --resume backfills)\n"
     "  --search-name NAME   the search's name in the store (default: the trace path,\n"
     "                       or 'search'); re-using a name replaces that search\n"
     "  --mpi                under mpirun -np K: rank 0 holds the population and the\n"
-    "                       trace, ranks 1..K-1 evaluate (--workers is ignored)\n\n"
+    "                       trace, ranks 1..K-1 evaluate (--workers is ignored; real\n"
+    "                       clock only: --clock simulated is refused)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --clock simulated --seed 1 --trace out.csv\n"
     "         mpirun -np 9 exhaust search --mpi --evaluator command --command ./train.sh\n";
+
+/* Options the user gave (not defaults): a resume checks these against the
+ * trace's sidecar and takes the others from it. */
+enum {
+    GIVEN_POPULATION = 1 << 0, GIVEN_SAMPLE = 1 << 1, GIVEN_SEED = 1 << 2,
+    GIVEN_SPACE = 1 << 3, GIVEN_EVALUATOR = 1 << 4, GIVEN_DATASET = 1 << 5,
+    GIVEN_CANDIDATES = 1 << 6, GIVEN_WORKERS = 1 << 7, GIVEN_CLOCK = 1 << 8,
+    GIVEN_TRANSFER = 1 << 9, GIVEN_EXPONENT = 1 << 10, GIVEN_MUTATE_AFTER = 1 << 11,
+};
 
 typedef struct search_cli_options {
     search_options search;
@@ -92,6 +113,7 @@ typedef struct search_cli_options {
     int k;
     double timeout;
     int simulated, mpi, no_fsync;
+    unsigned given;            /* GIVEN_* */
 } search_cli_options;
 
 static int parse_number(const char *option, const char *text, double low, double *out)
@@ -123,6 +145,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"candidates", required_argument, NULL, 'N'}, {"workers", required_argument, NULL, 'W'},
         {"seed", required_argument, NULL, 's'},       {"clock", required_argument, NULL, 'c'},
         {"mutation-exponent", required_argument, NULL, 'x'},
+        {"mutate-after", required_argument, NULL, 'A'},
         {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
@@ -142,7 +165,16 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
         int rc = CLI_OK;
+        static const char KEYS[] = "PSspedNWcXxA";
+        const char *key = strchr(KEYS, c);
+        if (key && c)
+            o->given |= 1u << (key - KEYS); /* GIVEN_* in the same order */
         switch (c) {
+        case 'A':
+            if (strcmp(optarg, "finished") != 0 && strcmp(optarg, "submitted") != 0)
+                return cli_usage_error("search", "--mutate-after is finished or submitted");
+            o->search.mutate_after_submitted = strcmp(optarg, "submitted") == 0;
+            break;
         case 'p': o->space = optarg; break;
         case 'e': o->evaluator = optarg; break;
         case 'T': o->table = optarg; break;
@@ -191,6 +223,15 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     }
     if (optind < argc)
         return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
+    return CLI_OK;
+}
+
+/* After a resume has filled in the sidecar's settings. */
+static int check_options(const search_cli_options *o)
+{
+    if (o->mpi && o->simulated) /* MPI evaluates for real: there is no clock to simulate */
+        return cli_usage_error("search", "--clock simulated does not work with --mpi: the ranks "
+                               "evaluate in real time (use one or the other)");
     if (o->search.sample > o->search.population)
         return cli_usage_error("search", "--sample %d is more than --population %d",
                                o->search.sample, o->search.population);
@@ -211,43 +252,189 @@ static void describe_search(const search_cli_options *o, char *parameters, size_
     snprintf(parameters, size,
              "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
              "candidates=%lld workers=%d seed=%llu clock=%s mutation_exponent=%g "
-             "transfer_from=%s",
+             "transfer_from=%s mutate_after=%s",
              o->space, o->evaluator, o->dataset, o->search.population, o->search.sample,
              (long long)o->search.candidates, o->search.workers,
              (unsigned long long)o->search.seed, o->simulated ? "simulated" : "real",
              o->search.mutation_exponent,
-             o->search.transfer_from_any ? "any" : "parent");
+             o->search.transfer_from_any ? "any" : "parent",
+             o->search.mutate_after_submitted ? "submitted" : "finished");
 }
 
-/* The CSV trace (or a writer without one), and the store beside it. */
-static int open_trace(const search_cli_options *o, evaluator *e, trace_writer **trace,
-                      store **log_store, trace_store **records, exh_error *err)
+static void fill_settings(const search_cli_options *o, trace_settings *t)
+{
+    trace_settings_init(t);
+    snprintf(t->space, sizeof t->space, "%s", o->space);
+    snprintf(t->dataset, sizeof t->dataset, "%s", o->dataset);
+    snprintf(t->evaluator, sizeof t->evaluator, "%s", o->evaluator);
+    snprintf(t->clock, sizeof t->clock, "%s", o->simulated ? "simulated" : "real");
+    snprintf(t->transfer_from, sizeof t->transfer_from, "%s",
+             o->search.transfer_from_any ? "any" : "parent");
+    snprintf(t->mutate_after, sizeof t->mutate_after, "%s",
+             o->search.mutate_after_submitted ? "submitted" : "finished");
+    t->population = o->search.population;
+    t->sample = o->search.sample;
+    t->seed = (long long)o->search.seed;
+    t->workers = o->search.workers;
+    t->candidates = (long long)o->search.candidates;
+    t->mutation_exponent = o->search.mutation_exponent;
+}
+
+/* One difference between the options given and the trace's settings. */
+static void differs(char *message, size_t size, const char *option, const char *given,
+                    const char *recorded)
+{
+    size_t used = strlen(message);
+    snprintf(message + used, size - used, "%s%s %s (the trace has %s)", used ? "; " : "",
+             option, given, recorded);
+}
+
+/*
+ * --resume: the settings of the search that wrote the trace (its sidecar,
+ * or an older trace's '#' line). Options the user gave must match them
+ * (issue 11: a resume with another population or seed would silently mix
+ * two searches); options not given are taken from them. `recorded` keeps
+ * the strings o points into.
+ */
+static int adopt_settings(search_cli_options *o, trace_settings *recorded, int *found)
+{
+    exh_error err;
+    *found = 0;
+    int rc = trace_settings_read(o->resume, recorded, &err);
+    if (rc == EXH_ERR_NOT_FOUND) {
+        fprintf(stderr, "exhaust search: %s has no settings sidecar: the options given are "
+                        "used unchecked\n", o->resume);
+        return CLI_OK;
+    }
+    if (rc < 0) {
+        cli_error("search", "%s", err.message);
+        return CLI_FAILED;
+    }
+    *found = 1;
+    char message[1024] = "", given[64], had[64];
+    const trace_settings *r = recorded;
+    struct { unsigned flag; const char *option, *value, *recorded; } texts[] = {
+        {GIVEN_SPACE, "--space", o->space, r->space},
+        {GIVEN_EVALUATOR, "--evaluator", o->evaluator, r->evaluator},
+        {GIVEN_DATASET, "--dataset", o->dataset, r->dataset},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (*texts[i].recorded && (o->given & texts[i].flag) &&
+            strcmp(texts[i].value, texts[i].recorded) != 0)
+            differs(message, sizeof message, texts[i].option, texts[i].value, texts[i].recorded);
+    struct { unsigned flag; const char *option; long long value, recorded; } numbers[] = {
+        {GIVEN_POPULATION, "--population", o->search.population, r->population},
+        {GIVEN_SAMPLE, "--sample", o->search.sample, r->sample},
+        {GIVEN_SEED, "--seed", (long long)o->search.seed, r->seed},
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+        if (numbers[i].recorded >= 0 && (o->given & numbers[i].flag) &&
+            numbers[i].value != numbers[i].recorded) {
+            snprintf(given, sizeof given, "%lld", numbers[i].value);
+            snprintf(had, sizeof had, "%lld", numbers[i].recorded);
+            differs(message, sizeof message, numbers[i].option, given, had);
+        }
+    if (*message)
+        return cli_usage_error("search", "--resume %s: options differ from the trace's settings "
+                               "(%s%s): %s", o->resume, o->resume, TRACE_SIDECAR_SUFFIX, message);
+    /* Not given: the recorded value. */
+    if (!(o->given & GIVEN_SPACE) && *r->space)
+        o->space = r->space;
+    if (!(o->given & GIVEN_EVALUATOR) && *r->evaluator)
+        o->evaluator = r->evaluator;
+    if (!(o->given & GIVEN_DATASET) && *r->dataset)
+        o->dataset = r->dataset;
+    if (!(o->given & GIVEN_POPULATION) && r->population > 0)
+        o->search.population = r->population;
+    if (!(o->given & GIVEN_SAMPLE) && r->sample > 0)
+        o->search.sample = r->sample;
+    if (!(o->given & GIVEN_SEED) && r->seed >= 0)
+        o->search.seed = (uint64_t)r->seed;
+    if (!(o->given & GIVEN_CANDIDATES) && r->candidates > 0)
+        o->search.candidates = r->candidates;
+    if (!(o->given & GIVEN_WORKERS) && r->workers > 0)
+        o->search.workers = r->workers;
+    if (!(o->given & GIVEN_CLOCK) && *r->clock)
+        o->simulated = strcmp(r->clock, "simulated") == 0;
+    if (!(o->given & GIVEN_TRANSFER) && *r->transfer_from)
+        o->search.transfer_from_any = strcmp(r->transfer_from, "any") == 0;
+    if (!(o->given & GIVEN_EXPONENT) && !isnan(r->mutation_exponent))
+        o->search.mutation_exponent = r->mutation_exponent;
+    if (!(o->given & GIVEN_MUTATE_AFTER) && *r->mutate_after)
+        o->search.mutate_after_submitted = strcmp(r->mutate_after, "submitted") == 0;
+    return CLI_OK;
+}
+
+/* The CSV trace (or a writer without one), locked; a resumed trace's torn
+ * last line is cut here, before it is read. */
+static int open_trace(const search_cli_options *o, evaluator *e, int sidecar,
+                      trace_writer **trace, exh_error *err)
 {
     *trace = NULL;
     char parameters[512];
     describe_search(o, parameters, sizeof parameters);
     const char *lines[2] = {parameters, e->describe(e->state)};
-    int rc = o->resume ? trace_open_append(o->resume, trace, err)
-             : o->trace || o->store ? trace_open(o->trace, lines, 2, trace, err)
-                                    : EXH_OK;
+    trace_settings settings;
+    fill_settings(o, &settings);
+    settings.lines = lines;
+    settings.line_count = 2;
+    int rc = EXH_OK;
+    if (o->resume) {
+        int64_t torn = 0;
+        rc = trace_open_append(o->resume, &torn, trace, err);
+        if (rc == 0 && torn > 0)
+            fprintf(stderr, "exhaust search: %s: cut a torn last record (%lld bytes without "
+                            "their newline); it will be proposed again\n",
+                    o->resume, (long long)torn);
+        /* Under the lock: the sidecar now says how far this search goes. */
+        if (rc == 0 && sidecar)
+            rc = trace_settings_write(o->resume, &settings, err);
+    } else if (o->trace || o->store) {
+        rc = trace_open(o->trace, o->trace ? &settings : NULL, trace, err);
+    }
     if (rc == 0 && *trace && o->no_fsync)
         trace_set_durable(*trace, 0);
-    if (rc < 0 || !o->store)
-        return rc;
+    return rc;
+}
+
+/* The store beside the trace; a resumed search's finished evaluations are
+ * added to it (a kill, or a busy store, can leave some only in the CSV). */
+static int open_store(const search_cli_options *o, trace_writer *trace, store **log_store,
+                      trace_store **records, exh_error *err)
+{
+    if (!o->store)
+        return EXH_OK;
+    char parameters[512];
+    describe_search(o, parameters, sizeof parameters);
     const char *name = o->search_name ? o->search_name
                        : o->resume    ? o->resume
                        : o->trace     ? o->trace
                                       : "search";
-    rc = store_open(o->store, log_store, err);
+    int rc = store_open(o->store, log_store, err);
     if (rc == 0)
         rc = trace_store_open(*log_store, name, parameters, o->resume != NULL, records, err);
     if (rc == 0)
-        trace_attach_store(*trace, *records);
-    /* A resumed search's finished evaluations are in the CSV; make sure the
-     * store has each of them too (a kill can fall between the two writes). */
+        trace_attach_store(trace, *records);
     for (int64_t i = 0; rc == 0 && i < o->search.resume_count; i++)
         rc = trace_store_append(*records, &o->search.resume_records[i], err);
     return rc;
+}
+
+/* At the end: give a busy store time to take the waiting records; what it
+ * still refuses, the trace keeps (a --resume adds it to the store). */
+static void finish_store(const search_cli_options *o, trace_store *records)
+{
+    enum { FINAL_WAIT_SECONDS = 30 };
+    exh_error err;
+    if (trace_store_pending(records) > 0 &&
+        trace_store_flush(records, FINAL_WAIT_SECONDS, &err) < 0)
+        cli_error("search", "%s", err.message);
+    int64_t pending = trace_store_pending(records);
+    if (pending > 0)
+        cli_error("search", "%s: busy: %lld records are in the trace but not yet in the store; "
+                  "`exhaust search --resume %s --store %s` adds them",
+                  o->store, (long long)pending, o->resume ? o->resume : o->trace ? o->trace : "TRACE",
+                  o->store);
 }
 
 static void print_result(const search_cli_options *o, const space *s, evaluator *e,
@@ -417,6 +604,13 @@ static int search_main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
+    /* Before MPI starts: a refused option then ends every rank alike. */
+    trace_settings recorded;
+    int sidecar = 0;
+    if (o.resume && (rc = adopt_settings(&o, &recorded, &sidecar)) != CLI_OK)
+        return rc;
+    if ((rc = check_options(&o)) != CLI_OK)
+        return rc;
     int coordinator = 1; /* the process that writes the trace and prints */
     if (o.mpi) {
         int rank = search_mpi_rank();
@@ -443,6 +637,10 @@ static int search_main(int argc, char **argv)
     rc = space_open(o.space, &s, &err);
     if (rc == 0)
         rc = open_evaluator(&o, s, &logs, &e, &err);
+    /* Lock (and cut a torn tail) before reading: the records read are then
+     * the ones the trace keeps, and no other search can add to it. */
+    if (rc == 0 && coordinator)
+        rc = open_trace(&o, e, sidecar, &trace, &err);
     trace_record *resumed = NULL;
     if (rc == 0 && o.resume && coordinator) {
         rc = trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
@@ -461,12 +659,18 @@ static int search_main(int argc, char **argv)
         o.search.logged_count = donors.count;
     }
     if (rc == 0 && coordinator)
-        rc = open_trace(&o, e, &trace, &log_store, &records, &err);
+        rc = open_store(&o, trace, &log_store, &records, &err);
     if (rc == 0 && o.mpi)
         rc = search_run_mpi(s, e, &o.search, trace, &result, &err);
     else if (rc == 0)
         rc = o.simulated ? search_run_simulated(s, e, &o.search, trace, &result, &err)
                          : search_run_threads(s, e, &o.search, trace, &result, &err);
+    if (records)
+        finish_store(&o, records);
+    if (trace_store_error(trace))
+        cli_error("search", "%s: %s; the search went on without the store (the trace has "
+                  "every record; `exhaust search --resume TRACE --store %s` adds them)",
+                  o.store, trace_store_error(trace), o.store);
     if (o.search.progress)
         fprintf(stderr, "\n");
     exh_error close_err;

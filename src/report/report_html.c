@@ -132,10 +132,16 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
         rc = report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
     else
         report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
-    snprintf(text, sizeof text,
-             "A child mutated at one uniformly chosen position of L keeps the positions "
-             "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
-             s->expected_mean_prefix, s->mean_length);
+    if (s->mutation_exponent == 0.0)
+        snprintf(text, sizeof text,
+                 "A child mutated at one uniformly chosen position of L keeps the positions "
+                 "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
+                 s->expected_mean_prefix, s->mean_length);
+    else /* --mutation-exponent x: the search's own expectation */
+        snprintf(text, sizeof text,
+                 "A child mutated at one position i of L, drawn with weight (i+1)^%g, keeps "
+                 "the positions before it: E[i] on average, here %.2f of %.2f positions.",
+                 s->mutation_exponent, s->expected_mean_prefix, s->mean_length);
     report_note(r, "Theory:", text);
     snprintf(text, sizeof text,
              "%lld children received on average %.2f positions from their donor (%.0f%% of "

@@ -212,7 +212,11 @@ static int64_t select_parent(search_state *s)
 
 static int propose_once(search_state *s, trace_record *record, exh_error *err)
 {
-    int stage_one = s->submitted < s->options->population || s->population_size == 0;
+    /* Random until the population holds P finished models (failures never
+     * join it); or, with mutate_after_submitted, until P were submitted. */
+    int stage_one = s->options->mutate_after_submitted
+                        ? s->submitted < s->options->population || s->population_size == 0
+                        : s->population_size < s->options->population;
     if (stage_one) {
         record->parent_id = -1;
         record->mutated_position = -1;

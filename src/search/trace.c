@@ -2,15 +2,21 @@
 #include "exhaust/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/number.h"
 
 struct trace_writer {
     FILE *file;              /* NULL: no CSV, only the store */
     int durable;
-    trace_store *store;      /* NULL: no store */
+    trace_store *store;      /* NULL: no store (or it failed: store_error) */
+    char store_error[EXH_ERROR_MESSAGE_SIZE];
     char path[];
 };
 
@@ -21,62 +27,122 @@ static const char TRACE_HEADER[] =
 
 static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
 
-int trace_open(const char *path, const char *const *header_lines, int header_count,
-               trace_writer **out, exh_error *err)
+/* Lock a trace for the whole search: a second search (a second --resume)
+ * on the same file would interleave its records with ours. flock is
+ * advisory, released when the file is closed or the process dies, so a
+ * killed search never leaves a stale lock behind. */
+static int open_locked(const char *path, int create, int *fd_out, exh_error *err)
+{
+    /* No O_CREAT to resume: a missing trace is an error, not an empty file. */
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0)
+        return error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        int rc = error_set(err, busy ? EXH_ERR_INVALID : EXH_ERR_IO,
+                           busy ? "%s: another search is writing this trace (it holds its lock); "
+                                  "wait for it to end, or stop it, before resuming"
+                                : "%s: cannot lock: %s",
+                           path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return EXH_OK;
+}
+
+static trace_writer *writer_new(const char *path)
+{
+    trace_writer *t = calloc(1, sizeof *t + (path ? strlen(path) : 0) + 1);
+    if (t) {
+        t->durable = 1;
+        if (path)
+            strcpy(t->path, path);
+    }
+    return t;
+}
+
+int trace_open(const char *path, const trace_settings *settings, trace_writer **out,
+               exh_error *err)
 {
     *out = NULL;
-    trace_writer *t = calloc(1, sizeof *t + (path ? strlen(path) : 0) + 1);
+    trace_writer *t = writer_new(path);
     if (!t)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    t->durable = 1;
     if (!path) {
         *out = t;
         return EXH_OK;
     }
-    strcpy(t->path, path);
-    t->file = fopen(path, "we"); /* e: O_CLOEXEC, training commands must not inherit it */
-    if (!t->file) {
-        int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+    /* Lock before truncating: "w" would empty a trace another search is
+     * still writing. The sidecar comes first, so a CSV never exists without
+     * the settings that explain it. */
+    int fd = -1;
+    int rc = open_locked(path, 1, &fd, err);
+    if (rc == 0 && settings)
+        rc = trace_settings_write(path, settings, err);
+    if (rc == 0 && ftruncate(fd, 0) != 0)
+        rc = error_set(err, EXH_ERR_IO, "%s: cannot empty it: %s", path, strerror(errno));
+    if (rc == 0 && !(t->file = fdopen(fd, "r+")))
+        rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+    if (rc < 0) {
+        if (fd >= 0)
+            close(fd);
         free(t);
         return rc;
     }
-    for (int i = 0; i < header_count; i++)
-        fprintf(t->file, "# %s\n", header_lines[i]);
     fputs(TRACE_HEADER, t->file);
+    if (fflush(t->file) != 0) {
+        rc = error_set(err, EXH_ERR_IO, "%s: cannot write its header: %s", path, strerror(errno));
+        fclose(t->file);
+        free(t);
+        return rc;
+    }
     *out = t;
     return EXH_OK;
 }
 
-int trace_open_append(const char *path, trace_writer **out, exh_error *err)
+int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
+                      exh_error *err)
 {
     *out = NULL;
-    trace_writer *t = calloc(1, sizeof *t + strlen(path) + 1);
+    *torn_bytes = 0;
+    trace_writer *t = writer_new(path);
     if (!t)
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    strcpy(t->path, path);
-    t->durable = 1;
-    t->file = fopen(path, "r+e");
-    if (!t->file || fseek(t->file, 0, SEEK_END) != 0) {
-        int rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd = -1;
+    struct stat st;
+    int rc = open_locked(path, 0, &fd, err);
+    if (rc == 0 && (fstat(fd, &st) != 0 || !(t->file = fdopen(fd, "r+"))))
+        rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+    if (rc == 0 && st.st_size == 0)
+        rc = error_set(err, EXH_ERR_INVALID, "%s: empty: there is no trace to resume", path);
+    if (rc < 0) {
         if (t->file)
             fclose(t->file);
+        else if (fd >= 0)
+            close(fd);
         free(t);
         return rc;
     }
-    /* Cut a torn last line (a record the killed writer never finished). */
-    long end = ftell(t->file);
-    long keep = end;
+    /* Cut a torn last line: a record is complete only with its newline, so
+     * bytes after the last one are a record the killed (or out of space)
+     * writer never finished. It is not in the trace; the search proposes
+     * that job afresh. */
+    long end = (long)st.st_size, keep = end;
     while (keep > 0) {
         fseek(t->file, keep - 1, SEEK_SET);
         if (fgetc(t->file) == '\n')
             break;
         keep--;
     }
-    if (keep < end && ftruncate(fileno(t->file), keep) != 0) {
+    if (keep < end && (ftruncate(fd, keep) != 0 || fsync(fd) != 0)) {
+        rc = error_set(err, EXH_ERR_IO, "%s: cannot cut its torn last line: %s", path,
+                       strerror(errno));
         fclose(t->file);
         free(t);
-        return error_set(err, EXH_ERR_IO, "%s: cannot cut its torn last line", path);
+        return rc;
     }
+    *torn_bytes = end - keep;
     fseek(t->file, 0, SEEK_END);
     *out = t;
     return EXH_OK;
@@ -99,16 +165,20 @@ static int append_csv(trace_writer *t, const trace_record *r, exh_error *err)
     for (int i = 0; i < r->architecture.length; i++)
         fprintf(t->file, i ? ", %d" : "%d", r->architecture.token[i]);
     fputs("]\",", t->file);
+    /* Doubles in their shortest exact form: 36.028, not 36.027999999999999. */
+    char quality[32], submit[32], start[32], end[32], cost[32];
     if (!isnan(r->quality))
-        fprintf(t->file, "%.17g", r->quality);
+        number_format(r->quality, quality, sizeof quality);
     else
-        fputs("F", t->file); /* DeepHyper's marker for a failed objective */
+        strcpy(quality, "F"); /* DeepHyper's marker for a failed objective */
+    number_format(r->submit_time, submit, sizeof submit);
+    number_format(r->start_time, start, sizeof start);
+    number_format(r->end_time, end, sizeof end);
+    number_format(r->cost_seconds, cost, sizeof cost);
     int status = r->status >= 0 && r->status < 3 ? r->status : 1;
-    fprintf(t->file, ",%.17g,%.17g,%.17g,%d,%lld,%lld,%d,%d,%s,%.17g,%lld\n", r->submit_time,
-            r->start_time, r->end_time, r->worker, (long long)r->parent_id,
-            (long long)r->donor_id, r->prefix_length,
-            r->mutated_position, STATUS_NAMES[status], r->cost_seconds,
-            (long long)r->donor_run_id);
+    fprintf(t->file, "%s,%s,%s,%s,%d,%lld,%lld,%d,%d,%s,%s,%lld\n", quality, submit, start, end,
+            r->worker, (long long)r->parent_id, (long long)r->donor_id, r->prefix_length,
+            r->mutated_position, STATUS_NAMES[status], cost, (long long)r->donor_run_id);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
         return error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
                          strerror(errno));
@@ -123,7 +193,21 @@ int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
         if (rc < 0)
             return rc;
     }
-    return t->store ? trace_store_append(t->store, r, err) : EXH_OK;
+    if (!t->store)
+        return EXH_OK;
+    /* The CSV is the record of truth: a store that fails (busy ones only
+     * queue, see trace_store.c) is set aside, not the search stopped. */
+    exh_error store_err;
+    if (trace_store_append(t->store, r, &store_err) < 0) {
+        snprintf(t->store_error, sizeof t->store_error, "%s", store_err.message);
+        t->store = NULL;
+    }
+    return EXH_OK;
+}
+
+const char *trace_store_error(const trace_writer *t)
+{
+    return t && t->store_error[0] ? t->store_error : NULL;
 }
 
 int trace_close(trace_writer *t, exh_error *err)

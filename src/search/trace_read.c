@@ -1,6 +1,7 @@
 /* trace_read.c — reading traces back: exhaust's own and DeepHyper's
  * results.csv (columns job_id, p:arch_seq, objective, and any of the m:
- * columns trace.h lists). Leading '#' lines are the search's parameters. */
+ * columns trace.h lists). Leading '#' lines (older traces kept the search's
+ * settings there; now they are in TRACE.json) are skipped. */
 #define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE */
 #include <math.h>
 #include <pthread.h>
@@ -254,6 +255,11 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
     int rc = file_read_all(path, &data, &size, err);
     if (rc < 0)
         return rc;
+    /* A record is complete only with its newline: for a resume, a last line
+     * without one was never durably finished, even when it would parse (a
+     * record cut right after its closing ']"'), so it is not read. */
+    while (allow_torn_tail && size > 0 && data[size - 1] != '\n')
+        size--;
     long skipped;
     size_t start = skip_comments(data, size, &skipped);
     csv_reader header;

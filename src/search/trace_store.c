@@ -1,17 +1,49 @@
-/* trace_store.c — search traces in the SQLite log store (see trace.h). */
+/* trace_store.c — search traces in the SQLite log store (see trace.h).
+ *
+ * The CSV trace is the record of truth; the store is a copy. So the store
+ * never stops a search: when another process (an ingest) holds the
+ * database's write lock, records wait in memory and are written with the
+ * next one that gets through, or at trace_store_flush; whatever is still
+ * waiting at the end, a --resume of the trace backfills. */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "exhaust/store.h"
 #include "exhaust/trace.h"
 
 struct trace_store {
     sqlite3 *db;
-    sqlite3_stmt *insert;
-    char *search;
+    sqlite3_stmt *insert;      /* NULL until the search's rows are set up */
+    char *search, *parameters;
+    int continuing;
+    trace_record *pending;     /* records waiting for the lock, oldest first */
+    int64_t pending_count, pending_capacity;
+    double next_try;           /* while busy: no new attempt before (monotonic s) */
 };
+
+/* While the store is busy, try again at most this often: each try may wait
+ * TRACE_STORE_WAIT_MS, so a long ingest costs the search at most 5%. */
+#define TRACE_STORE_RETRY_SECONDS 1.0
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* How long one write waits for another process's lock before the record is
+ * queued instead: short, so a busy store never slows the search down. */
+#define TRACE_STORE_WAIT_MS 50
+
+static int busy(int code)
+{
+    code &= 0xff; /* extended codes (SQLITE_BUSY_SNAPSHOT, ...) */
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
 
 static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS searches (name TEXT PRIMARY KEY, parameters TEXT,"
@@ -53,27 +85,58 @@ static int begin_search(trace_store *t, const char *parameters, int continuing, 
     return ok ? EXH_OK : fail(t, err, "cannot record the search");
 }
 
+/* Tables, the search's row and the insert statement. 1 when done, 0 when
+ * the store is busy (try again later), negative on a real error. */
+static int set_up(trace_store *t, exh_error *err)
+{
+    if (t->insert)
+        return 1;
+    int rc = sqlite3_exec(t->db, SCHEMA, NULL, NULL, NULL);
+    if (busy(rc))
+        return 0;
+    if (rc != SQLITE_OK)
+        return fail(t, err, "cannot create its tables");
+    /* One transaction: a busy store leaves neither half done. */
+    rc = sqlite3_exec(t->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (busy(rc))
+        return 0;
+    if (rc != SQLITE_OK)
+        return fail(t, err, "cannot begin");
+    exh_error local;
+    rc = begin_search(t, t->parameters, t->continuing, &local);
+    int code = sqlite3_extended_errcode(t->db);
+    if (rc == 0 && sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return sqlite3_prepare_v2(t->db,
+                                  "INSERT OR REPLACE INTO trace_records VALUES "
+                                  "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                                  -1, &t->insert, NULL) == SQLITE_OK
+                   ? 1
+                   : fail(t, err, "cannot prepare");
+    code = rc == 0 ? sqlite3_extended_errcode(t->db) : code;
+    sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+    if (busy(code))
+        return 0;
+    if (err)
+        *err = local;
+    return rc < 0 ? rc : fail(t, err, "cannot commit");
+}
+
 int trace_store_open(store *s, const char *search_name, const char *parameters,
                      int continuing, trace_store **out, exh_error *err)
 {
     *out = NULL;
     trace_store *t = calloc(1, sizeof *t);
-    if (!t || !(t->search = strdup(search_name))) {
+    if (!t || !(t->search = strdup(search_name)) ||
+        !(t->parameters = strdup(parameters ? parameters : ""))) {
+        if (t)
+            free(t->search);
         free(t);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     t->db = store_database(s);
-    int rc = EXH_OK;
-    if (sqlite3_exec(t->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
-        rc = fail(t, err, "cannot create its tables");
-    if (rc == 0)
-        rc = begin_search(t, parameters, continuing, err);
-    if (rc == 0 &&
-        sqlite3_prepare_v2(t->db,
-                           "INSERT OR REPLACE INTO trace_records VALUES "
-                           "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
-                           -1, &t->insert, NULL) != SQLITE_OK)
-        rc = fail(t, err, "cannot prepare");
+    t->continuing = continuing;
+    sqlite3_busy_timeout(t->db, TRACE_STORE_WAIT_MS);
+    int rc = set_up(t, err); /* busy now: the first append that gets through does it */
     if (rc < 0) {
         trace_store_close(t);
         return rc;
@@ -82,7 +145,8 @@ int trace_store_open(store *s, const char *search_name, const char *parameters,
     return EXH_OK;
 }
 
-int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
+/* Write one record; SQLITE_DONE, or SQLite's code. */
+static int insert(trace_store *t, const trace_record *r)
 {
     static const char *const STATUS[] = {"ok", "failed", "timeout"};
     char sequence[ARCH_MAX_TOKENS * 12];
@@ -111,7 +175,74 @@ int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
         sqlite3_bind_int64(st, 15, r->donor_run_id);
     else
         sqlite3_bind_null(st, 15);
-    return sqlite3_step(st) == SQLITE_DONE ? EXH_OK : fail(t, err, "cannot append");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int queue(trace_store *t, const trace_record *r, exh_error *err)
+{
+    if (t->pending_count == t->pending_capacity) {
+        int64_t capacity = t->pending_capacity ? 2 * t->pending_capacity : 64;
+        trace_record *grown = realloc(t->pending, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return error_set(err, EXH_ERR_NOMEM, "trace store: out of memory queueing a record");
+        t->pending = grown;
+        t->pending_capacity = capacity;
+    }
+    t->pending[t->pending_count++] = *r;
+    return EXH_OK;
+}
+
+/* Write the queued records, oldest first, until the store is busy again. */
+static int drain(trace_store *t, exh_error *err)
+{
+    int ready = set_up(t, err);
+    if (ready == 0)
+        t->next_try = seconds_now() + TRACE_STORE_RETRY_SECONDS;
+    if (ready <= 0)
+        return ready;
+    int64_t done = 0;
+    while (done < t->pending_count) {
+        int rc = insert(t, &t->pending[done]);
+        if (busy(rc)) {
+            t->next_try = seconds_now() + TRACE_STORE_RETRY_SECONDS;
+            break;
+        }
+        if (rc != SQLITE_DONE)
+            return fail(t, err, "cannot append");
+        done++;
+    }
+    memmove(t->pending, t->pending + done, sizeof *t->pending * (size_t)(t->pending_count - done));
+    t->pending_count -= done;
+    return EXH_OK;
+}
+
+int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
+{
+    int rc = queue(t, r, err);
+    if (rc < 0)
+        return rc;
+    /* Busy a moment ago: queue without waiting again (order is kept). */
+    if (t->pending_count > 1 && seconds_now() < t->next_try)
+        return EXH_OK;
+    return drain(t, err);
+}
+
+int64_t trace_store_pending(const trace_store *t)
+{
+    return t ? t->pending_count : 0;
+}
+
+int trace_store_flush(trace_store *t, double wait_seconds, exh_error *err)
+{
+    if (!t)
+        return EXH_OK;
+    /* Give the other process the time it needs, then go back to short waits. */
+    sqlite3_busy_timeout(t->db, (int)(wait_seconds * 1000));
+    int rc = drain(t, err);
+    sqlite3_busy_timeout(t->db, TRACE_STORE_WAIT_MS);
+    return rc;
 }
 
 void trace_store_close(trace_store *t)
@@ -119,6 +250,8 @@ void trace_store_close(trace_store *t)
     if (!t)
         return;
     sqlite3_finalize(t->insert);
+    free(t->pending);
+    free(t->parameters);
     free(t->search);
     free(t);
 }
