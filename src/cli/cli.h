@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "exhaust/error.h"
+#include "exhaust/knn.h"
 #include "exhaust/store.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
@@ -58,6 +59,10 @@ const char *cli_default_store(void);
  * commands must not create an empty store by accident). */
 int cli_open_existing_store(const char *command, const char *path, store **out);
 
+/* mkdir path (an existing folder is fine); says why not and returns
+ * CLI_FAILED when it cannot. */
+int cli_make_directory(const char *command, const char *path);
+
 /* Output formats for listing commands. */
 typedef enum { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON } output_format;
 int cli_parse_format(const char *command, const char *text, output_format *out);
@@ -80,5 +85,19 @@ void output_number(output_table *t, double value);        /* NAN = missing */
 void output_integer(output_table *t, long long value);
 void output_end_row(output_table *t);
 void output_end(output_table *t); /* flushes and frees */
+
+/*
+ * Predicted curves beside their neighbours' (cli_curves.c): rows on stdout
+ * (with `rows`, in `format`: arch, series, model, distance, weight, epoch,
+ * validation, train) and, with out_dir, DIR/curves.csv and a page
+ * DIR/index.html with a chart and a neighbour table per architecture.
+ * Close with failed = 1 to drop the page after an error.
+ */
+typedef struct curve_output curve_output;
+int curve_output_open(const char *command, output_format format, int rows, const char *out_dir,
+                      curve_output **out);
+int curve_output_add(curve_output *c, const char *arch, const knn_repository *r,
+                     const knn_prediction *p, int higher, exh_error *err);
+int curve_output_close(const char *command, curve_output *c, int failed);
 
 #endif

@@ -267,10 +267,8 @@ static int analyze_main(int argc, char **argv)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;
     ao->cache_donations = ao->popularity.donor_times;
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
-        cli_error("analyze", "%s: %s", o.out, strerror(errno));
+    if (cli_make_directory("analyze", o.out) != CLI_OK)
         return CLI_FAILED;
-    }
     exh_error err;
     space *sp = NULL;
     trace_record *records = NULL;

@@ -1,4 +1,5 @@
 /* cli_common.c — error printing, store opening and format parsing. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -115,6 +116,15 @@ int cli_parse_store_and_format(const char *command, int argc, char **argv,
             return cli_usage_error(command, "%s needs a value", argv[optind - 1]);
         else
             return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+    }
+    return CLI_OK;
+}
+
+int cli_make_directory(const char *command, const char *path)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        cli_error(command, "%s: %s", path, strerror(errno));
+        return CLI_FAILED;
     }
     return CLI_OK;
 }

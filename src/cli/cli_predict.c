@@ -17,7 +17,8 @@ static const char PREDICT_HELP[] =
     "                       [--method knn|lstm|baseline1|baseline2] [--k K]\n"
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
     "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
-    "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n\n"
+    "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n"
+    "                       [--curve] [--out DIR]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
@@ -42,7 +43,13 @@ static const char PREDICT_HELP[] =
     "  --save-model FILE  lstm: keep the model trained here (FILE and FILE.json)\n"
     "  --train-models N lstm: train on at most N logged models (default 1000)\n"
     "  --quick          lstm: the default hyperparameters instead of a grid of 18\n"
-    "  --format F       table (default), csv or json\n\n"
+    "  --format F       table (default), csv or json\n"
+    "  --curve          print the predicted validation (and train) curve per epoch\n"
+    "                   with each neighbour's curve, distance and weight, one row\n"
+    "                   per architecture, series and epoch (knn and baselines)\n"
+    "  --out DIR        also write DIR/index.html (a chart of each prediction with\n"
+    "                   its neighbours' curves, and their distances and weights)\n"
+    "                   and DIR/curves.csv (the rows of --curve)\n\n"
     "examples: exhaust predict 302140 '|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|...|' --k 3\n"
     "          exhaust predict 302140 --method lstm --save-model best.lstm\n"
     "          exhaust predict 102200 444444 --method lstm --model best.lstm\n";
@@ -65,8 +72,8 @@ typedef struct predict_options {
     int k, top, seed;
     double budget;
     output_format format;
-    const char *model, *save_model;
-    int train_models, quick;
+    const char *model, *save_model, *out_dir;
+    int train_models, quick, curve;
     targets_spec parsed_target;
 } predict_options;
 
@@ -102,6 +109,9 @@ static int check_options(predict_options *o)
     if (!lstm && (o->model || o->save_model || o->quick))
         return cli_usage_error(o->command, "--model, --save-model and --quick go with "
                                "--method lstm");
+    if (lstm && (o->curve || o->out_dir))
+        return cli_usage_error(o->command, "--curve and --out go with knn, baseline1 and "
+                               "baseline2: the LSTM predicts one value, not a curve");
     if (o->model && o->save_model)
         return cli_usage_error(o->command, "--model uses a trained LSTM, --save-model keeps "
                                "a new one: give one of them");
@@ -122,7 +132,8 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"top", required_argument, NULL, 'n'},      {"model", required_argument, NULL, 'M'},
         {"save-model", required_argument, NULL, 'W'},
         {"train-models", required_argument, NULL, 'T'},
-        {"quick", no_argument, NULL, 'q'},          {NULL, 0, NULL, 0},
+        {"quick", no_argument, NULL, 'q'},          {"curve", no_argument, NULL, 'c'},
+        {"out", required_argument, NULL, 'o'},          {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -142,6 +153,8 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'M': o->model = optarg; break;
         case 'W': o->save_model = optarg; break;
         case 'q': o->quick = 1; break;
+        case 'c': o->curve = 1; break;
+        case 'o': o->out_dir = optarg; break;
         case 'k': o->k = (int)strtol(optarg, &end, 10); break;
         case 'S': o->seed = (int)strtol(optarg, &end, 10); break;
         case 'n': o->top = (int)strtol(optarg, &end, 10); break;
@@ -204,7 +217,7 @@ typedef struct candidate {
 /* k-NN and the baselines: predict each architecture's curve, then take the
  * target from it. Failures to parse stop with a message. */
 static int predict_by_curves(const predict_options *o, char **texts, int count, candidate *out,
-                             int *lower_is_better, exh_error *err)
+                             int *lower_is_better, curve_output *curves, exh_error *err)
 {
     store *s;
     if (cli_open_existing_store(o->command, o->store, &s) != CLI_OK)
@@ -236,6 +249,8 @@ static int predict_by_curves(const predict_options *o, char **texts, int count, 
         }
         space_format(d->space, &a, out[i].text, sizeof out[i].text);
         neighbours_text(r, &p, out[i].why, sizeof out[i].why);
+        if (curves)
+            rc = curve_output_add(curves, out[i].text, r, &p, d->metric == KNN_ACCURACY, err);
     }
     knn_prediction_clear(&p);
     rng_free(g);
@@ -310,11 +325,11 @@ static int predict_by_lstm(const predict_options *o, char **texts, int count, ca
 }
 
 static int predict_all(const predict_options *o, char **texts, int count, candidate *out,
-                       int *lower_is_better, exh_error *err)
+                       int *lower_is_better, curve_output *curves, exh_error *err)
 {
     if (strcmp(o->method, "lstm") == 0)
         return predict_by_lstm(o, texts, count, out, lower_is_better, err);
-    return predict_by_curves(o, texts, count, out, lower_is_better, err);
+    return predict_by_curves(o, texts, count, out, lower_is_better, curves, err);
 }
 
 static void print_candidates(const predict_options *o, const candidate *c, int count)
@@ -345,11 +360,21 @@ static int predict_main(int argc, char **argv)
     candidate *c = calloc((size_t)count, sizeof *c);
     exh_error err;
     int lower_is_better;
-    rc = c ? predict_all(&o, argv + optind, count, c, &lower_is_better, &err) : EXH_ERR_NOMEM;
-    if (rc == 0)
+    curve_output *curves = NULL;
+    if (o.curve || o.out_dir) {
+        if (curve_output_open("predict", o.format, o.curve, o.out_dir, &curves) != CLI_OK) {
+            free(c);
+            return CLI_FAILED;
+        }
+    }
+    rc = c ? predict_all(&o, argv + optind, count, c, &lower_is_better, curves, &err)
+           : EXH_ERR_NOMEM;
+    if (rc == 0 && !o.curve)
         print_candidates(&o, c, count);
-    else if (c)
+    else if (rc < 0 && c)
         cli_error("predict", "%s", err.message);
+    if (curve_output_close("predict", curves, rc < 0) != CLI_OK)
+        rc = EXH_ERR_IO;
     free(c);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
@@ -413,7 +438,7 @@ static int rank_main(int argc, char **argv)
         rc = error_set(&err, EXH_ERR_NOMEM, "out of memory");
     int lower_is_better = 0;
     if (rc == 0)
-        rc = predict_all(&o, lines, count, c, &lower_is_better, &err);
+        rc = predict_all(&o, lines, count, c, &lower_is_better, NULL, &err);
     if (rc == 0) {
         qsort(c, (size_t)count, sizeof *c,
               lower_is_better ? compare_ascending : compare_descending);
