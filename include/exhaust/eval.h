@@ -95,6 +95,8 @@ typedef struct eval_options {
                                 tuned on validation (grid search); in top-3 selection
                                 trained per budget on the value within it, default
                                 hyperparameters, stopped early on validation */
+    int keep_predictions;    /* record every test model's prediction per method and
+                                split, and a few predicted curves (eval_result) */
 } eval_options;
 
 void eval_options_default(eval_options *o);
@@ -109,6 +111,22 @@ typedef struct eval_method_result {
     double top3_any[2], top3_mean_overlap[2];    /* per budget; NaN without times */
 } eval_method_result;
 
+/* One test model's prediction by one method in one split (keep_predictions). */
+typedef struct eval_prediction {
+    int repeat, model, method;   /* model: index into the data set; method: into methods[] */
+    double predicted_best, true_best;
+    double predicted_overfit, true_overfit; /* NaN where not predicted or not logged */
+} eval_prediction;
+
+/* A test model's logged validation curve and 5-NN's predicted curve, from
+ * the first split (the prediction paper's Fig. 4, on the data at hand). */
+#define EVAL_CURVE_EXAMPLES 4
+typedef struct eval_curve_example {
+    int model;
+    int epochs, predicted_epochs;
+    double *logged, *predicted;
+} eval_curve_example;
+
 typedef struct eval_result {
     int method_count;
     eval_method_result methods[EVAL_MAX_METHODS];
@@ -117,9 +135,20 @@ typedef struct eval_result {
     double budgets[2];
     int test_models;                             /* per split */
     double seconds;                              /* how long it took */
+    /* With keep_predictions (free them with eval_result_clear): */
+    eval_prediction *predictions;
+    int64_t prediction_count, prediction_capacity;
+    eval_curve_example examples[EVAL_CURVE_EXAMPLES];
+    int example_count;
 } eval_result;
 
 int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err);
+/* Free what keep_predictions recorded (a no-op without it). */
+void eval_result_clear(eval_result *r);
+
+/* Every recorded prediction as CSV: repeat, model (its run key), method,
+ * predicted and true best value, predicted and true overfitting. */
+void eval_write_predictions_csv(const eval_dataset *d, const eval_result *r, FILE *out);
 
 /* A k-NN repository of all the data set's models (for predicting untrained
  * ones), compared with `penalties` (NULL: the space's defaults). */

@@ -6,13 +6,14 @@
 
 #include "cli/cli.h"
 #include "exhaust/eval.h"
+#include "exhaust/report_eval.h"
 
 static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
     "                    [--partial-epochs E] [--csv PATH]\n"
-    "                    [--train-sizes N1,N2,...] [--sizes-csv PATH]\n\n"
+    "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -41,12 +42,16 @@ static const char HELP[] =
     "                     logged models (e.g. 10,20,40,73,150,300): Kendall's tau,\n"
     "                     Spearman, precision@10 and error per method, with the GP\n"
     "                     and an ensemble of 5-NN, GP and LSTM (R repeats)\n"
-    "  --sizes-csv PATH   write that table as CSV (method, train_models, ...)\n\n"
+    "  --sizes-csv PATH   write that table as CSV (method, train_models, ...)\n"
+    "  --out DIR          write DIR/predictions.csv (every test model's predicted and\n"
+    "                     true values per method and split), DIR/eval.csv and\n"
+    "                     DIR/index.html (the table, predicted-vs-true scatter per\n"
+    "                     method, a few predicted and logged curves)\n\n"
     "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
 
 typedef struct eval_cli_options {
     eval_options eval;
-    const char *store, *space, *dataset, *csv, *sizes_csv;
+    const char *store, *space, *dataset, *csv, *sizes_csv, *out_dir;
     int partial_epochs;
     eval_size_options sizes; /* size_count 0: no training-size table */
 } eval_cli_options;
@@ -102,6 +107,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"fit-penalties", no_argument, NULL, 'f'}, {"no-lstm", no_argument, NULL, 'L'},
         {"partial-epochs", required_argument, NULL, 'E'},
         {"train-sizes", required_argument, NULL, 'z'}, {"sizes-csv", required_argument, NULL, 'Z'},
+        {"out", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -130,6 +136,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'E': rc = parse_count(name, optarg, 1, &o->partial_epochs); break;
         case 'z': rc = parse_sizes(optarg, &o->sizes); break;
         case 'Z': o->sizes_csv = optarg; break;
+        case 'o': o->out_dir = optarg; break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
@@ -200,13 +207,18 @@ static int eval_main(int argc, char **argv)
         return CLI_FAILED;
     exh_error err;
     eval_dataset *d = NULL;
-    eval_result result;
+    eval_result result = {0};
     rc = eval_dataset_load(s, o.space, o.dataset, &d, &err);
     store_close(s);
     if (rc == 0 && o.partial_epochs > 0)
         rc = eval_dataset_partial_from_epochs(d, o.partial_epochs, &err);
+    o.eval.keep_predictions = o.out_dir != NULL;
+    if (rc == 0 && o.out_dir && cli_make_directory("eval", o.out_dir) != CLI_OK)
+        rc = error_set(&err, EXH_ERR_IO, "(see above)");
     if (rc == 0)
         rc = eval_run(d, &o.eval, &result, &err);
+    if (rc == 0 && o.out_dir)
+        rc = report_eval_write(d, &o.eval, &result, o.out_dir, &err);
     if (rc == 0) {
         eval_write_markdown(d, &o.eval, &result, stdout);
         printf("(%.1f s)\n", result.seconds);
@@ -217,6 +229,7 @@ static int eval_main(int argc, char **argv)
     } else {
         cli_error("eval", "%s", err.message);
     }
+    eval_result_clear(&result);
     eval_dataset_free(d);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }

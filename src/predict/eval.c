@@ -87,9 +87,75 @@ double eval_within_budget(const double *validation, const double *seconds, int e
     return best;
 }
 
-/* One repeat of the error protocol for every method. */
+int eval_record(const eval_recorder *rec, int model, int method, double predicted_best,
+                double true_best, double predicted_overfit, double true_overfit,
+                exh_error *err)
+{
+    eval_result *r = rec->result;
+    for (int64_t i = r->prediction_count - 1; i >= 0; i--) {
+        eval_prediction *p = &r->predictions[i];
+        if (p->repeat != rec->repeat)
+            break; /* records of one repeat are together */
+        if (p->model == model && p->method == method) {
+            if (!isnan(predicted_best))
+                p->predicted_best = predicted_best, p->true_best = true_best;
+            if (!isnan(predicted_overfit))
+                p->predicted_overfit = predicted_overfit, p->true_overfit = true_overfit;
+            return EXH_OK;
+        }
+    }
+    if (r->prediction_count == r->prediction_capacity) {
+        int64_t capacity = r->prediction_capacity ? 2 * r->prediction_capacity : 1024;
+        eval_prediction *grown = realloc(r->predictions, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        r->predictions = grown;
+        r->prediction_capacity = capacity;
+    }
+    r->predictions[r->prediction_count++] = (eval_prediction){
+        rec->repeat, model, method, predicted_best, true_best, predicted_overfit, true_overfit};
+    return EXH_OK;
+}
+
+void eval_result_clear(eval_result *r)
+{
+    free(r->predictions);
+    r->predictions = NULL;
+    r->prediction_count = r->prediction_capacity = 0;
+    for (int i = 0; i < r->example_count; i++) {
+        free(r->examples[i].logged);
+        free(r->examples[i].predicted);
+    }
+    r->example_count = 0;
+}
+
+static double *copy_curve(const double *values, int epochs)
+{
+    double *copy = malloc(sizeof *copy * (size_t)(epochs > 0 ? epochs : 1));
+    if (copy && epochs > 0)
+        memcpy(copy, values, sizeof *copy * (size_t)epochs);
+    return copy;
+}
+
+/* Keep model m's logged curve and 5-NN's prediction of it (the first
+ * split's first test models: the paper's Fig. 4 on this data). */
+static int keep_example(eval_result *r, int model, const eval_model *m,
+                        const knn_prediction *p, exh_error *err)
+{
+    if (r->example_count == EVAL_CURVE_EXAMPLES)
+        return EXH_OK;
+    eval_curve_example *x = &r->examples[r->example_count];
+    *x = (eval_curve_example){model, m->epochs, p->epochs, copy_curve(m->validation, m->epochs),
+                              copy_curve(p->channel[KNN_VALIDATION], p->epochs)};
+    r->example_count++; /* counted even when a copy failed, so clear frees it */
+    return x->logged && x->predicted ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+}
+
+/* One repeat of the error protocol for every method; with rec, every
+ * prediction is recorded too. */
 static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
-                       method_scores *scores, accumulator *noise, exh_error *err)
+                       method_scores *scores, accumulator *noise, const eval_recorder *rec,
+                       exh_error *err)
 {
     int higher = d->metric == KNN_ACCURACY;
     double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2 + 1);
@@ -111,6 +177,12 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
             targets_summary real, guess;
             targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
             rc = eval_estimate(d, s, &x, method, m, r, &guess, err);
+            if (rc == 0 && rec)
+                rc = eval_record(rec, s->test[t], method, guess.best_validation,
+                                 real.best_validation, guess.overfitting, real.overfitting, err);
+            if (rc == 0 && rec && rec->repeat == 0 && method == EVAL_METHOD_5NN &&
+                x.prediction.epochs > 0)
+                rc = keep_example(rec->result, s->test[t], m, &x.prediction, err);
             if (rc < 0 || isnan(guess.best_validation) || isnan(real.best_validation))
                 continue;
             accumulate(&best, fabs(guess.best_validation - real.best_validation));
@@ -255,7 +327,8 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     memset(out, 0, sizeof *out);
-    int methods = d->has_partial && o->use_partial ? EVAL_METHOD_5NN_PARTIAL + 1 : EVAL_METHOD_GP + 1;
+    int methods =
+        d->has_partial && o->use_partial ? EVAL_METHOD_5NN_PARTIAL + 1 : EVAL_METHOD_GP + 1;
     method_scores scores[EVAL_MAX_METHODS];
     accumulator noise = {0}, any[EVAL_MAX_METHODS][2], shared[EVAL_MAX_METHODS][2];
     memset(scores, 0, sizeof scores);
@@ -265,13 +338,15 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     int rc = r ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         split s;
+        eval_recorder recorder = {out, repeat};
+        const eval_recorder *rec = o->keep_predictions ? &recorder : NULL;
         rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         if (rc == 0)
-            rc = score_split(d, &s, methods, r, scores, &noise, err);
+            rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
             rng *lstm_stream = rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL, lstm_stream,
-                                               &scores[methods], err)
+            rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL,
+                                               lstm_stream, &scores[methods], rec, methods, err)
                              : error_set(err, EXH_ERR_NOMEM, "out of memory");
             rng_free(lstm_stream);
         }

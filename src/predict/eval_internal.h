@@ -149,11 +149,27 @@ int eval_predict_curve(const eval_dataset *d, const split *s, int method, const 
 int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
                   const eval_model *m, rng *r, targets_summary *guess, exh_error *err);
 
+/* Where predictions go when the options keep them (eval.h); NULL: they
+ * are not kept. eval_record appends one, or fills in the fields that are
+ * not NaN of the record already kept for the same repeat, model and method
+ * (the LSTM predicts the best value and overfitting in separate trainings).
+ * Returns 0 or EXH_ERR_NOMEM. */
+typedef struct eval_recorder {
+    eval_result *result;
+    int repeat;
+} eval_recorder;
+
+int eval_record(const eval_recorder *rec, int model, int method, double predicted_best,
+                double true_best, double predicted_overfit, double true_overfit,
+                exh_error *err);
+
 /* The LSTM rows of one split of the error table: scores[0] the LSTM;
  * with use_partial, scores[1] "LSTM+partial" and scores[2] "quadratic of
- * partial" (see eval.h). */
+ * partial" (see eval.h); their predictions recorded (rec not NULL) as
+ * methods first_method, first_method + 1, first_method + 2. */
 int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
-                    method_scores *scores, exh_error *err);
+                    method_scores *scores, const eval_recorder *rec, int first_method,
+                    exh_error *err);
 
 /* Train an LSTM on rows [0, train) of archs/targets and predict the `test`
  * rows after the validation rows [train, train + validation) into

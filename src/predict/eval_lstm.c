@@ -10,12 +10,27 @@
 #include "exhaust/targets.h"
 #include "predict/eval_internal.h"
 
-/* Models [from, to) of `models` with the target (and, with need_partial,
- * a partial value), as LSTM rows: architectures, targets and partial
- * values written at archs, targets and partials. */
-static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, int kind,
-                     int need_partial, arch *archs, double *targets, double *partials)
+/* The LSTM's rows: architectures, targets, partial values and the model
+ * (index into the data set) of each row. */
+typedef struct rows {
+    arch *archs;
+    double *targets, *partials;
+    int *models;
+} rows;
+
+static rows rows_at(const rows *r, int offset)
 {
+    return (rows){r->archs + offset, r->targets + offset, r->partials + offset,
+                  r->models + offset};
+}
+
+/* Models [from, to) of `models` with the target (and, with need_partial,
+ * a partial value), as LSTM rows written at `out`. */
+static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, int kind,
+                     int need_partial, rows out)
+{
+    arch *archs = out.archs;
+    double *targets = out.targets, *partials = out.partials;
     int n = 0;
     for (int i = from; i < to; i++) {
         const eval_model *m = &d->models[models[i]];
@@ -23,6 +38,7 @@ static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
         if ((need_partial && isnan(m->partial)) || isnan(targets[n]))
             continue;
         partials[n] = m->partial;
+        out.models[n] = models[i];
         archs[n++] = m->architecture;
     }
     return n;
@@ -109,21 +125,53 @@ static int fit_quadratic(const double *partials, const double *targets, int n, d
     return rc;
 }
 
+/* The split's train, validation and test rows, one after the other. */
+static void split_rows(const eval_dataset *d, const split *s, int kind, int need_partial,
+                       const rows *out, int counts[3])
+{
+    counts[0] = lstm_rows(d, s->repository, 0, s->train_count, kind, need_partial, *out);
+    int at = counts[0];
+    counts[1] = lstm_rows(d, s->repository, s->train_count, s->repository_count, kind,
+                          need_partial, rows_at(out, at));
+    at += counts[1];
+    counts[2] = lstm_rows(d, s->test, 0, s->test_count, kind, need_partial, rows_at(out, at));
+}
+
+/* Record the test rows' predictions of one target (kind) by `method`. */
+static int record_rows(const eval_recorder *rec, const rows *r, const int n[3], int method,
+                       int kind, const double *predicted, exh_error *err)
+{
+    int rc = 0, first = n[0] + n[1];
+    for (int t = 0; rec && rc == 0 && t < n[2]; t++) {
+        double guess = predicted[t], truth = r->targets[first + t];
+        rc = kind == EVAL_TARGET_BEST
+                 ? eval_record(rec, r->models[first + t], method, guess, truth, NAN, NAN, err)
+                 : eval_record(rec, r->models[first + t], method, NAN, NAN, guess, truth, err);
+    }
+    return rc;
+}
+
 /* LSTM+partial and the quadratic alone: the quadratic fitted on the train
  * models, the LSTM trained on its residuals (what the architecture adds),
  * with the hyperparameters the plain LSTM's grid search chose on this split
  * (a second grid search would double the evaluation's time). */
-static int score_partial(const eval_dataset *d, arch *archs, double *targets, double *partials,
-                         int train, int validation, int test, rng *r, lstm_grid_point *chosen,
-                         method_scores *scores, double *predicted, exh_error *err)
+static int score_partial(const eval_dataset *d, const rows *x, const int n[3], rng *r,
+                         lstm_grid_point *chosen, method_scores *scores, double *predicted,
+                         const eval_recorder *rec, int first_method, exh_error *err)
 {
+    arch *archs = x->archs;
+    double *targets = x->targets, *partials = x->partials;
+    int train = n[0], validation = n[1], test = n[2];
     double c[3], *truth = targets + train + validation;
     int rc = fit_quadratic(partials, targets, train, c, err);
     double *curve = predicted + test; /* the quadratic at every row */
     for (int i = 0; rc == 0 && i < train + validation + test; i++)
         curve[i] = c[0] + c[1] * partials[i] + c[2] * partials[i] * partials[i];
-    if (rc == 0)
+    if (rc == 0) {
         score_best(&scores[2], curve + train + validation, truth, test);
+        rc = record_rows(rec, x, n, first_method + 2, EVAL_TARGET_BEST,
+                         curve + train + validation, err);
+    }
     double *residual = curve + train + validation + test;
     for (int i = 0; rc == 0 && i < train + validation; i++)
         residual[i] = targets[i] - curve[i];
@@ -132,73 +180,69 @@ static int score_partial(const eval_dataset *d, arch *archs, double *targets, do
                                    predicted, NULL, err);
     for (int i = 0; rc == 0 && i < test; i++)
         predicted[i] += curve[train + validation + i];
-    if (rc == 0)
+    if (rc == 0) {
         score_best(&scores[1], predicted, truth, test);
+        rc = record_rows(rec, x, n, first_method + 1, EVAL_TARGET_BEST, predicted, err);
+    }
     return rc;
-}
-
-/* The split's train, validation and test rows, one after the other. */
-static void split_rows(const eval_dataset *d, const split *s, int kind, int need_partial,
-                       arch *archs, double *targets, double *partials, int counts[3])
-{
-    counts[0] = lstm_rows(d, s->repository, 0, s->train_count, kind, need_partial, archs,
-                          targets, partials);
-    int at = counts[0];
-    counts[1] = lstm_rows(d, s->repository, s->train_count, s->repository_count, kind,
-                          need_partial, archs + at, targets + at, partials + at);
-    at += counts[1];
-    counts[2] = lstm_rows(d, s->test, 0, s->test_count, kind, need_partial, archs + at,
-                          targets + at, partials + at);
 }
 
 /* The LSTM on the degree of overfitting, with the hyperparameters the
  * best-value grid search chose on this split; too few models with train
  * curves (fewer than 2 to train on, 1 to stop on, 1 to test) score nothing. */
-static int score_overfitting(const eval_dataset *d, const split *s, arch *archs,
-                             double *targets, double *partials, rng *r, lstm_grid_point *chosen,
-                             method_scores *score, double *predicted, exh_error *err)
+static int score_overfitting(const eval_dataset *d, const split *s, const rows *x, rng *r,
+                             lstm_grid_point *chosen, method_scores *score, double *predicted,
+                             const eval_recorder *rec, int method, exh_error *err)
 {
     int n[3];
-    split_rows(d, s, EVAL_TARGET_OVERFITTING, 0, archs, targets, partials, n);
+    split_rows(d, s, EVAL_TARGET_OVERFITTING, 0, x, n);
     if (n[0] < 2 || n[1] < 1 || n[2] < 1)
         return EXH_OK;
-    int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, chosen,
+    int rc = eval_lstm_fit_predict(d, x->archs, x->targets, n[0], n[1], n[2], NULL, r, chosen,
                                    predicted, NULL, err);
-    if (rc == 0)
+    if (rc == 0) {
         accumulate(&score->overfit_error,
-                   mean_absolute_error(predicted, targets + n[0] + n[1], n[2]));
+                   mean_absolute_error(predicted, x->targets + n[0] + n[1], n[2]));
+        rc = record_rows(rec, x, n, method, EVAL_TARGET_OVERFITTING, predicted, err);
+    }
     return rc;
 }
 
 int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
-                    method_scores *scores, exh_error *err)
+                    method_scores *scores, const eval_recorder *rec, int first_method,
+                    exh_error *err)
 {
     size_t total = (size_t)(s->repository_count + s->test_count);
     arch *archs = malloc(sizeof *archs * total);
     double *targets = malloc(sizeof *targets * total * 5);
-    if (!archs || !targets) {
+    int *models = malloc(sizeof *models * total);
+    if (!archs || !targets || !models) {
         free(archs);
         free(targets);
+        free(models);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
-    double *partials = targets + total, *predicted = partials + total;
+    rows x = {archs, targets, targets + total, models};
+    double *predicted = x.partials + total;
     int n[3];
-    split_rows(d, s, EVAL_TARGET_BEST, 0, archs, targets, partials, n);
+    split_rows(d, s, EVAL_TARGET_BEST, 0, &x, n);
     lstm_grid_point chosen = {0};
     int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen,
                                    predicted, NULL, err);
-    if (rc == 0)
+    if (rc == 0) {
         score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
+        rc = record_rows(rec, &x, n, first_method, EVAL_TARGET_BEST, predicted, err);
+    }
     if (rc == 0 && d->has_train)
-        rc = score_overfitting(d, s, archs, targets, partials, r, &chosen, &scores[0], predicted,
+        rc = score_overfitting(d, s, &x, r, &chosen, &scores[0], predicted, rec, first_method,
                                err);
     if (rc == 0 && use_partial) {
-        split_rows(d, s, EVAL_TARGET_BEST, 1, archs, targets, partials, n);
-        rc = score_partial(d, archs, targets, partials, n[0], n[1], n[2], r, &chosen, scores,
-                           predicted, err);
+        split_rows(d, s, EVAL_TARGET_BEST, 1, &x, n);
+        rc = score_partial(d, &x, n, r, &chosen, scores, predicted, rec, first_method, err);
     }
     free(archs);
     free(targets);
+    free(models);
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * pandas. Missing figures print as "n/a" (markdown) or empty (CSV). */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "exhaust/eval.h"
 
@@ -97,6 +98,23 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
     fprintf(out, "\n");
 }
 
+/* A CSV field, quoted when it holds a comma, quote or line break (run keys
+ * are the user's). */
+static void csv_text(FILE *out, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
 static void csv_number(FILE *out, double x)
 {
     if (isnan(x))
@@ -188,4 +206,20 @@ void eval_write_sizes_csv(const eval_size_result *r, FILE *out)
             csv_number(out, r->mae[m][z]);
             fprintf(out, "\n");
         }
+}
+
+void eval_write_predictions_csv(const eval_dataset *d, const eval_result *r, FILE *out)
+{
+    fprintf(out, "repeat,model,method,predicted_best,true_best,predicted_overfit,true_overfit\n");
+    for (int64_t i = 0; i < r->prediction_count; i++) {
+        const eval_prediction *p = &r->predictions[i];
+        fprintf(out, "%d,", p->repeat);
+        csv_text(out, d->models[p->model].name);
+        fprintf(out, ",%s", r->methods[p->method].name);
+        csv_number(out, p->predicted_best);
+        csv_number(out, p->true_best);
+        csv_number(out, p->predicted_overfit);
+        csv_number(out, p->true_overfit);
+        fprintf(out, "\n");
+    }
 }

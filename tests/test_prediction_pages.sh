@@ -3,6 +3,8 @@
 # each neighbour's, checked independently (pandas: the prediction is the
 # weighted mean of the neighbours' curves at every epoch, the weights sum to
 # 1, the nearest come first), and the page opened in headless Chromium.
+# exhaust eval --out DIR: every test prediction per method and split in
+# predictions.csv (its errors agree with eval.csv's table), and the page.
 set -euo pipefail
 bin=${EXHAUST_BIN:?}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,4 +66,27 @@ rc=0
 "$py" "$here/browser_check.py" page/index.html --screenshot shot.png --min-charts 1 \
   --expect-selector '#arch-1' --expect-selector table || rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "the page in Chromium"
+"$bin" eval --store c.db --dataset toy --models 10 --repeats 2 --top3-repeats 0 --no-lstm \
+  --out evalpage > eval.txt || fail "eval --out"
+"$py" - evalpage <<'EOF' || fail "eval --out files"
+import sys
+import pandas as pd
+folder = sys.argv[1]
+predictions = pd.read_csv(folder + "/predictions.csv")
+table = pd.read_csv(folder + "/eval.csv").set_index("method")
+# 10 models a split, 3:1:1 -> 2 test models, 2 splits: 4 rows per method.
+counts = predictions.groupby("method").size()
+assert (counts == 4).all(), counts
+assert set(counts.index) == {"baseline1", "baseline2", "1-NN", "3-NN", "5-NN", "GP"}, counts
+# The table's error is the mean over splits of each split's mean |error|.
+predictions["error"] = (predictions.predicted_best - predictions.true_best).abs()
+for method, rows in predictions.groupby("method"):
+    per_split = rows.groupby("repeat").error.mean().mean()
+    assert abs(per_split - table.loc[method, "best_error_mean"]) < 1e-4, (method, per_split)
+print("eval --out: predictions.csv agrees with eval.csv")
+EOF
+rc=0
+"$py" "$here/browser_check.py" evalpage/index.html --screenshot eval.png --min-charts 7 \
+  --expect-selector '#scatter' --expect-selector '#curves' || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "the evaluation page in Chromium"
 echo "1 passed, 0 failed"
