@@ -51,7 +51,8 @@ JSON
 expect_status 0 "ingest skips a bad record" "$bin" ingest runs.jsonl --store s.db
 grep -q "skipped 1 bad record" out.txt || fail "the skip is counted"
 grep -q "runs.jsonl: line 3" out.txt || fail "the bad record is named by file and line"
-[ ! -s err.txt ] || fail "no progress on stderr when it is not a terminal: $(cat err.txt)"
+grep -q "1 of the runs have no architecture" err.txt || fail "beta has no architecture: warned"
+[ -z "$(grep -v 'no architecture' err.txt)" ] || fail "no progress on stderr when it is not a terminal: $(cat err.txt)"
 expect_status 1 "strict ingest fails" "$bin" ingest runs.jsonl --store s2.db --strict
 grep -q "as it was before" err.txt || fail "a failed ingest says the store is unchanged"
 expect_status 1 "strict ingest into a filled store" "$bin" ingest runs.jsonl --store s.db --strict
@@ -100,6 +101,10 @@ for cell in 000001 000003 000033 000333 003333 033333 333333 111111 222222 44444
   echo "{\"key\": \"c$cell\", \"space\": \"nb201\", \"arch\": \"$cell\", \"dataset\": \"toy\", \"epochs\": [{\"epoch\": 1, \"val_accuracy\": $((50 + 5 * n3)), \"epoch_seconds\": 10}]}"
 done > cells.jsonl
 expect_status 0 "ingest cells" "$bin" ingest cells.jsonl --store p.db
+grep -q "no architecture" err.txt && fail "every cell names its architecture: no warning" || true
+printf 'epoch,accuracy,val_accuracy\n0,0.5,0.4\n1,0.6,0.5\n' > anonymous.csv
+expect_status 0 "ingest a Keras log without --arch" "$bin" ingest anonymous.csv --store anon.db
+grep -q "1 of the runs have no architecture" err.txt || fail "a run stored without an architecture is warned about: $(cat err.txt)"
 expect_status 0 "predict an unlogged cell" "$bin" predict 333330 --store p.db --dataset toy --k 2 --format csv
 # nearest: 333333 (80%, distance 3: none for conv3x3) and 033333 (75%, distance 6):
 # inverse-distance weights 2/3 and 1/3 give 78.33
@@ -111,7 +116,8 @@ expect_status 1 "a budget below one epoch" "$bin" predict 333330 --store p.db --
 grep -q "less than one epoch" err.txt || fail "the error says the budget is below one epoch"
 printf '# three candidates\n000000\n333330\n\n033330\n' > candidates.txt
 expect_status 0 "rank candidates" "$bin" rank candidates.txt --store p.db --dataset toy --top 2 --format csv
-[ "$(sed -n 2p out.txt | cut -d, -f1)" = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|" ] || fail "rank puts 333330 first: $(sed -n 2p out.txt)"
+[ "$(sed -n 2p out.txt | cut -d, -f1-2)" = "1,|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|none~2|" ] || fail "rank puts 333330 first, ranked 1: $(sed -n 2p out.txt)"
+[ "$(head -1 out.txt | cut -d, -f1)" = "rank" ] && [ "$(sed -n 3p out.txt | cut -d, -f1)" = "2" ] || fail "rank prints a rank column"
 [ "$(wc -l < out.txt)" -eq 3 ] || fail "rank --top 2 prints two"
 expect_status 0 "predict with a trained LSTM" "$bin" predict 333330 000000 --store p.db --dataset toy --method lstm --quick --save-model m.lstm --format csv
 cp out.txt lstm1.txt
@@ -137,6 +143,30 @@ grep -q "| 5-NN |" out.txt && grep -q "^5-NN," eval.csv || fail "eval prints mar
 expect_status 0 "eval with a training-size table" "$bin" eval --store p.db --dataset toy --models 12 --repeats 1 --top3-repeats 0 --no-lstm --train-sizes 4,8,30 --sizes-csv sizes.csv
 grep -q "^| GP |" out.txt && grep -q "n = 30: n/a" out.txt || fail "eval --train-sizes prints the table and says why a size is n/a"
 grep -q "^ensemble,8," sizes.csv || fail "eval --sizes-csv writes one row per method and size"
+# Conv chains of every depth with the strides where the space puts them:
+# by default a layer of the surrounding stride cannot be inserted, and the
+# 10-layer chain is 3 edits away; --same-stride-indel 1 makes it 2.
+for d in 8 9 10 11 12 13 14 15 16 17 18; do
+  for f in 24 36; do
+    chain=""
+    for i in $(seq 0 $((d - 1))); do
+      s=1; { [ "$i" -eq $((d / 3)) ] || [ "$i" -eq $((2 * d / 3)) ]; } && s=2
+      chain="$chain${chain:+-}f${f}k3x3s$s"
+    done
+    echo "{\"key\": \"cc$d-$f\", \"space\": \"convchain\", \"arch\": \"$chain\", \"dataset\": \"toy\", \"epochs\": [{\"epoch\": 1, \"val_accuracy\": $((50 + d))}]}"
+  done
+done > chains.jsonl
+expect_status 0 "ingest conv chains" "$bin" ingest chains.jsonl --store chains.db
+query=f36k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s2-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s2-f24k3x3s1-f24k3x3s1-f24k3x3s1
+expect_status 0 "predict a chain" "$bin" predict $query --store chains.db --space convchain --dataset toy --k 2 --format csv
+grep -q "cc10-24 (d=3" out.txt || fail "the default same-stride indel: $(cat out.txt)"
+expect_status 0 "predict a chain, --same-stride-indel 1" "$bin" predict $query --store chains.db --space convchain --dataset toy --k 2 --format csv --same-stride-indel 1
+grep -q "cc10-24 (d=2" out.txt || fail "--same-stride-indel 1: $(cat out.txt)"
+expect_status 0 "eval with --same-stride-indel" "$bin" eval --store chains.db --space convchain --dataset toy --models 20 --repeats 1 --top3-repeats 0 --no-lstm --same-stride-indel 1
+grep -q "as given (--penalties, --same-stride-indel)" out.txt || fail "eval says which penalties"
+expect_status 2 "--same-stride-indel needs a number" "$bin" eval --store chains.db --same-stride-indel soon
+"$bin" predict 302140 --store p.db --dataset toy --same-stride-indel 1 > out.txt 2> err.txt && fail "--same-stride-indel on nb201"
+grep -q "is a convchain penalty" err.txt || fail "--same-stride-indel on nb201 says why: $(cat err.txt)"
 expect_status 2 "training sizes must increase" "$bin" eval --store p.db --train-sizes 8,4
 expect_status 2 "--sizes-csv alone" "$bin" eval --store p.db --sizes-csv x.csv
 expect_status 0 "fit-penalties" "$bin" fit-penalties --store p.db --dataset toy --k 2 --out fitted.json

@@ -192,6 +192,29 @@ static void test_keras_with_sidecar(void **state)
     assert_true(r.epochs[1].val_loss == 1.0);
     run_clear(&r);
     store_close(s);
+    /* A folder of logs with their sidecars: each log is one run, its
+     * sidecar is not a run of its own (it used to count as a second one). */
+    char folder[512];
+    snprintf(folder, sizeof folder, "%s/keras-folder", test_temp_dir());
+    mkdir(folder, 0777);
+    char name[600];
+    snprintf(name, sizeof name, "keras-folder/history.csv");
+    test_write_file(name, "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.2,0.6,1.1\n");
+    snprintf(name, sizeof name, "keras-folder/history.csv.json");
+    test_write_file(name, "{\"key\": \"keras-2\", \"space\": \"nb201\", \"arch\": \"302140\"}");
+    s = fresh_store("keras3.db");
+    o = (ingest_options){.dataset = "mnist"};
+    assert_int_equal(ingest_one(s, folder, &o, &stats, &err), 0);
+    assert_int_equal(stats.runs, 1);
+    assert_int_equal(stats.files, 1);
+    get_run(s, "keras-2", &r);
+    assert_string_equal(r.arch, NB201_ARCH);
+    run_clear(&r);
+    /* Named on its own, the sidecar says which file to ingest instead. */
+    snprintf(name, sizeof name, "%s/history.csv.json", folder);
+    assert_true(ingest_one(s, name, &o, &stats, &err) < 0);
+    assert_non_null(strstr(err.message, "description of the Keras log"));
+    store_close(s);
     char *broken = test_write_file("broken.csv", "epoch,accuracy\n0,0.5\n1,oops\n");
     s = fresh_store("keras2.db");
     o = (ingest_options){.format = INGEST_KERAS_CSV};

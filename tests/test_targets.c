@@ -151,6 +151,7 @@ static void test_by_name(void **state)
     assert_int_equal(targets_compute(&spec, validation, train, NULL, 3, 1, &value, &err),
                      EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "budget needs epoch times"));
+    assert_non_null(strstr(err.message, "epoch_seconds")); /* which column to add */
     const char *const bad[] = {"fastest", "budget=", "budget=-3", "budget=10s", "Best", ""};
     for (int i = 0; i < 6; i++) {
         assert_int_equal(targets_parse(bad[i], &spec, &err), EXH_ERR_INVALID);

@@ -97,6 +97,7 @@ typedef struct eval_options {
                                 hyperparameters, stopped early on validation */
     int keep_predictions;    /* record every test model's prediction per method and
                                 split, and a few predicted curves (eval_result) */
+    const penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
 } eval_options;
 
 void eval_options_default(eval_options *o);
@@ -188,6 +189,7 @@ typedef struct eval_size_options {
     int test_models;           /* T; 0: min(200, models / 4) */
     uint64_t seed;
     int use_lstm;              /* the LSTM and its share of the ensemble */
+    const penalty_table *penalties; /* NULL: the space's defaults */
 } eval_size_options;
 
 /* Sizes 10, 20, 40, 73, 150, 300; 10 repeats; seed 1; with the LSTM. */

@@ -67,6 +67,8 @@ typedef struct ingest_stats {
     int64_t runs;
     int64_t epochs;
     int64_t skipped;      /* bad records skipped (non-strict) */
+    int64_t without_arch; /* runs stored with no architecture (no --arch, no sidecar):
+                             prediction and search cannot use them */
     int message_count;    /* first INGEST_MESSAGES_KEPT skip messages */
     char messages[INGEST_MESSAGES_KEPT][EXH_ERROR_MESSAGE_SIZE];
 } ingest_stats;

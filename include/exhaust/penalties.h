@@ -40,8 +40,8 @@
  *   where it sits against a layer of another stride, so two chains of
  *   different depth whose extra layers all have the stride of the layers
  *   around them are infinitely far apart (k-NN gives such neighbours no
- *   weight). Give same_stride_indel a finite value (the CLI's
- *   --same-stride-indel) to compare such models.
+ *   weight). Give same_stride_indel a finite value (exhaust predict, rank
+ *   and eval take --same-stride-indel X) to compare such models.
  *   Skip connections are not part of the published table and cost nothing.
  *
  * dense (one layer per DeepHyper variable node; op = a dense_op)

@@ -11,6 +11,7 @@
 
 #include "exhaust/error.h"
 #include "exhaust/knn.h"
+#include "exhaust/penalties.h"
 #include "exhaust/store.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
@@ -58,6 +59,16 @@ const char *cli_default_store(void);
  * written, not even the journal mode); a missing file is an error (reading
  * commands must not create an empty store by accident). */
 int cli_open_existing_store(const char *command, const char *path, store **out);
+
+/* The edit-distance penalties a command compares with: the JSON table of
+ * `file` (exhaust fit-penalties writes one), else the defaults of the space
+ * named; then a given same_stride_indel (>= 0 or infinity; NaN: not given)
+ * replaces the convchain table's, which makes chains of different depths
+ * comparable. Says why not and returns CLI_FAILED or CLI_USAGE. */
+int cli_penalties(const char *command, const char *space_name, const char *file,
+                  double same_stride_indel, penalty_table *out);
+/* "--same-stride-indel X": a number >= 0 or "inf"; CLI_USAGE otherwise. */
+int cli_parse_indel(const char *command, const char *text, double *out);
 
 /* mkdir path (an existing folder is fine); says why not and returns
  * CLI_FAILED when it cannot. */

@@ -1,6 +1,7 @@
 /* cli_common.c — error printing, store opening and format parsing. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,5 +127,38 @@ int cli_make_directory(const char *command, const char *path)
         cli_error(command, "%s: %s", path, strerror(errno));
         return CLI_FAILED;
     }
+    return CLI_OK;
+}
+
+int cli_parse_indel(const char *command, const char *text, double *out)
+{
+    char *end;
+    *out = strcmp(text, "inf") == 0 ? INFINITY : strtod(text, &end);
+    if (!isinf(*out) && (*end || end == text || !(*out >= 0)))
+        return cli_usage_error(command, "--same-stride-indel needs a number >= 0 or inf, "
+                                        "not '%s'", text);
+    return CLI_OK;
+}
+
+int cli_penalties(const char *command, const char *space_name, const char *file,
+                  double same_stride_indel, penalty_table *out)
+{
+    exh_error err;
+    space *s = NULL;
+    int rc = file ? penalties_load(file, out, &err) : space_open(space_name, &s, &err);
+    if (rc == 0 && !file)
+        rc = penalties_for_space(s, out, &err);
+    space_free(s);
+    if (rc < 0) {
+        cli_error(command, "%s", err.message);
+        return CLI_FAILED;
+    }
+    if (isnan(same_stride_indel))
+        return CLI_OK;
+    if (out->kind != PENALTY_CONVCHAIN)
+        return cli_usage_error(command, "--same-stride-indel is a convchain penalty; the "
+                                        "penalties here are %s's",
+                               penalties_kind_name(out->kind));
+    out->convchain.same_stride_indel = same_stride_indel;
     return CLI_OK;
 }

@@ -13,7 +13,8 @@ static const char HELP[] =
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
     "                    [--partial-epochs E] [--csv PATH]\n"
-    "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n\n"
+    "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n"
+    "                    [--penalties FILE] [--same-stride-indel X]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -35,6 +36,9 @@ static const char HELP[] =
     "  --partial-epochs E the partial log of each model is its best validation value\n"
     "                     over its first E epochs (for whole curves, e.g. NAS-Bench-NLP;\n"
     "                     default: NB201's 12-epoch runs where they exist)\n"
+    "  --penalties FILE   edit-distance penalties as JSON (exhaust fit-penalties)\n"
+    "  --same-stride-indel X  convchain: cost of inserting or deleting a layer of the\n"
+    "                     stride around it (default inf)\n"
     "  --fit-penalties    fit the edit-distance penalties to each split's\n"
     "                     train+validation models (leave-one-out k-NN error)\n"
     "  --csv PATH         also write the table as CSV\n"
@@ -51,7 +55,9 @@ static const char HELP[] =
 
 typedef struct eval_cli_options {
     eval_options eval;
-    const char *store, *space, *dataset, *csv, *sizes_csv, *out_dir;
+    const char *store, *space, *dataset, *csv, *sizes_csv, *out_dir, *penalties;
+    double same_stride_indel; /* NaN: not given */
+    penalty_table table;      /* what --penalties and --same-stride-indel make */
     int partial_epochs;
     eval_size_options sizes; /* size_count 0: no training-size table */
 } eval_cli_options;
@@ -108,6 +114,8 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"partial-epochs", required_argument, NULL, 'E'},
         {"train-sizes", required_argument, NULL, 'z'}, {"sizes-csv", required_argument, NULL, 'Z'},
         {"out", required_argument, NULL, 'o'},
+        {"penalties", required_argument, NULL, 'P'},
+        {"same-stride-indel", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -137,6 +145,8 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'z': rc = parse_sizes(optarg, &o->sizes); break;
         case 'Z': o->sizes_csv = optarg; break;
         case 'o': o->out_dir = optarg; break;
+        case 'P': o->penalties = optarg; break;
+        case 'I': rc = cli_parse_indel("eval", optarg, &o->same_stride_indel); break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
@@ -178,6 +188,7 @@ static int run_sizes(const eval_cli_options *o, const eval_dataset *d)
     sizes.repeats = o->eval.repeats;
     sizes.seed = o->eval.seed;
     sizes.use_lstm = o->eval.use_lstm;
+    sizes.penalties = o->eval.penalties;
     eval_size_result *result = malloc(sizeof *result);
     exh_error err;
     int rc = result ? eval_train_sizes(d, &sizes, result, &err)
@@ -197,11 +208,17 @@ static int run_sizes(const eval_cli_options *o, const eval_dataset *d)
 static int eval_main(int argc, char **argv)
 {
     eval_cli_options o = {.store = cli_default_store(), .space = "nb201",
-                          .dataset = "cifar10-valid"};
+                          .dataset = "cifar10-valid", .same_stride_indel = NAN};
     eval_options_default(&o.eval);
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
+    if (o.penalties || !isnan(o.same_stride_indel)) {
+        rc = cli_penalties("eval", o.space, o.penalties, o.same_stride_indel, &o.table);
+        if (rc != CLI_OK)
+            return rc;
+        o.eval.penalties = &o.table;
+    }
     store *s;
     if (cli_open_existing_store("eval", o.store, &s) != CLI_OK)
         return CLI_FAILED;

@@ -110,6 +110,11 @@ static void print_report(const ingest_stats *stats, double seconds)
         printf("  skipped: %s\n", cli_printable(stats->messages[i], shown, sizeof shown));
     if (stats->skipped > stats->message_count)
         printf("  ... and %lld more\n", (long long)(stats->skipped - stats->message_count));
+    if (stats->without_arch > 0) /* stored, but of no use to predict or search: say so */
+        fprintf(stderr, "exhaust ingest: warning: %lld of the runs have no architecture (their "
+                        "logs do not name one): give --space and --arch, or a sidecar "
+                        "FILE.json beside each log, to predict from them\n",
+                (long long)stats->without_arch);
 }
 
 static int ingest_main(int argc, char **argv)

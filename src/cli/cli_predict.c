@@ -18,7 +18,7 @@ static const char PREDICT_HELP[] =
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
     "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
     "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n"
-    "                       [--curve] [--out DIR]\n\n"
+    "                       [--curve] [--out DIR] [--same-stride-indel X]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
@@ -36,6 +36,9 @@ static const char PREDICT_HELP[] =
     "                   epoch-time: mean seconds per epoch; budget=S: best validation\n"
     "                   value reachable in S seconds of training\n"
     "  --penalties FILE edit-distance penalties as JSON (exhaust fit-penalties writes one)\n"
+    "  --same-stride-indel X  convchain: the cost of inserting or deleting a layer of\n"
+    "                   the stride around it (default inf: chains of different\n"
+    "                   depths are then often infinitely far apart)\n"
     "  --seed N         seed of the baselines' random choice and of the LSTM's\n"
     "                   sample, split and weights (default 1)\n"
     "  --model FILE     lstm: use this trained model (and FILE.json, its description)\n"
@@ -74,6 +77,7 @@ typedef struct predict_options {
     output_format format;
     const char *model, *save_model, *out_dir;
     int train_models, quick, curve;
+    double same_stride_indel; /* NaN: not given */
     targets_spec parsed_target;
 } predict_options;
 
@@ -92,6 +96,7 @@ static void predict_options_default(const char *command, predict_options *o)
     o->budget = INFINITY;
     o->format = OUTPUT_TABLE;
     o->train_models = LSTM_FIT_DEFAULT_MODELS;
+    o->same_stride_indel = NAN;
 }
 
 static int check_options(predict_options *o)
@@ -133,7 +138,8 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"save-model", required_argument, NULL, 'W'},
         {"train-models", required_argument, NULL, 'T'},
         {"quick", no_argument, NULL, 'q'},          {"curve", no_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},          {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},
+        {"same-stride-indel", required_argument, NULL, 'I'},          {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -155,6 +161,10 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'q': o->quick = 1; break;
         case 'c': o->curve = 1; break;
         case 'o': o->out_dir = optarg; break;
+        case 'I':
+            if (cli_parse_indel(o->command, optarg, &o->same_stride_indel) != CLI_OK)
+                return CLI_USAGE;
+            break;
         case 'k': o->k = (int)strtol(optarg, &end, 10); break;
         case 'S': o->seed = (int)strtol(optarg, &end, 10); break;
         case 'n': o->top = (int)strtol(optarg, &end, 10); break;
@@ -227,10 +237,11 @@ static int predict_by_curves(const predict_options *o, char **texts, int count, 
     penalty_table table;
     int rc = eval_dataset_load(s, o->space, o->dataset, &d, err);
     store_close(s);
-    if (rc == 0 && o->penalties)
-        rc = penalties_load(o->penalties, &table, err);
+    if (rc == 0 && cli_penalties(o->command, o->space, o->penalties, o->same_stride_indel,
+                                 &table) != CLI_OK)
+        rc = error_set(err, EXH_ERR_INVALID, "(see above)");
     if (rc == 0)
-        rc = eval_repository(d, o->penalties ? &table : NULL, &r, err);
+        rc = eval_repository(d, &table, &r, err);
     if (rc == 0)
         *lower_is_better = targets_lower_is_better(&o->parsed_target, d->metric == KNN_ACCURACY);
     rng *g = rng_new((uint64_t)o->seed);
@@ -332,11 +343,16 @@ static int predict_all(const predict_options *o, char **texts, int count, candid
     return predict_by_curves(o, texts, count, out, lower_is_better, curves, err);
 }
 
-static void print_candidates(const predict_options *o, const candidate *c, int count)
+/* One row per architecture; `ranked` (exhaust rank) puts its place first. */
+static void print_candidates(const predict_options *o, const candidate *c, int count,
+                             int ranked)
 {
-    static const char *const columns[] = {"arch", "method", "target", "value", "neighbours"};
-    output_table *t = output_begin(stdout, o->format, 5, columns);
+    static const char *const columns[] = {"rank", "arch", "method", "target", "value",
+                                          "neighbours"};
+    output_table *t = output_begin(stdout, o->format, ranked ? 6 : 5, columns + !ranked);
     for (int i = 0; i < count; i++) {
+        if (ranked)
+            output_integer(t, i + 1);
         output_text(t, c[i].text);
         output_text(t, o->method);
         output_text(t, o->target);
@@ -370,7 +386,7 @@ static int predict_main(int argc, char **argv)
     rc = c ? predict_all(&o, argv + optind, count, c, &lower_is_better, curves, &err)
            : EXH_ERR_NOMEM;
     if (rc == 0 && !o.curve)
-        print_candidates(&o, c, count);
+        print_candidates(&o, c, count, 0);
     else if (rc < 0 && c)
         cli_error("predict", "%s", err.message);
     if (curve_output_close("predict", curves, rc < 0) != CLI_OK)
@@ -442,7 +458,7 @@ static int rank_main(int argc, char **argv)
     if (rc == 0) {
         qsort(c, (size_t)count, sizeof *c,
               lower_is_better ? compare_ascending : compare_descending);
-        print_candidates(&o, c, count < o.top ? count : o.top);
+        print_candidates(&o, c, count < o.top ? count : o.top, 1);
     } else {
         cli_error("rank", "%s", err.message);
     }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "logs/ingest_internal.h"
 #include "util/file.h"
@@ -90,6 +91,25 @@ static int detect_csv(const char *header, ingest_format *out)
     return EXH_OK;
 }
 
+/* Whether path is FILE.json or FILE.meta.json beside a FILE that is there:
+ * a Keras log's description (ingest_keras.c reads it with the log), not a
+ * run of its own. The log's path goes to `log`. */
+static int keras_sidecar_of(const char *path, char *log, size_t size)
+{
+    static const char *const suffixes[] = {".meta.json", ".json"};
+    size_t length = strlen(path);
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(suffixes[i]);
+        struct stat st;
+        if (length > n && length - n < size && strcmp(path + length - n, suffixes[i]) == 0) {
+            snprintf(log, size, "%.*s", (int)(length - n), path);
+            if (stat(log, &st) == 0 && S_ISREG(st.st_mode))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int ingest_detect(const char *path, const char *head, size_t head_size, ingest_format *out,
                   exh_error *err)
 {
@@ -99,6 +119,12 @@ int ingest_detect(const char *path, const char *head, size_t head_size, ingest_f
         return EXH_OK;
     }
     size_t length = strlen(name);
+    char log[4096];
+    if (keras_sidecar_of(path, log, sizeof log))
+        return error_set(err, INGEST_DETECT_COMPANION,
+                         "%s: this is the description of the Keras log %s; ingest that log "
+                         "(it reads this file beside it)",
+                         path, log);
     if (length > 6 && strcmp(name + length - 6, ".jsonl") == 0) {
         *out = INGEST_JSONL;
         return EXH_OK;

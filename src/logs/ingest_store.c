@@ -195,6 +195,7 @@ static int store_sink(run *r, void *context, exh_error *err)
         return rc;
     session->stats->runs++;
     session->stats->epochs += (int64_t)r->epoch_count;
+    session->stats->without_arch += !r->arch || !*r->arch;
     return EXH_OK;
 }
 

@@ -33,8 +33,8 @@ void eval_options_default(eval_options *o)
 }
 
 /* Sample M models, shuffle, cut 3:1:1, and build the repository. */
-static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_seed, rng *r,
-                      split *out, exh_error *err)
+static int make_split(const eval_dataset *d, int models, const penalty_table *penalties,
+                      int fit, uint64_t fit_seed, rng *r, split *out, exh_error *err)
 {
     if (models > d->count)
         models = d->count;
@@ -46,7 +46,7 @@ static int make_split(const eval_dataset *d, int models, int fit, uint64_t fit_s
     rng_sample(r, order, d->count, models);
     int train = models * 3 / 5, validation = models / 5;
     int rc = eval_split_build(d, order, train + validation, train, order + train + validation,
-                              models - train - validation, fit, fit_seed, out, err);
+                              models - train - validation, penalties, fit, fit_seed, out, err);
     free(order);
     return rc;
 }
@@ -340,7 +340,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         split s;
         eval_recorder recorder = {out, repeat};
         const eval_recorder *rec = o->keep_predictions ? &recorder : NULL;
-        rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
+        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         if (rc == 0)
             rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
@@ -356,7 +356,7 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     default_budgets(d, o, out->budgets);
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
         split s;
-        rc = make_split(d, o->models, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
+        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
         rng *lstm_stream = o->use_lstm ? rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat)
                                        : NULL;
         if (rc == 0 && o->use_lstm && !lstm_stream)

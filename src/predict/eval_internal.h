@@ -26,10 +26,12 @@ enum { EVAL_METHOD_BASELINE1, EVAL_METHOD_BASELINE2, EVAL_METHOD_1NN, EVAL_METHO
 
 /* A split of the given models (indices into d->models; the first
  * train_count of the repository are its train models) with its k-NN
- * repository; with `fit`, penalties fitted on the repository (eval.h). */
+ * repository comparing by `penalties` (NULL: the space's defaults); with
+ * `fit`, penalties fitted on the repository instead (eval.h). */
 int eval_split_build(const eval_dataset *d, const int *repository, int repository_count,
-                     int train_count, const int *test, int test_count, int fit,
-                     uint64_t fit_seed, split *out, exh_error *err);
+                     int train_count, const int *test, int test_count,
+                     const penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
+                     exh_error *err);
 void eval_split_free(split *s);
 
 /* The edit distances between a split's repository models: count x count,

@@ -47,6 +47,7 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
                  "of the mean absolute error (%s).\n\n",
             o->models, r->test_models, o->repeats, (unsigned long long)o->seed,
             o->fit_penalties ? "fitted to each split's train+validation models"
+            : o->penalties   ? "as given (--penalties, --same-stride-indel)"
                              : "the space's defaults",
             unit);
     fprintf(out, "| method | best validation error | overfitting error | Kendall tau | "

@@ -153,8 +153,8 @@ static int ensemble_guesses(size_run *x, const int *models, int train, int valid
                             exh_error *err)
 {
     split part;
-    int rc = eval_split_build(x->d, models, train, train, models + train, validation, 0, 0, &part,
-                              err);
+    int rc = eval_split_build(x->d, models, train, train, models + train, validation,
+                              x->o->penalties, 0, 0, &part, err);
     if (rc < 0)
         return rc;
     const int methods[2] = {EVAL_METHOD_5NN, EVAL_METHOD_GP};
@@ -205,7 +205,8 @@ static int run_size(size_run *x, const int *models, int n, int size, exh_error *
 {
     int validation = n / 4, train = n - validation;
     split full;
-    int rc = eval_split_build(x->d, models, n, train, x->test, x->test_count, 0, 0, &full, err);
+    int rc = eval_split_build(x->d, models, n, train, x->test, x->test_count, x->o->penalties, 0,
+                              0, &full, err);
     if (rc < 0)
         return rc;
     const int methods[SIZE_TABLE_METHODS] = {0, 1, 2, 3, 4, 5};

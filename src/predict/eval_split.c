@@ -46,8 +46,9 @@ int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_r
 }
 
 int eval_split_build(const eval_dataset *d, const int *repository, int repository_count,
-                     int train_count, const int *test, int test_count, int fit,
-                     uint64_t fit_seed, split *out, exh_error *err)
+                     int train_count, const int *test, int test_count,
+                     const penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
+                     exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->repository_count = repository_count;
@@ -62,9 +63,9 @@ int eval_split_build(const eval_dataset *d, const int *repository, int repositor
     memcpy(out->repository, repository, sizeof(int) * (size_t)repository_count);
     memcpy(out->test, test, sizeof(int) * (size_t)test_count);
     penalty_table table;
-    int rc = penalties_for_space(d->space, &table, err);
+    int rc = penalties ? 0 : penalties_for_space(d->space, &table, err);
     if (rc == 0)
-        rc = knn_repository_new(&table, d->metric, &out->knn, err);
+        rc = knn_repository_new(penalties ? penalties : &table, d->metric, &out->knn, err);
     for (int i = 0; rc == 0 && i < out->repository_count; i++)
         rc = add_to_repository(d, out->knn, out->repository[i], err);
     if (rc == 0 && fit) { /* on train + validation only: the test models stay unseen */

@@ -149,7 +149,9 @@ int targets_compute(const targets_spec *spec, const double *validation, const do
     case TARGETS_BUDGET:
         *out = NAN;
         if (targets_mean_epoch_time(seconds, epochs, &per_epoch, err) < 0)
-            return error_prefix(err, "budget needs epoch times");
+            return error_prefix(err, "a budget needs epoch times (log each epoch's wall "
+                                     "seconds: column epoch_seconds in exhaust's CSV and JSONL, "
+                                     "epoch_seconds or time in a Keras CSV)");
         return targets_best_within_budget(validation, epochs, per_epoch, spec->budget_seconds,
                                           higher_is_better, out, NULL, err);
     }
