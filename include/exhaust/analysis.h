@@ -25,7 +25,10 @@ enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULAR
        ANALYSIS_CACHES, ANALYSIS_PARTS };
 
 typedef struct analysis_options {
-    int population, sample;    /* of the search (the trace header says; else 100, 5) */
+    int population, sample;    /* of the search (default 100, 5: the paper's) */
+    const char *population_source, *sample_source; /* where they came from, for the
+                                  page: "the sidecar t.csv.json", "--population",
+                                  "the trace header", "default"; NULL: not said */
     double epsilon;            /* "do not store" threshold on the parent estimate */
     double min_share;          /* trie nodes below this share are not drawn */
     int workers;               /* for the quanta; <= 0: the trace's distinct workers */
@@ -39,6 +42,8 @@ typedef struct analysis_options {
     int64_t cache_bytes[ANALYSIS_MAX_CAPACITIES];     /* capacities to simulate */
     int cache_capacities;
     const space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
+    analyze_inference inference; /* what analyze_infer filled in (all 0: nothing; the
+                                  report labels inferred figures from it) */
 } analysis_options;
 
 void analysis_options_default(analysis_options *o);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <jansson.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -34,8 +36,10 @@ static const char HELP[] =
     "  --space S             parse architectures in space S (nb201 gives operation\n"
     "                        names, tensor sizes and the space size; default: any\n"
     "                        token sequence, one byte per tensor)\n"
-    "  --population P        the search's population (default: the trace header, else 100)\n"
-    "  --sample S            its tournament size (default: the trace header, else 5)\n"
+    "  --population P        the search's population: the sidecar TRACE.json's\n"
+    "                        \"population\" when it exists, else P, else a '#\n"
+    "                        population=' line of the trace, else 100 (the paper's)\n"
+    "  --sample S            its tournament size, likewise (\"sample\"; default 5)\n"
     "  --epsilon E           'do not store' threshold on the parent estimate (default 0.01)\n"
     "  --min-share X         draw trie nodes holding at least X of the models (default 0.01)\n"
     "  --window N            popularity window in records (default: the population)\n"
@@ -46,11 +50,18 @@ static const char HELP[] =
     "  --donor-times D       donors again after D donations in the window (default 5)\n"
     "  --top-tensors K       most read tensors to follow (default 5, at most 16)\n"
     "  --broadcast-window T  seconds (default: a tenth of the median training time)\n"
-    "  --workers W           workers for the quanta (default: the trace's)\n"
+    "  --workers W           the search's workers (default: the trace's m:worker, else\n"
+    "                        the most evaluations running at once). A trace with only\n"
+    "                        end times needs it for durations: record i then starts\n"
+    "                        when record i-W ended (inferred; without W, no\n"
+    "                        durations and an unknown worker count)\n"
     "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
     "                        4 alone for traces over 100,000 records, to stay fast)\n"
     "  --threads N           threads for the cache replays, one of them this\n"
     "                        one after the other analyses (default 2; at most 64)\n\n"
+    "A trace without parents (DeepHyper's results.csv) gets them inferred: a member\n"
+    "of the population one mutation away (analyze.h); the page labels every figure\n"
+    "built on inferred parents, workers or durations as inferred.\n\n"
     "example: exhaust analyze out/search-nb201.csv --space nb201 --out out/analysis\n";
 
 #define LARGE_TRACE 100000 /* records */
@@ -61,7 +72,8 @@ typedef struct analyze_cli {
     analysis_options analysis;
 } analyze_cli;
 
-/* population=... and sample=... from the trace's "# exhaust search:" line. */
+/* population=... and sample=... from the trace's "# exhaust search:" line
+ * (older exhaust traces; the sidecar replaces them). */
 static void header_parameters(const char *path, int *population, int *sample)
 {
     FILE *f = fopen(path, "r");
@@ -75,10 +87,68 @@ static void header_parameters(const char *path, int *population, int *sample)
     }
     if (f)
         fclose(f);
-    if (*population <= 0)
-        *population = 100;
-    if (*sample <= 0)
-        *sample = 5;
+}
+
+/* An integer setting of the sidecar, at its top level or in an object
+ * "settings" or "parameters" (0: absent). */
+static int sidecar_integer(json_t *root, const char *key)
+{
+    const char *groups[] = {NULL, "settings", "parameters"};
+    for (int g = 0; g < 3; g++) {
+        json_t *object = groups[g] ? json_object_get(root, groups[g]) : root;
+        json_t *value = json_is_object(object) ? json_object_get(object, key) : NULL;
+        if (json_is_integer(value) && json_integer_value(value) > 0 &&
+            json_integer_value(value) <= 1 << 30)
+            return (int)json_integer_value(value);
+    }
+    return 0;
+}
+
+/* P and S, and where each came from: the sidecar <trace>.json (what the
+ * search used), else the options, else the trace's '#' header, else the
+ * paper's defaults. A given option that disagrees with the sidecar is
+ * named on stderr: the sidecar wins, as it records the search. */
+static int search_parameters(const char *trace, int option_p, int option_s,
+                             analysis_options *o, char *sidecar, size_t size)
+{
+    snprintf(sidecar, size, "%s.json", trace);
+    int p = 0, s = 0;
+    struct stat st;
+    if (stat(sidecar, &st) == 0) {
+        json_error_t jerr;
+        json_t *root = json_load_file(sidecar, 0, &jerr);
+        if (!root) {
+            cli_error("analyze", "%s:%d:%d: %s", sidecar, jerr.line, jerr.column, jerr.text);
+            return CLI_FAILED;
+        }
+        p = sidecar_integer(root, "population");
+        s = sidecar_integer(root, "sample");
+        json_decref(root);
+    }
+    const char *from_sidecar = strrchr(sidecar, '/') ? strrchr(sidecar, '/') + 1 : sidecar;
+    if (p > 0 && option_p > 0 && option_p != p)
+        cli_error("analyze", "--population %d ignored: %s says %d", option_p, from_sidecar, p);
+    if (s > 0 && option_s > 0 && option_s != s)
+        cli_error("analyze", "--sample %d ignored: %s says %d", option_s, from_sidecar, s);
+    o->population_source = p > 0 ? "sidecar" : option_p > 0 ? "--population" : NULL;
+    o->sample_source = s > 0 ? "sidecar" : option_s > 0 ? "--sample" : NULL;
+    p = p > 0 ? p : option_p;
+    s = s > 0 ? s : option_s;
+    int header_p = 0, header_s = 0;
+    header_parameters(trace, &header_p, &header_s);
+    if (p <= 0 && header_p > 0) {
+        p = header_p;
+        o->population_source = "the trace header";
+    }
+    if (s <= 0 && header_s > 0) {
+        s = header_s;
+        o->sample_source = "the trace header";
+    }
+    o->population = p > 0 ? p : 100;
+    o->sample = s > 0 ? s : 5;
+    o->population_source = o->population_source ? o->population_source : "default";
+    o->sample_source = o->sample_source ? o->sample_source : "default";
+    return CLI_OK;
 }
 
 static int parse_capacities(const char *text, analysis_options *o)
@@ -223,6 +293,32 @@ static int write_outputs(const analyze_cli *o, const analysis *a, exh_error *err
     return report_write_html(a, o->out, source, generated, err);
 }
 
+/* What was inferred, on stderr (the page says it too). */
+static void explain_inference(const char *trace, const analyze_inference *inf)
+{
+    if (inf->times == ANALYZE_TIMES_ORDER)
+        fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
+                        "the records' order\n", trace);
+    if (inf->times == ANALYZE_TIMES_END_ONLY)
+        fprintf(stderr, "exhaust analyze: %s has end times only: no durations, and the worker "
+                        "count is unknown (give --workers W to infer starts)\n", trace);
+    if (inf->times == ANALYZE_TIMES_INFERRED)
+        fprintf(stderr, "exhaust analyze: %s has end times only: durations inferred from "
+                        "--workers %d (record i starts when record i-%d ended)\n",
+                trace, inf->workers, inf->workers);
+    if (inf->clock_aligned)
+        fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
+                        "moved by %.6g s onto the submit clock\n", trace, -inf->clock_offset);
+    if (inf->workers_source == ANALYZE_WORKERS_OVERLAP)
+        fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
+                        "evaluations running at once\n", trace, inf->workers);
+    if (inf->parents_inferred)
+        fprintf(stderr, "exhaust analyze: %s names no parents: inferred for %lld children "
+                        "(%lld with ties, %lld without a candidate; %lld random)\n",
+                trace, (long long)inf->children, (long long)inf->ties,
+                (long long)inf->no_candidate, (long long)inf->random_records);
+}
+
 /* Analyses of million-record traces allocate and free many arrays of tens
  * of megabytes. By default glibc maps each from the kernel and unmaps it on
  * free, so every pass pays for zeroing fresh pages again (seconds on a
@@ -241,13 +337,21 @@ static int analyze_main(int argc, char **argv)
     keep_freed_memory();
     analyze_cli o = {0};
     analysis_options_default(&o.analysis);
-    o.analysis.population = o.analysis.sample = 0; /* 0: from the trace header */
+    o.analysis.population = o.analysis.sample = 0; /* 0: not given */
     o.analysis.popularity.window = 0;
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
     analysis_options *ao = &o.analysis;
-    header_parameters(o.trace, &ao->population, &ao->sample);
+    char sidecar[4096];
+    rc = search_parameters(o.trace, ao->population, ao->sample, ao, sidecar, sizeof sidecar);
+    if (rc != CLI_OK)
+        return rc;
+    if (ao->sample > ao->population) {
+        cli_error("analyze", "tournament size %d (%s) exceeds population %d (%s)", ao->sample,
+                  ao->sample_source, ao->population, ao->population_source);
+        return CLI_FAILED;
+    }
     if (ao->popularity.window <= 0)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;
@@ -269,13 +373,10 @@ static int analyze_main(int argc, char **argv)
         ao->cache_capacities = 1;
         ao->cache_bytes[0] = 4 << 20;
     }
-    int filled = rc == 0 ? analyze_fill_times(records, count) : 0;
-    if (filled & ANALYZE_FILLED_END)
-        fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
-                        "the records' order\n", o.trace);
-    if (filled & ANALYZE_FILLED_START)
-        fprintf(stderr, "exhaust analyze: %s lacks start times (m:timestamp_start): a "
-                        "record without one starts when it ends\n", o.trace);
+    if (rc == 0)
+        rc = analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
+    if (rc == 0)
+        explain_inference(o.trace, &ao->inference);
     if (rc == 0)
         rc = analysis_run(records, count, ao, &a, &err);
     if (rc == 0)

@@ -107,12 +107,20 @@ static int reuse_section(report *r, const analysis *a, exh_error *err)
              100 * lru_hits(l->reuse_global, l->cold_global, 16),
              100 * lru_hits(l->reuse_global, l->cold_global, 64));
     report_note(r, "Theory:", text);
-    snprintf(text, sizeof text,
-             "%lld reads of %lld distinct tensors. Median reuse distance %.0f per worker and "
-             "%.0f across workers; %lld reads were a worker's first of that tensor, %lld the "
-             "first anywhere.",
-             (long long)l->reads, (long long)l->distinct_tensors, l->median_reuse_worker,
-             l->median_reuse_global, (long long)l->cold_worker, (long long)l->cold_global);
+    if (isfinite(l->median_reuse_worker) && isfinite(l->median_reuse_global))
+        snprintf(text, sizeof text,
+                 "%lld reads of %lld distinct tensors. Median reuse distance %.0f per worker "
+                 "and %.0f across workers; %lld reads were a worker's first of that tensor, "
+                 "%lld the first anywhere.",
+                 (long long)l->reads, (long long)l->distinct_tensors, l->median_reuse_worker,
+                 l->median_reuse_global, (long long)l->cold_worker, (long long)l->cold_global);
+    else
+        snprintf(text, sizeof text,
+                 "%lld reads of %lld distinct tensors; %lld were a worker's first of that "
+                 "tensor, %lld the first anywhere, so there are too few repeated reads for a "
+                 "median reuse distance.",
+                 (long long)l->reads, (long long)l->distinct_tensors,
+                 (long long)l->cold_worker, (long long)l->cold_global);
     report_note(r, "Observed:", text);
     return reuse_chart(r, a, err);
 }
@@ -207,6 +215,12 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
 {
     const quanta *q = &a->quanta;
     char text[768];
+    if (q->row_count == 0) {
+        report_note(r, "Scheduling quanta:",
+                    "The trace gives no training times (end times only, and no --workers "
+                    "to infer the starts from): there is nothing to replay.");
+        return EXH_OK;
+    }
     snprintf(text, sizeof text,
              "If w = %d workers started together and their training times were normal with "
              "spread sigma = %.4g s, the r-th to finish would end sigma E(r,w) after the mean, "
@@ -244,12 +258,38 @@ int html_locality(report *r, const analysis *a, exh_error *err)
                    "starts, on its worker. Tensors are identified by their position and the "
                    "choices up to it, so a child reading a tensor at position 1 also reads the "
                    "one at position 0 of the same prefix: their points coincide below.");
-    int rc = top_tensor_chart(r, a, err);
-    if (rc == 0)
-        rc = top_tensor_table(r, a, err);
-    if (rc == 0)
-        rc = reuse_section(r, a, err);
-    if (rc == 0)
-        rc = broadcast_section(r, a, err);
+    const analyze_inference *inf = &a->options.inference;
+    char built[256] = "";
+    size_t used = 0;
+    if (inf->parents_inferred)
+        used += (size_t)snprintf(built + used, sizeof built - used, "inferred donors");
+    if (inf->workers_source == ANALYZE_WORKERS_UNKNOWN)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sone stream (the "
+                                 "workers are unknown)", used ? ", " : "");
+    else if (inf->workers_source != ANALYZE_WORKERS_LOGGED)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred workers",
+                                 used ? ", " : "");
+    if (inf->times == ANALYZE_TIMES_INFERRED || inf->clock_aligned)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred start times",
+                                 used ? ", " : "");
+    if (used) {
+        char text[400];
+        snprintf(text, sizeof text, "Built on %s: see the introduction.", built);
+        report_note(r, "Inferred:", text);
+    }
+    int rc = EXH_OK;
+    if (a->locality.reads == 0)
+        report_note(r, "Observed:", "No child received a tensor (no record names a donor, "
+                                    "and none could be inferred): there are no reads to "
+                                    "follow, reuse or broadcast.");
+    else {
+        rc = top_tensor_chart(r, a, err);
+        if (rc == 0)
+            rc = top_tensor_table(r, a, err);
+        if (rc == 0)
+            rc = reuse_section(r, a, err);
+        if (rc == 0)
+            rc = broadcast_section(r, a, err);
+    }
     return rc == 0 ? quanta_section(r, a, err) : rc;
 }
