@@ -217,8 +217,8 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
     char text[768];
     if (q->row_count == 0) {
         report_note(r, "Scheduling quanta:",
-                    "The trace gives no training times (end times only, and no --workers "
-                    "to infer the starts from): there is nothing to replay.");
+                    "The trace gives no training times (no start times, and no --workers "
+                    "to infer them from): there is nothing to replay.");
         return EXH_OK;
     }
     snprintf(text, sizeof text,
