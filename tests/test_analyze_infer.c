@@ -216,6 +216,40 @@ static void test_wall_clock_starts(void **state)
     free(r);
 }
 
+/* End times in whole seconds (older DeepHyper), --workers 2, P = 2: records
+ * 0, 1, 2 all end in second 1. Record 3 was submitted when record 1 ended
+ * (its start is record 1's end), so it knew records 0 and 1 only, although
+ * record 2 ended in the same tick: record 2 ([0, 2], one mutation from
+ * record 3's [1, 2]) is not its population, and records 0 ([0, 0]) and 1
+ * ([3, 3]) are not one mutation away: no candidate. */
+static void test_same_tick(void **state)
+{
+    (void)state;
+    const char *text = "job_id,p:arch_seq,objective,m:timestamp_gather\n"
+                       "0,\"[0, 0]\",50,1\n"
+                       "1,\"[3, 3]\",60,1\n"
+                       "2,\"[0, 2]\",70,1\n"
+                       "3,\"[1, 2]\",65,2\n";
+    exh_error err;
+    trace_record *r = NULL;
+    int64_t n;
+    if (analyze_load(test_write_file("tick.csv", text), NULL, &r, &n, &err) != 0)
+        fail_msg("%s", err.message);
+    analyze_inference inf;
+    assert_int_equal(analyze_infer(r, n, 2, 2, &inf, &err), 0);
+    assert_int_equal(inf.times, ANALYZE_TIMES_INFERRED);
+    assert_true(r[3].start_time == 1 && r[2].start_time == 1);
+    assert_int_equal(r[3].parent_id, -1);
+    assert_int_equal(inf.no_candidate, 1);
+    /* 0, 1 by id; record 2 knew record 0 only, which is one mutation away
+     * ([0, 0] -> [0, 2]): a child (the rule does not ask whether P had
+     * finished when a candidate exists) */
+    assert_int_equal(inf.random_records, 2);
+    assert_int_equal(r[2].parent_id, 0);
+    assert_int_equal(inf.children, 1);
+    free(r);
+}
+
 /* A trace that names its parents is left alone. */
 static void test_logged_parents_kept(void **state)
 {
@@ -247,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_gather_only_with_workers),
         cmocka_unit_test(test_gather_only),
         cmocka_unit_test(test_wall_clock_starts),
+        cmocka_unit_test(test_same_tick),
         cmocka_unit_test(test_logged_parents_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -215,6 +215,11 @@ static double rank_quality(double q)
 static void infer_parent(trace_record *r, int64_t i, int population, analyze_inference *out)
 {
     int64_t known = ended_by(r, i, r[i].start_time);
+    /* Inferred starts: record i was submitted when record i-W ended, so it
+     * knew exactly records 0..i-W, even when later ones ended in the same
+     * (1 s) tick. */
+    if (out->times == ANALYZE_TIMES_INFERRED)
+        known = i >= out->workers ? i - out->workers + 1 : 0;
     int64_t best = -1;
     int best_position = -1, candidates = 0;
     for (int64_t j = known > population ? known - population : 0; j < known; j++) {

@@ -371,6 +371,13 @@ static void inference_notes(report *r, const analysis *a)
                  i->population, (long long)i->random_records, (long long)i->children,
                  (long long)i->ties, (long long)i->no_candidate);
         report_note(r, "Inferred:", text);
+        if (i->times == ANALYZE_TIMES_END_ONLY || i->times == ANALYZE_TIMES_ORDER)
+            report_note(r, "Weaker here:",
+                        "Without start times a child is taken to start when it ends, so its "
+                        "population is the last P finished before its end: with many workers "
+                        "its real parent may already have retired from that window, and fewer "
+                        "parents come out right. --workers W infers the starts and makes the "
+                        "population exact.");
     }
 }
 
