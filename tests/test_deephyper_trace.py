@@ -201,6 +201,19 @@ def main():
         status = browser(out_workers, tmp, charts)
         if status not in (0, SKIP):
             return status
+        # corner cases: every evaluation failed and no times; two records, one
+        # second apart (shorter than a window, no child): sentences, no nan
+        for name, text in (("failed.csv", "job_id,p:arch_seq,objective\n"
+                            '0,"[0, 0, 0, 0, 0, 0]",F\n1,"[1, 0, 0, 0, 0, 0]",F\n'),
+                           ("two.csv", "job_id,p:arch_seq,objective,m:timestamp_gather\n"
+                            '0,"[0, 0, 0, 0, 0, 0]",50,1\n1,"[1, 2, 3, 4, 0, 1]",60,2\n')):
+            small = os.path.join(tmp, name)
+            with open(small, "w") as f:
+                f.write(text)
+            out_small = os.path.join(tmp, "report-" + name)
+            analyze(small, out_small)
+            page, _ = check_page(out_small)
+            assert "nothing to draw" in page and "cannot be" in page, name
         print("ok: the cut trace analysed honestly")
     return 0
 

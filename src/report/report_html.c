@@ -132,10 +132,14 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
         rc = report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
     else
         report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
-    snprintf(text, sizeof text,
-             "A child mutated at one uniformly chosen position of L keeps the positions "
-             "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
-             s->expected_mean_prefix, s->mean_length);
+    if (s->children > 0)
+        snprintf(text, sizeof text,
+                 "A child mutated at one uniformly chosen position of L keeps the positions "
+                 "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
+                 s->expected_mean_prefix, s->mean_length);
+    else
+        snprintf(text, sizeof text, "A child mutated at one uniformly chosen position of L "
+                                    "keeps the positions before it: (L-1)/2 on average.");
     report_note(r, "Theory:", text);
     if (s->children == 0) {
         report_note(r, "Observed:", "No record names a donor, and none could be inferred: "

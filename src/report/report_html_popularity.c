@@ -195,6 +195,14 @@ static void tiers_note(report *r, const analysis *a)
     char text[512];
     if (p->tier1_full_windows > 0)
         return;
+    if (a->count < p->options.window) {
+        snprintf(text, sizeof text,
+                 "The trace (%lld records) is shorter than one window (%d): whether the "
+                 "paper's three tiers appear in full windows cannot be seen here.",
+                 (long long)a->count, p->options.window);
+        report_note(r, "Observed:", text);
+        return;
+    }
     snprintf(text, sizeof text,
              "The paper's three tiers do not appear: no prefix ever held %.0f%% of a full "
              "window (the largest share was %.1f%%), so tier 1 stays empty after the first "
@@ -246,8 +254,8 @@ static int caches_chart(report *r, const analysis *a, cachesim_scope scope, exh_
         series[p] = (report_series){cachesim_policy_name(p), x, y[p], capacities, REPORT_LINE};
     char id[32], title[128];
     snprintf(id, sizeof id, "cache-%s", cachesim_scope_name(scope));
-    snprintf(title, sizeof title, "Hit rate of %s caches",
-             scope == CACHESIM_SHARED ? "one shared cache" : "per-worker");
+    snprintf(title, sizeof title, "Hit rate of %s",
+             scope == CACHESIM_SHARED ? "one shared cache" : "per-worker caches");
     report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
                                series, CACHESIM_POLICY_COUNT};
     return capacities > 0 ? report_chart(r, &chart, err) : EXH_OK;
@@ -259,6 +267,8 @@ static void caches_verdict(report *r, const analysis *a)
     char text[2048];
     size_t used = 0;
     text[0] = 0;
+    if (a->cache_rows == 0 || !isfinite(a->cache[0].result.hit_rate))
+        return; /* no reads: html_caches said so */
     for (int i = 0; i + CACHESIM_POLICY_COUNT <= a->cache_rows; i += CACHESIM_POLICY_COUNT) {
         const analysis_cache_row *lru = &a->cache[i], *best = lru;
         for (int p = 1; p < CACHESIM_POLICY_COUNT; p++)
@@ -311,7 +321,10 @@ int html_caches(report *r, const analysis *a, exh_error *err)
         html_cell(&c, "%s", capacity);
         html_cell(&c, "%s", cachesim_scope_name(row->scope));
         html_cell(&c, "%s", cachesim_policy_name(row->policy));
-        html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
+        if (isfinite(row->result.hit_rate))
+            html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
+        else
+            html_cell(&c, "no reads");
         html_cell(&c, "%s", moved);
         html_cell(&c, "%s", stored);
         html_cell(&c, "%lld", (long long)row->result.evictions);
