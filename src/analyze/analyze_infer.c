@@ -125,29 +125,26 @@ static int estimate_workers(trace_record *r, int64_t n, analyze_inference *out, 
     return EXH_OK;
 }
 
-static int compare_ints(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 static int find_workers(trace_record *r, int64_t n, int workers, analyze_inference *out,
                         exh_error *err)
 {
     int logged = 0;
     for (int64_t i = 0; i < n && !logged; i++)
         logged = r[i].worker >= 0;
-    if (logged) {
-        int *ids = malloc(sizeof *ids * (size_t)(n + 1));
-        if (!ids)
-            return out_of_memory(err);
+    if (logged) { /* distinct ids, one pass (worker ids are small, dense numbers) */
+        int most = 0;
         for (int64_t i = 0; i < n; i++)
-            ids[i] = r[i].worker;
-        qsort(ids, (size_t)n, sizeof *ids, compare_ints);
+            most = r[i].worker > most ? r[i].worker : most;
+        unsigned char *seen = calloc((size_t)most + 1, 1);
+        if (!seen)
+            return out_of_memory(err);
         int distinct = 0;
         for (int64_t i = 0; i < n; i++)
-            distinct += ids[i] >= 0 && (i == 0 || ids[i] != ids[i - 1]);
-        free(ids);
+            if (r[i].worker >= 0 && !seen[r[i].worker]) {
+                seen[r[i].worker] = 1; /* not ++: a byte would wrap after 255 */
+                distinct++;
+            }
+        free(seen);
         out->workers = distinct;
         out->workers_source = ANALYZE_WORKERS_LOGGED;
         return EXH_OK;
