@@ -170,9 +170,27 @@ def main():
         with open(cut + ".json", "w") as f:
             json.dump({"population": 100, "sample": 5, "workers": WORKERS}, f)
         out_sidecar = os.path.join(tmp, "report-sidecar")
-        analyze(cut, out_sidecar)
+        stderr = analyze(cut, out_sidecar, "--population", "50")
+        assert "--population 50 ignored" in stderr, stderr
         text, _ = check_page(out_sidecar)
         assert "population 100 (from the trace's sidecar .json)" in text, text[:800]
+        # the donor-again interval: reproducible, around its figure
+        first = json.load(open(os.path.join(out, "summary.json")))
+        again = json.load(open(os.path.join(out_sidecar, "summary.json")))
+        low = first["inference"]["donor_again_at_least_d_low"]
+        high = first["inference"]["donor_again_at_least_d_high"]
+        value = first["popularity"]["donor_again_at_least_d"]
+        print("donor again after >= 5 donations: %.3f, 95%% interval %.3f to %.3f"
+              % (value, low, high))
+        assert low <= value <= high and high - low > 0, (low, value, high)
+        assert (low, high) == (again["inference"]["donor_again_at_least_d_low"],
+                               again["inference"]["donor_again_at_least_d_high"])
+        with open(cut + ".json", "w") as f:
+            f.write('{"population": 100,\n "sample": }')
+        bad = subprocess.run([BIN, "analyze", cut, "--out", os.path.join(tmp, "bad")],
+                             capture_output=True, text=True)
+        assert bad.returncode != 0 and "dh.csv.json:2:" in bad.stderr, bad.stderr
+        os.remove(cut + ".json")
 
         # older DeepHyper: end times only, in whole seconds
         gather = os.path.join(tmp, "gather.csv")
