@@ -186,6 +186,12 @@ static void donors_notes(report *r, const analysis *a)
                  "in the next window with probability %.3f%s.",
                  p->options.donor_times, p->donor_again_at_least_d, interval);
     report_note(r, label, text);
+    if (isfinite(p->donor_again_low) && isfinite(p->donor_again_below_d) &&
+        p->donor_again_low <= p->donor_again_below_d &&
+        p->donor_again_below_d <= p->donor_again_high)
+        report_note(r, "So:", "the interval holds the figure for fewer donations too: this "
+                              "trace cannot tell whether a frequent donor is likelier to "
+                              "donate again than a rarer one.");
 }
 
 /* The paper's three tiers, or a sentence that they do not all appear. */
