@@ -250,9 +250,12 @@ static void print_summary(const analyze_cli *o, const analysis *a)
 {
     const analyze_structure *s = &a->structure;
     const analyze_parents *p = &a->parents;
-    printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
-           (long long)a->count, (long long)a->quality.failures, a->quality.best,
-           (long long)a->quality.step_count);
+    if (a->quality.step_count > 0)
+        printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
+               (long long)a->count, (long long)a->quality.failures, a->quality.best,
+               (long long)a->quality.step_count);
+    else
+        printf("%lld evaluations, all failed: no best quality\n", (long long)a->count);
     if (s->children)
         printf("transferred prefix: %.2f positions on average (expected for uniform "
                "one-position mutation: %.2f of %.2f)\n",
@@ -263,7 +266,8 @@ static void print_summary(const analyze_cli *o, const analysis *a)
            "them later chosen as parents (false-skip rate %.1f%%)\n",
            p->threshold_rank, p->epsilon, (long long)p->skipped, (long long)p->false_skips,
            p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
-    if (s->children)
+    if (s->children && isfinite(a->popularity.donor_again_at_least_d) &&
+        isfinite(a->popularity.mean_best_delay))
         printf("donor again after >= %d donations in the window: %.3f (fewer: %.3f); new best "
            "first used after %.3g proposals (geometric estimate %.3g)\n",
            a->popularity.options.donor_times, a->popularity.donor_again_at_least_d,
@@ -308,7 +312,8 @@ static void explain_inference(const char *trace, const analyze_inference *inf)
                 trace, inf->workers, inf->workers);
     if (inf->clock_aligned)
         fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
-                        "moved by %.6g s onto the submit clock\n", trace, -inf->clock_offset);
+                        "moved %s by %.3f s onto the submit clock\n", trace,
+                inf->clock_offset >= 0 ? "back" : "forward", fabs(inf->clock_offset));
     if (inf->workers_source == ANALYZE_WORKERS_OVERLAP)
         fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
                         "evaluations running at once\n", trace, inf->workers);

@@ -335,8 +335,8 @@ static void inference_notes(report *r, const analysis *a)
         snprintf(text, sizeof text,
                  "The start times (m:timestamp_start) were on another clock than the submit "
                  "and gather times (DeepHyper's @profile writes wall-clock time): they were "
-                 "moved by %.6g s, so that the job that waited least after its submission "
-                 "waited 0.", -i->clock_offset);
+                 "moved %s by %.3f s, so that the job that waited least after its submission "
+                 "waited 0.", i->clock_offset >= 0 ? "back" : "forward", fabs(i->clock_offset));
         report_note(r, "Inferred:", text);
     }
     if (i->times == ANALYZE_TIMES_INFERRED) {
