@@ -134,6 +134,14 @@ def check_known_truth(rows, out, text):
     for label in ("Observed (inferred parents):", "Observed (inferred donors):",
                   "Parents: the trace names none"):
         assert label in text, label
+    # every chart built on parents says so in its title
+    page = open(os.path.join(out, "index.html")).read()
+    titles = re.findall(r'"title":"([^"]*)"', page)
+    for title in ("Where children were mutated", "Who becomes a parent",
+                  "Is a frequent donor a donor again?", "Hit rate of one shared cache",
+                  "Hit rate of per-worker caches", "Reuse distances"):
+        found = [t for t in titles if t.startswith(title)]
+        assert found and all("(inferred parents" in t for t in found), (title, titles)
     return summary
 
 

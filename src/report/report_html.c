@@ -63,6 +63,29 @@ void html_bytes(double bytes, char *buf, size_t size)
     snprintf(buf, size, u ? "%.3g %s" : "%.0f %s", bytes, units[u]);
 }
 
+const char *html_title(const analysis *a, const char *title, int uses, char *buf, size_t size)
+{
+    const analyze_inference *i = &a->options.inference;
+    const char *parts[3];
+    int n = 0;
+    if ((uses & HTML_USES_PARENTS) && i->parents_inferred)
+        parts[n++] = "parents";
+    if ((uses & HTML_USES_WORKERS) && i->workers_source != ANALYZE_WORKERS_LOGGED &&
+        i->workers_source != ANALYZE_WORKERS_UNKNOWN)
+        parts[n++] = "workers";
+    if ((uses & HTML_USES_TIMES) && (i->times == ANALYZE_TIMES_INFERRED || i->clock_aligned))
+        parts[n++] = "start times";
+    if (n == 0)
+        snprintf(buf, size, "%s", title);
+    else if (n == 1)
+        snprintf(buf, size, "%s (inferred %s)", title, parts[0]);
+    else if (n == 2)
+        snprintf(buf, size, "%s (inferred %s and %s)", title, parts[0], parts[1]);
+    else
+        snprintf(buf, size, "%s (inferred %s, %s and %s)", title, parts[0], parts[1], parts[2]);
+    return buf;
+}
+
 /* ---- RQ1: structure ---- */
 
 static int structure_charts(report *r, const analysis *a, exh_error *err)
@@ -76,12 +99,17 @@ static int structure_charts(report *r, const analysis *a, exh_error *err)
     }
     report_series mutated = {"children mutated at the position", x, positions, s->max_length,
                              REPORT_BARS};
-    report_chart_spec chart = {"mutation-positions", "Where children were mutated",
+    char t1[160], t2[160];
+    report_chart_spec chart = {"mutation-positions",
+                               html_title(a, "Where children were mutated", HTML_USES_PARENTS,
+                                          t1, sizeof t1),
                                "position", "children", 0, 0, &mutated, 1};
     int rc = report_chart(r, &chart, err);
     report_series kept = {"children by transferred prefix length", x, lengths,
                           s->max_length + 1, REPORT_BARS};
-    report_chart_spec chart2 = {"prefix-lengths", "How much of the donor each child received",
+    report_chart_spec chart2 = {"prefix-lengths",
+                                html_title(a, "How much of the donor each child received",
+                                           HTML_USES_PARENTS, t2, sizeof t2),
                                 "transferred prefix length (positions)", "children", 0, 0,
                                 &kept, 1};
     return rc == 0 ? report_chart(r, &chart2, err) : rc;
@@ -216,7 +244,10 @@ static int parents_chart(report *r, const analysis *a, exh_error *err)
                                 x, observed, P, REPORT_POINTS},
                                {"estimate (hypergeometric, rank kept)", x, bound, P,
                                 REPORT_LINE}};
-    report_chart_spec chart = {"parent-ranks", "Who becomes a parent, by rank when joining",
+    char title[160];
+    report_chart_spec chart = {"parent-ranks",
+                               html_title(a, "Who becomes a parent, by rank when joining",
+                                          HTML_USES_PARENTS, title, sizeof title),
                                "rank in the population when it joined (1 = best)",
                                "probability of ever being a parent", 0, 0, series, 2};
     if (rc == 0)

@@ -27,7 +27,11 @@ static int top_tensor_chart(report *r, const analysis *a, exh_error *err)
                  l->top_position[t]);
         series[t] = (report_series){labels[t], x + first, y + first, at - first, REPORT_POINTS};
     }
-    report_chart_spec chart = {"top-tensors", "Reads of the most read tensors: when, by which worker",
+    char title[200];
+    report_chart_spec chart = {"top-tensors",
+                               html_title(a, "Reads of the most read tensors: when, by which "
+                                          "worker", HTML_USES_PARENTS | HTML_USES_WORKERS |
+                                          HTML_USES_TIMES, title, sizeof title),
                                "start time of the reading child (s)", "worker", 0, 0, series,
                                l->top_count};
     if (rc == 0 && l->top_count > 0)
@@ -85,7 +89,11 @@ static int reuse_chart(report *r, const analysis *a, exh_error *err)
     }
     report_series series[2] = {{"per worker", x, worker, n, REPORT_BARS},
                                {"across workers", x, global, n, REPORT_BARS}};
-    report_chart_spec chart = {"reuse-distances", "Reuse distances of tensor reads",
+    char title[200];
+    report_chart_spec chart = {"reuse-distances",
+                               html_title(a, "Reuse distances of tensor reads",
+                                          HTML_USES_PARENTS | HTML_USES_WORKERS, title,
+                                          sizeof title),
                                "bucket b: distance 2^(b-1) to 2^b - 1 (b = 0: distance 0)",
                                "reads", 0, 0, series, 2};
     return report_chart(r, &chart, err);
@@ -156,7 +164,7 @@ static int broadcast_section(report *r, const analysis *a, exh_error *err)
                       err);
 }
 
-static int quanta_chart(report *r, const quanta *q, exh_error *err)
+static int quanta_chart(report *r, const analysis *a, const quanta *q, exh_error *err)
 {
     double x[64], theory[64], measured[64], theory_mean[64], measured_mean[64];
     int n = q->row_count < 64 ? q->row_count : 64;
@@ -173,7 +181,11 @@ static int quanta_chart(report *r, const quanta *q, exh_error *err)
         {"mean wait: order statistics", x, theory_mean, n, REPORT_LINE},
         {"mean wait: replay", x, measured_mean, n, REPORT_POINTS},
     };
-    report_chart_spec chart = {"quanta", "Waiting for s free workers before handing out work",
+    char title[200];
+    report_chart_spec chart = {"quanta",
+                               html_title(a, "Waiting for s free workers before handing out "
+                                          "work", HTML_USES_WORKERS | HTML_USES_TIMES, title,
+                                          sizeof title),
                                "quantum s (workers)", "wait (s)", 1, 0, series, 4};
     return report_chart(r, &chart, err);
 }
@@ -231,7 +243,7 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
              q->workers, q->sigma);
     report_note(r, "Theory:", text);
     quanta_observed(r, q);
-    int rc = quanta_chart(r, q, err);
+    int rc = quanta_chart(r, a, q, err);
     if (rc < 0)
         return rc;
     html_cells c;

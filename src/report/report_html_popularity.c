@@ -72,8 +72,10 @@ static int donors_chart(report *r, const analysis *a, exh_error *err)
                                          : NAN;
     }
     report_series series = {"P(donor in the next window)", x, x + n, n, REPORT_POINTS};
+    char title[160];
     report_chart_spec chart = {"donors-again",
-                               "Is a frequent donor a donor again?",
+                               html_title(a, "Is a frequent donor a donor again?",
+                                          HTML_USES_PARENTS, title, sizeof title),
                                "donations in the last window", "probability", 0, 0, &series, 1};
     if (rc == 0 && n > 0)
         rc = report_chart(r, &chart, err);
@@ -258,10 +260,13 @@ static int caches_chart(report *r, const analysis *a, cachesim_scope scope, exh_
     }
     for (int p = 0; p < CACHESIM_POLICY_COUNT; p++)
         series[p] = (report_series){cachesim_policy_name(p), x, y[p], capacities, REPORT_LINE};
-    char id[32], title[128];
+    char id[32], title[200];
     snprintf(id, sizeof id, "cache-%s", cachesim_scope_name(scope));
-    snprintf(title, sizeof title, "Hit rate of %s",
-             scope == CACHESIM_SHARED ? "one shared cache" : "per-worker caches");
+    html_title(a, scope == CACHESIM_SHARED ? "Hit rate of one shared cache"
+                                           : "Hit rate of per-worker caches",
+               HTML_USES_PARENTS | HTML_USES_TIMES |
+                   (scope == CACHESIM_SHARED ? 0 : HTML_USES_WORKERS),
+               title, sizeof title);
     report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
                                series, CACHESIM_POLICY_COUNT};
     return capacities > 0 ? report_chart(r, &chart, err) : EXH_OK;
