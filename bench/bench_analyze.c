@@ -179,6 +179,8 @@ static double analyze_once(const char *trace, const char *out, const space *sp)
         o.cache_capacities = 1;
         o.cache_bytes[0] = 4 << 20;
     }
+    if (rc == 0) /* the bench traces name their workers and parents: one pass */
+        rc = analyze_infer(records, count, o.population, 0, &o.inference, &err);
     if (rc == 0)
         rc = analysis_run(records, count, &o, &a, &err);
     mkdir(out, 0777);

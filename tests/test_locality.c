@@ -137,6 +137,29 @@ static void test_quanta_replay(void **state)
     free(r);
 }
 
+/* The workers are counted once each however many records name them (a
+ * byte counter once wrapped after 255 records of one worker and counted it
+ * again): 600 records on workers 0 and 1 are 2 workers. */
+static void test_quanta_many_records_per_worker(void **state)
+{
+    (void)state;
+    int64_t n = 600;
+    trace_record *r = calloc((size_t)n, sizeof *r);
+    for (int64_t i = 0; i < n; i++) {
+        r[i].job_id = i;
+        r[i].worker = (int)(i % 2);
+        r[i].start_time = (double)(i / 2);
+        r[i].end_time = (double)(i / 2) + 1;
+        r[i].parent_id = r[i].donor_id = r[i].donor_run_id = -1;
+    }
+    quanta q;
+    exh_error err;
+    assert_int_equal(quanta_build(r, n, 0, NULL, 0, &q, &err), 0);
+    assert_int_equal(q.workers, 2);
+    quanta_free(&q);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_order_statistics),
         cmocka_unit_test(test_quanta_replay),
+        cmocka_unit_test(test_quanta_many_records_per_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,37 @@ static void test_donors_and_delays(void **state)
     popularity_free(&p);
 }
 
+/* Duplicates are counted on length-L prefixes of stage 1, and the bound is
+ * on the N_L prefixes. L = 1: stage 1 (jobs 0, 1, 2 without a parent) has
+ * prefixes "0", "0", "1": one drawn twice; N_1 = 3 gives
+ * P(some prefix twice) = 1 - exp(-C(3,2)/3) = 1 - exp(-1). With parents
+ * inferred, stage 1 is the first P by job id (stage1_first = 2: jobs 0, 1,
+ * "0" twice), not every record left without a parent. */
+static void test_prefix_duplicates(void **state)
+{
+    (void)state;
+    int64_t n;
+    trace_record *r = load_fixture(&n);
+    popularity_options o;
+    fixture_options(&o);
+    o.prefix_length = 1;
+    o.space_size = 3;
+    popularity p;
+    exh_error err;
+    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    assert_int_equal(p.stage1_records, 3);
+    assert_int_equal(p.stage1_max_duplicates, 2);
+    assert_true(fabs(p.birthday_p[2] - (1 - exp(-1.0))) < 1e-12);
+    popularity_free(&p);
+    o.stage1_first = 2;
+    r[9].parent_id = r[9].donor_id = -1; /* a child left without one: not stage 1 */
+    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    assert_int_equal(p.stage1_records, 2);
+    assert_int_equal(p.stage1_max_duplicates, 2);
+    popularity_free(&p);
+    free(r);
+}
+
 static void test_birthday(void **state)
 {
     (void)state;
@@ -162,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_windows_and_tiers),
         cmocka_unit_test(test_donors_and_delays),
         cmocka_unit_test(test_birthday),
+        cmocka_unit_test(test_prefix_duplicates),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,41 @@ static void test_downsampling_boundaries(void **state)
     free(html);
 }
 
+/* A chart with no point it could place (no values, only NaN, or only
+ * values <= 0 on a logarithmic axis) is a sentence naming it, not an empty
+ * frame; one placeable point is enough for a chart. */
+static void test_chart_without_points(void **state)
+{
+    (void)state;
+    const char *path = test_temp_path("nopoints.html");
+    exh_error err;
+    report *r;
+    assert_int_equal(report_open(path, "No points", &r, &err), 0);
+    double nan_y[3] = {NAN, NAN, NAN}, nonpositive[2] = {0, -1}, one[2] = {NAN, 2};
+    report_series missing = {.label = "missing", .y = nan_y, .count = 3};
+    report_series empty = {.label = "empty", .count = 0};
+    report_series both[] = {missing, empty};
+    report_chart_spec chart = {.id = "none", .title = "Nothing here", .series = both,
+                               .series_count = 2};
+    assert_int_equal(report_chart(r, &chart, &err), 0);
+    report_series logged = {.label = "log", .y = nonpositive, .count = 2};
+    report_chart_spec log_chart = {.id = "log", .title = "Log nothing", .y_log = 1,
+                                   .series = &logged, .series_count = 1};
+    assert_int_equal(report_chart(r, &log_chart, &err), 0);
+    report_series some = {.label = "some", .y = one, .count = 2};
+    report_chart_spec drawn = {.id = "drawn", .title = "One point", .series = &some,
+                               .series_count = 1};
+    assert_int_equal(report_chart(r, &drawn, &err), 0);
+    assert_int_equal(report_close(r, &err), 0);
+    char *html = read_text(path);
+    assert_non_null(strstr(html, "Nothing here: nothing to draw"));
+    assert_non_null(strstr(html, "Log nothing: nothing to draw"));
+    assert_null(strstr(html, "id=\"none\""));
+    assert_null(strstr(html, "id=\"log\""));
+    assert_non_null(strstr(html, "id=\"drawn\""));
+    free(html);
+}
+
 static void test_table_truncated(void **state)
 {
     (void)state;
@@ -317,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_full_report),
         cmocka_unit_test(test_downsampling_boundaries),
         cmocka_unit_test(test_table_truncated),
+        cmocka_unit_test(test_chart_without_points),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_embedded_chartjs),
     };

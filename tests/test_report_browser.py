@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,11 @@ def main():
             print("exhaust analyze failed:", result.stdout, result.stderr)
             return 1
         check_tables(out, rows)
+        page = open(os.path.join(out, "index.html")).read()
+        # P and S from the trace's '#' header, and the page says so
+        assert "population 50 (from the trace header)" in page, "P's source not named"
+        assert not re.search(r"(?i)\bnan\b", re.sub(r"<(script|style)\b.*?</\1>", "", page,
+                                                    flags=re.S)), "nan on the page"
         sections = ["#structure", "#locality", "#quality", "#popularity", "#caches",
                     "#top-tensors", "#quanta", "#tiers", "#cache-shared", "nav.toc"]
         command = [sys.executable, os.path.join(HERE, "browser_check.py"),

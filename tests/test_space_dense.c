@@ -203,19 +203,21 @@ static void check_uniform(space *s, uint64_t seed, int samples)
     arch a;
     exh_error err;
     assert_int_equal(space_sample(s, r, &a, &err), 0);
-    int length = a.length;
-    int *counts = calloc((size_t)length * DENSE_MAX_CHOICES, sizeof *counts);
+    int length = a.length, most = 1;
+    for (int i = 0; i < length; i++)
+        most = space_arity(s, &a, i) > most ? space_arity(s, &a, i) : most;
+    int *counts = calloc((size_t)length * (size_t)most, sizeof *counts);
     for (int n = 0; n < samples; n++) {
         assert_int_equal(space_sample(s, r, &a, &err), 0);
         assert_int_equal(space_validate(s, &a, &err), 0);
         for (int i = 0; i < length; i++)
-            counts[i * DENSE_MAX_CHOICES + a.token[i]]++;
+            counts[i * most + a.token[i]]++;
     }
     for (int i = 0; i < length; i++) {
         int k = space_arity(s, &a, i);
         double expected = (double)samples / k, statistic = 0.0;
         for (int c = 0; c < k; c++) {
-            double d = counts[i * DENSE_MAX_CHOICES + c] - expected;
+            double d = counts[i * most + c] - expected;
             statistic += d * d / expected;
         }
         double p = k > 1 ? gsl_cdf_chisq_Q(statistic, k - 1) : 1.0;
@@ -381,12 +383,16 @@ static void test_schema_errors(void **state)
 
 static void test_size_limits(void **state)
 {
-    /* 2 x 600 = 1200 choices in one node is past DENSE_MAX_CHOICES. */
-    char *json = malloc(1 << 16);
+    /* 110,000 units x 10 activations = 1.1 million choices in one node is
+     * past DENSE_MAX_CHOICES. */
+    char *json = malloc(1 << 21);
     int used = sprintf(json, "{\"nodes\": [{\"choices\": [{\"type\": \"dense\", \"units\": [");
-    for (int i = 1; i <= 600; i++)
+    for (int i = 1; i <= 110000; i++)
         used += sprintf(json + used, i > 1 ? ", %d" : "%d", i);
-    sprintf(json + used, "], \"activation\": [\"relu\", \"tanh\"]}]}]}");
+    used += sprintf(json + used, "], \"activation\": [");
+    for (int k = 0; k < DENSE_ACTIVATION_COUNT; k++)
+        used += sprintf(json + used, "%s\"%s\"", k ? ", " : "", dense_activation_name(k));
+    sprintf(json + used, "]}]}]}");
     expect_open_error(json, "more than");
     /* More nodes than positions in an arch. */
     used = sprintf(json, "{\"nodes\": [");
@@ -400,6 +406,39 @@ static void test_size_limits(void **state)
         json[used++] = '[';
     json[used] = '\0';
     expect_open_error(json, NULL);
+    free(json);
+}
+
+/* Real DeepHyper traces hold values above 21,000 at one position: a node
+ * listing 30,000 unit counts opens, parses and prints such a value, and a
+ * repeat among them is still found (by sorting), naming both choices. */
+static void test_large_node(void **state)
+{
+    (void)state;
+    char *json = malloc(1 << 20);
+    int used = sprintf(json, "{\"nodes\": [{\"choices\": [{\"type\": \"identity\"}]}, "
+                             "{\"choices\": [{\"type\": \"dense\", \"units\": [");
+    for (int i = 1; i <= 30000; i++)
+        used += sprintf(json + used, i > 1 ? ", %d" : "%d", i);
+    sprintf(json + used, "]}]}]}");
+    char name[600];
+    snprintf(name, sizeof name, "dense:%s", test_write_file("large.json", json));
+    space *s = NULL;
+    exh_error err;
+    assert_int_equal(space_open(name, &s, &err), 0);
+    arch a;
+    assert_int_equal(space_parse_sequence(s, "[0, 21543]", &a, &err), 0);
+    assert_int_equal(space_validate(s, &a, &err), 0);
+    assert_int_equal(space_arity(s, &a, 1), 30000);
+    assert_int_equal(space_size(s), 30000);
+    assert_int_not_equal(space_parse_sequence(s, "[0, 30000]", &a, &err) == 0 &&
+                             space_validate(s, &a, &err) == 0,
+                         1);
+    space_free(s);
+    /* units 7 listed again at the end: choice 30000 repeats choice 6 */
+    used = (int)strlen(json) - (int)strlen("]}]}]}");
+    sprintf(json + used, ", 7]}]}]}");
+    expect_open_error(json, "choice 30000 repeats choice 6");
     free(json);
 }
 
@@ -452,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_candle_attn),
         cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_large_node),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_garbage_text),
     };

@@ -25,7 +25,10 @@ enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULAR
        ANALYSIS_CACHES, ANALYSIS_PARTS };
 
 typedef struct analysis_options {
-    int population, sample;    /* of the search (the trace header says; else 100, 5) */
+    int population, sample;    /* of the search (default 100, 5: the paper's) */
+    const char *population_source, *sample_source; /* where they came from, for the
+                                  page: "sidecar", "--population", "the trace
+                                  header", "default"; NULL: not said */
     double mutation_exponent;  /* of the search (its sidecar; 0: uniform), for RQ1's theory */
     double epsilon;            /* "do not store" threshold on the parent estimate */
     double min_share;          /* trie nodes below this share are not drawn */
@@ -40,6 +43,8 @@ typedef struct analysis_options {
     int64_t cache_bytes[ANALYSIS_MAX_CAPACITIES];     /* capacities to simulate */
     int cache_capacities;
     const space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
+    analyze_inference inference; /* what analyze_infer filled in (all 0: nothing; the
+                                  report labels inferred figures from it) */
 } analysis_options;
 
 void analysis_options_default(analysis_options *o);

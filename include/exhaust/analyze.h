@@ -34,6 +34,68 @@ int analyze_load(const char *path, const space *s, trace_record **records, int64
 #define ANALYZE_FILLED_START 2
 int analyze_fill_times(trace_record *records, int64_t count);
 
+/*
+ * What a trace lacks, inferred (DeepHyper's results.csv names no workers and
+ * no parents, and older ones hold only m:timestamp_gather). analyze_infer
+ * fills the records in place and says what it did, so every figure built on
+ * an inferred value can be labelled as inferred:
+ *
+ *   clock    DeepHyper's @profile writes m:timestamp_start/m:timestamp_end as
+ *            wall-clock time (time.time()) while m:timestamp_submit/_gather
+ *            count from the search's start: when a start lies after its end,
+ *            the starts are moved onto the submit clock by the smallest
+ *            (start - submit) of the trace (the job that waited least is
+ *            taken to have waited 0), then kept within [submit, end].
+ *   starts   a trace with end times only: with `workers` W > 0, record i
+ *            starts at the end of record i-W (an asynchronous search submits
+ *            one job per finished one; the first W start at 0): durations
+ *            are inferred. Without W, a record starts when it ends (no
+ *            durations) and the worker count is unknown.
+ *   workers  without m:worker: the most evaluations running at once over the
+ *            [start, end) intervals (ends before starts at equal times) is
+ *            the estimate; each start takes the worker freed last (with
+ *            inferred starts: record i runs on record i-W's worker), so
+ *            per-worker figures are over inferred workers.
+ *   parents  without m:parent_id: each child's parent is inferred as
+ *            regularized evolution made it: a member of the population when
+ *            the child started (the last P evaluations finished by then) at
+ *            one mutation's distance (same length, exactly one position
+ *            differs). Of several candidates the best (the tournament's
+ *            winner among them; equal quality: the latest) is taken and the
+ *            tie counted. The first P records (by job id) are random; a later
+ *            record without a candidate started before P evaluations had
+ *            finished is random too (DeepHyper fills the population with
+ *            random ones), any other is counted as "no candidate" and stays
+ *            without a parent. Donor = parent; transferred prefix = the
+ *            positions before the mutated one.
+ */
+enum { ANALYZE_TIMES_LOGGED,    /* start times from the trace (start or submit) */
+       ANALYZE_TIMES_INFERRED,  /* from end times and --workers */
+       ANALYZE_TIMES_END_ONLY,  /* end times only, no --workers: no durations */
+       ANALYZE_TIMES_ORDER };   /* no times at all: the order clock */
+enum { ANALYZE_WORKERS_LOGGED, ANALYZE_WORKERS_OVERLAP, ANALYZE_WORKERS_OPTION,
+       ANALYZE_WORKERS_UNKNOWN };
+
+typedef struct analyze_inference {
+    int times;                 /* ANALYZE_TIMES_* */
+    int clock_aligned;         /* starts were moved onto the submit clock */
+    double clock_offset;       /* by this many seconds */
+    int workers_source;        /* ANALYZE_WORKERS_* */
+    int workers;               /* logged (distinct), estimated or given; 0: unknown */
+    double mean_concurrency;   /* time-weighted, from the first start to the last end */
+    int parents_inferred;      /* the trace named no parent */
+    int population;            /* P used for the inference */
+    int64_t random_records;    /* records taken as random (stage 1) */
+    int64_t children;          /* records given an inferred parent */
+    int64_t ties;              /* of those, with more than one candidate */
+    int64_t no_candidate;      /* records after stage 1 with no candidate */
+} analyze_inference;
+
+/* Infer what the trace lacks (above), in place. workers: --workers (0 if
+ * not given). Call after analyze_load. */
+int analyze_infer(trace_record *records, int64_t count, int population, int workers,
+                  analyze_inference *out, exh_error *err);
+
 /* RQ1: the prefix trie and the distributions of mutation positions and of
  * transferred prefix lengths. */
 typedef struct analyze_structure {

@@ -19,10 +19,18 @@
  *                first chosen as parent: geometric with success probability
  *                S/P while it stays the best (it wins every tournament it is
  *                drawn into, drawn with probability S/P), so P/S expected
- *   duplicates   stage 1 draws P architectures uniformly from a space of N:
- *                the generalized birthday problem gives the chance some
- *                architecture is drawn k or more times, about
- *                1 - exp(-C(P,k) / N^(k-1)); next to the observed maximum.
+ *                The headline figure flips between seeds of one search, so it
+ *                comes with a 95% interval over block-bootstrap resamples:
+ *                the observation points cut into blocks of one window,
+ *                resampled with replacement (POPULARITY_BOOTSTRAP times, a
+ *                fixed seed: the same trace gives the same interval).
+ *   duplicates   stage 1 draws P architectures uniformly: their length-L
+ *                prefixes are P draws from the N_L prefixes, and the
+ *                generalized birthday problem gives the chance some prefix is
+ *                drawn k or more times, about 1 - exp(-C(P,k) / N_L^(k-1));
+ *                next to the observed maximum. (On whole architectures the
+ *                bound says nothing: a search that refuses duplicates never
+ *                repeats one.)
  */
 #ifndef EXHAUST_POPULARITY_H
 #define EXHAUST_POPULARITY_H
@@ -39,8 +47,14 @@ typedef struct popularity_options {
     int tier2_count;      /* default 3 */
     int donor_times;      /* d, for the headline donor-again figure (default 5) */
     int population, sample; /* of the search, for the theory */
-    int64_t space_size;   /* N for the birthday bound; 0: unknown (no bound) */
+    int64_t space_size;   /* N_L for the birthday bound: the number of distinct
+                             length-L prefixes; 0: unknown (no bound) */
+    int64_t stage1_first; /* > 0: stage 1 is the first this many records by job id
+                             (parents were inferred: a record left without one is
+                             not random); 0: the records without a parent */
 } popularity_options;
+
+#define POPULARITY_BOOTSTRAP 200 /* resamples for the donor-again interval */
 
 void popularity_options_default(popularity_options *o);
 
@@ -83,14 +97,20 @@ typedef struct popularity {
     int64_t *donor_pairs, *donor_again;
     double donor_again_at_least_d;  /* P(again | >= d donations in the window) */
     double donor_again_below_d;     /* P(again | 1..d-1 donations), for contrast */
+    double donor_again_low, donor_again_high; /* 95% block-bootstrap interval of
+                                       donor_again_at_least_d (NAN: too few blocks) */
+    int donor_blocks;               /* blocks (one window each) resampled */
+    double max_full_share;          /* the largest share one prefix held in a full
+                                       window (tier 1 needs tier1_share) */
+    int64_t tier1_full_windows;     /* sampled full windows with a tier-1 prefix */
     popularity_best_delay *best_delays;
     int64_t best_delay_count;
     double expected_best_delay;     /* P / S proposals */
     double mean_best_delay;         /* measured, over new bests that became parents */
     double mean_seconds_per_proposal; /* start-to-start spacing, to turn P/S into time */
-    int stage1_records;             /* records without a parent */
-    int stage1_max_duplicates;      /* the most times one architecture was drawn */
-    double birthday_p[8];           /* [k]: P(some architecture drawn >= k times), k=2..7 */
+    int stage1_records;             /* the random records (stage1_first) */
+    int stage1_max_duplicates;      /* the most times one length-L prefix was drawn */
+    double birthday_p[8];           /* [k]: P(some prefix drawn >= k times), k=2..7 */
     int birthday_expected_max;      /* the largest k with birthday_p[k] >= 0.5 (1 if none) */
 } popularity;
 

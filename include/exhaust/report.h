@@ -125,6 +125,8 @@ typedef struct report_chart_spec {
  * points and every step change (where y differs from the previous y), which
  * draws the same picture, as long as those fit under the cap; otherwise it
  * falls back to every k-th point.
+ * A chart with no point it could place (every value missing) is not drawn:
+ * the page gets one sentence naming it instead of an empty frame.
  * EXH_ERR_INVALID for a bad id, series_count < 1, a negative count, or a NULL
  * y with count > 0. */
 int report_chart(report *r, const report_chart_spec *chart, exh_error *err);

@@ -5,7 +5,9 @@
  * observation next to the theory that predicts it.
  *
  * Files written into the output folder:
- *   summary.json                   the headline numbers of every part
+ *   summary.json                   the headline numbers of every part, and
+ *                                  "inference": what was inferred, where P and
+ *                                  S came from, the donor-again interval
  *   structure.csv, trie.dot, trie.svg, positions.csv, prefix_lengths.csv    RQ1
  *   locality_top.csv, locality_accesses.csv (the top tensors' reads, at most
  *   20,000 per tensor, evenly thinned: column `every`), reuse_distances.csv,
@@ -14,6 +16,8 @@
  *   popularity_windows.csv, popularity_tiers.csv, donors_again.csv,
  *   best_delays.csv, birthday.csv                                           RQ4
  *   caches.csv                                          cache simulation
+ *   inferred.csv (job_id, start_time, worker, parent_id, mutated_position:
+ *   per record, what analyze_infer filled in; only when it filled something)
  *   index.html                                          the report
  */
 #ifndef EXHAUST_REPORT_ANALYSIS_H

@@ -66,8 +66,11 @@
 #ifndef EXHAUST_SPACE_DENSE_H
 #define EXHAUST_SPACE_DENSE_H
 
-/* The most choices one node may have after expanding lists. */
-#define DENSE_MAX_CHOICES 1024
+/* The most choices one node may have after expanding lists. Real DeepHyper
+ * spaces list every unit count of a layer, so positions with tens of
+ * thousands of choices occur (traces hold values above 21,000); the bound
+ * only stops a runaway expansion (a dense_choice is 32 bytes). */
+#define DENSE_MAX_CHOICES (1 << 20)
 
 typedef enum dense_op {
     DENSE_OP_IDENTITY = 0,

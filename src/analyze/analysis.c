@@ -189,6 +189,21 @@ static int finish_caches(cache_queue *q, exh_error *err)
 
 /* ---- all of it ---- */
 
+/* N_L, the number of length-L prefixes, for the birthday bound: the product
+ * of the first L positions' choice counts (after `example`'s prefix, for
+ * spaces whose choices depend on it); 0 when it overflows or is unknown. */
+static int64_t prefix_space_size(const space *s, const arch *example, int L)
+{
+    int64_t size = 1;
+    for (int k = 0; k < L && k < example->length; k++) {
+        int arity = space_arity(s, example, k);
+        if (arity < 1 || size > INT64_MAX / arity)
+            return 0;
+        size *= arity;
+    }
+    return size;
+}
+
 const char *analysis_part_name(int part)
 {
     static const char *const names[ANALYSIS_PARTS] = {
@@ -209,8 +224,11 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
                          ANALYSIS_MAX_CAPACITIES);
     out->options.popularity.population = o->population;
     out->options.popularity.sample = o->sample;
-    if (o->space && out->options.popularity.space_size <= 0)
-        out->options.popularity.space_size = space_size(o->space) > 0 ? space_size(o->space) : 0;
+    if (o->inference.parents_inferred) /* stage 1 is the first P, not "no parent found" */
+        out->options.popularity.stage1_first = o->population;
+    if (o->space && out->options.popularity.space_size <= 0 && count > 0)
+        out->options.popularity.space_size =
+            prefix_space_size(o->space, &records[0].architecture, o->popularity.prefix_length);
     double t = seconds_now();
     int rc = analyze_quality_build(records, count, &out->quality, err);
     if (rc == 0)
@@ -234,8 +252,13 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     t = seconds_now();
     if (rc == 0)
         rc = locality_build(records, count, &out->options.locality, &out->locality, err);
-    if (rc == 0)
-        rc = quanta_build(records, count, o->workers, NULL, 0, &out->quanta, err);
+    /* Without durations (end times only, no --workers) there is nothing to
+     * replay: no quanta, and the report says why. */
+    int durations = o->inference.times == ANALYZE_TIMES_LOGGED ||
+                    o->inference.times == ANALYZE_TIMES_INFERRED;
+    int workers = o->workers > 0 ? o->workers : o->inference.workers;
+    if (rc == 0 && durations)
+        rc = quanta_build(records, count, workers, NULL, 0, &out->quanta, err);
     out->seconds[ANALYSIS_LOCALITY] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)

@@ -74,17 +74,20 @@ static int tier_of(const popularity_options *o, int count, int size)
 }
 
 static void tier_row(const popularity_options *o, const window_state *w, int64_t record,
-                     int size, popularity_tier_row *row)
+                     int size, popularity_tier_row *row, popularity *out)
 {
     memset(row, 0, sizeof *row);
     row->record = record;
     for (int c = 1; c <= w->window; c++) {
         if (!w->count_of_counts[c])
             continue;
+        if (size == w->window && (double)c / size > out->max_full_share)
+            out->max_full_share = (double)c / size;
         int tier = tier_of(o, c, size);
         row->prefixes[tier] += w->count_of_counts[c];
         row->members[tier] += c * w->count_of_counts[c];
     }
+    out->tier1_full_windows += size == w->window && row->prefixes[1] > 0;
 }
 
 static int compare_entries(const void *a, const void *b)
@@ -144,7 +147,7 @@ static int build_windows(const trace_record *records, int64_t count, popularity 
             rc = window_change(&w, prefix_key(&records[i - o->window], o->prefix_length), -1);
         int size = i + 1 < o->window ? (int)i + 1 : o->window;
         if (rc == 0 && ((i + 1) % stride == 0 || i == count - 1))
-            tier_row(o, &w, i, size, &out->tiers[out->tier_count++]);
+            tier_row(o, &w, i, size, &out->tiers[out->tier_count++], out);
         while (rc == 0 && point < out->points && out->point_record[point] == i)
             rc = histogram(records, i, size, point++, o, &w, out);
     }
@@ -239,8 +242,15 @@ static void donor_window_change(donor_state *s, int64_t model, int delta)
     }
 }
 
+/* Per block of observation points (one window each): pairs and agains with
+ * >= d donations, for the bootstrap. */
+typedef struct donor_block {
+    int64_t pairs, again;
+} donor_block;
+
 /* For each active model at record t: was it a donor in (t, t + window]? */
-static void donor_observe(const donor_state *s, int64_t t, int window, popularity *out)
+static void donor_observe(const donor_state *s, int64_t t, int window, popularity *out,
+                          donor_block *block)
 {
     for (int64_t k = 0; k < s->active_count; k++) {
         int64_t m = s->active[k];
@@ -249,19 +259,73 @@ static void donor_observe(const donor_state *s, int64_t t, int window, popularit
         int again = next_at < s->offset[m + 1] && s->list[next_at] <= t + window;
         out->donor_pairs[c]++;
         out->donor_again[c] += again;
+        if (c >= out->options.donor_times) {
+            block->pairs++;
+            block->again += again;
+        }
         if (c > out->max_donor_count)
             out->max_donor_count = (int)c;
     }
+}
+
+/* splitmix64: a fixed, seeded stream, so the interval is reproducible */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 2.5% and 97.5% quantiles of P(again | >= d) over resamples of the
+ * blocks; NAN when fewer than 2 blocks hold a pair (nothing to resample). */
+static void bootstrap_interval(const donor_block *blocks, int64_t n, popularity *out)
+{
+    out->donor_again_low = out->donor_again_high = NAN;
+    int64_t with_pairs = 0;
+    for (int64_t b = 0; b < n; b++)
+        with_pairs += blocks[b].pairs > 0;
+    out->donor_blocks = (int)n;
+    if (with_pairs < 2)
+        return;
+    double values[POPULARITY_BOOTSTRAP];
+    int kept = 0;
+    uint64_t state = 0x5eed;
+    for (int k = 0; k < POPULARITY_BOOTSTRAP; k++) {
+        int64_t pairs = 0, again = 0;
+        for (int64_t j = 0; j < n; j++) {
+            const donor_block *b = &blocks[next_random(&state) % (uint64_t)n];
+            pairs += b->pairs;
+            again += b->again;
+        }
+        if (pairs > 0)
+            values[kept++] = (double)again / (double)pairs;
+    }
+    if (kept < 2)
+        return;
+    qsort(values, (size_t)kept, sizeof *values, compare_doubles);
+    out->donor_again_low = values[(int)(0.025 * (kept - 1) + 0.5)];
+    out->donor_again_high = values[(int)(0.975 * (kept - 1) + 0.5)];
 }
 
 static int build_donors(const int64_t *donor, int64_t count, popularity *out, exh_error *err)
 {
     int window = out->options.window;
     donor_state s = {0};
+    int64_t block_count = count / window + 1;
+    donor_block *blocks = calloc((size_t)block_count, sizeof *blocks);
     out->donor_pairs = calloc((size_t)window + 1, sizeof(int64_t));
     out->donor_again = calloc((size_t)window + 1, sizeof(int64_t));
-    if (!out->donor_pairs || !out->donor_again || donor_state_init(&s, donor, count) != 0) {
+    if (!blocks || !out->donor_pairs || !out->donor_again ||
+        donor_state_init(&s, donor, count) != 0) {
         donor_state_free(&s);
+        free(blocks);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     /* Only windows whose next window is inside the trace, so nothing is
@@ -275,9 +339,13 @@ static int build_donors(const int64_t *donor, int64_t count, popularity *out, ex
         if (t >= window && donor[t - window] >= 0)
             donor_window_change(&s, donor[t - window], -1);
         if (t >= window - 1 && t + window < count && t % stride == 0)
-            donor_observe(&s, t, window, out);
+            donor_observe(&s, t, window, out, &blocks[(t - (window - 1)) / window]);
     }
     donor_state_free(&s);
+    /* blocks whose observation points lie inside the trace */
+    int64_t used_blocks = count >= 2 * window ? (count - 2 * window) / window + 1 : 0;
+    bootstrap_interval(blocks, used_blocks, out);
+    free(blocks);
     int64_t pairs[2] = {0}, again[2] = {0};
     for (int c = 1; c <= out->max_donor_count; c++) {
         int frequent = c >= out->options.donor_times;
@@ -379,33 +447,53 @@ static int build_best_delays(const trace_record *records, int64_t count, popular
 
 /* ---- stage-1 duplicates ---- */
 
-static int compare_architectures(const void *a, const void *b)
+typedef struct stage1_item {
+    int64_t job;
+    const trace_record *record;
+} stage1_item;
+
+static int compare_jobs(const void *a, const void *b)
 {
-    const arch *x = &(*(const trace_record *const *)a)->architecture;
-    const arch *y = &(*(const trace_record *const *)b)->architecture;
-    if (x->length != y->length)
-        return x->length - y->length;
-    return memcmp(x->token, y->token, sizeof(int32_t) * (size_t)x->length);
+    int64_t x = ((const stage1_item *)a)->job, y = ((const stage1_item *)b)->job;
+    return (x > y) - (x < y);
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static int build_duplicates(const trace_record *records, int64_t count, popularity *out,
                             exh_error *err)
 {
-    const trace_record **stage1 = malloc(sizeof *stage1 * (size_t)count);
+    int L = out->options.prefix_length;
+    stage1_item *stage1 = malloc(sizeof *stage1 * (size_t)(count + 1));
+    uint64_t *keys = malloc(sizeof *keys * (size_t)(count + 1));
     int64_t n = 0;
-    if (!stage1)
+    if (!stage1 || !keys) {
+        free(stage1);
+        free(keys);
         return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    }
     for (int64_t i = 0; i < count; i++)
-        if (records[i].parent_id < 0)
-            stage1[n++] = &records[i];
-    qsort(stage1, (size_t)n, sizeof *stage1, compare_architectures);
+        if (out->options.stage1_first > 0 || records[i].parent_id < 0)
+            stage1[n++] = (stage1_item){records[i].job_id, &records[i]};
+    if (out->options.stage1_first > 0) { /* the first P submitted: by job id */
+        qsort(stage1, (size_t)n, sizeof *stage1, compare_jobs);
+        n = n < out->options.stage1_first ? n : out->options.stage1_first;
+    }
+    for (int64_t k = 0; k < n; k++)
+        keys[k] = prefix_key(stage1[k].record, L);
+    qsort(keys, (size_t)n, sizeof *keys, compare_keys);
     int run = 0;
     for (int64_t k = 0; k < n; k++) {
-        run = k > 0 && compare_architectures(&stage1[k - 1], &stage1[k]) == 0 ? run + 1 : 1;
+        run = k > 0 && keys[k - 1] == keys[k] ? run + 1 : 1;
         if (run > out->stage1_max_duplicates)
             out->stage1_max_duplicates = run;
     }
     free(stage1);
+    free(keys);
     out->stage1_records = (int)n;
     out->birthday_expected_max = 1;
     for (int k = 2; k < 8; k++) {

@@ -134,8 +134,11 @@ static int distinct_workers(const trace_record *records, int64_t count)
     unsigned char *seen = calloc((size_t)max + 1, 1);
     int distinct = 0;
     for (int64_t i = 0; seen && i < count; i++)
-        if (records[i].worker >= 0 && !seen[records[i].worker]++)
+        if (records[i].worker >= 0 && !seen[records[i].worker]) {
+            seen[records[i].worker] = 1; /* not ++: the byte wrapped after 255 reads,
+                                            counting a busy worker again */
             distinct++;
+        }
     free(seen);
     return distinct > 0 ? distinct : 1;
 }

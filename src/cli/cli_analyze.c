@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -16,6 +18,7 @@
 #include "exhaust/analysis.h"
 #include "exhaust/report_analysis.h"
 #include "exhaust/search.h"
+#include "util/file.h"
 
 static const char HELP[] =
     "usage: exhaust analyze TRACE --out DIR [--space S] [options]\n\n"
@@ -36,8 +39,10 @@ static const char HELP[] =
     "  --space S             parse architectures in space S (nb201 gives operation\n"
     "                        names, tensor sizes and the space size; default: any\n"
     "                        token sequence, one byte per tensor)\n"
-    "  --population P        the search's population (default: TRACE.json, else 100)\n"
-    "  --sample S            its tournament size (default: TRACE.json, else 5)\n"
+    "  --population P        the search's population: the sidecar TRACE.json's\n"
+    "                        \"population\" when it exists, else P, else a '#\n"
+    "                        population=' line of the trace, else 100 (the paper's)\n"
+    "  --sample S            its tournament size, likewise (\"sample\"; default 5)\n"
     "  --epsilon E           'do not store' threshold on the parent estimate (default 0.01)\n"
     "  --min-share X         draw trie nodes holding at least X of the models (default 0.01)\n"
     "  --window N            popularity window in records (default: the population)\n"
@@ -48,11 +53,18 @@ static const char HELP[] =
     "  --donor-times D       donors again after D donations in the window (default 5)\n"
     "  --top-tensors K       most read tensors to follow (default 5, at most 16)\n"
     "  --broadcast-window T  seconds (default: a tenth of the median training time)\n"
-    "  --workers W           workers for the quanta (default: the trace's)\n"
+    "  --workers W           the search's workers (default: the trace's m:worker, else\n"
+    "                        the most evaluations running at once). A trace with only\n"
+    "                        end times needs it for durations: record i then starts\n"
+    "                        when record i-W ended (inferred; without W, no\n"
+    "                        durations and an unknown worker count)\n"
     "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
     "                        4 alone for traces over 100,000 records, to stay fast)\n"
     "  --threads N           threads for the cache replays, one of them this\n"
     "                        one after the other analyses (default 2; at most 64)\n\n"
+    "A trace without parents (DeepHyper's results.csv) gets them inferred: a member\n"
+    "of the population one mutation away (analyze.h); the page labels every figure\n"
+    "built on inferred parents, workers or durations as inferred.\n\n"
     "example: exhaust analyze out/search-nb201.csv --space nb201 --out out/analysis\n";
 
 #define LARGE_TRACE 100000 /* records */
@@ -63,28 +75,45 @@ typedef struct analyze_cli {
     analysis_options analysis;
 } analyze_cli;
 
-/* population and sample the search ran with, when the options do not say:
- * the trace's sidecar (TRACE.json), or an older trace's '#' line; else the
- * paper's defaults (a DeepHyper results.csv has neither). Returns whether
- * the population was stated (by the options or the trace), not defaulted. */
-static int header_parameters(const char *path, int *population, int *sample,
-                             double *mutation_exponent)
+/* P, S and the mutation exponent the search ran with, and where P and S
+ * came from: the trace's settings (trace_settings_read: its sidecar
+ * <trace>.json, which wins over a disagreeing option, named on stderr, as it
+ * records the search; or an older trace's '#' line, which an option
+ * overrides), else the options, else the paper's defaults. *stated: P came
+ * from the trace or an option, not a default (it is then checked against
+ * the trace's size). */
+static int search_parameters(const char *trace, int option_p, int option_s,
+                             analysis_options *o, int *stated)
 {
     trace_settings recorded;
-    if (trace_settings_read(path, &recorded, NULL) == 0) {
-        if (!isnan(recorded.mutation_exponent))
-            *mutation_exponent = recorded.mutation_exponent;
-        if (*population <= 0)
-            *population = recorded.population;
-        if (*sample <= 0)
-            *sample = recorded.sample;
+    exh_error err;
+    int rc = trace_settings_read(trace, &recorded, &err);
+    if (rc < 0 && rc != EXH_ERR_NOT_FOUND) {
+        cli_error("analyze", "%s", err.message);
+        return CLI_FAILED;
     }
-    int stated = *population > 0;
-    if (*population <= 0)
-        *population = SEARCH_DEFAULT_POPULATION;
-    if (*sample <= 0)
-        *sample = SEARCH_DEFAULT_SAMPLE;
-    return stated;
+    char sidecar[4096];
+    snprintf(sidecar, sizeof sidecar, "%s.json", trace);
+    int has_sidecar = rc == 0 && access(sidecar, F_OK) == 0;
+    int p = rc == 0 && recorded.population > 0 ? recorded.population : 0;
+    int s = rc == 0 && recorded.sample > 0 ? recorded.sample : 0;
+    if (rc == 0 && !isnan(recorded.mutation_exponent))
+        o->mutation_exponent = recorded.mutation_exponent;
+    const char *from = has_sidecar ? "sidecar" : "the trace header";
+    if (has_sidecar && p > 0 && option_p > 0 && option_p != p)
+        cli_error("analyze", "--population %d ignored: %s says %d", option_p,
+                  file_basename(sidecar), p);
+    if (has_sidecar && s > 0 && option_s > 0 && option_s != s)
+        cli_error("analyze", "--sample %d ignored: %s says %d", option_s,
+                  file_basename(sidecar), s);
+    int p_wins = p > 0 && (has_sidecar || option_p <= 0);
+    int s_wins = s > 0 && (has_sidecar || option_s <= 0);
+    o->population = p_wins ? p : option_p > 0 ? option_p : SEARCH_DEFAULT_POPULATION;
+    o->sample = s_wins ? s : option_s > 0 ? option_s : SEARCH_DEFAULT_SAMPLE;
+    o->population_source = p_wins ? from : option_p > 0 ? "--population" : "default";
+    o->sample_source = s_wins ? from : option_s > 0 ? "--sample" : "default";
+    *stated = p_wins || option_p > 0;
+    return CLI_OK;
 }
 
 static int parse_capacities(const char *text, analysis_options *o)
@@ -193,9 +222,12 @@ static void print_summary(const analyze_cli *o, const analysis *a)
 {
     const analyze_structure *s = &a->structure;
     const analyze_parents *p = &a->parents;
-    printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
-           (long long)a->count, (long long)a->quality.failures, a->quality.best,
-           (long long)a->quality.step_count);
+    if (a->quality.step_count > 0)
+        printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
+               (long long)a->count, (long long)a->quality.failures, a->quality.best,
+               (long long)a->quality.step_count);
+    else
+        printf("%lld evaluations, all failed: no best quality\n", (long long)a->count);
     if (s->children)
         printf("transferred prefix: %.2f positions on average (expected for %s "
                "one-position mutation: %.2f of %.2f)\n",
@@ -207,7 +239,8 @@ static void print_summary(const analyze_cli *o, const analysis *a)
            "them later chosen as parents (false-skip rate %.1f%%)\n",
            p->threshold_rank, p->epsilon, (long long)p->skipped, (long long)p->false_skips,
            p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
-    if (s->children)
+    if (s->children && isfinite(a->popularity.donor_again_at_least_d) &&
+        isfinite(a->popularity.mean_best_delay))
         printf("donor again after >= %d donations in the window: %.3f (fewer: %.3f); new best "
            "first used after %.3g proposals (geometric estimate %.3g)\n",
            a->popularity.options.donor_times, a->popularity.donor_again_at_least_d,
@@ -237,6 +270,33 @@ static int write_outputs(const analyze_cli *o, const analysis *a, exh_error *err
     return report_write_html(a, o->out, source, generated, err);
 }
 
+/* What was inferred, on stderr (the page says it too). */
+static void explain_inference(const char *trace, const analyze_inference *inf)
+{
+    if (inf->times == ANALYZE_TIMES_ORDER)
+        fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
+                        "the records' order\n", trace);
+    if (inf->times == ANALYZE_TIMES_END_ONLY)
+        fprintf(stderr, "exhaust analyze: %s has end times only: no durations, and the worker "
+                        "count is unknown (give --workers W to infer starts)\n", trace);
+    if (inf->times == ANALYZE_TIMES_INFERRED)
+        fprintf(stderr, "exhaust analyze: %s has end times only: durations inferred from "
+                        "--workers %d (record i starts when record i-%d ended)\n",
+                trace, inf->workers, inf->workers);
+    if (inf->clock_aligned)
+        fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
+                        "moved %s by %.3f s onto the submit clock\n", trace,
+                inf->clock_offset >= 0 ? "back" : "forward", fabs(inf->clock_offset));
+    if (inf->workers_source == ANALYZE_WORKERS_OVERLAP)
+        fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
+                        "evaluations running at once\n", trace, inf->workers);
+    if (inf->parents_inferred)
+        fprintf(stderr, "exhaust analyze: %s names no parents: inferred for %lld children "
+                        "(%lld with ties, %lld without a candidate; %lld random)\n",
+                trace, (long long)inf->children, (long long)inf->ties,
+                (long long)inf->no_candidate, (long long)inf->random_records);
+}
+
 /* Analyses of million-record traces allocate and free many arrays of tens
  * of megabytes. By default glibc maps each from the kernel and unmaps it on
  * free, so every pass pays for zeroing fresh pages again (seconds on a
@@ -255,14 +315,21 @@ static int analyze_main(int argc, char **argv)
     keep_freed_memory();
     analyze_cli o = {0};
     analysis_options_default(&o.analysis);
-    o.analysis.population = o.analysis.sample = 0; /* 0: from the trace header */
+    o.analysis.population = o.analysis.sample = 0; /* 0: not given */
     o.analysis.popularity.window = 0;
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
     analysis_options *ao = &o.analysis;
-    int stated = header_parameters(o.trace, &ao->population, &ao->sample,
-                                   &ao->mutation_exponent);
+    int stated = 0;
+    rc = search_parameters(o.trace, ao->population, ao->sample, ao, &stated);
+    if (rc != CLI_OK)
+        return rc;
+    if (ao->sample > ao->population) {
+        cli_error("analyze", "tournament size %d (%s) exceeds population %d (%s)", ao->sample,
+                  ao->sample_source, ao->population, ao->population_source);
+        return CLI_FAILED;
+    }
     if (ao->popularity.window <= 0)
         ao->popularity.window = ao->population;
     ao->cache_window = ao->popularity.window;
@@ -282,23 +349,16 @@ static int analyze_main(int argc, char **argv)
         ao->cache_capacities = 1;
         ao->cache_bytes[0] = 4 << 20;
     }
-    int filled = rc == 0 ? analyze_fill_times(records, count) : 0;
-    if (filled & ANALYZE_FILLED_END)
-        fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
-                        "the records' order\n", o.trace);
-    if (filled & ANALYZE_FILLED_START)
-        fprintf(stderr, "exhaust analyze: %s lacks start times (m:timestamp_start): a "
-                        "record without one starts when it ends\n", o.trace);
     /* Checked before anything is sized by them: a header saying
      * population=1000000000 made analyze allocate gigabytes. */
     if (rc == 0 && stated && (int64_t)ao->population > count)
         rc = error_set(&err, EXH_ERR_INVALID,
-                       "%s: population %d is more than the trace's %lld records (from the "
-                       "trace header or --population)",
-                       o.trace, ao->population, (long long)count);
-    if (rc == 0 && stated && ao->sample > ao->population)
-        rc = error_set(&err, EXH_ERR_INVALID, "%s: sample %d is more than the population %d",
-                       o.trace, ao->sample, ao->population);
+                       "%s: population %d is more than the trace's %lld records (%s)",
+                       o.trace, ao->population, (long long)count, ao->population_source);
+    if (rc == 0)
+        rc = analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
+    if (rc == 0)
+        explain_inference(o.trace, &ao->inference);
     if (rc == 0)
         rc = analysis_run(records, count, ao, &a, &err);
     if (rc == 0)

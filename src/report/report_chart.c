@@ -167,11 +167,33 @@ static void put_title_fields(report_buf *b, const report_chart_spec *c)
                c->y_log ? "true" : "false");
 }
 
+/* Whether some series has a point the chart can place (finite, and > 0 on
+ * a logarithmic axis). */
+static int has_points(const report_chart_spec *c)
+{
+    for (int i = 0; i < c->series_count; i++) {
+        const report_series *s = &c->series[i];
+        for (int64_t k = 0; k < s->count; k++) {
+            double x = s->x ? s->x[k] : (double)k, y = s->y[k];
+            if (isfinite(x) && isfinite(y) && (!c->x_log || x > 0) && (!c->y_log || y > 0))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int report_chart(report *r, const report_chart_spec *c, exh_error *err)
 {
     int rc = report_failed(r, err);
     if (rc != EXH_OK || (rc = check_spec(r, c, err)) != EXH_OK)
         return rc;
+    if (!has_points(c)) { /* a sentence, not an empty frame */
+        char text[512];
+        snprintf(text, sizeof text, "%s: nothing to draw, the trace gives no value for it.",
+                 c->title ? c->title : c->id);
+        report_text(r, text);
+        return report_failed(r, err);
+    }
     report_end_notes(r);
     report_buf json = {0}, notes = {0};
     put_title_fields(&json, c);

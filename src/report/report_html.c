@@ -63,6 +63,29 @@ void html_bytes(double bytes, char *buf, size_t size)
     snprintf(buf, size, u ? "%.3g %s" : "%.0f %s", bytes, units[u]);
 }
 
+const char *html_title(const analysis *a, const char *title, int uses, char *buf, size_t size)
+{
+    const analyze_inference *i = &a->options.inference;
+    const char *parts[3];
+    int n = 0;
+    if ((uses & HTML_USES_PARENTS) && i->parents_inferred)
+        parts[n++] = "parents";
+    if ((uses & HTML_USES_WORKERS) && i->workers_source != ANALYZE_WORKERS_LOGGED &&
+        i->workers_source != ANALYZE_WORKERS_UNKNOWN)
+        parts[n++] = "workers";
+    if ((uses & HTML_USES_TIMES) && (i->times == ANALYZE_TIMES_INFERRED || i->clock_aligned))
+        parts[n++] = "start times";
+    if (n == 0)
+        snprintf(buf, size, "%s", title);
+    else if (n == 1)
+        snprintf(buf, size, "%s (inferred %s)", title, parts[0]);
+    else if (n == 2)
+        snprintf(buf, size, "%s (inferred %s and %s)", title, parts[0], parts[1]);
+    else
+        snprintf(buf, size, "%s (inferred %s, %s and %s)", title, parts[0], parts[1], parts[2]);
+    return buf;
+}
+
 /* ---- RQ1: structure ---- */
 
 static int structure_charts(report *r, const analysis *a, exh_error *err)
@@ -76,12 +99,17 @@ static int structure_charts(report *r, const analysis *a, exh_error *err)
     }
     report_series mutated = {"children mutated at the position", x, positions, s->max_length,
                              REPORT_BARS};
-    report_chart_spec chart = {"mutation-positions", "Where children were mutated",
+    char t1[160], t2[160];
+    report_chart_spec chart = {"mutation-positions",
+                               html_title(a, "Where children were mutated", HTML_USES_PARENTS,
+                                          t1, sizeof t1),
                                "position", "children", 0, 0, &mutated, 1};
     int rc = report_chart(r, &chart, err);
     report_series kept = {"children by transferred prefix length", x, lengths,
                           s->max_length + 1, REPORT_BARS};
-    report_chart_spec chart2 = {"prefix-lengths", "How much of the donor each child received",
+    report_chart_spec chart2 = {"prefix-lengths",
+                                html_title(a, "How much of the donor each child received",
+                                           HTML_USES_PARENTS, t2, sizeof t2),
                                 "transferred prefix length (positions)", "children", 0, 0,
                                 &kept, 1};
     return rc == 0 ? report_chart(r, &chart2, err) : rc;
@@ -132,7 +160,10 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
         rc = report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
     else
         report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
-    if (s->mutation_exponent == 0.0)
+    if (s->children == 0)
+        snprintf(text, sizeof text, "A child mutated at one uniformly chosen position of L "
+                                    "keeps the positions before it: (L-1)/2 on average.");
+    else if (s->mutation_exponent == 0.0)
         snprintf(text, sizeof text,
                  "A child mutated at one uniformly chosen position of L keeps the positions "
                  "before it: (L-1)/2 on average, here %.2f of %.2f positions.",
@@ -143,11 +174,20 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
                  "the positions before it: E[i] on average, here %.2f of %.2f positions.",
                  s->mutation_exponent, s->expected_mean_prefix, s->mean_length);
     report_note(r, "Theory:", text);
+    if (s->children == 0) {
+        report_note(r, "Observed:", "No record names a donor, and none could be inferred: "
+                                    "nothing was transferred, so there are no mutation "
+                                    "positions or prefix lengths to show.");
+        return rc == 0 ? structure_table(r, a, err) : rc;
+    }
     snprintf(text, sizeof text,
-             "%lld children received on average %.2f positions from their donor (%.0f%% of "
+             "%lld children received on average %.2f positions from their %sdonor (%.0f%% of "
              "their length).",
-             (long long)s->children, s->mean_prefix, 100 * s->mean_prefix / s->mean_length);
-    report_note(r, "Observed:", text);
+             (long long)s->children, s->mean_prefix,
+             a->options.inference.parents_inferred ? "inferred " : "",
+             100 * s->mean_prefix / s->mean_length);
+    report_note(r, a->options.inference.parents_inferred ? "Observed (inferred parents):"
+                                                         : "Observed:", text);
     if (rc == 0)
         rc = structure_charts(r, a, err);
     return rc == 0 ? structure_table(r, a, err) : rc;
@@ -203,11 +243,16 @@ static int parents_chart(report *r, const analysis *a, exh_error *err)
                                        : NAN;
         bound[k] = p->bound[k + 1];
     }
-    report_series series[2] = {{"observed: share ever chosen as parent", x, observed, P,
-                                REPORT_POINTS},
+    report_series series[2] = {{a->options.inference.parents_inferred
+                                    ? "observed (inferred parents): share ever chosen"
+                                    : "observed: share ever chosen as parent",
+                                x, observed, P, REPORT_POINTS},
                                {"estimate (hypergeometric, rank kept)", x, bound, P,
                                 REPORT_LINE}};
-    report_chart_spec chart = {"parent-ranks", "Who becomes a parent, by rank when joining",
+    char title[160];
+    report_chart_spec chart = {"parent-ranks",
+                               html_title(a, "Who becomes a parent, by rank when joining",
+                                          HTML_USES_PARENTS, title, sizeof title),
                                "rank in the population when it joined (1 = best)",
                                "probability of ever being a parent", 0, 0, series, 2};
     if (rc == 0)
@@ -239,11 +284,15 @@ int html_quality(report *r, const analysis *a, exh_error *err)
     const analyze_parents *p = &a->parents;
     char text[512];
     report_section(r, "quality", "RQ3 Quality over time, and who becomes a parent");
-    snprintf(text, sizeof text,
-             "Best quality %.6g, reached in %lld steps of the running best; %lld of %lld "
-             "evaluations failed.",
-             a->quality.best, (long long)a->quality.step_count, (long long)a->quality.failures,
-             (long long)a->count);
+    if (a->quality.step_count > 0)
+        snprintf(text, sizeof text,
+                 "Best quality %.6g, reached in %lld steps of the running best; %lld of %lld "
+                 "evaluations failed.",
+                 a->quality.best, (long long)a->quality.step_count,
+                 (long long)a->quality.failures, (long long)a->count);
+    else
+        snprintf(text, sizeof text, "All %lld evaluations failed: there is no best quality.",
+                 (long long)a->count);
     report_text(r, text);
     int rc = quality_chart(r, a, err);
     if (rc == 0)
@@ -255,30 +304,139 @@ int html_quality(report *r, const analysis *a, exh_error *err)
              "below %g from rank %d on: do not store those models.",
              p->population, p->sample, p->epsilon, p->threshold_rank);
     report_note(r, "Theory:", text);
-    snprintf(text, sizeof text,
-             "%lld models joined at rank %d or worse; %lld of them were later chosen as "
-             "parents anyway (false-skip rate %.2f%%), because better members retire and "
-             "ranks improve.",
-             (long long)p->skipped, p->threshold_rank, (long long)p->false_skips,
-             p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
-    report_note(r, "Observed:", text);
+    int inferred = a->options.inference.parents_inferred;
+    if (a->structure.children == 0)
+        snprintf(text, sizeof text,
+                 "No record names a parent and none could be inferred: which models were "
+                 "chosen, and so the false skips, cannot be computed from this trace.");
+    else
+        snprintf(text, sizeof text,
+                 "%lld models joined at rank %d or worse; %lld of them were later chosen as "
+                 "%sparents anyway (false-skip rate %.2f%%), because better members retire "
+                 "and ranks improve.",
+                 (long long)p->skipped, p->threshold_rank, (long long)p->false_skips,
+                 inferred ? "(inferred) " : "",
+                 p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
+    report_note(r, inferred ? "Observed (inferred parents):" : "Observed:", text);
+    if (a->structure.children == 0)
+        return rc;
     return rc == 0 ? parents_chart(r, a, err) : rc;
 }
 
 /* ---- the page ---- */
 
+/* "population 100 (default)", "population 30 (from the sidecar)". */
+static const char *source_phrase(const char *source, char *buf, size_t size)
+{
+    if (!source)
+        snprintf(buf, size, "%s", "");
+    else if (strcmp(source, "default") == 0)
+        snprintf(buf, size, " (the default: not in the trace, its sidecar or the options)");
+    else if (strcmp(source, "sidecar") == 0)
+        snprintf(buf, size, " (from the trace's sidecar .json)");
+    else
+        snprintf(buf, size, " (from %s)", source);
+    return buf;
+}
+
+/* How many workers, and how the page knows. */
+static void workers_phrase(const analysis *a, char *buf, size_t size)
+{
+    const analyze_inference *i = &a->options.inference;
+    switch (i->workers_source) {
+    case ANALYZE_WORKERS_OVERLAP:
+        snprintf(buf, size, "on %d workers, inferred: the trace names none, and at most %d "
+                            "evaluations ran at once (%.1f on average over the search)",
+                 i->workers, i->workers, i->mean_concurrency);
+        break;
+    case ANALYZE_WORKERS_OPTION:
+        snprintf(buf, size, "on %d workers (as --workers says; the trace names none)",
+                 i->workers);
+        break;
+    case ANALYZE_WORKERS_UNKNOWN:
+        snprintf(buf, size, "on an unknown number of workers (the trace names none and holds "
+                            "only end times; --workers W would tell)");
+        break;
+    default:
+        snprintf(buf, size, "on %d workers", i->workers > 0 ? i->workers : a->quanta.workers);
+    }
+}
+
+/* What was inferred rather than read from the trace (analyze.h). */
+static void inference_notes(report *r, const analysis *a)
+{
+    const analyze_inference *i = &a->options.inference;
+    char text[1024];
+    if (i->clock_aligned) {
+        snprintf(text, sizeof text,
+                 "The start times (m:timestamp_start) were on another clock than the submit "
+                 "and gather times (DeepHyper's @profile writes wall-clock time): they were "
+                 "moved %s by %.3f s, so that the job that waited least after its submission "
+                 "waited 0.", i->clock_offset >= 0 ? "back" : "forward", fabs(i->clock_offset));
+        report_note(r, "Inferred:", text);
+    }
+    if (i->times == ANALYZE_TIMES_INFERRED) {
+        snprintf(text, sizeof text,
+                 "The trace holds only end times. Start times and durations are inferred "
+                 "from --workers %d: an asynchronous search submits one job per finished one, "
+                 "so each record starts when the record %d places above it ended (the first "
+                 "%d at 0), and runs on that record's worker.", i->workers, i->workers,
+                 i->workers);
+        report_note(r, "Inferred:", text);
+    } else if (i->times == ANALYZE_TIMES_END_ONLY) {
+        report_note(r, "Not in the trace:",
+                    "The trace holds only end times: durations cannot be computed (each "
+                    "record is taken to start when it ends) and the worker count is unknown; "
+                    "--workers W infers both.");
+    } else if (i->times == ANALYZE_TIMES_ORDER) {
+        report_note(r, "Not in the trace:",
+                    "The trace holds no times: the records' order is the clock (0, 1, 2, ...) "
+                    "and no duration can be computed.");
+    }
+    if (i->workers_source == ANALYZE_WORKERS_OVERLAP)
+        report_note(r, "Inferred:",
+                    "Workers: the trace names none. The count is the most evaluations whose "
+                    "[start, end) intervals overlap; each evaluation is put on the worker "
+                    "freed last, so per-worker figures are over inferred workers.");
+    if (i->parents_inferred) {
+        snprintf(text, sizeof text,
+                 "Parents: the trace names none, so every figure built on parents, donors or "
+                 "transferred prefixes is inferred. As regularized evolution made them, a "
+                 "child's parent is a member of the population (the last P = %d evaluations "
+                 "finished when it started) one mutation away; of several candidates the "
+                 "best. %lld records were random (the first P, and those started before P "
+                 "had finished with no candidate); %lld children got a parent, %lld of them "
+                 "with more than one candidate (ties); %lld later records had no candidate "
+                 "and count as without a parent.",
+                 i->population, (long long)i->random_records, (long long)i->children,
+                 (long long)i->ties, (long long)i->no_candidate);
+        report_note(r, "Inferred:", text);
+        if (i->times == ANALYZE_TIMES_END_ONLY || i->times == ANALYZE_TIMES_ORDER)
+            report_note(r, "Weaker here:",
+                        "Without start times a child is taken to start when it ends, so its "
+                        "population is the last P finished before its end: with many workers "
+                        "its real parent may already have retired from that window, and fewer "
+                        "parents come out right. --workers W infers the starts and makes the "
+                        "population exact.");
+    }
+}
+
 static void introduction(report *r, const analysis *a, const char *source, const char *generated)
 {
-    char text[1024];
+    char text[1400], workers[256], population[128], sample[128];
     if (generated)
         report_text(r, generated);
+    workers_phrase(a, workers, sizeof workers);
     snprintf(text, sizeof text,
-             "%s: %lld evaluations on %d workers; population %d, tournament size %d. Theory "
+             "%s: %lld evaluations %s; population %d%s, tournament size %d%s. Theory "
              "and observation are side by side in each section; every number is also in the "
              "CSV files beside this page (summary.json has the headline ones).",
-             source, (long long)a->count, a->quanta.workers, a->options.population,
-             a->options.sample);
+             source, (long long)a->count, workers, a->options.population,
+             source_phrase(a->options.population_source, population, sizeof population),
+             a->options.sample,
+             source_phrase(a->options.sample_source, sample, sizeof sample));
     report_text(r, text);
+    inference_notes(r, a);
 }
 
 int report_write_html(const analysis *a, const char *dir, const char *source,

@@ -23,6 +23,12 @@ void html_cell(html_cells *c, const char *format, ...) __attribute__((format(pri
 int html_table(report *r, const char *caption, const char *const *header, html_cells *c,
                exh_error *err);
 
+/* A chart title with what of it is inferred (analyze_inference) named after
+ * it: "Where children were mutated (inferred parents)". `uses` says what the
+ * chart is built on. Returns buf. */
+enum { HTML_USES_PARENTS = 1, HTML_USES_WORKERS = 2, HTML_USES_TIMES = 4 };
+const char *html_title(const analysis *a, const char *title, int uses, char *buf, size_t size);
+
 /* Bytes as "972 KiB", "1.5 GiB". */
 void html_bytes(double bytes, char *buf, size_t size);
 

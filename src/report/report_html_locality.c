@@ -27,7 +27,11 @@ static int top_tensor_chart(report *r, const analysis *a, exh_error *err)
                  l->top_position[t]);
         series[t] = (report_series){labels[t], x + first, y + first, at - first, REPORT_POINTS};
     }
-    report_chart_spec chart = {"top-tensors", "Reads of the most read tensors: when, by which worker",
+    char title[200];
+    report_chart_spec chart = {"top-tensors",
+                               html_title(a, "Reads of the most read tensors: when, by which "
+                                          "worker", HTML_USES_PARENTS | HTML_USES_WORKERS |
+                                          HTML_USES_TIMES, title, sizeof title),
                                "start time of the reading child (s)", "worker", 0, 0, series,
                                l->top_count};
     if (rc == 0 && l->top_count > 0)
@@ -85,7 +89,11 @@ static int reuse_chart(report *r, const analysis *a, exh_error *err)
     }
     report_series series[2] = {{"per worker", x, worker, n, REPORT_BARS},
                                {"across workers", x, global, n, REPORT_BARS}};
-    report_chart_spec chart = {"reuse-distances", "Reuse distances of tensor reads",
+    char title[200];
+    report_chart_spec chart = {"reuse-distances",
+                               html_title(a, "Reuse distances of tensor reads",
+                                          HTML_USES_PARENTS | HTML_USES_WORKERS, title,
+                                          sizeof title),
                                "bucket b: distance 2^(b-1) to 2^b - 1 (b = 0: distance 0)",
                                "reads", 0, 0, series, 2};
     return report_chart(r, &chart, err);
@@ -107,12 +115,20 @@ static int reuse_section(report *r, const analysis *a, exh_error *err)
              100 * lru_hits(l->reuse_global, l->cold_global, 16),
              100 * lru_hits(l->reuse_global, l->cold_global, 64));
     report_note(r, "Theory:", text);
-    snprintf(text, sizeof text,
-             "%lld reads of %lld distinct tensors. Median reuse distance %.0f per worker and "
-             "%.0f across workers; %lld reads were a worker's first of that tensor, %lld the "
-             "first anywhere.",
-             (long long)l->reads, (long long)l->distinct_tensors, l->median_reuse_worker,
-             l->median_reuse_global, (long long)l->cold_worker, (long long)l->cold_global);
+    if (isfinite(l->median_reuse_worker) && isfinite(l->median_reuse_global))
+        snprintf(text, sizeof text,
+                 "%lld reads of %lld distinct tensors. Median reuse distance %.0f per worker "
+                 "and %.0f across workers; %lld reads were a worker's first of that tensor, "
+                 "%lld the first anywhere.",
+                 (long long)l->reads, (long long)l->distinct_tensors, l->median_reuse_worker,
+                 l->median_reuse_global, (long long)l->cold_worker, (long long)l->cold_global);
+    else
+        snprintf(text, sizeof text,
+                 "%lld reads of %lld distinct tensors; %lld were a worker's first of that "
+                 "tensor, %lld the first anywhere, so there are too few repeated reads for a "
+                 "median reuse distance.",
+                 (long long)l->reads, (long long)l->distinct_tensors,
+                 (long long)l->cold_worker, (long long)l->cold_global);
     report_note(r, "Observed:", text);
     return reuse_chart(r, a, err);
 }
@@ -148,7 +164,7 @@ static int broadcast_section(report *r, const analysis *a, exh_error *err)
                       err);
 }
 
-static int quanta_chart(report *r, const quanta *q, exh_error *err)
+static int quanta_chart(report *r, const analysis *a, const quanta *q, exh_error *err)
 {
     double x[64], theory[64], measured[64], theory_mean[64], measured_mean[64];
     int n = q->row_count < 64 ? q->row_count : 64;
@@ -165,7 +181,11 @@ static int quanta_chart(report *r, const quanta *q, exh_error *err)
         {"mean wait: order statistics", x, theory_mean, n, REPORT_LINE},
         {"mean wait: replay", x, measured_mean, n, REPORT_POINTS},
     };
-    report_chart_spec chart = {"quanta", "Waiting for s free workers before handing out work",
+    char title[200];
+    report_chart_spec chart = {"quanta",
+                               html_title(a, "Waiting for s free workers before handing out "
+                                          "work", HTML_USES_WORKERS | HTML_USES_TIMES, title,
+                                          sizeof title),
                                "quantum s (workers)", "wait (s)", 1, 0, series, 4};
     return report_chart(r, &chart, err);
 }
@@ -207,6 +227,12 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
 {
     const quanta *q = &a->quanta;
     char text[768];
+    if (q->row_count == 0) {
+        report_note(r, "Scheduling quanta:",
+                    "The trace gives no training times (no start times, and no --workers "
+                    "to infer them from): there is nothing to replay.");
+        return EXH_OK;
+    }
     snprintf(text, sizeof text,
              "If w = %d workers started together and their training times were normal with "
              "spread sigma = %.4g s, the r-th to finish would end sigma E(r,w) after the mean, "
@@ -217,7 +243,7 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
              q->workers, q->sigma);
     report_note(r, "Theory:", text);
     quanta_observed(r, q);
-    int rc = quanta_chart(r, q, err);
+    int rc = quanta_chart(r, a, q, err);
     if (rc < 0)
         return rc;
     html_cells c;
@@ -244,12 +270,38 @@ int html_locality(report *r, const analysis *a, exh_error *err)
                    "starts, on its worker. Tensors are identified by their position and the "
                    "choices up to it, so a child reading a tensor at position 1 also reads the "
                    "one at position 0 of the same prefix: their points coincide below.");
-    int rc = top_tensor_chart(r, a, err);
-    if (rc == 0)
-        rc = top_tensor_table(r, a, err);
-    if (rc == 0)
-        rc = reuse_section(r, a, err);
-    if (rc == 0)
-        rc = broadcast_section(r, a, err);
+    const analyze_inference *inf = &a->options.inference;
+    char built[256] = "";
+    size_t used = 0;
+    if (inf->parents_inferred)
+        used += (size_t)snprintf(built + used, sizeof built - used, "inferred donors");
+    if (inf->workers_source == ANALYZE_WORKERS_UNKNOWN)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sone stream (the "
+                                 "workers are unknown)", used ? ", " : "");
+    else if (inf->workers_source != ANALYZE_WORKERS_LOGGED)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred workers",
+                                 used ? ", " : "");
+    if (inf->times == ANALYZE_TIMES_INFERRED || inf->clock_aligned)
+        used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred start times",
+                                 used ? ", " : "");
+    if (used) {
+        char text[400];
+        snprintf(text, sizeof text, "Built on %s: see the introduction.", built);
+        report_note(r, "Inferred:", text);
+    }
+    int rc = EXH_OK;
+    if (a->locality.reads == 0)
+        report_note(r, "Observed:", "No child received a tensor (no record names a donor, "
+                                    "and none could be inferred): there are no reads to "
+                                    "follow, reuse or broadcast.");
+    else {
+        rc = top_tensor_chart(r, a, err);
+        if (rc == 0)
+            rc = top_tensor_table(r, a, err);
+        if (rc == 0)
+            rc = reuse_section(r, a, err);
+        if (rc == 0)
+            rc = broadcast_section(r, a, err);
+    }
     return rc == 0 ? quanta_section(r, a, err) : rc;
 }

@@ -72,8 +72,10 @@ static int donors_chart(report *r, const analysis *a, exh_error *err)
                                          : NAN;
     }
     report_series series = {"P(donor in the next window)", x, x + n, n, REPORT_POINTS};
+    char title[160];
     report_chart_spec chart = {"donors-again",
-                               "Is a frequent donor a donor again?",
+                               html_title(a, "Is a frequent donor a donor again?",
+                                          HTML_USES_PARENTS, title, sizeof title),
                                "donations in the last window", "probability", 0, 0, &series, 1};
     if (rc == 0 && n > 0)
         rc = report_chart(r, &chart, err);
@@ -84,45 +86,136 @@ static int donors_chart(report *r, const analysis *a, exh_error *err)
 static void delays_notes(report *r, const analysis *a)
 {
     const popularity *p = &a->popularity;
-    char text[768];
+    char text[768], per_second[160] = "";
     int64_t used = 0;
     report_text(r, "How soon is a new best used as a parent?");
     for (int64_t i = 0; i < p->best_delay_count; i++)
         used += p->best_delays[i].proposals > 0;
+    if (isfinite(p->mean_seconds_per_proposal) && p->mean_seconds_per_proposal > 0)
+        snprintf(per_second, sizeof per_second,
+                 " (about %.4g s at the trace's %.4g s between proposals)",
+                 p->expected_best_delay * p->mean_seconds_per_proposal,
+                 p->mean_seconds_per_proposal);
     snprintf(text, sizeof text,
              "A new best wins every tournament it is drawn into, and is drawn with probability "
              "S/P per proposal: the wait for its first child is geometric, P/S = %.3g proposals "
-             "on average (about %.4g s at the trace's %.4g s between proposals).",
-             p->expected_best_delay, p->expected_best_delay * p->mean_seconds_per_proposal,
-             p->mean_seconds_per_proposal);
+             "on average%s.",
+             p->expected_best_delay, per_second);
     report_note(r, "Theory:", text);
-    snprintf(text, sizeof text,
-             "%lld new bests; %lld became parents, after %.4g proposals on average (counting "
-             "from their end; proposals already running when a best finishes could not pick "
-             "it, so asynchronous workers lengthen the wait). best_delays.csv lists each.",
-             (long long)p->best_delay_count, (long long)used, p->mean_best_delay);
+    if (used > 0)
+        snprintf(text, sizeof text,
+                 "%lld new bests; %lld became %sparents, after %.4g proposals on average "
+                 "(counting from their end; proposals already running when a best finishes "
+                 "could not pick it, so asynchronous workers lengthen the wait). "
+                 "best_delays.csv lists each.",
+                 (long long)p->best_delay_count, (long long)used,
+                 a->options.inference.parents_inferred ? "(inferred) " : "", p->mean_best_delay);
+    else
+        snprintf(text, sizeof text,
+                 "%lld new bests; none became a parent that the trace names or that could be "
+                 "inferred, so the wait cannot be measured.",
+                 (long long)p->best_delay_count);
     report_note(r, "Observed:", text);
 }
 
 static void birthday_notes(report *r, const analysis *a)
 {
     const popularity *p = &a->popularity;
-    char text[768];
+    int L = p->options.prefix_length;
+    char text[900];
     report_text(r, "Duplicates among the random architectures of stage 1:");
     if (p->options.space_size > 0)
         snprintf(text, sizeof text,
-                 "%d random architectures drawn from %lld: some architecture twice with "
-                 "probability %.3g, three times %.3g (generalized birthday problem, "
-                 "1 - exp(-C(n,k)/N^(k-1))); the expected maximum is %d.",
-                 p->stage1_records, (long long)p->options.space_size, p->birthday_p[2],
-                 p->birthday_p[3], p->birthday_expected_max);
+                 "Stage 1 draws its architectures uniformly, so their prefixes of length L = %d "
+                 "are %d uniform draws from the space's %lld such prefixes: some prefix is "
+                 "drawn at least twice with probability %.3g, three times %.3g, four times "
+                 "%.3g (generalized birthday problem, 1 - exp(-C(n,k)/N^(k-1))); the largest k "
+                 "expected (probability at least one half) is %d.",
+                 L, p->stage1_records, (long long)p->options.space_size, p->birthday_p[2],
+                 p->birthday_p[3], p->birthday_p[4], p->birthday_expected_max);
     else
-        snprintf(text, sizeof text, "The space's size is unknown (give --space): no bound.");
+        snprintf(text, sizeof text,
+                 "The number of length-%d prefixes of the space is unknown (give --space): no "
+                 "bound.", L);
     report_note(r, "Theory:", text);
     snprintf(text, sizeof text,
-             "The most times one architecture was drawn among the %d random ones: %d (exhaust's "
-             "search refuses duplicates unless --allow-duplicates, which caps this at 1).",
-             p->stage1_records, p->stage1_max_duplicates);
+             "The most times one length-%d prefix was drawn among the %d random architectures "
+             "(%s): %d.",
+             L, p->stage1_records,
+             p->options.stage1_first > 0 ? "the first P by job id, as the trace names no "
+                                           "parents"
+                                         : "the records without a parent",
+             p->stage1_max_duplicates);
+    report_note(r, "Observed:", text);
+}
+
+/* The headline donor-again figure with its bootstrap interval, or why not. */
+static void donors_notes(report *r, const analysis *a)
+{
+    const popularity *p = &a->popularity;
+    char text[1024], interval[256] = "";
+    const char *label = a->options.inference.parents_inferred ? "Observed (inferred donors):"
+                                                              : "Observed:";
+    if (!isfinite(p->donor_again_at_least_d)) {
+        snprintf(text, sizeof text,
+                 "No model donated d = %d times within one window (with a next window inside "
+                 "the trace): whether a frequent donor donates again cannot be computed here.",
+                 p->options.donor_times);
+        report_note(r, label, text);
+        return;
+    }
+    if (isfinite(p->donor_again_low))
+        snprintf(interval, sizeof interval,
+                 " (95%% interval %.3f to %.3f over %d block-bootstrap resamples of the "
+                 "trace's %d windows: the figure moves between seeds, so read it with the "
+                 "interval, or analyse several seeds' traces and compare)",
+                 p->donor_again_low, p->donor_again_high, POPULARITY_BOOTSTRAP,
+                 p->donor_blocks);
+    else
+        snprintf(interval, sizeof interval,
+                 " (too few windows for an interval: one seed's figure, which moves between "
+                 "seeds; analyse several seeds' traces and compare)");
+    if (isfinite(p->donor_again_below_d))
+        snprintf(text, sizeof text,
+                 "A model that donated at least d = %d times in the last window donates again "
+                 "in the next window with probability %.3f%s; one that donated fewer times "
+                 "(but at least once), %.3f.",
+                 p->options.donor_times, p->donor_again_at_least_d, interval,
+                 p->donor_again_below_d);
+    else
+        snprintf(text, sizeof text,
+                 "A model that donated at least d = %d times in the last window donates again "
+                 "in the next window with probability %.3f%s.",
+                 p->options.donor_times, p->donor_again_at_least_d, interval);
+    report_note(r, label, text);
+    if (isfinite(p->donor_again_low) && isfinite(p->donor_again_below_d) &&
+        p->donor_again_low <= p->donor_again_below_d &&
+        p->donor_again_below_d <= p->donor_again_high)
+        report_note(r, "So:", "the interval holds the figure for fewer donations too: this "
+                              "trace cannot tell whether a frequent donor is likelier to "
+                              "donate again than a rarer one.");
+}
+
+/* The paper's three tiers, or a sentence that they do not all appear. */
+static void tiers_note(report *r, const analysis *a)
+{
+    const popularity *p = &a->popularity;
+    char text[512];
+    if (p->tier1_full_windows > 0)
+        return;
+    if (a->count < p->options.window) {
+        snprintf(text, sizeof text,
+                 "The trace (%lld records) is shorter than one window (%d): whether the "
+                 "paper's three tiers appear in full windows cannot be seen here.",
+                 (long long)a->count, p->options.window);
+        report_note(r, "Observed:", text);
+        return;
+    }
+    snprintf(text, sizeof text,
+             "The paper's three tiers do not appear: no prefix ever held %.0f%% of a full "
+             "window (the largest share was %.1f%%), so tier 1 stays empty after the first "
+             "window fills.",
+             100 * p->options.tier1_share, 100 * p->max_full_share);
     report_note(r, "Observed:", text);
 }
 
@@ -139,14 +232,10 @@ int html_popularity(report *r, const analysis *a, exh_error *err)
              p->options.tier2_count);
     report_text(r, text);
     int rc = tiers_chart(r, a, err);
+    tiers_note(r, a);
     if (rc == 0)
         rc = windows_table(r, a, err);
-    snprintf(text, sizeof text,
-             "A model that donated at least d = %d times in the last window donates again in "
-             "the next window with probability %.3f; one that donated fewer times (but at "
-             "least once), %.3f.",
-             p->options.donor_times, p->donor_again_at_least_d, p->donor_again_below_d);
-    report_note(r, "Observed:", text);
+    donors_notes(r, a);
     if (rc == 0)
         rc = donors_chart(r, a, err);
     delays_notes(r, a);
@@ -171,10 +260,13 @@ static int caches_chart(report *r, const analysis *a, cachesim_scope scope, exh_
     }
     for (int p = 0; p < CACHESIM_POLICY_COUNT; p++)
         series[p] = (report_series){cachesim_policy_name(p), x, y[p], capacities, REPORT_LINE};
-    char id[32], title[128];
+    char id[32], title[200];
     snprintf(id, sizeof id, "cache-%s", cachesim_scope_name(scope));
-    snprintf(title, sizeof title, "Hit rate of %s caches",
-             scope == CACHESIM_SHARED ? "one shared cache" : "per-worker");
+    html_title(a, scope == CACHESIM_SHARED ? "Hit rate of one shared cache"
+                                           : "Hit rate of per-worker caches",
+               HTML_USES_PARENTS | HTML_USES_TIMES |
+                   (scope == CACHESIM_SHARED ? 0 : HTML_USES_WORKERS),
+               title, sizeof title);
     report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
                                series, CACHESIM_POLICY_COUNT};
     return capacities > 0 ? report_chart(r, &chart, err) : EXH_OK;
@@ -186,6 +278,8 @@ static void caches_verdict(report *r, const analysis *a)
     char text[2048];
     size_t used = 0;
     text[0] = 0;
+    if (a->cache_rows == 0 || !isfinite(a->cache[0].result.hit_rate))
+        return; /* no reads: html_caches said so */
     for (int i = 0; i + CACHESIM_POLICY_COUNT <= a->cache_rows; i += CACHESIM_POLICY_COUNT) {
         const analysis_cache_row *lru = &a->cache[i], *best = lru;
         for (int p = 1; p < CACHESIM_POLICY_COUNT; p++)
@@ -213,6 +307,14 @@ int html_caches(report *r, const analysis *a, exh_error *err)
                    "lru, lfu, tier (admit a tensor only after it was donated d times in the "
                    "window), threshold (never store models whose parent estimate is below "
                    "epsilon), prefetch (push a new best's tensors to every cache).");
+    if (a->options.inference.parents_inferred || a->structure.children == 0)
+        report_note(r, a->structure.children ? "Inferred:" : "Not in the trace:",
+                    a->structure.children
+                        ? "The reads replayed are those of the inferred donors (see the "
+                          "introduction); per-worker caches are per inferred worker when the "
+                          "trace names none."
+                        : "No child received a tensor (no donor named or inferred): every "
+                          "cache stays empty, so the hit rates below say nothing.");
     int rc = caches_chart(r, a, CACHESIM_SHARED, err);
     if (rc == 0)
         rc = caches_chart(r, a, CACHESIM_PER_WORKER, err);
@@ -230,7 +332,10 @@ int html_caches(report *r, const analysis *a, exh_error *err)
         html_cell(&c, "%s", capacity);
         html_cell(&c, "%s", cachesim_scope_name(row->scope));
         html_cell(&c, "%s", cachesim_policy_name(row->policy));
-        html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
+        if (isfinite(row->result.hit_rate))
+            html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
+        else
+            html_cell(&c, "no reads");
         html_cell(&c, "%s", moved);
         html_cell(&c, "%s", stored);
         html_cell(&c, "%lld", (long long)row->result.evictions);

@@ -334,11 +334,56 @@ static json_t *summary(const analysis *a)
         p->birthday_expected_max);
 }
 
+static const char *const TIMES_NAMES[] = {"logged", "inferred from --workers",
+                                           "end times only", "record order"};
+static const char *const WORKERS_NAMES[] = {"logged", "estimated from the overlap",
+                                             "--workers", "unknown"};
+
+/* What analyze_infer filled in, and where P and S came from. */
+static json_t *inference_summary(const analysis *a)
+{
+    const analyze_inference *i = &a->options.inference;
+    const popularity *p = &a->popularity;
+    return json_pack(
+        "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o}",
+        "start_times", TIMES_NAMES[i->times], "clock_aligned", i->clock_aligned,
+        "clock_offset_seconds", number(i->clock_aligned ? i->clock_offset : NAN), "workers_from",
+        WORKERS_NAMES[i->workers_source], "workers", i->workers, "mean_concurrency",
+        number(i->mean_concurrency), "parents_inferred", i->parents_inferred, "random_records",
+        (json_int_t)i->random_records, "children_with_inferred_parent",
+        (json_int_t)i->children, "ties", (json_int_t)i->ties, "no_candidate",
+        (json_int_t)i->no_candidate, "population_from", a->options.population_source,
+        "sample_from", a->options.sample_source, "donor_again_at_least_d_low",
+        number(p->donor_again_low), "donor_again_at_least_d_high", number(p->donor_again_high),
+        "max_share_full_window", number(p->max_full_share));
+}
+
+/* Per record, what analyze_infer filled in: start, worker, parent. */
+static int write_inferred(const analysis *a, const char *dir, exh_error *err)
+{
+    const analyze_inference *i = &a->options.inference;
+    if (!i->parents_inferred && i->workers_source == ANALYZE_WORKERS_LOGGED &&
+        i->times == ANALYZE_TIMES_LOGGED && !i->clock_aligned)
+        return EXH_OK;
+    table_file t;
+    int rc = table_open(&t, dir, "inferred.csv",
+                        "job_id,start_time,worker,parent_id,mutated_position", err);
+    for (int64_t k = 0; rc == 0 && k < a->count; k++) {
+        const trace_record *r = &a->records[k];
+        fprintf(t.f, "%lld,", (long long)r->job_id);
+        cell(t.f, r->start_time, ",");
+        fprintf(t.f, "%d,%lld,%d\n", r->worker, (long long)r->parent_id, r->mutated_position);
+    }
+    return rc == 0 ? table_close(&t, err) : rc;
+}
+
 static int write_summary(const analysis *a, const char *dir, exh_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *root = summary(a);
+    if (root)
+        json_object_set_new(root, "inference", inference_summary(a));
     if (!root)
         return error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");
     int failed = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0;
@@ -359,6 +404,8 @@ int report_write_tables(const analysis *a, const char *dir, exh_error *err)
         rc = write_donors(a, dir, err);
     if (rc == 0)
         rc = write_caches(a, dir, err);
+    if (rc == 0)
+        rc = write_inferred(a, dir, err);
     if (rc == 0)
         rc = write_summary(a, dir, err);
     return rc;

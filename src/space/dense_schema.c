@@ -274,20 +274,66 @@ static int choices_equal(const dense_choice *a, const dense_choice *b)
            a->rate == b->rate && a->source == b->source;
 }
 
-/* A repeated choice would skew sampling toward it: most likely a typo. */
+/* A choice with its index, ordered by content, then by index, so equal
+ * choices sort next to each other with the earliest first. (A copy per
+ * entry: qsort has no context argument, and a global would not be
+ * thread-safe.) */
+typedef struct indexed_choice {
+    dense_choice choice;
+    int index;
+} indexed_choice;
+
+static int compare_indexed(const void *x, const void *y)
+{
+    const indexed_choice *p = x, *q = y;
+    const dense_choice *a = &p->choice, *b = &q->choice;
+    if (a->op != b->op)
+        return a->op < b->op ? -1 : 1;
+    if (a->units != b->units)
+        return a->units < b->units ? -1 : 1;
+    if (a->activation != b->activation)
+        return a->activation < b->activation ? -1 : 1;
+    if (a->rate != b->rate)
+        return a->rate < b->rate ? -1 : 1;
+    if (a->source != b->source)
+        return a->source < b->source ? -1 : 1;
+    return (p->index > q->index) - (p->index < q->index);
+}
+
+/* A repeated choice would skew sampling toward it: most likely a typo. A
+ * node may hold tens of thousands of choices (DeepHyper spaces list every
+ * unit count), so equal ones are found by sorting, not by comparing every
+ * pair; the message names the first choice that repeats an earlier one and
+ * the earliest one it repeats, as a pairwise scan would. */
 static int check_repeats(loader *l)
 {
     const dense_node *node = &l->dense->node[l->node];
     const dense_choice *c = l->dense->choice + node->first_choice;
-    for (int i = 1; i < node->choice_count; i++)
-        for (int j = 0; j < i; j++)
-            if (choices_equal(&c[i], &c[j])) {
-                char text[96];
-                dense_choice_describe(l->dense, &c[i], text, sizeof text);
-                return fail(l, EXH_ERR_INVALID, "choices", "choice %d repeats choice %d (%s)", i, j,
-                            text);
-            }
-    return EXH_OK;
+    int n = node->choice_count;
+    indexed_choice *order = malloc(sizeof *order * (size_t)(n > 0 ? n : 1));
+    if (!order)
+        return fail(l, EXH_ERR_NOMEM, NULL, "out of memory");
+    for (int i = 0; i < n; i++)
+        order[i] = (indexed_choice){c[i], i};
+    qsort(order, (size_t)n, sizeof *order, compare_indexed);
+    int repeat = -1, first = -1, group = 0;
+    for (int k = 1; k < n; k++) {
+        if (!choices_equal(&order[k].choice, &order[k - 1].choice)) {
+            group = k;
+            continue;
+        }
+        if (repeat < 0 || order[k].index < repeat) {
+            repeat = order[k].index;
+            first = order[group].index;
+        }
+    }
+    free(order);
+    if (repeat < 0)
+        return EXH_OK;
+    char text[96];
+    dense_choice_describe(l->dense, &c[repeat], text, sizeof text);
+    return fail(l, EXH_ERR_INVALID, "choices", "choice %d repeats choice %d (%s)", repeat, first,
+                text);
 }
 
 static int read_node_choices(loader *l, json_t *node)
