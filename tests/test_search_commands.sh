@@ -57,13 +57,24 @@ grep -q "stopped by signal 15" term.err || fail "no word of the signal: $(cat te
 [ -z "$(tail -c 1 term.csv)" ] || fail "the trace's last line is torn"
 echo "ok: SIGTERM ended every command's process group; exit 143"
 
-# 3. A quoted placeholder would reach the shell unquoted: refused.
+# 3. A command inherits no descriptor of the search (O_CLOEXEC): not the
+#    trace, not another worker's pipe (which kept that one's output open).
+#    It lists its descriptors past 2; those this script passed down are fine.
+for f in /proc/$$/fd/*; do readlink "$f" || true; done | sort -u > inherited.txt
+"$bin" search "${common[@]}" --population 4 --candidates 12 --workers 4 \
+  --command 'for f in /proc/$$/fd/*; do [ "${f##*/}" -gt 2 ] && readlink "$f" >&2; done; echo 1' \
+  --trace fds.csv > fds.out 2> fds.err || fail "fd search: $(cat fds.err)"
+leaked=$(grep -v -x -F -f inherited.txt fds.err | grep -E 'pipe:|fds.csv' | sort -u || true)
+[ -z "$leaked" ] || fail "a training command inherited: $leaked"
+echo "ok: training commands inherit neither the trace nor other commands' pipes"
+
+# 4. A quoted placeholder would reach the shell unquoted: refused.
 if "$bin" search "${common[@]}" --candidates 2 --command "echo '{arch}'" > q.out 2> q.err; then
   fail "a quoted placeholder was accepted"
 fi
 grep -q "already shell-quoted" q.err || fail "quoted placeholder message: $(cat q.err)"
 
-# 4. Usage errors exit 2 and name the option, not only its value.
+# 5. Usage errors exit 2 and name the option, not only its value.
 usage() { # expected-text args...
   local want=$1 rc=0
   shift

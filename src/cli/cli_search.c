@@ -665,6 +665,7 @@ static int search_main(int argc, char **argv)
     else if (rc == 0)
         rc = o.simulated ? search_run_simulated(s, e, &o.search, trace, &result, &err)
                          : search_run_threads(s, e, &o.search, trace, &result, &err);
+    alarm(0); /* a grace period still running has nothing left to end */
     if (records)
         finish_store(&o, records);
     if (trace_store_error(trace))

@@ -132,8 +132,8 @@ static int fill_curves(const knn_repository *r, knn_prediction *p, exh_error *er
     if ((rc = reserve_prediction(p, 0, epochs, 0, err)) < 0)
         return rc;
     p->epochs = epochs;
-    for (int c = 0; c < KNN_CHANNEL_COUNT; c++)
-        p->channel[c] = p->values + (size_t)c * (size_t)epochs;
+    for (int c = 0; c < KNN_CHANNEL_COUNT; c++) /* no curve at all: values is NULL, NULL + 0 UB */
+        p->channel[c] = p->values ? p->values + (size_t)c * (size_t)epochs : NULL;
     average_curves(r, p);
     return EXH_OK;
 }
