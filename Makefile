@@ -13,7 +13,7 @@ WERROR    ?= $(if $(CI),ON,OFF)
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build run test asan-test fuzz clean
+.PHONY: all deps build run test asan-test fuzz clean fmnist-logs
 
 all: build
 
@@ -47,6 +47,15 @@ run: deps build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Real training logs: FMNIST_COUNT random conv-chain architectures trained on
+# Fashion-MNIST (one thread, nice 10), one exhaust JSONL file per model in
+# data/fmnist-convchain/runs/. Resumable: rerunning skips the models already logged.
+FMNIST_COUNT ?= 200
+FMNIST_SEED  ?= 1
+fmnist-logs:
+	nice -n 10 env OMP_NUM_THREADS=1 /usr/bin/python3 examples/fmnist/train_many.py \
+	  --count $(FMNIST_COUNT) --seed $(FMNIST_SEED) --out data/fmnist-convchain
 
 # The same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer
 # (float-cast-overflow included); any report aborts the test that triggers it.

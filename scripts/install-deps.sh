@@ -17,6 +17,8 @@ packages=(
   chromium                                      # the report test opens index.html headless
   python3                                       # reference checks in tests
   python3-numpy python3-torch                   # benchmark references, LSTM gradient check
+  python3-pytest python3-pandas                 # python/tests (logger, Fashion-MNIST trainer)
+  dataset-fashion-mnist                         # examples/fmnist (make fmnist-logs)
 )
 
 missing=()
