@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/csv.h"
 #include "util/number.h"
 
 struct output_table {
@@ -18,21 +19,6 @@ struct output_table {
     char **cells;     /* table: every cell, row-major; NULL = missing */
     size_t cell_count, cell_capacity;
 };
-
-static void write_csv_field(FILE *stream, const char *text)
-{
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, stream);
-        return;
-    }
-    fputc('"', stream);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            fputc('"', stream);
-        fputc(*p, stream);
-    }
-    fputc('"', stream);
-}
 
 output_table *output_begin(FILE *stream, output_format format, int column_count,
                            const char *const *column_names)
@@ -50,7 +36,7 @@ output_table *output_begin(FILE *stream, output_format format, int column_count,
         for (int i = 0; i < column_count; i++) {
             if (i)
                 fputc(',', stream);
-            write_csv_field(stream, column_names[i]);
+            csv_write_field(stream, column_names[i]);
         }
         fputc('\n', stream);
     } else {
@@ -72,7 +58,7 @@ static void add_cell(output_table *t, const char *text, json_t *json)
             if (t->column)
                 fputc(',', t->stream);
             if (text)
-                write_csv_field(t->stream, text);
+                csv_write_field(t->stream, text);
         } else {
             if (t->cell_count == t->cell_capacity) {
                 t->cell_capacity = t->cell_capacity ? t->cell_capacity * 2 : 256;

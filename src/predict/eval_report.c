@@ -2,9 +2,9 @@
  * pandas. Missing figures print as "n/a" (markdown) or empty (CSV). */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "exhaust/eval.h"
+#include "util/csv.h"
 
 static void cell(FILE *out, double mean, double sd, int percent)
 {
@@ -97,23 +97,6 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
         fprintf(out, "\n");
     }
     fprintf(out, "\n");
-}
-
-/* A CSV field, quoted when it holds a comma, quote or line break (run keys
- * are the user's). */
-static void csv_text(FILE *out, const char *text)
-{
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
 }
 
 static void csv_number(FILE *out, double x)
@@ -215,7 +198,7 @@ void eval_write_predictions_csv(const eval_dataset *d, const eval_result *r, FIL
     for (int64_t i = 0; i < r->prediction_count; i++) {
         const eval_prediction *p = &r->predictions[i];
         fprintf(out, "%d,", p->repeat);
-        csv_text(out, d->models[p->model].name);
+        csv_write_field(out, d->models[p->model].name); /* run keys are the user's */
         fprintf(out, ",%s", r->methods[p->method].name);
         csv_number(out, p->predicted_best);
         csv_number(out, p->true_best);

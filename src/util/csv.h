@@ -17,6 +17,7 @@
 #define EXHAUST_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "exhaust/error.h"
 
@@ -57,5 +58,9 @@ int csv_column(const csv_reader *reader, const char *name);
  * reads can carry an infinite metric (JSON cannot), so all formats agree. */
 int csv_parse_double(const char *text, double *out);
 int csv_parse_long(const char *text, long long *out);
+
+/* Write text as one CSV field (RFC 4180): quoted, with quotes doubled, when
+ * it holds a comma, a quote or a line break; as it is otherwise. */
+void csv_write_field(FILE *out, const char *text);
 
 #endif
