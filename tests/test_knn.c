@@ -441,17 +441,25 @@ static void check_kernels(const penalty_table *t, int models, uint64_t seed)
             int count;
             const layer *model = knn_repository_layers(r, m, &count);
             assert_int_equal(editdist_distance(t, query, 6, model, count, &expected[m], &err), 0);
+            /* the whole programme, no shortcut, gives the same number */
+            double full = editdist_alignment_full(t, query, 6, model, count);
+            if (editdist_connected(query, 6) != editdist_connected(model, count))
+                full += t->nb201.disconnect;
+            assert_memory_equal(&full, &expected[m], sizeof(double));
         }
         const knn_kernel kernels[5] = {KNN_KERNEL_GENERIC, KNN_KERNEL_LANES, KNN_KERNEL_EXACT16,
                                        KNN_KERNEL_EXACT8, KNN_KERNEL_AUTO};
-        for (int k = 0; k < 5; k++) {
-            knn_repository_force_kernel(r, kernels[k]);
-            assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
-            for (int m = 0; m < models; m++)
-                if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
-                    fail_msg("kernel %d (%s), model %d: %.17g instead of %.17g", k,
-                             knn_repository_kernel(r), m, got[m], expected[m]);
-        }
+        for (int full = 0; full < 2; full++) /* the diagonal shortcut, and without it */
+            for (int k = 0; k < 5; k++) {
+                knn_repository_force_full_programme(r, full);
+                knn_repository_force_kernel(r, kernels[k]);
+                assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
+                for (int m = 0; m < models; m++)
+                    if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
+                        fail_msg("kernel %d (%s, full %d), model %d: %.17g instead of %.17g",
+                                 k, knn_repository_kernel(r), full, m, got[m], expected[m]);
+            }
+        knn_repository_force_full_programme(r, 0);
         knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
         check_predictions(r, query, models);
     }
@@ -484,6 +492,17 @@ static void test_nb201_kernels_agree(void **state)
     t = table_for("nb201");
     t.nb201.disconnect = INFINITY;
     check_kernels(&t, 90, 8);
+    t = table_for("nb201");
+    t.nb201.indel = 9; /* 2 * 9 = 6 * 3: finite, yet the programme is degenerate */
+    assert_true(editdist_nb201_diagonal_only(&t, 6));
+    check_kernels(&t, 140, 9);
+    t.nb201.indel = 8.75; /* just short of it: the whole programme */
+    assert_false(editdist_nb201_diagonal_only(&t, 6));
+    check_kernels(&t, 140, 10);
+    t = table_for("nb201");
+    t.nb201.replace[3][0] = t.nb201.replace[2][4] = INFINITY; /* degenerate with infinities */
+    t.nb201.replace[1][3] = 0.75;
+    check_kernels(&t, 260, 11);
 }
 
 static void test_kernel_choice(void **state)

@@ -288,6 +288,8 @@ knn_curve knn_repository_curve(const knn_repository *r, int index)
     return curve;
 }
 
+void knn_repository_force_full_programme(knn_repository *r, int full) { r->force_full = full; }
+
 void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel)
 {
     r->forced_kernel = kernel;

@@ -40,6 +40,9 @@ typedef struct knn_nb201_tables {
     int capacity;   /* columns allocated, a multiple of KNN_BLOCK */
     double *costs;  /* [query op][edge][capacity]: replace(query op, model op) */
     int scale_bits; /* the power of two of the exact forms; -1 when there is none */
+    /* editdist_nb201_diagonal_only for 6 edges: the kernels add the six
+     * costs of the diagonal instead of running the 49-cell programme */
+    int diagonal;
     knn_exact_costs exact8, exact16;
 } knn_nb201_tables;
 
@@ -61,6 +64,7 @@ struct knn_repository {
     uint8_t *connected; /* editdist_connected, for nb201's disconnect term */
     knn_nb201_tables nb201;
     knn_kernel forced_kernel; /* tests force a path; KNN_KERNEL_AUTO otherwise */
+    int force_full;           /* tests: run the whole programme, no diagonal shortcut */
 };
 
 /* Whether layers form a 6-edge cell with operations 0..4. */
@@ -108,5 +112,8 @@ int knn_prediction_from_model(const knn_repository *r, int index, knn_prediction
 /* Tests: force a distance path (KNN_KERNEL_AUTO restores the default). A
  * forced NB201 kernel that does not apply falls back to the generic one. */
 void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel);
+/* Tests: 1 runs every cell of the programme even where the penalties make it
+ * degenerate (editdist_alignment_full, the kernels' whole programme). */
+void knn_repository_force_full_programme(knn_repository *r, int full);
 
 #endif

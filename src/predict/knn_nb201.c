@@ -225,6 +225,7 @@ int knn_nb201_rebuild(knn_repository *r, exh_error *err)
         return EXH_OK;
     }
     t->scale_bits = exact_scale_bits(&r->penalties);
+    t->diagonal = editdist_nb201_diagonal_only(&r->penalties, EDGES);
     describe_exact(&r->penalties, &t->exact8, UINT8_MAX, t->scale_bits);
     describe_exact(&r->penalties, &t->exact16, INT16_MAX, t->scale_bits);
     int capacity = t->capacity > 0 ? t->capacity : KNN_BLOCK;
@@ -284,8 +285,28 @@ static void lanes_block(const knn_repository *r, const int *query, int m,
         out[l] = d[EDGES][l];
 }
 
+/* The degenerate programme (tables->diagonal): D[6][6] is the diagonal's
+ * sum, added in the programme's order, from D[0][0] = 0. */
+static void lanes_diagonal(const knn_repository *r, const int *query, double *out)
+{
+    size_t capacity = (size_t)r->nb201.capacity;
+    const double *row[EDGES];
+    for (int e = 0; e < EDGES; e++)
+        row[e] = r->nb201.costs + (size_t)(query[e] * EDGES + e) * capacity;
+    for (int m = 0; m < r->count; m++) {
+        double sum = 0.0;
+        for (int e = 0; e < EDGES; e++)
+            sum += row[e][m];
+        out[m] = sum;
+    }
+}
+
 static void lanes_distances(const knn_repository *r, const int *query, double *out)
 {
+    if (r->nb201.diagonal && !r->force_full) {
+        lanes_diagonal(r, query, out);
+        return;
+    }
     double boundary[EDGES + 1], block[LANES];
     boundary[0] = 0.0;
     for (int j = 1; j <= EDGES; j++)
@@ -394,6 +415,57 @@ __attribute__((target("avx2"))) static void exact8_group(const knn_nb201_tables 
                             _mm256_cvtepu8_epi16(_mm256_extracti128_si256(total, 1)));
     }
 }
+
+/* The degenerate programme (tables->diagonal) for the same models: the
+ * saturated sum of the six diagonal costs and the disconnect term. */
+__attribute__((target("avx2"))) static void exact16_diagonal_group(const knn_nb201_tables *t,
+                                                                   const int *query,
+                                                                   int connected, int m,
+                                                                   uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const int16_t *costs = t->exact16.costs;
+    const int16_t *disconnect = (const int16_t *)t->exact16.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP; b++) {
+        __m256i sum = _mm256_setzero_si256();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm256_adds_epi16(
+                sum, _mm256_loadu_si256((const __m256i *)(costs +
+                                                          (size_t)(query[e] * EDGES + e) *
+                                                              capacity +
+                                                          (size_t)m + (size_t)b * 16)));
+        sum = _mm256_adds_epi16(sum,
+                                _mm256_loadu_si256((const __m256i *)(disconnect + b * 16)));
+        _mm256_storeu_si256((__m256i *)(out + b * 16), sum);
+    }
+}
+
+__attribute__((target("avx2"))) static void exact8_diagonal_group(const knn_nb201_tables *t,
+                                                                  const int *query,
+                                                                  int connected, int m,
+                                                                  uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP; b++) {
+        __m256i sum = _mm256_setzero_si256();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm256_adds_epu8(
+                sum, _mm256_loadu_si256((const __m256i *)(costs +
+                                                          (size_t)(query[e] * EDGES + e) *
+                                                              capacity +
+                                                          (size_t)m + (size_t)b * 32)));
+        sum = _mm256_adds_epu8(sum,
+                               _mm256_loadu_si256((const __m256i *)(disconnect + b * 32)));
+        _mm256_storeu_si256((__m256i *)(out + b * 32),
+                            _mm256_cvtepu8_epi16(_mm256_castsi256_si128(sum)));
+        _mm256_storeu_si256((__m256i *)(out + b * 32 + 16),
+                            _mm256_cvtepu8_epi16(_mm256_extracti128_si256(sum, 1)));
+    }
+}
 #endif
 
 static uint16_t saturated_sum(uint16_t a, uint16_t b, uint16_t infinity)
@@ -416,6 +488,15 @@ static void exact_block(const knn_repository *r, knn_kernel kernel, const int *q
 {
 #if KNN_HAVE_AVX2_KERNEL
     const knn_nb201_tables *t = &r->nb201;
+    if (t->diagonal && !r->force_full) {
+        if (kernel == KNN_KERNEL_EXACT8)
+            for (int g = 0; g < KNN_BLOCK; g += 32 * GROUP)
+                exact8_diagonal_group(t, query, connected, m + g, out + g);
+        else
+            for (int g = 0; g < KNN_BLOCK; g += 16 * GROUP)
+                exact16_diagonal_group(t, query, connected, m + g, out + g);
+        return;
+    }
     if (kernel == KNN_KERNEL_EXACT8) {
         uint8_t narrow[EDGES + 1];
         for (int j = 0; j <= EDGES; j++)

@@ -67,9 +67,11 @@ int knn_distances(const knn_repository *r, const layer *layers, int count, doubl
     }
     int nb201 = r->penalties.kind == PENALTY_NB201;
     int connected = nb201 && editdist_connected(layers, count);
+    double (*programme)(const penalty_table *, const layer *, int, const layer *, int) =
+        r->force_full ? editdist_alignment_full : editdist_alignment;
     for (int m = 0; m < r->count; m++) {
-        out[m] = editdist_alignment(&r->penalties, layers, count, r->layers + r->layer_start[m],
-                                    r->layer_count[m]);
+        out[m] = programme(&r->penalties, layers, count, r->layers + r->layer_start[m],
+                           r->layer_count[m]);
         if (nb201 && r->connected[m] != connected)
             out[m] += r->penalties.nb201.disconnect;
     }
