@@ -23,8 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "bench_common.h"
+#include "exhaust/editdist.h"
 #include "exhaust/knn.h"
+#include "exhaust/rng.h"
 #include "exhaust/space_nb201.h"
 #include "predict/knn_internal.h"
 
@@ -137,6 +141,115 @@ static double time_predictions(bench *b, int repeats, double *distance_sum, doub
     return bench_median(times, repeats < 64 ? repeats : 64);
 }
 
+/* CPU seconds of this thread: on a shared machine a fairer clock than the
+ * wall for a single-threaded kernel. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double peak_megabytes(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
+/* The generic path on another space: `models` sampled architectures as the
+ * repository, `queries` more as queries, distances only. The programme as
+ * it was (editdist per model, every cell, penalty calls per cell) against
+ * the token-table kernel at each SIMD width; DP cells per CPU-second. */
+static void bench_generic(const char *space_name, int models, int queries, int repeats)
+{
+    exh_error err;
+    space *s;
+    penalty_table t;
+    knn_repository *r;
+    if (space_open(space_name, &s, &err) < 0 || penalties_for_space(s, &t, &err) < 0 ||
+        knn_repository_new(&t, KNN_ACCURACY, &r, &err) < 0)
+        fail(space_name, &err);
+    rng *g = rng_new(SEED);
+    layer *query_layers = malloc((size_t)queries * EDITDIST_MAX_LAYERS * sizeof(layer));
+    int *query_counts = malloc((size_t)queries * sizeof(int));
+    double *out = malloc((size_t)models * sizeof(double));
+    double *reference = malloc((size_t)models * sizeof(double));
+    double model_layers = 0, query_total = 0;
+    layer layers[EDITDIST_MAX_LAYERS];
+    for (int m = 0; m < models + queries; m++) {
+        arch a;
+        if (space_sample(s, g, &a, &err) < 0)
+            fail("sample", &err);
+        int count = space_layers(s, &a, layers, EDITDIST_MAX_LAYERS);
+        if (m < models) {
+            double value = 1.0;
+            knn_curve curve = {.epochs = 1, .channel = {&value}};
+            if (knn_repository_add(r, NULL, layers, count, &curve, &err) < 0)
+                fail("repository", &err);
+            model_layers += count;
+        } else {
+            memcpy(query_layers + (size_t)(m - models) * EDITDIST_MAX_LAYERS, layers,
+                   (size_t)count * sizeof(layer));
+            query_counts[m - models] = count;
+            query_total += count;
+        }
+    }
+    double cells = model_layers * query_total;
+    printf("%s: %d queries x %d sampled models, %.1f layers a model, %d distinct layers, "
+           "%.3g DP cells, CPU seconds (median of %d):\n",
+           space_name, queries, models, model_layers / models, r->token_count, cells, repeats);
+    knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
+    const struct {
+        int full, simd;
+        const char *name;
+    } paths[] = {{1, 512, "per model, every cell (before)"},
+                 {0, 512, "tables, AVX-512"},
+                 {0, 256, "tables, AVX2"},
+                 {0, 0, "tables, plain C lanes"}};
+    double before = 0;
+    int all_same = 1;
+    for (int i = 0; i < 4; i++) {
+        knn_repository_force_full_programme(r, paths[i].full);
+        knn_generic_force_simd(paths[i].simd);
+        if (!paths[i].full && knn_generic_simd() != paths[i].simd)
+            continue; /* this CPU lacks that width */
+        int runs = paths[i].full ? (repeats + 1) / 2 : repeats;
+        double times[64], checksum = 0;
+        for (int rep = 0; rep < runs && rep < 64; rep++) {
+            double start = cpu_now();
+            checksum = 0;
+            for (int q = 0; q < queries; q++) {
+                knn_distances(r, query_layers + (size_t)q * EDITDIST_MAX_LAYERS, query_counts[q],
+                              out, NULL);
+                for (int m = 0; m < models; m++)
+                    checksum += isinf(out[m]) ? 1e6 : out[m];
+            }
+            times[rep] = cpu_now() - start;
+        }
+        double seconds = bench_median(times, runs < 64 ? runs : 64);
+        if (i == 0) {
+            before = seconds;
+            reference[0] = checksum;
+        } else {
+            all_same &= checksum == reference[0];
+        }
+        printf("  %-32s %8.3f s  %7.3f G cells/s  %5.2f ns/cell  %6.1fx\n", paths[i].name,
+               seconds, cells / seconds / 1e9, seconds / cells * 1e9, before / seconds);
+    }
+    printf("  same distances on every path: %s; peak memory %.0f MB\n", all_same ? "yes" : "NO",
+           peak_megabytes());
+    knn_generic_force_simd(512);
+    knn_repository_force_full_programme(r, 0);
+    free(query_layers);
+    free(query_counts);
+    free(out);
+    free(reference);
+    rng_free(g);
+    knn_repository_free(r);
+    space_free(s);
+}
+
 typedef struct numpy_figures {
     double dp_seconds, predict_seconds, distance_sum, index_sum, value_sum;
     int ok;
@@ -163,6 +276,12 @@ static numpy_figures run_numpy(const bench *b, int repeats)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "generic") == 0) { /* the other spaces alone */
+        int repeats = argc > 2 ? atoi(argv[2]) : 3;
+        bench_generic("graph", 1000, 100, repeats);
+        bench_generic("convchain", 1000, 100, repeats);
+        return 0;
+    }
     int repeats = argc > 1 ? atoi(argv[1]) : 7, python_repeats = argc > 2 ? atoi(argv[2]) : 3;
     if (repeats < 1 || python_repeats < 1) {
         fprintf(stderr, "usage: bench_knn [REPEATS] [PYTHON_REPEATS]\n");

@@ -58,6 +58,7 @@ void knn_repository_free(knn_repository *r)
     free(r->curve_start);
     free(r->curve_values);
     free(r->connected);
+    knn_tokens_free(r);
     knn_nb201_free(&r->nb201);
     free(r);
 }
@@ -152,6 +153,12 @@ static int store_model(knn_repository *r, const char *name, const layer *layers,
     }
     r->values_used += values;
     r->connected[i] = (uint8_t)editdist_connected(layers, layer_count);
+    if (knn_tokens_add(r, i) < 0) {
+        r->layers_used -= layer_count;
+        r->values_used -= values;
+        free(copy);
+        return -1;
+    }
     r->count++;
     return 0;
 }

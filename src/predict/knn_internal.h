@@ -62,6 +62,15 @@ struct knn_repository {
     size_t values_used, values_capacity;
     char **names;
     uint8_t *connected; /* editdist_connected, for nb201's disconnect term */
+    /* Layers as tokens (knn_generic.c): layer_token[l] numbers the distinct
+     * layers (equal in every field) in order of first appearance; tokens[t]
+     * is token t. The generic kernel computes each query's costs once per
+     * token instead of once per DP cell. */
+    int *layer_token;
+    layer *tokens;
+    int token_count, token_capacity;
+    int *token_slots; /* open addressing: token + 1, 0 empty */
+    int token_slot_capacity;
     knn_nb201_tables nb201;
     knn_kernel forced_kernel; /* tests force a path; KNN_KERNEL_AUTO otherwise */
     int force_full;           /* tests: run the whole programme, no diagonal shortcut */
@@ -108,6 +117,22 @@ void knn_select_nearest_scaled(const uint16_t *scaled, int n, int k, int exclude
  * distance NaN (baselines). */
 int knn_prediction_from_model(const knn_repository *r, int index, knn_prediction *out,
                               exh_error *err);
+
+/* Number the layers of the model just stored (layer_start[index] ..) as
+ * tokens; -1 when out of memory (knn_generic.c). */
+int knn_tokens_add(knn_repository *r, int index);
+void knn_tokens_free(knn_repository *r);
+/* Distances (without nb201's disconnect term) from the query to every
+ * model through the token tables, models of one length side by side
+ * (AVX-512, AVX2 or plain C, chosen at run time; the same numbers as
+ * editdist_alignment). EXH_ERR_NOMEM when the tables cannot be allocated. */
+int knn_generic_distances(const knn_repository *r, const layer *query, int count, double *out,
+                          exh_error *err);
+/* The vector width the generic kernel uses: 512, 256 (AVX2) or 0 (plain C). */
+int knn_generic_simd(void);
+/* Tests and benchmarks: use at most that width (512: the widest there is).
+ * Process-wide; not for use while other threads compute distances. */
+void knn_generic_force_simd(int level);
 
 /* Tests: force a distance path (KNN_KERNEL_AUTO restores the default). A
  * forced NB201 kernel that does not apply falls back to the generic one. */
