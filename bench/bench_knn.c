@@ -369,18 +369,22 @@ int main(int argc, char **argv)
         {fast, exact, NB201_SIZE, 0, knn_repository_kernel(b.repository)},
         {fast, 0, NB201_SIZE, 0, "  the same, as doubles"},
         {fast, exact, NB201_SIZE, 1, "  the same, whole programme"},
+        {fast, exact, NB201_SIZE, 3, "  whole programme, AVX2 only"},
         {KNN_KERNEL_LANES, 0, NB201_SIZE, 0, "nb201 double lanes"},
         {KNN_KERNEL_GENERIC, 0, 2000, 0, "generic (tables, side by side)"},
         {KNN_KERNEL_GENERIC, 0, 500, 1, "generic, per model (before)"},
     };
     double fastest = 0, fastest_full = 0;
-    for (int i = 0; i < 6; i++) {
-        if ((i == 1 && !exact) || (i == 3 && fast == KNN_KERNEL_LANES))
+    for (int i = 0; i < 7; i++) {
+        if ((i == 1 && !exact) || (i == 3 && !knn_nb201_has_avx512()) ||
+            (i == 4 && fast == KNN_KERNEL_LANES))
             continue;
-        knn_repository_force_full_programme(b.repository, paths[i].full);
+        knn_nb201_allow_avx512(paths[i].full != 3);
+        knn_repository_force_full_programme(b.repository, paths[i].full & 1);
         double seconds = time_distances(&b, paths[i].kernel, paths[i].scaled, paths[i].queries,
                                         repeats);
         knn_repository_force_full_programme(b.repository, 0);
+        knn_nb201_allow_avx512(1);
         if (i == 0)
             fastest = seconds;
         if (i == 2)
@@ -389,8 +393,9 @@ int main(int argc, char **argv)
                cells / seconds / 1e9,
                paths[i].queries < NB201_SIZE ? "  (timed on fewer queries, scaled)" : "");
     }
-    printf("  (CPU seconds; a DP cell is one of the 36 cells of a pair's programme, so the\n"
-           "   degenerate kernels count 36 cells for their 6 additions)\n");
+    printf("  (int8 kernel in %s; CPU seconds; a DP cell is one of the 36 cells of a pair's programme, so the\n"
+           "   degenerate kernels count 36 cells for their 6 additions)\n",
+           knn_nb201_has_avx512() ? "AVX-512" : "AVX2");
     double distance_sum, index_sum, value_sum;
     double predict_seconds = time_predictions(&b, repeats, &distance_sum, &index_sum, &value_sum);
     printf("whole predictions (distances, K nearest, averaged curve): %.3f s, %.1f us per "

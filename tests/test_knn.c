@@ -452,8 +452,10 @@ static void check_kernels(const penalty_table *t, int models, uint64_t seed)
         }
         const knn_kernel kernels[5] = {KNN_KERNEL_GENERIC, KNN_KERNEL_LANES, KNN_KERNEL_EXACT16,
                                        KNN_KERNEL_EXACT8, KNN_KERNEL_AUTO};
-        for (int full = 0; full < 2; full++) /* the diagonal shortcut, and without it */
+        for (int variant = 0; variant < 4; variant++) /* shortcut or not, AVX-512 or not */
             for (int k = 0; k < 5; k++) {
+                int full = variant & 1;
+                knn_nb201_allow_avx512(variant < 2);
                 knn_repository_force_full_programme(r, full);
                 knn_repository_force_kernel(r, kernels[k]);
                 assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
@@ -462,6 +464,7 @@ static void check_kernels(const penalty_table *t, int models, uint64_t seed)
                         fail_msg("kernel %d (%s, full %d), model %d: %.17g instead of %.17g",
                                  k, knn_repository_kernel(r), full, m, got[m], expected[m]);
             }
+        knn_nb201_allow_avx512(1);
         knn_repository_force_full_programme(r, 0);
         knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
         check_predictions(r, query, models);

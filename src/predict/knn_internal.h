@@ -104,6 +104,11 @@ void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, cons
 double knn_nb201_unscale(const knn_repository *r, knn_kernel kernel, uint16_t value);
 /* Whether the CPU runs the AVX2 kernels. */
 int knn_nb201_has_avx2(void);
+/* Whether the int8 kernel runs in AVX-512 (BW) here: 64 models a vector
+ * instead of 32, the same numbers. knn_nb201_allow_avx512(0) keeps it to
+ * AVX2 (tests compare the two; process-wide). */
+int knn_nb201_has_avx512(void);
+void knn_nb201_allow_avx512(int allowed);
 
 /* The k (>= 1, <= n minus the excluded) nearest of n distances, nearest
  * first, ties to the lower index, model `exclude` (-1: none) left out

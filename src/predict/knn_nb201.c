@@ -466,6 +466,98 @@ __attribute__((target("avx2"))) static void exact8_diagonal_group(const knn_nb20
                             _mm256_cvtepu8_epi16(_mm256_extracti128_si256(sum, 1)));
     }
 }
+
+/* AVX-512 (BW): the int8 kernels with 64 models a vector, two vectors a
+ * group (the 128 of a block); the same saturating arithmetic, so the same
+ * numbers. */
+#define EXACT_STEP512(d, v, diagonal, left, cost, c)                                          \
+    do {                                                                                      \
+        __m512i up_ = (d);                                                                    \
+        __m512i best_ = _mm512_min_epu8(                                                      \
+            _mm512_min_epu8(_mm512_adds_epu8((diagonal), (cost)), (v)), (left));              \
+        (diagonal) = up_;                                                                     \
+        (d) = best_;                                                                          \
+        (left) = (v) = _mm512_adds_epu8(best_, (c));                                          \
+    } while (0)
+
+enum { GROUP512 = KNN_BLOCK / 64 };
+
+__attribute__((target("avx512f,avx512bw"))) static void store_widened512(__m512i total,
+                                                                         uint16_t *out)
+{
+    _mm512_storeu_si512((void *)out, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(total)));
+    _mm512_storeu_si512((void *)(out + 32),
+                        _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(total, 1)));
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void exact8_block512(
+    const knn_nb201_tables *t, const int *query, int connected, int m, const uint8_t *boundary,
+    uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const __m512i c = _mm512_set1_epi8((char)t->exact8.indel);
+    __m512i d[GROUP512][EDGES + 1], v[GROUP512][EDGES + 1];
+    for (int b = 0; b < GROUP512; b++)
+        for (int j = 0; j <= EDGES; j++) {
+            d[b][j] = _mm512_set1_epi8((char)boundary[j]);
+            v[b][j] = _mm512_adds_epu8(d[b][j], c);
+        }
+    for (int i = 1; i <= EDGES; i++) {
+        const uint8_t *row = costs + (size_t)(query[i - 1] * EDGES) * capacity + (size_t)m;
+        const __m512i first = _mm512_set1_epi8((char)boundary[i]);
+        const __m512i first_v = _mm512_adds_epu8(first, c);
+        for (int b = 0; b < GROUP512; b++) {
+            __m512i diagonal = d[b][0], left = first_v;
+            d[b][0] = first;
+            v[b][0] = first_v;
+            for (int j = 1; j <= EDGES; j++) {
+                __m512i cost = _mm512_loadu_si512(
+                    (const void *)(row + (size_t)(j - 1) * capacity + (size_t)b * 64));
+                EXACT_STEP512(d[b][j], v[b][j], diagonal, left, cost, c);
+            }
+        }
+    }
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP512; b++)
+        store_widened512(_mm512_adds_epu8(d[b][EDGES], _mm512_loadu_si512(
+                                                           (const void *)(disconnect + b * 64))),
+                         out + b * 64);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void exact8_diagonal_block512(
+    const knn_nb201_tables *t, const int *query, int connected, int m, uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP512; b++) {
+        __m512i sum = _mm512_setzero_si512();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm512_adds_epu8(
+                sum, _mm512_loadu_si512((const void *)(costs +
+                                                       (size_t)(query[e] * EDGES + e) * capacity +
+                                                       (size_t)m + (size_t)b * 64)));
+        sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(disconnect + b * 64)));
+        store_widened512(sum, out + b * 64);
+    }
+}
+
+/* Whether to use the AVX-512 int8 kernels (tests turn them off to compare). */
+static int avx512_allowed = 1;
+
+void knn_nb201_allow_avx512(int allowed) { avx512_allowed = allowed; }
+
+int knn_nb201_has_avx512(void)
+{
+    return avx512_allowed && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw");
+}
+#else
+void knn_nb201_allow_avx512(int allowed) { (void)allowed; }
+int knn_nb201_has_avx512(void) { return 0; }
 #endif
 
 static uint16_t saturated_sum(uint16_t a, uint16_t b, uint16_t infinity)
@@ -488,8 +580,11 @@ static void exact_block(const knn_repository *r, knn_kernel kernel, const int *q
 {
 #if KNN_HAVE_AVX2_KERNEL
     const knn_nb201_tables *t = &r->nb201;
+    int wide = kernel == KNN_KERNEL_EXACT8 && knn_nb201_has_avx512();
     if (t->diagonal && !r->force_full) {
-        if (kernel == KNN_KERNEL_EXACT8)
+        if (wide)
+            exact8_diagonal_block512(t, query, connected, m, out);
+        else if (kernel == KNN_KERNEL_EXACT8)
             for (int g = 0; g < KNN_BLOCK; g += 32 * GROUP)
                 exact8_diagonal_group(t, query, connected, m + g, out + g);
         else
@@ -501,6 +596,10 @@ static void exact_block(const knn_repository *r, knn_kernel kernel, const int *q
         uint8_t narrow[EDGES + 1];
         for (int j = 0; j <= EDGES; j++)
             narrow[j] = (uint8_t)boundary[j];
+        if (wide) {
+            exact8_block512(t, query, connected, m, narrow, out);
+            return;
+        }
         for (int g = 0; g < KNN_BLOCK; g += 32 * GROUP)
             exact8_group(t, query, connected, m + g, narrow, out + g);
     } else {
