@@ -1,18 +1,27 @@
-/* bench_knn.c — k-NN over the whole NAS-Bench-201 space.
+/* bench_knn.c — k-NN over the whole NAS-Bench-201 space, and the generic
+ * edit-distance path on the graph and convchain spaces.
  *
  * Predicts all 15,625 cells from a repository of 1,000 random cells (seeded)
  * with the default nb201 penalties and K = 5, and prints:
  *  1. the edit-distance programme alone (all 15,625 x 1,000 distances) for
  *     each distance path — the exact integer kernel that applies (8-bit for
- *     the defaults; needs AVX2), also with its output converted to doubles,
- *     the double lanes kernel, the plain per-model programme — in DP cells
- *     per second (36 cells per pair), median of several runs;
+ *     the defaults; AVX-512 or AVX2), also with its output converted to
+ *     doubles and with the degenerate shortcut turned off (the whole
+ *     programme, also in AVX2 only), the double lanes kernel, the generic
+ *     table kernel and the plain per-model programme — in DP cells per CPU
+ *     second (36 cells per pair, also for the shortcut that adds 6), median
+ *     of several runs of at least 0.2 s each;
  *  2. whole predictions (distances, the K nearest, the averaged curve);
- *  3. the same two figures for a NumPy implementation of the same programme
- *     (bench/bench_knn.py: vectorized over the repository, the repository's
- *     cost rows precomputed as the C code does), run from this program on
- *     the same repository and penalties, its median, and the speed ratio;
- *     and whether both chose the same neighbours at the same distances.
+ *  3. the same figures for NumPy (bench/bench_knn.py), run from this program
+ *     on the same repository and penalties: the programme looped over
+ *     queries and vectorized over the repository, batched over queries and
+ *     models, and (infinite indel) the degenerate sum of six costs; the
+ *     speed ratio against the fastest; whether both chose the same
+ *     neighbours at the same distances; and peak memory (getrusage).
+ * `bench_knn generic [REPEATS]` instead times the generic path on 1,000
+ * sampled graph and convchain architectures (100 queries): the per-model
+ * programme as it was against the table kernels at each SIMD width, and on
+ * graph a NumPy programme batched over queries and models.
  *
  * usage: bench_knn [REPEATS] [PYTHON_REPEATS]   (run from the repository root;
  *        defaults 7 and 3)
