@@ -545,6 +545,27 @@ __attribute__((target("avx512f,avx512bw"))) static void exact8_diagonal_block512
     }
 }
 
+/* The diagonal sum for every model at once (blocks of 128 up to count):
+ * one call per query, the row pointers computed once. */
+__attribute__((target("avx512f,avx512bw"))) static void exact8_diagonal_all512(
+    const knn_nb201_tables *t, const int *query, int connected, int count, uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *row[EDGES];
+    for (int e = 0; e < EDGES; e++)
+        row[e] = (const uint8_t *)t->exact8.costs + (size_t)(query[e] * EDGES + e) * capacity;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity;
+    for (int m = 0; m < count; m += 64) {
+        __m512i sum = _mm512_adds_epu8(_mm512_loadu_si512((const void *)(row[0] + m)),
+                                       _mm512_loadu_si512((const void *)(row[1] + m)));
+        for (int e = 2; e < EDGES; e++)
+            sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(row[e] + m)));
+        sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(disconnect + m)));
+        store_widened512(sum, out + m);
+    }
+}
+
 /* Whether to use the AVX-512 int8 kernels (tests turn them off to compare). */
 static int avx512_allowed = 1;
 
@@ -641,6 +662,13 @@ void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, cons
     query_ops(query, ops);
     exact_boundary(exact_costs(r, kernel), boundary);
     int connected = editdist_connected(query, EDGES);
+#if KNN_HAVE_AVX2_KERNEL
+    if (kernel == KNN_KERNEL_EXACT8 && r->nb201.diagonal && !r->force_full &&
+        knn_nb201_has_avx512()) {
+        exact8_diagonal_all512(&r->nb201, ops, connected, r->count, out);
+        return;
+    }
+#endif
     for (int m = 0; m < r->count; m += KNN_BLOCK)
         exact_block(r, kernel, ops, connected, boundary, m, out + m);
 }
