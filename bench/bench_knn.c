@@ -1,18 +1,27 @@
-/* bench_knn.c — k-NN over the whole NAS-Bench-201 space.
+/* bench_knn.c — k-NN over the whole NAS-Bench-201 space, and the generic
+ * edit-distance path on the graph and convchain spaces.
  *
  * Predicts all 15,625 cells from a repository of 1,000 random cells (seeded)
  * with the default nb201 penalties and K = 5, and prints:
  *  1. the edit-distance programme alone (all 15,625 x 1,000 distances) for
  *     each distance path — the exact integer kernel that applies (8-bit for
- *     the defaults; needs AVX2), also with its output converted to doubles,
- *     the double lanes kernel, the plain per-model programme — in DP cells
- *     per second (36 cells per pair), median of several runs;
+ *     the defaults; AVX-512 or AVX2), also with its output converted to
+ *     doubles and with the degenerate shortcut turned off (the whole
+ *     programme, also in AVX2 only), the double lanes kernel, the generic
+ *     table kernel and the plain per-model programme — in DP cells per CPU
+ *     second (36 cells per pair, also for the shortcut that adds 6), median
+ *     of several runs of at least 0.2 s each;
  *  2. whole predictions (distances, the K nearest, the averaged curve);
- *  3. the same two figures for a NumPy implementation of the same programme
- *     (bench/bench_knn.py: vectorized over the repository, the repository's
- *     cost rows precomputed as the C code does), run from this program on
- *     the same repository and penalties, its median, and the speed ratio;
- *     and whether both chose the same neighbours at the same distances.
+ *  3. the same figures for NumPy (bench/bench_knn.py), run from this program
+ *     on the same repository and penalties: the programme looped over
+ *     queries and vectorized over the repository, batched over queries and
+ *     models, and (infinite indel) the degenerate sum of six costs; the
+ *     speed ratio against the fastest; whether both chose the same
+ *     neighbours at the same distances; and peak memory (getrusage).
+ * `bench_knn generic [REPEATS]` instead times the generic path on 1,000
+ * sampled graph and convchain architectures (100 queries): the per-model
+ * programme as it was against the table kernels at each SIMD width, and on
+ * graph a NumPy programme batched over queries and models.
  *
  * usage: bench_knn [REPEATS] [PYTHON_REPEATS]   (run from the repository root;
  *        defaults 7 and 3)
@@ -23,8 +32,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "bench_common.h"
+#include "exhaust/editdist.h"
 #include "exhaust/knn.h"
+#include "exhaust/rng.h"
 #include "exhaust/space_nb201.h"
 #include "predict/knn_internal.h"
 
@@ -86,6 +99,22 @@ static void build(bench *b)
     }
 }
 
+/* CPU seconds of this thread: on a shared machine a fairer clock than the
+ * wall for a single-threaded kernel. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double peak_megabytes(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
 /* The distances from every query by one path: as doubles (knn_distances),
  * or, for the exact kernels with `scaled`, in the kernel's own integers. */
 static double time_distances(bench *b, knn_kernel kernel, int scaled, int queries, int repeats)
@@ -96,14 +125,20 @@ static double time_distances(bench *b, knn_kernel kernel, int scaled, int querie
     knn_repository_force_kernel(b->repository, kernel);
     knn_kernel used = knn_kernel_for(b->repository, b->queries[0], NB201_EDGES);
     for (int r = 0; r < repeats && r < 64; r++) {
-        double start = bench_now();
-        for (int q = 0; q < queries; q++) {
-            if (scaled)
-                knn_nb201_scaled_distances(b->repository, used, b->queries[q], integers);
-            else
-                knn_distances(b->repository, b->queries[q], NB201_EDGES, distances, NULL);
-        }
-        times[r] = bench_now() - start;
+        /* whole passes until at least 0.2 CPU seconds: a fast kernel's single
+         * pass is a few milliseconds, too short to time on a loaded machine */
+        int passes = 0;
+        double start = cpu_now(), elapsed;
+        do {
+            for (int q = 0; q < queries; q++) {
+                if (scaled)
+                    knn_nb201_scaled_distances(b->repository, used, b->queries[q], integers);
+                else
+                    knn_distances(b->repository, b->queries[q], NB201_EDGES, distances, NULL);
+            }
+            passes++;
+        } while ((elapsed = cpu_now() - start) < 0.2);
+        times[r] = elapsed / passes;
     }
     knn_repository_force_kernel(b->repository, KNN_KERNEL_AUTO);
     return bench_median(times, repeats < 64 ? repeats : 64) * NB201_SIZE / queries;
@@ -120,7 +155,7 @@ static double time_predictions(bench *b, int repeats, double *distance_sum, doub
     exh_error err;
     for (int r = 0; r < repeats && r < 64; r++) {
         *distance_sum = *index_sum = *value_sum = 0;
-        double start = bench_now();
+        double start = cpu_now();
         for (int q = 0; q < NB201_SIZE; q++) {
             if (knn_predict(b->repository, b->queries[q], NB201_EDGES, KNN_DEFAULT_K, &p, &err) <
                 0)
@@ -131,14 +166,166 @@ static double time_predictions(bench *b, int repeats, double *distance_sum, doub
             }
             *value_sum += p.channel[KNN_VALIDATION][0];
         }
-        times[r] = bench_now() - start;
+        times[r] = cpu_now() - start;
     }
     knn_prediction_clear(&p);
     return bench_median(times, repeats < 64 ? repeats : 64);
 }
 
+static void write_graph_layers(FILE *out, const char *kind, const layer *layers, int count)
+{
+    fputs(kind, out);
+    for (int k = 0; k < count; k++) {
+        const layer *l = &layers[k];
+        fprintf(out, " %d", l->op);
+        for (int slot = 0; slot < 3; slot++)
+            fprintf(out, ",%d", slot < l->input_count ? l->inputs[slot] : -1);
+    }
+    fputc('\n', out);
+}
+
+/* The graph programme in NumPy (bench_knn.py --graph), batched over queries
+ * and models, on the same repository and queries. */
+static void numpy_graph(const knn_repository *r, const layer *query_layers,
+                        const int *query_counts, int queries, double checksum, double before,
+                        double tables, double cells, int repeats)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/bench_knn_graph_XXXXXX");
+    int fd = mkstemp(path);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!out)
+        return;
+    fprintf(out, "%.17g %.17g %.17g\n", r->penalties.graph.op, r->penalties.graph.input,
+            r->penalties.graph.indel);
+    for (int m = 0; m < r->count; m++)
+        write_graph_layers(out, "R", r->layers + r->layer_start[m], r->layer_count[m]);
+    for (int q = 0; q < queries; q++)
+        write_graph_layers(out, "Q", query_layers + (size_t)q * EDITDIST_MAX_LAYERS,
+                           query_counts[q]);
+    fclose(out);
+    char command[160];
+    snprintf(command, sizeof command, "/usr/bin/python3 bench/bench_knn.py --graph %s %d", path,
+             repeats);
+    FILE *p = popen(command, "r");
+    double seconds = 0, numpy_checksum = 0;
+    int ok = p && fscanf(p, "numpy_graph_seconds_median=%lf checksum=%lf", &seconds,
+                         &numpy_checksum) == 2;
+    if (p)
+        ok &= pclose(p) == 0;
+    unlink(path);
+    if (!ok) {
+        printf("  NumPy reference unavailable\n");
+        return;
+    }
+    printf("  NumPy, batched over queries and models  %8.3f s  %7.3f G cells/s  -> tables "
+           "%.0fx faster, per model (before) %.1fx\n"
+           "    (same distances: checksums %.17g and %.17g)\n",
+           seconds, cells / seconds / 1e9, seconds / tables, seconds / before, checksum,
+           numpy_checksum);
+}
+
+/* The generic path on another space: `models` sampled architectures as the
+ * repository, `queries` more as queries, distances only. The programme as
+ * it was (editdist per model, every cell, penalty calls per cell) against
+ * the token-table kernel at each SIMD width; DP cells per CPU-second. */
+static void bench_generic(const char *space_name, int models, int queries, int repeats)
+{
+    exh_error err;
+    space *s;
+    penalty_table t;
+    knn_repository *r;
+    if (space_open(space_name, &s, &err) < 0 || penalties_for_space(s, &t, &err) < 0 ||
+        knn_repository_new(&t, KNN_ACCURACY, &r, &err) < 0)
+        fail(space_name, &err);
+    rng *g = rng_new(SEED);
+    layer *query_layers = malloc((size_t)queries * EDITDIST_MAX_LAYERS * sizeof(layer));
+    int *query_counts = malloc((size_t)queries * sizeof(int));
+    double *out = malloc((size_t)models * sizeof(double));
+    double *reference = malloc((size_t)models * sizeof(double));
+    double model_layers = 0, query_total = 0;
+    layer layers[EDITDIST_MAX_LAYERS];
+    for (int m = 0; m < models + queries; m++) {
+        arch a;
+        if (space_sample(s, g, &a, &err) < 0)
+            fail("sample", &err);
+        int count = space_layers(s, &a, layers, EDITDIST_MAX_LAYERS);
+        if (m < models) {
+            double value = 1.0;
+            knn_curve curve = {.epochs = 1, .channel = {&value}};
+            if (knn_repository_add(r, NULL, layers, count, &curve, &err) < 0)
+                fail("repository", &err);
+            model_layers += count;
+        } else {
+            memcpy(query_layers + (size_t)(m - models) * EDITDIST_MAX_LAYERS, layers,
+                   (size_t)count * sizeof(layer));
+            query_counts[m - models] = count;
+            query_total += count;
+        }
+    }
+    double cells = model_layers * query_total;
+    printf("%s: %d queries x %d sampled models, %.1f layers a model, %d distinct layers, "
+           "%.3g DP cells, CPU seconds (median of %d):\n",
+           space_name, queries, models, model_layers / models, r->token_count, cells, repeats);
+    knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
+    const struct {
+        int full, simd;
+        const char *name;
+    } paths[] = {{1, 512, "per model, every cell (before)"},
+                 {0, 512, "tables, AVX-512"},
+                 {0, 256, "tables, AVX2"},
+                 {0, 0, "tables, plain C lanes"}};
+    double before = 0, tables_seconds = 0;
+    int all_same = 1;
+    for (int i = 0; i < 4; i++) {
+        knn_repository_force_full_programme(r, paths[i].full);
+        knn_generic_force_simd(paths[i].simd);
+        if (!paths[i].full && knn_generic_simd() != paths[i].simd)
+            continue; /* this CPU lacks that width */
+        int runs = paths[i].full ? (repeats + 1) / 2 : repeats;
+        double times[64], checksum = 0;
+        for (int rep = 0; rep < runs && rep < 64; rep++) {
+            double start = cpu_now();
+            checksum = 0;
+            for (int q = 0; q < queries; q++) {
+                knn_distances(r, query_layers + (size_t)q * EDITDIST_MAX_LAYERS, query_counts[q],
+                              out, NULL);
+                for (int m = 0; m < models; m++)
+                    checksum += isinf(out[m]) ? 1e6 : out[m];
+            }
+            times[rep] = cpu_now() - start;
+        }
+        double seconds = bench_median(times, runs < 64 ? runs : 64);
+        if (i == 1)
+            tables_seconds = seconds; /* the widest SIMD there is */
+        if (i == 0) {
+            before = seconds;
+            reference[0] = checksum;
+        } else {
+            all_same &= checksum == reference[0];
+        }
+        printf("  %-32s %8.3f s  %7.3f G cells/s  %5.2f ns/cell  %6.1fx\n", paths[i].name,
+               seconds, cells / seconds / 1e9, seconds / cells * 1e9, before / seconds);
+    }
+    printf("  same distances on every path: %s; peak memory %.0f MB\n", all_same ? "yes" : "NO",
+           peak_megabytes());
+    if (t.kind == PENALTY_GRAPH)
+        numpy_graph(r, query_layers, query_counts, queries, reference[0], before,
+                    tables_seconds, cells, repeats);
+    knn_generic_force_simd(512);
+    knn_repository_force_full_programme(r, 0);
+    free(query_layers);
+    free(query_counts);
+    free(out);
+    free(reference);
+    rng_free(g);
+    knn_repository_free(r);
+    space_free(s);
+}
+
 typedef struct numpy_figures {
     double dp_seconds, predict_seconds, distance_sum, index_sum, value_sum;
+    double batched_seconds, diagonal_seconds; /* diagonal < 0: not measured */
     int ok;
 } numpy_figures;
 
@@ -154,15 +341,22 @@ static numpy_figures run_numpy(const bench *b, int repeats)
         return f;
     f.ok = fscanf(p,
                   "numpy_dp_seconds_median=%lf numpy_predict_seconds_median=%lf "
-                  "distance_sum=%lf index_sum=%lf value_sum=%lf",
+                  "distance_sum=%lf index_sum=%lf value_sum=%lf "
+                  "numpy_batched_seconds_median=%lf numpy_diagonal_seconds_median=%lf",
                   &f.dp_seconds, &f.predict_seconds, &f.distance_sum, &f.index_sum,
-                  &f.value_sum) == 5;
+                  &f.value_sum, &f.batched_seconds, &f.diagonal_seconds) == 7;
     f.ok &= pclose(p) == 0;
     return f;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "generic") == 0) { /* the other spaces alone */
+        int repeats = argc > 2 ? atoi(argv[2]) : 3;
+        bench_generic("graph", 1000, 100, repeats);
+        bench_generic("convchain", 1000, 100, repeats);
+        return 0;
+    }
     int repeats = argc > 1 ? atoi(argv[1]) : 7, python_repeats = argc > 2 ? atoi(argv[2]) : 3;
     if (repeats < 1 || python_repeats < 1) {
         fprintf(stderr, "usage: bench_knn [REPEATS] [PYTHON_REPEATS]\n");
@@ -178,26 +372,39 @@ int main(int argc, char **argv)
     int exact = fast == KNN_KERNEL_EXACT8 || fast == KNN_KERNEL_EXACT16;
     const struct {
         knn_kernel kernel;
-        int scaled, queries;
+        int scaled, queries, full;
         const char *name;
     } paths[] = {
-        {fast, exact, NB201_SIZE, knn_repository_kernel(b.repository)},
-        {fast, 0, NB201_SIZE, "  the same, as doubles"},
-        {KNN_KERNEL_LANES, 0, NB201_SIZE, "nb201 double lanes"},
-        {KNN_KERNEL_GENERIC, 0, 2000, "generic (editdist per model)"},
+        {fast, exact, NB201_SIZE, 0, knn_repository_kernel(b.repository)},
+        {fast, 0, NB201_SIZE, 0, "  the same, as doubles"},
+        {fast, exact, NB201_SIZE, 1, "  the same, whole programme"},
+        {fast, exact, NB201_SIZE, 3, "  whole programme, AVX2 only"},
+        {KNN_KERNEL_LANES, 0, NB201_SIZE, 0, "nb201 double lanes"},
+        {KNN_KERNEL_GENERIC, 0, 2000, 0, "generic (tables, side by side)"},
+        {KNN_KERNEL_GENERIC, 0, 500, 1, "generic, per model (before)"},
     };
-    double fastest = 0;
-    for (int i = 0; i < 4; i++) {
-        if ((i == 1 && !exact) || (i == 2 && fast == KNN_KERNEL_LANES))
+    double fastest = 0, fastest_full = 0;
+    for (int i = 0; i < 7; i++) {
+        if ((i == 1 && !exact) || (i == 3 && !knn_nb201_has_avx512()) ||
+            (i == 4 && fast == KNN_KERNEL_LANES))
             continue;
+        knn_nb201_allow_avx512(paths[i].full != 3);
+        knn_repository_force_full_programme(b.repository, paths[i].full & 1);
         double seconds = time_distances(&b, paths[i].kernel, paths[i].scaled, paths[i].queries,
                                         repeats);
+        knn_repository_force_full_programme(b.repository, 0);
+        knn_nb201_allow_avx512(1);
         if (i == 0)
             fastest = seconds;
+        if (i == 2)
+            fastest_full = seconds;
         printf("  %-30s %8.3f s  %7.2f G cells/s%s\n", paths[i].name, seconds,
                cells / seconds / 1e9,
-               paths[i].queries < NB201_SIZE ? "  (timed on 2,000 queries, scaled)" : "");
+               paths[i].queries < NB201_SIZE ? "  (timed on fewer queries, scaled)" : "");
     }
+    printf("  (int8 kernel in %s; CPU seconds; a DP cell is one of the 36 cells of a pair's programme, so the\n"
+           "   degenerate kernels count 36 cells for their 6 additions)\n",
+           knn_nb201_has_avx512() ? "AVX-512" : "AVX2");
     double distance_sum, index_sum, value_sum;
     double predict_seconds = time_predictions(&b, repeats, &distance_sum, &index_sum, &value_sum);
     printf("whole predictions (distances, K nearest, averaged curve): %.3f s, %.1f us per "
@@ -209,10 +416,22 @@ int main(int argc, char **argv)
         printf("NumPy reference unavailable (needs /usr/bin/python3 with numpy, run from the "
                "repository root)\n");
     } else {
-        printf("NumPy, same programme vectorized over the repository, median of %d runs:\n",
-               python_repeats);
-        printf("  programme alone   %8.3f s  %7.3f G cells/s  -> exhaust %.0fx faster\n",
-               f.dp_seconds, cells / f.dp_seconds / 1e9, f.dp_seconds / fastest);
+        printf("NumPy, same programme, CPU seconds, median of %d runs:\n", python_repeats);
+        printf("  looped over queries, vectorized over the repository\n"
+               "                    %8.3f s  %7.3f G cells/s\n",
+               f.dp_seconds, cells / f.dp_seconds / 1e9);
+        printf("  batched over queries and models (every DP step one array operation)\n"
+               "                    %8.3f s  %7.3f G cells/s\n",
+               f.batched_seconds, cells / f.batched_seconds / 1e9);
+        double numpy_best = f.batched_seconds < f.dp_seconds ? f.batched_seconds : f.dp_seconds;
+        printf("  -> exhaust %.0fx faster than the faster of the two; whole programme against "
+               "whole programme %.0fx\n",
+               numpy_best / fastest, numpy_best / fastest_full);
+        if (f.diagonal_seconds > 0)
+            printf("  batched, the degenerate form (sum of the 6 diagonal costs, infinite "
+                   "indel)\n"
+                   "                    %8.3f s               -> exhaust %.0fx faster\n",
+                   f.diagonal_seconds, f.diagonal_seconds / fastest);
         printf("  whole predictions %8.3f s                     -> exhaust %.0fx faster\n",
                f.predict_seconds, f.predict_seconds / predict_seconds);
         int same = f.distance_sum == distance_sum && f.index_sum == index_sum;
@@ -220,6 +439,7 @@ int main(int argc, char **argv)
                "%.2g in total)\n",
                same ? "yes" : "NO", fabs(f.value_sum - value_sum));
     }
+    printf("peak memory (getrusage, this process): %.0f MB\n", peak_megabytes());
     unlink(b.repository_path);
     unlink(b.penalties_path);
     knn_repository_free(b.repository);

@@ -440,6 +440,95 @@ static void test_huge_costs_do_not_overflow_to_nan(void **state)
     assert_true(distance(&t, a, 6, a, 6) == 0.0);
 }
 
+/* ---- the degenerate shortcut (editdist_nb201_diagonal_only) --------------- */
+
+static double random_cost(rng *g)
+{
+    static const double picks[] = {0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 10.0, 1e308};
+    switch (rng_below(g, 4)) {
+    case 0:
+        return INFINITY;
+    case 1:
+        return rng_uniform(g) * 7.0;
+    default:
+        return picks[rng_below(g, sizeof picks / sizeof picks[0])];
+    }
+}
+
+static int same_number(double x, double y)
+{
+    return memcmp(&x, &y, sizeof x) == 0 || (isnan(x) && isnan(y));
+}
+
+/* The shortcut against the whole programme: random nb201 tables (infinite,
+ * huge, fractional, asymmetric entries, a non-zero diagonal now and then,
+ * indel infinite, just at the bound, or small) and random cells of 0..8
+ * edges, mostly 6, operations sometimes out of range. Bit-for-bit equal. */
+static void test_nb201_diagonal_shortcut_equals_full_programme(void **state)
+{
+    (void)state;
+    rng *g = rng_new(77);
+    int shortcut_tables = 0, full_tables = 0;
+    for (int table = 0; table < 3000; table++) {
+        penalty_table t = table_for("nb201");
+        for (int x = 0; x < NB201_OPERATIONS; x++)
+            for (int y = 0; y < NB201_OPERATIONS; y++)
+                t.nb201.replace[x][y] = x == y && rng_below(g, 8) ? 0.0 : random_cost(g);
+        double largest = 0.0;
+        for (int x = 0; x < NB201_OPERATIONS; x++)
+            for (int y = 0; y < NB201_OPERATIONS; y++)
+                if (!isinf(t.nb201.replace[x][y]) && t.nb201.replace[x][y] > largest)
+                    largest = t.nb201.replace[x][y];
+        switch (rng_below(g, 5)) {
+        case 0:
+        case 1:
+            t.nb201.indel = INFINITY;
+            break;
+        case 2: /* at the bound: 2 * indel = 6 * largest */
+            t.nb201.indel = 3.0 * largest;
+            break;
+        case 3: /* just below it: the programme must run */
+            t.nb201.indel = nextafter(3.0 * largest, 0.0);
+            break;
+        default:
+            t.nb201.indel = random_cost(g);
+        }
+        if (table % 500 == 7)
+            t.nb201.replace[rng_below(g, 5)][rng_below(g, 5)] = NAN;
+        if (editdist_nb201_diagonal_only(&t, NB201_EDGES))
+            shortcut_tables++;
+        else
+            full_tables++;
+        for (int pair = 0; pair < 40; pair++) {
+            layer a[8], b[8];
+            int p = rng_below(g, 4) ? 6 : (int)rng_below(g, 9);
+            int q = rng_below(g, 4) ? p : (int)rng_below(g, 9);
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            nb201_cell("000000", a);
+            nb201_cell("000000", b);
+            for (int e = 0; e < 8; e++) {
+                a[e].op = rng_below(g, 50) ? (int)rng_below(g, 5) : 5;
+                b[e].op = rng_below(g, 50) ? (int)rng_below(g, 5) : -1;
+            }
+            double fast = editdist_alignment(&t, a, p, b, q);
+            double full = editdist_alignment_full(&t, a, p, b, q);
+            if (!same_number(fast, full))
+                fail_msg("table %d pair %d (p=%d q=%d, indel %g): shortcut %.17g, programme "
+                         "%.17g",
+                         table, pair, p, q, t.nb201.indel, fast, full);
+        }
+    }
+    assert_true(shortcut_tables > 1000 && full_tables > 500); /* both sides exercised */
+    /* NB201's defaults are degenerate at every length */
+    penalty_table t = table_for("nb201");
+    for (int count = 0; count <= EDITDIST_MAX_LAYERS; count++)
+        assert_true(editdist_nb201_diagonal_only(&t, count));
+    t = table_for("graph");
+    assert_false(editdist_nb201_diagonal_only(&t, 6));
+    rng_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_properties_per_kind),
         cmocka_unit_test(test_brute_force_agreement),
         cmocka_unit_test(test_huge_costs_do_not_overflow_to_nan),
+        cmocka_unit_test(test_nb201_diagonal_shortcut_equals_full_programme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

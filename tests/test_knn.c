@@ -8,6 +8,9 @@
 
 #include "exhaust/editdist.h"
 #include "exhaust/knn.h"
+#include "exhaust/rng.h"
+#include "exhaust/space_dense.h"
+#include "exhaust/space_graph.h"
 #include "predict/knn_internal.h"
 #include "testutil.h"
 
@@ -441,17 +444,28 @@ static void check_kernels(const penalty_table *t, int models, uint64_t seed)
             int count;
             const layer *model = knn_repository_layers(r, m, &count);
             assert_int_equal(editdist_distance(t, query, 6, model, count, &expected[m], &err), 0);
+            /* the whole programme, no shortcut, gives the same number */
+            double full = editdist_alignment_full(t, query, 6, model, count);
+            if (editdist_connected(query, 6) != editdist_connected(model, count))
+                full += t->nb201.disconnect;
+            assert_memory_equal(&full, &expected[m], sizeof(double));
         }
         const knn_kernel kernels[5] = {KNN_KERNEL_GENERIC, KNN_KERNEL_LANES, KNN_KERNEL_EXACT16,
                                        KNN_KERNEL_EXACT8, KNN_KERNEL_AUTO};
-        for (int k = 0; k < 5; k++) {
-            knn_repository_force_kernel(r, kernels[k]);
-            assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
-            for (int m = 0; m < models; m++)
-                if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
-                    fail_msg("kernel %d (%s), model %d: %.17g instead of %.17g", k,
-                             knn_repository_kernel(r), m, got[m], expected[m]);
-        }
+        for (int variant = 0; variant < 4; variant++) /* shortcut or not, AVX-512 or not */
+            for (int k = 0; k < 5; k++) {
+                int full = variant & 1;
+                knn_nb201_allow_avx512(variant < 2);
+                knn_repository_force_full_programme(r, full);
+                knn_repository_force_kernel(r, kernels[k]);
+                assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
+                for (int m = 0; m < models; m++)
+                    if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
+                        fail_msg("kernel %d (%s, full %d), model %d: %.17g instead of %.17g",
+                                 k, knn_repository_kernel(r), full, m, got[m], expected[m]);
+            }
+        knn_nb201_allow_avx512(1);
+        knn_repository_force_full_programme(r, 0);
         knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
         check_predictions(r, query, models);
     }
@@ -484,6 +498,17 @@ static void test_nb201_kernels_agree(void **state)
     t = table_for("nb201");
     t.nb201.disconnect = INFINITY;
     check_kernels(&t, 90, 8);
+    t = table_for("nb201");
+    t.nb201.indel = 9; /* 2 * 9 = 6 * 3: finite, yet the programme is degenerate */
+    assert_true(editdist_nb201_diagonal_only(&t, 6));
+    check_kernels(&t, 140, 9);
+    t.nb201.indel = 8.75; /* just short of it: the whole programme */
+    assert_false(editdist_nb201_diagonal_only(&t, 6));
+    check_kernels(&t, 140, 10);
+    t = table_for("nb201");
+    t.nb201.replace[3][0] = t.nb201.replace[2][4] = INFINITY; /* degenerate with infinities */
+    t.nb201.replace[1][3] = 0.75;
+    check_kernels(&t, 260, 11);
 }
 
 static void test_kernel_choice(void **state)
@@ -555,6 +580,129 @@ static void test_selection_of_scaled_distances(void **state)
     rng_free(g);
 }
 
+/* ---- the generic kernel (token tables, models side by side) -------------- */
+
+static layer random_generic_layer(penalty_kind kind, rng *g)
+{
+    layer l;
+    memset(&l, 0, sizeof l);
+    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+        l.inputs[j] = -1;
+    switch (kind) {
+    case PENALTY_CONVCHAIN:
+        l.filters = 16 << rng_below(g, 3);
+        l.kernel_h = l.kernel_w = 1 + 2 * (int)rng_below(g, 2);
+        l.stride = 1 + (int)rng_below(g, 2);
+        break;
+    case PENALTY_DENSE:
+        l.op = (int)rng_below(g, DENSE_OP_COUNT);
+        if (l.op == DENSE_OP_DENSE) {
+            l.units = 8 << rng_below(g, 4);
+            l.activation = (int)rng_below(g, 3);
+        } else if (l.op == DENSE_OP_SKIP) {
+            l.input_count = 1;
+            l.inputs[0] = (int)rng_below(g, 4);
+        }
+        break;
+    case PENALTY_GRAPH:
+        l.op = (int)rng_below(g, GRAPH_OP_COUNT);
+        l.input_count = 1 + (int)rng_below(g, 3);
+        for (int j = 0; j < l.input_count; j++)
+            l.inputs[j] = (int)rng_below(g, 9);
+        break;
+    default:
+        l.op = (int)rng_below(g, NB201_OPERATIONS);
+        l.input_count = 2;
+        l.inputs[0] = (int)rng_below(g, 3);
+        l.inputs[1] = l.inputs[0] + 1;
+    }
+    return l;
+}
+
+static int random_length(rng *g)
+{
+    switch (rng_below(g, 8)) {
+    case 0:
+        return (int)rng_below(g, 3); /* 0..2: empty sequences too */
+    case 1:
+        return 20 + (int)rng_below(g, 30);
+    default:
+        return 3 + (int)rng_below(g, 12);
+    }
+}
+
+/* Every SIMD width of the generic kernel against the whole programme run
+ * one model at a time: the same doubles, bit for bit. */
+static void check_generic(const penalty_table *t, int models, uint64_t seed)
+{
+    knn_repository *r;
+    exh_error err;
+    assert_int_equal(knn_repository_new(t, KNN_ACCURACY, &r, &err), 0);
+    rng *g = rng_new(seed);
+    layer layers[64];
+    for (int m = 0; m < models; m++) {
+        int count = random_length(g);
+        for (int k = 0; k < count; k++)
+            layers[k] = random_generic_layer(t->kind, g);
+        if (m % 7 == 3 && m > 0) { /* repeats: shared tokens, equal models */
+            int previous;
+            const layer *copy = knn_repository_layers(r, m - 1, &previous);
+            memcpy(layers, copy, (size_t)previous * sizeof(layer));
+            count = previous;
+        }
+        knn_curve curve = {.epochs = 0};
+        assert_int_equal(knn_repository_add(r, NULL, layers, count, &curve, &err), 0);
+    }
+    static double expected[700], got[700];
+    for (int trial = 0; trial < 12; trial++) {
+        int count = random_length(g);
+        for (int k = 0; k < count; k++)
+            layers[k] = random_generic_layer(t->kind, g);
+        knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
+        knn_repository_force_full_programme(r, 1);
+        assert_int_equal(knn_distances(r, layers, count, expected, &err), 0);
+        knn_repository_force_full_programme(r, 0);
+        const int widths[3] = {512, 256, 0};
+        for (int w = 0; w < 3; w++) {
+            knn_generic_force_simd(widths[w]);
+            memset(got, 0xff, sizeof got);
+            assert_int_equal(knn_distances(r, layers, count, got, &err), 0);
+            for (int m = 0; m < models; m++)
+                if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
+                    fail_msg("%s, width %d, query of %d layers, model %d: %.17g instead of "
+                             "%.17g",
+                             penalties_kind_name(t->kind), widths[w], count, m, got[m],
+                             expected[m]);
+        }
+        knn_generic_force_simd(512);
+    }
+    knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
+    rng_free(g);
+    knn_repository_free(r);
+}
+
+static void test_generic_kernel_agrees(void **state)
+{
+    (void)state;
+    penalty_table t = table_for("graph");
+    check_generic(&t, 301, 31);
+    t.graph.input = 0.3; /* not a dyadic fraction: rounding must match too */
+    t.graph.indel = 1.7;
+    check_generic(&t, 200, 32);
+    t = table_for("convchain"); /* infinite stride and same-stride indel */
+    check_generic(&t, 333, 33);
+    t.convchain.same_stride_indel = 0.75;
+    t.convchain.filters = 0.1;
+    check_generic(&t, 150, 34);
+    t = table_for("dense");
+    check_generic(&t, 250, 35);
+    t = table_for("nb201"); /* cells of other lengths than 6: the generic path */
+    check_generic(&t, 120, 36);
+    t.nb201.indel = 0.7;
+    t.nb201.replace[2][0] = INFINITY;
+    check_generic(&t, 120, 37);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_infinitely_far_neighbours),
         cmocka_unit_test(test_add_run),
         cmocka_unit_test(test_nb201_kernels_agree),
+        cmocka_unit_test(test_generic_kernel_agrees),
         cmocka_unit_test(test_kernel_choice),
         cmocka_unit_test(test_selection_of_scaled_distances),
     };

@@ -48,9 +48,26 @@ int editdist_arch(const penalty_table *t, const space *s, const arch *a, const a
                   double *distance, exh_error *err);
 
 /* The dynamic programme alone, without nb201's disconnect term; counts must
- * be within 0..EDITDIST_MAX_LAYERS (not checked). */
+ * be within 0..EDITDIST_MAX_LAYERS (not checked). Where the penalties make
+ * the programme degenerate (editdist_nb201_diagonal_only) it returns the
+ * diagonal's sum at once: the same number, bit for bit (tests/test_editdist.c
+ * checks it against editdist_alignment_full on random tables and cells). */
 double editdist_alignment(const penalty_table *t, const layer *a, int a_count, const layer *b,
                           int b_count);
+/* The whole programme, every cell, no shortcut (tests and benchmarks). */
+double editdist_alignment_full(const penalty_table *t, const layer *a, int a_count,
+                               const layer *b, int b_count);
+
+/* Whether, for an nb201 table, the programme between two sequences of
+ * `count` layers each always equals the sum of replace(a[e], b[e]) over e,
+ * added left to right (the diagonal path), so that only count of its
+ * (count + 1)^2 cells matter. It does when indel is infinite (NB201's
+ * default: every other path inserts and deletes), and when every replace
+ * cost is finite and count times the largest, added in floating point,
+ * is at most 2 * indel (every other path has at least one insertion and
+ * one deletion, and rounding is monotone). Between sequences of different
+ * lengths an infinite indel makes the distance infinite. */
+int editdist_nb201_diagonal_only(const penalty_table *t, int count);
 
 /* Whether an NB201-style cell given as edge layers (inputs[0] = source node,
  * inputs[1] = target node, op 0 = none) has a path from node 0 to the

@@ -34,12 +34,18 @@
  * computed together, the models side by side in SIMD lanes. When every
  * finite cost is a multiple of 1/256 and, so scaled, the longest path's sum
  * plus the disconnect term stays below 255 (or 32767), the programme runs
- * exactly in saturating 8-bit (16-bit) integers with AVX2, if the CPU has
- * it; otherwise in doubles. Every path gives bit-identical distances and
- * the same neighbours (tests/test_knn.c compares them); the nb201 defaults
- * run in bytes (bench/bench_knn.c measures it). Other tables use the plain
- * programme per model. A repository is read-only during predictions:
- * several threads may predict at once, each with its own knn_prediction.
+ * exactly in saturating 8-bit (16-bit) integers with AVX2 (8-bit: AVX-512
+ * where the CPU has it), otherwise in doubles. Where the penalties make the
+ * programme degenerate (editdist_nb201_diagonal_only: NB201's default
+ * infinite indel) the kernels add the six diagonal costs instead. Every
+ * other space (and nb201 models that are not 6-edge cells) goes through
+ * cost tables — graph and convchain: 16 entries indexed by which features
+ * differ; dense and nb201: per query and distinct layer — with 8 models of
+ * one length side by side (AVX-512, AVX2 or plain C). Every path gives
+ * bit-identical distances and the same neighbours (tests/test_knn.c
+ * compares them with the whole programme run per model); bench/bench_knn.c
+ * measures them. A repository is read-only during predictions: several
+ * threads may predict at once, each with its own knn_prediction.
  *
  * Typical use:
  *     penalty_table t;  penalties_default("nb201", &t, &err);

@@ -64,11 +64,18 @@
  * combination of dropout, weight decay and learning rate and keeps the one
  * with the lowest validation loss. All randomness (initialization, shuffles,
  * dropout masks) comes from the rng passed in: the same seed gives the same
- * model, bit for bit, with the same BLAS library and thread count.
+ * model, bit for bit, with the same BLAS library (BLAS runs on one thread
+ * during the LSTM's work, below, so the machine's core count does not
+ * matter).
  *
  * Speed. Matrix products go through BLAS (cblas_sgemm): the input
  * projection of all steps in one product, one product per step for the
  * recurrence, and the weight gradients of all steps in one product each.
+ * The matrices are small (a few hundred rows), so training, evaluation and
+ * prediction set OpenBLAS to one thread while they run and restore the
+ * caller's setting after (its threads cost more in waking and spinning than
+ * they saved: exhaust eval spent 7-8 s of system time in them; results
+ * with one thread differ from two in the last bits of some products).
  * Without dropout, and when the embedding has fewer rows than the batch has
  * tokens, the input projection and its gradients are computed per embedding
  * row instead of per token (every occurrence of a token reads the same x):

@@ -1,13 +1,14 @@
 /* editdist.c — the edit-distance dynamic programme over layer sequences. */
 #include "exhaust/editdist.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* Run the programme with the shorter sequence along the row, so that two
  * rows of min(p, q) + 1 cells suffice. Indel costs do not depend on which
  * side a layer comes from, so only replace needs the original orientation. */
-double editdist_alignment(const penalty_table *t, const layer *a, int a_count, const layer *b,
-                          int b_count)
+double editdist_alignment_full(const penalty_table *t, const layer *a, int a_count,
+                               const layer *b, int b_count)
 {
     int swapped = b_count > a_count;
     const layer *rows = swapped ? b : a, *columns = swapped ? a : b;
@@ -41,6 +42,58 @@ double editdist_alignment(const penalty_table *t, const layer *a, int a_count, c
         current = swap;
     }
     return previous[column_count];
+}
+
+int editdist_nb201_diagonal_only(const penalty_table *t, int count)
+{
+    if (t->kind != PENALTY_NB201 || isnan(t->nb201.indel))
+        return 0;
+    double largest = 0.0;
+    int infinite = 0;
+    for (int x = 0; x < NB201_OPERATIONS; x++)
+        for (int y = 0; y < NB201_OPERATIONS; y++) {
+            double cost = t->nb201.replace[x][y];
+            if (isnan(cost))
+                return 0; /* NaN spreads differently through the programme */
+            infinite |= isinf(cost);
+            if (cost > largest)
+                largest = cost;
+        }
+    if (isinf(t->nb201.indel))
+        return 1;
+    if (infinite)
+        return 0;
+    double sum = 0.0;
+    for (int e = 0; e < count; e++)
+        sum += largest;
+    return sum <= 2.0 * t->nb201.indel;
+}
+
+/* The diagonal path alone, in the programme's order of additions. */
+static double diagonal_sum(const penalty_table *t, const layer *a, const layer *b, int count)
+{
+    double sum = 0.0;
+    for (int e = 0; e < count; e++) {
+        int x = a[e].op, y = b[e].op; /* as penalties_replace */
+        sum += x == y ? 0.0
+               : x >= 0 && x < NB201_OPERATIONS && y >= 0 && y < NB201_OPERATIONS
+                   ? t->nb201.replace[x][y]
+                   : INFINITY;
+    }
+    return sum;
+}
+
+double editdist_alignment(const penalty_table *t, const layer *a, int a_count, const layer *b,
+                          int b_count)
+{
+    if (t->kind == PENALTY_NB201) {
+        if (a_count != b_count && isinf(t->nb201.indel) &&
+            editdist_nb201_diagonal_only(t, 0)) /* no NaN */
+            return INFINITY; /* every path inserts or deletes */
+        if (a_count == b_count && editdist_nb201_diagonal_only(t, a_count))
+            return diagonal_sum(t, a, b, a_count);
+    }
+    return editdist_alignment_full(t, a, a_count, b, b_count);
 }
 
 int editdist_connected(const layer *layers, int count)

@@ -58,6 +58,7 @@ void knn_repository_free(knn_repository *r)
     free(r->curve_start);
     free(r->curve_values);
     free(r->connected);
+    knn_tokens_free(r);
     knn_nb201_free(&r->nb201);
     free(r);
 }
@@ -152,6 +153,12 @@ static int store_model(knn_repository *r, const char *name, const layer *layers,
     }
     r->values_used += values;
     r->connected[i] = (uint8_t)editdist_connected(layers, layer_count);
+    if (knn_tokens_add(r, i) < 0) {
+        r->layers_used -= layer_count;
+        r->values_used -= values;
+        free(copy);
+        return -1;
+    }
     r->count++;
     return 0;
 }
@@ -287,6 +294,8 @@ knn_curve knn_repository_curve(const knn_repository *r, int index)
             r->curve_values + r->curve_start[index] + (size_t)c * (size_t)r->epochs[index];
     return curve;
 }
+
+void knn_repository_force_full_programme(knn_repository *r, int full) { r->force_full = full; }
 
 void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel)
 {

@@ -40,6 +40,9 @@ typedef struct knn_nb201_tables {
     int capacity;   /* columns allocated, a multiple of KNN_BLOCK */
     double *costs;  /* [query op][edge][capacity]: replace(query op, model op) */
     int scale_bits; /* the power of two of the exact forms; -1 when there is none */
+    /* editdist_nb201_diagonal_only for 6 edges: the kernels add the six
+     * costs of the diagonal instead of running the 49-cell programme */
+    int diagonal;
     knn_exact_costs exact8, exact16;
 } knn_nb201_tables;
 
@@ -59,8 +62,18 @@ struct knn_repository {
     size_t values_used, values_capacity;
     char **names;
     uint8_t *connected; /* editdist_connected, for nb201's disconnect term */
+    /* Layers as tokens (knn_generic.c): layer_token[l] numbers the distinct
+     * layers (equal in every field) in order of first appearance; tokens[t]
+     * is token t. The generic kernel computes each query's costs once per
+     * token instead of once per DP cell. */
+    int *layer_token;
+    layer *tokens;
+    int token_count, token_capacity;
+    int *token_slots; /* open addressing: token + 1, 0 empty */
+    int token_slot_capacity;
     knn_nb201_tables nb201;
     knn_kernel forced_kernel; /* tests force a path; KNN_KERNEL_AUTO otherwise */
+    int force_full;           /* tests: run the whole programme, no diagonal shortcut */
 };
 
 /* Whether layers form a 6-edge cell with operations 0..4. */
@@ -91,6 +104,11 @@ void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, cons
 double knn_nb201_unscale(const knn_repository *r, knn_kernel kernel, uint16_t value);
 /* Whether the CPU runs the AVX2 kernels. */
 int knn_nb201_has_avx2(void);
+/* Whether the int8 kernel runs in AVX-512 (BW) here: 64 models a vector
+ * instead of 32, the same numbers. knn_nb201_allow_avx512(0) keeps it to
+ * AVX2 (tests compare the two; process-wide). */
+int knn_nb201_has_avx512(void);
+void knn_nb201_allow_avx512(int allowed);
 
 /* The k (>= 1, <= n minus the excluded) nearest of n distances, nearest
  * first, ties to the lower index, model `exclude` (-1: none) left out
@@ -105,8 +123,27 @@ void knn_select_nearest_scaled(const uint16_t *scaled, int n, int k, int exclude
 int knn_prediction_from_model(const knn_repository *r, int index, knn_prediction *out,
                               exh_error *err);
 
+/* Number the layers of the model just stored (layer_start[index] ..) as
+ * tokens; -1 when out of memory (knn_generic.c). */
+int knn_tokens_add(knn_repository *r, int index);
+void knn_tokens_free(knn_repository *r);
+/* Distances (without nb201's disconnect term) from the query to every
+ * model through the token tables, models of one length side by side
+ * (AVX-512, AVX2 or plain C, chosen at run time; the same numbers as
+ * editdist_alignment). EXH_ERR_NOMEM when the tables cannot be allocated. */
+int knn_generic_distances(const knn_repository *r, const layer *query, int count, double *out,
+                          exh_error *err);
+/* The vector width the generic kernel uses: 512, 256 (AVX2) or 0 (plain C). */
+int knn_generic_simd(void);
+/* Tests and benchmarks: use at most that width (512: the widest there is).
+ * Process-wide; not for use while other threads compute distances. */
+void knn_generic_force_simd(int level);
+
 /* Tests: force a distance path (KNN_KERNEL_AUTO restores the default). A
  * forced NB201 kernel that does not apply falls back to the generic one. */
 void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel);
+/* Tests: 1 runs every cell of the programme even where the penalties make it
+ * degenerate (editdist_alignment_full, the kernels' whole programme). */
+void knn_repository_force_full_programme(knn_repository *r, int full);
 
 #endif

@@ -225,6 +225,7 @@ int knn_nb201_rebuild(knn_repository *r, exh_error *err)
         return EXH_OK;
     }
     t->scale_bits = exact_scale_bits(&r->penalties);
+    t->diagonal = editdist_nb201_diagonal_only(&r->penalties, EDGES);
     describe_exact(&r->penalties, &t->exact8, UINT8_MAX, t->scale_bits);
     describe_exact(&r->penalties, &t->exact16, INT16_MAX, t->scale_bits);
     int capacity = t->capacity > 0 ? t->capacity : KNN_BLOCK;
@@ -284,8 +285,28 @@ static void lanes_block(const knn_repository *r, const int *query, int m,
         out[l] = d[EDGES][l];
 }
 
+/* The degenerate programme (tables->diagonal): D[6][6] is the diagonal's
+ * sum, added in the programme's order, from D[0][0] = 0. */
+static void lanes_diagonal(const knn_repository *r, const int *query, double *out)
+{
+    size_t capacity = (size_t)r->nb201.capacity;
+    const double *row[EDGES];
+    for (int e = 0; e < EDGES; e++)
+        row[e] = r->nb201.costs + (size_t)(query[e] * EDGES + e) * capacity;
+    for (int m = 0; m < r->count; m++) {
+        double sum = 0.0;
+        for (int e = 0; e < EDGES; e++)
+            sum += row[e][m];
+        out[m] = sum;
+    }
+}
+
 static void lanes_distances(const knn_repository *r, const int *query, double *out)
 {
+    if (r->nb201.diagonal && !r->force_full) {
+        lanes_diagonal(r, query, out);
+        return;
+    }
     double boundary[EDGES + 1], block[LANES];
     boundary[0] = 0.0;
     for (int j = 1; j <= EDGES; j++)
@@ -394,6 +415,170 @@ __attribute__((target("avx2"))) static void exact8_group(const knn_nb201_tables 
                             _mm256_cvtepu8_epi16(_mm256_extracti128_si256(total, 1)));
     }
 }
+
+/* The degenerate programme (tables->diagonal) for the same models: the
+ * saturated sum of the six diagonal costs and the disconnect term. */
+__attribute__((target("avx2"))) static void exact16_diagonal_group(const knn_nb201_tables *t,
+                                                                   const int *query,
+                                                                   int connected, int m,
+                                                                   uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const int16_t *costs = t->exact16.costs;
+    const int16_t *disconnect = (const int16_t *)t->exact16.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP; b++) {
+        __m256i sum = _mm256_setzero_si256();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm256_adds_epi16(
+                sum, _mm256_loadu_si256((const __m256i *)(costs +
+                                                          (size_t)(query[e] * EDGES + e) *
+                                                              capacity +
+                                                          (size_t)m + (size_t)b * 16)));
+        sum = _mm256_adds_epi16(sum,
+                                _mm256_loadu_si256((const __m256i *)(disconnect + b * 16)));
+        _mm256_storeu_si256((__m256i *)(out + b * 16), sum);
+    }
+}
+
+__attribute__((target("avx2"))) static void exact8_diagonal_group(const knn_nb201_tables *t,
+                                                                  const int *query,
+                                                                  int connected, int m,
+                                                                  uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP; b++) {
+        __m256i sum = _mm256_setzero_si256();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm256_adds_epu8(
+                sum, _mm256_loadu_si256((const __m256i *)(costs +
+                                                          (size_t)(query[e] * EDGES + e) *
+                                                              capacity +
+                                                          (size_t)m + (size_t)b * 32)));
+        sum = _mm256_adds_epu8(sum,
+                               _mm256_loadu_si256((const __m256i *)(disconnect + b * 32)));
+        _mm256_storeu_si256((__m256i *)(out + b * 32),
+                            _mm256_cvtepu8_epi16(_mm256_castsi256_si128(sum)));
+        _mm256_storeu_si256((__m256i *)(out + b * 32 + 16),
+                            _mm256_cvtepu8_epi16(_mm256_extracti128_si256(sum, 1)));
+    }
+}
+
+/* AVX-512 (BW): the int8 kernels with 64 models a vector, two vectors a
+ * group (the 128 of a block); the same saturating arithmetic, so the same
+ * numbers. */
+#define EXACT_STEP512(d, v, diagonal, left, cost, c)                                          \
+    do {                                                                                      \
+        __m512i up_ = (d);                                                                    \
+        __m512i best_ = _mm512_min_epu8(                                                      \
+            _mm512_min_epu8(_mm512_adds_epu8((diagonal), (cost)), (v)), (left));              \
+        (diagonal) = up_;                                                                     \
+        (d) = best_;                                                                          \
+        (left) = (v) = _mm512_adds_epu8(best_, (c));                                          \
+    } while (0)
+
+enum { GROUP512 = KNN_BLOCK / 64 };
+
+__attribute__((target("avx512f,avx512bw"))) static void store_widened512(__m512i total,
+                                                                         uint16_t *out)
+{
+    _mm512_storeu_si512((void *)out, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(total)));
+    _mm512_storeu_si512((void *)(out + 32),
+                        _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(total, 1)));
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void exact8_block512(
+    const knn_nb201_tables *t, const int *query, int connected, int m, const uint8_t *boundary,
+    uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const __m512i c = _mm512_set1_epi8((char)t->exact8.indel);
+    __m512i d[GROUP512][EDGES + 1], v[GROUP512][EDGES + 1];
+    for (int b = 0; b < GROUP512; b++)
+        for (int j = 0; j <= EDGES; j++) {
+            d[b][j] = _mm512_set1_epi8((char)boundary[j]);
+            v[b][j] = _mm512_adds_epu8(d[b][j], c);
+        }
+    for (int i = 1; i <= EDGES; i++) {
+        const uint8_t *row = costs + (size_t)(query[i - 1] * EDGES) * capacity + (size_t)m;
+        const __m512i first = _mm512_set1_epi8((char)boundary[i]);
+        const __m512i first_v = _mm512_adds_epu8(first, c);
+        for (int b = 0; b < GROUP512; b++) {
+            __m512i diagonal = d[b][0], left = first_v;
+            d[b][0] = first;
+            v[b][0] = first_v;
+            for (int j = 1; j <= EDGES; j++) {
+                __m512i cost = _mm512_loadu_si512(
+                    (const void *)(row + (size_t)(j - 1) * capacity + (size_t)b * 64));
+                EXACT_STEP512(d[b][j], v[b][j], diagonal, left, cost, c);
+            }
+        }
+    }
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP512; b++)
+        store_widened512(_mm512_adds_epu8(d[b][EDGES], _mm512_loadu_si512(
+                                                           (const void *)(disconnect + b * 64))),
+                         out + b * 64);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void exact8_diagonal_block512(
+    const knn_nb201_tables *t, const int *query, int connected, int m, uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *costs = t->exact8.costs;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity + (size_t)m;
+    for (int b = 0; b < GROUP512; b++) {
+        __m512i sum = _mm512_setzero_si512();
+        for (int e = 0; e < EDGES; e++)
+            sum = _mm512_adds_epu8(
+                sum, _mm512_loadu_si512((const void *)(costs +
+                                                       (size_t)(query[e] * EDGES + e) * capacity +
+                                                       (size_t)m + (size_t)b * 64)));
+        sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(disconnect + b * 64)));
+        store_widened512(sum, out + b * 64);
+    }
+}
+
+/* The diagonal sum for every model at once (blocks of 128 up to count):
+ * one call per query, the row pointers computed once. */
+__attribute__((target("avx512f,avx512bw"))) static void exact8_diagonal_all512(
+    const knn_nb201_tables *t, const int *query, int connected, int count, uint16_t *out)
+{
+    const size_t capacity = (size_t)t->capacity;
+    const uint8_t *row[EDGES];
+    for (int e = 0; e < EDGES; e++)
+        row[e] = (const uint8_t *)t->exact8.costs + (size_t)(query[e] * EDGES + e) * capacity;
+    const uint8_t *disconnect = (const uint8_t *)t->exact8.disconnect +
+                                (size_t)connected * capacity;
+    for (int m = 0; m < count; m += 64) {
+        __m512i sum = _mm512_adds_epu8(_mm512_loadu_si512((const void *)(row[0] + m)),
+                                       _mm512_loadu_si512((const void *)(row[1] + m)));
+        for (int e = 2; e < EDGES; e++)
+            sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(row[e] + m)));
+        sum = _mm512_adds_epu8(sum, _mm512_loadu_si512((const void *)(disconnect + m)));
+        store_widened512(sum, out + m);
+    }
+}
+
+/* Whether to use the AVX-512 int8 kernels (tests turn them off to compare). */
+static int avx512_allowed = 1;
+
+void knn_nb201_allow_avx512(int allowed) { avx512_allowed = allowed; }
+
+int knn_nb201_has_avx512(void)
+{
+    return avx512_allowed && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw");
+}
+#else
+void knn_nb201_allow_avx512(int allowed) { (void)allowed; }
+int knn_nb201_has_avx512(void) { return 0; }
 #endif
 
 static uint16_t saturated_sum(uint16_t a, uint16_t b, uint16_t infinity)
@@ -416,10 +601,26 @@ static void exact_block(const knn_repository *r, knn_kernel kernel, const int *q
 {
 #if KNN_HAVE_AVX2_KERNEL
     const knn_nb201_tables *t = &r->nb201;
+    int wide = kernel == KNN_KERNEL_EXACT8 && knn_nb201_has_avx512();
+    if (t->diagonal && !r->force_full) {
+        if (wide)
+            exact8_diagonal_block512(t, query, connected, m, out);
+        else if (kernel == KNN_KERNEL_EXACT8)
+            for (int g = 0; g < KNN_BLOCK; g += 32 * GROUP)
+                exact8_diagonal_group(t, query, connected, m + g, out + g);
+        else
+            for (int g = 0; g < KNN_BLOCK; g += 16 * GROUP)
+                exact16_diagonal_group(t, query, connected, m + g, out + g);
+        return;
+    }
     if (kernel == KNN_KERNEL_EXACT8) {
         uint8_t narrow[EDGES + 1];
         for (int j = 0; j <= EDGES; j++)
             narrow[j] = (uint8_t)boundary[j];
+        if (wide) {
+            exact8_block512(t, query, connected, m, narrow, out);
+            return;
+        }
         for (int g = 0; g < KNN_BLOCK; g += 32 * GROUP)
             exact8_group(t, query, connected, m + g, narrow, out + g);
     } else {
@@ -461,6 +662,13 @@ void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, cons
     query_ops(query, ops);
     exact_boundary(exact_costs(r, kernel), boundary);
     int connected = editdist_connected(query, EDGES);
+#if KNN_HAVE_AVX2_KERNEL
+    if (kernel == KNN_KERNEL_EXACT8 && r->nb201.diagonal && !r->force_full &&
+        knn_nb201_has_avx512()) {
+        exact8_diagonal_all512(&r->nb201, ops, connected, r->count, out);
+        return;
+    }
+#endif
     for (int m = 0; m < r->count; m += KNN_BLOCK)
         exact_block(r, kernel, ops, connected, boundary, m, out + m);
 }

@@ -67,9 +67,17 @@ int knn_distances(const knn_repository *r, const layer *layers, int count, doubl
     }
     int nb201 = r->penalties.kind == PENALTY_NB201;
     int connected = nb201 && editdist_connected(layers, count);
-    for (int m = 0; m < r->count; m++) {
-        out[m] = editdist_alignment(&r->penalties, layers, count, r->layers + r->layer_start[m],
-                                    r->layer_count[m]);
+    if (!r->force_full) {
+        if ((rc = knn_generic_distances(r, layers, count, out, err)) < 0)
+            return rc;
+        for (int m = 0; nb201 && m < r->count; m++)
+            if (r->connected[m] != connected)
+                out[m] += r->penalties.nb201.disconnect;
+        return EXH_OK;
+    }
+    for (int m = 0; m < r->count; m++) { /* the reference: every cell, one model at a time */
+        out[m] = editdist_alignment_full(&r->penalties, layers, count, r->layers + r->layer_start[m],
+                           r->layer_count[m]);
         if (nb201 && r->connected[m] != connected)
             out[m] += r->penalties.nb201.disconnect;
     }

@@ -113,4 +113,16 @@ static inline int lstm_vector_kernels(const lstm_model *m)
     return !m->scalar_kernels && lstm_kernels_have_avx2();
 }
 
+/* BLAS on one thread while the LSTM works. Its matrices are small (a few
+ * hundred rows by 4H columns): OpenBLAS's threads spend more time waking
+ * and spinning than multiplying (exhaust eval lost 7-8 s of system time to
+ * them), so every public entry point that multiplies runs between
+ * lstm_blas_single_enter and lstm_blas_single_leave. They nest and may be
+ * called from several threads: the first enter saves the BLAS thread count
+ * and sets 1, the last leave restores it. OpenBLAS splits sgemm over rows
+ * and columns, not over the summed dimension, so the numbers do not change
+ * (exhaust eval prints the same tables either way). */
+void lstm_blas_single_enter(void);
+void lstm_blas_single_leave(void);
+
 #endif

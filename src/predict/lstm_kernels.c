@@ -305,3 +305,29 @@ void lstm_adam_kernel(size_t n, float *p, const float *g, float *m, float *v,
     adam_scalar(done, n, p, g, m, v, s);
     (void)vector;
 }
+
+/* ---- BLAS threads (lstm_internal.h) ------------------------------------ */
+#include <cblas.h>
+#include <pthread.h>
+
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_depth, blas_saved_threads;
+
+void lstm_blas_single_enter(void)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (blas_depth++ == 0) {
+        blas_saved_threads = openblas_get_num_threads();
+        if (blas_saved_threads != 1)
+            openblas_set_num_threads(1);
+    }
+    pthread_mutex_unlock(&blas_lock);
+}
+
+void lstm_blas_single_leave(void)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (--blas_depth == 0 && blas_saved_threads != 1)
+        openblas_set_num_threads(blas_saved_threads);
+    pthread_mutex_unlock(&blas_lock);
+}

@@ -67,8 +67,12 @@ int lstm_train_batch(lstm_model *model, const arch *const *batch, int count,
 {
     if (!targets)
         return error_set(err, EXH_ERR_INVALID, "lstm: training needs targets");
+    lstm_blas_single_enter();
     int rc = lstm_forward(model, batch, count, targets, options->dropout, r, loss, err);
-    if (rc < 0 || (rc = lstm_backward(model, err)) < 0)
+    if (rc >= 0)
+        rc = lstm_backward(model, err);
+    lstm_blas_single_leave();
+    if (rc < 0)
         return rc;
     lstm_adam_update(model, &options->adam);
     return EXH_OK;
@@ -111,7 +115,9 @@ int lstm_evaluate(lstm_model *model, const lstm_dataset *data, double *loss, exh
     float *targets = normalize(model, data);
     if (!targets)
         return error_set(err, EXH_ERR_NOMEM, "lstm: out of memory");
+    lstm_blas_single_enter();
     rc = normalized_loss(model, data->archs, targets, data->count, loss, err);
+    lstm_blas_single_leave();
     free(targets);
     return rc;
 }
@@ -125,7 +131,9 @@ int lstm_predict(lstm_model *model, const arch *archs, int count, double *out, e
         int n = count - start < LSTM_INFERENCE_BATCH ? count - start : LSTM_INFERENCE_BATCH;
         for (int b = 0; b < n; b++)
             batch[b] = &archs[start + b];
+        lstm_blas_single_enter();
         int rc = lstm_forward(model, batch, n, NULL, 0, NULL, NULL, err);
+        lstm_blas_single_leave();
         if (rc < 0)
             return error_prefix(err, "predicting architectures %d..%d", start, start + n - 1);
         const float *y = lstm_outputs(model);
@@ -281,8 +289,11 @@ int lstm_train(lstm_model *model, const lstm_dataset *train, const lstm_dataset 
     lstm_adam_reset(model);
     training t = {0};
     rc = training_alloc(&t, model, train, validation, options, &report, err);
-    if (rc == EXH_OK)
+    if (rc == EXH_OK) {
+        lstm_blas_single_enter();
         rc = train_epochs(model, train, validation, options, r, &t, &report, err);
+        lstm_blas_single_leave();
+    }
     training_free(&t);
     if (rc < 0 || !out)
         lstm_train_report_clear(&report);

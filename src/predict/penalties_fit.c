@@ -1,8 +1,10 @@
 /* penalties_fit.c — choose the penalty table under which k-NN predicts a
  * repository's own models best (penalties.h describes the search). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exhaust/knn.h"
 #include "exhaust/penalties.h"
@@ -76,7 +78,6 @@ typedef struct fit_state {
     double mean_target;
     int scored;
     int k;
-    knn_prediction prediction;
 } fit_state;
 
 static int sample_indices(int count, int wanted, rng *g, int *out)
@@ -151,28 +152,104 @@ static int prepare(const knn_repository *from, const penalties_fit_options *o, r
     return EXH_OK;
 }
 
-/* Leave-one-out mean absolute error of the best validation value. */
+/* Leave-one-out absolute errors of models [from, to) into errors[] (NaN
+ * for models without a target); one thread's share of score(). */
+typedef struct score_share {
+    const fit_state *s;
+    int from, to, higher;
+    double *errors;
+    int rc, failed_at; /* the first failure: code and model */
+    exh_error err;
+} score_share;
+
+static void *score_range(void *argument)
+{
+    score_share *w = argument;
+    const fit_state *s = w->s;
+    knn_prediction prediction;
+    knn_prediction_init(&prediction);
+    w->rc = EXH_OK;
+    for (int i = w->from; i < w->to; i++) {
+        w->errors[i] = NAN;
+        if (isnan(s->target[i]))
+            continue;
+        double predicted = NAN;
+        int rc = knn_predict_leave_out(s->models, i, s->k, &prediction, &w->err);
+        if (rc == EXH_OK)
+            targets_best(prediction.channel[KNN_VALIDATION], prediction.epochs, w->higher,
+                         &predicted, NULL, NULL);
+        else if (rc != EXH_ERR_NOT_FOUND) {
+            w->rc = rc;
+            w->failed_at = i;
+            break;
+        }
+        if (isnan(predicted))
+            predicted = s->mean_target;
+        w->errors[i] = fabs(predicted - s->target[i]);
+    }
+    knn_prediction_clear(&prediction);
+    return NULL;
+}
+
+/* Threads for the leave-one-out predictions: the machine's cores, at most
+ * SCORE_MAX_THREADS, one per SCORE_MODELS_PER_THREAD models at least. */
+#define SCORE_MAX_THREADS 8
+#define SCORE_MODELS_PER_THREAD 64
+
+static int score_threads(int n)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores > 0 ? (int)cores : 1;
+    if (threads > SCORE_MAX_THREADS)
+        threads = SCORE_MAX_THREADS;
+    if (threads > n / SCORE_MODELS_PER_THREAD)
+        threads = n / SCORE_MODELS_PER_THREAD;
+    return threads < 1 ? 1 : threads;
+}
+
+/* Leave-one-out mean absolute error of the best validation value. The
+ * models are split among threads (each prediction reads the repository
+ * only); the errors are summed in model order afterwards, so the result
+ * does not depend on the number of threads. */
 static int score(fit_state *s, const penalty_table *t, double *error, exh_error *err)
 {
     int rc = knn_repository_set_penalties(s->models, t, err);
     if (rc < 0)
         return rc;
+    int n = knn_repository_count(s->models);
+    double *errors = malloc((size_t)(n > 0 ? n : 1) * sizeof *errors);
+    if (!errors)
+        return error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+    int threads = score_threads(n);
+    score_share shares[SCORE_MAX_THREADS];
+    pthread_t ids[SCORE_MAX_THREADS];
+    int started[SCORE_MAX_THREADS] = {0};
     int higher = knn_metric_higher_is_better(knn_repository_metric(s->models));
-    double total = 0.0;
-    for (int i = 0; i < knn_repository_count(s->models); i++) {
-        if (isnan(s->target[i]))
-            continue;
-        double predicted = NAN;
-        rc = knn_predict_leave_out(s->models, i, s->k, &s->prediction, err);
-        if (rc == EXH_OK)
-            targets_best(s->prediction.channel[KNN_VALIDATION], s->prediction.epochs, higher,
-                         &predicted, NULL, NULL);
-        else if (rc != EXH_ERR_NOT_FOUND)
-            return rc;
-        if (isnan(predicted))
-            predicted = s->mean_target;
-        total += fabs(predicted - s->target[i]);
+    for (int w = 0; w < threads; w++) {
+        shares[w] = (score_share){s, (int)((long)n * w / threads),
+                                  (int)((long)n * (w + 1) / threads), higher, errors,
+                                  EXH_OK, -1, {0}};
+        if (w > 0)
+            started[w] = pthread_create(&ids[w], NULL, score_range, &shares[w]) == 0;
+        if (w > 0 && !started[w])
+            score_range(&shares[w]); /* no thread: do its share here */
     }
+    score_range(&shares[0]);
+    for (int w = 1; w < threads; w++)
+        if (started[w])
+            pthread_join(ids[w], NULL);
+    for (int w = 0; w < threads; w++)
+        if (shares[w].rc < 0) { /* the first failing model's error */
+            *err = shares[w].err;
+            rc = shares[w].rc;
+            free(errors);
+            return rc;
+        }
+    double total = 0.0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(s->target[i]))
+            total += errors[i];
+    free(errors);
     *error = total / s->scored;
     return EXH_OK;
 }
@@ -278,12 +355,10 @@ int penalties_fit(const struct knn_repository *repository, const penalties_fit_o
                          o->rounds);
     rng *g = rng_new(o->seed);
     fit_state s = {.k = o->k};
-    knn_prediction_init(&s.prediction);
     int rc = g ? prepare(repository, o, g, &s, err)
                : error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
     if (rc == EXH_OK)
         rc = search(&s, o, g, table, result, err);
-    knn_prediction_clear(&s.prediction);
     knn_repository_free(s.models);
     free(s.target);
     rng_free(g);
