@@ -32,20 +32,20 @@
 
 enum { POSITIONS = 6, OPERATIONS = 5, POPULATION = 100, SAMPLE = 5 };
 
-static double synthetic_quality(const arch *a, rng *r)
+static double synthetic_quality(const exh_arch *a, exh_rng *r)
 {
     double q = 70;
     for (int i = 0; i < a->length; i++)
         q += a->token[i] == 3 ? 3.0 : a->token[i] == 2 ? 1.5 : a->token[i] == 0 ? -2.0 : 0.0;
-    return q + rng_gaussian(r);
+    return q + exh_rng_gaussian(r);
 }
 
-static double synthetic_seconds(const arch *a, rng *r)
+static double synthetic_seconds(const exh_arch *a, exh_rng *r)
 {
     double s = 600;
     for (int i = 0; i < a->length; i++)
         s += a->token[i] == 3 ? 400.0 : a->token[i] == 2 ? 60.0 : 0.0;
-    return s * (0.9 + 0.2 * rng_uniform(r));
+    return s * (0.9 + 0.2 * exh_rng_uniform(r));
 }
 
 /* Workers by the time they are free: a binary min-heap of (time, worker). */
@@ -75,13 +75,13 @@ static void sift_down(free_worker *h, int n, int i)
 /* Stage 1 random; then the best of S members sampled from the P jobs
  * submitted just before the W still running (an aging population),
  * mutated at one position. Each job starts on the earliest free worker. */
-static void generate(trace_record *records, int64_t count, int workers, rng *r)
+static void generate(exh_trace_record *records, int64_t count, int workers, exh_rng *r)
 {
     free_worker *heap = malloc(sizeof *heap * (size_t)workers);
     for (int k = 0; k < workers; k++)
         heap[k] = (free_worker){0, k};
     for (int64_t j = 0; j < count; j++) {
-        trace_record *x = &records[j];
+        exh_trace_record *x = &records[j];
         memset(x, 0, sizeof *x);
         int w = heap[0].worker; /* the earliest free */
         x->job_id = j;
@@ -92,17 +92,17 @@ static void generate(trace_record *records, int64_t count, int workers, rng *r)
         int64_t oldest = j - workers - POPULATION;
         if (oldest < 0) {
             for (int i = 0; i < POSITIONS; i++)
-                x->architecture.token[i] = (int32_t)rng_below(r, OPERATIONS);
+                x->architecture.token[i] = (int32_t)exh_rng_below(r, OPERATIONS);
         } else {
-            int64_t best = oldest + rng_below(r, POPULATION);
+            int64_t best = oldest + exh_rng_below(r, POPULATION);
             for (int s = 1; s < SAMPLE; s++) {
-                int64_t c = oldest + rng_below(r, POPULATION);
+                int64_t c = oldest + exh_rng_below(r, POPULATION);
                 best = records[c].quality > records[best].quality ? c : best;
             }
-            int position = (int)rng_below(r, POSITIONS);
+            int position = (int)exh_rng_below(r, POSITIONS);
             x->architecture = records[best].architecture;
             x->architecture.token[position] =
-                (x->architecture.token[position] + 1 + (int32_t)rng_below(r, OPERATIONS - 1)) %
+                (x->architecture.token[position] + 1 + (int32_t)exh_rng_below(r, OPERATIONS - 1)) %
                 OPERATIONS;
             x->parent_id = x->donor_id = best;
             x->prefix_length = x->mutated_position = position;
@@ -118,8 +118,8 @@ static void generate(trace_record *records, int64_t count, int workers, rng *r)
 
 static int compare_ends(const void *a, const void *b)
 {
-    const trace_record *x = *(const trace_record *const *)a;
-    const trace_record *y = *(const trace_record *const *)b;
+    const exh_trace_record *x = *(const exh_trace_record *const *)a;
+    const exh_trace_record *y = *(const exh_trace_record *const *)b;
     if (x->end_time != y->end_time)
         return x->end_time < y->end_time ? -1 : 1;
     return (x->job_id > y->job_id) - (x->job_id < y->job_id);
@@ -127,9 +127,9 @@ static int compare_ends(const void *a, const void *b)
 
 static int write_trace(const char *path, int64_t count, int workers)
 {
-    trace_record *records = malloc(sizeof *records * (size_t)count);
-    const trace_record **by_end = malloc(sizeof *by_end * (size_t)count);
-    rng *r = rng_new(1);
+    exh_trace_record *records = malloc(sizeof *records * (size_t)count);
+    const exh_trace_record **by_end = malloc(sizeof *by_end * (size_t)count);
+    exh_rng *r = exh_rng_new(1);
     if (!records || !by_end || !r)
         return -1;
     generate(records, count, workers, r);
@@ -140,64 +140,64 @@ static int write_trace(const char *path, int64_t count, int workers)
     snprintf(header, sizeof header, "exhaust search: space=nb201 population=%d sample=%d "
                                     "(bench_analyze synthetic)", POPULATION, SAMPLE);
     const char *lines[1] = {header};
-    trace_writer *t;
+    exh_trace_writer *t;
     exh_error err;
-    trace_settings settings;
-    trace_settings_init(&settings);
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
     settings.population = POPULATION;
     settings.sample = SAMPLE;
     settings.lines = lines;
     settings.line_count = 1;
-    int rc = trace_open(path, &settings, &t, &err);
+    int rc = exh_trace_open(path, &settings, &t, &err);
     if (rc == 0)
-        trace_set_durable(t, 0);
+        exh_trace_set_durable(t, 0);
     for (int64_t i = 0; rc == 0 && i < count; i++)
-        rc = trace_append(t, by_end[i], &err);
+        rc = exh_trace_append(t, by_end[i], &err);
     if (rc == 0)
-        rc = trace_close(t, &err);
+        rc = exh_trace_close(t, &err);
     if (rc < 0)
         fprintf(stderr, "bench_analyze: %s\n", err.message);
     free(records);
     free((void *)by_end);
-    rng_free(r);
+    exh_rng_free(r);
     return rc;
 }
 
 /* Everything `exhaust analyze --space nb201 --out DIR` does; seconds. */
-static double analyze_once(const char *trace, const char *out, const space *sp)
+static double analyze_once(const char *trace, const char *out, const exh_space *sp)
 {
     double start = bench_now();
     exh_error err;
-    trace_record *records = NULL;
+    exh_trace_record *records = NULL;
     int64_t count = 0;
-    analysis a = {0};
-    analysis_options o;
-    analysis_options_default(&o);
+    exh_analysis a = {0};
+    exh_analysis_options o;
+    exh_analysis_options_default(&o);
     o.space = sp;
-    int rc = analyze_load(trace, sp, &records, &count, &err);
+    int rc = exh_analyze_load(trace, sp, &records, &count, &err);
     if (rc == 0 && count > 100000) { /* as the CLI does for large traces */
         o.cache_capacities = 1;
         o.cache_bytes[0] = 4 << 20;
     }
     if (rc == 0) /* the bench traces name their workers and parents: one pass */
-        rc = analyze_infer(records, count, o.population, 0, &o.inference, &err);
+        rc = exh_analyze_infer(records, count, o.population, 0, &o.inference, &err);
     if (rc == 0)
-        rc = analysis_run(records, count, &o, &a, &err);
+        rc = exh_analysis_run(records, count, &o, &a, &err);
     mkdir(out, 0777);
     if (rc == 0)
-        rc = report_write_tables(&a, out, &err);
+        rc = exh_report_write_tables(&a, out, &err);
     if (rc == 0)
-        report_render_trie(out, &err);
+        exh_report_render_trie(out, &err);
     if (rc == 0)
-        rc = report_write_html(&a, out, "bench", NULL, &err);
+        rc = exh_report_write_html(&a, out, "bench", NULL, &err);
     if (rc < 0)
         fprintf(stderr, "bench_analyze: %s\n", err.message);
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(records);
     return rc < 0 ? NAN : bench_now() - start;
 }
 
-static double analyze_median(const char *trace, const char *out, const space *sp, int repeats)
+static double analyze_median(const char *trace, const char *out, const exh_space *sp, int repeats)
 {
     double times[16];
     repeats = repeats < 16 ? repeats : 16;
@@ -232,8 +232,8 @@ int main(int argc, char **argv)
     int64_t records = argc > 1 ? atoll(argv[1]) : 1000000;
     int repeats = argc > 2 ? atoi(argv[2]) : 3;
     exh_error err;
-    space *sp;
-    if (space_open("nb201", &sp, &err) < 0)
+    exh_space *sp;
+    if (exh_space_open("nb201", &sp, &err) < 0)
         return 1;
     const char *big = "/tmp/exhaust-bench-analyze-big.csv";
     const char *small = "/tmp/exhaust-bench-analyze-small.csv";
@@ -251,6 +251,6 @@ int main(int argc, char **argv)
            "-> %.0fx\n", c_small, py_small, py_small / c_small);
     remove(big);
     remove(small);
-    space_free(sp);
+    exh_space_free(sp);
     return 0;
 }

@@ -43,12 +43,12 @@
 
 #define REPOSITORY 1000
 #define SEED 42
-#define CELLS_PER_PAIR (NB201_EDGES * NB201_EDGES)
+#define CELLS_PER_PAIR (EXH_NB201_EDGES * EXH_NB201_EDGES)
 
 typedef struct bench {
-    space *space;
-    knn_repository *repository;
-    layer queries[NB201_SIZE][NB201_EDGES];
+    exh_space *space;
+    exh_knn_repository *repository;
+    exh_layer queries[EXH_NB201_SIZE][EXH_NB201_EDGES];
     char repository_path[64], penalties_path[80];
 } bench;
 
@@ -64,38 +64,38 @@ static void fail(const char *what, const exh_error *err)
 static void build(bench *b)
 {
     exh_error err;
-    penalty_table t;
-    if (space_open("nb201", &b->space, &err) < 0 || penalties_default("nb201", &t, &err) < 0 ||
-        knn_repository_new(&t, KNN_ACCURACY, &b->repository, &err) < 0)
+    exh_penalty_table t;
+    if (exh_space_open("nb201", &b->space, &err) < 0 || exh_penalties_default("nb201", &t, &err) < 0 ||
+        exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &b->repository, &err) < 0)
         fail("setup", &err);
     snprintf(b->repository_path, sizeof b->repository_path, "/tmp/bench_knn_XXXXXX");
     int fd = mkstemp(b->repository_path);
     FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!out)
         fail("temporary file", NULL);
-    rng *g = rng_new(SEED);
+    exh_rng *g = exh_rng_new(SEED);
     for (int m = 0; m < REPOSITORY; m++) {
-        arch a;
-        layer cell[NB201_EDGES];
-        space_sample(b->space, g, &a, &err);
-        space_layers(b->space, &a, cell, NB201_EDGES);
-        double accuracy = 50.0 + 40.0 * rng_uniform(g);
-        knn_curve curve = {.epochs = 1, .channel = {&accuracy}};
-        if (knn_repository_add(b->repository, NULL, cell, NB201_EDGES, &curve, &err) < 0)
+        exh_arch a;
+        exh_layer cell[EXH_NB201_EDGES];
+        exh_space_sample(b->space, g, &a, &err);
+        exh_space_layers(b->space, &a, cell, EXH_NB201_EDGES);
+        double accuracy = 50.0 + 40.0 * exh_rng_uniform(g);
+        exh_knn_curve curve = {.epochs = 1, .channel = {&accuracy}};
+        if (exh_knn_repository_add(b->repository, NULL, cell, EXH_NB201_EDGES, &curve, &err) < 0)
             fail("repository", &err);
-        for (int e = 0; e < NB201_EDGES; e++)
+        for (int e = 0; e < EXH_NB201_EDGES; e++)
             fputc('0' + cell[e].op, out);
         fprintf(out, " %.17g\n", accuracy);
     }
     fclose(out);
-    rng_free(g);
+    exh_rng_free(g);
     snprintf(b->penalties_path, sizeof b->penalties_path, "%s.json", b->repository_path);
-    if (penalties_save(b->penalties_path, &t, &err) < 0)
+    if (exh_penalties_save(b->penalties_path, &t, &err) < 0)
         fail("penalties", &err);
-    for (int q = 0; q < NB201_SIZE; q++) {
-        arch a;
-        space_enumerate(b->space, q, &a, &err);
-        space_layers(b->space, &a, b->queries[q], NB201_EDGES);
+    for (int q = 0; q < EXH_NB201_SIZE; q++) {
+        exh_arch a;
+        exh_space_enumerate(b->space, q, &a, &err);
+        exh_space_layers(b->space, &a, b->queries[q], EXH_NB201_EDGES);
     }
 }
 
@@ -123,7 +123,7 @@ static double time_distances(bench *b, knn_kernel kernel, int scaled, int querie
     static uint16_t integers[REPOSITORY + KNN_BLOCK];
     double times[64];
     knn_repository_force_kernel(b->repository, kernel);
-    knn_kernel used = knn_kernel_for(b->repository, b->queries[0], NB201_EDGES);
+    knn_kernel used = knn_kernel_for(b->repository, b->queries[0], EXH_NB201_EDGES);
     for (int r = 0; r < repeats && r < 64; r++) {
         /* whole passes until at least 0.2 CPU seconds: a fast kernel's single
          * pass is a few milliseconds, too short to time on a loaded machine */
@@ -134,14 +134,14 @@ static double time_distances(bench *b, knn_kernel kernel, int scaled, int querie
                 if (scaled)
                     knn_nb201_scaled_distances(b->repository, used, b->queries[q], integers);
                 else
-                    knn_distances(b->repository, b->queries[q], NB201_EDGES, distances, NULL);
+                    exh_knn_distances(b->repository, b->queries[q], EXH_NB201_EDGES, distances, NULL);
             }
             passes++;
         } while ((elapsed = cpu_now() - start) < 0.2);
         times[r] = elapsed / passes;
     }
     knn_repository_force_kernel(b->repository, KNN_KERNEL_AUTO);
-    return bench_median(times, repeats < 64 ? repeats : 64) * NB201_SIZE / queries;
+    return bench_median(times, repeats < 64 ? repeats : 64) * EXH_NB201_SIZE / queries;
 }
 
 /* Whole predictions; the checksums let the NumPy side be compared: the sum
@@ -149,34 +149,34 @@ static double time_distances(bench *b, knn_kernel kernel, int scaled, int querie
 static double time_predictions(bench *b, int repeats, double *distance_sum, double *index_sum,
                                double *value_sum)
 {
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     double times[64];
     exh_error err;
     for (int r = 0; r < repeats && r < 64; r++) {
         *distance_sum = *index_sum = *value_sum = 0;
         double start = cpu_now();
-        for (int q = 0; q < NB201_SIZE; q++) {
-            if (knn_predict(b->repository, b->queries[q], NB201_EDGES, KNN_DEFAULT_K, &p, &err) <
+        for (int q = 0; q < EXH_NB201_SIZE; q++) {
+            if (exh_knn_predict(b->repository, b->queries[q], EXH_NB201_EDGES, EXH_KNN_DEFAULT_K, &p, &err) <
                 0)
                 fail("predict", &err);
             for (int i = 0; i < p.neighbour_count; i++) {
                 *distance_sum += p.neighbours[i].distance;
                 *index_sum += (double)(p.neighbours[i].index + 1) * (i + 1);
             }
-            *value_sum += p.channel[KNN_VALIDATION][0];
+            *value_sum += p.channel[EXH_KNN_VALIDATION][0];
         }
         times[r] = cpu_now() - start;
     }
-    knn_prediction_clear(&p);
+    exh_knn_prediction_clear(&p);
     return bench_median(times, repeats < 64 ? repeats : 64);
 }
 
-static void write_graph_layers(FILE *out, const char *kind, const layer *layers, int count)
+static void write_graph_layers(FILE *out, const char *kind, const exh_layer *layers, int count)
 {
     fputs(kind, out);
     for (int k = 0; k < count; k++) {
-        const layer *l = &layers[k];
+        const exh_layer *l = &layers[k];
         fprintf(out, " %d", l->op);
         for (int slot = 0; slot < 3; slot++)
             fprintf(out, ",%d", slot < l->input_count ? l->inputs[slot] : -1);
@@ -186,7 +186,7 @@ static void write_graph_layers(FILE *out, const char *kind, const layer *layers,
 
 /* The graph programme in NumPy (bench_knn.py --graph), batched over queries
  * and models, on the same repository and queries. */
-static void numpy_graph(const knn_repository *r, const layer *query_layers,
+static void numpy_graph(const exh_knn_repository *r, const exh_layer *query_layers,
                         const int *query_counts, int queries, double checksum, double before,
                         double tables, double cells, int repeats)
 {
@@ -201,7 +201,7 @@ static void numpy_graph(const knn_repository *r, const layer *query_layers,
     for (int m = 0; m < r->count; m++)
         write_graph_layers(out, "R", r->layers + r->layer_start[m], r->layer_count[m]);
     for (int q = 0; q < queries; q++)
-        write_graph_layers(out, "Q", query_layers + (size_t)q * EDITDIST_MAX_LAYERS,
+        write_graph_layers(out, "Q", query_layers + (size_t)q * EXH_EDITDIST_MAX_LAYERS,
                            query_counts[q]);
     fclose(out);
     char command[160];
@@ -232,33 +232,33 @@ static void numpy_graph(const knn_repository *r, const layer *query_layers,
 static void bench_generic(const char *space_name, int models, int queries, int repeats)
 {
     exh_error err;
-    space *s;
-    penalty_table t;
-    knn_repository *r;
-    if (space_open(space_name, &s, &err) < 0 || penalties_for_space(s, &t, &err) < 0 ||
-        knn_repository_new(&t, KNN_ACCURACY, &r, &err) < 0)
+    exh_space *s;
+    exh_penalty_table t;
+    exh_knn_repository *r;
+    if (exh_space_open(space_name, &s, &err) < 0 || exh_penalties_for_space(s, &t, &err) < 0 ||
+        exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &r, &err) < 0)
         fail(space_name, &err);
-    rng *g = rng_new(SEED);
-    layer *query_layers = malloc((size_t)queries * EDITDIST_MAX_LAYERS * sizeof(layer));
+    exh_rng *g = exh_rng_new(SEED);
+    exh_layer *query_layers = malloc((size_t)queries * EXH_EDITDIST_MAX_LAYERS * sizeof(exh_layer));
     int *query_counts = malloc((size_t)queries * sizeof(int));
     double *out = malloc((size_t)models * sizeof(double));
     double *reference = malloc((size_t)models * sizeof(double));
     double model_layers = 0, query_total = 0;
-    layer layers[EDITDIST_MAX_LAYERS];
+    exh_layer layers[EXH_EDITDIST_MAX_LAYERS];
     for (int m = 0; m < models + queries; m++) {
-        arch a;
-        if (space_sample(s, g, &a, &err) < 0)
+        exh_arch a;
+        if (exh_space_sample(s, g, &a, &err) < 0)
             fail("sample", &err);
-        int count = space_layers(s, &a, layers, EDITDIST_MAX_LAYERS);
+        int count = exh_space_layers(s, &a, layers, EXH_EDITDIST_MAX_LAYERS);
         if (m < models) {
             double value = 1.0;
-            knn_curve curve = {.epochs = 1, .channel = {&value}};
-            if (knn_repository_add(r, NULL, layers, count, &curve, &err) < 0)
+            exh_knn_curve curve = {.epochs = 1, .channel = {&value}};
+            if (exh_knn_repository_add(r, NULL, layers, count, &curve, &err) < 0)
                 fail("repository", &err);
             model_layers += count;
         } else {
-            memcpy(query_layers + (size_t)(m - models) * EDITDIST_MAX_LAYERS, layers,
-                   (size_t)count * sizeof(layer));
+            memcpy(query_layers + (size_t)(m - models) * EXH_EDITDIST_MAX_LAYERS, layers,
+                   (size_t)count * sizeof(exh_layer));
             query_counts[m - models] = count;
             query_total += count;
         }
@@ -288,8 +288,8 @@ static void bench_generic(const char *space_name, int models, int queries, int r
             double start = cpu_now();
             checksum = 0;
             for (int q = 0; q < queries; q++) {
-                knn_distances(r, query_layers + (size_t)q * EDITDIST_MAX_LAYERS, query_counts[q],
-                              out, NULL);
+                exh_knn_distances(r, query_layers + (size_t)q * EXH_EDITDIST_MAX_LAYERS, query_counts[q],
+                                  out, NULL);
                 for (int m = 0; m < models; m++)
                     checksum += isinf(out[m]) ? 1e6 : out[m];
             }
@@ -309,7 +309,7 @@ static void bench_generic(const char *space_name, int models, int queries, int r
     }
     printf("  same distances on every path: %s; peak memory %.0f MB\n", all_same ? "yes" : "NO",
            peak_megabytes());
-    if (t.kind == PENALTY_GRAPH)
+    if (t.kind == EXH_PENALTY_GRAPH)
         numpy_graph(r, query_layers, query_counts, queries, reference[0], before,
                     tables_seconds, cells, repeats);
     knn_generic_force_simd(512);
@@ -318,9 +318,9 @@ static void bench_generic(const char *space_name, int models, int queries, int r
     free(query_counts);
     free(out);
     free(reference);
-    rng_free(g);
-    knn_repository_free(r);
-    space_free(s);
+    exh_rng_free(g);
+    exh_knn_repository_free(r);
+    exh_space_free(s);
 }
 
 typedef struct numpy_figures {
@@ -335,7 +335,7 @@ static numpy_figures run_numpy(const bench *b, int repeats)
     char command[512];
     snprintf(command, sizeof command,
              "/usr/bin/python3 bench/bench_knn.py %s %s --k %d --repeats %d", b->repository_path,
-             b->penalties_path, KNN_DEFAULT_K, repeats);
+             b->penalties_path, EXH_KNN_DEFAULT_K, repeats);
     FILE *p = popen(command, "r");
     if (!p)
         return f;
@@ -364,22 +364,22 @@ int main(int argc, char **argv)
     }
     static bench b;
     build(&b);
-    double cells = (double)NB201_SIZE * REPOSITORY * CELLS_PER_PAIR;
+    double cells = (double)EXH_NB201_SIZE * REPOSITORY * CELLS_PER_PAIR;
     printf("k-NN over NAS-Bench-201: %d queries x %d logged cells, K = %d, default penalties\n",
-           NB201_SIZE, REPOSITORY, KNN_DEFAULT_K);
+           EXH_NB201_SIZE, REPOSITORY, EXH_KNN_DEFAULT_K);
     printf("edit-distance programme alone (%.0f DP cells), median of %d runs:\n", cells, repeats);
-    knn_kernel fast = knn_kernel_for(b.repository, b.queries[0], NB201_EDGES);
+    knn_kernel fast = knn_kernel_for(b.repository, b.queries[0], EXH_NB201_EDGES);
     int exact = fast == KNN_KERNEL_EXACT8 || fast == KNN_KERNEL_EXACT16;
     const struct {
         knn_kernel kernel;
         int scaled, queries, full;
         const char *name;
     } paths[] = {
-        {fast, exact, NB201_SIZE, 0, knn_repository_kernel(b.repository)},
-        {fast, 0, NB201_SIZE, 0, "  the same, as doubles"},
-        {fast, exact, NB201_SIZE, 1, "  the same, whole programme"},
-        {fast, exact, NB201_SIZE, 3, "  whole programme, AVX2 only"},
-        {KNN_KERNEL_LANES, 0, NB201_SIZE, 0, "nb201 double lanes"},
+        {fast, exact, EXH_NB201_SIZE, 0, exh_knn_repository_kernel(b.repository)},
+        {fast, 0, EXH_NB201_SIZE, 0, "  the same, as doubles"},
+        {fast, exact, EXH_NB201_SIZE, 1, "  the same, whole programme"},
+        {fast, exact, EXH_NB201_SIZE, 3, "  whole programme, AVX2 only"},
+        {KNN_KERNEL_LANES, 0, EXH_NB201_SIZE, 0, "nb201 double lanes"},
         {KNN_KERNEL_GENERIC, 0, 2000, 0, "generic (tables, side by side)"},
         {KNN_KERNEL_GENERIC, 0, 500, 1, "generic, per model (before)"},
     };
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
             fastest_full = seconds;
         printf("  %-30s %8.3f s  %7.2f G cells/s%s\n", paths[i].name, seconds,
                cells / seconds / 1e9,
-               paths[i].queries < NB201_SIZE ? "  (timed on fewer queries, scaled)" : "");
+               paths[i].queries < EXH_NB201_SIZE ? "  (timed on fewer queries, scaled)" : "");
     }
     printf("  (int8 kernel in %s; CPU seconds; a DP cell is one of the 36 cells of a pair's programme, so the\n"
            "   degenerate kernels count 36 cells for their 6 additions)\n",
@@ -409,7 +409,7 @@ int main(int argc, char **argv)
     double predict_seconds = time_predictions(&b, repeats, &distance_sum, &index_sum, &value_sum);
     printf("whole predictions (distances, K nearest, averaged curve): %.3f s, %.1f us per "
            "architecture\n",
-           predict_seconds, predict_seconds / NB201_SIZE * 1e6);
+           predict_seconds, predict_seconds / EXH_NB201_SIZE * 1e6);
 
     numpy_figures f = run_numpy(&b, python_repeats);
     if (!f.ok) {
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
     printf("peak memory (getrusage, this process): %.0f MB\n", peak_megabytes());
     unlink(b.repository_path);
     unlink(b.penalties_path);
-    knn_repository_free(b.repository);
-    space_free(b.space);
+    exh_knn_repository_free(b.repository);
+    exh_space_free(b.space);
     return 0;
 }

@@ -45,10 +45,10 @@
 typedef struct bench {
     int epochs, threads, batch_size, from_data;
     float dropout;
-    arch archs[CELLS];
+    exh_arch archs[CELLS];
     float targets[CELLS];
-    lstm_model *model;
-    lstm_train_options options;
+    exh_lstm_model *model;
+    exh_lstm_train_options options;
     double seconds[MAX_EPOCHS], torch_seconds[MAX_EPOCHS];
     float *losses;
     double *torch_losses;
@@ -76,7 +76,7 @@ static double median(const double *values, int n)
     return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
 }
 
-static int read_cells(bench *b, const space *s, double *raw)
+static int read_cells(bench *b, const exh_space *s, double *raw)
 {
     char *data;
     size_t size;
@@ -95,7 +95,7 @@ static int read_cells(bench *b, const space *s, double *raw)
             continue;
         }
         if (reader.field_count <= value_column ||
-            space_parse(s, reader.fields[arch_column], &b->archs[count], &err) < 0 ||
+            exh_space_parse(s, reader.fields[arch_column], &b->archs[count], &err) < 0 ||
             csv_parse_double(reader.fields[value_column], &raw[count]) < 0 || isnan(raw[count]))
             continue;
         count++;
@@ -107,23 +107,23 @@ static int read_cells(bench *b, const space *s, double *raw)
 
 static void load_cells(bench *b)
 {
-    space *s;
+    exh_space *s;
     exh_error err;
-    if (space_open("nb201", &s, &err) < 0) {
+    if (exh_space_open("nb201", &s, &err) < 0) {
         fprintf(stderr, "bench_lstm: %s\n", err.message);
         exit(1);
     }
     double raw[CELLS], sum = 0, squares = 0;
     b->from_data = read_cells(b, s, raw) == 0;
     if (!b->from_data) {
-        rng *r = rng_new(SEED);
+        exh_rng *r = exh_rng_new(SEED);
         for (int i = 0; i < CELLS; i++) {
-            space_sample(s, r, &b->archs[i], &err);
-            raw[i] = rng_gaussian(r);
+            exh_space_sample(s, r, &b->archs[i], &err);
+            raw[i] = exh_rng_gaussian(r);
         }
-        rng_free(r);
+        exh_rng_free(r);
     }
-    space_free(s);
+    exh_space_free(s);
     for (int i = 0; i < CELLS; i++)
         sum += raw[i];
     for (int i = 0; i < CELLS; i++)
@@ -134,20 +134,20 @@ static void load_cells(bench *b)
 
 static void make_model(bench *b)
 {
-    lstm_config c;
-    lstm_config_default(&c);
-    c.period = NB201_EDGES;
-    for (int p = 0; p < NB201_EDGES; p++)
-        c.choices[p] = NB201_OPERATIONS;
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
+    c.period = EXH_NB201_EDGES;
+    for (int p = 0; p < EXH_NB201_EDGES; p++)
+        c.choices[p] = EXH_NB201_OPERATIONS;
     exh_error err;
-    if (lstm_new(&c, &b->model, &err) < 0) {
+    if (exh_lstm_new(&c, &b->model, &err) < 0) {
         fprintf(stderr, "bench_lstm: %s\n", err.message);
         exit(1);
     }
-    rng *r = rng_new(SEED);
-    lstm_init(b->model, r);
-    rng_free(r);
-    lstm_train_options_default(&b->options);
+    exh_rng *r = exh_rng_new(SEED);
+    exh_lstm_init(b->model, r);
+    exh_rng_free(r);
+    exh_lstm_train_options_default(&b->options);
     b->options.dropout = b->dropout;
     b->options.batch_size = b->batch_size;
 }
@@ -164,7 +164,7 @@ static void write_problem(const bench *b, const char *path)
         perror(path);
         exit(1);
     }
-    const lstm_config *c = lstm_model_config(b->model);
+    const exh_lstm_config *c = exh_lstm_model_config(b->model);
     write_block(f, "config", 4 + c->period);
     fprintf(f, "%d %d %d %d", c->embedding_size, c->hidden_size, c->dense_size, c->period);
     for (int p = 0; p < c->period; p++)
@@ -185,10 +185,10 @@ static void write_problem(const bench *b, const char *path)
     write_block(f, "\ntargets", CELLS);
     for (int i = 0; i < CELLS; i++)
         fprintf(f, "%.9g\n", b->targets[i]);
-    const float *p = lstm_parameters(b->model);
-    for (int t = 0; t < LSTM_TENSOR_COUNT; t++) {
-        lstm_tensor_info info;
-        lstm_tensor_describe(b->model, (enum lstm_tensor)t, &info);
+    const float *p = exh_lstm_parameters(b->model);
+    for (int t = 0; t < EXH_LSTM_TENSOR_COUNT; t++) {
+        exh_lstm_tensor_info info;
+        exh_lstm_tensor_describe(b->model, (enum exh_lstm_tensor)t, &info);
         size_t n = (size_t)info.rows * info.columns;
         write_block(f, info.name, (int)n);
         for (size_t i = 0; i < n; i++)
@@ -241,9 +241,9 @@ static void run_torch(bench *b, const char *path)
 
 static void run_exhaust(bench *b)
 {
-    const arch *batch[CELLS];
+    const exh_arch *batch[CELLS];
     exh_error err;
-    rng *r = rng_new(SEED);
+    exh_rng *r = exh_rng_new(SEED);
     b->batches = (CELLS + b->batch_size - 1) / b->batch_size;
     b->losses = malloc((size_t)b->batches * b->epochs * sizeof *b->losses);
     int at = 0;
@@ -253,15 +253,15 @@ static void run_exhaust(bench *b)
             int n = CELLS - first < b->batch_size ? CELLS - first : b->batch_size;
             for (int i = 0; i < n; i++)
                 batch[i] = &b->archs[first + i];
-            if (lstm_train_batch(b->model, batch, n, b->targets + first, &b->options, r,
-                                 &b->losses[at++], &err) < 0) {
+            if (exh_lstm_train_batch(b->model, batch, n, b->targets + first, &b->options, r,
+                                     &b->losses[at++], &err) < 0) {
                 fprintf(stderr, "bench_lstm: %s\n", err.message);
                 exit(1);
             }
         }
         b->seconds[e] = now_seconds() - start;
     }
-    rng_free(r);
+    exh_rng_free(r);
 }
 
 static void report(const bench *b)
@@ -331,6 +331,6 @@ int main(int argc, char **argv)
     report(&b);
     free(b.losses);
     free(b.torch_losses);
-    lstm_free(b.model);
+    exh_lstm_free(b.model);
     return 0;
 }

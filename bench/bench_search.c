@@ -33,37 +33,37 @@ static void mean_and_sd(const double *values, int n, double *mean, double *sd)
     *sd = n > 1 ? sqrt(squares / (n - 1)) : 0.0;
 }
 
-static int run_search(const space *s, evaluator *e, search_options *o, search_result *r)
+static int run_search(const exh_space *s, exh_evaluator *e, exh_search_options *o, exh_search_result *r)
 {
     exh_error err;
-    if (search_run_simulated(s, e, o, NULL, r, &err) < 0) {
+    if (exh_search_run_simulated(s, e, o, NULL, r, &err) < 0) {
         fprintf(stderr, "bench_search: %s\n", err.message);
         return -1;
     }
     return 0;
 }
 
-static int report_quality(const space *s, evaluator *e)
+static int report_quality(const exh_space *s, exh_evaluator *e)
 {
     enum { SEEDS = 20 };
     double evolution[SEEDS], random_search[SEEDS];
     for (int seed = 0; seed < SEEDS; seed++) {
-        search_options o;
-        search_options_default(&o);
+        exh_search_options o;
+        exh_search_options_default(&o);
         o.seed = (uint64_t)seed + 1;
-        search_result r;
+        exh_search_result r;
         if (run_search(s, e, &o, &r) < 0)
             return -1;
-        evolution[seed] = evaluator_nb201_mean_quality(e, &r.best_architecture);
+        evolution[seed] = exh_evaluator_nb201_mean_quality(e, &r.best_architecture);
         o.population = (int)o.candidates; /* stage 1 only: random search */
         o.sample = 1;
         if (run_search(s, e, &o, &r) < 0)
             return -1;
-        random_search[seed] = evaluator_nb201_mean_quality(e, &r.best_architecture);
+        random_search[seed] = exh_evaluator_nb201_mean_quality(e, &r.best_architecture);
     }
     double mean, sd;
     printf("quality (NB201 cifar10-valid, P=100 S=5 N=1000, %d seeds; table best %.3f):\n",
-           SEEDS, evaluator_nb201_best_mean_quality(e));
+           SEEDS, exh_evaluator_nb201_best_mean_quality(e));
     mean_and_sd(evolution, SEEDS, &mean, &sd);
     printf("  regularized evolution: mean true accuracy of best found %.3f +- %.3f\n", mean, sd);
     mean_and_sd(random_search, SEEDS, &mean, &sd);
@@ -73,22 +73,22 @@ static int report_quality(const space *s, evaluator *e)
 
 /* With W workers, "mutate once P were submitted" draws its first parents
  * from the few models finished by then; the paper waits for P. */
-static int report_mutate_after(const space *s, evaluator *e)
+static int report_mutate_after(const exh_space *s, exh_evaluator *e)
 {
     enum { SEEDS = 20 };
     printf("mutation start (P=100 S=5 N=1000, 64 simulated workers, %d seeds):\n", SEEDS);
     for (int submitted = 0; submitted <= 1; submitted++) {
         double best[SEEDS];
         for (int seed = 0; seed < SEEDS; seed++) {
-            search_options o;
-            search_options_default(&o);
+            exh_search_options o;
+            exh_search_options_default(&o);
             o.seed = (uint64_t)seed + 1;
             o.workers = 64;
             o.mutate_after_submitted = submitted;
-            search_result r;
+            exh_search_result r;
             if (run_search(s, e, &o, &r) < 0)
                 return -1;
-            best[seed] = evaluator_nb201_mean_quality(e, &r.best_architecture);
+            best[seed] = exh_evaluator_nb201_mean_quality(e, &r.best_architecture);
         }
         double mean, sd;
         mean_and_sd(best, SEEDS, &mean, &sd);
@@ -98,17 +98,17 @@ static int report_mutate_after(const space *s, evaluator *e)
     return 0;
 }
 
-static double time_searches(const space *s, evaluator *e, int workers, int64_t candidates,
+static double time_searches(const exh_space *s, exh_evaluator *e, int workers, int64_t candidates,
                             int repeats)
 {
     double times[64];
     for (int i = 0; i < repeats && i < 64; i++) {
-        search_options o;
-        search_options_default(&o);
+        exh_search_options o;
+        exh_search_options_default(&o);
         o.seed = (uint64_t)i + 1;
         o.workers = workers;
         o.candidates = candidates;
-        search_result r;
+        exh_search_result r;
         double start = bench_now();
         if (run_search(s, e, &o, &r) < 0)
             return NAN;
@@ -142,10 +142,10 @@ int main(int argc, char **argv)
     char archs_csv[4096];
     snprintf(archs_csv, sizeof archs_csv, "%s/nb201/archs.csv", data);
     exh_error err;
-    space *s;
-    evaluator *e;
-    if (space_open("nb201", &s, &err) < 0 ||
-        evaluator_nb201_open(archs_csv, "cifar10-valid", &e, &err) < 0) {
+    exh_space *s;
+    exh_evaluator *e;
+    if (exh_space_open("nb201", &s, &err) < 0 ||
+        exh_evaluator_nb201_open(archs_csv, "cifar10-valid", &e, &err) < 0) {
         fprintf(stderr, "bench_search: %s\n", err.message);
         return 1;
     }
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
                python_ms / (c_seconds * 1e3));
     double big = time_searches(s, e, 4096, 100000, 3);
     printf("scale: 4096 simulated workers x 100,000 candidates: median %.3f s (3 runs)\n", big);
-    evaluator_free(e);
-    space_free(s);
+    exh_evaluator_free(e);
+    exh_space_free(s);
     return 0;
 }

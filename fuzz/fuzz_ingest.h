@@ -13,7 +13,7 @@
 #include "exhaust/ingest.h"
 #include "exhaust/run.h"
 
-static inline int fuzz_discard_run(run *r, void *context, exh_error *err)
+static inline int fuzz_discard_run(exh_run *r, void *context, exh_error *err)
 {
     (void)r;
     (void)context;
@@ -21,7 +21,7 @@ static inline int fuzz_discard_run(run *r, void *context, exh_error *err)
     return 0;
 }
 
-static inline int fuzz_ingest(ingest_format format, const uint8_t *data, size_t size, int strict)
+static inline int fuzz_ingest(exh_ingest_format format, const uint8_t *data, size_t size, int strict)
 {
     /* Parsers get what file_read_all gives them: the bytes plus a NUL. */
     char *copy = malloc(size + 1);
@@ -29,12 +29,12 @@ static inline int fuzz_ingest(ingest_format format, const uint8_t *data, size_t 
         return 0;
     memcpy(copy, data, size);
     copy[size] = '\0';
-    ingest_options options = {0};
+    exh_ingest_options options = {0};
     options.format = format;
     options.strict = strict;
     options.space = "nb201";
-    ingest_stats stats = {0};
-    ingest_parser_context context = {
+    exh_ingest_stats stats = {0};
+    exh_ingest_parser_context context = {
         .options = &options,
         .path = "fuzz-input",
         .sink = fuzz_discard_run,
@@ -42,7 +42,7 @@ static inline int fuzz_ingest(ingest_format format, const uint8_t *data, size_t 
         .stats = &stats,
     };
     exh_error err;
-    ingest_parse(format, copy, size, &context, &err);
+    exh_ingest_parse(format, copy, size, &context, &err);
     free(copy);
     return 0;
 }

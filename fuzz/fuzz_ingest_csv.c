@@ -1,4 +1,4 @@
 /* libFuzzer target: the csv parser. */
 #include "fuzz_ingest.h"
 
-FUZZ_INGEST_TARGET(INGEST_CSV)
+FUZZ_INGEST_TARGET(EXH_INGEST_CSV)

@@ -1,4 +1,4 @@
 /* libFuzzer target: the keras_csv parser. */
 #include "fuzz_ingest.h"
 
-FUZZ_INGEST_TARGET(INGEST_KERAS_CSV)
+FUZZ_INGEST_TARGET(EXH_INGEST_KERAS_CSV)

@@ -20,9 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         runs[runs_size] = '\0';
         memcpy(epochs, split ? split + 1 : data, epochs_size);
         epochs[epochs_size] = '\0';
-        ingest_options options = {0};
-        ingest_stats stats = {0};
-        ingest_parser_context context = {&options, "fuzz-runs.csv", fuzz_discard_run, NULL,
+        exh_ingest_options options = {0};
+        exh_ingest_stats stats = {0};
+        exh_ingest_parser_context context = {&options, "fuzz-runs.csv", fuzz_discard_run, NULL,
                                          &stats};
         exh_error err;
         ingest_nlp_parse_buffers(runs, runs_size, epochs, epochs_size, "fuzz-epochs.csv",

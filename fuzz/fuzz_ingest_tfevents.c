@@ -1,4 +1,4 @@
 /* libFuzzer target: the tfevents parser. */
 #include "fuzz_ingest.h"
 
-FUZZ_INGEST_TARGET(INGEST_TFEVENTS)
+FUZZ_INGEST_TARGET(EXH_INGEST_TFEVENTS)

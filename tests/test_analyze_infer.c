@@ -39,7 +39,7 @@ static const int GATHER[7] = {10, 12, 20, 25, 30, 33, 40};
 
 /* The trace in DeepHyper's layout; with_submit 0: only m:timestamp_gather
  * (older DeepHyper). */
-static trace_record *load(int with_submit, int64_t *n)
+static exh_trace_record *load(int with_submit, int64_t *n)
 {
     char text[2048];
     size_t used = (size_t)snprintf(text, sizeof text, "p:arch_seq,objective,job_id,%s"
@@ -52,14 +52,14 @@ static trace_record *load(int with_submit, int64_t *n)
         used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", GATHER[i]);
     }
     exh_error err;
-    trace_record *r = NULL;
-    if (analyze_load(test_write_file("dh.csv", text), NULL, &r, n, &err) != 0)
+    exh_trace_record *r = NULL;
+    if (exh_analyze_load(test_write_file("dh.csv", text), NULL, &r, n, &err) != 0)
         fail_msg("%s", err.message);
     assert_int_equal(*n, 7);
     return r;
 }
 
-static void assert_parents(const trace_record *r, const int64_t *parent, const int *position)
+static void assert_parents(const exh_trace_record *r, const int64_t *parent, const int *position)
 {
     for (int i = 0; i < 7; i++) {
         if (r[i].parent_id != parent[i] || r[i].mutated_position != position[i])
@@ -75,13 +75,13 @@ static void test_submit_and_gather(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load(1, &n);
-    analyze_inference inf;
+    exh_trace_record *r = load(1, &n);
+    exh_analyze_inference inf;
     exh_error err;
-    assert_int_equal(analyze_infer(r, n, 3, 0, &inf, &err), 0);
-    assert_int_equal(inf.times, ANALYZE_TIMES_LOGGED);
+    assert_int_equal(exh_analyze_infer(r, n, 3, 0, &inf, &err), 0);
+    assert_int_equal(inf.times, EXH_ANALYZE_TIMES_LOGGED);
     assert_int_equal(inf.clock_aligned, 0);
-    assert_int_equal(inf.workers_source, ANALYZE_WORKERS_OVERLAP);
+    assert_int_equal(inf.workers_source, EXH_ANALYZE_WORKERS_OVERLAP);
     assert_int_equal(inf.workers, 2);
     assert_true(fabs(inf.mean_concurrency - 73.0 / 40) < 1e-12);
     static const int workers[7] = {0, 1, 0, 1, 0, 1, 0};
@@ -107,12 +107,12 @@ static void test_gather_only_with_workers(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load(0, &n);
-    analyze_inference inf;
+    exh_trace_record *r = load(0, &n);
+    exh_analyze_inference inf;
     exh_error err;
-    assert_int_equal(analyze_infer(r, n, 3, 2, &inf, &err), 0);
-    assert_int_equal(inf.times, ANALYZE_TIMES_INFERRED);
-    assert_int_equal(inf.workers_source, ANALYZE_WORKERS_OPTION);
+    assert_int_equal(exh_analyze_infer(r, n, 3, 2, &inf, &err), 0);
+    assert_int_equal(inf.times, EXH_ANALYZE_TIMES_INFERRED);
+    assert_int_equal(inf.workers_source, EXH_ANALYZE_WORKERS_OPTION);
     assert_int_equal(inf.workers, 2);
     for (int i = 0; i < 7; i++) {
         assert_true(r[i].start_time == SUBMIT[i]);
@@ -138,12 +138,12 @@ static void test_gather_only(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load(0, &n);
-    analyze_inference inf;
+    exh_trace_record *r = load(0, &n);
+    exh_analyze_inference inf;
     exh_error err;
-    assert_int_equal(analyze_infer(r, n, 3, 0, &inf, &err), 0);
-    assert_int_equal(inf.times, ANALYZE_TIMES_END_ONLY);
-    assert_int_equal(inf.workers_source, ANALYZE_WORKERS_UNKNOWN);
+    assert_int_equal(exh_analyze_infer(r, n, 3, 0, &inf, &err), 0);
+    assert_int_equal(inf.times, EXH_ANALYZE_TIMES_END_ONLY);
+    assert_int_equal(inf.workers_source, EXH_ANALYZE_WORKERS_UNKNOWN);
     assert_int_equal(inf.workers, 0);
     for (int i = 0; i < 7; i++) {
         assert_true(r[i].start_time == r[i].end_time);
@@ -157,19 +157,19 @@ static void test_gather_only(void **state)
     static const int position[7] = {-1, -1, -1, -1, 2, 0, -1};
     assert_parents(r, parent, position);
     /* and the whole analysis runs on it: no quanta (no durations) */
-    analysis_options o;
-    analysis_options_default(&o);
+    exh_analysis_options o;
+    exh_analysis_options_default(&o);
     o.population = 3;
     o.sample = 2;
     o.popularity.window = 3;
     o.inference = inf;
     o.threads = 1;
-    analysis a;
-    assert_int_equal(analysis_run(r, n, &o, &a, &err), 0);
+    exh_analysis a;
+    assert_int_equal(exh_analysis_run(r, n, &o, &a, &err), 0);
     assert_int_equal(a.quanta.row_count, 0);
     assert_int_equal(a.structure.children, 2);
     assert_int_equal(a.popularity.stage1_records, 3); /* the first P only */
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(r);
 }
 
@@ -187,12 +187,12 @@ static void test_wall_clock_starts(void **state)
         "0,\"[0, 0, 0]\",50,0,10,1700000000.5,1700000009.5\n"
         "1,\"[0, 0, 1]\",60,1,12,1700000001.7,1700000011.6\n";
     exh_error err;
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n;
-    if (analyze_load(test_write_file("wall.csv", text), NULL, &r, &n, &err) != 0)
+    if (exh_analyze_load(test_write_file("wall.csv", text), NULL, &r, &n, &err) != 0)
         fail_msg("%s", err.message);
-    analyze_inference inf;
-    assert_int_equal(analyze_infer(r, n, 1, 0, &inf, &err), 0);
+    exh_analyze_inference inf;
+    assert_int_equal(exh_analyze_infer(r, n, 1, 0, &inf, &err), 0);
     assert_int_equal(inf.clock_aligned, 1);
     assert_true(fabs(inf.clock_offset - 1700000000.5) < 1e-6);
     assert_true(fabs(r[0].start_time - 0) < 1e-6);
@@ -202,17 +202,17 @@ static void test_wall_clock_starts(void **state)
      * it is random, though one mutation from job 0 */
     assert_int_equal(r[1].parent_id, -1);
     assert_int_equal(inf.random_records, 2);
-    analysis_options o;
-    analysis_options_default(&o);
+    exh_analysis_options o;
+    exh_analysis_options_default(&o);
     o.population = 1;
     o.sample = 1;
     o.popularity.window = 1;
     o.inference = inf;
     o.threads = 1;
-    analysis a;
-    if (analysis_run(r, n, &o, &a, &err) != 0)
+    exh_analysis a;
+    if (exh_analysis_run(r, n, &o, &a, &err) != 0)
         fail_msg("%s", err.message);
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(r);
 }
 
@@ -231,13 +231,13 @@ static void test_same_tick(void **state)
                        "2,\"[0, 2]\",70,1\n"
                        "3,\"[1, 2]\",65,2\n";
     exh_error err;
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n;
-    if (analyze_load(test_write_file("tick.csv", text), NULL, &r, &n, &err) != 0)
+    if (exh_analyze_load(test_write_file("tick.csv", text), NULL, &r, &n, &err) != 0)
         fail_msg("%s", err.message);
-    analyze_inference inf;
-    assert_int_equal(analyze_infer(r, n, 2, 2, &inf, &err), 0);
-    assert_int_equal(inf.times, ANALYZE_TIMES_INFERRED);
+    exh_analyze_inference inf;
+    assert_int_equal(exh_analyze_infer(r, n, 2, 2, &inf, &err), 0);
+    assert_int_equal(inf.times, EXH_ANALYZE_TIMES_INFERRED);
     assert_true(r[3].start_time == 1 && r[2].start_time == 1);
     assert_int_equal(r[3].parent_id, -1);
     assert_int_equal(inf.no_candidate, 1);
@@ -260,14 +260,14 @@ static void test_logged_parents_kept(void **state)
                        "1,\"[1, 1]\",60,0,2,6,-1\n"
                        "2,\"[0, 1]\",70,1,3,5,1\n";
     exh_error err;
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n;
-    if (analyze_load(test_write_file("logged.csv", text), NULL, &r, &n, &err) != 0)
+    if (exh_analyze_load(test_write_file("logged.csv", text), NULL, &r, &n, &err) != 0)
         fail_msg("%s", err.message);
-    analyze_inference inf;
-    assert_int_equal(analyze_infer(r, n, 1, 0, &inf, &err), 0);
+    exh_analyze_inference inf;
+    assert_int_equal(exh_analyze_infer(r, n, 1, 0, &inf, &err), 0);
     assert_int_equal(inf.parents_inferred, 0);
-    assert_int_equal(inf.workers_source, ANALYZE_WORKERS_LOGGED);
+    assert_int_equal(inf.workers_source, EXH_ANALYZE_WORKERS_LOGGED);
     assert_int_equal(inf.workers, 2);
     assert_int_equal(r[2].parent_id, 1);
     assert_int_equal(r[0].worker, 5);

@@ -13,23 +13,23 @@
 
 #define FAILED NAN /* the quality of a failed evaluation */
 
-static void number_jobs(trace_record *r, int n)
+static void number_jobs(exh_trace_record *r, int n)
 {
     for (int i = 0; i < n; i++)
         r[i].job_id = i;
 }
 
-static cachesim_result run(const trace_record *r, int n, cachesim_policy policy,
-                           cachesim_scope scope, int64_t capacity)
+static exh_cachesim_result run(const exh_trace_record *r, int n, exh_cachesim_policy policy,
+                               exh_cachesim_scope scope, int64_t capacity)
 {
-    cachesim_options o;
-    cachesim_options_default(&o);
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
     o.policy = policy;
     o.scope = scope;
     o.capacity_bytes = capacity;
-    cachesim_result out;
+    exh_cachesim_result out;
     exh_error err;
-    int rc = cachesim_run(r, n, &o, &out, &err);
+    int rc = exh_cachesim_run(r, n, &o, &out, &err);
     if (rc != 0)
         fail_msg("cachesim_run: %s", err.message);
     return out;
@@ -70,7 +70,7 @@ static cachesim_result run(const trace_record *r, int n, cachesim_policy policy,
  * Both: 1 byte held over [1, 4), 2 from 4 to 10: peak 2, time-weighted mean
  * (3 * 1 + 6 * 2) / 10 = 1.5.
  */
-static void main_trace(trace_record *r)
+static void main_trace(exh_trace_record *r)
 {
     r[0] = make_record(0, 0, 1, "0", 50, 0);
     r[1] = make_record(0, 1, 2, "0", 51, 1);
@@ -88,9 +88,9 @@ static void main_trace(trace_record *r)
 static void test_lru_by_hand(void **state)
 {
     (void)state;
-    trace_record r[10];
+    exh_trace_record r[10];
     main_trace(r);
-    cachesim_result o = run(r, 10, CACHESIM_LRU, CACHESIM_SHARED, 2);
+    exh_cachesim_result o = run(r, 10, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 2);
     assert_int_equal(o.records, 10);
     assert_int_equal(o.caches, 1);
     assert_int_equal(o.accesses, 6);
@@ -108,9 +108,9 @@ static void test_lru_by_hand(void **state)
 static void test_lfu_differs_from_lru(void **state)
 {
     (void)state;
-    trace_record r[10];
+    exh_trace_record r[10];
     main_trace(r);
-    cachesim_result o = run(r, 10, CACHESIM_LFU, CACHESIM_SHARED, 2);
+    exh_cachesim_result o = run(r, 10, EXH_CACHESIM_LFU, EXH_CACHESIM_SHARED, 2);
     assert_int_equal(o.accesses, 6);
     assert_int_equal(o.hits, 5);
     assert_int_equal(o.bytes_read_missed, 1);
@@ -120,8 +120,8 @@ static void test_lfu_differs_from_lru(void **state)
     assert_true(fabs(o.mean_bytes_stored - 1.5) < 1e-12);
     /* A cache of 100 bytes holds all four tensors: every tensor is written
      * before it is read, so all 6 reads hit, with nothing evicted. */
-    cachesim_result lru = run(r, 10, CACHESIM_LRU, CACHESIM_SHARED, 100);
-    cachesim_result lfu = run(r, 10, CACHESIM_LFU, CACHESIM_SHARED, 100);
+    exh_cachesim_result lru = run(r, 10, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 100);
+    exh_cachesim_result lfu = run(r, 10, EXH_CACHESIM_LFU, EXH_CACHESIM_SHARED, 100);
     assert_int_equal(lru.hits, 6);
     assert_int_equal(lfu.hits, 6);
     assert_int_equal(lru.evictions, 0);
@@ -145,12 +145,12 @@ static void test_lfu_differs_from_lru(void **state)
 static void test_lfu_ties_least_recent(void **state)
 {
     (void)state;
-    trace_record r[6] = {
+    exh_trace_record r[6] = {
         make_record(0, 0, 1, "0", 1, 0), make_record(0, 0, 2, "1", 1, 0), make_record(0, 3, 9, "0", 1, 1),
         make_record(0, 4, 9, "1", 1, 1), make_record(0, 0, 5, "2", 1, 0), make_record(0, 6, 9, "0", FAILED, 1),
     };
     number_jobs(r, 6);
-    cachesim_result o = run(r, 6, CACHESIM_LFU, CACHESIM_SHARED, 2);
+    exh_cachesim_result o = run(r, 6, EXH_CACHESIM_LFU, EXH_CACHESIM_SHARED, 2);
     assert_int_equal(o.accesses, 3);
     assert_int_equal(o.hits, 2);
     assert_int_equal(o.evictions, 2);
@@ -167,27 +167,27 @@ static void test_lfu_ties_least_recent(void **state)
 static void test_threshold_skips_flagged(void **state)
 {
     (void)state;
-    trace_record r[10];
+    exh_trace_record r[10];
     main_trace(r);
     unsigned char skip[10] = {0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
-    cachesim_options o;
-    cachesim_options_default(&o);
-    o.policy = CACHESIM_THRESHOLD;
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
+    o.policy = EXH_CACHESIM_THRESHOLD;
     o.capacity_bytes = 2;
     o.skip_store = skip;
-    cachesim_result out;
-    assert_int_equal(cachesim_run(r, 10, &o, &out, NULL), 0);
+    exh_cachesim_result out;
+    assert_int_equal(exh_cachesim_run(r, 10, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 4);
     assert_int_equal(out.bytes_read_missed, 2);
     assert_int_equal(out.bytes_written, 8);
     assert_int_equal(out.evictions, 2);
     /* No flags, or flags under another policy: plain LRU (3 hits). */
     o.skip_store = NULL;
-    assert_int_equal(cachesim_run(r, 10, &o, &out, NULL), 0);
+    assert_int_equal(exh_cachesim_run(r, 10, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 3);
     o.skip_store = skip;
-    o.policy = CACHESIM_LRU;
-    assert_int_equal(cachesim_run(r, 10, &o, &out, NULL), 0);
+    o.policy = EXH_CACHESIM_LRU;
+    assert_int_equal(exh_cachesim_run(r, 10, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 3);
     assert_int_equal(out.bytes_written, 10);
 }
@@ -207,7 +207,7 @@ static void test_threshold_skips_flagged(void **state)
  * write is admitted too (4 reads of X): 3 written. LRU stores X at t1 and Y
  * at t9, before any read of them: all 5 reads hit, 7 written.
  */
-static void tier_trace(trace_record *r)
+static void tier_trace(exh_trace_record *r)
 {
     r[0] = make_record(0, 0, 1, "0", 1, 0);
     r[1] = make_record(0, 2, 3, "0", 1, 1);
@@ -222,30 +222,30 @@ static void tier_trace(trace_record *r)
 static void test_tier_admits_after_donations(void **state)
 {
     (void)state;
-    trace_record r[7];
+    exh_trace_record r[7];
     tier_trace(r);
-    cachesim_options o;
-    cachesim_options_default(&o);
-    o.policy = CACHESIM_TIER;
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
+    o.policy = EXH_CACHESIM_TIER;
     o.capacity_bytes = 10;
     o.window = 3;
     o.tier_donations = 2;
-    cachesim_result out;
-    assert_int_equal(cachesim_run(r, 7, &o, &out, NULL), 0);
+    exh_cachesim_result out;
+    assert_int_equal(exh_cachesim_run(r, 7, &o, &out, NULL), 0);
     assert_int_equal(out.accesses, 5);
     assert_int_equal(out.hits, 2);
     assert_int_equal(out.bytes_read_missed, 3);
     assert_int_equal(out.bytes_written, 2);
     assert_int_equal(out.peak_bytes_stored, 1);
     o.window = 100;
-    assert_int_equal(cachesim_run(r, 7, &o, &out, NULL), 0);
+    assert_int_equal(exh_cachesim_run(r, 7, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 2);
     assert_int_equal(out.bytes_written, 3);
     o.tier_donations = 0; /* admits everything: LRU */
-    assert_int_equal(cachesim_run(r, 7, &o, &out, NULL), 0);
+    assert_int_equal(exh_cachesim_run(r, 7, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 5);
     assert_int_equal(out.bytes_written, 7);
-    cachesim_result lru = run(r, 7, CACHESIM_LRU, CACHESIM_SHARED, 10);
+    exh_cachesim_result lru = run(r, 7, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 10);
     assert_int_equal(lru.hits, 5);
 }
 
@@ -265,7 +265,7 @@ static void test_tier_admits_after_donations(void **state)
  * both caches hold A: nothing moves. Bytes moved: 1 either way, the
  * prefetched byte moved before it was needed. Shared prefetch = LRU.
  */
-static void scope_trace(trace_record *r)
+static void scope_trace(exh_trace_record *r)
 {
     r[0] = make_record(5, 0, 1, "0", 50, 0);
     r[1] = make_record(1000000, 2, 3, "0", 40, 1);
@@ -277,32 +277,32 @@ static void scope_trace(trace_record *r)
 static void test_scopes_and_prefetch(void **state)
 {
     (void)state;
-    trace_record r[4];
+    exh_trace_record r[4];
     scope_trace(r);
-    cachesim_result shared = run(r, 4, CACHESIM_LRU, CACHESIM_SHARED, 10);
+    exh_cachesim_result shared = run(r, 4, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 10);
     assert_int_equal(shared.caches, 1);
     assert_int_equal(shared.hits, 3);
     assert_int_equal(shared.peak_bytes_stored, 1);
-    cachesim_result worker = run(r, 4, CACHESIM_LRU, CACHESIM_PER_WORKER, 10);
+    exh_cachesim_result worker = run(r, 4, EXH_CACHESIM_LRU, EXH_CACHESIM_PER_WORKER, 10);
     assert_int_equal(worker.caches, 2);
     assert_int_equal(worker.accesses, 3);
     assert_int_equal(worker.hits, 2);
     assert_int_equal(worker.bytes_read_missed, 1);
     assert_int_equal(worker.bytes_moved, 1);
     assert_int_equal(worker.peak_bytes_stored, 2);
-    cachesim_result prefetch = run(r, 4, CACHESIM_PREFETCH, CACHESIM_PER_WORKER, 10);
+    exh_cachesim_result prefetch = run(r, 4, EXH_CACHESIM_PREFETCH, EXH_CACHESIM_PER_WORKER, 10);
     assert_int_equal(prefetch.hits, 3);
     assert_int_equal(prefetch.bytes_read_missed, 0);
     assert_int_equal(prefetch.bytes_prefetched, 1);
     assert_int_equal(prefetch.bytes_moved, 1);
     assert_int_equal(prefetch.bytes_written, 4);
-    cachesim_result shared_prefetch = run(r, 4, CACHESIM_PREFETCH, CACHESIM_SHARED, 10);
+    exh_cachesim_result shared_prefetch = run(r, 4, EXH_CACHESIM_PREFETCH, EXH_CACHESIM_SHARED, 10);
     assert_int_equal(shared_prefetch.hits, 3);
     assert_int_equal(shared_prefetch.bytes_prefetched, 0);
 }
 
 /* Sizes by token: 0 -> 5 bytes, 1 -> 1 byte, 2 -> 0 bytes (no tensor). */
-static int64_t bytes_by_token(const arch *a, int position, void *context)
+static int64_t bytes_by_token(const exh_arch *a, int position, void *context)
 {
     (void)context;
     static const int64_t sizes[3] = {5, 1, 0};
@@ -319,14 +319,14 @@ static int64_t bytes_by_token(const arch *a, int position, void *context)
 static void test_sizes_too_big_and_zero(void **state)
 {
     (void)state;
-    trace_record r[2] = {make_record(0, 0, 1, "012", 1, 0), make_record(0, 2, 3, "012", 2, 3)};
+    exh_trace_record r[2] = {make_record(0, 0, 1, "012", 1, 0), make_record(0, 2, 3, "012", 2, 3)};
     number_jobs(r, 2);
-    cachesim_options o;
-    cachesim_options_default(&o);
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
     o.capacity_bytes = 3;
     o.tensor_bytes = bytes_by_token;
-    cachesim_result out;
-    assert_int_equal(cachesim_run(r, 2, &o, &out, NULL), 0);
+    exh_cachesim_result out;
+    assert_int_equal(exh_cachesim_run(r, 2, &o, &out, NULL), 0);
     assert_int_equal(out.accesses, 2);
     assert_int_equal(out.hits, 1);
     assert_int_equal(out.bytes_read_missed, 5);
@@ -335,16 +335,16 @@ static void test_sizes_too_big_and_zero(void **state)
     assert_int_equal(out.evictions, 0);
     /* Capacity 0 stores nothing. */
     o.capacity_bytes = 0;
-    assert_int_equal(cachesim_run(r, 2, &o, &out, NULL), 0);
+    assert_int_equal(exh_cachesim_run(r, 2, &o, &out, NULL), 0);
     assert_int_equal(out.hits, 0);
     assert_int_equal(out.bytes_written, 0);
     assert_int_equal(out.peak_bytes_stored, 0);
     /* Uniform sizes. */
     int64_t seven = 7;
     o.capacity_bytes = 100;
-    o.tensor_bytes = cachesim_uniform_tensor_bytes;
+    o.tensor_bytes = exh_cachesim_uniform_tensor_bytes;
     o.tensor_context = &seven;
-    assert_int_equal(cachesim_run(r, 2, &o, &out, NULL), 0);
+    assert_int_equal(exh_cachesim_run(r, 2, &o, &out, NULL), 0);
     assert_int_equal(out.accesses, 3);
     assert_int_equal(out.hits, 3);
     assert_int_equal(out.bytes_written, 42);
@@ -354,20 +354,20 @@ static void test_sizes_too_big_and_zero(void **state)
 static void test_unsorted_input(void **state)
 {
     (void)state;
-    trace_record r[10], shuffled[10];
+    exh_trace_record r[10], shuffled[10];
     main_trace(r);
     static const int order[10] = {7, 2, 9, 0, 5, 3, 8, 1, 6, 4};
     for (int i = 0; i < 10; i++)
         shuffled[i] = r[order[i]];
-    for (int policy = 0; policy < CACHESIM_POLICY_COUNT; policy++) {
-        cachesim_result a = run(r, 10, (cachesim_policy)policy, CACHESIM_SHARED, 2);
-        cachesim_result b = run(shuffled, 10, (cachesim_policy)policy, CACHESIM_SHARED, 2);
+    for (int policy = 0; policy < EXH_CACHESIM_POLICY_COUNT; policy++) {
+        exh_cachesim_result a = run(r, 10, (exh_cachesim_policy)policy, EXH_CACHESIM_SHARED, 2);
+        exh_cachesim_result b = run(shuffled, 10, (exh_cachesim_policy)policy, EXH_CACHESIM_SHARED, 2);
         assert_int_equal(a.hits, b.hits);
         assert_int_equal(a.evictions, b.evictions);
         assert_int_equal(a.bytes_written, b.bytes_written);
         assert_true(fabs(a.mean_bytes_stored - b.mean_bytes_stored) < 1e-12);
     }
-    cachesim_result lru = run(shuffled, 10, CACHESIM_LRU, CACHESIM_SHARED, 2);
+    exh_cachesim_result lru = run(shuffled, 10, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 2);
     assert_int_equal(lru.hits, 3);
 }
 
@@ -376,10 +376,10 @@ static void test_unsorted_input(void **state)
 static void test_ties_and_negative_times(void **state)
 {
     (void)state;
-    trace_record r[3] = {make_record(0, 5, 5, "1", 1, 1), make_record(0, -3, 5, "1", 1, 0),
+    exh_trace_record r[3] = {make_record(0, 5, 5, "1", 1, 1), make_record(0, -3, 5, "1", 1, 0),
                          make_record(0, -2, -1, "0", 1, 0)};
     number_jobs(r, 3);
-    cachesim_result o = run(r, 3, CACHESIM_LRU, CACHESIM_SHARED, 10);
+    exh_cachesim_result o = run(r, 3, EXH_CACHESIM_LRU, EXH_CACHESIM_SHARED, 10);
     /* Record 0 reads "1" at 5 after record 1's write at 5 (and its own write,
      * at 5 too, comes before its read). */
     assert_int_equal(o.accesses, 1);
@@ -391,18 +391,18 @@ static void test_ties_and_negative_times(void **state)
 static void test_empty_trace(void **state)
 {
     (void)state;
-    cachesim_result o = run(NULL, 0, CACHESIM_LFU, CACHESIM_PER_WORKER, 10);
+    exh_cachesim_result o = run(NULL, 0, EXH_CACHESIM_LFU, EXH_CACHESIM_PER_WORKER, 10);
     assert_int_equal(o.accesses, 0);
     assert_true(isnan(o.hit_rate));
     assert_int_equal(o.peak_bytes_stored, 0);
 }
 
-static void expect_invalid(const trace_record *r, int n, const cachesim_options *o,
+static void expect_invalid(const exh_trace_record *r, int n, const exh_cachesim_options *o,
                            const char *needle)
 {
-    cachesim_result out;
+    exh_cachesim_result out;
     exh_error err;
-    assert_int_equal(cachesim_run(r, n, o, &out, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_cachesim_run(r, n, o, &out, &err), EXH_ERR_INVALID);
     if (!strstr(err.message, needle))
         fail_msg("message '%s' lacks '%s'", err.message, needle);
 }
@@ -410,33 +410,33 @@ static void expect_invalid(const trace_record *r, int n, const cachesim_options 
 static void test_bad_options(void **state)
 {
     (void)state;
-    trace_record r[10];
+    exh_trace_record r[10];
     main_trace(r);
-    cachesim_options o;
-    cachesim_options_default(&o);
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
     o.capacity_bytes = -1;
     expect_invalid(r, 10, &o, "capacity");
-    cachesim_options_default(&o);
+    exh_cachesim_options_default(&o);
     o.window = 0;
     expect_invalid(r, 10, &o, "window");
-    cachesim_options_default(&o);
+    exh_cachesim_options_default(&o);
     o.tier_donations = -1;
     expect_invalid(r, 10, &o, "donations");
-    cachesim_options_default(&o);
-    o.policy = (cachesim_policy)99;
+    exh_cachesim_options_default(&o);
+    o.policy = (exh_cachesim_policy)99;
     expect_invalid(r, 10, &o, "policy");
-    cachesim_options_default(&o);
-    o.scope = (cachesim_scope)7;
+    exh_cachesim_options_default(&o);
+    o.scope = (exh_cachesim_scope)7;
     expect_invalid(r, 10, &o, "scope");
     expect_invalid(r, 10, NULL, "options");
-    cachesim_options_default(&o);
+    exh_cachesim_options_default(&o);
     r[4].start_time = NAN;
     expect_invalid(r, 10, &o, "record 4 (job 4)");
     main_trace(r);
     r[6].end_time = 1;
     expect_invalid(r, 10, &o, "record 6 (job 6): ends");
     main_trace(r);
-    o.tensor_bytes = cachesim_nb201_tensor_bytes; /* token 7 is no operation */
+    o.tensor_bytes = exh_cachesim_nb201_tensor_bytes; /* token 7 is no operation */
     r[5].architecture.token[0] = 7;
     expect_invalid(r, 10, &o, "record 5 (job 5): no tensor size for position 0");
 }
@@ -446,33 +446,33 @@ static void test_bad_options(void **state)
 static void test_prepared_trace(void **state)
 {
     (void)state;
-    trace_record r[10];
+    exh_trace_record r[10];
     main_trace(r);
-    cachesim_trace *t;
+    exh_cachesim_trace *t;
     exh_error err;
-    assert_int_equal(cachesim_trace_prepare(r, 10, NULL, NULL, &t, &err), 0);
-    for (int policy = 0; policy < CACHESIM_POLICY_COUNT; policy++)
-        for (int scope = 0; scope < CACHESIM_SCOPE_COUNT; scope++) {
-            cachesim_options o;
-            cachesim_options_default(&o);
-            o.policy = (cachesim_policy)policy;
-            o.scope = (cachesim_scope)scope;
+    assert_int_equal(exh_cachesim_trace_prepare(r, 10, NULL, NULL, &t, &err), 0);
+    for (int policy = 0; policy < EXH_CACHESIM_POLICY_COUNT; policy++)
+        for (int scope = 0; scope < EXH_CACHESIM_SCOPE_COUNT; scope++) {
+            exh_cachesim_options o;
+            exh_cachesim_options_default(&o);
+            o.policy = (exh_cachesim_policy)policy;
+            o.scope = (exh_cachesim_scope)scope;
             o.capacity_bytes = 2;
-            cachesim_result a, b;
-            assert_int_equal(cachesim_run(r, 10, &o, &a, &err), 0);
+            exh_cachesim_result a, b;
+            assert_int_equal(exh_cachesim_run(r, 10, &o, &a, &err), 0);
             o.tensor_bytes = bytes_by_token; /* ignored */
-            assert_int_equal(cachesim_trace_run(t, &o, &b, &err), 0);
+            assert_int_equal(exh_cachesim_trace_run(t, &o, &b, &err), 0);
             assert_memory_equal(&a, &b, sizeof a);
         }
-    cachesim_options o;
-    cachesim_options_default(&o);
+    exh_cachesim_options o;
+    exh_cachesim_options_default(&o);
     o.window = -5;
-    cachesim_result out;
-    assert_int_equal(cachesim_trace_run(t, &o, &out, &err), EXH_ERR_INVALID);
-    cachesim_trace_free(t);
-    cachesim_trace_free(NULL);
-    r[2].architecture.length = ARCH_MAX_TOKENS + 1;
-    assert_int_equal(cachesim_trace_prepare(r, 10, NULL, NULL, &t, &err), EXH_ERR_INVALID);
+    exh_cachesim_result out;
+    assert_int_equal(exh_cachesim_trace_run(t, &o, &out, &err), EXH_ERR_INVALID);
+    exh_cachesim_trace_free(t);
+    exh_cachesim_trace_free(NULL);
+    r[2].architecture.length = EXH_ARCH_MAX_TOKENS + 1;
+    assert_int_equal(exh_cachesim_trace_prepare(r, 10, NULL, NULL, &t, &err), EXH_ERR_INVALID);
     assert_null(t);
     assert_non_null(strstr(err.message, "record 2 (job 2): architecture length 257"));
 }
@@ -480,25 +480,25 @@ static void test_prepared_trace(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    for (int p = 0; p < CACHESIM_POLICY_COUNT; p++) {
-        cachesim_policy back;
-        assert_int_equal(cachesim_policy_parse(cachesim_policy_name((cachesim_policy)p), &back,
-                                               NULL), 0);
+    for (int p = 0; p < EXH_CACHESIM_POLICY_COUNT; p++) {
+        exh_cachesim_policy back;
+        assert_int_equal(exh_cachesim_policy_parse(exh_cachesim_policy_name((exh_cachesim_policy)p), &back,
+                                                   NULL), 0);
         assert_int_equal(back, p);
     }
-    for (int s = 0; s < CACHESIM_SCOPE_COUNT; s++) {
-        cachesim_scope back;
-        assert_int_equal(cachesim_scope_parse(cachesim_scope_name((cachesim_scope)s), &back,
-                                              NULL), 0);
+    for (int s = 0; s < EXH_CACHESIM_SCOPE_COUNT; s++) {
+        exh_cachesim_scope back;
+        assert_int_equal(exh_cachesim_scope_parse(exh_cachesim_scope_name((exh_cachesim_scope)s), &back,
+                                                  NULL), 0);
         assert_int_equal(back, s);
     }
-    assert_string_equal(cachesim_policy_name(CACHESIM_TIER), "tier");
-    assert_string_equal(cachesim_scope_name(CACHESIM_PER_WORKER), "per-worker");
-    cachesim_policy p;
+    assert_string_equal(exh_cachesim_policy_name(EXH_CACHESIM_TIER), "tier");
+    assert_string_equal(exh_cachesim_scope_name(EXH_CACHESIM_PER_WORKER), "per-worker");
+    exh_cachesim_policy p;
     exh_error err;
-    assert_int_equal(cachesim_policy_parse("mru", &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_cachesim_policy_parse("mru", &p, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "mru"));
-    assert_string_equal(cachesim_policy_name((cachesim_policy)42), "?");
+    assert_string_equal(exh_cachesim_policy_name((exh_cachesim_policy)42), "?");
 }
 
 /* NB201: nor_conv_3x3 = 4 bytes * 5 * sum over C of (9 C^2 + 2 C)
@@ -507,13 +507,13 @@ static void test_names(void **state)
 static void test_nb201_sizes(void **state)
 {
     (void)state;
-    arch a = {.length = 6, .token = {3, 2, 0, 1, 4, 3}};
+    exh_arch a = {.length = 6, .token = {3, 2, 0, 1, 4, 3}};
     static const int64_t expected[6] = {972160, 112000, 0, 0, 0, 972160};
     for (int p = 0; p < 6; p++)
-        assert_int_equal(cachesim_nb201_tensor_bytes(&a, p, NULL), expected[p]);
-    assert_int_equal(cachesim_nb201_tensor_bytes(&a, 6, NULL), -1);
+        assert_int_equal(exh_cachesim_nb201_tensor_bytes(&a, p, NULL), expected[p]);
+    assert_int_equal(exh_cachesim_nb201_tensor_bytes(&a, 6, NULL), -1);
     a.token[1] = 5;
-    assert_int_equal(cachesim_nb201_tensor_bytes(&a, 1, NULL), -1);
+    assert_int_equal(exh_cachesim_nb201_tensor_bytes(&a, 1, NULL), -1);
 }
 
 int main(void)

@@ -25,8 +25,8 @@ typedef struct ref_cache {
 } ref_cache;
 
 typedef struct ref_state {
-    const trace_record *r;
-    const cachesim_options *o;
+    const exh_trace_record *r;
+    const exh_cachesim_options *o;
     ref_cache caches[8];
     int worker_cache[8];
     int64_t clock, stored;
@@ -34,7 +34,7 @@ typedef struct ref_state {
     int have_best;
     int64_t *started; /* records in start order so far */
     int64_t started_count;
-    cachesim_result *out;
+    exh_cachesim_result *out;
 } ref_state;
 
 static int ref_find(ref_cache *c, uint64_t key)
@@ -77,7 +77,7 @@ static int ref_offer(ref_state *s, ref_cache *c, uint64_t key, int64_t bytes, in
     if (bytes > s->o->capacity_bytes)
         return 0;
     while (c->stored + bytes > s->o->capacity_bytes) {
-        int v = ref_victim(c, s->o->policy == CACHESIM_LFU);
+        int v = ref_victim(c, s->o->policy == EXH_CACHESIM_LFU);
         c->stored -= c->e[v].bytes;
         s->stored -= c->e[v].bytes;
         c->e[v] = c->e[--c->n];
@@ -90,7 +90,7 @@ static int ref_offer(ref_state *s, ref_cache *c, uint64_t key, int64_t bytes, in
     return 1;
 }
 
-static int ref_prefix(const trace_record *r)
+static int ref_prefix(const exh_trace_record *r)
 {
     int p = r->prefix_length < 0 ? 0 : r->prefix_length;
     return p < r->architecture.length ? p : r->architecture.length;
@@ -105,7 +105,7 @@ static void ref_read(ref_state *s, int64_t i)
         if (bytes == 0)
             continue;
         s->out->accesses++;
-        uint64_t key = transfer_tensor_key(&s->r[i].architecture, p);
+        uint64_t key = exh_transfer_tensor_key(&s->r[i].architecture, p);
         int at = ref_find(c, key);
         s->clock++;
         if (at >= 0) {
@@ -123,21 +123,21 @@ static int64_t ref_donations(const ref_state *s, uint64_t key)
     int64_t n = 0;
     int64_t from = s->started_count - s->o->window;
     for (int64_t k = from < 0 ? 0 : from; k < s->started_count; k++) {
-        const trace_record *r = &s->r[s->started[k]];
+        const exh_trace_record *r = &s->r[s->started[k]];
         for (int p = 0; p < ref_prefix(r); p++)
-            n += ref_bytes(s, s->started[k], p) > 0 && transfer_tensor_key(&r->architecture, p) == key;
+            n += ref_bytes(s, s->started[k], p) > 0 && exh_transfer_tensor_key(&r->architecture, p) == key;
     }
     return n;
 }
 
 static void ref_write(ref_state *s, int64_t i, int cache_count)
 {
-    const trace_record *r = &s->r[i];
+    const exh_trace_record *r = &s->r[i];
     if (isnan(r->quality))
         return;
-    cachesim_policy policy = s->o->policy;
-    int admit = !(policy == CACHESIM_THRESHOLD && s->o->skip_store[i]);
-    int best = policy == CACHESIM_PREFETCH && (!s->have_best || r->quality > s->best);
+    exh_cachesim_policy policy = s->o->policy;
+    int admit = !(policy == EXH_CACHESIM_THRESHOLD && s->o->skip_store[i]);
+    int best = policy == EXH_CACHESIM_PREFETCH && (!s->have_best || r->quality > s->best);
     if (best) {
         s->best = r->quality;
         s->have_best = 1;
@@ -146,9 +146,9 @@ static void ref_write(ref_state *s, int64_t i, int cache_count)
         int64_t bytes = ref_bytes(s, i, p);
         if (bytes == 0)
             continue;
-        uint64_t key = transfer_tensor_key(&r->architecture, p);
+        uint64_t key = exh_transfer_tensor_key(&r->architecture, p);
         int held;
-        if (admit && (policy != CACHESIM_TIER || ref_donations(s, key) >= s->o->tier_donations))
+        if (admit && (policy != EXH_CACHESIM_TIER || ref_donations(s, key) >= s->o->tier_donations))
             if (ref_offer(s, &s->caches[s->worker_cache[r->worker]], key, bytes, &held) || held)
                 s->out->bytes_written += bytes;
         for (int c = 0; best && c < cache_count; c++)
@@ -157,7 +157,7 @@ static void ref_write(ref_state *s, int64_t i, int cache_count)
     }
 }
 
-static const trace_record *sort_records;
+static const exh_trace_record *sort_records;
 
 static double event_time(int64_t e)
 {
@@ -176,8 +176,8 @@ static int compare_events(const void *a, const void *b)
     return (x >> 1) < (y >> 1) ? -1 : (x >> 1) > (y >> 1);
 }
 
-static void reference(const trace_record *r, int n, const cachesim_options *o,
-                      cachesim_result *out)
+static void reference(const exh_trace_record *r, int n, const exh_cachesim_options *o,
+                      exh_cachesim_result *out)
 {
     memset(out, 0, sizeof *out);
     ref_state *s = calloc(1, sizeof *s);
@@ -187,9 +187,9 @@ static void reference(const trace_record *r, int n, const cachesim_options *o,
     s->r = r;
     s->o = o;
     s->out = out;
-    int cache_count = o->scope == CACHESIM_PER_WORKER ? 8 : 1;
+    int cache_count = o->scope == EXH_CACHESIM_PER_WORKER ? 8 : 1;
     for (int w = 0; w < 8; w++)
-        s->worker_cache[w] = o->scope == CACHESIM_PER_WORKER ? w : 0;
+        s->worker_cache[w] = o->scope == EXH_CACHESIM_PER_WORKER ? w : 0;
     for (int e = 0; e < 2 * n; e++)
         events[e] = e;
     sort_records = r;
@@ -213,24 +213,24 @@ static void reference(const trace_record *r, int n, const cachesim_options *o,
 }
 
 /* Sizes 0..3 bytes by token and position (some zero). */
-static int64_t random_sizes(const arch *a, int position, void *context)
+static int64_t random_sizes(const exh_arch *a, int position, void *context)
 {
     (void)context;
     return (a->token[position] + position) % 4;
 }
 
-static void random_trace(rng *g, trace_record *r, int n)
+static void random_trace(exh_rng *g, exh_trace_record *r, int n)
 {
     for (int i = 0; i < n; i++) {
         char tokens[4] = {0};
-        int length = 1 + (int)rng_below(g, 3);
+        int length = 1 + (int)exh_rng_below(g, 3);
         for (int p = 0; p < length; p++)
-            tokens[p] = (char)('0' + rng_below(g, 3));
-        double start = rng_below(g, 400);     /* integers: many ties */
-        double end = start + rng_below(g, 6);
-        double quality = rng_below(g, 10) == 0 ? NAN : rng_uniform(g) * i;
-        int prefix = (int)rng_below(g, 5) - 1; /* -1 and past the length too */
-        r[i] = make_record((int)rng_below(g, 8), start, end, tokens, quality, prefix);
+            tokens[p] = (char)('0' + exh_rng_below(g, 3));
+        double start = exh_rng_below(g, 400);     /* integers: many ties */
+        double end = start + exh_rng_below(g, 6);
+        double quality = exh_rng_below(g, 10) == 0 ? NAN : exh_rng_uniform(g) * i;
+        int prefix = (int)exh_rng_below(g, 5) - 1; /* -1 and past the length too */
+        r[i] = make_record((int)exh_rng_below(g, 8), start, end, tokens, quality, prefix);
         r[i].job_id = i;
     }
 }
@@ -239,29 +239,29 @@ static void test_random_against_reference(void **state)
 {
     (void)state;
     enum { N = 1500 };
-    trace_record *r = malloc(sizeof *r * N);
+    exh_trace_record *r = malloc(sizeof *r * N);
     unsigned char *skip = malloc(N);
-    rng *g = rng_new(20240611);
+    exh_rng *g = exh_rng_new(20240611);
     assert_true(r && skip && g);
     int64_t total_hits = 0, total_evictions = 0;
     for (int round = 0; round < 6; round++) {
         random_trace(g, r, N);
         for (int i = 0; i < N; i++)
-            skip[i] = rng_below(g, 3) == 0;
-        for (int policy = 0; policy < CACHESIM_POLICY_COUNT; policy++)
-            for (int scope = 0; scope < CACHESIM_SCOPE_COUNT; scope++) {
-                cachesim_options o;
-                cachesim_options_default(&o);
-                o.policy = (cachesim_policy)policy;
-                o.scope = (cachesim_scope)scope;
-                o.capacity_bytes = 2 + rng_below(g, 12);
-                o.window = 1 + (int)rng_below(g, 40);
-                o.tier_donations = (int)rng_below(g, 4);
+            skip[i] = exh_rng_below(g, 3) == 0;
+        for (int policy = 0; policy < EXH_CACHESIM_POLICY_COUNT; policy++)
+            for (int scope = 0; scope < EXH_CACHESIM_SCOPE_COUNT; scope++) {
+                exh_cachesim_options o;
+                exh_cachesim_options_default(&o);
+                o.policy = (exh_cachesim_policy)policy;
+                o.scope = (exh_cachesim_scope)scope;
+                o.capacity_bytes = 2 + exh_rng_below(g, 12);
+                o.window = 1 + (int)exh_rng_below(g, 40);
+                o.tier_donations = (int)exh_rng_below(g, 4);
                 o.skip_store = skip;
                 o.tensor_bytes = random_sizes;
-                cachesim_result got, want;
+                exh_cachesim_result got, want;
                 exh_error err;
-                if (cachesim_run(r, N, &o, &got, &err) != 0)
+                if (exh_cachesim_run(r, N, &o, &got, &err) != 0)
                     fail_msg("%s", err.message);
                 reference(r, N, &o, &want);
                 if (got.hits != want.hits || got.accesses != want.accesses ||
@@ -272,7 +272,7 @@ static void test_random_against_reference(void **state)
                     fabs(got.mean_bytes_stored - want.mean_bytes_stored) > 1e-9)
                     fail_msg("round %d %s %s: hits %lld/%lld evictions %lld/%lld written "
                              "%lld/%lld prefetched %lld/%lld peak %lld/%lld",
-                             round, cachesim_policy_name(o.policy), cachesim_scope_name(o.scope),
+                             round, exh_cachesim_policy_name(o.policy), exh_cachesim_scope_name(o.scope),
                              (long long)got.hits, (long long)want.hits,
                              (long long)got.evictions, (long long)want.evictions,
                              (long long)got.bytes_written, (long long)want.bytes_written,
@@ -283,7 +283,7 @@ static void test_random_against_reference(void **state)
             }
     }
     assert_true(total_hits > 1000 && total_evictions > 1000); /* the test means something */
-    rng_free(g);
+    exh_rng_free(g);
     free(skip);
     free(r);
 }

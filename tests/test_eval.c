@@ -11,75 +11,75 @@
 #include "testutil.h"
 
 /* Accuracy grows with 3x3 convolutions and collapses without a path. */
-static double synthetic_accuracy(const arch *a)
+static double synthetic_accuracy(const exh_arch *a)
 {
-    if (!nb201_is_connected(a))
+    if (!exh_nb201_is_connected(a))
         return 10.0;
     double acc = 60.0;
     for (int i = 0; i < 6; i++)
-        acc += a->token[i] == NB201_CONV3X3 ? 5.0 : a->token[i] == NB201_CONV1X1 ? 2.0 : 0.0;
+        acc += a->token[i] == EXH_NB201_CONV3X3 ? 5.0 : a->token[i] == EXH_NB201_CONV1X1 ? 2.0 : 0.0;
     return acc;
 }
 
-static void add_run(store *s, const space *sp, const arch *a, const char *key, int seed,
+static void add_run(exh_store *s, const exh_space *sp, const exh_arch *a, const char *key, int seed,
                     int schedule, double value, double seconds)
 {
-    run r;
-    run_init(&r);
-    char text[SPACE_TEXT_MAX], number[16];
-    space_format(sp, a, text, sizeof text);
-    run_set(&r.key, key);
-    run_set(&r.space, "nb201");
-    run_set(&r.arch, text);
-    run_set(&r.dataset, "synthetic");
+    exh_run r;
+    exh_run_init(&r);
+    char text[EXH_SPACE_TEXT_MAX], number[16];
+    exh_space_format(sp, a, text, sizeof text);
+    exh_run_set(&r.key, key);
+    exh_run_set(&r.space, "nb201");
+    exh_run_set(&r.arch, text);
+    exh_run_set(&r.dataset, "synthetic");
     r.has_seed = seed > 0;
     r.seed = seed;
     snprintf(number, sizeof number, "%d", schedule);
-    run_add_param(&r, "schedule_epochs", number);
+    exh_run_add_param(&r, "schedule_epochs", number);
     for (int e = 1; e <= 4; e++) { /* a short curve rising to `value` */
-        epoch_record row = epoch_record_empty(e * schedule / 4);
+        exh_epoch_record row = exh_epoch_record_empty(e * schedule / 4);
         row.val_accuracy = value - (4 - e);
         row.train_accuracy = value + 2;
         row.epoch_seconds = seconds;
-        run_add_epoch(&r, &row);
+        exh_run_add_epoch(&r, &row);
     }
     exh_error err;
-    if (store_put_run(s, &r, &err) < 0)
+    if (exh_store_put_run(s, &r, &err) < 0)
         fail_msg("%s", err.message);
-    run_clear(&r);
+    exh_run_clear(&r);
 }
 
-static store *synthetic_store(int with_noise)
+static exh_store *synthetic_store(int with_noise)
 {
     char *path = test_temp_path(with_noise ? "noisy.db" : "exact.db");
     remove(path);
-    store *s;
+    exh_store *s;
     exh_error err;
-    assert_int_equal(store_open(path, &s, &err), 0);
-    space *sp;
-    assert_int_equal(space_open("nb201", &sp, &err), 0);
-    rng *r = rng_new(99);
-    store_begin(s, &err);
+    assert_int_equal(exh_store_open(path, &s, &err), 0);
+    exh_space *sp;
+    assert_int_equal(exh_space_open("nb201", &sp, &err), 0);
+    exh_rng *r = exh_rng_new(99);
+    exh_store_begin(s, &err);
     for (int i = 0; i < 400; i++) {
-        arch a;
-        assert_int_equal(space_enumerate(sp, (i * 7919) % 15625, &a, &err), 0);
+        exh_arch a;
+        assert_int_equal(exh_space_enumerate(sp, (i * 7919) % 15625, &a, &err), 0);
         double acc = synthetic_accuracy(&a);
         char key[64];
         snprintf(key, sizeof key, "cell%d/s1", i);
         add_run(s, sp, &a, key, 1, 200, acc, 10 + a.token[0]);
         snprintf(key, sizeof key, "cell%d/s2", i);
-        add_run(s, sp, &a, key, 2, 200, acc + (with_noise ? rng_uniform(r) - 0.5 : 0), 10);
+        add_run(s, sp, &a, key, 2, 200, acc + (with_noise ? exh_rng_uniform(r) - 0.5 : 0), 10);
         snprintf(key, sizeof key, "cell%d/12", i);
         add_run(s, sp, &a, key, 0, 12, acc - 20, 10);
     }
-    store_commit(s, &err);
-    rng_free(r);
-    space_free(sp);
+    exh_store_commit(s, &err);
+    exh_rng_free(r);
+    exh_space_free(sp);
     return s;
 }
 
 /* The row of a method by name (the table's order changes as methods join). */
-static const eval_method_result *row(const eval_result *r, const char *name)
+static const exh_eval_method_result *row(const exh_eval_result *r, const char *name)
 {
     for (int m = 0; m < r->method_count; m++)
         if (strcmp(r->methods[m].name, name) == 0)
@@ -91,20 +91,20 @@ static const eval_method_result *row(const eval_result *r, const char *name)
 static void test_knn_beats_baselines_and_floor_is_exact(void **state)
 {
     (void)state;
-    store *s = synthetic_store(0);
-    eval_dataset *d;
+    exh_store *s = synthetic_store(0);
+    exh_eval_dataset *d;
     exh_error err;
-    if (eval_dataset_load(s, "nb201", "synthetic", &d, &err) < 0)
+    if (exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(d->count, 400);
     assert_true(d->has_partial && d->has_times && d->has_train);
-    eval_options o;
-    eval_options_default(&o);
+    exh_eval_options o;
+    exh_eval_options_default(&o);
     o.repeats = 5;
     o.top3_repeats = 10;
     o.use_lstm = 0; /* its own test below */
-    eval_result r;
-    assert_int_equal(eval_run(d, &o, &r, &err), 0);
+    exh_eval_result r;
+    assert_int_equal(exh_eval_run(d, &o, &r, &err), 0);
     assert_int_equal(r.method_count, 7);
     assert_int_equal(r.test_models, 122 - 73 - 24);
     double baseline2 = row(&r, "baseline2")->best_error_mean;
@@ -131,17 +131,17 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     assert_true(row(&r, "5-NN+partial")->partial_lambda >= 0 &&
                 isnan(row(&r, "5-NN")->partial_lambda));
     /* Same seed, same tables; another seed, other splits. */
-    eval_result again;
-    assert_int_equal(eval_run(d, &o, &again, &err), 0);
+    exh_eval_result again;
+    assert_int_equal(exh_eval_run(d, &o, &again, &err), 0);
     assert_true(row(&again, "5-NN")->best_error_mean == knn5);
     assert_true(row(&again, "GP")->best_error_mean == row(&r, "GP")->best_error_mean);
     o.seed = 2;
-    assert_int_equal(eval_run(d, &o, &again, &err), 0);
+    assert_int_equal(exh_eval_run(d, &o, &again, &err), 0);
     assert_true(row(&again, "5-NN")->best_error_mean != knn5);
     char *path = test_temp_path("eval.md");
     FILE *f = fopen(path, "w");
-    eval_write_markdown(d, &o, &r, f);
-    eval_write_csv(&r, f);
+    exh_eval_write_markdown(d, &o, &r, f);
+    exh_eval_write_csv(&r, f);
     fclose(f);
     char text[8192];
     f = fopen(path, "r");
@@ -151,23 +151,23 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
     assert_non_null(strstr(text, "| 5-NN+partial |"));
     assert_non_null(strstr(text, "noise floor"));
     assert_non_null(strstr(text, "method,best_error_mean,"));
-    eval_dataset_free(d);
-    store_close(s);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
 }
 
 static void test_lstm_row(void **state)
 {
     (void)state;
-    store *s = synthetic_store(0);
-    eval_dataset *d;
+    exh_store *s = synthetic_store(0);
+    exh_eval_dataset *d;
     exh_error err;
-    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
-    eval_options o;
-    eval_options_default(&o);
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    exh_eval_options o;
+    exh_eval_options_default(&o);
     o.repeats = 1;
     o.top3_repeats = 6;
-    eval_result r;
-    if (eval_run(d, &o, &r, &err) < 0)
+    exh_eval_result r;
+    if (exh_eval_run(d, &o, &r, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(r.method_count, 10);
     assert_string_equal(r.methods[7].name, "LSTM");
@@ -197,13 +197,13 @@ static void test_lstm_row(void **state)
     /* Without partial logs the LSTM comes right after 5-NN, and is still
      * in top-3 selection. */
     o.use_partial = 0;
-    if (eval_run(d, &o, &r, &err) < 0)
+    if (exh_eval_run(d, &o, &r, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(r.method_count, 7);
     assert_string_equal(r.methods[6].name, "LSTM");
     assert_true(r.methods[6].top3_any[0] >= 0 && r.methods[6].top3_any[0] <= 1);
-    eval_dataset_free(d);
-    store_close(s);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
 }
 
 /* The training-size table on the synthetic store (400 models, 100 held out):
@@ -213,20 +213,20 @@ static void test_lstm_row(void **state)
 static void test_train_sizes(void **state)
 {
     (void)state;
-    store *s = synthetic_store(0);
-    eval_dataset *d;
+    exh_store *s = synthetic_store(0);
+    exh_eval_dataset *d;
     exh_error err;
-    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
-    eval_size_options o;
-    eval_size_options_default(&o);
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    exh_eval_size_options o;
+    exh_eval_size_options_default(&o);
     o.repeats = 2;
     o.sizes[0] = 10, o.sizes[1] = 150, o.sizes[2] = 301;
     o.size_count = 3;
-    eval_size_result *r = malloc(sizeof *r), *again = malloc(sizeof *again);
-    if (eval_train_sizes(d, &o, r, &err) < 0)
+    exh_eval_size_result *r = malloc(sizeof *r), *again = malloc(sizeof *again);
+    if (exh_eval_train_sizes(d, &o, r, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(r->test_models, 100);
-    assert_int_equal(r->method_count, EVAL_SIZE_METHODS);
+    assert_int_equal(r->method_count, EXH_EVAL_SIZE_METHODS);
     assert_true(r->available[0] && r->available[1] && !r->available[2]);
     for (int m = 0; m < r->method_count; m++) {
         assert_true(isnan(r->tau[m][2]) && isnan(r->precision10[m][2]));
@@ -249,54 +249,54 @@ static void test_train_sizes(void **state)
     for (int z = 0; z < 2; z++)
         assert_true(fabs(r->ensemble_weights[0][z] + r->ensemble_weights[1][z] +
                          r->ensemble_weights[2][z] - 1) < 1e-9);
-    assert_int_equal(eval_train_sizes(d, &o, again, &err), 0);
+    assert_int_equal(exh_eval_train_sizes(d, &o, again, &err), 0);
     assert_memory_equal(r->tau, again->tau, sizeof r->tau);
     o.sizes[1] = 5; /* not increasing */
-    assert_int_equal(eval_train_sizes(d, &o, again, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_eval_train_sizes(d, &o, again, &err), EXH_ERR_INVALID);
     free(r);
     free(again);
-    eval_dataset_free(d);
-    store_close(s);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
 }
 
 static void test_noise_floor_sees_noise(void **state)
 {
     (void)state;
-    store *s = synthetic_store(1);
-    eval_dataset *d;
+    exh_store *s = synthetic_store(1);
+    exh_eval_dataset *d;
     exh_error err;
-    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
-    eval_options o;
-    eval_options_default(&o);
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    exh_eval_options o;
+    exh_eval_options_default(&o);
     o.repeats = 3;
     o.top3_repeats = 1;
     o.use_lstm = 0;
-    eval_result r;
-    assert_int_equal(eval_run(d, &o, &r, &err), 0);
+    exh_eval_result r;
+    assert_int_equal(exh_eval_run(d, &o, &r, &err), 0);
     /* |U(-0.5, 0.5)| has mean 0.25. */
     assert_true(r.noise_floor_mean > 0.1 && r.noise_floor_mean < 0.4);
-    eval_dataset_free(d);
-    store_close(s);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
 }
 
 static void test_bad_requests(void **state)
 {
     (void)state;
-    store *s = synthetic_store(0);
-    eval_dataset *d;
+    exh_store *s = synthetic_store(0);
+    exh_eval_dataset *d;
     exh_error err;
-    assert_int_equal(eval_dataset_load(s, "nb201", "no-such-dataset", &d, &err),
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "no-such-dataset", &d, &err),
                      EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "no-such-dataset"));
-    assert_true(eval_dataset_load(s, "nonsense", "synthetic", &d, &err) < 0);
-    assert_int_equal(eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
-    eval_options o;
-    eval_options_default(&o);
+    assert_true(exh_eval_dataset_load(s, "nonsense", "synthetic", &d, &err) < 0);
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    exh_eval_options o;
+    exh_eval_options_default(&o);
     o.models = 5;
-    eval_result r;
-    assert_int_equal(eval_run(d, &o, &r, &err), EXH_ERR_INVALID);
-    eval_dataset_free(d);
-    store_close(s);
+    exh_eval_result r;
+    assert_int_equal(exh_eval_run(d, &o, &r, &err), EXH_ERR_INVALID);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
 }
 
 int main(void)

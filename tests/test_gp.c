@@ -7,9 +7,9 @@
 #include "exhaust/gp.h"
 #include "testutil.h"
 
-static gp_options single(double length_factor, double noise)
+static exh_gp_options single(double length_factor, double noise)
 {
-    gp_options o = {0};
+    exh_gp_options o = {0};
     o.length_factors[0] = length_factor;
     o.noise_ratios[0] = noise;
     o.length_count = o.noise_count = 1;
@@ -28,13 +28,13 @@ static void test_two_models_by_hand(void **state)
 {
     (void)state;
     const double d[4] = {0, 2, 2, 0}, y[2] = {70, 60};
-    gp_options o = single(1, 0.1);
-    gp_model *g;
+    exh_gp_options o = single(1, 0.1);
+    exh_gp_model *g;
     exh_error err;
-    assert_int_equal(gp_fit(d, y, 2, &o, &g, &err), 0);
+    assert_int_equal(exh_gp_fit(d, y, 2, &o, &g, &err), 0);
     double e = exp(-1.0), s2 = 25 / (1.1 - e);
-    gp_hyperparameters h;
-    gp_describe(g, &h);
+    exh_gp_hyperparameters h;
+    exh_gp_describe(g, &h);
     assert_true(fabs(h.mean - 65) < 1e-12);
     assert_true(fabs(h.length - 2) < 1e-12);
     assert_true(fabs(h.scale - s2) < 1e-9);
@@ -44,7 +44,7 @@ static void test_two_models_by_hand(void **state)
 
     const double query[2] = {0, 2};
     double mean, sd;
-    gp_predict(g, query, &mean, &sd);
+    exh_gp_predict(g, query, &mean, &sd);
     assert_true(fabs(mean - (65 + 5 * (1 - e) / (1.1 - e))) < 1e-9);
     double a = (1 + e) / 2, b = (1 - e) / 2;
     double explained = 2 * a * a / (1.1 + e) + 2 * b * b / (1.1 - e);
@@ -52,10 +52,10 @@ static void test_two_models_by_hand(void **state)
 
     /* Infinitely far from both: the mean and the prior's spread. */
     const double far[2] = {INFINITY, INFINITY};
-    gp_predict(g, far, &mean, &sd);
+    exh_gp_predict(g, far, &mean, &sd);
     assert_true(fabs(mean - 65) < 1e-12);
     assert_true(fabs(sd - sqrt(s2 * 1.1)) < 1e-9);
-    gp_free(g);
+    exh_gp_free(g);
 }
 
 /* Eight models on a line (|x_i - x_j| makes exp(-d/l) positive definite),
@@ -73,23 +73,23 @@ static void test_likelihood_picks_the_best_pair(void **state)
             d[i * N + j] = fabs(x[i] - x[j]);
     }
     y[4] = NAN;
-    gp_options defaults;
-    gp_options_default(&defaults);
-    gp_model *g;
+    exh_gp_options defaults;
+    exh_gp_options_default(&defaults);
+    exh_gp_model *g;
     exh_error err;
-    assert_int_equal(gp_fit(d, y, N, NULL, &g, &err), 0);
-    gp_hyperparameters best;
-    gp_describe(g, &best);
+    assert_int_equal(exh_gp_fit(d, y, N, NULL, &g, &err), 0);
+    exh_gp_hyperparameters best;
+    exh_gp_describe(g, &best);
     assert_int_equal(best.used, N - 1);
     for (int a = 0; a < defaults.length_count; a++)
         for (int b = 0; b < defaults.noise_count; b++) {
-            gp_options o = single(defaults.length_factors[a], defaults.noise_ratios[b]);
-            gp_model *one;
-            assert_int_equal(gp_fit(d, y, N, &o, &one, &err), 0);
-            gp_hyperparameters h;
-            gp_describe(one, &h);
+            exh_gp_options o = single(defaults.length_factors[a], defaults.noise_ratios[b]);
+            exh_gp_model *one;
+            assert_int_equal(exh_gp_fit(d, y, N, &o, &one, &err), 0);
+            exh_gp_hyperparameters h;
+            exh_gp_describe(one, &h);
             assert_true(h.log_likelihood <= best.log_likelihood + 1e-12);
-            gp_free(one);
+            exh_gp_free(one);
         }
     /* A query at a logged model's place is pulled to its target (low noise
      * wins on this smooth data), and the left-out model's entry is unused. */
@@ -97,36 +97,36 @@ static void test_likelihood_picks_the_best_pair(void **state)
     for (int j = 0; j < N; j++)
         query[j] = fabs(x[2] - x[j]);
     query[4] = 0; /* would matter if the NaN model were used */
-    gp_predict(g, query, &mean, &sd);
+    exh_gp_predict(g, query, &mean, &sd);
     assert_true(fabs(mean - y[2]) < 0.5);
     assert_true(sd < sqrt(best.scale * (1 + best.noise_ratio))); /* below the prior's */
-    gp_free(g);
+    exh_gp_free(g);
 }
 
 static void test_bad_input(void **state)
 {
     (void)state;
-    gp_model *g = (gp_model *)&g;
+    exh_gp_model *g = (exh_gp_model *)&g;
     exh_error err;
     const double d[4] = {0, 1, 1, 0}, one_target[2] = {1, NAN};
-    assert_int_equal(gp_fit(d, one_target, 2, NULL, &g, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_gp_fit(d, one_target, 2, NULL, &g, &err), EXH_ERR_INVALID);
     assert_null(g);
     assert_non_null(strstr(err.message, "at least 2"));
     /* Three models where two are the same architecture (distance 0) with a
      * noise ratio of 0: K is singular, and a grid of that pair alone fails. */
     const double twins[9] = {0, 0, 1, 0, 0, 1, 1, 1, 0}, y[3] = {1, 2, 3};
-    gp_options o = single(1, 0);
-    assert_int_equal(gp_fit(twins, y, 3, &o, &g, &err), EXH_ERR_INVALID);
+    exh_gp_options o = single(1, 0);
+    assert_int_equal(exh_gp_fit(twins, y, 3, &o, &g, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "positive definite"));
     /* With noise the same models fit, and the twins' mean is between them. */
     o = single(1, 0.1);
-    assert_int_equal(gp_fit(twins, y, 3, &o, &g, &err), 0);
+    assert_int_equal(exh_gp_fit(twins, y, 3, &o, &g, &err), 0);
     const double at_twins[3] = {0, 0, 1};
     double mean;
-    gp_predict(g, at_twins, &mean, NULL);
+    exh_gp_predict(g, at_twins, &mean, NULL);
     assert_true(mean > 1 && mean < 3);
-    gp_free(g);
-    gp_free(NULL);
+    exh_gp_free(g);
+    exh_gp_free(NULL);
 }
 
 int main(void)

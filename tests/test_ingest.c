@@ -13,62 +13,62 @@
 static const char *NB201_ARCH = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|"
                                 "avg_pool_3x3~1|none~2|";
 
-static store *fresh_store(const char *name)
+static exh_store *fresh_store(const char *name)
 {
     char *path = test_temp_path(name);
     remove(path);
-    store *s;
+    exh_store *s;
     exh_error err;
-    if (store_open(path, &s, &err) < 0)
+    if (exh_store_open(path, &s, &err) < 0)
         fail_msg("%s", err.message);
     return s;
 }
 
-static int ingest_one(store *s, const char *path, const ingest_options *o, ingest_stats *stats,
+static int ingest_one(exh_store *s, const char *path, const exh_ingest_options *o, exh_ingest_stats *stats,
                       exh_error *err)
 {
     const char *paths[] = {path};
-    return ingest_paths(s, paths, 1, o, stats, err);
+    return exh_ingest_paths(s, paths, 1, o, stats, err);
 }
 
-static void get_run(store *s, const char *key, run *r)
+static void get_run(exh_store *s, const char *key, exh_run *r)
 {
     exh_error err;
-    run_init(r);
-    if (store_get_run(s, key, r, &err) < 0)
+    exh_run_init(r);
+    if (exh_store_get_run(s, key, r, &err) < 0)
         fail_msg("%s", err.message);
 }
 
 static void test_detection(void **state)
 {
     (void)state;
-    struct { const char *name, *head; ingest_format format; } cases[] = {
-        {"events.out.tfevents.123.host", "", INGEST_TFEVENTS},
-        {"runs.jsonl", "", INGEST_JSONL},
-        {"x.txt", "{\"key\": 1}", INGEST_JSONL},
-        {"archs.csv", "arch_index,arch_str,c10valid_val12,c10valid_val200_s777\n", INGEST_NB201},
-        {"n.csv", "arch_index,arch_str,hp,dataset,seed,epoch,train_acc\n", INGEST_NB201_EPOCHS},
-        {"runs.csv", "recipe_id,experiment_id,status,recipe_json\n", INGEST_NLP},
-        {"long.csv", "key,space,arch,epoch,val_accuracy\n", INGEST_CSV},
-        {"log.csv", "epoch,accuracy,loss,val_accuracy,val_loss\n", INGEST_KERAS_CSV},
-        {"log.csv", "\xEF\xBB\xBF" "epoch,acc,loss\r\n", INGEST_KERAS_CSV},
+    struct { const char *name, *head; exh_ingest_format format; } cases[] = {
+        {"events.out.tfevents.123.host", "", EXH_INGEST_TFEVENTS},
+        {"runs.jsonl", "", EXH_INGEST_JSONL},
+        {"x.txt", "{\"key\": 1}", EXH_INGEST_JSONL},
+        {"archs.csv", "arch_index,arch_str,c10valid_val12,c10valid_val200_s777\n", EXH_INGEST_NB201},
+        {"n.csv", "arch_index,arch_str,hp,dataset,seed,epoch,train_acc\n", EXH_INGEST_NB201_EPOCHS},
+        {"runs.csv", "recipe_id,experiment_id,status,recipe_json\n", EXH_INGEST_NLP},
+        {"long.csv", "key,space,arch,epoch,val_accuracy\n", EXH_INGEST_CSV},
+        {"log.csv", "epoch,accuracy,loss,val_accuracy,val_loss\n", EXH_INGEST_KERAS_CSV},
+        {"log.csv", "\xEF\xBB\xBF" "epoch,acc,loss\r\n", EXH_INGEST_KERAS_CSV},
     };
     exh_error err;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ingest_format f = INGEST_AUTO;
-        assert_int_equal(ingest_detect(cases[i].name, cases[i].head, strlen(cases[i].head), &f,
-                                       &err), 0);
+        exh_ingest_format f = EXH_INGEST_AUTO;
+        assert_int_equal(exh_ingest_detect(cases[i].name, cases[i].head, strlen(cases[i].head), &f,
+                                           &err), 0);
         assert_int_equal(f, cases[i].format);
     }
-    ingest_format f;
-    assert_true(ingest_detect("README.md", "# hello\n", 8, &f, &err) < 0);
+    exh_ingest_format f;
+    assert_true(exh_ingest_detect("README.md", "# hello\n", 8, &f, &err) < 0);
     assert_non_null(strstr(err.message, "README.md"));
     const char *companion = "recipe_id,experiment_id,epoch,train_loss\n";
-    assert_true(ingest_detect("epochs.csv", companion, strlen(companion), &f, &err) < 0);
+    assert_true(exh_ingest_detect("epochs.csv", companion, strlen(companion), &f, &err) < 0);
     assert_non_null(strstr(err.message, "runs.csv"));
-    assert_int_equal(ingest_format_parse("keras-csv", &f, &err), 0);
-    assert_int_equal(f, INGEST_KERAS_CSV);
-    assert_int_equal(ingest_format_parse("xml", &f, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_ingest_format_parse("keras-csv", &f, &err), 0);
+    assert_int_equal(f, EXH_INGEST_KERAS_CSV);
+    assert_int_equal(exh_ingest_format_parse("xml", &f, &err), EXH_ERR_INVALID);
 }
 
 static void test_jsonl(void **state)
@@ -88,9 +88,9 @@ static void test_jsonl(void **state)
              "[1, 2, 3]\n"
              "{\"epochs\": [{\"epoch\": 4, \"test_accuracy\": 1e2}]}\n");
     char *path = test_write_file("runs.jsonl", text);
-    store *s = fresh_store("jsonl.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("jsonl.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(ingest_one(s, path, &o, &stats, &err), 0);
     assert_int_equal(stats.runs, 2);    /* a, and the keyless last line */
@@ -101,30 +101,30 @@ static void test_jsonl(void **state)
     for (int i = 0; i < 5; i++)
         if (!strstr(stats.messages[i], expected[i]) || !strstr(stats.messages[i], "runs.jsonl"))
             fail_msg("message %d: '%s' lacks '%s'", i, stats.messages[i], expected[i]);
-    run r;
+    exh_run r;
     get_run(s, "a", &r);
     assert_string_equal(r.arch, NB201_ARCH); /* canonicalized by the space */
     assert_string_equal(r.arch_sequence, "3,0,2,1,4,0");
-    assert_string_equal(run_param_value(&r, "lr"), "0.1");
-    assert_string_equal(run_param_value(&r, "nesterov"), "true");
+    assert_string_equal(exh_run_param_value(&r, "lr"), "0.1");
+    assert_string_equal(exh_run_param_value(&r, "nesterov"), "true");
     assert_int_equal(r.epoch_count, 2);
     assert_true(r.epochs[1].val_accuracy == 60.25 && r.epochs[1].epoch_seconds == 12);
-    run_clear(&r);
+    exh_run_clear(&r);
     char keyless[600];
     snprintf(keyless, sizeof keyless, "%s:9", path);
     get_run(s, keyless, &r);
     assert_true(r.epochs[0].test_accuracy == 100);
-    run_clear(&r);
+    exh_run_clear(&r);
     /* Strict: the first bad line fails the ingest and stores nothing. */
-    store *strict_store = fresh_store("jsonl-strict.db");
+    exh_store *strict_store = fresh_store("jsonl-strict.db");
     o.strict = 1;
     assert_int_equal(ingest_one(strict_store, path, &o, &stats, &err), EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "runs.jsonl: line 4"));
     int64_t count;
-    store_count_runs(strict_store, NULL, &count, &err);
+    exh_store_count_runs(strict_store, NULL, &count, &err);
     assert_int_equal(count, 0);
-    store_close(strict_store);
-    store_close(s);
+    exh_store_close(strict_store);
+    exh_store_close(s);
 }
 
 static void test_long_csv(void **state)
@@ -139,30 +139,30 @@ static void test_long_csv(void **state)
                     "r3,,,,,2,4,,\r\n"
                     "r1,nb201,302140,cifar10,1,3,64.5,1.2,0.1\r\n"
                     "\"r4, quoted\",,,,,1,2,,\r\n");
-    store *s = fresh_store("csv.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("csv.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(ingest_one(s, path, &o, &stats, &err), 0);
     assert_int_equal(stats.skipped, 2);
     assert_non_null(strstr(stats.messages[0], "long.csv: line 4: seed 'x'"));
     assert_non_null(strstr(stats.messages[1], "line 5: val_accuracy 'abc' is not a number"));
-    run r;
+    exh_run r;
     get_run(s, "r1", &r); /* rows 2-3 and 7 merged into one run */
     assert_int_equal(r.epoch_count, 3);
     assert_true(isnan(r.epochs[1].train_loss));
     assert_true(r.epochs[2].val_accuracy == 64.5);
-    assert_string_equal(run_param_value(&r, "lr"), "0.1");
-    run_clear(&r);
+    assert_string_equal(exh_run_param_value(&r, "lr"), "0.1");
+    exh_run_clear(&r);
     get_run(s, "r4, quoted", &r);
-    run_clear(&r);
-    store_close(s);
+    exh_run_clear(&r);
+    exh_store_close(s);
     char *bad = test_write_file("nokey.csv", "epoch,val_accuracy\n1,2\n");
     s = fresh_store("csv2.db");
-    o.format = INGEST_CSV;
+    o.format = EXH_INGEST_CSV;
     assert_int_equal(ingest_one(s, bad, &o, &stats, &err), EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "nokey.csv: line 1"));
-    store_close(s);
+    exh_store_close(s);
 }
 
 static void test_keras_with_sidecar(void **state)
@@ -175,12 +175,12 @@ static void test_keras_with_sidecar(void **state)
     snprintf(sidecar, sizeof sidecar, "%s.json", "history.csv");
     test_write_file(sidecar, "{\"key\": \"keras-1\", \"space\": \"nb201\", \"arch\": \"302140\","
                              " \"seed\": 5, \"params\": {\"optimizer\": \"adam\"}}");
-    store *s = fresh_store("keras.db");
-    ingest_options o = {.dataset = "mnist", .arch = "000000"};
-    ingest_stats stats;
+    exh_store *s = fresh_store("keras.db");
+    exh_ingest_options o = {.dataset = "mnist", .arch = "000000"};
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(ingest_one(s, path, &o, &stats, &err), 0);
-    run r;
+    exh_run r;
     get_run(s, "keras-1", &r);
     assert_string_equal(r.arch, NB201_ARCH); /* the sidecar wins over --arch */
     assert_string_equal(r.dataset, "mnist"); /* --dataset fills what it lacks */
@@ -190,8 +190,8 @@ static void test_keras_with_sidecar(void **state)
     assert_true(r.epochs[1].train_accuracy == 75.0);
     assert_true(r.epochs[1].val_accuracy == 62.5);
     assert_true(r.epochs[1].val_loss == 1.0);
-    run_clear(&r);
-    store_close(s);
+    exh_run_clear(&r);
+    exh_store_close(s);
     /* A folder of logs with their sidecars: each log is one run, its
      * sidecar is not a run of its own (it used to count as a second one). */
     char folder[512];
@@ -203,25 +203,25 @@ static void test_keras_with_sidecar(void **state)
     snprintf(name, sizeof name, "keras-folder/history.csv.json");
     test_write_file(name, "{\"key\": \"keras-2\", \"space\": \"nb201\", \"arch\": \"302140\"}");
     s = fresh_store("keras3.db");
-    o = (ingest_options){.dataset = "mnist"};
+    o = (exh_ingest_options){.dataset = "mnist"};
     assert_int_equal(ingest_one(s, folder, &o, &stats, &err), 0);
     assert_int_equal(stats.runs, 1);
     assert_int_equal(stats.files, 1);
     get_run(s, "keras-2", &r);
     assert_string_equal(r.arch, NB201_ARCH);
-    run_clear(&r);
+    exh_run_clear(&r);
     /* Named on its own, the sidecar says which file to ingest instead. */
     snprintf(name, sizeof name, "%s/history.csv.json", folder);
     assert_true(ingest_one(s, name, &o, &stats, &err) < 0);
     assert_non_null(strstr(err.message, "description of the Keras log"));
-    store_close(s);
+    exh_store_close(s);
     char *broken = test_write_file("broken.csv", "epoch,accuracy\n0,0.5\n1,oops\n");
     s = fresh_store("keras2.db");
-    o = (ingest_options){.format = INGEST_KERAS_CSV};
+    o = (exh_ingest_options){.format = EXH_INGEST_KERAS_CSV};
     assert_int_equal(ingest_one(s, broken, &o, &stats, &err), 0);
     assert_int_equal(stats.skipped, 1);
     assert_non_null(strstr(stats.messages[0], "broken.csv: line 3: accuracy 'oops'"));
-    store_close(s);
+    exh_store_close(s);
 }
 
 static void test_real_formats_on_fixtures(void **state)
@@ -236,23 +236,23 @@ static void test_real_formats_on_fixtures(void **state)
              "8,|bad~0|,1,1,1,1,1,1,1,1,1,1\n",
              NB201_ARCH);
     char *path = test_write_file("archs.csv", text);
-    store *s = fresh_store("nb201.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("nb201.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(ingest_one(s, path, &o, &stats, &err), 0);
     assert_int_equal(stats.runs, 8); /* 9 kinds, one 200-epoch value empty */
     assert_int_equal(stats.skipped, 1); /* the bad cell, reported once for its row */
     assert_non_null(strstr(stats.messages[0], "archs.csv: line 3"));
-    run r;
+    exh_run r;
     get_run(s, "nb201/cifar10-valid/200/7/s888", &r);
     assert_true(r.epochs[0].epoch == 200 && r.epochs[0].val_accuracy == 90.2);
-    run_clear(&r);
+    exh_run_clear(&r);
     get_run(s, "nb201/cifar100/12/7", &r);
     assert_true(r.epochs[0].val_accuracy == 30 && r.epochs[0].test_accuracy == 31);
     assert_false(r.has_seed);
-    run_clear(&r);
-    store_close(s);
+    exh_run_clear(&r);
+    exh_store_close(s);
 }
 
 static void test_nlp_fixture(void **state)
@@ -278,23 +278,23 @@ static void test_nlp_fixture(void **state)
                                   "1,10,1,5.5,5.25,5.2,10,10\n"
                                   "2,20,1,nan,nan,nan,9,9\n"
                                   "9,90,1,1,1,1,1,1\n");
-    store *s = fresh_store("nlp.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("nlp.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     const char *paths[] = {folder}; /* a folder walk: epochs.csv is skipped as a companion */
-    assert_int_equal(ingest_paths(s, paths, 1, &o, &stats, &err), 0);
-    run r;
+    assert_int_equal(exh_ingest_paths(s, paths, 1, &o, &stats, &err), 0);
+    exh_run r;
     get_run(s, "nlp/1/10", &r);
     assert_string_equal(r.space, "graph");
     assert_int_equal(r.epoch_count, 2);
     assert_true(r.epochs[0].epoch == 1 && r.epochs[0].val_loss == 5.25);
     assert_true(r.epochs[1].epoch_seconds == 10.5);
-    run_clear(&r);
+    exh_run_clear(&r);
     get_run(s, "nlp/2/20", &r);
     assert_string_equal(r.status, "failed: loss is nan!");
     assert_true(isnan(r.epochs[0].val_loss));
-    run_clear(&r);
+    exh_run_clear(&r);
     int epochs_mismatch = 0, unknown_run = 0;
     for (int i = 0; i < stats.message_count; i++) {
         epochs_mismatch += strstr(stats.messages[i], "epochs_logged says 5") != NULL;
@@ -303,7 +303,7 @@ static void test_nlp_fixture(void **state)
     assert_int_equal(epochs_mismatch, 1);
     assert_int_equal(unknown_run, 1);
     (void)runs_path;
-    store_close(s);
+    exh_store_close(s);
 }
 
 static void test_one_transaction(void **state)
@@ -311,27 +311,27 @@ static void test_one_transaction(void **state)
     (void)state;
     char *good = test_write_file("good.jsonl", "{\"key\": \"g\", \"epochs\": [{\"epoch\": 1}]}\n");
     char *bad = test_write_file("bad.jsonl", "{\"key\": \"h\"}\n{broken\n");
-    store *s = fresh_store("transaction.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("transaction.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(ingest_one(s, good, &o, &stats, &err), 0);
     o.strict = 1;
     const char *paths[] = {good, bad};
     test_write_file("good.jsonl", "{\"key\": \"g\", \"dataset\": \"changed\"}\n");
-    assert_true(ingest_paths(s, paths, 2, &o, &stats, &err) < 0);
+    assert_true(exh_ingest_paths(s, paths, 2, &o, &stats, &err) < 0);
     assert_non_null(strstr(err.message, "bad.jsonl: line 2"));
     int64_t count;
-    store_count_runs(s, NULL, &count, &err);
+    exh_store_count_runs(s, NULL, &count, &err);
     assert_int_equal(count, 1);
-    run r;
+    exh_run r;
     get_run(s, "g", &r); /* the first file's new version was rolled back too */
     assert_null(r.dataset);
     assert_int_equal(r.epoch_count, 1);
-    run_clear(&r);
+    exh_run_clear(&r);
     const char *missing[] = {"/nonexistent/file.csv"};
-    assert_int_equal(ingest_paths(s, missing, 1, &o, &stats, &err), EXH_ERR_NOT_FOUND);
-    store_close(s);
+    assert_int_equal(exh_ingest_paths(s, missing, 1, &o, &stats, &err), EXH_ERR_NOT_FOUND);
+    exh_store_close(s);
 }
 
 static void test_same_key_merges_within_one_ingest(void **state)
@@ -341,27 +341,27 @@ static void test_same_key_merges_within_one_ingest(void **state)
                                              "\"epochs\": [{\"epoch\": 1, \"train_loss\": 2}]}\n");
     char *b = test_write_file("part2.jsonl", "{\"key\": \"m\", \"dataset\": \"d\", \"epochs\": "
                                              "[{\"epoch\": 1, \"val_loss\": 3}, {\"epoch\": 2}]}\n");
-    store *s = fresh_store("merge.db");
-    ingest_options o = {0};
-    ingest_stats stats;
+    exh_store *s = fresh_store("merge.db");
+    exh_ingest_options o = {0};
+    exh_ingest_stats stats;
     exh_error err;
     const char *paths[] = {a, b};
-    assert_int_equal(ingest_paths(s, paths, 2, &o, &stats, &err), 0);
+    assert_int_equal(exh_ingest_paths(s, paths, 2, &o, &stats, &err), 0);
     assert_int_equal(stats.runs, 1);
-    run r;
+    exh_run r;
     get_run(s, "m", &r);
     assert_string_equal(r.dataset, "d");
-    assert_string_equal(run_param_value(&r, "x"), "1");
+    assert_string_equal(exh_run_param_value(&r, "x"), "1");
     assert_int_equal(r.epoch_count, 2);
     assert_true(r.epochs[0].train_loss == 2 && r.epochs[0].val_loss == 3);
-    run_clear(&r);
+    exh_run_clear(&r);
     /* A later, separate ingest of the second part alone replaces the run. */
     const char *again[] = {b};
-    assert_int_equal(ingest_paths(s, again, 1, &o, &stats, &err), 0);
+    assert_int_equal(exh_ingest_paths(s, again, 1, &o, &stats, &err), 0);
     get_run(s, "m", &r);
-    assert_null(run_param_value(&r, "x"));
-    run_clear(&r);
-    store_close(s);
+    assert_null(exh_run_param_value(&r, "x"));
+    exh_run_clear(&r);
+    exh_store_close(s);
 }
 
 int main(void)

@@ -19,7 +19,7 @@ typedef struct kept {
     double first_val_accuracy; /* of the first run's first epoch */
 } kept;
 
-static int keep(run *r, void *context, exh_error *err)
+static int keep(exh_run *r, void *context, exh_error *err)
 {
     (void)err;
     kept *k = context;
@@ -30,8 +30,8 @@ static int keep(run *r, void *context, exh_error *err)
 }
 
 /* Parse size bytes of data (which may hold NULs) as file `path`. */
-static int parse(ingest_format format, const char *path, const char *data, size_t size,
-                 kept *k, ingest_stats *stats, exh_error *err)
+static int parse(exh_ingest_format format, const char *path, const char *data, size_t size,
+                 kept *k, exh_ingest_stats *stats, exh_error *err)
 {
     memset(k, 0, sizeof *k);
     memset(stats, 0, sizeof *stats);
@@ -41,16 +41,16 @@ static int parse(ingest_format format, const char *path, const char *data, size_
     assert_non_null(copy);
     memcpy(copy, data, size);
     copy[size] = '\0';
-    ingest_options options = {0};
+    exh_ingest_options options = {0};
     options.space = "nb201";
     options.arch = "302141";
-    ingest_parser_context context = {&options, path, keep, k, stats};
-    int rc = ingest_parse(format, copy, size, &context, err);
+    exh_ingest_parser_context context = {&options, path, keep, k, stats};
+    int rc = exh_ingest_parse(format, copy, size, &context, err);
     free(copy);
     return rc;
 }
 
-static int any_message(const ingest_stats *stats, const char *needle)
+static int any_message(const exh_ingest_stats *stats, const char *needle)
 {
     for (int i = 0; i < stats->message_count; i++)
         if (strstr(stats->messages[i], needle))
@@ -65,7 +65,7 @@ static void test_every_skip_counted_and_named(void **state)
     (void)state;
     static const struct {
         const char *what;
-        ingest_format format;
+        exh_ingest_format format;
         const char *data;
         size_t size;
         int runs, skipped;
@@ -73,30 +73,30 @@ static void test_every_skip_counted_and_named(void **state)
     } cases[] = {
         /* r1 was complete when an unclosed quote swallowed the rest: it was dropped
          * and not counted; now it is skipped, counted and named. */
-        {"long CSV, unclosed quote after a run", INGEST_CSV,
+        {"long CSV, unclosed quote after a run", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,50\nr1,2,60\nr2,1,\"7\n"), 0, 2, "run 'r1' skipped"},
-        {"long CSV, unclosed quote alone", INGEST_CSV,
+        {"long CSV, unclosed quote alone", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,\"50\n"), 0, 1, "never closed"},
         /* "63\0.364" read as 63: now the row is skipped and counted. */
-        {"long CSV, NUL in a field", INGEST_CSV,
+        {"long CSV, NUL in a field", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,63\0.364\nr2,1,70\n"), 1, 1, "line 2: field 3 holds a NUL"},
-        {"long CSV, inf accuracy", INGEST_CSV,
+        {"long CSV, inf accuracy", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,inf\nr2,1,70\n"), 1, 1, "'inf' is not a number"},
-        {"long CSV, -Infinity accuracy", INGEST_CSV,
+        {"long CSV, -Infinity accuracy", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,-Infinity\n"), 0, 1, "is not a number"},
-        {"long CSV, 1e999 accuracy", INGEST_CSV,
+        {"long CSV, 1e999 accuracy", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,1e999\n"), 0, 1, "is not a number"},
-        {"long CSV, NaN and empty are missing values", INGEST_CSV,
+        {"long CSV, NaN and empty are missing values", EXH_INGEST_CSV,
          TEXT("key,epoch,val_accuracy\nr1,1,nan\nr1,2,\n"), 1, 0, NULL},
-        {"Keras CSV, NUL in a field", INGEST_KERAS_CSV,
+        {"Keras CSV, NUL in a field", EXH_INGEST_KERAS_CSV,
          TEXT("epoch,val_accuracy\n0,0.63\0.364\n"), 0, 1, "NUL"},
-        {"Keras CSV, inf accuracy", INGEST_KERAS_CSV,
+        {"Keras CSV, inf accuracy", EXH_INGEST_KERAS_CSV,
          TEXT("epoch,val_accuracy\n0,0.5\n1,inf\n"), 0, 1, "'inf' is not a number"},
-        {"Keras CSV, unclosed quote", INGEST_KERAS_CSV,
+        {"Keras CSV, unclosed quote", EXH_INGEST_KERAS_CSV,
          TEXT("epoch,val_accuracy\n0,0.5\n1,\"0.6\n"), 0, 1, "run skipped"},
-        {"JSONL, inf accuracy (JSON has no inf)", INGEST_JSONL,
+        {"JSONL, inf accuracy (JSON has no inf)", EXH_INGEST_JSONL,
          TEXT("{\"key\":\"r1\",\"epochs\":[{\"epoch\":1,\"val_accuracy\":inf}]}\n"), 0, 1, "line 1"},
-        {"NB201, NUL row skipped, the next row read (9 runs a row)", INGEST_NB201,
+        {"NB201, NUL row skipped, the next row read (9 runs a row)", EXH_INGEST_NB201,
          TEXT("arch_index,arch_str,c10valid_val200_s777,c10valid_val200_s888,c10valid_val200_s999,"
               "c100_val200_s777,c100_val200_s888,c100_val200_s999,c10valid_val12,c10_test12,"
               "c100_val12,c100_test12\n"
@@ -108,7 +108,7 @@ static void test_every_skip_counted_and_named(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kept k;
-        ingest_stats stats;
+        exh_ingest_stats stats;
         exh_error err;
         int rc = parse(cases[i].format, "f.csv", cases[i].data, cases[i].size, &k, &stats, &err);
         if (rc < 0)
@@ -155,9 +155,9 @@ static void test_nlp_epochs_header_only(void **state)
     static const char runs[] = "recipe_id,experiment_id,status,recipe_json\n";
     static const char epochs[] = "recipe_id,experiment_id,epoch,train_loss,val_loss,test_loss\n";
     kept k = {0};
-    ingest_stats stats = {0};
-    ingest_options options = {0};
-    ingest_parser_context context = {&options, "runs.csv", keep, &k, &stats};
+    exh_ingest_stats stats = {0};
+    exh_ingest_options options = {0};
+    exh_ingest_parser_context context = {&options, "runs.csv", keep, &k, &stats};
     exh_error err;
     int rc = ingest_nlp_parse_buffers(runs, sizeof runs - 1, epochs, sizeof epochs - 1,
                                       "epochs.csv", &context, &err);
@@ -189,10 +189,10 @@ static void test_keras_csv_is_linear(void **state)
         used += (size_t)snprintf(data + used, capacity - used, "%d,0.5,1.0\n", epoch);
     }
     kept k;
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
     double start = seconds_now();
-    assert_int_equal(parse(INGEST_KERAS_CSV, "big.csv", data, used, &k, &stats, &err), 0);
+    assert_int_equal(parse(EXH_INGEST_KERAS_CSV, "big.csv", data, used, &k, &stats, &err), 0);
     double took = seconds_now() - start;
     assert_int_equal(k.runs, 1);
     assert_int_equal(k.epochs, ROWS);
@@ -202,7 +202,7 @@ static void test_keras_csv_is_linear(void **state)
         fail_msg("200,000 Keras rows took %.1f s (limit %.0f s)", took, limit);
     /* The same with epoch 7 again at the end: the run is refused, named. */
     used += (size_t)snprintf(data + used, capacity - used, "7,0.5,1.0\n");
-    assert_int_equal(parse(INGEST_KERAS_CSV, "big.csv", data, used, &k, &stats, &err), 0);
+    assert_int_equal(parse(EXH_INGEST_KERAS_CSV, "big.csv", data, used, &k, &stats, &err), 0);
     assert_int_equal(k.runs, 0);
     assert_true(any_message(&stats, "epoch 7 appears twice"));
     free(data);

@@ -14,15 +14,15 @@
 #include "predict/knn_internal.h"
 #include "testutil.h"
 
-static penalty_table table_for(const char *kind)
+static exh_penalty_table table_for(const char *kind)
 {
-    penalty_table t;
+    exh_penalty_table t;
     exh_error err;
-    assert_int_equal(penalties_default(kind, &t, &err), 0);
+    assert_int_equal(exh_penalties_default(kind, &t, &err), 0);
     return t;
 }
 
-static void nb201_cell(const char *digits, layer *out)
+static void nb201_cell(const char *digits, exh_layer *out)
 {
     static const int source[6] = {0, 0, 1, 0, 1, 2}, target[6] = {1, 2, 2, 3, 3, 3};
     for (int e = 0; e < 6; e++) {
@@ -35,32 +35,32 @@ static void nb201_cell(const char *digits, layer *out)
     }
 }
 
-static knn_repository *new_repository(const char *kind)
+static exh_knn_repository *new_repository(const char *kind)
 {
-    penalty_table t = table_for(kind);
-    knn_repository *r;
+    exh_penalty_table t = table_for(kind);
+    exh_knn_repository *r;
     exh_error err;
-    assert_int_equal(knn_repository_new(&t, KNN_ACCURACY, &r, &err), 0);
+    assert_int_equal(exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &r, &err), 0);
     return r;
 }
 
 /* Add an NB201 cell with a validation curve of n values. */
-static void add_cell(knn_repository *r, const char *digits, const double *validation, int n)
+static void add_cell(exh_knn_repository *r, const char *digits, const double *validation, int n)
 {
-    layer cell[6];
+    exh_layer cell[6];
     nb201_cell(digits, cell);
-    knn_curve curve = {.epochs = n, .channel = {validation}};
+    exh_knn_curve curve = {.epochs = n, .channel = {validation}};
     exh_error err;
-    if (knn_repository_add(r, digits, cell, 6, &curve, &err) < 0)
+    if (exh_knn_repository_add(r, digits, cell, 6, &curve, &err) < 0)
         fail_msg("%s", err.message);
 }
 
-static void predict_cell(const knn_repository *r, const char *digits, int k, knn_prediction *p)
+static void predict_cell(const exh_knn_repository *r, const char *digits, int k, exh_knn_prediction *p)
 {
-    layer cell[6];
+    exh_layer cell[6];
     nb201_cell(digits, cell);
     exh_error err;
-    if (knn_predict(r, cell, 6, k, p, &err) < 0)
+    if (exh_knn_predict(r, cell, 6, k, p, &err) < 0)
         fail_msg("%s", err.message);
 }
 
@@ -76,16 +76,16 @@ static void assert_close(double got, double expected)
 static void test_three_models_by_hand(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
+    exh_knn_repository *r = new_repository("nb201");
     const double m0[3] = {10, 20, 30}, m1[2] = {40, 50}, m2[1] = {90};
     add_cell(r, "233333", m0, 3);
     add_cell(r, "133333", m1, 2);
     add_cell(r, "000000", m2, 1);
-    assert_int_equal(knn_repository_count(r), 3);
-    assert_string_equal(knn_repository_name(r, 1), "133333");
+    assert_int_equal(exh_knn_repository_count(r), 3);
+    assert_string_equal(exh_knn_repository_name(r, 1), "133333");
 
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     predict_cell(r, "333333", 2, &p);
     assert_int_equal(p.neighbour_count, 2);
     assert_int_equal(p.neighbours[0].index, 0);
@@ -95,156 +95,156 @@ static void test_three_models_by_hand(void **state)
     assert_close(p.neighbours[0].weight, 2.0 / 3.0);
     assert_close(p.neighbours[1].weight, 1.0 / 3.0);
     assert_int_equal(p.epochs, 3);
-    assert_close(p.channel[KNN_VALIDATION][0], 2.0 / 3 * 10 + 1.0 / 3 * 40); /* 20 */
-    assert_close(p.channel[KNN_VALIDATION][1], 2.0 / 3 * 20 + 1.0 / 3 * 50); /* 30 */
-    assert_close(p.channel[KNN_VALIDATION][2], 30); /* only model 0 reaches epoch 3 */
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], 2.0 / 3 * 10 + 1.0 / 3 * 40); /* 20 */
+    assert_close(p.channel[EXH_KNN_VALIDATION][1], 2.0 / 3 * 20 + 1.0 / 3 * 50); /* 30 */
+    assert_close(p.channel[EXH_KNN_VALIDATION][2], 30); /* only model 0 reaches epoch 3 */
     /* channels not given are missing */
-    assert_true(isnan(p.channel[KNN_TRAIN][0]) && isnan(p.channel[KNN_EPOCH_SECONDS][2]));
+    assert_true(isnan(p.channel[EXH_KNN_TRAIN][0]) && isnan(p.channel[EXH_KNN_EPOCH_SECONDS][2]));
 
     predict_cell(r, "333333", 3, &p);
     assert_int_equal(p.neighbours[2].index, 2);
     assert_true(p.neighbours[2].distance == 28.0);
     double w0 = 1.0, w1 = 0.5, w2 = 1.0 / 28, sum = w0 + w1 + w2;
     assert_close(p.neighbours[2].weight, w2 / sum);
-    assert_close(p.channel[KNN_VALIDATION][0], (w0 * 10 + w1 * 40 + w2 * 90) / sum);
-    assert_close(p.channel[KNN_VALIDATION][1], (w0 * 20 + w1 * 50) / (w0 + w1));
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], (w0 * 10 + w1 * 40 + w2 * 90) / sum);
+    assert_close(p.channel[EXH_KNN_VALIDATION][1], (w0 * 20 + w1 * 50) / (w0 + w1));
 
     /* leave-one-out: model 0 predicted from models 1 and 2 */
     exh_error err;
-    assert_int_equal(knn_predict_leave_out(r, 0, 2, &p, &err), 0);
+    assert_int_equal(exh_knn_predict_leave_out(r, 0, 2, &p, &err), 0);
     assert_int_equal(p.neighbours[0].index, 1);
     assert_int_equal(p.neighbours[1].index, 2);
-    assert_int_equal(knn_predict_leave_out(r, 0, 3, &p, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_predict_leave_out(r, 3, 1, &p, &err), EXH_ERR_INVALID);
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    assert_int_equal(exh_knn_predict_leave_out(r, 0, 3, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict_leave_out(r, 3, 1, &p, &err), EXH_ERR_INVALID);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
 static void test_exact_matches_take_all_weight(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
+    exh_knn_repository *r = new_repository("nb201");
     const double a[1] = {10}, b[2] = {30, 70}, c[1] = {99};
     add_cell(r, "233333", c, 1);
     add_cell(r, "333333", a, 1);
     add_cell(r, "333333", b, 2);
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     predict_cell(r, "333333", 3, &p);
     assert_int_equal(p.neighbours[0].index, 1); /* the tie at 0 in index order */
     assert_int_equal(p.neighbours[1].index, 2);
     assert_true(p.neighbours[0].weight == 0.5 && p.neighbours[1].weight == 0.5);
     assert_true(p.neighbours[2].weight == 0.0);
     assert_int_equal(p.epochs, 2);
-    assert_close(p.channel[KNN_VALIDATION][0], 20);
-    assert_close(p.channel[KNN_VALIDATION][1], 70);
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], 20);
+    assert_close(p.channel[EXH_KNN_VALIDATION][1], 70);
     /* K = 1 takes the first exact match only */
     predict_cell(r, "333333", 1, &p);
     assert_int_equal(p.neighbours[0].index, 1);
-    assert_close(p.channel[KNN_VALIDATION][0], 10);
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], 10);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
 static void test_ties_break_by_index(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
+    exh_knn_repository *r = new_repository("nb201");
     const double v[1] = {1};
     add_cell(r, "333334", v, 1); /* distance 2 from 333333 */
     add_cell(r, "333332", v, 1); /* distance 1 */
     add_cell(r, "333323", v, 1); /* distance 1 */
     add_cell(r, "333233", v, 1); /* distance 1 */
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     predict_cell(r, "333333", 2, &p);
     assert_int_equal(p.neighbours[0].index, 1);
     assert_int_equal(p.neighbours[1].index, 2);
     predict_cell(r, "333333", 4, &p);
     assert_int_equal(p.neighbours[2].index, 3);
     assert_int_equal(p.neighbours[3].index, 0);
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
 static void test_nan_epochs_are_skipped(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
+    exh_knn_repository *r = new_repository("nb201");
     const double a[3] = {10, NAN, 30}, b[3] = {40, 50, NAN};
     add_cell(r, "233333", a, 3); /* distance 1, weight 2/3 */
     add_cell(r, "133333", b, 3); /* distance 2, weight 1/3 */
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     predict_cell(r, "333333", 2, &p);
-    assert_close(p.channel[KNN_VALIDATION][0], 20);
-    assert_close(p.channel[KNN_VALIDATION][1], 50); /* only b has epoch 2 */
-    assert_close(p.channel[KNN_VALIDATION][2], 30); /* only a has epoch 3 */
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], 20);
+    assert_close(p.channel[EXH_KNN_VALIDATION][1], 50); /* only b has epoch 2 */
+    assert_close(p.channel[EXH_KNN_VALIDATION][2], 30); /* only a has epoch 3 */
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 
     r = new_repository("nb201");
     const double none[2] = {NAN, NAN};
     add_cell(r, "233333", none, 2);
-    knn_prediction_init(&p);
+    exh_knn_prediction_init(&p);
     predict_cell(r, "333333", 1, &p);
     assert_int_equal(p.epochs, 2);
-    assert_true(isnan(p.channel[KNN_VALIDATION][0]) && isnan(p.channel[KNN_VALIDATION][1]));
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    assert_true(isnan(p.channel[EXH_KNN_VALIDATION][0]) && isnan(p.channel[EXH_KNN_VALIDATION][1]));
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
 static void test_bad_k_and_empty_repository(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
-    knn_prediction p;
-    knn_prediction_init(&p);
-    layer cell[6];
+    exh_knn_repository *r = new_repository("nb201");
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
+    exh_layer cell[6];
     nb201_cell("123401", cell);
     exh_error err;
-    assert_int_equal(knn_predict(r, cell, 6, 1, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict(r, cell, 6, 1, &p, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "empty"));
     const double v[1] = {5};
     add_cell(r, "111111", v, 1);
     add_cell(r, "222222", v, 1);
-    assert_int_equal(knn_predict(r, cell, 6, 3, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict(r, cell, 6, 3, &p, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "K = 3"));
-    assert_int_equal(knn_predict(r, cell, 6, 0, &p, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_predict(r, cell, -1, 1, &p, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_predict(r, cell, EDITDIST_MAX_LAYERS + 1, 1, &p, &err),
+    assert_int_equal(exh_knn_predict(r, cell, 6, 0, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict(r, cell, -1, 1, &p, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict(r, cell, EXH_EDITDIST_MAX_LAYERS + 1, 1, &p, &err),
                      EXH_ERR_INVALID);
-    assert_int_equal(knn_predict(r, cell, 6, 2, &p, &err), 0);
+    assert_int_equal(exh_knn_predict(r, cell, 6, 2, &p, &err), 0);
 
     /* bad models are refused and leave the repository as it was */
-    knn_curve curve = {.epochs = -1};
-    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
-    curve.epochs = KNN_MAX_EPOCHS + 1;
-    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
+    exh_knn_curve curve = {.epochs = -1};
+    assert_int_equal(exh_knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
+    curve.epochs = EXH_KNN_MAX_EPOCHS + 1;
+    assert_int_equal(exh_knn_repository_add(r, NULL, cell, 6, &curve, &err), EXH_ERR_INVALID);
     curve.epochs = 0;
-    assert_int_equal(knn_repository_add(r, NULL, cell, -2, &curve, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_repository_add(r, NULL, cell, 6, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_repository_count(r), 2);
+    assert_int_equal(exh_knn_repository_add(r, NULL, cell, -2, &curve, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_repository_add(r, NULL, cell, 6, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_repository_count(r), 2);
     /* a model with an empty curve is a valid neighbour with nothing to say */
-    assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
-    assert_int_equal(knn_predict(r, cell, 6, 1, &p, &err), 0);
+    assert_int_equal(exh_knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
+    assert_int_equal(exh_knn_predict(r, cell, 6, 1, &p, &err), 0);
     assert_int_equal(p.epochs, 0);
 
-    penalty_table t = table_for("nb201");
+    exh_penalty_table t = table_for("nb201");
     t.nb201.disconnect = -1;
-    knn_repository *bad;
-    assert_int_equal(knn_repository_new(&t, KNN_ACCURACY, &bad, &err), EXH_ERR_INVALID);
+    exh_knn_repository *bad;
+    assert_int_equal(exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &bad, &err), EXH_ERR_INVALID);
     assert_null(bad);
     t = table_for("nb201");
-    assert_int_equal(knn_repository_new(&t, (knn_metric)7, &bad, &err), EXH_ERR_INVALID);
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    assert_int_equal(exh_knn_repository_new(&t, (exh_knn_metric)7, &bad, &err), EXH_ERR_INVALID);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
-static layer conv(int filters, int stride)
+static exh_layer conv(int filters, int stride)
 {
-    layer l = {.filters = filters, .kernel_h = 3, .kernel_w = 3, .stride = stride};
-    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+    exh_layer l = {.filters = filters, .kernel_h = 3, .kernel_w = 3, .stride = stride};
+    for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
         l.inputs[j] = -1;
     return l;
 }
@@ -252,130 +252,130 @@ static layer conv(int filters, int stride)
 static void test_infinitely_far_neighbours(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("convchain");
-    layer deep[3] = {conv(16, 1), conv(16, 1), conv(16, 1)};
-    layer near[2] = {conv(32, 1), conv(32, 1)};
+    exh_knn_repository *r = new_repository("convchain");
+    exh_layer deep[3] = {conv(16, 1), conv(16, 1), conv(16, 1)};
+    exh_layer near[2] = {conv(32, 1), conv(32, 1)};
     const double v1[1] = {70}, v2[1] = {10};
-    knn_curve c1 = {.epochs = 1, .channel = {v1}}, c2 = {.epochs = 1, .channel = {v2}};
+    exh_knn_curve c1 = {.epochs = 1, .channel = {v1}}, c2 = {.epochs = 1, .channel = {v2}};
     exh_error err;
-    assert_int_equal(knn_repository_add(r, "deep", deep, 3, &c1, &err), 0);
-    assert_int_equal(knn_repository_add(r, "other", near, 2, &c2, &err), 0);
-    assert_string_equal(knn_repository_kernel(r), "generic");
-    knn_prediction p;
-    knn_prediction_init(&p);
-    layer query[2] = {conv(16, 1), conv(16, 1)};
+    assert_int_equal(exh_knn_repository_add(r, "deep", deep, 3, &c1, &err), 0);
+    assert_int_equal(exh_knn_repository_add(r, "other", near, 2, &c2, &err), 0);
+    assert_string_equal(exh_knn_repository_kernel(r), "generic");
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
+    exh_layer query[2] = {conv(16, 1), conv(16, 1)};
     /* "deep" is one same-stride layer away (infinite), "other" two filter changes (2) */
-    assert_int_equal(knn_predict(r, query, 2, 2, &p, &err), 0);
+    assert_int_equal(exh_knn_predict(r, query, 2, 2, &p, &err), 0);
     assert_int_equal(p.neighbours[0].index, 1);
     assert_true(p.neighbours[0].distance == 2.0 && p.neighbours[0].weight == 1.0);
     assert_true(isinf(p.neighbours[1].distance) && p.neighbours[1].weight == 0.0);
-    assert_close(p.channel[KNN_VALIDATION][0], 10);
+    assert_close(p.channel[EXH_KNN_VALIDATION][0], 10);
     /* with K = 1 and only an infinite choice there is nothing to average */
-    layer lone[1] = {conv(16, 1)};
-    knn_repository *only = new_repository("convchain");
-    assert_int_equal(knn_repository_add(only, "deep", deep, 3, &c1, &err), 0);
-    assert_int_equal(knn_predict(only, lone, 1, 1, &p, &err), EXH_ERR_NOT_FOUND);
+    exh_layer lone[1] = {conv(16, 1)};
+    exh_knn_repository *only = new_repository("convchain");
+    assert_int_equal(exh_knn_repository_add(only, "deep", deep, 3, &c1, &err), 0);
+    assert_int_equal(exh_knn_predict(only, lone, 1, 1, &p, &err), EXH_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "infinitely far"));
     assert_int_equal(p.neighbour_count, 1); /* still reported */
     assert_true(isinf(p.neighbours[0].distance));
     /* a finite same_stride_indel makes it reachable */
-    penalty_table t = table_for("convchain");
+    exh_penalty_table t = table_for("convchain");
     t.convchain.same_stride_indel = 1.0;
-    assert_int_equal(knn_repository_set_penalties(only, &t, &err), 0);
-    assert_int_equal(knn_predict(only, lone, 1, 1, &p, &err), 0);
+    assert_int_equal(exh_knn_repository_set_penalties(only, &t, &err), 0);
+    assert_int_equal(exh_knn_predict(only, lone, 1, 1, &p, &err), 0);
     assert_true(p.neighbours[0].distance == 2.0);
-    knn_prediction_clear(&p);
-    knn_repository_free(only);
-    knn_repository_free(r);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(only);
+    exh_knn_repository_free(r);
 }
 
 static void test_add_run(void **state)
 {
     (void)state;
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    knn_repository *r = new_repository("nb201");
-    run logged;
-    run_init(&logged);
-    assert_int_equal(run_set(&logged.key, "nb201/test/1"), 0);
-    assert_int_equal(run_set(&logged.arch, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|"
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_knn_repository *r = new_repository("nb201");
+    exh_run logged;
+    exh_run_init(&logged);
+    assert_int_equal(exh_run_set(&logged.key, "nb201/test/1"), 0);
+    assert_int_equal(exh_run_set(&logged.arch, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|"
                                            "nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"),
                      0);
-    epoch_record row = epoch_record_empty(3); /* epoch 2 missing, epoch 0 ignored */
+    exh_epoch_record row = exh_epoch_record_empty(3); /* epoch 2 missing, epoch 0 ignored */
     row.val_accuracy = 80;
     row.train_accuracy = 90;
     row.epoch_seconds = 12;
-    assert_int_equal(run_add_epoch(&logged, &row), 0);
-    row = epoch_record_empty(1);
+    assert_int_equal(exh_run_add_epoch(&logged, &row), 0);
+    row = exh_epoch_record_empty(1);
     row.val_accuracy = 60;
-    assert_int_equal(run_add_epoch(&logged, &row), 0);
-    row = epoch_record_empty(0);
+    assert_int_equal(exh_run_add_epoch(&logged, &row), 0);
+    row = exh_epoch_record_empty(0);
     row.val_accuracy = 1;
-    assert_int_equal(run_add_epoch(&logged, &row), 0);
-    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), 0);
-    assert_string_equal(knn_repository_name(r, 0), "nb201/test/1");
-    knn_curve c = knn_repository_curve(r, 0);
+    assert_int_equal(exh_run_add_epoch(&logged, &row), 0);
+    assert_int_equal(exh_knn_repository_add_run(r, s, &logged, &err), 0);
+    assert_string_equal(exh_knn_repository_name(r, 0), "nb201/test/1");
+    exh_knn_curve c = exh_knn_repository_curve(r, 0);
     assert_int_equal(c.epochs, 3);
-    assert_true(c.channel[KNN_VALIDATION][0] == 60 && isnan(c.channel[KNN_VALIDATION][1]));
-    assert_true(c.channel[KNN_VALIDATION][2] == 80 && c.channel[KNN_TRAIN][2] == 90);
-    assert_true(c.channel[KNN_EPOCH_SECONDS][2] == 12 && isnan(c.channel[KNN_TRAIN][0]));
+    assert_true(c.channel[EXH_KNN_VALIDATION][0] == 60 && isnan(c.channel[EXH_KNN_VALIDATION][1]));
+    assert_true(c.channel[EXH_KNN_VALIDATION][2] == 80 && c.channel[EXH_KNN_TRAIN][2] == 90);
+    assert_true(c.channel[EXH_KNN_EPOCH_SECONDS][2] == 12 && isnan(c.channel[EXH_KNN_TRAIN][0]));
     int count;
-    const layer *layers = knn_repository_layers(r, 0, &count);
+    const exh_layer *layers = exh_knn_repository_layers(r, 0, &count);
     assert_int_equal(count, 6);
-    assert_int_equal(layers[5].op, NB201_CONV1X1);
+    assert_int_equal(layers[5].op, EXH_NB201_CONV1X1);
 
     /* the query by architecture finds it at distance 0 */
-    arch a;
-    assert_int_equal(space_parse(s, logged.arch, &a, &err), 0);
-    knn_prediction p;
-    knn_prediction_init(&p);
-    assert_int_equal(knn_predict_arch(r, s, &a, 1, &p, &err), 0);
+    exh_arch a;
+    assert_int_equal(exh_space_parse(s, logged.arch, &a, &err), 0);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
+    assert_int_equal(exh_knn_predict_arch(r, s, &a, 1, &p, &err), 0);
     assert_true(p.neighbours[0].distance == 0.0);
 
     /* bad runs */
-    run_set(&logged.arch, "|nor_conv_9x9~0|");
-    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_PARSE);
+    exh_run_set(&logged.arch, "|nor_conv_9x9~0|");
+    assert_int_equal(exh_knn_repository_add_run(r, s, &logged, &err), EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "nb201/test/1"));
-    run_set(&logged.arch, NULL);
-    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
-    run_clear(&logged);
-    assert_int_equal(run_set(&logged.arch, "333333"), 0);
-    row = epoch_record_empty(KNN_MAX_EPOCHS + 5);
-    assert_int_equal(run_add_epoch(&logged, &row), 0);
-    assert_int_equal(knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_repository_count(r), 1);
-    run_clear(&logged);
+    exh_run_set(&logged.arch, NULL);
+    assert_int_equal(exh_knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
+    exh_run_clear(&logged);
+    assert_int_equal(exh_run_set(&logged.arch, "333333"), 0);
+    row = exh_epoch_record_empty(EXH_KNN_MAX_EPOCHS + 5);
+    assert_int_equal(exh_run_add_epoch(&logged, &row), 0);
+    assert_int_equal(exh_knn_repository_add_run(r, s, &logged, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_repository_count(r), 1);
+    exh_run_clear(&logged);
 
     /* a space of another kind is refused */
-    space *graph;
-    assert_int_equal(space_open("graph", &graph, &err), 0);
-    assert_int_equal(knn_repository_add_run(r, graph, &logged, &err), EXH_ERR_INVALID);
-    assert_int_equal(knn_predict_arch(r, graph, &a, 1, &p, &err), EXH_ERR_INVALID);
-    space_free(graph);
+    exh_space *graph;
+    assert_int_equal(exh_space_open("graph", &graph, &err), 0);
+    assert_int_equal(exh_knn_repository_add_run(r, graph, &logged, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_knn_predict_arch(r, graph, &a, 1, &p, &err), EXH_ERR_INVALID);
+    exh_space_free(graph);
 
     /* loss repositories read the loss columns */
-    penalty_table t = table_for("nb201");
-    knn_repository *losses;
-    assert_int_equal(knn_repository_new(&t, KNN_LOSS, &losses, &err), 0);
-    run_set(&logged.arch, "333333");
-    row = epoch_record_empty(1);
+    exh_penalty_table t = table_for("nb201");
+    exh_knn_repository *losses;
+    assert_int_equal(exh_knn_repository_new(&t, EXH_KNN_LOSS, &losses, &err), 0);
+    exh_run_set(&logged.arch, "333333");
+    row = exh_epoch_record_empty(1);
     row.val_loss = 2.5;
     row.train_loss = 1.5;
     row.val_accuracy = 50;
-    run_add_epoch(&logged, &row);
-    assert_int_equal(knn_repository_add_run(losses, s, &logged, &err), 0);
-    c = knn_repository_curve(losses, 0);
-    assert_true(c.channel[KNN_VALIDATION][0] == 2.5 && c.channel[KNN_TRAIN][0] == 1.5);
-    assert_false(knn_metric_higher_is_better(knn_repository_metric(losses)));
-    run_clear(&logged);
-    knn_repository_free(losses);
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
-    space_free(s);
+    exh_run_add_epoch(&logged, &row);
+    assert_int_equal(exh_knn_repository_add_run(losses, s, &logged, &err), 0);
+    c = exh_knn_repository_curve(losses, 0);
+    assert_true(c.channel[EXH_KNN_VALIDATION][0] == 2.5 && c.channel[EXH_KNN_TRAIN][0] == 1.5);
+    assert_false(exh_knn_metric_higher_is_better(exh_knn_repository_metric(losses)));
+    exh_run_clear(&logged);
+    exh_knn_repository_free(losses);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
+    exh_space_free(s);
 }
 
-static void assert_same_neighbours(const knn_prediction *a, const knn_prediction *b)
+static void assert_same_neighbours(const exh_knn_prediction *a, const exh_knn_prediction *b)
 {
     assert_int_equal(a->neighbour_count, b->neighbour_count);
     for (int i = 0; i < a->neighbour_count; i++) {
@@ -387,66 +387,66 @@ static void assert_same_neighbours(const knn_prediction *a, const knn_prediction
 
 /* Predictions (leave-one-out too) through each path: the same neighbours,
  * distances and weights as through the plain programme. */
-static void check_predictions(knn_repository *r, const layer *query, int models)
+static void check_predictions(exh_knn_repository *r, const exh_layer *query, int models)
 {
-    knn_prediction expected, got;
-    knn_prediction_init(&expected);
-    knn_prediction_init(&got);
+    exh_knn_prediction expected, got;
+    exh_knn_prediction_init(&expected);
+    exh_knn_prediction_init(&got);
     exh_error err;
     int k = models < 7 ? models - 1 : 7, exclude = models / 2;
     knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
-    int rc = knn_predict(r, query, 6, k, &expected, &err);
-    int rc_out = knn_predict_leave_out(r, exclude, k, &got, &err);
-    knn_prediction leave_out = got;
-    knn_prediction_init(&got);
+    int rc = exh_knn_predict(r, query, 6, k, &expected, &err);
+    int rc_out = exh_knn_predict_leave_out(r, exclude, k, &got, &err);
+    exh_knn_prediction leave_out = got;
+    exh_knn_prediction_init(&got);
     const knn_kernel kernels[4] = {KNN_KERNEL_LANES, KNN_KERNEL_EXACT16, KNN_KERNEL_EXACT8,
                                    KNN_KERNEL_AUTO};
     for (int i = 0; i < 4; i++) {
         knn_repository_force_kernel(r, kernels[i]);
-        assert_int_equal(knn_predict(r, query, 6, k, &got, &err), rc);
+        assert_int_equal(exh_knn_predict(r, query, 6, k, &got, &err), rc);
         assert_same_neighbours(&got, &expected);
-        assert_int_equal(knn_predict_leave_out(r, exclude, k, &got, &err), rc_out);
+        assert_int_equal(exh_knn_predict_leave_out(r, exclude, k, &got, &err), rc_out);
         assert_same_neighbours(&got, &leave_out);
         for (int j = 0; j < k; j++)
             assert_int_not_equal(got.neighbours[j].index, exclude);
     }
     knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
-    knn_prediction_clear(&leave_out);
-    knn_prediction_clear(&expected);
-    knn_prediction_clear(&got);
+    exh_knn_prediction_clear(&leave_out);
+    exh_knn_prediction_clear(&expected);
+    exh_knn_prediction_clear(&got);
 }
 
 /* Every NB201 path gives the same doubles as editdist_distance (a forced
  * path that does not apply falls back to the plain programme). */
-static void check_kernels(const penalty_table *t, int models, uint64_t seed)
+static void check_kernels(const exh_penalty_table *t, int models, uint64_t seed)
 {
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    knn_repository *r;
-    assert_int_equal(knn_repository_new(t, KNN_ACCURACY, &r, &err), 0);
-    rng *g = rng_new(seed);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_knn_repository *r;
+    assert_int_equal(exh_knn_repository_new(t, EXH_KNN_ACCURACY, &r, &err), 0);
+    exh_rng *g = exh_rng_new(seed);
     for (int m = 0; m < models; m++) {
-        arch a;
-        layer cell[6];
-        assert_int_equal(space_sample(s, g, &a, &err), 0);
-        assert_int_equal(space_layers(s, &a, cell, 6), 6);
-        knn_curve curve = {.epochs = 0};
-        assert_int_equal(knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
+        exh_arch a;
+        exh_layer cell[6];
+        assert_int_equal(exh_space_sample(s, g, &a, &err), 0);
+        assert_int_equal(exh_space_layers(s, &a, cell, 6), 6);
+        exh_knn_curve curve = {.epochs = 0};
+        assert_int_equal(exh_knn_repository_add(r, NULL, cell, 6, &curve, &err), 0);
     }
     static double expected[600], got[600];
     for (int trial = 0; trial < 40; trial++) {
-        arch q;
-        layer query[6];
-        assert_int_equal(space_sample(s, g, &q, &err), 0);
-        space_layers(s, &q, query, 6);
+        exh_arch q;
+        exh_layer query[6];
+        assert_int_equal(exh_space_sample(s, g, &q, &err), 0);
+        exh_space_layers(s, &q, query, 6);
         for (int m = 0; m < models; m++) {
             int count;
-            const layer *model = knn_repository_layers(r, m, &count);
-            assert_int_equal(editdist_distance(t, query, 6, model, count, &expected[m], &err), 0);
+            const exh_layer *model = exh_knn_repository_layers(r, m, &count);
+            assert_int_equal(exh_editdist_distance(t, query, 6, model, count, &expected[m], &err), 0);
             /* the whole programme, no shortcut, gives the same number */
-            double full = editdist_alignment_full(t, query, 6, model, count);
-            if (editdist_connected(query, 6) != editdist_connected(model, count))
+            double full = exh_editdist_alignment_full(t, query, 6, model, count);
+            if (exh_editdist_connected(query, 6) != exh_editdist_connected(model, count))
                 full += t->nb201.disconnect;
             assert_memory_equal(&full, &expected[m], sizeof(double));
         }
@@ -458,26 +458,26 @@ static void check_kernels(const penalty_table *t, int models, uint64_t seed)
                 knn_nb201_allow_avx512(variant < 2);
                 knn_repository_force_full_programme(r, full);
                 knn_repository_force_kernel(r, kernels[k]);
-                assert_int_equal(knn_distances(r, query, 6, got, &err), 0);
+                assert_int_equal(exh_knn_distances(r, query, 6, got, &err), 0);
                 for (int m = 0; m < models; m++)
                     if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
                         fail_msg("kernel %d (%s, full %d), model %d: %.17g instead of %.17g",
-                                 k, knn_repository_kernel(r), full, m, got[m], expected[m]);
+                                 k, exh_knn_repository_kernel(r), full, m, got[m], expected[m]);
             }
         knn_nb201_allow_avx512(1);
         knn_repository_force_full_programme(r, 0);
         knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
         check_predictions(r, query, models);
     }
-    rng_free(g);
-    knn_repository_free(r);
-    space_free(s);
+    exh_rng_free(g);
+    exh_knn_repository_free(r);
+    exh_space_free(s);
 }
 
 static void test_nb201_kernels_agree(void **state)
 {
     (void)state;
-    penalty_table t = table_for("nb201");
+    exh_penalty_table t = table_for("nb201");
     check_kernels(&t, 137, 1); /* not a multiple of any block */
     t.nb201.indel = 2.5;       /* finite indels: every path of the programme is live */
     check_kernels(&t, 64, 2);
@@ -500,10 +500,10 @@ static void test_nb201_kernels_agree(void **state)
     check_kernels(&t, 90, 8);
     t = table_for("nb201");
     t.nb201.indel = 9; /* 2 * 9 = 6 * 3: finite, yet the programme is degenerate */
-    assert_true(editdist_nb201_diagonal_only(&t, 6));
+    assert_true(exh_editdist_nb201_diagonal_only(&t, 6));
     check_kernels(&t, 140, 9);
     t.nb201.indel = 8.75; /* just short of it: the whole programme */
-    assert_false(editdist_nb201_diagonal_only(&t, 6));
+    assert_false(exh_editdist_nb201_diagonal_only(&t, 6));
     check_kernels(&t, 140, 10);
     t = table_for("nb201");
     t.nb201.replace[3][0] = t.nb201.replace[2][4] = INFINITY; /* degenerate with infinities */
@@ -514,32 +514,32 @@ static void test_nb201_kernels_agree(void **state)
 static void test_kernel_choice(void **state)
 {
     (void)state;
-    knn_repository *r = new_repository("nb201");
+    exh_knn_repository *r = new_repository("nb201");
     const double v[1] = {1};
     add_cell(r, "123401", v, 1);
     int avx2 = knn_nb201_has_avx2();
-    assert_string_equal(knn_repository_kernel(r), avx2 ? "nb201 int8 avx2" : "nb201 double lanes");
-    penalty_table t = table_for("nb201");
+    assert_string_equal(exh_knn_repository_kernel(r), avx2 ? "nb201 int8 avx2" : "nb201 double lanes");
+    exh_penalty_table t = table_for("nb201");
     t.nb201.replace[1][2] = 100; /* 12 * 100 does not fit a byte */
     exh_error err;
-    assert_int_equal(knn_repository_set_penalties(r, &t, &err), 0);
-    assert_string_equal(knn_repository_kernel(r), avx2 ? "nb201 int16 avx2" : "nb201 double lanes");
+    assert_int_equal(exh_knn_repository_set_penalties(r, &t, &err), 0);
+    assert_string_equal(exh_knn_repository_kernel(r), avx2 ? "nb201 int16 avx2" : "nb201 double lanes");
     t.nb201.disconnect = 0.1; /* not a multiple of 1/256 */
-    assert_int_equal(knn_repository_set_penalties(r, &t, &err), 0);
-    assert_string_equal(knn_repository_kernel(r), "nb201 double lanes");
+    assert_int_equal(exh_knn_repository_set_penalties(r, &t, &err), 0);
+    assert_string_equal(exh_knn_repository_kernel(r), "nb201 double lanes");
     /* a model that is not a 6-edge cell sends everything to the generic path */
-    layer odd[6]; /* the first five edges of a cell */
+    exh_layer odd[6]; /* the first five edges of a cell */
     nb201_cell("123401", odd);
-    knn_curve curve = {.epochs = 1, .channel = {v}};
-    assert_int_equal(knn_repository_add(r, NULL, odd, 5, &curve, &err), 0);
-    assert_string_equal(knn_repository_kernel(r), "generic");
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_curve curve = {.epochs = 1, .channel = {v}};
+    assert_int_equal(exh_knn_repository_add(r, NULL, odd, 5, &curve, &err), 0);
+    assert_string_equal(exh_knn_repository_kernel(r), "generic");
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     predict_cell(r, "123401", 2, &p);
     assert_true(p.neighbours[0].distance == 0.0);
     assert_true(isinf(p.neighbours[1].distance)); /* one edge fewer, indel infinite */
-    knn_prediction_clear(&p);
-    knn_repository_free(r);
+    exh_knn_prediction_clear(&p);
+    exh_knn_repository_free(r);
 }
 
 /* The scaled-integer selection against the plain one, on small ranges
@@ -547,24 +547,24 @@ static void test_kernel_choice(void **state)
 static void test_selection_of_scaled_distances(void **state)
 {
     (void)state;
-    rng *g = rng_new(31);
+    exh_rng *g = exh_rng_new(31);
     static uint16_t scaled[1200 + KNN_BLOCK];
     static double plain[1200];
-    static knn_neighbour expected[1200], got[1200];
+    static exh_knn_neighbour expected[1200], got[1200];
     for (int trial = 0; trial < 300; trial++) {
-        int n = 1 + (int)rng_below(g, 1200);
+        int n = 1 + (int)exh_rng_below(g, 1200);
         int limit = trial % 2 ? UINT8_MAX : INT16_MAX;
-        int range = 1 + (int)rng_below(g, trial % 3 ? 12 : (uint32_t)limit);
+        int range = 1 + (int)exh_rng_below(g, trial % 3 ? 12 : (uint32_t)limit);
         for (int m = 0; m < n; m++) {
-            int infinite = rng_below(g, 10) == 0;
-            scaled[m] = (uint16_t)(infinite ? (uint32_t)limit : rng_below(g, (uint32_t)range));
+            int infinite = exh_rng_below(g, 10) == 0;
+            scaled[m] = (uint16_t)(infinite ? (uint32_t)limit : exh_rng_below(g, (uint32_t)range));
             plain[m] = scaled[m];
         }
-        int exclude = n > 1 && rng_below(g, 2) ? (int)rng_below(g, (uint32_t)n) : -1;
+        int exclude = n > 1 && exh_rng_below(g, 2) ? (int)exh_rng_below(g, (uint32_t)n) : -1;
         int candidates = n - (exclude >= 0);
         if (candidates < 1)
             continue;
-        int k = 1 + (int)rng_below(g, (uint32_t)(candidates < 40 ? candidates : 40));
+        int k = 1 + (int)exh_rng_below(g, (uint32_t)(candidates < 40 ? candidates : 40));
         if (trial % 7 == 0)
             k = candidates;
         knn_select_nearest(plain, n, k, exclude, expected);
@@ -577,81 +577,81 @@ static void test_selection_of_scaled_distances(void **state)
                          expected[i].distance);
         }
     }
-    rng_free(g);
+    exh_rng_free(g);
 }
 
 /* ---- the generic kernel (token tables, models side by side) -------------- */
 
-static layer random_generic_layer(penalty_kind kind, rng *g)
+static exh_layer random_generic_layer(exh_penalty_kind kind, exh_rng *g)
 {
-    layer l;
+    exh_layer l;
     memset(&l, 0, sizeof l);
-    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+    for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
         l.inputs[j] = -1;
     switch (kind) {
-    case PENALTY_CONVCHAIN:
-        l.filters = 16 << rng_below(g, 3);
-        l.kernel_h = l.kernel_w = 1 + 2 * (int)rng_below(g, 2);
-        l.stride = 1 + (int)rng_below(g, 2);
+    case EXH_PENALTY_CONVCHAIN:
+        l.filters = 16 << exh_rng_below(g, 3);
+        l.kernel_h = l.kernel_w = 1 + 2 * (int)exh_rng_below(g, 2);
+        l.stride = 1 + (int)exh_rng_below(g, 2);
         break;
-    case PENALTY_DENSE:
-        l.op = (int)rng_below(g, DENSE_OP_COUNT);
-        if (l.op == DENSE_OP_DENSE) {
-            l.units = 8 << rng_below(g, 4);
-            l.activation = (int)rng_below(g, 3);
-        } else if (l.op == DENSE_OP_SKIP) {
+    case EXH_PENALTY_DENSE:
+        l.op = (int)exh_rng_below(g, EXH_DENSE_OP_COUNT);
+        if (l.op == EXH_DENSE_OP_DENSE) {
+            l.units = 8 << exh_rng_below(g, 4);
+            l.activation = (int)exh_rng_below(g, 3);
+        } else if (l.op == EXH_DENSE_OP_SKIP) {
             l.input_count = 1;
-            l.inputs[0] = (int)rng_below(g, 4);
+            l.inputs[0] = (int)exh_rng_below(g, 4);
         }
         break;
-    case PENALTY_GRAPH:
-        l.op = (int)rng_below(g, GRAPH_OP_COUNT);
-        l.input_count = 1 + (int)rng_below(g, 3);
+    case EXH_PENALTY_GRAPH:
+        l.op = (int)exh_rng_below(g, EXH_GRAPH_OP_COUNT);
+        l.input_count = 1 + (int)exh_rng_below(g, 3);
         for (int j = 0; j < l.input_count; j++)
-            l.inputs[j] = (int)rng_below(g, 9);
+            l.inputs[j] = (int)exh_rng_below(g, 9);
         break;
     default:
-        l.op = (int)rng_below(g, NB201_OPERATIONS);
+        l.op = (int)exh_rng_below(g, EXH_NB201_OPERATIONS);
         l.input_count = 2;
-        l.inputs[0] = (int)rng_below(g, 3);
+        l.inputs[0] = (int)exh_rng_below(g, 3);
         l.inputs[1] = l.inputs[0] + 1;
     }
     return l;
 }
 
-static int random_length(rng *g)
+static int random_length(exh_rng *g)
 {
-    switch (rng_below(g, 8)) {
+    switch (exh_rng_below(g, 8)) {
     case 0:
-        return (int)rng_below(g, 3); /* 0..2: empty sequences too */
+        return (int)exh_rng_below(g, 3); /* 0..2: empty sequences too */
     case 1:
-        return 20 + (int)rng_below(g, 30);
+        return 20 + (int)exh_rng_below(g, 30);
     default:
-        return 3 + (int)rng_below(g, 12);
+        return 3 + (int)exh_rng_below(g, 12);
     }
 }
 
 /* Every SIMD width of the generic kernel against the whole programme run
  * one model at a time: the same doubles, bit for bit. */
-static void check_generic(const penalty_table *t, int models, uint64_t seed)
+static void check_generic(const exh_penalty_table *t, int models, uint64_t seed)
 {
-    knn_repository *r;
+    exh_knn_repository *r;
     exh_error err;
-    assert_int_equal(knn_repository_new(t, KNN_ACCURACY, &r, &err), 0);
-    rng *g = rng_new(seed);
-    layer layers[64];
+    assert_int_equal(exh_knn_repository_new(t, EXH_KNN_ACCURACY, &r, &err), 0);
+    exh_rng *g = exh_rng_new(seed);
+    exh_layer layers[64];
     for (int m = 0; m < models; m++) {
         int count = random_length(g);
         for (int k = 0; k < count; k++)
             layers[k] = random_generic_layer(t->kind, g);
         if (m % 7 == 3 && m > 0) { /* repeats: shared tokens, equal models */
             int previous;
-            const layer *copy = knn_repository_layers(r, m - 1, &previous);
-            memcpy(layers, copy, (size_t)previous * sizeof(layer));
+            const exh_layer *copy = exh_knn_repository_layers(r, m - 1, &previous);
+            memcpy(layers, copy, (size_t)previous * sizeof(exh_layer));
             count = previous;
         }
-        knn_curve curve = {.epochs = 0};
-        assert_int_equal(knn_repository_add(r, NULL, layers, count, &curve, &err), 0);
+        exh_knn_curve curve = {.epochs = 0};
+        assert_int_equal(exh_knn_repository_add(r, NULL, layers, count, &curve, &err), 0);
     }
     static double expected[700], got[700];
     for (int trial = 0; trial < 12; trial++) {
@@ -660,31 +660,31 @@ static void check_generic(const penalty_table *t, int models, uint64_t seed)
             layers[k] = random_generic_layer(t->kind, g);
         knn_repository_force_kernel(r, KNN_KERNEL_GENERIC);
         knn_repository_force_full_programme(r, 1);
-        assert_int_equal(knn_distances(r, layers, count, expected, &err), 0);
+        assert_int_equal(exh_knn_distances(r, layers, count, expected, &err), 0);
         knn_repository_force_full_programme(r, 0);
         const int widths[3] = {512, 256, 0};
         for (int w = 0; w < 3; w++) {
             knn_generic_force_simd(widths[w]);
             memset(got, 0xff, sizeof got);
-            assert_int_equal(knn_distances(r, layers, count, got, &err), 0);
+            assert_int_equal(exh_knn_distances(r, layers, count, got, &err), 0);
             for (int m = 0; m < models; m++)
                 if (memcmp(&got[m], &expected[m], sizeof(double)) != 0)
                     fail_msg("%s, width %d, query of %d layers, model %d: %.17g instead of "
                              "%.17g",
-                             penalties_kind_name(t->kind), widths[w], count, m, got[m],
+                             exh_penalties_kind_name(t->kind), widths[w], count, m, got[m],
                              expected[m]);
         }
         knn_generic_force_simd(512);
     }
     knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
-    rng_free(g);
-    knn_repository_free(r);
+    exh_rng_free(g);
+    exh_knn_repository_free(r);
 }
 
 static void test_generic_kernel_agrees(void **state)
 {
     (void)state;
-    penalty_table t = table_for("graph");
+    exh_penalty_table t = table_for("graph");
     check_generic(&t, 301, 31);
     t.graph.input = 0.3; /* not a dyadic fraction: rounding must match too */
     t.graph.indel = 1.7;

@@ -27,14 +27,14 @@ static void test_reads_and_reuse(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load_fixture(&n);
-    locality_options o;
-    locality_options_default(&o);
+    exh_trace_record *r = load_fixture(&n);
+    exh_locality_options o;
+    exh_locality_options_default(&o);
     o.top_tensors = 2;
     o.broadcast_window = 1;
-    locality l;
+    exh_locality l;
     exh_error err;
-    assert_int_equal(locality_build(r, n, &o, &l, &err), 0);
+    assert_int_equal(exh_locality_build(r, n, &o, &l, &err), 0);
     assert_int_equal(l.reads, 11);
     assert_int_equal(l.distinct_tensors, 5);
     assert_int_equal(l.top_count, 2);
@@ -47,21 +47,21 @@ static void test_reads_and_reuse(void **state)
     assert_true(l.accesses[7].time == 6 && l.accesses[7].worker == 0);
 
     assert_int_equal(l.cold_global, 5);
-    assert_int_equal(l.reuse_global[locality_bucket(1)], 4);
-    assert_int_equal(l.reuse_global[locality_bucket(2)], 1);
-    assert_int_equal(l.reuse_global[locality_bucket(4)], 1);
+    assert_int_equal(l.reuse_global[exh_locality_bucket(1)], 4);
+    assert_int_equal(l.reuse_global[exh_locality_bucket(2)], 1);
+    assert_int_equal(l.reuse_global[exh_locality_bucket(4)], 1);
     assert_true(l.median_reuse_global == 1);
     assert_int_equal(l.cold_worker, 7);
     assert_int_equal(l.reuse_worker[0], 1);
-    assert_int_equal(l.reuse_worker[locality_bucket(1)], 1);
-    assert_int_equal(l.reuse_worker[locality_bucket(3)], 2);
+    assert_int_equal(l.reuse_worker[exh_locality_bucket(1)], 1);
+    assert_int_equal(l.reuse_worker[exh_locality_bucket(3)], 2);
 
     assert_int_equal(l.broadcast_groups, 8);
     assert_int_equal(l.shared_groups, 3);
     assert_int_equal(l.shared_reads, 6);
-    assert_int_equal(l.group_workers[locality_bucket(2)], 3);
-    assert_int_equal(l.group_workers[locality_bucket(1)], 5);
-    locality_free(&l);
+    assert_int_equal(l.group_workers[exh_locality_bucket(2)], 3);
+    assert_int_equal(l.group_workers[exh_locality_bucket(1)], 5);
+    exh_locality_free(&l);
     free(r);
 }
 
@@ -71,30 +71,30 @@ static void test_prefix_longer_than_architecture(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load_fixture(&n);
+    exh_trace_record *r = load_fixture(&n);
     r[3].prefix_length = 9; /* job 3: [0, 1, 1], received 2 before */
-    locality_options o;
-    locality_options_default(&o);
-    locality l;
+    exh_locality_options o;
+    exh_locality_options_default(&o);
+    exh_locality l;
     exh_error err;
-    if (locality_build(r, n, &o, &l, &err) != 0)
+    if (exh_locality_build(r, n, &o, &l, &err) != 0)
         fail_msg("%s", err.message);
     assert_int_equal(l.reads, 12);
     assert_int_equal(l.distinct_tensors, 6);
-    locality_free(&l);
+    exh_locality_free(&l);
     free(r);
 }
 
 static void test_buckets(void **state)
 {
     (void)state;
-    assert_int_equal(locality_bucket(0), 0);
-    assert_int_equal(locality_bucket(1), 1);
-    assert_int_equal(locality_bucket(3), 2);
-    assert_int_equal(locality_bucket(4), 3);
+    assert_int_equal(exh_locality_bucket(0), 0);
+    assert_int_equal(exh_locality_bucket(1), 1);
+    assert_int_equal(exh_locality_bucket(3), 2);
+    assert_int_equal(exh_locality_bucket(4), 3);
     for (int b = 1; b < 20; b++) {
-        assert_int_equal(locality_bucket(locality_bucket_floor(b)), b);
-        assert_int_equal(locality_bucket(2 * locality_bucket_floor(b) - 1), b);
+        assert_int_equal(exh_locality_bucket(exh_locality_bucket_floor(b)), b);
+        assert_int_equal(exh_locality_bucket(2 * exh_locality_bucket_floor(b) - 1), b);
     }
 }
 
@@ -103,21 +103,21 @@ static void test_order_statistics(void **state)
     (void)state;
     /* Exact expectations: the smaller of two standard normals -1/sqrt(pi);
      * the largest of 100 about 2.5076. Elfving's approximation is close. */
-    assert_true(fabs(quanta_order_statistic(1, 2) + 1 / sqrt(3.14159265358979)) < 0.05);
-    assert_true(fabs(quanta_order_statistic(100, 100) - 2.5076) < 0.02);
-    assert_true(fabs(quanta_order_statistic(1, 9) + quanta_order_statistic(9, 9)) < 1e-12);
-    assert_true(fabs(quanta_order_statistic(5, 9)) < 1e-12);
+    assert_true(fabs(exh_quanta_order_statistic(1, 2) + 1 / sqrt(3.14159265358979)) < 0.05);
+    assert_true(fabs(exh_quanta_order_statistic(100, 100) - 2.5076) < 0.02);
+    assert_true(fabs(exh_quanta_order_statistic(1, 9) + exh_quanta_order_statistic(9, 9)) < 1e-12);
+    assert_true(fabs(exh_quanta_order_statistic(5, 9)) < 1e-12);
 }
 
 static void test_quanta_replay(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load_fixture(&n);
+    exh_trace_record *r = load_fixture(&n);
     int list[] = {1, 2};
-    quanta q;
+    exh_quanta q;
     exh_error err;
-    assert_int_equal(quanta_build(r, n, 0, list, 2, &q, &err), 0);
+    assert_int_equal(exh_quanta_build(r, n, 0, list, 2, &q, &err), 0);
     assert_int_equal(q.workers, 2);
     assert_true(fabs(q.mean_duration - 2.7) < 1e-12);
     assert_true(fabs(q.sigma - sqrt(4.1 / 9)) < 1e-12);
@@ -126,13 +126,13 @@ static void test_quanta_replay(void **state)
     assert_true(fabs(q.rows[1].measured_first_wait - 0.2) < 1e-12);
     assert_true(fabs(q.rows[1].measured_mean_wait - 0.1) < 1e-12);
     assert_true(q.rows[1].makespan == 14);
-    double spread = quanta_order_statistic(2, 2) - quanta_order_statistic(1, 2);
+    double spread = exh_quanta_order_statistic(2, 2) - exh_quanta_order_statistic(1, 2);
     assert_true(fabs(q.rows[1].theory_first_wait - q.sigma * spread) < 1e-12);
     assert_true(fabs(q.rows[1].theory_mean_wait - q.sigma * spread / 2) < 1e-12);
     assert_true(fabs(q.rows[1].theory_barrier_saving) < 1e-12);
-    quanta_free(&q);
+    exh_quanta_free(&q);
     int bad[] = {3};
-    assert_true(quanta_build(r, n, 0, bad, 1, &q, &err) < 0);
+    assert_true(exh_quanta_build(r, n, 0, bad, 1, &q, &err) < 0);
     assert_non_null(strstr(err.message, "quantum 3"));
     free(r);
 }
@@ -144,7 +144,7 @@ static void test_quanta_many_records_per_worker(void **state)
 {
     (void)state;
     int64_t n = 600;
-    trace_record *r = calloc((size_t)n, sizeof *r);
+    exh_trace_record *r = calloc((size_t)n, sizeof *r);
     for (int64_t i = 0; i < n; i++) {
         r[i].job_id = i;
         r[i].worker = (int)(i % 2);
@@ -152,11 +152,11 @@ static void test_quanta_many_records_per_worker(void **state)
         r[i].end_time = (double)(i / 2) + 1;
         r[i].parent_id = r[i].donor_id = r[i].donor_run_id = -1;
     }
-    quanta q;
+    exh_quanta q;
     exh_error err;
-    assert_int_equal(quanta_build(r, n, 0, NULL, 0, &q, &err), 0);
+    assert_int_equal(exh_quanta_build(r, n, 0, NULL, 0, &q, &err), 0);
     assert_int_equal(q.workers, 2);
-    quanta_free(&q);
+    exh_quanta_free(&q);
     free(r);
 }
 

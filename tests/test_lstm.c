@@ -29,67 +29,67 @@
 static const char *reference_path;
 
 /* A small model (so every parameter can be perturbed) with layout period 2. */
-static lstm_model *small_model(uint64_t seed)
+static exh_lstm_model *small_model(uint64_t seed)
 {
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     c.embedding_size = 4;
     c.hidden_size = 5;
     c.dense_size = 3;
     c.period = 2;
     c.choices[0] = 3;
     c.choices[1] = 2;
-    lstm_model *m;
+    exh_lstm_model *m;
     exh_error err;
-    assert_int_equal(lstm_new(&c, &m, &err), 0);
-    rng *r = rng_new(seed);
-    lstm_init(m, r);
-    rng_free(r);
+    assert_int_equal(exh_lstm_new(&c, &m, &err), 0);
+    exh_rng *r = exh_rng_new(seed);
+    exh_lstm_init(m, r);
+    exh_rng_free(r);
     return m;
 }
 
 /* Sequences of lengths 4, 1, 6, 4, 2 with tokens drawn from 0..3 (3 is an
  * unseen choice at every position). */
-static void small_batch(arch archs[5], const arch *batch[5], float targets[5])
+static void small_batch(exh_arch archs[5], const exh_arch *batch[5], float targets[5])
 {
     static const int lengths[5] = {4, 1, 6, 4, 2};
-    rng *r = rng_new(11);
+    exh_rng *r = exh_rng_new(11);
     for (int b = 0; b < 5; b++) {
         archs[b].length = lengths[b];
         for (int i = 0; i < lengths[b]; i++)
-            archs[b].token[i] = (int32_t)rng_below(r, 4);
+            archs[b].token[i] = (int32_t)exh_rng_below(r, 4);
         batch[b] = &archs[b];
-        targets[b] = (float)rng_gaussian(r);
+        targets[b] = (float)exh_rng_gaussian(r);
     }
-    rng_free(r);
+    exh_rng_free(r);
 }
 
-static double loss_at(lstm_model *m, const arch *const *batch, const float *targets,
+static double loss_at(exh_lstm_model *m, const exh_arch *const *batch, const float *targets,
                       float dropout, uint64_t mask_seed)
 {
-    rng *r = rng_new(mask_seed); /* the same dropout masks every time */
+    exh_rng *r = exh_rng_new(mask_seed); /* the same dropout masks every time */
     float loss;
     exh_error err;
-    assert_int_equal(lstm_forward(m, batch, 5, targets, dropout, r, &loss, &err), 0);
-    rng_free(r);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, targets, dropout, r, &loss, &err), 0);
+    exh_rng_free(r);
     return loss;
 }
 
 static void check_finite_differences(float dropout, int scalar)
 {
-    lstm_model *m = small_model(3);
+    exh_lstm_model *m = small_model(3);
     lstm_force_scalar_kernels(m, scalar);
-    arch archs[5];
-    const arch *batch[5];
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5];
     small_batch(archs, batch, targets);
     exh_error err;
     loss_at(m, batch, targets, dropout, 99);
-    assert_int_equal(lstm_backward(m, &err), 0);
-    size_t n = lstm_parameter_count(m);
+    assert_int_equal(exh_lstm_backward(m, &err), 0);
+    size_t n = exh_lstm_parameter_count(m);
     float *gradient = malloc(n * sizeof *gradient);
-    memcpy(gradient, lstm_gradients(m), n * sizeof *gradient);
-    float *p = lstm_parameters(m);
+    memcpy(gradient, exh_lstm_gradients(m), n * sizeof *gradient);
+    float *p = exh_lstm_parameters(m);
     const float step = 1e-2f;
     int checked = 0;
     for (size_t i = 0; i < n; i++) {
@@ -109,7 +109,7 @@ static void check_finite_differences(float dropout, int scalar)
     }
     assert_int_equal(checked, (int)n);
     free(gradient);
-    lstm_free(m);
+    exh_lstm_free(m);
 }
 
 static void test_gradients_match_finite_differences(void **state)
@@ -136,14 +136,14 @@ static void test_kernels_against_libm(void **state)
     enum { H = 13, ROWS = 40 };
     static float gates[2][ROWS * 4 * H], previous[ROWS * H], cell[2][ROWS * H],
         squashed[2][ROWS * H], hidden[2][ROWS * H];
-    rng *r = rng_new(4);
+    exh_rng *r = exh_rng_new(4);
     for (int k = 0; k < ROWS * 4 * H; k++) {
         double scale = k % 3 == 0 ? 100 : k % 3 == 1 ? 4 : 0.3; /* saturated, typical, tiny */
-        gates[0][k] = gates[1][k] = (float)((2 * rng_uniform(r) - 1) * scale);
+        gates[0][k] = gates[1][k] = (float)((2 * exh_rng_uniform(r) - 1) * scale);
     }
     for (int k = 0; k < ROWS * H; k++)
-        previous[k] = (float)(4 * rng_gaussian(r));
-    rng_free(r);
+        previous[k] = (float)(4 * exh_rng_gaussian(r));
+    exh_rng_free(r);
     static float raw[ROWS * 4 * H];
     memcpy(raw, gates[0], sizeof raw);
     for (int path = 0; path < 2; path++)
@@ -183,26 +183,26 @@ static void test_kernels_against_libm(void **state)
 static void test_paths_agree(void **state)
 {
     (void)state;
-    arch archs[5];
-    const arch *batch[5];
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5];
     small_batch(archs, batch, targets);
-    lstm_model *m = small_model(8);
-    size_t n = lstm_parameter_count(m);
+    exh_lstm_model *m = small_model(8);
+    size_t n = exh_lstm_parameter_count(m);
     float outputs[3][5], *gradients[3];
     for (int path = 0; path < 3; path++) {
         lstm_force_scalar_kernels(m, path == 1);
-        rng *r = rng_new(1);
+        exh_rng *r = exh_rng_new(1);
         float loss;
         exh_error err;
         assert_int_equal(
-            lstm_forward(m, batch, 5, targets, path == 2 ? 1e-12f : 0, r, &loss, &err), 0);
+            exh_lstm_forward(m, batch, 5, targets, path == 2 ? 1e-12f : 0, r, &loss, &err), 0);
         assert_int_equal(m->work.grouped, path != 2);
-        assert_int_equal(lstm_backward(m, &err), 0);
-        memcpy(outputs[path], lstm_outputs(m), sizeof outputs[path]);
+        assert_int_equal(exh_lstm_backward(m, &err), 0);
+        memcpy(outputs[path], exh_lstm_outputs(m), sizeof outputs[path]);
         gradients[path] = malloc(n * sizeof(float));
-        memcpy(gradients[path], lstm_gradients(m), n * sizeof(float));
-        rng_free(r);
+        memcpy(gradients[path], exh_lstm_gradients(m), n * sizeof(float));
+        exh_rng_free(r);
     }
     for (int path = 1; path < 3; path++) {
         for (int b = 0; b < 5; b++)
@@ -214,206 +214,206 @@ static void test_paths_agree(void **state)
     }
     for (int path = 0; path < 3; path++)
         free(gradients[path]);
-    lstm_free(m);
+    exh_lstm_free(m);
 }
 
 static void test_gradients_not_trivial(void **state)
 {
     (void)state;
-    lstm_model *m = small_model(3);
-    arch archs[5];
-    const arch *batch[5];
+    exh_lstm_model *m = small_model(3);
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5];
     small_batch(archs, batch, targets);
     exh_error err;
     loss_at(m, batch, targets, 0, 1);
-    assert_int_equal(lstm_backward(m, &err), 0);
-    for (int t = 0; t < LSTM_TENSOR_COUNT; t++) {
-        lstm_tensor_info info;
-        lstm_tensor_describe(m, (enum lstm_tensor)t, &info);
+    assert_int_equal(exh_lstm_backward(m, &err), 0);
+    for (int t = 0; t < EXH_LSTM_TENSOR_COUNT; t++) {
+        exh_lstm_tensor_info info;
+        exh_lstm_tensor_describe(m, (enum exh_lstm_tensor)t, &info);
         double norm = 0;
         for (size_t i = 0; i < (size_t)info.rows * info.columns; i++)
-            norm += fabs(lstm_gradients(m)[info.offset + i]);
+            norm += fabs(exh_lstm_gradients(m)[info.offset + i]);
         if (!(norm > 1e-6))
             fail_msg("tensor %s has a zero gradient", info.name);
     }
-    lstm_free(m);
+    exh_lstm_free(m);
 }
 
 static void test_packed_batch_equals_single_sequences(void **state)
 {
     (void)state;
-    lstm_model *m = small_model(5);
-    arch archs[5];
-    const arch *batch[5];
+    exh_lstm_model *m = small_model(5);
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5], together[5];
     small_batch(archs, batch, targets);
     exh_error err;
-    assert_int_equal(lstm_forward(m, batch, 5, NULL, 0, NULL, NULL, &err), 0);
-    memcpy(together, lstm_outputs(m), sizeof together);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, NULL, 0, NULL, NULL, &err), 0);
+    memcpy(together, exh_lstm_outputs(m), sizeof together);
     for (int b = 0; b < 5; b++) {
-        assert_int_equal(lstm_forward(m, &batch[b], 1, NULL, 0, NULL, NULL, &err), 0);
-        assert_true(fabsf(lstm_outputs(m)[0] - together[b]) <= 1e-6f * (1 + fabsf(together[b])));
+        assert_int_equal(exh_lstm_forward(m, &batch[b], 1, NULL, 0, NULL, NULL, &err), 0);
+        assert_true(fabsf(exh_lstm_outputs(m)[0] - together[b]) <= 1e-6f * (1 + fabsf(together[b])));
     }
     /* Reversed order: the same outputs, each in its own place. */
-    const arch *reversed[5];
+    const exh_arch *reversed[5];
     for (int b = 0; b < 5; b++)
         reversed[b] = batch[4 - b];
-    assert_int_equal(lstm_forward(m, reversed, 5, NULL, 0, NULL, NULL, &err), 0);
+    assert_int_equal(exh_lstm_forward(m, reversed, 5, NULL, 0, NULL, NULL, &err), 0);
     for (int b = 0; b < 5; b++)
-        assert_true(fabsf(lstm_outputs(m)[b] - together[4 - b]) <= 1e-6f * (1 + fabsf(together[b])));
-    lstm_free(m);
+        assert_true(fabsf(exh_lstm_outputs(m)[b] - together[4 - b]) <= 1e-6f * (1 + fabsf(together[b])));
+    exh_lstm_free(m);
 }
 
 static void test_embedding_rows(void **state)
 {
     (void)state;
-    lstm_model *m = small_model(1);
+    exh_lstm_model *m = small_model(1);
     /* period 2, choices {3, 2}: rows 0..3 for even positions, 4..6 for odd. */
     int seen[7] = {0};
     for (int position = 0; position < 4; position++)
         for (int token = 0; token < 4; token++) {
-            int row = lstm_embedding_row(m, position, token);
+            int row = exh_lstm_embedding_row(m, position, token);
             assert_true(row >= 0 && row < 7);
             seen[row]++;
         }
     for (int row = 0; row < 7; row++)
         assert_true(seen[row] > 0);
-    assert_int_equal(lstm_embedding_row(m, 0, 0), lstm_embedding_row(m, 2, 0));
-    assert_int_not_equal(lstm_embedding_row(m, 0, 0), lstm_embedding_row(m, 1, 0));
+    assert_int_equal(exh_lstm_embedding_row(m, 0, 0), exh_lstm_embedding_row(m, 2, 0));
+    assert_int_not_equal(exh_lstm_embedding_row(m, 0, 0), exh_lstm_embedding_row(m, 1, 0));
     /* Unseen and bad tokens share the position's extra row. */
-    assert_int_equal(lstm_embedding_row(m, 1, 2), lstm_embedding_row(m, 1, 99));
-    assert_int_equal(lstm_embedding_row(m, 1, -5), lstm_embedding_row(m, 1, 2));
-    assert_int_equal(lstm_embedding_row(m, 0, 3), lstm_embedding_row(m, 0, 1000));
-    assert_int_not_equal(lstm_embedding_row(m, 0, 3), lstm_embedding_row(m, 0, 2));
-    lstm_tensor_info info;
-    lstm_tensor_describe(m, LSTM_EMBEDDING, &info);
+    assert_int_equal(exh_lstm_embedding_row(m, 1, 2), exh_lstm_embedding_row(m, 1, 99));
+    assert_int_equal(exh_lstm_embedding_row(m, 1, -5), exh_lstm_embedding_row(m, 1, 2));
+    assert_int_equal(exh_lstm_embedding_row(m, 0, 3), exh_lstm_embedding_row(m, 0, 1000));
+    assert_int_not_equal(exh_lstm_embedding_row(m, 0, 3), exh_lstm_embedding_row(m, 0, 2));
+    exh_lstm_tensor_info info;
+    exh_lstm_tensor_describe(m, EXH_LSTM_EMBEDDING, &info);
     assert_int_equal(info.rows, 7);
     assert_int_equal(info.columns, 4);
-    lstm_free(m);
+    exh_lstm_free(m);
 }
 
 static void test_adam_against_formula(void **state)
 {
     (void)state;
-    lstm_model *m = small_model(2);
-    arch archs[5];
-    const arch *batch[5];
+    exh_lstm_model *m = small_model(2);
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5];
     small_batch(archs, batch, targets);
     exh_error err;
-    lstm_adam_options o = {.learning_rate = 0.01f, .beta1 = 0.9f, .beta2 = 0.99f,
+    exh_lstm_adam_options o = {.learning_rate = 0.01f, .beta1 = 0.9f, .beta2 = 0.99f,
                            .epsilon = 1e-8f, .weight_decay = 0.1f};
-    size_t n = lstm_parameter_count(m);
+    size_t n = exh_lstm_parameter_count(m);
     double *p = malloc(n * sizeof *p), *mean = calloc(n, sizeof *mean),
            *square = calloc(n, sizeof *square);
     for (size_t i = 0; i < n; i++)
-        p[i] = lstm_parameters(m)[i];
+        p[i] = exh_lstm_parameters(m)[i];
     for (int step = 1; step <= 3; step++) {
         loss_at(m, batch, targets, 0, 1);
-        assert_int_equal(lstm_backward(m, &err), 0);
+        assert_int_equal(exh_lstm_backward(m, &err), 0);
         for (size_t i = 0; i < n; i++) {
-            double g = lstm_gradients(m)[i] + o.weight_decay * p[i];
+            double g = exh_lstm_gradients(m)[i] + o.weight_decay * p[i];
             mean[i] = o.beta1 * mean[i] + (1 - o.beta1) * g;
             square[i] = o.beta2 * square[i] + (1 - o.beta2) * g * g;
             double m_hat = mean[i] / (1 - pow(o.beta1, step));
             double v_hat = square[i] / (1 - pow(o.beta2, step));
             p[i] -= o.learning_rate * m_hat / (sqrt(v_hat) + o.epsilon);
         }
-        lstm_adam_update(m, &o);
+        exh_lstm_adam_update(m, &o);
         for (size_t i = 0; i < n; i++)
-            if (fabs(lstm_parameters(m)[i] - p[i]) > 1e-5 * (1 + fabs(p[i])))
+            if (fabs(exh_lstm_parameters(m)[i] - p[i]) > 1e-5 * (1 + fabs(p[i])))
                 fail_msg("step %d parameter %zu: %g, formula %g", step, i,
-                         lstm_parameters(m)[i], p[i]);
+                         exh_lstm_parameters(m)[i], p[i]);
     }
     free(p);
     free(mean);
     free(square);
-    lstm_free(m);
+    exh_lstm_free(m);
 }
 
 static void test_forward_rejects_bad_input(void **state)
 {
     (void)state;
-    lstm_model *m = small_model(1);
-    arch archs[5];
-    const arch *batch[5];
+    exh_lstm_model *m = small_model(1);
+    exh_arch archs[5];
+    const exh_arch *batch[5];
     float targets[5];
     small_batch(archs, batch, targets);
     exh_error err;
-    assert_int_equal(lstm_backward(m, &err), EXH_ERR_INVALID); /* no forward yet */
-    assert_int_equal(lstm_forward(m, batch, 0, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(lstm_forward(m, NULL, 3, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(lstm_forward(m, batch, 5, targets, 1.0f, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_backward(m, &err), EXH_ERR_INVALID); /* no forward yet */
+    assert_int_equal(exh_lstm_forward(m, batch, 0, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, NULL, 3, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, targets, 1.0f, NULL, NULL, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "dropout"));
-    assert_int_equal(lstm_forward(m, batch, 5, targets, 0.5f, NULL, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(lstm_forward(m, batch, 5, targets, NAN, NULL, NULL, &err), EXH_ERR_INVALID);
-    arch empty = {.length = 0}, huge = {.length = ARCH_MAX_TOKENS + 1};
-    const arch *bad[2] = {&archs[0], &empty};
-    assert_int_equal(lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, targets, 0.5f, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, targets, NAN, NULL, NULL, &err), EXH_ERR_INVALID);
+    exh_arch empty = {.length = 0}, huge = {.length = EXH_ARCH_MAX_TOKENS + 1};
+    const exh_arch *bad[2] = {&archs[0], &empty};
+    assert_int_equal(exh_lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "item 1"));
     bad[1] = &huge;
-    assert_int_equal(lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
     bad[1] = NULL;
-    assert_int_equal(lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, bad, 2, NULL, 0, NULL, NULL, &err), EXH_ERR_INVALID);
     /* A forward without targets cannot be differentiated. */
-    assert_int_equal(lstm_forward(m, batch, 5, NULL, 0, NULL, NULL, &err), 0);
-    assert_int_equal(lstm_backward(m, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, NULL, 0, NULL, NULL, &err), 0);
+    assert_int_equal(exh_lstm_backward(m, &err), EXH_ERR_INVALID);
     float nan_targets[5] = {0, 0, NAN, 0, 0};
-    assert_int_equal(lstm_forward(m, batch, 5, nan_targets, 0, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_forward(m, batch, 5, nan_targets, 0, NULL, NULL, &err), EXH_ERR_INVALID);
     /* The longest sequence a space produces works, as do wild tokens. */
-    arch longest = {.length = ARCH_MAX_TOKENS};
-    for (int i = 0; i < ARCH_MAX_TOKENS; i++)
+    exh_arch longest = {.length = EXH_ARCH_MAX_TOKENS};
+    for (int i = 0; i < EXH_ARCH_MAX_TOKENS; i++)
         longest.token[i] = i % 2 ? INT32_MIN : INT32_MAX;
-    const arch *one = &longest;
-    assert_int_equal(lstm_forward(m, &one, 1, NULL, 0, NULL, NULL, &err), 0);
-    assert_true(isfinite(lstm_outputs(m)[0]));
-    lstm_free(m);
+    const exh_arch *one = &longest;
+    assert_int_equal(exh_lstm_forward(m, &one, 1, NULL, 0, NULL, NULL, &err), 0);
+    assert_true(isfinite(exh_lstm_outputs(m)[0]));
+    exh_lstm_free(m);
 }
 
 static void test_config_checks(void **state)
 {
     (void)state;
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     exh_error err;
-    lstm_model *m = (lstm_model *)&c; /* must be reset to NULL on failure */
+    exh_lstm_model *m = (exh_lstm_model *)&c; /* must be reset to NULL on failure */
     c.hidden_size = 0;
-    assert_int_equal(lstm_new(&c, &m, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_new(&c, &m, &err), EXH_ERR_INVALID);
     assert_null(m);
     assert_non_null(strstr(err.message, "hidden size"));
-    lstm_config_default(&c);
+    exh_lstm_config_default(&c);
     c.choices[0] = 0;
-    assert_int_equal(lstm_config_check(&c, &err), EXH_ERR_INVALID);
-    lstm_config_default(&c);
-    c.period = LSTM_MAX_PERIOD + 1;
-    assert_int_equal(lstm_config_check(&c, &err), EXH_ERR_INVALID);
-    lstm_config_default(&c);
-    c.embedding_size = c.hidden_size = LSTM_MAX_LAYER_SIZE;
-    c.choices[0] = LSTM_MAX_CHOICES;
-    assert_int_equal(lstm_config_check(&c, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_config_check(&c, &err), EXH_ERR_INVALID);
+    exh_lstm_config_default(&c);
+    c.period = EXH_LSTM_MAX_PERIOD + 1;
+    assert_int_equal(exh_lstm_config_check(&c, &err), EXH_ERR_INVALID);
+    exh_lstm_config_default(&c);
+    c.embedding_size = c.hidden_size = EXH_LSTM_MAX_LAYER_SIZE;
+    c.choices[0] = EXH_LSTM_MAX_CHOICES;
+    assert_int_equal(exh_lstm_config_check(&c, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "parameters"));
 
-    arch archs[2] = {{.length = 3, .token = {0, 4, 1}}, {.length = 2, .token = {2, 0}}};
-    lstm_config_default(&c);
-    assert_int_equal(lstm_config_from_archs(&c, 2, archs, 2, &err), 0);
+    exh_arch archs[2] = {{.length = 3, .token = {0, 4, 1}}, {.length = 2, .token = {2, 0}}};
+    exh_lstm_config_default(&c);
+    assert_int_equal(exh_lstm_config_from_archs(&c, 2, archs, 2, &err), 0);
     assert_int_equal(c.period, 2);
     assert_int_equal(c.choices[0], 3); /* tokens 0, 1, 2 at even positions */
     assert_int_equal(c.choices[1], 5); /* token 4 at position 1 */
-    assert_int_equal(lstm_config_from_archs(&c, 0, archs, 2, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_config_from_archs(&c, 0, archs, 2, &err), EXH_ERR_INVALID);
     archs[1].token[1] = -1;
-    assert_int_equal(lstm_config_from_archs(&c, 2, archs, 2, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_config_from_archs(&c, 2, archs, 2, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "architecture 1, position 1"));
     archs[1].length = 0;
-    assert_int_equal(lstm_config_from_archs(&c, 2, archs, 2, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_config_from_archs(&c, 2, archs, 2, &err), EXH_ERR_INVALID);
 
     const char *names[] = {"nb201", "convchain", "graph"};
     const int periods[] = {6, 5, 5};
     for (int k = 0; k < 3; k++) {
-        space *s;
-        assert_int_equal(space_open(names[k], &s, &err), 0);
-        assert_int_equal(lstm_period_for_space(s, NULL), periods[k]);
-        space_free(s);
+        exh_space *s;
+        assert_int_equal(exh_space_open(names[k], &s, &err), 0);
+        assert_int_equal(exh_lstm_period_for_space(s, NULL), periods[k]);
+        exh_space_free(s);
     }
 }
 
@@ -421,9 +421,9 @@ static void test_config_checks(void **state)
 
 typedef struct reference {
     char *text, *at;
-    lstm_config config;
+    exh_lstm_config config;
     int count;
-    arch archs[64];
+    exh_arch archs[64];
     float targets[64];
 } reference;
 
@@ -452,12 +452,12 @@ static void read_header(reference *r)
     assert_string_equal(first, "exhaust-lstm-reference");
     expect_word(r, "1");
     expect_word(r, "config");
-    lstm_config_default(&r->config);
+    exh_lstm_config_default(&r->config);
     r->config.embedding_size = (int)next_integer(r);
     r->config.hidden_size = (int)next_integer(r);
     r->config.dense_size = (int)next_integer(r);
     r->config.period = (int)next_integer(r);
-    assert_true(r->config.period >= 1 && r->config.period <= LSTM_MAX_PERIOD);
+    assert_true(r->config.period >= 1 && r->config.period <= EXH_LSTM_MAX_PERIOD);
     for (int p = 0; p < r->config.period; p++)
         r->config.choices[p] = (int)next_integer(r);
     expect_word(r, "batch");
@@ -477,11 +477,11 @@ static void read_header(reference *r)
 
 /* Reads "KEYWORD NAME COUNT v..." for each tensor; into the parameters
  * (load) or compared with the gradients. */
-static void read_tensors(reference *r, lstm_model *m, const char *keyword, int load)
+static void read_tensors(reference *r, exh_lstm_model *m, const char *keyword, int load)
 {
-    for (int t = 0; t < LSTM_TENSOR_COUNT; t++) {
-        lstm_tensor_info info;
-        lstm_tensor_describe(m, (enum lstm_tensor)t, &info);
+    for (int t = 0; t < EXH_LSTM_TENSOR_COUNT; t++) {
+        exh_lstm_tensor_info info;
+        exh_lstm_tensor_describe(m, (enum exh_lstm_tensor)t, &info);
         expect_word(r, keyword);
         expect_word(r, info.name);
         size_t n = (size_t)info.rows * info.columns;
@@ -493,10 +493,10 @@ static void read_tensors(reference *r, lstm_model *m, const char *keyword, int l
         }
         for (size_t i = 0; i < n; i++) {
             if (load) {
-                lstm_parameters(m)[info.offset + i] = (float)values[i];
+                exh_lstm_parameters(m)[info.offset + i] = (float)values[i];
                 continue;
             }
-            double ours = lstm_gradients(m)[info.offset + i];
+            double ours = exh_lstm_gradients(m)[info.offset + i];
             if (fabs(ours - values[i]) > 1e-4 * (fabs(values[i]) + scale))
                 fail_msg("gradient of %s[%zu]: exhaust %.9g, PyTorch %.9g (scale %g)", info.name,
                          i, ours, values[i], scale);
@@ -513,14 +513,14 @@ static void test_against_pytorch(void **state)
     exh_error err;
     assert_int_equal(file_read_all(reference_path, &r->text, &size, &err), 0);
     read_header(r);
-    lstm_model *m;
-    assert_int_equal(lstm_new(&r->config, &m, &err), 0);
+    exh_lstm_model *m;
+    assert_int_equal(exh_lstm_new(&r->config, &m, &err), 0);
     read_tensors(r, m, "tensor", 1);
-    const arch *batch[64];
+    const exh_arch *batch[64];
     for (int b = 0; b < r->count; b++)
         batch[b] = &r->archs[b];
     float loss;
-    assert_int_equal(lstm_forward(m, batch, r->count, r->targets, 0, NULL, &loss, &err), 0);
+    assert_int_equal(exh_lstm_forward(m, batch, r->count, r->targets, 0, NULL, &loss, &err), 0);
     expect_word(r, "outputs");
     assert_int_equal(next_integer(r), r->count);
     double outputs[64], scale = 0;
@@ -529,17 +529,17 @@ static void test_against_pytorch(void **state)
         scale = fmax(scale, fabs(outputs[b]));
     }
     for (int b = 0; b < r->count; b++)
-        if (fabs(lstm_outputs(m)[b] - outputs[b]) > 1e-4 * (fabs(outputs[b]) + scale))
-            fail_msg("output %d: exhaust %.9g, PyTorch %.9g", b, lstm_outputs(m)[b], outputs[b]);
+        if (fabs(exh_lstm_outputs(m)[b] - outputs[b]) > 1e-4 * (fabs(outputs[b]) + scale))
+            fail_msg("output %d: exhaust %.9g, PyTorch %.9g", b, exh_lstm_outputs(m)[b], outputs[b]);
     expect_word(r, "loss");
     expect_word(r, "1");
     double torch_loss = next_number(r);
     assert_true(fabs(loss - torch_loss) <= 1e-4 * fabs(torch_loss));
-    assert_int_equal(lstm_backward(m, &err), 0);
+    assert_int_equal(exh_lstm_backward(m, &err), 0);
     read_tensors(r, m, "gradient", 0);
     print_message("matched PyTorch: %d sequences, loss %.9g (PyTorch %.9g), %zu gradients\n",
-                  r->count, loss, torch_loss, lstm_parameter_count(m));
-    lstm_free(m);
+                  r->count, loss, torch_loss, exh_lstm_parameter_count(m));
+    exh_lstm_free(m);
     free(r->text);
     free(r);
 }

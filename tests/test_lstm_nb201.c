@@ -21,10 +21,10 @@
 #define HELD_OUT 300
 #define CELLS (TRAIN + VALIDATION + HELD_OUT)
 
-static arch archs[CELLS];
+static exh_arch archs[CELLS];
 static double accuracy[CELLS];
 
-static void read_cells(const char *data_dir, const space *s)
+static void read_cells(const char *data_dir, const exh_space *s)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/nb201/archs.csv", data_dir);
@@ -42,7 +42,7 @@ static void read_cells(const char *data_dir, const space *s)
     int count = 0;
     while (count < CELLS && csv_next(&reader, &err) > 0) {
         assert_true(reader.field_count > value_column);
-        assert_int_equal(space_parse(s, reader.fields[arch_column], &archs[count], &err), 0);
+        assert_int_equal(exh_space_parse(s, reader.fields[arch_column], &archs[count], &err), 0);
         assert_int_equal(csv_parse_double(reader.fields[value_column], &accuracy[count]), 0);
         count++;
     }
@@ -67,31 +67,31 @@ static void test_predicts_nb201_accuracy(void **state)
 {
     (void)state;
     const char *data_dir = test_require_data();
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     read_cells(data_dir, s);
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     assert_int_equal(
-        lstm_config_from_archs(&c, lstm_period_for_space(s, &archs[0]), archs, TRAIN, &err), 0);
+        exh_lstm_config_from_archs(&c, exh_lstm_period_for_space(s, &archs[0]), archs, TRAIN, &err), 0);
     assert_int_equal(c.period, 6);
-    lstm_model *m;
-    assert_int_equal(lstm_new(&c, &m, &err), 0);
-    rng *r = rng_new(2024);
-    lstm_init(m, r);
-    lstm_train_options o;
-    lstm_train_options_default(&o);
+    exh_lstm_model *m;
+    assert_int_equal(exh_lstm_new(&c, &m, &err), 0);
+    exh_rng *r = exh_rng_new(2024);
+    exh_lstm_init(m, r);
+    exh_lstm_train_options o;
+    exh_lstm_train_options_default(&o);
     o.max_epochs = 60;
-    lstm_dataset train = {TRAIN, archs, accuracy},
+    exh_lstm_dataset train = {TRAIN, archs, accuracy},
                  validation = {VALIDATION, archs + TRAIN, accuracy + TRAIN};
-    lstm_train_report report;
-    assert_int_equal(lstm_train(m, &train, &validation, &o, r, &report, &err), 0);
-    const arch *held_out = archs + TRAIN + VALIDATION;
+    exh_lstm_train_report report;
+    assert_int_equal(exh_lstm_train(m, &train, &validation, &o, r, &report, &err), 0);
+    const exh_arch *held_out = archs + TRAIN + VALIDATION;
     const double *truth = accuracy + TRAIN + VALIDATION;
     double predicted[HELD_OUT], mean, deviation, squared = 0, spread = 0;
-    assert_int_equal(lstm_predict(m, held_out, HELD_OUT, predicted, &err), 0);
-    lstm_target_scale(m, &mean, &deviation);
+    assert_int_equal(exh_lstm_predict(m, held_out, HELD_OUT, predicted, &err), 0);
+    exh_lstm_target_scale(m, &mean, &deviation);
     for (int i = 0; i < HELD_OUT; i++) {
         squared += pow(predicted[i] - truth[i], 2);
         spread += pow(mean - truth[i], 2);
@@ -105,10 +105,10 @@ static void test_predicts_nb201_accuracy(void **state)
      * the bounds leave room for other BLAS kernels' rounding. */
     assert_true(squared < 0.7 * spread);
     assert_true(tau > 0.45);
-    lstm_train_report_clear(&report);
-    rng_free(r);
-    lstm_free(m);
-    space_free(s);
+    exh_lstm_train_report_clear(&report);
+    exh_rng_free(r);
+    exh_lstm_free(m);
+    exh_space_free(s);
 }
 
 int main(void)

@@ -18,51 +18,51 @@
 /* Sequences of 3..8 tokens from 0..4; the target is how often token 3
  * occurs: learnable only by reading the whole sequence. */
 typedef struct toy {
-    arch archs[TRAIN + VALIDATION];
+    exh_arch archs[TRAIN + VALIDATION];
     double targets[TRAIN + VALIDATION];
-    lstm_dataset train, validation;
+    exh_lstm_dataset train, validation;
 } toy;
 
 static toy *toy_new(uint64_t seed)
 {
     toy *t = calloc(1, sizeof *t);
-    rng *r = rng_new(seed);
+    exh_rng *r = exh_rng_new(seed);
     for (int a = 0; a < TRAIN + VALIDATION; a++) {
-        t->archs[a].length = 3 + (int)rng_below(r, 6);
+        t->archs[a].length = 3 + (int)exh_rng_below(r, 6);
         int count = 0;
         for (int i = 0; i < t->archs[a].length; i++) {
-            t->archs[a].token[i] = (int32_t)rng_below(r, 5);
+            t->archs[a].token[i] = (int32_t)exh_rng_below(r, 5);
             count += t->archs[a].token[i] == TOY_TOKEN;
         }
         t->targets[a] = count;
     }
-    rng_free(r);
-    t->train = (lstm_dataset){TRAIN, t->archs, t->targets};
-    t->validation = (lstm_dataset){VALIDATION, t->archs + TRAIN, t->targets + TRAIN};
+    exh_rng_free(r);
+    t->train = (exh_lstm_dataset){TRAIN, t->archs, t->targets};
+    t->validation = (exh_lstm_dataset){VALIDATION, t->archs + TRAIN, t->targets + TRAIN};
     return t;
 }
 
-static lstm_model *toy_model(const toy *t, uint64_t seed)
+static exh_lstm_model *toy_model(const toy *t, uint64_t seed)
 {
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     c.embedding_size = 8;
     c.hidden_size = 16;
     c.dense_size = 8;
     exh_error err;
-    assert_int_equal(lstm_config_from_archs(&c, 1, t->archs, TRAIN, &err), 0);
+    assert_int_equal(exh_lstm_config_from_archs(&c, 1, t->archs, TRAIN, &err), 0);
     assert_int_equal(c.choices[0], 5);
-    lstm_model *m;
-    assert_int_equal(lstm_new(&c, &m, &err), 0);
-    rng *r = rng_new(seed);
-    lstm_init(m, r);
-    rng_free(r);
+    exh_lstm_model *m;
+    assert_int_equal(exh_lstm_new(&c, &m, &err), 0);
+    exh_rng *r = exh_rng_new(seed);
+    exh_lstm_init(m, r);
+    exh_rng_free(r);
     return m;
 }
 
-static void toy_options(lstm_train_options *o)
+static void toy_options(exh_lstm_train_options *o)
 {
-    lstm_train_options_default(o);
+    exh_lstm_train_options_default(o);
     o->max_epochs = 40;
     o->batch_size = 16;
     o->dropout = 0;
@@ -74,32 +74,32 @@ static void test_learns_toy_target(void **state)
 {
     (void)state;
     toy *t = toy_new(1);
-    lstm_model *m = toy_model(t, 2);
-    lstm_train_options o;
+    exh_lstm_model *m = toy_model(t, 2);
+    exh_lstm_train_options o;
     toy_options(&o);
-    lstm_train_report report;
-    rng *r = rng_new(3);
+    exh_lstm_train_report report;
+    exh_rng *r = exh_rng_new(3);
     exh_error err;
-    assert_int_equal(lstm_train(m, &t->train, &t->validation, &o, r, &report, &err), 0);
+    assert_int_equal(exh_lstm_train(m, &t->train, &t->validation, &o, r, &report, &err), 0);
     assert_true(report.epochs >= report.best_epoch && report.best_epoch >= 1);
     assert_true(report.train_loss[report.epochs - 1] < 0.5 * report.train_loss[0]);
     /* Predicting the mean scores 1 in normalized units. */
     assert_true(report.best_validation_loss < 0.1);
     double mean, deviation;
-    lstm_target_scale(m, &mean, &deviation);
+    exh_lstm_target_scale(m, &mean, &deviation);
     assert_true(mean > 0.5 && mean < 1.5 && deviation > 0.5); /* about 5.5 * 1/5 tokens */
     double predicted[VALIDATION], squared = 0;
-    assert_int_equal(lstm_predict(m, t->validation.archs, VALIDATION, predicted, &err), 0);
+    assert_int_equal(exh_lstm_predict(m, t->validation.archs, VALIDATION, predicted, &err), 0);
     for (int i = 0; i < VALIDATION; i++)
         squared += pow(predicted[i] - t->validation.targets[i], 2);
     assert_true(sqrt(squared / VALIDATION) < 0.4); /* counts, original units */
     /* The model holds the best epoch's parameters. */
     double loss;
-    assert_int_equal(lstm_evaluate(m, &t->validation, &loss, &err), 0);
+    assert_int_equal(exh_lstm_evaluate(m, &t->validation, &loss, &err), 0);
     assert_true(fabs(loss - report.best_validation_loss) <= 1e-6 * (1 + loss));
-    lstm_train_report_clear(&report);
-    rng_free(r);
-    lstm_free(m);
+    exh_lstm_train_report_clear(&report);
+    exh_rng_free(r);
+    exh_lstm_free(m);
     free(t);
 }
 
@@ -107,48 +107,48 @@ static void test_early_stopping(void **state)
 {
     (void)state;
     toy *t = toy_new(4);
-    lstm_model *m = toy_model(t, 5);
-    lstm_train_options o;
+    exh_lstm_model *m = toy_model(t, 5);
+    exh_lstm_train_options o;
     toy_options(&o);
     o.max_epochs = 500;
     o.patience = 3;
     o.adam.learning_rate = 3e-2f; /* noisy enough to stall */
-    lstm_train_report report;
-    rng *r = rng_new(6);
+    exh_lstm_train_report report;
+    exh_rng *r = exh_rng_new(6);
     exh_error err;
-    assert_int_equal(lstm_train(m, &t->train, &t->validation, &o, r, &report, &err), 0);
+    assert_int_equal(exh_lstm_train(m, &t->train, &t->validation, &o, r, &report, &err), 0);
     assert_true(report.epochs < o.max_epochs);
     assert_int_equal(report.epochs, report.best_epoch + o.patience);
     for (int e = 0; e < report.epochs; e++)
         assert_true(report.validation_loss[e] >= report.best_validation_loss);
     for (int e = report.best_epoch; e < report.epochs; e++)
         assert_true(report.validation_loss[e] > report.best_validation_loss);
-    lstm_train_report_clear(&report);
+    exh_lstm_train_report_clear(&report);
     /* Without validation, every epoch runs and nothing is restored. */
     o.max_epochs = 3;
-    assert_int_equal(lstm_train(m, &t->train, NULL, &o, r, &report, &err), 0);
+    assert_int_equal(exh_lstm_train(m, &t->train, NULL, &o, r, &report, &err), 0);
     assert_int_equal(report.epochs, 3);
     assert_int_equal(report.best_epoch, 3);
     assert_true(isnan(report.best_validation_loss));
     assert_null(report.validation_loss);
-    lstm_train_report_clear(&report);
-    rng_free(r);
-    lstm_free(m);
+    exh_lstm_train_report_clear(&report);
+    exh_rng_free(r);
+    exh_lstm_free(m);
     free(t);
 }
 
-static lstm_model *train_with_seed(const toy *t, uint64_t seed, lstm_train_report *report)
+static exh_lstm_model *train_with_seed(const toy *t, uint64_t seed, exh_lstm_train_report *report)
 {
-    rng *r = rng_new(seed);
-    lstm_model *m = toy_model(t, seed);
-    lstm_train_options o;
+    exh_rng *r = exh_rng_new(seed);
+    exh_lstm_model *m = toy_model(t, seed);
+    exh_lstm_train_options o;
     toy_options(&o);
     o.max_epochs = 4;
     o.dropout = 0.2f;
     o.adam.weight_decay = 1e-4f;
     exh_error err;
-    assert_int_equal(lstm_train(m, &t->train, &t->validation, &o, r, report, &err), 0);
-    rng_free(r);
+    assert_int_equal(exh_lstm_train(m, &t->train, &t->validation, &o, r, report, &err), 0);
+    exh_rng_free(r);
     return m;
 }
 
@@ -156,19 +156,19 @@ static void test_deterministic_for_a_seed(void **state)
 {
     (void)state;
     toy *t = toy_new(7);
-    lstm_train_report a, b, c;
-    lstm_model *first = train_with_seed(t, 8, &a), *again = train_with_seed(t, 8, &b),
+    exh_lstm_train_report a, b, c;
+    exh_lstm_model *first = train_with_seed(t, 8, &a), *again = train_with_seed(t, 8, &b),
                *other = train_with_seed(t, 9, &c);
-    size_t bytes = lstm_parameter_count(first) * sizeof(float);
-    assert_memory_equal(lstm_parameters(first), lstm_parameters(again), bytes);
+    size_t bytes = exh_lstm_parameter_count(first) * sizeof(float);
+    assert_memory_equal(exh_lstm_parameters(first), exh_lstm_parameters(again), bytes);
     assert_memory_equal(a.train_loss, b.train_loss, (size_t)a.epochs * sizeof(double));
-    assert_memory_not_equal(lstm_parameters(first), lstm_parameters(other), bytes);
-    lstm_train_report_clear(&a);
-    lstm_train_report_clear(&b);
-    lstm_train_report_clear(&c);
-    lstm_free(first);
-    lstm_free(again);
-    lstm_free(other);
+    assert_memory_not_equal(exh_lstm_parameters(first), exh_lstm_parameters(other), bytes);
+    exh_lstm_train_report_clear(&a);
+    exh_lstm_train_report_clear(&b);
+    exh_lstm_train_report_clear(&c);
+    exh_lstm_free(first);
+    exh_lstm_free(again);
+    exh_lstm_free(other);
     free(t);
 }
 
@@ -176,32 +176,32 @@ static void test_grid_search(void **state)
 {
     (void)state;
     toy *t = toy_new(10);
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     c.embedding_size = 8;
     c.hidden_size = 16;
     c.dense_size = 8;
     exh_error err;
-    assert_int_equal(lstm_config_from_archs(&c, 1, t->archs, TRAIN, &err), 0);
-    lstm_grid grid = {.dropout_count = 2, .weight_decay_count = 1, .learning_rate_count = 2,
+    assert_int_equal(exh_lstm_config_from_archs(&c, 1, t->archs, TRAIN, &err), 0);
+    exh_lstm_grid grid = {.dropout_count = 2, .weight_decay_count = 1, .learning_rate_count = 2,
                       .dropout = {0, 0.2f}, .weight_decay = {1e-5f},
                       .learning_rate = {1e-3f, 1e-2f}};
-    lstm_train_options o;
+    exh_lstm_train_options o;
     toy_options(&o);
     o.max_epochs = 6;
-    lstm_grid_result result[2];
-    lstm_model *best[2];
+    exh_lstm_grid_result result[2];
+    exh_lstm_model *best[2];
     for (int run = 0; run < 2; run++) {
-        rng *r = rng_new(11);
-        assert_int_equal(lstm_grid_search(&c, &t->train, &t->validation, &grid, &o, r,
-                                          &best[run], &result[run], &err),
+        exh_rng *r = exh_rng_new(11);
+        assert_int_equal(exh_lstm_grid_search(&c, &t->train, &t->validation, &grid, &o, r,
+                                              &best[run], &result[run], &err),
                          0);
-        rng_free(r);
+        exh_rng_free(r);
     }
     assert_int_equal(result[0].count, 4);
     assert_true(result[0].best >= 0 && result[0].best < 4);
     for (int k = 0; k < 4; k++) {
-        const lstm_grid_point *p = &result[0].points[k];
+        const exh_lstm_grid_point *p = &result[0].points[k];
         assert_true(p->validation_loss >= result[0].points[result[0].best].validation_loss);
         assert_true(p->validation_loss == result[1].points[k].validation_loss);
         assert_true(p->dropout == grid.dropout[k / 2]);
@@ -209,41 +209,41 @@ static void test_grid_search(void **state)
         assert_true(p->epochs == 6 && p->best_epoch >= 1);
     }
     double loss;
-    assert_int_equal(lstm_evaluate(best[0], &t->validation, &loss, &err), 0);
+    assert_int_equal(exh_lstm_evaluate(best[0], &t->validation, &loss, &err), 0);
     assert_true(fabs(loss - result[0].points[result[0].best].validation_loss) <= 1e-6);
-    assert_memory_equal(lstm_parameters(best[0]), lstm_parameters(best[1]),
-                        lstm_parameter_count(best[0]) * sizeof(float));
-    lstm_free(best[0]);
-    lstm_free(best[1]);
+    assert_memory_equal(exh_lstm_parameters(best[0]), exh_lstm_parameters(best[1]),
+                        exh_lstm_parameter_count(best[0]) * sizeof(float));
+    exh_lstm_free(best[0]);
+    exh_lstm_free(best[1]);
 
     /* A combination that diverges scores +inf and does not stop the search. */
-    lstm_grid wild = {.dropout_count = 1, .weight_decay_count = 1, .learning_rate_count = 2,
+    exh_lstm_grid wild = {.dropout_count = 1, .weight_decay_count = 1, .learning_rate_count = 2,
                       .learning_rate = {1e30f, 1e-2f}};
-    lstm_model *survivor;
-    rng *r = rng_new(1);
-    assert_int_equal(lstm_grid_search(&c, &t->train, &t->validation, &wild, &o, r, &survivor,
-                                      &result[0], &err),
+    exh_lstm_model *survivor;
+    exh_rng *r = exh_rng_new(1);
+    assert_int_equal(exh_lstm_grid_search(&c, &t->train, &t->validation, &wild, &o, r, &survivor,
+                                          &result[0], &err),
                      0);
     assert_int_equal(result[0].count, 2);
     assert_true(isinf(result[0].points[0].validation_loss));
     assert_int_equal(result[0].best, 1);
-    lstm_free(survivor);
+    exh_lstm_free(survivor);
     wild.learning_rate_count = 1;
-    assert_int_equal(lstm_grid_search(&c, &t->train, &t->validation, &wild, &o, r, &survivor,
-                                      NULL, &err),
+    assert_int_equal(exh_lstm_grid_search(&c, &t->train, &t->validation, &wild, &o, r, &survivor,
+                                          NULL, &err),
                      EXH_ERR_INVALID);
     assert_null(survivor);
 
-    lstm_model *none = NULL;
+    exh_lstm_model *none = NULL;
     grid.dropout_count = 0;
-    assert_int_equal(lstm_grid_search(&c, &t->train, &t->validation, &grid, &o, r, &none, NULL,
-                                      &err),
+    assert_int_equal(exh_lstm_grid_search(&c, &t->train, &t->validation, &grid, &o, r, &none, NULL,
+                                          &err),
                      EXH_ERR_INVALID);
     grid.dropout_count = 1;
-    assert_int_equal(lstm_grid_search(&c, &t->train, NULL, &grid, &o, r, &none, NULL, &err),
+    assert_int_equal(exh_lstm_grid_search(&c, &t->train, NULL, &grid, &o, r, &none, NULL, &err),
                      EXH_ERR_INVALID);
     assert_null(none);
-    rng_free(r);
+    exh_rng_free(r);
     free(t);
 }
 
@@ -251,24 +251,24 @@ static void test_bad_training_input(void **state)
 {
     (void)state;
     toy *t = toy_new(12);
-    lstm_model *m = toy_model(t, 1);
-    lstm_train_options o;
+    exh_lstm_model *m = toy_model(t, 1);
+    exh_lstm_train_options o;
     toy_options(&o);
-    rng *r = rng_new(1);
+    exh_rng *r = exh_rng_new(1);
     exh_error err;
-    lstm_dataset empty = {0, t->archs, t->targets};
-    assert_int_equal(lstm_train(m, &empty, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
+    exh_lstm_dataset empty = {0, t->archs, t->targets};
+    assert_int_equal(exh_lstm_train(m, &empty, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "training set is empty"));
-    assert_int_equal(lstm_train(m, &t->train, NULL, &o, NULL, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_train(m, &t->train, NULL, &o, NULL, NULL, &err), EXH_ERR_INVALID);
     double targets[2] = {1, NAN};
-    lstm_dataset bad = {2, t->archs, targets};
-    assert_int_equal(lstm_train(m, &bad, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
+    exh_lstm_dataset bad = {2, t->archs, targets};
+    assert_int_equal(exh_lstm_train(m, &bad, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "target 1"));
-    assert_int_equal(lstm_train(m, &t->train, &bad, &o, r, NULL, &err), EXH_ERR_INVALID);
-    arch shapeless[2] = {t->archs[0], {.length = 0}};
-    lstm_dataset no_tokens = {2, shapeless, t->targets};
-    assert_int_equal(lstm_train(m, &no_tokens, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
-    lstm_train_options broken[5];
+    assert_int_equal(exh_lstm_train(m, &t->train, &bad, &o, r, NULL, &err), EXH_ERR_INVALID);
+    exh_arch shapeless[2] = {t->archs[0], {.length = 0}};
+    exh_lstm_dataset no_tokens = {2, shapeless, t->targets};
+    assert_int_equal(exh_lstm_train(m, &no_tokens, NULL, &o, r, NULL, &err), EXH_ERR_INVALID);
+    exh_lstm_train_options broken[5];
     for (int k = 0; k < 5; k++)
         broken[k] = o;
     broken[0].max_epochs = 0;
@@ -277,43 +277,43 @@ static void test_bad_training_input(void **state)
     broken[3].adam.learning_rate = -1;
     broken[4].adam.beta2 = 1;
     for (int k = 0; k < 5; k++)
-        assert_int_equal(lstm_train(m, &t->train, NULL, &broken[k], r, NULL, &err),
+        assert_int_equal(exh_lstm_train(m, &t->train, NULL, &broken[k], r, NULL, &err),
                          EXH_ERR_INVALID);
     /* A learning rate that makes the loss overflow stops with an error. */
-    lstm_train_options wild = o;
+    exh_lstm_train_options wild = o;
     wild.adam.learning_rate = 1e30f;
     wild.max_epochs = 5;
-    assert_int_equal(lstm_train(m, &t->train, NULL, &wild, r, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_train(m, &t->train, NULL, &wild, r, NULL, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "not finite"));
     /* Equal targets train on a unit scale rather than dividing by zero. */
     double same[TRAIN];
     for (int i = 0; i < TRAIN; i++)
         same[i] = 4.0;
-    lstm_dataset flat = {TRAIN, t->archs, same};
+    exh_lstm_dataset flat = {TRAIN, t->archs, same};
     o.max_epochs = 2;
-    lstm_model *fresh = toy_model(t, 2);
-    assert_int_equal(lstm_train(fresh, &flat, NULL, &o, r, NULL, &err), 0);
+    exh_lstm_model *fresh = toy_model(t, 2);
+    assert_int_equal(exh_lstm_train(fresh, &flat, NULL, &o, r, NULL, &err), 0);
     double mean, deviation, predicted;
-    lstm_target_scale(fresh, &mean, &deviation);
+    exh_lstm_target_scale(fresh, &mean, &deviation);
     assert_true(mean == 4.0 && deviation == 1.0);
-    assert_int_equal(lstm_predict(fresh, t->archs, 1, &predicted, &err), 0);
+    assert_int_equal(exh_lstm_predict(fresh, t->archs, 1, &predicted, &err), 0);
     assert_true(isfinite(predicted));
-    assert_int_equal(lstm_predict(fresh, t->archs, 0, NULL, &err), 0);
-    assert_int_equal(lstm_predict(fresh, NULL, 3, &predicted, &err), EXH_ERR_INVALID);
-    assert_int_equal(lstm_set_target_scale(fresh, 0, 0, &err), EXH_ERR_INVALID);
-    assert_int_equal(lstm_set_target_scale(fresh, NAN, 1, &err), EXH_ERR_INVALID);
-    lstm_free(fresh);
-    rng_free(r);
-    lstm_free(m);
+    assert_int_equal(exh_lstm_predict(fresh, t->archs, 0, NULL, &err), 0);
+    assert_int_equal(exh_lstm_predict(fresh, NULL, 3, &predicted, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_set_target_scale(fresh, 0, 0, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_lstm_set_target_scale(fresh, NAN, 1, &err), EXH_ERR_INVALID);
+    exh_lstm_free(fresh);
+    exh_rng_free(r);
+    exh_lstm_free(m);
     free(t);
 }
 
 /* ---- model files ---- */
 
-static lstm_model *saved_model(const char *path)
+static exh_lstm_model *saved_model(const char *path)
 {
-    lstm_config c;
-    lstm_config_default(&c);
+    exh_lstm_config c;
+    exh_lstm_config_default(&c);
     c.embedding_size = 3;
     c.hidden_size = 4;
     c.dense_size = 2;
@@ -321,14 +321,14 @@ static lstm_model *saved_model(const char *path)
     c.choices[0] = 2;
     c.choices[1] = 5;
     c.choices[2] = 1;
-    lstm_model *m;
+    exh_lstm_model *m;
     exh_error err;
-    assert_int_equal(lstm_new(&c, &m, &err), 0);
-    rng *r = rng_new(21);
-    lstm_init(m, r);
-    rng_free(r);
-    assert_int_equal(lstm_set_target_scale(m, 71.5, 8.25, &err), 0);
-    assert_int_equal(lstm_save(m, path, &err), 0);
+    assert_int_equal(exh_lstm_new(&c, &m, &err), 0);
+    exh_rng *r = exh_rng_new(21);
+    exh_lstm_init(m, r);
+    exh_rng_free(r);
+    assert_int_equal(exh_lstm_set_target_scale(m, 71.5, 8.25, &err), 0);
+    assert_int_equal(exh_lstm_save(m, path, &err), 0);
     return m;
 }
 
@@ -336,33 +336,33 @@ static void test_save_load_round_trip(void **state)
 {
     (void)state;
     char *path = strdup(test_temp_path("model.lstm"));
-    lstm_model *m = saved_model(path), *loaded;
+    exh_lstm_model *m = saved_model(path), *loaded;
     exh_error err;
-    assert_int_equal(lstm_load(path, &loaded, &err), 0);
-    const lstm_config *a = lstm_model_config(m), *b = lstm_model_config(loaded);
+    assert_int_equal(exh_lstm_load(path, &loaded, &err), 0);
+    const exh_lstm_config *a = exh_lstm_model_config(m), *b = exh_lstm_model_config(loaded);
     assert_int_equal(a->embedding_size, b->embedding_size);
     assert_int_equal(a->hidden_size, b->hidden_size);
     assert_int_equal(a->dense_size, b->dense_size);
     assert_int_equal(a->period, b->period);
     assert_memory_equal(a->choices, b->choices, sizeof(int) * (size_t)a->period);
     double mean, deviation;
-    lstm_target_scale(loaded, &mean, &deviation);
+    exh_lstm_target_scale(loaded, &mean, &deviation);
     assert_true(mean == 71.5 && deviation == 8.25);
-    assert_int_equal(lstm_parameter_count(m), lstm_parameter_count(loaded));
-    assert_memory_equal(lstm_parameters(m), lstm_parameters(loaded),
-                        lstm_parameter_count(m) * sizeof(float));
-    arch queries[2] = {{.length = 4, .token = {1, 4, 0, 1}}, {.length = 2, .token = {0, 9}}};
+    assert_int_equal(exh_lstm_parameter_count(m), exh_lstm_parameter_count(loaded));
+    assert_memory_equal(exh_lstm_parameters(m), exh_lstm_parameters(loaded),
+                        exh_lstm_parameter_count(m) * sizeof(float));
+    exh_arch queries[2] = {{.length = 4, .token = {1, 4, 0, 1}}, {.length = 2, .token = {0, 9}}};
     double before[2], after[2];
-    assert_int_equal(lstm_predict(m, queries, 2, before, &err), 0);
-    assert_int_equal(lstm_predict(loaded, queries, 2, after, &err), 0);
+    assert_int_equal(exh_lstm_predict(m, queries, 2, before, &err), 0);
+    assert_int_equal(exh_lstm_predict(loaded, queries, 2, after, &err), 0);
     assert_memory_equal(before, after, sizeof before);
-    lstm_model *copy;
-    assert_int_equal(lstm_clone(loaded, &copy, &err), 0);
-    assert_int_equal(lstm_predict(copy, queries, 2, after, &err), 0);
+    exh_lstm_model *copy;
+    assert_int_equal(exh_lstm_clone(loaded, &copy, &err), 0);
+    assert_int_equal(exh_lstm_predict(copy, queries, 2, after, &err), 0);
     assert_memory_equal(before, after, sizeof before);
-    lstm_free(copy);
-    lstm_free(loaded);
-    lstm_free(m);
+    exh_lstm_free(copy);
+    exh_lstm_free(loaded);
+    exh_lstm_free(m);
     free(path);
 }
 
@@ -386,9 +386,9 @@ static void expect_load_error(const char *path, const unsigned char *data, size_
                               int code, const char *words)
 {
     write_bytes(path, data, size);
-    lstm_model *m = NULL;
+    exh_lstm_model *m = NULL;
     exh_error err;
-    int rc = lstm_load(path, &m, &err);
+    int rc = exh_lstm_load(path, &m, &err);
     if (rc != code || !strstr(err.message, words) || !strstr(err.message, path))
         fail_msg("expected code %d with '%s', got %d: %s", code, words, rc, err.message);
     assert_null(m);
@@ -399,18 +399,18 @@ static void test_load_rejects_damage(void **state)
     (void)state;
     char *good_path = strdup(test_temp_path("good.lstm"));
     char *path = strdup(test_temp_path("bad.lstm"));
-    lstm_model *m = saved_model(good_path);
+    exh_lstm_model *m = saved_model(good_path);
     unsigned char *data;
     size_t size;
     exh_error err;
     assert_int_equal(file_read_all(good_path, (char **)&data, &size, &err), 0);
-    lstm_model *loaded = NULL;
-    assert_int_equal(lstm_load(test_temp_path("missing.lstm"), &loaded, &err), EXH_ERR_NOT_FOUND);
+    exh_lstm_model *loaded = NULL;
+    assert_int_equal(exh_lstm_load(test_temp_path("missing.lstm"), &loaded, &err), EXH_ERR_NOT_FOUND);
     assert_null(loaded);
     /* Every truncation fails cleanly. */
     for (size_t cut = 0; cut < size; cut++) {
         write_bytes(path, data, cut);
-        assert_true(lstm_load(path, &loaded, &err) < 0);
+        assert_true(exh_lstm_load(path, &loaded, &err) < 0);
         assert_null(loaded);
     }
     unsigned char *copy = malloc(size + 8);
@@ -455,10 +455,10 @@ static void test_load_rejects_damage(void **state)
     memset(copy + size - 4, 0, 4);
     reseal(copy, size + 4);
     expect_load_error(path, copy, size + 4, EXH_ERR_CORRUPT, "unexpected bytes");
-    assert_int_equal(lstm_save(m, test_temp_path("no/such/dir.lstm"), &err), EXH_ERR_IO);
+    assert_int_equal(exh_lstm_save(m, test_temp_path("no/such/dir.lstm"), &err), EXH_ERR_IO);
     free(copy);
     free(data);
-    lstm_free(m);
+    exh_lstm_free(m);
     free(path);
     free(good_path);
 }

@@ -25,9 +25,9 @@
 
 #include "trace_fixture.h"
 
-static void fixture_options(popularity_options *o)
+static void fixture_options(exh_popularity_options *o)
 {
-    popularity_options_default(o);
+    exh_popularity_options_default(o);
     o->window = 4;
     o->prefix_length = 2;
     o->points = 2;
@@ -38,7 +38,7 @@ static void fixture_options(popularity_options *o)
     o->space_size = 27;
 }
 
-static void assert_entry(const popularity_entry *e, int point, int t0, int t1, int count,
+static void assert_entry(const exh_popularity_entry *e, int point, int t0, int t1, int count,
                          int tier)
 {
     assert_int_equal(e->point, point);
@@ -50,14 +50,14 @@ static void assert_entry(const popularity_entry *e, int point, int t0, int t1, i
 }
 
 /* Popularity of the fixture with fixture_options. */
-static void build_on_fixture(popularity *p)
+static void build_on_fixture(exh_popularity *p)
 {
     int64_t n;
-    trace_record *r = load_fixture(&n);
-    popularity_options o;
+    exh_trace_record *r = load_fixture(&n);
+    exh_popularity_options o;
     fixture_options(&o);
     exh_error err;
-    if (popularity_build(r, n, &o, p, &err) != 0)
+    if (exh_popularity_build(r, n, &o, p, &err) != 0)
         fail_msg("%s", err.message);
     free(r);
 }
@@ -65,7 +65,7 @@ static void build_on_fixture(popularity *p)
 static void test_windows_and_tiers(void **state)
 {
     (void)state;
-    popularity p;
+    exh_popularity p;
     build_on_fixture(&p);
     assert_int_equal(p.points, 2);
     assert_int_equal(p.point_record[0], 4);
@@ -80,7 +80,7 @@ static void test_windows_and_tiers(void **state)
         assert_int_equal(p.entries[i].tier, 3);
     }
     assert_int_equal(p.tier_count, 10); /* one row per record at this size */
-    const popularity_tier_row *at4 = &p.tiers[4], *at9 = &p.tiers[9];
+    const exh_popularity_tier_row *at4 = &p.tiers[4], *at9 = &p.tiers[9];
     assert_int_equal(at4->record, 4);
     assert_int_equal(at4->prefixes[1], 1);
     assert_int_equal(at4->members[1], 3);
@@ -88,13 +88,13 @@ static void test_windows_and_tiers(void **state)
     assert_int_equal(at4->prefixes[3], 1);
     assert_int_equal(at9->prefixes[3], 4);
     assert_int_equal(at9->members[3], 4);
-    popularity_free(&p);
+    exh_popularity_free(&p);
 }
 
 static void test_donors_and_delays(void **state)
 {
     (void)state;
-    popularity p;
+    exh_popularity p;
     build_on_fixture(&p);
     assert_int_equal(p.max_donor_count, 2);
     assert_int_equal(p.donor_pairs[1], 4);
@@ -105,7 +105,7 @@ static void test_donors_and_delays(void **state)
     assert_true(fabs(p.donor_again_below_d - 0.25) < 1e-12);
 
     assert_int_equal(p.best_delay_count, 4);
-    const popularity_best_delay *d = p.best_delays;
+    const exh_popularity_best_delay *d = p.best_delays;
     assert_int_equal(d[0].record, 0);
     assert_int_equal(d[0].proposals, 5);
     assert_true(fabs(d[0].seconds - 4) < 1e-12);
@@ -119,7 +119,7 @@ static void test_donors_and_delays(void **state)
     assert_true(fabs(p.mean_best_delay - 4) < 1e-12);
     assert_true(fabs(p.expected_best_delay - 1.5) < 1e-12);
     assert_true(fabs(p.mean_seconds_per_proposal - 1) < 1e-12);
-    popularity_free(&p);
+    exh_popularity_free(&p);
 }
 
 /* Duplicates are counted on length-L prefixes of stage 1, and the bound is
@@ -132,58 +132,58 @@ static void test_prefix_duplicates(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load_fixture(&n);
-    popularity_options o;
+    exh_trace_record *r = load_fixture(&n);
+    exh_popularity_options o;
     fixture_options(&o);
     o.prefix_length = 1;
     o.space_size = 3;
-    popularity p;
+    exh_popularity p;
     exh_error err;
-    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    assert_int_equal(exh_popularity_build(r, n, &o, &p, &err), 0);
     assert_int_equal(p.stage1_records, 3);
     assert_int_equal(p.stage1_max_duplicates, 2);
     assert_true(fabs(p.birthday_p[2] - (1 - exp(-1.0))) < 1e-12);
-    popularity_free(&p);
+    exh_popularity_free(&p);
     o.stage1_first = 2;
     r[9].parent_id = r[9].donor_id = -1; /* a child left without one: not stage 1 */
-    assert_int_equal(popularity_build(r, n, &o, &p, &err), 0);
+    assert_int_equal(exh_popularity_build(r, n, &o, &p, &err), 0);
     assert_int_equal(p.stage1_records, 2);
     assert_int_equal(p.stage1_max_duplicates, 2);
-    popularity_free(&p);
+    exh_popularity_free(&p);
     free(r);
 }
 
 static void test_birthday(void **state)
 {
     (void)state;
-    popularity p;
+    exh_popularity p;
     build_on_fixture(&p);
     assert_int_equal(p.stage1_records, 3);
     assert_int_equal(p.stage1_max_duplicates, 1);
     assert_true(fabs(p.birthday_p[2] - (1 - exp(-3.0 / 27))) < 1e-12);
     assert_int_equal(p.birthday_expected_max, 1);
-    popularity_free(&p);
+    exh_popularity_free(&p);
     /* The classic: 23 people, 365 days, about one half (Poisson: 0.500). */
-    assert_true(fabs(popularity_birthday(23, 365, 2) - 0.5) < 0.01);
+    assert_true(fabs(exh_popularity_birthday(23, 365, 2) - 0.5) < 0.01);
     /* Three alike among 100 draws of 15,625 cells: C(100,3)/15625^2 = 6.6e-4. */
-    assert_true(fabs(popularity_birthday(100, 15625, 3) - 6.63e-4) < 1e-5);
-    assert_true(popularity_birthday(2, 10, 3) == 0);
+    assert_true(fabs(exh_popularity_birthday(100, 15625, 3) - 6.63e-4) < 1e-5);
+    assert_true(exh_popularity_birthday(2, 10, 3) == 0);
 }
 
 static void test_bad_options(void **state)
 {
     (void)state;
     int64_t n;
-    trace_record *r = load_fixture(&n);
-    popularity_options o;
+    exh_trace_record *r = load_fixture(&n);
+    exh_popularity_options o;
     fixture_options(&o);
     o.sample = 5; /* more than the population */
-    popularity p;
+    exh_popularity p;
     exh_error err;
-    assert_true(popularity_build(r, n, &o, &p, &err) < 0);
+    assert_true(exh_popularity_build(r, n, &o, &p, &err) < 0);
     fixture_options(&o);
     o.window = 0;
-    assert_true(popularity_build(r, n, &o, &p, &err) < 0);
+    assert_true(exh_popularity_build(r, n, &o, &p, &err) < 0);
     free(r);
 }
 

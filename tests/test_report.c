@@ -79,40 +79,40 @@ static void write_demo(const char *path, const char *svg_path)
     const double bars_x[] = {1, 2, 3, 4, 5, 6}, bars_y[] = {3, 8, 12, 7, 2, 1};
     const double log_x[] = {1, 10, 100, 1000}, log_y[] = {0, 1, 10, 100};
     exh_error err;
-    report *r;
-    assert_int_equal(report_open(path, "Demo <report> & more", &r, &err), 0);
-    report_text(r, "Generated at 2024-01-01 00:00 (fixed, for the test).");
-    report_section(r, "intro", "Intro & <stuff>");
-    report_text(r, "Text with <script>alert(1)</script> in it\nand a second line.");
-    report_note(r, "Theory:", "Quality grows with the log of evaluations.");
-    report_note(r, "Observed:", "It does, until the 3rd plateau.");
-    report_section(r, "tables", "Tables");
+    exh_report *r;
+    assert_int_equal(exh_report_open(path, "Demo <report> & more", &r, &err), 0);
+    exh_report_text(r, "Generated at 2024-01-01 00:00 (fixed, for the test).");
+    exh_report_section(r, "intro", "Intro & <stuff>");
+    exh_report_text(r, "Text with <script>alert(1)</script> in it\nand a second line.");
+    exh_report_note(r, "Theory:", "Quality grows with the log of evaluations.");
+    exh_report_note(r, "Observed:", "It does, until the 3rd plateau.");
+    exh_report_section(r, "tables", "Tables");
     const char *header[] = {"rank", "architecture", "quality"};
     const char *cells[] = {"1", "[0, 1, 3]", "80.5", "2", "<b>bold?</b>", "75%", "3", NULL, "-1e3"};
-    assert_int_equal(report_table(r, "Best models", 3, header, 3, cells, &err), 0);
-    report_section(r, "charts", "Charts");
-    const report_series quality[] = {
-        {.label = "damped", .y = line_y, .count = BIG, .style = REPORT_LINE},
-        {.label = "best so far", .x = steps_x, .y = steps_y, .count = BIG, .style = REPORT_STEPS},
-        {.label = "samples", .x = points_x, .y = points_y, .count = 5, .style = REPORT_POINTS},
+    assert_int_equal(exh_report_table(r, "Best models", 3, header, 3, cells, &err), 0);
+    exh_report_section(r, "charts", "Charts");
+    const exh_report_series quality[] = {
+        {.label = "damped", .y = line_y, .count = BIG, .style = EXH_REPORT_LINE},
+        {.label = "best so far", .x = steps_x, .y = steps_y, .count = BIG, .style = EXH_REPORT_STEPS},
+        {.label = "samples", .x = points_x, .y = points_y, .count = 5, .style = EXH_REPORT_POINTS},
     };
-    report_chart_spec chart = {.id = "quality", .title = "Quality </script> over time",
+    exh_report_chart_spec chart = {.id = "quality", .title = "Quality </script> over time",
                                .x_label = "evaluation", .y_label = "quality",
                                .series = quality, .series_count = 3};
-    assert_int_equal(report_chart(r, &chart, &err), 0);
-    const report_series bars = {.x = bars_x, .y = bars_y, .count = 6, .style = REPORT_BARS};
-    report_chart_spec histogram = {.id = "histogram", .title = "Prefix lengths",
+    assert_int_equal(exh_report_chart(r, &chart, &err), 0);
+    const exh_report_series bars = {.x = bars_x, .y = bars_y, .count = 6, .style = EXH_REPORT_BARS};
+    exh_report_chart_spec histogram = {.id = "histogram", .title = "Prefix lengths",
                                    .x_label = "prefix length", .y_label = "children",
                                    .series = &bars, .series_count = 1};
-    assert_int_equal(report_chart(r, &histogram, &err), 0);
-    const report_series log_series = {.x = log_x, .y = log_y, .count = 4, .style = REPORT_POINTS};
-    report_chart_spec log_chart = {.id = "log", .title = "Log-log", .x_label = "x",
+    assert_int_equal(exh_report_chart(r, &histogram, &err), 0);
+    const exh_report_series log_series = {.x = log_x, .y = log_y, .count = 4, .style = EXH_REPORT_POINTS};
+    exh_report_chart_spec log_chart = {.id = "log", .title = "Log-log", .x_label = "x",
                                    .y_label = "y", .x_log = 1, .y_log = 1,
                                    .series = &log_series, .series_count = 1};
-    assert_int_equal(report_chart(r, &log_chart, &err), 0);
-    report_section(r, "graph", "Graph");
-    assert_int_equal(report_svg(r, "A tiny trie", svg_path, &err), 0);
-    if (report_close(r, &err) != 0)
+    assert_int_equal(exh_report_chart(r, &log_chart, &err), 0);
+    exh_report_section(r, "graph", "Graph");
+    assert_int_equal(exh_report_svg(r, "A tiny trie", svg_path, &err), 0);
+    if (exh_report_close(r, &err) != 0)
         fail_msg("%s", err.message);
 }
 
@@ -194,29 +194,29 @@ static void test_full_report(void **state)
 static void test_downsampling_boundaries(void **state)
 {
     (void)state;
-    static double y[REPORT_MAX_CHART_POINTS + 1];
-    for (int i = 0; i <= REPORT_MAX_CHART_POINTS; i++)
+    static double y[EXH_REPORT_MAX_CHART_POINTS + 1];
+    for (int i = 0; i <= EXH_REPORT_MAX_CHART_POINTS; i++)
         y[i] = i % 7;
     const char *path = test_temp_path("bounds.html");
     exh_error err;
-    report *r;
-    assert_int_equal(report_open(path, "Bounds", &r, &err), 0);
-    report_series exact = {.label = "exact", .y = y, .count = REPORT_MAX_CHART_POINTS};
-    report_series over = {.label = "over", .y = y, .count = REPORT_MAX_CHART_POINTS + 1};
+    exh_report *r;
+    assert_int_equal(exh_report_open(path, "Bounds", &r, &err), 0);
+    exh_report_series exact = {.label = "exact", .y = y, .count = EXH_REPORT_MAX_CHART_POINTS};
+    exh_report_series over = {.label = "over", .y = y, .count = EXH_REPORT_MAX_CHART_POINTS + 1};
     /* Steps that change at every point cannot all be kept: every k-th instead. */
-    report_series busy = {.label = "busy", .y = y, .count = REPORT_MAX_CHART_POINTS + 1,
-                          .style = REPORT_STEPS};
-    report_series empty = {.label = "empty", .count = 0};
-    report_series all[] = {exact, over, busy, empty};
-    report_chart_spec chart = {.id = "b", .series = all, .series_count = 4};
-    assert_int_equal(report_chart(r, &chart, &err), 0);
-    assert_int_equal(report_close(r, &err), 0);
+    exh_report_series busy = {.label = "busy", .y = y, .count = EXH_REPORT_MAX_CHART_POINTS + 1,
+                          .style = EXH_REPORT_STEPS};
+    exh_report_series empty = {.label = "empty", .count = 0};
+    exh_report_series all[] = {exact, over, busy, empty};
+    exh_report_chart_spec chart = {.id = "b", .series = all, .series_count = 4};
+    assert_int_equal(exh_report_chart(r, &chart, &err), 0);
+    assert_int_equal(exh_report_close(r, &err), 0);
     char *html = read_text(path);
     assert_null(strstr(html, "exact: ("));
     assert_non_null(strstr(html, "over: (every 2nd of 4001 points shown)"));
     assert_non_null(strstr(html, "busy: (every 2nd of 4001 points shown)"));
     char *data = series_data(html, "exact");
-    assert_int_equal(count_of(data, "["), REPORT_MAX_CHART_POINTS);
+    assert_int_equal(count_of(data, "["), EXH_REPORT_MAX_CHART_POINTS);
     free(data);
     data = series_data(html, "over");
     assert_int_equal(count_of(data, "["), 2001); /* 0, 2, ..., 4000 */
@@ -233,24 +233,24 @@ static void test_chart_without_points(void **state)
     (void)state;
     const char *path = test_temp_path("nopoints.html");
     exh_error err;
-    report *r;
-    assert_int_equal(report_open(path, "No points", &r, &err), 0);
+    exh_report *r;
+    assert_int_equal(exh_report_open(path, "No points", &r, &err), 0);
     double nan_y[3] = {NAN, NAN, NAN}, nonpositive[2] = {0, -1}, one[2] = {NAN, 2};
-    report_series missing = {.label = "missing", .y = nan_y, .count = 3};
-    report_series empty = {.label = "empty", .count = 0};
-    report_series both[] = {missing, empty};
-    report_chart_spec chart = {.id = "none", .title = "Nothing here", .series = both,
+    exh_report_series missing = {.label = "missing", .y = nan_y, .count = 3};
+    exh_report_series empty = {.label = "empty", .count = 0};
+    exh_report_series both[] = {missing, empty};
+    exh_report_chart_spec chart = {.id = "none", .title = "Nothing here", .series = both,
                                .series_count = 2};
-    assert_int_equal(report_chart(r, &chart, &err), 0);
-    report_series logged = {.label = "log", .y = nonpositive, .count = 2};
-    report_chart_spec log_chart = {.id = "log", .title = "Log nothing", .y_log = 1,
+    assert_int_equal(exh_report_chart(r, &chart, &err), 0);
+    exh_report_series logged = {.label = "log", .y = nonpositive, .count = 2};
+    exh_report_chart_spec log_chart = {.id = "log", .title = "Log nothing", .y_log = 1,
                                    .series = &logged, .series_count = 1};
-    assert_int_equal(report_chart(r, &log_chart, &err), 0);
-    report_series some = {.label = "some", .y = one, .count = 2};
-    report_chart_spec drawn = {.id = "drawn", .title = "One point", .series = &some,
+    assert_int_equal(exh_report_chart(r, &log_chart, &err), 0);
+    exh_report_series some = {.label = "some", .y = one, .count = 2};
+    exh_report_chart_spec drawn = {.id = "drawn", .title = "One point", .series = &some,
                                .series_count = 1};
-    assert_int_equal(report_chart(r, &drawn, &err), 0);
-    assert_int_equal(report_close(r, &err), 0);
+    assert_int_equal(exh_report_chart(r, &drawn, &err), 0);
+    assert_int_equal(exh_report_close(r, &err), 0);
     char *html = read_text(path);
     assert_non_null(strstr(html, "Nothing here: nothing to draw"));
     assert_non_null(strstr(html, "Log nothing: nothing to draw"));
@@ -263,21 +263,21 @@ static void test_chart_without_points(void **state)
 static void test_table_truncated(void **state)
 {
     (void)state;
-    enum { ROWS = REPORT_MAX_TABLE_ROWS + 500 };
+    enum { ROWS = EXH_REPORT_MAX_TABLE_ROWS + 500 };
     const char **cells = malloc(ROWS * 2 * sizeof *cells);
     for (int i = 0; i < ROWS * 2; i++)
         cells[i] = i % 2 ? "x" : "1";
     const char *path = test_temp_path("table.html");
     exh_error err;
-    report *r;
-    assert_int_equal(report_open(path, "Table", &r, &err), 0);
+    exh_report *r;
+    assert_int_equal(exh_report_open(path, "Table", &r, &err), 0);
     const char *header[] = {"n", "s"};
-    assert_int_equal(report_table(r, NULL, 2, header, ROWS, cells, &err), 0);
-    assert_int_equal(report_table(r, "empty", 1, NULL, 0, NULL, &err), 0);
-    assert_int_equal(report_table(r, "bad", 0, NULL, 0, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(report_close(r, &err), 0);
+    assert_int_equal(exh_report_table(r, NULL, 2, header, ROWS, cells, &err), 0);
+    assert_int_equal(exh_report_table(r, "empty", 1, NULL, 0, NULL, &err), 0);
+    assert_int_equal(exh_report_table(r, "bad", 0, NULL, 0, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_report_close(r, &err), 0);
     char *html = read_text(path);
-    assert_int_equal(count_of(html, "<tr>"), REPORT_MAX_TABLE_ROWS + 1);
+    assert_int_equal(count_of(html, "<tr>"), EXH_REPORT_MAX_TABLE_ROWS + 1);
     assert_non_null(strstr(html, "Showing the first 1000 of 1500 rows."));
     assert_null(strstr(html, "<nav")); /* no sections, no contents */
     assert_null(strstr(html, "Chart.js v4")); /* no charts, no library */
@@ -290,49 +290,49 @@ static void test_errors(void **state)
 {
     (void)state;
     exh_error err;
-    report *r = (report *)&err; /* not NULL, to see report_open clear it */
+    exh_report *r = (exh_report *)&err; /* not NULL, to see report_open clear it */
     /* An unwritable path fails at open, naming the path. */
     const char *bad = "/nonexistent-exhaust-dir/sub/index.html";
-    assert_int_equal(report_open(bad, "x", &r, &err), EXH_ERR_IO);
+    assert_int_equal(exh_report_open(bad, "x", &r, &err), EXH_ERR_IO);
     assert_null(r);
     assert_non_null(strstr(err.message, bad));
 
     /* Bad and duplicate ids; missing and malformed SVGs. */
     const char *path = test_temp_path("errors.html");
-    assert_int_equal(report_open(path, "Errors", &r, &err), 0);
-    report_series s = {.y = (const double[]){1}, .count = 1};
-    report_chart_spec chart = {.id = "c", .series = &s, .series_count = 1};
-    assert_int_equal(report_chart(r, &chart, &err), 0);
-    assert_int_equal(report_chart(r, &chart, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_report_open(path, "Errors", &r, &err), 0);
+    exh_report_series s = {.y = (const double[]){1}, .count = 1};
+    exh_report_chart_spec chart = {.id = "c", .series = &s, .series_count = 1};
+    assert_int_equal(exh_report_chart(r, &chart, &err), 0);
+    assert_int_equal(exh_report_chart(r, &chart, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "used twice"));
     chart.id = "d";
     chart.series_count = 0;
-    assert_int_equal(report_chart(r, &chart, &err), EXH_ERR_INVALID);
-    assert_int_equal(report_svg(r, NULL, "/nonexistent.svg", &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(exh_report_chart(r, &chart, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_report_svg(r, NULL, "/nonexistent.svg", &err), EXH_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "/nonexistent.svg"));
     char *not_svg = test_write_file("not.svg", "<html>no</html>");
-    assert_int_equal(report_svg(r, NULL, not_svg, &err), EXH_ERR_PARSE);
+    assert_int_equal(exh_report_svg(r, NULL, not_svg, &err), EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, not_svg));
     /* A void function's failure sticks and comes out of close; the file goes. */
-    report_section(r, "bad id!", "Bad");
-    report_text(r, "ignored");
-    assert_int_equal(report_table(r, NULL, 1, NULL, 0, NULL, &err), EXH_ERR_INVALID);
-    assert_int_equal(report_close(r, &err), EXH_ERR_INVALID);
+    exh_report_section(r, "bad id!", "Bad");
+    exh_report_text(r, "ignored");
+    assert_int_equal(exh_report_table(r, NULL, 1, NULL, 0, NULL, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_report_close(r, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "bad id!"));
     assert_int_equal(access(path, F_OK), -1);
 
     /* A full disk shows at close, naming the path; the device is not removed. */
     if (access("/dev/full", W_OK) == 0) {
-        assert_int_equal(report_open("/dev/full", "Full", &r, &err), 0);
-        report_text(r, "some text");
-        assert_int_equal(report_close(r, &err), EXH_ERR_IO);
+        assert_int_equal(exh_report_open("/dev/full", "Full", &r, &err), 0);
+        exh_report_text(r, "some text");
+        assert_int_equal(exh_report_close(r, &err), EXH_ERR_IO);
         assert_non_null(strstr(err.message, "/dev/full"));
         assert_int_equal(access("/dev/full", F_OK), 0);
     }
-    assert_int_equal(report_close(NULL, &err), 0);
-    report_discard(NULL);
-    assert_int_equal(report_open(path, "Discarded", &r, &err), 0);
-    report_discard(r);
+    assert_int_equal(exh_report_close(NULL, &err), 0);
+    exh_report_discard(NULL);
+    assert_int_equal(exh_report_open(path, "Discarded", &r, &err), 0);
+    exh_report_discard(r);
     assert_int_equal(access(path, F_OK), -1);
 }
 

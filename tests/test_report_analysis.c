@@ -27,9 +27,9 @@ static char *slurp(const char *dir, const char *name)
     return text;
 }
 
-static void fixture_options(analysis_options *o)
+static void fixture_options(exh_analysis_options *o)
 {
-    analysis_options_default(o);
+    exh_analysis_options_default(o);
     o->population = 3;
     o->sample = 2;
     o->popularity.window = 4;
@@ -51,14 +51,14 @@ static void test_tables_and_page(void **state)
     (void)state;
     exh_error err;
     int64_t n = 0;
-    trace_record *records = load_fixture(&n);
-    analysis_options o;
+    exh_trace_record *records = load_fixture(&n);
+    exh_analysis_options o;
     fixture_options(&o);
-    analysis a;
-    assert_int_equal(analysis_run(records, n, &o, &a, &err), 0);
-    assert_int_equal(a.cache_rows, 2 * CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT);
+    exh_analysis a;
+    assert_int_equal(exh_analysis_run(records, n, &o, &a, &err), 0);
+    assert_int_equal(a.cache_rows, 2 * EXH_CACHESIM_SCOPE_COUNT * EXH_CACHESIM_POLICY_COUNT);
     const char *dir = test_temp_dir();
-    assert_int_equal(report_write_tables(&a, dir, &err), 0);
+    assert_int_equal(exh_report_write_tables(&a, dir, &err), 0);
 
     char *donors = slurp(dir, "donors_again.csv");
     assert_non_null(strstr(donors, "1,4,1,0.25\n"));
@@ -85,7 +85,7 @@ static void test_tables_and_page(void **state)
                 1e-12);
     json_decref(root);
 
-    assert_int_equal(report_write_html(&a, dir, "trace.csv", NULL, &err), 0);
+    assert_int_equal(exh_report_write_html(&a, dir, "trace.csv", NULL, &err), 0);
     char *page = slurp(dir, "index.html");
     const char *ids[] = {"id=\"structure\"", "id=\"locality\"", "id=\"quality\"",
                          "id=\"popularity\"", "id=\"caches\"", "id=\"quanta\""};
@@ -98,7 +98,7 @@ static void test_tables_and_page(void **state)
     free(caches);
     free(summary);
     free(page);
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(records);
 }
 
@@ -107,14 +107,14 @@ static void test_unwritable_folder(void **state)
     (void)state;
     exh_error err;
     int64_t n = 0;
-    trace_record *records = load_fixture(&n);
-    analysis_options o;
+    exh_trace_record *records = load_fixture(&n);
+    exh_analysis_options o;
     fixture_options(&o);
-    analysis a;
-    assert_int_equal(analysis_run(records, n, &o, &a, &err), 0);
-    assert_true(report_write_tables(&a, "/nonexistent/folder", &err) < 0);
+    exh_analysis a;
+    assert_int_equal(exh_analysis_run(records, n, &o, &a, &err), 0);
+    assert_true(exh_report_write_tables(&a, "/nonexistent/folder", &err) < 0);
     assert_non_null(strstr(err.message, "/nonexistent/folder/"));
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(records);
 }
 
@@ -124,22 +124,22 @@ static void test_threads_same_caches(void **state)
     (void)state;
     exh_error err;
     int64_t n = 0;
-    trace_record *records = load_fixture(&n);
-    analysis_options o;
+    exh_trace_record *records = load_fixture(&n);
+    exh_analysis_options o;
     fixture_options(&o);
-    analysis one, many;
+    exh_analysis one, many;
     o.threads = 1;
-    assert_int_equal(analysis_run(records, n, &o, &one, &err), 0);
+    assert_int_equal(exh_analysis_run(records, n, &o, &one, &err), 0);
     o.threads = 5;
-    assert_int_equal(analysis_run(records, n, &o, &many, &err), 0);
+    assert_int_equal(exh_analysis_run(records, n, &o, &many, &err), 0);
     assert_int_equal(one.cache_rows, many.cache_rows);
     for (int i = 0; i < one.cache_rows; i++) {
         assert_int_equal(one.cache[i].result.hits, many.cache[i].result.hits);
         assert_int_equal(one.cache[i].result.bytes_moved, many.cache[i].result.bytes_moved);
         assert_int_equal(one.cache[i].result.evictions, many.cache[i].result.evictions);
     }
-    analysis_free(&one);
-    analysis_free(&many);
+    exh_analysis_free(&one);
+    exh_analysis_free(&many);
     free(records);
 }
 
@@ -147,14 +147,14 @@ static void test_times_from_order(void **state)
 {
     (void)state;
     exh_error err;
-    trace_record *records = NULL;
+    exh_trace_record *records = NULL;
     int64_t n = 0;
     const char *text = "p:arch_seq,objective,job_id\n\"[1, 0]\",0.5,0\n\"[1, 1]\",0.7,1\n";
-    assert_int_equal(analyze_load(test_write_file("untimed.csv", text), NULL, &records, &n, &err),
+    assert_int_equal(exh_analyze_load(test_write_file("untimed.csv", text), NULL, &records, &n, &err),
                      0);
-    assert_int_equal(analyze_fill_times(records, n), ANALYZE_FILLED_END | ANALYZE_FILLED_START);
+    assert_int_equal(exh_analyze_fill_times(records, n), EXH_ANALYZE_FILLED_END | EXH_ANALYZE_FILLED_START);
     assert_true(records[1].end_time == 1 && records[1].start_time == 1);
-    assert_int_equal(analyze_fill_times(records, n), 0); /* now it has them */
+    assert_int_equal(exh_analyze_fill_times(records, n), 0); /* now it has them */
     free(records);
 }
 

@@ -8,11 +8,11 @@
 
 static void check_uniform(uint32_t n, int draws_per_bucket)
 {
-    rng *r = rng_new(n);
+    exh_rng *r = exh_rng_new(n);
     long *counts = calloc(n, sizeof *counts);
     long draws = (long)n * draws_per_bucket;
     for (long i = 0; i < draws; i++) {
-        uint32_t x = rng_below(r, n);
+        uint32_t x = exh_rng_below(r, n);
         assert_true(x < n);
         counts[x]++;
     }
@@ -23,7 +23,7 @@ static void check_uniform(uint32_t n, int draws_per_bucket)
     if (n > 1 && gsl_cdf_chisq_Q(chi, n - 1) < 1e-4)
         fail_msg("rng_below(%u) is not uniform: chi-square %.1f", n, chi);
     free(counts);
-    rng_free(r);
+    exh_rng_free(r);
 }
 
 static void test_uniform_ranges(void **state)
@@ -43,21 +43,21 @@ static void test_uniform_ranges(void **state)
 static void test_same_seed_same_stream(void **state)
 {
     (void)state;
-    rng *a = rng_new(42), *b = rng_new(42), *c = rng_new(43);
+    exh_rng *a = exh_rng_new(42), *b = exh_rng_new(42), *c = exh_rng_new(43);
     int differs = 0;
     for (int i = 0; i < 1000; i++) {
-        uint32_t x = rng_below(a, 1000), y = rng_below(b, 1000), z = rng_below(c, 1000);
+        uint32_t x = exh_rng_below(a, 1000), y = exh_rng_below(b, 1000), z = exh_rng_below(c, 1000);
         assert_int_equal(x, y);
         differs += x != z;
-        assert_true(rng_uniform(a) == rng_uniform(b));
+        assert_true(exh_rng_uniform(a) == exh_rng_uniform(b));
     }
     assert_true(differs > 900);
-    rng_seed(a, 7);
-    rng_seed(b, 7);
-    assert_int_equal(rng_below(a, 1u << 30), rng_below(b, 1u << 30));
-    rng_free(a);
-    rng_free(b);
-    rng_free(c);
+    exh_rng_seed(a, 7);
+    exh_rng_seed(b, 7);
+    assert_int_equal(exh_rng_below(a, 1u << 30), exh_rng_below(b, 1u << 30));
+    exh_rng_free(a);
+    exh_rng_free(b);
+    exh_rng_free(c);
 }
 
 static void test_sample(void **state)
@@ -65,11 +65,11 @@ static void test_sample(void **state)
     (void)state;
     /* Each value lands first about equally often (5 values, 20,000 draws),
      * and the array stays a permutation. */
-    rng *r = rng_new(11);
+    exh_rng *r = exh_rng_new(11);
     int first_counts[5] = {0};
     for (int t = 0; t < 20000; t++) {
         int values[5] = {0, 1, 2, 3, 4}, seen = 0;
-        rng_sample(r, values, 5, 2);
+        exh_rng_sample(r, values, 5, 2);
         for (int i = 0; i < 5; i++)
             seen |= 1 << values[i];
         assert_int_equal(seen, 31);
@@ -78,9 +78,9 @@ static void test_sample(void **state)
     for (int v = 0; v < 5; v++)
         assert_true(first_counts[v] > 3700 && first_counts[v] < 4300);
     int values[3] = {7, 8, 9};
-    rng_sample(r, values, 3, 0); /* nothing drawn, nothing moved */
+    exh_rng_sample(r, values, 3, 0); /* nothing drawn, nothing moved */
     assert_true(values[0] == 7 && values[1] == 8 && values[2] == 9);
-    rng_free(r);
+    exh_rng_free(r);
 }
 
 int main(void)

@@ -11,8 +11,8 @@
 
 /* quality = sum of tokens (best: all 4s); cost = 10 + job_id % 7 seconds, so
  * evaluations overlap and finish out of order with several workers. */
-static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
-                        evaluation *out, exh_error *err)
+static int toy_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                        exh_evaluation *out, exh_error *err)
 {
     (void)state;
     (void)r;
@@ -22,55 +22,55 @@ static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
         sum += request->architecture->token[i];
     out->quality = sum;
     out->cost_seconds = 10.0 + (double)(request->job_id % 7);
-    out->status = EVALUATION_OK;
+    out->status = EXH_EVALUATION_OK;
     return 0;
 }
 
-static evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
+static exh_evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
 
 /* Like toy, but every job whose id is a multiple of 5 fails. */
-static int flaky_evaluate(void *state, const evaluation_request *request, rng *r,
-                          evaluation *out, exh_error *err)
+static int flaky_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                          exh_evaluation *out, exh_error *err)
 {
     toy_evaluate(state, request, r, out, err);
     if (request->job_id % 5 == 0) {
-        out->status = EVALUATION_FAILED;
+        out->status = EXH_EVALUATION_FAILED;
         out->quality = NAN;
     }
     return 0;
 }
 
-static evaluator flaky = {"flaky", NULL, flaky_evaluate, NULL, NULL};
+static exh_evaluator flaky = {"flaky", NULL, flaky_evaluate, NULL, NULL};
 
 typedef struct collected {
-    trace_record records[4096];
+    exh_trace_record records[4096];
     int count;
 } collected;
 
 /* Run a search, reading its trace back from a CSV file. */
-static search_result run_toy(const search_options *o, const char *trace_name)
+static exh_search_result run_toy(const exh_search_options *o, const char *trace_name)
 {
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    trace_writer *trace = NULL;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_trace_writer *trace = NULL;
     if (trace_name) {
         const char *lines[] = {"toy search"};
-        trace_settings settings;
-        trace_settings_init(&settings);
+        exh_trace_settings settings;
+        exh_trace_settings_init(&settings);
         settings.population = o->population;
         settings.sample = o->sample;
         settings.lines = lines;
         settings.line_count = 1;
-        assert_int_equal(trace_open(test_temp_path(trace_name), &settings, &trace, &err), 0);
-        trace_set_durable(trace, 0);
+        assert_int_equal(exh_trace_open(test_temp_path(trace_name), &settings, &trace, &err), 0);
+        exh_trace_set_durable(trace, 0);
     }
-    search_result r;
-    int rc = search_run_simulated(s, &toy, o, trace, &r, &err);
+    exh_search_result r;
+    int rc = exh_search_run_simulated(s, &toy, o, trace, &r, &err);
     if (rc < 0)
         fail_msg("%s", err.message);
-    assert_int_equal(trace_close(trace, &err), 0);
-    space_free(s);
+    assert_int_equal(exh_trace_close(trace, &err), 0);
+    exh_space_free(s);
     return r;
 }
 
@@ -101,7 +101,7 @@ static void read_trace(const char *name, collected *c)
             memmove(failed + 5, failed + 3, strlen(failed + 3) + 1);
             memcpy(failed + 2, "nan", 3);
         }
-        trace_record *r = &c->records[c->count++];
+        exh_trace_record *r = &c->records[c->count++];
         long long job, parent, donor, donor_run;
         int a[6];
         char status[16];
@@ -121,7 +121,7 @@ static void read_trace(const char *name, collected *c)
     fclose(f);
 }
 
-static const trace_record *find_job(const collected *c, int64_t job)
+static const exh_trace_record *find_job(const collected *c, int64_t job)
 {
     for (int i = 0; i < c->count; i++)
         if (c->records[i].job_id == job)
@@ -141,20 +141,20 @@ static int finished_by(const collected *c, double time, int at_time)
 static void test_stages_and_mutations(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 20;
     o.sample = 5;
     o.candidates = 300;
     o.workers = 4;
-    search_result r = run_toy(&o, "stages.csv");
+    exh_search_result r = run_toy(&o, "stages.csv");
     assert_int_equal(r.evaluations, 300);
     collected *c = malloc(sizeof *c);
     read_trace("stages.csv", c);
     assert_int_equal(c->count, 300);
     int late_random = 0;
     for (int i = 0; i < c->count; i++) {
-        const trace_record *t = &c->records[i];
+        const exh_trace_record *t = &c->records[i];
         if (t->job_id < o.population) {
             assert_int_equal(t->parent_id, -1); /* stage 1: random */
             continue;
@@ -167,7 +167,7 @@ static void test_stages_and_mutations(void **state)
             continue;
         }
         assert_true(finished_by(c, t->submit_time, 1) >= o.population);
-        const trace_record *parent = find_job(c, t->parent_id);
+        const exh_trace_record *parent = find_job(c, t->parent_id);
         assert_non_null(parent);
         assert_true(parent->end_time <= t->submit_time); /* parents have finished */
         int differences = 0;
@@ -196,14 +196,14 @@ static void test_stages_and_mutations(void **state)
 static void test_transfer_from_any_finds_longest_prefix(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 20;
     o.candidates = 300;
     o.workers = 5;
     o.transfer_from_any = 1;
     /* Two logged models may donate too: all 4s but the last, and 3,3,3,3,3,3. */
-    arch logged[2] = {{.length = 6, .token = {4, 4, 4, 4, 4, 0}},
+    exh_arch logged[2] = {{.length = 6, .token = {4, 4, 4, 4, 4, 0}},
                       {.length = 6, .token = {3, 3, 3, 3, 3, 3}}};
     int64_t logged_ids[2] = {101, 202};
     o.logged_archs = logged;
@@ -214,38 +214,38 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
     read_trace("any.csv", c);
     int longer_than_parent = 0, logged_donations = 0;
     for (int i = 0; i < c->count; i++) {
-        const trace_record *t = &c->records[i];
+        const exh_trace_record *t = &c->records[i];
         /* Brute force: the longest prefix among the logged models and the models
          * finished before t started. */
         int best = 0, logged_best = 0;
         for (int k = 0; k < 2; k++) {
-            int n = arch_common_prefix(&logged[k], &t->architecture);
+            int n = exh_arch_common_prefix(&logged[k], &t->architecture);
             logged_best = n > logged_best ? n : logged_best;
         }
         best = logged_best;
         for (int j = 0; j < c->count; j++)
             if (c->records[j].end_time <= t->submit_time && c->records[j].job_id != t->job_id) {
-                int n = arch_common_prefix(&c->records[j].architecture, &t->architecture);
+                int n = exh_arch_common_prefix(&c->records[j].architecture, &t->architecture);
                 if (n > best)
                     best = n;
             }
         assert_int_equal(t->prefix_length, best);
         if (t->donor_run_id >= 0) { /* a logged donor: it has the prefix */
-            const arch *donor = t->donor_run_id == 101 ? &logged[0] : &logged[1];
+            const exh_arch *donor = t->donor_run_id == 101 ? &logged[0] : &logged[1];
             assert_true(t->donor_run_id == 101 || t->donor_run_id == 202);
-            assert_int_equal(arch_common_prefix(donor, &t->architecture), best);
+            assert_int_equal(exh_arch_common_prefix(donor, &t->architecture), best);
             assert_int_equal(t->donor_id, -1);
             logged_donations++;
         }
         if (t->donor_id >= 0) {
-            const trace_record *donor = find_job(c, t->donor_id);
+            const exh_trace_record *donor = find_job(c, t->donor_id);
             assert_non_null(donor);
             assert_true(donor->end_time <= t->submit_time);
-            assert_int_equal(arch_common_prefix(&donor->architecture, &t->architecture), best);
+            assert_int_equal(exh_arch_common_prefix(&donor->architecture, &t->architecture), best);
         }
         if (t->parent_id >= 0) {
-            const trace_record *parent = find_job(c, t->parent_id);
-            longer_than_parent += best > arch_common_prefix(&parent->architecture, &t->architecture);
+            const exh_trace_record *parent = find_job(c, t->parent_id);
+            longer_than_parent += best > exh_arch_common_prefix(&parent->architecture, &t->architecture);
         }
     }
     assert_true(longer_than_parent > 0); /* "any" does find longer prefixes */
@@ -256,8 +256,8 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
 static void test_workers_never_overlap(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 10;
     o.candidates = 200;
     o.workers = 7;
@@ -267,7 +267,7 @@ static void test_workers_never_overlap(void **state)
     /* Each worker runs one job at a time, and at most 7 jobs run at once. */
     for (int i = 0; i < c->count; i++)
         for (int j = 0; j < c->count; j++) {
-            const trace_record *a = &c->records[i], *b = &c->records[j];
+            const exh_trace_record *a = &c->records[i], *b = &c->records[j];
             if (i != j && a->worker == b->worker)
                 assert_true(a->end_time <= b->start_time || b->end_time <= a->start_time);
         }
@@ -282,8 +282,8 @@ static void test_workers_never_overlap(void **state)
 static void test_same_seed_same_search(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 15;
     o.candidates = 150;
     o.workers = 3;
@@ -298,8 +298,8 @@ static void test_same_seed_same_search(void **state)
     read_trace("c.csv", c);
     int same_ab = 1, same_ac = 1;
     for (int i = 0; i < a->count; i++) {
-        same_ab &= arch_equal(&a->records[i].architecture, &b->records[i].architecture);
-        same_ac &= arch_equal(&a->records[i].architecture, &c->records[i].architecture);
+        same_ab &= exh_arch_equal(&a->records[i].architecture, &b->records[i].architecture);
+        same_ac &= exh_arch_equal(&a->records[i].architecture, &c->records[i].architecture);
     }
     assert_true(same_ab);
     assert_false(same_ac);
@@ -311,8 +311,8 @@ static void test_same_seed_same_search(void **state)
 static void test_no_duplicates_unless_allowed(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 10;
     o.candidates = 400;
     run_toy(&o, "unique.csv");
@@ -320,31 +320,31 @@ static void test_no_duplicates_unless_allowed(void **state)
     read_trace("unique.csv", c);
     for (int i = 0; i < c->count; i++)
         for (int j = i + 1; j < c->count; j++)
-            assert_false(arch_equal(&c->records[i].architecture, &c->records[j].architecture));
+            assert_false(exh_arch_equal(&c->records[i].architecture, &c->records[j].architecture));
     free(c);
 }
 
 static void test_time_budget_and_bad_options(void **state)
 {
     (void)state;
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 10;
     o.candidates = 1000;
     o.time_budget_seconds = 100; /* each evaluation takes 10..16 s on one worker */
-    search_result r = run_toy(&o, NULL);
+    exh_search_result r = run_toy(&o, NULL);
     assert_true(r.evaluations >= 7 && r.evaluations <= 11);
 
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     o.sample = 11; /* larger than the population */
-    assert_int_equal(search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "sample"));
     o.sample = 5;
     o.workers = 0;
-    assert_int_equal(search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
-    space_free(s);
+    assert_int_equal(exh_search_run_simulated(s, &toy, &o, NULL, &r, &err), EXH_ERR_INVALID);
+    exh_space_free(s);
 }
 
 static void test_nb201_flops_match_the_benchmark(void **state)
@@ -356,16 +356,16 @@ static void test_nb201_flops_match_the_benchmark(void **state)
         {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|", 113.95137},
         {"|skip_connect~0|+|skip_connect~0|skip_connect~1|+|none~0|nor_conv_1x1~1|none~2|", 11.71521},
     };
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     for (int i = 0; i < 3; i++) {
-        arch a;
-        assert_int_equal(space_parse(s, logged[i].cell, &a, &err), 0);
+        exh_arch a;
+        assert_int_equal(exh_space_parse(s, logged[i].cell, &a, &err), 0);
         /* The benchmark also counts a few thousand BN/pool operations. */
-        assert_true(fabs(nb201_flops(&a) - logged[i].flops) < 0.01);
+        assert_true(fabs(exh_nb201_flops(&a) - logged[i].flops) < 0.01);
     }
-    space_free(s);
+    exh_space_free(s);
 }
 
 static void test_real_table_search(void **state)
@@ -376,23 +376,23 @@ static void test_real_table_search(void **state)
         skip();
     char path[1024];
     snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
-    evaluator *e;
+    exh_evaluator *e;
     exh_error err;
-    if (evaluator_nb201_open(path, "cifar10-valid", &e, &err) < 0)
+    if (exh_evaluator_nb201_open(path, "cifar10-valid", &e, &err) < 0)
         fail_msg("%s", err.message);
-    assert_true(fabs(evaluator_nb201_best_mean_quality(e) - 91.61) < 0.01);
-    space *s;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    search_options o;
-    search_options_default(&o);
+    assert_true(fabs(exh_evaluator_nb201_best_mean_quality(e) - 91.61) < 0.01);
+    exh_space *s;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.workers = 64;
-    search_result r;
-    assert_int_equal(search_run_simulated(s, e, &o, NULL, &r, &err), 0);
+    exh_search_result r;
+    assert_int_equal(exh_search_run_simulated(s, e, &o, NULL, &r, &err), 0);
     assert_int_equal(r.evaluations, 1000);
     /* A 1000-evaluation search lands far above the table's median (~83%). */
-    assert_true(evaluator_nb201_mean_quality(e, &r.best_architecture) > 90.0);
-    space_free(s);
-    evaluator_free(e);
+    assert_true(exh_evaluator_nb201_mean_quality(e, &r.best_architecture) > 90.0);
+    exh_space_free(s);
+    exh_evaluator_free(e);
 }
 
 /* Every cell of both datasets keeps >= 2 logged seeds (an empty field is a
@@ -407,53 +407,53 @@ static void test_real_table_draws_logged_seeds_only(void **state)
     char path[1024];
     snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
     const char *datasets[] = {"cifar10-valid", "cifar100"};
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    rng *r = rng_new(7);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_rng *r = exh_rng_new(7);
     for (int d = 0; d < 2; d++) {
-        evaluator *e;
-        if (evaluator_nb201_open(path, datasets[d], &e, &err) < 0)
+        exh_evaluator *e;
+        if (exh_evaluator_nb201_open(path, datasets[d], &e, &err) < 0)
             fail_msg("%s", err.message);
         for (int code = 0; code < 15625; code++) {
             char digits[7];
             for (int i = 5, c = code; i >= 0; i--, c /= 5)
                 digits[i] = (char)('0' + c % 5);
             digits[6] = '\0';
-            arch a;
-            assert_int_equal(space_parse(s, digits, &a, &err), 0);
+            exh_arch a;
+            assert_int_equal(exh_space_parse(s, digits, &a, &err), 0);
             for (int draw = 0; draw < 4; draw++) {
-                evaluation_request request = {&a, code, -1, 0};
-                evaluation out;
+                exh_evaluation_request request = {&a, code, -1, 0};
+                exh_evaluation out;
                 assert_int_equal(e->evaluate(e->state, &request, r, &out, &err), 0);
-                if (out.status != EVALUATION_OK || isnan(out.quality))
+                if (out.status != EXH_EVALUATION_OK || isnan(out.quality))
                     fail_msg("%s cell %s: draw %d failed", datasets[d], digits, draw);
             }
-            assert_false(isnan(evaluator_nb201_mean_quality(e, &a)));
+            assert_false(isnan(exh_evaluator_nb201_mean_quality(e, &a)));
         }
-        evaluator_free(e);
+        exh_evaluator_free(e);
     }
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 static void test_failures_recorded_or_retried(void **state)
 {
     (void)state;
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     for (int retry = 0; retry <= 1; retry++) {
-        search_options o;
-        search_options_default(&o);
+        exh_search_options o;
+        exh_search_options_default(&o);
         o.population = 10;
         o.candidates = 100;
         o.retry_failures = retry;
-        trace_writer *trace;
-        assert_int_equal(trace_open(test_temp_path("flaky.csv"), NULL, &trace, &err), 0);
-        search_result r;
-        assert_int_equal(search_run_simulated(s, &flaky, &o, trace, &r, &err), 0);
-        trace_close(trace, &err);
+        exh_trace_writer *trace;
+        assert_int_equal(exh_trace_open(test_temp_path("flaky.csv"), NULL, &trace, &err), 0);
+        exh_search_result r;
+        assert_int_equal(exh_search_run_simulated(s, &flaky, &o, trace, &r, &err), 0);
+        exh_trace_close(trace, &err);
         assert_int_equal(r.evaluations, 100);
         assert_int_equal(r.failures, 20);
         collected *c = malloc(sizeof *c);
@@ -464,7 +464,7 @@ static void test_failures_recorded_or_retried(void **state)
             int again = 0; /* the same architecture and parent later in the trace */
             for (int j = 0; j < c->count; j++)
                 again += j != i && c->records[j].job_id > c->records[i].job_id &&
-                         arch_equal(&c->records[j].architecture, &c->records[i].architecture) &&
+                         exh_arch_equal(&c->records[j].architecture, &c->records[i].architecture) &&
                          c->records[j].parent_id == c->records[i].parent_id;
             if (retry)
                 assert_true(again == 1 || c->records[i].job_id >= 95);
@@ -473,28 +473,28 @@ static void test_failures_recorded_or_retried(void **state)
         }
         free(c);
     }
-    space_free(s);
+    exh_space_free(s);
 }
 
 static void test_transferred_tensor_keys(void **state)
 {
     (void)state;
-    arch parent = {.length = 6, .token = {3, 0, 2, 1, 4, 0}};
-    arch child = parent, other = parent;
+    exh_arch parent = {.length = 6, .token = {3, 0, 2, 1, 4, 0}};
+    exh_arch child = parent, other = parent;
     child.token[3] = 2; /* mutated at position 3: positions 0..2 transfer */
     other.token[0] = 1;
-    int prefix = arch_common_prefix(&parent, &child);
+    int prefix = exh_arch_common_prefix(&parent, &child);
     assert_int_equal(prefix, 3);
     uint64_t keys[6];
-    assert_int_equal(transfer_received_keys(&child, prefix, keys, 6), 3);
+    assert_int_equal(exh_transfer_received_keys(&child, prefix, keys, 6), 3);
     for (int i = 0; i < 3; i++) /* the child gets exactly the parent's tensors there */
-        assert_true(keys[i] == transfer_tensor_key(&parent, i));
+        assert_true(keys[i] == exh_transfer_tensor_key(&parent, i));
     /* Same choice at a position, different prefix: a different tensor. */
-    assert_true(transfer_tensor_key(&child, 4) != transfer_tensor_key(&parent, 4));
-    assert_true(transfer_tensor_key(&other, 1) != transfer_tensor_key(&parent, 1));
+    assert_true(exh_transfer_tensor_key(&child, 4) != exh_transfer_tensor_key(&parent, 4));
+    assert_true(exh_transfer_tensor_key(&other, 1) != exh_transfer_tensor_key(&parent, 1));
     /* Same prefix, different position: different tensors too. */
-    arch zeros = {.length = 6};
-    assert_true(transfer_tensor_key(&zeros, 0) != transfer_tensor_key(&zeros, 1));
+    exh_arch zeros = {.length = 6};
+    assert_true(exh_transfer_tensor_key(&zeros, 0) != exh_transfer_tensor_key(&zeros, 1));
 }
 
 int main(void)

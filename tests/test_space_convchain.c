@@ -12,11 +12,11 @@
 static const char *EXAMPLE = "f24k3x3s1-f36k5x5s1-f48k3x3s2+0-f48k3x7s1+0+1-f64k7x7s1+1+2-"
                              "f24k3x3s2-f36k5x5s1+2-f48k3x3s1+0+3+5";
 
-static space *open_convchain(void)
+static exh_space *open_convchain(void)
 {
-    space *s;
+    exh_space *s;
     exh_error err;
-    if (space_open("convchain", &s, &err) < 0)
+    if (exh_space_open("convchain", &s, &err) < 0)
         fail_msg("%s", err.message);
     return s;
 }
@@ -30,26 +30,26 @@ static double chi_square(const long *counts, int n, double expected)
 }
 
 /* An all-zero chain of `layers` layers: valid (token 0 is always allowed). */
-static arch plain_chain(int layers)
+static exh_arch plain_chain(int layers)
 {
-    arch a = {.length = layers * CONVCHAIN_POSITIONS_PER_LAYER};
+    exh_arch a = {.length = layers * EXH_CONVCHAIN_POSITIONS_PER_LAYER};
     return a;
 }
 
 static void test_example_and_layers(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    arch a;
+    exh_space *s = open_convchain();
+    exh_arch a;
     exh_error err;
-    if (space_parse(s, EXAMPLE, &a, &err) < 0)
+    if (exh_space_parse(s, EXAMPLE, &a, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(a.length, 40);
-    char text[SPACE_TEXT_MAX];
-    assert_true(space_format(s, &a, text, sizeof text) > 0);
+    char text[EXH_SPACE_TEXT_MAX];
+    assert_true(exh_space_format(s, &a, text, sizeof text) > 0);
     assert_string_equal(text, EXAMPLE);
-    layer layers[32];
-    assert_int_equal(space_layers(s, &a, layers, 32), 8);
+    exh_layer layers[32];
+    assert_int_equal(exh_space_layers(s, &a, layers, 32), 8);
     assert_int_equal(layers[3].filters, 48);
     assert_int_equal(layers[3].kernel_h, 3);
     assert_int_equal(layers[3].kernel_w, 7);
@@ -61,19 +61,19 @@ static void test_example_and_layers(void **state)
     assert_int_equal(layers[7].inputs[1], 3);
     assert_int_equal(layers[7].inputs[2], 5);
     assert_int_equal(layers[7].inputs[3], -1);
-    assert_string_equal(space_op_name(s, layers[7].op), "conv");
+    assert_string_equal(exh_space_op_name(s, layers[7].op), "conv");
     /* Blanks and commas separate layers too; skip sources may come in any order. */
-    arch b;
-    assert_int_equal(space_parse(s, "  f24k3x3s1 f36k5x5s1,f48k3x3s2+0 f48k3x7s1+1+0 "
+    exh_arch b;
+    assert_int_equal(exh_space_parse(s, "  f24k3x3s1 f36k5x5s1,f48k3x3s2+0 f48k3x7s1+1+0 "
                                     "f64k7x7s1+2+1\tf24k3x3s2 f36k5x5s1+2, f48k3x3s1+5+0+3\n",
-                                 &b, &err), 0);
-    assert_true(arch_equal(&a, &b));
+                                     &b, &err), 0);
+    assert_true(exh_arch_equal(&a, &b));
     /* The token sequence form is checked against the space. */
-    char sequence[SPACE_TEXT_MAX];
-    assert_true(space_format_sequence(&a, sequence, sizeof sequence) > 0);
-    assert_int_equal(space_parse_sequence(s, sequence, &b, &err), 0);
-    assert_true(arch_equal(&a, &b));
-    space_free(s);
+    char sequence[EXH_SPACE_TEXT_MAX];
+    assert_true(exh_space_format_sequence(&a, sequence, sizeof sequence) > 0);
+    assert_int_equal(exh_space_parse_sequence(s, sequence, &b, &err), 0);
+    assert_true(exh_arch_equal(&a, &b));
+    exh_space_free(s);
 }
 
 /* The skip token of layer i walks every subset of 0..3 earlier sources once,
@@ -81,21 +81,21 @@ static void test_example_and_layers(void **state)
 static void test_skip_token_order(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    for (int layer_index = 0; layer_index < CONVCHAIN_MAX_LAYERS; layer_index++) {
-        arch a = plain_chain(CONVCHAIN_MAX_LAYERS);
-        int position = layer_index * CONVCHAIN_POSITIONS_PER_LAYER + 4;
+    exh_space *s = open_convchain();
+    for (int layer_index = 0; layer_index < EXH_CONVCHAIN_MAX_LAYERS; layer_index++) {
+        exh_arch a = plain_chain(EXH_CONVCHAIN_MAX_LAYERS);
+        int position = layer_index * EXH_CONVCHAIN_POSITIONS_PER_LAYER + 4;
         int m = layer_index > 1 ? layer_index - 1 : 0;
         int expected_arity = 1 + m + m * (m - 1) / 2 + m * (m - 1) * (m - 2) / 6;
-        assert_int_equal(space_arity(s, &a, position), expected_arity);
-        layer previous = {0}, current;
-        layer view[CONVCHAIN_MAX_LAYERS];
+        assert_int_equal(exh_space_arity(s, &a, position), expected_arity);
+        exh_layer previous = {0}, current;
+        exh_layer view[EXH_CONVCHAIN_MAX_LAYERS];
         for (int token = 0; token < expected_arity; token++) {
             a.token[position] = token;
-            assert_int_equal(space_layers(s, &a, view, CONVCHAIN_MAX_LAYERS),
-                             CONVCHAIN_MAX_LAYERS);
+            assert_int_equal(exh_space_layers(s, &a, view, EXH_CONVCHAIN_MAX_LAYERS),
+                             EXH_CONVCHAIN_MAX_LAYERS);
             current = view[layer_index];
-            assert_true(current.input_count <= CONVCHAIN_MAX_SKIPS);
+            assert_true(current.input_count <= EXH_CONVCHAIN_MAX_SKIPS);
             for (int k = 0; k < current.input_count; k++) {
                 assert_in_range(current.inputs[k], 0, layer_index - 2);
                 if (k > 0)
@@ -115,18 +115,18 @@ static void test_skip_token_order(void **state)
             previous = current;
         }
     }
-    space_free(s);
+    exh_space_free(s);
 }
 
 static void test_stride_layers(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    for (int layers = CONVCHAIN_MIN_LAYERS; layers <= CONVCHAIN_MAX_LAYERS; layers++) {
-        arch a = plain_chain(layers);
+    exh_space *s = open_convchain();
+    for (int layers = EXH_CONVCHAIN_MIN_LAYERS; layers <= EXH_CONVCHAIN_MAX_LAYERS; layers++) {
+        exh_arch a = plain_chain(layers);
         int stride_layers = 0;
         for (int i = 0; i < layers; i++) {
-            int arity = space_arity(s, &a, i * CONVCHAIN_POSITIONS_PER_LAYER + 3);
+            int arity = exh_space_arity(s, &a, i * EXH_CONVCHAIN_POSITIONS_PER_LAYER + 3);
             assert_in_range(arity, 1, 2);
             if (arity == 2) {
                 assert_true(i == layers / 3 || i == 2 * layers / 3);
@@ -135,37 +135,37 @@ static void test_stride_layers(void **state)
         }
         assert_int_equal(stride_layers, 2);
     }
-    space_free(s);
+    exh_space_free(s);
 }
 
 static void test_round_trips_of_samples(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    rng *r = rng_new(11);
+    exh_space *s = open_convchain();
+    exh_rng *r = exh_rng_new(11);
     exh_error err;
     for (int n = 0; n < 2000; n++) {
-        arch a, b;
-        char text[SPACE_TEXT_MAX], again[SPACE_TEXT_MAX];
-        assert_int_equal(space_sample(s, r, &a, &err), 0);
-        assert_int_equal(space_validate(s, &a, &err), 0);
-        assert_true(space_format(s, &a, text, sizeof text) > 0);
-        if (space_parse(s, text, &b, &err) < 0)
+        exh_arch a, b;
+        char text[EXH_SPACE_TEXT_MAX], again[EXH_SPACE_TEXT_MAX];
+        assert_int_equal(exh_space_sample(s, r, &a, &err), 0);
+        assert_int_equal(exh_space_validate(s, &a, &err), 0);
+        assert_true(exh_space_format(s, &a, text, sizeof text) > 0);
+        if (exh_space_parse(s, text, &b, &err) < 0)
             fail_msg("%s: %s", text, err.message);
-        assert_true(arch_equal(&a, &b));
-        assert_true(space_format(s, &b, again, sizeof again) > 0);
+        assert_true(exh_arch_equal(&a, &b));
+        assert_true(exh_space_format(s, &b, again, sizeof again) > 0);
         assert_string_equal(text, again);
-        layer view[CONVCHAIN_MAX_LAYERS];
-        assert_int_equal(space_layers(s, &a, view, CONVCHAIN_MAX_LAYERS),
-                         a.length / CONVCHAIN_POSITIONS_PER_LAYER);
+        exh_layer view[EXH_CONVCHAIN_MAX_LAYERS];
+        assert_int_equal(exh_space_layers(s, &a, view, EXH_CONVCHAIN_MAX_LAYERS),
+                         a.length / EXH_CONVCHAIN_POSITIONS_PER_LAYER);
     }
     /* A buffer too small is refused, not overrun. */
-    arch a;
+    exh_arch a;
     char small[20];
-    space_sample(s, r, &a, &err);
-    assert_true(space_format(s, &a, small, sizeof small) < 0);
-    rng_free(r);
-    space_free(s);
+    exh_space_sample(s, r, &a, &err);
+    assert_true(exh_space_format(s, &a, small, sizeof small) < 0);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 /* Every position is uniform over its choices: chi-square per position over
@@ -174,21 +174,21 @@ static void test_round_trips_of_samples(void **state)
 static void test_sampling_is_uniform(void **state)
 {
     (void)state;
-    enum { DRAWS = 33000, POSITIONS = CONVCHAIN_MAX_LAYERS * CONVCHAIN_POSITIONS_PER_LAYER };
+    enum { DRAWS = 33000, POSITIONS = EXH_CONVCHAIN_MAX_LAYERS * EXH_CONVCHAIN_POSITIONS_PER_LAYER };
     static long counts[POSITIONS][700];
     static int arity_seen[POSITIONS];
-    long depth[CONVCHAIN_MAX_LAYERS - CONVCHAIN_MIN_LAYERS + 1] = {0}, seen[POSITIONS] = {0};
+    long depth[EXH_CONVCHAIN_MAX_LAYERS - EXH_CONVCHAIN_MIN_LAYERS + 1] = {0}, seen[POSITIONS] = {0};
     memset(counts, 0, sizeof counts);
     memset(arity_seen, 0, sizeof arity_seen);
-    space *s = open_convchain();
-    rng *r = rng_new(3);
+    exh_space *s = open_convchain();
+    exh_rng *r = exh_rng_new(3);
     exh_error err;
     for (int n = 0; n < DRAWS; n++) {
-        arch a;
-        assert_int_equal(space_sample(s, r, &a, &err), 0);
-        depth[a.length / CONVCHAIN_POSITIONS_PER_LAYER - CONVCHAIN_MIN_LAYERS]++;
+        exh_arch a;
+        assert_int_equal(exh_space_sample(s, r, &a, &err), 0);
+        depth[a.length / EXH_CONVCHAIN_POSITIONS_PER_LAYER - EXH_CONVCHAIN_MIN_LAYERS]++;
         for (int i = 0; i < a.length; i++) {
-            int arity = space_arity(s, &a, i);
+            int arity = exh_space_arity(s, &a, i);
             assert_in_range(arity, 1, 700);
             if (arity < 2)
                 continue;
@@ -198,7 +198,7 @@ static void test_sampling_is_uniform(void **state)
             seen[i]++;
         }
     }
-    int layer_choices = CONVCHAIN_MAX_LAYERS - CONVCHAIN_MIN_LAYERS + 1;
+    int layer_choices = EXH_CONVCHAIN_MAX_LAYERS - EXH_CONVCHAIN_MIN_LAYERS + 1;
     assert_true(gsl_cdf_chisq_Q(chi_square(depth, layer_choices, (double)DRAWS / layer_choices),
                                 layer_choices - 1) > 1e-4);
     int tested = 0;
@@ -212,111 +212,111 @@ static void test_sampling_is_uniform(void **state)
             fail_msg("position %d (%d choices, %ld draws): p = %g", i, arity_seen[i], seen[i], p);
         tested++;
     }
-    assert_true(tested > 4 * CONVCHAIN_MAX_LAYERS); /* filters, kernels, most skips */
-    rng_free(r);
-    space_free(s);
+    assert_true(tested > 4 * EXH_CONVCHAIN_MAX_LAYERS); /* filters, kernels, most skips */
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 static void test_mutation(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    rng *r = rng_new(4);
+    exh_space *s = open_convchain();
+    exh_rng *r = exh_rng_new(4);
     exh_error err;
     for (int n = 0; n < 5000; n++) {
-        arch a, b;
+        exh_arch a, b;
         int position;
-        space_sample(s, r, &a, &err);
-        assert_int_equal(space_mutate(s, r, &a, &b, &position, NULL, &err), 0);
+        exh_space_sample(s, r, &a, &err);
+        assert_int_equal(exh_space_mutate(s, r, &a, &b, &position, NULL, &err), 0);
         assert_int_equal(a.length, b.length); /* depth never changes */
         int changed = 0;
         for (int i = 0; i < a.length; i++)
             changed += a.token[i] != b.token[i];
         assert_int_equal(changed, 1);
         assert_int_not_equal(a.token[position], b.token[position]);
-        assert_true(space_arity(s, &a, position) > 1);
-        assert_int_equal(space_validate(s, &b, &err), 0);
+        assert_true(exh_space_arity(s, &a, position) > 1);
+        assert_int_equal(exh_space_validate(s, &b, &err), 0);
     }
     /* Weights steer the position: all weight on one kernel width. */
-    double weights[ARCH_MAX_TOKENS] = {0};
+    double weights[EXH_ARCH_MAX_TOKENS] = {0};
     weights[7] = 1.0;
     for (int n = 0; n < 200; n++) {
-        arch a, b;
+        exh_arch a, b;
         int position = -1;
-        space_sample(s, r, &a, &err);
-        assert_int_equal(space_mutate(s, r, &a, &b, &position, weights, &err), 0);
+        exh_space_sample(s, r, &a, &err);
+        assert_int_equal(exh_space_mutate(s, r, &a, &b, &position, weights, &err), 0);
         assert_int_equal(position, 7);
     }
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 static void test_same_seed_same_samples(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    rng *r1 = rng_new(77), *r2 = rng_new(77);
+    exh_space *s = open_convchain();
+    exh_rng *r1 = exh_rng_new(77), *r2 = exh_rng_new(77);
     exh_error err;
     int lengths_differ = 0;
-    arch first;
+    exh_arch first;
     for (int n = 0; n < 200; n++) {
-        arch a, b;
-        space_sample(s, r1, &a, &err);
-        space_sample(s, r2, &b, &err);
-        assert_true(arch_equal(&a, &b));
+        exh_arch a, b;
+        exh_space_sample(s, r1, &a, &err);
+        exh_space_sample(s, r2, &b, &err);
+        assert_true(exh_arch_equal(&a, &b));
         if (n == 0)
             first = a;
         lengths_differ |= a.length != first.length;
     }
     assert_true(lengths_differ); /* the draws are not all alike */
-    rng_free(r1);
-    rng_free(r2);
-    space_free(s);
+    exh_rng_free(r1);
+    exh_rng_free(r2);
+    exh_space_free(s);
 }
 
 static void test_validate(void **state)
 {
     (void)state;
-    space *s = open_convchain();
+    exh_space *s = open_convchain();
     exh_error err;
-    arch a = plain_chain(8);
-    assert_int_equal(space_validate(s, &a, &err), 0);
-    arch bad = plain_chain(7);
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    exh_arch a = plain_chain(8);
+    assert_int_equal(exh_space_validate(s, &a, &err), 0);
+    exh_arch bad = plain_chain(7);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad = plain_chain(19);
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad = plain_chain(8);
     bad.length = 41;
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad.length = -5;
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad = plain_chain(8);
     bad.token[0] = 4; /* only 4 filter choices */
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad = plain_chain(8);
     bad.token[3] = 1; /* layer 0 has stride 1 only */
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     bad = plain_chain(8);
     bad.token[9] = 1; /* layer 1 has no skip sources */
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "layer 1"));
     bad = plain_chain(8);
     bad.token[12] = -1;
-    assert_int_equal(space_validate(s, &bad, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_validate(s, &bad, &err), EXH_ERR_INVALID);
     /* Format and the layer view refuse what validate refuses, without crashing. */
-    char text[SPACE_TEXT_MAX];
-    layer view[CONVCHAIN_MAX_LAYERS];
+    char text[EXH_SPACE_TEXT_MAX];
+    exh_layer view[EXH_CONVCHAIN_MAX_LAYERS];
     bad.token[12] = 1000000;
-    assert_true(space_format(s, &bad, text, sizeof text) < 0);
-    assert_true(space_layers(s, &bad, view, CONVCHAIN_MAX_LAYERS) < 0);
-    space_free(s);
+    assert_true(exh_space_format(s, &bad, text, sizeof text) < 0);
+    assert_true(exh_space_layers(s, &bad, view, EXH_CONVCHAIN_MAX_LAYERS) < 0);
+    exh_space_free(s);
 }
 
 static void test_bad_input(void **state)
 {
     (void)state;
-    space *s = open_convchain();
-    arch a;
+    exh_space *s = open_convchain();
+    exh_arch a;
     exh_error err;
     static const struct {
         const char *text, *message;
@@ -363,31 +363,31 @@ static void test_bad_input(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.message[0] = '\0';
-        int rc = space_parse(s, bad[i].text, &a, &err);
+        int rc = exh_space_parse(s, bad[i].text, &a, &err);
         if (rc != EXH_ERR_PARSE)
             fail_msg("accepted bad input %zu: %s", i, bad[i].text);
         if (!strstr(err.message, bad[i].message))
             fail_msg("input %zu: message '%s' lacks '%s'", i, err.message, bad[i].message);
     }
     /* A failed parse leaves the output alone. */
-    arch kept, before;
-    assert_int_equal(space_parse_sequence(s, "3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0", &kept, &err), 0);
+    exh_arch kept, before;
+    assert_int_equal(exh_space_parse_sequence(s, "3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0, 3,2,2,0,0", &kept, &err), 0);
     before = kept;
-    assert_int_equal(space_parse(s, "f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s3", &kept, &err), EXH_ERR_PARSE);
-    assert_true(arch_equal(&kept, &before));
+    assert_int_equal(exh_space_parse(s, "f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s1-f24k3x3s3", &kept, &err), EXH_ERR_PARSE);
+    assert_true(exh_arch_equal(&kept, &before));
     char huge[8000];
     for (size_t i = 0; i + 1 < sizeof huge; i++)
         huge[i] = "f24k3x3s1-"[i % 10];
     huge[sizeof huge - 1] = '\0';
-    assert_int_equal(space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
+    assert_int_equal(exh_space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "layers"));
     memset(huge, 'x', sizeof huge - 1);
-    assert_int_equal(space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
-    assert_int_equal(space_parse_sequence(s, "0,0,0,0,0", &a, &err), EXH_ERR_INVALID);
-    assert_int_equal(space_size(s), -1);
-    assert_int_equal(space_enumerate(s, 0, &a, &err), EXH_ERR_INVALID);
-    assert_int_equal(space_index(s, &a), -1);
-    space_free(s);
+    assert_int_equal(exh_space_parse(s, huge, &a, &err), EXH_ERR_PARSE);
+    assert_int_equal(exh_space_parse_sequence(s, "0,0,0,0,0", &a, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_size(s), -1);
+    assert_int_equal(exh_space_enumerate(s, 0, &a, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_index(s, &a), -1);
+    exh_space_free(s);
 }
 
 /* Corrupt one or two bytes of valid texts: parse never crashes, and what it
@@ -396,32 +396,32 @@ static void test_corrupted_texts(void **state)
 {
     (void)state;
     static const char garbage[] = "fkxs+-, 0123456789\x01\xff|~";
-    space *s = open_convchain();
-    rng *r = rng_new(21);
+    exh_space *s = open_convchain();
+    exh_rng *r = exh_rng_new(21);
     exh_error err;
     int accepted = 0;
     for (int n = 0; n < 3000; n++) {
-        arch a, b;
-        char text[SPACE_TEXT_MAX];
-        space_sample(s, r, &a, &err);
-        int length = space_format(s, &a, text, sizeof text);
+        exh_arch a, b;
+        char text[EXH_SPACE_TEXT_MAX];
+        exh_space_sample(s, r, &a, &err);
+        int length = exh_space_format(s, &a, text, sizeof text);
         assert_true(length > 0);
         for (int k = 0; k < 1 + n % 2; k++)
-            text[rng_below(r, (uint32_t)length)] = garbage[rng_below(r, sizeof garbage - 1)];
-        if (space_parse(s, text, &b, &err) < 0) {
+            text[exh_rng_below(r, (uint32_t)length)] = garbage[exh_rng_below(r, sizeof garbage - 1)];
+        if (exh_space_parse(s, text, &b, &err) < 0) {
             assert_true(strlen(err.message) > 0);
             continue;
         }
         accepted++;
-        assert_int_equal(space_validate(s, &b, &err), 0);
-        arch c;
-        assert_true(space_format(s, &b, text, sizeof text) > 0);
-        assert_int_equal(space_parse(s, text, &c, &err), 0);
-        assert_true(arch_equal(&b, &c));
+        assert_int_equal(exh_space_validate(s, &b, &err), 0);
+        exh_arch c;
+        assert_true(exh_space_format(s, &b, text, sizeof text) > 0);
+        assert_int_equal(exh_space_parse(s, text, &c, &err), 0);
+        assert_true(exh_arch_equal(&b, &c));
     }
     assert_true(accepted > 0); /* some corruptions are still valid chains */
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 int main(void)

@@ -19,17 +19,17 @@ static const char *example_path(const char *name)
     return path;
 }
 
-static space *open_ok(const char *name)
+static exh_space *open_ok(const char *name)
 {
-    space *s = NULL;
+    exh_space *s = NULL;
     exh_error err;
-    if (space_open(name, &s, &err) < 0)
+    if (exh_space_open(name, &s, &err) < 0)
         fail_msg("space_open(%s): %s", name, err.message);
     return s;
 }
 
 /* Write a space file in the temp dir and open it. */
-static space *open_text(const char *json)
+static exh_space *open_text(const char *json)
 {
     char name[600];
     snprintf(name, sizeof name, "dense:%s", test_write_file("space.json", json));
@@ -41,9 +41,9 @@ static void expect_open_error(const char *json, const char *fragment)
 {
     char name[600];
     snprintf(name, sizeof name, "dense:%s", test_write_file("bad.json", json));
-    space *s = NULL;
+    exh_space *s = NULL;
     exh_error err = {0};
-    int rc = space_open(name, &s, &err);
+    int rc = exh_space_open(name, &s, &err);
     if (rc >= 0)
         fail_msg("opened a bad space: %s", json);
     assert_null(s);
@@ -66,107 +66,107 @@ static const char *const small_space =
 /* The expansion order and every field of the layer view. */
 static void test_choices_expand_in_documented_order(void **state)
 {
-    space *s = open_text(small_space);
-    arch a = {.length = 3};
+    exh_space *s = open_text(small_space);
+    exh_arch a = {.length = 3};
     int expected_arity[3] = {2 * 2 + 1, 2 + 1, 1 + 3};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(space_arity(s, &a, i), expected_arity[i]);
-    assert_int_equal(space_arity(s, &a, 3), 0);
+        assert_int_equal(exh_space_arity(s, &a, i), expected_arity[i]);
+    assert_int_equal(exh_space_arity(s, &a, 3), 0);
     /* units vary slowest: 64 relu, 64 tanh, 32 relu, 32 tanh, identity. */
     static const int units[] = {64, 64, 32, 32, 0};
-    static const int activation[] = {DENSE_ACTIVATION_RELU, DENSE_ACTIVATION_TANH,
-                                     DENSE_ACTIVATION_RELU, DENSE_ACTIVATION_TANH, 0};
+    static const int activation[] = {EXH_DENSE_ACTIVATION_RELU, EXH_DENSE_ACTIVATION_TANH,
+                                     EXH_DENSE_ACTIVATION_RELU, EXH_DENSE_ACTIVATION_TANH, 0};
     for (int choice = 0; choice < 5; choice++) {
-        layer layers[3];
+        exh_layer layers[3];
         a.token[0] = choice;
         a.token[1] = 2;     /* dense 8, default activation */
         a.token[2] = 1 + 2; /* skip from node 1 */
-        assert_int_equal(space_layers(s, &a, layers, 3), 3);
-        assert_int_equal(layers[0].op, choice < 4 ? DENSE_OP_DENSE : DENSE_OP_IDENTITY);
+        assert_int_equal(exh_space_layers(s, &a, layers, 3), 3);
+        assert_int_equal(layers[0].op, choice < 4 ? EXH_DENSE_OP_DENSE : EXH_DENSE_OP_IDENTITY);
         assert_int_equal(layers[0].units, units[choice]);
         assert_int_equal(layers[0].activation, activation[choice]);
         assert_int_equal(layers[0].input_count, 0);
-        assert_int_equal(layers[1].op, DENSE_OP_DENSE);
+        assert_int_equal(layers[1].op, EXH_DENSE_OP_DENSE);
         assert_int_equal(layers[1].units, 8);
-        assert_int_equal(layers[1].activation, DENSE_ACTIVATION_LINEAR);
-        assert_int_equal(layers[2].op, DENSE_OP_SKIP);
+        assert_int_equal(layers[1].activation, EXH_DENSE_ACTIVATION_LINEAR);
+        assert_int_equal(layers[2].op, EXH_DENSE_OP_SKIP);
         assert_int_equal(layers[2].input_count, 1);
         assert_int_equal(layers[2].inputs[0], 1 + 1); /* value position of node 1 */
         assert_int_equal(layers[2].inputs[1], -1);
     }
-    layer skip_layers[3];
+    exh_layer skip_layers[3];
     a.token[2] = 1; /* from the input */
-    space_layers(s, &a, skip_layers, 3);
+    exh_space_layers(s, &a, skip_layers, 3);
     assert_int_equal(skip_layers[2].inputs[0], 0);
     a.token[2] = 2; /* from "a" */
-    space_layers(s, &a, skip_layers, 3);
+    exh_space_layers(s, &a, skip_layers, 3);
     assert_int_equal(skip_layers[2].inputs[0], 1 + 0);
-    assert_string_equal(space_op_name(s, DENSE_OP_SKIP), "skip");
-    assert_string_equal(dense_activation_name(DENSE_ACTIVATION_SIGMOID), "sigmoid");
-    assert_string_equal(space_kind(s), "dense");
-    space_free(s);
+    assert_string_equal(exh_space_op_name(s, EXH_DENSE_OP_SKIP), "skip");
+    assert_string_equal(exh_dense_activation_name(EXH_DENSE_ACTIVATION_SIGMOID), "sigmoid");
+    assert_string_equal(exh_space_kind(s), "dense");
+    exh_space_free(s);
 }
 
 static void test_text_forms(void **state)
 {
-    space *s = open_ok(example_path("tiny.json"));
-    arch a, b;
+    exh_space *s = open_ok(example_path("tiny.json"));
+    exh_arch a, b;
     exh_error err;
-    char text[SPACE_TEXT_MAX];
-    assert_int_equal(space_parse(s, "[1, 0, 3, 2, 1]", &a, &err), 0);
-    assert_true(space_format(s, &a, text, sizeof text) > 0);
+    char text[EXH_SPACE_TEXT_MAX];
+    assert_int_equal(exh_space_parse(s, "[1, 0, 3, 2, 1]", &a, &err), 0);
+    assert_true(exh_space_format(s, &a, text, sizeof text) > 0);
     assert_string_equal(text, "[1, 0, 3, 2, 1]");
     static const char *const same[] = {"1,0,3,2,1", " 1 0 3 2 1 ", "[1,0,3,2,1]",
                                        "[ 1, 0,3 ,2, 1 ]"};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-        assert_int_equal(space_parse(s, same[i], &b, &err), 0);
-        assert_true(arch_equal(&a, &b));
+        assert_int_equal(exh_space_parse(s, same[i], &b, &err), 0);
+        assert_true(exh_arch_equal(&a, &b));
     }
-    assert_int_equal(space_parse_sequence(s, "1,0,3,2,1", &b, &err), 0);
-    assert_true(arch_equal(&a, &b));
+    assert_int_equal(exh_space_parse_sequence(s, "1,0,3,2,1", &b, &err), 0);
+    assert_true(exh_arch_equal(&a, &b));
     /* Too small a buffer is an error, not a truncation. */
-    assert_true(space_format(s, &a, text, 5) < 0);
+    assert_true(exh_space_format(s, &a, text, 5) < 0);
     static const char *const bad[] = {
         "", "[]", "1,0,3,2", "1,0,3,2,1,0", "1,0,3,2,99", "1,0,-3,2,1", "1,0,x,2,1",
         "[1,0,3,2,1", "1,0,3,2,1]", "1,,0,3,2,1", "[1,0,3,2,1] 4", "99999999999999,0,0,0,0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.message[0] = '\0';
-        if (space_parse(s, bad[i], &b, &err) >= 0)
+        if (exh_space_parse(s, bad[i], &b, &err) >= 0)
             fail_msg("accepted '%s'", bad[i]);
         assert_true(strlen(err.message) > 0);
     }
-    space_free(s);
+    exh_space_free(s);
 }
 
 /* Every architecture of tiny.json, in mixed-radix order. */
 static void test_enumeration(void **state)
 {
-    space *s = open_ok(example_path("tiny.json"));
-    arch a = {.length = 5}, previous = {0};
+    exh_space *s = open_ok(example_path("tiny.json"));
+    exh_arch a = {.length = 5}, previous = {0};
     int64_t product = 1;
     for (int i = 0; i < 5; i++)
-        product *= space_arity(s, &a, i);
-    assert_int_equal(space_size(s), product);
+        product *= exh_space_arity(s, &a, i);
+    assert_int_equal(exh_space_size(s), product);
     exh_error err;
-    char text[SPACE_TEXT_MAX];
+    char text[EXH_SPACE_TEXT_MAX];
     for (int64_t index = 0; index < product; index++) {
-        assert_int_equal(space_enumerate(s, index, &a, &err), 0);
-        assert_int_equal(space_validate(s, &a, &err), 0);
-        assert_int_equal(space_index(s, &a), index);
+        assert_int_equal(exh_space_enumerate(s, index, &a, &err), 0);
+        assert_int_equal(exh_space_validate(s, &a, &err), 0);
+        assert_int_equal(exh_space_index(s, &a), index);
         if (index > 0) { /* position 0 most significant: lexicographic order */
-            int p = arch_common_prefix(&previous, &a);
+            int p = exh_arch_common_prefix(&previous, &a);
             assert_true(p < a.length && a.token[p] > previous.token[p]);
         }
-        arch again;
-        assert_true(space_format(s, &a, text, sizeof text) > 0);
-        assert_int_equal(space_parse(s, text, &again, &err), 0);
-        assert_true(arch_equal(&a, &again));
+        exh_arch again;
+        assert_true(exh_space_format(s, &a, text, sizeof text) > 0);
+        assert_int_equal(exh_space_parse(s, text, &again, &err), 0);
+        assert_true(exh_arch_equal(&a, &again));
         previous = a;
     }
-    assert_true(space_enumerate(s, product, &a, &err) < 0);
-    assert_true(space_enumerate(s, -1, &a, &err) < 0);
-    space_free(s);
+    assert_true(exh_space_enumerate(s, product, &a, &err) < 0);
+    assert_true(exh_space_enumerate(s, -1, &a, &err) < 0);
+    exh_space_free(s);
 }
 
 /* 2^62 fits int64, 2^63 does not. */
@@ -180,41 +180,41 @@ static void test_size_overflow_boundary(void **state)
                            : "{\"choices\": [{\"type\": \"identity\"}, {\"type\": \"dropout\", "
                              "\"rate\": 0.5}]}");
         strcat(json, "]}");
-        space *s = open_text(json);
+        exh_space *s = open_text(json);
         exh_error err;
-        arch a;
+        exh_arch a;
         if (nodes == 62) {
-            assert_int_equal(space_size(s), (int64_t)1 << 62);
-            assert_int_equal(space_enumerate(s, ((int64_t)1 << 62) - 1, &a, &err), 0);
+            assert_int_equal(exh_space_size(s), (int64_t)1 << 62);
+            assert_int_equal(exh_space_enumerate(s, ((int64_t)1 << 62) - 1, &a, &err), 0);
             for (int i = 0; i < nodes; i++)
                 assert_int_equal(a.token[i], 1);
         } else {
-            assert_int_equal(space_size(s), -1);
-            assert_true(space_enumerate(s, 0, &a, &err) < 0);
+            assert_int_equal(exh_space_size(s), -1);
+            assert_true(exh_space_enumerate(s, 0, &a, &err) < 0);
         }
-        space_free(s);
+        exh_space_free(s);
     }
 }
 
 /* Chi-square goodness of fit per position against the uniform distribution. */
-static void check_uniform(space *s, uint64_t seed, int samples)
+static void check_uniform(exh_space *s, uint64_t seed, int samples)
 {
-    rng *r = rng_new(seed);
-    arch a;
+    exh_rng *r = exh_rng_new(seed);
+    exh_arch a;
     exh_error err;
-    assert_int_equal(space_sample(s, r, &a, &err), 0);
+    assert_int_equal(exh_space_sample(s, r, &a, &err), 0);
     int length = a.length, most = 1;
     for (int i = 0; i < length; i++)
-        most = space_arity(s, &a, i) > most ? space_arity(s, &a, i) : most;
+        most = exh_space_arity(s, &a, i) > most ? exh_space_arity(s, &a, i) : most;
     int *counts = calloc((size_t)length * (size_t)most, sizeof *counts);
     for (int n = 0; n < samples; n++) {
-        assert_int_equal(space_sample(s, r, &a, &err), 0);
-        assert_int_equal(space_validate(s, &a, &err), 0);
+        assert_int_equal(exh_space_sample(s, r, &a, &err), 0);
+        assert_int_equal(exh_space_validate(s, &a, &err), 0);
         for (int i = 0; i < length; i++)
             counts[i * most + a.token[i]]++;
     }
     for (int i = 0; i < length; i++) {
-        int k = space_arity(s, &a, i);
+        int k = exh_space_arity(s, &a, i);
         double expected = (double)samples / k, statistic = 0.0;
         for (int c = 0; c < k; c++) {
             double d = counts[i * most + c] - expected;
@@ -225,52 +225,52 @@ static void check_uniform(space *s, uint64_t seed, int samples)
             fail_msg("position %d: chi-square %.1f with %d dof, p = %g", i, statistic, k - 1, p);
     }
     free(counts);
-    rng_free(r);
+    exh_rng_free(r);
 }
 
 static void test_sampling_is_uniform(void **state)
 {
-    space *tiny = open_ok(example_path("tiny.json"));
-    space *candle = open_ok(example_path("candle_attn.json"));
+    exh_space *tiny = open_ok(example_path("tiny.json"));
+    exh_space *candle = open_ok(example_path("candle_attn.json"));
     check_uniform(tiny, 1, 20000);
     check_uniform(candle, 2, 20000);
-    space_free(tiny);
-    space_free(candle);
+    exh_space_free(tiny);
+    exh_space_free(candle);
 }
 
 static void test_same_seed_same_samples(void **state)
 {
-    space *s = open_ok(example_path("candle_attn.json"));
-    rng *r1 = rng_new(77), *r2 = rng_new(77), *r3 = rng_new(78);
+    exh_space *s = open_ok(example_path("candle_attn.json"));
+    exh_rng *r1 = exh_rng_new(77), *r2 = exh_rng_new(77), *r3 = exh_rng_new(78);
     exh_error err;
     int differ = 0;
     for (int i = 0; i < 200; i++) {
-        arch a, b, c;
-        space_sample(s, r1, &a, &err);
-        space_sample(s, r2, &b, &err);
-        space_sample(s, r3, &c, &err);
-        assert_true(arch_equal(&a, &b));
-        differ += !arch_equal(&a, &c);
+        exh_arch a, b, c;
+        exh_space_sample(s, r1, &a, &err);
+        exh_space_sample(s, r2, &b, &err);
+        exh_space_sample(s, r3, &c, &err);
+        assert_true(exh_arch_equal(&a, &b));
+        differ += !exh_arch_equal(&a, &c);
     }
     assert_true(differ > 190);
-    rng_free(r1);
-    rng_free(r2);
-    rng_free(r3);
-    space_free(s);
+    exh_rng_free(r1);
+    exh_rng_free(r2);
+    exh_rng_free(r3);
+    exh_space_free(s);
 }
 
 static void test_mutation(void **state)
 {
-    space *s = open_ok(example_path("candle_attn.json"));
-    rng *r = rng_new(3);
+    exh_space *s = open_ok(example_path("candle_attn.json"));
+    exh_rng *r = exh_rng_new(3);
     exh_error err;
-    arch a;
-    space_sample(s, r, &a, &err);
+    exh_arch a;
+    exh_space_sample(s, r, &a, &err);
     for (int n = 0; n < 5000; n++) {
-        arch child;
+        exh_arch child;
         int position = -1, changed = 0;
-        assert_int_equal(space_mutate(s, r, &a, &child, &position, NULL, &err), 0);
-        assert_int_equal(space_validate(s, &child, &err), 0);
+        assert_int_equal(exh_space_mutate(s, r, &a, &child, &position, NULL, &err), 0);
+        assert_int_equal(exh_space_validate(s, &child, &err), 0);
         for (int i = 0; i < a.length; i++)
             if (a.token[i] != child.token[i]) {
                 changed++;
@@ -279,41 +279,41 @@ static void test_mutation(void **state)
         assert_int_equal(changed, 1);
         a = child;
     }
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 static void test_candle_attn(void **state)
 {
-    space *s = open_ok(example_path("candle_attn.json"));
-    rng *r = rng_new(4);
+    exh_space *s = open_ok(example_path("candle_attn.json"));
+    exh_rng *r = exh_rng_new(4);
     exh_error err;
-    arch a;
-    assert_int_equal(space_sample(s, r, &a, &err), 0);
+    exh_arch a;
+    assert_int_equal(exh_space_sample(s, r, &a, &err), 0);
     assert_true(a.length >= 12);
-    assert_int_equal(space_size(s), -1); /* far beyond int64 */
-    assert_int_equal(space_index(s, &a), -1);
-    assert_true(space_enumerate(s, 0, &a, &err) < 0);
-    layer layers[ARCH_MAX_TOKENS];
+    assert_int_equal(exh_space_size(s), -1); /* far beyond int64 */
+    assert_int_equal(exh_space_index(s, &a), -1);
+    assert_true(exh_space_enumerate(s, 0, &a, &err) < 0);
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
     int dense_layers = 0, skips = 0;
     for (int n = 0; n < 100; n++) {
-        space_sample(s, r, &a, &err);
-        int count = space_layers(s, &a, layers, ARCH_MAX_TOKENS);
+        exh_space_sample(s, r, &a, &err);
+        int count = exh_space_layers(s, &a, layers, EXH_ARCH_MAX_TOKENS);
         assert_int_equal(count, a.length);
         for (int i = 0; i < count; i++) {
-            dense_layers += layers[i].op == DENSE_OP_DENSE;
-            if (layers[i].op == DENSE_OP_SKIP) {
+            dense_layers += layers[i].op == EXH_DENSE_OP_DENSE;
+            if (layers[i].op == EXH_DENSE_OP_SKIP) {
                 skips++;
                 /* From the input or an earlier node, never itself or later. */
                 assert_true(layers[i].inputs[0] >= 0 && layers[i].inputs[0] <= i);
             }
-            if (layers[i].op == DENSE_OP_DENSE)
+            if (layers[i].op == EXH_DENSE_OP_DENSE)
                 assert_true(layers[i].units > 0);
         }
     }
     assert_true(dense_layers > 0 && skips > 0);
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 static void test_schema_errors(void **state)
@@ -390,13 +390,13 @@ static void test_size_limits(void **state)
     for (int i = 1; i <= 110000; i++)
         used += sprintf(json + used, i > 1 ? ", %d" : "%d", i);
     used += sprintf(json + used, "], \"activation\": [");
-    for (int k = 0; k < DENSE_ACTIVATION_COUNT; k++)
-        used += sprintf(json + used, "%s\"%s\"", k ? ", " : "", dense_activation_name(k));
+    for (int k = 0; k < EXH_DENSE_ACTIVATION_COUNT; k++)
+        used += sprintf(json + used, "%s\"%s\"", k ? ", " : "", exh_dense_activation_name(k));
     sprintf(json + used, "]}]}]}");
     expect_open_error(json, "more than");
     /* More nodes than positions in an arch. */
     used = sprintf(json, "{\"nodes\": [");
-    for (int i = 0; i <= ARCH_MAX_TOKENS; i++)
+    for (int i = 0; i <= EXH_ARCH_MAX_TOKENS; i++)
         used += sprintf(json + used, "%s{\"choices\": [{\"type\": \"identity\"}]}", i ? ", " : "");
     sprintf(json + used, "]}");
     expect_open_error(json, "nodes");
@@ -423,18 +423,18 @@ static void test_large_node(void **state)
     sprintf(json + used, "]}]}]}");
     char name[600];
     snprintf(name, sizeof name, "dense:%s", test_write_file("large.json", json));
-    space *s = NULL;
+    exh_space *s = NULL;
     exh_error err;
-    assert_int_equal(space_open(name, &s, &err), 0);
-    arch a;
-    assert_int_equal(space_parse_sequence(s, "[0, 21543]", &a, &err), 0);
-    assert_int_equal(space_validate(s, &a, &err), 0);
-    assert_int_equal(space_arity(s, &a, 1), 30000);
-    assert_int_equal(space_size(s), 30000);
-    assert_int_not_equal(space_parse_sequence(s, "[0, 30000]", &a, &err) == 0 &&
-                             space_validate(s, &a, &err) == 0,
+    assert_int_equal(exh_space_open(name, &s, &err), 0);
+    exh_arch a;
+    assert_int_equal(exh_space_parse_sequence(s, "[0, 21543]", &a, &err), 0);
+    assert_int_equal(exh_space_validate(s, &a, &err), 0);
+    assert_int_equal(exh_space_arity(s, &a, 1), 30000);
+    assert_int_equal(exh_space_size(s), 30000);
+    assert_int_not_equal(exh_space_parse_sequence(s, "[0, 30000]", &a, &err) == 0 &&
+                             exh_space_validate(s, &a, &err) == 0,
                          1);
-    space_free(s);
+    exh_space_free(s);
     /* units 7 listed again at the end: choice 30000 repeats choice 6 */
     used = (int)strlen(json) - (int)strlen("]}]}]}");
     sprintf(json + used, ", 7]}]}]}");
@@ -444,11 +444,11 @@ static void test_large_node(void **state)
 
 static void test_open_errors(void **state)
 {
-    space *s = NULL;
+    exh_space *s = NULL;
     exh_error err;
-    assert_int_equal(space_open("dense", &s, &err), EXH_ERR_INVALID);
-    assert_int_equal(space_open("dense:", &s, &err), EXH_ERR_INVALID);
-    assert_int_equal(space_open("dense:/nonexistent/space.json", &s, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(exh_space_open("dense", &s, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_open("dense:", &s, &err), EXH_ERR_INVALID);
+    assert_int_equal(exh_space_open("dense:/nonexistent/space.json", &s, &err), EXH_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "/nonexistent/space.json"));
     assert_null(s);
 }
@@ -456,26 +456,26 @@ static void test_open_errors(void **state)
 /* Random bytes as architecture text: errors, never crashes. */
 static void test_garbage_text(void **state)
 {
-    space *s = open_ok(example_path("tiny.json"));
-    rng *r = rng_new(8);
+    exh_space *s = open_ok(example_path("tiny.json"));
+    exh_rng *r = exh_rng_new(8);
     static const char alphabet[] = "0123456789[], -x\n";
     for (int n = 0; n < 3000; n++) {
         char text[24];
-        int length = (int)rng_below(r, sizeof text);
+        int length = (int)exh_rng_below(r, sizeof text);
         for (int i = 0; i < length; i++)
-            text[i] = alphabet[rng_below(r, sizeof alphabet - 1)];
+            text[i] = alphabet[exh_rng_below(r, sizeof alphabet - 1)];
         text[length] = '\0';
-        arch a, again;
+        exh_arch a, again;
         exh_error err;
-        char printed[SPACE_TEXT_MAX];
-        if (space_parse(s, text, &a, &err) == 0) {
-            assert_true(space_format(s, &a, printed, sizeof printed) > 0);
-            assert_int_equal(space_parse(s, printed, &again, &err), 0);
-            assert_true(arch_equal(&a, &again));
+        char printed[EXH_SPACE_TEXT_MAX];
+        if (exh_space_parse(s, text, &a, &err) == 0) {
+            assert_true(exh_space_format(s, &a, printed, sizeof printed) > 0);
+            assert_int_equal(exh_space_parse(s, printed, &again, &err), 0);
+            assert_true(exh_arch_equal(&a, &again));
         }
     }
-    rng_free(r);
-    space_free(s);
+    exh_rng_free(r);
+    exh_space_free(s);
 }
 
 int main(void)

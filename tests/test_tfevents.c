@@ -87,37 +87,37 @@ static void append_file_version(buffer *b)
 }
 
 typedef struct collected {
-    run runs[4];
+    exh_run runs[4];
     int count;
 } collected;
 
-static int collect(run *r, void *context, exh_error *err)
+static int collect(exh_run *r, void *context, exh_error *err)
 {
     (void)err;
     collected *c = context;
     if (c->count == 4)
         return EXH_ERR_INVALID;
-    run *copy = &c->runs[c->count++];
-    run_init(copy);
-    run_set(&copy->key, r->key);
+    exh_run *copy = &c->runs[c->count++];
+    exh_run_init(copy);
+    exh_run_set(&copy->key, r->key);
     for (size_t i = 0; i < r->epoch_count; i++)
-        run_add_epoch(copy, &r->epochs[i]);
+        exh_run_add_epoch(copy, &r->epochs[i]);
     return 0;
 }
 
 static void clear(collected *c)
 {
     for (int i = 0; i < c->count; i++)
-        run_clear(&c->runs[i]);
+        exh_run_clear(&c->runs[i]);
     c->count = 0;
 }
 
-static int parse(const char *path, const buffer *b, const ingest_options *o, collected *c,
-                 ingest_stats *stats, exh_error *err)
+static int parse(const char *path, const buffer *b, const exh_ingest_options *o, collected *c,
+                 exh_ingest_stats *stats, exh_error *err)
 {
     memset(stats, 0, sizeof *stats);
-    ingest_parser_context context = {o, path, collect, c, stats};
-    return ingest_parse(INGEST_TFEVENTS, (const char *)b->data, b->size, &context, err);
+    exh_ingest_parser_context context = {o, path, collect, c, stats};
+    return exh_ingest_parse(EXH_INGEST_TFEVENTS, (const char *)b->data, b->size, &context, err);
 }
 
 static void test_crc32c_vectors(void **state)
@@ -141,9 +141,9 @@ static void test_scalar_kinds(void **state)
         append_scalar(&b, step, "accuracy", 0.25 * (step + 1), kinds[3 - step]);
         append_scalar(&b, step, "batch_loss", 9.0, SIMPLE); /* not a known tag */
     }
-    ingest_options o = {0};
+    exh_ingest_options o = {0};
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(parse("runs/exp1/events.out.tfevents.1", &b, &o, &c, &stats, &err), 0);
     assert_int_equal(c.count, 1);
@@ -166,14 +166,14 @@ static void test_validation_folder_and_tag_map(void **state)
     append_scalar(&b, 0, "epoch_loss", 0.5, TENSOR_CONTENT);
     append_scalar(&b, 0, "epoch_accuracy", 80.0, TENSOR_CONTENT); /* already percent */
     append_scalar(&b, 0, "my_top1", 0.7, SIMPLE);
-    ingest_options o = {.tag_map = "test_accuracy=my_top1|other"};
+    exh_ingest_options o = {.tag_map = "test_accuracy=my_top1|other"};
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(parse("logs/run7/validation/events.out.tfevents.2", &b, &o, &c, &stats, &err),
                      0);
     assert_string_equal(c.runs[0].key, "logs/run7");
-    epoch_record row = c.runs[0].epochs[0];
+    exh_epoch_record row = c.runs[0].epochs[0];
     assert_true(fabs(row.val_loss - 0.5) < 1e-6);
     assert_true(fabs(row.val_accuracy - 80.0) < 1e-4);
     assert_true(isnan(row.train_loss));
@@ -193,9 +193,9 @@ static void check_damage(const char *what, void (*damage)(buffer *), int epochs_
     for (int step = 0; step < 3; step++)
         append_scalar(&b, step, "loss", 1.0 + step, SIMPLE);
     damage(&b);
-    ingest_options o = {0};
+    exh_ingest_options o = {0};
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
     assert_int_equal(parse("r/events.out.tfevents.9", &b, &o, &c, &stats, &err), 0);
     if (epochs_kept == 0)
@@ -254,20 +254,20 @@ static void test_real_files_parse(void **state)
         skip();
     char folder[1024];
     snprintf(folder, sizeof folder, "%s/tfevents", data);
-    store *s;
+    exh_store *s;
     exh_error err;
     char *path = test_temp_path("tf.db");
     remove(path);
-    assert_int_equal(store_open(path, &s, &err), 0);
-    ingest_options o = {.strict = 1};
-    ingest_stats stats;
+    assert_int_equal(exh_store_open(path, &s, &err), 0);
+    exh_ingest_options o = {.strict = 1};
+    exh_ingest_stats stats;
     const char *paths[] = {folder};
-    if (ingest_paths(s, paths, 1, &o, &stats, &err) < 0)
+    if (exh_ingest_paths(s, paths, 1, &o, &stats, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(stats.files, 6);
     assert_int_equal(stats.runs, 3); /* train + validation merged per run */
     assert_int_equal(stats.epochs, 30);
-    store_close(s);
+    exh_store_close(s);
 }
 
 /* A run folder path too long for run_identity's buffer: the key was read
@@ -282,9 +282,9 @@ static void test_path_too_long_for_the_key(void **state)
     memset(path, 'd', sizeof path);
     memcpy(path + 3100, "/events.out.tfevents.1", 23);
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
-    ingest_options o = {0};
+    exh_ingest_options o = {0};
     assert_int_equal(parse(path, &b, &o, &c, &stats, &err), 0);
     assert_int_equal(c.count, 1);
     assert_true(strlen(c.runs[0].key) > 0);
@@ -302,9 +302,9 @@ static void test_infinite_value_skipped(void **state)
     append_scalar(&b, 1, "loss", INFINITY, TENSOR_DOUBLE);
     append_scalar(&b, 2, "loss", 0.5, SIMPLE);
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
-    ingest_options o = {0};
+    exh_ingest_options o = {0};
     assert_int_equal(parse("r/events.out.tfevents.1", &b, &o, &c, &stats, &err), 0);
     assert_int_equal(c.count, 1);
     assert_int_equal(c.runs[0].epoch_count, 2);
@@ -346,13 +346,13 @@ static void test_many_steps_are_linear(void **state)
     memcpy(big + used, b.data, b.size);
     used += b.size;
     collected c = {0};
-    ingest_stats stats;
+    exh_ingest_stats stats;
     exh_error err;
-    ingest_options o = {0};
-    ingest_parser_context context = {&o, "big/events.out.tfevents.1", collect, &c, &stats};
+    exh_ingest_options o = {0};
+    exh_ingest_parser_context context = {&o, "big/events.out.tfevents.1", collect, &c, &stats};
     memset(&stats, 0, sizeof stats);
     double start = seconds_now();
-    assert_int_equal(ingest_parse(INGEST_TFEVENTS, big, used, &context, &err), 0);
+    assert_int_equal(exh_ingest_parse(EXH_INGEST_TFEVENTS, big, used, &context, &err), 0);
     double took = seconds_now() - start;
     free(big);
     assert_int_equal(c.count, 1);

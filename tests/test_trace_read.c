@@ -41,10 +41,10 @@ static void test_halves_match_the_file(void **state)
     (void)state;
     char path[4096];
     strcpy(path, write_trace("big.csv", -1));
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n = 0;
     exh_error err;
-    assert_int_equal(trace_read(path, NULL, 0, &r, &n, &err), 0);
+    assert_int_equal(exh_trace_read(path, NULL, 0, &r, &n, &err), 0);
     assert_int_equal(n, RECORDS);
     for (long i = 0; i < RECORDS; i++) {
         if (r[i].job_id != i || r[i].architecture.length != 3 ||
@@ -62,10 +62,10 @@ static void test_bad_line_in_second_half(void **state)
     long bad = RECORDS - 10; /* near the end: in the second half */
     char path[4096];
     strcpy(path, write_trace("bad.csv", bad));
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n = 0;
     exh_error err;
-    assert_true(trace_read(path, NULL, 0, &r, &n, &err) < 0);
+    assert_true(exh_trace_read(path, NULL, 0, &r, &n, &err) < 0);
     char expected[64];
     snprintf(expected, sizeof expected, "line %ld", bad);
     if (!strstr(err.message, expected))
@@ -94,8 +94,8 @@ static void test_writer_sidecar_lock_and_torn_tail(void **state)
     char path[4096];
     strcpy(path, test_temp_path("written.csv"));
     const char *lines[] = {"exhaust search: a test"};
-    trace_settings settings;
-    trace_settings_init(&settings);
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
     strcpy(settings.space, "nb201");
     settings.population = 20;
     settings.sample = 4;
@@ -103,26 +103,26 @@ static void test_writer_sidecar_lock_and_torn_tail(void **state)
     settings.mutation_exponent = 0.1;
     settings.lines = lines;
     settings.line_count = 1;
-    trace_writer *t;
+    exh_trace_writer *t;
     exh_error err;
-    assert_int_equal(trace_open(path, &settings, &t, &err), 0);
+    assert_int_equal(exh_trace_open(path, &settings, &t, &err), 0);
     /* A second writer (a second --resume) is refused while the first holds it. */
-    trace_writer *second;
-    assert_int_equal(trace_open_append(path, &(int64_t){0}, &second, &err), EXH_ERR_INVALID);
+    exh_trace_writer *second;
+    assert_int_equal(exh_trace_open_append(path, &(int64_t){0}, &second, &err), EXH_ERR_INVALID);
     assert_non_null(strstr(err.message, "another search"));
     for (int i = 0; i < 3; i++) {
-        trace_record r = make_record(0, i, i + 1, "012345", 36.028 + i, 0);
+        exh_trace_record r = make_record(0, i, i + 1, "012345", 36.028 + i, 0);
         r.job_id = i;
-        assert_int_equal(trace_append(t, &r, &err), 0);
+        assert_int_equal(exh_trace_append(t, &r, &err), 0);
     }
-    assert_int_equal(trace_close(t, &err), 0);
+    assert_int_equal(exh_trace_close(t, &err), 0);
     char *text = read_text(path);
     assert_true(strncmp(text, "job_id,p:arch_seq,objective,", 28) == 0); /* no '#' lines */
     assert_non_null(strstr(text, ",36.028,"));                             /* not 36.027999... */
     assert_null(strstr(text, "99999"));
 
-    trace_settings back;
-    assert_int_equal(trace_settings_read(path, &back, &err), 0);
+    exh_trace_settings back;
+    assert_int_equal(exh_trace_settings_read(path, &back, &err), 0);
     assert_string_equal(back.space, "nb201");
     assert_int_equal(back.population, 20);
     assert_int_equal(back.sample, 4);
@@ -137,30 +137,30 @@ static void test_writer_sidecar_lock_and_torn_tail(void **state)
     FILE *f = fopen(path, "a");
     fputs("3,\"[0, 1, 2, 3, 4, 5]\"", f);
     fclose(f);
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n = 0;
-    assert_int_equal(trace_read(path, NULL, 0, &r, &n, &err), 0);
+    assert_int_equal(exh_trace_read(path, NULL, 0, &r, &n, &err), 0);
     assert_int_equal(n, 4); /* analyze of a live trace reads what is there */
     free(r);
-    assert_int_equal(trace_read(path, NULL, 1, &r, &n, &err), 0);
+    assert_int_equal(exh_trace_read(path, NULL, 1, &r, &n, &err), 0);
     assert_int_equal(n, 3); /* a resume: complete records only */
     free(r);
     int64_t torn = 0;
-    assert_int_equal(trace_open_append(path, &torn, &t, &err), 0);
+    assert_int_equal(exh_trace_open_append(path, &torn, &t, &err), 0);
     assert_int_equal(torn, (int64_t)strlen("3,\"[0, 1, 2, 3, 4, 5]\""));
-    assert_int_equal(trace_close(t, &err), 0);
-    assert_int_equal(trace_read(path, NULL, 0, &r, &n, &err), 0);
+    assert_int_equal(exh_trace_close(t, &err), 0);
+    assert_int_equal(exh_trace_read(path, NULL, 0, &r, &n, &err), 0);
     assert_int_equal(n, 3);
     free(r);
 
     /* An older trace keeps its settings in '#' lines; one with neither has none. */
     char *old = test_write_file("old.csv", "# exhaust search: space=nb201 population=30 "
                                            "sample=3 seed=2\njob_id,p:arch_seq,objective\n");
-    assert_int_equal(trace_settings_read(old, &back, &err), 0);
+    assert_int_equal(exh_trace_settings_read(old, &back, &err), 0);
     assert_int_equal(back.population, 30);
     assert_int_equal(back.sample, 3);
     char *none = test_write_file("none.csv", "job_id,p:arch_seq,objective\n");
-    assert_int_equal(trace_settings_read(none, &back, &err), EXH_ERR_NOT_FOUND);
+    assert_int_equal(exh_trace_settings_read(none, &back, &err), EXH_ERR_NOT_FOUND);
 }
 
 /* The CSV is the record of truth: a store that fails is set aside, and the
@@ -172,31 +172,31 @@ static void test_store_error_does_not_stop_the_trace(void **state)
     strcpy(path, test_temp_path("stored.csv"));
     strcpy(db, test_temp_path("stored.db"));
     remove(db);
-    store *st;
-    trace_store *records;
-    trace_writer *t;
+    exh_store *st;
+    exh_trace_store *records;
+    exh_trace_writer *t;
     exh_error err;
-    assert_int_equal(store_open(db, &st, &err), 0);
-    assert_int_equal(trace_store_open(st, "s", "", 0, &records, &err), 0);
-    assert_int_equal(trace_open(path, NULL, &t, &err), 0);
-    trace_attach_store(t, records);
-    trace_record r = make_record(0, 0, 1, "012345", 50, 0);
-    assert_int_equal(trace_append(t, &r, &err), 0);
-    assert_null(trace_store_error(t));
+    assert_int_equal(exh_store_open(db, &st, &err), 0);
+    assert_int_equal(exh_trace_store_open(st, "s", "", 0, &records, &err), 0);
+    assert_int_equal(exh_trace_open(path, NULL, &t, &err), 0);
+    exh_trace_attach_store(t, records);
+    exh_trace_record r = make_record(0, 0, 1, "012345", 50, 0);
+    assert_int_equal(exh_trace_append(t, &r, &err), 0);
+    assert_null(exh_trace_store_error(t));
     /* Another program breaks the store under the search. */
-    assert_int_equal(sqlite3_exec(store_database(st), "DROP TABLE trace_records", NULL, NULL,
+    assert_int_equal(sqlite3_exec(exh_store_database(st), "DROP TABLE trace_records", NULL, NULL,
                                   NULL), SQLITE_OK);
     for (int i = 1; i < 3; i++) {
         r.job_id = i;
-        assert_int_equal(trace_append(t, &r, &err), 0);
+        assert_int_equal(exh_trace_append(t, &r, &err), 0);
     }
-    assert_non_null(trace_store_error(t));
-    assert_int_equal(trace_close(t, &err), 0);
-    trace_store_close(records);
-    store_close(st);
-    trace_record *back = NULL;
+    assert_non_null(exh_trace_store_error(t));
+    assert_int_equal(exh_trace_close(t, &err), 0);
+    exh_trace_store_close(records);
+    exh_store_close(st);
+    exh_trace_record *back = NULL;
     int64_t n = 0;
-    assert_int_equal(trace_read(path, NULL, 0, &back, &n, &err), 0);
+    assert_int_equal(exh_trace_read(path, NULL, 0, &back, &n, &err), 0);
     assert_int_equal(n, 3);
     free(back);
 }

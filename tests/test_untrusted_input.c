@@ -32,10 +32,10 @@ static void test_trace_integers_out_of_range(void **state)
                  "job_id,p:arch_seq,objective,%s\n0,\"[1, 2, 3, 0, 1, 2]\",0.5,%s\n",
                  cases[i].column, cases[i].value);
         char *path = test_write_file("range.csv", text);
-        trace_record *r = NULL;
+        exh_trace_record *r = NULL;
         int64_t n = 0;
         exh_error err;
-        if (trace_read(path, NULL, 0, &r, &n, &err) >= 0)
+        if (exh_trace_read(path, NULL, 0, &r, &n, &err) >= 0)
             fail_msg("%s=%s was read (worker %d, parent %lld)", cases[i].column, cases[i].value,
                      n ? r[0].worker : 0, n ? (long long)r[0].parent_id : 0);
         if (!strstr(err.message, cases[i].column) || !strstr(err.message, "line 2"))
@@ -45,10 +45,10 @@ static void test_trace_integers_out_of_range(void **state)
     /* In range, and empty (the defaults), still read. */
     char *path = test_write_file("ok.csv", "job_id,p:arch_seq,objective,m:worker,m:parent_id\n"
                                            "0,\"[1, 2]\",0.5,1000,\n1,\"[1]\",F,3,0\n");
-    trace_record *r = NULL;
+    exh_trace_record *r = NULL;
     int64_t n = 0;
     exh_error err;
-    if (trace_read(path, NULL, 0, &r, &n, &err) < 0)
+    if (exh_trace_read(path, NULL, 0, &r, &n, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(n, 2);
     assert_int_equal(r[0].worker, 1000);
@@ -57,15 +57,15 @@ static void test_trace_integers_out_of_range(void **state)
     free(r);
 }
 
-static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
-                        evaluation *out, exh_error *err)
+static int toy_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                        exh_evaluation *out, exh_error *err)
 {
     (void)state;
     (void)r;
     (void)err;
     out->quality = (double)request->architecture->token[0];
     out->cost_seconds = 1.0;
-    out->status = EVALUATION_OK;
+    out->status = EXH_EVALUATION_OK;
     return 0;
 }
 
@@ -73,11 +73,11 @@ static int toy_evaluate(void *state, const evaluation_request *request, rng *r,
 static void test_resumed_job_id_at_the_limit(void **state)
 {
     (void)state;
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_int_equal(space_open("nb201", &s, &err), 0);
-    evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
-    trace_record done[2];
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
+    exh_trace_record done[2];
     memset(done, 0, sizeof done);
     for (int i = 0; i < 2; i++) {
         done[i].job_id = i == 0 ? 0 : INT64_MAX;
@@ -87,18 +87,18 @@ static void test_resumed_job_id_at_the_limit(void **state)
         done[i].end_time = 1.0;
         done[i].parent_id = done[i].donor_id = -1;
     }
-    search_options o;
-    search_options_default(&o);
+    exh_search_options o;
+    exh_search_options_default(&o);
     o.population = 2;
     o.sample = 1;
     o.candidates = 4;
     o.resume_records = done;
     o.resume_count = 2;
-    search_result result;
-    assert_true(search_run_simulated(s, &toy, &o, NULL, &result, &err) < 0);
+    exh_search_result result;
+    assert_true(exh_search_run_simulated(s, &toy, &o, NULL, &result, &err) < 0);
     if (!strstr(err.message, "job id"))
         fail_msg("'%s' does not name the job id", err.message);
-    space_free(s);
+    exh_space_free(s);
 }
 
 /* A JSONL record names the space "dense:FILE": the ingest must not open it. */
@@ -114,12 +114,12 @@ static void test_record_cannot_name_a_file(void **state)
     const char *path = test_write_file("records.jsonl", text);
     char db[4096];
     snprintf(db, sizeof db, "%s", test_temp_path("records.db"));
-    store *st;
+    exh_store *st;
     exh_error err;
-    assert_int_equal(store_open(db, &st, &err), 0);
-    ingest_stats stats;
+    assert_int_equal(exh_store_open(db, &st, &err), 0);
+    exh_ingest_stats stats;
     const char *paths[] = {path};
-    if (ingest_paths(st, paths, 1, NULL, &stats, &err) < 0) /* /dev/zero: would never end */
+    if (exh_ingest_paths(st, paths, 1, NULL, &stats, &err) < 0) /* /dev/zero: would never end */
         fail_msg("%s", err.message);
     assert_int_equal(stats.runs, 0);
     assert_int_equal(stats.skipped, 2);
@@ -128,7 +128,7 @@ static void test_record_cannot_name_a_file(void **state)
             fail_msg("message %d: %s", i, stats.messages[i]);
         assert_null(strstr(stats.messages[i], "s3cr3t"));
     }
-    store_close(st);
+    exh_store_close(st);
 }
 
 /* Named on the command line, a description is read, with a cap; a broken
@@ -136,14 +136,14 @@ static void test_record_cannot_name_a_file(void **state)
 static void test_space_file_cap_and_quiet_errors(void **state)
 {
     (void)state;
-    space *s;
+    exh_space *s;
     exh_error err;
-    assert_true(space_open("dense:/dev/zero", &s, &err) < 0);
+    assert_true(exh_space_open("dense:/dev/zero", &s, &err) < 0);
     assert_non_null(strstr(err.message, "not a regular file"));
     const char *secret = test_write_file("broken.json", "{\"nodes\": [ s3cr3t-bytes ]}");
     char name[4200];
     snprintf(name, sizeof name, "dense:%s", secret);
-    assert_true(space_open(name, &s, &err) < 0);
+    assert_true(exh_space_open(name, &s, &err) < 0);
     if (strstr(err.message, "s3cr3t") || !strstr(err.message, ":1:"))
         fail_msg("'%s' quotes the file or does not name the place", err.message);
     char *big = malloc((2 << 20) + 2);
@@ -154,7 +154,7 @@ static void test_space_file_cap_and_quiet_errors(void **state)
     big[(2 << 20) + 1] = '\0';
     snprintf(name, sizeof name, "dense:%s", test_write_file("big.json", big));
     free(big);
-    assert_true(space_open(name, &s, &err) < 0);
+    assert_true(exh_space_open(name, &s, &err) < 0);
     if (!strstr(err.message, "allowed"))
         fail_msg("a 2 MiB description: '%s'", err.message);
 }
@@ -174,17 +174,17 @@ static void test_dangling_link_skipped(void **state)
     snprintf(target, sizeof target, "%s/gone.jsonl", folder);
     snprintf(link_path, sizeof link_path, "%s/b.jsonl", folder);
     assert_int_equal(symlink(target, link_path), 0);
-    store *st;
+    exh_store *st;
     exh_error err;
-    assert_int_equal(store_open(test_temp_path("links.db"), &st, &err), 0);
-    ingest_stats stats;
+    assert_int_equal(exh_store_open(test_temp_path("links.db"), &st, &err), 0);
+    exh_ingest_stats stats;
     const char *paths[] = {folder};
-    if (ingest_paths(st, paths, 1, NULL, &stats, &err) < 0)
+    if (exh_ingest_paths(st, paths, 1, NULL, &stats, &err) < 0)
         fail_msg("the ingest failed: %s", err.message);
     assert_int_equal(stats.runs, 1);
     assert_int_equal(stats.skipped, 1);
     assert_non_null(strstr(stats.messages[0], "b.jsonl"));
-    store_close(st);
+    exh_store_close(st);
 }
 
 int main(void)

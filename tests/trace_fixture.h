@@ -40,11 +40,11 @@ static const char *TRACE =
 
 /* The fixture written to a file and loaded with analyze_load (fails the
  * test if it does not load). */
-static inline trace_record *load_fixture(int64_t *count)
+static inline exh_trace_record *load_fixture(int64_t *count)
 {
     exh_error err;
-    trace_record *records = NULL;
-    if (analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, count, &err) != 0)
+    exh_trace_record *records = NULL;
+    if (exh_analyze_load(test_write_file("trace.csv", TRACE), NULL, &records, count, &err) != 0)
         fail_msg("%s", err.message);
     return records;
 }

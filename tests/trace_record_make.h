@@ -9,10 +9,10 @@
 
 /* A record: tokens as digits ("01" = [0, 1]), times, quality, the prefix
  * received from its donor (the donor itself does not matter to the replay). */
-static inline trace_record make_record(int worker, double start, double end, const char *tokens,
+static inline exh_trace_record make_record(int worker, double start, double end, const char *tokens,
                                 double quality, int prefix)
 {
-    trace_record r;
+    exh_trace_record r;
     memset(&r, 0, sizeof r);
     r.worker = worker;
     r.start_time = start;

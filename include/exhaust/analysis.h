@@ -11,6 +11,8 @@
 #ifndef EXHAUST_ANALYSIS_H
 #define EXHAUST_ANALYSIS_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/analyze.h"
@@ -18,13 +20,13 @@
 #include "exhaust/locality.h"
 #include "exhaust/popularity.h"
 
-#define ANALYSIS_MAX_CAPACITIES 8
-#define ANALYSIS_MAX_THREADS 64
+#define EXH_ANALYSIS_MAX_CAPACITIES 8
+#define EXH_ANALYSIS_MAX_THREADS 64
 
-enum { ANALYSIS_STRUCTURE, ANALYSIS_LOCALITY, ANALYSIS_QUALITY, ANALYSIS_POPULARITY,
-       ANALYSIS_CACHES, ANALYSIS_PARTS };
+enum { EXH_ANALYSIS_STRUCTURE, EXH_ANALYSIS_LOCALITY, EXH_ANALYSIS_QUALITY, EXH_ANALYSIS_POPULARITY,
+       EXH_ANALYSIS_CACHES, EXH_ANALYSIS_PARTS };
 
-typedef struct analysis_options {
+typedef struct exh_analysis_options {
     int population, sample;    /* of the search (default 100, 5: the paper's) */
     const char *population_source, *sample_source; /* where they came from, for the
                                   page: "sidecar", "--population", "the trace
@@ -34,48 +36,48 @@ typedef struct analysis_options {
     double min_share;          /* trie nodes below this share are not drawn */
     int workers;               /* for the quanta; <= 0: the trace's distinct workers */
     int threads;               /* threads for the cache replays, at most
-                                  ANALYSIS_MAX_THREADS (default 2: one replays
+                                  EXH_ANALYSIS_MAX_THREADS (default 2: one replays
                                   while this one runs the other analyses,
                                   then joins in) */
-    popularity_options popularity;
-    locality_options locality;
+    exh_popularity_options popularity;
+    exh_locality_options locality;
     int cache_window, cache_donations;                /* tier-aware admission */
-    int64_t cache_bytes[ANALYSIS_MAX_CAPACITIES];     /* capacities to simulate */
+    int64_t cache_bytes[EXH_ANALYSIS_MAX_CAPACITIES];     /* capacities to simulate */
     int cache_capacities;
-    const space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
-    analyze_inference inference; /* what analyze_infer filled in (all 0: nothing; the
+    const exh_space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
+    exh_analyze_inference inference; /* what exh_analyze_infer filled in (all 0: nothing; the
                                   report labels inferred figures from it) */
-} analysis_options;
+} exh_analysis_options;
 
-void analysis_options_default(analysis_options *o);
+EXH_API void exh_analysis_options_default(exh_analysis_options *o);
 
-typedef struct analysis_cache_row {
-    cachesim_policy policy;
-    cachesim_scope scope;
+typedef struct exh_analysis_cache_row {
+    exh_cachesim_policy policy;
+    exh_cachesim_scope scope;
     int64_t capacity_bytes;
-    cachesim_result result;
-} analysis_cache_row;
+    exh_cachesim_result result;
+} exh_analysis_cache_row;
 
-typedef struct analysis {
-    analysis_options options;
-    const trace_record *records;   /* not owned */
+typedef struct exh_analysis {
+    exh_analysis_options options;
+    const exh_trace_record *records;   /* not owned */
     int64_t count;
-    analyze_structure structure;
-    analyze_quality quality;
-    analyze_parents parents;
-    popularity popularity;
-    locality locality;
-    quanta quanta;
-    analysis_cache_row *cache;      /* by capacity, then scope, then policy */
+    exh_analyze_structure structure;
+    exh_analyze_quality quality;
+    exh_analyze_parents parents;
+    exh_popularity popularity;
+    exh_locality locality;
+    exh_quanta quanta;
+    exh_analysis_cache_row *cache;      /* by capacity, then scope, then policy */
     int cache_rows;
-    double seconds[ANALYSIS_PARTS]; /* time each part took */
-} analysis;
+    double seconds[EXH_ANALYSIS_PARTS]; /* time each part took */
+} exh_analysis;
 
 /* A part's name for people ("structure", "caches (beside the others)"). */
-const char *analysis_part_name(int part);
+EXH_API const char *exh_analysis_part_name(int part);
 
-int analysis_run(const trace_record *records, int64_t count, const analysis_options *o,
-                 analysis *out, exh_error *err);
-void analysis_free(analysis *a);
+EXH_API int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_analysis_options *o,
+                             exh_analysis *out, exh_error *err);
+EXH_API void exh_analysis_free(exh_analysis *a);
 
 #endif

@@ -10,6 +10,8 @@
 #ifndef EXHAUST_ERROR_H
 #define EXHAUST_ERROR_H
 
+#include "exhaust/export.h"
+
 #include <stddef.h>
 
 enum {
@@ -32,19 +34,19 @@ typedef struct exh_error {
 } exh_error;
 
 /* Fill err (if not NULL) with code and a printf-style message; returns code,
- * so a failing path can say `return error_set(err, EXH_ERR_PARSE, ...)`. */
-int error_set(exh_error *err, int code, const char *format, ...)
+ * so a failing path can say `return exh_error_set(err, EXH_ERR_PARSE, ...)`. */
+EXH_API int exh_error_set(exh_error *err, int code, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Put "prefix: " in front of the message already in err (e.g. the file name
  * when a lower layer only knew the line). Returns err->code. */
-int error_prefix(exh_error *err, const char *format, ...)
+EXH_API int exh_error_prefix(exh_error *err, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Reset err to "no error". */
-void error_clear(exh_error *err);
+EXH_API void exh_error_clear(exh_error *err);
 
 /* A short name for a code: "parse error", "I/O error", ... */
-const char *error_code_name(int code);
+EXH_API const char *exh_error_code_name(int code);
 
 #endif

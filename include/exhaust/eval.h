@@ -32,6 +32,8 @@
 #ifndef EXHAUST_EVAL_H
 #define EXHAUST_EVAL_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -39,25 +41,25 @@
 #include "exhaust/space.h"
 #include "exhaust/store.h"
 
-#define EVAL_DEFAULT_MODELS 122
-#define EVAL_DEFAULT_REPEATS 10
-#define EVAL_DEFAULT_TOP3_REPEATS 50
-#define EVAL_MAX_METHODS 10
+#define EXH_EVAL_DEFAULT_MODELS 122
+#define EXH_EVAL_DEFAULT_REPEATS 10
+#define EXH_EVAL_DEFAULT_TOP3_REPEATS 50
+#define EXH_EVAL_MAX_METHODS 10
 
-typedef struct eval_model {
+typedef struct exh_eval_model {
     char *name;
-    arch architecture;
+    exh_arch architecture;
     int epochs;
     double *validation, *train, *seconds; /* epochs values each; NaN = missing */
     double partial;          /* the 12-epoch validation value, NaN when none */
     double other_seed_best;  /* another seed's best validation value, NaN when none */
     int has_train, has_times; /* the log has a train curve, epoch times */
-} eval_model;
+} exh_eval_model;
 
-typedef struct eval_dataset {
-    space *space;
-    knn_metric metric;       /* accuracy (NB201) or loss (NAS-Bench-NLP) */
-    eval_model *models;
+typedef struct exh_eval_dataset {
+    exh_space *space;
+    exh_knn_metric metric;       /* accuracy (NB201) or loss (NAS-Bench-NLP) */
+    exh_eval_model *models;
     int count, capacity;
     /* Whether most models' logs (at least half) have train curves, epoch
      * times; a few fully logged models among table entries are not enough
@@ -65,14 +67,14 @@ typedef struct eval_dataset {
     int has_train, has_times, has_partial;
     int train_models, timed_models; /* how many have them */
     char description[256];
-} eval_dataset;
+} exh_eval_dataset;
 
 /* Load the models of one space and dataset from a store ("nb201" +
  * "cifar10-valid", "graph" + "wikitext-2"). Runs whose status is not ok are
  * left out. The metric is accuracy when runs log val_accuracy, else loss. */
-int eval_dataset_load(store *s, const char *space_name, const char *dataset,
-                      eval_dataset **out, exh_error *err);
-void eval_dataset_free(eval_dataset *d);
+EXH_API int exh_eval_dataset_load(exh_store *s, const char *space_name, const char *dataset,
+                                  exh_eval_dataset **out, exh_error *err);
+EXH_API void exh_eval_dataset_free(exh_eval_dataset *d);
 /* Give every model a partial log from its own curve: the best validation
  * value over its first `epochs` epochs (NaN when it logged fewer), for logs
  * with whole curves and no separate partial run (NAS-Bench-NLP). It replaces
@@ -80,9 +82,9 @@ void eval_dataset_free(eval_dataset *d);
  * methods that use partial logs then predict what a model trained for
  * `epochs` epochs will reach; the others are unchanged. epochs < 1 is
  * EXH_ERR_INVALID. */
-int eval_dataset_partial_from_epochs(eval_dataset *d, int epochs, exh_error *err);
+EXH_API int exh_eval_dataset_partial_from_epochs(exh_eval_dataset *d, int epochs, exh_error *err);
 
-typedef struct eval_options {
+typedef struct exh_eval_options {
     int models;              /* M */
     int repeats;             /* R for the error table */
     int top3_repeats;        /* R for top-3 selection */
@@ -90,19 +92,19 @@ typedef struct eval_options {
     double budgets[2];       /* seconds; NaN: the 30th / 60th percentile */
     int use_partial;         /* include the 5-NN+partial method when possible */
     int fit_penalties;       /* fit the penalty table to each split's repository
-                                (penalties_fit) instead of the space's default */
+                                (exh_penalties_fit) instead of the space's default */
     int use_lstm;            /* add the LSTM: in the error table trained on train,
                                 tuned on validation (grid search); in top-3 selection
                                 trained per budget on the value within it, default
                                 hyperparameters, stopped early on validation */
     int keep_predictions;    /* record every test model's prediction per method and
-                                split, and a few predicted curves (eval_result) */
-    const penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
-} eval_options;
+                                split, and a few predicted curves (exh_eval_result) */
+    const exh_penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
+} exh_eval_options;
 
-void eval_options_default(eval_options *o);
+EXH_API void exh_eval_options_default(exh_eval_options *o);
 
-typedef struct eval_method_result {
+typedef struct exh_eval_method_result {
     char name[32];
     double best_error_mean, best_error_sd;       /* absolute error of the best value */
     double overfit_error_mean, overfit_error_sd; /* NaN when the data has no train curves */
@@ -110,56 +112,56 @@ typedef struct eval_method_result {
     double partial_lambda;                       /* 5-NN+partial: mean lambda chosen
                                                     (knn_partial.h); NaN for the others */
     double top3_any[2], top3_mean_overlap[2];    /* per budget; NaN without times */
-} eval_method_result;
+} exh_eval_method_result;
 
 /* One test model's prediction by one method in one split (keep_predictions). */
-typedef struct eval_prediction {
+typedef struct exh_eval_prediction {
     int repeat, model, method;   /* model: index into the data set; method: into methods[] */
     double predicted_best, true_best;
     double predicted_overfit, true_overfit; /* NaN where not predicted or not logged */
-} eval_prediction;
+} exh_eval_prediction;
 
 /* A test model's logged validation curve and 5-NN's predicted curve, from
  * the first split (the prediction paper's Fig. 4, on the data at hand). */
-#define EVAL_CURVE_EXAMPLES 4
-typedef struct eval_curve_example {
+#define EXH_EVAL_CURVE_EXAMPLES 4
+typedef struct exh_eval_curve_example {
     int model;
     int epochs, predicted_epochs;
     double *logged, *predicted;
-} eval_curve_example;
+} exh_eval_curve_example;
 
-typedef struct eval_result {
+typedef struct exh_eval_result {
     int method_count;
-    eval_method_result methods[EVAL_MAX_METHODS];
+    exh_eval_method_result methods[EXH_EVAL_MAX_METHODS];
     double noise_floor_mean, noise_floor_sd;     /* NaN without other seeds */
     int noise_floor_pairs;
     double budgets[2];
     int test_models;                             /* per split */
     double seconds;                              /* how long it took */
-    /* With keep_predictions (free them with eval_result_clear): */
-    eval_prediction *predictions;
+    /* With keep_predictions (free them with exh_eval_result_clear): */
+    exh_eval_prediction *predictions;
     int64_t prediction_count, prediction_capacity;
-    eval_curve_example examples[EVAL_CURVE_EXAMPLES];
+    exh_eval_curve_example examples[EXH_EVAL_CURVE_EXAMPLES];
     int example_count;
-} eval_result;
+} exh_eval_result;
 
-int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err);
+EXH_API int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out, exh_error *err);
 /* Free what keep_predictions recorded (a no-op without it). */
-void eval_result_clear(eval_result *r);
+EXH_API void exh_eval_result_clear(exh_eval_result *r);
 
 /* Every recorded prediction as CSV: repeat, model (its run key), method,
  * predicted and true best value, predicted and true overfitting. */
-void eval_write_predictions_csv(const eval_dataset *d, const eval_result *r, FILE *out);
+EXH_API void exh_eval_write_predictions_csv(const exh_eval_dataset *d, const exh_eval_result *r, FILE *out);
 
 /* A k-NN repository of all the data set's models (for predicting untrained
  * ones), compared with `penalties` (NULL: the space's defaults). */
-int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_repository **out,
-                    exh_error *err);
+EXH_API int exh_eval_repository(const exh_eval_dataset *d, const exh_penalty_table *penalties, exh_knn_repository **out,
+                                exh_error *err);
 
 /* The result as markdown tables and as CSV (one row per method). */
-void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
-                         FILE *out);
-void eval_write_csv(const eval_result *r, FILE *out);
+EXH_API void exh_eval_write_markdown(const exh_eval_dataset *d, const exh_eval_options *o, const exh_eval_result *r,
+                                     FILE *out);
+EXH_API void exh_eval_write_csv(const exh_eval_result *r, FILE *out);
 
 /*
  * How ranking quality grows with the number of logged models (the
@@ -179,38 +181,38 @@ void eval_write_csv(const eval_result *r, FILE *out);
  * early on them: a mild advantage, said here).
  * A size larger than the models left after the test set is n/a.
  */
-#define EVAL_MAX_SIZES 8
-#define EVAL_SIZE_METHODS 8
+#define EXH_EVAL_MAX_SIZES 8
+#define EXH_EVAL_SIZE_METHODS 8
 
-typedef struct eval_size_options {
-    int sizes[EVAL_MAX_SIZES]; /* increasing */
+typedef struct exh_eval_size_options {
+    int sizes[EXH_EVAL_MAX_SIZES]; /* increasing */
     int size_count;
     int repeats;               /* R */
     int test_models;           /* T; 0: min(200, models / 4) */
     uint64_t seed;
     int use_lstm;              /* the LSTM and its share of the ensemble */
-    const penalty_table *penalties; /* NULL: the space's defaults */
-} eval_size_options;
+    const exh_penalty_table *penalties; /* NULL: the space's defaults */
+} exh_eval_size_options;
 
 /* Sizes 10, 20, 40, 73, 150, 300; 10 repeats; seed 1; with the LSTM. */
-void eval_size_options_default(eval_size_options *o);
+EXH_API void exh_eval_size_options_default(exh_eval_size_options *o);
 
-typedef struct eval_size_result {
+typedef struct exh_eval_size_result {
     int size_count, method_count, test_models, repeats;
     int lstm_used;                   /* 0: the LSTM row is n/a, the ensemble 5-NN + GP */
-    int sizes[EVAL_MAX_SIZES];
-    int available[EVAL_MAX_SIZES];   /* 0: too few models for this size */
-    char names[EVAL_SIZE_METHODS][32];
+    int sizes[EXH_EVAL_MAX_SIZES];
+    int available[EXH_EVAL_MAX_SIZES];   /* 0: too few models for this size */
+    char names[EXH_EVAL_SIZE_METHODS][32];
     /* [method][size]; NaN where not available */
-    double tau[EVAL_SIZE_METHODS][EVAL_MAX_SIZES], spearman[EVAL_SIZE_METHODS][EVAL_MAX_SIZES];
-    double precision10[EVAL_SIZE_METHODS][EVAL_MAX_SIZES], mae[EVAL_SIZE_METHODS][EVAL_MAX_SIZES];
-    double ensemble_weights[3][EVAL_MAX_SIZES];  /* mean 5-NN, GP, LSTM weights */
+    double tau[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES], spearman[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double precision10[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES], mae[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double ensemble_weights[3][EXH_EVAL_MAX_SIZES];  /* mean 5-NN, GP, LSTM weights */
     double seconds;
-} eval_size_result;
+} exh_eval_size_result;
 
-int eval_train_sizes(const eval_dataset *d, const eval_size_options *o, eval_size_result *out,
-                     exh_error *err);
-void eval_write_sizes_markdown(const eval_dataset *d, const eval_size_result *r, FILE *out);
-void eval_write_sizes_csv(const eval_size_result *r, FILE *out);
+EXH_API int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options *o, exh_eval_size_result *out,
+                                 exh_error *err);
+EXH_API void exh_eval_write_sizes_markdown(const exh_eval_dataset *d, const exh_eval_size_result *r, FILE *out);
+EXH_API void exh_eval_write_sizes_csv(const exh_eval_size_result *r, FILE *out);
 
 #endif

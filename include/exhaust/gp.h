@@ -6,7 +6,7 @@
  * model by how alike it is to the query *and* discounts logged models that
  * are alike to each other (two near-copies do not count twice), which is
  * what k-NN cannot do. It needs no vector encoding of an architecture: only
- * the edit distances (editdist.h, knn_distances) between models, so it
+ * the edit distances (editdist.h, exh_knn_distances) between models, so it
  * serves every space.
  *
  * Model. For logged models with targets y_i and pairwise edit distances
@@ -33,52 +33,54 @@
  * A query infinitely far from every logged model gets the mean m and the
  * prior's sd.
  *
- *     gp_model *g;
- *     gp_fit(pair_distances, best_values, n, NULL, &g, &err);
- *     gp_predict(g, query_distances, &mean, &sd);
- *     gp_free(g);
+ *     exh_gp_model *g;
+ *     exh_gp_fit(pair_distances, best_values, n, NULL, &g, &err);
+ *     exh_gp_predict(g, query_distances, &mean, &sd);
+ *     exh_gp_free(g);
  */
 #ifndef EXHAUST_GP_H
 #define EXHAUST_GP_H
 
+#include "exhaust/export.h"
+
 #include "exhaust/error.h"
 
-#define GP_MAX_GRID 16
+#define EXH_GP_MAX_GRID 16
 
-typedef struct gp_options {
+typedef struct exh_gp_options {
     /* Length scales as multiples of the median finite pairwise distance. */
-    double length_factors[GP_MAX_GRID];
+    double length_factors[EXH_GP_MAX_GRID];
     int length_count;
     /* Noise variance as a share of the signal variance s2. */
-    double noise_ratios[GP_MAX_GRID];
+    double noise_ratios[EXH_GP_MAX_GRID];
     int noise_count;
-} gp_options;
+} exh_gp_options;
 
 /* Lengths 0.125, 0.25, 0.5, 1, 2, 4 (x the median distance); noise ratios
  * 0.001, 0.01, 0.03, 0.1, 0.3, 1. */
-void gp_options_default(gp_options *o);
+EXH_API void exh_gp_options_default(exh_gp_options *o);
 
-typedef struct gp_model gp_model;
+typedef struct exh_gp_model exh_gp_model;
 
 /* Fit on n logged models: `pair_distances` is n x n (row i: from model i;
  * symmetric, zero diagonal), `targets` n values. Models with a NaN target
  * are left out. EXH_ERR_INVALID when fewer than 2 models remain or no grid
  * pair gives a positive definite matrix; `options` may be NULL (defaults). */
-int gp_fit(const double *pair_distances, const double *targets, int n,
-           const gp_options *options, gp_model **out, exh_error *err);
+EXH_API int exh_gp_fit(const double *pair_distances, const double *targets, int n,
+                       const exh_gp_options *options, exh_gp_model **out, exh_error *err);
 
-/* Predict from the query's distances to the n models gp_fit was given (in
+/* Predict from the query's distances to the n models exh_gp_fit was given (in
  * the same order; left-out models' entries are ignored). `sd` may be NULL. */
 /* Uses scratch memory inside the model: one thread per model at a time. */
-void gp_predict(const gp_model *g, const double *query_distances, double *mean, double *sd);
+EXH_API void exh_gp_predict(const exh_gp_model *g, const double *query_distances, double *mean, double *sd);
 
 /* The chosen hyperparameters and the log marginal likelihood. */
-typedef struct gp_hyperparameters {
+typedef struct exh_gp_hyperparameters {
     double length, noise_ratio, scale, mean, log_likelihood;
     int used;   /* models fitted (those with a target) */
-} gp_hyperparameters;
+} exh_gp_hyperparameters;
 
-void gp_describe(const gp_model *g, gp_hyperparameters *out);
-void gp_free(gp_model *g);
+EXH_API void exh_gp_describe(const exh_gp_model *g, exh_gp_hyperparameters *out);
+EXH_API void exh_gp_free(exh_gp_model *g);
 
 #endif

@@ -11,7 +11,7 @@
  *                12-epoch accuracies)
  *   nb201-epochs NATS-Bench per-epoch records (nats-3cells-epochs.csv)
  *   nlp          NAS-Bench-NLP runs.csv (+ epochs.csv beside it)
- * INGEST_AUTO detects the format from the file name and first line.
+ * EXH_INGEST_AUTO detects the format from the file name and first line.
  *
  * Bad records: by default a malformed record is skipped, counted, and its
  * message (naming file and line, or byte offset) kept in the stats; with
@@ -21,6 +21,8 @@
 #ifndef EXHAUST_INGEST_H
 #define EXHAUST_INGEST_H
 
+#include "exhaust/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,23 +30,23 @@
 #include "exhaust/run.h"
 #include "exhaust/store.h"
 
-typedef enum ingest_format {
-    INGEST_AUTO = 0,
-    INGEST_JSONL,
-    INGEST_CSV,
-    INGEST_KERAS_CSV,
-    INGEST_TFEVENTS,
-    INGEST_NB201,
-    INGEST_NB201_EPOCHS,
-    INGEST_NLP,
-} ingest_format;
+typedef enum exh_ingest_format {
+    EXH_INGEST_AUTO = 0,
+    EXH_INGEST_JSONL,
+    EXH_INGEST_CSV,
+    EXH_INGEST_KERAS_CSV,
+    EXH_INGEST_TFEVENTS,
+    EXH_INGEST_NB201,
+    EXH_INGEST_NB201_EPOCHS,
+    EXH_INGEST_NLP,
+} exh_ingest_format;
 
-const char *ingest_format_name(ingest_format f);
+EXH_API const char *exh_ingest_format_name(exh_ingest_format f);
 /* Parse a --format value; returns 0, or EXH_ERR_INVALID for an unknown name. */
-int ingest_format_parse(const char *name, ingest_format *out, exh_error *err);
+EXH_API int exh_ingest_format_parse(const char *name, exh_ingest_format *out, exh_error *err);
 
-typedef struct ingest_options {
-    ingest_format format;
+typedef struct exh_ingest_options {
+    exh_ingest_format format;
     int strict;
     /* For formats whose files do not say what was trained (keras-csv,
      * tfevents): applied to every run read; a sidecar overrides them. */
@@ -58,29 +60,29 @@ typedef struct ingest_options {
     /* Called after each file (may be NULL), for progress output. */
     void (*progress)(const char *path, int64_t runs_so_far, void *context);
     void *progress_context;
-} ingest_options;
+} exh_ingest_options;
 
-#define INGEST_MESSAGES_KEPT 20
+#define EXH_INGEST_MESSAGES_KEPT 20
 
-typedef struct ingest_stats {
+typedef struct exh_ingest_stats {
     int64_t files;
     int64_t runs;
     int64_t epochs;
     int64_t skipped;      /* bad records skipped (non-strict) */
     int64_t without_arch; /* runs stored with no architecture (no --arch, no sidecar):
                              prediction and search cannot use them */
-    int message_count;    /* first INGEST_MESSAGES_KEPT skip messages */
-    char messages[INGEST_MESSAGES_KEPT][EXH_ERROR_MESSAGE_SIZE];
-} ingest_stats;
+    int message_count;    /* first EXH_INGEST_MESSAGES_KEPT skip messages */
+    char messages[EXH_INGEST_MESSAGES_KEPT][EXH_ERROR_MESSAGE_SIZE];
+} exh_ingest_stats;
 
 /* Ingest files (a directory is walked for files in a known format) in one
  * transaction. On error nothing is stored and err names the file and place. */
-int ingest_paths(store *s, const char *const *paths, int path_count,
-                 const ingest_options *options, ingest_stats *stats, exh_error *err);
+EXH_API int exh_ingest_paths(exh_store *s, const char *const *paths, int path_count,
+                             const exh_ingest_options *options, exh_ingest_stats *stats, exh_error *err);
 
 /* Decide a file's format from its name and first bytes. */
-int ingest_detect(const char *path, const char *head, size_t head_size, ingest_format *out,
-                  exh_error *err);
+EXH_API int exh_ingest_detect(const char *path, const char *head, size_t head_size, exh_ingest_format *out,
+                              exh_error *err);
 
 /*
  * The parsers, callable without a store (tests, fuzzers): each reads `data`
@@ -88,23 +90,23 @@ int ingest_detect(const char *path, const char *head, size_t head_size, ingest_f
  * defaults only) and hands every complete run to `sink`. A sink returning < 0
  * stops the parser with that code.
  */
-typedef int (*run_sink)(run *r, void *context, exh_error *err);
+typedef int (*exh_run_sink)(exh_run *r, void *context, exh_error *err);
 
-typedef struct ingest_parser_context {
-    const ingest_options *options;
+typedef struct exh_ingest_parser_context {
+    const exh_ingest_options *options;
     const char *path;
-    run_sink sink;
+    exh_run_sink sink;
     void *sink_context;
-    ingest_stats *stats;
-} ingest_parser_context;
+    exh_ingest_stats *stats;
+} exh_ingest_parser_context;
 
-int ingest_parse(ingest_format format, const char *data, size_t size,
-                 ingest_parser_context *context, exh_error *err);
+EXH_API int exh_ingest_parse(exh_ingest_format format, const char *data, size_t size,
+                             exh_ingest_parser_context *context, exh_error *err);
 
 /* For parsers: report a bad record. In strict mode this returns the error
  * (the parser must stop and return it); otherwise it counts the skip, keeps
  * the message and returns 0 (the parser goes on with the next record). */
-int ingest_bad_record(ingest_parser_context *context, exh_error *err, int code,
-                      const char *format, ...) __attribute__((format(printf, 4, 5)));
+EXH_API int exh_ingest_bad_record(exh_ingest_parser_context *context, exh_error *err, int code,
+                                  const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -18,41 +18,43 @@
  * progress. lambda = 0 is the plain edit-distance method.
  *
  * lambda is chosen by leave-one-out over the logged models
- * (knn_partial_choose): each logged model is predicted from the others,
+ * (exh_knn_partial_choose): each logged model is predicted from the others,
  * for every lambda of a grid, and the lambda of the smallest mean absolute
  * error wins (the first on ties).
  */
 #ifndef EXHAUST_KNN_PARTIAL_H
 #define EXHAUST_KNN_PARTIAL_H
 
+#include "exhaust/export.h"
+
 #include "exhaust/error.h"
 
 /* The logged models: partial and best value each (NaN = unknown: the model
  * is never a neighbour). */
-typedef struct knn_partial_set {
+typedef struct exh_knn_partial_set {
     int count;
     const double *partial;
     const double *best;
-} knn_partial_set;
+} exh_knn_partial_set;
 
 /* Predict from `distances` (edit distance from the query to each logged
  * model), skipping model `exclude` (-1: none). EXH_ERR_INVALID when the
  * query's partial is NaN or no logged model has both values. */
-int knn_partial_predict(const knn_partial_set *set, const double *distances,
-                        double query_partial, double lambda, int k, int exclude, double *out,
-                        exh_error *err);
+EXH_API int exh_knn_partial_predict(const exh_knn_partial_set *set, const double *distances,
+                                    double query_partial, double lambda, int k, int exclude, double *out,
+                                    exh_error *err);
 
 /* The default grid of lambda: 0, 0.25, 0.5, 1, ..., 64 (edit-distance units
  * per unit of the metric: accuracy points and losses differ in scale). */
-#define KNN_PARTIAL_GRID_SIZE 10
-extern const double knn_partial_default_grid[KNN_PARTIAL_GRID_SIZE];
+#define EXH_KNN_PARTIAL_GRID_SIZE 10
+EXH_API extern const double exh_knn_partial_default_grid[EXH_KNN_PARTIAL_GRID_SIZE];
 
 /* Leave-one-out choice of lambda over the set; pair_distances is the
  * count x count matrix of edit distances between the logged models (row i:
  * from model i). *error (may be NULL) receives the winner's mean absolute
  * error. */
-int knn_partial_choose(const knn_partial_set *set, const double *pair_distances, int k,
-                       const double *grid, int grid_size, double *lambda, double *error,
-                       exh_error *err);
+EXH_API int exh_knn_partial_choose(const exh_knn_partial_set *set, const double *pair_distances, int k,
+                                   const double *grid, int grid_size, double *lambda, double *error,
+                                   exh_error *err);
 
 #endif

@@ -34,64 +34,66 @@
 #ifndef EXHAUST_LOCALITY_H
 #define EXHAUST_LOCALITY_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/trace.h"
 
-#define LOCALITY_MAX_TOP 16
-#define LOCALITY_BUCKETS 40   /* reuse distances in power-of-two buckets */
+#define EXH_LOCALITY_MAX_TOP 16
+#define EXH_LOCALITY_BUCKETS 40   /* reuse distances in power-of-two buckets */
 
-typedef struct locality_options {
-    int top_tensors;          /* k (default 5, at most LOCALITY_MAX_TOP) */
+typedef struct exh_locality_options {
+    int top_tensors;          /* k (default 5, at most EXH_LOCALITY_MAX_TOP) */
     double broadcast_window;  /* seconds; <= 0: a tenth of the median training time */
-} locality_options;
+} exh_locality_options;
 
-void locality_options_default(locality_options *o);
+EXH_API void exh_locality_options_default(exh_locality_options *o);
 
-typedef struct locality_access {
+typedef struct exh_locality_access {
     double time;
     int worker;
     int tensor;               /* index into locality.top_* */
-} locality_access;
+} exh_locality_access;
 
-typedef struct locality {
+typedef struct exh_locality {
     int top_count;
-    uint64_t top_key[LOCALITY_MAX_TOP];
-    int64_t top_reads[LOCALITY_MAX_TOP];
-    int64_t top_example[LOCALITY_MAX_TOP]; /* a record that read it (for its prefix) */
-    int top_position[LOCALITY_MAX_TOP];    /* the tensor's position: prefix tokens 0..position */
-    locality_access *accesses;             /* every read of a top tensor, in time order */
+    uint64_t top_key[EXH_LOCALITY_MAX_TOP];
+    int64_t top_reads[EXH_LOCALITY_MAX_TOP];
+    int64_t top_example[EXH_LOCALITY_MAX_TOP]; /* a record that read it (for its prefix) */
+    int top_position[EXH_LOCALITY_MAX_TOP];    /* the tensor's position: prefix tokens 0..position */
+    exh_locality_access *accesses;             /* every read of a top tensor, in time order */
     int64_t access_count;
     int64_t reads;                         /* all tensor reads */
     int64_t distinct_tensors;
     /* Reuse distances: bucket 0 holds distance 0, bucket b >= 1 holds
      * [2^(b-1), 2^b); first reads (cold) are counted apart. */
-    int64_t reuse_worker[LOCALITY_BUCKETS], reuse_global[LOCALITY_BUCKETS];
+    int64_t reuse_worker[EXH_LOCALITY_BUCKETS], reuse_global[EXH_LOCALITY_BUCKETS];
     int64_t cold_worker, cold_global;
     double median_reuse_worker, median_reuse_global; /* over the non-cold reads */
     double broadcast_window;
     int64_t broadcast_groups;               /* groups (one read each if broadcast) */
     int64_t shared_groups;                  /* groups read by >= 2 distinct workers */
     int64_t shared_reads;                   /* reads in those groups */
-    int64_t group_workers[LOCALITY_BUCKETS]; /* groups by distinct workers, buckets as above */
-} locality;
+    int64_t group_workers[EXH_LOCALITY_BUCKETS]; /* groups by distinct workers, buckets as above */
+} exh_locality;
 
-int locality_build(const trace_record *records, int64_t count, const locality_options *o,
-                   locality *out, exh_error *err);
-void locality_free(locality *l);
+EXH_API int exh_locality_build(const exh_trace_record *records, int64_t count, const exh_locality_options *o,
+                               exh_locality *out, exh_error *err);
+EXH_API void exh_locality_free(exh_locality *l);
 
 /* The bucket of a distance or count (0 -> 0, [2^(b-1), 2^b) -> b) and its
  * smallest member. */
-int locality_bucket(int64_t value);
-int64_t locality_bucket_floor(int bucket);
+EXH_API int exh_locality_bucket(int64_t value);
+EXH_API int64_t exh_locality_bucket_floor(int bucket);
 
 /* ---- scheduling quanta ---- */
 
 /* Elfving's approximation of the expected r-th smallest of w standard
  * normal draws (1 <= r <= w). */
-double quanta_order_statistic(int r, int w);
+EXH_API double exh_quanta_order_statistic(int r, int w);
 
-typedef struct quanta_row {
+typedef struct exh_quanta_row {
     int quantum;                  /* s: hand out work when s workers are free */
     double theory_first_wait;     /* sigma (E(s,w) - E(1,w)) */
     double theory_mean_wait;      /* sigma (E(s,w) - mean_{r<=s} E(r,w)) */
@@ -99,20 +101,20 @@ typedef struct quanta_row {
     double measured_first_wait;   /* replay: mean over hand-outs of the longest wait */
     double measured_mean_wait;    /* replay: mean wait per job */
     double makespan;              /* replay: when the last job ends */
-} quanta_row;
+} exh_quanta_row;
 
-typedef struct quanta {
+typedef struct exh_quanta {
     int workers;                  /* w */
     double sigma, mean_duration;  /* of the trace's training times */
-    quanta_row *rows;
+    exh_quanta_row *rows;
     int row_count;
-} quanta;
+} exh_quanta;
 
 /* Replay the trace's training times (end - start, in start order) on
  * `workers` workers (<= 0: the trace's distinct workers) for each quantum
  * in `quanta_list` (NULL: 1 and powers of two up to w, at most 8 values). */
-int quanta_build(const trace_record *records, int64_t count, int workers,
-                 const int *quanta_list, int quanta_count, quanta *out, exh_error *err);
-void quanta_free(quanta *q);
+EXH_API int exh_quanta_build(const exh_trace_record *records, int64_t count, int workers,
+                             const int *quanta_list, int quanta_count, exh_quanta *out, exh_error *err);
+EXH_API void exh_quanta_free(exh_quanta *q);
 
 #endif

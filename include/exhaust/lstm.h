@@ -19,9 +19,9 @@
  * 0..choices[p]-1 (a choice never seen in training, or a bad token): a
  * prediction for an unseen choice never fails. P = 1 is a single vocabulary
  * shared by all positions; P = the length of a fixed-length space (nb201: 6)
- * gives every position its own choices. lstm_period_for_space picks P per
+ * gives every position its own choices. exh_lstm_period_for_space picks P per
  * space (nb201 6; convchain and graph 5, one layer or one node a period;
- * dense: its length) and lstm_config_from_archs reads the choices from data.
+ * dense: its length) and exh_lstm_config_from_archs reads the choices from data.
  *
  * Mini-batches of different lengths: like PyTorch's packed sequences. A
  * batch is sorted by length, longest first (ties keep their order), so the
@@ -38,9 +38,9 @@
  *   c_t = f c_{t-1} + i g,   h_t = o tanh(c_t)
  *
  * Parameters: all in one contiguous float block (as llm.c keeps them), tensor
- * after tensor in enum lstm_tensor order; lstm_tensor_describe gives each
+ * after tensor in enum exh_lstm_tensor order; exh_lstm_tensor_describe gives each
  * one's offset and shape. The gradient block and Adam's two moment blocks
- * have the same layout. Initialization (lstm_init) follows PyTorch's
+ * have the same layout. Initialization (exh_lstm_init) follows PyTorch's
  * defaults: embedding N(0, 1); LSTM weights and bias U(-1/sqrt(H), 1/sqrt(H));
  * dense layers' weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
  *
@@ -50,17 +50,17 @@
  * gradient of every parameter gets weight_decay * parameter added before the
  * Adam moments.
  *
- * Targets are normalized: lstm_train sets the model's mean and standard
- * deviation from the training targets; lstm_forward/lstm_train_batch take
+ * Targets are normalized: exh_lstm_train sets the model's mean and standard
+ * deviation from the training targets; exh_lstm_forward/exh_lstm_train_batch take
  * normalized targets, losses are in normalized units (an MSE of 1 is the
- * spread of the training targets), and lstm_predict answers in the
+ * spread of the training targets), and exh_lstm_predict answers in the
  * original units.
  *
- * Training (lstm_train): Adam on mini-batches in an order reshuffled every
+ * Training (exh_lstm_train): Adam on mini-batches in an order reshuffled every
  * epoch; after each epoch the loss on the validation set (no dropout) is
  * measured, the best parameters are kept, and training stops after
  * `patience` epochs without a strictly lower validation loss; the model ends
- * with the best parameters. lstm_grid_search trains one model per
+ * with the best parameters. exh_lstm_grid_search trains one model per
  * combination of dropout, weight decay and learning rate and keeps the one
  * with the lowest validation loss. All randomness (initialization, shuffles,
  * dropout masks) comes from the rng passed in: the same seed gives the same
@@ -86,9 +86,9 @@
  * against PyTorch.
  *
  * A model holds its own work buffers: use one model from one thread at a time
- * (lstm_clone gives each thread its own).
+ * (exh_lstm_clone gives each thread its own).
  *
- * File format (lstm_save / lstm_load), all little-endian:
+ * File format (exh_lstm_save / exh_lstm_load), all little-endian:
  *   "EXHLSTM\0"  magic (8 bytes)
  *   u32          version (1)
  *   u32 x 4      embedding_size, hidden_size, dense_size, period
@@ -97,21 +97,23 @@
  *   u64          parameter count (must equal what the sizes imply)
  *   f32 x count  the parameter block
  *   u32          CRC-32C of every byte before it
- * lstm_load checks every field, the size of the file and the checksum, and
+ * exh_lstm_load checks every field, the size of the file and the checksum, and
  * names the file and the byte offset of the first bad field.
  *
  * Typical use:
- *     lstm_config c;  lstm_config_default(&c);
- *     lstm_config_from_archs(&c, lstm_period_for_space(s, &archs[0]), archs, n, &err);
- *     lstm_model *m;  lstm_new(&c, &m, &err);  lstm_init(m, r);
- *     lstm_train_options o;  lstm_train_options_default(&o);
- *     lstm_train_report report;
- *     lstm_train(m, &train, &validation, &o, r, &report, &err);
- *     lstm_predict(m, queries, count, predictions, &err);
- *     lstm_save(m, "model.lstm", &err);  lstm_train_report_clear(&report);  lstm_free(m);
+ *     exh_lstm_config c;  exh_lstm_config_default(&c);
+ *     exh_lstm_config_from_archs(&c, exh_lstm_period_for_space(s, &archs[0]), archs, n, &err);
+ *     exh_lstm_model *m;  exh_lstm_new(&c, &m, &err);  exh_lstm_init(m, r);
+ *     exh_lstm_train_options o;  exh_lstm_train_options_default(&o);
+ *     exh_lstm_train_report report;
+ *     exh_lstm_train(m, &train, &validation, &o, r, &report, &err);
+ *     exh_lstm_predict(m, queries, count, predictions, &err);
+ *     exh_lstm_save(m, "model.lstm", &err);  exh_lstm_train_report_clear(&report);  exh_lstm_free(m);
  */
 #ifndef EXHAUST_LSTM_H
 #define EXHAUST_LSTM_H
+
+#include "exhaust/export.h"
 
 #include <stddef.h>
 
@@ -119,187 +121,187 @@
 #include "exhaust/rng.h"
 #include "exhaust/space.h"
 
-#define LSTM_DEFAULT_EMBEDDING 40
-#define LSTM_DEFAULT_HIDDEN 100
-#define LSTM_DEFAULT_DENSE 10
-#define LSTM_MAX_PERIOD ARCH_MAX_TOKENS
-#define LSTM_MAX_LAYER_SIZE 4096       /* largest embedding, hidden or dense size */
-#define LSTM_MAX_CHOICES (1 << 20)     /* largest choices[p] */
-#define LSTM_MAX_PARAMETERS (1 << 28)  /* refuse larger models (1 GiB of floats) */
-#define LSTM_FILE_VERSION 1
+#define EXH_LSTM_DEFAULT_EMBEDDING 40
+#define EXH_LSTM_DEFAULT_HIDDEN 100
+#define EXH_LSTM_DEFAULT_DENSE 10
+#define EXH_LSTM_MAX_PERIOD EXH_ARCH_MAX_TOKENS
+#define EXH_LSTM_MAX_LAYER_SIZE 4096       /* largest embedding, hidden or dense size */
+#define EXH_LSTM_MAX_CHOICES (1 << 20)     /* largest choices[p] */
+#define EXH_LSTM_MAX_PARAMETERS (1 << 28)  /* refuse larger models (1 GiB of floats) */
+#define EXH_LSTM_FILE_VERSION 1
 
-typedef struct lstm_config {
+typedef struct exh_lstm_config {
     int embedding_size;                /* E */
     int hidden_size;                   /* H */
     int dense_size;                    /* D */
     int period;                        /* P: see "Embedding rows" above */
-    int choices[LSTM_MAX_PERIOD];      /* choices[p] for p < period */
-} lstm_config;
+    int choices[EXH_LSTM_MAX_PERIOD];      /* choices[p] for p < period */
+} exh_lstm_config;
 
 /* E = 40, H = 100, D = 10, period 1 with 1 choice (set the layout next). */
-void lstm_config_default(lstm_config *config);
+EXH_API void exh_lstm_config_default(exh_lstm_config *config);
 /* Set period and choices[p] = 1 + the largest token at positions i with
  * i mod period = p over the architectures (1 where none occurs). Negative
  * tokens are EXH_ERR_INVALID, naming the architecture and position. */
-int lstm_config_from_archs(lstm_config *config, int period, const arch *archs, int count,
-                           exh_error *err);
+EXH_API int exh_lstm_config_from_archs(exh_lstm_config *config, int period, const exh_arch *archs, int count,
+                                       exh_error *err);
 /* The period for a space (see above); `example` gives the length of a dense
  * space's architectures (may be NULL otherwise). */
-int lstm_period_for_space(const space *s, const arch *example);
+EXH_API int exh_lstm_period_for_space(const exh_space *s, const exh_arch *example);
 /* Check sizes and layout against the limits above. */
-int lstm_config_check(const lstm_config *config, exh_error *err);
+EXH_API int exh_lstm_config_check(const exh_lstm_config *config, exh_error *err);
 
-enum lstm_tensor {
-    LSTM_EMBEDDING = 0,      /* rows x E, rows = sum of (choices[p] + 1) */
-    LSTM_INPUT_WEIGHTS,      /* 4H x E   (weight_ih_l0) */
-    LSTM_RECURRENT_WEIGHTS,  /* 4H x H   (weight_hh_l0) */
-    LSTM_GATE_BIAS,          /* 4H       (bias_ih_l0 + bias_hh_l0) */
-    LSTM_DENSE_WEIGHTS,      /* D x H */
-    LSTM_DENSE_BIAS,         /* D */
-    LSTM_OUTPUT_WEIGHTS,     /* 1 x D */
-    LSTM_OUTPUT_BIAS,        /* 1 */
-    LSTM_TENSOR_COUNT
+enum exh_lstm_tensor {
+    EXH_LSTM_EMBEDDING = 0,      /* rows x E, rows = sum of (choices[p] + 1) */
+    EXH_LSTM_INPUT_WEIGHTS,      /* 4H x E   (weight_ih_l0) */
+    EXH_LSTM_RECURRENT_WEIGHTS,  /* 4H x H   (weight_hh_l0) */
+    EXH_LSTM_GATE_BIAS,          /* 4H       (bias_ih_l0 + bias_hh_l0) */
+    EXH_LSTM_DENSE_WEIGHTS,      /* D x H */
+    EXH_LSTM_DENSE_BIAS,         /* D */
+    EXH_LSTM_OUTPUT_WEIGHTS,     /* 1 x D */
+    EXH_LSTM_OUTPUT_BIAS,        /* 1 */
+    EXH_LSTM_TENSOR_COUNT
 };
 
-typedef struct lstm_tensor_info {
+typedef struct exh_lstm_tensor_info {
     const char *name;        /* "embedding", "input_weights", ... */
     size_t offset;           /* in floats, from the start of the block */
     int rows, columns;       /* a vector has columns 1 */
-} lstm_tensor_info;
+} exh_lstm_tensor_info;
 
-typedef struct lstm_model lstm_model;
+typedef struct exh_lstm_model exh_lstm_model;
 
-/* A model with the config's shape, parameters zero (call lstm_init or load
- * weights into lstm_parameters), target mean 0 and deviation 1. */
-int lstm_new(const lstm_config *config, lstm_model **out, exh_error *err);
-void lstm_free(lstm_model *model);
+/* A model with the config's shape, parameters zero (call exh_lstm_init or load
+ * weights into exh_lstm_parameters), target mean 0 and deviation 1. */
+EXH_API int exh_lstm_new(const exh_lstm_config *config, exh_lstm_model **out, exh_error *err);
+EXH_API void exh_lstm_free(exh_lstm_model *model);
 /* A copy with the same config, parameters and target scale (not Adam state). */
-int lstm_clone(const lstm_model *model, lstm_model **out, exh_error *err);
+EXH_API int exh_lstm_clone(const exh_lstm_model *model, exh_lstm_model **out, exh_error *err);
 /* PyTorch's default initialization, drawn from r; resets Adam. */
-void lstm_init(lstm_model *model, rng *r);
+EXH_API void exh_lstm_init(exh_lstm_model *model, exh_rng *r);
 
-const lstm_config *lstm_model_config(const lstm_model *model);
-size_t lstm_parameter_count(const lstm_model *model);
-/* The parameter block and the gradient block (filled by lstm_backward). */
-float *lstm_parameters(lstm_model *model);
-const float *lstm_gradients(const lstm_model *model);
-void lstm_tensor_describe(const lstm_model *model, enum lstm_tensor tensor,
-                          lstm_tensor_info *out);
+EXH_API const exh_lstm_config *exh_lstm_model_config(const exh_lstm_model *model);
+EXH_API size_t exh_lstm_parameter_count(const exh_lstm_model *model);
+/* The parameter block and the gradient block (filled by exh_lstm_backward). */
+EXH_API float *exh_lstm_parameters(exh_lstm_model *model);
+EXH_API const float *exh_lstm_gradients(const exh_lstm_model *model);
+EXH_API void exh_lstm_tensor_describe(const exh_lstm_model *model, enum exh_lstm_tensor tensor,
+                                      exh_lstm_tensor_info *out);
 /* The embedding row a token at a position reads. */
-int lstm_embedding_row(const lstm_model *model, int position, int token);
-void lstm_target_scale(const lstm_model *model, double *mean, double *deviation);
+EXH_API int exh_lstm_embedding_row(const exh_lstm_model *model, int position, int token);
+EXH_API void exh_lstm_target_scale(const exh_lstm_model *model, double *mean, double *deviation);
 /* deviation must be finite and > 0, mean finite (EXH_ERR_INVALID otherwise). */
-int lstm_set_target_scale(lstm_model *model, double mean, double deviation, exh_error *err);
+EXH_API int exh_lstm_set_target_scale(exh_lstm_model *model, double mean, double deviation, exh_error *err);
 
-/* Forward one batch of `count` architectures (each of length 1..ARCH_MAX_TOKENS).
+/* Forward one batch of `count` architectures (each of length 1..EXH_ARCH_MAX_TOKENS).
  * targets (normalized, may be NULL) gives *loss (may be NULL); dropout > 0
  * needs r and marks the pass as training. The outputs (normalized units, in
- * the batch's order) stay readable through lstm_outputs until the next
+ * the batch's order) stay readable through exh_lstm_outputs until the next
  * forward. */
-int lstm_forward(lstm_model *model, const arch *const *batch, int count, const float *targets,
-                 float dropout, rng *r, float *loss, exh_error *err);
-const float *lstm_outputs(const lstm_model *model);
+EXH_API int exh_lstm_forward(exh_lstm_model *model, const exh_arch *const *batch, int count, const float *targets,
+                             float dropout, exh_rng *r, float *loss, exh_error *err);
+EXH_API const float *exh_lstm_outputs(const exh_lstm_model *model);
 /* Gradients of the last forward's loss (which needed targets) with respect
  * to every parameter, written over the gradient block (no weight decay). */
-int lstm_backward(lstm_model *model, exh_error *err);
+EXH_API int exh_lstm_backward(exh_lstm_model *model, exh_error *err);
 
-typedef struct lstm_adam_options {
+typedef struct exh_lstm_adam_options {
     float learning_rate;     /* 1e-3 */
     float beta1, beta2;      /* 0.9, 0.999 */
     float epsilon;           /* 1e-8 */
     float weight_decay;      /* L2 coefficient, 0 = none */
-} lstm_adam_options;
+} exh_lstm_adam_options;
 
 /* One Adam step (torch.optim.Adam's arithmetic) from the gradient block. */
-void lstm_adam_update(lstm_model *model, const lstm_adam_options *options);
+EXH_API void exh_lstm_adam_update(exh_lstm_model *model, const exh_lstm_adam_options *options);
 /* Forget Adam's moments and step count. */
-void lstm_adam_reset(lstm_model *model);
+EXH_API void exh_lstm_adam_reset(exh_lstm_model *model);
 
-typedef struct lstm_train_options {
+typedef struct exh_lstm_train_options {
     int max_epochs;          /* 200 */
     int batch_size;          /* 32 */
     int patience;            /* 10 epochs without a better validation loss */
     float dropout;           /* 0.1 */
-    lstm_adam_options adam;  /* learning rate 1e-3, weight decay 1e-5 */
-} lstm_train_options;
+    exh_lstm_adam_options adam;  /* learning rate 1e-3, weight decay 1e-5 */
+} exh_lstm_train_options;
 
-void lstm_train_options_default(lstm_train_options *options);
+EXH_API void exh_lstm_train_options_default(exh_lstm_train_options *options);
 
 /* forward + backward + one Adam step on one batch (normalized targets). */
-int lstm_train_batch(lstm_model *model, const arch *const *batch, int count,
-                     const float *targets, const lstm_train_options *options, rng *r,
-                     float *loss, exh_error *err);
+EXH_API int exh_lstm_train_batch(exh_lstm_model *model, const exh_arch *const *batch, int count,
+                                 const float *targets, const exh_lstm_train_options *options, exh_rng *r,
+                                 float *loss, exh_error *err);
 
 /* Architectures and their targets (original units). */
-typedef struct lstm_dataset {
+typedef struct exh_lstm_dataset {
     int count;
-    const arch *archs;
+    const exh_arch *archs;
     const double *targets;
-} lstm_dataset;
+} exh_lstm_dataset;
 
-typedef struct lstm_train_report {
+typedef struct exh_lstm_train_report {
     int epochs;                  /* epochs run */
     int best_epoch;              /* 1-based; the model holds this epoch's parameters */
     double best_validation_loss; /* normalized MSE at best_epoch (NaN without validation) */
     double *train_loss;          /* per epoch, mean normalized MSE with dropout */
     double *validation_loss;     /* per epoch (NULL without validation) */
-} lstm_train_report;
+} exh_lstm_train_report;
 
 /* Normalize the targets with the training set's mean and deviation, then
  * train from the model's current parameters as described above. validation
  * may be NULL or empty: no early stopping, all max_epochs run, the model
  * keeps the last epoch's parameters. out may be NULL; otherwise free it
- * with lstm_train_report_clear. */
-int lstm_train(lstm_model *model, const lstm_dataset *train, const lstm_dataset *validation,
-               const lstm_train_options *options, rng *r, lstm_train_report *out,
-               exh_error *err);
-void lstm_train_report_clear(lstm_train_report *report);
+ * with exh_lstm_train_report_clear. */
+EXH_API int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
+                           const exh_lstm_train_options *options, exh_rng *r, exh_lstm_train_report *out,
+                           exh_error *err);
+EXH_API void exh_lstm_train_report_clear(exh_lstm_train_report *report);
 
 /* Predictions in original units, no dropout. */
-int lstm_predict(lstm_model *model, const arch *archs, int count, double *out, exh_error *err);
+EXH_API int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out, exh_error *err);
 /* Mean squared error on a dataset in normalized units (no dropout). */
-int lstm_evaluate(lstm_model *model, const lstm_dataset *data, double *loss, exh_error *err);
+EXH_API int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss, exh_error *err);
 
-#define LSTM_GRID_MAX 8
+#define EXH_LSTM_GRID_MAX 8
 
-typedef struct lstm_grid {
+typedef struct exh_lstm_grid {
     int dropout_count, weight_decay_count, learning_rate_count;
-    float dropout[LSTM_GRID_MAX];
-    float weight_decay[LSTM_GRID_MAX];
-    float learning_rate[LSTM_GRID_MAX];
-} lstm_grid;
+    float dropout[EXH_LSTM_GRID_MAX];
+    float weight_decay[EXH_LSTM_GRID_MAX];
+    float learning_rate[EXH_LSTM_GRID_MAX];
+} exh_lstm_grid;
 
 /* dropout {0, 0.1, 0.3}, weight decay {0, 1e-5, 1e-4}, learning rate {1e-3, 3e-3}. */
-void lstm_grid_default(lstm_grid *grid);
+EXH_API void exh_lstm_grid_default(exh_lstm_grid *grid);
 /* A grid of one point: train once with these, stopped early on validation. */
-void lstm_grid_single(lstm_grid *grid, float dropout, float weight_decay, float learning_rate);
+EXH_API void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay, float learning_rate);
 
-typedef struct lstm_grid_point {
+typedef struct exh_lstm_grid_point {
     float dropout, weight_decay, learning_rate;
     double validation_loss;      /* best, normalized MSE */
     int epochs, best_epoch;
-} lstm_grid_point;
+} exh_lstm_grid_point;
 
-typedef struct lstm_grid_result {
+typedef struct exh_lstm_grid_result {
     int count;                   /* combinations tried, dropout-major order */
     int best;                    /* index of the lowest validation loss (first on ties) */
-    lstm_grid_point points[LSTM_GRID_MAX * LSTM_GRID_MAX * LSTM_GRID_MAX];
-} lstm_grid_result;
+    exh_lstm_grid_point points[EXH_LSTM_GRID_MAX * EXH_LSTM_GRID_MAX * EXH_LSTM_GRID_MAX];
+} exh_lstm_grid_result;
 
-/* Train a fresh model (config, lstm_init) per combination on train, judged
+/* Train a fresh model (config, exh_lstm_init) per combination on train, judged
  * on validation (required, non-empty); the other options come from `base`.
  * One seed is drawn from r and every combination starts from it (the same
  * initial weights and first shuffle: common random numbers, so the
  * comparison reflects the hyperparameters). *best receives the winning
- * model (free it with lstm_free); result may be NULL. */
-int lstm_grid_search(const lstm_config *config, const lstm_dataset *train,
-                     const lstm_dataset *validation, const lstm_grid *grid,
-                     const lstm_train_options *base, rng *r, lstm_model **best,
-                     lstm_grid_result *result, exh_error *err);
+ * model (free it with exh_lstm_free); result may be NULL. */
+EXH_API int exh_lstm_grid_search(const exh_lstm_config *config, const exh_lstm_dataset *train,
+                                 const exh_lstm_dataset *validation, const exh_lstm_grid *grid,
+                                 const exh_lstm_train_options *base, exh_rng *r, exh_lstm_model **best,
+                                 exh_lstm_grid_result *result, exh_error *err);
 
 /* Save / load the model (config, target scale, parameters) as described
- * above. lstm_load returns a new model; errors name the file. */
-int lstm_save(const lstm_model *model, const char *path, exh_error *err);
-int lstm_load(const char *path, lstm_model **out, exh_error *err);
+ * above. exh_lstm_load returns a new model; errors name the file. */
+EXH_API int exh_lstm_save(const exh_lstm_model *model, const char *path, exh_error *err);
+EXH_API int exh_lstm_load(const char *path, exh_lstm_model **out, exh_error *err);
 
 #endif

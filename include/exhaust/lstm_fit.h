@@ -3,32 +3,34 @@
  * logged models of a store: the predictor behind `exhaust predict --method
  * lstm` and `exhaust rank --method lstm`.
  *
- * The logged models of an eval_dataset that have a value of the target
+ * The logged models of an exh_eval_dataset that have a value of the target
  * (best validation value, degree of overfitting, mean epoch time, best value
  * within a budget: targets.h) are shuffled with the seed, at most
  * max_models of them kept, and split train:validation = 3:1. The LSTM
  * learns the target from the architecture alone; its dropout, L2 and
- * learning rate are chosen on the validation models by lstm_grid_search
+ * learning rate are chosen on the validation models by exh_lstm_grid_search
  * (or, with grid = 0, the defaults, stopped early on validation: about 18
  * times faster). Models without a value of the target (no train curve for
  * overfitting, no epoch times, a budget shorter than one epoch) are left
  * out and counted.
  *
- * A fitted model travels with a description: lstm_fit_save writes the model
- * to PATH (lstm_save's format) and the description to PATH.json (space,
+ * A fitted model travels with a description: exh_lstm_fit_save writes the model
+ * to PATH (exh_lstm_save's format) and the description to PATH.json (space,
  * dataset, target, models used, hyperparameters, validation error), so that
- * lstm_fit_load can refuse to answer for a space or a target the model was
+ * exh_lstm_fit_load can refuse to answer for a space or a target the model was
  * not trained on.
  *
- *     lstm_fit_options o;  lstm_fit_options_default(&o);
- *     targets_parse("best", &o.target, &err);
- *     lstm_model *m;  lstm_fit_info info;
- *     lstm_fit(dataset, "cifar10-valid", &o, &m, &info, &err);
- *     lstm_predict(m, archs, count, predictions, &err);
- *     lstm_fit_save(m, &info, "best.lstm", &err);  lstm_free(m);
+ *     exh_lstm_fit_options o;  exh_lstm_fit_options_default(&o);
+ *     exh_targets_parse("best", &o.target, &err);
+ *     exh_lstm_model *m;  exh_lstm_fit_info info;
+ *     exh_lstm_fit(dataset, "cifar10-valid", &o, &m, &info, &err);
+ *     exh_lstm_predict(m, archs, count, predictions, &err);
+ *     exh_lstm_fit_save(m, &info, "best.lstm", &err);  exh_lstm_free(m);
  */
 #ifndef EXHAUST_LSTM_FIT_H
 #define EXHAUST_LSTM_FIT_H
+
+#include "exhaust/export.h"
 
 #include <stdint.h>
 
@@ -36,18 +38,18 @@
 #include "exhaust/lstm.h"
 #include "exhaust/targets.h"
 
-#define LSTM_FIT_DEFAULT_MODELS 1000
+#define EXH_LSTM_FIT_DEFAULT_MODELS 1000
 
-typedef struct lstm_fit_options {
-    targets_spec target;     /* best */
-    int max_models;          /* LSTM_FIT_DEFAULT_MODELS */
+typedef struct exh_lstm_fit_options {
+    exh_targets_spec target;     /* best */
+    int max_models;          /* EXH_LSTM_FIT_DEFAULT_MODELS */
     uint64_t seed;           /* 1 */
     int grid;                /* 1: grid search (default); 0: default hyperparameters */
-} lstm_fit_options;
+} exh_lstm_fit_options;
 
-void lstm_fit_options_default(lstm_fit_options *options);
+EXH_API void exh_lstm_fit_options_default(exh_lstm_fit_options *options);
 
-typedef struct lstm_fit_info {
+typedef struct exh_lstm_fit_info {
     char space[64], dataset[128], target[64];
     int lower_is_better;     /* of the target */
     int train_count, validation_count;
@@ -55,24 +57,24 @@ typedef struct lstm_fit_info {
     float dropout, weight_decay, learning_rate;
     double validation_error; /* mean absolute error on the validation models,
                                 in the target's units */
-} lstm_fit_info;
+} exh_lstm_fit_info;
 
 /* Train as described above. Fewer than 4 models with a value of the target
  * is EXH_ERR_INVALID, saying how many there were. */
-int lstm_fit(const eval_dataset *d, const char *dataset, const lstm_fit_options *options,
-             lstm_model **out, lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_fit_options *options,
+                         exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
 
 /* One line for people: "LSTM: 750 train + 250 validation models, dropout
  * 0.1, L2 1e-05, learning rate 0.001, validation error 1.23". */
-void lstm_fit_describe(const lstm_fit_info *info, char *out, size_t size);
+EXH_API void exh_lstm_fit_describe(const exh_lstm_fit_info *info, char *out, size_t size);
 
-int lstm_fit_save(const lstm_model *model, const lstm_fit_info *info, const char *path,
-                  exh_error *err);
+EXH_API int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info, const char *path,
+                              exh_error *err);
 /* Load PATH and PATH.json. A missing or malformed description is an error
  * naming the file. */
-int lstm_fit_load(const char *path, lstm_model **out, lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
 /* EXH_ERR_INVALID unless the model was trained for this space and target. */
-int lstm_fit_check(const lstm_fit_info *info, const char *path, const char *wanted_space,
-                   const targets_spec *target, exh_error *err);
+EXH_API int exh_lstm_fit_check(const exh_lstm_fit_info *info, const char *path, const char *wanted_space,
+                               const exh_targets_spec *target, exh_error *err);
 
 #endif

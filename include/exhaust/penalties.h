@@ -3,8 +3,8 @@
  * architecture's layer sequence into another's.
  *
  * The edit distance (editdist.h) is the cheapest way to turn one sequence of
- * layers (space_layers) into another by replacing, inserting and deleting
- * layers. A penalty_table says what each of those edits costs; its entries
+ * layers (exh_space_layers) into another by replacing, inserting and deleting
+ * layers. A exh_penalty_table says what each of those edits costs; its entries
  * depend on the space kind, because what makes two layers alike does:
  *
  * nb201 (one layer per cell edge; op = the edge's operation)
@@ -44,7 +44,7 @@
  *   and eval take --same-stride-indel X) to compare such models.
  *   Skip connections are not part of the published table and cost nothing.
  *
- * dense (one layer per DeepHyper variable node; op = a dense_op)
+ * dense (one layer per DeepHyper variable node; op = a exh_dense_op)
  *   replace  = type when the ops differ; otherwise, for two dense layers,
  *              units * |log2(units_a / units_b)| + activation * [activation
  *              differs]; for two skips, skip_source * [source differs];
@@ -55,7 +55,7 @@
  *   indel    = indel[op] of the inserted or deleted layer: identity 0.5,
  *              dense 1, dropout 0.5, skip 0.5.
  *
- * graph (one layer per canonical node; op = a graph_op)
+ * graph (one layer per canonical node; op = a exh_graph_op)
  *   replace  = op * [ops differ] + input * (number of input slots 1..3 whose
  *              value differs, an unused slot being a value of its own).
  *              Inputs are compared as value positions (sources 0..3 mean the
@@ -66,7 +66,7 @@
  * Every entry is >= 0 (infinity allowed, NaN not). Infinite distances are
  * exact: they never turn into NaN or overflow.
  *
- * JSON form (penalties_load / penalties_save). "kind" is required; every
+ * JSON form (exh_penalties_load / exh_penalties_save). "kind" is required; every
  * other key is optional and defaults as above; unknown keys are errors.
  * Infinity is written as the string "inf".
  *     {"kind": "nb201",
@@ -85,6 +85,8 @@
 #ifndef EXHAUST_PENALTIES_H
 #define EXHAUST_PENALTIES_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/error.h"
@@ -92,18 +94,18 @@
 #include "exhaust/space_dense.h"
 #include "exhaust/space_nb201.h"
 
-typedef enum penalty_kind {
-    PENALTY_NB201 = 0,
-    PENALTY_CONVCHAIN,
-    PENALTY_DENSE,
-    PENALTY_GRAPH,
-    PENALTY_KIND_COUNT
-} penalty_kind;
+typedef enum exh_penalty_kind {
+    EXH_PENALTY_NB201 = 0,
+    EXH_PENALTY_CONVCHAIN,
+    EXH_PENALTY_DENSE,
+    EXH_PENALTY_GRAPH,
+    EXH_PENALTY_KIND_COUNT
+} exh_penalty_kind;
 
-typedef struct penalty_table {
-    penalty_kind kind;
+typedef struct exh_penalty_table {
+    exh_penalty_kind kind;
     struct {
-        double replace[NB201_OPERATIONS][NB201_OPERATIONS];
+        double replace[EXH_NB201_OPERATIONS][EXH_NB201_OPERATIONS];
         double indel;
         double disconnect;
     } nb201;
@@ -113,48 +115,48 @@ typedef struct penalty_table {
     } convchain;
     struct {
         double type, units, activation, skip_source;
-        double indel[DENSE_OP_COUNT];
+        double indel[EXH_DENSE_OP_COUNT];
     } dense;
     struct {
         double op, input, indel;
     } graph;
-} penalty_table;
+} exh_penalty_table;
 
 /* "nb201", "convchain", "dense", "graph"; "?" out of range. */
-const char *penalties_kind_name(penalty_kind kind);
+EXH_API const char *exh_penalties_kind_name(exh_penalty_kind kind);
 
-/* The default table for a space kind (space_kind(s): "nb201", "convchain",
+/* The default table for a space kind (exh_space_kind(s): "nb201", "convchain",
  * "dense" or "graph"); EXH_ERR_INVALID for another name. All four parts of
  * the table are filled with their defaults; `kind` selects the one used. */
-int penalties_default(const char *space_kind, penalty_table *out, exh_error *err);
+EXH_API int exh_penalties_default(const char *space_kind, exh_penalty_table *out, exh_error *err);
 /* The same for an open space. */
-int penalties_for_space(const space *s, penalty_table *out, exh_error *err);
+EXH_API int exh_penalties_for_space(const exh_space *s, exh_penalty_table *out, exh_error *err);
 
 /* Check the part of the table that `kind` selects: entries >= 0 and not NaN,
  * the nb201 diagonal 0. The message names the entry ("replace[2][3]"). */
-int penalties_validate(const penalty_table *t, exh_error *err);
+EXH_API int exh_penalties_validate(const exh_penalty_table *t, exh_error *err);
 
 /* The cost of replacing layer a by layer b, and of inserting or deleting
  * `l` when it is aligned against `against` (NULL: no layer to compare
  * with). Only convchain looks at `against`. */
-double penalties_replace(const penalty_table *t, const layer *a, const layer *b);
-double penalties_indel(const penalty_table *t, const layer *l, const layer *against);
+EXH_API double exh_penalties_replace(const exh_penalty_table *t, const exh_layer *a, const exh_layer *b);
+EXH_API double exh_penalties_indel(const exh_penalty_table *t, const exh_layer *l, const exh_layer *against);
 
-/* JSON file <-> table (format above). penalties_load validates. */
-int penalties_load(const char *path, penalty_table *out, exh_error *err);
-int penalties_save(const char *path, const penalty_table *t, exh_error *err);
+/* JSON file <-> table (format above). exh_penalties_load validates. */
+EXH_API int exh_penalties_load(const char *path, exh_penalty_table *out, exh_error *err);
+EXH_API int exh_penalties_save(const char *path, const exh_penalty_table *t, exh_error *err);
 /* The JSON text alone; *json is malloc'd (free it). */
-int penalties_to_json(const penalty_table *t, char **json, exh_error *err);
+EXH_API int exh_penalties_to_json(const exh_penalty_table *t, char **json, exh_error *err);
 /* Parse JSON text; `name` (a file name, or NULL) prefixes error messages. */
-int penalties_from_json(const char *text, const char *name, penalty_table *out,
-                        exh_error *err);
+EXH_API int exh_penalties_from_json(const char *text, const char *name, exh_penalty_table *out,
+                                    exh_error *err);
 
 /* ---- Fitting a table to a repository of logged models ------------------
  *
- * penalties_fit searches the table that makes k-NN predict a repository's
+ * exh_penalties_fit searches the table that makes k-NN predict a repository's
  * own models best: the error of a table is the mean absolute difference, over
  * the repository's models, between a model's best logged validation value
- * (targets_best on its validation curve; models without one are left out)
+ * (exh_targets_best on its validation curve; models without one are left out)
  * and the best value of its leave-one-out k-NN prediction (the model itself
  * excluded, other models with the same architecture kept). A model whose k
  * nearest others are all infinitely far is predicted by the mean best value
@@ -167,37 +169,37 @@ int penalties_from_json(const char *text, const char *name, penalty_table *out,
  * the seeded generator and tries, for each, the values current * {0, 1/4,
  * 1/2, 2, 4} (for an entry that is 0: scale * {1/4, 1/2, 1, 2, 4}, scale
  * being the mean of the positive finite entries, or 1), rounded to a
- * multiple of PENALTIES_FIT_GRID and capped at PENALTIES_FIT_MAX; a value is
+ * multiple of EXH_PENALTIES_FIT_GRID and capped at EXH_PENALTIES_FIT_MAX; a value is
  * kept when it lowers the error by more than 1e-12. The search stops after
  * `rounds` rounds or a round without improvement. Repositories larger than
  * `max_models` are subsampled (seeded) first. Deterministic for a seed.
  */
-#define PENALTIES_FIT_GRID (1.0 / 16.0)
-#define PENALTIES_FIT_MAX 64.0
+#define EXH_PENALTIES_FIT_GRID (1.0 / 16.0)
+#define EXH_PENALTIES_FIT_MAX 64.0
 
-struct knn_repository;
+struct exh_knn_repository;
 
-typedef struct penalties_fit_options {
+typedef struct exh_penalties_fit_options {
     int k;            /* neighbours (default 5) */
     int rounds;       /* coordinate-descent rounds (default 4) */
     int max_models;   /* subsample above this many models (default 1000; 0: all) */
     uint64_t seed;    /* default 1 */
-} penalties_fit_options;
+} exh_penalties_fit_options;
 
-typedef struct penalties_fit_result {
+typedef struct exh_penalties_fit_result {
     double initial_error; /* of the starting table */
     double final_error;   /* of the table returned */
     int models;           /* models scored */
     int evaluations;      /* tables scored */
-} penalties_fit_result;
+} exh_penalties_fit_result;
 
-void penalties_fit_options_default(penalties_fit_options *o);
+EXH_API void exh_penalties_fit_options_default(exh_penalties_fit_options *o);
 
 /* `table` is the starting point (its kind must match the repository's) and
  * receives the best table found; `result` may be NULL. The repository is
  * not changed. EXH_ERR_INVALID when fewer than k + 1 models have a
  * validation value. */
-int penalties_fit(const struct knn_repository *repository, const penalties_fit_options *o,
-                  penalty_table *table, penalties_fit_result *result, exh_error *err);
+EXH_API int exh_penalties_fit(const struct exh_knn_repository *repository, const exh_penalties_fit_options *o,
+                              exh_penalty_table *table, exh_penalties_fit_result *result, exh_error *err);
 
 #endif

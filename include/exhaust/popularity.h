@@ -22,7 +22,7 @@
  *                The headline figure flips between seeds of one search, so it
  *                comes with a 95% interval over block-bootstrap resamples:
  *                the observation points cut into blocks of one window,
- *                resampled with replacement (POPULARITY_BOOTSTRAP times, a
+ *                resampled with replacement (EXH_POPULARITY_BOOTSTRAP times, a
  *                fixed seed: the same trace gives the same interval).
  *   duplicates   stage 1 draws P architectures uniformly: their length-L
  *                prefixes are P draws from the N_L prefixes, and the
@@ -35,11 +35,13 @@
 #ifndef EXHAUST_POPULARITY_H
 #define EXHAUST_POPULARITY_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/trace.h"
 
-typedef struct popularity_options {
+typedef struct exh_popularity_options {
     int window;           /* records per window (default: the population, 100) */
     int prefix_length;    /* L (default 3) */
     int points;           /* histograms at this many evenly spaced points (default 5) */
@@ -52,43 +54,43 @@ typedef struct popularity_options {
     int64_t stage1_first; /* > 0: stage 1 is the first this many records by job id
                              (parents were inferred: a record left without one is
                              not random); 0: the records without a parent */
-} popularity_options;
+} exh_popularity_options;
 
-#define POPULARITY_BOOTSTRAP 200 /* resamples for the donor-again interval */
+#define EXH_POPULARITY_BOOTSTRAP 200 /* resamples for the donor-again interval */
 
-void popularity_options_default(popularity_options *o);
+EXH_API void exh_popularity_options_default(exh_popularity_options *o);
 
 /* One prefix's count in one window. */
-typedef struct popularity_entry {
+typedef struct exh_popularity_entry {
     int point;            /* index into popularity.point_record */
-    arch prefix;          /* the first L tokens */
+    exh_arch prefix;          /* the first L tokens */
     int count;
     double share;         /* count / window size */
     int tier;             /* 1, 2 or 3 */
-} popularity_entry;
+} exh_popularity_entry;
 
 /* Tier sizes through the search, one row per sampled record. */
-typedef struct popularity_tier_row {
+typedef struct exh_popularity_tier_row {
     int64_t record;       /* the window ends at this record */
     int prefixes[4];      /* [1..3]: distinct prefixes in each tier */
     int members[4];       /* [1..3]: architectures of the window in each tier */
-} popularity_tier_row;
+} exh_popularity_tier_row;
 
-typedef struct popularity_best_delay {
+typedef struct exh_popularity_best_delay {
     int64_t record;       /* the new best (index into the trace) */
     int64_t proposals;    /* children started after it finished, up to and including
                              its first child; -1 if it never was a parent */
     double seconds;       /* from its end to its first child's start; NAN if never */
     int64_t superseded;   /* proposals before a better model finished (-1: never) */
-} popularity_best_delay;
+} exh_popularity_best_delay;
 
-typedef struct popularity {
-    popularity_options options;
+typedef struct exh_popularity {
+    exh_popularity_options options;
     int points;
     int64_t point_record[64];  /* each histogram's window ends at this record */
-    popularity_entry *entries; /* by point, then count descending */
+    exh_popularity_entry *entries; /* by point, then count descending */
     int64_t entry_count;
-    popularity_tier_row *tiers;
+    exh_popularity_tier_row *tiers;
     int64_t tier_count;
     /* donor_pairs[c] (c = 1..max_donor_count): (model, record) pairs where the
      * model had c donations in the window ending at the record; donor_again[c]:
@@ -103,7 +105,7 @@ typedef struct popularity {
     double max_full_share;          /* the largest share one prefix held in a full
                                        window (tier 1 needs tier1_share) */
     int64_t tier1_full_windows;     /* sampled full windows with a tier-1 prefix */
-    popularity_best_delay *best_delays;
+    exh_popularity_best_delay *best_delays;
     int64_t best_delay_count;
     double expected_best_delay;     /* P / S proposals */
     double mean_best_delay;         /* measured, over new bests that became parents */
@@ -112,14 +114,14 @@ typedef struct popularity {
     int stage1_max_duplicates;      /* the most times one length-L prefix was drawn */
     double birthday_p[8];           /* [k]: P(some prefix drawn >= k times), k=2..7 */
     int birthday_expected_max;      /* the largest k with birthday_p[k] >= 0.5 (1 if none) */
-} popularity;
+} exh_popularity;
 
-int popularity_build(const trace_record *records, int64_t count, const popularity_options *o,
-                     popularity *out, exh_error *err);
-void popularity_free(popularity *p);
+EXH_API int exh_popularity_build(const exh_trace_record *records, int64_t count, const exh_popularity_options *o,
+                                 exh_popularity *out, exh_error *err);
+EXH_API void exh_popularity_free(exh_popularity *p);
 
 /* P(some value is drawn at least k times in n uniform draws from N values),
  * by the Poisson approximation of the generalized birthday problem. */
-double popularity_birthday(int64_t n, int64_t N, int k);
+EXH_API double exh_popularity_birthday(int64_t n, int64_t N, int k);
 
 #endif

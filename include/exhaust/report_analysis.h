@@ -17,30 +17,32 @@
  *   best_delays.csv, birthday.csv                                           RQ4
  *   caches.csv                                          cache simulation
  *   inferred.csv (job_id, start_time, worker, parent_id, mutated_position:
- *   per record, what analyze_infer filled in; only when it filled something)
+ *   per record, what exh_analyze_infer filled in; only when it filled something)
  *   index.html                                          the report
  */
 #ifndef EXHAUST_REPORT_ANALYSIS_H
 #define EXHAUST_REPORT_ANALYSIS_H
 
+#include "exhaust/export.h"
+
 #include "exhaust/analysis.h"
 
 /* The CSV and JSON files, and trie.dot. */
-int report_write_tables(const analysis *a, const char *dir, exh_error *err);
+EXH_API int exh_report_write_tables(const exh_analysis *a, const char *dir, exh_error *err);
 
 /* trie.svg from trie.dot with Graphviz's dot. Returns EXH_OK, or
  * EXH_ERR_NOT_FOUND when dot is not installed (the report then links the
  * .dot file instead), or EXH_ERR_IO when dot failed. */
-int report_render_trie(const char *dir, exh_error *err);
+EXH_API int exh_report_render_trie(const char *dir, exh_error *err);
 
 /* index.html. `source` names the trace in the title; `generated` (may be
  * NULL) is a line such as the date, kept out of the library so reports stay
  * byte-reproducible. */
-int report_write_html(const analysis *a, const char *dir, const char *source,
-                      const char *generated, exh_error *err);
+EXH_API int exh_report_write_html(const exh_analysis *a, const char *dir, const char *source,
+                                  const char *generated, exh_error *err);
 
 /* An architecture or prefix as text: the space's own form when it has one
  * (a->options.space), else the token sequence. */
-void report_format_prefix(const analysis *a, const arch *prefix, char *buf, size_t size);
+EXH_API void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, char *buf, size_t size);
 
 #endif

@@ -8,26 +8,28 @@
 #ifndef EXHAUST_RNG_H
 #define EXHAUST_RNG_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
-typedef struct rng rng;
+typedef struct exh_rng exh_rng;
 
-rng *rng_new(uint64_t seed);          /* NULL only when out of memory */
-void rng_free(rng *r);
-void rng_seed(rng *r, uint64_t seed);
+EXH_API exh_rng *exh_rng_new(uint64_t seed);          /* NULL only when out of memory */
+EXH_API void exh_rng_free(exh_rng *r);
+EXH_API void exh_rng_seed(exh_rng *r, uint64_t seed);
 
 /* Uniform integer in [0, n); n must be >= 1. */
-uint32_t rng_below(rng *r, uint32_t n);
+EXH_API uint32_t exh_rng_below(exh_rng *r, uint32_t n);
 /* Uniform double in [0, 1). */
-double rng_uniform(rng *r);
+EXH_API double exh_rng_uniform(exh_rng *r);
 /* Standard normal deviate. */
-double rng_gaussian(rng *r);
+EXH_API double exh_rng_gaussian(exh_rng *r);
 
 /* Partial Fisher-Yates: afterwards values[0..first) is a uniform sample of
  * all `count` values in random order (first = count shuffles them all). */
-void rng_sample(rng *r, int *values, int count, int first);
+EXH_API void exh_rng_sample(exh_rng *r, int *values, int count, int first);
 
 /* The underlying gsl_rng*, for GSL routines (gsl_ran_*) that need it. */
-void *rng_gsl(rng *r);
+EXH_API void *exh_rng_gsl(exh_rng *r);
 
 #endif

@@ -21,19 +21,21 @@
 #ifndef EXHAUST_SEARCH_H
 #define EXHAUST_SEARCH_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/evaluator.h"
 #include "exhaust/space.h"
 #include "exhaust/trace.h"
 
-#define SEARCH_DEFAULT_POPULATION 100  /* P, Real et al. 2019 */
-#define SEARCH_DEFAULT_SAMPLE 5        /* S */
-#define SEARCH_DEFAULT_CANDIDATES 1000 /* N */
+#define EXH_SEARCH_DEFAULT_POPULATION 100  /* P, Real et al. 2019 */
+#define EXH_SEARCH_DEFAULT_SAMPLE 5        /* S */
+#define EXH_SEARCH_DEFAULT_CANDIDATES 1000 /* N */
 
-struct search_result;
+struct exh_search_result;
 
-typedef struct search_options {
+typedef struct exh_search_options {
     int population;            /* P */
     int sample;                /* S */
     int64_t candidates;        /* N: total evaluations, stage 1 included */
@@ -60,56 +62,56 @@ typedef struct search_options {
     int transfer_from_any;
     /* With transfer_from_any: logged models that may donate too (their
      * architectures and store run ids); NULL / 0 for none. */
-    const arch *logged_archs;
+    const exh_arch *logged_archs;
     const int64_t *logged_run_ids;
     int64_t logged_count;
     /* Called after every finished evaluation (under the search's lock with
      * threads); NULL for none. The CLI draws its progress bar with it. */
-    void (*progress)(const struct search_result *so_far, int64_t candidates, void *context);
+    void (*progress)(const struct exh_search_result *so_far, int64_t candidates, void *context);
     void *progress_context;
-    /* Resume: the finished evaluations of a killed search (trace_read), in
+    /* Resume: the finished evaluations of a killed search (exh_trace_read), in
      * the order they finished. The population, the set of evaluated
      * architectures and the donors are rebuilt from them; the search goes on
      * with new job ids until `candidates` evaluations in all. Jobs that were
      * running when it died are not in the trace and are proposed afresh. */
-    const trace_record *resume_records;
+    const exh_trace_record *resume_records;
     int64_t resume_count;
-} search_options;
+} exh_search_options;
 
-void search_options_default(search_options *o);
+EXH_API void exh_search_options_default(exh_search_options *o);
 
-typedef struct search_result {
+typedef struct exh_search_result {
     int workers;               /* workers that evaluated (MPI: ranks - 1) */
     int64_t evaluations;
     int64_t failures;
     double end_time;           /* simulated seconds at the last finish */
     int64_t best_job_id;
     double best_quality;
-    arch best_architecture;
-} search_result;
+    exh_arch best_architecture;
+} exh_search_result;
 
 /* Run the whole search with the simulated clock. `trace` may be NULL. */
-int search_run_simulated(const space *s, evaluator *e, const search_options *o,
-                         trace_writer *trace, search_result *result, exh_error *err);
+EXH_API int exh_search_run_simulated(const exh_space *s, exh_evaluator *e, const exh_search_options *o,
+                                     exh_trace_writer *trace, exh_search_result *result, exh_error *err);
 
 /* Run it with `workers` real threads and wall-clock times (for evaluators
  * that really train, e.g. the command evaluator). The evaluator must be
  * thread-safe; each worker passes it its own random stream. Not
  * deterministic: which worker finishes first is up to the machine. */
-int search_run_threads(const space *s, evaluator *e, const search_options *o,
-                       trace_writer *trace, search_result *result, exh_error *err);
+EXH_API int exh_search_run_threads(const exh_space *s, exh_evaluator *e, const exh_search_options *o,
+                                   exh_trace_writer *trace, exh_search_result *result, exh_error *err);
 
 /*
  * Past one machine: `mpirun -np K exhaust search --mpi ...`. Rank 0 holds
  * the population and writes the trace; ranks 1..K-1 evaluate (o->workers is
- * ignored: there are K-1 workers). Call search_mpi_rank first (it starts
+ * ignored: there are K-1 workers). Call exh_search_mpi_rank first (it starts
  * MPI) to know whether this process coordinates (rank 0), and
- * search_mpi_finalize at the end. Without MPI support search_mpi_rank is -1
- * and search_run_mpi fails with a message saying so.
+ * exh_search_mpi_finalize at the end. Without MPI support exh_search_mpi_rank is -1
+ * and exh_search_run_mpi fails with a message saying so.
  */
-int search_mpi_rank(void);
-void search_mpi_finalize(void);
-int search_run_mpi(const space *s, evaluator *e, const search_options *o, trace_writer *trace,
-                   search_result *result, exh_error *err);
+EXH_API int exh_search_mpi_rank(void);
+EXH_API void exh_search_mpi_finalize(void);
+EXH_API int exh_search_run_mpi(const exh_space *s, exh_evaluator *e, const exh_search_options *o, exh_trace_writer *trace,
+                               exh_search_result *result, exh_error *err);
 
 #endif

@@ -28,20 +28,20 @@
  *
  * Sampling ("uniform"): L uniform in 8..18, then every position uniform over
  * its choices. Mutation changes one position and never the depth. The space
- * is not enumerable (space_size is -1).
+ * is not enumerable (exh_space_size is -1).
  *
  * Layers (for the edit distance): op 0 ("conv"), filters, kernel_h, kernel_w,
  * stride as values, inputs = the skip sources in increasing order
  * (input_count 0..3, unused inputs -1); the direct input, layer i-1, is
- * implied. space_layers and space_format refuse an invalid architecture
+ * implied. exh_space_layers and exh_space_format refuse an invalid architecture
  * (EXH_ERR_INVALID).
  */
 #ifndef EXHAUST_SPACE_CONVCHAIN_H
 #define EXHAUST_SPACE_CONVCHAIN_H
 
-#define CONVCHAIN_MIN_LAYERS 8
-#define CONVCHAIN_MAX_LAYERS 18
-#define CONVCHAIN_POSITIONS_PER_LAYER 5
-#define CONVCHAIN_MAX_SKIPS 3
+#define EXH_CONVCHAIN_MIN_LAYERS 8
+#define EXH_CONVCHAIN_MAX_LAYERS 18
+#define EXH_CONVCHAIN_POSITIONS_PER_LAYER 5
+#define EXH_CONVCHAIN_MAX_SKIPS 3
 
 #endif

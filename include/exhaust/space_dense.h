@@ -11,10 +11,10 @@
  *     {
  *       "name": "tiny",                         optional, informative
  *       "description": "...",                   optional, ignored
- *       "nodes": [                              1..ARCH_MAX_TOKENS nodes
+ *       "nodes": [                              1..EXH_ARCH_MAX_TOKENS nodes
  *         {"name": "dense_0",                   optional; default "node_<i>"
  *          "description": "...",                optional, ignored
- *          "choices": [                         1..DENSE_MAX_CHOICES in all
+ *          "choices": [                         1..EXH_DENSE_MAX_CHOICES in all
  *            {"type": "identity"},
  *            {"type": "dense", "units": [64, 32], "activation": ["relu", "tanh"]},
  *            {"type": "dropout", "rate": [0.1, 0.5]}
@@ -29,7 +29,7 @@
  *   identity   pass the previous node's output on unchanged. As a skip
  *              node's choice it means "no connection".
  *   dense      a fully connected layer. "units": a positive integer;
- *              "activation": a name from dense_activation_name (default
+ *              "activation": a name from exh_dense_activation_name (default
  *              "linear", i.e. none).
  *   dropout    "rate": a number in [0, 1).
  *   skip       add a connection from an earlier point to the previous node's
@@ -44,7 +44,7 @@
  * the file and the JSON path ("tiny.json: nodes[1].choices[0].units[2]: ...",
  * or file:line:column for JSON syntax errors).
  *
- * Text form: the arch_seq in brackets, "[1, 0, 3]"; space_parse also takes it
+ * Text form: the arch_seq in brackets, "[1, 0, 3]"; exh_space_parse also takes it
  * without brackets and with commas or blanks between the numbers. The length
  * must equal the number of nodes.
  *
@@ -52,10 +52,10 @@
  * the generic one: one position changes to a different choice. The space is
  * enumerable when the product of the nodes' choice counts fits in int64:
  * index = mixed-radix number of the tokens, position 0 most significant
- * (index = ((t0 * n1 + t1) * n2 + t2) ...); otherwise space_size is -1.
+ * (index = ((t0 * n1 + t1) * n2 + t2) ...); otherwise exh_space_size is -1.
  *
- * Layers (space_layers): one per node, from its chosen choice: op = a
- * dense_op id; units and activation for dense; for skip, input_count 1 and
+ * Layers (exh_space_layers): one per node, from its chosen choice: op = a
+ * exh_dense_op id; units and activation for dense; for skip, input_count 1 and
  * inputs[0] = the source as a value position: 0 = the network input, 1 + k =
  * node k (the numbering the graph space uses: sources first, then nodes). The
  * dropout rate is not part of the layer view.
@@ -66,39 +66,41 @@
 #ifndef EXHAUST_SPACE_DENSE_H
 #define EXHAUST_SPACE_DENSE_H
 
+#include "exhaust/export.h"
+
 /* The most choices one node may have after expanding lists. Real DeepHyper
  * spaces list every unit count of a layer, so positions with tens of
  * thousands of choices occur (traces hold values above 21,000); the bound
  * only stops a runaway expansion (a dense_choice is 32 bytes). */
-#define DENSE_MAX_CHOICES (1 << 20)
+#define EXH_DENSE_MAX_CHOICES (1 << 20)
 
-typedef enum dense_op {
-    DENSE_OP_IDENTITY = 0,
-    DENSE_OP_DENSE,
-    DENSE_OP_DROPOUT,
-    DENSE_OP_SKIP,
-    DENSE_OP_COUNT
-} dense_op;
+typedef enum exh_dense_op {
+    EXH_DENSE_OP_IDENTITY = 0,
+    EXH_DENSE_OP_DENSE,
+    EXH_DENSE_OP_DROPOUT,
+    EXH_DENSE_OP_SKIP,
+    EXH_DENSE_OP_COUNT
+} exh_dense_op;
 
 /* Activation ids; 0 is "linear" (no activation), which is also what a layer
  * that is not dense reports. */
-typedef enum dense_activation {
-    DENSE_ACTIVATION_LINEAR = 0,
-    DENSE_ACTIVATION_RELU,
-    DENSE_ACTIVATION_TANH,
-    DENSE_ACTIVATION_SIGMOID,
-    DENSE_ACTIVATION_SOFTMAX,
-    DENSE_ACTIVATION_ELU,
-    DENSE_ACTIVATION_SELU,
-    DENSE_ACTIVATION_SOFTPLUS,
-    DENSE_ACTIVATION_SWISH,
-    DENSE_ACTIVATION_GELU,
-    DENSE_ACTIVATION_COUNT
-} dense_activation;
+typedef enum exh_dense_activation {
+    EXH_DENSE_ACTIVATION_LINEAR = 0,
+    EXH_DENSE_ACTIVATION_RELU,
+    EXH_DENSE_ACTIVATION_TANH,
+    EXH_DENSE_ACTIVATION_SIGMOID,
+    EXH_DENSE_ACTIVATION_SOFTMAX,
+    EXH_DENSE_ACTIVATION_ELU,
+    EXH_DENSE_ACTIVATION_SELU,
+    EXH_DENSE_ACTIVATION_SOFTPLUS,
+    EXH_DENSE_ACTIVATION_SWISH,
+    EXH_DENSE_ACTIVATION_GELU,
+    EXH_DENSE_ACTIVATION_COUNT
+} exh_dense_activation;
 
 /* "identity", "dense", "dropout", "skip"; "?" out of range. */
-const char *dense_op_name(int op);
+EXH_API const char *exh_dense_op_name(int op);
 /* "linear", "relu", "tanh", "sigmoid", ...; "?" out of range. */
-const char *dense_activation_name(int activation);
+EXH_API const char *exh_dense_activation_name(int activation);
 
 #endif

@@ -14,8 +14,8 @@
  * m:donor_id is -1 and m:donor_run_id names the run in the store.
  * The CSV is pure (a header row, then records: pandas.read_csv(path) reads
  * it as it is); the search's settings live beside it in a sidecar JSON file,
- * `<trace path>.json` (trace_settings below). Older traces began with '#'
- * lines holding the settings; trace_read skips them and trace_settings_read
+ * `<trace path>.json` (exh_trace_settings below). Older traces began with '#'
+ * lines holding the settings; exh_trace_read skips them and exh_trace_settings_read
  * falls back to them. Numbers are written with the shortest digits that read
  * back to the same double (91.61, not 91.609999999999999). Each record is
  * flushed and fsync'ed when written, so a killed search loses nothing it
@@ -26,17 +26,19 @@
 #ifndef EXHAUST_TRACE_H
 #define EXHAUST_TRACE_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
 #include "exhaust/error.h"
 #include "exhaust/space.h"
 
-typedef struct trace_record {
+typedef struct exh_trace_record {
     int64_t job_id;
     int worker;
     double submit_time, start_time, end_time;
-    arch architecture;
+    exh_arch architecture;
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
     int64_t parent_id;         /* -1: random (stage 1) */
@@ -44,11 +46,11 @@ typedef struct trace_record {
     int64_t donor_run_id;      /* or a logged run (the store's run id); -1: none */
     int prefix_length;         /* positions shared with the donor */
     int mutated_position;      /* -1: random */
-    int status;                /* evaluation_status */
-} trace_record;
+    int status;                /* exh_evaluation_status */
+} exh_trace_record;
 
-typedef struct trace_writer trace_writer;
-typedef struct trace_store trace_store;
+typedef struct exh_trace_writer exh_trace_writer;
+typedef struct exh_trace_store exh_trace_store;
 
 /*
  * The sidecar `<trace path>.json`: what a search was run with, so that
@@ -59,59 +61,59 @@ typedef struct trace_store trace_store;
  *    "settings_lines": [the human-readable lines, as the old '#' lines]}
  * Text fields are "" and numbers -1 (mutation_exponent NAN) when unknown.
  */
-#define TRACE_SIDECAR_FORMAT "exhaust-trace"
-#define TRACE_SIDECAR_VERSION 1
-#define TRACE_SIDECAR_SUFFIX ".json"
-#define TRACE_SETTING_MAX 256
+#define EXH_TRACE_SIDECAR_FORMAT "exhaust-trace"
+#define EXH_TRACE_SIDECAR_VERSION 1
+#define EXH_TRACE_SIDECAR_SUFFIX ".json"
+#define EXH_TRACE_SETTING_MAX 256
 
-typedef struct trace_settings {
-    char space[TRACE_SETTING_MAX], dataset[TRACE_SETTING_MAX], evaluator[TRACE_SETTING_MAX];
+typedef struct exh_trace_settings {
+    char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX], evaluator[EXH_TRACE_SETTING_MAX];
     char clock[16], transfer_from[16], mutate_after[16];
     int population, sample, workers;
     long long seed;            /* -1: unknown */
     long long candidates;
     double mutation_exponent;
-    /* settings_lines: written by trace_open; trace_settings_read leaves
+    /* settings_lines: written by exh_trace_open; exh_trace_settings_read leaves
      * them NULL / 0. */
     const char *const *lines;
     int line_count;
-} trace_settings;
+} exh_trace_settings;
 
 /* All unknown: "" and -1 (mutation_exponent NAN). */
-void trace_settings_init(trace_settings *s);
+EXH_API void exh_trace_settings_init(exh_trace_settings *s);
 /* Write `<trace_path>.json` atomically (a temporary file, fsync, rename). */
-int trace_settings_write(const char *trace_path, const trace_settings *s, exh_error *err);
+EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s, exh_error *err);
 /* Read a trace's settings: its sidecar, else (an older trace) the
  * "key=value" words of its leading '#' lines. EXH_ERR_NOT_FOUND when it has
  * neither (e.g. a DeepHyper results.csv); a malformed sidecar is
  * EXH_ERR_PARSE naming the file and, from jansson, the line. */
-int trace_settings_read(const char *trace_path, trace_settings *s, exh_error *err);
+EXH_API int exh_trace_settings_read(const char *trace_path, exh_trace_settings *s, exh_error *err);
 
 /* Create (truncate) a CSV trace, locked (see above); with settings, its
  * sidecar is written first. path NULL: no CSV (records go only to an
  * attached store). A trace another process holds open is refused
  * (EXH_ERR_INVALID, naming it) before anything is written. */
-int trace_open(const char *path, const trace_settings *settings, trace_writer **out,
-               exh_error *err);
+EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
+                           exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
-void trace_set_durable(trace_writer *t, int durable);
-int trace_append(trace_writer *t, const trace_record *record, exh_error *err);
-/* Also write every record to a store (trace_store_open); the writer does not
- * own it. A store error does not fail trace_append (the CSV has the record):
- * the writer stops using the store and trace_store_error says why. */
-void trace_attach_store(trace_writer *t, trace_store *store);
+EXH_API void exh_trace_set_durable(exh_trace_writer *t, int durable);
+EXH_API int exh_trace_append(exh_trace_writer *t, const exh_trace_record *record, exh_error *err);
+/* Also write every record to a store (exh_trace_store_open); the writer does not
+ * own it. A store error does not fail exh_trace_append (the CSV has the record):
+ * the writer stops using the store and exh_trace_store_error says why. */
+EXH_API void exh_trace_attach_store(exh_trace_writer *t, exh_trace_store *store);
 /* The store's first error (a --resume of the CSV backfills the store); NULL
  * if none. */
-const char *trace_store_error(const trace_writer *t);
-int trace_close(trace_writer *t, exh_error *err);
+EXH_API const char *exh_trace_store_error(const exh_trace_writer *t);
+EXH_API int exh_trace_close(exh_trace_writer *t, exh_error *err);
 
-/* Continue an existing trace (resume): lock it (refused like trace_open
+/* Continue an existing trace (resume): lock it (refused like exh_trace_open
  * when another process holds it), cut a torn last line (bytes after the last
  * newline: a record the killed writer never finished; *torn_bytes says how
- * many, 0 if none), and append after it. Call it before trace_read, so the
+ * many, 0 if none), and append after it. Call it before exh_trace_read, so the
  * records read are the ones the trace keeps. */
-int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
-                      exh_error *err);
+EXH_API int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_writer **out,
+                                  exh_error *err);
 
 /*
  * Read a trace (exhaust's or DeepHyper's results.csv) into a malloc'd array,
@@ -123,8 +125,8 @@ int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
  * by a killed writer) is dropped, even when it would parse: a record is
  * complete only with its newline. Without it, such a line is read.
  */
-int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
-               int64_t *count, exh_error *err);
+EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
+                           int64_t *count, exh_error *err);
 
 /*
  * Traces in the SQLite log store: table `searches` (one row per search: name,
@@ -135,18 +137,18 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
  * `continuing` (a resumed search adds to them).
  * The store never stops a search (the CSV is the record of truth): while
  * another process holds the store's write lock, records wait in memory and
- * go in with a later append or trace_store_flush; what is still pending at
- * the end (trace_store_pending), a --resume of the CSV trace backfills.
+ * go in with a later append or exh_trace_store_flush; what is still pending at
+ * the end (exh_trace_store_pending), a --resume of the CSV trace backfills.
  * Other SQLite errors are returned as EXH_ERR_STORE.
  */
-struct store;
-int trace_store_open(struct store *s, const char *search_name, const char *parameters,
-                     int continuing, trace_store **out, exh_error *err);
-int trace_store_append(trace_store *t, const trace_record *record, exh_error *err);
+struct exh_store;
+EXH_API int exh_trace_store_open(struct exh_store *s, const char *search_name, const char *parameters,
+                                 int continuing, exh_trace_store **out, exh_error *err);
+EXH_API int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *record, exh_error *err);
 /* Write what is pending, waiting up to wait_seconds for the lock. */
-int trace_store_flush(trace_store *t, double wait_seconds, exh_error *err);
+EXH_API int exh_trace_store_flush(exh_trace_store *t, double wait_seconds, exh_error *err);
 /* Records not yet in the store (0 for NULL). */
-int64_t trace_store_pending(const trace_store *t);
-void trace_store_close(trace_store *t);
+EXH_API int64_t exh_trace_store_pending(const exh_trace_store *t);
+EXH_API void exh_trace_store_close(exh_trace_store *t);
 
 #endif

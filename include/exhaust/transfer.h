@@ -11,19 +11,21 @@
 #ifndef EXHAUST_TRANSFER_H
 #define EXHAUST_TRANSFER_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/space.h"
 
 /* The key of the tensor at `position` (0 <= position < a->length). */
-uint64_t transfer_tensor_key(const arch *a, int position);
+EXH_API uint64_t exh_transfer_tensor_key(const exh_arch *a, int position);
 
 /* How many tensors a child with `prefix_length` shared positions receives:
  * the prefix length clamped to 0..child->length (a trace may hold any). */
-int transfer_received_count(const arch *child, int prefix_length);
+EXH_API int exh_transfer_received_count(const exh_arch *child, int prefix_length);
 
 /* The keys a child with `prefix_length` shared positions receives, in
  * position order; writes at most `max` and returns how many there are. */
-int transfer_received_keys(const arch *child, int prefix_length, uint64_t *keys, int max);
+EXH_API int exh_transfer_received_keys(const exh_arch *child, int prefix_length, uint64_t *keys, int max);
 
 #endif

@@ -10,39 +10,41 @@
 #ifndef EXHAUST_TRIE_H
 #define EXHAUST_TRIE_H
 
+#include "exhaust/export.h"
+
 #include <stdint.h>
 
 #include "exhaust/error.h"
 #include "exhaust/space.h"
 
-typedef struct trie trie;
+typedef struct exh_trie exh_trie;
 
-typedef struct trie_node_info {
+typedef struct exh_trie_node_info {
     int depth;          /* prefix length */
     int token;          /* the last token of the prefix (-1 at the root) */
     int64_t count;      /* architectures inserted through this prefix */
     int64_t latest_id;  /* the id most recently inserted through it */
     int parent;         /* node index of the prefix one shorter (-1 at the root) */
-} trie_node_info;
+} exh_trie_node_info;
 
-trie *trie_new(void);
-void trie_free(trie *t);
+EXH_API exh_trie *exh_trie_new(void);
+EXH_API void exh_trie_free(exh_trie *t);
 
 /* Insert an architecture with an id (e.g. a job id). */
-int trie_insert(trie *t, const arch *a, int64_t id, exh_error *err);
+EXH_API int exh_trie_insert(exh_trie *t, const exh_arch *a, int64_t id, exh_error *err);
 
 /* The longest prefix of `a` that some inserted architecture shares: returns
  * its length, and the id most recently inserted through it in *id (-1 when
  * the trie is empty). */
-int trie_longest_prefix(const trie *t, const arch *a, int64_t *id);
+EXH_API int exh_trie_longest_prefix(const exh_trie *t, const exh_arch *a, int64_t *id);
 
 /* The node of prefix a->token[0..depth), or -1 when no inserted
  * architecture has it (depth 0 is the root). */
-int trie_find(const trie *t, const arch *a, int depth);
+EXH_API int exh_trie_find(const exh_trie *t, const exh_arch *a, int depth);
 
 /* Nodes, for walks and drawings: node 0 is the root; children come after
  * their parents. */
-int trie_node_count(const trie *t);
-trie_node_info trie_node(const trie *t, int node);
+EXH_API int exh_trie_node_count(const exh_trie *t);
+EXH_API exh_trie_node_info exh_trie_node(const exh_trie *t, int node);
 
 #endif

@@ -8,18 +8,18 @@
 #include "exhaust/analysis.h"
 #include "exhaust/space_nb201.h"
 
-void analysis_options_default(analysis_options *o)
+void exh_analysis_options_default(exh_analysis_options *o)
 {
     memset(o, 0, sizeof *o);
     o->population = 100;
     o->sample = 5;
     o->epsilon = 0.01;
-    o->min_share = ANALYZE_DEFAULT_MIN_SHARE;
+    o->min_share = EXH_ANALYZE_DEFAULT_MIN_SHARE;
     o->threads = 2;
-    popularity_options_default(&o->popularity);
-    locality_options_default(&o->locality);
-    o->cache_window = CACHESIM_DEFAULT_WINDOW;
-    o->cache_donations = CACHESIM_DEFAULT_TIER_DONATIONS;
+    exh_popularity_options_default(&o->popularity);
+    exh_locality_options_default(&o->locality);
+    o->cache_window = EXH_CACHESIM_DEFAULT_WINDOW;
+    o->cache_donations = EXH_CACHESIM_DEFAULT_TIER_DONATIONS;
     o->cache_capacities = 3; /* per cache: about 1, 4 and 16 of NB201's 3x3 convolutions */
     o->cache_bytes[0] = 1 << 20;
     o->cache_bytes[1] = 4 << 20;
@@ -42,12 +42,12 @@ static double seconds_now(void)
 typedef struct cache_queue {
     pthread_mutex_t lock;
     pthread_cond_t prepared_signal;
-    analysis *a;
+    exh_analysis *a;
     const unsigned char *skip;
-    cachesim_trace *trace;
+    exh_cachesim_trace *trace;
     int preparing;             /* a thread has taken the preparation */
     int prepared;              /* 1: trace ready; -1: preparing failed */
-    pthread_t helpers[ANALYSIS_MAX_THREADS];
+    pthread_t helpers[EXH_ANALYSIS_MAX_THREADS];
     int helper_count;
     int next;
     int rc;                    /* the first error, and its message */
@@ -71,9 +71,9 @@ static void run_rows(cache_queue *q)
         pthread_mutex_unlock(&q->lock);
         if (i < 0)
             return;
-        analysis_cache_row *row = &q->a->cache[i];
-        cachesim_options o;
-        cachesim_options_default(&o);
+        exh_analysis_cache_row *row = &q->a->cache[i];
+        exh_cachesim_options o;
+        exh_cachesim_options_default(&o);
         o.policy = row->policy;
         o.scope = row->scope;
         o.capacity_bytes = row->capacity_bytes;
@@ -81,7 +81,7 @@ static void run_rows(cache_queue *q)
         o.tier_donations = q->a->options.cache_donations;
         o.skip_store = q->skip;
         exh_error err;
-        int rc = cachesim_trace_run(q->trace, &o, &row->result, &err);
+        int rc = exh_cachesim_trace_run(q->trace, &o, &row->result, &err);
         if (rc < 0) {
             pthread_mutex_lock(&q->lock);
             queue_fail(q, rc, &err);
@@ -93,12 +93,12 @@ static void run_rows(cache_queue *q)
 /* Events and tensor sizes once; every row replays the same events. */
 static void prepare_rows(cache_queue *q)
 {
-    const analysis_options *o = &q->a->options;
-    int nb201 = o->space && strcmp(space_kind(o->space), "nb201") == 0; /* any nb201:... */
+    const exh_analysis_options *o = &q->a->options;
+    int nb201 = o->space && strcmp(exh_space_kind(o->space), "nb201") == 0; /* any nb201:... */
     exh_error err;
-    int rc = cachesim_trace_prepare(q->a->records, q->a->count,
-                                    nb201 ? cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
-                                    &err);
+    int rc = exh_cachesim_trace_prepare(q->a->records, q->a->count,
+                                        nb201 ? exh_cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
+                                        &err);
     pthread_mutex_lock(&q->lock);
     if (rc < 0)
         queue_fail(q, rc, &err);
@@ -133,7 +133,7 @@ static void *cache_helper(void *argument)
 
 /* "Never transferred, do not store": models that joined at a rank whose
  * parent estimate is below epsilon. */
-static unsigned char *skip_flags(const analysis *a)
+static unsigned char *skip_flags(const exh_analysis *a)
 {
     unsigned char *skip = calloc((size_t)a->count + 1, 1);
     for (int64_t i = 0; skip && i < a->count; i++)
@@ -142,26 +142,26 @@ static unsigned char *skip_flags(const analysis *a)
 }
 
 /* threads - 1 helpers replay while this thread runs the other analyses. */
-static int start_caches(analysis *a, cache_queue *q, exh_error *err)
+static int start_caches(exh_analysis *a, cache_queue *q, exh_error *err)
 {
-    const analysis_options *o = &a->options;
+    const exh_analysis_options *o = &a->options;
     memset(q, 0, sizeof *q);
-    a->cache_rows = o->cache_capacities * CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT;
+    a->cache_rows = o->cache_capacities * EXH_CACHESIM_SCOPE_COUNT * EXH_CACHESIM_POLICY_COUNT;
     a->cache = calloc((size_t)a->cache_rows + 1, sizeof *a->cache);
     q->a = a;
     q->skip = skip_flags(a);
     if (!a->cache || !q->skip) {
         free((void *)q->skip);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     int i = 0;
     for (int c = 0; c < o->cache_capacities; c++)
-        for (int s = 0; s < CACHESIM_SCOPE_COUNT; s++)
-            for (int p = 0; p < CACHESIM_POLICY_COUNT; p++, i++)
-                a->cache[i] = (analysis_cache_row){p, s, o->cache_bytes[c], {0}};
+        for (int s = 0; s < EXH_CACHESIM_SCOPE_COUNT; s++)
+            for (int p = 0; p < EXH_CACHESIM_POLICY_COUNT; p++, i++)
+                a->cache[i] = (exh_analysis_cache_row){p, s, o->cache_bytes[c], {0}};
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->prepared_signal, NULL);
-    int helpers = o->threads - 1 < ANALYSIS_MAX_THREADS ? o->threads - 1 : ANALYSIS_MAX_THREADS;
+    int helpers = o->threads - 1 < EXH_ANALYSIS_MAX_THREADS ? o->threads - 1 : EXH_ANALYSIS_MAX_THREADS;
     while (q->helper_count < helpers &&
            pthread_create(&q->helpers[q->helper_count], NULL, cache_helper, q) == 0)
         q->helper_count++;
@@ -180,7 +180,7 @@ static int finish_caches(cache_queue *q, exh_error *err)
         pthread_join(q->helpers[i], NULL);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->prepared_signal);
-    cachesim_trace_free(q->trace);
+    exh_cachesim_trace_free(q->trace);
     free((void *)q->skip);
     if (q->rc < 0 && err)
         *err = q->err;
@@ -192,11 +192,11 @@ static int finish_caches(cache_queue *q, exh_error *err)
 /* N_L, the number of length-L prefixes, for the birthday bound: the product
  * of the first L positions' choice counts (after `example`'s prefix, for
  * spaces whose choices depend on it); 0 when it overflows or is unknown. */
-static int64_t prefix_space_size(const space *s, const arch *example, int L)
+static int64_t prefix_space_size(const exh_space *s, const exh_arch *example, int L)
 {
     int64_t size = 1;
     for (int k = 0; k < L && k < example->length; k++) {
-        int arity = space_arity(s, example, k);
+        int arity = exh_space_arity(s, example, k);
         if (arity < 1 || size > INT64_MAX / arity)
             return 0;
         size *= arity;
@@ -204,24 +204,24 @@ static int64_t prefix_space_size(const space *s, const arch *example, int L)
     return size;
 }
 
-const char *analysis_part_name(int part)
+const char *exh_analysis_part_name(int part)
 {
-    static const char *const names[ANALYSIS_PARTS] = {
+    static const char *const names[EXH_ANALYSIS_PARTS] = {
         "structure", "locality and quanta", "quality and parents", "popularity",
         "caches (beside the others, from the start)"};
-    return part >= 0 && part < ANALYSIS_PARTS ? names[part] : "?";
+    return part >= 0 && part < EXH_ANALYSIS_PARTS ? names[part] : "?";
 }
 
-int analysis_run(const trace_record *records, int64_t count, const analysis_options *o,
-                 analysis *out, exh_error *err)
+int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_analysis_options *o,
+                     exh_analysis *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->options = *o;
     out->records = records;
     out->count = count;
-    if (o->cache_capacities < 0 || o->cache_capacities > ANALYSIS_MAX_CAPACITIES)
-        return error_set(err, EXH_ERR_INVALID, "at most %d cache capacities",
-                         ANALYSIS_MAX_CAPACITIES);
+    if (o->cache_capacities < 0 || o->cache_capacities > EXH_ANALYSIS_MAX_CAPACITIES)
+        return exh_error_set(err, EXH_ERR_INVALID, "at most %d cache capacities",
+                             EXH_ANALYSIS_MAX_CAPACITIES);
     out->options.popularity.population = o->population;
     out->options.popularity.sample = o->sample;
     if (o->inference.parents_inferred) /* stage 1 is the first P, not "no parent found" */
@@ -230,11 +230,11 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
         out->options.popularity.space_size =
             prefix_space_size(o->space, &records[0].architecture, o->popularity.prefix_length);
     double t = seconds_now();
-    int rc = analyze_quality_build(records, count, &out->quality, err);
+    int rc = exh_analyze_quality_build(records, count, &out->quality, err);
     if (rc == 0)
-        rc = analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
-                                   &out->parents, err);
-    out->seconds[ANALYSIS_QUALITY] = seconds_now() - t;
+        rc = exh_analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
+                                       &out->parents, err);
+    out->seconds[EXH_ANALYSIS_QUALITY] = seconds_now() - t;
     /* The caches need the parents' ranks (threshold policy); the rest runs
      * beside them. */
     double caches_start = seconds_now();
@@ -246,24 +246,24 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
     }
     t = seconds_now();
     if (rc == 0)
-        rc = analyze_structure_build_weighted(records, count, o->mutation_exponent,
-                                              &out->structure, err);
-    out->seconds[ANALYSIS_STRUCTURE] = seconds_now() - t;
+        rc = exh_analyze_structure_build_weighted(records, count, o->mutation_exponent,
+                                                  &out->structure, err);
+    out->seconds[EXH_ANALYSIS_STRUCTURE] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)
-        rc = locality_build(records, count, &out->options.locality, &out->locality, err);
+        rc = exh_locality_build(records, count, &out->options.locality, &out->locality, err);
     /* Without durations (end times only, no --workers) there is nothing to
      * replay: no quanta, and the report says why. */
-    int durations = o->inference.times == ANALYZE_TIMES_LOGGED ||
-                    o->inference.times == ANALYZE_TIMES_INFERRED;
+    int durations = o->inference.times == EXH_ANALYZE_TIMES_LOGGED ||
+                    o->inference.times == EXH_ANALYZE_TIMES_INFERRED;
     int workers = o->workers > 0 ? o->workers : o->inference.workers;
     if (rc == 0 && durations)
-        rc = quanta_build(records, count, workers, NULL, 0, &out->quanta, err);
-    out->seconds[ANALYSIS_LOCALITY] = seconds_now() - t;
+        rc = exh_quanta_build(records, count, workers, NULL, 0, &out->quanta, err);
+    out->seconds[EXH_ANALYSIS_LOCALITY] = seconds_now() - t;
     t = seconds_now();
     if (rc == 0)
-        rc = popularity_build(records, count, &out->options.popularity, &out->popularity, err);
-    out->seconds[ANALYSIS_POPULARITY] = seconds_now() - t;
+        rc = exh_popularity_build(records, count, &out->options.popularity, &out->popularity, err);
+    out->seconds[EXH_ANALYSIS_POPULARITY] = seconds_now() - t;
     if (caches_started) {
         exh_error cache_err;
         int cache_rc = finish_caches(&queue, &cache_err);
@@ -273,20 +273,20 @@ int analysis_run(const trace_record *records, int64_t count, const analysis_opti
                 *err = cache_err;
         }
     }
-    out->seconds[ANALYSIS_CACHES] = seconds_now() - caches_start;
+    out->seconds[EXH_ANALYSIS_CACHES] = seconds_now() - caches_start;
     if (rc < 0)
-        analysis_free(out);
+        exh_analysis_free(out);
     return rc;
 }
 
-void analysis_free(analysis *a)
+void exh_analysis_free(exh_analysis *a)
 {
-    analyze_structure_free(&a->structure);
-    analyze_quality_free(&a->quality);
-    analyze_parents_free(&a->parents);
-    popularity_free(&a->popularity);
-    locality_free(&a->locality);
-    quanta_free(&a->quanta);
+    exh_analyze_structure_free(&a->structure);
+    exh_analyze_quality_free(&a->quality);
+    exh_analyze_parents_free(&a->parents);
+    exh_popularity_free(&a->popularity);
+    exh_locality_free(&a->locality);
+    exh_quanta_free(&a->quanta);
     free(a->cache);
     memset(a, 0, sizeof *a);
 }

@@ -9,14 +9,14 @@
 
 static int out_of_memory(exh_error *err)
 {
-    return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
 }
 
 /* ---- times ---- */
 
 /* DeepHyper's @profile times on the wall clock, submit/gather from the
  * search's start: a start after its end gives it away. */
-static void align_clock(trace_record *r, int64_t n, analyze_inference *out)
+static void align_clock(exh_trace_record *r, int64_t n, exh_analyze_inference *out)
 {
     int misaligned = 0, submits = 1;
     for (int64_t i = 0; i < n; i++) {
@@ -44,26 +44,26 @@ static void align_clock(trace_record *r, int64_t n, analyze_inference *out)
     out->clock_offset = offset;
 }
 
-static void fill_starts(trace_record *r, int64_t n, int workers, analyze_inference *out)
+static void fill_starts(exh_trace_record *r, int64_t n, int workers, exh_analyze_inference *out)
 {
     int64_t with_start = 0;
     for (int64_t i = 0; i < n; i++)
         with_start += isfinite(r[i].start_time);
-    if (out->times == ANALYZE_TIMES_ORDER || with_start == n || with_start > 0) {
+    if (out->times == EXH_ANALYZE_TIMES_ORDER || with_start == n || with_start > 0) {
         for (int64_t i = 0; i < n; i++) /* a record without one starts when it ends */
             if (!isfinite(r[i].start_time))
                 r[i].start_time = r[i].end_time;
-        if (out->times != ANALYZE_TIMES_ORDER)
+        if (out->times != EXH_ANALYZE_TIMES_ORDER)
             align_clock(r, n, out);
         return;
     }
     if (workers > 0) { /* one submission per completion: i starts when i-W ends */
-        out->times = ANALYZE_TIMES_INFERRED;
+        out->times = EXH_ANALYZE_TIMES_INFERRED;
         for (int64_t i = 0; i < n; i++)
             r[i].start_time = i >= workers ? r[i - workers].end_time : 0.0;
         return;
     }
-    out->times = ANALYZE_TIMES_END_ONLY;
+    out->times = EXH_ANALYZE_TIMES_END_ONLY;
     for (int64_t i = 0; i < n; i++)
         r[i].start_time = r[i].end_time;
 }
@@ -87,7 +87,7 @@ static int compare_events(const void *a, const void *b)
 }
 
 /* The most intervals open at once; each start takes the worker freed last. */
-static int estimate_workers(trace_record *r, int64_t n, analyze_inference *out, exh_error *err)
+static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inference *out, exh_error *err)
 {
     event *events = malloc(sizeof *events * (size_t)(2 * n + 1));
     int *free_workers = malloc(sizeof *free_workers * (size_t)(n + 1));
@@ -108,7 +108,7 @@ static int estimate_workers(trace_record *r, int64_t n, analyze_inference *out, 
     qsort(events, (size_t)(2 * n), sizeof *events, compare_events);
     int free_count = 0, created = 0, running = 0, most = 0;
     for (int64_t e = 0; e < 2 * n; e++) {
-        trace_record *x = &r[events[e].record];
+        exh_trace_record *x = &r[events[e].record];
         if (events[e].kind == 1) {
             x->worker = free_count > 0 ? free_workers[--free_count] : created++;
             most = ++running > most ? running : most;
@@ -120,12 +120,12 @@ static int estimate_workers(trace_record *r, int64_t n, analyze_inference *out, 
     free(events);
     free(free_workers);
     out->workers = most;
-    out->workers_source = ANALYZE_WORKERS_OVERLAP;
+    out->workers_source = EXH_ANALYZE_WORKERS_OVERLAP;
     out->mean_concurrency = last > first ? busy / (last - first) : NAN;
     return EXH_OK;
 }
 
-static int find_workers(trace_record *r, int64_t n, int workers, analyze_inference *out,
+static int find_workers(exh_trace_record *r, int64_t n, int workers, exh_analyze_inference *out,
                         exh_error *err)
 {
     int logged = 0;
@@ -146,22 +146,22 @@ static int find_workers(trace_record *r, int64_t n, int workers, analyze_inferen
             }
         free(seen);
         out->workers = distinct;
-        out->workers_source = ANALYZE_WORKERS_LOGGED;
+        out->workers_source = EXH_ANALYZE_WORKERS_LOGGED;
         return EXH_OK;
     }
-    if (out->times == ANALYZE_TIMES_INFERRED) {
+    if (out->times == EXH_ANALYZE_TIMES_INFERRED) {
         for (int64_t i = 0; i < n; i++)
             r[i].worker = i < workers ? (int)i : r[i - workers].worker;
         out->workers = workers;
-        out->workers_source = ANALYZE_WORKERS_OPTION;
+        out->workers_source = EXH_ANALYZE_WORKERS_OPTION;
         return EXH_OK;
     }
     double busy = 0;
     for (int64_t i = 0; i < n; i++)
         busy += r[i].end_time - r[i].start_time;
-    if (out->times != ANALYZE_TIMES_LOGGED || !(busy > 0)) {
+    if (out->times != EXH_ANALYZE_TIMES_LOGGED || !(busy > 0)) {
         out->workers = workers > 0 ? workers : 0;
-        out->workers_source = workers > 0 ? ANALYZE_WORKERS_OPTION : ANALYZE_WORKERS_UNKNOWN;
+        out->workers_source = workers > 0 ? EXH_ANALYZE_WORKERS_OPTION : EXH_ANALYZE_WORKERS_UNKNOWN;
         return EXH_OK;
     }
     return estimate_workers(r, n, out, err);
@@ -170,7 +170,7 @@ static int find_workers(trace_record *r, int64_t n, int workers, analyze_inferen
 /* ---- parents ---- */
 
 /* The one position where a and b differ, or -1 (equal, or more than one). */
-static int one_mutation(const arch *a, const arch *b)
+static int one_mutation(const exh_arch *a, const exh_arch *b)
 {
     if (a->length != b->length)
         return -1;
@@ -191,7 +191,7 @@ static int compare_ids(const void *a, const void *b)
 }
 
 /* Records j < i that ended by `time` (ends go up in trace order). */
-static int64_t ended_by(const trace_record *r, int64_t i, double time)
+static int64_t ended_by(const exh_trace_record *r, int64_t i, double time)
 {
     int64_t lo = 0, hi = i;
     while (lo < hi) {
@@ -209,13 +209,13 @@ static double rank_quality(double q)
     return isnan(q) ? -INFINITY : q; /* a failed model wins no tournament */
 }
 
-static void infer_parent(trace_record *r, int64_t i, int population, analyze_inference *out)
+static void infer_parent(exh_trace_record *r, int64_t i, int population, exh_analyze_inference *out)
 {
     int64_t known = ended_by(r, i, r[i].start_time);
     /* Inferred starts: record i was submitted when record i-W ended, so it
      * knew exactly records 0..i-W, even when later ones ended in the same
      * (1 s) tick. */
-    if (out->times == ANALYZE_TIMES_INFERRED)
+    if (out->times == EXH_ANALYZE_TIMES_INFERRED)
         known = i >= out->workers ? i - out->workers + 1 : 0;
     int64_t best = -1;
     int best_position = -1, candidates = 0;
@@ -243,14 +243,14 @@ static void infer_parent(trace_record *r, int64_t i, int population, analyze_inf
     r[i].prefix_length = best_position; /* the positions before the mutated one */
 }
 
-static int infer_parents(trace_record *r, int64_t n, int population, analyze_inference *out,
+static int infer_parents(exh_trace_record *r, int64_t n, int population, exh_analyze_inference *out,
                          exh_error *err)
 {
     for (int64_t i = 0; i < n; i++)
         if (r[i].parent_id >= 0 || r[i].donor_id >= 0 || r[i].donor_run_id >= 0)
             return EXH_OK; /* the trace names them */
     if (population < 1)
-        return error_set(err, EXH_ERR_INVALID, "inferring parents needs a population >= 1");
+        return exh_error_set(err, EXH_ERR_INVALID, "inferring parents needs a population >= 1");
     int64_t *ids = malloc(sizeof *ids * (size_t)(n + 1));
     if (!ids)
         return out_of_memory(err);
@@ -269,21 +269,21 @@ static int infer_parents(trace_record *r, int64_t n, int population, analyze_inf
     return EXH_OK;
 }
 
-int analyze_infer(trace_record *records, int64_t count, int population, int workers,
-                  analyze_inference *out, exh_error *err)
+int exh_analyze_infer(exh_trace_record *records, int64_t count, int population, int workers,
+                      exh_analyze_inference *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->population = population;
     out->mean_concurrency = NAN;
     if (count < 1)
-        return error_set(err, EXH_ERR_INVALID, "the trace has no records");
+        return exh_error_set(err, EXH_ERR_INVALID, "the trace has no records");
     /* No end times: the order clock (0, 1, 2, ...), as analyze_fill_times;
      * starts are left to fill_starts, which must see which are missing. */
-    out->times = ANALYZE_TIMES_LOGGED;
+    out->times = EXH_ANALYZE_TIMES_LOGGED;
     for (int64_t i = 0; i < count; i++)
         if (!isfinite(records[i].end_time))
-            out->times = ANALYZE_TIMES_ORDER;
-    for (int64_t i = 0; out->times == ANALYZE_TIMES_ORDER && i < count; i++)
+            out->times = EXH_ANALYZE_TIMES_ORDER;
+    for (int64_t i = 0; out->times == EXH_ANALYZE_TIMES_ORDER && i < count; i++)
         records[i].end_time = (double)i;
     fill_starts(records, count, workers, out);
     int rc = find_workers(records, count, workers, out, err);

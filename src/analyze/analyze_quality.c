@@ -7,8 +7,8 @@
 
 #include "exhaust/analyze.h"
 
-int analyze_quality_build(const trace_record *records, int64_t count, analyze_quality *out,
-                          exh_error *err)
+int exh_analyze_quality_build(const exh_trace_record *records, int64_t count, exh_analyze_quality *out,
+                              exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->best = NAN;
@@ -25,27 +25,27 @@ int analyze_quality_build(const trace_record *records, int64_t count, analyze_qu
             continue;
         if (out->step_count == capacity) {
             capacity = capacity ? capacity * 2 : 64;
-            analyze_step *grown = realloc(out->steps, sizeof *grown * (size_t)capacity);
+            exh_analyze_step *grown = realloc(out->steps, sizeof *grown * (size_t)capacity);
             if (!grown) {
-                analyze_quality_free(out);
-                return error_set(err, EXH_ERR_NOMEM, "out of memory");
+                exh_analyze_quality_free(out);
+                return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
             }
             out->steps = grown;
         }
         out->steps[out->step_count++] =
-            (analyze_step){i, records[i].end_time, q, isnan(out->best) ? 0.0 : q - out->best};
+            (exh_analyze_step){i, records[i].end_time, q, isnan(out->best) ? 0.0 : q - out->best};
         out->best = q;
     }
     return EXH_OK;
 }
 
-void analyze_quality_free(analyze_quality *q)
+void exh_analyze_quality_free(exh_analyze_quality *q)
 {
     free(q->steps);
     memset(q, 0, sizeof *q);
 }
 
-double analyze_parent_bound(int population, int sample, int rank)
+double exh_analyze_parent_bound(int population, int sample, int rank)
 {
     if (rank < 1 || rank > population || sample < 1 || sample > population)
         return 0.0;
@@ -70,8 +70,8 @@ static int was_parent(const int64_t *parents, int64_t count, int64_t id)
 }
 
 /* Replay the aging population; each successful model's rank as it joins. */
-static void replay_ranks(const trace_record *records, int64_t count, int population,
-                         const int64_t *parents, int64_t parent_count, analyze_parents *out,
+static void replay_ranks(const exh_trace_record *records, int64_t count, int population,
+                         const int64_t *parents, int64_t parent_count, exh_analyze_parents *out,
                          int64_t *ring)
 {
     int start = 0, size = 0;
@@ -100,13 +100,13 @@ static void replay_ranks(const trace_record *records, int64_t count, int populat
     }
 }
 
-int analyze_parents_build(const trace_record *records, int64_t count, int population, int sample,
-                          double epsilon, analyze_parents *out, exh_error *err)
+int exh_analyze_parents_build(const exh_trace_record *records, int64_t count, int population, int sample,
+                              double epsilon, exh_analyze_parents *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     if (population < 1 || sample < 1 || sample > population)
-        return error_set(err, EXH_ERR_INVALID, "population %d and sample %d make no tournament",
-                         population, sample);
+        return exh_error_set(err, EXH_ERR_INVALID, "population %d and sample %d make no tournament",
+                             population, sample);
     out->population = population;
     out->sample = sample;
     out->epsilon = epsilon;
@@ -119,12 +119,12 @@ int analyze_parents_build(const trace_record *records, int64_t count, int popula
     if (!out->joined || !out->chosen || !out->bound || !out->join_rank || !parents || !ring) {
         free(parents);
         free(ring);
-        analyze_parents_free(out);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        exh_analyze_parents_free(out);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     out->threshold_rank = population + 1;
     for (int r = population; r >= 1; r--) {
-        out->bound[r] = analyze_parent_bound(population, sample, r);
+        out->bound[r] = exh_analyze_parent_bound(population, sample, r);
         if (out->bound[r] < epsilon)
             out->threshold_rank = r;
     }
@@ -139,7 +139,7 @@ int analyze_parents_build(const trace_record *records, int64_t count, int popula
     return EXH_OK;
 }
 
-void analyze_parents_free(analyze_parents *p)
+void exh_analyze_parents_free(exh_analyze_parents *p)
 {
     free(p->joined);
     free(p->chosen);

@@ -8,17 +8,17 @@
 #include "exhaust/analyze.h"
 #include "exhaust/space_nb201.h"
 
-static void count_transfer(analyze_structure *s, const trace_record *r)
+static void count_transfer(exh_analyze_structure *s, const exh_trace_record *r)
 {
     for (int depth = 1; depth <= r->prefix_length; depth++) {
-        int node = trie_find(s->prefixes, &r->architecture, depth);
+        int node = exh_trie_find(s->prefixes, &r->architecture, depth);
         if (node < 0)
             break;
         s->transfers[node]++;
     }
 }
 
-double analyze_expected_kept_prefix(int length, double mutation_exponent)
+double exh_analyze_expected_kept_prefix(int length, double mutation_exponent)
 {
     if (mutation_exponent == 0.0)
         return (length - 1) / 2.0;
@@ -31,37 +31,37 @@ double analyze_expected_kept_prefix(int length, double mutation_exponent)
     return total > 0 ? weighted / total : NAN;
 }
 
-int analyze_structure_build(const trace_record *records, int64_t count, analyze_structure *out,
-                            exh_error *err)
+int exh_analyze_structure_build(const exh_trace_record *records, int64_t count, exh_analyze_structure *out,
+                                exh_error *err)
 {
-    return analyze_structure_build_weighted(records, count, 0.0, out, err);
+    return exh_analyze_structure_build_weighted(records, count, 0.0, out, err);
 }
 
-int analyze_structure_build_weighted(const trace_record *records, int64_t count,
-                                     double mutation_exponent, analyze_structure *out,
-                                     exh_error *err)
+int exh_analyze_structure_build_weighted(const exh_trace_record *records, int64_t count,
+                                         double mutation_exponent, exh_analyze_structure *out,
+                                         exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->mutation_exponent = mutation_exponent;
-    out->prefixes = trie_new();
+    out->prefixes = exh_trie_new();
     if (!out->prefixes)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = EXH_OK;
     double length_sum = 0, prefix_sum = 0, expected_sum = 0;
     for (int64_t i = 0; rc == 0 && i < count; i++) {
-        const trace_record *r = &records[i];
-        rc = trie_insert(out->prefixes, &r->architecture, r->job_id, err);
+        const exh_trace_record *r = &records[i];
+        rc = exh_trie_insert(out->prefixes, &r->architecture, r->job_id, err);
         if (r->architecture.length > out->max_length)
             out->max_length = r->architecture.length;
-        if (r->mutated_position >= 0 && r->mutated_position < ARCH_MAX_TOKENS)
+        if (r->mutated_position >= 0 && r->mutated_position < EXH_ARCH_MAX_TOKENS)
             out->mutation_positions[r->mutated_position]++;
-        if (r->donor_id >= 0 && r->prefix_length >= 0 && r->prefix_length <= ARCH_MAX_TOKENS) {
+        if (r->donor_id >= 0 && r->prefix_length >= 0 && r->prefix_length <= EXH_ARCH_MAX_TOKENS) {
             out->prefix_lengths[r->prefix_length]++;
             out->children++;
             prefix_sum += r->prefix_length;
             length_sum += r->architecture.length;
-            expected_sum += analyze_expected_kept_prefix(r->architecture.length,
-                                                         mutation_exponent);
+            expected_sum += exh_analyze_expected_kept_prefix(r->architecture.length,
+                                                             mutation_exponent);
         }
     }
     out->total = count;
@@ -69,42 +69,42 @@ int analyze_structure_build_weighted(const trace_record *records, int64_t count,
     out->mean_length = out->children ? length_sum / (double)out->children : NAN;
     out->expected_mean_prefix = out->children ? expected_sum / (double)out->children : NAN;
     /* Transfers need the finished trie, for node indices. */
-    out->transfers = rc == 0 ? calloc((size_t)trie_node_count(out->prefixes), sizeof(int64_t))
+    out->transfers = rc == 0 ? calloc((size_t)exh_trie_node_count(out->prefixes), sizeof(int64_t))
                              : NULL;
     if (rc == 0 && !out->transfers)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; rc == 0 && i < count; i++)
         if (records[i].donor_id >= 0)
             count_transfer(out, &records[i]);
     if (rc < 0)
-        analyze_structure_free(out);
+        exh_analyze_structure_free(out);
     return rc;
 }
 
-void analyze_structure_free(analyze_structure *s)
+void exh_analyze_structure_free(exh_analyze_structure *s)
 {
-    trie_free(s->prefixes);
+    exh_trie_free(s->prefixes);
     free(s->transfers);
     memset(s, 0, sizeof *s);
 }
 
-static void node_label(const space *sp, const trie_node_info *n, char *out, size_t size)
+static void node_label(const exh_space *sp, const exh_trie_node_info *n, char *out, size_t size)
 {
     if (n->depth == 0)
         snprintf(out, size, "root");
-    else if (sp && strcmp(space_kind(sp), "nb201") == 0)
-        snprintf(out, size, "%d: %s", n->depth - 1, nb201_operation_name(n->token));
+    else if (sp && strcmp(exh_space_kind(sp), "nb201") == 0)
+        snprintf(out, size, "%d: %s", n->depth - 1, exh_nb201_operation_name(n->token));
     else
         snprintf(out, size, "%d: %d", n->depth - 1, n->token);
 }
 
-void analyze_trie_dot(const analyze_structure *s, const space *sp, double min_share, FILE *out)
+void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share, FILE *out)
 {
     fprintf(out, "digraph prefixes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\","
                  " fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#888888\"];\n");
-    int nodes = trie_node_count(s->prefixes);
+    int nodes = exh_trie_node_count(s->prefixes);
     for (int i = 0; i < nodes; i++) {
-        trie_node_info n = trie_node(s->prefixes, i);
+        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
         double share = s->total ? (double)n.count / (double)s->total : 0;
         if (share < min_share)
             continue; /* children come after parents: a pruned parent prunes its subtree */

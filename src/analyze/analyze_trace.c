@@ -11,41 +11,41 @@ static int compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int check_unique_ids(const char *path, const trace_record *r, int64_t n, exh_error *err)
+static int check_unique_ids(const char *path, const exh_trace_record *r, int64_t n, exh_error *err)
 {
     int64_t *ids = malloc(sizeof *ids * (size_t)(n ? n : 1));
     if (!ids)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < n; i++)
         ids[i] = r[i].job_id;
     qsort(ids, (size_t)n, sizeof *ids, compare_ids);
     int rc = EXH_OK;
     for (int64_t i = 1; i < n && rc == 0; i++)
         if (ids[i] == ids[i - 1])
-            rc = error_set(err, EXH_ERR_INVALID, "%s: job_id %lld appears more than once",
-                           path, (long long)ids[i]);
+            rc = exh_error_set(err, EXH_ERR_INVALID, "%s: job_id %lld appears more than once",
+                               path, (long long)ids[i]);
     free(ids);
     return rc;
 }
 
-int analyze_load(const char *path, const space *s, trace_record **records, int64_t *count,
-                 exh_error *err)
+int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records, int64_t *count,
+                     exh_error *err)
 {
-    int rc = trace_read(path, s, 0, records, count, err);
+    int rc = exh_trace_read(path, s, 0, records, count, err);
     if (rc < 0)
         return rc;
-    const trace_record *r = *records;
+    const exh_trace_record *r = *records;
     for (int64_t i = 1; rc == 0 && i < *count; i++)
         if (r[i].end_time < r[i - 1].end_time)
-            rc = error_set(err, EXH_ERR_INVALID,
-                           "%s: record %lld (job %lld) ends at %g, before the record above it "
-                           "(%g): a trace lists evaluations in the order they finished",
-                           path, (long long)i + 1, (long long)r[i].job_id, r[i].end_time,
-                           r[i - 1].end_time);
+            rc = exh_error_set(err, EXH_ERR_INVALID,
+                               "%s: record %lld (job %lld) ends at %g, before the record above it "
+                               "(%g): a trace lists evaluations in the order they finished",
+                               path, (long long)i + 1, (long long)r[i].job_id, r[i].end_time,
+                               r[i - 1].end_time);
     if (rc == 0)
         rc = check_unique_ids(path, r, *count, err);
     if (rc == 0 && *count == 0)
-        rc = error_set(err, EXH_ERR_INVALID, "%s: the trace has no records", path);
+        rc = exh_error_set(err, EXH_ERR_INVALID, "%s: the trace has no records", path);
     if (rc < 0) {
         free(*records);
         *records = NULL;
@@ -54,18 +54,18 @@ int analyze_load(const char *path, const space *s, trace_record **records, int64
     return rc;
 }
 
-int analyze_fill_times(trace_record *records, int64_t count)
+int exh_analyze_fill_times(exh_trace_record *records, int64_t count)
 {
     int filled = 0;
     for (int64_t i = 0; i < count && !filled; i++)
         if (!isfinite(records[i].end_time))
-            filled = ANALYZE_FILLED_END;
+            filled = EXH_ANALYZE_FILLED_END;
     for (int64_t i = 0; filled && i < count; i++)
         records[i].end_time = (double)i;
     for (int64_t i = 0; i < count; i++)
         if (!isfinite(records[i].start_time)) {
             records[i].start_time = records[i].end_time;
-            filled |= ANALYZE_FILLED_START;
+            filled |= EXH_ANALYZE_FILLED_START;
         }
     return filled;
 }

@@ -11,52 +11,52 @@
 
 /* ---- names, defaults, tensor sizes ---- */
 
-static const char *const POLICY_NAMES[CACHESIM_POLICY_COUNT] = {
+static const char *const POLICY_NAMES[EXH_CACHESIM_POLICY_COUNT] = {
     "lru", "lfu", "tier", "threshold", "prefetch",
 };
-static const char *const SCOPE_NAMES[CACHESIM_SCOPE_COUNT] = {"shared", "per-worker"};
+static const char *const SCOPE_NAMES[EXH_CACHESIM_SCOPE_COUNT] = {"shared", "per-worker"};
 
-const char *cachesim_policy_name(cachesim_policy p)
+const char *exh_cachesim_policy_name(exh_cachesim_policy p)
 {
-    return (unsigned)p < CACHESIM_POLICY_COUNT ? POLICY_NAMES[p] : "?";
+    return (unsigned)p < EXH_CACHESIM_POLICY_COUNT ? POLICY_NAMES[p] : "?";
 }
 
-int cachesim_policy_parse(const char *name, cachesim_policy *out, exh_error *err)
+int exh_cachesim_policy_parse(const char *name, exh_cachesim_policy *out, exh_error *err)
 {
-    for (int i = 0; i < CACHESIM_POLICY_COUNT; i++)
+    for (int i = 0; i < EXH_CACHESIM_POLICY_COUNT; i++)
         if (strcmp(name, POLICY_NAMES[i]) == 0) {
-            *out = (cachesim_policy)i;
+            *out = (exh_cachesim_policy)i;
             return EXH_OK;
         }
-    return error_set(err, EXH_ERR_INVALID,
-                     "unknown cache policy '%s' (known: lru, lfu, tier, threshold, prefetch)",
-                     name);
+    return exh_error_set(err, EXH_ERR_INVALID,
+                         "unknown cache policy '%s' (known: lru, lfu, tier, threshold, prefetch)",
+                         name);
 }
 
-const char *cachesim_scope_name(cachesim_scope s)
+const char *exh_cachesim_scope_name(exh_cachesim_scope s)
 {
-    return (unsigned)s < CACHESIM_SCOPE_COUNT ? SCOPE_NAMES[s] : "?";
+    return (unsigned)s < EXH_CACHESIM_SCOPE_COUNT ? SCOPE_NAMES[s] : "?";
 }
 
-int cachesim_scope_parse(const char *name, cachesim_scope *out, exh_error *err)
+int exh_cachesim_scope_parse(const char *name, exh_cachesim_scope *out, exh_error *err)
 {
-    for (int i = 0; i < CACHESIM_SCOPE_COUNT; i++)
+    for (int i = 0; i < EXH_CACHESIM_SCOPE_COUNT; i++)
         if (strcmp(name, SCOPE_NAMES[i]) == 0) {
-            *out = (cachesim_scope)i;
+            *out = (exh_cachesim_scope)i;
             return EXH_OK;
         }
-    return error_set(err, EXH_ERR_INVALID,
-                     "unknown cache scope '%s' (known: shared, per-worker)", name);
+    return exh_error_set(err, EXH_ERR_INVALID,
+                         "unknown cache scope '%s' (known: shared, per-worker)", name);
 }
 
-void cachesim_options_default(cachesim_options *o)
+void exh_cachesim_options_default(exh_cachesim_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->policy = CACHESIM_LRU;
-    o->scope = CACHESIM_SHARED;
+    o->policy = EXH_CACHESIM_LRU;
+    o->scope = EXH_CACHESIM_SHARED;
     o->capacity_bytes = 0;
-    o->window = CACHESIM_DEFAULT_WINDOW;
-    o->tier_donations = CACHESIM_DEFAULT_TIER_DONATIONS;
+    o->window = EXH_CACHESIM_DEFAULT_WINDOW;
+    o->tier_donations = EXH_CACHESIM_DEFAULT_TIER_DONATIONS;
 }
 
 /* NB201: 3 stages of 5 searched cells with C = 16, 32, 64 channels. */
@@ -80,7 +80,7 @@ static int64_t conv1x1_parameters(int64_t c)
     return c * c + 2 * c;
 }
 
-int64_t cachesim_nb201_tensor_bytes(const arch *a, int position, void *context)
+int64_t exh_cachesim_nb201_tensor_bytes(const exh_arch *a, int position, void *context)
 {
     (void)context;
     if (position < 0 || position >= 6 || position >= a->length)
@@ -99,7 +99,7 @@ int64_t cachesim_nb201_tensor_bytes(const arch *a, int position, void *context)
     }
 }
 
-int64_t cachesim_uniform_tensor_bytes(const arch *a, int position, void *context)
+int64_t exh_cachesim_uniform_tensor_bytes(const exh_arch *a, int position, void *context)
 {
     (void)a;
     (void)position;
@@ -109,9 +109,9 @@ int64_t cachesim_uniform_tensor_bytes(const arch *a, int position, void *context
 /* ---- the replay state ---- */
 
 typedef struct replay {
-    const cachesim_trace *t;
-    const cachesim_options *o;
-    cachesim_result *result;
+    const exh_cachesim_trace *t;
+    const exh_cachesim_options *o;
+    exh_cachesim_result *result;
     exh_error *err;
     tensor_cache *caches;
     int64_t cache_count;
@@ -128,26 +128,26 @@ typedef struct replay {
 
 static int out_of_memory(replay *rp)
 {
-    return error_set(rp->err, EXH_ERR_NOMEM, "cachesim: out of memory");
+    return exh_error_set(rp->err, EXH_ERR_NOMEM, "cachesim: out of memory");
 }
 
-static int check_options(const cachesim_options *o, exh_error *err)
+static int check_options(const exh_cachesim_options *o, exh_error *err)
 {
     if (!o)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: no options");
-    if ((unsigned)o->policy >= CACHESIM_POLICY_COUNT)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: unknown policy %d", (int)o->policy);
-    if ((unsigned)o->scope >= CACHESIM_SCOPE_COUNT)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: unknown scope %d", (int)o->scope);
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: no options");
+    if ((unsigned)o->policy >= EXH_CACHESIM_POLICY_COUNT)
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: unknown policy %d", (int)o->policy);
+    if ((unsigned)o->scope >= EXH_CACHESIM_SCOPE_COUNT)
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: unknown scope %d", (int)o->scope);
     if (o->capacity_bytes < 0)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: capacity %lld bytes is negative",
-                         (long long)o->capacity_bytes);
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: capacity %lld bytes is negative",
+                             (long long)o->capacity_bytes);
     if (o->window < 1)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: window %d must be at least 1 record",
-                         o->window);
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: window %d must be at least 1 record",
+                             o->window);
     if (o->tier_donations < 0)
-        return error_set(err, EXH_ERR_INVALID, "cachesim: tier donations %d is negative",
-                         o->tier_donations);
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: tier donations %d is negative",
+                             o->tier_donations);
     return EXH_OK;
 }
 
@@ -160,16 +160,16 @@ static tensor_cache *cache_of(const replay *rp, const cachesim_item *x)
 
 static int setup(replay *rp)
 {
-    rp->per_worker = rp->o->scope == CACHESIM_PER_WORKER;
+    rp->per_worker = rp->o->scope == EXH_CACHESIM_PER_WORKER;
     rp->cache_count = rp->per_worker && rp->t->workers > 0 ? rp->t->workers : 1;
     rp->caches = calloc((size_t)rp->cache_count, sizeof *rp->caches);
     if (!rp->caches)
         return out_of_memory(rp);
-    int lfu = rp->o->policy == CACHESIM_LFU;
+    int lfu = rp->o->policy == EXH_CACHESIM_LFU;
     for (int64_t c = 0; c < rp->cache_count; c++)
         if (tcache_init(&rp->caches[c], rp->o->capacity_bytes, lfu) < 0)
             return out_of_memory(rp);
-    if (rp->o->policy == CACHESIM_TIER) {
+    if (rp->o->policy == EXH_CACHESIM_TIER) {
         int64_t count = rp->t->count;
         rp->window_size = rp->o->window < count ? rp->o->window : count;
         rp->window = malloc(sizeof *rp->window * (size_t)(rp->window_size ? rp->window_size : 1));
@@ -222,18 +222,18 @@ static void window_enter(replay *rp, int64_t i)
 
 static int tier_admits(const replay *rp, uint64_t id)
 {
-    return rp->o->policy != CACHESIM_TIER || rp->donations[id] >= rp->o->tier_donations;
+    return rp->o->policy != EXH_CACHESIM_TIER || rp->donations[id] >= rp->o->tier_donations;
 }
 
 /* ---- events ---- */
 
 static int replay_read(replay *rp, int64_t i)
 {
-    if (rp->o->policy == CACHESIM_TIER)
+    if (rp->o->policy == EXH_CACHESIM_TIER)
         window_enter(rp, i);
     const cachesim_item *x = &rp->t->items[i];
     tensor_cache *cache = cache_of(rp, x);
-    cachesim_result *out = rp->result;
+    exh_cachesim_result *out = rp->result;
     out->accesses += x->reads;
     for (int k = 0; k < x->reads; k++) {
         cachesim_tensor t = tensor_at(rp, x->first + k);
@@ -283,7 +283,7 @@ static int write_tensor(replay *rp, const cachesim_item *x, const cachesim_tenso
 
 static int is_new_best(replay *rp, double quality)
 {
-    if (rp->o->policy != CACHESIM_PREFETCH || (rp->have_best && quality <= rp->best))
+    if (rp->o->policy != EXH_CACHESIM_PREFETCH || (rp->have_best && quality <= rp->best))
         return 0;
     rp->best = quality;
     rp->have_best = 1;
@@ -295,7 +295,7 @@ static int replay_write(replay *rp, int64_t i)
     const cachesim_item *x = &rp->t->items[i];
     if (isnan(x->quality))
         return EXH_OK; /* a failed evaluation has nothing to store */
-    int admit = !(rp->o->policy == CACHESIM_THRESHOLD && rp->o->skip_store &&
+    int admit = !(rp->o->policy == EXH_CACHESIM_THRESHOLD && rp->o->skip_store &&
                   rp->o->skip_store[i]);
     int new_best = is_new_best(rp, x->quality);
     for (int k = 0; k < x->tensors; k++) {
@@ -311,7 +311,7 @@ static int replay_write(replay *rp, int64_t i)
 
 static int replay_events(replay *rp)
 {
-    cachesim_result *out = rp->result;
+    exh_cachesim_result *out = rp->result;
     int64_t event_count = 2 * rp->t->count;
     const cachesim_event *events = rp->t->events;
     double first = event_count ? time_sort_time(events[0].key) : 0;
@@ -337,8 +337,8 @@ static int replay_events(replay *rp)
     return EXH_OK;
 }
 
-int cachesim_trace_run(const cachesim_trace *t, const cachesim_options *o, cachesim_result *out,
-                       exh_error *err)
+int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o, exh_cachesim_result *out,
+                           exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->hit_rate = NAN;
@@ -358,19 +358,19 @@ int cachesim_trace_run(const cachesim_trace *t, const cachesim_options *o, cache
     return rc;
 }
 
-int cachesim_run(const trace_record *records, int64_t count, const cachesim_options *o,
-                 cachesim_result *out, exh_error *err)
+int exh_cachesim_run(const exh_trace_record *records, int64_t count, const exh_cachesim_options *o,
+                     exh_cachesim_result *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->hit_rate = NAN;
     int rc = check_options(o, err);
     if (rc < 0)
         return rc;
-    cachesim_trace *t;
-    rc = cachesim_trace_prepare(records, count, o->tensor_bytes, o->tensor_context, &t, err);
+    exh_cachesim_trace *t;
+    rc = exh_cachesim_trace_prepare(records, count, o->tensor_bytes, o->tensor_context, &t, err);
     if (rc < 0)
         return rc;
-    rc = cachesim_trace_run(t, o, out, err);
-    cachesim_trace_free(t);
+    rc = exh_cachesim_trace_run(t, o, out, err);
+    exh_cachesim_trace_free(t);
     return rc;
 }

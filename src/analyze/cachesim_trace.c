@@ -11,8 +11,8 @@
 #include "exhaust/transfer.h"
 
 typedef struct gathering {
-    cachesim_trace *t;
-    cachesim_bytes_fn tensor_bytes;
+    exh_cachesim_trace *t;
+    exh_cachesim_bytes_fn tensor_bytes;
     void *tensor_context;
     keymap workers;            /* worker id -> number */
     keymap tensor_ids;         /* transfer_tensor_key -> id */
@@ -21,19 +21,19 @@ typedef struct gathering {
 
 static int out_of_memory(exh_error *err)
 {
-    return error_set(err, EXH_ERR_NOMEM, "cachesim: out of memory");
+    return exh_error_set(err, EXH_ERR_NOMEM, "cachesim: out of memory");
 }
 
-static int check_times(const trace_record *r, int64_t i, exh_error *err)
+static int check_times(const exh_trace_record *r, int64_t i, exh_error *err)
 {
     if (!isfinite(r->start_time) || !isfinite(r->end_time))
-        return error_set(err, EXH_ERR_INVALID,
-                         "cachesim: record %lld (job %lld): start and end times are needed",
-                         (long long)i, (long long)r->job_id);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "cachesim: record %lld (job %lld): start and end times are needed",
+                             (long long)i, (long long)r->job_id);
     if (r->end_time < r->start_time)
-        return error_set(err, EXH_ERR_INVALID,
-                         "cachesim: record %lld (job %lld): ends (%g) before it starts (%g)",
-                         (long long)i, (long long)r->job_id, r->end_time, r->start_time);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "cachesim: record %lld (job %lld): ends (%g) before it starts (%g)",
+                             (long long)i, (long long)r->job_id, r->end_time, r->start_time);
     return EXH_OK;
 }
 
@@ -52,10 +52,10 @@ static int grow(void **array, int64_t *capacity, size_t size)
 /* The id of `key` (a new one, sized `bytes`, the first time it is seen). */
 static int intern(gathering *g, uint64_t key, int64_t bytes, int32_t *id)
 {
-    cachesim_trace *t = g->t;
+    exh_cachesim_trace *t = g->t;
     if (t->distinct == INT32_MAX)
-        return error_set(g->err, EXH_ERR_INVALID, "cachesim: more than %d distinct tensors",
-                         INT32_MAX);
+        return exh_error_set(g->err, EXH_ERR_INVALID, "cachesim: more than %d distinct tensors",
+                             INT32_MAX);
     int inserted;
     int64_t *slot = keymap_upsert(&g->tensor_ids, key, t->distinct, &inserted);
     if (!slot)
@@ -72,7 +72,7 @@ static int intern(gathering *g, uint64_t key, int64_t bytes, int32_t *id)
 
 static int add_tensor(gathering *g, uint64_t key, int64_t bytes)
 {
-    cachesim_trace *t = g->t;
+    exh_cachesim_trace *t = g->t;
     int32_t id = 0;
     int rc = intern(g, key, bytes, &id);
     if (rc < 0)
@@ -84,29 +84,29 @@ static int add_tensor(gathering *g, uint64_t key, int64_t bytes)
     return EXH_OK;
 }
 
-static int64_t tensor_size(const gathering *g, const arch *a, int position)
+static int64_t tensor_size(const gathering *g, const exh_arch *a, int position)
 {
     return g->tensor_bytes ? g->tensor_bytes(a, position, g->tensor_context) : 1;
 }
 
 /* The tensors (bytes > 0) of record i, in position order. */
-static int gather_tensors(gathering *g, const trace_record *r, int64_t i, cachesim_item *out)
+static int gather_tensors(gathering *g, const exh_trace_record *r, int64_t i, cachesim_item *out)
 {
-    if (r->architecture.length < 0 || r->architecture.length > ARCH_MAX_TOKENS)
-        return error_set(g->err, EXH_ERR_INVALID,
-                         "cachesim: record %lld (job %lld): architecture length %d",
-                         (long long)i, (long long)r->job_id, r->architecture.length);
-    int prefix = transfer_received_count(&r->architecture, r->prefix_length);
+    if (r->architecture.length < 0 || r->architecture.length > EXH_ARCH_MAX_TOKENS)
+        return exh_error_set(g->err, EXH_ERR_INVALID,
+                             "cachesim: record %lld (job %lld): architecture length %d",
+                             (long long)i, (long long)r->job_id, r->architecture.length);
+    int prefix = exh_transfer_received_count(&r->architecture, r->prefix_length);
     out->first = g->t->id_count;
     for (int p = 0; p < r->architecture.length; p++) {
         int64_t bytes = tensor_size(g, &r->architecture, p);
         if (bytes < 0)
-            return error_set(g->err, EXH_ERR_INVALID,
-                             "cachesim: record %lld (job %lld): no tensor size for position %d",
-                             (long long)i, (long long)r->job_id, p);
+            return exh_error_set(g->err, EXH_ERR_INVALID,
+                                 "cachesim: record %lld (job %lld): no tensor size for position %d",
+                                 (long long)i, (long long)r->job_id, p);
         if (bytes == 0)
             continue;
-        int rc = add_tensor(g, transfer_tensor_key(&r->architecture, p), bytes);
+        int rc = add_tensor(g, exh_transfer_tensor_key(&r->architecture, p), bytes);
         if (rc < 0)
             return rc;
         out->tensors++;
@@ -124,9 +124,9 @@ static int number_worker(gathering *g, int worker, int32_t *number)
     return EXH_OK;
 }
 
-static int gather_record(gathering *g, const trace_record *r, int64_t i)
+static int gather_record(gathering *g, const exh_trace_record *r, int64_t i)
 {
-    cachesim_trace *t = g->t;
+    exh_cachesim_trace *t = g->t;
     cachesim_item *x = &t->items[i];
     int rc = check_times(r, i, g->err);
     if (rc == EXH_OK)
@@ -140,7 +140,7 @@ static int gather_record(gathering *g, const trace_record *r, int64_t i)
     return rc;
 }
 
-static int allocate(cachesim_trace *t, exh_error *err)
+static int allocate(exh_cachesim_trace *t, exh_error *err)
 {
     size_t n = (size_t)(t->count ? t->count : 1);
     t->items = calloc(n, sizeof *t->items);
@@ -152,14 +152,14 @@ static int allocate(cachesim_trace *t, exh_error *err)
     return EXH_OK;
 }
 
-int cachesim_trace_prepare(const trace_record *records, int64_t count,
-                           cachesim_bytes_fn tensor_bytes, void *tensor_context,
-                           cachesim_trace **out, exh_error *err)
+int exh_cachesim_trace_prepare(const exh_trace_record *records, int64_t count,
+                               exh_cachesim_bytes_fn tensor_bytes, void *tensor_context,
+                               exh_cachesim_trace **out, exh_error *err)
 {
     *out = NULL;
     if (count < 0 || (count > 0 && !records))
-        return error_set(err, EXH_ERR_INVALID, "cachesim: no records");
-    cachesim_trace *t = calloc(1, sizeof *t);
+        return exh_error_set(err, EXH_ERR_INVALID, "cachesim: no records");
+    exh_cachesim_trace *t = calloc(1, sizeof *t);
     if (!t)
         return out_of_memory(err);
     t->count = count;
@@ -178,14 +178,14 @@ int cachesim_trace_prepare(const trace_record *records, int64_t count,
     if (rc == EXH_OK && time_sort(&t->events, 2 * count) < 0)
         rc = out_of_memory(err);
     if (rc < 0) {
-        cachesim_trace_free(t);
+        exh_cachesim_trace_free(t);
         return rc;
     }
     *out = t;
     return EXH_OK;
 }
 
-void cachesim_trace_free(cachesim_trace *t)
+void exh_cachesim_trace_free(exh_cachesim_trace *t)
 {
     if (!t)
         return;

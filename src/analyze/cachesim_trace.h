@@ -35,7 +35,7 @@ typedef struct cachesim_item {
     double quality;            /* NAN: failed */
 } cachesim_item;
 
-struct cachesim_trace {
+struct exh_cachesim_trace {
     int64_t count;
     cachesim_item *items;      /* per record, in the caller's order */
     int32_t *ids;              /* the records' tensors, record after record */

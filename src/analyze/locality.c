@@ -10,23 +10,23 @@
 #include "exhaust/locality.h"
 #include "exhaust/transfer.h"
 
-void locality_options_default(locality_options *o)
+void exh_locality_options_default(exh_locality_options *o)
 {
     o->top_tensors = 5;
     o->broadcast_window = 0;
 }
 
-int locality_bucket(int64_t value)
+int exh_locality_bucket(int64_t value)
 {
     int b = 0;
-    while (value > 0 && b < LOCALITY_BUCKETS - 1) {
+    while (value > 0 && b < EXH_LOCALITY_BUCKETS - 1) {
         value >>= 1;
         b++;
     }
     return b;
 }
 
-int64_t locality_bucket_floor(int bucket)
+int64_t exh_locality_bucket_floor(int bucket)
 {
     return bucket == 0 ? 0 : (int64_t)1 << (bucket - 1);
 }
@@ -39,20 +39,20 @@ typedef struct read_event {
     int32_t id, record, worker, position;
 } read_event;
 
-static int64_t count_reads(const trace_record *records, int64_t count)
+static int64_t count_reads(const exh_trace_record *records, int64_t count)
 {
     int64_t n = 0;
     for (int64_t i = 0; i < count; i++)
         if (records[i].donor_id >= 0 || records[i].donor_run_id >= 0)
-            n += transfer_received_count(&records[i].architecture, records[i].prefix_length);
+            n += exh_transfer_received_count(&records[i].architecture, records[i].prefix_length);
     return n;
 }
 
 /* Every read, in start-time order; *tensors: how many distinct. */
-static int collect_reads(const trace_record *records, int64_t count, read_event *reads,
+static int collect_reads(const exh_trace_record *records, int64_t count, read_event *reads,
                          int64_t *tensors)
 {
-    const trace_record **by_start = start_order(records, count);
+    const exh_trace_record **by_start = start_order(records, count);
     keymap ids;
     if (!by_start || keymap_init(&ids, 1024) != 0) {
         free((void *)by_start);
@@ -60,12 +60,12 @@ static int collect_reads(const trace_record *records, int64_t count, read_event 
     }
     int32_t n = 0;
     for (int64_t i = 0; i < count; i++) {
-        const trace_record *r = by_start[i];
+        const exh_trace_record *r = by_start[i];
         if (r->donor_id < 0 && r->donor_run_id < 0)
             continue;
-        int length = transfer_received_count(&r->architecture, r->prefix_length);
+        int length = exh_transfer_received_count(&r->architecture, r->prefix_length);
         for (int p = 0; p < length; p++, n++) {
-            uint64_t key = transfer_tensor_key(&r->architecture, p);
+            uint64_t key = exh_transfer_tensor_key(&r->architecture, p);
             int64_t *id = keymap_upsert(&ids, key, ids.count, NULL);
             if (!id)
                 break;
@@ -163,7 +163,7 @@ static int reuse_distances(const read_event *reads, int64_t n, int64_t tensors, 
             segment_of[id] = segment;
         } else {
             int64_t distance = fenwick_prefix(tree, i) - fenwick_prefix(tree, last[id] + 1);
-            buckets[locality_bucket(distance)]++;
+            buckets[exh_locality_bucket(distance)]++;
             fenwick_add(tree, n, last[id], -1);
         }
         last[id] = i;
@@ -173,12 +173,12 @@ static int reuse_distances(const read_event *reads, int64_t n, int64_t tensors, 
     free(last);
     free(segment_of);
     int64_t warm = 0, seen = 0;
-    for (int b = 0; b < LOCALITY_BUCKETS; b++)
+    for (int b = 0; b < EXH_LOCALITY_BUCKETS; b++)
         warm += buckets[b];
     *median = NAN;
-    for (int b = 0; b < LOCALITY_BUCKETS && warm; b++)
+    for (int b = 0; b < EXH_LOCALITY_BUCKETS && warm; b++)
         if ((seen += buckets[b]) * 2 >= warm) {
-            *median = (double)locality_bucket_floor(b);
+            *median = (double)exh_locality_bucket_floor(b);
             break;
         }
     return EXH_OK;
@@ -205,7 +205,7 @@ static int distinct_workers(const read_event *reads, int64_t n, int *scratch)
 
 /* reads sorted by (key, time): a group starts at the first read not yet
  * grouped and takes every read of that tensor within the window. */
-static void broadcast_groups(const read_event *reads, int64_t n, int *scratch, locality *out)
+static void broadcast_groups(const read_event *reads, int64_t n, int *scratch, exh_locality *out)
 {
     for (int64_t start = 0; start < n;) {
         int64_t end = start + 1;
@@ -214,7 +214,7 @@ static void broadcast_groups(const read_event *reads, int64_t n, int *scratch, l
             end++;
         int workers = distinct_workers(reads + start, end - start, scratch);
         out->broadcast_groups++;
-        out->group_workers[locality_bucket(workers)]++;
+        out->group_workers[exh_locality_bucket(workers)]++;
         if (workers >= 2) {
             out->shared_groups++;
             out->shared_reads += end - start;
@@ -229,7 +229,7 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median_duration(const trace_record *records, int64_t count)
+static double median_duration(const exh_trace_record *records, int64_t count)
 {
     double *d = malloc(sizeof *d * (size_t)count);
     int64_t n = 0;
@@ -252,7 +252,7 @@ static double median_duration(const trace_record *records, int64_t count)
 
 /* Keep the k most read tensors, sorted by reads (ties: the one read first,
  * since tensors arrive in the order of their first read). */
-static void offer_top(locality *out, int k, int64_t reads, const read_event *first)
+static void offer_top(exh_locality *out, int k, int64_t reads, const read_event *first)
 {
     if (out->top_count == k && out->top_reads[k - 1] >= reads)
         return;
@@ -270,7 +270,7 @@ static void offer_top(locality *out, int k, int64_t reads, const read_event *fir
 }
 
 /* reads sorted by key: each run is one tensor. */
-static void choose_top(const read_event *reads, int64_t n, int k, locality *out)
+static void choose_top(const read_event *reads, int64_t n, int k, exh_locality *out)
 {
     for (int64_t start = 0, end; start < n; start = end) {
         for (end = start; end < n && reads[end].id == reads[start].id; end++)
@@ -280,7 +280,7 @@ static void choose_top(const read_event *reads, int64_t n, int k, locality *out)
     }
 }
 
-static int top_index(const locality *l, uint64_t key)
+static int top_index(const exh_locality *l, uint64_t key)
 {
     for (int t = 0; t < l->top_count; t++)
         if (l->top_key[t] == key)
@@ -288,7 +288,7 @@ static int top_index(const locality *l, uint64_t key)
     return -1;
 }
 
-static int collect_top_accesses(const read_event *by_time, int64_t n, locality *out)
+static int collect_top_accesses(const read_event *by_time, int64_t n, exh_locality *out)
 {
     int64_t total = 0;
     for (int t = 0; t < out->top_count; t++)
@@ -300,13 +300,13 @@ static int collect_top_accesses(const read_event *by_time, int64_t n, locality *
         int t = top_index(out, by_time[i].key);
         if (t >= 0)
             out->accesses[out->access_count++] =
-                (locality_access){by_time[i].time, by_time[i].worker, t};
+                (exh_locality_access){by_time[i].time, by_time[i].worker, t};
     }
     return EXH_OK;
 }
 
 static int analyze_reads(const read_event *stream, int64_t n, int64_t tensors,
-                         const locality_options *o, locality *out)
+                         const exh_locality_options *o, exh_locality *out)
 {
     read_event *sorted = malloc(sizeof *sorted * (size_t)(n + 1));
     int *scratch = malloc(sizeof *scratch * (size_t)(n + 1));
@@ -331,23 +331,23 @@ static int analyze_reads(const read_event *stream, int64_t n, int64_t tensors,
     return rc;
 }
 
-int locality_build(const trace_record *records, int64_t count, const locality_options *o,
-                   locality *out, exh_error *err)
+int exh_locality_build(const exh_trace_record *records, int64_t count, const exh_locality_options *o,
+                       exh_locality *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (o->top_tensors < 1 || o->top_tensors > LOCALITY_MAX_TOP)
-        return error_set(err, EXH_ERR_INVALID, "locality: top tensors must be 1 to %d",
-                         LOCALITY_MAX_TOP);
+    if (o->top_tensors < 1 || o->top_tensors > EXH_LOCALITY_MAX_TOP)
+        return exh_error_set(err, EXH_ERR_INVALID, "locality: top tensors must be 1 to %d",
+                             EXH_LOCALITY_MAX_TOP);
     out->broadcast_window = o->broadcast_window > 0 ? o->broadcast_window
                                                     : median_duration(records, count) / 10;
     if (!(out->broadcast_window >= 0))
         out->broadcast_window = 0;
     int64_t n = count_reads(records, count);
     if (count > INT32_MAX || n > INT32_MAX)
-        return error_set(err, EXH_ERR_INVALID, "locality: at most 2^31 records and reads");
+        return exh_error_set(err, EXH_ERR_INVALID, "locality: at most 2^31 records and reads");
     read_event *reads = malloc(sizeof *reads * (size_t)(n + 1));
     if (!reads)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     out->reads = n;
     int64_t tensors = 0;
     int rc = collect_reads(records, count, reads, &tensors);
@@ -355,13 +355,13 @@ int locality_build(const trace_record *records, int64_t count, const locality_op
         rc = analyze_reads(reads, n, tensors, o, out);
     free(reads);
     if (rc < 0) {
-        locality_free(out);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        exh_locality_free(out);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     return EXH_OK;
 }
 
-void locality_free(locality *l)
+void exh_locality_free(exh_locality *l)
 {
     free(l->accesses);
     memset(l, 0, sizeof *l);

@@ -11,7 +11,7 @@
 #include "exhaust/popularity.h"
 #include "exhaust/transfer.h"
 
-void popularity_options_default(popularity_options *o)
+void exh_popularity_options_default(exh_popularity_options *o)
 {
     memset(o, 0, sizeof *o);
     o->window = 100;
@@ -24,7 +24,7 @@ void popularity_options_default(popularity_options *o)
     o->sample = 5;
 }
 
-double popularity_birthday(int64_t n, int64_t N, int k)
+double exh_popularity_birthday(int64_t n, int64_t N, int k)
 {
     if (k < 2 || n < k || N < 1)
         return 0;
@@ -34,15 +34,15 @@ double popularity_birthday(int64_t n, int64_t N, int k)
     return 1 - exp(-exp(log_lambda));
 }
 
-static int prefix_length_of(const trace_record *r, int L)
+static int prefix_length_of(const exh_trace_record *r, int L)
 {
     return r->architecture.length < L ? r->architecture.length : L;
 }
 
-static uint64_t prefix_key(const trace_record *r, int L)
+static uint64_t prefix_key(const exh_trace_record *r, int L)
 {
     int length = prefix_length_of(r, L);
-    return length > 0 ? transfer_tensor_key(&r->architecture, length - 1) : 0;
+    return length > 0 ? exh_transfer_tensor_key(&r->architecture, length - 1) : 0;
 }
 
 /* ---- windows and tiers ---- */
@@ -66,15 +66,15 @@ static int window_change(window_state *w, uint64_t key, int delta)
     return EXH_OK;
 }
 
-static int tier_of(const popularity_options *o, int count, int size)
+static int tier_of(const exh_popularity_options *o, int count, int size)
 {
     if (count >= ceil(o->tier1_share * size))
         return 1;
     return count > o->tier2_count ? 2 : 3;
 }
 
-static void tier_row(const popularity_options *o, const window_state *w, int64_t record,
-                     int size, popularity_tier_row *row, popularity *out)
+static void tier_row(const exh_popularity_options *o, const window_state *w, int64_t record,
+                     int size, exh_popularity_tier_row *row, exh_popularity *out)
 {
     memset(row, 0, sizeof *row);
     row->record = record;
@@ -92,7 +92,7 @@ static void tier_row(const popularity_options *o, const window_state *w, int64_t
 
 static int compare_entries(const void *a, const void *b)
 {
-    const popularity_entry *x = a, *y = b;
+    const exh_popularity_entry *x = a, *y = b;
     if (x->count != y->count)
         return y->count - x->count;
     if (x->prefix.length != y->prefix.length)
@@ -101,18 +101,18 @@ static int compare_entries(const void *a, const void *b)
 }
 
 /* The histogram of the window ending at `end`: one entry per distinct prefix. */
-static int histogram(const trace_record *records, int64_t end, int size, int point,
-                     const popularity_options *o, const window_state *w, popularity *out)
+static int histogram(const exh_trace_record *records, int64_t end, int size, int point,
+                     const exh_popularity_options *o, const window_state *w, exh_popularity *out)
 {
     int64_t first = out->entry_count;
     for (int64_t i = end - size + 1; i <= end; i++) {
-        const trace_record *r = &records[i];
-        popularity_entry e = {.point = point};
+        const exh_trace_record *r = &records[i];
+        exh_popularity_entry e = {.point = point};
         e.prefix = r->architecture;
         e.prefix.length = prefix_length_of(r, o->prefix_length);
         int seen = 0;
         for (int64_t j = first; j < out->entry_count && !seen; j++)
-            seen = arch_equal(&out->entries[j].prefix, &e.prefix);
+            seen = exh_arch_equal(&out->entries[j].prefix, &e.prefix);
         if (seen)
             continue;
         const int64_t *count = keymap_find(&w->counts, prefix_key(r, o->prefix_length));
@@ -126,10 +126,10 @@ static int histogram(const trace_record *records, int64_t end, int size, int poi
     return EXH_OK;
 }
 
-static int build_windows(const trace_record *records, int64_t count, popularity *out,
+static int build_windows(const exh_trace_record *records, int64_t count, exh_popularity *out,
                          exh_error *err)
 {
-    const popularity_options *o = &out->options;
+    const exh_popularity_options *o = &out->options;
     window_state w = {.window = o->window};
     int64_t stride = count / 400 > 1 ? count / 400 : 1;
     w.count_of_counts = calloc((size_t)o->window + 1, sizeof *w.count_of_counts);
@@ -138,7 +138,7 @@ static int build_windows(const trace_record *records, int64_t count, popularity 
     if (!w.count_of_counts || !out->entries || !out->tiers ||
         keymap_init(&w.counts, 2 * o->window) != 0) {
         free(w.count_of_counts);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     int rc = EXH_OK, point = 0;
     for (int64_t i = 0; rc == 0 && i < count; i++) {
@@ -153,10 +153,10 @@ static int build_windows(const trace_record *records, int64_t count, popularity 
     }
     keymap_free(&w.counts);
     free(w.count_of_counts);
-    return rc < 0 ? error_set(err, EXH_ERR_NOMEM, "out of memory") : EXH_OK;
+    return rc < 0 ? exh_error_set(err, EXH_ERR_NOMEM, "out of memory") : EXH_OK;
 }
 
-static void choose_points(int64_t count, popularity *out)
+static void choose_points(int64_t count, exh_popularity *out)
 {
     int64_t first = (count < out->options.window ? count : out->options.window) - 1;
     out->points = out->options.points < 64 ? out->options.points : 64;
@@ -169,16 +169,16 @@ static void choose_points(int64_t count, popularity *out)
 /* ---- donors ---- */
 
 /* Each record's donor as a record index (-1: none, or not in this trace). */
-static int donor_indices(const trace_record *records, int64_t count, int64_t *donor,
+static int donor_indices(const exh_trace_record *records, int64_t count, int64_t *donor,
                          exh_error *err)
 {
     keymap index;
     if (keymap_init(&index, count) != 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < count; i++)
         if (!keymap_upsert(&index, (uint64_t)records[i].job_id, i, NULL)) {
             keymap_free(&index);
-            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         }
     for (int64_t i = 0; i < count; i++) {
         int64_t id = records[i].donor_id >= 0 ? records[i].donor_id : records[i].parent_id;
@@ -249,7 +249,7 @@ typedef struct donor_block {
 } donor_block;
 
 /* For each active model at record t: was it a donor in (t, t + window]? */
-static void donor_observe(const donor_state *s, int64_t t, int window, popularity *out,
+static void donor_observe(const donor_state *s, int64_t t, int window, exh_popularity *out,
                           donor_block *block)
 {
     for (int64_t k = 0; k < s->active_count; k++) {
@@ -285,7 +285,7 @@ static int compare_doubles(const void *a, const void *b)
 
 /* The 2.5% and 97.5% quantiles of P(again | >= d) over resamples of the
  * blocks; NAN when fewer than 2 blocks hold a pair (nothing to resample). */
-static void bootstrap_interval(const donor_block *blocks, int64_t n, popularity *out)
+static void bootstrap_interval(const donor_block *blocks, int64_t n, exh_popularity *out)
 {
     out->donor_again_low = out->donor_again_high = NAN;
     int64_t with_pairs = 0;
@@ -294,10 +294,10 @@ static void bootstrap_interval(const donor_block *blocks, int64_t n, popularity 
     out->donor_blocks = (int)n;
     if (with_pairs < 2)
         return;
-    double values[POPULARITY_BOOTSTRAP];
+    double values[EXH_POPULARITY_BOOTSTRAP];
     int kept = 0;
     uint64_t state = 0x5eed;
-    for (int k = 0; k < POPULARITY_BOOTSTRAP; k++) {
+    for (int k = 0; k < EXH_POPULARITY_BOOTSTRAP; k++) {
         int64_t pairs = 0, again = 0;
         for (int64_t j = 0; j < n; j++) {
             const donor_block *b = &blocks[next_random(&state) % (uint64_t)n];
@@ -314,7 +314,7 @@ static void bootstrap_interval(const donor_block *blocks, int64_t n, popularity 
     out->donor_again_high = values[(int)(0.975 * (kept - 1) + 0.5)];
 }
 
-static int build_donors(const int64_t *donor, int64_t count, popularity *out, exh_error *err)
+static int build_donors(const int64_t *donor, int64_t count, exh_popularity *out, exh_error *err)
 {
     int window = out->options.window;
     donor_state s = {0};
@@ -326,7 +326,7 @@ static int build_donors(const int64_t *donor, int64_t count, popularity *out, ex
         donor_state_init(&s, donor, count) != 0) {
         donor_state_free(&s);
         free(blocks);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     /* Only windows whose next window is inside the trace, so nothing is
      * censored; sampled so a million records stay fast. */
@@ -360,7 +360,7 @@ static int build_donors(const int64_t *donor, int64_t count, popularity *out, ex
 /* ---- the delay before a new best is used ---- */
 
 /* The first position in start order whose record starts at or after `time`. */
-static int64_t first_start_at(const trace_record *const *order, int64_t count, double time)
+static int64_t first_start_at(const exh_trace_record *const *order, int64_t count, double time)
 {
     int64_t lo = 0, hi = count;
     while (lo < hi) {
@@ -373,17 +373,17 @@ static int64_t first_start_at(const trace_record *const *order, int64_t count, d
     return lo;
 }
 
-static void measure_delay(const trace_record *records, const trace_record *const *order,
+static void measure_delay(const exh_trace_record *records, const exh_trace_record *const *order,
                           int64_t count, int64_t best, double superseded_at,
-                          popularity_best_delay *d)
+                          exh_popularity_best_delay *d)
 {
-    const trace_record *b = &records[best];
+    const exh_trace_record *b = &records[best];
     d->record = best;
     d->proposals = d->superseded = -1;
     d->seconds = NAN;
     int64_t proposals = 0;
     for (int64_t k = first_start_at(order, count, b->end_time); k < count; k++) {
-        const trace_record *r = order[k];
+        const exh_trace_record *r = order[k];
         if (r->parent_id < 0)
             continue;
         if (d->superseded < 0 && r->start_time >= superseded_at)
@@ -397,15 +397,15 @@ static void measure_delay(const trace_record *records, const trace_record *const
     }
 }
 
-static int build_best_delays(const trace_record *records, int64_t count, popularity *out,
+static int build_best_delays(const exh_trace_record *records, int64_t count, exh_popularity *out,
                              exh_error *err)
 {
-    const trace_record **order = start_order(records, count);
+    const exh_trace_record **order = start_order(records, count);
     int64_t *bests = malloc(sizeof *bests * (size_t)count);
     if (!order || !bests) {
         free((void *)order);
         free(bests);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     int64_t best_count = 0, proposals = 0;
     double best = -INFINITY, first = NAN, last = NAN;
@@ -425,13 +425,13 @@ static int build_best_delays(const trace_record *records, int64_t count, popular
     if (!out->best_delays) {
         free((void *)order);
         free(bests);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     double sum = 0;
     int64_t used = 0;
     for (int64_t j = 0; j < best_count; j++) {
         double next_end = j + 1 < best_count ? records[bests[j + 1]].end_time : INFINITY;
-        popularity_best_delay *d = &out->best_delays[out->best_delay_count++];
+        exh_popularity_best_delay *d = &out->best_delays[out->best_delay_count++];
         measure_delay(records, order, count, bests[j], next_end, d);
         if (d->proposals > 0) {
             sum += (double)d->proposals;
@@ -449,7 +449,7 @@ static int build_best_delays(const trace_record *records, int64_t count, popular
 
 typedef struct stage1_item {
     int64_t job;
-    const trace_record *record;
+    const exh_trace_record *record;
 } stage1_item;
 
 static int compare_jobs(const void *a, const void *b)
@@ -464,7 +464,7 @@ static int compare_keys(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int build_duplicates(const trace_record *records, int64_t count, popularity *out,
+static int build_duplicates(const exh_trace_record *records, int64_t count, exh_popularity *out,
                             exh_error *err)
 {
     int L = out->options.prefix_length;
@@ -474,7 +474,7 @@ static int build_duplicates(const trace_record *records, int64_t count, populari
     if (!stage1 || !keys) {
         free(stage1);
         free(keys);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     for (int64_t i = 0; i < count; i++)
         if (out->options.stage1_first > 0 || records[i].parent_id < 0)
@@ -497,30 +497,30 @@ static int build_duplicates(const trace_record *records, int64_t count, populari
     out->stage1_records = (int)n;
     out->birthday_expected_max = 1;
     for (int k = 2; k < 8; k++) {
-        out->birthday_p[k] = popularity_birthday(n, out->options.space_size, k);
+        out->birthday_p[k] = exh_popularity_birthday(n, out->options.space_size, k);
         if (out->birthday_p[k] >= 0.5)
             out->birthday_expected_max = k;
     }
     return EXH_OK;
 }
 
-int popularity_build(const trace_record *records, int64_t count, const popularity_options *o,
-                     popularity *out, exh_error *err)
+int exh_popularity_build(const exh_trace_record *records, int64_t count, const exh_popularity_options *o,
+                         exh_popularity *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->options = *o;
     if (o->window < 1 || o->prefix_length < 1 || o->points < 1 || o->population < 1 ||
         o->sample < 1 || o->sample > o->population || o->tier1_share <= 0 ||
         o->tier1_share > 1 || o->donor_times < 1)
-        return error_set(err, EXH_ERR_INVALID,
-                         "popularity: window, prefix length, points, population, sample and "
-                         "donor times must be positive, sample <= population and the tier-1 "
-                         "share in (0, 1]");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "popularity: window, prefix length, points, population, sample and "
+                             "donor times must be positive, sample <= population and the tier-1 "
+                             "share in (0, 1]");
     if (count < 1)
-        return error_set(err, EXH_ERR_INVALID, "popularity: the trace has no records");
+        return exh_error_set(err, EXH_ERR_INVALID, "popularity: the trace has no records");
     int64_t *donor = malloc(sizeof *donor * (size_t)count);
     if (!donor)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     choose_points(count, out);
     int rc = build_windows(records, count, out, err);
     if (rc == 0)
@@ -533,11 +533,11 @@ int popularity_build(const trace_record *records, int64_t count, const popularit
         rc = build_duplicates(records, count, out, err);
     free(donor);
     if (rc < 0)
-        popularity_free(out);
+        exh_popularity_free(out);
     return rc;
 }
 
-void popularity_free(popularity *p)
+void exh_popularity_free(exh_popularity *p)
 {
     free(p->entries);
     free(p->tiers);

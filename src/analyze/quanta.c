@@ -11,7 +11,7 @@
 
 #define PI 3.14159265358979323846
 
-double quanta_order_statistic(int r, int w)
+double exh_quanta_order_statistic(int r, int w)
 {
     return gsl_cdf_ugaussian_Pinv((r - PI / 8) / (w - PI / 4 + 1));
 }
@@ -53,7 +53,7 @@ static double heap_pop(running *h)
  * when min(s, jobs left) workers are free. idle[] holds the free workers'
  * free-since times. */
 static void replay(const double *durations, int64_t n, int w, int s, double *idle,
-                   running *busy, quanta_row *row)
+                   running *busy, exh_quanta_row *row)
 {
     int idle_count = w;
     for (int k = 0; k < w; k++)
@@ -84,22 +84,22 @@ static void replay(const double *durations, int64_t n, int w, int s, double *idl
     row->makespan = makespan;
 }
 
-static void theory(int s, int w, double sigma, quanta_row *row)
+static void theory(int s, int w, double sigma, exh_quanta_row *row)
 {
-    double e_s = quanta_order_statistic(s, w), mean = 0;
+    double e_s = exh_quanta_order_statistic(s, w), mean = 0;
     for (int r = 1; r <= s; r++)
-        mean += quanta_order_statistic(r, w);
+        mean += exh_quanta_order_statistic(r, w);
     mean /= s;
-    row->theory_first_wait = sigma * (e_s - quanta_order_statistic(1, w));
+    row->theory_first_wait = sigma * (e_s - exh_quanta_order_statistic(1, w));
     row->theory_mean_wait = sigma * (e_s - mean);
-    row->theory_barrier_saving = sigma * (quanta_order_statistic(w, w) - e_s);
+    row->theory_barrier_saving = sigma * (exh_quanta_order_statistic(w, w) - e_s);
 }
 
 /* Training times in start order, and their mean and standard deviation. */
-static double *durations_in_start_order(const trace_record *records, int64_t count, int64_t *n,
-                                        quanta *out)
+static double *durations_in_start_order(const exh_trace_record *records, int64_t count, int64_t *n,
+                                        exh_quanta *out)
 {
-    const trace_record **order = start_order(records, count);
+    const exh_trace_record **order = start_order(records, count);
     double *d = malloc(sizeof *d * (size_t)(count + 1));
     if (!order || !d) {
         free((void *)order);
@@ -124,7 +124,7 @@ static double *durations_in_start_order(const trace_record *records, int64_t cou
     return d;
 }
 
-static int distinct_workers(const trace_record *records, int64_t count)
+static int distinct_workers(const exh_trace_record *records, int64_t count)
 {
     int max = -1;
     for (int64_t i = 0; i < count; i++)
@@ -152,8 +152,8 @@ static int default_quanta(int w, int *list)
     return n;
 }
 
-int quanta_build(const trace_record *records, int64_t count, int workers,
-                 const int *quanta_list, int quanta_count, quanta *out, exh_error *err)
+int exh_quanta_build(const exh_trace_record *records, int64_t count, int workers,
+                     const int *quanta_list, int quanta_count, exh_quanta *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->workers = workers > 0 ? workers : distinct_workers(records, count);
@@ -164,8 +164,8 @@ int quanta_build(const trace_record *records, int64_t count, int workers,
     }
     for (int k = 0; k < quanta_count; k++)
         if (quanta_list[k] < 1 || quanta_list[k] > out->workers)
-            return error_set(err, EXH_ERR_INVALID, "quantum %d: must be 1 to %d (the workers)",
-                             quanta_list[k], out->workers);
+            return exh_error_set(err, EXH_ERR_INVALID, "quantum %d: must be 1 to %d (the workers)",
+                                 quanta_list[k], out->workers);
     int64_t n = 0;
     double *durations = durations_in_start_order(records, count, &n, out);
     double *idle = malloc(sizeof *idle * (size_t)out->workers);
@@ -175,11 +175,11 @@ int quanta_build(const trace_record *records, int64_t count, int workers,
         free(durations);
         free(idle);
         free(busy.end);
-        quanta_free(out);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        exh_quanta_free(out);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     for (int k = 0; k < quanta_count; k++) {
-        quanta_row *row = &out->rows[out->row_count++];
+        exh_quanta_row *row = &out->rows[out->row_count++];
         row->quantum = quanta_list[k];
         theory(row->quantum, out->workers, out->sigma, row);
         replay(durations, n, out->workers, row->quantum, idle, &busy, row);
@@ -190,7 +190,7 @@ int quanta_build(const trace_record *records, int64_t count, int workers,
     return EXH_OK;
 }
 
-void quanta_free(quanta *q)
+void exh_quanta_free(exh_quanta *q)
 {
     free(q->rows);
     memset(q, 0, sizeof *q);

@@ -83,10 +83,10 @@ int time_sort(time_sort_item **items, int64_t n)
     return EXH_OK;
 }
 
-const trace_record **start_order(const trace_record *records, int64_t count)
+const exh_trace_record **start_order(const exh_trace_record *records, int64_t count)
 {
     time_sort_item *items = malloc(sizeof *items * (size_t)(count + 1));
-    const trace_record **order = malloc(sizeof *order * (size_t)(count + 1));
+    const exh_trace_record **order = malloc(sizeof *order * (size_t)(count + 1));
     if (!items || !order) {
         free(items);
         free(order);

@@ -33,6 +33,6 @@ int time_sort(time_sort_item **items, int64_t n);
  * records without a start time (NaN) come last. A malloc'd array of
  * `count` pointers, or NULL when out of memory. Traces list records as they
  * finished, so locality, quanta and popularity need this order. */
-const trace_record **start_order(const trace_record *records, int64_t count);
+const exh_trace_record **start_order(const exh_trace_record *records, int64_t count);
 
 #endif

@@ -58,7 +58,7 @@ const char *cli_default_store(void);
 /* Open an existing store for reading only (store_open_readonly: nothing is
  * written, not even the journal mode); a missing file is an error (reading
  * commands must not create an empty store by accident). */
-int cli_open_existing_store(const char *command, const char *path, store **out);
+int cli_open_existing_store(const char *command, const char *path, exh_store **out);
 
 /* The edit-distance penalties a command compares with: the JSON table of
  * `file` (exhaust fit-penalties writes one), else the defaults of the space
@@ -66,7 +66,7 @@ int cli_open_existing_store(const char *command, const char *path, store **out);
  * replaces the convchain table's, which makes chains of different depths
  * comparable. Says why not and returns CLI_FAILED or CLI_USAGE. */
 int cli_penalties(const char *command, const char *space_name, const char *file,
-                  double same_stride_indel, penalty_table *out);
+                  double same_stride_indel, exh_penalty_table *out);
 /* "--same-stride-indel X": a number >= 0 or "inf"; CLI_USAGE otherwise. */
 int cli_parse_indel(const char *command, const char *text, double *out);
 
@@ -107,8 +107,8 @@ void output_end(output_table *t); /* flushes and frees */
 typedef struct curve_output curve_output;
 int curve_output_open(const char *command, output_format format, int rows, const char *out_dir,
                       curve_output **out);
-int curve_output_add(curve_output *c, const char *arch, const knn_repository *r,
-                     const knn_prediction *p, int higher, exh_error *err);
+int curve_output_add(curve_output *c, const char *arch, const exh_knn_repository *r,
+                     const exh_knn_prediction *p, int higher, exh_error *err);
 int curve_output_close(const char *command, curve_output *c, int failed);
 
 #endif

@@ -72,7 +72,7 @@ static const char HELP[] =
 typedef struct analyze_cli {
     const char *trace, *out, *space;
     int capacities_given;
-    analysis_options analysis;
+    exh_analysis_options analysis;
 } analyze_cli;
 
 /* P, S and the mutation exponent the search ran with, and where P and S
@@ -83,11 +83,11 @@ typedef struct analyze_cli {
  * from the trace or an option, not a default (it is then checked against
  * the trace's size). */
 static int search_parameters(const char *trace, int option_p, int option_s,
-                             analysis_options *o, int *stated)
+                             exh_analysis_options *o, int *stated)
 {
-    trace_settings recorded;
+    exh_trace_settings recorded;
     exh_error err;
-    int rc = trace_settings_read(trace, &recorded, &err);
+    int rc = exh_trace_settings_read(trace, &recorded, &err);
     if (rc < 0 && rc != EXH_ERR_NOT_FOUND) {
         cli_error("analyze", "%s", err.message);
         return CLI_FAILED;
@@ -108,21 +108,21 @@ static int search_parameters(const char *trace, int option_p, int option_s,
                   file_basename(sidecar), s);
     int p_wins = p > 0 && (has_sidecar || option_p <= 0);
     int s_wins = s > 0 && (has_sidecar || option_s <= 0);
-    o->population = p_wins ? p : option_p > 0 ? option_p : SEARCH_DEFAULT_POPULATION;
-    o->sample = s_wins ? s : option_s > 0 ? option_s : SEARCH_DEFAULT_SAMPLE;
+    o->population = p_wins ? p : option_p > 0 ? option_p : EXH_SEARCH_DEFAULT_POPULATION;
+    o->sample = s_wins ? s : option_s > 0 ? option_s : EXH_SEARCH_DEFAULT_SAMPLE;
     o->population_source = p_wins ? from : option_p > 0 ? "--population" : "default";
     o->sample_source = s_wins ? from : option_s > 0 ? "--sample" : "default";
     *stated = p_wins || option_p > 0;
     return CLI_OK;
 }
 
-static int parse_capacities(const char *text, analysis_options *o)
+static int parse_capacities(const char *text, exh_analysis_options *o)
 {
     o->cache_capacities = 0;
     for (const char *p = text; *p;) {
         char *end;
         double mib = strtod(p, &end);
-        if (end == p || !(mib >= 0) || o->cache_capacities == ANALYSIS_MAX_CAPACITIES)
+        if (end == p || !(mib >= 0) || o->cache_capacities == EXH_ANALYSIS_MAX_CAPACITIES)
             return -1;
         o->cache_bytes[o->cache_capacities++] = (int64_t)(mib * (1 << 20));
         p = *end == ',' ? end + 1 : end;
@@ -145,7 +145,7 @@ static int number_option(const char *name, const char *text, double minimum, dou
 
 static int set_option(int c, const char *name, analyze_cli *o)
 {
-    analysis_options *a = &o->analysis;
+    exh_analysis_options *a = &o->analysis;
     double v = 0;
     int rc = CLI_OK;
     switch (c) {
@@ -156,7 +156,7 @@ static int set_option(int c, const char *name, analyze_cli *o)
         return parse_capacities(optarg, a) == 0
                    ? CLI_OK
                    : cli_usage_error("analyze", "--cache-mib takes up to %d sizes in MiB, "
-                                     "e.g. 1,4,16", ANALYSIS_MAX_CAPACITIES);
+                                     "e.g. 1,4,16", EXH_ANALYSIS_MAX_CAPACITIES);
     case 'e': return number_option(name, optarg, 0, &a->epsilon);
     case 'm': return number_option(name, optarg, 0, &a->min_share);
     case 't': rc = number_option(name, optarg, 0, &a->popularity.tier1_share); break;
@@ -218,10 +218,10 @@ static int parse_options(int argc, char **argv, analyze_cli *o)
     return CLI_OK;
 }
 
-static void print_summary(const analyze_cli *o, const analysis *a)
+static void print_summary(const analyze_cli *o, const exh_analysis *a)
 {
-    const analyze_structure *s = &a->structure;
-    const analyze_parents *p = &a->parents;
+    const exh_analyze_structure *s = &a->structure;
+    const exh_analyze_parents *p = &a->parents;
     if (a->quality.step_count > 0)
         printf("%lld evaluations (%lld failed); best quality %.4g, reached in %lld steps\n",
                (long long)a->count, (long long)a->quality.failures, a->quality.best,
@@ -249,37 +249,37 @@ static void print_summary(const analyze_cli *o, const analysis *a)
     printf("report: %s/index.html (numbers: %s/*.csv, summary.json)\n", o->out, o->out);
     /* Timings here, not in the report: the same trace gives the same page. */
     printf("seconds:");
-    for (int i = 0; i < ANALYSIS_PARTS; i++)
-        printf("%s %s %.3f", i ? "," : "", analysis_part_name(i), a->seconds[i]);
+    for (int i = 0; i < EXH_ANALYSIS_PARTS; i++)
+        printf("%s %s %.3f", i ? "," : "", exh_analysis_part_name(i), a->seconds[i]);
     printf("\n");
 }
 
-static int write_outputs(const analyze_cli *o, const analysis *a, exh_error *err)
+static int write_outputs(const analyze_cli *o, const exh_analysis *a, exh_error *err)
 {
-    int rc = report_write_tables(a, o->out, err);
+    int rc = exh_report_write_tables(a, o->out, err);
     if (rc < 0)
         return rc;
     exh_error dot_err;
-    if (report_render_trie(o->out, &dot_err) < 0)
+    if (exh_report_render_trie(o->out, &dot_err) < 0)
         fprintf(stderr, "exhaust analyze: %s\n", dot_err.message);
     char generated[128];
     time_t now = time(NULL);
     strftime(generated, sizeof generated, "Generated %Y-%m-%d %H:%M UTC by exhaust analyze.",
              gmtime(&now));
     const char *source = strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace;
-    return report_write_html(a, o->out, source, generated, err);
+    return exh_report_write_html(a, o->out, source, generated, err);
 }
 
 /* What was inferred, on stderr (the page says it too). */
-static void explain_inference(const char *trace, const analyze_inference *inf)
+static void explain_inference(const char *trace, const exh_analyze_inference *inf)
 {
-    if (inf->times == ANALYZE_TIMES_ORDER)
+    if (inf->times == EXH_ANALYZE_TIMES_ORDER)
         fprintf(stderr, "exhaust analyze: %s has no end times (m:timestamp_gather): times are "
                         "the records' order\n", trace);
-    if (inf->times == ANALYZE_TIMES_END_ONLY)
+    if (inf->times == EXH_ANALYZE_TIMES_END_ONLY)
         fprintf(stderr, "exhaust analyze: %s has end times only: no durations, and the worker "
                         "count is unknown (give --workers W to infer starts)\n", trace);
-    if (inf->times == ANALYZE_TIMES_INFERRED)
+    if (inf->times == EXH_ANALYZE_TIMES_INFERRED)
         fprintf(stderr, "exhaust analyze: %s has end times only: durations inferred from "
                         "--workers %d (record i starts when record i-%d ended)\n",
                 trace, inf->workers, inf->workers);
@@ -287,7 +287,7 @@ static void explain_inference(const char *trace, const analyze_inference *inf)
         fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
                         "moved %s by %.3f s onto the submit clock\n", trace,
                 inf->clock_offset >= 0 ? "back" : "forward", fabs(inf->clock_offset));
-    if (inf->workers_source == ANALYZE_WORKERS_OVERLAP)
+    if (inf->workers_source == EXH_ANALYZE_WORKERS_OVERLAP)
         fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
                         "evaluations running at once\n", trace, inf->workers);
     if (inf->parents_inferred)
@@ -314,13 +314,13 @@ static int analyze_main(int argc, char **argv)
 {
     keep_freed_memory();
     analyze_cli o = {0};
-    analysis_options_default(&o.analysis);
+    exh_analysis_options_default(&o.analysis);
     o.analysis.population = o.analysis.sample = 0; /* 0: not given */
     o.analysis.popularity.window = 0;
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
-    analysis_options *ao = &o.analysis;
+    exh_analysis_options *ao = &o.analysis;
     int stated = 0;
     rc = search_parameters(o.trace, ao->population, ao->sample, ao, &stated);
     if (rc != CLI_OK)
@@ -337,14 +337,14 @@ static int analyze_main(int argc, char **argv)
     if (cli_make_directory("analyze", o.out) != CLI_OK)
         return CLI_FAILED;
     exh_error err;
-    space *sp = NULL;
-    trace_record *records = NULL;
+    exh_space *sp = NULL;
+    exh_trace_record *records = NULL;
     int64_t count = 0;
-    analysis a = {0};
-    rc = o.space ? space_open(o.space, &sp, &err) : 0;
+    exh_analysis a = {0};
+    rc = o.space ? exh_space_open(o.space, &sp, &err) : 0;
     ao->space = sp;
     if (rc == 0)
-        rc = analyze_load(o.trace, sp, &records, &count, &err);
+        rc = exh_analyze_load(o.trace, sp, &records, &count, &err);
     if (!o.capacities_given && count > LARGE_TRACE) { /* one capacity keeps it fast */
         ao->cache_capacities = 1;
         ao->cache_bytes[0] = 4 << 20;
@@ -352,24 +352,24 @@ static int analyze_main(int argc, char **argv)
     /* Checked before anything is sized by them: a header saying
      * population=1000000000 made analyze allocate gigabytes. */
     if (rc == 0 && stated && (int64_t)ao->population > count)
-        rc = error_set(&err, EXH_ERR_INVALID,
-                       "%s: population %d is more than the trace's %lld records (%s)",
-                       o.trace, ao->population, (long long)count, ao->population_source);
+        rc = exh_error_set(&err, EXH_ERR_INVALID,
+                           "%s: population %d is more than the trace's %lld records (%s)",
+                           o.trace, ao->population, (long long)count, ao->population_source);
     if (rc == 0)
-        rc = analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
+        rc = exh_analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
     if (rc == 0)
         explain_inference(o.trace, &ao->inference);
     if (rc == 0)
-        rc = analysis_run(records, count, ao, &a, &err);
+        rc = exh_analysis_run(records, count, ao, &a, &err);
     if (rc == 0)
         rc = write_outputs(&o, &a, &err);
     if (rc == 0)
         print_summary(&o, &a);
     else
         cli_error("analyze", "%s", err.message);
-    analysis_free(&a);
+    exh_analysis_free(&a);
     free(records);
-    space_free(sp);
+    exh_space_free(sp);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 

@@ -63,10 +63,10 @@ int cli_usage_error(const char *command, const char *format, ...)
 const char *cli_default_store(void)
 {
     const char *path = getenv("EXHAUST_STORE");
-    return path && *path ? path : STORE_DEFAULT_PATH;
+    return path && *path ? path : EXH_STORE_DEFAULT_PATH;
 }
 
-int cli_open_existing_store(const char *command, const char *path, store **out)
+int cli_open_existing_store(const char *command, const char *path, exh_store **out)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -75,7 +75,7 @@ int cli_open_existing_store(const char *command, const char *path, store **out)
         return CLI_FAILED;
     }
     exh_error err;
-    if (store_open_readonly(path, out, &err) < 0) {
+    if (exh_store_open_readonly(path, out, &err) < 0) {
         cli_error(command, "%s", err.message);
         return CLI_FAILED;
     }
@@ -141,24 +141,24 @@ int cli_parse_indel(const char *command, const char *text, double *out)
 }
 
 int cli_penalties(const char *command, const char *space_name, const char *file,
-                  double same_stride_indel, penalty_table *out)
+                  double same_stride_indel, exh_penalty_table *out)
 {
     exh_error err;
-    space *s = NULL;
-    int rc = file ? penalties_load(file, out, &err) : space_open(space_name, &s, &err);
+    exh_space *s = NULL;
+    int rc = file ? exh_penalties_load(file, out, &err) : exh_space_open(space_name, &s, &err);
     if (rc == 0 && !file)
-        rc = penalties_for_space(s, out, &err);
-    space_free(s);
+        rc = exh_penalties_for_space(s, out, &err);
+    exh_space_free(s);
     if (rc < 0) {
         cli_error(command, "%s", err.message);
         return CLI_FAILED;
     }
     if (isnan(same_stride_indel))
         return CLI_OK;
-    if (out->kind != PENALTY_CONVCHAIN)
+    if (out->kind != EXH_PENALTY_CONVCHAIN)
         return cli_usage_error(command, "--same-stride-indel is a convchain penalty; the "
                                         "penalties here are %s's",
-                               penalties_kind_name(out->kind));
+                               exh_penalties_kind_name(out->kind));
     out->convchain.same_stride_indel = same_stride_indel;
     return CLI_OK;
 }

@@ -54,12 +54,12 @@ static const char HELP[] =
     "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
 
 typedef struct eval_cli_options {
-    eval_options eval;
+    exh_eval_options eval;
     const char *store, *space, *dataset, *csv, *sizes_csv, *out_dir, *penalties;
     double same_stride_indel; /* NaN: not given */
-    penalty_table table;      /* what --penalties and --same-stride-indel make */
+    exh_penalty_table table;      /* what --penalties and --same-stride-indel make */
     int partial_epochs;
-    eval_size_options sizes; /* size_count 0: no training-size table */
+    exh_eval_size_options sizes; /* size_count 0: no training-size table */
 } eval_cli_options;
 
 static int parse_count(const char *option, const char *text, int smallest, int *out)
@@ -84,18 +84,18 @@ static int parse_budgets(const char *text, double *budgets)
     return CLI_OK;
 }
 
-static int parse_sizes(const char *text, eval_size_options *o)
+static int parse_sizes(const char *text, exh_eval_size_options *o)
 {
     o->size_count = 0;
     const char *p = text;
     while (*p) {
         char *end;
         long n = strtol(p, &end, 10);
-        if (end == p || n < 2 || n > 1000000 || o->size_count == EVAL_MAX_SIZES ||
+        if (end == p || n < 2 || n > 1000000 || o->size_count == EXH_EVAL_MAX_SIZES ||
             (o->size_count > 0 && n <= o->sizes[o->size_count - 1]) || (*end && *end != ','))
             return cli_usage_error("eval", "--train-sizes needs up to %d increasing integers "
                                            ">= 2 separated by commas, not '%s'",
-                                   EVAL_MAX_SIZES, text);
+                                   EXH_EVAL_MAX_SIZES, text);
         o->sizes[o->size_count++] = (int)n;
         p = *end ? end + 1 : end;
     }
@@ -173,28 +173,28 @@ static int write_csv_file(const char *path, void (*write)(const void *, FILE *),
 
 static void write_table_csv(const void *r, FILE *out)
 {
-    eval_write_csv(r, out);
+    exh_eval_write_csv(r, out);
 }
 
 static void write_sizes_csv(const void *r, FILE *out)
 {
-    eval_write_sizes_csv(r, out);
+    exh_eval_write_sizes_csv(r, out);
 }
 
 /* The training-size table, when asked for. */
-static int run_sizes(const eval_cli_options *o, const eval_dataset *d)
+static int run_sizes(const eval_cli_options *o, const exh_eval_dataset *d)
 {
-    eval_size_options sizes = o->sizes;
+    exh_eval_size_options sizes = o->sizes;
     sizes.repeats = o->eval.repeats;
     sizes.seed = o->eval.seed;
     sizes.use_lstm = o->eval.use_lstm;
     sizes.penalties = o->eval.penalties;
-    eval_size_result *result = malloc(sizeof *result);
+    exh_eval_size_result *result = malloc(sizeof *result);
     exh_error err;
-    int rc = result ? eval_train_sizes(d, &sizes, result, &err)
-                    : error_set(&err, EXH_ERR_NOMEM, "out of memory");
+    int rc = result ? exh_eval_train_sizes(d, &sizes, result, &err)
+                    : exh_error_set(&err, EXH_ERR_NOMEM, "out of memory");
     if (rc == 0) {
-        eval_write_sizes_markdown(d, result, stdout);
+        exh_eval_write_sizes_markdown(d, result, stdout);
         printf("(%.1f s)\n", result->seconds);
         if (o->sizes_csv)
             rc = write_csv_file(o->sizes_csv, write_sizes_csv, result);
@@ -209,7 +209,7 @@ static int eval_main(int argc, char **argv)
 {
     eval_cli_options o = {.store = cli_default_store(), .space = "nb201",
                           .dataset = "cifar10-valid", .same_stride_indel = NAN};
-    eval_options_default(&o.eval);
+    exh_eval_options_default(&o.eval);
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
@@ -219,25 +219,25 @@ static int eval_main(int argc, char **argv)
             return rc;
         o.eval.penalties = &o.table;
     }
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store("eval", o.store, &s) != CLI_OK)
         return CLI_FAILED;
     exh_error err;
-    eval_dataset *d = NULL;
-    eval_result result = {0};
-    rc = eval_dataset_load(s, o.space, o.dataset, &d, &err);
-    store_close(s);
+    exh_eval_dataset *d = NULL;
+    exh_eval_result result = {0};
+    rc = exh_eval_dataset_load(s, o.space, o.dataset, &d, &err);
+    exh_store_close(s);
     if (rc == 0 && o.partial_epochs > 0)
-        rc = eval_dataset_partial_from_epochs(d, o.partial_epochs, &err);
+        rc = exh_eval_dataset_partial_from_epochs(d, o.partial_epochs, &err);
     o.eval.keep_predictions = o.out_dir != NULL;
     if (rc == 0 && o.out_dir && cli_make_directory("eval", o.out_dir) != CLI_OK)
-        rc = error_set(&err, EXH_ERR_IO, "(see above)");
+        rc = exh_error_set(&err, EXH_ERR_IO, "(see above)");
     if (rc == 0)
-        rc = eval_run(d, &o.eval, &result, &err);
+        rc = exh_eval_run(d, &o.eval, &result, &err);
     if (rc == 0 && o.out_dir)
-        rc = report_eval_write(d, &o.eval, &result, o.out_dir, &err);
+        rc = exh_report_eval_write(d, &o.eval, &result, o.out_dir, &err);
     if (rc == 0) {
-        eval_write_markdown(d, &o.eval, &result, stdout);
+        exh_eval_write_markdown(d, &o.eval, &result, stdout);
         printf("(%.1f s)\n", result.seconds);
         if (o.csv)
             rc = write_csv_file(o.csv, write_table_csv, &result);
@@ -246,8 +246,8 @@ static int eval_main(int argc, char **argv)
     } else {
         cli_error("eval", "%s", err.message);
     }
-    eval_result_clear(&result);
-    eval_dataset_free(d);
+    exh_eval_result_clear(&result);
+    exh_eval_dataset_free(d);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 

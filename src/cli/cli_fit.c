@@ -37,8 +37,8 @@ static int fit_main(int argc, char **argv)
     };
     const char *out = NULL, *store_path = cli_default_store(), *space_name = "nb201",
                *dataset = "cifar10-valid", *start = NULL;
-    penalties_fit_options fit;
-    penalties_fit_options_default(&fit);
+    exh_penalties_fit_options fit;
+    exh_penalties_fit_options_default(&fit);
     int c;
     opterr = 0;
     int index = -1;
@@ -66,24 +66,24 @@ static int fit_main(int argc, char **argv)
         return cli_usage_error("fit-penalties", "give --out FILE for the fitted table");
     if (fit.k < 1 || fit.rounds < 1)
         return cli_usage_error("fit-penalties", "--k and --rounds must be positive");
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store("fit-penalties", store_path, &s) != CLI_OK)
         return CLI_FAILED;
     exh_error err;
-    eval_dataset *d = NULL;
-    knn_repository *r = NULL;
-    penalty_table table;
-    penalties_fit_result result;
-    int rc = eval_dataset_load(s, space_name, dataset, &d, &err);
-    store_close(s);
+    exh_eval_dataset *d = NULL;
+    exh_knn_repository *r = NULL;
+    exh_penalty_table table;
+    exh_penalties_fit_result result;
+    int rc = exh_eval_dataset_load(s, space_name, dataset, &d, &err);
+    exh_store_close(s);
     if (rc == 0)
-        rc = start ? penalties_load(start, &table, &err) : penalties_for_space(d->space, &table, &err);
+        rc = start ? exh_penalties_load(start, &table, &err) : exh_penalties_for_space(d->space, &table, &err);
     if (rc == 0)
-        rc = eval_repository(d, &table, &r, &err);
+        rc = exh_eval_repository(d, &table, &r, &err);
     if (rc == 0)
-        rc = penalties_fit(r, &fit, &table, &result, &err);
+        rc = exh_penalties_fit(r, &fit, &table, &result, &err);
     if (rc == 0)
-        rc = penalties_save(out, &table, &err);
+        rc = exh_penalties_save(out, &table, &err);
     if (rc == 0)
         printf("%s\nleave-one-out %d-NN error of the best validation value over %d models: "
                "%.4f -> %.4f (%d tables scored)\nfitted table: %s\n",
@@ -91,8 +91,8 @@ static int fit_main(int argc, char **argv)
                result.evaluations, out);
     else
         cli_error("fit-penalties", "%s", err.message);
-    knn_repository_free(r);
-    eval_dataset_free(d);
+    exh_knn_repository_free(r);
+    exh_eval_dataset_free(d);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 

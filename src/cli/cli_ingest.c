@@ -33,7 +33,7 @@ static const char HELP[] =
     "         exhaust ingest log.csv --format keras-csv --space nb201 --arch 302141\n";
 
 typedef struct ingest_cli_options {
-    ingest_options ingest;
+    exh_ingest_options ingest;
     const char *store_path;
     int quiet;
 } ingest_cli_options;
@@ -46,20 +46,20 @@ static void show_progress(const char *path, int64_t runs, void *context)
 
 /* --space and --arch apply to every run of a keras-csv or tfevents file: a
  * wrong one is a usage error now, not one skipped record per run later. */
-static int check_space_and_arch(const ingest_options *o)
+static int check_space_and_arch(const exh_ingest_options *o)
 {
     if (!o->space)
         return CLI_OK; /* a sidecar may name the space of --arch */
-    space *s;
+    exh_space *s;
     exh_error err;
-    if (space_open(o->space, &s, &err) < 0)
+    if (exh_space_open(o->space, &s, &err) < 0)
         return cli_usage_error("ingest", "--space %s: %s", o->space, err.message);
-    arch a;
-    int rc = o->arch && space_parse(s, o->arch, &a, &err) < 0
+    exh_arch a;
+    int rc = o->arch && exh_space_parse(s, o->arch, &a, &err) < 0
                  ? cli_usage_error("ingest", "--arch is not an architecture of %s: %s", o->space,
                                    err.message)
                  : CLI_OK;
-    space_free(s);
+    exh_space_free(s);
     return rc;
 }
 
@@ -79,7 +79,7 @@ static int parse_options(int argc, char **argv, ingest_cli_options *o)
         switch (c) {
         case 's': o->store_path = optarg; break;
         case 'f':
-            if (ingest_format_parse(optarg, &o->ingest.format, &err) < 0)
+            if (exh_ingest_format_parse(optarg, &o->ingest.format, &err) < 0)
                 return cli_usage_error("ingest", "%s", err.message);
             break;
         case 'x': o->ingest.strict = 1; break;
@@ -98,7 +98,7 @@ static int parse_options(int argc, char **argv, ingest_cli_options *o)
     return check_space_and_arch(&o->ingest);
 }
 
-static void print_report(const ingest_stats *stats, double seconds)
+static void print_report(const exh_ingest_stats *stats, double seconds)
 {
     printf("ingested %lld runs (%lld epoch rows) from %lld files in %.2f s",
            (long long)stats->runs, (long long)stats->epochs, (long long)stats->files, seconds);
@@ -125,20 +125,20 @@ static int ingest_main(int argc, char **argv)
         return rc;
     if (!o.quiet && isatty(STDERR_FILENO))
         o.ingest.progress = show_progress;
-    store *s;
+    exh_store *s;
     exh_error err;
-    if (store_open(o.store_path, &s, &err) < 0) {
+    if (exh_store_open(o.store_path, &s, &err) < 0) {
         cli_error("ingest", "%s", err.message);
         return CLI_FAILED;
     }
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    ingest_stats stats;
+    exh_ingest_stats stats;
     memset(&stats, 0, sizeof stats);
-    rc = ingest_paths(s, (const char *const *)argv + optind, argc - optind, &o.ingest, &stats,
-                      &err);
+    rc = exh_ingest_paths(s, (const char *const *)argv + optind, argc - optind, &o.ingest, &stats,
+                          &err);
     clock_gettime(CLOCK_MONOTONIC, &end);
-    store_close(s);
+    exh_store_close(s);
     if (o.ingest.progress)
         fprintf(stderr, "\r\033[K");
     if (rc < 0) {

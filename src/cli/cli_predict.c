@@ -78,7 +78,7 @@ typedef struct predict_options {
     const char *model, *save_model, *out_dir;
     int train_models, quick, curve;
     double same_stride_indel; /* NaN: not given */
-    targets_spec parsed_target;
+    exh_targets_spec parsed_target;
 } predict_options;
 
 static void predict_options_default(const char *command, predict_options *o)
@@ -95,7 +95,7 @@ static void predict_options_default(const char *command, predict_options *o)
     o->seed = 1;
     o->budget = INFINITY;
     o->format = OUTPUT_TABLE;
-    o->train_models = LSTM_FIT_DEFAULT_MODELS;
+    o->train_models = EXH_LSTM_FIT_DEFAULT_MODELS;
     o->same_stride_indel = NAN;
 }
 
@@ -121,7 +121,7 @@ static int check_options(predict_options *o)
         return cli_usage_error(o->command, "--model uses a trained LSTM, --save-model keeps "
                                "a new one: give one of them");
     exh_error err;
-    if (targets_parse(o->target, &o->parsed_target, &err) < 0)
+    if (exh_targets_parse(o->target, &o->parsed_target, &err) < 0)
         return cli_usage_error(o->command, "--target: %s", err.message);
     return CLI_OK;
 }
@@ -183,35 +183,35 @@ static int parse_options(int argc, char **argv, predict_options *o)
     return check_options(o);
 }
 
-static int predict_one(const knn_repository *r, const eval_dataset *d, const predict_options *o,
-                       const arch *a, rng *g, knn_prediction *p, exh_error *err)
+static int predict_one(const exh_knn_repository *r, const exh_eval_dataset *d, const predict_options *o,
+                       const exh_arch *a, exh_rng *g, exh_knn_prediction *p, exh_error *err)
 {
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, a, layers, ARCH_MAX_TOKENS);
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
+    int count = exh_space_layers(d->space, a, layers, EXH_ARCH_MAX_TOKENS);
     if (strcmp(o->method, "baseline1") == 0)
-        return baseline_random(r, g, -1, p, err);
+        return exh_baseline_random(r, g, -1, p, err);
     if (strcmp(o->method, "baseline2") == 0)
-        return baseline_size(r, g, layers, count, -1, p, err);
-    return knn_predict(r, layers, count, o->k, p, err);
+        return exh_baseline_size(r, g, layers, count, -1, p, err);
+    return exh_knn_predict(r, layers, count, o->k, p, err);
 }
 
 /* The requested target of a predicted curve. */
-static int target_value(const predict_options *o, int higher, const knn_prediction *p,
+static int target_value(const predict_options *o, int higher, const exh_knn_prediction *p,
                         double *value, exh_error *err)
 {
-    return targets_compute(&o->parsed_target, p->channel[KNN_VALIDATION],
-                           p->channel[KNN_TRAIN], p->channel[KNN_EPOCH_SECONDS], p->epochs,
-                           higher, value, err);
+    return exh_targets_compute(&o->parsed_target, p->channel[EXH_KNN_VALIDATION],
+                               p->channel[EXH_KNN_TRAIN], p->channel[EXH_KNN_EPOCH_SECONDS], p->epochs,
+                               higher, value, err);
 }
 
-static void neighbours_text(const knn_repository *r, const knn_prediction *p, char *out, size_t size)
+static void neighbours_text(const exh_knn_repository *r, const exh_knn_prediction *p, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < p->neighbour_count && used + 1 < size; i++) {
-        const knn_neighbour *n = &p->neighbours[i];
+        const exh_knn_neighbour *n = &p->neighbours[i];
         int written = snprintf(out + used, size - used, "%s%s (d=%.3g, w=%.2f)", i ? "; " : "",
-                               knn_repository_name(r, n->index), n->distance, n->weight);
+                               exh_knn_repository_name(r, n->index), n->distance, n->weight);
         if (written < 0)
             break;
         used += (size_t)written;
@@ -219,7 +219,7 @@ static void neighbours_text(const knn_repository *r, const knn_prediction *p, ch
 }
 
 typedef struct candidate {
-    char text[SPACE_TEXT_MAX];
+    char text[EXH_SPACE_TEXT_MAX];
     double value;
     char why[2048];
 } candidate;
@@ -229,64 +229,64 @@ typedef struct candidate {
 static int predict_by_curves(const predict_options *o, char **texts, int count, candidate *out,
                              int *lower_is_better, curve_output *curves, exh_error *err)
 {
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store(o->command, o->store, &s) != CLI_OK)
-        return error_set(err, EXH_ERR_NOT_FOUND, "(see above)");
-    eval_dataset *d = NULL;
-    knn_repository *r = NULL;
-    penalty_table table;
-    int rc = eval_dataset_load(s, o->space, o->dataset, &d, err);
-    store_close(s);
+        return exh_error_set(err, EXH_ERR_NOT_FOUND, "(see above)");
+    exh_eval_dataset *d = NULL;
+    exh_knn_repository *r = NULL;
+    exh_penalty_table table;
+    int rc = exh_eval_dataset_load(s, o->space, o->dataset, &d, err);
+    exh_store_close(s);
     if (rc == 0 && cli_penalties(o->command, o->space, o->penalties, o->same_stride_indel,
                                  &table) != CLI_OK)
-        rc = error_set(err, EXH_ERR_INVALID, "(see above)");
+        rc = exh_error_set(err, EXH_ERR_INVALID, "(see above)");
     if (rc == 0)
-        rc = eval_repository(d, &table, &r, err);
+        rc = exh_eval_repository(d, &table, &r, err);
     if (rc == 0)
-        *lower_is_better = targets_lower_is_better(&o->parsed_target, d->metric == KNN_ACCURACY);
-    rng *g = rng_new((uint64_t)o->seed);
-    knn_prediction p;
-    knn_prediction_init(&p);
+        *lower_is_better = exh_targets_lower_is_better(&o->parsed_target, d->metric == EXH_KNN_ACCURACY);
+    exh_rng *g = exh_rng_new((uint64_t)o->seed);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     for (int i = 0; rc == 0 && i < count; i++) {
-        arch a;
-        rc = space_parse(d->space, texts[i], &a, err);
+        exh_arch a;
+        rc = exh_space_parse(d->space, texts[i], &a, err);
         if (rc == 0)
             rc = predict_one(r, d, o, &a, g, &p, err);
         if (rc == 0)
-            rc = target_value(o, d->metric == KNN_ACCURACY, &p, &out[i].value, err);
+            rc = target_value(o, d->metric == EXH_KNN_ACCURACY, &p, &out[i].value, err);
         if (rc < 0) {
-            error_prefix(err, "'%.60s'", texts[i]);
+            exh_error_prefix(err, "'%.60s'", texts[i]);
             break;
         }
-        space_format(d->space, &a, out[i].text, sizeof out[i].text);
+        exh_space_format(d->space, &a, out[i].text, sizeof out[i].text);
         neighbours_text(r, &p, out[i].why, sizeof out[i].why);
         if (curves)
-            rc = curve_output_add(curves, out[i].text, r, &p, d->metric == KNN_ACCURACY, err);
+            rc = curve_output_add(curves, out[i].text, r, &p, d->metric == EXH_KNN_ACCURACY, err);
     }
-    knn_prediction_clear(&p);
-    rng_free(g);
-    knn_repository_free(r);
-    eval_dataset_free(d);
+    exh_knn_prediction_clear(&p);
+    exh_rng_free(g);
+    exh_knn_repository_free(r);
+    exh_eval_dataset_free(d);
     return rc;
 }
 
 /* The LSTM: loaded from --model, or trained on the store's logged models
  * (and kept with --save-model). */
-static int lstm_obtain(const predict_options *o, lstm_model **model, lstm_fit_info *info,
+static int lstm_obtain(const predict_options *o, exh_lstm_model **model, exh_lstm_fit_info *info,
                        exh_error *err)
 {
     if (o->model) {
-        int rc = lstm_fit_load(o->model, model, info, err);
-        return rc < 0 ? rc : lstm_fit_check(info, o->model, o->space, &o->parsed_target, err);
+        int rc = exh_lstm_fit_load(o->model, model, info, err);
+        return rc < 0 ? rc : exh_lstm_fit_check(info, o->model, o->space, &o->parsed_target, err);
     }
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store(o->command, o->store, &s) != CLI_OK)
-        return error_set(err, EXH_ERR_NOT_FOUND, "(see above)");
-    eval_dataset *d = NULL;
-    int rc = eval_dataset_load(s, o->space, o->dataset, &d, err);
-    store_close(s);
-    lstm_fit_options options;
-    lstm_fit_options_default(&options);
+        return exh_error_set(err, EXH_ERR_NOT_FOUND, "(see above)");
+    exh_eval_dataset *d = NULL;
+    int rc = exh_eval_dataset_load(s, o->space, o->dataset, &d, err);
+    exh_store_close(s);
+    exh_lstm_fit_options options;
+    exh_lstm_fit_options_default(&options);
     options.target = o->parsed_target;
     options.max_models = o->train_models;
     options.seed = (uint64_t)o->seed;
@@ -296,40 +296,40 @@ static int lstm_obtain(const predict_options *o, lstm_model **model, lstm_fit_in
                 "(%s)...\n", o->command, o->target,
                 o->train_models < d->count ? o->train_models : d->count, d->count,
                 o->quick ? "default hyperparameters" : "a grid of 18 settings; --quick for one");
-        rc = lstm_fit(d, o->dataset, &options, model, info, err);
+        rc = exh_lstm_fit(d, o->dataset, &options, model, info, err);
     }
-    eval_dataset_free(d);
+    exh_eval_dataset_free(d);
     if (rc == 0 && o->save_model)
-        rc = lstm_fit_save(*model, info, o->save_model, err);
+        rc = exh_lstm_fit_save(*model, info, o->save_model, err);
     return rc;
 }
 
 static int predict_by_lstm(const predict_options *o, char **texts, int count, candidate *out,
                            int *lower_is_better, exh_error *err)
 {
-    lstm_model *model = NULL;
-    lstm_fit_info info;
-    space *sp = NULL;
-    arch *archs = malloc(sizeof *archs * (size_t)count);
+    exh_lstm_model *model = NULL;
+    exh_lstm_fit_info info;
+    exh_space *sp = NULL;
+    exh_arch *archs = malloc(sizeof *archs * (size_t)count);
     double *values = malloc(sizeof *values * (size_t)count);
-    int rc = archs && values ? space_open(o->space, &sp, err)
-                             : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = archs && values ? exh_space_open(o->space, &sp, err)
+                             : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int i = 0; rc == 0 && i < count; i++) /* bad input first, before any training */
-        if ((rc = space_parse(sp, texts[i], &archs[i], err)) < 0)
-            error_prefix(err, "'%.60s'", texts[i]);
+        if ((rc = exh_space_parse(sp, texts[i], &archs[i], err)) < 0)
+            exh_error_prefix(err, "'%.60s'", texts[i]);
     if (rc == 0)
         rc = lstm_obtain(o, &model, &info, err);
-    if (rc == 0 && (rc = lstm_predict(model, archs, count, values, err)) < 0)
-        error_prefix(err, "the LSTM cannot read these architectures");
+    if (rc == 0 && (rc = exh_lstm_predict(model, archs, count, values, err)) < 0)
+        exh_error_prefix(err, "the LSTM cannot read these architectures");
     for (int i = 0; rc == 0 && i < count; i++) {
         out[i].value = values[i];
-        space_format(sp, &archs[i], out[i].text, sizeof out[i].text);
-        lstm_fit_describe(&info, out[i].why, sizeof out[i].why);
+        exh_space_format(sp, &archs[i], out[i].text, sizeof out[i].text);
+        exh_lstm_fit_describe(&info, out[i].why, sizeof out[i].why);
     }
     if (rc == 0)
         *lower_is_better = info.lower_is_better;
-    lstm_free(model);
-    space_free(sp);
+    exh_lstm_free(model);
+    exh_space_free(sp);
     free(archs);
     free(values);
     return rc;
@@ -410,12 +410,12 @@ static int read_candidates(const char *path, char ***lines, int *count, char **d
             continue;
         char **grown = realloc(*lines, sizeof *grown * (size_t)(*count + 1));
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         *lines = grown;
         (*lines)[(*count)++] = p;
     }
     if (rc == 0 && *count == 0)
-        rc = error_set(err, EXH_ERR_INVALID, "%s: no candidate architectures", path);
+        rc = exh_error_set(err, EXH_ERR_INVALID, "%s: no candidate architectures", path);
     return rc;
 }
 
@@ -442,7 +442,7 @@ static int rank_main(int argc, char **argv)
     if (isfinite(o.budget)) {
         snprintf(budget_target, sizeof budget_target, "budget=%.17g", o.budget);
         o.target = budget_target;
-        o.parsed_target.kind = TARGETS_BUDGET;
+        o.parsed_target.kind = EXH_TARGETS_BUDGET;
         o.parsed_target.budget_seconds = o.budget;
     }
     exh_error err;
@@ -451,7 +451,7 @@ static int rank_main(int argc, char **argv)
     candidate *c = NULL;
     rc = read_candidates(argv[optind], &lines, &count, &data, &err);
     if (rc == 0 && !(c = calloc((size_t)count, sizeof *c)))
-        rc = error_set(&err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(&err, EXH_ERR_NOMEM, "out of memory");
     int lower_is_better = 0;
     if (rc == 0)
         rc = predict_all(&o, lines, count, c, &lower_is_better, NULL, &err);

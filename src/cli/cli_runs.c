@@ -20,11 +20,11 @@ static const char HELP[] =
 
 typedef struct runs_listing {
     output_table *table;
-    store *store;
+    exh_store *store;
 } runs_listing;
 
 
-static int list_one(const run *r, void *context)
+static int list_one(const exh_run *r, void *context)
 {
     runs_listing *listing = context;
     output_table *t = listing->table;
@@ -43,7 +43,7 @@ static int list_one(const run *r, void *context)
     return 0;
 }
 
-static int parse_options(int argc, char **argv, run_filter *filter, const char **store_path,
+static int parse_options(int argc, char **argv, exh_run_filter *filter, const char **store_path,
                          output_format *format)
 {
     static const struct option options[] = {
@@ -83,23 +83,23 @@ static int parse_options(int argc, char **argv, run_filter *filter, const char *
 
 static int runs_main(int argc, char **argv)
 {
-    run_filter filter = {0};
+    exh_run_filter filter = {0};
     filter.with_epochs = 1; /* for the epoch count column */
     const char *store_path = cli_default_store();
     output_format format = OUTPUT_TABLE;
     int rc = parse_options(argc, argv, &filter, &store_path, &format);
     if (rc != CLI_OK)
         return rc;
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store("runs", store_path, &s) != CLI_OK)
         return CLI_FAILED;
     static const char *const columns[] = {"id",     "key",    "space",  "dataset",
                                           "seed",   "status", "epochs", "arch"};
     runs_listing listing = {output_begin(stdout, format, 8, columns), s};
     exh_error err;
-    rc = store_each_run(s, &filter, list_one, &listing, &err);
+    rc = exh_store_each_run(s, &filter, list_one, &listing, &err);
     output_end(listing.table);
-    store_close(s);
+    exh_store_close(s);
     if (rc < 0) {
         cli_error("runs", "%s", err.message);
         return CLI_FAILED;

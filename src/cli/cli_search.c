@@ -107,7 +107,7 @@ enum {
 };
 
 typedef struct search_cli_options {
-    search_options search;
+    exh_search_options search;
     const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
     const char *store, *search_name, *logs;
     int k;
@@ -261,9 +261,9 @@ static void describe_search(const search_cli_options *o, char *parameters, size_
              o->search.mutate_after_submitted ? "submitted" : "finished");
 }
 
-static void fill_settings(const search_cli_options *o, trace_settings *t)
+static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
 {
-    trace_settings_init(t);
+    exh_trace_settings_init(t);
     snprintf(t->space, sizeof t->space, "%s", o->space);
     snprintf(t->dataset, sizeof t->dataset, "%s", o->dataset);
     snprintf(t->evaluator, sizeof t->evaluator, "%s", o->evaluator);
@@ -296,11 +296,11 @@ static void differs(char *message, size_t size, const char *option, const char *
  * two searches); options not given are taken from them. `recorded` keeps
  * the strings o points into.
  */
-static int adopt_settings(search_cli_options *o, trace_settings *recorded, int *found)
+static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, int *found)
 {
     exh_error err;
     *found = 0;
-    int rc = trace_settings_read(o->resume, recorded, &err);
+    int rc = exh_trace_settings_read(o->resume, recorded, &err);
     if (rc == EXH_ERR_NOT_FOUND) {
         fprintf(stderr, "exhaust search: %s has no settings sidecar: the options given are "
                         "used unchecked\n", o->resume);
@@ -312,7 +312,7 @@ static int adopt_settings(search_cli_options *o, trace_settings *recorded, int *
     }
     *found = 1;
     char message[1024] = "", given[64], had[64];
-    const trace_settings *r = recorded;
+    const exh_trace_settings *r = recorded;
     struct { unsigned flag; const char *option, *value, *recorded; } texts[] = {
         {GIVEN_SPACE, "--space", o->space, r->space},
         {GIVEN_EVALUATOR, "--evaluator", o->evaluator, r->evaluator},
@@ -336,7 +336,7 @@ static int adopt_settings(search_cli_options *o, trace_settings *recorded, int *
         }
     if (*message)
         return cli_usage_error("search", "--resume %s: options differ from the trace's settings "
-                               "(%s%s): %s", o->resume, o->resume, TRACE_SIDECAR_SUFFIX, message);
+                               "(%s%s): %s", o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX, message);
     /* Not given: the recorded value. */
     if (!(o->given & GIVEN_SPACE) && *r->space)
         o->space = r->space;
@@ -367,40 +367,40 @@ static int adopt_settings(search_cli_options *o, trace_settings *recorded, int *
 
 /* The CSV trace (or a writer without one), locked; a resumed trace's torn
  * last line is cut here, before it is read. */
-static int open_trace(const search_cli_options *o, evaluator *e, int sidecar,
-                      trace_writer **trace, exh_error *err)
+static int open_trace(const search_cli_options *o, exh_evaluator *e, int sidecar,
+                      exh_trace_writer **trace, exh_error *err)
 {
     *trace = NULL;
     char parameters[512];
     describe_search(o, parameters, sizeof parameters);
     const char *lines[2] = {parameters, e->describe(e->state)};
-    trace_settings settings;
+    exh_trace_settings settings;
     fill_settings(o, &settings);
     settings.lines = lines;
     settings.line_count = 2;
     int rc = EXH_OK;
     if (o->resume) {
         int64_t torn = 0;
-        rc = trace_open_append(o->resume, &torn, trace, err);
+        rc = exh_trace_open_append(o->resume, &torn, trace, err);
         if (rc == 0 && torn > 0)
             fprintf(stderr, "exhaust search: %s: cut a torn last record (%lld bytes without "
                             "their newline); it will be proposed again\n",
                     o->resume, (long long)torn);
         /* Under the lock: the sidecar now says how far this search goes. */
         if (rc == 0 && sidecar)
-            rc = trace_settings_write(o->resume, &settings, err);
+            rc = exh_trace_settings_write(o->resume, &settings, err);
     } else if (o->trace || o->store) {
-        rc = trace_open(o->trace, o->trace ? &settings : NULL, trace, err);
+        rc = exh_trace_open(o->trace, o->trace ? &settings : NULL, trace, err);
     }
     if (rc == 0 && *trace && o->no_fsync)
-        trace_set_durable(*trace, 0);
+        exh_trace_set_durable(*trace, 0);
     return rc;
 }
 
 /* The store beside the trace; a resumed search's finished evaluations are
  * added to it (a kill, or a busy store, can leave some only in the CSV). */
-static int open_store(const search_cli_options *o, trace_writer *trace, store **log_store,
-                      trace_store **records, exh_error *err)
+static int open_store(const search_cli_options *o, exh_trace_writer *trace, exh_store **log_store,
+                      exh_trace_store **records, exh_error *err)
 {
     if (!o->store)
         return EXH_OK;
@@ -410,26 +410,26 @@ static int open_store(const search_cli_options *o, trace_writer *trace, store **
                        : o->resume    ? o->resume
                        : o->trace     ? o->trace
                                       : "search";
-    int rc = store_open(o->store, log_store, err);
+    int rc = exh_store_open(o->store, log_store, err);
     if (rc == 0)
-        rc = trace_store_open(*log_store, name, parameters, o->resume != NULL, records, err);
+        rc = exh_trace_store_open(*log_store, name, parameters, o->resume != NULL, records, err);
     if (rc == 0)
-        trace_attach_store(trace, *records);
+        exh_trace_attach_store(trace, *records);
     for (int64_t i = 0; rc == 0 && i < o->search.resume_count; i++)
-        rc = trace_store_append(*records, &o->search.resume_records[i], err);
+        rc = exh_trace_store_append(*records, &o->search.resume_records[i], err);
     return rc;
 }
 
 /* At the end: give a busy store time to take the waiting records; what it
  * still refuses, the trace keeps (a --resume adds it to the store). */
-static void finish_store(const search_cli_options *o, trace_store *records)
+static void finish_store(const search_cli_options *o, exh_trace_store *records)
 {
     enum { FINAL_WAIT_SECONDS = 30 };
     exh_error err;
-    if (trace_store_pending(records) > 0 &&
-        trace_store_flush(records, FINAL_WAIT_SECONDS, &err) < 0)
+    if (exh_trace_store_pending(records) > 0 &&
+        exh_trace_store_flush(records, FINAL_WAIT_SECONDS, &err) < 0)
         cli_error("search", "%s", err.message);
-    int64_t pending = trace_store_pending(records);
+    int64_t pending = exh_trace_store_pending(records);
     if (pending > 0)
         cli_error("search", "%s: busy: %lld records are in the trace but not yet in the store; "
                   "`exhaust search --resume %s --store %s` adds them",
@@ -437,12 +437,12 @@ static void finish_store(const search_cli_options *o, trace_store *records)
                   o->store);
 }
 
-static void print_result(const search_cli_options *o, const space *s, evaluator *e,
-                         const search_result *r)
+static void print_result(const search_cli_options *o, const exh_space *s, exh_evaluator *e,
+                         const exh_search_result *r)
 {
-    char text[SPACE_TEXT_MAX] = "-";
+    char text[EXH_SPACE_TEXT_MAX] = "-";
     if (r->best_job_id >= 0)
-        space_format(s, &r->best_architecture, text, sizeof text);
+        exh_space_format(s, &r->best_architecture, text, sizeof text);
     printf("%s\n", e->describe(e->state));
     printf("evaluations: %lld (%lld failed), %s time %.1f s with %d workers\n",
            (long long)r->evaluations, (long long)r->failures,
@@ -453,8 +453,8 @@ static void print_result(const search_cli_options *o, const space *s, evaluator 
         printf("best: job %lld, validation accuracy %.3f (one logged seed), 3-seed mean %.3f "
                "(table best %.3f)\n",
                (long long)r->best_job_id, r->best_quality,
-               evaluator_nb201_mean_quality(e, &r->best_architecture),
-               evaluator_nb201_best_mean_quality(e));
+               exh_evaluator_nb201_mean_quality(e, &r->best_architecture),
+               exh_evaluator_nb201_best_mean_quality(e));
     else
         printf("best: job %lld, quality %.6g\n", (long long)r->best_job_id, r->best_quality);
     printf("architecture: %s\n", text);
@@ -463,7 +463,7 @@ static void print_result(const search_cli_options *o, const space *s, evaluator 
 }
 
 /* A one-line progress bar on a terminal, redrawn at most ten times a second. */
-static void show_progress(const search_result *so_far, int64_t candidates, void *context)
+static void show_progress(const exh_search_result *so_far, int64_t candidates, void *context)
 {
     double *last = context;
     struct timespec now;
@@ -483,21 +483,21 @@ static void show_progress(const search_result *so_far, int64_t candidates, void 
 
 /* Logged runs that may donate with --transfer-from any. */
 typedef struct logged_donors {
-    arch *archs;
+    exh_arch *archs;
     int64_t *run_ids;
     int64_t count, capacity;
-    const space *space;
+    const exh_space *space;
 } logged_donors;
 
-static int collect_donor(const run *r, void *context)
+static int collect_donor(const exh_run *r, void *context)
 {
     logged_donors *l = context;
-    arch a;
-    if (!r->arch || space_parse(l->space, r->arch, &a, NULL) < 0)
+    exh_arch a;
+    if (!r->arch || exh_space_parse(l->space, r->arch, &a, NULL) < 0)
         return 0;
     if (l->count == l->capacity) {
         l->capacity = l->capacity ? l->capacity * 2 : 1024;
-        arch *archs = realloc(l->archs, sizeof *archs * (size_t)l->capacity);
+        exh_arch *archs = realloc(l->archs, sizeof *archs * (size_t)l->capacity);
         int64_t *ids = archs ? realloc(l->run_ids, sizeof *ids * (size_t)l->capacity) : NULL;
         if (archs)
             l->archs = archs;
@@ -510,52 +510,52 @@ static int collect_donor(const run *r, void *context)
     return 0;
 }
 
-static int load_logged_donors(const search_cli_options *o, const space *s, logged_donors *l,
+static int load_logged_donors(const search_cli_options *o, const exh_space *s, logged_donors *l,
                               exh_error *err)
 {
-    store *log_store;
-    int rc = store_open(o->logs, &log_store, err);
+    exh_store *log_store;
+    int rc = exh_store_open(o->logs, &log_store, err);
     if (rc < 0)
         return rc;
-    run_filter filter = {.space = o->space, .dataset = o->dataset, .status = RUN_STATUS_OK};
+    exh_run_filter filter = {.space = o->space, .dataset = o->dataset, .status = EXH_RUN_STATUS_OK};
     l->space = s;
-    rc = store_each_run(log_store, &filter, collect_donor, l, err);
+    rc = exh_store_each_run(log_store, &filter, collect_donor, l, err);
     if (rc == EXH_ERR_NOMEM)
-        rc = error_set(err, rc, "out of memory reading logged runs");
-    store_close(log_store);
+        rc = exh_error_set(err, rc, "out of memory reading logged runs");
+    exh_store_close(log_store);
     return rc;
 }
 
 /* What the predictor evaluator reads, kept until the search ends. */
 typedef struct predictor_logs {
-    eval_dataset *dataset;
-    knn_repository *repository;
+    exh_eval_dataset *dataset;
+    exh_knn_repository *repository;
 } predictor_logs;
 
-static int open_predictor(const search_cli_options *o, const space *s, predictor_logs *logs,
-                          evaluator **e, exh_error *err)
+static int open_predictor(const search_cli_options *o, const exh_space *s, predictor_logs *logs,
+                          exh_evaluator **e, exh_error *err)
 {
-    store *log_store;
-    int rc = store_open(o->logs ? o->logs : cli_default_store(), &log_store, err);
+    exh_store *log_store;
+    int rc = exh_store_open(o->logs ? o->logs : cli_default_store(), &log_store, err);
     if (rc < 0)
         return rc;
-    rc = eval_dataset_load(log_store, o->space, o->dataset, &logs->dataset, err);
-    store_close(log_store);
+    rc = exh_eval_dataset_load(log_store, o->space, o->dataset, &logs->dataset, err);
+    exh_store_close(log_store);
     if (rc == 0)
-        rc = eval_repository(logs->dataset, NULL, &logs->repository, err);
+        rc = exh_eval_repository(logs->dataset, NULL, &logs->repository, err);
     if (rc == 0)
-        rc = evaluator_predictor_open(logs->repository, s, o->k, e, err);
+        rc = exh_evaluator_predictor_open(logs->repository, s, o->k, e, err);
     return rc;
 }
 
-static int open_evaluator(const search_cli_options *o, const space *s, predictor_logs *logs,
-                          evaluator **e, exh_error *err)
+static int open_evaluator(const search_cli_options *o, const exh_space *s, predictor_logs *logs,
+                          exh_evaluator **e, exh_error *err)
 {
     if (strcmp(o->evaluator, "table") == 0)
-        return evaluator_nb201_open(o->table, o->dataset, e, err);
+        return exh_evaluator_nb201_open(o->table, o->dataset, e, err);
     if (strcmp(o->evaluator, "predictor") == 0)
         return open_predictor(o, s, logs, e, err);
-    return evaluator_command_open(o->command, o->timeout, s, e, err);
+    return exh_evaluator_command_open(o->command, o->timeout, s, e, err);
 }
 
 /* SIGINT / SIGTERM (mpirun sends TERM on an abort) with training commands
@@ -569,18 +569,18 @@ static volatile sig_atomic_t stop_signal;
 static void on_grace_over(int sig)
 {
     (void)sig;
-    evaluator_command_stop(SIGKILL);
+    exh_evaluator_command_stop(SIGKILL);
 }
 
 static void on_stop_signal(int sig)
 {
     if (stop_signal) { /* asked twice: no more grace */
-        evaluator_command_stop(SIGKILL);
+        exh_evaluator_command_stop(SIGKILL);
         return;
     }
     stop_signal = sig;
-    evaluator_command_stop(SIGTERM);
-    alarm((unsigned)EVALUATOR_COMMAND_GRACE_SECONDS + 1);
+    exh_evaluator_command_stop(SIGTERM);
+    alarm((unsigned)EXH_EVALUATOR_COMMAND_GRACE_SECONDS + 1);
 }
 
 static void own_stop_signals(void)
@@ -600,12 +600,12 @@ static int search_main(int argc, char **argv)
     search_cli_options o = {.space = "nb201", .evaluator = "table", .k = 5,
                             .table = "../shared/data/nb201/archs.csv",
                             .dataset = "cifar10-valid"};
-    search_options_default(&o.search);
+    exh_search_options_default(&o.search);
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
     /* Before MPI starts: a refused option then ends every rank alike. */
-    trace_settings recorded;
+    exh_trace_settings recorded;
     int sidecar = 0;
     if (o.resume && (rc = adopt_settings(&o, &recorded, &sidecar)) != CLI_OK)
         return rc;
@@ -613,7 +613,7 @@ static int search_main(int argc, char **argv)
         return rc;
     int coordinator = 1; /* the process that writes the trace and prints */
     if (o.mpi) {
-        int rank = search_mpi_rank();
+        int rank = exh_search_mpi_rank();
         if (rank < 0) {
             cli_error("search", "this exhaust was built without MPI (install libopenmpi-dev "
                                 "and rebuild)");
@@ -629,28 +629,28 @@ static int search_main(int argc, char **argv)
     if (strcmp(o.evaluator, "command") == 0)
         own_stop_signals();
     exh_error err;
-    space *s = NULL;
-    evaluator *e = NULL;
-    trace_writer *trace = NULL;
-    search_result result;
+    exh_space *s = NULL;
+    exh_evaluator *e = NULL;
+    exh_trace_writer *trace = NULL;
+    exh_search_result result;
     predictor_logs logs = {NULL, NULL};
-    rc = space_open(o.space, &s, &err);
+    rc = exh_space_open(o.space, &s, &err);
     if (rc == 0)
         rc = open_evaluator(&o, s, &logs, &e, &err);
     /* Lock (and cut a torn tail) before reading: the records read are then
      * the ones the trace keeps, and no other search can add to it. */
     if (rc == 0 && coordinator)
         rc = open_trace(&o, e, sidecar, &trace, &err);
-    trace_record *resumed = NULL;
+    exh_trace_record *resumed = NULL;
     if (rc == 0 && o.resume && coordinator) {
-        rc = trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
+        rc = exh_trace_read(o.resume, s, 1, &resumed, &o.search.resume_count, &err);
         o.search.resume_records = resumed;
         if (rc == 0)
             fprintf(stderr, "resuming %s: %lld finished evaluations\n", o.resume,
                     (long long)o.search.resume_count);
     }
-    store *log_store = NULL;
-    trace_store *records = NULL;
+    exh_store *log_store = NULL;
+    exh_trace_store *records = NULL;
     logged_donors donors = {0};
     if (rc == 0 && o.search.transfer_from_any && o.logs) {
         rc = load_logged_donors(&o, s, &donors, &err);
@@ -661,21 +661,21 @@ static int search_main(int argc, char **argv)
     if (rc == 0 && coordinator)
         rc = open_store(&o, trace, &log_store, &records, &err);
     if (rc == 0 && o.mpi)
-        rc = search_run_mpi(s, e, &o.search, trace, &result, &err);
+        rc = exh_search_run_mpi(s, e, &o.search, trace, &result, &err);
     else if (rc == 0)
-        rc = o.simulated ? search_run_simulated(s, e, &o.search, trace, &result, &err)
-                         : search_run_threads(s, e, &o.search, trace, &result, &err);
+        rc = o.simulated ? exh_search_run_simulated(s, e, &o.search, trace, &result, &err)
+                         : exh_search_run_threads(s, e, &o.search, trace, &result, &err);
     alarm(0); /* a grace period still running has nothing left to end */
     if (records)
         finish_store(&o, records);
-    if (trace_store_error(trace))
+    if (exh_trace_store_error(trace))
         cli_error("search", "%s: %s; the search went on without the store (the trace has "
                   "every record; `exhaust search --resume TRACE --store %s` adds them)",
-                  o.store, trace_store_error(trace), o.store);
+                  o.store, exh_trace_store_error(trace), o.store);
     if (o.search.progress)
         fprintf(stderr, "\n");
     exh_error close_err;
-    if (trace_close(trace, &close_err) < 0 && rc == 0) {
+    if (exh_trace_close(trace, &close_err) < 0 && rc == 0) {
         err = close_err;
         rc = close_err.code;
     }
@@ -687,16 +687,16 @@ static int search_main(int argc, char **argv)
     else if (rc < 0)
         cli_error("search", "%s", err.message);
     if (o.mpi)
-        search_mpi_finalize();
-    trace_store_close(records);
-    store_close(log_store);
+        exh_search_mpi_finalize();
+    exh_trace_store_close(records);
+    exh_store_close(log_store);
     free(resumed);
     free(donors.archs);
     free(donors.run_ids);
-    evaluator_free(e);
-    knn_repository_free(logs.repository);
-    eval_dataset_free(logs.dataset);
-    space_free(s);
+    exh_evaluator_free(e);
+    exh_knn_repository_free(logs.repository);
+    exh_eval_dataset_free(logs.dataset);
+    exh_space_free(s);
     if (stop_signal)
         return 128 + (int)stop_signal;
     return rc == 0 ? CLI_OK : CLI_FAILED;

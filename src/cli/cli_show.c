@@ -20,7 +20,7 @@ static const char HELP[] =
 
 static json_t *json_number_or_null(double value)
 {
-    return metric_present(value) ? json_real(value) : json_null();
+    return exh_metric_present(value) ? json_real(value) : json_null();
 }
 
 static json_t *json_text_or_null(const char *text)
@@ -28,7 +28,7 @@ static json_t *json_text_or_null(const char *text)
     return text ? json_string(text) : json_null();
 }
 
-static void print_json(const run *r)
+static void print_json(const exh_run *r)
 {
     json_t *root = json_object();
     json_object_set_new(root, "id", json_integer(r->id));
@@ -46,12 +46,12 @@ static void print_json(const run *r)
     json_object_set_new(root, "params", params);
     json_t *epochs = json_array();
     for (size_t i = 0; i < r->epoch_count; i++) {
-        epoch_record row = r->epochs[i];
+        exh_epoch_record row = r->epochs[i];
         json_t *object = json_object();
         json_object_set_new(object, "epoch", json_integer(row.epoch));
-        for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
-            json_object_set_new(object, EPOCH_METRIC_NAMES[m],
-                                json_number_or_null(*epoch_metric(&row, EPOCH_METRIC_NAMES[m])));
+        for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
+            json_object_set_new(object, exh_epoch_metric_names[m],
+                                json_number_or_null(*exh_epoch_metric(&row, exh_epoch_metric_names[m])));
         json_array_append_new(epochs, object);
     }
     json_object_set_new(root, "epochs", epochs);
@@ -60,38 +60,38 @@ static void print_json(const run *r)
     json_decref(root);
 }
 
-static int metric_used(const run *r, const char *name)
+static int metric_used(const exh_run *r, const char *name)
 {
     for (size_t i = 0; i < r->epoch_count; i++) {
-        epoch_record row = r->epochs[i];
-        if (metric_present(*epoch_metric(&row, name)))
+        exh_epoch_record row = r->epochs[i];
+        if (exh_metric_present(*exh_epoch_metric(&row, name)))
             return 1;
     }
     return 0;
 }
 
-static void print_curve(const run *r, output_format format)
+static void print_curve(const exh_run *r, output_format format)
 {
-    const char *columns[1 + EPOCH_METRIC_COUNT] = {"epoch"};
-    int metric_index[EPOCH_METRIC_COUNT];
+    const char *columns[1 + EXH_EPOCH_METRIC_COUNT] = {"epoch"};
+    int metric_index[EXH_EPOCH_METRIC_COUNT];
     int count = 0;
-    for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
-        if (format == OUTPUT_CSV || metric_used(r, EPOCH_METRIC_NAMES[m])) {
+    for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
+        if (format == OUTPUT_CSV || metric_used(r, exh_epoch_metric_names[m])) {
             metric_index[count] = m;
-            columns[1 + count++] = EPOCH_METRIC_NAMES[m];
+            columns[1 + count++] = exh_epoch_metric_names[m];
         }
     output_table *t = output_begin(stdout, format, 1 + count, columns);
     for (size_t i = 0; i < r->epoch_count; i++) {
-        epoch_record row = r->epochs[i];
+        exh_epoch_record row = r->epochs[i];
         output_integer(t, row.epoch);
         for (int c = 0; c < count; c++)
-            output_number(t, *epoch_metric(&row, EPOCH_METRIC_NAMES[metric_index[c]]));
+            output_number(t, *exh_epoch_metric(&row, exh_epoch_metric_names[metric_index[c]]));
         output_end_row(t);
     }
     output_end(t);
 }
 
-static void print_table(const run *r)
+static void print_table(const exh_run *r)
 {
     /* Every string came from a log file: shown with control bytes escaped. */
     char a[4096], b[4096];
@@ -124,13 +124,13 @@ static int show_main(int argc, char **argv)
         return status;
     if (optind != argc - 1)
         return cli_usage_error("show", "give exactly one RUN (a key or id)");
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store("show", store_path, &s) != CLI_OK)
         return CLI_FAILED;
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     exh_error err;
-    int rc = store_get_run(s, argv[optind], &r, &err);
+    int rc = exh_store_get_run(s, argv[optind], &r, &err);
     if (rc == 0) {
         if (format == OUTPUT_JSON)
             print_json(&r);
@@ -141,8 +141,8 @@ static int show_main(int argc, char **argv)
     } else {
         cli_error("show", "%s", err.message);
     }
-    run_clear(&r);
-    store_close(s);
+    exh_run_clear(&r);
+    exh_store_close(s);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }
 

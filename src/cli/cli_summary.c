@@ -21,14 +21,14 @@ static int summary_main(int argc, char **argv)
         return status;
     if (optind < argc)
         return cli_usage_error("summary", "unexpected argument '%s'", argv[optind]);
-    store *s;
+    exh_store *s;
     if (cli_open_existing_store("summary", store_path, &s) != CLI_OK)
         return CLI_FAILED;
-    store_group_count *groups;
+    exh_store_group_count *groups;
     int group_count;
     exh_error err;
-    int rc = store_summary(s, &groups, &group_count, &err);
-    store_close(s);
+    int rc = exh_store_summary(s, &groups, &group_count, &err);
+    exh_store_close(s);
     if (rc < 0) {
         cli_error("summary", "%s", err.message);
         return CLI_FAILED;
@@ -53,7 +53,7 @@ static int summary_main(int argc, char **argv)
     output_integer(t, epochs);
     output_end_row(t);
     output_end(t);
-    store_summary_free(groups, group_count);
+    exh_store_summary_free(groups, group_count);
     return CLI_OK;
 }
 

@@ -13,7 +13,7 @@ static size_t slot_of(int epoch, size_t capacity)
 }
 
 /* Put row i (or leave the earlier row of the same epoch, which wins). */
-static void place(epoch_index *ix, const run *r, size_t i)
+static void place(epoch_index *ix, const exh_run *r, size_t i)
 {
     size_t s = slot_of(r->epochs[i].epoch, ix->capacity);
     while (ix->slots[s]) {
@@ -25,7 +25,7 @@ static void place(epoch_index *ix, const run *r, size_t i)
 }
 
 /* Index every row of r not yet indexed, growing the table to <= 50% load. */
-static int sync(epoch_index *ix, const run *r)
+static int sync(epoch_index *ix, const exh_run *r)
 {
     if (ix->indexed > r->epoch_count)
         epoch_index_reset(ix); /* the run was cleared behind our back: start over */
@@ -48,7 +48,7 @@ static int sync(epoch_index *ix, const run *r)
     return 0;
 }
 
-long epoch_index_find(epoch_index *ix, const run *r, int epoch)
+long epoch_index_find(epoch_index *ix, const exh_run *r, int epoch)
 {
     if (sync(ix, r) < 0)
         return EXH_ERR_NOMEM;
@@ -58,15 +58,15 @@ long epoch_index_find(epoch_index *ix, const run *r, int epoch)
     return -1;
 }
 
-epoch_record *epoch_index_row(epoch_index *ix, run *r, int epoch)
+exh_epoch_record *epoch_index_row(epoch_index *ix, exh_run *r, int epoch)
 {
     long i = epoch_index_find(ix, r, epoch);
     if (i < -1)
         return NULL;
     if (i >= 0)
         return &r->epochs[i];
-    epoch_record row = epoch_record_empty(epoch);
-    if (run_add_epoch(r, &row) < 0)
+    exh_epoch_record row = exh_epoch_record_empty(epoch);
+    if (exh_run_add_epoch(r, &row) < 0)
         return NULL;
     return &r->epochs[r->epoch_count - 1];
 }

@@ -25,9 +25,9 @@ typedef struct epoch_index {
 #define EPOCH_INDEX_INIT {NULL, 0, 0}
 
 /* The index of r's (first) row for epoch, -1 if none, EXH_ERR_NOMEM (< -1). */
-long epoch_index_find(epoch_index *ix, const run *r, int epoch);
+long epoch_index_find(epoch_index *ix, const exh_run *r, int epoch);
 /* The row for epoch, appended all-missing if absent; NULL when out of memory. */
-epoch_record *epoch_index_row(epoch_index *ix, run *r, int epoch);
+exh_epoch_record *epoch_index_row(epoch_index *ix, exh_run *r, int epoch);
 void epoch_index_reset(epoch_index *ix);
 
 #endif

@@ -9,33 +9,33 @@
 #include "util/file.h"
 
 static const char *const FORMAT_NAMES[] = {
-    [INGEST_AUTO] = "auto",
-    [INGEST_JSONL] = "jsonl",
-    [INGEST_CSV] = "csv",
-    [INGEST_KERAS_CSV] = "keras-csv",
-    [INGEST_TFEVENTS] = "tfevents",
-    [INGEST_NB201] = "nb201",
-    [INGEST_NB201_EPOCHS] = "nb201-epochs",
-    [INGEST_NLP] = "nlp",
+    [EXH_INGEST_AUTO] = "auto",
+    [EXH_INGEST_JSONL] = "jsonl",
+    [EXH_INGEST_CSV] = "csv",
+    [EXH_INGEST_KERAS_CSV] = "keras-csv",
+    [EXH_INGEST_TFEVENTS] = "tfevents",
+    [EXH_INGEST_NB201] = "nb201",
+    [EXH_INGEST_NB201_EPOCHS] = "nb201-epochs",
+    [EXH_INGEST_NLP] = "nlp",
 };
 #define FORMAT_COUNT (int)(sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0])
 
-const char *ingest_format_name(ingest_format f)
+const char *exh_ingest_format_name(exh_ingest_format f)
 {
     return (int)f >= 0 && (int)f < FORMAT_COUNT ? FORMAT_NAMES[f] : "?";
 }
 
-int ingest_format_parse(const char *name, ingest_format *out, exh_error *err)
+int exh_ingest_format_parse(const char *name, exh_ingest_format *out, exh_error *err)
 {
     for (int i = 0; i < FORMAT_COUNT; i++)
         if (strcmp(name, FORMAT_NAMES[i]) == 0) {
-            *out = (ingest_format)i;
+            *out = (exh_ingest_format)i;
             return EXH_OK;
         }
-    return error_set(err, EXH_ERR_INVALID,
-                     "unknown format '%s' (known: auto, jsonl, csv, keras-csv, tfevents, nb201, "
-                     "nb201-epochs, nlp)",
-                     name);
+    return exh_error_set(err, EXH_ERR_INVALID,
+                         "unknown format '%s' (known: auto, jsonl, csv, keras-csv, tfevents, nb201, "
+                         "nb201-epochs, nlp)",
+                         name);
 }
 
 /* The first line of head, copied into line (truncated to size). */
@@ -70,22 +70,22 @@ static int header_starts(const char *header, const char *prefix)
     return strncmp(header, prefix, strlen(prefix)) == 0;
 }
 
-static int detect_csv(const char *header, ingest_format *out)
+static int detect_csv(const char *header, exh_ingest_format *out)
 {
     if (header_starts(header, "arch_index,arch_str,hp,dataset,seed,epoch"))
-        *out = INGEST_NB201_EPOCHS;
+        *out = EXH_INGEST_NB201_EPOCHS;
     else if (header_starts(header, "arch_index,arch_str,") && header_has(header, "c10valid_val200_s777"))
-        *out = INGEST_NB201;
+        *out = EXH_INGEST_NB201;
     else if (header_has(header, "recipe_id") && header_has(header, "recipe_json"))
-        *out = INGEST_NLP;
+        *out = EXH_INGEST_NLP;
     else if (header_starts(header, "recipe_id,experiment_id,epoch"))
         return INGEST_DETECT_COMPANION;
     else if ((header_has(header, "key") || header_has(header, "run")) && header_has(header, "epoch"))
-        *out = INGEST_CSV;
+        *out = EXH_INGEST_CSV;
     else if (header_starts(header, "epoch,") &&
              (header_has(header, "loss") || header_has(header, "accuracy") ||
               header_has(header, "acc") || header_has(header, "val_loss")))
-        *out = INGEST_KERAS_CSV;
+        *out = EXH_INGEST_KERAS_CSV;
     else
         return EXH_ERR_INVALID;
     return EXH_OK;
@@ -110,61 +110,61 @@ static int keras_sidecar_of(const char *path, char *log, size_t size)
     return 0;
 }
 
-int ingest_detect(const char *path, const char *head, size_t head_size, ingest_format *out,
-                  exh_error *err)
+int exh_ingest_detect(const char *path, const char *head, size_t head_size, exh_ingest_format *out,
+                      exh_error *err)
 {
     const char *name = file_basename(path);
     if (strncmp(name, "events.out.tfevents.", 20) == 0) {
-        *out = INGEST_TFEVENTS;
+        *out = EXH_INGEST_TFEVENTS;
         return EXH_OK;
     }
     size_t length = strlen(name);
     char log[4096];
     if (keras_sidecar_of(path, log, sizeof log))
-        return error_set(err, INGEST_DETECT_COMPANION,
-                         "%s: this is the description of the Keras log %s; ingest that log "
-                         "(it reads this file beside it)",
-                         path, log);
+        return exh_error_set(err, INGEST_DETECT_COMPANION,
+                             "%s: this is the description of the Keras log %s; ingest that log "
+                             "(it reads this file beside it)",
+                             path, log);
     if (length > 6 && strcmp(name + length - 6, ".jsonl") == 0) {
-        *out = INGEST_JSONL;
+        *out = EXH_INGEST_JSONL;
         return EXH_OK;
     }
     char header[4096];
     first_line(head, head_size, header, sizeof header);
     if (header[0] == '{') {
-        *out = INGEST_JSONL;
+        *out = EXH_INGEST_JSONL;
         return EXH_OK;
     }
     int rc = detect_csv(header, out);
     if (rc == INGEST_DETECT_COMPANION)
-        return error_set(err, INGEST_DETECT_COMPANION,
-                         "%s: this is NAS-Bench-NLP's epochs.csv; ingest runs.csv (it reads "
-                         "epochs.csv beside it)",
-                         path);
+        return exh_error_set(err, INGEST_DETECT_COMPANION,
+                             "%s: this is NAS-Bench-NLP's epochs.csv; ingest runs.csv (it reads "
+                             "epochs.csv beside it)",
+                             path);
     if (rc < 0)
-        return error_set(err, EXH_ERR_INVALID,
-                         "%s: unknown format (first line '%.80s'); give --format", path, header);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s: unknown format (first line '%.80s'); give --format", path, header);
     return EXH_OK;
 }
 
-int ingest_parse(ingest_format format, const char *data, size_t size,
-                 ingest_parser_context *context, exh_error *err)
+int exh_ingest_parse(exh_ingest_format format, const char *data, size_t size,
+                     exh_ingest_parser_context *context, exh_error *err)
 {
     switch (format) {
-    case INGEST_JSONL: return ingest_parse_jsonl(data, size, context, err);
-    case INGEST_CSV: return ingest_parse_csv(data, size, context, err);
-    case INGEST_KERAS_CSV: return ingest_parse_keras_csv(data, size, context, err);
-    case INGEST_TFEVENTS: return ingest_parse_tfevents(data, size, context, err);
-    case INGEST_NB201: return ingest_parse_nb201(data, size, context, err);
-    case INGEST_NB201_EPOCHS: return ingest_parse_nb201_epochs(data, size, context, err);
-    case INGEST_NLP: return ingest_parse_nlp(data, size, context, err);
+    case EXH_INGEST_JSONL: return ingest_parse_jsonl(data, size, context, err);
+    case EXH_INGEST_CSV: return ingest_parse_csv(data, size, context, err);
+    case EXH_INGEST_KERAS_CSV: return ingest_parse_keras_csv(data, size, context, err);
+    case EXH_INGEST_TFEVENTS: return ingest_parse_tfevents(data, size, context, err);
+    case EXH_INGEST_NB201: return ingest_parse_nb201(data, size, context, err);
+    case EXH_INGEST_NB201_EPOCHS: return ingest_parse_nb201_epochs(data, size, context, err);
+    case EXH_INGEST_NLP: return ingest_parse_nlp(data, size, context, err);
     default:
-        return error_set(err, EXH_ERR_INVALID, "%s: no parser for format '%s'", context->path,
-                         ingest_format_name(format));
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: no parser for format '%s'", context->path,
+                             exh_ingest_format_name(format));
     }
 }
 
-int ingest_csv_next(csv_reader *reader, const char *path, ingest_parser_context *context,
+int ingest_csv_next(csv_reader *reader, const char *path, exh_ingest_parser_context *context,
                     exh_error *err)
 {
     for (;;) {
@@ -173,19 +173,19 @@ int ingest_csv_next(csv_reader *reader, const char *path, ingest_parser_context 
         if (got >= 0)
             return got;
         if (csv_err.code != EXH_ERR_PARSE)
-            return error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
+            return exh_error_set(err, csv_err.code, "%s: %s", path, csv_err.message);
         const char *what = reader->resumable ? " (row skipped)" : "";
         int rc = strcmp(path, context->path) == 0
-                     ? ingest_bad_record(context, err, csv_err.code, "%s%s", csv_err.message, what)
-                     : ingest_bad_record(context, err, csv_err.code, "%s: %s%s", path,
-                                         csv_err.message, what);
+                     ? exh_ingest_bad_record(context, err, csv_err.code, "%s%s", csv_err.message, what)
+                     : exh_ingest_bad_record(context, err, csv_err.code, "%s: %s%s", path,
+                                             csv_err.message, what);
         if (rc < 0 || !reader->resumable)
             return rc < 0 ? rc : 0;
     }
 }
 
-int ingest_bad_record(ingest_parser_context *context, exh_error *err, int code,
-                      const char *format, ...)
+int exh_ingest_bad_record(exh_ingest_parser_context *context, exh_error *err, int code,
+                          const char *format, ...)
 {
     char message[EXH_ERROR_MESSAGE_SIZE];
     va_list args;
@@ -193,10 +193,10 @@ int ingest_bad_record(ingest_parser_context *context, exh_error *err, int code,
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     if (context->options && context->options->strict)
-        return error_set(err, code, "%.200s: %.300s", context->path, message);
-    ingest_stats *stats = context->stats;
+        return exh_error_set(err, code, "%.200s: %.300s", context->path, message);
+    exh_ingest_stats *stats = context->stats;
     if (stats) {
-        if (stats->message_count < INGEST_MESSAGES_KEPT)
+        if (stats->message_count < EXH_INGEST_MESSAGES_KEPT)
             snprintf(stats->messages[stats->message_count++], sizeof stats->messages[0], "%.200s: %.300s",
                      context->path, message);
         stats->skipped++;

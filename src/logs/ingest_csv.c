@@ -21,7 +21,7 @@ enum { COLUMN_KEY, COLUMN_SPACE, COLUMN_ARCH, COLUMN_DATASET, COLUMN_SEED, COLUM
 
 typedef struct long_csv_header {
     int identity[IDENTITY_COLUMNS];      /* column index or -1 */
-    int metric[EPOCH_METRIC_COUNT];      /* column index or -1 */
+    int metric[EXH_EPOCH_METRIC_COUNT];      /* column index or -1 */
     int param_count;
     int param_column[64];
     char param_name[64][64];
@@ -35,8 +35,8 @@ static int read_header(const csv_reader *reader, long_csv_header *h)
         h->identity[i] = csv_column(reader, names[i]);
     if (h->identity[COLUMN_KEY] < 0)
         h->identity[COLUMN_KEY] = csv_column(reader, "run");
-    for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
-        h->metric[m] = csv_column(reader, EPOCH_METRIC_NAMES[m]);
+    for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
+        h->metric[m] = csv_column(reader, exh_epoch_metric_names[m]);
     h->param_count = 0;
     for (int i = 0; i < reader->field_count && h->param_count < 64; i++)
         if (strncmp(reader->fields[i], "param:", 6) == 0) {
@@ -53,19 +53,19 @@ static const char *field(const csv_reader *reader, int column)
 }
 
 /* Start a run from the identity columns of the row. */
-static int begin_run(const csv_reader *reader, const long_csv_header *h, run *r,
+static int begin_run(const csv_reader *reader, const long_csv_header *h, exh_run *r,
                      const char *path, char *why, size_t size)
 {
     const int text_columns[] = {COLUMN_SPACE, COLUMN_ARCH, COLUMN_DATASET, COLUMN_STATUS};
     char **fields[] = {&r->space, &r->arch, &r->dataset, &r->status};
     char source[512];
     snprintf(source, sizeof source, "%s:%ld", path, reader->line);
-    int rc = run_set(&r->key, field(reader, h->identity[COLUMN_KEY])) |
-             run_set(&r->source, source);
+    int rc = exh_run_set(&r->key, field(reader, h->identity[COLUMN_KEY])) |
+             exh_run_set(&r->source, source);
     for (int i = 0; i < 4; i++) {
         const char *text = field(reader, h->identity[text_columns[i]]);
         if (*text)
-            rc |= run_set(fields[i], text);
+            rc |= exh_run_set(fields[i], text);
     }
     const char *seed = field(reader, h->identity[COLUMN_SEED]);
     long long value;
@@ -78,13 +78,13 @@ static int begin_run(const csv_reader *reader, const long_csv_header *h, run *r,
         r->seed = value;
     }
     for (int i = 0; i < h->param_count; i++)
-        rc |= run_add_param(r, h->param_name[i], field(reader, h->param_column[i]));
+        rc |= exh_run_add_param(r, h->param_name[i], field(reader, h->param_column[i]));
     if (rc)
         snprintf(why, size, "out of memory");
     return rc ? -1 : 0;
 }
 
-static int add_row(const csv_reader *reader, const long_csv_header *h, run *r,
+static int add_row(const csv_reader *reader, const long_csv_header *h, exh_run *r,
                    epoch_index *seen, char *why, size_t size)
 {
     long long epoch;
@@ -102,15 +102,15 @@ static int add_row(const csv_reader *reader, const long_csv_header *h, run *r,
         snprintf(why, size, "out of memory");
         return -1;
     }
-    epoch_record row = epoch_record_empty((int)epoch);
-    for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
+    exh_epoch_record row = exh_epoch_record_empty((int)epoch);
+    for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++) {
         const char *value = field(reader, h->metric[m]);
-        if (csv_parse_double(value, epoch_metric(&row, EPOCH_METRIC_NAMES[m])) < 0) {
-            snprintf(why, size, "%s '%.40s' is not a number", EPOCH_METRIC_NAMES[m], value);
+        if (csv_parse_double(value, exh_epoch_metric(&row, exh_epoch_metric_names[m])) < 0) {
+            snprintf(why, size, "%s '%.40s' is not a number", exh_epoch_metric_names[m], value);
             return -1;
         }
     }
-    if (run_add_epoch(r, &row) < 0) {
+    if (exh_run_add_epoch(r, &row) < 0) {
         snprintf(why, size, "out of memory");
         return -1;
     }
@@ -118,19 +118,19 @@ static int add_row(const csv_reader *reader, const long_csv_header *h, run *r,
 }
 
 /* Hand the run being built to the sink, if there is one. */
-static int flush_run(run *r, int *bad, epoch_index *seen, ingest_parser_context *context,
+static int flush_run(exh_run *r, int *bad, epoch_index *seen, exh_ingest_parser_context *context,
                      exh_error *err)
 {
     int rc = 0;
     if (r->key && !*bad)
         rc = context->sink(r, context->sink_context, err);
-    run_clear(r);
+    exh_run_clear(r);
     epoch_index_reset(seen);
     *bad = 0;
     return rc;
 }
 
-int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_csv(const char *data, size_t size, exh_ingest_parser_context *context,
                      exh_error *err)
 {
     csv_reader reader;
@@ -139,13 +139,13 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
     int rc = csv_next(&reader, err);
     if (rc <= 0 || read_header(&reader, &header) < 0) {
         csv_close(&reader);
-        return rc < 0 ? error_prefix(err, "%s", context->path)
-                      : error_set(err, EXH_ERR_PARSE,
-                                  "%s: line 1: the header needs 'key' (or 'run') and 'epoch'",
-                                  context->path);
+        return rc < 0 ? exh_error_prefix(err, "%s", context->path)
+                      : exh_error_set(err, EXH_ERR_PARSE,
+                                      "%s: line 1: the header needs 'key' (or 'run') and 'epoch'",
+                                      context->path);
     }
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     int bad = 0; /* the run being built had a bad row: skip all of it */
     epoch_index seen = EPOCH_INDEX_INIT;
     char why[256];
@@ -153,24 +153,24 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
         exh_error csv_err;
         rc = csv_next(&reader, &csv_err);
         if (rc < 0 && csv_err.code != EXH_ERR_PARSE) {
-            rc = error_set(err, csv_err.code, "%s: %s", context->path, csv_err.message);
+            rc = exh_error_set(err, csv_err.code, "%s: %s", context->path, csv_err.message);
             break;
         }
         if (rc < 0 && reader.resumable) { /* a NUL byte: only this row is lost */
-            rc = ingest_bad_record(context, err, csv_err.code, "%s (row skipped)",
-                                   csv_err.message);
+            rc = exh_ingest_bad_record(context, err, csv_err.code, "%s (row skipped)",
+                                       csv_err.message);
             continue;
         }
         if (rc < 0) {
             /* An unterminated quote: the rest of the file is unusable, and the
              * run being built may have had rows in it, so it is skipped too -
              * counted and named, not dropped in silence. */
-            rc = ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
+            rc = exh_ingest_bad_record(context, err, csv_err.code, "%s", csv_err.message);
             if (rc == 0 && r.key && !bad)
-                rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                       "line %ld: run '%s' skipped: its rows may go on past the "
-                                       "unclosed quote",
-                                       reader.line, r.key);
+                rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                           "line %ld: run '%s' skipped: its rows may go on past the "
+                                           "unclosed quote",
+                                           reader.line, r.key);
             bad = 2;
             break;
         }
@@ -182,8 +182,8 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
             if (rc < 0)
                 break;
             if (!*key) {
-                rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: empty key",
-                                       reader.line);
+                rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: empty key",
+                                           reader.line);
                 continue;
             }
             if (begin_run(&reader, &header, &r, context->path, why, sizeof why) < 0)
@@ -193,13 +193,13 @@ int ingest_parse_csv(const char *data, size_t size, ingest_parser_context *conte
             bad = 1;
         if (bad == 1) {
             bad = 2; /* report once per run */
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (run '%s' skipped)",
-                                   reader.line, why, r.key ? r.key : key);
+            rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (run '%s' skipped)",
+                                       reader.line, why, r.key ? r.key : key);
         }
     }
     if (rc >= 0)
         rc = flush_run(&r, &bad, &seen, context, err);
-    run_clear(&r);
+    exh_run_clear(&r);
     epoch_index_reset(&seen);
     csv_close(&reader);
     return rc < 0 ? rc : EXH_OK;

@@ -25,7 +25,7 @@ static int read_text(json_t *object, const char *name, char **field, char *why, 
         snprintf(why, size, "\"%s\" must be a string", name);
         return -1;
     }
-    return run_set(field, json_string_value(value)) < 0 ? -1 : 0;
+    return exh_run_set(field, json_string_value(value)) < 0 ? -1 : 0;
 }
 
 static int read_metric(json_t *row, const char *name, double *out, int index, char *why,
@@ -43,7 +43,7 @@ static int read_metric(json_t *row, const char *name, double *out, int index, ch
     return 0;
 }
 
-static int read_epochs(json_t *epochs, run *r, char *why, size_t size)
+static int read_epochs(json_t *epochs, exh_run *r, char *why, size_t size)
 {
     if (!epochs || json_is_null(epochs))
         return 0;
@@ -69,18 +69,18 @@ static int read_epochs(json_t *epochs, run *r, char *why, size_t size)
                 snprintf(why, size, "epoch %lld appears twice", (long long)number);
                 return -1;
             }
-        epoch_record record = epoch_record_empty((int)number);
-        for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
-            if (read_metric(row, EPOCH_METRIC_NAMES[m],
-                            epoch_metric(&record, EPOCH_METRIC_NAMES[m]), (int)i, why, size) < 0)
+        exh_epoch_record record = exh_epoch_record_empty((int)number);
+        for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
+            if (read_metric(row, exh_epoch_metric_names[m],
+                            exh_epoch_metric(&record, exh_epoch_metric_names[m]), (int)i, why, size) < 0)
                 return -1;
-        if (run_add_epoch(r, &record) < 0)
+        if (exh_run_add_epoch(r, &record) < 0)
             return -1;
     }
     return 0;
 }
 
-static int read_params(json_t *params, run *r, char *why, size_t size)
+static int read_params(json_t *params, exh_run *r, char *why, size_t size)
 {
     if (!params || json_is_null(params))
         return 0;
@@ -105,13 +105,13 @@ static int read_params(json_t *params, run *r, char *why, size_t size)
             snprintf(why, size, "params.%s must be a string, number or boolean", name);
             return -1;
         }
-        if (run_add_param(r, name, shown) < 0)
+        if (exh_run_add_param(r, name, shown) < 0)
             return -1;
     }
     return 0;
 }
 
-static int read_seed(json_t *object, run *r, char *why, size_t size)
+static int read_seed(json_t *object, exh_run *r, char *why, size_t size)
 {
     json_t *seed = json_object_get(object, "seed");
     if (!seed || json_is_null(seed))
@@ -126,7 +126,7 @@ static int read_seed(json_t *object, run *r, char *why, size_t size)
 }
 
 /* Turn one parsed line into r; on failure `why` says what is wrong. */
-static int read_run(json_t *object, run *r, char *why, size_t size)
+static int read_run(json_t *object, exh_run *r, char *why, size_t size)
 {
     if (!json_is_object(object)) {
         snprintf(why, size, "a line must hold one JSON object");
@@ -149,33 +149,33 @@ static int read_run(json_t *object, run *r, char *why, size_t size)
 }
 
 static int parse_line(const char *line, size_t length, long number,
-                      ingest_parser_context *context, exh_error *err)
+                      exh_ingest_parser_context *context, exh_error *err)
 {
     json_error_t json_error;
     json_t *object = json_loadb(line, length, JSON_REJECT_DUPLICATES, &json_error);
     if (!object)
-        return ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld, column %d: %s", number,
-                                 json_error.column, json_error.text);
-    run r;
-    run_init(&r);
+        return exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld, column %d: %s", number,
+                                     json_error.column, json_error.text);
+    exh_run r;
+    exh_run_init(&r);
     char why[256], source[512];
     int rc = read_run(object, &r, why, sizeof why);
     json_decref(object);
     if (rc < 0) {
-        run_clear(&r);
-        return ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s", number, why);
+        exh_run_clear(&r);
+        return exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s", number, why);
     }
     snprintf(source, sizeof source, "%s:%ld", context->path, number);
-    if ((!r.key && run_set(&r.key, source) < 0) || run_set(&r.source, source) < 0) {
-        run_clear(&r);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if ((!r.key && exh_run_set(&r.key, source) < 0) || exh_run_set(&r.source, source) < 0) {
+        exh_run_clear(&r);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     rc = context->sink(&r, context->sink_context, err);
-    run_clear(&r);
+    exh_run_clear(&r);
     return rc;
 }
 
-int ingest_parse_jsonl(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_jsonl(const char *data, size_t size, exh_ingest_parser_context *context,
                        exh_error *err)
 {
     size_t start = 0;

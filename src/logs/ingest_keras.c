@@ -41,11 +41,11 @@ static const keras_column KERAS_COLUMNS[] = {
 
 static int set_if_missing(char **field, const char *value)
 {
-    return !*field && value ? run_set(field, value) : 0;
+    return !*field && value ? exh_run_set(field, value) : 0;
 }
 
 /* Read FILE.json or FILE.meta.json into r, if one exists. */
-static int read_sidecar(const char *path, run *r, char *why, size_t size)
+static int read_sidecar(const char *path, exh_run *r, char *why, size_t size)
 {
     const char *suffixes[] = {".json", ".meta.json"};
     for (int i = 0; i < 2; i++) {
@@ -75,24 +75,24 @@ static int read_sidecar(const char *path, run *r, char *why, size_t size)
         json_t *value;
         json_object_foreach(json_object_get(root, "params"), name, value)
             if (json_is_string(value))
-                run_add_param(r, name, json_string_value(value));
+                exh_run_add_param(r, name, json_string_value(value));
         json_decref(root);
         return 0;
     }
     return 0;
 }
 
-static int describe_run(ingest_parser_context *context, run *r, char *why, size_t size)
+static int describe_run(exh_ingest_parser_context *context, exh_run *r, char *why, size_t size)
 {
     if (read_sidecar(context->path, r, why, size) < 0)
         return -1;
-    const ingest_options *o = context->options;
+    const exh_ingest_options *o = context->options;
     int rc = set_if_missing(&r->key, o ? o->run_key : NULL) |
              set_if_missing(&r->key, context->path) |
              set_if_missing(&r->space, o ? o->space : NULL) |
              set_if_missing(&r->arch, o ? o->arch : NULL) |
              set_if_missing(&r->dataset, o ? o->dataset : NULL) |
-             run_set(&r->source, context->path);
+             exh_run_set(&r->source, context->path);
     if (rc)
         snprintf(why, size, "out of memory");
     return rc ? -1 : 0;
@@ -107,7 +107,7 @@ static void find_columns(const csv_reader *reader, int *columns)
     }
 }
 
-static int read_row(const csv_reader *reader, int epoch_column, const int *columns, run *r,
+static int read_row(const csv_reader *reader, int epoch_column, const int *columns, exh_run *r,
                     epoch_index *seen, char *why, size_t size)
 {
     long long epoch;
@@ -117,11 +117,11 @@ static int read_row(const csv_reader *reader, int epoch_column, const int *colum
         snprintf(why, size, "line %ld: epoch is not a non-negative integer", reader->line);
         return -1;
     }
-    epoch_record row = epoch_record_empty((int)epoch + 1);
+    exh_epoch_record row = exh_epoch_record_empty((int)epoch + 1);
     for (int c = 0; c < KERAS_COLUMN_COUNT; c++) {
         if (columns[c] < 0)
             continue;
-        double *value = epoch_metric(&row, KERAS_COLUMNS[c].metric);
+        double *value = exh_epoch_metric(&row, KERAS_COLUMNS[c].metric);
         const char *text = columns[c] < reader->field_count ? reader->fields[columns[c]] : "";
         if (csv_parse_double(text, value) < 0) {
             snprintf(why, size, "line %ld: %s '%.40s' is not a number", reader->line,
@@ -135,10 +135,10 @@ static int read_row(const csv_reader *reader, int epoch_column, const int *colum
         snprintf(why, size, "line %ld: epoch %lld appears twice", reader->line, epoch);
         return -1;
     }
-    return earlier < -1 || run_add_epoch(r, &row) < 0 ? -1 : 0;
+    return earlier < -1 || exh_run_add_epoch(r, &row) < 0 ? -1 : 0;
 }
 
-int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_keras_csv(const char *data, size_t size, exh_ingest_parser_context *context,
                            exh_error *err)
 {
     csv_reader reader;
@@ -148,13 +148,13 @@ int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context 
     int epoch_column = rc > 0 ? csv_column(&reader, "epoch") : -1;
     if (epoch_column < 0) {
         csv_close(&reader);
-        return ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                 "line 1: a Keras CSVLogger header starts with 'epoch'");
+        return exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                     "line 1: a Keras CSVLogger header starts with 'epoch'");
     }
     int columns[KERAS_COLUMN_COUNT];
     find_columns(&reader, columns);
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     char why[512] = "";
     epoch_index seen = EPOCH_INDEX_INIT;
     rc = describe_run(context, &r, why, sizeof why);
@@ -165,11 +165,11 @@ int ingest_parse_keras_csv(const char *data, size_t size, ingest_parser_context 
         snprintf(why, sizeof why, "%s", csv_err.message);
     csv_close(&reader);
     if (rc < 0) {
-        rc = ingest_bad_record(context, err, EXH_ERR_PARSE, "%s (run skipped)", why);
-        run_clear(&r);
+        rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "%s (run skipped)", why);
+        exh_run_clear(&r);
         return rc;
     }
     rc = context->sink(&r, context->sink_context, err);
-    run_clear(&r);
+    exh_run_clear(&r);
     return rc;
 }

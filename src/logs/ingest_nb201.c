@@ -49,11 +49,11 @@ static const nb201_run_kind RUN_KINDS[NB201_RUN_KINDS] = {
 
 /* What the parser keeps across rows. */
 typedef struct nb201_parse {
-    ingest_parser_context *context;
-    space *cells;
+    exh_ingest_parser_context *context;
+    exh_space *cells;
     int index_column, arch_column, widest_column;
     int val_column[NB201_RUN_KINDS], test_column[NB201_RUN_KINDS];
-    long first_line[NB201_SIZE]; /* where each cell was met, 0 if not yet */
+    long first_line[EXH_NB201_SIZE]; /* where each cell was met, 0 if not yet */
 } nb201_parse;
 
 static int header_column(nb201_parse *p, const csv_reader *reader, const char *name,
@@ -61,8 +61,8 @@ static int header_column(nb201_parse *p, const csv_reader *reader, const char *n
 {
     int column = csv_column(reader, name);
     if (column < 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", p->context->path,
-                         reader->line, name);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", p->context->path,
+                             reader->line, name);
     if (column > p->widest_column)
         p->widest_column = column;
     return column;
@@ -94,17 +94,17 @@ static int read_accuracy(nb201_parse *p, const csv_reader *reader, int column, c
         return 0;
     const char *text = reader->fields[column];
     if (csv_parse_double(text, value) == 0 &&
-        (!metric_present(*value) || (*value >= 0 && *value <= 100)))
+        (!exh_metric_present(*value) || (*value >= 0 && *value <= 100)))
         return 0;
-    *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
-                            "line %ld: column %s: '%.40s' is not an accuracy (a number from 0 "
-                            "to 100; that run skipped)",
-                            reader->line, name, text);
+    *rc = exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                "line %ld: column %s: '%.40s' is not an accuracy (a number from 0 "
+                                "to 100; that run skipped)",
+                                reader->line, name, text);
     return 1;
 }
 
 static int fill_run(const nb201_run_kind *kind, long long index, const char *cell,
-                    const char *source, const epoch_record *row, run *r)
+                    const char *source, const exh_epoch_record *row, exh_run *r)
 {
     char key[128], number[32];
     if (kind->seed)
@@ -112,18 +112,18 @@ static int fill_run(const nb201_run_kind *kind, long long index, const char *cel
                  kind->seed);
     else
         snprintf(key, sizeof key, "nb201/%s/%d/%lld", kind->dataset, kind->schedule, index);
-    int rc = run_set(&r->key, key) | run_set(&r->space, "nb201") | run_set(&r->arch, cell) |
-             run_set(&r->dataset, kind->dataset) | run_set(&r->source, source) |
-             run_add_epoch(r, row);
+    int rc = exh_run_set(&r->key, key) | exh_run_set(&r->space, "nb201") | exh_run_set(&r->arch, cell) |
+             exh_run_set(&r->dataset, kind->dataset) | exh_run_set(&r->source, source) |
+             exh_run_add_epoch(r, row);
     snprintf(number, sizeof number, "%lld", index);
-    rc |= run_add_param(r, "arch_index", number);
+    rc |= exh_run_add_param(r, "arch_index", number);
     snprintf(number, sizeof number, "%d", kind->schedule);
-    rc |= run_add_param(r, "schedule_epochs", number);
+    rc |= exh_run_add_param(r, "schedule_epochs", number);
     if (kind->seed) {
         r->has_seed = 1;
         r->seed = kind->seed;
     } else {
-        rc |= run_add_param(r, "seed_aggregate", "mean");
+        rc |= exh_run_add_param(r, "seed_aggregate", "mean");
     }
     return rc;
 }
@@ -132,24 +132,24 @@ static int emit_run(nb201_parse *p, const csv_reader *reader, int k, long long i
                     exh_error *err)
 {
     const nb201_run_kind *kind = &RUN_KINDS[k];
-    epoch_record row = epoch_record_empty(kind->schedule);
+    exh_epoch_record row = exh_epoch_record_empty(kind->schedule);
     int rc = 0;
     if (read_accuracy(p, reader, p->val_column[k], kind->val_column, &row.val_accuracy, &rc,
                       err) ||
         read_accuracy(p, reader, p->test_column[k], kind->test_column, &row.test_accuracy, &rc,
                       err))
         return rc;
-    if (!metric_present(row.val_accuracy) && !metric_present(row.test_accuracy))
+    if (!exh_metric_present(row.val_accuracy) && !exh_metric_present(row.test_accuracy))
         return EXH_OK; /* not logged */
     char source[1024];
     snprintf(source, sizeof source, "%s:%ld", p->context->path, reader->line);
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     if (fill_run(kind, index, reader->fields[p->arch_column], source, &row, &r) != 0)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     else
         rc = p->context->sink(&r, p->context->sink_context, err);
-    run_clear(&r);
+    exh_run_clear(&r);
     return rc;
 }
 
@@ -159,22 +159,22 @@ static int check_cell(nb201_parse *p, const csv_reader *reader, long long *index
                       exh_error *err)
 {
     const char *text = reader->fields[p->index_column];
-    arch cell;
+    exh_arch cell;
     exh_error cell_err;
-    if (csv_parse_long(text, index) < 0 || *index < 0 || *index >= NB201_SIZE)
-        *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
-                                "line %ld: column arch_index: '%.40s' is not a cell number "
-                                "(0..%d; row skipped)",
-                                reader->line, text, NB201_SIZE - 1);
+    if (csv_parse_long(text, index) < 0 || *index < 0 || *index >= EXH_NB201_SIZE)
+        *rc = exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                    "line %ld: column arch_index: '%.40s' is not a cell number "
+                                    "(0..%d; row skipped)",
+                                    reader->line, text, EXH_NB201_SIZE - 1);
     else if (p->first_line[*index])
-        *rc = ingest_bad_record(p->context, err, EXH_ERR_INVALID,
-                                "line %ld: column arch_index: cell %lld appears again (first on "
-                                "line %ld; row skipped)",
-                                reader->line, *index, p->first_line[*index]);
-    else if (space_parse(p->cells, reader->fields[p->arch_column], &cell, &cell_err) < 0)
-        *rc = ingest_bad_record(p->context, err, EXH_ERR_PARSE,
-                                "line %ld: column arch_str: %.300s (row skipped)", reader->line,
-                                cell_err.message);
+        *rc = exh_ingest_bad_record(p->context, err, EXH_ERR_INVALID,
+                                    "line %ld: column arch_index: cell %lld appears again (first on "
+                                    "line %ld; row skipped)",
+                                    reader->line, *index, p->first_line[*index]);
+    else if (exh_space_parse(p->cells, reader->fields[p->arch_column], &cell, &cell_err) < 0)
+        *rc = exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                    "line %ld: column arch_str: %.300s (row skipped)", reader->line,
+                                    cell_err.message);
     else
         return 0;
     return 1;
@@ -183,9 +183,9 @@ static int check_cell(nb201_parse *p, const csv_reader *reader, long long *index
 static int parse_row(nb201_parse *p, const csv_reader *reader, exh_error *err)
 {
     if (reader->field_count <= p->widest_column)
-        return ingest_bad_record(p->context, err, EXH_ERR_PARSE,
-                                 "line %ld: %d columns, the header has at least %d (row skipped)",
-                                 reader->line, reader->field_count, p->widest_column + 1);
+        return exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                     "line %ld: %d columns, the header has at least %d (row skipped)",
+                                     reader->line, reader->field_count, p->widest_column + 1);
     long long index;
     int rc = 0;
     if (check_cell(p, reader, &index, &rc, err))
@@ -200,8 +200,8 @@ static int parse_rows(nb201_parse *p, csv_reader *reader, exh_error *err)
 {
     int rc = csv_next(reader, err);
     if (rc <= 0)
-        return rc < 0 ? error_prefix(err, "%s", p->context->path)
-                      : error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
+        return rc < 0 ? exh_error_prefix(err, "%s", p->context->path)
+                      : exh_error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
     if ((rc = find_columns(p, reader, err)) < 0)
         return rc;
     while (rc == 0 && (rc = ingest_csv_next(reader, p->context->path, p->context, err)) > 0)
@@ -209,21 +209,21 @@ static int parse_rows(nb201_parse *p, csv_reader *reader, exh_error *err)
     return rc;
 }
 
-int ingest_parse_nb201(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_nb201(const char *data, size_t size, exh_ingest_parser_context *context,
                        exh_error *err)
 {
     nb201_parse *p = calloc(1, sizeof *p);
     if (!p)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     p->context = context;
-    int rc = space_open("nb201", &p->cells, err);
+    int rc = exh_space_open("nb201", &p->cells, err);
     if (rc == 0) {
         csv_reader reader;
         csv_open(&reader, data, size);
         rc = parse_rows(p, &reader, err);
         csv_close(&reader);
     }
-    space_free(p->cells);
+    exh_space_free(p->cells);
     free(p);
     return rc < 0 ? rc : EXH_OK;
 }

@@ -40,7 +40,7 @@ static const int CONSTANTS[CONSTANT_COUNT] = {C_PARAMS, C_FLOPS, C_LATENCY, C_EV
 #define MAX_SCHEDULE 10000 /* NATS-Bench trains 1 to 200 epochs */
 
 typedef struct nats_run {
-    run run;
+    exh_run run;
     long first_line;
     long long schedule;
     double constants[CONSTANT_COUNT];
@@ -49,8 +49,8 @@ typedef struct nats_run {
 } nats_run;
 
 typedef struct nats_parse {
-    ingest_parser_context *context;
-    space *cells;
+    exh_ingest_parser_context *context;
+    exh_space *cells;
     int column[C_COUNT], widest_column;
     nats_run *runs; /* in order of first appearance */
     size_t run_count, run_capacity;
@@ -105,9 +105,9 @@ static int row_key(const nats_parse *p, const csv_reader *reader, char *key, siz
 {
     long long index, seed;
     const char *dataset = field(p, reader, C_DATASET);
-    if (csv_parse_long(field(p, reader, C_INDEX), &index) < 0 || index < 0 || index >= NB201_SIZE)
+    if (csv_parse_long(field(p, reader, C_INDEX), &index) < 0 || index < 0 || index >= EXH_NB201_SIZE)
         snprintf(why, why_size, "column arch_index: '%.40s' is not a cell number (0..%d)",
-                 field(p, reader, C_INDEX), NB201_SIZE - 1);
+                 field(p, reader, C_INDEX), EXH_NB201_SIZE - 1);
     else if (csv_parse_long(field(p, reader, C_HP), schedule) < 0 || *schedule < 1 ||
              *schedule > MAX_SCHEDULE)
         snprintf(why, why_size, "column hp: '%.40s' is not a number of epochs",
@@ -130,7 +130,7 @@ static int begin_run(nats_parse *p, const csv_reader *reader, const char *key,
 {
     nats_run *n = &p->runs[p->run_count++];
     memset(n, 0, sizeof *n);
-    run_init(&n->run);
+    exh_run_init(&n->run);
     n->first_line = reader->line;
     n->schedule = schedule;
     char source[1024];
@@ -139,19 +139,19 @@ static int begin_run(nats_parse *p, const csv_reader *reader, const char *key,
     csv_parse_long(field(p, reader, C_SEED), &seed); /* checked by row_key */
     n->run.has_seed = 1;
     n->run.seed = seed;
-    int rc = run_set(&n->run.key, key) | run_set(&n->run.space, "nb201") |
-             run_set(&n->run.arch, field(p, reader, C_ARCH)) |
-             run_set(&n->run.dataset, field(p, reader, C_DATASET)) |
-             run_set(&n->run.source, source) |
-             run_add_param(&n->run, "arch_index", field(p, reader, C_INDEX)) |
-             run_add_param(&n->run, "schedule_epochs", field(p, reader, C_HP));
+    int rc = exh_run_set(&n->run.key, key) | exh_run_set(&n->run.space, "nb201") |
+             exh_run_set(&n->run.arch, field(p, reader, C_ARCH)) |
+             exh_run_set(&n->run.dataset, field(p, reader, C_DATASET)) |
+             exh_run_set(&n->run.source, source) |
+             exh_run_add_param(&n->run, "arch_index", field(p, reader, C_INDEX)) |
+             exh_run_add_param(&n->run, "schedule_epochs", field(p, reader, C_HP));
     for (int i = 0; i < CONSTANT_COUNT; i++)
-        rc |= run_add_param(&n->run, COLUMNS[CONSTANTS[i]], field(p, reader, CONSTANTS[i]));
+        rc |= exh_run_add_param(&n->run, COLUMNS[CONSTANTS[i]], field(p, reader, CONSTANTS[i]));
     n->seen = calloc((size_t)(schedule + 7) / 8, 1);
     if (rc || !n->seen)
         return EXH_ERR_NOMEM;
     *find_slot(p, key) = p->run_count;
-    arch cell;
+    exh_arch cell;
     exh_error cell_err;
     for (int i = 0; i < CONSTANT_COUNT; i++)
         if (csv_parse_double(field(p, reader, CONSTANTS[i]), &n->constants[i]) < 0) {
@@ -159,7 +159,7 @@ static int begin_run(nats_parse *p, const csv_reader *reader, const char *key,
                      field(p, reader, CONSTANTS[i]));
             return 1;
         }
-    if (space_parse(p->cells, n->run.arch, &cell, &cell_err) < 0) {
+    if (exh_space_parse(p->cells, n->run.arch, &cell, &cell_err) < 0) {
         snprintf(why, why_size, "column arch_str: %.300s", cell_err.message);
         return 1;
     }
@@ -168,7 +168,7 @@ static int begin_run(nats_parse *p, const csv_reader *reader, const char *key,
 
 static int same_number(double a, double b)
 {
-    return a == b || (!metric_present(a) && !metric_present(b));
+    return a == b || (!exh_metric_present(a) && !exh_metric_present(b));
 }
 
 /* Check that a later row of the run repeats its cell and constants. */
@@ -209,7 +209,7 @@ static int add_epoch(const nats_parse *p, const csv_reader *reader, nats_run *n,
         return 1;
     }
     n->seen[epoch / 8] |= (unsigned char)(1u << (epoch % 8));
-    epoch_record row = epoch_record_empty((int)epoch + 1);
+    exh_epoch_record row = exh_epoch_record_empty((int)epoch + 1);
     struct { int column; double *value; } metrics[] = {
         {C_TRAIN_ACC, &row.train_accuracy}, {C_TRAIN_LOSS, &row.train_loss},
         {C_VAL_ACC, &row.val_accuracy},     {C_VAL_LOSS, &row.val_loss},
@@ -224,7 +224,7 @@ static int add_epoch(const nats_parse *p, const csv_reader *reader, nats_run *n,
             return 1;
         }
     }
-    return run_add_epoch(&n->run, &row) < 0 ? EXH_ERR_NOMEM : 0;
+    return exh_run_add_epoch(&n->run, &row) < 0 ? EXH_ERR_NOMEM : 0;
 }
 
 /* File the row under its run. Returns < 0 to stop (no memory, strict). */
@@ -233,18 +233,18 @@ static int parse_row(nats_parse *p, const csv_reader *reader, exh_error *err)
     char key[256], why[512];
     long long schedule;
     if (reader->field_count <= p->widest_column)
-        return ingest_bad_record(p->context, err, EXH_ERR_PARSE,
-                                 "line %ld: %d columns, the header has at least %d (row skipped)",
-                                 reader->line, reader->field_count, p->widest_column + 1);
+        return exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE,
+                                     "line %ld: %d columns, the header has at least %d (row skipped)",
+                                     reader->line, reader->field_count, p->widest_column + 1);
     if (row_key(p, reader, key, sizeof key, &schedule, why, sizeof why) < 0)
-        return ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
-                                 reader->line, why);
+        return exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
+                                     reader->line, why);
     size_t slot = p->slot_capacity ? *find_slot(p, key) : 0;
     nats_run *n = slot ? &p->runs[slot - 1] : NULL;
     int rc = 0;
     if (!n) {
         if (reserve_run(p) < 0)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         rc = begin_run(p, reader, key, schedule, why, sizeof why);
         n = &p->runs[p->run_count - 1];
     } else if (!n->bad) {
@@ -253,17 +253,17 @@ static int parse_row(nats_parse *p, const csv_reader *reader, exh_error *err)
     if (rc == 0 && !n->bad)
         rc = add_epoch(p, reader, n, why, sizeof why);
     if (rc == EXH_ERR_NOMEM)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc == 0 || n->bad)
         return EXH_OK;
     n->bad = 1;
-    return ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (run %s skipped)",
-                             reader->line, why, key);
+    return exh_ingest_bad_record(p->context, err, EXH_ERR_PARSE, "line %ld: %s (run %s skipped)",
+                                 reader->line, why, key);
 }
 
 static int compare_epochs(const void *a, const void *b)
 {
-    const epoch_record *x = a, *y = b;
+    const exh_epoch_record *x = a, *y = b;
     return (x->epoch > y->epoch) - (x->epoch < y->epoch);
 }
 
@@ -285,12 +285,12 @@ static int parse_rows(nats_parse *p, csv_reader *reader, exh_error *err)
 {
     int rc = csv_next(reader, err);
     if (rc <= 0)
-        return rc < 0 ? error_prefix(err, "%s", p->context->path)
-                      : error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
+        return rc < 0 ? exh_error_prefix(err, "%s", p->context->path)
+                      : exh_error_set(err, EXH_ERR_PARSE, "%s: empty file", p->context->path);
     for (int i = 0; i < C_COUNT; i++) {
         if ((p->column[i] = csv_column(reader, COLUMNS[i])) < 0)
-            return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'",
-                             p->context->path, reader->line, COLUMNS[i]);
+            return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'",
+                                 p->context->path, reader->line, COLUMNS[i]);
         if (p->column[i] > p->widest_column)
             p->widest_column = p->column[i];
     }
@@ -300,11 +300,11 @@ static int parse_rows(nats_parse *p, csv_reader *reader, exh_error *err)
     return rc;
 }
 
-int ingest_parse_nb201_epochs(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_nb201_epochs(const char *data, size_t size, exh_ingest_parser_context *context,
                               exh_error *err)
 {
     nats_parse p = {.context = context};
-    int rc = space_open("nb201", &p.cells, err);
+    int rc = exh_space_open("nb201", &p.cells, err);
     if (rc == 0) {
         csv_reader reader;
         csv_open(&reader, data, size);
@@ -314,11 +314,11 @@ int ingest_parse_nb201_epochs(const char *data, size_t size, ingest_parser_conte
     if (rc == 0)
         rc = emit_runs(&p, err);
     for (size_t i = 0; i < p.run_count; i++) {
-        run_clear(&p.runs[i].run);
+        exh_run_clear(&p.runs[i].run);
         free(p.runs[i].seen);
     }
     free(p.runs);
     free(p.slots);
-    space_free(p.cells);
+    exh_space_free(p.cells);
     return rc < 0 ? rc : EXH_OK;
 }

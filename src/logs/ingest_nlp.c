@@ -27,7 +27,7 @@
 
 typedef struct nlp_epoch {
     long long recipe, experiment;
-    epoch_record row;
+    exh_epoch_record row;
     long line;
     long taken_by;  /* line in runs.csv of the run that took it; 0 if none */
     int duplicate;  /* a second row for the same epoch: reported, never taken */
@@ -64,7 +64,7 @@ static int parse_epoch_row(const csv_reader *reader, const int *c, nlp_epoch *ou
     long long epoch;
     double *metrics[4] = {&out->row.train_loss, &out->row.val_loss, &out->row.test_loss,
                           &out->row.epoch_seconds};
-    out->row = epoch_record_empty(0);
+    out->row = exh_epoch_record_empty(0);
     int bad = -1;
     if (csv_parse_long(reader->fields[c[E_RECIPE]], &out->recipe) < 0)
         bad = E_RECIPE;
@@ -95,8 +95,8 @@ static int header_columns(const csv_reader *reader, const char *const *names, in
     *widest = 0;
     for (int i = 0; i < count; i++) {
         if ((columns[i] = csv_column(reader, names[i])) < 0)
-            return error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", path,
-                             reader->line, names[i]);
+            return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: no column '%s'", path,
+                                 reader->line, names[i]);
         if (columns[i] > *widest)
             *widest = columns[i];
     }
@@ -104,14 +104,14 @@ static int header_columns(const csv_reader *reader, const char *const *names, in
 }
 
 static int add_epoch_row(nlp_epochs *epochs, const csv_reader *reader, const int *c, int widest,
-                         ingest_parser_context *context, exh_error *err)
+                         exh_ingest_parser_context *context, exh_error *err)
 {
     char why[256];
     if (epochs->count == epochs->capacity) {
         size_t capacity = epochs->capacity ? epochs->capacity * 2 : 1024;
         nlp_epoch *grown = realloc(epochs->rows, sizeof *grown * capacity);
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         epochs->rows = grown;
         epochs->capacity = capacity;
     }
@@ -122,13 +122,13 @@ static int add_epoch_row(nlp_epochs *epochs, const csv_reader *reader, const int
         epochs->count++;
         return EXH_OK;
     }
-    return ingest_bad_record(context, err, EXH_ERR_PARSE, "%s: line %ld: %s (row skipped)",
-                             epochs->path, reader->line, why);
+    return exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "%s: line %ld: %s (row skipped)",
+                                 epochs->path, reader->line, why);
 }
 
 /* Mark every later row of one epoch of one run (sorted by line, so the
  * first row of a group is the earliest and the one kept). */
-static int mark_duplicates(nlp_epochs *epochs, ingest_parser_context *context, exh_error *err)
+static int mark_duplicates(nlp_epochs *epochs, exh_ingest_parser_context *context, exh_error *err)
 {
     int rc = 0;
     for (size_t i = 1, first = 0; rc == 0 && i < epochs->count; i++) {
@@ -139,26 +139,26 @@ static int mark_duplicates(nlp_epochs *epochs, ingest_parser_context *context, e
             continue;
         }
         e->duplicate = 1;
-        rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                               "%s: line %ld: epoch %d of run %lld/%lld again (first on line "
-                               "%ld; row skipped)",
-                               epochs->path, e->line, e->row.epoch, e->recipe, e->experiment,
-                               kept->line);
+        rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                   "%s: line %ld: epoch %d of run %lld/%lld again (first on line "
+                                   "%ld; row skipped)",
+                                   epochs->path, e->line, e->row.epoch, e->recipe, e->experiment,
+                                   kept->line);
     }
     return rc;
 }
 
 /* Read all of epochs.csv, sorted by (recipe, experiment, epoch, line). */
 static int read_epochs(const char *data, size_t size, nlp_epochs *epochs,
-                       ingest_parser_context *context, exh_error *err)
+                       exh_ingest_parser_context *context, exh_error *err)
 {
     csv_reader reader;
     csv_open(&reader, data, size);
     int c[E_COUNT], widest = 0;
     int rc = csv_next(&reader, err);
     if (rc <= 0)
-        rc = rc < 0 ? error_prefix(err, "%s", epochs->path)
-                    : error_set(err, EXH_ERR_PARSE, "%s: empty file", epochs->path);
+        rc = rc < 0 ? exh_error_prefix(err, "%s", epochs->path)
+                    : exh_error_set(err, EXH_ERR_PARSE, "%s: empty file", epochs->path);
     else
         rc = header_columns(&reader, EPOCH_COLUMNS, E_COUNT, c, &widest, epochs->path, err);
     while (rc == 0 && (rc = ingest_csv_next(&reader, epochs->path, context, err)) > 0)
@@ -229,30 +229,30 @@ static int run_identity(const csv_reader *reader, const int *c, long long *recip
 }
 
 static int describe_run(const csv_reader *reader, const int *c, long long recipe,
-                        long long experiment, const char *path, run *r)
+                        long long experiment, const char *path, exh_run *r)
 {
     char key[128], source[1024], status[256];
     snprintf(key, sizeof key, "nlp/%lld/%lld", recipe, experiment);
     snprintf(source, sizeof source, "%s:%ld", path, reader->line);
     const char *logged_status = reader->fields[c[R_STATUS]];
     if (strcmp(logged_status, "OK") == 0)
-        snprintf(status, sizeof status, "%s", RUN_STATUS_OK);
+        snprintf(status, sizeof status, "%s", EXH_RUN_STATUS_OK);
     else
         snprintf(status, sizeof status, "failed: %.200s", logged_status);
-    int rc = run_set(&r->key, key) | run_set(&r->space, "graph") |
-             run_set(&r->arch, reader->fields[c[R_JSON]]) | run_set(&r->dataset, "wikitext-2") |
-             run_set(&r->status, status) | run_set(&r->source, source);
+    int rc = exh_run_set(&r->key, key) | exh_run_set(&r->space, "graph") |
+             exh_run_set(&r->arch, reader->fields[c[R_JSON]]) | exh_run_set(&r->dataset, "wikitext-2") |
+             exh_run_set(&r->status, status) | exh_run_set(&r->source, source);
     static const int params[] = {R_LR,      R_BATCH,  R_EMSIZE, R_NHID,   R_NLAYERS, R_PARAMS,
                                  R_LOGGED,  R_WALL,   R_INIT,   R_RECIPE, R_EXPERIMENT};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        rc |= run_add_param(r, RUN_COLUMNS[params[i]], reader->fields[c[params[i]]]);
+        rc |= exh_run_add_param(r, RUN_COLUMNS[params[i]], reader->fields[c[params[i]]]);
     return rc ? EXH_ERR_NOMEM : EXH_OK;
 }
 
 /* Attach the run's epochs; returns how many, or < 0 (EXH_ERR_NOMEM). *taken_by
  * is the runs.csv line that took them before, when the run is listed twice. */
 static int attach_epochs(nlp_epochs *epochs, long long recipe, long long experiment, long line,
-                         run *r, long *taken_by)
+                         exh_run *r, long *taken_by)
 {
     int count = 0;
     nlp_epoch *e = first_epoch(epochs, recipe, experiment);
@@ -263,7 +263,7 @@ static int attach_epochs(nlp_epochs *epochs, long long recipe, long long experim
         if (e->duplicate || e->taken_by)
             continue;
         e->taken_by = line;
-        if (run_add_epoch(r, &e->row) < 0)
+        if (exh_run_add_epoch(r, &e->row) < 0)
             return EXH_ERR_NOMEM;
         count++;
     }
@@ -272,49 +272,49 @@ static int attach_epochs(nlp_epochs *epochs, long long recipe, long long experim
 
 /* Build one run from its row and epochs and hand it on. */
 static int parse_run_row(const csv_reader *reader, const int *c, int widest, nlp_epochs *epochs,
-                         ingest_parser_context *context, exh_error *err)
+                         exh_ingest_parser_context *context, exh_error *err)
 {
     char why[256];
     long long recipe, experiment, logged;
     if (reader->field_count <= widest)
-        return ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                 "line %ld: %d columns, the header has at least %d (row skipped)",
-                                 reader->line, reader->field_count, widest + 1);
+        return exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                     "line %ld: %d columns, the header has at least %d (row skipped)",
+                                     reader->line, reader->field_count, widest + 1);
     if (run_identity(reader, c, &recipe, &experiment, &logged, why, sizeof why) < 0)
-        return ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
-                                 reader->line, why);
-    run r;
-    run_init(&r);
+        return exh_ingest_bad_record(context, err, EXH_ERR_PARSE, "line %ld: %s (row skipped)",
+                                     reader->line, why);
+    exh_run r;
+    exh_run_init(&r);
     long taken_by = 0;
     int rc = describe_run(reader, c, recipe, experiment, context->path, &r);
     int count = rc < 0 ? rc : attach_epochs(epochs, recipe, experiment, reader->line, &r, &taken_by);
     if (count < 0)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     else if (taken_by)
-        rc = ingest_bad_record(context, err, EXH_ERR_INVALID,
-                               "line %ld: run %lld/%lld again (first on line %ld; row skipped)",
-                               reader->line, recipe, experiment, taken_by);
+        rc = exh_ingest_bad_record(context, err, EXH_ERR_INVALID,
+                                   "line %ld: run %lld/%lld again (first on line %ld; row skipped)",
+                                   reader->line, recipe, experiment, taken_by);
     else if (count != logged)
-        rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                               "line %ld: column epochs_logged says %lld, but %s has %d good rows "
-                               "for run %lld/%lld (run skipped)",
-                               reader->line, logged, epochs->path, count, recipe, experiment);
+        rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                   "line %ld: column epochs_logged says %lld, but %s has %d good rows "
+                                   "for run %lld/%lld (run skipped)",
+                                   reader->line, logged, epochs->path, count, recipe, experiment);
     else
         rc = context->sink(&r, context->sink_context, err);
-    run_clear(&r);
+    exh_run_clear(&r);
     return rc;
 }
 
 static int parse_runs(const char *data, size_t size, nlp_epochs *epochs,
-                      ingest_parser_context *context, exh_error *err)
+                      exh_ingest_parser_context *context, exh_error *err)
 {
     csv_reader reader;
     csv_open(&reader, data, size);
     int c[R_COUNT], widest = 0;
     int rc = csv_next(&reader, err);
     if (rc <= 0)
-        rc = rc < 0 ? error_prefix(err, "%s", context->path)
-                    : error_set(err, EXH_ERR_PARSE, "%s: empty file", context->path);
+        rc = rc < 0 ? exh_error_prefix(err, "%s", context->path)
+                    : exh_error_set(err, EXH_ERR_PARSE, "%s: empty file", context->path);
     else
         rc = header_columns(&reader, RUN_COLUMNS, R_COUNT, c, &widest, context->path, err);
     while (rc == 0 && (rc = ingest_csv_next(&reader, context->path, context, err)) > 0)
@@ -325,7 +325,7 @@ static int parse_runs(const char *data, size_t size, nlp_epochs *epochs,
 
 int ingest_nlp_parse_buffers(const char *runs, size_t runs_size, const char *epochs_data,
                              size_t epochs_size, const char *epochs_path,
-                             ingest_parser_context *context, exh_error *err)
+                             exh_ingest_parser_context *context, exh_error *err)
 {
     nlp_epochs epochs = {.path = epochs_path};
     int rc = read_epochs(epochs_data, epochs_size, &epochs, context, err);
@@ -333,27 +333,27 @@ int ingest_nlp_parse_buffers(const char *runs, size_t runs_size, const char *epo
         rc = parse_runs(runs, runs_size, &epochs, context, err);
     for (size_t i = 0; rc == 0 && i < epochs.count; i++)
         if (!epochs.rows[i].taken_by && !epochs.rows[i].duplicate)
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "%s: line %ld: epoch of run %lld/%lld, which runs.csv lacks "
-                                   "(row skipped)",
-                                   epochs_path, epochs.rows[i].line, epochs.rows[i].recipe,
-                                   epochs.rows[i].experiment);
+            rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                       "%s: line %ld: epoch of run %lld/%lld, which runs.csv lacks "
+                                       "(row skipped)",
+                                       epochs_path, epochs.rows[i].line, epochs.rows[i].recipe,
+                                       epochs.rows[i].experiment);
     free(epochs.rows);
     return rc;
 }
 
-int ingest_parse_nlp(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_nlp(const char *data, size_t size, exh_ingest_parser_context *context,
                      exh_error *err)
 {
     char folder[3072], epochs_path[4096];
     if (file_directory(context->path, folder, sizeof folder) < 0)
-        return error_set(err, EXH_ERR_INVALID, "%s: path too long", context->path);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: path too long", context->path);
     snprintf(epochs_path, sizeof epochs_path, "%s/epochs.csv", folder);
     char *epochs;
     size_t epochs_size;
     int rc = file_read_all(epochs_path, &epochs, &epochs_size, err);
     if (rc < 0)
-        return error_prefix(err, "%s needs epochs.csv beside it", context->path);
+        return exh_error_prefix(err, "%s needs epochs.csv beside it", context->path);
     rc = ingest_nlp_parse_buffers(data, size, epochs, epochs_size, epochs_path, context, err);
     free(epochs);
     return rc;

@@ -29,13 +29,13 @@ typedef struct key_set {
 } key_set;
 
 typedef struct ingest_session {
-    store *store;
-    const ingest_options *options;
-    ingest_stats *stats;
+    exh_store *store;
+    const exh_ingest_options *options;
+    exh_ingest_stats *stats;
     key_set stored;
     struct {
         char *name;
-        space *space;
+        exh_space *space;
     } spaces[SPACE_CACHE_SIZE];
     int space_count;
 } ingest_session;
@@ -79,7 +79,7 @@ static void key_set_free(key_set *set)
     free(set->slots);
 }
 
-static space *session_space(ingest_session *session, const char *name, exh_error *err)
+static exh_space *session_space(ingest_session *session, const char *name, exh_error *err)
 {
     for (int i = 0; i < session->space_count; i++)
         if (strcmp(session->spaces[i].name, name) == 0)
@@ -89,14 +89,14 @@ static space *session_space(ingest_session *session, const char *name, exh_error
      * must not make the ingest open a file of its choosing. */
     const char *given = session->options->space;
     if (strchr(name, ':') && !(given && strcmp(given, name) == 0)) {
-        error_set(err, EXH_ERR_INVALID,
-                  "space '%.200s' names a file; a record may not name a file to read (give it "
-                  "with --space)",
-                  name);
+        exh_error_set(err, EXH_ERR_INVALID,
+                      "space '%.200s' names a file; a record may not name a file to read (give it "
+                      "with --space)",
+                      name);
         return NULL;
     }
-    space *s;
-    if (session->space_count == SPACE_CACHE_SIZE || space_open(name, &s, err) < 0)
+    exh_space *s;
+    if (session->space_count == SPACE_CACHE_SIZE || exh_space_open(name, &s, err) < 0)
         return NULL;
     session->spaces[session->space_count].name = strdup(name);
     session->spaces[session->space_count++].space = s;
@@ -104,93 +104,93 @@ static space *session_space(ingest_session *session, const char *name, exh_error
 }
 
 /* Replace r->arch by the space's canonical text and fill arch_sequence. */
-static int canonicalize_arch(ingest_session *session, run *r, exh_error *err)
+static int canonicalize_arch(ingest_session *session, exh_run *r, exh_error *err)
 {
     if (!r->space || !r->arch)
         return EXH_OK;
-    space *s = session_space(session, r->space, err);
+    exh_space *s = session_space(session, r->space, err);
     if (!s)
         return err ? err->code : EXH_ERR_INVALID;
-    arch a;
-    int rc = space_parse(s, r->arch, &a, err);
+    exh_arch a;
+    int rc = exh_space_parse(s, r->arch, &a, err);
     if (rc < 0)
         return rc;
-    char text[SPACE_TEXT_MAX], sequence[ARCH_MAX_TOKENS * 12];
-    if (space_format(s, &a, text, sizeof text) < 0 ||
-        space_format_sequence(&a, sequence, sizeof sequence) < 0)
-        return error_set(err, EXH_ERR_INVALID, "architecture too long to print");
-    if (run_set(&r->arch, text) < 0 || run_set(&r->arch_sequence, sequence) < 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    char text[EXH_SPACE_TEXT_MAX], sequence[EXH_ARCH_MAX_TOKENS * 12];
+    if (exh_space_format(s, &a, text, sizeof text) < 0 ||
+        exh_space_format_sequence(&a, sequence, sizeof sequence) < 0)
+        return exh_error_set(err, EXH_ERR_INVALID, "architecture too long to print");
+    if (exh_run_set(&r->arch, text) < 0 || exh_run_set(&r->arch_sequence, sequence) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     return EXH_OK;
 }
 
 /* Fill what `earlier` (stored before in this ingest) has and r lacks. */
-static int merge_into(run *r, const run *earlier)
+static int merge_into(exh_run *r, const exh_run *earlier)
 {
     int rc = 0;
     if (!r->space && earlier->space)
-        rc |= run_set(&r->space, earlier->space);
+        rc |= exh_run_set(&r->space, earlier->space);
     if (!r->arch && earlier->arch)
-        rc |= run_set(&r->arch, earlier->arch);
+        rc |= exh_run_set(&r->arch, earlier->arch);
     if (!r->dataset && earlier->dataset)
-        rc |= run_set(&r->dataset, earlier->dataset);
+        rc |= exh_run_set(&r->dataset, earlier->dataset);
     if (!r->has_seed && earlier->has_seed) {
         r->has_seed = 1;
         r->seed = earlier->seed;
     }
     for (size_t i = 0; i < earlier->param_count; i++)
-        if (!run_param_value(r, earlier->params[i].key))
-            rc |= run_add_param(r, earlier->params[i].key, earlier->params[i].value);
+        if (!exh_run_param_value(r, earlier->params[i].key))
+            rc |= exh_run_add_param(r, earlier->params[i].key, earlier->params[i].value);
     epoch_index rows = EPOCH_INDEX_INIT; /* run_epoch per row was quadratic */
     for (size_t i = 0; i < earlier->epoch_count; i++) {
-        epoch_record old = earlier->epochs[i];
-        epoch_record *row = epoch_index_row(&rows, r, old.epoch);
+        exh_epoch_record old = earlier->epochs[i];
+        exh_epoch_record *row = epoch_index_row(&rows, r, old.epoch);
         if (!row) {
             epoch_index_reset(&rows);
             return EXH_ERR_NOMEM;
         }
-        for (int m = 0; m < EPOCH_METRIC_COUNT; m++) {
-            double *value = epoch_metric(row, EPOCH_METRIC_NAMES[m]);
-            if (!metric_present(*value))
-                *value = *epoch_metric(&old, EPOCH_METRIC_NAMES[m]);
+        for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++) {
+            double *value = exh_epoch_metric(row, exh_epoch_metric_names[m]);
+            if (!exh_metric_present(*value))
+                *value = *exh_epoch_metric(&old, exh_epoch_metric_names[m]);
         }
     }
     epoch_index_reset(&rows);
     return rc ? EXH_ERR_NOMEM : EXH_OK;
 }
 
-static int merge_with_stored(ingest_session *session, run *r, exh_error *err)
+static int merge_with_stored(ingest_session *session, exh_run *r, exh_error *err)
 {
-    run earlier;
-    run_init(&earlier);
-    int rc = store_get_run(session->store, r->key, &earlier, err);
+    exh_run earlier;
+    exh_run_init(&earlier);
+    int rc = exh_store_get_run(session->store, r->key, &earlier, err);
     if (rc == 0) {
         rc = merge_into(r, &earlier);
         session->stats->epochs -= (int64_t)earlier.epoch_count;
         session->stats->runs--;
     }
-    run_clear(&earlier);
+    exh_run_clear(&earlier);
     return rc;
 }
 
-static int store_sink(run *r, void *context, exh_error *err)
+static int store_sink(exh_run *r, void *context, exh_error *err)
 {
     ingest_session *session = context;
-    if (!r->status && run_set(&r->status, RUN_STATUS_OK) < 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (!r->status && exh_run_set(&r->status, EXH_RUN_STATUS_OK) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     exh_error arch_err;
     if (canonicalize_arch(session, r, &arch_err) < 0) {
-        ingest_parser_context bad = {session->options, r->source ? r->source : "?", NULL, NULL,
+        exh_ingest_parser_context bad = {session->options, r->source ? r->source : "?", NULL, NULL,
                                      session->stats};
-        return ingest_bad_record(&bad, err, arch_err.code, "run '%s': %s", r->key,
-                                 arch_err.message);
+        return exh_ingest_bad_record(&bad, err, arch_err.code, "run '%s': %s", r->key,
+                                     arch_err.message);
     }
     int seen = key_set_add(&session->stored, r->key);
     if (seen < 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (seen && merge_with_stored(session, r, err) < 0)
         return err->code;
-    int rc = store_put_run(session->store, r, err);
+    int rc = exh_store_put_run(session->store, r, err);
     if (rc < 0)
         return rc;
     session->stats->runs++;
@@ -206,17 +206,17 @@ static int ingest_file(ingest_session *session, const char *path, int named, exh
     int rc = file_read_all(path, &data, &size, err);
     if (rc < 0)
         return rc;
-    ingest_format format = session->options->format;
-    if (format == INGEST_AUTO) {
-        rc = ingest_detect(path, data, size, &format, err);
+    exh_ingest_format format = session->options->format;
+    if (format == EXH_INGEST_AUTO) {
+        rc = exh_ingest_detect(path, data, size, &format, err);
         if (rc < 0) {
             free(data);
             return named ? rc : EXH_OK; /* a folder walk skips what it does not know */
         }
     }
-    ingest_parser_context context = {session->options, path, store_sink, session,
+    exh_ingest_parser_context context = {session->options, path, store_sink, session,
                                      session->stats};
-    rc = ingest_parse(format, data, size, &context, err);
+    rc = exh_ingest_parse(format, data, size, &context, err);
     free(data);
     if (rc < 0)
         return rc;
@@ -239,7 +239,7 @@ static int ingest_folder(ingest_session *session, const char *path, exh_error *e
 {
     DIR *dir = opendir(path);
     if (!dir)
-        return error_set(err, EXH_ERR_IO, "%s: cannot open folder", path);
+        return exh_error_set(err, EXH_ERR_IO, "%s: cannot open folder", path);
     char **names = NULL;
     size_t count = 0, capacity = 0;
     struct dirent *entry;
@@ -251,14 +251,14 @@ static int ingest_folder(ingest_session *session, const char *path, exh_error *e
             capacity = capacity ? capacity * 2 : 32;
             char **grown = realloc(names, sizeof *grown * capacity);
             if (!grown) {
-                rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+                rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
                 break;
             }
             names = grown;
         }
         names[count] = malloc(strlen(path) + strlen(entry->d_name) + 2);
         if (!names[count]) {
-            rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
             break;
         }
         sprintf(names[count++], "%s/%s", path, entry->d_name);
@@ -280,37 +280,37 @@ static int ingest_path(ingest_session *session, const char *path, int named, exh
     struct stat st;
     if (stat(path, &st) != 0 && !named && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
         /* A dangling link in a folder: one unreadable entry, not a failed ingest. */
-        ingest_parser_context context = {session->options, path, NULL, NULL, session->stats};
-        return ingest_bad_record(&context, err, EXH_ERR_NOT_FOUND,
-                                 "a symbolic link to nothing (skipped)");
+        exh_ingest_parser_context context = {session->options, path, NULL, NULL, session->stats};
+        return exh_ingest_bad_record(&context, err, EXH_ERR_NOT_FOUND,
+                                     "a symbolic link to nothing (skipped)");
     }
     if (stat(path, &st) != 0)
-        return error_set(err, EXH_ERR_NOT_FOUND, "%s: no such file or folder", path);
+        return exh_error_set(err, EXH_ERR_NOT_FOUND, "%s: no such file or folder", path);
     if (S_ISDIR(st.st_mode))
         return ingest_folder(session, path, err);
     if (!S_ISREG(st.st_mode))
-        return named ? error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path) : EXH_OK;
+        return named ? exh_error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path) : EXH_OK;
     return ingest_file(session, path, named, err);
 }
 
-int ingest_paths(store *s, const char *const *paths, int path_count,
-                 const ingest_options *options, ingest_stats *stats, exh_error *err)
+int exh_ingest_paths(exh_store *s, const char *const *paths, int path_count,
+                     const exh_ingest_options *options, exh_ingest_stats *stats, exh_error *err)
 {
-    ingest_options defaults = {0};
+    exh_ingest_options defaults = {0};
     ingest_session session = {.store = s, .options = options ? options : &defaults,
                               .stats = stats};
     memset(stats, 0, sizeof *stats);
-    int rc = store_begin(s, err);
+    int rc = exh_store_begin(s, err);
     for (int i = 0; rc == 0 && i < path_count; i++)
         rc = ingest_path(&session, paths[i], 1, err);
     if (rc == 0)
-        rc = store_commit(s, err);
+        rc = exh_store_commit(s, err);
     if (rc < 0)
-        store_rollback(s);
+        exh_store_rollback(s);
     key_set_free(&session.stored);
     for (int i = 0; i < session.space_count; i++) {
         free(session.spaces[i].name);
-        space_free(session.spaces[i].space);
+        exh_space_free(session.spaces[i].space);
     }
     return rc;
 }

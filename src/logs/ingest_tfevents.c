@@ -60,9 +60,9 @@ static const struct { const char *tag; int train_metric, validation_metric; } DE
 
 static int metric_index(const char *name, size_t length)
 {
-    for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
-        if (strlen(EPOCH_METRIC_NAMES[m]) == length &&
-            strncmp(EPOCH_METRIC_NAMES[m], name, length) == 0)
+    for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
+        if (strlen(exh_epoch_metric_names[m]) == length &&
+            strncmp(exh_epoch_metric_names[m], name, length) == 0)
             return m;
     return -1;
 }
@@ -86,10 +86,10 @@ static int build_tag_map(const char *custom, int validation, tag_map *map, exh_e
             end = p + strlen(p);
         int metric = equals && equals < end ? metric_index(p, (size_t)(equals - p)) : -1;
         if (metric < 0)
-            return error_set(err, EXH_ERR_INVALID,
-                             "--tag-map: '%.*s' is not metric=tag|tag (metrics: train_accuracy, "
-                             "train_loss, val_accuracy, val_loss, test_accuracy, test_loss, "
-                             "epoch_seconds)", (int)(end - p), p);
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "--tag-map: '%.*s' is not metric=tag|tag (metrics: train_accuracy, "
+                                 "train_loss, val_accuracy, val_loss, test_accuracy, test_loss, "
+                                 "epoch_seconds)", (int)(end - p), p);
         for (const char *tag = equals + 1; tag < end;) {
             const char *bar = memchr(tag, '|', (size_t)(end - tag));
             const char *tag_end = bar ? bar : end;
@@ -140,7 +140,7 @@ static double scalar_value(const Tensorboard__Summary__Value *value)
 /* File the event's scalars under its epoch. Returns 0, EXH_ERR_NOMEM, or 1
  * when a value was infinite (the others are kept; the caller reports it: no
  * format stores an infinite metric, as JSON cannot carry one). */
-static int record_event(const Tensorboard__Event *event, const tag_map *map, run *r,
+static int record_event(const Tensorboard__Event *event, const tag_map *map, exh_run *r,
                         epoch_index *rows, const char **infinite_tag)
 {
     int infinite = 0;
@@ -159,29 +159,29 @@ static int record_event(const Tensorboard__Event *event, const tag_map *map, run
             infinite = 1;
             continue;
         }
-        epoch_record *row = epoch_index_row(rows, r, (int)event->step + 1);
+        exh_epoch_record *row = epoch_index_row(rows, r, (int)event->step + 1);
         if (!row)
             return EXH_ERR_NOMEM;
-        *epoch_metric(row, EPOCH_METRIC_NAMES[metric]) = x;
+        *exh_epoch_metric(row, exh_epoch_metric_names[metric]) = x;
     }
     return infinite;
 }
 
 /* Accuracies in [0, 1] become percent. */
-static void scale_accuracies(run *r)
+static void scale_accuracies(exh_run *r)
 {
     const char *accuracies[] = {"train_accuracy", "val_accuracy", "test_accuracy"};
     for (int a = 0; a < 3; a++) {
         int fraction = 1, any = 0;
         for (size_t i = 0; i < r->epoch_count; i++) {
-            double v = *epoch_metric(&r->epochs[i], accuracies[a]);
-            if (metric_present(v)) {
+            double v = *exh_epoch_metric(&r->epochs[i], accuracies[a]);
+            if (exh_metric_present(v)) {
                 any = 1;
                 fraction &= v <= 1.0;
             }
         }
         for (size_t i = 0; any && fraction && i < r->epoch_count; i++)
-            *epoch_metric(&r->epochs[i], accuracies[a]) *= 100.0;
+            *exh_epoch_metric(&r->epochs[i], accuracies[a]) *= 100.0;
     }
 }
 
@@ -213,15 +213,15 @@ static void run_identity(const char *path, char *key, size_t size, int *validati
         snprintf(key, size, "%s", folder);
 }
 
-static int describe_run(ingest_parser_context *context, const char *key, run *r)
+static int describe_run(exh_ingest_parser_context *context, const char *key, exh_run *r)
 {
-    const ingest_options *o = context->options;
-    return run_set(&r->key, o && o->run_key ? o->run_key : key) |
-           run_set(&r->space, o ? o->space : NULL) | run_set(&r->arch, o ? o->arch : NULL) |
-           run_set(&r->dataset, o ? o->dataset : NULL) | run_set(&r->source, context->path);
+    const exh_ingest_options *o = context->options;
+    return exh_run_set(&r->key, o && o->run_key ? o->run_key : key) |
+           exh_run_set(&r->space, o ? o->space : NULL) | exh_run_set(&r->arch, o ? o->arch : NULL) |
+           exh_run_set(&r->dataset, o ? o->dataset : NULL) | exh_run_set(&r->source, context->path);
 }
 
-int ingest_parse_tfevents(const char *data, size_t size, ingest_parser_context *context,
+int ingest_parse_tfevents(const char *data, size_t size, exh_ingest_parser_context *context,
                           exh_error *err)
 {
     char key[3072];
@@ -229,13 +229,13 @@ int ingest_parse_tfevents(const char *data, size_t size, ingest_parser_context *
     run_identity(context->path, key, sizeof key, &validation);
     tag_map *map = malloc(sizeof *map);
     if (!map)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = build_tag_map(context->options ? context->options->tag_map : NULL, validation, map,
                            err);
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     if (rc == 0 && describe_run(context, key, &r) != 0)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     epoch_index rows = EPOCH_INDEX_INIT;
     tfrecord_reader reader;
     tfrecord_open(&reader, data, size);
@@ -246,33 +246,33 @@ int ingest_parse_tfevents(const char *data, size_t size, ingest_parser_context *
         int got = tfrecord_next(&reader, &record, &length, &frame_err);
         if (got <= 0) {
             if (got < 0) /* the framing is broken: keep what came before */
-                rc = ingest_bad_record(context, err, frame_err.code, "%s", frame_err.message);
+                rc = exh_ingest_bad_record(context, err, frame_err.code, "%s", frame_err.message);
             break;
         }
         Tensorboard__Event *event = tensorboard__event__unpack(NULL, length, record);
         if (!event) {
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "byte %zu: record %ld is not an Event protobuf",
-                                   reader.offset - length - 16, reader.record);
+            rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                       "byte %zu: record %ld is not an Event protobuf",
+                                       reader.offset - length - 16, reader.record);
             continue;
         }
         const char *tag = NULL;
         rc = record_event(event, map, &r, &rows, &tag);
         if (rc == 1)
-            rc = ingest_bad_record(context, err, EXH_ERR_PARSE,
-                                   "byte %zu: record %ld: step %lld: '%.60s' is infinite (value "
-                                   "skipped)",
-                                   reader.offset - length - 16, reader.record,
-                                   (long long)event->step, tag);
+            rc = exh_ingest_bad_record(context, err, EXH_ERR_PARSE,
+                                       "byte %zu: record %ld: step %lld: '%.60s' is infinite (value "
+                                       "skipped)",
+                                       reader.offset - length - 16, reader.record,
+                                       (long long)event->step, tag);
         else if (rc < 0)
-            rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         tensorboard__event__free_unpacked(event, NULL);
     }
     if (rc == 0 && r.epoch_count > 0) {
         scale_accuracies(&r);
         rc = context->sink(&r, context->sink_context, err);
     }
-    run_clear(&r);
+    exh_run_clear(&r);
     epoch_index_reset(&rows);
     free(map);
     return rc;

@@ -6,17 +6,17 @@
 
 #include "exhaust/error.h"
 
-const char *const EPOCH_METRIC_NAMES[EPOCH_METRIC_COUNT] = {
+const char *const exh_epoch_metric_names[EXH_EPOCH_METRIC_COUNT] = {
     "train_accuracy", "train_loss", "val_accuracy", "val_loss",
     "test_accuracy",  "test_loss",  "epoch_seconds",
 };
 
-void run_init(run *r)
+void exh_run_init(exh_run *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-void run_clear(run *r)
+void exh_run_clear(exh_run *r)
 {
     free(r->key);
     free(r->space);
@@ -31,10 +31,10 @@ void run_clear(run *r)
     }
     free(r->params);
     free(r->epochs);
-    run_init(r);
+    exh_run_init(r);
 }
 
-int run_set(char **field, const char *value)
+int exh_run_set(char **field, const char *value)
 {
     char *copy = NULL;
     if (value) {
@@ -47,20 +47,20 @@ int run_set(char **field, const char *value)
     return EXH_OK;
 }
 
-int run_add_param(run *r, const char *key, const char *value)
+int exh_run_add_param(exh_run *r, const char *key, const char *value)
 {
     for (size_t i = 0; i < r->param_count; i++)
         if (strcmp(r->params[i].key, key) == 0)
-            return run_set(&r->params[i].value, value ? value : "");
+            return exh_run_set(&r->params[i].value, value ? value : "");
     if (r->param_count == r->param_capacity) {
         size_t capacity = r->param_capacity ? r->param_capacity * 2 : 8;
-        run_param *grown = realloc(r->params, sizeof *grown * capacity);
+        exh_run_param *grown = realloc(r->params, sizeof *grown * capacity);
         if (!grown)
             return EXH_ERR_NOMEM;
         r->params = grown;
         r->param_capacity = capacity;
     }
-    run_param *p = &r->params[r->param_count];
+    exh_run_param *p = &r->params[r->param_count];
     p->key = strdup(key);
     p->value = strdup(value ? value : "");
     if (!p->key || !p->value) {
@@ -72,7 +72,7 @@ int run_add_param(run *r, const char *key, const char *value)
     return EXH_OK;
 }
 
-const char *run_param_value(const run *r, const char *key)
+const char *exh_run_param_value(const exh_run *r, const char *key)
 {
     for (size_t i = 0; i < r->param_count; i++)
         if (strcmp(r->params[i].key, key) == 0)
@@ -80,11 +80,11 @@ const char *run_param_value(const run *r, const char *key)
     return NULL;
 }
 
-int run_add_epoch(run *r, const epoch_record *row)
+int exh_run_add_epoch(exh_run *r, const exh_epoch_record *row)
 {
     if (r->epoch_count == r->epoch_capacity) {
         size_t capacity = r->epoch_capacity ? r->epoch_capacity * 2 : 16;
-        epoch_record *grown = realloc(r->epochs, sizeof *grown * capacity);
+        exh_epoch_record *grown = realloc(r->epochs, sizeof *grown * capacity);
         if (!grown)
             return EXH_ERR_NOMEM;
         r->epochs = grown;
@@ -94,21 +94,21 @@ int run_add_epoch(run *r, const epoch_record *row)
     return EXH_OK;
 }
 
-epoch_record *run_epoch(run *r, int epoch)
+exh_epoch_record *exh_run_epoch(exh_run *r, int epoch)
 {
     /* Rows usually arrive in order: look from the end. */
     for (size_t i = r->epoch_count; i > 0; i--)
         if (r->epochs[i - 1].epoch == epoch)
             return &r->epochs[i - 1];
-    epoch_record row = epoch_record_empty(epoch);
-    if (run_add_epoch(r, &row) < 0)
+    exh_epoch_record row = exh_epoch_record_empty(epoch);
+    if (exh_run_add_epoch(r, &row) < 0)
         return NULL;
     return &r->epochs[r->epoch_count - 1];
 }
 
-epoch_record epoch_record_empty(int epoch)
+exh_epoch_record exh_epoch_record_empty(int epoch)
 {
-    epoch_record row;
+    exh_epoch_record row;
     row.epoch = epoch;
     row.train_accuracy = row.train_loss = NAN;
     row.val_accuracy = row.val_loss = NAN;
@@ -117,21 +117,21 @@ epoch_record epoch_record_empty(int epoch)
     return row;
 }
 
-int metric_present(double value)
+int exh_metric_present(double value)
 {
     return !isnan(value);
 }
 
-double *epoch_metric(epoch_record *row, const char *name)
+double *exh_epoch_metric(exh_epoch_record *row, const char *name)
 {
     if (!name)
         return NULL;
-    double *fields[EPOCH_METRIC_COUNT] = {
+    double *fields[EXH_EPOCH_METRIC_COUNT] = {
         &row->train_accuracy, &row->train_loss, &row->val_accuracy, &row->val_loss,
         &row->test_accuracy,  &row->test_loss,  &row->epoch_seconds,
     };
-    for (int i = 0; i < EPOCH_METRIC_COUNT; i++)
-        if (strcmp(name, EPOCH_METRIC_NAMES[i]) == 0)
+    for (int i = 0; i < EXH_EPOCH_METRIC_COUNT; i++)
+        if (strcmp(name, exh_epoch_metric_names[i]) == 0)
             return fields[i];
     return NULL;
 }

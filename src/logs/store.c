@@ -26,12 +26,12 @@ static const char *const SCHEMA =
     "CREATE INDEX IF NOT EXISTS runs_by_sequence ON runs(space, arch_sequence);"
     "CREATE INDEX IF NOT EXISTS runs_by_dataset ON runs(dataset, space);";
 
-int store_sqlite_error(store *s, exh_error *err, const char *what)
+int store_sqlite_error(exh_store *s, exh_error *err, const char *what)
 {
-    return error_set(err, EXH_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return exh_error_set(err, EXH_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static int create_or_check_schema(store *s, exh_error *err)
+static int create_or_check_schema(exh_store *s, exh_error *err)
 {
     sqlite3_stmt *statement = NULL;
     int version = 0;
@@ -40,16 +40,16 @@ static int create_or_check_schema(store *s, exh_error *err)
     if (sqlite3_step(statement) == SQLITE_ROW)
         version = sqlite3_column_int(statement, 0);
     sqlite3_finalize(statement);
-    if (version > STORE_SCHEMA_VERSION)
-        return error_set(err, EXH_ERR_STORE,
-                         "%s: store schema version %d is newer than this exhaust (%d); "
-                         "upgrade exhaust",
-                         s->path, version, STORE_SCHEMA_VERSION);
-    if (version == STORE_SCHEMA_VERSION)
+    if (version > EXH_STORE_SCHEMA_VERSION)
+        return exh_error_set(err, EXH_ERR_STORE,
+                             "%s: store schema version %d is newer than this exhaust (%d); "
+                             "upgrade exhaust",
+                             s->path, version, EXH_STORE_SCHEMA_VERSION);
+    if (version == EXH_STORE_SCHEMA_VERSION)
         return EXH_OK;
     /* Version 0 is a new (or foreign) file: create the schema in one go. */
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", EXH_STORE_SCHEMA_VERSION);
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
@@ -62,18 +62,18 @@ static int create_or_check_schema(store *s, exh_error *err)
     return EXH_OK;
 }
 
-int store_open(const char *path, store **out, exh_error *err)
+int exh_store_open(const char *path, exh_store **out, exh_error *err)
 {
     *out = NULL;
-    store *s = calloc(1, sizeof *s + strlen(path) + 1);
+    exh_store *s = calloc(1, sizeof *s + strlen(path) + 1);
     if (!s)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     s->path = (char *)(s + 1);
     strcpy(s->path, path);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         int rc = store_sqlite_error(s, err, "cannot open");
-        store_close(s);
+        exh_store_close(s);
         return rc;
     }
     sqlite3_busy_timeout(s->db, 5000);
@@ -83,12 +83,12 @@ int store_open(const char *path, store **out, exh_error *err)
         sqlite3_exec(s->db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", NULL, NULL,
                      NULL) != SQLITE_OK) {
         int rc = store_sqlite_error(s, err, "cannot use as a store");
-        store_close(s);
+        exh_store_close(s);
         return rc;
     }
     int rc = create_or_check_schema(s, err);
     if (rc < 0) {
-        store_close(s);
+        exh_store_close(s);
         return rc;
     }
     *out = s;
@@ -96,7 +96,7 @@ int store_open(const char *path, store **out, exh_error *err)
 }
 
 /* The schema version, or -1 when the file cannot be read as SQLite. */
-static int read_version(store *s)
+static int read_version(exh_store *s)
 {
     sqlite3_stmt *statement = NULL;
     int version = -1;
@@ -107,7 +107,7 @@ static int read_version(store *s)
     return version;
 }
 
-static int open_readonly_as(store *s, const char *name)
+static int open_readonly_as(exh_store *s, const char *name)
 {
     sqlite3_close(s->db);
     s->db = NULL;
@@ -118,12 +118,12 @@ static int open_readonly_as(store *s, const char *name)
     return read_version(s);
 }
 
-int store_open_readonly(const char *path, store **out, exh_error *err)
+int exh_store_open_readonly(const char *path, exh_store **out, exh_error *err)
 {
     *out = NULL;
-    store *s = calloc(1, sizeof *s + strlen(path) + 1);
+    exh_store *s = calloc(1, sizeof *s + strlen(path) + 1);
     if (!s)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     s->path = (char *)(s + 1);
     strcpy(s->path, path);
     /* As a URI so that a name with '?' or '%' stays a name. */
@@ -131,7 +131,7 @@ int store_open_readonly(const char *path, store **out, exh_error *err)
     char *uri = malloc(size);
     if (!uri) {
         free(s);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     }
     size_t n = (size_t)snprintf(uri, size, "file:");
     for (const char *p = path; *p; p++)
@@ -148,18 +148,18 @@ int store_open_readonly(const char *path, store **out, exh_error *err)
     int rc = EXH_OK;
     if (version < 0)
         rc = store_sqlite_error(s, err, "cannot read as a store");
-    else if (version != STORE_SCHEMA_VERSION)
-        rc = error_set(err, EXH_ERR_STORE, "%s: store schema version %d, this exhaust reads %d",
-                       path, version, STORE_SCHEMA_VERSION);
+    else if (version != EXH_STORE_SCHEMA_VERSION)
+        rc = exh_error_set(err, EXH_ERR_STORE, "%s: store schema version %d, this exhaust reads %d",
+                           path, version, EXH_STORE_SCHEMA_VERSION);
     if (rc < 0) {
-        store_close(s);
+        exh_store_close(s);
         return rc;
     }
     *out = s;
     return EXH_OK;
 }
 
-void store_close(store *s)
+void exh_store_close(exh_store *s)
 {
     if (!s)
         return;
@@ -169,26 +169,26 @@ void store_close(store *s)
     free(s);
 }
 
-struct sqlite3 *store_database(store *s)
+struct sqlite3 *exh_store_database(exh_store *s)
 {
     return s->db;
 }
 
-int store_begin(store *s, exh_error *err)
+int exh_store_begin(exh_store *s, exh_error *err)
 {
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return store_sqlite_error(s, err, "cannot begin a transaction");
     return EXH_OK;
 }
 
-int store_commit(store *s, exh_error *err)
+int exh_store_commit(exh_store *s, exh_error *err)
 {
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return store_sqlite_error(s, err, "cannot commit");
     return EXH_OK;
 }
 
-int store_rollback(store *s)
+int exh_store_rollback(exh_store *s)
 {
     return sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? EXH_OK
                                                                            : EXH_ERR_STORE;
@@ -215,7 +215,7 @@ static const char *const STATEMENT_SQL[STORE_STATEMENT_COUNT] = {
     [STATEMENT_ROLLBACK_TO] = "ROLLBACK TO put_run",
 };
 
-sqlite3_stmt *store_statement(store *s, store_statement_id id, exh_error *err)
+sqlite3_stmt *store_statement(exh_store *s, store_statement_id id, exh_error *err)
 {
     if (!s->statements[id] &&
         sqlite3_prepare_v2(s->db, STATEMENT_SQL[id], -1, &s->statements[id], NULL) != SQLITE_OK) {
@@ -237,20 +237,20 @@ static void bind_text(sqlite3_stmt *statement, int index, const char *text)
 
 static void bind_metric(sqlite3_stmt *statement, int index, double value)
 {
-    if (metric_present(value))
+    if (exh_metric_present(value))
         sqlite3_bind_double(statement, index, value);
     else
         sqlite3_bind_null(statement, index);
 }
 
-static int step_done(store *s, sqlite3_stmt *statement, exh_error *err, const char *what)
+static int step_done(exh_store *s, sqlite3_stmt *statement, exh_error *err, const char *what)
 {
     if (sqlite3_step(statement) != SQLITE_DONE)
         return store_sqlite_error(s, err, what);
     return EXH_OK;
 }
 
-static int insert_params(store *s, const run *r, exh_error *err)
+static int insert_params(exh_store *s, const exh_run *r, exh_error *err)
 {
     for (size_t i = 0; i < r->param_count; i++) {
         sqlite3_stmt *statement = store_statement(s, STATEMENT_INSERT_PARAM, err);
@@ -267,20 +267,20 @@ static int insert_params(store *s, const run *r, exh_error *err)
     return EXH_OK;
 }
 
-static int insert_epochs(store *s, const run *r, exh_error *err)
+static int insert_epochs(exh_store *s, const exh_run *r, exh_error *err)
 {
     for (size_t i = 0; i < r->epoch_count; i++) {
-        const epoch_record *row = &r->epochs[i];
+        const exh_epoch_record *row = &r->epochs[i];
         sqlite3_stmt *statement = store_statement(s, STATEMENT_INSERT_EPOCH, err);
         if (!statement)
             return EXH_ERR_STORE;
         sqlite3_bind_int64(statement, 1, r->id);
         sqlite3_bind_int(statement, 2, row->epoch);
-        const double values[EPOCH_METRIC_COUNT] = {
+        const double values[EXH_EPOCH_METRIC_COUNT] = {
             row->train_accuracy, row->train_loss, row->val_accuracy, row->val_loss,
             row->test_accuracy,  row->test_loss,  row->epoch_seconds,
         };
-        for (int m = 0; m < EPOCH_METRIC_COUNT; m++)
+        for (int m = 0; m < EXH_EPOCH_METRIC_COUNT; m++)
             bind_metric(statement, 3 + m, values[m]);
         int rc = step_done(s, statement, err, "cannot store an epoch row");
         if (rc < 0)
@@ -291,7 +291,7 @@ static int insert_epochs(store *s, const run *r, exh_error *err)
 
 /* Delete the run with r->key (its params and epochs go by cascade), then
  * insert r. */
-static int replace_run(store *s, run *r, exh_error *err)
+static int replace_run(exh_store *s, exh_run *r, exh_error *err)
 {
     sqlite3_stmt *statement = store_statement(s, STATEMENT_DELETE_RUN, err);
     if (!statement)
@@ -312,7 +312,7 @@ static int replace_run(store *s, run *r, exh_error *err)
         sqlite3_bind_int64(statement, 6, r->seed);
     else
         sqlite3_bind_null(statement, 6);
-    bind_text(statement, 7, r->status ? r->status : RUN_STATUS_OK);
+    bind_text(statement, 7, r->status ? r->status : EXH_RUN_STATUS_OK);
     bind_text(statement, 8, r->source);
     rc = step_done(s, statement, err, "cannot store a run");
     if (rc < 0)
@@ -324,7 +324,7 @@ static int replace_run(store *s, run *r, exh_error *err)
     return rc;
 }
 
-static int run_statement(store *s, store_statement_id id, exh_error *err, const char *what)
+static int run_statement(exh_store *s, store_statement_id id, exh_error *err, const char *what)
 {
     sqlite3_stmt *statement = store_statement(s, id, err);
     if (!statement)
@@ -334,11 +334,11 @@ static int run_statement(store *s, store_statement_id id, exh_error *err, const 
     return rc;
 }
 
-int store_put_run(store *s, run *r, exh_error *err)
+int exh_store_put_run(exh_store *s, exh_run *r, exh_error *err)
 {
     if (!r->key || !*r->key)
-        return error_set(err, EXH_ERR_INVALID, "%s: a run needs a key",
-                         r->source ? r->source : "run");
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: a run needs a key",
+                             r->source ? r->source : "run");
     /* Inside store_begin the caller rolls back on failure, and a savepoint
      * per run would triple an ingest's time (SQLite journals each page it
      * touches again); alone, a savepoint makes the replacement all-or-nothing. */

@@ -24,15 +24,15 @@ typedef enum store_statement_id {
 /* The run columns every query selects, in the order store_read_run expects. */
 #define STORE_RUN_COLUMNS "id, key, space, arch, arch_sequence, dataset, seed, status, source"
 
-struct store {
+struct exh_store {
     sqlite3 *db;
     char *path;
     /* Prepared once, reused: an ingest stores ~150,000 runs. */
     sqlite3_stmt *statements[STORE_STATEMENT_COUNT];
 };
 
-int store_sqlite_error(store *s, exh_error *err, const char *what);
+int store_sqlite_error(exh_store *s, exh_error *err, const char *what);
 /* The cached statement, reset and with bindings cleared; NULL on error. */
-sqlite3_stmt *store_statement(store *s, store_statement_id id, exh_error *err);
+sqlite3_stmt *store_statement(exh_store *s, store_statement_id id, exh_error *err);
 
 #endif

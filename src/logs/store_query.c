@@ -9,11 +9,11 @@
 
 static int set_column_text(char **field, sqlite3_stmt *statement, int column)
 {
-    return run_set(field, (const char *)sqlite3_column_text(statement, column));
+    return exh_run_set(field, (const char *)sqlite3_column_text(statement, column));
 }
 
 /* Fill r's identity fields from a row selected with STORE_RUN_COLUMNS. */
-static int read_run_columns(sqlite3_stmt *statement, run *r)
+static int read_run_columns(sqlite3_stmt *statement, exh_run *r)
 {
     r->id = sqlite3_column_int64(statement, 0);
     int rc = set_column_text(&r->key, statement, 1) | set_column_text(&r->space, statement, 2) |
@@ -33,22 +33,22 @@ static double column_metric(sqlite3_stmt *statement, int column)
                : sqlite3_column_double(statement, column);
 }
 
-static int read_params_and_epochs(store *s, run *r, exh_error *err)
+static int read_params_and_epochs(exh_store *s, exh_run *r, exh_error *err)
 {
     sqlite3_stmt *statement = store_statement(s, STATEMENT_PARAMS_OF_RUN, err);
     if (!statement)
         return EXH_ERR_STORE;
     sqlite3_bind_int64(statement, 1, r->id);
     while (sqlite3_step(statement) == SQLITE_ROW)
-        if (run_add_param(r, (const char *)sqlite3_column_text(statement, 0),
-                          (const char *)sqlite3_column_text(statement, 1)) < 0)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory reading run %s", r->key);
+        if (exh_run_add_param(r, (const char *)sqlite3_column_text(statement, 0),
+                              (const char *)sqlite3_column_text(statement, 1)) < 0)
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory reading run %s", r->key);
     statement = store_statement(s, STATEMENT_EPOCHS_OF_RUN, err);
     if (!statement)
         return EXH_ERR_STORE;
     sqlite3_bind_int64(statement, 1, r->id);
     while (sqlite3_step(statement) == SQLITE_ROW) {
-        epoch_record row;
+        exh_epoch_record row;
         row.epoch = sqlite3_column_int(statement, 0);
         row.train_accuracy = column_metric(statement, 1);
         row.train_loss = column_metric(statement, 2);
@@ -57,8 +57,8 @@ static int read_params_and_epochs(store *s, run *r, exh_error *err)
         row.test_accuracy = column_metric(statement, 5);
         row.test_loss = column_metric(statement, 6);
         row.epoch_seconds = column_metric(statement, 7);
-        if (run_add_epoch(r, &row) < 0)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory reading run %s", r->key);
+        if (exh_run_add_epoch(r, &row) < 0)
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory reading run %s", r->key);
     }
     return EXH_OK;
 }
@@ -73,7 +73,7 @@ static int is_number(const char *text)
     return 1;
 }
 
-int store_get_run(store *s, const char *name, run *out, exh_error *err)
+int exh_store_get_run(exh_store *s, const char *name, exh_run *out, exh_error *err)
 {
     /* A key wins over an id: keys like "17" are possible in user files. */
     sqlite3_stmt *statement = store_statement(s, STATEMENT_RUN_BY_KEY, err);
@@ -89,17 +89,17 @@ int store_get_run(store *s, const char *name, run *out, exh_error *err)
         found = sqlite3_step(statement) == SQLITE_ROW;
     }
     if (!found)
-        return error_set(err, EXH_ERR_NOT_FOUND, "%s: no run with id or key '%s'", s->path, name);
+        return exh_error_set(err, EXH_ERR_NOT_FOUND, "%s: no run with id or key '%s'", s->path, name);
     int rc = read_run_columns(statement, out);
     sqlite3_reset(statement);
     if (rc < 0)
-        return error_set(err, rc, "out of memory reading run '%s'", name);
+        return exh_error_set(err, rc, "out of memory reading run '%s'", name);
     return read_params_and_epochs(s, out, err);
 }
 
 /* Build "WHERE ..." for a filter; the values are bound in the same order by
  * bind_filter. */
-static void filter_sql(const run_filter *filter, char *sql, size_t size, const char *select)
+static void filter_sql(const exh_run_filter *filter, char *sql, size_t size, const char *select)
 {
     const char *names[4] = {"space", "dataset", "arch", "status"};
     const char *values[4] = {0};
@@ -120,7 +120,7 @@ static void filter_sql(const run_filter *filter, char *sql, size_t size, const c
     }
 }
 
-static void bind_filter(sqlite3_stmt *statement, const run_filter *filter)
+static void bind_filter(sqlite3_stmt *statement, const exh_run_filter *filter)
 {
     if (!filter)
         return;
@@ -131,8 +131,8 @@ static void bind_filter(sqlite3_stmt *statement, const run_filter *filter)
             sqlite3_bind_text(statement, index++, values[i], -1, SQLITE_STATIC);
 }
 
-int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *context,
-                   exh_error *err)
+int exh_store_each_run(exh_store *s, const exh_run_filter *filter, exh_run_visitor visit, void *context,
+                       exh_error *err)
 {
     char sql[512];
     filter_sql(filter, sql, sizeof sql, "SELECT " STORE_RUN_COLUMNS " FROM runs");
@@ -147,8 +147,8 @@ int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *
         return store_sqlite_error(s, err, "cannot list runs");
     bind_filter(statement, filter);
     int rc = EXH_OK;
-    run r;
-    run_init(&r);
+    exh_run r;
+    exh_run_init(&r);
     int step;
     while (rc == 0 && (step = sqlite3_step(statement)) == SQLITE_ROW) {
         rc = read_run_columns(statement, &r);
@@ -156,7 +156,7 @@ int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *
             rc = read_params_and_epochs(s, &r, err);
         if (rc == 0)
             rc = visit(&r, context);
-        run_clear(&r);
+        exh_run_clear(&r);
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = store_sqlite_error(s, err, "cannot list runs");
@@ -164,7 +164,7 @@ int store_each_run(store *s, const run_filter *filter, run_visitor visit, void *
     return rc;
 }
 
-int store_count_runs(store *s, const run_filter *filter, int64_t *count, exh_error *err)
+int exh_store_count_runs(exh_store *s, const exh_run_filter *filter, int64_t *count, exh_error *err)
 {
     char sql[512];
     filter_sql(filter, sql, sizeof sql, "SELECT count(*) FROM runs");
@@ -185,10 +185,10 @@ int store_count_runs(store *s, const run_filter *filter, int64_t *count, exh_err
 static int copy_column(char **out, sqlite3_stmt *statement, int column)
 {
     *out = NULL;
-    return run_set(out, (const char *)sqlite3_column_text(statement, column));
+    return exh_run_set(out, (const char *)sqlite3_column_text(statement, column));
 }
 
-void store_summary_free(store_group_count *groups, int group_count)
+void exh_store_summary_free(exh_store_group_count *groups, int group_count)
 {
     for (int i = 0; i < group_count; i++) {
         free(groups[i].space);
@@ -199,23 +199,23 @@ void store_summary_free(store_group_count *groups, int group_count)
 }
 
 /* Append one zeroed group to *groups; NULL when out of memory. */
-static store_group_count *summary_append(store_group_count **groups, int *group_count,
-                                         int *capacity)
+static exh_store_group_count *summary_append(exh_store_group_count **groups, int *group_count,
+                                             int *capacity)
 {
     if (*group_count == *capacity) {
         int grown_capacity = *capacity ? *capacity * 2 : 16;
-        store_group_count *grown = realloc(*groups, sizeof *grown * (size_t)grown_capacity);
+        exh_store_group_count *grown = realloc(*groups, sizeof *grown * (size_t)grown_capacity);
         if (!grown)
             return NULL;
         *groups = grown;
         *capacity = grown_capacity;
     }
-    store_group_count *g = &(*groups)[(*group_count)++];
+    exh_store_group_count *g = &(*groups)[(*group_count)++];
     memset(g, 0, sizeof *g);
     return g;
 }
 
-int store_summary(store *s, store_group_count **groups, int *group_count, exh_error *err)
+int exh_store_summary(exh_store *s, exh_store_group_count **groups, int *group_count, exh_error *err)
 {
     *groups = NULL;
     *group_count = 0;
@@ -229,10 +229,10 @@ int store_summary(store *s, store_group_count **groups, int *group_count, exh_er
         return store_sqlite_error(s, err, "cannot summarise");
     int capacity = 0, step = SQLITE_DONE, rc = EXH_OK;
     while (rc == 0 && (step = sqlite3_step(statement)) == SQLITE_ROW) {
-        store_group_count *g = summary_append(groups, group_count, &capacity);
+        exh_store_group_count *g = summary_append(groups, group_count, &capacity);
         if (!g || copy_column(&g->space, statement, 0) | copy_column(&g->dataset, statement, 1) |
                       copy_column(&g->status, statement, 2)) {
-            rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory summarising", s->path);
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory summarising", s->path);
             break;
         }
         g->runs = sqlite3_column_int64(statement, 3);
@@ -242,7 +242,7 @@ int store_summary(store *s, store_group_count **groups, int *group_count, exh_er
         rc = store_sqlite_error(s, err, "cannot summarise");
     sqlite3_finalize(statement);
     if (rc < 0) {
-        store_summary_free(*groups, *group_count);
+        exh_store_summary_free(*groups, *group_count);
         *groups = NULL;
         *group_count = 0;
     }

@@ -31,19 +31,19 @@ int tfrecord_next(tfrecord_reader *reader, const unsigned char **record, size_t 
     if (left == 0)
         return 0;
     if (left < 12)
-        return error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: truncated header (%zu of "
-                         "12 bytes)", start, reader->record + 1, left);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: truncated header (%zu of "
+                             "12 bytes)", start, reader->record + 1, left);
     if (crc32c_masked(p, 8) != read_u32(p + 8))
-        return error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: length CRC mismatch",
-                         start, reader->record + 1);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: length CRC mismatch",
+                             start, reader->record + 1);
     uint64_t n = read_u64(p);
     if (n > left - 12 || left - 12 - n < 4)
-        return error_set(err, EXH_ERR_CORRUPT,
-                         "byte %zu: record %ld: truncated data (%llu bytes announced, %zu left)",
-                         start, reader->record + 1, (unsigned long long)n, left - 12);
+        return exh_error_set(err, EXH_ERR_CORRUPT,
+                             "byte %zu: record %ld: truncated data (%llu bytes announced, %zu left)",
+                             start, reader->record + 1, (unsigned long long)n, left - 12);
     if (crc32c_masked(p + 12, (size_t)n) != read_u32(p + 12 + n))
-        return error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: data CRC mismatch", start,
-                         reader->record + 1);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "byte %zu: record %ld: data CRC mismatch", start,
+                             reader->record + 1);
     *record = p + 12;
     *length = (size_t)n;
     reader->offset = start + 16 + (size_t)n;

@@ -5,53 +5,53 @@
 
 #include "predict/knn_internal.h"
 
-int baseline_model_size(penalty_kind kind, const layer *layers, int count)
+int exh_baseline_model_size(exh_penalty_kind kind, const exh_layer *layers, int count)
 {
-    if (kind != PENALTY_NB201)
+    if (kind != EXH_PENALTY_NB201)
         return count;
     int size = 0;
     for (int e = 0; e < count; e++)
-        size += layers[e].op != NB201_NONE;
+        size += layers[e].op != EXH_NB201_NONE;
     return size;
 }
 
-static int check_candidates(const knn_repository *r, int exclude, const char *which,
+static int check_candidates(const exh_knn_repository *r, int exclude, const char *which,
                             exh_error *err)
 {
     int candidates = r->count - (exclude >= 0 && exclude < r->count);
     if (candidates < 1)
-        return error_set(err, EXH_ERR_INVALID,
-                         "%s baseline: no logged model to draw from (%d in the repository)",
-                         which, r->count);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s baseline: no logged model to draw from (%d in the repository)",
+                             which, r->count);
     return EXH_OK;
 }
 
-int baseline_random(const knn_repository *r, rng *g, int exclude, knn_prediction *out,
-                    exh_error *err)
+int exh_baseline_random(const exh_knn_repository *r, exh_rng *g, int exclude, exh_knn_prediction *out,
+                        exh_error *err)
 {
     int rc = check_candidates(r, exclude, "random", err);
     if (rc < 0)
         return rc;
     int excluded = exclude >= 0 && exclude < r->count;
-    int pick = (int)rng_below(g, (uint32_t)(r->count - excluded));
+    int pick = (int)exh_rng_below(g, (uint32_t)(r->count - excluded));
     if (excluded && pick >= exclude)
         pick++;
     return knn_prediction_from_model(r, pick, out, err);
 }
 
-int baseline_size(const knn_repository *r, rng *g, const layer *layers, int count, int exclude,
-                  knn_prediction *out, exh_error *err)
+int exh_baseline_size(const exh_knn_repository *r, exh_rng *g, const exh_layer *layers, int count, int exclude,
+                      exh_knn_prediction *out, exh_error *err)
 {
     int rc = check_candidates(r, exclude, "size", err);
     if (rc < 0)
         return rc;
-    penalty_kind kind = r->penalties.kind;
-    int size = baseline_model_size(kind, layers, count);
+    exh_penalty_kind kind = r->penalties.kind;
+    int size = exh_baseline_model_size(kind, layers, count);
     int closest = -1, ties = 0;
     for (int m = 0; m < r->count; m++) {
         if (m == exclude)
             continue;
-        int gap = abs(baseline_model_size(kind, r->layers + r->layer_start[m], r->layer_count[m]) -
+        int gap = abs(exh_baseline_model_size(kind, r->layers + r->layer_start[m], r->layer_count[m]) -
                       size);
         if (closest < 0 || gap < closest) {
             closest = gap;
@@ -59,14 +59,14 @@ int baseline_size(const knn_repository *r, rng *g, const layer *layers, int coun
         }
         ties += gap == closest;
     }
-    int pick = (int)rng_below(g, (uint32_t)ties);
+    int pick = (int)exh_rng_below(g, (uint32_t)ties);
     for (int m = 0; m < r->count; m++) {
         if (m == exclude)
             continue;
-        int gap = abs(baseline_model_size(kind, r->layers + r->layer_start[m], r->layer_count[m]) -
+        int gap = abs(exh_baseline_model_size(kind, r->layers + r->layer_start[m], r->layer_count[m]) -
                       size);
         if (gap == closest && pick-- == 0)
             return knn_prediction_from_model(r, m, out, err);
     }
-    return error_set(err, EXH_ERR_INVALID, "size baseline: internal error (no model drawn)");
+    return exh_error_set(err, EXH_ERR_INVALID, "size baseline: internal error (no model drawn)");
 }

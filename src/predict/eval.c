@@ -20,12 +20,12 @@ static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-
  * quadratic alone (eval_lstm.c). */
 static const char *const LSTM_NAMES[] = {"LSTM", "LSTM+partial", "quadratic of partial"};
 
-void eval_options_default(eval_options *o)
+void exh_eval_options_default(exh_eval_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->models = EVAL_DEFAULT_MODELS;
-    o->repeats = EVAL_DEFAULT_REPEATS;
-    o->top3_repeats = EVAL_DEFAULT_TOP3_REPEATS;
+    o->models = EXH_EVAL_DEFAULT_MODELS;
+    o->repeats = EXH_EVAL_DEFAULT_REPEATS;
+    o->top3_repeats = EXH_EVAL_DEFAULT_TOP3_REPEATS;
     o->seed = 1;
     o->budgets[0] = o->budgets[1] = NAN;
     o->use_partial = 1;
@@ -33,17 +33,17 @@ void eval_options_default(eval_options *o)
 }
 
 /* Sample M models, shuffle, cut 3:1:1, and build the repository. */
-static int make_split(const eval_dataset *d, int models, const penalty_table *penalties,
-                      int fit, uint64_t fit_seed, rng *r, split *out, exh_error *err)
+static int make_split(const exh_eval_dataset *d, int models, const exh_penalty_table *penalties,
+                      int fit, uint64_t fit_seed, exh_rng *r, split *out, exh_error *err)
 {
     if (models > d->count)
         models = d->count;
     int *order = malloc(sizeof *order * (size_t)d->count);
     if (!order)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->count; i++)
         order[i] = i;
-    rng_sample(r, order, d->count, models);
+    exh_rng_sample(r, order, d->count, models);
     int train = models * 3 / 5, validation = models / 5;
     int rc = eval_split_build(d, order, train + validation, train, order + train + validation,
                               models - train - validation, penalties, fit, fit_seed, out, err);
@@ -80,9 +80,9 @@ double eval_within_budget(const double *validation, const double *seconds, int e
                           double budget, int higher)
 {
     double per_epoch, best;
-    if (targets_mean_epoch_time(seconds, epochs, &per_epoch, NULL) < 0 ||
-        targets_best_within_budget(validation, epochs, per_epoch, budget, higher, &best, NULL,
-                                   NULL) < 0)
+    if (exh_targets_mean_epoch_time(seconds, epochs, &per_epoch, NULL) < 0 ||
+        exh_targets_best_within_budget(validation, epochs, per_epoch, budget, higher, &best, NULL,
+                                       NULL) < 0)
         return higher ? -INFINITY : INFINITY;
     return best;
 }
@@ -91,9 +91,9 @@ int eval_record(const eval_recorder *rec, int model, int method, double predicte
                 double true_best, double predicted_overfit, double true_overfit,
                 exh_error *err)
 {
-    eval_result *r = rec->result;
+    exh_eval_result *r = rec->result;
     for (int64_t i = r->prediction_count - 1; i >= 0; i--) {
-        eval_prediction *p = &r->predictions[i];
+        exh_eval_prediction *p = &r->predictions[i];
         if (p->repeat != rec->repeat)
             break; /* records of one repeat are together */
         if (p->model == model && p->method == method) {
@@ -106,18 +106,18 @@ int eval_record(const eval_recorder *rec, int model, int method, double predicte
     }
     if (r->prediction_count == r->prediction_capacity) {
         int64_t capacity = r->prediction_capacity ? 2 * r->prediction_capacity : 1024;
-        eval_prediction *grown = realloc(r->predictions, sizeof *grown * (size_t)capacity);
+        exh_eval_prediction *grown = realloc(r->predictions, sizeof *grown * (size_t)capacity);
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         r->predictions = grown;
         r->prediction_capacity = capacity;
     }
-    r->predictions[r->prediction_count++] = (eval_prediction){
+    r->predictions[r->prediction_count++] = (exh_eval_prediction){
         rec->repeat, model, method, predicted_best, true_best, predicted_overfit, true_overfit};
     return EXH_OK;
 }
 
-void eval_result_clear(eval_result *r)
+void exh_eval_result_clear(exh_eval_result *r)
 {
     free(r->predictions);
     r->predictions = NULL;
@@ -139,30 +139,30 @@ static double *copy_curve(const double *values, int epochs)
 
 /* Keep model m's logged curve and 5-NN's prediction of it (the first
  * split's first test models: the paper's Fig. 4 on this data). */
-static int keep_example(eval_result *r, int model, const eval_model *m,
-                        const knn_prediction *p, exh_error *err)
+static int keep_example(exh_eval_result *r, int model, const exh_eval_model *m,
+                        const exh_knn_prediction *p, exh_error *err)
 {
-    if (r->example_count == EVAL_CURVE_EXAMPLES)
+    if (r->example_count == EXH_EVAL_CURVE_EXAMPLES)
         return EXH_OK;
-    eval_curve_example *x = &r->examples[r->example_count];
-    *x = (eval_curve_example){model, m->epochs, p->epochs, copy_curve(m->validation, m->epochs),
-                              copy_curve(p->channel[KNN_VALIDATION], p->epochs)};
+    exh_eval_curve_example *x = &r->examples[r->example_count];
+    *x = (exh_eval_curve_example){model, m->epochs, p->epochs, copy_curve(m->validation, m->epochs),
+                              copy_curve(p->channel[EXH_KNN_VALIDATION], p->epochs)};
     r->example_count++; /* counted even when a copy failed, so clear frees it */
-    return x->logged && x->predicted ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    return x->logged && x->predicted ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
 }
 
 /* One repeat of the error protocol for every method; with rec, every
  * prediction is recorded too. */
-static int score_split(const eval_dataset *d, const split *s, int methods, rng *r,
+static int score_split(const exh_eval_dataset *d, const split *s, int methods, exh_rng *r,
                        method_scores *scores, accumulator *noise, const eval_recorder *rec,
                        exh_error *err)
 {
-    int higher = d->metric == KNN_ACCURACY;
+    int higher = d->metric == EXH_KNN_ACCURACY;
     double *predicted = malloc(sizeof(double) * (size_t)s->test_count * 2 + 1);
     double *truth = predicted + s->test_count;
     split_methods x;
     int rc = predicted ? eval_split_methods_prepare(d, s, methods, &x, err)
-                       : error_set(err, EXH_ERR_NOMEM, "out of memory");
+                       : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc < 0) {
         free(predicted);
         return rc;
@@ -173,9 +173,9 @@ static int score_split(const eval_dataset *d, const split *s, int methods, rng *
         accumulator best = {0}, overfit = {0};
         int n = 0;
         for (int t = 0; rc == 0 && t < s->test_count; t++) {
-            const eval_model *m = &d->models[s->test[t]];
-            targets_summary real, guess;
-            targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
+            const exh_eval_model *m = &d->models[s->test[t]];
+            exh_targets_summary real, guess;
+            exh_targets_summarize(m->validation, m->train, m->seconds, m->epochs, higher, &real);
             rc = eval_estimate(d, s, &x, method, m, r, &guess, err);
             if (rc == 0 && rec)
                 rc = eval_record(rec, s->test[t], method, guess.best_validation,
@@ -228,21 +228,21 @@ static int overlap(const int *a, const int *b)
 }
 
 /* One repeat of top-3 selection for every method and both budgets. */
-static int select_split(const eval_dataset *d, const split *s, int methods, const double *budgets,
-                        rng *r, rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
+static int select_split(const exh_eval_dataset *d, const split *s, int methods, const double *budgets,
+                        exh_rng *r, exh_rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
                         exh_error *err)
 {
-    int higher = d->metric == KNN_ACCURACY, n = s->test_count, rc = 0;
+    int higher = d->metric == EXH_KNN_ACCURACY, n = s->test_count, rc = 0;
     if (n < 3)
         return 0;
     double *truth = malloc(sizeof(double) * (size_t)n * (2 + (size_t)methods) * 2);
     if (!truth)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     double *guess = truth + 2 * n;
-    knn_prediction p;
-    knn_prediction_init(&p);
+    exh_knn_prediction p;
+    exh_knn_prediction_init(&p);
     for (int t = 0; rc == 0 && t < n; t++) {
-        const eval_model *m = &d->models[s->test[t]];
+        const exh_eval_model *m = &d->models[s->test[t]];
         for (int b = 0; b < 2; b++)
             truth[b * n + t] =
                 eval_within_budget(m->validation, m->seconds, m->epochs, budgets[b], higher);
@@ -256,8 +256,8 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
             rc = rc == EXH_ERR_NOT_FOUND ? 0 : rc;
             for (int b = 0; b < 2; b++)
                 guess[(method * 2 + b) * n + t] =
-                    known ? eval_within_budget(p.channel[KNN_VALIDATION],
-                                               p.channel[KNN_EPOCH_SECONDS], p.epochs,
+                    known ? eval_within_budget(p.channel[EXH_KNN_VALIDATION],
+                                               p.channel[EXH_KNN_EPOCH_SECONDS], p.epochs,
                                                budgets[b], higher)
                           : (higher ? -INFINITY : INFINITY);
         }
@@ -285,23 +285,23 @@ static int select_split(const eval_dataset *d, const split *s, int methods, cons
             accumulate(&shared[method][b], k);
         }
     }
-    knn_prediction_clear(&p);
+    exh_knn_prediction_clear(&p);
     free(truth);
     return rc;
 }
 
 /* A model's whole training time: its mean logged epoch time times its
  * epochs, so that a curve logged only at some epochs is not undercounted. */
-static double total_seconds(const eval_model *m)
+static double total_seconds(const exh_eval_model *m)
 {
     double per_epoch;
-    if (targets_mean_epoch_time(m->seconds, m->epochs, &per_epoch, NULL) < 0)
+    if (exh_targets_mean_epoch_time(m->seconds, m->epochs, &per_epoch, NULL) < 0)
         return NAN;
     return per_epoch * m->epochs;
 }
 
 /* Default budgets: the 30th and 60th percentiles of total training time. */
-static void default_budgets(const eval_dataset *d, const eval_options *o, double *budgets)
+static void default_budgets(const exh_eval_dataset *d, const exh_eval_options *o, double *budgets)
 {
     budgets[0] = o->budgets[0];
     budgets[1] = o->budgets[1];
@@ -320,22 +320,22 @@ static void default_budgets(const eval_dataset *d, const eval_options *o, double
     free(totals);
 }
 
-int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh_error *err)
+int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out, exh_error *err)
 {
     if (o->models < 10 || o->repeats < 1)
-        return error_set(err, EXH_ERR_INVALID, "eval needs at least 10 models and 1 repeat");
+        return exh_error_set(err, EXH_ERR_INVALID, "eval needs at least 10 models and 1 repeat");
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     memset(out, 0, sizeof *out);
     int methods =
         d->has_partial && o->use_partial ? EVAL_METHOD_5NN_PARTIAL + 1 : EVAL_METHOD_GP + 1;
-    method_scores scores[EVAL_MAX_METHODS];
-    accumulator noise = {0}, any[EVAL_MAX_METHODS][2], shared[EVAL_MAX_METHODS][2];
+    method_scores scores[EXH_EVAL_MAX_METHODS];
+    accumulator noise = {0}, any[EXH_EVAL_MAX_METHODS][2], shared[EXH_EVAL_MAX_METHODS][2];
     memset(scores, 0, sizeof scores);
     memset(any, 0, sizeof any);
     memset(shared, 0, sizeof shared);
-    rng *r = rng_new(o->seed);
-    int rc = r ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    exh_rng *r = exh_rng_new(o->seed);
+    int rc = r ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         split s;
         eval_recorder recorder = {out, repeat};
@@ -344,11 +344,11 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
         if (rc == 0)
             rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
-            rng *lstm_stream = rng_new(o->seed * 7919u + (uint64_t)repeat);
+            exh_rng *lstm_stream = exh_rng_new(o->seed * 7919u + (uint64_t)repeat);
             rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL,
                                                lstm_stream, &scores[methods], rec, methods, err)
-                             : error_set(err, EXH_ERR_NOMEM, "out of memory");
-            rng_free(lstm_stream);
+                             : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+            exh_rng_free(lstm_stream);
         }
         out->test_models = s.test_count;
         eval_split_free(&s);
@@ -357,20 +357,20 @@ int eval_run(const eval_dataset *d, const eval_options *o, eval_result *out, exh
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
         split s;
         rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
-        rng *lstm_stream = o->use_lstm ? rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat)
+        exh_rng *lstm_stream = o->use_lstm ? exh_rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat)
                                        : NULL;
         if (rc == 0 && o->use_lstm && !lstm_stream)
-            rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         if (rc == 0)
             rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
-        rng_free(lstm_stream);
+        exh_rng_free(lstm_stream);
         eval_split_free(&s);
     }
-    rng_free(r);
+    exh_rng_free(r);
     int lstm_methods = !o->use_lstm ? 0 : methods > EVAL_METHOD_5NN_PARTIAL ? 3 : 1;
     out->method_count = methods + lstm_methods;
     for (int m = 0; m < out->method_count; m++) {
-        eval_method_result *x = &out->methods[m];
+        exh_eval_method_result *x = &out->methods[m];
         snprintf(x->name, sizeof x->name, "%s",
                  m < methods ? METHOD_NAMES[m] : LSTM_NAMES[m - methods]);
         x->best_error_mean = mean_of(&scores[m].best_error);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 typedef struct loader {
-    eval_dataset *d;
+    exh_eval_dataset *d;
     /* open-addressing index arch -> model */
     int *slots;
     int slot_count;
@@ -18,15 +18,15 @@ typedef struct loader {
     int failed;
 } loader;
 
-static uint64_t arch_hash(const arch *a)
+static uint64_t arch_hash(const exh_arch *a)
 {
     return hash_tokens(HASH_START, a->token, a->length);
 }
 
-static int *slot_of(loader *l, const arch *a)
+static int *slot_of(loader *l, const exh_arch *a)
 {
     size_t i = arch_hash(a) & (size_t)(l->slot_count - 1);
-    while (l->slots[i] >= 0 && !arch_equal(&l->d->models[l->slots[i]].architecture, a))
+    while (l->slots[i] >= 0 && !exh_arch_equal(&l->d->models[l->slots[i]].architecture, a))
         i = (i + 1) & (size_t)(l->slot_count - 1);
     return &l->slots[i];
 }
@@ -48,7 +48,7 @@ static int grow_index(loader *l)
     return EXH_OK;
 }
 
-static double *copy_channel(const run *r, const char *metric, int epochs, int *present)
+static double *copy_channel(const exh_run *r, const char *metric, int epochs, int *present)
 {
     double *values = malloc(sizeof *values * (size_t)(epochs > 0 ? epochs : 1));
     if (!values)
@@ -56,18 +56,18 @@ static double *copy_channel(const run *r, const char *metric, int epochs, int *p
     for (int e = 0; e < epochs; e++)
         values[e] = NAN;
     for (size_t i = 0; i < r->epoch_count; i++) {
-        epoch_record row = r->epochs[i];
-        double v = *epoch_metric(&row, metric);
+        exh_epoch_record row = r->epochs[i];
+        double v = *exh_epoch_metric(&row, metric);
         if (row.epoch >= 1 && row.epoch <= epochs) {
             values[row.epoch - 1] = v;
-            *present |= metric_present(v);
+            *present |= exh_metric_present(v);
         }
     }
     return values;
 }
 
 /* The model's log is run r: its name, curves and what they hold. */
-static int load_curves(eval_dataset *d, eval_model *m, const run *r)
+static int load_curves(exh_eval_dataset *d, exh_eval_model *m, const exh_run *r)
 {
     free(m->name);
     free(m->validation);
@@ -79,8 +79,8 @@ static int load_curves(eval_dataset *d, eval_model *m, const run *r)
         if (r->epochs[i].epoch > epochs)
             epochs = r->epochs[i].epoch;
     m->epochs = epochs;
-    const char *metric = d->metric == KNN_ACCURACY ? "val_accuracy" : "val_loss";
-    const char *train = d->metric == KNN_ACCURACY ? "train_accuracy" : "train_loss";
+    const char *metric = d->metric == EXH_KNN_ACCURACY ? "val_accuracy" : "val_loss";
+    const char *train = d->metric == EXH_KNN_ACCURACY ? "train_accuracy" : "train_loss";
     int present = 0, train_present = 0, time_present = 0;
     m->validation = copy_channel(r, metric, epochs, &present);
     m->train = copy_channel(r, train, epochs, &train_present);
@@ -92,12 +92,12 @@ static int load_curves(eval_dataset *d, eval_model *m, const run *r)
     return EXH_OK;
 }
 
-static int add_model(loader *l, const run *r, const arch *a)
+static int add_model(loader *l, const exh_run *r, const exh_arch *a)
 {
-    eval_dataset *d = l->d;
+    exh_eval_dataset *d = l->d;
     if (d->count == d->capacity) {
         int capacity = d->capacity ? d->capacity * 2 : 1024;
-        eval_model *grown = realloc(d->models, sizeof *grown * (size_t)capacity);
+        exh_eval_model *grown = realloc(d->models, sizeof *grown * (size_t)capacity);
         if (!grown)
             return EXH_ERR_NOMEM;
         d->models = grown;
@@ -105,7 +105,7 @@ static int add_model(loader *l, const run *r, const arch *a)
     }
     if (2 * (d->count + 1) > l->slot_count && grow_index(l) < 0)
         return EXH_ERR_NOMEM;
-    eval_model *m = &d->models[d->count];
+    exh_eval_model *m = &d->models[d->count];
     memset(m, 0, sizeof *m);
     m->architecture = *a;
     m->partial = m->other_seed_best = NAN;
@@ -115,30 +115,30 @@ static int add_model(loader *l, const run *r, const arch *a)
     return EXH_OK;
 }
 
-static double best_of(const run *r, knn_metric metric)
+static double best_of(const exh_run *r, exh_knn_metric metric)
 {
     double best = NAN;
     for (size_t i = 0; i < r->epoch_count; i++) {
-        double v = metric == KNN_ACCURACY ? r->epochs[i].val_accuracy : r->epochs[i].val_loss;
-        if (metric_present(v) && (isnan(best) || (metric == KNN_ACCURACY ? v > best : v < best)))
+        double v = metric == EXH_KNN_ACCURACY ? r->epochs[i].val_accuracy : r->epochs[i].val_loss;
+        if (exh_metric_present(v) && (isnan(best) || (metric == EXH_KNN_ACCURACY ? v > best : v < best)))
             best = v;
     }
     return best;
 }
 
-static int run_has_train(const run *r, knn_metric metric)
+static int run_has_train(const exh_run *r, exh_knn_metric metric)
 {
     for (size_t i = 0; i < r->epoch_count; i++)
-        if (metric_present(metric == KNN_ACCURACY ? r->epochs[i].train_accuracy
+        if (exh_metric_present(metric == EXH_KNN_ACCURACY ? r->epochs[i].train_accuracy
                                                   : r->epochs[i].train_loss))
             return 1;
     return 0;
 }
 
-static double best_of_model(const eval_model *m, knn_metric metric)
+static double best_of_model(const exh_eval_model *m, exh_knn_metric metric)
 {
     double best;
-    return targets_best(m->validation, m->epochs, metric == KNN_ACCURACY, &best, NULL, NULL) < 0
+    return exh_targets_best(m->validation, m->epochs, metric == EXH_KNN_ACCURACY, &best, NULL, NULL) < 0
                ? NAN
                : best;
 }
@@ -149,18 +149,18 @@ static double best_of_model(const eval_model *m, knn_metric metric)
  * A later full run with a train curve replaces a first one without (NB201's
  * fully logged cells also have a table run that logs validation only): the
  * model is scored on overfitting only if its log has both curves. */
-static int visit(const run *r, void *context)
+static int visit(const exh_run *r, void *context)
 {
     loader *l = context;
-    eval_dataset *d = l->d;
-    if (!r->arch || (r->status && strcmp(r->status, RUN_STATUS_OK) != 0))
+    exh_eval_dataset *d = l->d;
+    if (!r->arch || (r->status && strcmp(r->status, EXH_RUN_STATUS_OK) != 0))
         return 0;
-    arch a;
-    if (space_parse(d->space, r->arch, &a, l->err) < 0) {
+    exh_arch a;
+    if (exh_space_parse(d->space, r->arch, &a, l->err) < 0) {
         l->failed = 1;
         return l->err ? l->err->code : EXH_ERR_PARSE;
     }
-    const char *schedule = run_param_value(r, "schedule_epochs");
+    const char *schedule = exh_run_param_value(r, "schedule_epochs");
     int partial = schedule && strcmp(schedule, "12") == 0;
     int *slot = l->slot_count ? slot_of(l, &a) : NULL;
     if (partial) {
@@ -172,7 +172,7 @@ static int visit(const run *r, void *context)
     }
     if (!slot || *slot < 0)
         return add_model(l, r, &a) < 0 ? EXH_ERR_NOMEM : 0;
-    eval_model *m = &d->models[*slot];
+    exh_eval_model *m = &d->models[*slot];
     double best = best_of(r, d->metric);
     if (!m->has_train && run_has_train(r, d->metric)) {
         double previous = best_of_model(m, d->metric);
@@ -186,44 +186,44 @@ static int visit(const run *r, void *context)
 }
 
 /* Whether the dataset logs accuracies (else losses): one run tells. */
-static int probe_metric(const run *r, void *context)
+static int probe_metric(const exh_run *r, void *context)
 {
     int *accuracy = context;
     for (size_t i = 0; i < r->epoch_count; i++)
-        if (metric_present(r->epochs[i].val_accuracy))
+        if (exh_metric_present(r->epochs[i].val_accuracy))
             *accuracy = 1;
     return 1; /* one run is enough */
 }
 
-int eval_dataset_load(store *s, const char *space_name, const char *dataset,
-                      eval_dataset **out, exh_error *err)
+int exh_eval_dataset_load(exh_store *s, const char *space_name, const char *dataset,
+                          exh_eval_dataset **out, exh_error *err)
 {
     *out = NULL;
-    eval_dataset *d = calloc(1, sizeof *d);
+    exh_eval_dataset *d = calloc(1, sizeof *d);
     if (!d)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
-    int rc = space_open(space_name, &d->space, err);
-    run_filter filter = {.space = space_name, .dataset = dataset, .with_epochs = 1,
-                         .status = RUN_STATUS_OK};
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = exh_space_open(space_name, &d->space, err);
+    exh_run_filter filter = {.space = space_name, .dataset = dataset, .with_epochs = 1,
+                         .status = EXH_RUN_STATUS_OK};
     int accuracy = 0;
     if (rc == 0) {
-        run_filter first = filter;
+        exh_run_filter first = filter;
         first.limit = 1;
-        rc = store_each_run(s, &first, probe_metric, &accuracy, err);
+        rc = exh_store_each_run(s, &first, probe_metric, &accuracy, err);
         rc = rc == 1 ? 0 : rc;
     }
-    d->metric = accuracy ? KNN_ACCURACY : KNN_LOSS;
+    d->metric = accuracy ? EXH_KNN_ACCURACY : EXH_KNN_LOSS;
     loader l = {d, NULL, 0, err, 0};
     if (rc == 0)
-        rc = store_each_run(s, &filter, visit, &l, err);
+        rc = exh_store_each_run(s, &filter, visit, &l, err);
     free(l.slots);
     if (rc == 0 && d->count < 10)
-        rc = error_set(err, EXH_ERR_INVALID,
-                       "only %d logged models of space '%s' on '%s' in the store; ingest logs "
-                       "first (exhaust ingest)",
-                       d->count, space_name, dataset);
+        rc = exh_error_set(err, EXH_ERR_INVALID,
+                           "only %d logged models of space '%s' on '%s' in the store; ingest logs "
+                           "first (exhaust ingest)",
+                           d->count, space_name, dataset);
     if (rc < 0) {
-        eval_dataset_free(d);
+        exh_eval_dataset_free(d);
         return rc;
     }
     for (int i = 0; i < d->count; i++) {
@@ -244,7 +244,7 @@ int eval_dataset_load(store *s, const char *space_name, const char *dataset,
     return EXH_OK;
 }
 
-void eval_dataset_free(eval_dataset *d)
+void exh_eval_dataset_free(exh_eval_dataset *d)
 {
     if (!d)
         return;
@@ -255,21 +255,21 @@ void eval_dataset_free(eval_dataset *d)
         free(d->models[i].seconds);
     }
     free(d->models);
-    space_free(d->space);
+    exh_space_free(d->space);
     free(d);
 }
 
-int eval_dataset_partial_from_epochs(eval_dataset *d, int epochs, exh_error *err)
+int exh_eval_dataset_partial_from_epochs(exh_eval_dataset *d, int epochs, exh_error *err)
 {
     if (epochs < 1)
-        return error_set(err, EXH_ERR_INVALID, "partial log: %d epochs (need at least 1)", epochs);
-    int higher = d->metric == KNN_ACCURACY, found = 0;
+        return exh_error_set(err, EXH_ERR_INVALID, "partial log: %d epochs (need at least 1)", epochs);
+    int higher = d->metric == EXH_KNN_ACCURACY, found = 0;
     for (int i = 0; i < d->count; i++) {
-        eval_model *m = &d->models[i];
+        exh_eval_model *m = &d->models[i];
         double best;
         m->partial = NAN;
-        if (m->epochs >= epochs && targets_best(m->validation, epochs, higher, &best, NULL,
-                                                NULL) == 0) {
+        if (m->epochs >= epochs && exh_targets_best(m->validation, epochs, higher, &best, NULL,
+                                                    NULL) == 0) {
             m->partial = best;
             found++;
         }

@@ -17,7 +17,7 @@ typedef struct split {
     int *repository, repository_count; /* model indices, train + validation */
     int train_count;                   /* the first train_count of repository */
     int *test, test_count;
-    knn_repository *knn;
+    exh_knn_repository *knn;
 } split;
 
 /* The error table's methods, in the table's order (eval.c names them). */
@@ -28,9 +28,9 @@ enum { EVAL_METHOD_BASELINE1, EVAL_METHOD_BASELINE2, EVAL_METHOD_1NN, EVAL_METHO
  * train_count of the repository are its train models) with its k-NN
  * repository comparing by `penalties` (NULL: the space's defaults); with
  * `fit`, penalties fitted on the repository instead (eval.h). */
-int eval_split_build(const eval_dataset *d, const int *repository, int repository_count,
+int eval_split_build(const exh_eval_dataset *d, const int *repository, int repository_count,
                      int train_count, const int *test, int test_count,
-                     const penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
+                     const exh_penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
                      exh_error *err);
 void eval_split_free(split *s);
 
@@ -48,7 +48,7 @@ void split_distances_free(split_distances *sd);
  * overfitting (train minus validation, targets.h); NaN where its log has
  * no such value. */
 enum { EVAL_TARGET_BEST, EVAL_TARGET_OVERFITTING };
-double eval_model_target(const eval_dataset *d, const eval_model *m, int kind);
+double eval_model_target(const exh_eval_dataset *d, const exh_eval_model *m, int kind);
 
 /* Running sums for a mean and standard deviation over repeats. */
 typedef struct accumulator {
@@ -98,22 +98,22 @@ double eval_within_budget(const double *validation, const double *seconds, int e
  * written to targets; a model that cannot finish one epoch in the budget
  * gets the worst value of the others, since a regression needs a number (0
  * when none finishes). Returns to - from. */
-int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
+int eval_budget_targets(const exh_eval_dataset *d, const int *models, int from, int to,
                         double budget, double *targets);
 
 /* The Gaussian-process row (eval_gp.c): processes on the best validation
  * value and on the degree of overfitting, fitted on the split's repository;
  * either is NULL when the repository has too few such targets. */
 typedef struct eval_gp {
-    gp_model *best, *overfit;
+    exh_gp_model *best, *overfit;
 } eval_gp;
 
-int eval_gp_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
+int eval_gp_prepare(const exh_eval_dataset *d, const split *s, const split_distances *sd,
                     eval_gp *out, exh_error *err);
 /* GP guesses of the value within `budget` for the split's test models
  * (top-3 selection): a process fitted on the repository's values within
  * the budget (eval_budget_targets). */
-int eval_gp_budget_guesses(const eval_dataset *d, const split *s, const split_distances *sd,
+int eval_gp_budget_guesses(const exh_eval_dataset *d, const split *s, const split_distances *sd,
                            double budget, double *guesses, exh_error *err);
 void eval_gp_free(eval_gp *c);
 
@@ -122,7 +122,7 @@ void eval_gp_free(eval_gp *c);
  * leave-one-out. */
 typedef struct partial_context {
     double *partial, *best, *query_distances;
-    knn_partial_set set;
+    exh_knn_partial_set set;
     double lambda;
 } partial_context;
 
@@ -133,23 +133,23 @@ typedef struct split_methods {
     split_distances distances;
     partial_context partial;
     eval_gp gp;
-    knn_prediction prediction;
+    exh_knn_prediction prediction;
     double *query; /* one test model's distances to the repository */
 } split_methods;
 
-int eval_split_methods_prepare(const eval_dataset *d, const split *s, int methods,
+int eval_split_methods_prepare(const exh_eval_dataset *d, const split *s, int methods,
                                split_methods *x, exh_error *err);
 void eval_split_methods_free(split_methods *x);
 
 /* Model m's predicted curves by a baseline or k-NN method (not the GP or
  * the partial method, which predict values, not curves). */
-int eval_predict_curve(const eval_dataset *d, const split *s, int method, const eval_model *m,
-                       rng *r, knn_prediction *p, exh_error *err);
+int eval_predict_curve(const exh_eval_dataset *d, const split *s, int method, const exh_eval_model *m,
+                       exh_rng *r, exh_knn_prediction *p, exh_error *err);
 
 /* Model m's best value and overfitting as one method estimates them (NaN
  * where it has no estimate, e.g. every neighbour infinitely far). */
-int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
-                  const eval_model *m, rng *r, targets_summary *guess, exh_error *err);
+int eval_estimate(const exh_eval_dataset *d, const split *s, split_methods *x, int method,
+                  const exh_eval_model *m, exh_rng *r, exh_targets_summary *guess, exh_error *err);
 
 /* Where predictions go when the options keep them (eval.h); NULL: they
  * are not kept. eval_record appends one, or fills in the fields that are
@@ -157,7 +157,7 @@ int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int m
  * (the LSTM predicts the best value and overfitting in separate trainings).
  * Returns 0 or EXH_ERR_NOMEM. */
 typedef struct eval_recorder {
-    eval_result *result;
+    exh_eval_result *result;
     int repeat;
 } eval_recorder;
 
@@ -169,7 +169,7 @@ int eval_record(const eval_recorder *rec, int model, int method, double predicte
  * with use_partial, scores[1] "LSTM+partial" and scores[2] "quadratic of
  * partial" (see eval.h); their predictions recorded (rec not NULL) as
  * methods first_method, first_method + 1, first_method + 2. */
-int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
+int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, exh_rng *r,
                     method_scores *scores, const eval_recorder *rec, int first_method,
                     exh_error *err);
 
@@ -181,13 +181,13 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
  * written to *chosen; otherwise the model is trained once with them,
  * stopped early on validation. The other training options come from
  * `base` (NULL: lstm_train_options_default). */
-int eval_lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
-                          int train, int validation, int test, const lstm_train_options *base,
-                          rng *r, lstm_grid_point *chosen, double *predicted,
+int eval_lstm_fit_predict(const exh_eval_dataset *d, const exh_arch *archs, const double *targets,
+                          int train, int validation, int test, const exh_lstm_train_options *base,
+                          exh_rng *r, exh_lstm_grid_point *chosen, double *predicted,
                           double *validation_predicted, exh_error *err);
 
 /* LSTM guesses of the value within `budget` for the split's test models. */
-int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,
+int eval_lstm_budget_guesses(const exh_eval_dataset *d, const split *s, double budget, exh_rng *r,
                              double *guesses, exh_error *err);
 
 #endif

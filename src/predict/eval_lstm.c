@@ -13,7 +13,7 @@
 /* The LSTM's rows: architectures, targets, partial values and the model
  * (index into the data set) of each row. */
 typedef struct rows {
-    arch *archs;
+    exh_arch *archs;
     double *targets, *partials;
     int *models;
 } rows;
@@ -26,14 +26,14 @@ static rows rows_at(const rows *r, int offset)
 
 /* Models [from, to) of `models` with the target (and, with need_partial,
  * a partial value), as LSTM rows written at `out`. */
-static int lstm_rows(const eval_dataset *d, const int *models, int from, int to, int kind,
+static int lstm_rows(const exh_eval_dataset *d, const int *models, int from, int to, int kind,
                      int need_partial, rows out)
 {
-    arch *archs = out.archs;
+    exh_arch *archs = out.archs;
     double *targets = out.targets, *partials = out.partials;
     int n = 0;
     for (int i = from; i < to; i++) {
-        const eval_model *m = &d->models[models[i]];
+        const exh_eval_model *m = &d->models[models[i]];
         targets[n] = eval_model_target(d, m, kind);
         if ((need_partial && isnan(m->partial)) || isnan(targets[n]))
             continue;
@@ -44,38 +44,38 @@ static int lstm_rows(const eval_dataset *d, const int *models, int from, int to,
     return n;
 }
 
-int eval_lstm_fit_predict(const eval_dataset *d, const arch *archs, const double *targets,
-                          int train, int validation, int test, const lstm_train_options *base,
-                          rng *r, lstm_grid_point *chosen, double *predicted,
+int eval_lstm_fit_predict(const exh_eval_dataset *d, const exh_arch *archs, const double *targets,
+                          int train, int validation, int test, const exh_lstm_train_options *base,
+                          exh_rng *r, exh_lstm_grid_point *chosen, double *predicted,
                           double *validation_predicted, exh_error *err)
 {
-    lstm_config config;
-    lstm_config_default(&config);
-    int rc = lstm_config_from_archs(&config, lstm_period_for_space(d->space, &archs[0]), archs,
-                                    train + validation, err);
-    lstm_dataset train_set = {train, archs, targets};
-    lstm_dataset validation_set = {validation, archs + train, targets + train};
-    lstm_grid grid;
+    exh_lstm_config config;
+    exh_lstm_config_default(&config);
+    int rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
+                                        train + validation, err);
+    exh_lstm_dataset train_set = {train, archs, targets};
+    exh_lstm_dataset validation_set = {validation, archs + train, targets + train};
+    exh_lstm_grid grid;
     if (chosen->learning_rate > 0)
-        lstm_grid_single(&grid, chosen->dropout, chosen->weight_decay, chosen->learning_rate);
+        exh_lstm_grid_single(&grid, chosen->dropout, chosen->weight_decay, chosen->learning_rate);
     else
-        lstm_grid_default(&grid);
-    lstm_train_options defaults;
-    lstm_train_options_default(&defaults);
-    lstm_model *model = NULL;
-    lstm_grid_result *result = malloc(sizeof *result);
+        exh_lstm_grid_default(&grid);
+    exh_lstm_train_options defaults;
+    exh_lstm_train_options_default(&defaults);
+    exh_lstm_model *model = NULL;
+    exh_lstm_grid_result *result = malloc(sizeof *result);
     if (rc == 0 && !result)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc == 0)
-        rc = lstm_grid_search(&config, &train_set, &validation_set, &grid,
-                              base ? base : &defaults, r, &model, result, err);
+        rc = exh_lstm_grid_search(&config, &train_set, &validation_set, &grid,
+                                  base ? base : &defaults, r, &model, result, err);
     if (rc == 0)
         *chosen = result->points[result->best];
     if (rc == 0)
-        rc = lstm_predict(model, archs + train + validation, test, predicted, err);
+        rc = exh_lstm_predict(model, archs + train + validation, test, predicted, err);
     if (rc == 0 && validation_predicted)
-        rc = lstm_predict(model, archs + train, validation, validation_predicted, err);
-    lstm_free(model);
+        rc = exh_lstm_predict(model, archs + train, validation, validation_predicted, err);
+    exh_lstm_free(model);
     free(result);
     return rc;
 }
@@ -99,13 +99,13 @@ static int fit_quadratic(const double *partials, const double *targets, int n, d
                          exh_error *err)
 {
     if (n < 4)
-        return error_set(err, EXH_ERR_INVALID, "quadratic of partial: %d models (need 4)", n);
+        return exh_error_set(err, EXH_ERR_INVALID, "quadratic of partial: %d models (need 4)", n);
     gsl_matrix *x = gsl_matrix_alloc((size_t)n, 3), *covariance = gsl_matrix_alloc(3, 3);
     gsl_vector *y = gsl_vector_alloc((size_t)n), *coefficients = gsl_vector_alloc(3);
     gsl_multifit_linear_workspace *work = gsl_multifit_linear_alloc((size_t)n, 3);
     int rc = x && covariance && y && coefficients && work
                  ? 0
-                 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+                 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     double chi_squared;
     for (int i = 0; rc == 0 && i < n; i++) {
         gsl_matrix_set(x, (size_t)i, 0, 1.0);
@@ -114,7 +114,7 @@ static int fit_quadratic(const double *partials, const double *targets, int n, d
         gsl_vector_set(y, (size_t)i, targets[i]);
     }
     if (rc == 0 && gsl_multifit_linear(x, y, coefficients, covariance, &chi_squared, work) != 0)
-        rc = error_set(err, EXH_ERR_INVALID, "quadratic of partial: the fit failed");
+        rc = exh_error_set(err, EXH_ERR_INVALID, "quadratic of partial: the fit failed");
     for (int k = 0; rc == 0 && k < 3; k++)
         c[k] = gsl_vector_get(coefficients, (size_t)k);
     gsl_multifit_linear_free(work);
@@ -126,7 +126,7 @@ static int fit_quadratic(const double *partials, const double *targets, int n, d
 }
 
 /* The split's train, validation and test rows, one after the other. */
-static void split_rows(const eval_dataset *d, const split *s, int kind, int need_partial,
+static void split_rows(const exh_eval_dataset *d, const split *s, int kind, int need_partial,
                        const rows *out, int counts[3])
 {
     counts[0] = lstm_rows(d, s->repository, 0, s->train_count, kind, need_partial, *out);
@@ -155,11 +155,11 @@ static int record_rows(const eval_recorder *rec, const rows *r, const int n[3], 
  * models, the LSTM trained on its residuals (what the architecture adds),
  * with the hyperparameters the plain LSTM's grid search chose on this split
  * (a second grid search would double the evaluation's time). */
-static int score_partial(const eval_dataset *d, const rows *x, const int n[3], rng *r,
-                         lstm_grid_point *chosen, method_scores *scores, double *predicted,
+static int score_partial(const exh_eval_dataset *d, const rows *x, const int n[3], exh_rng *r,
+                         exh_lstm_grid_point *chosen, method_scores *scores, double *predicted,
                          const eval_recorder *rec, int first_method, exh_error *err)
 {
-    arch *archs = x->archs;
+    exh_arch *archs = x->archs;
     double *targets = x->targets, *partials = x->partials;
     int train = n[0], validation = n[1], test = n[2];
     double c[3], *truth = targets + train + validation;
@@ -190,8 +190,8 @@ static int score_partial(const eval_dataset *d, const rows *x, const int n[3], r
 /* The LSTM on the degree of overfitting, with the hyperparameters the
  * best-value grid search chose on this split; too few models with train
  * curves (fewer than 2 to train on, 1 to stop on, 1 to test) score nothing. */
-static int score_overfitting(const eval_dataset *d, const split *s, const rows *x, rng *r,
-                             lstm_grid_point *chosen, method_scores *score, double *predicted,
+static int score_overfitting(const exh_eval_dataset *d, const split *s, const rows *x, exh_rng *r,
+                             exh_lstm_grid_point *chosen, method_scores *score, double *predicted,
                              const eval_recorder *rec, int method, exh_error *err)
 {
     int n[3];
@@ -208,25 +208,25 @@ static int score_overfitting(const eval_dataset *d, const split *s, const rows *
     return rc;
 }
 
-int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng *r,
+int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, exh_rng *r,
                     method_scores *scores, const eval_recorder *rec, int first_method,
                     exh_error *err)
 {
     size_t total = (size_t)(s->repository_count + s->test_count);
-    arch *archs = malloc(sizeof *archs * total);
+    exh_arch *archs = malloc(sizeof *archs * total);
     double *targets = malloc(sizeof *targets * total * 5);
     int *models = malloc(sizeof *models * total);
     if (!archs || !targets || !models) {
         free(archs);
         free(targets);
         free(models);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     rows x = {archs, targets, targets + total, models};
     double *predicted = x.partials + total;
     int n[3];
     split_rows(d, s, EVAL_TARGET_BEST, 0, &x, n);
-    lstm_grid_point chosen = {0};
+    exh_lstm_grid_point chosen = {0};
     int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen,
                                    predicted, NULL, err);
     if (rc == 0) {
@@ -248,8 +248,8 @@ int eval_lstm_score(const eval_dataset *d, const split *s, int use_partial, rng 
 
 /* The LSTM's rows for top-3 selection: each model's architecture and the
  * value it reaches within the budget (eval_budget_targets). */
-static int budget_rows(const eval_dataset *d, const int *models, int from, int to, double budget,
-                       arch *archs, double *targets)
+static int budget_rows(const exh_eval_dataset *d, const int *models, int from, int to, double budget,
+                       exh_arch *archs, double *targets)
 {
     for (int i = from; i < to; i++)
         archs[i - from] = d->models[models[i]].architecture;
@@ -260,28 +260,28 @@ static int budget_rows(const eval_dataset *d, const int *models, int from, int t
  * trained on the train models, stopped early on the validation models,
  * with the default dropout, L2 and learning rate and at most 60 epochs (a
  * grid search per split and budget would multiply the cost by the grid). */
-int eval_lstm_budget_guesses(const eval_dataset *d, const split *s, double budget, rng *r,
+int eval_lstm_budget_guesses(const exh_eval_dataset *d, const split *s, double budget, exh_rng *r,
                              double *guesses, exh_error *err)
 {
     int total = s->repository_count + s->test_count;
-    arch *archs = malloc(sizeof *archs * (size_t)total);
+    exh_arch *archs = malloc(sizeof *archs * (size_t)total);
     double *targets = malloc(sizeof *targets * (size_t)total);
     if (!archs || !targets) {
         free(archs);
         free(targets);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     int train = budget_rows(d, s->repository, 0, s->train_count, budget, archs, targets);
     int validation = budget_rows(d, s->repository, s->train_count, s->repository_count, budget,
                                  archs + train, targets + train);
-    arch *test = archs + train + validation;
+    exh_arch *test = archs + train + validation;
     for (int t = 0; t < s->test_count; t++)
         test[t] = d->models[s->test[t]].architecture;
-    lstm_train_options options; /* 100 trainings per evaluation: keep each short */
-    lstm_train_options_default(&options);
+    exh_lstm_train_options options; /* 100 trainings per evaluation: keep each short */
+    exh_lstm_train_options_default(&options);
     options.max_epochs = 60;
     options.patience = 5;
-    lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
+    exh_lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
     int rc = eval_lstm_fit_predict(d, archs, targets, train, validation, s->test_count, &options,
                                    r, &defaults, guesses, NULL, err);

@@ -17,7 +17,7 @@ static void cell(FILE *out, double mean, double sd, int percent)
 }
 
 /* Say why a cell of the table is n/a: no figure goes unexplained. */
-static void explain_missing(const eval_dataset *d, const eval_result *r, FILE *out)
+static void explain_missing(const exh_eval_dataset *d, const exh_eval_result *r, FILE *out)
 {
     if (!d->has_train) {
         fprintf(out, "Overfitting error: n/a for every method — it needs train and validation "
@@ -37,10 +37,10 @@ static void explain_missing(const eval_dataset *d, const eval_result *r, FILE *o
                      "log), not the curves that overfitting compares.\n\n");
 }
 
-void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eval_result *r,
-                         FILE *out)
+void exh_eval_write_markdown(const exh_eval_dataset *d, const exh_eval_options *o, const exh_eval_result *r,
+                             FILE *out)
 {
-    const char *unit = d->metric == KNN_ACCURACY ? "accuracy points" : "loss";
+    const char *unit = d->metric == EXH_KNN_ACCURACY ? "accuracy points" : "loss";
     fprintf(out, "## %s\n\n", d->description);
     fprintf(out, "M = %d models a split (train:validation:test = 3:1:1, %d test models), "
                  "R = %d splits, seed %llu, penalties %s; errors are mean ± sd over splits "
@@ -53,7 +53,7 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
     fprintf(out, "| method | best validation error | overfitting error | Kendall tau | "
                  "Spearman |\n|---|---|---|---|---|\n");
     for (int m = 0; m < r->method_count; m++) {
-        const eval_method_result *x = &r->methods[m];
+        const exh_eval_method_result *x = &r->methods[m];
         fprintf(out, "| %s |", x->name);
         cell(out, x->best_error_mean, x->best_error_sd, 0);
         cell(out, x->overfit_error_mean, x->overfit_error_sd, 0);
@@ -88,7 +88,7 @@ void eval_write_markdown(const eval_dataset *d, const eval_options *o, const eva
                  "mean overlap, %.0f s |\n|---|---|---|---|---|\n",
             r->budgets[0], r->budgets[0], r->budgets[1], r->budgets[1]);
     for (int m = 0; m < r->method_count; m++) {
-        const eval_method_result *x = &r->methods[m];
+        const exh_eval_method_result *x = &r->methods[m];
         fprintf(out, "| %s |", x->name);
         for (int b = 0; b < 2; b++) {
             cell(out, x->top3_any[b], NAN, 1);
@@ -107,13 +107,13 @@ static void csv_number(FILE *out, double x)
         fprintf(out, ",%.6g", x);
 }
 
-void eval_write_csv(const eval_result *r, FILE *out)
+void exh_eval_write_csv(const exh_eval_result *r, FILE *out)
 {
     fprintf(out, "method,best_error_mean,best_error_sd,overfit_error_mean,overfit_error_sd,"
                  "kendall_tau,spearman,top3_any_budget1,top3_overlap_budget1,top3_any_budget2,"
                  "top3_overlap_budget2,budget1_seconds,budget2_seconds\n");
     for (int m = 0; m < r->method_count; m++) {
-        const eval_method_result *x = &r->methods[m];
+        const exh_eval_method_result *x = &r->methods[m];
         fprintf(out, "%s", x->name);
         const double values[] = {x->best_error_mean, x->best_error_sd, x->overfit_error_mean,
                                  x->overfit_error_sd, x->kendall_tau, x->spearman,
@@ -130,8 +130,8 @@ void eval_write_csv(const eval_result *r, FILE *out)
 }
 
 /* One table of the training-size result: a figure per method and size. */
-static void sizes_table(const eval_size_result *r, const char *title,
-                        const double (*figure)[EVAL_MAX_SIZES], FILE *out)
+static void sizes_table(const exh_eval_size_result *r, const char *title,
+                        const double (*figure)[EXH_EVAL_MAX_SIZES], FILE *out)
 {
     fprintf(out, "%s\n\n| method |", title);
     for (int z = 0; z < r->size_count; z++)
@@ -149,7 +149,7 @@ static void sizes_table(const eval_size_result *r, const char *title,
     fprintf(out, "\n");
 }
 
-void eval_write_sizes_markdown(const eval_dataset *d, const eval_size_result *r, FILE *out)
+void exh_eval_write_sizes_markdown(const exh_eval_dataset *d, const exh_eval_size_result *r, FILE *out)
 {
     fprintf(out, "## Ranking against the number of logged models: %s\n\n", d->description);
     fprintf(out, "R = %d repeats; each predicts the same %d held-out test models from the first "
@@ -177,7 +177,7 @@ void eval_write_sizes_markdown(const eval_dataset *d, const eval_size_result *r,
         fprintf(out, "LSTM: n/a (--no-lstm).\n\n");
 }
 
-void eval_write_sizes_csv(const eval_size_result *r, FILE *out)
+void exh_eval_write_sizes_csv(const exh_eval_size_result *r, FILE *out)
 {
     fprintf(out, "method,train_models,test_models,repeats,kendall_tau,spearman,precision_at_10,"
                  "mae\n");
@@ -192,11 +192,11 @@ void eval_write_sizes_csv(const eval_size_result *r, FILE *out)
         }
 }
 
-void eval_write_predictions_csv(const eval_dataset *d, const eval_result *r, FILE *out)
+void exh_eval_write_predictions_csv(const exh_eval_dataset *d, const exh_eval_result *r, FILE *out)
 {
     fprintf(out, "repeat,model,method,predicted_best,true_best,predicted_overfit,true_overfit\n");
     for (int64_t i = 0; i < r->prediction_count; i++) {
-        const eval_prediction *p = &r->predictions[i];
+        const exh_eval_prediction *p = &r->predictions[i];
         fprintf(out, "%d,", p->repeat);
         csv_write_field(out, d->models[p->model].name); /* run keys are the user's */
         fprintf(out, ",%s", r->methods[p->method].name);

@@ -11,14 +11,14 @@
 #include "predict/eval_internal.h"
 
 /* The first six are the error table's methods of the same names. */
-static const char *const NAMES[EVAL_SIZE_METHODS] = {"baseline1", "baseline2", "1-NN", "3-NN",
+static const char *const NAMES[EXH_EVAL_SIZE_METHODS] = {"baseline1", "baseline2", "1-NN", "3-NN",
                                                      "5-NN",      "GP",        "LSTM", "ensemble"};
 enum { SIZE_TABLE_METHODS = EVAL_METHOD_GP + 1, SIZE_LSTM = 6, SIZE_ENSEMBLE = 7 };
 enum { ENSEMBLE_KNN, ENSEMBLE_GP, ENSEMBLE_LSTM, ENSEMBLE_MEMBERS };
 #define TOP_K 10
 #define WEIGHT_STEPS 10 /* the simplex grid's step is 1/10 */
 
-void eval_size_options_default(eval_size_options *o)
+void exh_eval_size_options_default(exh_eval_size_options *o)
 {
     static const int sizes[] = {10, 20, 40, 73, 150, 300};
     memset(o, 0, sizeof *o);
@@ -53,18 +53,18 @@ typedef struct size_scores {
 } size_scores;
 
 typedef struct size_run {
-    const eval_dataset *d;
-    const eval_size_options *o;
+    const exh_eval_dataset *d;
+    const exh_eval_size_options *o;
     int higher, test_count;
     const int *test;
     double *truth;                          /* per test model */
-    double *guess[EVAL_SIZE_METHODS];       /* per test model */
+    double *guess[EXH_EVAL_SIZE_METHODS];       /* per test model */
     double *held_out[ENSEMBLE_MEMBERS];     /* per held-out (validation) model */
     double *predicted, *scored_truth;       /* scratch per test model */
     size_t *order_p, *order_t;
-    size_scores (*scores)[EVAL_MAX_SIZES];  /* [method][size] */
-    accumulator weights[ENSEMBLE_MEMBERS][EVAL_MAX_SIZES];
-    rng *r, *lstm_stream;
+    size_scores (*scores)[EXH_EVAL_MAX_SIZES];  /* [method][size] */
+    accumulator weights[ENSEMBLE_MEMBERS][EXH_EVAL_MAX_SIZES];
+    exh_rng *r, *lstm_stream;
 } size_run;
 
 /* Best-value guesses for `s`'s test models by the table methods < count
@@ -78,7 +78,7 @@ static int table_guesses(const size_run *x, const split *s, const int *methods, 
         return rc;
     for (int i = 0; rc == 0 && i < count; i++)
         for (int t = 0; rc == 0 && t < s->test_count; t++) {
-            targets_summary guess;
+            exh_targets_summary guess;
             rc = eval_estimate(x->d, s, &prepared, methods[i], &x->d->models[s->test[t]], x->r,
                                &guess, err);
             guesses[i][t] = guess.best_validation;
@@ -93,19 +93,19 @@ static int lstm_guesses(size_run *x, const int *models, int train, int validatio
                         exh_error *err)
 {
     int total = train + validation + x->test_count;
-    arch *archs = malloc(sizeof *archs * (size_t)total);
+    exh_arch *archs = malloc(sizeof *archs * (size_t)total);
     double *targets = malloc(sizeof *targets * (size_t)total);
-    int rc = archs && targets ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = archs && targets ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int i = 0; rc == 0 && i < total; i++) {
         int model = i < train + validation ? models[i] : x->test[i - train - validation];
         archs[i] = x->d->models[model].architecture;
         targets[i] = eval_model_target(x->d, &x->d->models[model], EVAL_TARGET_BEST);
     }
-    lstm_train_options options; /* one training per size and repeat: keep it short */
-    lstm_train_options_default(&options);
+    exh_lstm_train_options options; /* one training per size and repeat: keep it short */
+    exh_lstm_train_options_default(&options);
     options.max_epochs = 60;
     options.patience = 5;
-    lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
+    exh_lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
     if (rc == 0)
         rc = eval_lstm_fit_predict(x->d, archs, targets, train, validation, x->test_count,
@@ -162,7 +162,7 @@ static int ensemble_guesses(size_run *x, const int *models, int train, int valid
     eval_split_free(&part);
     double *truth = malloc(sizeof *truth * (size_t)(validation > 0 ? validation : 1));
     if (rc == 0 && !truth)
-        rc = error_set(err, EXH_ERR_NOMEM, "out of memory");
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int members = x->o->use_lstm ? 3 : 2;
     double w[3] = {0.5, 0.5, 0};
     if (rc == 0) {
@@ -218,13 +218,13 @@ static int run_size(size_run *x, const int *models, int n, int size, exh_error *
         rc = lstm_guesses(x, models, train, validation, err);
     if (rc == 0 && validation > 0)
         rc = ensemble_guesses(x, models, train, validation, size, err);
-    for (int m = 0; rc == 0 && m < EVAL_SIZE_METHODS; m++)
+    for (int m = 0; rc == 0 && m < EXH_EVAL_SIZE_METHODS; m++)
         score(x, m, size);
     return rc;
 }
 
 /* The models with a best value, shuffled: the test set is their last T. */
-static int *shuffled_models(const eval_dataset *d, rng *r, int *count)
+static int *shuffled_models(const exh_eval_dataset *d, exh_rng *r, int *count)
 {
     int *models = malloc(sizeof *models * (size_t)(d->count > 0 ? d->count : 1));
     if (!models)
@@ -233,21 +233,21 @@ static int *shuffled_models(const eval_dataset *d, rng *r, int *count)
     for (int i = 0; i < d->count; i++)
         if (!isnan(eval_model_target(d, &d->models[i], EVAL_TARGET_BEST)))
             models[(*count)++] = i;
-    rng_sample(r, models, *count, *count);
+    exh_rng_sample(r, models, *count, *count);
     return models;
 }
 
 static int size_run_alloc(size_run *x, int pool, exh_error *err)
 {
     size_t t = (size_t)x->test_count + 1, v = (size_t)pool / 4 + 1;
-    x->truth = malloc(sizeof(double) * (t * (EVAL_SIZE_METHODS + 3) + v * ENSEMBLE_MEMBERS));
+    x->truth = malloc(sizeof(double) * (t * (EXH_EVAL_SIZE_METHODS + 3) + v * ENSEMBLE_MEMBERS));
     x->order_p = malloc(sizeof(size_t) * t * 2);
-    x->scores = calloc(EVAL_SIZE_METHODS, sizeof *x->scores);
+    x->scores = calloc(EXH_EVAL_SIZE_METHODS, sizeof *x->scores);
     if (!x->truth || !x->order_p || !x->scores)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     x->order_t = x->order_p + t;
     double *next = x->truth + t;
-    for (int m = 0; m < EVAL_SIZE_METHODS; m++, next += t)
+    for (int m = 0; m < EXH_EVAL_SIZE_METHODS; m++, next += t)
         x->guess[m] = next;
     x->predicted = next;
     x->scored_truth = next + t;
@@ -262,13 +262,13 @@ static void size_run_free(size_run *x)
     free(x->truth);
     free(x->order_p);
     free(x->scores);
-    rng_free(x->r);
-    rng_free(x->lstm_stream);
+    exh_rng_free(x->r);
+    exh_rng_free(x->lstm_stream);
 }
 
-static void collect(const size_run *x, const eval_size_options *o, eval_size_result *out)
+static void collect(const size_run *x, const exh_eval_size_options *o, exh_eval_size_result *out)
 {
-    for (int m = 0; m < EVAL_SIZE_METHODS; m++) {
+    for (int m = 0; m < EXH_EVAL_SIZE_METHODS; m++) {
         snprintf(out->names[m], sizeof out->names[m], "%s", NAMES[m]);
         for (int z = 0; z < o->size_count; z++) {
             const size_scores *s = &x->scores[m][z];
@@ -283,34 +283,34 @@ static void collect(const size_run *x, const eval_size_options *o, eval_size_res
             out->ensemble_weights[k][z] = mean_of(&x->weights[k][z]);
 }
 
-int eval_train_sizes(const eval_dataset *d, const eval_size_options *o, eval_size_result *out,
-                     exh_error *err)
+int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options *o, exh_eval_size_result *out,
+                         exh_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (o->size_count < 1 || o->size_count > EVAL_MAX_SIZES || o->repeats < 1)
-        return error_set(err, EXH_ERR_INVALID, "training sizes: 1 to %d sizes and 1 or more "
-                                               "repeats", EVAL_MAX_SIZES);
+    if (o->size_count < 1 || o->size_count > EXH_EVAL_MAX_SIZES || o->repeats < 1)
+        return exh_error_set(err, EXH_ERR_INVALID, "training sizes: 1 to %d sizes and 1 or more "
+                                               "repeats", EXH_EVAL_MAX_SIZES);
     for (int z = 0; z < o->size_count; z++)
         if (o->sizes[z] < 2 || (z > 0 && o->sizes[z] <= o->sizes[z - 1]))
-            return error_set(err, EXH_ERR_INVALID, "training sizes must increase from 2 or more");
+            return exh_error_set(err, EXH_ERR_INVALID, "training sizes must increase from 2 or more");
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    size_run x = {.d = d, .o = o, .higher = d->metric == KNN_ACCURACY};
-    x.r = rng_new(o->seed);
-    x.lstm_stream = rng_new(o->seed * 7919u + 17u);
+    size_run x = {.d = d, .o = o, .higher = d->metric == EXH_KNN_ACCURACY};
+    x.r = exh_rng_new(o->seed);
+    x.lstm_stream = exh_rng_new(o->seed * 7919u + 17u);
     int count = 0, *models = x.r ? shuffled_models(d, x.r, &count) : NULL;
-    int rc = models && x.lstm_stream ? 0 : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = models && x.lstm_stream ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int limit = o->test_models > 0 ? o->test_models : count / 4 < 200 ? count / 4 : 200;
     x.test_count = limit < count ? limit : count;
     int pool = count - x.test_count;
     if (rc == 0 && x.test_count < 3) /* rank correlations need 3 */
-        rc = error_set(err, EXH_ERR_INVALID, "training sizes: %d models with a best value "
+        rc = exh_error_set(err, EXH_ERR_INVALID, "training sizes: %d models with a best value "
                                              "leave too few to test", count);
     if (rc == 0)
         rc = size_run_alloc(&x, pool, err);
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         if (repeat > 0)
-            rng_sample(x.r, models, count, count);
+            exh_rng_sample(x.r, models, count, count);
         x.test = models + pool;
         for (int t = 0; t < x.test_count; t++)
             x.truth[t] = eval_model_target(d, &d->models[x.test[t]], EVAL_TARGET_BEST);
@@ -319,7 +319,7 @@ int eval_train_sizes(const eval_dataset *d, const eval_size_options *o, eval_siz
     }
     if (rc == 0) {
         out->size_count = o->size_count;
-        out->method_count = EVAL_SIZE_METHODS;
+        out->method_count = EXH_EVAL_SIZE_METHODS;
         out->lstm_used = o->use_lstm;
         out->test_models = x.test_count;
         out->repeats = o->repeats;

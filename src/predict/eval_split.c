@@ -14,40 +14,40 @@
 
 void eval_split_free(split *s)
 {
-    knn_repository_free(s->knn);
+    exh_knn_repository_free(s->knn);
     free(s->repository);
     free(s->test);
     memset(s, 0, sizeof *s);
 }
 
-static int add_to_repository(const eval_dataset *d, knn_repository *r, int model, exh_error *err)
+static int add_to_repository(const exh_eval_dataset *d, exh_knn_repository *r, int model, exh_error *err)
 {
-    const eval_model *m = &d->models[model];
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    knn_curve curve = {m->epochs, {m->validation, m->train, m->seconds}};
-    return knn_repository_add(r, m->name, layers, count, &curve, err);
+    const exh_eval_model *m = &d->models[model];
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
+    int count = exh_space_layers(d->space, &m->architecture, layers, EXH_ARCH_MAX_TOKENS);
+    exh_knn_curve curve = {m->epochs, {m->validation, m->train, m->seconds}};
+    return exh_knn_repository_add(r, m->name, layers, count, &curve, err);
 }
 
-int eval_repository(const eval_dataset *d, const penalty_table *penalties, knn_repository **out,
-                    exh_error *err)
+int exh_eval_repository(const exh_eval_dataset *d, const exh_penalty_table *penalties, exh_knn_repository **out,
+                        exh_error *err)
 {
-    penalty_table defaults;
-    int rc = penalties ? 0 : penalties_for_space(d->space, &defaults, err);
+    exh_penalty_table defaults;
+    int rc = penalties ? 0 : exh_penalties_for_space(d->space, &defaults, err);
     if (rc == 0)
-        rc = knn_repository_new(penalties ? penalties : &defaults, d->metric, out, err);
+        rc = exh_knn_repository_new(penalties ? penalties : &defaults, d->metric, out, err);
     for (int i = 0; rc == 0 && i < d->count; i++)
         rc = add_to_repository(d, *out, i, err);
     if (rc < 0) {
-        knn_repository_free(*out);
+        exh_knn_repository_free(*out);
         *out = NULL;
     }
     return rc;
 }
 
-int eval_split_build(const eval_dataset *d, const int *repository, int repository_count,
+int eval_split_build(const exh_eval_dataset *d, const int *repository, int repository_count,
                      int train_count, const int *test, int test_count,
-                     const penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
+                     const exh_penalty_table *penalties, int fit, uint64_t fit_seed, split *out,
                      exh_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -58,23 +58,23 @@ int eval_split_build(const eval_dataset *d, const int *repository, int repositor
     out->test = malloc(sizeof(int) * (size_t)(test_count > 0 ? test_count : 1));
     if (!out->repository || !out->test) {
         eval_split_free(out);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     memcpy(out->repository, repository, sizeof(int) * (size_t)repository_count);
     memcpy(out->test, test, sizeof(int) * (size_t)test_count);
-    penalty_table table;
-    int rc = penalties ? 0 : penalties_for_space(d->space, &table, err);
+    exh_penalty_table table;
+    int rc = penalties ? 0 : exh_penalties_for_space(d->space, &table, err);
     if (rc == 0)
-        rc = knn_repository_new(penalties ? penalties : &table, d->metric, &out->knn, err);
+        rc = exh_knn_repository_new(penalties ? penalties : &table, d->metric, &out->knn, err);
     for (int i = 0; rc == 0 && i < out->repository_count; i++)
         rc = add_to_repository(d, out->knn, out->repository[i], err);
     if (rc == 0 && fit) { /* on train + validation only: the test models stay unseen */
-        penalties_fit_options fit_options;
-        penalties_fit_options_default(&fit_options);
+        exh_penalties_fit_options fit_options;
+        exh_penalties_fit_options_default(&fit_options);
         fit_options.seed = fit_seed; /* its own stream: the splits stay those of a plain run */
-        rc = penalties_fit(out->knn, &fit_options, &table, NULL, err);
+        rc = exh_penalties_fit(out->knn, &fit_options, &table, NULL, err);
         if (rc == 0)
-            rc = knn_repository_set_penalties(out->knn, &table, err);
+            rc = exh_knn_repository_set_penalties(out->knn, &table, err);
     }
     if (rc < 0)
         eval_split_free(out);
@@ -87,26 +87,26 @@ static void partial_free(partial_context *c)
     memset(c, 0, sizeof *c);
 }
 
-static int partial_prepare(const eval_dataset *d, const split *s, const split_distances *sd,
+static int partial_prepare(const exh_eval_dataset *d, const split *s, const split_distances *sd,
                            partial_context *c, exh_error *err)
 {
     size_t n = (size_t)s->repository_count;
     memset(c, 0, sizeof *c);
     c->partial = malloc(sizeof(double) * 3 * n);
     if (!c->partial)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     c->best = c->partial + n;
     c->query_distances = c->best + n;
     for (size_t i = 0; i < n; i++) {
-        const eval_model *m = &d->models[s->repository[i]];
+        const exh_eval_model *m = &d->models[s->repository[i]];
         c->partial[i] = m->partial;
-        if (targets_best(m->validation, m->epochs, d->metric == KNN_ACCURACY, &c->best[i], NULL,
-                         NULL) < 0)
+        if (exh_targets_best(m->validation, m->epochs, d->metric == EXH_KNN_ACCURACY, &c->best[i], NULL,
+                             NULL) < 0)
             c->best[i] = NAN;
     }
-    c->set = (knn_partial_set){(int)n, c->partial, c->best};
-    int rc = knn_partial_choose(&c->set, sd->pairs, 5, knn_partial_default_grid,
-                                KNN_PARTIAL_GRID_SIZE, &c->lambda, NULL, err);
+    c->set = (exh_knn_partial_set){(int)n, c->partial, c->best};
+    int rc = exh_knn_partial_choose(&c->set, sd->pairs, 5, exh_knn_partial_default_grid,
+                                    EXH_KNN_PARTIAL_GRID_SIZE, &c->lambda, NULL, err);
     if (rc < 0)
         partial_free(c);
     return rc;
@@ -118,12 +118,12 @@ int split_distances_compute(const split *s, split_distances *out, exh_error *err
     out->count = (int)n;
     out->pairs = malloc(sizeof(double) * (n * n > 0 ? n * n : 1));
     if (!out->pairs)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int count;
-        const layer *layers = knn_repository_layers(s->knn, (int)i, &count);
-        rc = knn_distances(s->knn, layers, count, out->pairs + i * n, err);
+        const exh_layer *layers = exh_knn_repository_layers(s->knn, (int)i, &count);
+        rc = exh_knn_distances(s->knn, layers, count, out->pairs + i * n, err);
     }
     if (rc < 0)
         split_distances_free(out);
@@ -136,21 +136,21 @@ void split_distances_free(split_distances *sd)
     memset(sd, 0, sizeof *sd);
 }
 
-double eval_model_target(const eval_dataset *d, const eval_model *m, int kind)
+double eval_model_target(const exh_eval_dataset *d, const exh_eval_model *m, int kind)
 {
-    targets_summary summary;
-    targets_summarize(m->validation, m->train, m->seconds, m->epochs,
-                      d->metric == KNN_ACCURACY, &summary);
+    exh_targets_summary summary;
+    exh_targets_summarize(m->validation, m->train, m->seconds, m->epochs,
+                          d->metric == EXH_KNN_ACCURACY, &summary);
     return kind == EVAL_TARGET_BEST ? summary.best_validation : summary.overfitting;
 }
 
-int eval_budget_targets(const eval_dataset *d, const int *models, int from, int to,
+int eval_budget_targets(const exh_eval_dataset *d, const int *models, int from, int to,
                         double budget, double *targets)
 {
-    int higher = d->metric == KNN_ACCURACY, n = to - from;
+    int higher = d->metric == EXH_KNN_ACCURACY, n = to - from;
     double worst = NAN;
     for (int i = 0; i < n; i++) {
-        const eval_model *m = &d->models[models[from + i]];
+        const exh_eval_model *m = &d->models[models[from + i]];
         targets[i] = eval_within_budget(m->validation, m->seconds, m->epochs, budget, higher);
         if (isfinite(targets[i]) && (isnan(worst) || (higher ? targets[i] < worst
                                                              : targets[i] > worst)))
@@ -163,51 +163,51 @@ int eval_budget_targets(const eval_dataset *d, const int *models, int from, int 
 }
 
 /* The partial-log estimate of model m's best value (NaN without one). */
-static int partial_estimate(const eval_dataset *d, partial_context *c, const split *s,
-                            const eval_model *m, double *out, exh_error *err)
+static int partial_estimate(const exh_eval_dataset *d, partial_context *c, const split *s,
+                            const exh_eval_model *m, double *out, exh_error *err)
 {
     *out = NAN;
     if (isnan(m->partial))
         return EXH_OK;
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    int rc = knn_distances(s->knn, layers, count, c->query_distances, err);
-    if (rc == 0 && knn_partial_predict(&c->set, c->query_distances, m->partial, c->lambda, 5, -1,
-                                       out, NULL) < 0)
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
+    int count = exh_space_layers(d->space, &m->architecture, layers, EXH_ARCH_MAX_TOKENS);
+    int rc = exh_knn_distances(s->knn, layers, count, c->query_distances, err);
+    if (rc == 0 && exh_knn_partial_predict(&c->set, c->query_distances, m->partial, c->lambda, 5, -1,
+                                           out, NULL) < 0)
         *out = NAN;
     return rc;
 }
 
 /* The GP's estimates of model m's best value and overfitting (NaN where
  * the split has no process for them). */
-static int gp_estimate(const eval_dataset *d, const split *s, const eval_gp *gp,
-                       const eval_model *m, double *query, targets_summary *guess, exh_error *err)
+static int gp_estimate(const exh_eval_dataset *d, const split *s, const eval_gp *gp,
+                       const exh_eval_model *m, double *query, exh_targets_summary *guess, exh_error *err)
 {
     guess->best_validation = guess->overfitting = NAN;
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
-    int rc = knn_distances(s->knn, layers, count, query, err);
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
+    int count = exh_space_layers(d->space, &m->architecture, layers, EXH_ARCH_MAX_TOKENS);
+    int rc = exh_knn_distances(s->knn, layers, count, query, err);
     if (rc == 0 && gp->best)
-        gp_predict(gp->best, query, &guess->best_validation, NULL);
+        exh_gp_predict(gp->best, query, &guess->best_validation, NULL);
     if (rc == 0 && gp->overfit)
-        gp_predict(gp->overfit, query, &guess->overfitting, NULL);
+        exh_gp_predict(gp->overfit, query, &guess->overfitting, NULL);
     return rc;
 }
 
 /* Predict model m with a method; fills the prediction. K-NN with fewer
  * logged models than K (small training sizes) uses them all. */
-int eval_predict_curve(const eval_dataset *d, const split *s, int method, const eval_model *m,
-                       rng *r, knn_prediction *p, exh_error *err)
+int eval_predict_curve(const exh_eval_dataset *d, const split *s, int method, const exh_eval_model *m,
+                       exh_rng *r, exh_knn_prediction *p, exh_error *err)
 {
-    layer layers[ARCH_MAX_TOKENS];
-    int count = space_layers(d->space, &m->architecture, layers, ARCH_MAX_TOKENS);
+    exh_layer layers[EXH_ARCH_MAX_TOKENS];
+    int count = exh_space_layers(d->space, &m->architecture, layers, EXH_ARCH_MAX_TOKENS);
     if (method == EVAL_METHOD_BASELINE1)
-        return baseline_random(s->knn, r, -1, p, err);
+        return exh_baseline_random(s->knn, r, -1, p, err);
     if (method == EVAL_METHOD_BASELINE2)
-        return baseline_size(s->knn, r, layers, count, -1, p, err);
+        return exh_baseline_size(s->knn, r, layers, count, -1, p, err);
     int k = method == EVAL_METHOD_1NN ? 1 : method == EVAL_METHOD_3NN ? 3 : 5;
-    int logged = knn_repository_count(s->knn);
-    return knn_predict(s->knn, layers, count, k < logged ? k : logged, p, err);
+    int logged = exh_knn_repository_count(s->knn);
+    return exh_knn_predict(s->knn, layers, count, k < logged ? k : logged, p, err);
 }
 
 void eval_split_methods_free(split_methods *x)
@@ -215,18 +215,18 @@ void eval_split_methods_free(split_methods *x)
     partial_free(&x->partial);
     eval_gp_free(&x->gp);
     split_distances_free(&x->distances);
-    knn_prediction_clear(&x->prediction);
+    exh_knn_prediction_clear(&x->prediction);
     free(x->query);
 }
 
-int eval_split_methods_prepare(const eval_dataset *d, const split *s, int methods,
+int eval_split_methods_prepare(const exh_eval_dataset *d, const split *s, int methods,
                                split_methods *x, exh_error *err)
 {
     memset(x, 0, sizeof *x);
-    knn_prediction_init(&x->prediction);
+    exh_knn_prediction_init(&x->prediction);
     x->query = malloc(sizeof(double) * (size_t)(s->repository_count + 1));
     int rc = x->query ? split_distances_compute(s, &x->distances, err)
-                      : error_set(err, EXH_ERR_NOMEM, "out of memory");
+                      : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (rc == 0 && methods > EVAL_METHOD_5NN_PARTIAL)
         rc = partial_prepare(d, s, &x->distances, &x->partial, err);
     if (rc == 0)
@@ -238,20 +238,20 @@ int eval_split_methods_prepare(const eval_dataset *d, const split *s, int method
 
 /* Model m's best value and overfitting as one method estimates them (NaN
  * where it has no estimate, e.g. every neighbour infinitely far). */
-int eval_estimate(const eval_dataset *d, const split *s, split_methods *x, int method,
-                  const eval_model *m, rng *r, targets_summary *guess, exh_error *err)
+int eval_estimate(const exh_eval_dataset *d, const split *s, split_methods *x, int method,
+                  const exh_eval_model *m, exh_rng *r, exh_targets_summary *guess, exh_error *err)
 {
     guess->best_validation = guess->overfitting = NAN;
     if (method == EVAL_METHOD_GP)
         return gp_estimate(d, s, &x->gp, m, x->query, guess, err);
-    knn_prediction *p = &x->prediction;
+    exh_knn_prediction *p = &x->prediction;
     int rc = eval_predict_curve(d, s, method, m, r, p, err);
     if (rc == EXH_ERR_NOT_FOUND)
         return EXH_OK;
     if (rc < 0)
         return rc;
-    targets_summarize(p->channel[KNN_VALIDATION], p->channel[KNN_TRAIN],
-                      p->channel[KNN_EPOCH_SECONDS], p->epochs, d->metric == KNN_ACCURACY, guess);
+    exh_targets_summarize(p->channel[EXH_KNN_VALIDATION], p->channel[EXH_KNN_TRAIN],
+                          p->channel[EXH_KNN_EPOCH_SECONDS], p->epochs, d->metric == EXH_KNN_ACCURACY, guess);
     if (method == EVAL_METHOD_5NN_PARTIAL) { /* the best value only: its curve is 5-NN's */
         rc = partial_estimate(d, &x->partial, s, m, &guess->best_validation, err);
         guess->overfitting = NAN;

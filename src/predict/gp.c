@@ -10,17 +10,17 @@
 
 #define TWO_PI 6.28318530717958647692
 
-struct gp_model {
+struct exh_gp_model {
     int n;            /* models given to gp_fit */
     int used;         /* with a target */
     int *index;       /* used -> given */
     double *chol;     /* used x used, lower Cholesky factor of K */
     double *alpha;    /* K^-1 (y - mean) */
     double *work;     /* used: scratch for gp_predict's solve */
-    gp_hyperparameters h;
+    exh_gp_hyperparameters h;
 };
 
-void gp_options_default(gp_options *o)
+void exh_gp_options_default(exh_gp_options *o)
 {
     static const double lengths[] = {0.125, 0.25, 0.5, 1, 2, 4};
     static const double noises[] = {0.001, 0.01, 0.03, 0.1, 0.3, 1};
@@ -110,7 +110,7 @@ static double median_distance(const double *d, int n, const int *index, int used
 /* Factor K for (length, noise) into chol and fill alpha and the
  * hyperparameters' mean, scale and likelihood; 0 if K is not positive
  * definite. `ones` is scratch of `used` values. */
-static int try_hyperparameters(gp_model *g, const double *d, const double *y, double length,
+static int try_hyperparameters(exh_gp_model *g, const double *d, const double *y, double length,
                                double noise, double *ones)
 {
     int n = g->n, m = g->used;
@@ -154,9 +154,9 @@ static int try_hyperparameters(gp_model *g, const double *d, const double *y, do
     return 1;
 }
 
-static gp_model *model_new(int n, const double *targets)
+static exh_gp_model *model_new(int n, const double *targets)
 {
-    gp_model *g = calloc(1, sizeof *g);
+    exh_gp_model *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->n = n;
@@ -173,27 +173,27 @@ static gp_model *model_new(int n, const double *targets)
     g->alpha = malloc(sizeof(double) * m * 2);
     g->work = g->alpha + m;
     if (!g->chol || !g->alpha) {
-        gp_free(g);
+        exh_gp_free(g);
         return NULL;
     }
     return g;
 }
 
-int gp_fit(const double *pair_distances, const double *targets, int n,
-           const gp_options *options, gp_model **out, exh_error *err)
+int exh_gp_fit(const double *pair_distances, const double *targets, int n,
+               const exh_gp_options *options, exh_gp_model **out, exh_error *err)
 {
     *out = NULL;
-    gp_options defaults;
+    exh_gp_options defaults;
     if (!options) {
-        gp_options_default(&defaults);
+        exh_gp_options_default(&defaults);
         options = &defaults;
     }
-    gp_model *g = model_new(n, targets);
+    exh_gp_model *g = model_new(n, targets);
     if (!g)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (g->used < 2) {
-        gp_free(g);
-        return error_set(err, EXH_ERR_INVALID, "a Gaussian process needs at least 2 models "
+        exh_gp_free(g);
+        return exh_error_set(err, EXH_ERR_INVALID, "a Gaussian process needs at least 2 models "
                                                "with a target (%d given)", n);
     }
     double unit = median_distance(pair_distances, n, g->index, g->used);
@@ -210,8 +210,8 @@ int gp_fit(const double *pair_distances, const double *targets, int n,
             }
         }
     if (isnan(best_length)) {
-        gp_free(g);
-        return error_set(err, EXH_ERR_INVALID, "no length scale and noise of the grid give a "
+        exh_gp_free(g);
+        return exh_error_set(err, EXH_ERR_INVALID, "no length scale and noise of the grid give a "
                                                "positive definite kernel matrix");
     }
     try_hyperparameters(g, pair_distances, targets, best_length, best_noise, ones);
@@ -220,7 +220,7 @@ int gp_fit(const double *pair_distances, const double *targets, int n,
     return EXH_OK;
 }
 
-void gp_predict(const gp_model *g, const double *query_distances, double *mean, double *sd)
+void exh_gp_predict(const exh_gp_model *g, const double *query_distances, double *mean, double *sd)
 {
     int m = g->used;
     double *k = g->work, estimate = g->h.mean;
@@ -239,12 +239,12 @@ void gp_predict(const gp_model *g, const double *query_distances, double *mean, 
     *sd = sqrt(variance > 0 ? variance : 0.0);
 }
 
-void gp_describe(const gp_model *g, gp_hyperparameters *out)
+void exh_gp_describe(const exh_gp_model *g, exh_gp_hyperparameters *out)
 {
     *out = g->h;
 }
 
-void gp_free(gp_model *g)
+void exh_gp_free(exh_gp_model *g)
 {
     if (!g)
         return;

@@ -32,18 +32,18 @@
 #endif
 
 enum { LANES = 8 };
-#define MAX_CELLS (EDITDIST_MAX_LAYERS + 1)
+#define MAX_CELLS (EXH_EDITDIST_MAX_LAYERS + 1)
 
 /* ---- tokens ------------------------------------------------------------------ */
 
-static uint64_t layer_hash(const layer *l)
+static uint64_t layer_hash(const exh_layer *l)
 {
-    int fields[8 + LAYER_MAX_INPUTS] = {l->op,    l->filters, l->kernel_h,   l->kernel_w,
+    int fields[8 + EXH_LAYER_MAX_INPUTS] = {l->op,    l->filters, l->kernel_h,   l->kernel_w,
                                         l->stride, l->units,  l->activation, l->input_count};
-    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+    for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
         fields[8 + j] = l->inputs[j];
     uint64_t h = 1469598103934665603ull;
-    for (int k = 0; k < 8 + LAYER_MAX_INPUTS; k++) {
+    for (int k = 0; k < 8 + EXH_LAYER_MAX_INPUTS; k++) {
         h ^= (uint32_t)fields[k];
         h *= 1099511628211ull;
         h ^= h >> 29;
@@ -51,19 +51,19 @@ static uint64_t layer_hash(const layer *l)
     return h;
 }
 
-static int same_layer(const layer *a, const layer *b)
+static int same_layer(const exh_layer *a, const exh_layer *b)
 {
     if (a->op != b->op || a->filters != b->filters || a->kernel_h != b->kernel_h ||
         a->kernel_w != b->kernel_w || a->stride != b->stride || a->units != b->units ||
         a->activation != b->activation || a->input_count != b->input_count)
         return 0;
-    for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+    for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
         if (a->inputs[j] != b->inputs[j])
             return 0;
     return 1;
 }
 
-static int rehash(knn_repository *r, int slots)
+static int rehash(exh_knn_repository *r, int slots)
 {
     int *table = calloc((size_t)slots, sizeof *table);
     if (!table)
@@ -80,7 +80,7 @@ static int rehash(knn_repository *r, int slots)
     return 0;
 }
 
-static int token_of(knn_repository *r, const layer *l)
+static int token_of(exh_knn_repository *r, const exh_layer *l)
 {
     if (2 * (r->token_count + 1) > r->token_slot_capacity &&
         rehash(r, r->token_slot_capacity ? 2 * r->token_slot_capacity : 64) < 0)
@@ -92,7 +92,7 @@ static int token_of(knn_repository *r, const layer *l)
             return r->token_slots[at] - 1;
     if (r->token_count == r->token_capacity) {
         int wanted = r->token_capacity ? 2 * r->token_capacity : 64;
-        layer *grown = realloc(r->tokens, (size_t)wanted * sizeof *grown);
+        exh_layer *grown = realloc(r->tokens, (size_t)wanted * sizeof *grown);
         if (!grown)
             return -1;
         r->tokens = grown;
@@ -103,7 +103,7 @@ static int token_of(knn_repository *r, const layer *l)
     return r->token_count - 1;
 }
 
-int knn_tokens_add(knn_repository *r, int index)
+int knn_tokens_add(exh_knn_repository *r, int index)
 {
     size_t needed = (size_t)r->layers_capacity;
     if (needed > 0) {
@@ -122,7 +122,7 @@ int knn_tokens_add(knn_repository *r, int index)
     return 0;
 }
 
-void knn_tokens_free(knn_repository *r)
+void knn_tokens_free(exh_knn_repository *r)
 {
     free(r->layer_token);
     free(r->tokens);
@@ -368,14 +368,14 @@ typedef struct mask_tables {
     double indel[MASKS]; /* graph: constant; convchain: by the stride bit */
 } mask_tables;
 
-static int uses_masks(const penalty_table *t)
+static int uses_masks(const exh_penalty_table *t)
 {
-    return t->kind == PENALTY_GRAPH || t->kind == PENALTY_CONVCHAIN;
+    return t->kind == EXH_PENALTY_GRAPH || t->kind == EXH_PENALTY_CONVCHAIN;
 }
 
-static void features(penalty_kind kind, const layer *l, int32_t *f)
+static void features(exh_penalty_kind kind, const exh_layer *l, int32_t *f)
 {
-    if (kind == PENALTY_GRAPH) {
+    if (kind == EXH_PENALTY_GRAPH) {
         f[0] = l->op;
         for (int slot = 0; slot < 3; slot++)
             f[1 + slot] = slot < l->input_count ? l->inputs[slot] : -1;
@@ -387,14 +387,14 @@ static void features(penalty_kind kind, const layer *l, int32_t *f)
     }
 }
 
-static void fill_mask_tables(const penalty_table *t, mask_tables *M)
+static void fill_mask_tables(const exh_penalty_table *t, mask_tables *M)
 {
     for (int m = 0; m < MASKS; m++) {
-        layer a, b;
+        exh_layer a, b;
         memset(&a, 0, sizeof a);
-        for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+        for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
             a.inputs[j] = -1;
-        if (t->kind == PENALTY_GRAPH) {
+        if (t->kind == EXH_PENALTY_GRAPH) {
             a.input_count = 3;
             a.inputs[0] = a.inputs[1] = a.inputs[2] = 0;
             b = a;
@@ -409,8 +409,8 @@ static void fill_mask_tables(const penalty_table *t, mask_tables *M)
             b.kernel_w += m >> 2 & 1;
             b.stride += m >> 3 & 1;
         }
-        M->rep[m] = penalties_replace(t, &a, &b);
-        M->indel[m] = penalties_indel(t, &a, &b);
+        M->rep[m] = exh_penalties_replace(t, &a, &b);
+        M->indel[m] = exh_penalties_indel(t, &a, &b);
     }
 }
 
@@ -607,28 +607,28 @@ static block_kernel choose_kernel(void)
 
 /* Models by length (counting sort): order[length_start[p] ..
  * length_start[p + 1]) are the models of p layers. */
-static void sort_by_length(const knn_repository *r, int *order, int *length_start)
+static void sort_by_length(const exh_knn_repository *r, int *order, int *length_start)
 {
-    memset(length_start, 0, (EDITDIST_MAX_LAYERS + 2) * sizeof(int));
+    memset(length_start, 0, (EXH_EDITDIST_MAX_LAYERS + 2) * sizeof(int));
     for (int m = 0; m < r->count; m++)
         length_start[r->layer_count[m] + 1]++;
-    for (int p = 0; p <= EDITDIST_MAX_LAYERS; p++)
+    for (int p = 0; p <= EXH_EDITDIST_MAX_LAYERS; p++)
         length_start[p + 1] += length_start[p];
-    int fill[EDITDIST_MAX_LAYERS + 1];
+    int fill[EXH_EDITDIST_MAX_LAYERS + 1];
     memcpy(fill, length_start, sizeof fill);
     for (int m = 0; m < r->count; m++)
         order[fill[r->layer_count[m]]++] = m;
 }
 
-static int mask_distances(const knn_repository *r, const layer *query, int q, double *out,
+static int mask_distances(const exh_knn_repository *r, const exh_layer *query, int q, double *out,
                           exh_error *err)
 {
-    const penalty_table *pt = &r->penalties;
+    const exh_penalty_table *pt = &r->penalties;
     int n = r->count;
     int *order = malloc((size_t)n * sizeof(int));
     if (!order)
-        return error_set(err, EXH_ERR_NOMEM, "k-NN: out of memory");
-    int length_start[EDITDIST_MAX_LAYERS + 2];
+        return exh_error_set(err, EXH_ERR_NOMEM, "k-NN: out of memory");
+    int length_start[EXH_EDITDIST_MAX_LAYERS + 2];
     sort_by_length(r, order, length_start);
     mask_tables M;
     fill_mask_tables(pt, &M);
@@ -644,15 +644,15 @@ static int mask_distances(const knn_repository *r, const layer *query, int q, do
         kernel = mask_block_avx2;
 #endif
     for (int m = 0; m < length_start[1]; m++) /* empty models: a sum of indels */
-        out[order[m]] = editdist_alignment(pt, query, q, NULL, 0);
+        out[order[m]] = exh_editdist_alignment(pt, query, q, NULL, 0);
     static _Thread_local int32_t mf[MAX_CELLS][FEATURES][LANES];
     double result[LANES];
-    for (int p = 1; p <= EDITDIST_MAX_LAYERS; p++)
+    for (int p = 1; p <= EXH_EDITDIST_MAX_LAYERS; p++)
         for (int from = length_start[p]; from < length_start[p + 1]; from += LANES) {
             int lanes = length_start[p + 1] - from < LANES ? length_start[p + 1] - from : LANES;
             for (int l = 0; l < LANES; l++) {
                 int m = order[from + (l < lanes ? l : 0)];
-                const layer *layers = r->layers + r->layer_start[m];
+                const exh_layer *layers = r->layers + r->layer_start[m];
                 for (int k = 0; k < p; k++) {
                     int32_t f[FEATURES];
                     features(pt->kind, &layers[k], f);
@@ -669,17 +669,17 @@ static int mask_distances(const knn_repository *r, const layer *query, int q, do
     return EXH_OK;
 }
 
-int knn_generic_distances(const knn_repository *r, const layer *query, int q, double *out,
+int knn_generic_distances(const exh_knn_repository *r, const exh_layer *query, int q, double *out,
                           exh_error *err)
 {
-    const penalty_table *pt = &r->penalties;
+    const exh_penalty_table *pt = &r->penalties;
     int n = r->count, D = r->token_count;
     if (n == 0)
         return EXH_OK;
     if (q == 0 || (size_t)D * (size_t)q > (size_t)INT32_MAX / 2) {
         for (int m = 0; m < n; m++) /* an empty query: a sum of indels */
-            out[m] = editdist_alignment(pt, query, q, r->layers + r->layer_start[m],
-                                        r->layer_count[m]);
+            out[m] = exh_editdist_alignment(pt, query, q, r->layers + r->layer_start[m],
+                                            r->layer_count[m]);
         return EXH_OK;
     }
     if (uses_masks(pt))
@@ -687,30 +687,30 @@ int knn_generic_distances(const knn_repository *r, const layer *query, int q, do
     size_t entries = (size_t)D * (size_t)q;
     double *block = malloc(3 * entries * sizeof(double));
     int *order = malloc((size_t)n * sizeof(int));
-    int length_start[EDITDIST_MAX_LAYERS + 2];
+    int length_start[EXH_EDITDIST_MAX_LAYERS + 2];
     if (!block || !order) {
         free(block);
         free(order);
-        return error_set(err, EXH_ERR_NOMEM, "k-NN: out of memory (cost tables)");
+        return exh_error_set(err, EXH_ERR_NOMEM, "k-NN: out of memory (cost tables)");
     }
     tables T = {q, block, block + entries, block + 2 * entries};
     double *rep = block, *del = block + entries, *ins = block + 2 * entries;
     for (int t = 0; t < D; t++) {
-        const layer *token = &r->tokens[t];
+        const exh_layer *token = &r->tokens[t];
         for (int k = 0; k < q; k++) {
             size_t at = (size_t)t * (size_t)q + (size_t)k;
-            rep[at] = penalties_replace(pt, &query[k], token);
-            del[at] = penalties_indel(pt, &query[k], token);
-            ins[at] = penalties_indel(pt, token, &query[k]);
+            rep[at] = exh_penalties_replace(pt, &query[k], token);
+            del[at] = exh_penalties_indel(pt, &query[k], token);
+            ins[at] = exh_penalties_indel(pt, token, &query[k]);
         }
     }
     sort_by_length(r, order, length_start); /* then blocks of LANES of one length */
     block_kernel kernel = choose_kernel();
     for (int m = 0; m < length_start[1]; m++) /* empty models: a sum of indels */
-        out[order[m]] = editdist_alignment(pt, query, q, NULL, 0);
+        out[order[m]] = exh_editdist_alignment(pt, query, q, NULL, 0);
     int tok[MAX_CELLS][LANES];
     double result[LANES];
-    for (int p = 1; p <= EDITDIST_MAX_LAYERS; p++)
+    for (int p = 1; p <= EXH_EDITDIST_MAX_LAYERS; p++)
         for (int from = length_start[p]; from < length_start[p + 1]; from += LANES) {
             int lanes = length_start[p + 1] - from < LANES ? length_start[p + 1] - from : LANES;
             for (int l = 0; l < LANES; l++) {

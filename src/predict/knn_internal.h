@@ -46,13 +46,13 @@ typedef struct knn_nb201_tables {
     knn_exact_costs exact8, exact16;
 } knn_nb201_tables;
 
-struct knn_repository {
-    penalty_table penalties;
-    knn_metric metric;
+struct exh_knn_repository {
+    exh_penalty_table penalties;
+    exh_knn_metric metric;
     int count, capacity;
     /* model i: layers[layer_start[i] .. + layer_count[i]) */
     int *layer_start, *layer_count;
-    layer *layers;
+    exh_layer *layers;
     int layers_used, layers_capacity;
     /* model i: epochs[i] values per channel at curve_values + curve_start[i],
      * channel after channel */
@@ -67,7 +67,7 @@ struct knn_repository {
      * is token t. The generic kernel computes each query's costs once per
      * token instead of once per DP cell. */
     int *layer_token;
-    layer *tokens;
+    exh_layer *tokens;
     int token_count, token_capacity;
     int *token_slots; /* open addressing: token + 1, 0 empty */
     int token_slot_capacity;
@@ -77,31 +77,31 @@ struct knn_repository {
 };
 
 /* Whether layers form a 6-edge cell with operations 0..4. */
-int knn_is_nb201_cell(const layer *layers, int count);
+int knn_is_nb201_cell(const exh_layer *layers, int count);
 
 /* The kernel a query of `count` layers would use. */
-knn_kernel knn_kernel_for(const knn_repository *r, const layer *layers, int count);
+knn_kernel knn_kernel_for(const exh_knn_repository *r, const exh_layer *layers, int count);
 
 /* (Re)build the NB201 tables for the current penalties and models; called
  * when the penalties change or the capacity grows. */
-int knn_nb201_rebuild(knn_repository *r, exh_error *err);
+int knn_nb201_rebuild(exh_knn_repository *r, exh_error *err);
 /* Fill column `index` for a model just added (tables already large enough). */
-void knn_nb201_set_column(knn_repository *r, int index);
+void knn_nb201_set_column(exh_knn_repository *r, int index);
 /* Grow the tables to hold at least `count` models. */
-int knn_nb201_reserve(knn_repository *r, int count, exh_error *err);
+int knn_nb201_reserve(exh_knn_repository *r, int count, exh_error *err);
 void knn_nb201_free(knn_nb201_tables *tables);
 
 /* Distances from the 6-operation query to every model with an NB201
  * kernel (LANES, EXACT16 or EXACT8), in doubles. */
-void knn_nb201_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+void knn_nb201_distances(const exh_knn_repository *r, knn_kernel kernel, const exh_layer *query,
                          double *out);
 /* The exact kernels' own result: each distance times 2^scale_bits, the
  * width's `infinity` standing for infinity, into out[0..count). `out` must
  * have room for the count rounded up to a multiple of KNN_BLOCK. */
-void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+void knn_nb201_scaled_distances(const exh_knn_repository *r, knn_kernel kernel, const exh_layer *query,
                                 uint16_t *out);
 /* One such value back as the distance it stands for. */
-double knn_nb201_unscale(const knn_repository *r, knn_kernel kernel, uint16_t value);
+double knn_nb201_unscale(const exh_knn_repository *r, knn_kernel kernel, uint16_t value);
 /* Whether the CPU runs the AVX2 kernels. */
 int knn_nb201_has_avx2(void);
 /* Whether the int8 kernel runs in AVX-512 (BW) here: 64 models a vector
@@ -114,24 +114,24 @@ void knn_nb201_allow_avx512(int allowed);
  * first, ties to the lower index, model `exclude` (-1: none) left out
  * (knn_select.c). The scaled form takes values in 0..limit (limit < 32768:
  * the width's infinity) and leaves the scaled values in .distance. */
-void knn_select_nearest(const double *distances, int n, int k, int exclude, knn_neighbour *out);
+void knn_select_nearest(const double *distances, int n, int k, int exclude, exh_knn_neighbour *out);
 void knn_select_nearest_scaled(const uint16_t *scaled, int n, int k, int exclude, int limit,
-                               knn_neighbour *out);
+                               exh_knn_neighbour *out);
 
 /* A prediction that is model `index`'s curve as is: one neighbour, weight 1,
  * distance NaN (baselines). */
-int knn_prediction_from_model(const knn_repository *r, int index, knn_prediction *out,
+int knn_prediction_from_model(const exh_knn_repository *r, int index, exh_knn_prediction *out,
                               exh_error *err);
 
 /* Number the layers of the model just stored (layer_start[index] ..) as
  * tokens; -1 when out of memory (knn_generic.c). */
-int knn_tokens_add(knn_repository *r, int index);
-void knn_tokens_free(knn_repository *r);
+int knn_tokens_add(exh_knn_repository *r, int index);
+void knn_tokens_free(exh_knn_repository *r);
 /* Distances (without nb201's disconnect term) from the query to every
  * model through the token tables, models of one length side by side
  * (AVX-512, AVX2 or plain C, chosen at run time; the same numbers as
  * editdist_alignment). EXH_ERR_NOMEM when the tables cannot be allocated. */
-int knn_generic_distances(const knn_repository *r, const layer *query, int count, double *out,
+int knn_generic_distances(const exh_knn_repository *r, const exh_layer *query, int count, double *out,
                           exh_error *err);
 /* The vector width the generic kernel uses: 512, 256 (AVX2) or 0 (plain C). */
 int knn_generic_simd(void);
@@ -141,9 +141,9 @@ void knn_generic_force_simd(int level);
 
 /* Tests: force a distance path (KNN_KERNEL_AUTO restores the default). A
  * forced NB201 kernel that does not apply falls back to the generic one. */
-void knn_repository_force_kernel(knn_repository *r, knn_kernel kernel);
+void knn_repository_force_kernel(exh_knn_repository *r, knn_kernel kernel);
 /* Tests: 1 runs every cell of the programme even where the penalties make it
  * degenerate (editdist_alignment_full, the kernels' whole programme). */
-void knn_repository_force_full_programme(knn_repository *r, int full);
+void knn_repository_force_full_programme(exh_knn_repository *r, int full);
 
 #endif

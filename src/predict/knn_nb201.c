@@ -33,9 +33,9 @@
 #define KNN_HAVE_AVX2_KERNEL 0
 #endif
 
-enum { EDGES = NB201_EDGES, OPERATIONS = NB201_OPERATIONS };
+enum { EDGES = EXH_NB201_EDGES, OPERATIONS = EXH_NB201_OPERATIONS };
 /* Steps on the longest path of the programme (p + q), for the width bound. */
-#define LONGEST_PATH (2 * NB201_EDGES)
+#define LONGEST_PATH (2 * EXH_NB201_EDGES)
 #define MAX_SCALE_BITS 8
 
 int knn_nb201_has_avx2(void)
@@ -47,7 +47,7 @@ int knn_nb201_has_avx2(void)
 #endif
 }
 
-int knn_is_nb201_cell(const layer *layers, int count)
+int knn_is_nb201_cell(const exh_layer *layers, int count)
 {
     if (count != EDGES)
         return 0;
@@ -57,7 +57,7 @@ int knn_is_nb201_cell(const layer *layers, int count)
     return 1;
 }
 
-knn_kernel knn_kernel_for(const knn_repository *r, const layer *layers, int count)
+knn_kernel knn_kernel_for(const exh_knn_repository *r, const exh_layer *layers, int count)
 {
     const knn_nb201_tables *t = &r->nb201;
     if (!t->usable || !knn_is_nb201_cell(layers, count) ||
@@ -85,7 +85,7 @@ knn_kernel knn_kernel_for(const knn_repository *r, const layer *layers, int coun
 enum { REPLACE_ENTRIES = OPERATIONS * OPERATIONS, INDEL_ENTRY = REPLACE_ENTRIES,
        DISCONNECT_ENTRY, ENTRIES };
 
-static double entry(const penalty_table *t, int k)
+static double entry(const exh_penalty_table *t, int k)
 {
     if (k < REPLACE_ENTRIES)
         return t->nb201.replace[k / OPERATIONS][k % OPERATIONS];
@@ -93,7 +93,7 @@ static double entry(const penalty_table *t, int k)
 }
 
 /* The smallest power of two that makes every finite cost an integer, or -1. */
-static int exact_scale_bits(const penalty_table *t)
+static int exact_scale_bits(const exh_penalty_table *t)
 {
     for (int bits = 0; bits <= MAX_SCALE_BITS; bits++) {
         int integral = 1;
@@ -108,7 +108,7 @@ static int exact_scale_bits(const penalty_table *t)
 }
 
 /* Whether the scaled costs fit below `infinity` on the longest path. */
-static int fits_width(const penalty_table *t, int bits, double infinity)
+static int fits_width(const exh_penalty_table *t, int bits, double infinity)
 {
     if (bits < 0)
         return 0;
@@ -134,13 +134,13 @@ static void put(const knn_exact_costs *exact, void *table, size_t at, uint16_t v
         ((int16_t *)table)[at] = (int16_t)value;
 }
 
-static void set_exact_column(const knn_repository *r, const knn_exact_costs *exact, int index)
+static void set_exact_column(const exh_knn_repository *r, const knn_exact_costs *exact, int index)
 {
     const knn_nb201_tables *t = &r->nb201;
     if (!exact->fits)
         return;
     size_t capacity = (size_t)t->capacity;
-    const layer *cell = r->layers + r->layer_start[index];
+    const exh_layer *cell = r->layers + r->layer_start[index];
     for (int e = 0; e < EDGES; e++)
         for (int o = 0; o < OPERATIONS; o++)
             put(exact, exact->costs, (size_t)(o * EDGES + e) * capacity + (size_t)index,
@@ -151,10 +151,10 @@ static void set_exact_column(const knn_repository *r, const knn_exact_costs *exa
             r->connected[index] != query_connected ? disconnect : 0);
 }
 
-void knn_nb201_set_column(knn_repository *r, int index)
+void knn_nb201_set_column(exh_knn_repository *r, int index)
 {
     knn_nb201_tables *t = &r->nb201;
-    const layer *cell = r->layers + r->layer_start[index];
+    const exh_layer *cell = r->layers + r->layer_start[index];
     size_t capacity = (size_t)t->capacity;
     for (int e = 0; e < EDGES; e++)
         for (int o = 0; o < OPERATIONS; o++)
@@ -191,7 +191,7 @@ static int allocate_exact(knn_exact_costs *exact, size_t columns, size_t width)
 
 /* Fresh tables of `capacity` columns (padding columns cost 0; their
  * results are never read), filled for the models there are. */
-static int allocate(knn_repository *r, int capacity, exh_error *err)
+static int allocate(exh_knn_repository *r, int capacity, exh_error *err)
 {
     knn_nb201_tables *t = &r->nb201;
     knn_nb201_free(t);
@@ -201,7 +201,7 @@ static int allocate(knn_repository *r, int capacity, exh_error *err)
         allocate_exact(&t->exact16, columns, sizeof(int16_t)) < 0) {
         knn_nb201_free(t);
         t->usable = 0;
-        return error_set(err, EXH_ERR_NOMEM, "k-NN repository: out of memory (NB201 tables)");
+        return exh_error_set(err, EXH_ERR_NOMEM, "k-NN repository: out of memory (NB201 tables)");
     }
     t->capacity = capacity;
     for (int m = 0; m < r->count; m++)
@@ -209,7 +209,7 @@ static int allocate(knn_repository *r, int capacity, exh_error *err)
     return EXH_OK;
 }
 
-static void describe_exact(const penalty_table *p, knn_exact_costs *exact, uint16_t infinity,
+static void describe_exact(const exh_penalty_table *p, knn_exact_costs *exact, uint16_t infinity,
                            int bits)
 {
     exact->infinity = infinity;
@@ -217,7 +217,7 @@ static void describe_exact(const penalty_table *p, knn_exact_costs *exact, uint1
     exact->indel = exact->fits ? scale_cost(exact, p->nb201.indel, bits) : 0;
 }
 
-int knn_nb201_rebuild(knn_repository *r, exh_error *err)
+int knn_nb201_rebuild(exh_knn_repository *r, exh_error *err)
 {
     knn_nb201_tables *t = &r->nb201;
     if (!t->usable) {
@@ -225,7 +225,7 @@ int knn_nb201_rebuild(knn_repository *r, exh_error *err)
         return EXH_OK;
     }
     t->scale_bits = exact_scale_bits(&r->penalties);
-    t->diagonal = editdist_nb201_diagonal_only(&r->penalties, EDGES);
+    t->diagonal = exh_editdist_nb201_diagonal_only(&r->penalties, EDGES);
     describe_exact(&r->penalties, &t->exact8, UINT8_MAX, t->scale_bits);
     describe_exact(&r->penalties, &t->exact16, INT16_MAX, t->scale_bits);
     int capacity = t->capacity > 0 ? t->capacity : KNN_BLOCK;
@@ -234,7 +234,7 @@ int knn_nb201_rebuild(knn_repository *r, exh_error *err)
     return allocate(r, capacity, err);
 }
 
-int knn_nb201_reserve(knn_repository *r, int count, exh_error *err)
+int knn_nb201_reserve(exh_knn_repository *r, int count, exh_error *err)
 {
     if (count <= r->nb201.capacity)
         return EXH_OK;
@@ -250,7 +250,7 @@ enum { LANES = 8 };
 
 /* Distances (without the disconnect term) for models m .. m + LANES - 1;
  * the inner loops run across the lanes so that a compiler may vectorize. */
-static void lanes_block(const knn_repository *r, const int *query, int m,
+static void lanes_block(const exh_knn_repository *r, const int *query, int m,
                         const double *boundary, double *out)
 {
     size_t capacity = (size_t)r->nb201.capacity;
@@ -287,7 +287,7 @@ static void lanes_block(const knn_repository *r, const int *query, int m,
 
 /* The degenerate programme (tables->diagonal): D[6][6] is the diagonal's
  * sum, added in the programme's order, from D[0][0] = 0. */
-static void lanes_diagonal(const knn_repository *r, const int *query, double *out)
+static void lanes_diagonal(const exh_knn_repository *r, const int *query, double *out)
 {
     size_t capacity = (size_t)r->nb201.capacity;
     const double *row[EDGES];
@@ -301,7 +301,7 @@ static void lanes_diagonal(const knn_repository *r, const int *query, double *ou
     }
 }
 
-static void lanes_distances(const knn_repository *r, const int *query, double *out)
+static void lanes_distances(const exh_knn_repository *r, const int *query, double *out)
 {
     if (r->nb201.diagonal && !r->force_full) {
         lanes_diagonal(r, query, out);
@@ -596,7 +596,7 @@ static void exact_boundary(const knn_exact_costs *exact, uint16_t *boundary)
 }
 
 /* Scaled distances for the KNN_BLOCK models from m into out[0 .. KNN_BLOCK). */
-static void exact_block(const knn_repository *r, knn_kernel kernel, const int *query,
+static void exact_block(const exh_knn_repository *r, knn_kernel kernel, const int *query,
                         int connected, const uint16_t *boundary, int m, uint16_t *out)
 {
 #if KNN_HAVE_AVX2_KERNEL
@@ -641,27 +641,27 @@ static void exact_block(const knn_repository *r, knn_kernel kernel, const int *q
 #endif
 }
 
-static const knn_exact_costs *exact_costs(const knn_repository *r, knn_kernel kernel)
+static const knn_exact_costs *exact_costs(const exh_knn_repository *r, knn_kernel kernel)
 {
     return kernel == KNN_KERNEL_EXACT8 ? &r->nb201.exact8 : &r->nb201.exact16;
 }
 
 /* ---- entry points ------------------------------------------------------------ */
 
-static void query_ops(const layer *query, int *ops)
+static void query_ops(const exh_layer *query, int *ops)
 {
     for (int e = 0; e < EDGES; e++)
         ops[e] = query[e].op;
 }
 
-void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+void knn_nb201_scaled_distances(const exh_knn_repository *r, knn_kernel kernel, const exh_layer *query,
                                 uint16_t *out)
 {
     int ops[EDGES];
     uint16_t boundary[EDGES + 1];
     query_ops(query, ops);
     exact_boundary(exact_costs(r, kernel), boundary);
-    int connected = editdist_connected(query, EDGES);
+    int connected = exh_editdist_connected(query, EDGES);
 #if KNN_HAVE_AVX2_KERNEL
     if (kernel == KNN_KERNEL_EXACT8 && r->nb201.diagonal && !r->force_full &&
         knn_nb201_has_avx512()) {
@@ -673,19 +673,19 @@ void knn_nb201_scaled_distances(const knn_repository *r, knn_kernel kernel, cons
         exact_block(r, kernel, ops, connected, boundary, m, out + m);
 }
 
-double knn_nb201_unscale(const knn_repository *r, knn_kernel kernel, uint16_t value)
+double knn_nb201_unscale(const exh_knn_repository *r, knn_kernel kernel, uint16_t value)
 {
     /* a power of two: the product is exact */
     return value == exact_costs(r, kernel)->infinity ? INFINITY
                                                      : value * ldexp(1.0, -r->nb201.scale_bits);
 }
 
-void knn_nb201_distances(const knn_repository *r, knn_kernel kernel, const layer *query,
+void knn_nb201_distances(const exh_knn_repository *r, knn_kernel kernel, const exh_layer *query,
                          double *out)
 {
     int ops[EDGES];
     query_ops(query, ops);
-    int connected = editdist_connected(query, EDGES);
+    int connected = exh_editdist_connected(query, EDGES);
     if (kernel == KNN_KERNEL_EXACT8 || kernel == KNN_KERNEL_EXACT16) {
         const knn_exact_costs *exact = exact_costs(r, kernel);
         uint16_t boundary[EDGES + 1], block[KNN_BLOCK];

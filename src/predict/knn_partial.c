@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-const double knn_partial_default_grid[KNN_PARTIAL_GRID_SIZE] = {0, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64};
+const double exh_knn_partial_default_grid[EXH_KNN_PARTIAL_GRID_SIZE] = {0, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64};
 
 typedef struct candidate {
     double distance;
@@ -26,15 +26,15 @@ static int insert_nearest(candidate *nearest, int kept, int k, double distance, 
     return kept;
 }
 
-int knn_partial_predict(const knn_partial_set *set, const double *distances,
-                        double query_partial, double lambda, int k, int exclude, double *out,
-                        exh_error *err)
+int exh_knn_partial_predict(const exh_knn_partial_set *set, const double *distances,
+                            double query_partial, double lambda, int k, int exclude, double *out,
+                            exh_error *err)
 {
     *out = NAN;
     if (isnan(query_partial))
-        return error_set(err, EXH_ERR_INVALID, "k-NN+partial: the query has no partial value");
+        return exh_error_set(err, EXH_ERR_INVALID, "k-NN+partial: the query has no partial value");
     if (k < 1 || k > 64)
-        return error_set(err, EXH_ERR_INVALID, "k-NN+partial: k = %d (1..64)", k);
+        return exh_error_set(err, EXH_ERR_INVALID, "k-NN+partial: k = %d (1..64)", k);
     candidate nearest[64];
     int kept = 0;
     for (int i = 0; i < set->count; i++) {
@@ -45,8 +45,8 @@ int knn_partial_predict(const knn_partial_set *set, const double *distances,
         kept = insert_nearest(nearest, kept, k, d, i);
     }
     if (kept == 0)
-        return error_set(err, EXH_ERR_INVALID,
-                         "k-NN+partial: no logged model has both a partial and a best value");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "k-NN+partial: no logged model has both a partial and a best value");
     double gain = 0, weight = 0;
     int exact = nearest[0].distance == 0;
     for (int j = 0; j < kept; j++) {
@@ -61,9 +61,9 @@ int knn_partial_predict(const knn_partial_set *set, const double *distances,
     return EXH_OK;
 }
 
-int knn_partial_choose(const knn_partial_set *set, const double *pair_distances, int k,
-                       const double *grid, int grid_size, double *lambda, double *error,
-                       exh_error *err)
+int exh_knn_partial_choose(const exh_knn_partial_set *set, const double *pair_distances, int k,
+                           const double *grid, int grid_size, double *lambda, double *error,
+                           exh_error *err)
 {
     double best_error = INFINITY;
     *lambda = grid_size > 0 ? grid[0] : 0;
@@ -73,8 +73,8 @@ int knn_partial_choose(const knn_partial_set *set, const double *pair_distances,
         for (int i = 0; i < set->count; i++) {
             double guess;
             if (isnan(set->partial[i]) || isnan(set->best[i]) ||
-                knn_partial_predict(set, pair_distances + (size_t)i * (size_t)set->count,
-                                    set->partial[i], grid[g], k, i, &guess, NULL) < 0)
+                exh_knn_partial_predict(set, pair_distances + (size_t)i * (size_t)set->count,
+                                        set->partial[i], grid[g], k, i, &guess, NULL) < 0)
                 continue;
             sum += fabs(guess - set->best[i]);
             n++;
@@ -87,7 +87,7 @@ int knn_partial_choose(const knn_partial_set *set, const double *pair_distances,
     if (error)
         *error = best_error;
     if (isinf(best_error))
-        return error_set(err, EXH_ERR_INVALID,
-                         "k-NN+partial: fewer than 2 logged models with both values");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "k-NN+partial: fewer than 2 logged models with both values");
     return EXH_OK;
 }

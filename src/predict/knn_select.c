@@ -21,17 +21,17 @@
 #endif
 
 /* Put model m at distance d among the `*found` kept (at most k). */
-static void keep(knn_neighbour *out, int k, int *found, int m, double d)
+static void keep(exh_knn_neighbour *out, int k, int *found, int m, double d)
 {
     int at = *found < k ? (*found)++ : k - 1;
     while (at > 0 && out[at - 1].distance > d) {
         out[at] = out[at - 1];
         at--;
     }
-    out[at] = (knn_neighbour){.index = m, .distance = d, .weight = 0.0};
+    out[at] = (exh_knn_neighbour){.index = m, .distance = d, .weight = 0.0};
 }
 
-void knn_select_nearest(const double *distances, int n, int k, int exclude, knn_neighbour *out)
+void knn_select_nearest(const double *distances, int n, int k, int exclude, exh_knn_neighbour *out)
 {
     int found = 0;
     for (int m = 0; m < n; m++)
@@ -72,7 +72,7 @@ static int count_at_most(const uint16_t *scaled, int n, int exclude, int t)
 
 /* Keep model m if it is below the threshold, or equal to it while ties
  * are still wanted. */
-static void consider(const uint16_t *scaled, int m, int threshold, int *ties, knn_neighbour *out,
+static void consider(const uint16_t *scaled, int m, int threshold, int *ties, exh_knn_neighbour *out,
                      int k, int *found)
 {
     if (scaled[m] < threshold) {
@@ -86,7 +86,7 @@ static void consider(const uint16_t *scaled, int m, int threshold, int *ties, kn
 #if KNN_HAVE_AVX2_SELECT
 __attribute__((target("avx2"))) static void collect_avx2(const uint16_t *scaled, int n,
                                                          int exclude, int threshold, int ties,
-                                                         int k, knn_neighbour *out)
+                                                         int k, exh_knn_neighbour *out)
 {
     const __m256i bound = _mm256_set1_epi16((short)threshold);
     int found = 0, m = 0;
@@ -107,7 +107,7 @@ __attribute__((target("avx2"))) static void collect_avx2(const uint16_t *scaled,
 #endif
 
 void knn_select_nearest_scaled(const uint16_t *scaled, int n, int k, int exclude, int limit,
-                               knn_neighbour *out)
+                               exh_knn_neighbour *out)
 {
     /* distances near the query are few and small: gallop up from 0 before
      * bisecting, so that a small threshold costs few counts */

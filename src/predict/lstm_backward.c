@@ -7,14 +7,14 @@
 #include "predict/lstm_internal.h"
 
 /* Loss -> output layer -> ReLU -> dense layer -> dropout on h_T. */
-static void head_backward(lstm_model *m)
+static void head_backward(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int H = m->config.hidden_size, D = m->config.dense_size, B = w->count;
-    const float *output_weights = lstm_tensor(m->parameters, m, LSTM_OUTPUT_WEIGHTS);
-    float *output_weights_gradient = lstm_tensor(m->gradients, m, LSTM_OUTPUT_WEIGHTS);
-    float *output_bias_gradient = lstm_tensor(m->gradients, m, LSTM_OUTPUT_BIAS);
-    float *dense_bias_gradient = lstm_tensor(m->gradients, m, LSTM_DENSE_BIAS);
+    const float *output_weights = lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_WEIGHTS);
+    float *output_weights_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_OUTPUT_WEIGHTS);
+    float *output_bias_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_OUTPUT_BIAS);
+    float *dense_bias_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_BIAS);
     for (int b = 0; b < B; b++) {
         float dy = 2.0f * (w->output[b] - w->target[b]) / (float)B;
         const float *a = w->dense + (size_t)b * D;
@@ -28,19 +28,19 @@ static void head_backward(lstm_model *m)
         }
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, D, H, B, 1.0f, w->dense_gradient, D,
-                w->last, H, 0.0f, lstm_tensor(m->gradients, m, LSTM_DENSE_WEIGHTS), H);
+                w->last, H, 0.0f, lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_WEIGHTS), H);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, D, 1.0f, w->dense_gradient, D,
-                lstm_tensor(m->parameters, m, LSTM_DENSE_WEIGHTS), H, 0.0f, w->last_gradient, H);
+                lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS), H, 0.0f, w->last_gradient, H);
     if (w->dropout > 0)
         for (size_t i = 0; i < (size_t)B * H; i++)
             w->last_gradient[i] *= w->last_mask[i];
 }
 
-static void recur_backward(lstm_model *m)
+static void recur_backward(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int H = m->config.hidden_size, G = 4 * H, B = w->count;
-    const float *recurrent = lstm_tensor(m->parameters, m, LSTM_RECURRENT_WEIGHTS);
+    const float *recurrent = lstm_tensor(m->parameters, m, EXH_LSTM_RECURRENT_WEIGHTS);
     memset(w->cell_gradient, 0, (size_t)B * H * sizeof(float));
     for (int t = w->steps - 1; t >= 0; t--) {
         int n = w->step_rows[t], later = t + 1 < w->steps ? w->step_rows[t + 1] : 0;
@@ -71,17 +71,17 @@ static void bias_gradient_from(const float *gate_gradients, int rows, int G, flo
 
 /* Per packed row: dW_ih = dG^T X, dX = dG W_ih, scattered into the
  * embedding rows through the dropout mask. */
-static void input_backward_per_row(lstm_model *m)
+static void input_backward_per_row(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int E = m->config.embedding_size, G = 4 * m->config.hidden_size, R = w->rows;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, R, 1.0f, w->gates_gradient, G,
-                w->input, E, 0.0f, lstm_tensor(m->gradients, m, LSTM_INPUT_WEIGHTS), E);
-    bias_gradient_from(w->gates_gradient, R, G, lstm_tensor(m->gradients, m, LSTM_GATE_BIAS));
+                w->input, E, 0.0f, lstm_tensor(m->gradients, m, EXH_LSTM_INPUT_WEIGHTS), E);
+    bias_gradient_from(w->gates_gradient, R, G, lstm_tensor(m->gradients, m, EXH_LSTM_GATE_BIAS));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, E, G, 1.0f, w->gates_gradient, G,
-                lstm_tensor(m->parameters, m, LSTM_INPUT_WEIGHTS), E, 0.0f, w->input_gradient,
+                lstm_tensor(m->parameters, m, EXH_LSTM_INPUT_WEIGHTS), E, 0.0f, w->input_gradient,
                 E);
-    float *embedding_gradient = lstm_tensor(m->gradients, m, LSTM_EMBEDDING);
+    float *embedding_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_EMBEDDING);
     for (int row = 0; row < R; row++) {
         float *target = embedding_gradient + (size_t)w->embedding_row[row] * E;
         const float *dx = w->input_gradient + (size_t)row * E;
@@ -93,7 +93,7 @@ static void input_backward_per_row(lstm_model *m)
 
 /* Grouped: sum the gate gradients per embedding row first; then the same
  * products with the table in place of X. */
-static void input_backward_grouped(lstm_model *m)
+static void input_backward_grouped(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int E = m->config.embedding_size, G = 4 * m->config.hidden_size, V = m->embedding_rows;
@@ -105,22 +105,22 @@ static void input_backward_grouped(lstm_model *m)
             target[k] += dg[k];
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, V, 1.0f, w->table_gradient, G,
-                lstm_tensor(m->parameters, m, LSTM_EMBEDDING), E, 0.0f,
-                lstm_tensor(m->gradients, m, LSTM_INPUT_WEIGHTS), E);
-    bias_gradient_from(w->table_gradient, V, G, lstm_tensor(m->gradients, m, LSTM_GATE_BIAS));
+                lstm_tensor(m->parameters, m, EXH_LSTM_EMBEDDING), E, 0.0f,
+                lstm_tensor(m->gradients, m, EXH_LSTM_INPUT_WEIGHTS), E);
+    bias_gradient_from(w->table_gradient, V, G, lstm_tensor(m->gradients, m, EXH_LSTM_GATE_BIAS));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, V, E, G, 1.0f, w->table_gradient, G,
-                lstm_tensor(m->parameters, m, LSTM_INPUT_WEIGHTS), E, 0.0f,
-                lstm_tensor(m->gradients, m, LSTM_EMBEDDING), E);
+                lstm_tensor(m->parameters, m, EXH_LSTM_INPUT_WEIGHTS), E, 0.0f,
+                lstm_tensor(m->gradients, m, EXH_LSTM_EMBEDDING), E);
 }
 
 /* The weight gradients of all steps at once. */
-static void weights_backward(lstm_model *m)
+static void weights_backward(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int H = m->config.hidden_size, G = 4 * H;
     /* Step 0 reads h = 0: its rows add nothing to dW_hh. */
     size_t first = (size_t)w->step_rows[0];
-    float *recurrent_gradient = lstm_tensor(m->gradients, m, LSTM_RECURRENT_WEIGHTS);
+    float *recurrent_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_RECURRENT_WEIGHTS);
     if (w->rows > (int)first)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, w->rows - (int)first, 1.0f,
                     w->gates_gradient + first * G, G, w->hidden_previous + first * H, H, 0.0f,
@@ -131,12 +131,12 @@ static void weights_backward(lstm_model *m)
         input_backward_per_row(m);
 }
 
-int lstm_backward(lstm_model *model, exh_error *err)
+int exh_lstm_backward(exh_lstm_model *model, exh_error *err)
 {
     lstm_workspace *w = &model->work;
     if (w->count < 1 || !w->has_targets)
-        return error_set(err, EXH_ERR_INVALID,
-                         "lstm: backward needs a forward pass with targets first");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: backward needs a forward pass with targets first");
     memset(model->gradients, 0, model->parameter_count * sizeof(float));
     head_backward(model);
     recur_backward(model);
@@ -144,7 +144,7 @@ int lstm_backward(lstm_model *model, exh_error *err)
     return EXH_OK;
 }
 
-void lstm_adam_update(lstm_model *model, const lstm_adam_options *o)
+void exh_lstm_adam_update(exh_lstm_model *model, const exh_lstm_adam_options *o)
 {
     model->adam_step++;
     /* torch.optim.Adam: bias corrections folded into the step size and the

@@ -36,17 +36,17 @@ static void put_f64(writer *w, double x)
 
 static size_t header_size(int period) { return 8 + 4 + 16 + 4 * (size_t)period + 16 + 8; }
 
-int lstm_save(const lstm_model *model, const char *path, exh_error *err)
+int exh_lstm_save(const exh_lstm_model *model, const char *path, exh_error *err)
 {
-    const lstm_config *c = &model->config;
+    const exh_lstm_config *c = &model->config;
     size_t size = header_size(c->period) + 4 * model->parameter_count + 4;
     unsigned char *buffer = malloc(size);
     if (!buffer)
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
     writer w = {buffer};
     memcpy(w.at, magic, sizeof magic);
     w.at += sizeof magic;
-    put_u32(&w, LSTM_FILE_VERSION);
+    put_u32(&w, EXH_LSTM_FILE_VERSION);
     put_u32(&w, (uint32_t)c->embedding_size);
     put_u32(&w, (uint32_t)c->hidden_size);
     put_u32(&w, (uint32_t)c->dense_size);
@@ -67,7 +67,7 @@ int lstm_save(const lstm_model *model, const char *path, exh_error *err)
     ok = (f && fclose(f) == 0) && ok;
     free(buffer);
     if (!ok)
-        return error_set(err, EXH_ERR_IO, "%s: cannot write the model", path);
+        return exh_error_set(err, EXH_ERR_IO, "%s: cannot write the model", path);
     return EXH_OK;
 }
 
@@ -82,8 +82,8 @@ typedef struct reader {
 static int need(reader *r, size_t n, const char *what, exh_error *err)
 {
     if (r->size - r->at < n)
-        return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: file ends inside the %s", r->path,
-                         r->at, what);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: file ends inside the %s", r->path,
+                             r->at, what);
     return EXH_OK;
 }
 
@@ -120,27 +120,27 @@ static int get_size(reader *r, const char *what, uint32_t low, uint32_t high, in
     if (rc < 0)
         return rc;
     if (v < low || v > high)
-        return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %s %u is outside %u..%u", r->path,
-                         at, what, v, low, high);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %s %u is outside %u..%u", r->path,
+                             at, what, v, low, high);
     *out = (int)v;
     return EXH_OK;
 }
 
-static int read_config(reader *r, lstm_config *c, exh_error *err)
+static int read_config(reader *r, exh_lstm_config *c, exh_error *err)
 {
     int rc;
-    if ((rc = get_size(r, "embedding size", 1, LSTM_MAX_LAYER_SIZE, &c->embedding_size, err)) <
+    if ((rc = get_size(r, "embedding size", 1, EXH_LSTM_MAX_LAYER_SIZE, &c->embedding_size, err)) <
             0 ||
-        (rc = get_size(r, "hidden size", 1, LSTM_MAX_LAYER_SIZE, &c->hidden_size, err)) < 0 ||
-        (rc = get_size(r, "dense size", 1, LSTM_MAX_LAYER_SIZE, &c->dense_size, err)) < 0 ||
-        (rc = get_size(r, "period", 1, LSTM_MAX_PERIOD, &c->period, err)) < 0)
+        (rc = get_size(r, "hidden size", 1, EXH_LSTM_MAX_LAYER_SIZE, &c->hidden_size, err)) < 0 ||
+        (rc = get_size(r, "dense size", 1, EXH_LSTM_MAX_LAYER_SIZE, &c->dense_size, err)) < 0 ||
+        (rc = get_size(r, "period", 1, EXH_LSTM_MAX_PERIOD, &c->period, err)) < 0)
         return rc;
     for (int p = 0; p < c->period; p++)
-        if ((rc = get_size(r, "choices", 1, LSTM_MAX_CHOICES, &c->choices[p], err)) < 0)
+        if ((rc = get_size(r, "choices", 1, EXH_LSTM_MAX_CHOICES, &c->choices[p], err)) < 0)
             return rc;
     exh_error check;
-    if (lstm_config_check(c, &check) < 0)
-        return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %s", r->path, r->at, check.message);
+    if (exh_lstm_config_check(c, &check) < 0)
+        return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %s", r->path, r->at, check.message);
     return EXH_OK;
 }
 
@@ -155,13 +155,13 @@ static int read_scale(reader *r, double *mean, double *deviation, exh_error *err
     memcpy(mean, &bits[0], sizeof *mean);
     memcpy(deviation, &bits[1], sizeof *deviation);
     if (!isfinite(*mean) || !isfinite(*deviation) || *deviation <= 0)
-        return error_set(err, EXH_ERR_CORRUPT,
-                         "%s: byte %zu: target mean %g, deviation %g (need finite, deviation > 0)",
-                         r->path, at, *mean, *deviation);
+        return exh_error_set(err, EXH_ERR_CORRUPT,
+                             "%s: byte %zu: target mean %g, deviation %g (need finite, deviation > 0)",
+                             r->path, at, *mean, *deviation);
     return EXH_OK;
 }
 
-static int read_parameters(reader *r, lstm_model *m, exh_error *err)
+static int read_parameters(reader *r, exh_lstm_model *m, exh_error *err)
 {
     size_t at = r->at;
     uint64_t count;
@@ -169,9 +169,9 @@ static int read_parameters(reader *r, lstm_model *m, exh_error *err)
     if (rc < 0)
         return rc;
     if (count != m->parameter_count)
-        return error_set(err, EXH_ERR_CORRUPT,
-                         "%s: byte %zu: %llu parameters, but the sizes imply %zu", r->path, at,
-                         (unsigned long long)count, m->parameter_count);
+        return exh_error_set(err, EXH_ERR_CORRUPT,
+                             "%s: byte %zu: %llu parameters, but the sizes imply %zu", r->path, at,
+                             (unsigned long long)count, m->parameter_count);
     if ((rc = need(r, 4 * (size_t)count, "parameters", err)) < 0)
         return rc;
     for (size_t i = 0; i < m->parameter_count; i++) {
@@ -179,8 +179,8 @@ static int read_parameters(reader *r, lstm_model *m, exh_error *err)
         get_u32(r, "parameters", &bits, err);
         memcpy(&m->parameters[i], &bits, sizeof bits);
         if (!isfinite(m->parameters[i]))
-            return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: parameter %zu is not finite",
-                             r->path, r->at - 4, i);
+            return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: parameter %zu is not finite",
+                                 r->path, r->at - 4, i);
     }
     return EXH_OK;
 }
@@ -188,55 +188,55 @@ static int read_parameters(reader *r, lstm_model *m, exh_error *err)
 static int check_frame(reader *r, exh_error *err)
 {
     if (r->size < sizeof magic || memcmp(r->data, magic, sizeof magic) != 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: byte 0: not an exhaust LSTM model (bad magic)",
-                         r->path);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: byte 0: not an exhaust LSTM model (bad magic)",
+                             r->path);
     r->at = sizeof magic;
     uint32_t version;
     int rc = get_u32(r, "version", &version, err);
     if (rc < 0)
         return rc;
-    if (version != LSTM_FILE_VERSION)
-        return error_set(err, EXH_ERR_PARSE, "%s: byte 8: version %u, this build reads %d",
-                         r->path, version, LSTM_FILE_VERSION);
+    if (version != EXH_LSTM_FILE_VERSION)
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: byte 8: version %u, this build reads %d",
+                             r->path, version, EXH_LSTM_FILE_VERSION);
     if (r->size < r->at + 4)
-        return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: file ends inside the header",
-                         r->path, r->at);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: file ends inside the header",
+                             r->path, r->at);
     reader tail = {r->data, r->size, r->size - 4, r->path};
     uint32_t stored;
     get_u32(&tail, "checksum", &stored, err);
     if (stored != crc32c(r->data, r->size - 4))
-        return error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: checksum mismatch", r->path,
-                         r->size - 4);
+        return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: checksum mismatch", r->path,
+                             r->size - 4);
     r->size -= 4; /* the fields end where the checksum starts */
     return EXH_OK;
 }
 
-static int read_model(reader *r, lstm_model **out, exh_error *err)
+static int read_model(reader *r, exh_lstm_model **out, exh_error *err)
 {
-    lstm_config config;
+    exh_lstm_config config;
     memset(&config, 0, sizeof config);
     double mean, deviation;
     int rc;
     if ((rc = check_frame(r, err)) < 0 || (rc = read_config(r, &config, err)) < 0 ||
         (rc = read_scale(r, &mean, &deviation, err)) < 0)
         return rc;
-    lstm_model *m;
-    if ((rc = lstm_new(&config, &m, err)) < 0)
-        return error_prefix(err, "%s", r->path);
+    exh_lstm_model *m;
+    if ((rc = exh_lstm_new(&config, &m, err)) < 0)
+        return exh_error_prefix(err, "%s", r->path);
     m->target_mean = mean;
     m->target_deviation = deviation;
     if ((rc = read_parameters(r, m, err)) == EXH_OK && r->at != r->size)
-        rc = error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %zu unexpected bytes before the checksum",
-                       r->path, r->at, r->size - r->at);
+        rc = exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %zu unexpected bytes before the checksum",
+                           r->path, r->at, r->size - r->at);
     if (rc < 0) {
-        lstm_free(m);
+        exh_lstm_free(m);
         return rc;
     }
     *out = m;
     return EXH_OK;
 }
 
-int lstm_load(const char *path, lstm_model **out, exh_error *err)
+int exh_lstm_load(const char *path, exh_lstm_model **out, exh_error *err)
 {
     *out = NULL;
     char *data;

@@ -16,7 +16,7 @@ void lstm_workspace_free(lstm_workspace *w)
 
 /* All buffers live in two blocks (ints, floats), regrown together when a
  * batch needs more than the capacity, to twice what it needs. */
-static int workspace_reserve(lstm_model *m, int count, int rows, exh_error *err)
+static int workspace_reserve(exh_lstm_model *m, int count, int rows, exh_error *err)
 {
     lstm_workspace *w = &m->work;
     if (count <= w->batch_capacity && rows <= w->row_capacity)
@@ -25,7 +25,7 @@ static int workspace_reserve(lstm_model *m, int count, int rows, exh_error *err)
     int row_capacity = rows > w->row_capacity ? 2 * rows : w->row_capacity;
     size_t E = (size_t)m->config.embedding_size, H = (size_t)m->config.hidden_size,
            D = (size_t)m->config.dense_size, B = (size_t)batch_capacity, R = (size_t)row_capacity;
-    size_t steps = ARCH_MAX_TOKENS + 1;
+    size_t steps = EXH_ARCH_MAX_TOKENS + 1;
     size_t int_count = 2 * B + 2 * steps + R;
     size_t V = (size_t)m->embedding_rows;
     size_t float_count = R * (3 * E + 12 * H) + B * (5 * H + 2 * D + 3) + V * 8 * H;
@@ -34,8 +34,8 @@ static int workspace_reserve(lstm_model *m, int count, int rows, exh_error *err)
     if (!ints || !floats) {
         free(ints);
         free(floats);
-        return error_set(err, EXH_ERR_NOMEM, "lstm: out of memory for a batch of %d (%d steps)",
-                         count, rows);
+        return exh_error_set(err, EXH_ERR_NOMEM, "lstm: out of memory for a batch of %d (%d steps)",
+                             count, rows);
     }
     lstm_workspace_free(w);
     w->batch_capacity = batch_capacity;
@@ -73,39 +73,39 @@ static int workspace_reserve(lstm_model *m, int count, int rows, exh_error *err)
     return EXH_OK;
 }
 
-static int check_batch(const arch *const *batch, int count, float dropout, rng *r, int *rows,
+static int check_batch(const exh_arch *const *batch, int count, float dropout, exh_rng *r, int *rows,
                        exh_error *err)
 {
     if (count < 1 || !batch)
-        return error_set(err, EXH_ERR_INVALID, "lstm: empty batch");
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: empty batch");
     if (!(dropout >= 0 && dropout < 1))
-        return error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", dropout);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", dropout);
     if (dropout > 0 && !r)
-        return error_set(err, EXH_ERR_INVALID, "lstm: dropout needs a random generator");
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout needs a random generator");
     long total = 0;
     for (int b = 0; b < count; b++) {
-        if (!batch[b] || batch[b]->length < 1 || batch[b]->length > ARCH_MAX_TOKENS)
-            return error_set(err, EXH_ERR_INVALID,
-                             "lstm: batch item %d has length %d (need 1..%d)", b,
-                             batch[b] ? batch[b]->length : 0, ARCH_MAX_TOKENS);
+        if (!batch[b] || batch[b]->length < 1 || batch[b]->length > EXH_ARCH_MAX_TOKENS)
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "lstm: batch item %d has length %d (need 1..%d)", b,
+                                 batch[b] ? batch[b]->length : 0, EXH_ARCH_MAX_TOKENS);
         total += batch[b]->length;
     }
-    if (total > (1L << 30) / ARCH_MAX_TOKENS)
-        return error_set(err, EXH_ERR_INVALID, "lstm: batch of %d is too large", count);
+    if (total > (1L << 30) / EXH_ARCH_MAX_TOKENS)
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: batch of %d is too large", count);
     *rows = (int)total;
     return EXH_OK;
 }
 
 /* Longest first, ties in batch order (a stable counting sort), then the
  * packed-row bookkeeping: n_t and each step's first row. */
-static void pack_batch(lstm_model *m, const arch *const *batch, int count)
+static void pack_batch(exh_lstm_model *m, const exh_arch *const *batch, int count)
 {
     lstm_workspace *w = &m->work;
-    int at_length[ARCH_MAX_TOKENS + 2] = {0};
+    int at_length[EXH_ARCH_MAX_TOKENS + 2] = {0};
     for (int b = 0; b < count; b++)
         at_length[batch[b]->length]++;
-    int start[ARCH_MAX_TOKENS + 2], next = 0;
-    for (int len = ARCH_MAX_TOKENS; len >= 1; len--) {
+    int start[EXH_ARCH_MAX_TOKENS + 2], next = 0;
+    for (int len = EXH_ARCH_MAX_TOKENS; len >= 1; len--) {
         start[len] = next;
         next += at_length[len];
     }
@@ -123,14 +123,14 @@ static void pack_batch(lstm_model *m, const arch *const *batch, int count)
         w->step_offset[t] = row;
         for (int b = 0; b < running; b++)
             w->embedding_row[row + b] =
-                lstm_embedding_row(m, t, batch[w->order[b]]->token[t]);
+                exh_lstm_embedding_row(m, t, batch[w->order[b]]->token[t]);
         row += running;
     }
     w->step_offset[w->steps] = row;
     w->rows = row;
 }
 
-static void dropout_mask(float *mask, size_t n, float rate, rng *r)
+static void dropout_mask(float *mask, size_t n, float rate, exh_rng *r)
 {
     float keep = 1.0f / (1.0f - rate);
     if (rate <= 0) {
@@ -139,14 +139,14 @@ static void dropout_mask(float *mask, size_t n, float rate, rng *r)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        mask[i] = rng_uniform(r) < rate ? 0.0f : keep;
+        mask[i] = exh_rng_uniform(r) < rate ? 0.0f : keep;
 }
 
-static void embed(lstm_model *m, rng *r)
+static void embed(exh_lstm_model *m, exh_rng *r)
 {
     lstm_workspace *w = &m->work;
     int E = m->config.embedding_size;
-    const float *table = lstm_tensor(m->parameters, m, LSTM_EMBEDDING);
+    const float *table = lstm_tensor(m->parameters, m, EXH_LSTM_EMBEDDING);
     for (int row = 0; row < w->rows; row++)
         memcpy(w->input + (size_t)row * E, table + (size_t)w->embedding_row[row] * E,
                (size_t)E * sizeof(float));
@@ -160,15 +160,15 @@ static void embed(lstm_model *m, rng *r)
 
 /* The input's share of every step's gates, bias + x W_ih^T: per packed row,
  * or per embedding row and then looked up (grouped). */
-static void project_inputs(lstm_model *m)
+static void project_inputs(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int E = m->config.embedding_size, G = 4 * m->config.hidden_size;
-    const float *bias = lstm_tensor(m->parameters, m, LSTM_GATE_BIAS);
-    const float *input_weights = lstm_tensor(m->parameters, m, LSTM_INPUT_WEIGHTS);
+    const float *bias = lstm_tensor(m->parameters, m, EXH_LSTM_GATE_BIAS);
+    const float *input_weights = lstm_tensor(m->parameters, m, EXH_LSTM_INPUT_WEIGHTS);
     int rows = w->grouped ? m->embedding_rows : w->rows;
     float *target = w->grouped ? w->table_gates : w->gates;
-    const float *input = w->grouped ? lstm_tensor(m->parameters, m, LSTM_EMBEDDING) : w->input;
+    const float *input = w->grouped ? lstm_tensor(m->parameters, m, EXH_LSTM_EMBEDDING) : w->input;
     for (int row = 0; row < rows; row++)
         memcpy(target + (size_t)row * G, bias, (size_t)G * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, E, 1.0f, input, E,
@@ -179,12 +179,12 @@ static void project_inputs(lstm_model *m)
                    (size_t)G * sizeof(float));
 }
 
-static void recur(lstm_model *m)
+static void recur(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
     int H = m->config.hidden_size, G = 4 * H;
     project_inputs(m);
-    const float *recurrent = lstm_tensor(m->parameters, m, LSTM_RECURRENT_WEIGHTS);
+    const float *recurrent = lstm_tensor(m->parameters, m, EXH_LSTM_RECURRENT_WEIGHTS);
     for (int t = 0; t < w->steps; t++) {
         int n = w->step_rows[t];
         size_t row = (size_t)w->step_offset[t];
@@ -203,7 +203,7 @@ static void recur(lstm_model *m)
     }
 }
 
-static void head(lstm_model *m, rng *r)
+static void head(exh_lstm_model *m, exh_rng *r)
 {
     lstm_workspace *w = &m->work;
     int H = m->config.hidden_size, D = m->config.dense_size, B = w->count;
@@ -216,13 +216,13 @@ static void head(lstm_model *m, rng *r)
         for (size_t i = 0; i < (size_t)B * H; i++)
             w->last[i] *= w->last_mask[i];
     }
-    const float *dense_bias = lstm_tensor(m->parameters, m, LSTM_DENSE_BIAS);
+    const float *dense_bias = lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_BIAS);
     for (int b = 0; b < B; b++)
         memcpy(w->dense + (size_t)b * D, dense_bias, (size_t)D * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, D, H, 1.0f, w->last, H,
-                lstm_tensor(m->parameters, m, LSTM_DENSE_WEIGHTS), H, 1.0f, w->dense, D);
-    const float *output_weights = lstm_tensor(m->parameters, m, LSTM_OUTPUT_WEIGHTS);
-    float output_bias = *lstm_tensor(m->parameters, m, LSTM_OUTPUT_BIAS);
+                lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS), H, 1.0f, w->dense, D);
+    const float *output_weights = lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_WEIGHTS);
+    float output_bias = *lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_BIAS);
     for (int b = 0; b < B; b++) {
         float *a = w->dense + (size_t)b * D, y = output_bias;
         for (int k = 0; k < D; k++) {
@@ -234,8 +234,8 @@ static void head(lstm_model *m, rng *r)
     }
 }
 
-int lstm_forward(lstm_model *model, const arch *const *batch, int count, const float *targets,
-                 float dropout, rng *r, float *loss, exh_error *err)
+int exh_lstm_forward(exh_lstm_model *model, const exh_arch *const *batch, int count, const float *targets,
+                     float dropout, exh_rng *r, float *loss, exh_error *err)
 {
     int rows = 0, rc = check_batch(batch, count, dropout, r, &rows, err);
     if (rc < 0)
@@ -263,8 +263,8 @@ int lstm_forward(lstm_model *model, const arch *const *batch, int count, const f
     if (loss)
         *loss = mean;
     if (!isfinite(mean))
-        return error_set(err, EXH_ERR_INVALID, "lstm: " LSTM_DIVERGED " (%g)", sum / count);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: " LSTM_DIVERGED " (%g)", sum / count);
     return EXH_OK;
 }
 
-const float *lstm_outputs(const lstm_model *model) { return model->work.output_in_order; }
+const float *exh_lstm_outputs(const exh_lstm_model *model) { return model->work.output_in_order; }

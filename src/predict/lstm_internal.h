@@ -57,13 +57,13 @@ typedef struct lstm_workspace {
  * too large); the grid search scores such a combination +inf. */
 #define LSTM_DIVERGED "the loss is not finite"
 
-struct lstm_model {
-    lstm_config config;
+struct exh_lstm_model {
+    exh_lstm_config config;
     int embedding_rows;
-    int row_offset[LSTM_MAX_PERIOD];
+    int row_offset[EXH_LSTM_MAX_PERIOD];
     double target_mean, target_deviation;
     size_t parameter_count;
-    size_t tensor_offset[LSTM_TENSOR_COUNT];
+    size_t tensor_offset[EXH_LSTM_TENSOR_COUNT];
     float *parameters;     /* one block: parameters, then gradients, m, v */
     float *gradients;
     float *adam_m, *adam_v;
@@ -73,10 +73,10 @@ struct lstm_model {
 };
 
 /* Parameter count of a checked config, and each tensor's offset/shape. */
-size_t lstm_layout(const lstm_config *config, size_t offset[LSTM_TENSOR_COUNT],
-                   int rows[LSTM_TENSOR_COUNT], int columns[LSTM_TENSOR_COUNT]);
+size_t lstm_layout(const exh_lstm_config *config, size_t offset[EXH_LSTM_TENSOR_COUNT],
+                   int rows[EXH_LSTM_TENSOR_COUNT], int columns[EXH_LSTM_TENSOR_COUNT]);
 
-static inline float *lstm_tensor(float *block, const lstm_model *m, enum lstm_tensor t)
+static inline float *lstm_tensor(float *block, const exh_lstm_model *m, enum exh_lstm_tensor t)
 {
     return block + m->tensor_offset[t];
 }
@@ -107,8 +107,8 @@ void lstm_adam_kernel(size_t n, float *parameters, const float *gradients, float
 /* Whether this CPU runs the AVX2 + FMA kernels (`vector` above). */
 int lstm_kernels_have_avx2(void);
 /* Tests: make a model use the plain C kernels (1) or the default (0). */
-void lstm_force_scalar_kernels(lstm_model *model, int scalar);
-static inline int lstm_vector_kernels(const lstm_model *m)
+void lstm_force_scalar_kernels(exh_lstm_model *model, int scalar);
+static inline int lstm_vector_kernels(const exh_lstm_model *m)
 {
     return !m->scalar_kernels && lstm_kernels_have_avx2();
 }

@@ -11,7 +11,7 @@
 #define LSTM_INFERENCE_BATCH 256
 #define LSTM_MAX_EPOCHS 1000000
 
-void lstm_train_options_default(lstm_train_options *o)
+void exh_lstm_train_options_default(exh_lstm_train_options *o)
 {
     memset(o, 0, sizeof *o);
     o->max_epochs = 200;
@@ -25,71 +25,71 @@ void lstm_train_options_default(lstm_train_options *o)
     o->adam.weight_decay = 1e-5f;
 }
 
-static int check_options(const lstm_train_options *o, exh_error *err)
+static int check_options(const exh_lstm_train_options *o, exh_error *err)
 {
-    const lstm_adam_options *a = &o->adam;
+    const exh_lstm_adam_options *a = &o->adam;
     if (o->max_epochs < 1 || o->max_epochs > LSTM_MAX_EPOCHS)
-        return error_set(err, EXH_ERR_INVALID, "lstm: max_epochs %d is outside 1..%d",
-                         o->max_epochs, LSTM_MAX_EPOCHS);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: max_epochs %d is outside 1..%d",
+                             o->max_epochs, LSTM_MAX_EPOCHS);
     if (o->batch_size < 1 || o->patience < 1)
-        return error_set(err, EXH_ERR_INVALID, "lstm: batch size %d and patience %d must be >= 1",
-                         o->batch_size, o->patience);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: batch size %d and patience %d must be >= 1",
+                             o->batch_size, o->patience);
     if (!(o->dropout >= 0 && o->dropout < 1))
-        return error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", o->dropout);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", o->dropout);
     if (!(a->learning_rate > 0 && isfinite(a->learning_rate)) || !(a->beta1 >= 0 && a->beta1 < 1) ||
         !(a->beta2 >= 0 && a->beta2 < 1) || !(a->epsilon > 0) ||
         !(a->weight_decay >= 0 && isfinite(a->weight_decay)))
-        return error_set(err, EXH_ERR_INVALID,
-                         "lstm: Adam options out of range (learning rate %g > 0, betas %g and "
-                         "%g in [0, 1), epsilon %g > 0, weight decay %g >= 0)",
-                         a->learning_rate, a->beta1, a->beta2, a->epsilon, a->weight_decay);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: Adam options out of range (learning rate %g > 0, betas %g and "
+                             "%g in [0, 1), epsilon %g > 0, weight decay %g >= 0)",
+                             a->learning_rate, a->beta1, a->beta2, a->epsilon, a->weight_decay);
     return EXH_OK;
 }
 
-static int check_dataset(const char *what, const lstm_dataset *d, exh_error *err)
+static int check_dataset(const char *what, const exh_lstm_dataset *d, exh_error *err)
 {
     if (d->count < 1 || !d->archs || !d->targets)
-        return error_set(err, EXH_ERR_INVALID, "lstm: the %s set is empty", what);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: the %s set is empty", what);
     for (int i = 0; i < d->count; i++) {
         if (!isfinite(d->targets[i]))
-            return error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)", what,
-                             i, d->targets[i]);
-        if (d->archs[i].length < 1 || d->archs[i].length > ARCH_MAX_TOKENS)
-            return error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d", what,
-                             i, d->archs[i].length);
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)", what,
+                                 i, d->targets[i]);
+        if (d->archs[i].length < 1 || d->archs[i].length > EXH_ARCH_MAX_TOKENS)
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d", what,
+                                 i, d->archs[i].length);
     }
     return EXH_OK;
 }
 
-int lstm_train_batch(lstm_model *model, const arch *const *batch, int count,
-                     const float *targets, const lstm_train_options *options, rng *r,
-                     float *loss, exh_error *err)
+int exh_lstm_train_batch(exh_lstm_model *model, const exh_arch *const *batch, int count,
+                         const float *targets, const exh_lstm_train_options *options, exh_rng *r,
+                         float *loss, exh_error *err)
 {
     if (!targets)
-        return error_set(err, EXH_ERR_INVALID, "lstm: training needs targets");
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: training needs targets");
     lstm_blas_single_enter();
-    int rc = lstm_forward(model, batch, count, targets, options->dropout, r, loss, err);
+    int rc = exh_lstm_forward(model, batch, count, targets, options->dropout, r, loss, err);
     if (rc >= 0)
-        rc = lstm_backward(model, err);
+        rc = exh_lstm_backward(model, err);
     lstm_blas_single_leave();
     if (rc < 0)
         return rc;
-    lstm_adam_update(model, &options->adam);
+    exh_lstm_adam_update(model, &options->adam);
     return EXH_OK;
 }
 
 /* Mean squared error against already normalized targets, no dropout. */
-static int normalized_loss(lstm_model *m, const arch *archs, const float *targets, int count,
+static int normalized_loss(exh_lstm_model *m, const exh_arch *archs, const float *targets, int count,
                            double *loss, exh_error *err)
 {
-    const arch *batch[LSTM_INFERENCE_BATCH];
+    const exh_arch *batch[LSTM_INFERENCE_BATCH];
     double sum = 0;
     for (int start = 0; start < count; start += LSTM_INFERENCE_BATCH) {
         int n = count - start < LSTM_INFERENCE_BATCH ? count - start : LSTM_INFERENCE_BATCH;
         for (int b = 0; b < n; b++)
             batch[b] = &archs[start + b];
         float batch_loss;
-        int rc = lstm_forward(m, batch, n, targets + start, 0, NULL, &batch_loss, err);
+        int rc = exh_lstm_forward(m, batch, n, targets + start, 0, NULL, &batch_loss, err);
         if (rc < 0)
             return rc;
         sum += (double)batch_loss * n;
@@ -98,7 +98,7 @@ static int normalized_loss(lstm_model *m, const arch *archs, const float *target
     return EXH_OK;
 }
 
-static float *normalize(const lstm_model *m, const lstm_dataset *d)
+static float *normalize(const exh_lstm_model *m, const exh_lstm_dataset *d)
 {
     float *out = malloc((size_t)d->count * sizeof *out);
     if (out)
@@ -107,14 +107,14 @@ static float *normalize(const lstm_model *m, const lstm_dataset *d)
     return out;
 }
 
-int lstm_evaluate(lstm_model *model, const lstm_dataset *data, double *loss, exh_error *err)
+int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss, exh_error *err)
 {
     int rc = check_dataset("evaluation", data, err);
     if (rc < 0)
         return rc;
     float *targets = normalize(model, data);
     if (!targets)
-        return error_set(err, EXH_ERR_NOMEM, "lstm: out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "lstm: out of memory");
     lstm_blas_single_enter();
     rc = normalized_loss(model, data->archs, targets, data->count, loss, err);
     lstm_blas_single_leave();
@@ -122,28 +122,28 @@ int lstm_evaluate(lstm_model *model, const lstm_dataset *data, double *loss, exh
     return rc;
 }
 
-int lstm_predict(lstm_model *model, const arch *archs, int count, double *out, exh_error *err)
+int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out, exh_error *err)
 {
-    const arch *batch[LSTM_INFERENCE_BATCH];
+    const exh_arch *batch[LSTM_INFERENCE_BATCH];
     if (count < 0 || (count > 0 && (!archs || !out)))
-        return error_set(err, EXH_ERR_INVALID, "lstm: nothing to predict");
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: nothing to predict");
     for (int start = 0; start < count; start += LSTM_INFERENCE_BATCH) {
         int n = count - start < LSTM_INFERENCE_BATCH ? count - start : LSTM_INFERENCE_BATCH;
         for (int b = 0; b < n; b++)
             batch[b] = &archs[start + b];
         lstm_blas_single_enter();
-        int rc = lstm_forward(model, batch, n, NULL, 0, NULL, NULL, err);
+        int rc = exh_lstm_forward(model, batch, n, NULL, 0, NULL, NULL, err);
         lstm_blas_single_leave();
         if (rc < 0)
-            return error_prefix(err, "predicting architectures %d..%d", start, start + n - 1);
-        const float *y = lstm_outputs(model);
+            return exh_error_prefix(err, "predicting architectures %d..%d", start, start + n - 1);
+        const float *y = exh_lstm_outputs(model);
         for (int b = 0; b < n; b++)
             out[start + b] = y[b] * model->target_deviation + model->target_mean;
     }
     return EXH_OK;
 }
 
-void lstm_train_report_clear(lstm_train_report *report)
+void exh_lstm_train_report_clear(exh_lstm_train_report *report)
 {
     if (!report)
         return;
@@ -152,7 +152,7 @@ void lstm_train_report_clear(lstm_train_report *report)
     memset(report, 0, sizeof *report);
 }
 
-static void set_scale(lstm_model *m, const lstm_dataset *train)
+static void set_scale(exh_lstm_model *m, const exh_lstm_dataset *train)
 {
     double sum = 0, squares = 0;
     for (int i = 0; i < train->count; i++)
@@ -170,7 +170,7 @@ static void set_scale(lstm_model *m, const lstm_dataset *train)
 typedef struct training {
     float *train_targets, *validation_targets, *best_parameters, *batch_targets;
     int *order;
-    const arch **batch;
+    const exh_arch **batch;
 } training;
 
 static void training_free(training *t)
@@ -183,12 +183,12 @@ static void training_free(training *t)
     free(t->batch);
 }
 
-static int run_epoch(lstm_model *m, const lstm_dataset *train, training *t,
-                     const lstm_train_options *o, rng *r, double *loss, exh_error *err)
+static int run_epoch(exh_lstm_model *m, const exh_lstm_dataset *train, training *t,
+                     const exh_lstm_train_options *o, exh_rng *r, double *loss, exh_error *err)
 {
     int n = train->count;
     for (int i = n - 1; i > 0; i--) {
-        int j = (int)rng_below(r, (uint32_t)(i + 1)), swap = t->order[i];
+        int j = (int)exh_rng_below(r, (uint32_t)(i + 1)), swap = t->order[i];
         t->order[i] = t->order[j];
         t->order[j] = swap;
     }
@@ -200,7 +200,7 @@ static int run_epoch(lstm_model *m, const lstm_dataset *train, training *t,
             t->batch_targets[b] = t->train_targets[t->order[start + b]];
         }
         float batch_loss;
-        int rc = lstm_train_batch(m, t->batch, count, t->batch_targets, o, r, &batch_loss, err);
+        int rc = exh_lstm_train_batch(m, t->batch, count, t->batch_targets, o, r, &batch_loss, err);
         if (rc < 0)
             return rc;
         sum += (double)batch_loss * count;
@@ -209,9 +209,9 @@ static int run_epoch(lstm_model *m, const lstm_dataset *train, training *t,
     return EXH_OK;
 }
 
-static int training_alloc(training *t, const lstm_model *m, const lstm_dataset *train,
-                          const lstm_dataset *validation, const lstm_train_options *o,
-                          lstm_train_report *report, exh_error *err)
+static int training_alloc(training *t, const exh_lstm_model *m, const exh_lstm_dataset *train,
+                          const exh_lstm_dataset *validation, const exh_lstm_train_options *o,
+                          exh_lstm_train_report *report, exh_error *err)
 {
     int batch = o->batch_size < train->count ? o->batch_size : train->count;
     t->train_targets = normalize(m, train);
@@ -228,7 +228,7 @@ static int training_alloc(training *t, const lstm_model *m, const lstm_dataset *
         ok = ok && t->validation_targets && report->validation_loss;
     }
     if (!ok)
-        return error_set(err, EXH_ERR_NOMEM, "lstm: out of memory for training");
+        return exh_error_set(err, EXH_ERR_NOMEM, "lstm: out of memory for training");
     for (int i = 0; i < train->count; i++)
         t->order[i] = i;
     return EXH_OK;
@@ -236,16 +236,16 @@ static int training_alloc(training *t, const lstm_model *m, const lstm_dataset *
 
 /* Epochs until max_epochs or until `patience` epochs bring no better
  * validation loss; the model ends with the best epoch's parameters. */
-static int train_epochs(lstm_model *m, const lstm_dataset *train, const lstm_dataset *validation,
-                        const lstm_train_options *o, rng *r, training *t,
-                        lstm_train_report *report, exh_error *err)
+static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
+                        const exh_lstm_train_options *o, exh_rng *r, training *t,
+                        exh_lstm_train_report *report, exh_error *err)
 {
     size_t bytes = m->parameter_count * sizeof(float);
     report->best_validation_loss = NAN;
     for (int epoch = 1; epoch <= o->max_epochs; epoch++) {
         int rc = run_epoch(m, train, t, o, r, &report->train_loss[epoch - 1], err);
         if (rc < 0)
-            return error_prefix(err, "epoch %d", epoch);
+            return exh_error_prefix(err, "epoch %d", epoch);
         report->epochs = epoch;
         if (!validation) {
             report->best_epoch = epoch;
@@ -254,7 +254,7 @@ static int train_epochs(lstm_model *m, const lstm_dataset *train, const lstm_dat
         double loss;
         if ((rc = normalized_loss(m, validation->archs, t->validation_targets, validation->count,
                                   &loss, err)) < 0)
-            return error_prefix(err, "epoch %d: validation", epoch);
+            return exh_error_prefix(err, "epoch %d: validation", epoch);
         report->validation_loss[epoch - 1] = loss;
         if (report->best_epoch == 0 || loss < report->best_validation_loss) {
             report->best_epoch = epoch;
@@ -269,11 +269,11 @@ static int train_epochs(lstm_model *m, const lstm_dataset *train, const lstm_dat
     return EXH_OK;
 }
 
-int lstm_train(lstm_model *model, const lstm_dataset *train, const lstm_dataset *validation,
-               const lstm_train_options *options, rng *r, lstm_train_report *out,
-               exh_error *err)
+int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
+                   const exh_lstm_train_options *options, exh_rng *r, exh_lstm_train_report *out,
+                   exh_error *err)
 {
-    lstm_train_report report = {0};
+    exh_lstm_train_report report = {0};
     if (out)
         memset(out, 0, sizeof *out);
     int rc = check_options(options, err);
@@ -284,9 +284,9 @@ int lstm_train(lstm_model *model, const lstm_dataset *train, const lstm_dataset 
     if (validation && (rc = check_dataset("validation", validation, err)) < 0)
         return rc;
     if (!r)
-        return error_set(err, EXH_ERR_INVALID, "lstm: training needs a random generator");
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: training needs a random generator");
     set_scale(model, train);
-    lstm_adam_reset(model);
+    exh_lstm_adam_reset(model);
     training t = {0};
     rc = training_alloc(&t, model, train, validation, options, &report, err);
     if (rc == EXH_OK) {
@@ -296,7 +296,7 @@ int lstm_train(lstm_model *model, const lstm_dataset *train, const lstm_dataset 
     }
     training_free(&t);
     if (rc < 0 || !out)
-        lstm_train_report_clear(&report);
+        exh_lstm_train_report_clear(&report);
     else
         *out = report;
     return rc;

@@ -14,9 +14,9 @@
 #define MAX_FREE_ENTRIES 16
 #define IMPROVEMENT 1e-12
 
-void penalties_fit_options_default(penalties_fit_options *o)
+void exh_penalties_fit_options_default(exh_penalties_fit_options *o)
 {
-    o->k = KNN_DEFAULT_K;
+    o->k = EXH_KNN_DEFAULT_K;
     o->rounds = 4;
     o->max_models = 1000;
     o->seed = 1;
@@ -33,33 +33,33 @@ static void add_if_finite(free_entry *out, int *n, double *value, double *mirror
         out[(*n)++] = (free_entry){value, mirror};
 }
 
-static int free_entries(penalty_table *t, free_entry *out)
+static int free_entries(exh_penalty_table *t, free_entry *out)
 {
     int n = 0;
     switch (t->kind) {
-    case PENALTY_NB201:
-        for (int x = 0; x < NB201_OPERATIONS; x++)
-            for (int y = x + 1; y < NB201_OPERATIONS; y++)
+    case EXH_PENALTY_NB201:
+        for (int x = 0; x < EXH_NB201_OPERATIONS; x++)
+            for (int y = x + 1; y < EXH_NB201_OPERATIONS; y++)
                 add_if_finite(out, &n, &t->nb201.replace[x][y], &t->nb201.replace[y][x]);
         add_if_finite(out, &n, &t->nb201.indel, NULL);
         add_if_finite(out, &n, &t->nb201.disconnect, NULL);
         break;
-    case PENALTY_CONVCHAIN:
+    case EXH_PENALTY_CONVCHAIN:
         add_if_finite(out, &n, &t->convchain.filters, NULL);
         add_if_finite(out, &n, &t->convchain.kernel, NULL);
         add_if_finite(out, &n, &t->convchain.stride, NULL);
         add_if_finite(out, &n, &t->convchain.different_stride_indel, NULL);
         add_if_finite(out, &n, &t->convchain.same_stride_indel, NULL);
         break;
-    case PENALTY_DENSE:
+    case EXH_PENALTY_DENSE:
         add_if_finite(out, &n, &t->dense.type, NULL);
         add_if_finite(out, &n, &t->dense.units, NULL);
         add_if_finite(out, &n, &t->dense.activation, NULL);
         add_if_finite(out, &n, &t->dense.skip_source, NULL);
-        for (int op = 0; op < DENSE_OP_COUNT; op++)
+        for (int op = 0; op < EXH_DENSE_OP_COUNT; op++)
             add_if_finite(out, &n, &t->dense.indel[op], NULL);
         break;
-    case PENALTY_GRAPH:
+    case EXH_PENALTY_GRAPH:
         add_if_finite(out, &n, &t->graph.op, NULL);
         add_if_finite(out, &n, &t->graph.input, NULL);
         add_if_finite(out, &n, &t->graph.indel, NULL);
@@ -73,21 +73,21 @@ static int free_entries(penalty_table *t, free_entry *out)
 /* What the search works on: a copy of (a sample of) the repository and each
  * model's best logged validation value (NaN when it has none). */
 typedef struct fit_state {
-    knn_repository *models;
+    exh_knn_repository *models;
     double *target;
     double mean_target;
     int scored;
     int k;
 } fit_state;
 
-static int sample_indices(int count, int wanted, rng *g, int *out)
+static int sample_indices(int count, int wanted, exh_rng *g, int *out)
 {
     for (int i = 0; i < count; i++)
         out[i] = i;
     if (wanted <= 0 || wanted >= count)
         return count;
     for (int i = 0; i < wanted; i++) {
-        int j = i + (int)rng_below(g, (uint32_t)(count - i));
+        int j = i + (int)exh_rng_below(g, (uint32_t)(count - i));
         int swap = out[i];
         out[i] = out[j];
         out[j] = swap;
@@ -102,52 +102,52 @@ static int sample_indices(int count, int wanted, rng *g, int *out)
     return wanted;
 }
 
-static int copy_models(const knn_repository *from, const int *indices, int n, fit_state *s,
+static int copy_models(const exh_knn_repository *from, const int *indices, int n, fit_state *s,
                        exh_error *err)
 {
-    int rc = knn_repository_new(knn_repository_penalties(from), knn_repository_metric(from),
-                                &s->models, err);
+    int rc = exh_knn_repository_new(exh_knn_repository_penalties(from), exh_knn_repository_metric(from),
+                                    &s->models, err);
     for (int i = 0; i < n && rc == EXH_OK; i++) {
         int count;
-        const layer *layers = knn_repository_layers(from, indices[i], &count);
-        knn_curve curve = knn_repository_curve(from, indices[i]);
-        rc = knn_repository_add(s->models, knn_repository_name(from, indices[i]), layers, count,
-                                &curve, err);
+        const exh_layer *layers = exh_knn_repository_layers(from, indices[i], &count);
+        exh_knn_curve curve = exh_knn_repository_curve(from, indices[i]);
+        rc = exh_knn_repository_add(s->models, exh_knn_repository_name(from, indices[i]), layers, count,
+                                    &curve, err);
     }
     return rc;
 }
 
-static int prepare(const knn_repository *from, const penalties_fit_options *o, rng *g,
+static int prepare(const exh_knn_repository *from, const exh_penalties_fit_options *o, exh_rng *g,
                    fit_state *s, exh_error *err)
 {
-    int count = knn_repository_count(from);
+    int count = exh_knn_repository_count(from);
     int *indices = malloc(sizeof(int) * (size_t)(count > 0 ? count : 1));
     s->target = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
     if (!indices || !s->target) {
         free(indices);
-        return error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
     }
     int n = sample_indices(count, o->max_models, g, indices);
     int rc = copy_models(from, indices, n, s, err);
     free(indices);
     if (rc < 0)
         return rc;
-    int higher = knn_metric_higher_is_better(knn_repository_metric(from));
+    int higher = exh_knn_metric_higher_is_better(exh_knn_repository_metric(from));
     double sum = 0.0;
     for (int i = 0; i < n; i++) {
-        knn_curve curve = knn_repository_curve(s->models, i);
-        targets_best(curve.channel[KNN_VALIDATION], curve.epochs, higher, &s->target[i], NULL,
-                     NULL);
+        exh_knn_curve curve = exh_knn_repository_curve(s->models, i);
+        exh_targets_best(curve.channel[EXH_KNN_VALIDATION], curve.epochs, higher, &s->target[i], NULL,
+                         NULL);
         if (!isnan(s->target[i])) {
             sum += s->target[i];
             s->scored++;
         }
     }
     if (s->scored < o->k + 1 || n < o->k + 1)
-        return error_set(err, EXH_ERR_INVALID,
-                         "fit penalties: %d of %d models have a validation value; K = %d needs "
-                         "at least %d",
-                         s->scored, n, o->k, o->k + 1);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "fit penalties: %d of %d models have a validation value; K = %d needs "
+                             "at least %d",
+                             s->scored, n, o->k, o->k + 1);
     s->mean_target = sum / s->scored;
     return EXH_OK;
 }
@@ -166,18 +166,18 @@ static void *score_range(void *argument)
 {
     score_share *w = argument;
     const fit_state *s = w->s;
-    knn_prediction prediction;
-    knn_prediction_init(&prediction);
+    exh_knn_prediction prediction;
+    exh_knn_prediction_init(&prediction);
     w->rc = EXH_OK;
     for (int i = w->from; i < w->to; i++) {
         w->errors[i] = NAN;
         if (isnan(s->target[i]))
             continue;
         double predicted = NAN;
-        int rc = knn_predict_leave_out(s->models, i, s->k, &prediction, &w->err);
+        int rc = exh_knn_predict_leave_out(s->models, i, s->k, &prediction, &w->err);
         if (rc == EXH_OK)
-            targets_best(prediction.channel[KNN_VALIDATION], prediction.epochs, w->higher,
-                         &predicted, NULL, NULL);
+            exh_targets_best(prediction.channel[EXH_KNN_VALIDATION], prediction.epochs, w->higher,
+                             &predicted, NULL, NULL);
         else if (rc != EXH_ERR_NOT_FOUND) {
             w->rc = rc;
             w->failed_at = i;
@@ -187,7 +187,7 @@ static void *score_range(void *argument)
             predicted = s->mean_target;
         w->errors[i] = fabs(predicted - s->target[i]);
     }
-    knn_prediction_clear(&prediction);
+    exh_knn_prediction_clear(&prediction);
     return NULL;
 }
 
@@ -211,20 +211,20 @@ static int score_threads(int n)
  * models are split among threads (each prediction reads the repository
  * only); the errors are summed in model order afterwards, so the result
  * does not depend on the number of threads. */
-static int score(fit_state *s, const penalty_table *t, double *error, exh_error *err)
+static int score(fit_state *s, const exh_penalty_table *t, double *error, exh_error *err)
 {
-    int rc = knn_repository_set_penalties(s->models, t, err);
+    int rc = exh_knn_repository_set_penalties(s->models, t, err);
     if (rc < 0)
         return rc;
-    int n = knn_repository_count(s->models);
+    int n = exh_knn_repository_count(s->models);
     double *errors = malloc((size_t)(n > 0 ? n : 1) * sizeof *errors);
     if (!errors)
-        return error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
     int threads = score_threads(n);
     score_share shares[SCORE_MAX_THREADS];
     pthread_t ids[SCORE_MAX_THREADS];
     int started[SCORE_MAX_THREADS] = {0};
-    int higher = knn_metric_higher_is_better(knn_repository_metric(s->models));
+    int higher = exh_knn_metric_higher_is_better(exh_knn_repository_metric(s->models));
     for (int w = 0; w < threads; w++) {
         shares[w] = (score_share){s, (int)((long)n * w / threads),
                                   (int)((long)n * (w + 1) / threads), higher, errors,
@@ -256,11 +256,11 @@ static int score(fit_state *s, const penalty_table *t, double *error, exh_error 
 
 static double on_grid(double value)
 {
-    double rounded = round(value / PENALTIES_FIT_GRID) * PENALTIES_FIT_GRID;
-    return rounded < PENALTIES_FIT_MAX ? rounded : PENALTIES_FIT_MAX;
+    double rounded = round(value / EXH_PENALTIES_FIT_GRID) * EXH_PENALTIES_FIT_GRID;
+    return rounded < EXH_PENALTIES_FIT_MAX ? rounded : EXH_PENALTIES_FIT_MAX;
 }
 
-static double positive_mean(penalty_table *t)
+static double positive_mean(exh_penalty_table *t)
 {
     free_entry entries[MAX_FREE_ENTRIES];
     int n = free_entries(t, entries), positive = 0;
@@ -274,12 +274,12 @@ static double positive_mean(penalty_table *t)
 }
 
 /* Try the candidate values of one entry of *best; keep the best one. */
-static int improve_entry(fit_state *s, penalty_table *best, int entry, double *best_error,
+static int improve_entry(fit_state *s, exh_penalty_table *best, int entry, double *best_error,
                          int *evaluations, exh_error *err)
 {
     static const double FACTORS[] = {0.0, 0.25, 0.5, 2.0, 4.0};
     static const double FROM_ZERO[] = {0.25, 0.5, 1.0, 2.0, 4.0};
-    penalty_table start = *best;
+    exh_penalty_table start = *best;
     free_entry entries[MAX_FREE_ENTRIES];
     free_entries(&start, entries);
     double current = *entries[entry].value, scale = positive_mean(&start);
@@ -287,7 +287,7 @@ static int improve_entry(fit_state *s, penalty_table *best, int entry, double *b
         double value = on_grid(current > 0 ? current * FACTORS[f] : scale * FROM_ZERO[f]);
         if (value == current)
             continue;
-        penalty_table candidate = start;
+        exh_penalty_table candidate = start;
         free_entry moved[MAX_FREE_ENTRIES];
         free_entries(&candidate, moved);
         *moved[entry].value = value;
@@ -306,8 +306,8 @@ static int improve_entry(fit_state *s, penalty_table *best, int entry, double *b
     return EXH_OK;
 }
 
-static int search(fit_state *s, const penalties_fit_options *o, rng *g, penalty_table *table,
-                  penalties_fit_result *result, exh_error *err)
+static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g, exh_penalty_table *table,
+                  exh_penalties_fit_result *result, exh_error *err)
 {
     free_entry entries[MAX_FREE_ENTRIES];
     int n = free_entries(table, entries), order[MAX_FREE_ENTRIES];
@@ -322,7 +322,7 @@ static int search(fit_state *s, const penalties_fit_options *o, rng *g, penalty_
         for (int i = 0; i < n; i++)
             order[i] = i;
         for (int i = n - 1; i > 0; i--) {
-            int j = (int)rng_below(g, (uint32_t)(i + 1)), swap = order[i];
+            int j = (int)exh_rng_below(g, (uint32_t)(i + 1)), swap = order[i];
             order[i] = order[j];
             order[j] = swap;
         }
@@ -337,30 +337,30 @@ static int search(fit_state *s, const penalties_fit_options *o, rng *g, penalty_
     return EXH_OK;
 }
 
-int penalties_fit(const struct knn_repository *repository, const penalties_fit_options *o,
-                  penalty_table *table, penalties_fit_result *result, exh_error *err)
+int exh_penalties_fit(const struct exh_knn_repository *repository, const exh_penalties_fit_options *o,
+                      exh_penalty_table *table, exh_penalties_fit_result *result, exh_error *err)
 {
-    penalties_fit_result ignored;
+    exh_penalties_fit_result ignored;
     result = result ? result : &ignored;
     memset(result, 0, sizeof *result);
-    if (penalties_validate(table, err) < 0)
+    if (exh_penalties_validate(table, err) < 0)
         return EXH_ERR_INVALID;
-    if (table->kind != knn_repository_penalties(repository)->kind)
-        return error_set(err, EXH_ERR_INVALID,
-                         "fit penalties: the starting table is for %s, the repository for %s",
-                         penalties_kind_name(table->kind),
-                         penalties_kind_name(knn_repository_penalties(repository)->kind));
+    if (table->kind != exh_knn_repository_penalties(repository)->kind)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "fit penalties: the starting table is for %s, the repository for %s",
+                             exh_penalties_kind_name(table->kind),
+                             exh_penalties_kind_name(exh_knn_repository_penalties(repository)->kind));
     if (o->k < 1 || o->rounds < 0)
-        return error_set(err, EXH_ERR_INVALID, "fit penalties: K = %d, rounds = %d", o->k,
-                         o->rounds);
-    rng *g = rng_new(o->seed);
+        return exh_error_set(err, EXH_ERR_INVALID, "fit penalties: K = %d, rounds = %d", o->k,
+                             o->rounds);
+    exh_rng *g = exh_rng_new(o->seed);
     fit_state s = {.k = o->k};
     int rc = g ? prepare(repository, o, g, &s, err)
-               : error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
+               : exh_error_set(err, EXH_ERR_NOMEM, "fit penalties: out of memory");
     if (rc == EXH_OK)
         rc = search(&s, o, g, table, result, err);
-    knn_repository_free(s.models);
+    exh_knn_repository_free(s.models);
     free(s.target);
-    rng_free(g);
+    exh_rng_free(g);
     return rc;
 }

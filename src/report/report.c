@@ -17,7 +17,7 @@ static char *copy_string(const char *s)
     return copy;
 }
 
-int report_failed(report *r, exh_error *err)
+int report_failed(exh_report *r, exh_error *err)
 {
     if (r->error.code == EXH_OK)
         return EXH_OK;
@@ -26,48 +26,48 @@ int report_failed(report *r, exh_error *err)
     return r->error.code;
 }
 
-int report_check_memory(report *r, exh_error *err)
+int report_check_memory(exh_report *r, exh_error *err)
 {
     if ((r->body.failed || r->toc.failed) && r->error.code == EXH_OK)
-        error_set(&r->error, EXH_ERR_NOMEM, "%s: out of memory building the report", r->path);
+        exh_error_set(&r->error, EXH_ERR_NOMEM, "%s: out of memory building the report", r->path);
     return report_failed(r, err);
 }
 
 /* For the void functions: keep the first failure for report_close. */
-static void remember(report *r, const exh_error *failure)
+static void remember(exh_report *r, const exh_error *failure)
 {
     if (r->error.code == EXH_OK)
         r->error = *failure;
 }
 
-void report_end_notes(report *r)
+void report_end_notes(exh_report *r)
 {
     if (r->in_notes)
         buf_puts(&r->body, "</div>\n");
     r->in_notes = 0;
 }
 
-int report_claim_id(report *r, const char *id, exh_error *err)
+int report_claim_id(exh_report *r, const char *id, exh_error *err)
 {
     size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > REPORT_MAX_ID || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if (n == 0 || n > EXH_REPORT_MAX_ID || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                   "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
-        return error_set(err, EXH_ERR_INVALID,
-                         "%s: id '%s' must be 1 to %d characters of A-Z a-z 0-9 _ -", r->path,
-                         id ? id : "(null)", REPORT_MAX_ID);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s: id '%s' must be 1 to %d characters of A-Z a-z 0-9 _ -", r->path,
+                             id ? id : "(null)", EXH_REPORT_MAX_ID);
     for (int i = 0; i < r->id_count; i++)
         if (strcmp(r->ids[i], id) == 0)
-            return error_set(err, EXH_ERR_INVALID, "%s: id '%s' is used twice", r->path, id);
+            return exh_error_set(err, EXH_ERR_INVALID, "%s: id '%s' is used twice", r->path, id);
     if (r->id_count == r->id_capacity) {
         int capacity = r->id_capacity ? 2 * r->id_capacity : 16;
         char **grown = realloc(r->ids, (size_t)capacity * sizeof *grown);
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
+            return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
         r->ids = grown;
         r->id_capacity = capacity;
     }
     if (!(r->ids[r->id_count] = copy_string(id)))
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
     r->id_count++;
     return EXH_OK;
 }
@@ -81,7 +81,7 @@ static void remove_output(const char *path)
         remove(path);
 }
 
-static void report_free(report *r)
+static void report_free(exh_report *r)
 {
     if (r->file)
         fclose(r->file);
@@ -95,21 +95,21 @@ static void report_free(report *r)
     free(r);
 }
 
-int report_open(const char *path, const char *title, report **out, exh_error *err)
+int exh_report_open(const char *path, const char *title, exh_report **out, exh_error *err)
 {
     *out = NULL;
     if (!path || !title)
-        return error_set(err, EXH_ERR_INVALID, "report_open: path and title are required");
-    report *r = calloc(1, sizeof *r);
+        return exh_error_set(err, EXH_ERR_INVALID, "report_open: path and title are required");
+    exh_report *r = calloc(1, sizeof *r);
     if (!r || !(r->path = copy_string(path)) || !(r->title = copy_string(title))) {
         if (r)
             report_free(r);
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
     }
     /* Opened now (written at close) so a bad path fails before any work. */
     r->file = file_create(path, "wb"); /* never through a link planted at path */
     if (!r->file) {
-        int code = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        int code = exh_error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
         report_free(r);
         return code;
     }
@@ -117,7 +117,7 @@ int report_open(const char *path, const char *title, report **out, exh_error *er
     return EXH_OK;
 }
 
-void report_section(report *r, const char *id, const char *title)
+void exh_report_section(exh_report *r, const char *id, const char *title)
 {
     exh_error failure;
     if (report_failed(r, NULL))
@@ -156,7 +156,7 @@ static void put_lines(report_buf *b, const char *text)
     buf_html(b, line);
 }
 
-void report_text(report *r, const char *text)
+void exh_report_text(exh_report *r, const char *text)
 {
     if (report_failed(r, NULL) || !text)
         return;
@@ -167,7 +167,7 @@ void report_text(report *r, const char *text)
     report_check_memory(r, NULL);
 }
 
-void report_note(report *r, const char *label, const char *text)
+void exh_report_note(exh_report *r, const char *label, const char *text)
 {
     if (report_failed(r, NULL) || !text)
         return;
@@ -212,16 +212,16 @@ static void put_row(report_buf *b, const char *tag, int columns, const char *con
     buf_puts(b, "</tr>\n");
 }
 
-int report_table(report *r, const char *caption, int columns, const char *const *header,
-                 int64_t rows, const char *const *cells, exh_error *err)
+int exh_report_table(exh_report *r, const char *caption, int columns, const char *const *header,
+                     int64_t rows, const char *const *cells, exh_error *err)
 {
     int rc = report_failed(r, err);
     if (rc != EXH_OK)
         return rc;
     if (columns < 1 || rows < 0 || (rows > 0 && !cells))
-        return error_set(err, EXH_ERR_INVALID,
-                         "%s: table '%s': needs columns >= 1, rows >= 0 and cells", r->path,
-                         caption ? caption : "");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s: table '%s': needs columns >= 1, rows >= 0 and cells", r->path,
+                             caption ? caption : "");
     report_end_notes(r);
     report_buf *b = &r->body;
     buf_puts(b, "<div class=\"table-wrap\"><table>\n");
@@ -235,7 +235,7 @@ int report_table(report *r, const char *caption, int columns, const char *const 
         put_row(b, "th", columns, header);
         buf_puts(b, "</thead>\n");
     }
-    int64_t shown = rows < REPORT_MAX_TABLE_ROWS ? rows : REPORT_MAX_TABLE_ROWS;
+    int64_t shown = rows < EXH_REPORT_MAX_TABLE_ROWS ? rows : EXH_REPORT_MAX_TABLE_ROWS;
     buf_puts(b, "<tbody>\n");
     for (int64_t i = 0; i < shown; i++)
         put_row(b, "td", columns, cells + i * columns);
@@ -246,7 +246,7 @@ int report_table(report *r, const char *caption, int columns, const char *const 
     return report_check_memory(r, err);
 }
 
-int report_svg(report *r, const char *caption, const char *svg_path, exh_error *err)
+int exh_report_svg(exh_report *r, const char *caption, const char *svg_path, exh_error *err)
 {
     int rc = report_failed(r, err);
     if (rc != EXH_OK)
@@ -261,7 +261,7 @@ int report_svg(report *r, const char *caption, const char *svg_path, exh_error *
         end = p + strlen("</svg>"); /* the last one: SVGs may nest */
     if (!start || !end) {
         free(svg);
-        return error_set(err, EXH_ERR_PARSE, "%s: no <svg> element", svg_path);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: no <svg> element", svg_path);
     }
     report_end_notes(r);
     buf_puts(&r->body, "<figure class=\"svg\">\n");
@@ -277,7 +277,7 @@ int report_svg(report *r, const char *caption, const char *svg_path, exh_error *
 }
 
 /* Write the whole page to r->file: head, contents, body, scripts. */
-static void write_page(report *r, report_buf *page)
+static void write_page(exh_report *r, report_buf *page)
 {
     buf_puts(page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -310,7 +310,7 @@ static void write_page(report *r, report_buf *page)
     buf_printf(page, "<script>\n%s</script>\n</body>\n</html>\n", report_chart_script);
 }
 
-int report_close(report *r, exh_error *err)
+int exh_report_close(exh_report *r, exh_error *err)
 {
     if (!r)
         return EXH_OK;
@@ -320,23 +320,23 @@ int report_close(report *r, exh_error *err)
     if (rc == EXH_OK) {
         write_page(r, &page);
         if (page.failed)
-            rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory writing the report", r->path);
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory writing the report", r->path);
     }
     if (rc == EXH_OK && fwrite(page.data, 1, page.size, r->file) != page.size)
-        rc = error_set(err, EXH_ERR_IO, "%s: write failed: %s", r->path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: write failed: %s", r->path, strerror(errno));
     buf_free(&page);
     /* fclose flushes, so a full disk may only show here. */
     int closed = fclose(r->file);
     r->file = NULL;
     if (rc == EXH_OK && closed != 0)
-        rc = error_set(err, EXH_ERR_IO, "%s: close failed: %s", r->path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: close failed: %s", r->path, strerror(errno));
     if (rc != EXH_OK)
         remove_output(r->path); /* half a report would look like a whole one */
     report_free(r);
     return rc;
 }
 
-void report_discard(report *r)
+void exh_report_discard(exh_report *r)
 {
     if (!r)
         return;

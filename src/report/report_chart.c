@@ -14,13 +14,13 @@ typedef struct point_choice {
     int64_t stride; /* k of "every k-th"; 0 for "every step change", 1 for all */
 } point_choice;
 
-static const char *style_name(report_style style)
+static const char *style_name(exh_report_style style)
 {
     switch (style) {
-    case REPORT_LINE: return "line";
-    case REPORT_POINTS: return "points";
-    case REPORT_STEPS: return "steps";
-    case REPORT_BARS: return "bars";
+    case EXH_REPORT_LINE: return "line";
+    case EXH_REPORT_POINTS: return "points";
+    case EXH_REPORT_STEPS: return "steps";
+    case EXH_REPORT_BARS: return "bars";
     }
     return "line";
 }
@@ -33,7 +33,7 @@ static int same_value(double a, double b)
 /* A step function drawn with horizontal-then-vertical segments looks the
  * same through only its first point, last point and the points where y
  * changes. Returns how many there are (counting only, when index is NULL). */
-static int64_t step_changes(const report_series *s, int64_t *index)
+static int64_t step_changes(const exh_report_series *s, int64_t *index)
 {
     int64_t kept = 0;
     for (int64_t i = 0; i < s->count; i++) {
@@ -58,13 +58,13 @@ static int64_t every_kth(int64_t count, int64_t k, int64_t *index)
     return kept;
 }
 
-static int choose_points(const report_series *s, point_choice *choice)
+static int choose_points(const exh_report_series *s, point_choice *choice)
 {
     *choice = (point_choice){.kept = s->count, .stride = 1};
-    const int64_t cap = REPORT_MAX_CHART_POINTS;
+    const int64_t cap = EXH_REPORT_MAX_CHART_POINTS;
     if (s->count <= cap)
         return EXH_OK;
-    int steps = s->style == REPORT_STEPS && step_changes(s, NULL) <= cap;
+    int steps = s->style == EXH_REPORT_STEPS && step_changes(s, NULL) <= cap;
     choice->index = malloc((size_t)cap * sizeof *choice->index);
     if (!choice->index)
         return EXH_ERR_NOMEM;
@@ -89,7 +89,7 @@ static void put_coordinate(report_buf *b, double value, int log_axis, int64_t *d
     buf_json_number(b, value);
 }
 
-static void put_series_json(report_buf *b, const report_chart_spec *c, const report_series *s,
+static void put_series_json(report_buf *b, const exh_report_chart_spec *c, const exh_report_series *s,
                             const point_choice *choice, int64_t *dropped)
 {
     buf_puts(b, "{\"label\":");
@@ -122,7 +122,7 @@ static const char *ordinal_suffix(int64_t k)
 
 /* The line under a chart that says what was left out, so nobody reads a
  * downsampled curve as complete. */
-static void put_sampling_note(report_buf *b, const report_series *s, const point_choice *choice)
+static void put_sampling_note(report_buf *b, const exh_report_series *s, const point_choice *choice)
 {
     if (choice->stride == 1)
         return;
@@ -140,22 +140,22 @@ static void put_sampling_note(report_buf *b, const report_series *s, const point
     buf_puts(b, "</p>\n");
 }
 
-static int check_spec(report *r, const report_chart_spec *c, exh_error *err)
+static int check_spec(exh_report *r, const exh_report_chart_spec *c, exh_error *err)
 {
     if (!c || !c->series || c->series_count < 1)
-        return error_set(err, EXH_ERR_INVALID, "%s: chart '%s' has no series", r->path,
-                         c && c->id ? c->id : "");
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: chart '%s' has no series", r->path,
+                             c && c->id ? c->id : "");
     for (int i = 0; i < c->series_count; i++) {
-        const report_series *s = &c->series[i];
+        const exh_report_series *s = &c->series[i];
         if (s->count < 0 || (s->count > 0 && !s->y))
-            return error_set(err, EXH_ERR_INVALID,
-                             "%s: chart '%s' series %d: needs count >= 0 and y values", r->path,
-                             c->id ? c->id : "", i);
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "%s: chart '%s' series %d: needs count >= 0 and y values", r->path,
+                                 c->id ? c->id : "", i);
     }
     return report_claim_id(r, c->id, err);
 }
 
-static void put_title_fields(report_buf *b, const report_chart_spec *c)
+static void put_title_fields(report_buf *b, const exh_report_chart_spec *c)
 {
     buf_puts(b, "{\"title\":");
     buf_json_string(b, c->title ? c->title : "");
@@ -169,10 +169,10 @@ static void put_title_fields(report_buf *b, const report_chart_spec *c)
 
 /* Whether some series has a point the chart can place (finite, and > 0 on
  * a logarithmic axis). */
-static int has_points(const report_chart_spec *c)
+static int has_points(const exh_report_chart_spec *c)
 {
     for (int i = 0; i < c->series_count; i++) {
-        const report_series *s = &c->series[i];
+        const exh_report_series *s = &c->series[i];
         for (int64_t k = 0; k < s->count; k++) {
             double x = s->x ? s->x[k] : (double)k, y = s->y[k];
             if (isfinite(x) && isfinite(y) && (!c->x_log || x > 0) && (!c->y_log || y > 0))
@@ -182,7 +182,7 @@ static int has_points(const report_chart_spec *c)
     return 0;
 }
 
-int report_chart(report *r, const report_chart_spec *c, exh_error *err)
+int exh_report_chart(exh_report *r, const exh_report_chart_spec *c, exh_error *err)
 {
     int rc = report_failed(r, err);
     if (rc != EXH_OK || (rc = check_spec(r, c, err)) != EXH_OK)
@@ -191,7 +191,7 @@ int report_chart(report *r, const report_chart_spec *c, exh_error *err)
         char text[512];
         snprintf(text, sizeof text, "%s: nothing to draw, the trace gives no value for it.",
                  c->title ? c->title : c->id);
-        report_text(r, text);
+        exh_report_text(r, text);
         return report_failed(r, err);
     }
     report_end_notes(r);
@@ -201,7 +201,7 @@ int report_chart(report *r, const report_chart_spec *c, exh_error *err)
     for (int i = 0; i < c->series_count && rc == EXH_OK; i++) {
         point_choice choice;
         if (choose_points(&c->series[i], &choice) != EXH_OK) {
-            rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
             break;
         }
         if (i > 0)
@@ -216,7 +216,7 @@ int report_chart(report *r, const report_chart_spec *c, exh_error *err)
                            "axis cannot show %s)</p>\n", (long long)dropped,
                    dropped == 1 ? "value" : "values", dropped == 1 ? "it" : "them");
     if (rc == EXH_OK && (json.failed || notes.failed))
-        rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", r->path);
     if (rc == EXH_OK) {
         report_buf *b = &r->body;
         buf_printf(b, "<figure class=\"chart\" id=\"%s\">\n<div class=\"chart-box\"><canvas>"

@@ -10,7 +10,7 @@
 
 extern char **environ;
 
-int report_render_trie(const char *dir, exh_error *err)
+int exh_report_render_trie(const char *dir, exh_error *err)
 {
     char dot_path[4096], svg_path[4096];
     snprintf(dot_path, sizeof dot_path, "%s/trie.dot", dir);
@@ -20,16 +20,16 @@ int report_render_trie(const char *dir, exh_error *err)
     pid_t pid;
     int rc = posix_spawnp(&pid, "dot", NULL, NULL, argv, environ);
     if (rc == ENOENT)
-        return error_set(err, EXH_ERR_NOT_FOUND,
-                         "Graphviz's dot is not installed: the trie is in %s only", dot_path);
+        return exh_error_set(err, EXH_ERR_NOT_FOUND,
+                             "Graphviz's dot is not installed: the trie is in %s only", dot_path);
     if (rc != 0)
-        return error_set(err, EXH_ERR_IO, "dot: %s", strerror(rc));
+        return exh_error_set(err, EXH_ERR_IO, "dot: %s", strerror(rc));
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         remove(svg_path);
-        return error_set(err, EXH_ERR_IO, "dot failed on %s", dot_path);
+        return exh_error_set(err, EXH_ERR_IO, "dot failed on %s", dot_path);
     }
     return EXH_OK;
 }

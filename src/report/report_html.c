@@ -37,15 +37,15 @@ void html_cell(html_cells *c, const char *format, ...)
     va_end(args);
 }
 
-int html_table(report *r, const char *caption, const char *const *header, html_cells *c,
+int html_table(exh_report *r, const char *caption, const char *const *header, html_cells *c,
                exh_error *err)
 {
     const char **cells = malloc(sizeof *cells * (size_t)(c->count + 1));
-    int rc = cells && !c->failed ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = cells && !c->failed ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; rc == 0 && i < c->count; i++)
         cells[i] = c->text[i];
     if (rc == 0)
-        rc = report_table(r, caption, c->columns, header, c->count / c->columns, cells, err);
+        rc = exh_report_table(r, caption, c->columns, header, c->count / c->columns, cells, err);
     free(cells);
     free(c->text);
     memset(c, 0, sizeof *c);
@@ -63,17 +63,17 @@ void html_bytes(double bytes, char *buf, size_t size)
     snprintf(buf, size, u ? "%.3g %s" : "%.0f %s", bytes, units[u]);
 }
 
-const char *html_title(const analysis *a, const char *title, int uses, char *buf, size_t size)
+const char *html_title(const exh_analysis *a, const char *title, int uses, char *buf, size_t size)
 {
-    const analyze_inference *i = &a->options.inference;
+    const exh_analyze_inference *i = &a->options.inference;
     const char *parts[3];
     int n = 0;
     if ((uses & HTML_USES_PARENTS) && i->parents_inferred)
         parts[n++] = "parents";
-    if ((uses & HTML_USES_WORKERS) && i->workers_source != ANALYZE_WORKERS_LOGGED &&
-        i->workers_source != ANALYZE_WORKERS_UNKNOWN)
+    if ((uses & HTML_USES_WORKERS) && i->workers_source != EXH_ANALYZE_WORKERS_LOGGED &&
+        i->workers_source != EXH_ANALYZE_WORKERS_UNKNOWN)
         parts[n++] = "workers";
-    if ((uses & HTML_USES_TIMES) && (i->times == ANALYZE_TIMES_INFERRED || i->clock_aligned))
+    if ((uses & HTML_USES_TIMES) && (i->times == EXH_ANALYZE_TIMES_INFERRED || i->clock_aligned))
         parts[n++] = "start times";
     if (n == 0)
         snprintf(buf, size, "%s", title);
@@ -88,51 +88,51 @@ const char *html_title(const analysis *a, const char *title, int uses, char *buf
 
 /* ---- RQ1: structure ---- */
 
-static int structure_charts(report *r, const analysis *a, exh_error *err)
+static int structure_charts(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_structure *s = &a->structure;
-    double x[ARCH_MAX_TOKENS + 1], positions[ARCH_MAX_TOKENS + 1], lengths[ARCH_MAX_TOKENS + 1];
+    const exh_analyze_structure *s = &a->structure;
+    double x[EXH_ARCH_MAX_TOKENS + 1], positions[EXH_ARCH_MAX_TOKENS + 1], lengths[EXH_ARCH_MAX_TOKENS + 1];
     for (int i = 0; i <= s->max_length; i++) {
         x[i] = i;
         positions[i] = i < s->max_length ? (double)s->mutation_positions[i] : 0;
         lengths[i] = (double)s->prefix_lengths[i];
     }
-    report_series mutated = {"children mutated at the position", x, positions, s->max_length,
-                             REPORT_BARS};
+    exh_report_series mutated = {"children mutated at the position", x, positions, s->max_length,
+                             EXH_REPORT_BARS};
     char t1[160], t2[160];
-    report_chart_spec chart = {"mutation-positions",
+    exh_report_chart_spec chart = {"mutation-positions",
                                html_title(a, "Where children were mutated", HTML_USES_PARENTS,
                                           t1, sizeof t1),
                                "position", "children", 0, 0, &mutated, 1};
-    int rc = report_chart(r, &chart, err);
-    report_series kept = {"children by transferred prefix length", x, lengths,
-                          s->max_length + 1, REPORT_BARS};
-    report_chart_spec chart2 = {"prefix-lengths",
+    int rc = exh_report_chart(r, &chart, err);
+    exh_report_series kept = {"children by transferred prefix length", x, lengths,
+                          s->max_length + 1, EXH_REPORT_BARS};
+    exh_report_chart_spec chart2 = {"prefix-lengths",
                                 html_title(a, "How much of the donor each child received",
                                            HTML_USES_PARENTS, t2, sizeof t2),
                                 "transferred prefix length (positions)", "children", 0, 0,
                                 &kept, 1};
-    return rc == 0 ? report_chart(r, &chart2, err) : rc;
+    return rc == 0 ? exh_report_chart(r, &chart2, err) : rc;
 }
 
 /* The most shared prefixes (trie nodes), deepest first among equals. */
-static int structure_table(report *r, const analysis *a, exh_error *err)
+static int structure_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_structure *s = &a->structure;
-    int nodes = trie_node_count(s->prefixes), shown = 0;
+    const exh_analyze_structure *s = &a->structure;
+    int nodes = exh_trie_node_count(s->prefixes), shown = 0;
     html_cells c;
     html_cells_init(&c, 5);
     for (int depth = 1; depth <= 3 && depth <= s->max_length; depth++)
         for (int i = 1; i < nodes && shown < 40; i++) {
-            trie_node_info n = trie_node(s->prefixes, i);
+            exh_trie_node_info n = exh_trie_node(s->prefixes, i);
             double share = (double)n.count / (double)s->total;
             if (n.depth != depth || share < 0.05)
                 continue;
-            arch prefix = {.length = depth};
-            for (int k = i, d = depth; d > 0; k = trie_node(s->prefixes, k).parent, d--)
-                prefix.token[d - 1] = trie_node(s->prefixes, k).token;
+            exh_arch prefix = {.length = depth};
+            for (int k = i, d = depth; d > 0; k = exh_trie_node(s->prefixes, k).parent, d--)
+                prefix.token[d - 1] = exh_trie_node(s->prefixes, k).token;
             char text[160];
-            report_format_prefix(a, &prefix, text, sizeof text);
+            exh_report_format_prefix(a, &prefix, text, sizeof text);
             html_cell(&c, "%d", depth);
             html_cell(&c, "%s", text);
             html_cell(&c, "%lld", (long long)n.count);
@@ -145,21 +145,21 @@ static int structure_table(report *r, const analysis *a, exh_error *err)
                       &c, err);
 }
 
-int html_structure(report *r, const analysis *a, const char *dir, exh_error *err)
+int html_structure(exh_report *r, const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const analyze_structure *s = &a->structure;
+    const exh_analyze_structure *s = &a->structure;
     char text[512], svg[4096];
-    report_section(r, "structure", "RQ1 Structure: prefixes and what children receive");
-    report_text(r, "Each node of the trie is a prefix of the evaluated architectures, with the "
+    exh_report_section(r, "structure", "RQ1 Structure: prefixes and what children receive");
+    exh_report_text(r, "Each node of the trie is a prefix of the evaluated architectures, with the "
                    "share of models that contain it and how many children received the "
                    "tensors up to it from their donor. Nodes below 1% of the models are not "
                    "drawn (structure.csv has them all).");
     snprintf(svg, sizeof svg, "%s/trie.svg", dir);
     int rc = EXH_OK;
     if (access(svg, R_OK) == 0)
-        rc = report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
+        rc = exh_report_svg(r, "The prefix trie (darker: a larger share of the models)", svg, err);
     else
-        report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
+        exh_report_text(r, "Graphviz was not available to draw the trie: see trie.dot.");
     if (s->children == 0)
         snprintf(text, sizeof text, "A child mutated at one uniformly chosen position of L "
                                     "keeps the positions before it: (L-1)/2 on average.");
@@ -173,9 +173,9 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
                  "A child mutated at one position i of L, drawn with weight (i+1)^%g, keeps "
                  "the positions before it: E[i] on average, here %.2f of %.2f positions.",
                  s->mutation_exponent, s->expected_mean_prefix, s->mean_length);
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     if (s->children == 0) {
-        report_note(r, "Observed:", "No record names a donor, and none could be inferred: "
+        exh_report_note(r, "Observed:", "No record names a donor, and none could be inferred: "
                                     "nothing was transferred, so there are no mutation "
                                     "positions or prefix lengths to show.");
         return rc == 0 ? structure_table(r, a, err) : rc;
@@ -186,7 +186,7 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
              (long long)s->children, s->mean_prefix,
              a->options.inference.parents_inferred ? "inferred " : "",
              100 * s->mean_prefix / s->mean_length);
-    report_note(r, a->options.inference.parents_inferred ? "Observed (inferred parents):"
+    exh_report_note(r, a->options.inference.parents_inferred ? "Observed (inferred parents):"
                                                          : "Observed:", text);
     if (rc == 0)
         rc = structure_charts(r, a, err);
@@ -195,14 +195,14 @@ int html_structure(report *r, const analysis *a, const char *dir, exh_error *err
 
 /* ---- RQ3: quality ---- */
 
-static int quality_chart(report *r, const analysis *a, exh_error *err)
+static int quality_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_quality *q = &a->quality;
+    const exh_analyze_quality *q = &a->quality;
     int64_t n = a->count;
     double *x = malloc(sizeof *x * (size_t)(n + 1)), *y = malloc(sizeof *y * (size_t)(n + 1));
     double *sx = malloc(sizeof *sx * (size_t)(q->step_count + 2));
     double *sy = malloc(sizeof *sy * (size_t)(q->step_count + 2));
-    int rc = x && y && sx && sy ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = x && y && sx && sy ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; rc == 0 && i < n; i++) {
         x[i] = a->records[i].end_time;
         y[i] = a->records[i].quality;
@@ -217,12 +217,12 @@ static int quality_chart(report *r, const analysis *a, exh_error *err)
         sy[steps] = sy[steps - 1];
         steps++;
     }
-    report_series series[2] = {{"evaluations", x, y, n, REPORT_POINTS},
-                               {"best so far", sx, sy, steps, REPORT_STEPS}};
-    report_chart_spec chart = {"quality-time", "Quality over time", "end time (s)", "quality",
+    exh_report_series series[2] = {{"evaluations", x, y, n, EXH_REPORT_POINTS},
+                               {"best so far", sx, sy, steps, EXH_REPORT_STEPS}};
+    exh_report_chart_spec chart = {"quality-time", "Quality over time", "end time (s)", "quality",
                                0, 0, series, 2};
     if (rc == 0)
-        rc = report_chart(r, &chart, err);
+        rc = exh_report_chart(r, &chart, err);
     free(x);
     free(y);
     free(sx);
@@ -230,46 +230,46 @@ static int quality_chart(report *r, const analysis *a, exh_error *err)
     return rc;
 }
 
-static int parents_chart(report *r, const analysis *a, exh_error *err)
+static int parents_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_parents *p = &a->parents;
+    const exh_analyze_parents *p = &a->parents;
     int P = p->population;
     double *x = malloc(sizeof *x * (size_t)P), *observed = malloc(sizeof *x * (size_t)P);
     double *bound = malloc(sizeof *x * (size_t)P);
-    int rc = x && observed && bound ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = x && observed && bound ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int k = 0; rc == 0 && k < P; k++) {
         x[k] = k + 1;
         observed[k] = p->joined[k + 1] ? (double)p->chosen[k + 1] / (double)p->joined[k + 1]
                                        : NAN;
         bound[k] = p->bound[k + 1];
     }
-    report_series series[2] = {{a->options.inference.parents_inferred
+    exh_report_series series[2] = {{a->options.inference.parents_inferred
                                     ? "observed (inferred parents): share ever chosen"
                                     : "observed: share ever chosen as parent",
-                                x, observed, P, REPORT_POINTS},
+                                x, observed, P, EXH_REPORT_POINTS},
                                {"estimate (hypergeometric, rank kept)", x, bound, P,
-                                REPORT_LINE}};
+                                EXH_REPORT_LINE}};
     char title[160];
-    report_chart_spec chart = {"parent-ranks",
+    exh_report_chart_spec chart = {"parent-ranks",
                                html_title(a, "Who becomes a parent, by rank when joining",
                                           HTML_USES_PARENTS, title, sizeof title),
                                "rank in the population when it joined (1 = best)",
                                "probability of ever being a parent", 0, 0, series, 2};
     if (rc == 0)
-        rc = report_chart(r, &chart, err);
+        rc = exh_report_chart(r, &chart, err);
     free(x);
     free(observed);
     free(bound);
     return rc;
 }
 
-static int steps_table(report *r, const analysis *a, exh_error *err)
+static int steps_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_quality *q = &a->quality;
+    const exh_analyze_quality *q = &a->quality;
     html_cells c;
     html_cells_init(&c, 4);
     for (int64_t i = 0; i < q->step_count; i++) {
-        const analyze_step *s = &q->steps[i];
+        const exh_analyze_step *s = &q->steps[i];
         html_cell(&c, "%lld", (long long)a->records[s->record].job_id);
         html_cell(&c, "%.6g", s->time);
         html_cell(&c, "%.6g", s->quality);
@@ -279,11 +279,11 @@ static int steps_table(report *r, const analysis *a, exh_error *err)
     return html_table(r, "The steps of the best quality", header, &c, err);
 }
 
-int html_quality(report *r, const analysis *a, exh_error *err)
+int html_quality(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const analyze_parents *p = &a->parents;
+    const exh_analyze_parents *p = &a->parents;
     char text[512];
-    report_section(r, "quality", "RQ3 Quality over time, and who becomes a parent");
+    exh_report_section(r, "quality", "RQ3 Quality over time, and who becomes a parent");
     if (a->quality.step_count > 0)
         snprintf(text, sizeof text,
                  "Best quality %.6g, reached in %lld steps of the running best; %lld of %lld "
@@ -293,7 +293,7 @@ int html_quality(report *r, const analysis *a, exh_error *err)
     else
         snprintf(text, sizeof text, "All %lld evaluations failed: there is no best quality.",
                  (long long)a->count);
-    report_text(r, text);
+    exh_report_text(r, text);
     int rc = quality_chart(r, a, err);
     if (rc == 0)
         rc = steps_table(r, a, err);
@@ -303,7 +303,7 @@ int html_quality(report *r, const analysis *a, exh_error *err)
              "rank, it is ever chosen with probability 1-(1-C(P-r, S-1)/C(P, S))^P. That is "
              "below %g from rank %d on: do not store those models.",
              p->population, p->sample, p->epsilon, p->threshold_rank);
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     int inferred = a->options.inference.parents_inferred;
     if (a->structure.children == 0)
         snprintf(text, sizeof text,
@@ -317,7 +317,7 @@ int html_quality(report *r, const analysis *a, exh_error *err)
                  (long long)p->skipped, p->threshold_rank, (long long)p->false_skips,
                  inferred ? "(inferred) " : "",
                  p->skipped ? 100.0 * (double)p->false_skips / (double)p->skipped : 0.0);
-    report_note(r, inferred ? "Observed (inferred parents):" : "Observed:", text);
+    exh_report_note(r, inferred ? "Observed (inferred parents):" : "Observed:", text);
     if (a->structure.children == 0)
         return rc;
     return rc == 0 ? parents_chart(r, a, err) : rc;
@@ -340,20 +340,20 @@ static const char *source_phrase(const char *source, char *buf, size_t size)
 }
 
 /* How many workers, and how the page knows. */
-static void workers_phrase(const analysis *a, char *buf, size_t size)
+static void workers_phrase(const exh_analysis *a, char *buf, size_t size)
 {
-    const analyze_inference *i = &a->options.inference;
+    const exh_analyze_inference *i = &a->options.inference;
     switch (i->workers_source) {
-    case ANALYZE_WORKERS_OVERLAP:
+    case EXH_ANALYZE_WORKERS_OVERLAP:
         snprintf(buf, size, "on %d workers, inferred: the trace names none, and at most %d "
                             "evaluations ran at once (%.1f on average over the search)",
                  i->workers, i->workers, i->mean_concurrency);
         break;
-    case ANALYZE_WORKERS_OPTION:
+    case EXH_ANALYZE_WORKERS_OPTION:
         snprintf(buf, size, "on %d workers (as --workers says; the trace names none)",
                  i->workers);
         break;
-    case ANALYZE_WORKERS_UNKNOWN:
+    case EXH_ANALYZE_WORKERS_UNKNOWN:
         snprintf(buf, size, "on an unknown number of workers (the trace names none and holds "
                             "only end times; --workers W would tell)");
         break;
@@ -363,9 +363,9 @@ static void workers_phrase(const analysis *a, char *buf, size_t size)
 }
 
 /* What was inferred rather than read from the trace (analyze.h). */
-static void inference_notes(report *r, const analysis *a)
+static void inference_notes(exh_report *r, const exh_analysis *a)
 {
-    const analyze_inference *i = &a->options.inference;
+    const exh_analyze_inference *i = &a->options.inference;
     char text[1024];
     if (i->clock_aligned) {
         snprintf(text, sizeof text,
@@ -373,31 +373,31 @@ static void inference_notes(report *r, const analysis *a)
                  "and gather times (DeepHyper's @profile writes wall-clock time): they were "
                  "moved %s by %.3f s, so that the job that waited least after its submission "
                  "waited 0.", i->clock_offset >= 0 ? "back" : "forward", fabs(i->clock_offset));
-        report_note(r, "Inferred:", text);
+        exh_report_note(r, "Inferred:", text);
     }
-    if (i->times == ANALYZE_TIMES_INFERRED) {
+    if (i->times == EXH_ANALYZE_TIMES_INFERRED) {
         snprintf(text, sizeof text,
                  "The trace holds only end times. Start times and durations are inferred "
                  "from --workers %d: an asynchronous search submits one job per finished one, "
                  "so each record starts when the record %d places above it ended (the first "
                  "%d at 0), and runs on that record's worker.", i->workers, i->workers,
                  i->workers);
-        report_note(r, "Inferred:", text);
-    } else if (i->times == ANALYZE_TIMES_END_ONLY) {
-        report_note(r, "Not in the trace:",
-                    "The trace holds only end times: durations cannot be computed (each "
-                    "record is taken to start when it ends) and the worker count is unknown; "
-                    "--workers W infers both.");
-    } else if (i->times == ANALYZE_TIMES_ORDER) {
-        report_note(r, "Not in the trace:",
-                    "The trace holds no times: the records' order is the clock (0, 1, 2, ...) "
-                    "and no duration can be computed.");
+        exh_report_note(r, "Inferred:", text);
+    } else if (i->times == EXH_ANALYZE_TIMES_END_ONLY) {
+        exh_report_note(r, "Not in the trace:",
+                        "The trace holds only end times: durations cannot be computed (each "
+                        "record is taken to start when it ends) and the worker count is unknown; "
+                        "--workers W infers both.");
+    } else if (i->times == EXH_ANALYZE_TIMES_ORDER) {
+        exh_report_note(r, "Not in the trace:",
+                        "The trace holds no times: the records' order is the clock (0, 1, 2, ...) "
+                        "and no duration can be computed.");
     }
-    if (i->workers_source == ANALYZE_WORKERS_OVERLAP)
-        report_note(r, "Inferred:",
-                    "Workers: the trace names none. The count is the most evaluations whose "
-                    "[start, end) intervals overlap; each evaluation is put on the worker "
-                    "freed last, so per-worker figures are over inferred workers.");
+    if (i->workers_source == EXH_ANALYZE_WORKERS_OVERLAP)
+        exh_report_note(r, "Inferred:",
+                        "Workers: the trace names none. The count is the most evaluations whose "
+                        "[start, end) intervals overlap; each evaluation is put on the worker "
+                        "freed last, so per-worker figures are over inferred workers.");
     if (i->parents_inferred) {
         snprintf(text, sizeof text,
                  "Parents: the trace names none, so every figure built on parents, donors or "
@@ -410,22 +410,22 @@ static void inference_notes(report *r, const analysis *a)
                  "and count as without a parent.",
                  i->population, (long long)i->random_records, (long long)i->children,
                  (long long)i->ties, (long long)i->no_candidate);
-        report_note(r, "Inferred:", text);
-        if (i->times == ANALYZE_TIMES_END_ONLY || i->times == ANALYZE_TIMES_ORDER)
-            report_note(r, "Weaker here:",
-                        "Without start times a child is taken to start when it ends, so its "
-                        "population is the last P finished before its end: with many workers "
-                        "its real parent may already have retired from that window, and fewer "
-                        "parents come out right. --workers W infers the starts and makes the "
-                        "population exact.");
+        exh_report_note(r, "Inferred:", text);
+        if (i->times == EXH_ANALYZE_TIMES_END_ONLY || i->times == EXH_ANALYZE_TIMES_ORDER)
+            exh_report_note(r, "Weaker here:",
+                            "Without start times a child is taken to start when it ends, so its "
+                            "population is the last P finished before its end: with many workers "
+                            "its real parent may already have retired from that window, and fewer "
+                            "parents come out right. --workers W infers the starts and makes the "
+                            "population exact.");
     }
 }
 
-static void introduction(report *r, const analysis *a, const char *source, const char *generated)
+static void introduction(exh_report *r, const exh_analysis *a, const char *source, const char *generated)
 {
     char text[1400], workers[256], population[128], sample[128];
     if (generated)
-        report_text(r, generated);
+        exh_report_text(r, generated);
     workers_phrase(a, workers, sizeof workers);
     snprintf(text, sizeof text,
              "%s: %lld evaluations %s; population %d%s, tournament size %d%s. Theory "
@@ -435,18 +435,18 @@ static void introduction(report *r, const analysis *a, const char *source, const
              source_phrase(a->options.population_source, population, sizeof population),
              a->options.sample,
              source_phrase(a->options.sample_source, sample, sizeof sample));
-    report_text(r, text);
+    exh_report_text(r, text);
     inference_notes(r, a);
 }
 
-int report_write_html(const analysis *a, const char *dir, const char *source,
-                      const char *generated, exh_error *err)
+int exh_report_write_html(const exh_analysis *a, const char *dir, const char *source,
+                          const char *generated, exh_error *err)
 {
     char path[4096], title[1024];
     snprintf(path, sizeof path, "%s/index.html", dir);
     snprintf(title, sizeof title, "exhaust analysis of %s", source);
-    report *r;
-    int rc = report_open(path, title, &r, err);
+    exh_report *r;
+    int rc = exh_report_open(path, title, &r, err);
     if (rc < 0)
         return rc;
     introduction(r, a, source, generated);
@@ -460,8 +460,8 @@ int report_write_html(const analysis *a, const char *dir, const char *source,
     if (rc == 0)
         rc = html_caches(r, a, err);
     if (rc < 0) {
-        report_discard(r);
+        exh_report_discard(r);
         return rc;
     }
-    return report_close(r, err);
+    return exh_report_close(r, err);
 }

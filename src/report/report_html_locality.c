@@ -7,14 +7,14 @@
 
 #include "report/report_html.h"
 
-static int top_tensor_chart(report *r, const analysis *a, exh_error *err)
+static int top_tensor_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     double *x = malloc(sizeof *x * (size_t)(l->access_count + 1));
     double *y = malloc(sizeof *y * (size_t)(l->access_count + 1));
-    report_series series[LOCALITY_MAX_TOP];
-    char labels[LOCALITY_MAX_TOP][64];
-    int rc = x && y ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    exh_report_series series[EXH_LOCALITY_MAX_TOP];
+    char labels[EXH_LOCALITY_MAX_TOP][64];
+    int rc = x && y ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int64_t at = 0;
     for (int t = 0; rc == 0 && t < l->top_count; t++) {
         int64_t first = at;
@@ -25,32 +25,32 @@ static int top_tensor_chart(report *r, const analysis *a, exh_error *err)
             }
         snprintf(labels[t], sizeof labels[t], "tensor %d (position %d)", t,
                  l->top_position[t]);
-        series[t] = (report_series){labels[t], x + first, y + first, at - first, REPORT_POINTS};
+        series[t] = (exh_report_series){labels[t], x + first, y + first, at - first, EXH_REPORT_POINTS};
     }
     char title[200];
-    report_chart_spec chart = {"top-tensors",
+    exh_report_chart_spec chart = {"top-tensors",
                                html_title(a, "Reads of the most read tensors: when, by which "
                                           "worker", HTML_USES_PARENTS | HTML_USES_WORKERS |
                                           HTML_USES_TIMES, title, sizeof title),
                                "start time of the reading child (s)", "worker", 0, 0, series,
                                l->top_count};
     if (rc == 0 && l->top_count > 0)
-        rc = report_chart(r, &chart, err);
+        rc = exh_report_chart(r, &chart, err);
     free(x);
     free(y);
     return rc;
 }
 
-static int top_tensor_table(report *r, const analysis *a, exh_error *err)
+static int top_tensor_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     html_cells c;
     html_cells_init(&c, 4);
     for (int t = 0; t < l->top_count; t++) {
-        arch prefix = a->records[l->top_example[t]].architecture;
+        exh_arch prefix = a->records[l->top_example[t]].architecture;
         prefix.length = l->top_position[t] + 1;
         char text[160];
-        report_format_prefix(a, &prefix, text, sizeof text);
+        exh_report_format_prefix(a, &prefix, text, sizeof text);
         html_cell(&c, "%d", t);
         html_cell(&c, "%s", text);
         html_cell(&c, "%lld", (long long)l->top_reads[t]);
@@ -66,20 +66,20 @@ static int top_tensor_table(report *r, const analysis *a, exh_error *err)
 static double lru_hits(const int64_t *buckets, int64_t cold, int64_t capacity)
 {
     int64_t hits = 0, all = cold;
-    for (int b = 0; b < LOCALITY_BUCKETS; b++) {
+    for (int b = 0; b < EXH_LOCALITY_BUCKETS; b++) {
         all += buckets[b];
-        if (b == 0 || 2 * locality_bucket_floor(b) - 1 < capacity)
+        if (b == 0 || 2 * exh_locality_bucket_floor(b) - 1 < capacity)
             hits += buckets[b];
     }
     return all ? (double)hits / (double)all : NAN;
 }
 
-static int reuse_chart(report *r, const analysis *a, exh_error *err)
+static int reuse_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const locality *l = &a->locality;
-    double x[LOCALITY_BUCKETS], worker[LOCALITY_BUCKETS], global[LOCALITY_BUCKETS];
+    const exh_locality *l = &a->locality;
+    double x[EXH_LOCALITY_BUCKETS], worker[EXH_LOCALITY_BUCKETS], global[EXH_LOCALITY_BUCKETS];
     int n = 0;
-    for (int b = 0; b < LOCALITY_BUCKETS; b++)
+    for (int b = 0; b < EXH_LOCALITY_BUCKETS; b++)
         if (l->reuse_worker[b] || l->reuse_global[b])
             n = b + 1;
     for (int b = 0; b < n; b++) {
@@ -87,21 +87,21 @@ static int reuse_chart(report *r, const analysis *a, exh_error *err)
         worker[b] = (double)l->reuse_worker[b];
         global[b] = (double)l->reuse_global[b];
     }
-    report_series series[2] = {{"per worker", x, worker, n, REPORT_BARS},
-                               {"across workers", x, global, n, REPORT_BARS}};
+    exh_report_series series[2] = {{"per worker", x, worker, n, EXH_REPORT_BARS},
+                               {"across workers", x, global, n, EXH_REPORT_BARS}};
     char title[200];
-    report_chart_spec chart = {"reuse-distances",
+    exh_report_chart_spec chart = {"reuse-distances",
                                html_title(a, "Reuse distances of tensor reads",
                                           HTML_USES_PARENTS | HTML_USES_WORKERS, title,
                                           sizeof title),
                                "bucket b: distance 2^(b-1) to 2^b - 1 (b = 0: distance 0)",
                                "reads", 0, 0, series, 2};
-    return report_chart(r, &chart, err);
+    return exh_report_chart(r, &chart, err);
 }
 
-static int reuse_section(report *r, const analysis *a, exh_error *err)
+static int reuse_section(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     char text[768];
     snprintf(text, sizeof text,
              "A cache holding the c most recently read tensors hits exactly the reads whose "
@@ -114,7 +114,7 @@ static int reuse_section(report *r, const analysis *a, exh_error *err)
              100 * lru_hits(l->reuse_global, l->cold_global, 4),
              100 * lru_hits(l->reuse_global, l->cold_global, 16),
              100 * lru_hits(l->reuse_global, l->cold_global, 64));
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     if (isfinite(l->median_reuse_worker) && isfinite(l->median_reuse_global))
         snprintf(text, sizeof text,
                  "%lld reads of %lld distinct tensors. Median reuse distance %.0f per worker "
@@ -129,13 +129,13 @@ static int reuse_section(report *r, const analysis *a, exh_error *err)
                  "median reuse distance.",
                  (long long)l->reads, (long long)l->distinct_tensors,
                  (long long)l->cold_worker, (long long)l->cold_global);
-    report_note(r, "Observed:", text);
+    exh_report_note(r, "Observed:", text);
     return reuse_chart(r, a, err);
 }
 
-static int broadcast_section(report *r, const analysis *a, exh_error *err)
+static int broadcast_section(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     char text[768];
     snprintf(text, sizeof text,
              "Reads of one tensor within %.4g s of each other were grouped (a tenth of the "
@@ -146,13 +146,13 @@ static int broadcast_section(report *r, const analysis *a, exh_error *err)
              (long long)l->shared_reads,
              l->reads ? 100.0 * (double)l->shared_reads / (double)l->reads : 0.0,
              (long long)l->broadcast_groups, (long long)l->reads);
-    report_note(r, "Broadcast:", text);
+    exh_report_note(r, "Broadcast:", text);
     html_cells c;
     html_cells_init(&c, 2);
-    for (int b = 1; b < LOCALITY_BUCKETS; b++) {
+    for (int b = 1; b < EXH_LOCALITY_BUCKETS; b++) {
         if (!l->group_workers[b])
             continue;
-        int64_t lo = locality_bucket_floor(b), hi = 2 * lo - 1;
+        int64_t lo = exh_locality_bucket_floor(b), hi = 2 * lo - 1;
         if (lo == hi)
             html_cell(&c, "%lld", (long long)lo);
         else
@@ -164,7 +164,7 @@ static int broadcast_section(report *r, const analysis *a, exh_error *err)
                       err);
 }
 
-static int quanta_chart(report *r, const analysis *a, const quanta *q, exh_error *err)
+static int quanta_chart(exh_report *r, const exh_analysis *a, const exh_quanta *q, exh_error *err)
 {
     double x[64], theory[64], measured[64], theory_mean[64], measured_mean[64];
     int n = q->row_count < 64 ? q->row_count : 64;
@@ -175,31 +175,31 @@ static int quanta_chart(report *r, const analysis *a, const quanta *q, exh_error
         theory_mean[k] = q->rows[k].theory_mean_wait;
         measured_mean[k] = q->rows[k].measured_mean_wait;
     }
-    report_series series[4] = {
-        {"first worker's wait: order statistics", x, theory, n, REPORT_LINE},
-        {"first worker's wait: replay", x, measured, n, REPORT_POINTS},
-        {"mean wait: order statistics", x, theory_mean, n, REPORT_LINE},
-        {"mean wait: replay", x, measured_mean, n, REPORT_POINTS},
+    exh_report_series series[4] = {
+        {"first worker's wait: order statistics", x, theory, n, EXH_REPORT_LINE},
+        {"first worker's wait: replay", x, measured, n, EXH_REPORT_POINTS},
+        {"mean wait: order statistics", x, theory_mean, n, EXH_REPORT_LINE},
+        {"mean wait: replay", x, measured_mean, n, EXH_REPORT_POINTS},
     };
     char title[200];
-    report_chart_spec chart = {"quanta",
+    exh_report_chart_spec chart = {"quanta",
                                html_title(a, "Waiting for s free workers before handing out "
                                           "work", HTML_USES_WORKERS | HTML_USES_TIMES, title,
                                           sizeof title),
                                "quantum s (workers)", "wait (s)", 1, 0, series, 4};
-    return report_chart(r, &chart, err);
+    return exh_report_chart(r, &chart, err);
 }
 
 /* Where the replay stays under the synchronized-round estimate, and where
  * it goes over: said from the numbers, not assumed. */
-static void quanta_observed(report *r, const quanta *q)
+static void quanta_observed(exh_report *r, const exh_quanta *q)
 {
     char text[768];
     int under = 0, over = 0;
     char over_list[256] = "";
     size_t used = 0;
     for (int k = 0; k < q->row_count; k++) {
-        const quanta_row *row = &q->rows[k];
+        const exh_quanta_row *row = &q->rows[k];
         if (row->quantum == 1)
             continue;
         if (row->measured_first_wait <= row->theory_first_wait) {
@@ -211,7 +211,7 @@ static void quanta_observed(report *r, const quanta *q)
                                          used ? ", " : " (s = ", row->quantum);
         }
     }
-    const quanta_row *last = q->row_count ? &q->rows[q->row_count - 1] : NULL;
+    const exh_quanta_row *last = q->row_count ? &q->rows[q->row_count - 1] : NULL;
     snprintf(text, sizeof text,
              "The replay runs the trace's training times, in start order, on w workers with "
              "each quantum (its workers drift apart instead of starting together). The first "
@@ -220,17 +220,17 @@ static void quanta_observed(report *r, const quanta *q)
              under, under + over, over, over ? strcat(over_list, ")") : "",
              last ? last->measured_first_wait : NAN,
              last ? last->theory_first_wait : NAN);
-    report_note(r, "Observed:", text);
+    exh_report_note(r, "Observed:", text);
 }
 
-static int quanta_section(report *r, const analysis *a, exh_error *err)
+static int quanta_section(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const quanta *q = &a->quanta;
+    const exh_quanta *q = &a->quanta;
     char text[768];
     if (q->row_count == 0) {
-        report_note(r, "Scheduling quanta:",
-                    "The trace gives no training times (no start times, and no --workers "
-                    "to infer them from): there is nothing to replay.");
+        exh_report_note(r, "Scheduling quanta:",
+                        "The trace gives no training times (no start times, and no --workers "
+                        "to infer them from): there is nothing to replay.");
         return EXH_OK;
     }
     snprintf(text, sizeof text,
@@ -241,7 +241,7 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
              "mean E(r<=s,w)) on average; and it saves sigma (E(w,w) - E(s,w)) over waiting "
              "for all w.",
              q->workers, q->sigma);
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     quanta_observed(r, q);
     int rc = quanta_chart(r, a, q, err);
     if (rc < 0)
@@ -249,7 +249,7 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
     html_cells c;
     html_cells_init(&c, 6);
     for (int k = 0; k < q->row_count; k++) {
-        const quanta_row *row = &q->rows[k];
+        const exh_quanta_row *row = &q->rows[k];
         html_cell(&c, "%d", row->quantum);
         html_cell(&c, "%.4g", row->theory_first_wait);
         html_cell(&c, "%.4g", row->measured_first_wait);
@@ -263,35 +263,35 @@ static int quanta_section(report *r, const analysis *a, exh_error *err)
     return html_table(r, "Scheduling quanta", header, &c, err);
 }
 
-int html_locality(report *r, const analysis *a, exh_error *err)
+int html_locality(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    report_section(r, "locality", "RQ2 Locality: which workers read which tensors, and when");
-    report_text(r, "A child reads the tensors of the prefix it shares with its donor when it "
+    exh_report_section(r, "locality", "RQ2 Locality: which workers read which tensors, and when");
+    exh_report_text(r, "A child reads the tensors of the prefix it shares with its donor when it "
                    "starts, on its worker. Tensors are identified by their position and the "
                    "choices up to it, so a child reading a tensor at position 1 also reads the "
                    "one at position 0 of the same prefix: their points coincide below.");
-    const analyze_inference *inf = &a->options.inference;
+    const exh_analyze_inference *inf = &a->options.inference;
     char built[256] = "";
     size_t used = 0;
     if (inf->parents_inferred)
         used += (size_t)snprintf(built + used, sizeof built - used, "inferred donors");
-    if (inf->workers_source == ANALYZE_WORKERS_UNKNOWN)
+    if (inf->workers_source == EXH_ANALYZE_WORKERS_UNKNOWN)
         used += (size_t)snprintf(built + used, sizeof built - used, "%sone stream (the "
                                  "workers are unknown)", used ? ", " : "");
-    else if (inf->workers_source != ANALYZE_WORKERS_LOGGED)
+    else if (inf->workers_source != EXH_ANALYZE_WORKERS_LOGGED)
         used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred workers",
                                  used ? ", " : "");
-    if (inf->times == ANALYZE_TIMES_INFERRED || inf->clock_aligned)
+    if (inf->times == EXH_ANALYZE_TIMES_INFERRED || inf->clock_aligned)
         used += (size_t)snprintf(built + used, sizeof built - used, "%sinferred start times",
                                  used ? ", " : "");
     if (used) {
         char text[400];
         snprintf(text, sizeof text, "Built on %s: see the introduction.", built);
-        report_note(r, "Inferred:", text);
+        exh_report_note(r, "Inferred:", text);
     }
     int rc = EXH_OK;
     if (a->locality.reads == 0)
-        report_note(r, "Observed:", "No child received a tensor (no record names a donor, "
+        exh_report_note(r, "Observed:", "No child received a tensor (no record names a donor, "
                                     "and none could be inferred): there are no reads to "
                                     "follow, reuse or broadcast.");
     else {

@@ -7,40 +7,40 @@
 
 #include "report/report_html.h"
 
-static int tiers_chart(report *r, const analysis *a, exh_error *err)
+static int tiers_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     int64_t n = p->tier_count;
     double *x = malloc(sizeof *x * (size_t)(4 * n + 1));
-    int rc = x ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
-    report_series series[3];
+    int rc = x ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    exh_report_series series[3];
     const char *labels[3] = {"tier 1", "tier 2", "tier 3"};
     for (int64_t i = 0; rc == 0 && i < n; i++) {
-        const popularity_tier_row *row = &p->tiers[i];
+        const exh_popularity_tier_row *row = &p->tiers[i];
         int size = row->members[1] + row->members[2] + row->members[3];
         x[i] = (double)row->record;
         for (int t = 1; t <= 3; t++)
             x[t * n + i] = size ? (double)row->members[t] / size : NAN;
     }
     for (int t = 1; t <= 3 && rc == 0; t++)
-        series[t - 1] = (report_series){labels[t - 1], x, x + t * n, n, REPORT_LINE};
-    report_chart_spec chart = {"tiers", "Share of the window whose prefix is in each tier",
+        series[t - 1] = (exh_report_series){labels[t - 1], x, x + t * n, n, EXH_REPORT_LINE};
+    exh_report_chart_spec chart = {"tiers", "Share of the window whose prefix is in each tier",
                                "record (the window ends here)", "share of the window", 0, 0,
                                series, 3};
     if (rc == 0)
-        rc = report_chart(r, &chart, err);
+        rc = exh_report_chart(r, &chart, err);
     free(x);
     return rc;
 }
 
-static int windows_table(report *r, const analysis *a, exh_error *err)
+static int windows_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     html_cells c;
     html_cells_init(&c, 5);
     int shown = 0, point = -1;
     for (int64_t i = 0; i < p->entry_count; i++) {
-        const popularity_entry *e = &p->entries[i];
+        const exh_popularity_entry *e = &p->entries[i];
         if (e->point != point) {
             point = e->point;
             shown = 0;
@@ -48,7 +48,7 @@ static int windows_table(report *r, const analysis *a, exh_error *err)
         if (shown++ >= 8)
             continue; /* the eight most popular per point; popularity_windows.csv has all */
         char text[160];
-        report_format_prefix(a, &e->prefix, text, sizeof text);
+        exh_report_format_prefix(a, &e->prefix, text, sizeof text);
         html_cell(&c, "%lld", (long long)p->point_record[e->point]);
         html_cell(&c, "%s", text);
         html_cell(&c, "%d", e->count);
@@ -60,35 +60,35 @@ static int windows_table(report *r, const analysis *a, exh_error *err)
                       header, &c, err);
 }
 
-static int donors_chart(report *r, const analysis *a, exh_error *err)
+static int donors_chart(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     int n = p->max_donor_count;
     double *x = malloc(sizeof *x * (size_t)(2 * n + 1));
-    int rc = x ? EXH_OK : error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int rc = x ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     for (int c = 1; rc == 0 && c <= n; c++) {
         x[c - 1] = c;
         x[n + c - 1] = p->donor_pairs[c] ? (double)p->donor_again[c] / (double)p->donor_pairs[c]
                                          : NAN;
     }
-    report_series series = {"P(donor in the next window)", x, x + n, n, REPORT_POINTS};
+    exh_report_series series = {"P(donor in the next window)", x, x + n, n, EXH_REPORT_POINTS};
     char title[160];
-    report_chart_spec chart = {"donors-again",
+    exh_report_chart_spec chart = {"donors-again",
                                html_title(a, "Is a frequent donor a donor again?",
                                           HTML_USES_PARENTS, title, sizeof title),
                                "donations in the last window", "probability", 0, 0, &series, 1};
     if (rc == 0 && n > 0)
-        rc = report_chart(r, &chart, err);
+        rc = exh_report_chart(r, &chart, err);
     free(x);
     return rc;
 }
 
-static void delays_notes(report *r, const analysis *a)
+static void delays_notes(exh_report *r, const exh_analysis *a)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     char text[768], per_second[160] = "";
     int64_t used = 0;
-    report_text(r, "How soon is a new best used as a parent?");
+    exh_report_text(r, "How soon is a new best used as a parent?");
     for (int64_t i = 0; i < p->best_delay_count; i++)
         used += p->best_delays[i].proposals > 0;
     if (isfinite(p->mean_seconds_per_proposal) && p->mean_seconds_per_proposal > 0)
@@ -101,7 +101,7 @@ static void delays_notes(report *r, const analysis *a)
              "S/P per proposal: the wait for its first child is geometric, P/S = %.3g proposals "
              "on average%s.",
              p->expected_best_delay, per_second);
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     if (used > 0)
         snprintf(text, sizeof text,
                  "%lld new bests; %lld became %sparents, after %.4g proposals on average "
@@ -115,15 +115,15 @@ static void delays_notes(report *r, const analysis *a)
                  "%lld new bests; none became a parent that the trace names or that could be "
                  "inferred, so the wait cannot be measured.",
                  (long long)p->best_delay_count);
-    report_note(r, "Observed:", text);
+    exh_report_note(r, "Observed:", text);
 }
 
-static void birthday_notes(report *r, const analysis *a)
+static void birthday_notes(exh_report *r, const exh_analysis *a)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     int L = p->options.prefix_length;
     char text[900];
-    report_text(r, "Duplicates among the random architectures of stage 1:");
+    exh_report_text(r, "Duplicates among the random architectures of stage 1:");
     if (p->options.space_size > 0)
         snprintf(text, sizeof text,
                  "Stage 1 draws its architectures uniformly, so their prefixes of length L = %d "
@@ -137,7 +137,7 @@ static void birthday_notes(report *r, const analysis *a)
         snprintf(text, sizeof text,
                  "The number of length-%d prefixes of the space is unknown (give --space): no "
                  "bound.", L);
-    report_note(r, "Theory:", text);
+    exh_report_note(r, "Theory:", text);
     snprintf(text, sizeof text,
              "The most times one length-%d prefix was drawn among the %d random architectures "
              "(%s): %d.",
@@ -146,13 +146,13 @@ static void birthday_notes(report *r, const analysis *a)
                                            "parents"
                                          : "the records without a parent",
              p->stage1_max_duplicates);
-    report_note(r, "Observed:", text);
+    exh_report_note(r, "Observed:", text);
 }
 
 /* The headline donor-again figure with its bootstrap interval, or why not. */
-static void donors_notes(report *r, const analysis *a)
+static void donors_notes(exh_report *r, const exh_analysis *a)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     char text[1024], interval[256] = "";
     const char *label = a->options.inference.parents_inferred ? "Observed (inferred donors):"
                                                               : "Observed:";
@@ -161,7 +161,7 @@ static void donors_notes(report *r, const analysis *a)
                  "No model donated d = %d times within one window (with a next window inside "
                  "the trace): whether a frequent donor donates again cannot be computed here.",
                  p->options.donor_times);
-        report_note(r, label, text);
+        exh_report_note(r, label, text);
         return;
     }
     if (isfinite(p->donor_again_low))
@@ -169,7 +169,7 @@ static void donors_notes(report *r, const analysis *a)
                  " (95%% interval %.3f to %.3f over %d block-bootstrap resamples of the "
                  "trace's %d windows: the figure moves between seeds, so read it with the "
                  "interval, or analyse several seeds' traces and compare)",
-                 p->donor_again_low, p->donor_again_high, POPULARITY_BOOTSTRAP,
+                 p->donor_again_low, p->donor_again_high, EXH_POPULARITY_BOOTSTRAP,
                  p->donor_blocks);
     else
         snprintf(interval, sizeof interval,
@@ -187,19 +187,19 @@ static void donors_notes(report *r, const analysis *a)
                  "A model that donated at least d = %d times in the last window donates again "
                  "in the next window with probability %.3f%s.",
                  p->options.donor_times, p->donor_again_at_least_d, interval);
-    report_note(r, label, text);
+    exh_report_note(r, label, text);
     if (isfinite(p->donor_again_low) && isfinite(p->donor_again_below_d) &&
         p->donor_again_low <= p->donor_again_below_d &&
         p->donor_again_below_d <= p->donor_again_high)
-        report_note(r, "So:", "the interval holds the figure for fewer donations too: this "
+        exh_report_note(r, "So:", "the interval holds the figure for fewer donations too: this "
                               "trace cannot tell whether a frequent donor is likelier to "
                               "donate again than a rarer one.");
 }
 
 /* The paper's three tiers, or a sentence that they do not all appear. */
-static void tiers_note(report *r, const analysis *a)
+static void tiers_note(exh_report *r, const exh_analysis *a)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     char text[512];
     if (p->tier1_full_windows > 0)
         return;
@@ -208,7 +208,7 @@ static void tiers_note(report *r, const analysis *a)
                  "The trace (%lld records) is shorter than one window (%d): whether the "
                  "paper's three tiers appear in full windows cannot be seen here.",
                  (long long)a->count, p->options.window);
-        report_note(r, "Observed:", text);
+        exh_report_note(r, "Observed:", text);
         return;
     }
     snprintf(text, sizeof text,
@@ -216,21 +216,21 @@ static void tiers_note(report *r, const analysis *a)
              "window (the largest share was %.1f%%), so tier 1 stays empty after the first "
              "window fills.",
              100 * p->options.tier1_share, 100 * p->max_full_share);
-    report_note(r, "Observed:", text);
+    exh_report_note(r, "Observed:", text);
 }
 
-int html_popularity(report *r, const analysis *a, exh_error *err)
+int html_popularity(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     char text[768];
-    report_section(r, "popularity", "RQ4 Popularity: prefixes, tiers and donors over time");
+    exh_report_section(r, "popularity", "RQ4 Popularity: prefixes, tiers and donors over time");
     snprintf(text, sizeof text,
              "Windows of %d records (the population) and prefixes of %d positions. Tier 1: "
              "a prefix held by at least %.0f%% of the window; tier 2: by more than %d models; "
              "tier 3: the rest.",
              p->options.window, p->options.prefix_length, 100 * p->options.tier1_share,
              p->options.tier2_count);
-    report_text(r, text);
+    exh_report_text(r, text);
     int rc = tiers_chart(r, a, err);
     tiers_note(r, a);
     if (rc == 0)
@@ -245,61 +245,61 @@ int html_popularity(report *r, const analysis *a, exh_error *err)
 
 /* ---- caches ---- */
 
-static int caches_chart(report *r, const analysis *a, cachesim_scope scope, exh_error *err)
+static int caches_chart(exh_report *r, const exh_analysis *a, exh_cachesim_scope scope, exh_error *err)
 {
     int capacities = a->options.cache_capacities;
-    double x[ANALYSIS_MAX_CAPACITIES], y[CACHESIM_POLICY_COUNT][ANALYSIS_MAX_CAPACITIES];
-    report_series series[CACHESIM_POLICY_COUNT];
+    double x[EXH_ANALYSIS_MAX_CAPACITIES], y[EXH_CACHESIM_POLICY_COUNT][EXH_ANALYSIS_MAX_CAPACITIES];
+    exh_report_series series[EXH_CACHESIM_POLICY_COUNT];
     for (int i = 0; i < a->cache_rows; i++) {
-        const analysis_cache_row *row = &a->cache[i];
+        const exh_analysis_cache_row *row = &a->cache[i];
         if (row->scope != scope)
             continue;
-        int c = i / (CACHESIM_SCOPE_COUNT * CACHESIM_POLICY_COUNT);
+        int c = i / (EXH_CACHESIM_SCOPE_COUNT * EXH_CACHESIM_POLICY_COUNT);
         x[c] = (double)row->capacity_bytes / (1 << 20);
         y[row->policy][c] = 100 * row->result.hit_rate;
     }
-    for (int p = 0; p < CACHESIM_POLICY_COUNT; p++)
-        series[p] = (report_series){cachesim_policy_name(p), x, y[p], capacities, REPORT_LINE};
+    for (int p = 0; p < EXH_CACHESIM_POLICY_COUNT; p++)
+        series[p] = (exh_report_series){exh_cachesim_policy_name(p), x, y[p], capacities, EXH_REPORT_LINE};
     char id[32], title[200];
-    snprintf(id, sizeof id, "cache-%s", cachesim_scope_name(scope));
-    html_title(a, scope == CACHESIM_SHARED ? "Hit rate of one shared cache"
+    snprintf(id, sizeof id, "cache-%s", exh_cachesim_scope_name(scope));
+    html_title(a, scope == EXH_CACHESIM_SHARED ? "Hit rate of one shared cache"
                                            : "Hit rate of per-worker caches",
                HTML_USES_PARENTS | HTML_USES_TIMES |
-                   (scope == CACHESIM_SHARED ? 0 : HTML_USES_WORKERS),
+                   (scope == EXH_CACHESIM_SHARED ? 0 : HTML_USES_WORKERS),
                title, sizeof title);
-    report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
-                               series, CACHESIM_POLICY_COUNT};
-    return capacities > 0 ? report_chart(r, &chart, err) : EXH_OK;
+    exh_report_chart_spec chart = {id, title, "capacity per cache (MiB)", "hit rate (%)", 1, 0,
+                               series, EXH_CACHESIM_POLICY_COUNT};
+    return capacities > 0 ? exh_report_chart(r, &chart, err) : EXH_OK;
 }
 
 /* Per scope and capacity: the best policy next to LRU. */
-static void caches_verdict(report *r, const analysis *a)
+static void caches_verdict(exh_report *r, const exh_analysis *a)
 {
     char text[2048];
     size_t used = 0;
     text[0] = 0;
     if (a->cache_rows == 0 || !isfinite(a->cache[0].result.hit_rate))
         return; /* no reads: html_caches said so */
-    for (int i = 0; i + CACHESIM_POLICY_COUNT <= a->cache_rows; i += CACHESIM_POLICY_COUNT) {
-        const analysis_cache_row *lru = &a->cache[i], *best = lru;
-        for (int p = 1; p < CACHESIM_POLICY_COUNT; p++)
+    for (int i = 0; i + EXH_CACHESIM_POLICY_COUNT <= a->cache_rows; i += EXH_CACHESIM_POLICY_COUNT) {
+        const exh_analysis_cache_row *lru = &a->cache[i], *best = lru;
+        for (int p = 1; p < EXH_CACHESIM_POLICY_COUNT; p++)
             if (a->cache[i + p].result.hit_rate > best->result.hit_rate)
                 best = &a->cache[i + p];
         char size[32];
         html_bytes((double)lru->capacity_bytes, size, sizeof size);
         used += (size_t)snprintf(text + used, used < sizeof text ? sizeof text - used : 0,
                                  "%s%s %s: %s %.1f%% vs LRU %.1f%%", used ? "; " : "", size,
-                                 cachesim_scope_name(lru->scope),
-                                 best == lru ? "LRU is best," : cachesim_policy_name(best->policy),
+                                 exh_cachesim_scope_name(lru->scope),
+                                 best == lru ? "LRU is best," : exh_cachesim_policy_name(best->policy),
                                  100 * best->result.hit_rate, 100 * lru->result.hit_rate);
     }
-    report_note(r, "Observed (best policy next to LRU, equal capacity):", text);
+    exh_report_note(r, "Observed (best policy next to LRU, equal capacity):", text);
 }
 
-int html_caches(report *r, const analysis *a, exh_error *err)
+int html_caches(exh_report *r, const exh_analysis *a, exh_error *err)
 {
-    report_section(r, "caches", "Caching and prefetching transferred tensors");
-    report_text(r, "The trace replayed against tensor caches: a child reads its transferred "
+    exh_report_section(r, "caches", "Caching and prefetching transferred tensors");
+    exh_report_text(r, "The trace replayed against tensor caches: a child reads its transferred "
                    "tensors when it starts (a hit, or a miss that moves the bytes from "
                    "storage); a model offers its tensors to its worker's cache when it ends. "
                    "Tensor sizes come from the space (NB201: the float32 parameters of the "
@@ -308,30 +308,30 @@ int html_caches(report *r, const analysis *a, exh_error *err)
                    "window), threshold (never store models whose parent estimate is below "
                    "epsilon), prefetch (push a new best's tensors to every cache).");
     if (a->options.inference.parents_inferred || a->structure.children == 0)
-        report_note(r, a->structure.children ? "Inferred:" : "Not in the trace:",
-                    a->structure.children
+        exh_report_note(r, a->structure.children ? "Inferred:" : "Not in the trace:",
+                        a->structure.children
                         ? "The reads replayed are those of the inferred donors (see the "
                           "introduction); per-worker caches are per inferred worker when the "
                           "trace names none."
                         : "No child received a tensor (no donor named or inferred): every "
                           "cache stays empty, so the hit rates below say nothing.");
-    int rc = caches_chart(r, a, CACHESIM_SHARED, err);
+    int rc = caches_chart(r, a, EXH_CACHESIM_SHARED, err);
     if (rc == 0)
-        rc = caches_chart(r, a, CACHESIM_PER_WORKER, err);
+        rc = caches_chart(r, a, EXH_CACHESIM_PER_WORKER, err);
     caches_verdict(r, a);
     if (rc < 0)
         return rc;
     html_cells c;
     html_cells_init(&c, 7);
     for (int i = 0; i < a->cache_rows; i++) {
-        const analysis_cache_row *row = &a->cache[i];
+        const exh_analysis_cache_row *row = &a->cache[i];
         char capacity[32], moved[32], stored[32];
         html_bytes((double)row->capacity_bytes, capacity, sizeof capacity);
         html_bytes((double)row->result.bytes_moved, moved, sizeof moved);
         html_bytes(row->result.mean_bytes_stored, stored, sizeof stored);
         html_cell(&c, "%s", capacity);
-        html_cell(&c, "%s", cachesim_scope_name(row->scope));
-        html_cell(&c, "%s", cachesim_policy_name(row->policy));
+        html_cell(&c, "%s", exh_cachesim_scope_name(row->scope));
+        html_cell(&c, "%s", exh_cachesim_policy_name(row->policy));
         if (isfinite(row->result.hit_rate))
             html_cell(&c, "%.2f%%", 100 * row->result.hit_rate);
         else

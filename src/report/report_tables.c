@@ -12,18 +12,18 @@
 #include "exhaust/report_analysis.h"
 #include "exhaust/space_nb201.h"
 
-void report_format_prefix(const analysis *a, const arch *prefix, char *buf, size_t size)
+void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, char *buf, size_t size)
 {
-    const space *sp = a->options.space;
-    if (!sp || strcmp(space_kind(sp), "nb201") != 0) {
-        space_format_sequence(prefix, buf, size);
+    const exh_space *sp = a->options.space;
+    if (!sp || strcmp(exh_space_kind(sp), "nb201") != 0) {
+        exh_space_format_sequence(prefix, buf, size);
         return;
     }
     size_t used = 0;
     buf[0] = 0;
     for (int i = 0; i < prefix->length && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "",
-                                 nb201_operation_name(prefix->token[i]));
+                                 exh_nb201_operation_name(prefix->token[i]));
 }
 
 typedef struct table_file {
@@ -37,7 +37,7 @@ static int table_open(table_file *t, const char *dir, const char *name, const ch
     snprintf(t->path, sizeof t->path, "%s/%s", dir, name);
     t->f = file_create(t->path, "w"); /* never through a link planted at path */
     if (!t->f)
-        return error_set(err, EXH_ERR_IO, "%s: %s", t->path, strerror(errno));
+        return exh_error_set(err, EXH_ERR_IO, "%s: %s", t->path, strerror(errno));
     fprintf(t->f, "%s\n", header);
     return EXH_OK;
 }
@@ -46,7 +46,7 @@ static int table_close(table_file *t, exh_error *err)
 {
     int failed = ferror(t->f);
     failed |= fclose(t->f) != 0;
-    return failed ? error_set(err, EXH_ERR_IO, "%s: could not write", t->path) : EXH_OK;
+    return failed ? exh_error_set(err, EXH_ERR_IO, "%s: could not write", t->path) : EXH_OK;
 }
 
 /* A double as a CSV cell: empty when missing. */
@@ -60,15 +60,15 @@ static void cell(FILE *f, double x, const char *after)
 
 /* ---- RQ1 ---- */
 
-static int write_structure(const analysis *a, const char *dir, exh_error *err)
+static int write_structure(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const analyze_structure *s = &a->structure;
+    const exh_analyze_structure *s = &a->structure;
     table_file t;
     if (table_open(&t, dir, "structure.csv", "node,parent,depth,token,models,share,transfers",
                    err) < 0)
         return err ? err->code : EXH_ERR_IO;
-    for (int i = 0; i < trie_node_count(s->prefixes); i++) {
-        trie_node_info n = trie_node(s->prefixes, i);
+    for (int i = 0; i < exh_trie_node_count(s->prefixes); i++) {
+        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
         fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n.parent, n.depth, n.token,
                 (long long)n.count, (double)n.count / (double)s->total,
                 (long long)s->transfers[i]);
@@ -90,7 +90,7 @@ static int write_structure(const analysis *a, const char *dir, exh_error *err)
         rc = table_open(&t, dir, "trie.dot", "// the prefix trie; dot -Tsvg trie.dot -o trie.svg",
                         err);
     if (rc == 0) {
-        analyze_trie_dot(s, a->options.space, a->options.min_share, t.f);
+        exh_analyze_trie_dot(s, a->options.space, a->options.min_share, t.f);
         rc = table_close(&t, err);
     }
     return rc;
@@ -100,16 +100,16 @@ static int write_structure(const analysis *a, const char *dir, exh_error *err)
 
 #define MAX_ACCESS_ROWS 20000
 
-static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
+static int write_top_tensors(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     table_file t;
     int rc = table_open(&t, dir, "locality_top.csv", "tensor,position,prefix,reads", err);
     for (int k = 0; rc == 0 && k < l->top_count; k++) {
-        arch prefix = a->records[l->top_example[k]].architecture;
+        exh_arch prefix = a->records[l->top_example[k]].architecture;
         prefix.length = l->top_position[k] + 1;
         char text[1024];
-        report_format_prefix(a, &prefix, text, sizeof text);
+        exh_report_format_prefix(a, &prefix, text, sizeof text);
         fprintf(t.f, "%d,%d,\"%s\",%lld\n", k, l->top_position[k], text,
                 (long long)l->top_reads[k]);
     }
@@ -120,9 +120,9 @@ static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
      * `every` says the thinning. */
     if (rc == 0)
         rc = table_open(&t, dir, "locality_accesses.csv", "tensor,time,worker,every", err);
-    int64_t seen[LOCALITY_MAX_TOP] = {0};
+    int64_t seen[EXH_LOCALITY_MAX_TOP] = {0};
     for (int64_t i = 0; rc == 0 && i < l->access_count; i++) {
-        const locality_access *x = &l->accesses[i];
+        const exh_locality_access *x = &l->accesses[i];
         int64_t every = (l->top_reads[x->tensor] + MAX_ACCESS_ROWS - 1) / MAX_ACCESS_ROWS;
         if (seen[x->tensor]++ % every == 0)
             fprintf(t.f, "%d,%.10g,%d,%lld\n", x->tensor, x->time, x->worker, (long long)every);
@@ -130,9 +130,9 @@ static int write_top_tensors(const analysis *a, const char *dir, exh_error *err)
     return rc == 0 ? table_close(&t, err) : rc;
 }
 
-static int write_locality(const analysis *a, const char *dir, exh_error *err)
+static int write_locality(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const locality *l = &a->locality;
+    const exh_locality *l = &a->locality;
     table_file t;
     int rc = write_top_tensors(a, dir, err);
     if (rc == 0)
@@ -140,19 +140,19 @@ static int write_locality(const analysis *a, const char *dir, exh_error *err)
                         "distance_from,distance_to,per_worker,across_workers", err);
     if (rc == 0)
         fprintf(t.f, ",,%lld,%lld\n", (long long)l->cold_worker, (long long)l->cold_global);
-    for (int b = 0; rc == 0 && b < LOCALITY_BUCKETS; b++)
+    for (int b = 0; rc == 0 && b < EXH_LOCALITY_BUCKETS; b++)
         if (l->reuse_worker[b] || l->reuse_global[b])
-            fprintf(t.f, "%lld,%lld,%lld,%lld\n", (long long)locality_bucket_floor(b),
-                    (long long)(b ? 2 * locality_bucket_floor(b) - 1 : 0),
+            fprintf(t.f, "%lld,%lld,%lld,%lld\n", (long long)exh_locality_bucket_floor(b),
+                    (long long)(b ? 2 * exh_locality_bucket_floor(b) - 1 : 0),
                     (long long)l->reuse_worker[b], (long long)l->reuse_global[b]);
     if (rc == 0)
         rc = table_close(&t, err);
     if (rc == 0)
         rc = table_open(&t, dir, "broadcast.csv", "workers_from,workers_to,groups", err);
-    for (int b = 1; rc == 0 && b < LOCALITY_BUCKETS; b++)
+    for (int b = 1; rc == 0 && b < EXH_LOCALITY_BUCKETS; b++)
         if (l->group_workers[b])
-            fprintf(t.f, "%lld,%lld,%lld\n", (long long)locality_bucket_floor(b),
-                    (long long)(2 * locality_bucket_floor(b) - 1),
+            fprintf(t.f, "%lld,%lld,%lld\n", (long long)exh_locality_bucket_floor(b),
+                    (long long)(2 * exh_locality_bucket_floor(b) - 1),
                     (long long)l->group_workers[b]);
     if (rc == 0)
         rc = table_close(&t, err);
@@ -162,7 +162,7 @@ static int write_locality(const analysis *a, const char *dir, exh_error *err)
                         "theory_barrier_saving,measured_first_wait,measured_mean_wait,makespan",
                         err);
     for (int k = 0; rc == 0 && k < a->quanta.row_count; k++) {
-        const quanta_row *q = &a->quanta.rows[k];
+        const exh_quanta_row *q = &a->quanta.rows[k];
         fprintf(t.f, "%d,%d,", q->quantum, a->quanta.workers);
         cell(t.f, q->theory_first_wait, ",");
         cell(t.f, q->theory_mean_wait, ",");
@@ -176,10 +176,10 @@ static int write_locality(const analysis *a, const char *dir, exh_error *err)
 
 /* ---- RQ3 ---- */
 
-static int write_quality(const analysis *a, const char *dir, exh_error *err)
+static int write_quality(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const analyze_quality *q = &a->quality;
-    const analyze_parents *p = &a->parents;
+    const exh_analyze_quality *q = &a->quality;
+    const exh_analyze_parents *p = &a->parents;
     table_file t;
     int rc = table_open(&t, dir, "quality_steps.csv", "record,job_id,time,quality,gain", err);
     for (int64_t i = 0; rc == 0 && i < q->step_count; i++) {
@@ -203,16 +203,16 @@ static int write_quality(const analysis *a, const char *dir, exh_error *err)
 
 /* ---- RQ4 ---- */
 
-static int write_windows(const analysis *a, const char *dir, exh_error *err)
+static int write_windows(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     table_file t;
     int rc = table_open(&t, dir, "popularity_windows.csv",
                         "point,record,prefix,count,share,tier", err);
     for (int64_t i = 0; rc == 0 && i < p->entry_count; i++) {
-        const popularity_entry *e = &p->entries[i];
+        const exh_popularity_entry *e = &p->entries[i];
         char text[1024];
-        report_format_prefix(a, &e->prefix, text, sizeof text);
+        exh_report_format_prefix(a, &e->prefix, text, sizeof text);
         fprintf(t.f, "%d,%lld,\"%s\",%d,%.6g,%d\n", e->point,
                 (long long)p->point_record[e->point], text, e->count, e->share, e->tier);
     }
@@ -223,7 +223,7 @@ static int write_windows(const analysis *a, const char *dir, exh_error *err)
                         "record,tier1_prefixes,tier1_models,tier2_prefixes,tier2_models,"
                         "tier3_prefixes,tier3_models", err);
     for (int64_t i = 0; rc == 0 && i < p->tier_count; i++) {
-        const popularity_tier_row *row = &p->tiers[i];
+        const exh_popularity_tier_row *row = &p->tiers[i];
         fprintf(t.f, "%lld,%d,%d,%d,%d,%d,%d\n", (long long)row->record, row->prefixes[1],
                 row->members[1], row->prefixes[2], row->members[2], row->prefixes[3],
                 row->members[3]);
@@ -231,9 +231,9 @@ static int write_windows(const analysis *a, const char *dir, exh_error *err)
     return rc == 0 ? table_close(&t, err) : rc;
 }
 
-static int write_donors(const analysis *a, const char *dir, exh_error *err)
+static int write_donors(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const popularity *p = &a->popularity;
+    const exh_popularity *p = &a->popularity;
     table_file t;
     int rc = table_open(&t, dir, "donors_again.csv",
                         "donations_in_window,models,donor_again,probability", err);
@@ -250,8 +250,8 @@ static int write_donors(const analysis *a, const char *dir, exh_error *err)
         rc = table_open(&t, dir, "best_delays.csv",
                         "record,job_id,quality,proposals,seconds,superseded_after", err);
     for (int64_t i = 0; rc == 0 && i < p->best_delay_count; i++) {
-        const popularity_best_delay *d = &p->best_delays[i];
-        const trace_record *r = &a->records[d->record];
+        const exh_popularity_best_delay *d = &p->best_delays[i];
+        const exh_trace_record *r = &a->records[d->record];
         fprintf(t.f, "%lld,%lld,%.10g,", (long long)d->record, (long long)r->job_id,
                 r->quality);
         cell(t.f, d->proposals >= 0 ? (double)d->proposals : NAN, ",");
@@ -269,7 +269,7 @@ static int write_donors(const analysis *a, const char *dir, exh_error *err)
 
 /* ---- caches ---- */
 
-static int write_caches(const analysis *a, const char *dir, exh_error *err)
+static int write_caches(const exh_analysis *a, const char *dir, exh_error *err)
 {
     table_file t;
     int rc = table_open(&t, dir, "caches.csv",
@@ -277,10 +277,10 @@ static int write_caches(const analysis *a, const char *dir, exh_error *err)
                         "bytes_read_missed,bytes_prefetched,bytes_written,peak_bytes_stored,"
                         "mean_bytes_stored,evictions", err);
     for (int i = 0; rc == 0 && i < a->cache_rows; i++) {
-        const analysis_cache_row *row = &a->cache[i];
-        const cachesim_result *c = &row->result;
+        const exh_analysis_cache_row *row = &a->cache[i];
+        const exh_cachesim_result *c = &row->result;
         fprintf(t.f, "%lld,%s,%s,%lld,%lld,%lld,", (long long)row->capacity_bytes,
-                cachesim_scope_name(row->scope), cachesim_policy_name(row->policy),
+                exh_cachesim_scope_name(row->scope), exh_cachesim_policy_name(row->policy),
                 (long long)c->caches, (long long)c->accesses, (long long)c->hits);
         cell(t.f, c->hit_rate, ",");
         fprintf(t.f, "%lld,%lld,%lld,%lld,%lld,", (long long)c->bytes_moved,
@@ -299,10 +299,10 @@ static json_t *number(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static json_t *summary(const analysis *a)
+static json_t *summary(const exh_analysis *a)
 {
-    const popularity *p = &a->popularity;
-    const locality *l = &a->locality;
+    const exh_popularity *p = &a->popularity;
+    const exh_locality *l = &a->locality;
     return json_pack(
         "{s:I, s:I, s:o, s:I, s:i, s:i, "
         "s:{s:I, s:o, s:o, s:o}, "
@@ -340,10 +340,10 @@ static const char *const WORKERS_NAMES[] = {"logged", "estimated from the overla
                                              "--workers", "unknown"};
 
 /* What analyze_infer filled in, and where P and S came from. */
-static json_t *inference_summary(const analysis *a)
+static json_t *inference_summary(const exh_analysis *a)
 {
-    const analyze_inference *i = &a->options.inference;
-    const popularity *p = &a->popularity;
+    const exh_analyze_inference *i = &a->options.inference;
+    const exh_popularity *p = &a->popularity;
     return json_pack(
         "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o}",
         "start_times", TIMES_NAMES[i->times], "clock_aligned", i->clock_aligned,
@@ -359,17 +359,17 @@ static json_t *inference_summary(const analysis *a)
 }
 
 /* Per record, what analyze_infer filled in: start, worker, parent. */
-static int write_inferred(const analysis *a, const char *dir, exh_error *err)
+static int write_inferred(const exh_analysis *a, const char *dir, exh_error *err)
 {
-    const analyze_inference *i = &a->options.inference;
-    if (!i->parents_inferred && i->workers_source == ANALYZE_WORKERS_LOGGED &&
-        i->times == ANALYZE_TIMES_LOGGED && !i->clock_aligned)
+    const exh_analyze_inference *i = &a->options.inference;
+    if (!i->parents_inferred && i->workers_source == EXH_ANALYZE_WORKERS_LOGGED &&
+        i->times == EXH_ANALYZE_TIMES_LOGGED && !i->clock_aligned)
         return EXH_OK;
     table_file t;
     int rc = table_open(&t, dir, "inferred.csv",
                         "job_id,start_time,worker,parent_id,mutated_position", err);
     for (int64_t k = 0; rc == 0 && k < a->count; k++) {
-        const trace_record *r = &a->records[k];
+        const exh_trace_record *r = &a->records[k];
         fprintf(t.f, "%lld,", (long long)r->job_id);
         cell(t.f, r->start_time, ",");
         fprintf(t.f, "%d,%lld,%d\n", r->worker, (long long)r->parent_id, r->mutated_position);
@@ -377,7 +377,7 @@ static int write_inferred(const analysis *a, const char *dir, exh_error *err)
     return rc == 0 ? table_close(&t, err) : rc;
 }
 
-static int write_summary(const analysis *a, const char *dir, exh_error *err)
+static int write_summary(const exh_analysis *a, const char *dir, exh_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -385,13 +385,13 @@ static int write_summary(const analysis *a, const char *dir, exh_error *err)
     if (root)
         json_object_set_new(root, "inference", inference_summary(a));
     if (!root)
-        return error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");
     int failed = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0;
     json_decref(root);
-    return failed ? error_set(err, EXH_ERR_IO, "%s: could not write", path) : EXH_OK;
+    return failed ? exh_error_set(err, EXH_ERR_IO, "%s: could not write", path) : EXH_OK;
 }
 
-int report_write_tables(const analysis *a, const char *dir, exh_error *err)
+int exh_report_write_tables(const exh_analysis *a, const char *dir, exh_error *err)
 {
     int rc = write_structure(a, dir, err);
     if (rc == 0)

@@ -36,7 +36,7 @@
 #define OUTPUT_KEPT 4096
 
 typedef struct command_state {
-    const space *space;
+    const exh_space *space;
     double timeout_seconds;
     char description[256];
     char template[];
@@ -68,12 +68,12 @@ static int append_quoted(char *out, size_t *used, const char *text)
     return 0;
 }
 
-int evaluator_command_expand(const char *template, const space *s,
-                             const evaluation_request *request, char *out, exh_error *err)
+int exh_evaluator_command_expand(const char *template, const exh_space *s,
+                                 const exh_evaluation_request *request, char *out, exh_error *err)
 {
-    char text[SPACE_TEXT_MAX], sequence[ARCH_MAX_TOKENS * 12], job[32], parent[32], prefix[32];
-    space_format(s, request->architecture, text, sizeof text);
-    space_format_sequence(request->architecture, sequence, sizeof sequence);
+    char text[EXH_SPACE_TEXT_MAX], sequence[EXH_ARCH_MAX_TOKENS * 12], job[32], parent[32], prefix[32];
+    exh_space_format(s, request->architecture, text, sizeof text);
+    exh_space_format_sequence(request->architecture, sequence, sizeof sequence);
     snprintf(job, sizeof job, "%lld", (long long)request->job_id);
     snprintf(parent, sizeof parent, "%lld", (long long)request->parent_id);
     snprintf(prefix, sizeof prefix, "%d", request->prefix_length);
@@ -86,8 +86,8 @@ int evaluator_command_expand(const char *template, const space *s,
             size_t n = strlen(names[i]);
             if (strncmp(p, names[i], n) == 0) {
                 if (append_quoted(out, &used, values[i]) < 0)
-                    return error_set(err, EXH_ERR_INVALID, "command longer than %d bytes",
-                                     COMMAND_MAX);
+                    return exh_error_set(err, EXH_ERR_INVALID, "command longer than %d bytes",
+                                         COMMAND_MAX);
                 p += n;
                 matched = 1;
             }
@@ -95,7 +95,7 @@ int evaluator_command_expand(const char *template, const space *s,
         if (matched)
             continue;
         if (used + 1 >= COMMAND_MAX)
-            return error_set(err, EXH_ERR_INVALID, "command longer than %d bytes", COMMAND_MAX);
+            return exh_error_set(err, EXH_ERR_INVALID, "command longer than %d bytes", COMMAND_MAX);
         out[used++] = *p++;
         out[used] = '\0';
     }
@@ -151,7 +151,7 @@ static int track_group(pid_t group)
     return -1; /* more commands at once than slots: this one is not signalled */
 }
 
-void evaluator_command_stop(int sig)
+void exh_evaluator_command_stop(int sig)
 {
     atomic_store(&stopping, 1);
     for (int i = 0; i < GROUPS_TRACKED; i++) {
@@ -161,7 +161,7 @@ void evaluator_command_stop(int sig)
     }
 }
 
-int evaluator_command_stopping(void)
+int exh_evaluator_command_stopping(void)
 {
     return atomic_load(&stopping);
 }
@@ -233,7 +233,7 @@ static void end_group(pid_t child, int reaped, int *status)
             wait_until(child, INFINITY, status);
         return;
     }
-    double deadline = now_seconds() + EVALUATOR_COMMAND_GRACE_SECONDS;
+    double deadline = now_seconds() + EXH_EVALUATOR_COMMAND_GRACE_SECONDS;
     if (!reaped)
         reaped = wait_until(child, deadline, status);
     /* Members other than the child (a backgrounded process) cannot be
@@ -247,28 +247,28 @@ static void end_group(pid_t child, int reaped, int *status)
         wait_until(child, INFINITY, status);
 }
 
-static int command_evaluate(void *state, const evaluation_request *request, rng *r,
-                            evaluation *out, exh_error *err)
+static int command_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                            exh_evaluation *out, exh_error *err)
 {
     (void)r;
     command_state *c = state;
     char command[COMMAND_MAX];
-    int rc = evaluator_command_expand(c->template, c->space, request, command, err);
+    int rc = exh_evaluator_command_expand(c->template, c->space, request, command, err);
     if (rc < 0)
         return rc;
-    if (evaluator_command_stopping())
-        return error_set(err, EXH_ERR_INTERRUPTED, "stopped: no more training commands");
+    if (exh_evaluator_command_stopping())
+        return exh_error_set(err, EXH_ERR_INTERRUPTED, "stopped: no more training commands");
     /* O_CLOEXEC: a command started by another worker thread must not
      * inherit this pipe, or its end of output would wait for that one too. */
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-        return error_set(err, EXH_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+        return exh_error_set(err, EXH_ERR_IO, "cannot create a pipe: %s", strerror(errno));
     double start = now_seconds();
     pid_t child = fork();
     if (child < 0) {
         close(pipe_fds[0]);
         close(pipe_fds[1]);
-        return error_set(err, EXH_ERR_IO, "cannot start the command: %s", strerror(errno));
+        return exh_error_set(err, EXH_ERR_IO, "cannot start the command: %s", strerror(errno));
     }
     if (child == 0) {
         setpgid(0, 0);
@@ -286,7 +286,7 @@ static int command_evaluate(void *state, const evaluation_request *request, rng 
     /* Non-blocking: once the command has exited, what it wrote is read
      * without waiting for a background process that holds the pipe. */
     fcntl(pipe_fds[0], F_SETFL, fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
-    if (evaluator_command_stopping()) /* a stop came between the check and the fork */
+    if (exh_evaluator_command_stopping()) /* a stop came between the check and the fork */
         kill(-child, SIGTERM);
     char kept[OUTPUT_KEPT] = "";
     size_t kept_size = 0;
@@ -299,19 +299,19 @@ static int command_evaluate(void *state, const evaluation_request *request, rng 
     end_group(child, exited, &status);
     if (slot >= 0)
         atomic_store(&running_groups[slot], 0);
-    if (evaluator_command_stopping())
-        return error_set(err, EXH_ERR_INTERRUPTED,
-                         "stopped: the training command of job %lld was terminated",
-                         (long long)request->job_id);
+    if (exh_evaluator_command_stopping())
+        return exh_error_set(err, EXH_ERR_INTERRUPTED,
+                             "stopped: the training command of job %lld was terminated",
+                             (long long)request->job_id);
     out->cost_seconds = now_seconds() - start;
     out->quality = NAN;
     if (!exited)
-        out->status = EVALUATION_TIMEOUT;
+        out->status = EXH_EVALUATION_TIMEOUT;
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
              parse_last_line(kept, &out->quality) < 0)
-        out->status = EVALUATION_FAILED;
+        out->status = EXH_EVALUATION_FAILED;
     else
-        out->status = EVALUATION_OK;
+        out->status = EXH_EVALUATION_OK;
     return EXH_OK;
 }
 
@@ -320,12 +320,12 @@ static const char *command_describe(void *state)
     return ((command_state *)state)->description;
 }
 
-int evaluator_command_open(const char *template, double timeout_seconds, const space *s,
-                           evaluator **out, exh_error *err)
+int exh_evaluator_command_open(const char *template, double timeout_seconds, const exh_space *s,
+                               exh_evaluator **out, exh_error *err)
 {
     *out = NULL;
     if (!template || !*template)
-        return error_set(err, EXH_ERR_INVALID, "the command evaluator needs a command");
+        return exh_error_set(err, EXH_ERR_INVALID, "the command evaluator needs a command");
     /* '{arch}' would close the quotes expand adds and open new ones: the
      * value reaches the shell unquoted ("{arch}" keeps the quotes as text). */
     static const char *const names[] = {"{arch}", "{arch_seq}", "{job_id}", "{parent_id}",
@@ -334,16 +334,16 @@ int evaluator_command_open(const char *template, double timeout_seconds, const s
         for (int i = 0; i < 5; i++)
             if (p > template && (p[-1] == '\'' || p[-1] == '"') &&
                 strncmp(p, names[i], strlen(names[i])) == 0)
-                return error_set(err, EXH_ERR_INVALID,
-                                 "--command: %c%s%c: placeholders are already shell-quoted; "
-                                 "write %s without quotes",
-                                 p[-1], names[i], p[-1], names[i]);
+                return exh_error_set(err, EXH_ERR_INVALID,
+                                     "--command: %c%s%c: placeholders are already shell-quoted; "
+                                     "write %s without quotes",
+                                     p[-1], names[i], p[-1], names[i]);
     command_state *c = calloc(1, sizeof *c + strlen(template) + 1);
-    evaluator *e = calloc(1, sizeof *e);
+    exh_evaluator *e = calloc(1, sizeof *e);
     if (!c || !e) {
         free(c);
         free(e);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
     strcpy(c->template, template);
     c->space = s;

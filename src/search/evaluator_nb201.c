@@ -25,7 +25,7 @@ typedef struct nb201_table {
     char description[512];
 } nb201_table;
 
-double nb201_flops(const arch *a)
+double exh_nb201_flops(const exh_arch *a)
 {
     /* Multiply-adds (millions) in the CIFAR network: stem 3x3 conv (3->16,
      * 32x32), two residual reduction blocks, the classifier: 7.78304 M. A 1x1
@@ -43,13 +43,13 @@ static int column(const csv_reader *reader, const char *name, const char *path, 
 {
     int c = csv_column(reader, name);
     if (c < 0)
-        error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", path, name);
+        exh_error_set(err, EXH_ERR_PARSE, "%s: line 1: no column '%s'", path, name);
     return c;
 }
 
 /* Fit epoch seconds = a + b * MFLOPs on the fully logged cells' rows for the
  * dataset (one point per cell: the per-epoch time is constant in a run). */
-static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv,
+static int fit_cost_model(nb201_table *t, const exh_space *s, const char *epochs_csv,
                           const char *dataset, exh_error *err)
 {
     char *data;
@@ -63,7 +63,7 @@ static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv
     int n = 0, last_index = -1;
     int c_arch = -1, c_index = -1, c_dataset = -1, c_time = -1, c_hp = -1;
     /* An empty file has no header: say so (err was left unset). */
-    error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", epochs_csv);
+    exh_error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", epochs_csv);
     if (csv_next(&reader, err) > 0) {
         c_arch = column(&reader, "arch_str", epochs_csv, err);
         c_index = column(&reader, "arch_index", epochs_csv, err);
@@ -77,14 +77,14 @@ static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv
         if (reader.field_count <= c_time || strcmp(reader.fields[c_dataset], dataset) != 0 ||
             strcmp(reader.fields[c_hp], "200") != 0 || index == last_index)
             continue;
-        arch a;
-        if (space_parse(s, reader.fields[c_arch], &a, err) < 0 ||
+        exh_arch a;
+        if (exh_space_parse(s, reader.fields[c_arch], &a, err) < 0 ||
             csv_parse_double(reader.fields[c_time], &y[n]) < 0) {
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad cell or time", epochs_csv,
-                           reader.line);
+            rc = exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad cell or time", epochs_csv,
+                               reader.line);
             break;
         }
-        x[n++] = nb201_flops(&a);
+        x[n++] = exh_nb201_flops(&a);
         last_index = index;
     }
     csv_close(&reader);
@@ -92,8 +92,8 @@ static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv
     if (rc < 0)
         return rc;
     if (n < 2)
-        return error_set(err, EXH_ERR_INVALID, "%s: fewer than two logged cells for '%s'",
-                         epochs_csv, dataset);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: fewer than two logged cells for '%s'",
+                             epochs_csv, dataset);
     double mx = 0, my = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < n; i++) {
         mx += x[i] / n;
@@ -112,7 +112,7 @@ static int fit_cost_model(nb201_table *t, const space *s, const char *epochs_csv
     return EXH_OK;
 }
 
-static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
+static int read_qualities(nb201_table *t, const exh_space *s, const char *archs_csv,
                           const char *prefix, exh_error *err)
 {
     char *data;
@@ -125,7 +125,7 @@ static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
     int seeds[NB201_SEEDS] = {-1, -1, -1}, c_arch = -1, rows = 0;
     static const char *const seed_names[NB201_SEEDS] = {"777", "888", "999"};
     /* An empty file has no header: say so (err was left unset). */
-    error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", archs_csv);
+    exh_error_set(err, EXH_ERR_PARSE, "%s: empty file, no header", archs_csv);
     if (csv_next(&reader, err) > 0) {
         c_arch = column(&reader, "arch_str", archs_csv, err);
         for (int k = 0; k < NB201_SEEDS; k++) {
@@ -138,12 +138,12 @@ static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
     for (int i = 0; i < NB201_CELLS; i++)
         t->mean[i] = NAN;
     while (rc == 0 && csv_next(&reader, err) > 0) {
-        arch a;
-        if (reader.field_count <= seeds[2] || space_parse(s, reader.fields[c_arch], &a, err) < 0) {
-            rc = error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad row", archs_csv, reader.line);
+        exh_arch a;
+        if (reader.field_count <= seeds[2] || exh_space_parse(s, reader.fields[c_arch], &a, err) < 0) {
+            rc = exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: bad row", archs_csv, reader.line);
             break;
         }
-        int code = nb201_code(&a), logged = 0;
+        int code = exh_nb201_code(&a), logged = 0;
         double sum = 0, value;
         /* An empty field is a seed that was not logged: it is never drawn. */
         for (int k = 0; k < NB201_SEEDS; k++)
@@ -160,21 +160,21 @@ static int read_qualities(nb201_table *t, const space *s, const char *archs_csv,
     csv_close(&reader);
     free(data);
     if (rc == 0 && rows != NB201_CELLS)
-        rc = error_set(err, EXH_ERR_INVALID, "%s: %d cells, expected %d", archs_csv, rows,
-                       NB201_CELLS);
+        rc = exh_error_set(err, EXH_ERR_INVALID, "%s: %d cells, expected %d", archs_csv, rows,
+                           NB201_CELLS);
     return rc;
 }
 
-static int nb201_evaluate(void *state, const evaluation_request *request, rng *r,
-                          evaluation *out, exh_error *err)
+static int nb201_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                          exh_evaluation *out, exh_error *err)
 {
     const nb201_table *t = state;
-    int code = nb201_code(request->architecture);
+    int code = exh_nb201_code(request->architecture);
     /* One of the cell's logged seeds at random; a cell with none fails. */
     int logged = t->logged[code];
-    out->quality = logged ? t->quality[code][rng_below(r, (uint32_t)logged)] : NAN;
+    out->quality = logged ? t->quality[code][exh_rng_below(r, (uint32_t)logged)] : NAN;
     out->cost_seconds = t->cost[code];
-    out->status = isnan(out->quality) ? EVALUATION_FAILED : EVALUATION_OK;
+    out->status = isnan(out->quality) ? EXH_EVALUATION_FAILED : EXH_EVALUATION_OK;
     (void)err;
     return EXH_OK;
 }
@@ -184,22 +184,22 @@ static const char *nb201_describe(void *state)
     return ((nb201_table *)state)->description;
 }
 
-int evaluator_nb201_open(const char *archs_csv, const char *dataset, evaluator **out,
-                         exh_error *err)
+int exh_evaluator_nb201_open(const char *archs_csv, const char *dataset, exh_evaluator **out,
+                             exh_error *err)
 {
     *out = NULL;
     const char *prefix = strcmp(dataset, "cifar10-valid") == 0 ? "c10valid"
                          : strcmp(dataset, "cifar100") == 0    ? "c100"
                                                                : NULL;
     if (!prefix)
-        return error_set(err, EXH_ERR_INVALID,
-                         "the NB201 table has cifar10-valid and cifar100, not '%s'", dataset);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "the NB201 table has cifar10-valid and cifar100, not '%s'", dataset);
     nb201_table *t = calloc(1, sizeof *t);
-    evaluator *e = calloc(1, sizeof *e);
-    space *s = NULL;
-    int rc = !t || !e ? error_set(err, EXH_ERR_NOMEM, "out of memory") : 0;
+    exh_evaluator *e = calloc(1, sizeof *e);
+    exh_space *s = NULL;
+    int rc = !t || !e ? exh_error_set(err, EXH_ERR_NOMEM, "out of memory") : 0;
     if (rc == 0)
-        rc = space_open("nb201", &s, err);
+        rc = exh_space_open("nb201", &s, err);
     if (rc == 0)
         rc = read_qualities(t, s, archs_csv, prefix, err);
     char epochs_csv[4096], folder[3072];
@@ -207,7 +207,7 @@ int evaluator_nb201_open(const char *archs_csv, const char *dataset, evaluator *
         snprintf(epochs_csv, sizeof epochs_csv, "%s/nats-3cells-epochs.csv", folder);
         rc = fit_cost_model(t, s, epochs_csv, dataset, err);
     }
-    space_free(s);
+    exh_space_free(s);
     if (rc < 0) {
         free(t);
         free(e);
@@ -215,10 +215,10 @@ int evaluator_nb201_open(const char *archs_csv, const char *dataset, evaluator *
     }
     t->best_mean = -INFINITY;
     for (int code = 0; code < NB201_CELLS; code++) {
-        arch a = {.length = 6};
+        exh_arch a = {.length = 6};
         for (int i = 5, c = code; i >= 0; i--, c /= 5)
             a.token[i] = c % 5;
-        t->cost[code] = NB201_EPOCHS * (t->cost_intercept + t->cost_slope * nb201_flops(&a));
+        t->cost[code] = NB201_EPOCHS * (t->cost_intercept + t->cost_slope * exh_nb201_flops(&a));
     }
     for (int i = 0; i < NB201_CELLS; i++)
         if (t->mean[i] > t->best_mean)
@@ -232,17 +232,17 @@ int evaluator_nb201_open(const char *archs_csv, const char *dataset, evaluator *
     return EXH_OK;
 }
 
-double evaluator_nb201_mean_quality(const evaluator *e, const arch *a)
+double exh_evaluator_nb201_mean_quality(const exh_evaluator *e, const exh_arch *a)
 {
-    return ((const nb201_table *)e->state)->mean[nb201_code(a)];
+    return ((const nb201_table *)e->state)->mean[exh_nb201_code(a)];
 }
 
-double evaluator_nb201_best_mean_quality(const evaluator *e)
+double exh_evaluator_nb201_best_mean_quality(const exh_evaluator *e)
 {
     return ((const nb201_table *)e->state)->best_mean;
 }
 
-void evaluator_free(evaluator *e)
+void exh_evaluator_free(exh_evaluator *e)
 {
     if (!e)
         return;

@@ -5,33 +5,33 @@
 
 #include "search/search_internal.h"
 
-void search_options_default(search_options *o)
+void exh_search_options_default(exh_search_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->population = SEARCH_DEFAULT_POPULATION;
-    o->sample = SEARCH_DEFAULT_SAMPLE;
-    o->candidates = SEARCH_DEFAULT_CANDIDATES;
+    o->population = EXH_SEARCH_DEFAULT_POPULATION;
+    o->sample = EXH_SEARCH_DEFAULT_SAMPLE;
+    o->candidates = EXH_SEARCH_DEFAULT_CANDIDATES;
     o->workers = 1;
     o->seed = 1;
 }
 
-int search_validate_options(const search_options *o, exh_error *err)
+int search_validate_options(const exh_search_options *o, exh_error *err)
 {
     if (o->population < 1)
-        return error_set(err, EXH_ERR_INVALID, "population must be at least 1 (got %d)",
-                         o->population);
+        return exh_error_set(err, EXH_ERR_INVALID, "population must be at least 1 (got %d)",
+                             o->population);
     if (o->sample < 1 || o->sample > o->population)
-        return error_set(err, EXH_ERR_INVALID, "sample must be between 1 and the population %d "
-                         "(got %d)", o->population, o->sample);
+        return exh_error_set(err, EXH_ERR_INVALID, "sample must be between 1 and the population %d "
+                             "(got %d)", o->population, o->sample);
     if (o->candidates < 1)
-        return error_set(err, EXH_ERR_INVALID, "candidates must be at least 1");
+        return exh_error_set(err, EXH_ERR_INVALID, "candidates must be at least 1");
     if (o->workers < 1 || o->workers > SEARCH_MAX_WORKERS)
-        return error_set(err, EXH_ERR_INVALID, "workers must be between 1 and %d (got %d)",
-                         SEARCH_MAX_WORKERS, o->workers);
+        return exh_error_set(err, EXH_ERR_INVALID, "workers must be between 1 and %d (got %d)",
+                             SEARCH_MAX_WORKERS, o->workers);
     return EXH_OK;
 }
 
-void search_result_init(search_result *result)
+void search_result_init(exh_search_result *result)
 {
     memset(result, 0, sizeof *result);
     result->workers = 1;
@@ -39,17 +39,17 @@ void search_result_init(search_result *result)
     result->best_quality = -INFINITY;
 }
 
-int search_record_finished(search_state *s, int64_t job, search_result *result, exh_error *err)
+int search_record_finished(search_state *s, int64_t job, exh_search_result *result, exh_error *err)
 {
-    const trace_record *record = &s->jobs[job];
+    const exh_trace_record *record = &s->jobs[job];
     if (s->trace) {
-        int rc = trace_append(s->trace, record, err);
+        int rc = exh_trace_append(s->trace, record, err);
         if (rc < 0)
             return rc;
     }
     result->evaluations++;
     result->end_time = record->end_time;
-    if (record->status != EVALUATION_OK) {
+    if (record->status != EXH_EVALUATION_OK) {
         result->failures++; /* a failed child never joins the population */
         search_retry_later(s, job);
         if (s->options->progress)

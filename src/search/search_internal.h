@@ -9,12 +9,12 @@
 #define SEARCH_DUPLICATE_TRIES 100
 
 typedef struct search_state {
-    const space *space;
-    evaluator *evaluator;
-    const search_options *options;
-    trace_writer *trace;
-    rng *random;
-    trace_record *jobs;        /* every submitted job, indexed by job id */
+    const exh_space *space;
+    exh_evaluator *evaluator;
+    const exh_search_options *options;
+    exh_trace_writer *trace;
+    exh_rng *random;
+    exh_trace_record *jobs;        /* every submitted job, indexed by job id */
     /* Hot copies of jobs[i].quality and .end_time: a trace_record holds a
      * whole arch (1 KB), and tournaments and the event heap touch only these. */
     double *quality;
@@ -31,34 +31,34 @@ typedef struct search_state {
     double *position_weights;  /* NULL: uniform mutation */
     int64_t *seen;             /* open-addressing set of job ids by architecture */
     int64_t seen_capacity;
-    trie *finished;            /* finished models by prefix (transfer_from_any) */
+    exh_trie *finished;            /* finished models by prefix (transfer_from_any) */
     int *attempt;              /* per job: 0 first try, k the k-th retry */
     int64_t *retry;            /* failed jobs waiting to be tried again (a stack) */
     int64_t retry_count;
 } search_state;
 
-int search_validate_options(const search_options *o, exh_error *err);
-void search_result_init(search_result *result);
+int search_validate_options(const exh_search_options *o, exh_error *err);
+void search_result_init(exh_search_result *result);
 /* A job has its end time, quality and status: write it to the trace, and if
  * it succeeded add it to the population, the donors and the best. */
-int search_record_finished(search_state *s, int64_t job, search_result *result,
+int search_record_finished(search_state *s, int64_t job, exh_search_result *result,
                            exh_error *err);
 
 /* Allocate the state; with o->resume_records, rebuild the population,
  * the evaluated set, the donors and `result` from them. */
-int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
-                      trace_writer *trace, search_result *result, exh_error *err);
+int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
+                      exh_trace_writer *trace, exh_search_result *result, exh_error *err);
 /* The latest end time among resumed records (0 without a resume). */
-double search_resume_time(const search_options *o);
+double search_resume_time(const exh_search_options *o);
 /* The seen-set slot of `a`: its job id, or -1 where it would go. */
-int64_t *search_seen_slot(search_state *s, const arch *a);
+int64_t *search_seen_slot(search_state *s, const exh_arch *a);
 /* Take the next job id and its slot; counts it as submitted. */
 int64_t search_next_job(search_state *s);
 void search_state_free(search_state *s);
 
 /* Fill record->architecture, parent_id, prefix_length, mutated_position for
  * the next job: random while stage 1 lasts, else tournament + mutation. */
-int search_propose(search_state *s, trace_record *record, exh_error *err);
+int search_propose(search_state *s, exh_trace_record *record, exh_error *err);
 
 /* Queue a failed job to be proposed again, if it has retries left. */
 void search_retry_later(search_state *s, int64_t job);
@@ -68,7 +68,7 @@ void search_population_add(search_state *s, int64_t job);
 
 /* Choose record's transfer donor and prefix length (parent, or any finished
  * model by longest prefix). */
-void search_choose_donor(search_state *s, trace_record *record);
+void search_choose_donor(search_state *s, exh_trace_record *record);
 /* Remember a finished model as a possible donor. */
 int search_donor_add(search_state *s, int64_t job, exh_error *err);
 

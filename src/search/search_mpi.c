@@ -19,7 +19,7 @@ enum { TAG_RESULT = 1, TAG_JOB = 2, TAG_STOP = 3 };
 typedef struct mpi_job {
     int64_t job_id, donor_id;
     int32_t prefix_length, length;
-    int32_t token[ARCH_MAX_TOKENS];
+    int32_t token[EXH_ARCH_MAX_TOKENS];
 } mpi_job;
 
 typedef struct mpi_result {
@@ -28,7 +28,7 @@ typedef struct mpi_result {
     int32_t status;
 } mpi_result;
 
-int search_mpi_rank(void)
+int exh_search_mpi_rank(void)
 {
     int initialized, rank;
     MPI_Initialized(&initialized);
@@ -38,7 +38,7 @@ int search_mpi_rank(void)
     return rank;
 }
 
-void search_mpi_finalize(void)
+void exh_search_mpi_finalize(void)
 {
     int finalized;
     MPI_Finalized(&finalized);
@@ -46,9 +46,9 @@ void search_mpi_finalize(void)
         MPI_Finalize();
 }
 
-static void worker_loop(evaluator *e, const search_options *o, int rank)
+static void worker_loop(exh_evaluator *e, const exh_search_options *o, int rank)
 {
-    rng *r = rng_new(o->seed * 1000003u + (uint64_t)rank);
+    exh_rng *r = exh_rng_new(o->seed * 1000003u + (uint64_t)rank);
     mpi_result result = {.job_id = -1};
     mpi_job job;
     for (;;) {
@@ -57,41 +57,41 @@ static void worker_loop(evaluator *e, const search_options *o, int rank)
         MPI_Recv(&job, (int)sizeof job, MPI_BYTE, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
         if (status.MPI_TAG == TAG_STOP)
             break;
-        arch a = {.length = job.length};
+        exh_arch a = {.length = job.length};
         memcpy(a.token, job.token, sizeof a.token[0] * (size_t)job.length);
-        evaluation_request request = {&a, job.job_id, job.donor_id, job.prefix_length};
-        evaluation out;
+        exh_evaluation_request request = {&a, job.job_id, job.donor_id, job.prefix_length};
+        exh_evaluation out;
         exh_error err;
         if (e->evaluate(e->state, &request, r, &out, &err) < 0)
-            out = (evaluation){NAN, 0.0, EVALUATION_FAILED};
+            out = (exh_evaluation){NAN, 0.0, EXH_EVALUATION_FAILED};
         result = (mpi_result){job.job_id, out.quality, out.cost_seconds, (int32_t)out.status};
     }
-    rng_free(r);
+    exh_rng_free(r);
 }
 
 /* Rank 0: record a result, then answer its sender. Returns 1 when the
  * sender was told to stop. */
 static int serve(search_state *s, const mpi_result *result, int source, double start,
-                 search_result *summary, exh_error *err, int *rc)
+                 exh_search_result *summary, exh_error *err, int *rc)
 {
     if (result->job_id >= 0 && *rc == 0) {
-        trace_record *record = &s->jobs[result->job_id];
+        exh_trace_record *record = &s->jobs[result->job_id];
         record->end_time = MPI_Wtime() - start;
         record->status = result->status;
-        record->quality = result->status == EVALUATION_OK ? result->quality : NAN;
+        record->quality = result->status == EXH_EVALUATION_OK ? result->quality : NAN;
         record->cost_seconds = result->cost_seconds;
         s->quality[result->job_id] = record->quality;
         s->end_time[result->job_id] = record->end_time;
         *rc = search_record_finished(s, result->job_id, summary, err);
     }
-    const search_options *o = s->options;
+    const exh_search_options *o = s->options;
     int out_of_time = o->time_budget_seconds > 0 &&
                       MPI_Wtime() - start >= o->time_budget_seconds;
     if (*rc < 0 || s->submitted >= o->candidates || out_of_time) {
         MPI_Send(NULL, 0, MPI_BYTE, source, TAG_STOP, MPI_COMM_WORLD);
         return 1;
     }
-    trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = &s->jobs[s->next_job];
     if ((*rc = search_propose(s, record, err)) < 0) {
         MPI_Send(NULL, 0, MPI_BYTE, source, TAG_STOP, MPI_COMM_WORLD);
         return 1;
@@ -109,15 +109,15 @@ static int serve(search_state *s, const mpi_result *result, int source, double s
     return 0;
 }
 
-int search_run_mpi(const space *sp, evaluator *e, const search_options *o, trace_writer *trace,
-                   search_result *result, exh_error *err)
+int exh_search_run_mpi(const exh_space *sp, exh_evaluator *e, const exh_search_options *o, exh_trace_writer *trace,
+                       exh_search_result *result, exh_error *err)
 {
-    int rank = search_mpi_rank(), size;
+    int rank = exh_search_mpi_rank(), size;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size < 2)
-        return error_set(err, EXH_ERR_INVALID,
-                         "an MPI search needs at least 2 ranks (rank 0 coordinates)");
-    search_options workers = *o;
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "an MPI search needs at least 2 ranks (rank 0 coordinates)");
+    exh_search_options workers = *o;
     workers.workers = size - 1;
     int rc = search_validate_options(&workers, err);
     if (rc < 0)
@@ -153,24 +153,24 @@ int search_run_mpi(const space *sp, evaluator *e, const search_options *o, trace
 
 #else
 
-int search_mpi_rank(void)
+int exh_search_mpi_rank(void)
 {
     return -1;
 }
 
-void search_mpi_finalize(void)
+void exh_search_mpi_finalize(void)
 {
 }
 
-int search_run_mpi(const space *sp, evaluator *e, const search_options *o, trace_writer *trace,
-                   search_result *result, exh_error *err)
+int exh_search_run_mpi(const exh_space *sp, exh_evaluator *e, const exh_search_options *o, exh_trace_writer *trace,
+                       exh_search_result *result, exh_error *err)
 {
     (void)sp;
     (void)e;
     (void)o;
     (void)trace;
     (void)result;
-    return error_set(err, EXH_ERR_INVALID, "this exhaust was built without MPI "
+    return exh_error_set(err, EXH_ERR_INVALID, "this exhaust was built without MPI "
                                            "(install libopenmpi-dev and rebuild)");
 }
 

@@ -10,21 +10,21 @@
 /* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
 #define LOGGED_ID(i) (-2 - (int64_t)(i))
 
-static uint64_t arch_hash(const arch *a)
+static uint64_t arch_hash(const exh_arch *a)
 {
     return hash_tokens(HASH_START ^ (uint64_t)a->length, a->token, a->length);
 }
 
 /* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
-int64_t *search_seen_slot(search_state *s, const arch *a)
+int64_t *search_seen_slot(search_state *s, const exh_arch *a)
 {
     int64_t i = (int64_t)(arch_hash(a) & (uint64_t)(s->seen_capacity - 1));
-    while (s->seen[i] >= 0 && !arch_equal(&s->jobs[s->seen[i]].architecture, a))
+    while (s->seen[i] >= 0 && !exh_arch_equal(&s->jobs[s->seen[i]].architecture, a))
         i = (i + 1) & (s->seen_capacity - 1);
     return &s->seen[i];
 }
 
-static int64_t resume_capacity(const search_options *o)
+static int64_t resume_capacity(const exh_search_options *o)
 {
     /* Resumed job ids may have gaps (jobs lost in flight): make room for the
      * largest id plus the evaluations still to come. */
@@ -36,8 +36,8 @@ static int64_t resume_capacity(const search_options *o)
     return largest + 1 + (left > 0 ? left : 0);
 }
 
-static int allocate_state(search_state *s, const space *sp, evaluator *e,
-                          const search_options *o, trace_writer *trace, exh_error *err)
+static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e,
+                          const exh_search_options *o, exh_trace_writer *trace, exh_error *err)
 {
     memset(s, 0, sizeof *s);
     s->space = sp;
@@ -48,7 +48,7 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
     s->seen_capacity = 16;
     while (s->seen_capacity < 2 * s->job_capacity)
         s->seen_capacity *= 2;
-    s->random = rng_new(o->seed);
+    s->random = exh_rng_new(o->seed);
     s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
     s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
     s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
@@ -60,24 +60,24 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
     s->sample_scratch = malloc(sizeof *s->sample_scratch * (size_t)o->population);
     s->seen = malloc(sizeof *s->seen * (size_t)s->seen_capacity);
     if (o->mutation_exponent != 0.0) {
-        s->position_weights = malloc(sizeof(double) * ARCH_MAX_TOKENS);
+        s->position_weights = malloc(sizeof(double) * EXH_ARCH_MAX_TOKENS);
         if (s->position_weights)
-            for (int i = 0; i < ARCH_MAX_TOKENS; i++)
+            for (int i = 0; i < EXH_ARCH_MAX_TOKENS; i++)
                 s->position_weights[i] = pow(i + 1.0, o->mutation_exponent);
     }
     if (!s->random || !s->jobs || !s->quality || !s->end_time || !s->attempt || !s->retry || !s->heap || !s->population || !s->sample_scratch ||
         !s->seen || (o->mutation_exponent != 0.0 && !s->position_weights)) {
         search_state_free(s);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
-                         (long long)o->candidates);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
+                             (long long)o->candidates);
     }
     memset(s->seen, 0xff, sizeof *s->seen * (size_t)s->seen_capacity); /* all -1 */
-    if (o->transfer_from_any && !(s->finished = trie_new())) {
+    if (o->transfer_from_any && !(s->finished = exh_trie_new())) {
         search_state_free(s);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
     }
     for (int64_t i = 0; s->finished && i < o->logged_count; i++)
-        if (trie_insert(s->finished, &o->logged_archs[i], LOGGED_ID(i), err) < 0) {
+        if (exh_trie_insert(s->finished, &o->logged_archs[i], LOGGED_ID(i), err) < 0) {
             search_state_free(s);
             return err ? err->code : EXH_ERR_NOMEM;
         }
@@ -86,23 +86,23 @@ static int allocate_state(search_state *s, const space *sp, evaluator *e,
 
 /* Replay resumed records in finishing order, as if they had just finished,
  * without writing them to the trace again. */
-static int restore(search_state *s, search_result *result, exh_error *err)
+static int restore(search_state *s, exh_search_result *result, exh_error *err)
 {
-    const search_options *o = s->options;
-    trace_writer *trace = s->trace;
+    const exh_search_options *o = s->options;
+    exh_trace_writer *trace = s->trace;
     s->trace = NULL;
     int rc = EXH_OK;
     for (int64_t i = 0; rc == 0 && i < o->resume_count; i++) {
-        const trace_record *r = &o->resume_records[i];
+        const exh_trace_record *r = &o->resume_records[i];
         if (r->job_id < 0 || r->job_id >= s->job_capacity)
-            rc = error_set(err, EXH_ERR_INVALID, "resume: bad job id %lld", (long long)r->job_id);
+            rc = exh_error_set(err, EXH_ERR_INVALID, "resume: bad job id %lld", (long long)r->job_id);
         else if (s->end_time[r->job_id] == s->end_time[r->job_id]) /* not NaN: seen */
-            rc = error_set(err, EXH_ERR_INVALID, "resume: job %lld appears twice in the trace",
-                           (long long)r->job_id);
+            rc = exh_error_set(err, EXH_ERR_INVALID, "resume: job %lld appears twice in the trace",
+                               (long long)r->job_id);
         if (rc < 0)
             break;
         s->jobs[r->job_id] = *r;
-        s->quality[r->job_id] = r->status == EVALUATION_OK ? r->quality : NAN;
+        s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
         s->end_time[r->job_id] = r->end_time;
         int64_t *slot = search_seen_slot(s, &r->architecture);
         if (*slot < 0)
@@ -114,12 +114,12 @@ static int restore(search_state *s, search_result *result, exh_error *err)
     }
     s->trace = trace;
     /* A new stream for the rest, still a function of seed and trace only. */
-    rng_seed(s->random, o->seed ^ ((uint64_t)o->resume_count * 0x9E3779B97F4A7C15ULL));
+    exh_rng_seed(s->random, o->seed ^ ((uint64_t)o->resume_count * 0x9E3779B97F4A7C15ULL));
     return rc;
 }
 
-int search_state_init(search_state *s, const space *sp, evaluator *e, const search_options *o,
-                      trace_writer *trace, search_result *result, exh_error *err)
+int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
+                      exh_trace_writer *trace, exh_search_result *result, exh_error *err)
 {
     int rc = allocate_state(s, sp, e, o, trace, err);
     if (rc < 0)
@@ -134,7 +134,7 @@ int search_state_init(search_state *s, const space *sp, evaluator *e, const sear
     return rc;
 }
 
-double search_resume_time(const search_options *o)
+double search_resume_time(const exh_search_options *o)
 {
     double latest = 0.0;
     for (int64_t i = 0; i < o->resume_count; i++)
@@ -151,7 +151,7 @@ int64_t search_next_job(search_state *s)
 
 void search_state_free(search_state *s)
 {
-    rng_free(s->random);
+    exh_rng_free(s->random);
     free(s->jobs);
     free(s->quality);
     free(s->end_time);
@@ -162,7 +162,7 @@ void search_state_free(search_state *s)
     free(s->sample_scratch);
     free(s->position_weights);
     free(s->seen);
-    trie_free(s->finished);
+    exh_trie_free(s->finished);
     memset(s, 0, sizeof *s);
 }
 
@@ -193,9 +193,9 @@ static int64_t select_parent(search_state *s)
     for (int d = 0; d < draws; d++) {
         int pick;
         if (s->options->sample_with_replacement) {
-            pick = (int)rng_below(s->random, (uint32_t)size);
+            pick = (int)exh_rng_below(s->random, (uint32_t)size);
         } else { /* partial Fisher-Yates */
-            int j = d + (int)rng_below(s->random, (uint32_t)(size - d));
+            int j = d + (int)exh_rng_below(s->random, (uint32_t)(size - d));
             pick = s->sample_scratch[j];
             s->sample_scratch[j] = s->sample_scratch[d];
             s->sample_scratch[d] = pick;
@@ -210,7 +210,7 @@ static int64_t select_parent(search_state *s)
     return best;
 }
 
-static int propose_once(search_state *s, trace_record *record, exh_error *err)
+static int propose_once(search_state *s, exh_trace_record *record, exh_error *err)
 {
     /* Random until the population holds P finished models (failures never
      * join it); or, with mutate_after_submitted, until P were submitted. */
@@ -220,13 +220,13 @@ static int propose_once(search_state *s, trace_record *record, exh_error *err)
     if (stage_one) {
         record->parent_id = -1;
         record->mutated_position = -1;
-        return space_sample(s->space, s->random, &record->architecture, err);
+        return exh_space_sample(s->space, s->random, &record->architecture, err);
     }
     int64_t parent = select_parent(s);
-    const arch *parent_arch = &s->jobs[parent].architecture;
+    const exh_arch *parent_arch = &s->jobs[parent].architecture;
     int position;
-    int rc = space_mutate(s->space, s->random, parent_arch, &record->architecture, &position,
-                          s->position_weights, err);
+    int rc = exh_space_mutate(s->space, s->random, parent_arch, &record->architecture, &position,
+                              s->position_weights, err);
     if (rc < 0)
         return rc;
     record->parent_id = parent;
@@ -234,14 +234,14 @@ static int propose_once(search_state *s, trace_record *record, exh_error *err)
     return EXH_OK;
 }
 
-void search_choose_donor(search_state *s, trace_record *record)
+void search_choose_donor(search_state *s, exh_trace_record *record)
 {
     record->donor_id = record->parent_id;
     record->donor_run_id = -1;
     record->prefix_length = 0;
     if (s->finished) {
         int64_t donor;
-        int length = trie_longest_prefix(s->finished, &record->architecture, &donor);
+        int length = exh_trie_longest_prefix(s->finished, &record->architecture, &donor);
         if (donor >= 0) {
             record->donor_id = donor;
             record->prefix_length = length;
@@ -251,14 +251,14 @@ void search_choose_donor(search_state *s, trace_record *record)
             record->prefix_length = length;
         }
     } else if (record->parent_id >= 0) {
-        record->prefix_length = arch_common_prefix(&s->jobs[record->parent_id].architecture,
-                                                   &record->architecture);
+        record->prefix_length = exh_arch_common_prefix(&s->jobs[record->parent_id].architecture,
+                                                       &record->architecture);
     }
 }
 
 int search_donor_add(search_state *s, int64_t job, exh_error *err)
 {
-    return s->finished ? trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
+    return s->finished ? exh_trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
 }
 
 void search_retry_later(search_state *s, int64_t job)
@@ -267,11 +267,11 @@ void search_retry_later(search_state *s, int64_t job)
         s->retry[s->retry_count++] = job;
 }
 
-int search_propose(search_state *s, trace_record *record, exh_error *err)
+int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
 {
     if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
         int64_t failed = s->retry[--s->retry_count];
-        const trace_record *old = &s->jobs[failed];
+        const exh_trace_record *old = &s->jobs[failed];
         record->architecture = old->architecture;
         record->parent_id = old->parent_id;
         record->mutated_position = old->mutated_position;

@@ -54,7 +54,7 @@ static int64_t heap_pop(search_state *s)
 
 static int submit(search_state *s, int worker, double now, exh_error *err)
 {
-    trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = &s->jobs[s->next_job];
     int rc = search_propose(s, record, err);
     if (rc < 0)
         return rc;
@@ -63,13 +63,13 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = now;
-    evaluation_request request = {&record->architecture, job, record->donor_id,
+    exh_evaluation_request request = {&record->architecture, job, record->donor_id,
                                   record->prefix_length};
-    evaluation result;
+    exh_evaluation result;
     rc = s->evaluator->evaluate(s->evaluator->state, &request, s->random, &result, err);
     if (rc < 0)
         return rc;
-    record->quality = result.status == EVALUATION_OK ? result.quality : NAN;
+    record->quality = result.status == EXH_EVALUATION_OK ? result.quality : NAN;
     record->cost_seconds = result.cost_seconds;
     record->status = (int)result.status;
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
@@ -79,8 +79,8 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     return EXH_OK;
 }
 
-int search_run_simulated(const space *sp, evaluator *e, const search_options *o,
-                         trace_writer *trace, search_result *result, exh_error *err)
+int exh_search_run_simulated(const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
+                             exh_trace_writer *trace, exh_search_result *result, exh_error *err)
 {
     int rc = search_validate_options(o, err);
     if (rc < 0)

@@ -15,7 +15,7 @@
 typedef struct thread_search {
     search_state state;
     pthread_mutex_t lock;
-    search_result *result;
+    exh_search_result *result;
     double start;
     int failed;           /* set when a worker hit an error that stops the search */
     exh_error error;
@@ -25,7 +25,7 @@ typedef struct thread_search {
 typedef struct worker_context {
     thread_search *search;
     int worker;
-    rng *random;          /* the evaluator's stream for this worker */
+    exh_rng *random;          /* the evaluator's stream for this worker */
 } worker_context;
 
 static double wall_seconds(void)
@@ -37,7 +37,7 @@ static double wall_seconds(void)
 
 static int stop_submitting(const thread_search *t)
 {
-    const search_options *o = t->state.options;
+    const exh_search_options *o = t->state.options;
     int out_of_time = o->time_budget_seconds > 0 &&
                       wall_seconds() - t->start >= o->time_budget_seconds;
     return t->failed || t->state.submitted >= o->candidates || out_of_time;
@@ -49,7 +49,7 @@ static int64_t take_job(thread_search *t, int worker)
     search_state *s = &t->state;
     if (stop_submitting(t))
         return -1;
-    trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = &s->jobs[s->next_job];
     if (search_propose(s, record, &t->error) < 0) {
         t->failed = 1;
         return -1;
@@ -63,12 +63,12 @@ static int64_t take_job(thread_search *t, int worker)
 }
 
 /* Under the lock: record a finished job. */
-static void finish_job(thread_search *t, int64_t job, const evaluation *result)
+static void finish_job(thread_search *t, int64_t job, const exh_evaluation *result)
 {
     search_state *s = &t->state;
-    trace_record *record = &s->jobs[job];
+    exh_trace_record *record = &s->jobs[job];
     record->end_time = wall_seconds() - t->start;
-    record->quality = result->status == EVALUATION_OK ? result->quality : NAN;
+    record->quality = result->status == EXH_EVALUATION_OK ? result->quality : NAN;
     record->cost_seconds = result->cost_seconds;
     record->status = (int)result->status;
     s->quality[job] = record->quality;
@@ -85,16 +85,16 @@ static void *worker_main(void *argument)
     for (;;) {
         pthread_mutex_lock(&t->lock);
         int64_t job = take_job(t, w->worker);
-        evaluation_request request;
+        exh_evaluation_request request;
         if (job >= 0) {
-            const trace_record *record = &t->state.jobs[job];
-            request = (evaluation_request){&record->architecture, job, record->donor_id,
+            const exh_trace_record *record = &t->state.jobs[job];
+            request = (exh_evaluation_request){&record->architecture, job, record->donor_id,
                                            record->prefix_length};
         }
         pthread_mutex_unlock(&t->lock);
         if (job < 0)
             break;
-        evaluation result;
+        exh_evaluation result;
         exh_error err;
         int rc = t->state.evaluator->evaluate(t->state.evaluator->state, &request, w->random,
                                               &result, &err);
@@ -110,8 +110,8 @@ static void *worker_main(void *argument)
     return NULL;
 }
 
-int search_run_threads(const space *sp, evaluator *e, const search_options *o,
-                       trace_writer *trace, search_result *result, exh_error *err)
+int exh_search_run_threads(const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
+                           exh_trace_writer *trace, exh_search_result *result, exh_error *err)
 {
     int rc = search_validate_options(o, err);
     if (rc < 0)
@@ -123,7 +123,7 @@ int search_run_threads(const space *sp, evaluator *e, const search_options *o,
         free(t);
         free(workers);
         free(threads);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory for %d workers", o->workers);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for %d workers", o->workers);
     }
     rc = search_state_init(&t->state, sp, e, o, trace, result, err);
     t->result = result;
@@ -131,9 +131,9 @@ int search_run_threads(const space *sp, evaluator *e, const search_options *o,
     t->start = wall_seconds() - search_resume_time(o); /* resumed times go on */
     int started = 0;
     for (int w = 0; rc == 0 && w < o->workers; w++) {
-        workers[w] = (worker_context){t, w, rng_new(o->seed * 1000003u + (uint64_t)w + 1)};
+        workers[w] = (worker_context){t, w, exh_rng_new(o->seed * 1000003u + (uint64_t)w + 1)};
         if (!workers[w].random || pthread_create(&threads[w], NULL, worker_main, &workers[w]))
-            rc = error_set(err, EXH_ERR_NOMEM, "cannot start worker %d", w);
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "cannot start worker %d", w);
         else
             started++;
     }
@@ -145,7 +145,7 @@ int search_run_threads(const space *sp, evaluator *e, const search_options *o,
     for (int w = 0; w < started; w++)
         pthread_join(threads[w], NULL);
     for (int w = 0; w < o->workers; w++)
-        rng_free(workers[w].random);
+        exh_rng_free(workers[w].random);
     if (rc == 0 && t->failed) {
         if (err)
             *err = t->error;

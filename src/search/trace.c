@@ -12,10 +12,10 @@
 
 #include "util/number.h"
 
-struct trace_writer {
+struct exh_trace_writer {
     FILE *file;              /* NULL: no CSV, only the store */
     int durable;
-    trace_store *store;      /* NULL: no store (or it failed: store_error) */
+    exh_trace_store *store;      /* NULL: no store (or it failed: store_error) */
     char store_error[EXH_ERROR_MESSAGE_SIZE];
     char path[];
 };
@@ -36,14 +36,14 @@ static int open_locked(const char *path, int create, int *fd_out, exh_error *err
     /* No O_CREAT to resume: a missing trace is an error, not an empty file. */
     int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
     if (fd < 0)
-        return error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        return exh_error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int busy = errno == EWOULDBLOCK;
-        int rc = error_set(err, busy ? EXH_ERR_INVALID : EXH_ERR_IO,
-                           busy ? "%s: another search is writing this trace (it holds its lock); "
+        int rc = exh_error_set(err, busy ? EXH_ERR_INVALID : EXH_ERR_IO,
+                               busy ? "%s: another search is writing this trace (it holds its lock); "
                                   "wait for it to end, or stop it, before resuming"
                                 : "%s: cannot lock: %s",
-                           path, strerror(errno));
+                               path, strerror(errno));
         close(fd);
         return rc;
     }
@@ -51,9 +51,9 @@ static int open_locked(const char *path, int create, int *fd_out, exh_error *err
     return EXH_OK;
 }
 
-static trace_writer *writer_new(const char *path)
+static exh_trace_writer *writer_new(const char *path)
 {
-    trace_writer *t = calloc(1, sizeof *t + (path ? strlen(path) : 0) + 1);
+    exh_trace_writer *t = calloc(1, sizeof *t + (path ? strlen(path) : 0) + 1);
     if (t) {
         t->durable = 1;
         if (path)
@@ -62,13 +62,13 @@ static trace_writer *writer_new(const char *path)
     return t;
 }
 
-int trace_open(const char *path, const trace_settings *settings, trace_writer **out,
-               exh_error *err)
+int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
+                   exh_error *err)
 {
     *out = NULL;
-    trace_writer *t = writer_new(path);
+    exh_trace_writer *t = writer_new(path);
     if (!t)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     if (!path) {
         *out = t;
         return EXH_OK;
@@ -79,11 +79,11 @@ int trace_open(const char *path, const trace_settings *settings, trace_writer **
     int fd = -1;
     int rc = open_locked(path, 1, &fd, err);
     if (rc == 0 && settings)
-        rc = trace_settings_write(path, settings, err);
+        rc = exh_trace_settings_write(path, settings, err);
     if (rc == 0 && ftruncate(fd, 0) != 0)
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot empty it: %s", path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot empty it: %s", path, strerror(errno));
     if (rc == 0 && !(t->file = fdopen(fd, "r+")))
-        rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     if (rc < 0) {
         if (fd >= 0)
             close(fd);
@@ -92,7 +92,7 @@ int trace_open(const char *path, const trace_settings *settings, trace_writer **
     }
     fputs(TRACE_HEADER, t->file);
     if (fflush(t->file) != 0) {
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot write its header: %s", path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write its header: %s", path, strerror(errno));
         fclose(t->file);
         free(t);
         return rc;
@@ -101,21 +101,21 @@ int trace_open(const char *path, const trace_settings *settings, trace_writer **
     return EXH_OK;
 }
 
-int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
-                      exh_error *err)
+int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_writer **out,
+                          exh_error *err)
 {
     *out = NULL;
     *torn_bytes = 0;
-    trace_writer *t = writer_new(path);
+    exh_trace_writer *t = writer_new(path);
     if (!t)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int fd = -1;
     struct stat st;
     int rc = open_locked(path, 0, &fd, err);
     if (rc == 0 && (fstat(fd, &st) != 0 || !(t->file = fdopen(fd, "r+"))))
-        rc = error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     if (rc == 0 && st.st_size == 0)
-        rc = error_set(err, EXH_ERR_INVALID, "%s: empty: there is no trace to resume", path);
+        rc = exh_error_set(err, EXH_ERR_INVALID, "%s: empty: there is no trace to resume", path);
     if (rc < 0) {
         if (t->file)
             fclose(t->file);
@@ -136,8 +136,8 @@ int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
         keep--;
     }
     if (keep < end && (ftruncate(fd, keep) != 0 || fsync(fd) != 0)) {
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot cut its torn last line: %s", path,
-                       strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot cut its torn last line: %s", path,
+                           strerror(errno));
         fclose(t->file);
         free(t);
         return rc;
@@ -148,17 +148,17 @@ int trace_open_append(const char *path, int64_t *torn_bytes, trace_writer **out,
     return EXH_OK;
 }
 
-void trace_set_durable(trace_writer *t, int durable)
+void exh_trace_set_durable(exh_trace_writer *t, int durable)
 {
     t->durable = durable;
 }
 
-void trace_attach_store(trace_writer *t, trace_store *store)
+void exh_trace_attach_store(exh_trace_writer *t, exh_trace_store *store)
 {
     t->store = store;
 }
 
-static int append_csv(trace_writer *t, const trace_record *r, exh_error *err)
+static int append_csv(exh_trace_writer *t, const exh_trace_record *r, exh_error *err)
 {
     /* arch_seq as DeepHyper writes it: a quoted Python list. */
     fprintf(t->file, "%lld,\"[", (long long)r->job_id);
@@ -180,12 +180,12 @@ static int append_csv(trace_writer *t, const trace_record *r, exh_error *err)
             r->worker, (long long)r->parent_id, (long long)r->donor_id, r->prefix_length,
             r->mutated_position, STATUS_NAMES[status], cost, (long long)r->donor_run_id);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
-        return error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
-                         strerror(errno));
-    return ferror(t->file) ? error_set(err, EXH_ERR_IO, "%s: write error", t->path) : EXH_OK;
+        return exh_error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
+                             strerror(errno));
+    return ferror(t->file) ? exh_error_set(err, EXH_ERR_IO, "%s: write error", t->path) : EXH_OK;
 }
 
-int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
+int exh_trace_append(exh_trace_writer *t, const exh_trace_record *r, exh_error *err)
 {
     /* The CSV first: it is what --resume reads; a resume backfills the store. */
     if (t->file) {
@@ -198,24 +198,24 @@ int trace_append(trace_writer *t, const trace_record *r, exh_error *err)
     /* The CSV is the record of truth: a store that fails (busy ones only
      * queue, see trace_store.c) is set aside, not the search stopped. */
     exh_error store_err;
-    if (trace_store_append(t->store, r, &store_err) < 0) {
+    if (exh_trace_store_append(t->store, r, &store_err) < 0) {
         snprintf(t->store_error, sizeof t->store_error, "%s", store_err.message);
         t->store = NULL;
     }
     return EXH_OK;
 }
 
-const char *trace_store_error(const trace_writer *t)
+const char *exh_trace_store_error(const exh_trace_writer *t)
 {
     return t && t->store_error[0] ? t->store_error : NULL;
 }
 
-int trace_close(trace_writer *t, exh_error *err)
+int exh_trace_close(exh_trace_writer *t, exh_error *err)
 {
     if (!t)
         return EXH_OK;
     int failed = t->file && fclose(t->file) != 0;
-    int rc = failed ? error_set(err, EXH_ERR_IO, "%s: cannot close the trace", t->path) : EXH_OK;
+    int rc = failed ? exh_error_set(err, EXH_ERR_IO, "%s: cannot close the trace", t->path) : EXH_OK;
     free(t);
     return rc;
 }

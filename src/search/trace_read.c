@@ -47,15 +47,15 @@ static int whole_or(const char *text, double fallback, double limit, int64_t *ou
     return !(fabs(value) <= limit);
 }
 
-static int read_record(const csv_reader *reader, const int *columns, const space *s,
-                       trace_record *r, const char *path, exh_error *err)
+static int read_record(const csv_reader *reader, const int *columns, const exh_space *s,
+                       exh_trace_record *r, const char *path, exh_error *err)
 {
     long long job;
     if (csv_parse_long(field(reader, columns, COLUMN_JOB), &job) < 0 || job < 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: job_id '%.30s' is not a job number",
-                         path, reader->line, field(reader, columns, COLUMN_JOB));
-    if (space_parse_sequence(s, field(reader, columns, COLUMN_ARCH), &r->architecture, err) < 0)
-        return error_prefix(err, "%s: line %ld: p:arch_seq", path, reader->line);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: job_id '%.30s' is not a job number",
+                             path, reader->line, field(reader, columns, COLUMN_JOB));
+    if (exh_space_parse_sequence(s, field(reader, columns, COLUMN_ARCH), &r->architecture, err) < 0)
+        return exh_error_prefix(err, "%s: line %ld: p:arch_seq", path, reader->line);
     const char *objective = field(reader, columns, COLUMN_OBJECTIVE);
     const char *status = field(reader, columns, COLUMN_STATUS);
     r->job_id = job;
@@ -78,8 +78,8 @@ static int read_record(const csv_reader *reader, const int *columns, const space
                 ? COLUMN_DONOR_RUN
                 : -1;
     if (bad >= 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: line %ld: %s '%.30s' is out of range", path,
-                         reader->line, COLUMN_NAMES[bad], field(reader, columns, bad));
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: %s '%.30s' is out of range", path,
+                             reader->line, COLUMN_NAMES[bad], field(reader, columns, bad));
     r->worker = (int)worker;
     r->prefix_length = (int)prefix;
     r->mutated_position = (int)mutated;
@@ -104,13 +104,13 @@ static int read_header(csv_reader *reader, int *columns, const char *path, long 
                        exh_error *err)
 {
     if (csv_next(reader, err) <= 0)
-        return error_set(err, EXH_ERR_PARSE, "%s: no header line", path);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: no header line", path);
     for (int i = 0; i < COLUMN_COUNT; i++)
         columns[i] = csv_column(reader, COLUMN_NAMES[i]);
     for (int i = 0; i < 3; i++)
         if (columns[i] < 0)
-            return error_set(err, EXH_ERR_PARSE, "%s: line %ld: the trace has no '%s' column",
-                             path, reader->line + skipped, COLUMN_NAMES[i]);
+            return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: the trace has no '%s' column",
+                                 path, reader->line + skipped, COLUMN_NAMES[i]);
     return EXH_OK;
 }
 
@@ -121,11 +121,11 @@ static int read_header(csv_reader *reader, int *columns, const char *path, long 
 
 static int64_t count_lines(const char *data, size_t size);
 
-static trace_record *allocate_records(const char *data, size_t size, int64_t *capacity)
+static exh_trace_record *allocate_records(const char *data, size_t size, int64_t *capacity)
 {
     int64_t lines = count_lines(data, size) + 1;
     *capacity = lines;
-    size_t bytes = sizeof(trace_record) * (size_t)lines;
+    size_t bytes = sizeof(exh_trace_record) * (size_t)lines;
 #ifdef MADV_HUGEPAGE
     /* Huge pages: a gigabyte in 4 KiB pages costs seconds of page faults
      * on a virtual machine; in 2 MiB pages, milliseconds. */
@@ -147,9 +147,9 @@ typedef struct parse_range {
     long first_line;           /* line number of data[0] (1-based, after comments) */
     long skipped;              /* comment lines before, for messages */
     const int *columns;
-    const space *space;
+    const exh_space *space;
     int allow_torn_tail, torn;
-    trace_record *records;
+    exh_trace_record *records;
     int64_t capacity, count;
     int rc;
     exh_error err;
@@ -171,13 +171,13 @@ static void parse_records(parse_range *p)
         if (rc <= 0)
             break;
         if (p->count == p->capacity) { /* a quoted field held newlines: can't happen, but be safe */
-            rc = error_set(err, EXH_ERR_INVALID, "%s: more records than lines", p->path);
+            rc = exh_error_set(err, EXH_ERR_INVALID, "%s: more records than lines", p->path);
             break;
         }
-        trace_record *r = &p->records[p->count];
+        exh_trace_record *r = &p->records[p->count];
         /* all but the (large) token array, which the parser fills */
-        size_t tokens_end = offsetof(trace_record, architecture) + sizeof(arch);
-        memset(r, 0, offsetof(trace_record, architecture));
+        size_t tokens_end = offsetof(exh_trace_record, architecture) + sizeof(exh_arch);
+        memset(r, 0, offsetof(exh_trace_record, architecture));
         memset((char *)r + tokens_end, 0, sizeof *r - tokens_end);
         r->architecture.length = 0;
         rc = read_record(&reader, p->columns, p->space, r, p->path, err);
@@ -189,7 +189,7 @@ static void parse_records(parse_range *p)
             p->count++;
     }
     if (rc < 0 && reader.line > 0 && !strstr(err->message, p->path))
-        error_prefix(err, "%s: line %ld", p->path, reader.line);
+        exh_error_prefix(err, "%s: line %ld", p->path, reader.line);
     csv_close(&reader);
     p->rc = rc;
 }
@@ -245,8 +245,8 @@ static int parse_in_halves(parse_range *whole)
     return 0;
 }
 
-int trace_read(const char *path, const space *s, int allow_torn_tail, trace_record **records,
-               int64_t *count, exh_error *err)
+int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
+                   int64_t *count, exh_error *err)
 {
     *records = NULL;
     *count = 0;
@@ -274,7 +274,7 @@ int trace_read(const char *path, const space *s, int allow_torn_tail, trace_reco
                          .torn = size > start && data[size - 1] != '\n'};
     csv_close(&header);
     if (rc == 0 && !(whole.records = allocate_records(whole.data, whole.size, &whole.capacity)))
-        rc = error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
     if (rc == 0 && parse_in_halves(&whole) != 0) {
         whole.count = 0;
         parse_records(&whole);

@@ -23,7 +23,7 @@ static int count_of(long long v)
     return v > INT_MAX ? INT_MAX : v < -1 ? -1 : (int)v;
 }
 
-void trace_settings_init(trace_settings *s)
+void exh_trace_settings_init(exh_trace_settings *s)
 {
     memset(s, 0, sizeof *s);
     s->population = s->sample = s->workers = -1;
@@ -34,15 +34,15 @@ void trace_settings_init(trace_settings *s)
 static char *sidecar_path(const char *trace_path)
 {
     size_t n = strlen(trace_path);
-    char *path = malloc(n + sizeof TRACE_SIDECAR_SUFFIX);
+    char *path = malloc(n + sizeof EXH_TRACE_SIDECAR_SUFFIX);
     if (path) {
         memcpy(path, trace_path, n);
-        memcpy(path + n, TRACE_SIDECAR_SUFFIX, sizeof TRACE_SIDECAR_SUFFIX);
+        memcpy(path + n, EXH_TRACE_SIDECAR_SUFFIX, sizeof EXH_TRACE_SIDECAR_SUFFIX);
     }
     return path;
 }
 
-static json_t *settings_json(const trace_settings *s)
+static json_t *settings_json(const exh_trace_settings *s)
 {
     json_t *lines = json_array();
     for (int i = 0; lines && i < s->line_count; i++)
@@ -50,7 +50,7 @@ static json_t *settings_json(const trace_settings *s)
     /* -1 / NAN (unknown) become null: a reader sees "not recorded", not a value. */
     json_t *o = json_pack(
         "{s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o}",
-        "format", TRACE_SIDECAR_FORMAT, "version", TRACE_SIDECAR_VERSION, "space", s->space,
+        "format", EXH_TRACE_SIDECAR_FORMAT, "version", EXH_TRACE_SIDECAR_VERSION, "space", s->space,
         "dataset", s->dataset, "evaluator", s->evaluator,
         "population", s->population >= 0 ? json_integer(s->population) : json_null(),
         "sample", s->sample >= 0 ? json_integer(s->sample) : json_null(),
@@ -92,7 +92,7 @@ static void sync_directory(const char *path)
     }
 }
 
-int trace_settings_write(const char *trace_path, const trace_settings *s, exh_error *err)
+int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s, exh_error *err)
 {
     char *path = sidecar_path(trace_path);
     json_t *o = path ? settings_json(s) : NULL;
@@ -114,7 +114,7 @@ int trace_settings_write(const char *trace_path, const trace_settings *s, exh_er
     if (!temporary) {
         free(path);
         free(text);
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory for its sidecar", trace_path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory for its sidecar", trace_path);
     }
     /* temp + fsync + rename: a reader sees the old sidecar or the new one,
      * never half of one, even when the disk fills or the process dies. */
@@ -123,12 +123,12 @@ int trace_settings_write(const char *trace_path, const trace_settings *s, exh_er
     int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 ||
         fsync(fd) != 0)
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot write: %s", temporary, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write: %s", temporary, strerror(errno));
     if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot write: %s", temporary, strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write: %s", temporary, strerror(errno));
     if (rc == 0 && rename(temporary, path) != 0)
-        rc = error_set(err, EXH_ERR_IO, "%s: cannot rename to %s: %s", temporary, path,
-                       strerror(errno));
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot rename to %s: %s", temporary, path,
+                           strerror(errno));
     if (rc < 0)
         unlink(temporary);
     else
@@ -152,20 +152,20 @@ static long long integer_or(json_t *o, const char *key, long long fallback)
     return json_is_integer(v) ? (long long)json_integer_value(v) : fallback;
 }
 
-static int read_sidecar(const char *path, trace_settings *s, exh_error *err)
+static int read_sidecar(const char *path, exh_trace_settings *s, exh_error *err)
 {
     json_error_t jerr;
     json_t *o = json_load_file(path, 0, &jerr);
     if (!o)
-        return error_set(err, EXH_ERR_PARSE, "%s:%d: %s", path, jerr.line, jerr.text);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s:%d: %s", path, jerr.line, jerr.text);
     const char *format = json_string_value(json_object_get(o, "format"));
     int rc = EXH_OK;
-    if (!json_is_object(o) || !format || strcmp(format, TRACE_SIDECAR_FORMAT) != 0)
-        rc = error_set(err, EXH_ERR_PARSE, "%s: not an exhaust trace sidecar (no \"format\": "
-                       "\"%s\")", path, TRACE_SIDECAR_FORMAT);
-    else if (integer_or(o, "version", 0) != TRACE_SIDECAR_VERSION)
-        rc = error_set(err, EXH_ERR_PARSE, "%s: sidecar version %lld, this exhaust reads %d",
-                       path, integer_or(o, "version", 0), TRACE_SIDECAR_VERSION);
+    if (!json_is_object(o) || !format || strcmp(format, EXH_TRACE_SIDECAR_FORMAT) != 0)
+        rc = exh_error_set(err, EXH_ERR_PARSE, "%s: not an exhaust trace sidecar (no \"format\": "
+                           "\"%s\")", path, EXH_TRACE_SIDECAR_FORMAT);
+    else if (integer_or(o, "version", 0) != EXH_TRACE_SIDECAR_VERSION)
+        rc = exh_error_set(err, EXH_ERR_PARSE, "%s: sidecar version %lld, this exhaust reads %d",
+                           path, integer_or(o, "version", 0), EXH_TRACE_SIDECAR_VERSION);
     if (rc == 0) {
         copy_text(o, "space", s->space, sizeof s->space);
         copy_text(o, "dataset", s->dataset, sizeof s->dataset);
@@ -208,11 +208,11 @@ static long long word_integer(const char *line, const char *key, long long fallb
 }
 
 /* An older trace: "# exhaust search: space=nb201 ... population=100 ..." */
-static int read_comment_lines(const char *path, trace_settings *s, exh_error *err)
+static int read_comment_lines(const char *path, exh_trace_settings *s, exh_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
+        return exh_error_set(err, EXH_ERR_IO, "%s: %s", path, strerror(errno));
     char line[4096];
     int found = 0;
     while (fgets(line, sizeof line, f) && line[0] == '#') {
@@ -238,16 +238,16 @@ static int read_comment_lines(const char *path, trace_settings *s, exh_error *er
     }
     fclose(f);
     return found ? EXH_OK
-                 : error_set(err, EXH_ERR_NOT_FOUND, "%s: no settings (no sidecar %s%s and no "
-                             "'#' settings line)", path, path, TRACE_SIDECAR_SUFFIX);
+                 : exh_error_set(err, EXH_ERR_NOT_FOUND, "%s: no settings (no sidecar %s%s and no "
+                                 "'#' settings line)", path, path, EXH_TRACE_SIDECAR_SUFFIX);
 }
 
-int trace_settings_read(const char *trace_path, trace_settings *s, exh_error *err)
+int exh_trace_settings_read(const char *trace_path, exh_trace_settings *s, exh_error *err)
 {
-    trace_settings_init(s);
+    exh_trace_settings_init(s);
     char *path = sidecar_path(trace_path);
     if (!path)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = access(path, F_OK) == 0 ? read_sidecar(path, s, err)
                                      : read_comment_lines(trace_path, s, err);
     free(path);

@@ -14,12 +14,12 @@
 #include "exhaust/store.h"
 #include "exhaust/trace.h"
 
-struct trace_store {
+struct exh_trace_store {
     sqlite3 *db;
     sqlite3_stmt *insert;      /* NULL until the search's rows are set up */
     char *search, *parameters;
     int continuing;
-    trace_record *pending;     /* records waiting for the lock, oldest first */
+    exh_trace_record *pending;     /* records waiting for the lock, oldest first */
     int64_t pending_count, pending_capacity;
     double next_try;           /* while busy: no new attempt before (monotonic s) */
 };
@@ -55,12 +55,12 @@ static const char SCHEMA[] =
     "  parent_id INTEGER, donor_id INTEGER, prefix_len INTEGER, mutated_position INTEGER,"
     "  status TEXT NOT NULL, donor_run_id INTEGER, PRIMARY KEY (search, job_id));";
 
-static int fail(trace_store *t, exh_error *err, const char *what)
+static int fail(exh_trace_store *t, exh_error *err, const char *what)
 {
-    return error_set(err, EXH_ERR_STORE, "trace store: %s: %s", what, sqlite3_errmsg(t->db));
+    return exh_error_set(err, EXH_ERR_STORE, "trace store: %s: %s", what, sqlite3_errmsg(t->db));
 }
 
-static int begin_search(trace_store *t, const char *parameters, int continuing, exh_error *err)
+static int begin_search(exh_trace_store *t, const char *parameters, int continuing, exh_error *err)
 {
     if (!continuing) { /* a new search of an old name starts empty */
         sqlite3_stmt *clear;
@@ -87,7 +87,7 @@ static int begin_search(trace_store *t, const char *parameters, int continuing, 
 
 /* Tables, the search's row and the insert statement. 1 when done, 0 when
  * the store is busy (try again later), negative on a real error. */
-static int set_up(trace_store *t, exh_error *err)
+static int set_up(exh_trace_store *t, exh_error *err)
 {
     if (t->insert)
         return 1;
@@ -121,24 +121,24 @@ static int set_up(trace_store *t, exh_error *err)
     return rc < 0 ? rc : fail(t, err, "cannot commit");
 }
 
-int trace_store_open(store *s, const char *search_name, const char *parameters,
-                     int continuing, trace_store **out, exh_error *err)
+int exh_trace_store_open(exh_store *s, const char *search_name, const char *parameters,
+                         int continuing, exh_trace_store **out, exh_error *err)
 {
     *out = NULL;
-    trace_store *t = calloc(1, sizeof *t);
+    exh_trace_store *t = calloc(1, sizeof *t);
     if (!t || !(t->search = strdup(search_name)) ||
         !(t->parameters = strdup(parameters ? parameters : ""))) {
         if (t)
             free(t->search);
         free(t);
-        return error_set(err, EXH_ERR_NOMEM, "out of memory");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
-    t->db = store_database(s);
+    t->db = exh_store_database(s);
     t->continuing = continuing;
     sqlite3_busy_timeout(t->db, TRACE_STORE_WAIT_MS);
     int rc = set_up(t, err); /* busy now: the first append that gets through does it */
     if (rc < 0) {
-        trace_store_close(t);
+        exh_trace_store_close(t);
         return rc;
     }
     *out = t;
@@ -146,11 +146,11 @@ int trace_store_open(store *s, const char *search_name, const char *parameters,
 }
 
 /* Write one record; SQLITE_DONE, or SQLite's code. */
-static int insert(trace_store *t, const trace_record *r)
+static int insert(exh_trace_store *t, const exh_trace_record *r)
 {
     static const char *const STATUS[] = {"ok", "failed", "timeout"};
-    char sequence[ARCH_MAX_TOKENS * 12];
-    space_format_sequence(&r->architecture, sequence, sizeof sequence);
+    char sequence[EXH_ARCH_MAX_TOKENS * 12];
+    exh_space_format_sequence(&r->architecture, sequence, sizeof sequence);
     sqlite3_stmt *st = t->insert;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, t->search, -1, SQLITE_STATIC);
@@ -180,13 +180,13 @@ static int insert(trace_store *t, const trace_record *r)
     return rc;
 }
 
-static int queue(trace_store *t, const trace_record *r, exh_error *err)
+static int queue(exh_trace_store *t, const exh_trace_record *r, exh_error *err)
 {
     if (t->pending_count == t->pending_capacity) {
         int64_t capacity = t->pending_capacity ? 2 * t->pending_capacity : 64;
-        trace_record *grown = realloc(t->pending, sizeof *grown * (size_t)capacity);
+        exh_trace_record *grown = realloc(t->pending, sizeof *grown * (size_t)capacity);
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "trace store: out of memory queueing a record");
+            return exh_error_set(err, EXH_ERR_NOMEM, "trace store: out of memory queueing a record");
         t->pending = grown;
         t->pending_capacity = capacity;
     }
@@ -195,7 +195,7 @@ static int queue(trace_store *t, const trace_record *r, exh_error *err)
 }
 
 /* Write the queued records, oldest first, until the store is busy again. */
-static int drain(trace_store *t, exh_error *err)
+static int drain(exh_trace_store *t, exh_error *err)
 {
     int ready = set_up(t, err);
     if (ready == 0)
@@ -218,7 +218,7 @@ static int drain(trace_store *t, exh_error *err)
     return EXH_OK;
 }
 
-int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
+int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *r, exh_error *err)
 {
     int rc = queue(t, r, err);
     if (rc < 0)
@@ -229,12 +229,12 @@ int trace_store_append(trace_store *t, const trace_record *r, exh_error *err)
     return drain(t, err);
 }
 
-int64_t trace_store_pending(const trace_store *t)
+int64_t exh_trace_store_pending(const exh_trace_store *t)
 {
     return t ? t->pending_count : 0;
 }
 
-int trace_store_flush(trace_store *t, double wait_seconds, exh_error *err)
+int exh_trace_store_flush(exh_trace_store *t, double wait_seconds, exh_error *err)
 {
     if (!t)
         return EXH_OK;
@@ -245,7 +245,7 @@ int trace_store_flush(trace_store *t, double wait_seconds, exh_error *err)
     return rc;
 }
 
-void trace_store_close(trace_store *t)
+void exh_trace_store_close(exh_trace_store *t)
 {
     if (!t)
         return;

@@ -8,22 +8,22 @@
 #include <stdlib.h>
 
 typedef struct trie_entry {
-    trie_node_info info;
+    exh_trie_node_info info;
     int first_child, next_sibling;
 } trie_entry;
 
-struct trie {
+struct exh_trie {
     trie_entry *nodes;
     int count, capacity;
 };
 
-static int add_node(trie *t, int parent, int token, exh_error *err)
+static int add_node(exh_trie *t, int parent, int token, exh_error *err)
 {
     if (t->count == t->capacity) {
         int capacity = t->capacity ? t->capacity * 2 : 256;
         trie_entry *grown = realloc(t->nodes, sizeof *grown * (size_t)capacity);
         if (!grown)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory growing the trie");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory growing the trie");
         t->nodes = grown;
         t->capacity = capacity;
     }
@@ -43,9 +43,9 @@ static int add_node(trie *t, int parent, int token, exh_error *err)
     return node;
 }
 
-trie *trie_new(void)
+exh_trie *exh_trie_new(void)
 {
-    trie *t = calloc(1, sizeof *t);
+    exh_trie *t = calloc(1, sizeof *t);
     if (t && add_node(t, -1, -1, NULL) < 0) {
         free(t);
         return NULL;
@@ -53,7 +53,7 @@ trie *trie_new(void)
     return t;
 }
 
-void trie_free(trie *t)
+void exh_trie_free(exh_trie *t)
 {
     if (t) {
         free(t->nodes);
@@ -61,7 +61,7 @@ void trie_free(trie *t)
     }
 }
 
-static int find_child(const trie *t, int node, int token)
+static int find_child(const exh_trie *t, int node, int token)
 {
     for (int c = t->nodes[node].first_child; c >= 0; c = t->nodes[c].next_sibling)
         if (t->nodes[c].info.token == token)
@@ -69,7 +69,7 @@ static int find_child(const trie *t, int node, int token)
     return -1;
 }
 
-int trie_insert(trie *t, const arch *a, int64_t id, exh_error *err)
+int exh_trie_insert(exh_trie *t, const exh_arch *a, int64_t id, exh_error *err)
 {
     int node = 0;
     t->nodes[0].info.count++;
@@ -88,7 +88,7 @@ int trie_insert(trie *t, const arch *a, int64_t id, exh_error *err)
     return EXH_OK;
 }
 
-int trie_longest_prefix(const trie *t, const arch *a, int64_t *id)
+int exh_trie_longest_prefix(const exh_trie *t, const exh_arch *a, int64_t *id)
 {
     int node = 0, depth = 0;
     for (int i = 0; i < a->length; i++) {
@@ -102,7 +102,7 @@ int trie_longest_prefix(const trie *t, const arch *a, int64_t *id)
     return depth;
 }
 
-int trie_find(const trie *t, const arch *a, int depth)
+int exh_trie_find(const exh_trie *t, const exh_arch *a, int depth)
 {
     int node = 0;
     for (int i = 0; i < depth && i < a->length && node >= 0; i++)
@@ -110,12 +110,12 @@ int trie_find(const trie *t, const arch *a, int depth)
     return depth > a->length ? -1 : node;
 }
 
-int trie_node_count(const trie *t)
+int exh_trie_node_count(const exh_trie *t)
 {
     return t->count;
 }
 
-trie_node_info trie_node(const trie *t, int node)
+exh_trie_node_info exh_trie_node(const exh_trie *t, int node)
 {
     return t->nodes[node].info;
 }

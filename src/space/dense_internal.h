@@ -34,7 +34,7 @@ typedef struct dense_node {
 typedef struct dense_space {
     char path[256];
     int node_count;
-    dense_node node[ARCH_MAX_TOKENS];
+    dense_node node[EXH_ARCH_MAX_TOKENS];
     dense_choice *choice; /* all nodes' choices, node by node */
     int choice_count, choice_capacity;
     int64_t size; /* product of choice counts, -1 when it overflows int64 */

@@ -14,19 +14,19 @@
  * anything past 1 MiB is not one, and is not read. */
 #define DENSE_SPACE_FILE_MAX ((size_t)1 << 20)
 
-static const char *const op_names[DENSE_OP_COUNT] = {"identity", "dense", "dropout", "skip"};
-static const char *const activation_names[DENSE_ACTIVATION_COUNT] = {
+static const char *const op_names[EXH_DENSE_OP_COUNT] = {"identity", "dense", "dropout", "skip"};
+static const char *const activation_names[EXH_DENSE_ACTIVATION_COUNT] = {
     "linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "softplus", "swish", "gelu",
 };
 
-const char *dense_op_name(int op)
+const char *exh_dense_op_name(int op)
 {
-    return op >= 0 && op < DENSE_OP_COUNT ? op_names[op] : "?";
+    return op >= 0 && op < EXH_DENSE_OP_COUNT ? op_names[op] : "?";
 }
 
-const char *dense_activation_name(int activation)
+const char *exh_dense_activation_name(int activation)
 {
-    return activation >= 0 && activation < DENSE_ACTIVATION_COUNT ? activation_names[activation]
+    return activation >= 0 && activation < EXH_DENSE_ACTIVATION_COUNT ? activation_names[activation]
                                                                    : "?";
 }
 
@@ -58,8 +58,8 @@ static int fail(const loader *l, int code, const char *key, const char *format, 
         size_t n = strlen(where);
         snprintf(where + n, sizeof where - n, "%s%.60s", n ? "." : "", key);
     }
-    return error_set(l->err, code, "%s: %s%s%s", l->dense->path, where, where[0] ? ": " : "",
-                     message);
+    return exh_error_set(l->err, code, "%s: %s%s%s", l->dense->path, where, where[0] ? ": " : "",
+                         message);
 }
 
 /* Every key of object must be among the NULL-terminated allowed list. */
@@ -102,9 +102,9 @@ static const char *item_path(json_t *value, const char *key, size_t k, char *buf
 static int add_choice(loader *l, const dense_choice *choice)
 {
     dense_space *s = l->dense;
-    if (s->node[l->node].choice_count == DENSE_MAX_CHOICES)
+    if (s->node[l->node].choice_count == EXH_DENSE_MAX_CHOICES)
         return fail(l, EXH_ERR_INVALID, NULL, "the node has more than %d choices",
-                    DENSE_MAX_CHOICES);
+                    EXH_DENSE_MAX_CHOICES);
     if (s->choice_count == s->choice_capacity) {
         int capacity = s->choice_capacity ? 2 * s->choice_capacity : 64;
         dense_choice *grown = realloc(s->choice, sizeof *grown * (size_t)capacity);
@@ -134,11 +134,11 @@ static int read_activation(const loader *l, json_t *list, size_t k, int *activat
 {
     char path[48];
     if (!list) {
-        *activation = DENSE_ACTIVATION_LINEAR;
+        *activation = EXH_DENSE_ACTIVATION_LINEAR;
         return EXH_OK;
     }
     json_t *value = list_item(list, k);
-    for (int a = 0; json_is_string(value) && a < DENSE_ACTIVATION_COUNT; a++)
+    for (int a = 0; json_is_string(value) && a < EXH_DENSE_ACTIVATION_COUNT; a++)
         if (strcmp(json_string_value(value), activation_names[a]) == 0) {
             *activation = a;
             return EXH_OK;
@@ -200,7 +200,7 @@ static int read_dense(loader *l, json_t *object)
         return rc;
     for (size_t u = 0; u < list_count(units); u++)
         for (size_t a = 0; a < (activations ? list_count(activations) : 1); a++) {
-            dense_choice choice = {.op = DENSE_OP_DENSE};
+            dense_choice choice = {.op = EXH_DENSE_OP_DENSE};
             if ((rc = read_units(l, units, u, &choice.units)) < 0 ||
                 (rc = read_activation(l, activations, a, &choice.activation)) < 0 ||
                 (rc = add_choice(l, &choice)) < 0)
@@ -223,7 +223,7 @@ static int read_dropout(loader *l, json_t *object)
         if (!(rate >= 0.0 && rate < 1.0))
             return fail(l, EXH_ERR_INVALID, item_path(rates, "rate", k, path, sizeof path),
                         "expected a number in [0, 1)");
-        dense_choice choice = {.op = DENSE_OP_DROPOUT, .rate = rate};
+        dense_choice choice = {.op = EXH_DENSE_OP_DROPOUT, .rate = rate};
         if ((rc = add_choice(l, &choice)) < 0)
             return rc;
     }
@@ -238,7 +238,7 @@ static int read_skip(loader *l, json_t *object)
     if (rc < 0 || (rc = get_list(l, object, "from", 1, &sources)) < 0)
         return rc;
     for (size_t k = 0; k < list_count(sources); k++) {
-        dense_choice choice = {.op = DENSE_OP_SKIP};
+        dense_choice choice = {.op = EXH_DENSE_OP_SKIP};
         if ((rc = read_source(l, sources, k, &choice.source)) < 0 ||
             (rc = add_choice(l, &choice)) < 0)
             return rc;
@@ -254,7 +254,7 @@ static int read_choice(loader *l, json_t *object)
         return fail(l, EXH_ERR_PARSE, NULL, "expected an object {\"type\": ...}");
     const char *name = json_is_string(type) ? json_string_value(type) : "";
     if (strcmp(name, "identity") == 0) {
-        dense_choice choice = {.op = DENSE_OP_IDENTITY};
+        dense_choice choice = {.op = EXH_DENSE_OP_IDENTITY};
         int rc = check_keys(l, object, identity_keys);
         return rc < 0 ? rc : add_choice(l, &choice);
     }
@@ -382,8 +382,8 @@ static int read_node_name(loader *l, json_t *node)
 static int read_nodes(loader *l, json_t *nodes)
 {
     size_t count = json_array_size(nodes);
-    if (!json_is_array(nodes) || count == 0 || count > ARCH_MAX_TOKENS)
-        return fail(l, EXH_ERR_PARSE, "nodes", "expected a list of 1..%d nodes", ARCH_MAX_TOKENS);
+    if (!json_is_array(nodes) || count == 0 || count > EXH_ARCH_MAX_TOKENS)
+        return fail(l, EXH_ERR_PARSE, "nodes", "expected a list of 1..%d nodes", EXH_ARCH_MAX_TOKENS);
     l->dense->node_count = (int)count;
     int rc = EXH_OK;
     for (l->node = 0; rc == EXH_OK && l->node < (int)count; l->node++)
@@ -418,7 +418,7 @@ int dense_space_load(const char *path, dense_space **out, exh_error *err)
 {
     *out = NULL;
     if (!path || !*path)
-        return error_set(err, EXH_ERR_INVALID, "the dense space needs a file: dense:PATH");
+        return exh_error_set(err, EXH_ERR_INVALID, "the dense space needs a file: dense:PATH");
     char *data;
     size_t size;
     int rc = file_read_limited(path, DENSE_SPACE_FILE_MAX, &data, &size, err);
@@ -433,13 +433,13 @@ int dense_space_load(const char *path, dense_space **out, exh_error *err)
         char *near = strstr(json_err.text, " near ");
         if (near)
             *near = '\0';
-        return error_set(err, EXH_ERR_PARSE, "%s:%d:%d: not a dense space description (%s)",
-                         path, json_err.line, json_err.column, json_err.text);
+        return exh_error_set(err, EXH_ERR_PARSE, "%s:%d:%d: not a dense space description (%s)",
+                             path, json_err.line, json_err.column, json_err.text);
     }
     dense_space *s = calloc(1, sizeof *s);
     if (!s) {
         json_decref(root);
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
     }
     snprintf(s->path, sizeof s->path, "%s", path);
     loader l = {.dense = s, .err = err, .node = -1, .choice = -1};

@@ -19,14 +19,14 @@
 typedef struct graph_node {
     int op;
     int input_count;
-    int inputs[GRAPH_MAX_INPUTS];
+    int inputs[EXH_GRAPH_MAX_INPUTS];
     int output; /* k when the node is h_new_k, else GRAPH_NO_OUTPUT */
 } graph_node;
 
 /* A cell whose nodes may be in any order (as parsed) or canonical. */
 typedef struct graph_cell {
     int node_count;
-    graph_node node[GRAPH_MAX_NODES];
+    graph_node node[EXH_GRAPH_MAX_NODES];
 } graph_cell;
 
 /* Number of choices of token `position` (it depends only on the node the
@@ -49,8 +49,8 @@ int graph_cell_canonicalize(const graph_cell *in, graph_cell *out, const char *c
                             exh_error *err);
 /* Tokens <-> canonical cell. graph_cell_from_tokens validates completely
  * (ranges, op input counts, outputs, canonical order). */
-int graph_cell_from_tokens(const arch *a, graph_cell *out, exh_error *err);
-void graph_cell_to_tokens(const graph_cell *cell, arch *out);
+int graph_cell_from_tokens(const exh_arch *a, graph_cell *out, exh_error *err);
+void graph_cell_to_tokens(const graph_cell *cell, exh_arch *out);
 
 /* A cell as written, with names: what the recipe JSON and text parsers
  * produce before names are resolved to positions. */
@@ -59,12 +59,12 @@ typedef struct graph_named_node {
     char name[GRAPH_NAME_MAX];
     int op;
     int input_count;
-    char inputs[GRAPH_MAX_INPUTS][GRAPH_NAME_MAX];
+    char inputs[EXH_GRAPH_MAX_INPUTS][GRAPH_NAME_MAX];
 } graph_named_node;
 
 typedef struct graph_recipe {
     int node_count;
-    graph_named_node node[GRAPH_MAX_NODES];
+    graph_named_node node[EXH_GRAPH_MAX_NODES];
 } graph_recipe;
 
 /* Resolve names (sources, nodes, outputs h_new_K), check, canonicalize. */
@@ -80,8 +80,8 @@ void graph_value_name(const graph_cell *cell, int position, char *buf, size_t si
  * buf is too small. */
 int graph_format_cell(const graph_cell *cell, char *buf, size_t size);
 
-int graph_sample_cell(rng *r, graph_cell *out, exh_error *err);
-int graph_mutate_tokens(rng *r, const arch *in, arch *out, int *position,
+int graph_sample_cell(exh_rng *r, graph_cell *out, exh_error *err);
+int graph_mutate_tokens(exh_rng *r, const exh_arch *in, exh_arch *out, int *position,
                         const double *weights, exh_error *err);
 
 #endif

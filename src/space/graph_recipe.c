@@ -31,16 +31,16 @@ static int resolve_node_name(const char *name, int *output, exh_error *err)
 {
     long prev = numbered_name(name, "h_prev_");
     if (graph_source_lookup(name) >= 0 || prev != -1)
-        return error_set(err, EXH_ERR_INVALID,
-                         "node '%s': the name is a source's (sources: x, h_prev_0..h_prev_%d)",
-                         name, GRAPH_SOURCE_COUNT - 2);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "node '%s': the name is a source's (sources: x, h_prev_0..h_prev_%d)",
+                             name, EXH_GRAPH_SOURCE_COUNT - 2);
     long k = numbered_name(name, "h_new_");
     *output = GRAPH_NO_OUTPUT;
     if (k == -1)
         return EXH_OK;
-    if (k < 0 || k >= GRAPH_MAX_OUTPUTS)
-        return error_set(err, EXH_ERR_INVALID, "node '%s': outputs are h_new_0..h_new_%d", name,
-                         GRAPH_MAX_OUTPUTS - 1);
+    if (k < 0 || k >= EXH_GRAPH_MAX_OUTPUTS)
+        return exh_error_set(err, EXH_ERR_INVALID, "node '%s': outputs are h_new_0..h_new_%d", name,
+                             EXH_GRAPH_MAX_OUTPUTS - 1);
     *output = (int)k;
     return EXH_OK;
 }
@@ -51,28 +51,28 @@ static int resolve_input(const graph_recipe *recipe, int node, int j, int *posit
     const char *input = recipe->node[node].inputs[j];
     for (int i = 0; i < recipe->node_count; i++)
         if (strcmp(recipe->node[i].name, input) == 0) {
-            *position = GRAPH_SOURCE_COUNT + i;
+            *position = EXH_GRAPH_SOURCE_COUNT + i;
             return EXH_OK;
         }
     *position = graph_source_lookup(input);
     if (*position >= 0)
         return EXH_OK;
-    return error_set(err, EXH_ERR_INVALID,
-                     "node '%s': input '%s' is neither a node nor a source "
-                     "(x, h_prev_0..h_prev_%d)",
-                     recipe->node[node].name, input, GRAPH_SOURCE_COUNT - 2);
+    return exh_error_set(err, EXH_ERR_INVALID,
+                         "node '%s': input '%s' is neither a node nor a source "
+                         "(x, h_prev_0..h_prev_%d)",
+                         recipe->node[node].name, input, EXH_GRAPH_SOURCE_COUNT - 2);
 }
 
 int graph_recipe_resolve(const graph_recipe *recipe, graph_cell *out, exh_error *err)
 {
     graph_cell cell = {.node_count = recipe->node_count};
-    const char *names[GRAPH_MAX_NODES];
+    const char *names[EXH_GRAPH_MAX_NODES];
     for (int i = 0; i < recipe->node_count; i++) {
         const graph_named_node *named = &recipe->node[i];
         names[i] = named->name;
         for (int other = 0; other < i; other++)
             if (strcmp(recipe->node[other].name, named->name) == 0)
-                return error_set(err, EXH_ERR_INVALID, "node '%s' is defined twice", named->name);
+                return exh_error_set(err, EXH_ERR_INVALID, "node '%s' is defined twice", named->name);
         graph_node *node = &cell.node[i];
         int rc = resolve_node_name(named->name, &node->output, err);
         if (rc < 0)
@@ -93,10 +93,10 @@ static int copy_name(char *dest, const char *name, const char *what, exh_error *
 {
     size_t n = strlen(name);
     if (n == 0)
-        return error_set(err, EXH_ERR_PARSE, "recipe: %s is an empty name", what);
+        return exh_error_set(err, EXH_ERR_PARSE, "recipe: %s is an empty name", what);
     if (n >= GRAPH_NAME_MAX)
-        return error_set(err, EXH_ERR_PARSE, "recipe: %s '%.40s...' is longer than %d characters",
-                         what, name, GRAPH_NAME_MAX - 1);
+        return exh_error_set(err, EXH_ERR_PARSE, "recipe: %s '%.40s...' is longer than %d characters",
+                             what, name, GRAPH_NAME_MAX - 1);
     memcpy(dest, name, n + 1);
     return EXH_OK;
 }
@@ -109,22 +109,22 @@ static int node_from_json(const char *key, json_t *value, graph_named_node *node
     json_t *op = json_is_object(value) ? json_object_get(value, "op") : NULL;
     json_t *inputs = json_is_object(value) ? json_object_get(value, "input") : NULL;
     if (!json_is_string(op) || !json_is_array(inputs))
-        return error_set(err, EXH_ERR_PARSE,
-                         "recipe node '%s': expected {\"op\": \"...\", \"input\": [...]}", key);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "recipe node '%s': expected {\"op\": \"...\", \"input\": [...]}", key);
     node->op = graph_op_lookup(json_string_value(op), json_string_length(op));
     if (node->op < 0)
-        return error_set(err, EXH_ERR_INVALID, "recipe node '%s': unknown op '%.60s'", key,
-                         json_string_value(op));
+        return exh_error_set(err, EXH_ERR_INVALID, "recipe node '%s': unknown op '%.60s'", key,
+                             json_string_value(op));
     size_t count = json_array_size(inputs);
-    if (count < 1 || count > GRAPH_MAX_INPUTS)
-        return error_set(err, EXH_ERR_INVALID, "recipe node '%s': %zu inputs; a node has 1..%d",
-                         key, count, GRAPH_MAX_INPUTS);
+    if (count < 1 || count > EXH_GRAPH_MAX_INPUTS)
+        return exh_error_set(err, EXH_ERR_INVALID, "recipe node '%s': %zu inputs; a node has 1..%d",
+                             key, count, EXH_GRAPH_MAX_INPUTS);
     node->input_count = (int)count;
     for (size_t j = 0; j < count; j++) {
         json_t *input = json_array_get(inputs, j);
         if (!json_is_string(input))
-            return error_set(err, EXH_ERR_PARSE, "recipe node '%s': input %zu is not a string",
-                             key, j + 1);
+            return exh_error_set(err, EXH_ERR_PARSE, "recipe node '%s': input %zu is not a string",
+                                 key, j + 1);
         if ((rc = copy_name(node->inputs[j], json_string_value(input), "an input", err)) < 0)
             return rc;
     }
@@ -136,14 +136,14 @@ int graph_recipe_from_json(const char *text, graph_recipe *out, exh_error *err)
     json_error_t json_err;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &json_err);
     if (!root)
-        return error_set(err, EXH_ERR_PARSE, "recipe JSON, line %d column %d: %s", json_err.line,
-                         json_err.column, json_err.text);
+        return exh_error_set(err, EXH_ERR_PARSE, "recipe JSON, line %d column %d: %s", json_err.line,
+                             json_err.column, json_err.text);
     int rc = EXH_OK;
     if (!json_is_object(root))
-        rc = error_set(err, EXH_ERR_PARSE, "recipe JSON: expected an object of nodes");
-    else if (json_object_size(root) > GRAPH_MAX_NODES)
-        rc = error_set(err, EXH_ERR_INVALID, "recipe has %zu nodes; at most %d are allowed",
-                       json_object_size(root), GRAPH_MAX_NODES);
+        rc = exh_error_set(err, EXH_ERR_PARSE, "recipe JSON: expected an object of nodes");
+    else if (json_object_size(root) > EXH_GRAPH_MAX_NODES)
+        rc = exh_error_set(err, EXH_ERR_INVALID, "recipe has %zu nodes; at most %d are allowed",
+                           json_object_size(root), EXH_GRAPH_MAX_NODES);
     out->node_count = 0;
     const char *key;
     json_t *value;
@@ -164,7 +164,7 @@ static json_t *node_to_json(const graph_cell *cell, int i)
     json_t *inputs = json_array();
     json_t *object = json_object();
     if (!inputs || !object ||
-        json_object_set_new(object, "op", json_string(graph_op_name(node->op))) < 0) {
+        json_object_set_new(object, "op", json_string(exh_graph_op_name(node->op))) < 0) {
         json_decref(inputs);
         json_decref(object);
         return NULL;
@@ -185,7 +185,7 @@ static json_t *node_to_json(const graph_cell *cell, int i)
     return object;
 }
 
-int graph_recipe_json(const arch *a, char **json, exh_error *err)
+int exh_graph_recipe_json(const exh_arch *a, char **json, exh_error *err)
 {
     *json = NULL;
     graph_cell cell;
@@ -195,7 +195,7 @@ int graph_recipe_json(const arch *a, char **json, exh_error *err)
     json_t *root = json_object();
     for (int i = 0; root && i < cell.node_count; i++) {
         char name[GRAPH_NAME_MAX];
-        graph_value_name(&cell, GRAPH_SOURCE_COUNT + i, name, sizeof name);
+        graph_value_name(&cell, EXH_GRAPH_SOURCE_COUNT + i, name, sizeof name);
         json_t *node = node_to_json(&cell, i);
         if (!node || json_object_set_new(root, name, node) < 0) {
             json_decref(root);
@@ -205,6 +205,6 @@ int graph_recipe_json(const arch *a, char **json, exh_error *err)
     *json = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     if (!*json)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory writing recipe JSON");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory writing recipe JSON");
     return EXH_OK;
 }

@@ -34,11 +34,11 @@ static int read_name(text_reader *r, char *dest, const char *what, exh_error *er
         r->p++;
     size_t n = (size_t)(r->p - start);
     if (n == 0)
-        return error_set(err, EXH_ERR_PARSE, "graph text, offset %td: expected %s, found '%.20s'",
-                         start - r->text, what, start);
+        return exh_error_set(err, EXH_ERR_PARSE, "graph text, offset %td: expected %s, found '%.20s'",
+                             start - r->text, what, start);
     if (n >= GRAPH_NAME_MAX)
-        return error_set(err, EXH_ERR_PARSE, "graph text, offset %td: %s longer than %d characters",
-                         start - r->text, what, GRAPH_NAME_MAX - 1);
+        return exh_error_set(err, EXH_ERR_PARSE, "graph text, offset %td: %s longer than %d characters",
+                             start - r->text, what, GRAPH_NAME_MAX - 1);
     memcpy(dest, start, n);
     dest[n] = '\0';
     return EXH_OK;
@@ -48,8 +48,8 @@ static int expect_char(text_reader *r, char c, const char *after, exh_error *err
 {
     skip_blanks(r);
     if (*r->p != c)
-        return error_set(err, EXH_ERR_PARSE, "graph text, offset %td: expected '%c' after %s",
-                         r->p - r->text, c, after);
+        return exh_error_set(err, EXH_ERR_PARSE, "graph text, offset %td: expected '%c' after %s",
+                             r->p - r->text, c, after);
     r->p++;
     return EXH_OK;
 }
@@ -59,10 +59,10 @@ static int read_inputs(text_reader *r, graph_named_node *node, exh_error *err)
     int rc = expect_char(r, '(', "the op", err);
     node->input_count = 0;
     while (rc == EXH_OK) {
-        if (node->input_count == GRAPH_MAX_INPUTS)
-            return error_set(err, EXH_ERR_INVALID,
-                             "graph text, offset %td: node '%s' has more than %d inputs",
-                             r->p - r->text, node->name, GRAPH_MAX_INPUTS);
+        if (node->input_count == EXH_GRAPH_MAX_INPUTS)
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "graph text, offset %td: node '%s' has more than %d inputs",
+                                 r->p - r->text, node->name, EXH_GRAPH_MAX_INPUTS);
         rc = read_name(r, node->inputs[node->input_count++], "an input name", err);
         skip_blanks(r);
         if (rc == EXH_OK && *r->p == ')') {
@@ -86,8 +86,8 @@ static int read_assignment(text_reader *r, graph_named_node *node, exh_error *er
         r->p++;
     node->op = graph_op_lookup(op, (size_t)(r->p - op));
     if (node->op < 0)
-        return error_set(err, EXH_ERR_INVALID, "graph text, offset %td: unknown op '%.*s'",
-                         op - r->text, (int)(r->p - op < 60 ? r->p - op : 60), op);
+        return exh_error_set(err, EXH_ERR_INVALID, "graph text, offset %td: unknown op '%.*s'",
+                             op - r->text, (int)(r->p - op < 60 ? r->p - op : 60), op);
     return read_inputs(r, node, err);
 }
 
@@ -100,10 +100,10 @@ int graph_recipe_from_text(const char *text, graph_recipe *out, exh_error *err)
             r.p++;
         if (!*r.p)
             return EXH_OK;
-        if (out->node_count == GRAPH_MAX_NODES)
-            return error_set(err, EXH_ERR_INVALID,
-                             "graph text, offset %td: more than %d nodes", r.p - text,
-                             GRAPH_MAX_NODES);
+        if (out->node_count == EXH_GRAPH_MAX_NODES)
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "graph text, offset %td: more than %d nodes", r.p - text,
+                                 EXH_GRAPH_MAX_NODES);
         int rc = read_assignment(&r, &out->node[out->node_count++], err);
         if (rc < 0)
             return rc;
@@ -121,7 +121,7 @@ int graph_parse_text(const char *text, graph_cell *out, exh_error *err)
 {
     int first = first_non_blank(text);
     if (first == '[' || isdigit(first)) {
-        arch a;
+        exh_arch a;
         int rc = space_tokens_parse(text, &a, err);
         return rc < 0 ? rc : graph_cell_from_tokens(&a, out, err);
     }
@@ -133,11 +133,11 @@ int graph_parse_text(const char *text, graph_cell *out, exh_error *err)
 
 void graph_value_name(const graph_cell *cell, int position, char *buf, size_t size)
 {
-    if (position < GRAPH_SOURCE_COUNT) {
+    if (position < EXH_GRAPH_SOURCE_COUNT) {
         snprintf(buf, size, "%s", graph_source_name(position));
         return;
     }
-    int node = position - GRAPH_SOURCE_COUNT;
+    int node = position - EXH_GRAPH_SOURCE_COUNT;
     if (node < cell->node_count && cell->node[node].output != GRAPH_NO_OUTPUT)
         snprintf(buf, size, "h_new_%d", cell->node[node].output);
     else
@@ -164,8 +164,8 @@ static int format_node(const graph_cell *cell, int i, char *buf, size_t size, si
 {
     const graph_node *node = &cell->node[i];
     char name[GRAPH_NAME_MAX];
-    graph_value_name(cell, GRAPH_SOURCE_COUNT + i, name, sizeof name);
-    int rc = append(buf, size, used, "%s%s=%s(", i ? " " : "", name, graph_op_name(node->op));
+    graph_value_name(cell, EXH_GRAPH_SOURCE_COUNT + i, name, sizeof name);
+    int rc = append(buf, size, used, "%s%s=%s(", i ? " " : "", name, exh_graph_op_name(node->op));
     for (int j = 0; rc == EXH_OK && j < node->input_count; j++) {
         graph_value_name(cell, node->inputs[j], name, sizeof name);
         rc = append(buf, size, used, "%s%s", j ? "," : "", name);

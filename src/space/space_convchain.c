@@ -12,9 +12,9 @@ static const int KERNELS[] = {3, 5, 7};
 
 enum { FILTER_POSITION, HEIGHT_POSITION, WIDTH_POSITION, STRIDE_POSITION, SKIP_POSITION };
 
-static int layer_count(const arch *a)
+static int layer_count(const exh_arch *a)
 {
-    return a->length / CONVCHAIN_POSITIONS_PER_LAYER;
+    return a->length / EXH_CONVCHAIN_POSITIONS_PER_LAYER;
 }
 
 static int is_stride_layer(int layer_index, int layers)
@@ -41,7 +41,7 @@ static int skip_sources(int layer_index)
 static int skip_arity(int layer_index)
 {
     int m = skip_sources(layer_index), total = 0;
-    for (int k = 0; k <= CONVCHAIN_MAX_SKIPS; k++)
+    for (int k = 0; k <= EXH_CONVCHAIN_MAX_SKIPS; k++)
         total += choose(m, k);
     return total;
 }
@@ -53,8 +53,8 @@ static int walk_subsets(int m, int index, int *sources, int *count, const int *t
                         int target_count)
 {
     int position = 0;
-    for (int k = 0; k <= CONVCHAIN_MAX_SKIPS && k <= m; k++) {
-        int pick[CONVCHAIN_MAX_SKIPS];
+    for (int k = 0; k <= EXH_CONVCHAIN_MAX_SKIPS && k <= m; k++) {
+        int pick[EXH_CONVCHAIN_MAX_SKIPS];
         for (int i = 0; i < k; i++)
             pick[i] = i;
         for (;;) {
@@ -82,11 +82,11 @@ static int walk_subsets(int m, int index, int *sources, int *count, const int *t
     return -1;
 }
 
-static int convchain_arity(const void *data, const arch *a, int position)
+static int convchain_arity(const void *data, const exh_arch *a, int position)
 {
     (void)data;
-    int layers = layer_count(a), layer_index = position / CONVCHAIN_POSITIONS_PER_LAYER;
-    switch (position % CONVCHAIN_POSITIONS_PER_LAYER) {
+    int layers = layer_count(a), layer_index = position / EXH_CONVCHAIN_POSITIONS_PER_LAYER;
+    switch (position % EXH_CONVCHAIN_POSITIONS_PER_LAYER) {
     case FILTER_POSITION: return 4;
     case HEIGHT_POSITION:
     case WIDTH_POSITION: return 3;
@@ -95,19 +95,19 @@ static int convchain_arity(const void *data, const arch *a, int position)
     }
 }
 
-static int convchain_validate(const void *data, const arch *a, exh_error *err)
+static int convchain_validate(const void *data, const exh_arch *a, exh_error *err)
 {
     int layers = layer_count(a);
-    if (a->length % CONVCHAIN_POSITIONS_PER_LAYER != 0 || layers < CONVCHAIN_MIN_LAYERS ||
-        layers > CONVCHAIN_MAX_LAYERS)
-        return error_set(err, EXH_ERR_INVALID,
-                         "convchain: %d positions is not 5 x 8..18 layers", a->length);
+    if (a->length % EXH_CONVCHAIN_POSITIONS_PER_LAYER != 0 || layers < EXH_CONVCHAIN_MIN_LAYERS ||
+        layers > EXH_CONVCHAIN_MAX_LAYERS)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "convchain: %d positions is not 5 x 8..18 layers", a->length);
     for (int i = 0; i < a->length; i++) {
         int n = convchain_arity(data, a, i);
         if (a->token[i] < 0 || a->token[i] >= n)
-            return error_set(err, EXH_ERR_INVALID,
-                             "convchain: layer %d, position %d holds %d, not 0..%d",
-                             i / CONVCHAIN_POSITIONS_PER_LAYER, i, a->token[i], n - 1);
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "convchain: layer %d, position %d holds %d, not 0..%d",
+                                 i / EXH_CONVCHAIN_POSITIONS_PER_LAYER, i, a->token[i], n - 1);
     }
     return EXH_OK;
 }
@@ -145,23 +145,23 @@ static int parse_skips(const char **p, int layer_index, int *sources, int *count
     while (**p == '+') {
         long source;
         if (read_number(p, '+', &source) < 0)
-            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: '+' must be followed by "
-                             "a layer number", layer_index);
-        if (*count == CONVCHAIN_MAX_SKIPS)
-            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: more than %d skips",
-                             layer_index, CONVCHAIN_MAX_SKIPS);
+            return exh_error_set(err, EXH_ERR_PARSE, "convchain: layer %d: '+' must be followed by "
+                                 "a layer number", layer_index);
+        if (*count == EXH_CONVCHAIN_MAX_SKIPS)
+            return exh_error_set(err, EXH_ERR_PARSE, "convchain: layer %d: more than %d skips",
+                                 layer_index, EXH_CONVCHAIN_MAX_SKIPS);
         if (layer_index < 2)
-            return error_set(err, EXH_ERR_PARSE, "convchain: layer %d can have no skips (sources "
-                             "are the layers before its direct input)", layer_index);
+            return exh_error_set(err, EXH_ERR_PARSE, "convchain: layer %d can have no skips (sources "
+                                 "are the layers before its direct input)", layer_index);
         if (source > layer_index - 2)
-            return error_set(err, EXH_ERR_PARSE,
-                             "convchain: layer %d: skip source %ld is not among layers 0..%d "
-                             "(layer %d is the direct input)",
-                             layer_index, source, layer_index - 2, layer_index - 1);
+            return exh_error_set(err, EXH_ERR_PARSE,
+                                 "convchain: layer %d: skip source %ld is not among layers 0..%d "
+                                 "(layer %d is the direct input)",
+                                 layer_index, source, layer_index - 2, layer_index - 1);
         for (int i = 0; i < *count; i++)
             if (sources[i] == source)
-                return error_set(err, EXH_ERR_PARSE, "convchain: layer %d: skip from layer %ld "
-                                 "given twice", layer_index, source);
+                return exh_error_set(err, EXH_ERR_PARSE, "convchain: layer %d: skip from layer %ld "
+                                     "given twice", layer_index, source);
         sources[(*count)++] = (int)source;
     }
     qsort(sources, (size_t)*count, sizeof *sources, compare_ints);
@@ -169,34 +169,34 @@ static int parse_skips(const char **p, int layer_index, int *sources, int *count
 }
 
 /* Parse one layer token at *p into the positions of layer `layer_index`. */
-static int parse_layer(const char **p, int layer_index, int layers, arch *out, exh_error *err)
+static int parse_layer(const char **p, int layer_index, int layers, exh_arch *out, exh_error *err)
 {
     long filters, height, width, stride;
     if (read_number(p, 'f', &filters) < 0 || read_number(p, 'k', &height) < 0 ||
         read_number(p, 'x', &width) < 0 || read_number(p, 's', &stride) < 0)
-        return error_set(err, EXH_ERR_PARSE,
-                         "convchain: layer %d: expected f<filters>k<h>x<w>s<stride>, e.g. "
-                         "f48k3x5s1",
-                         layer_index);
-    int32_t *t = &out->token[layer_index * CONVCHAIN_POSITIONS_PER_LAYER];
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: expected f<filters>k<h>x<w>s<stride>, e.g. "
+                             "f48k3x5s1",
+                             layer_index);
+    int32_t *t = &out->token[layer_index * EXH_CONVCHAIN_POSITIONS_PER_LAYER];
     t[FILTER_POSITION] = index_of(FILTERS, 4, filters);
     t[HEIGHT_POSITION] = index_of(KERNELS, 3, height);
     t[WIDTH_POSITION] = index_of(KERNELS, 3, width);
     if (t[FILTER_POSITION] < 0)
-        return error_set(err, EXH_ERR_PARSE,
-                         "convchain: layer %d: filters %ld not in {24,36,48,64}", layer_index,
-                         filters);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: filters %ld not in {24,36,48,64}", layer_index,
+                             filters);
     if (t[HEIGHT_POSITION] < 0 || t[WIDTH_POSITION] < 0)
-        return error_set(err, EXH_ERR_PARSE,
-                         "convchain: layer %d: kernel %ldx%ld: sizes are 3, 5 or 7", layer_index,
-                         height, width);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: kernel %ldx%ld: sizes are 3, 5 or 7", layer_index,
+                             height, width);
     if (stride != 1 && !(stride == 2 && is_stride_layer(layer_index, layers)))
-        return error_set(err, EXH_ERR_PARSE,
-                         "convchain: layer %d: stride %ld (only layers %d and %d of %d may have "
-                         "stride 2, the others stride 1)",
-                         layer_index, stride, layers / 3, 2 * layers / 3, layers);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "convchain: layer %d: stride %ld (only layers %d and %d of %d may have "
+                             "stride 2, the others stride 1)",
+                             layer_index, stride, layers / 3, 2 * layers / 3, layers);
     t[STRIDE_POSITION] = (int32_t)stride - 1;
-    int sources[CONVCHAIN_MAX_SKIPS], count;
+    int sources[EXH_CONVCHAIN_MAX_SKIPS], count;
     int rc = parse_skips(p, layer_index, sources, &count, err);
     if (rc < 0)
         return rc;
@@ -209,16 +209,16 @@ static int is_separator(char c)
     return c == '-' || c == ',' || isspace((unsigned char)c);
 }
 
-static int convchain_parse(const void *data, const char *text, arch *out, exh_error *err)
+static int convchain_parse(const void *data, const char *text, exh_arch *out, exh_error *err)
 {
     (void)data;
     int layers = 0;
     for (const char *p = text; *p; p++) /* count layer tokens first: strides need L */
         if (*p == 'f' && (p == text || is_separator(p[-1])))
             layers++;
-    if (layers < CONVCHAIN_MIN_LAYERS || layers > CONVCHAIN_MAX_LAYERS)
-        return error_set(err, EXH_ERR_PARSE, "convchain: %d layers; a chain has 8 to 18", layers);
-    arch a = {.length = layers * CONVCHAIN_POSITIONS_PER_LAYER};
+    if (layers < EXH_CONVCHAIN_MIN_LAYERS || layers > EXH_CONVCHAIN_MAX_LAYERS)
+        return exh_error_set(err, EXH_ERR_PARSE, "convchain: %d layers; a chain has 8 to 18", layers);
+    exh_arch a = {.length = layers * EXH_CONVCHAIN_POSITIONS_PER_LAYER};
     const char *p = text;
     for (int layer_index = 0; layer_index < layers; layer_index++) {
         while (is_separator(*p))
@@ -227,27 +227,27 @@ static int convchain_parse(const void *data, const char *text, arch *out, exh_er
         if (rc < 0)
             return rc;
         if (*p && !is_separator(*p))
-            return error_set(err, EXH_ERR_PARSE,
-                             "convchain: layer %d: unexpected character 0x%02x at offset %td",
-                             layer_index, (unsigned char)*p, p - text);
+            return exh_error_set(err, EXH_ERR_PARSE,
+                                 "convchain: layer %d: unexpected character 0x%02x at offset %td",
+                                 layer_index, (unsigned char)*p, p - text);
     }
     while (is_separator(*p))
         p++;
     if (*p)
-        return error_set(err, EXH_ERR_PARSE, "convchain: unexpected text after layer %d at "
-                         "offset %td", layers - 1, p - text);
+        return exh_error_set(err, EXH_ERR_PARSE, "convchain: unexpected text after layer %d at "
+                             "offset %td", layers - 1, p - text);
     *out = a;
     return EXH_OK;
 }
 
-static int convchain_format(const void *data, const arch *a, char *buf, size_t size)
+static int convchain_format(const void *data, const exh_arch *a, char *buf, size_t size)
 {
     if (convchain_validate(data, a, NULL) < 0)
         return EXH_ERR_INVALID;
     size_t used = 0;
     for (int layer_index = 0; layer_index < layer_count(a); layer_index++) {
-        const int32_t *t = &a->token[layer_index * CONVCHAIN_POSITIONS_PER_LAYER];
-        int sources[CONVCHAIN_MAX_SKIPS], count = 0;
+        const int32_t *t = &a->token[layer_index * EXH_CONVCHAIN_POSITIONS_PER_LAYER];
+        int sources[EXH_CONVCHAIN_MAX_SKIPS], count = 0;
         walk_subsets(skip_sources(layer_index), t[SKIP_POSITION], sources, &count, NULL, -1);
         int n = snprintf(buf + used, size - used, "%sf%dk%dx%ds%d", layer_index ? "-" : "",
                          FILTERS[t[FILTER_POSITION]], KERNELS[t[HEIGHT_POSITION]],
@@ -261,30 +261,30 @@ static int convchain_format(const void *data, const arch *a, char *buf, size_t s
     return (int)used;
 }
 
-static int convchain_sample(const void *data, rng *r, arch *out, exh_error *err)
+static int convchain_sample(const void *data, exh_rng *r, exh_arch *out, exh_error *err)
 {
     (void)err;
-    int layers = CONVCHAIN_MIN_LAYERS +
-                 (int)rng_below(r, CONVCHAIN_MAX_LAYERS - CONVCHAIN_MIN_LAYERS + 1);
-    out->length = layers * CONVCHAIN_POSITIONS_PER_LAYER;
+    int layers = EXH_CONVCHAIN_MIN_LAYERS +
+                 (int)exh_rng_below(r, EXH_CONVCHAIN_MAX_LAYERS - EXH_CONVCHAIN_MIN_LAYERS + 1);
+    out->length = layers * EXH_CONVCHAIN_POSITIONS_PER_LAYER;
     for (int i = 0; i < out->length; i++)
-        out->token[i] = (int32_t)rng_below(r, (uint32_t)convchain_arity(data, out, i));
+        out->token[i] = (int32_t)exh_rng_below(r, (uint32_t)convchain_arity(data, out, i));
     return EXH_OK;
 }
 
-static int convchain_layers(const void *data, const arch *a, layer *out, int max)
+static int convchain_layers(const void *data, const exh_arch *a, exh_layer *out, int max)
 {
     if (convchain_validate(data, a, NULL) < 0)
         return EXH_ERR_INVALID;
     int layers = layer_count(a);
     for (int i = 0; i < layers && i < max; i++) {
-        const int32_t *t = &a->token[i * CONVCHAIN_POSITIONS_PER_LAYER];
+        const int32_t *t = &a->token[i * EXH_CONVCHAIN_POSITIONS_PER_LAYER];
         memset(&out[i], 0, sizeof out[i]);
         out[i].filters = FILTERS[t[FILTER_POSITION]];
         out[i].kernel_h = KERNELS[t[HEIGHT_POSITION]];
         out[i].kernel_w = KERNELS[t[WIDTH_POSITION]];
         out[i].stride = t[STRIDE_POSITION] + 1;
-        for (int k = 0; k < LAYER_MAX_INPUTS; k++)
+        for (int k = 0; k < EXH_LAYER_MAX_INPUTS; k++)
             out[i].inputs[k] = -1;
         walk_subsets(skip_sources(i), t[SKIP_POSITION], out[i].inputs, &out[i].input_count,
                      NULL, -1);

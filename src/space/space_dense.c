@@ -15,19 +15,19 @@ void dense_choice_describe(const dense_space *dense, const dense_choice *choice,
                            size_t size)
 {
     switch (choice->op) {
-    case DENSE_OP_DENSE:
+    case EXH_DENSE_OP_DENSE:
         snprintf(buf, size, "dense(%d, %s)", choice->units,
-                 dense_activation_name(choice->activation));
+                 exh_dense_activation_name(choice->activation));
         break;
-    case DENSE_OP_DROPOUT:
+    case EXH_DENSE_OP_DROPOUT:
         snprintf(buf, size, "dropout(%g)", choice->rate);
         break;
-    case DENSE_OP_SKIP:
+    case EXH_DENSE_OP_SKIP:
         snprintf(buf, size, "skip(from %s)",
                  choice->source == 0 ? "input" : dense->node[choice->source - 1].name);
         break;
     default:
-        snprintf(buf, size, "%s", dense_op_name(choice->op));
+        snprintf(buf, size, "%s", exh_dense_op_name(choice->op));
     }
 }
 
@@ -44,25 +44,25 @@ static void dense_free(void *data)
     dense_space_free(data);
 }
 
-static int dense_validate(const void *data, const arch *a, exh_error *err)
+static int dense_validate(const void *data, const exh_arch *a, exh_error *err)
 {
     const dense_space *dense = data;
     if (a->length != dense->node_count)
-        return error_set(err, EXH_ERR_INVALID, "%s: an architecture has %d positions, got %d",
-                         dense->path, dense->node_count, a->length);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: an architecture has %d positions, got %d",
+                             dense->path, dense->node_count, a->length);
     for (int i = 0; i < a->length; i++) {
         int n = dense->node[i].choice_count;
         if (a->token[i] < 0 || a->token[i] >= n)
-            return error_set(err, EXH_ERR_INVALID,
-                             "%s: position %d (node '%s') holds %d but has only %d choices (0..%d)",
-                             dense->path, i, dense->node[i].name, a->token[i], n, n - 1);
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "%s: position %d (node '%s') holds %d but has only %d choices (0..%d)",
+                                 dense->path, i, dense->node[i].name, a->token[i], n, n - 1);
     }
     return EXH_OK;
 }
 
-static int dense_parse(const void *data, const char *text, arch *out, exh_error *err)
+static int dense_parse(const void *data, const char *text, exh_arch *out, exh_error *err)
 {
-    arch a;
+    exh_arch a;
     int rc = space_tokens_parse(text, &a, err);
     if (rc < 0 || (rc = dense_validate(data, &a, err)) < 0)
         return rc;
@@ -71,7 +71,7 @@ static int dense_parse(const void *data, const char *text, arch *out, exh_error 
 }
 
 /* "[1, 0, 3]"; fails rather than truncates when buf is too small. */
-static int dense_format(const void *data, const arch *a, char *buf, size_t size)
+static int dense_format(const void *data, const exh_arch *a, char *buf, size_t size)
 {
     if (size == 0 || dense_validate(data, a, NULL) < 0)
         return EXH_ERR_INVALID;
@@ -88,18 +88,18 @@ static int dense_format(const void *data, const arch *a, char *buf, size_t size)
     return (int)(used + 1);
 }
 
-static int dense_arity(const void *data, const arch *a, int position)
+static int dense_arity(const void *data, const exh_arch *a, int position)
 {
     const dense_space *dense = data;
     return position >= 0 && position < dense->node_count ? dense->node[position].choice_count : 0;
 }
 
-static int dense_sample(const void *data, rng *r, arch *out, exh_error *err)
+static int dense_sample(const void *data, exh_rng *r, exh_arch *out, exh_error *err)
 {
     const dense_space *dense = data;
     out->length = dense->node_count;
     for (int i = 0; i < dense->node_count; i++)
-        out->token[i] = (int32_t)rng_below(r, (uint32_t)dense->node[i].choice_count);
+        out->token[i] = (int32_t)exh_rng_below(r, (uint32_t)dense->node[i].choice_count);
     return EXH_OK;
 }
 
@@ -109,15 +109,15 @@ static int64_t dense_size(const void *data)
 }
 
 /* Mixed radix, position 0 most significant (see space_dense.h). */
-static int dense_enumerate(const void *data, int64_t index, arch *out, exh_error *err)
+static int dense_enumerate(const void *data, int64_t index, exh_arch *out, exh_error *err)
 {
     const dense_space *dense = data;
     if (dense->size < 0)
-        return error_set(err, EXH_ERR_INVALID, "%s: the space is too large to enumerate",
-                         dense->path);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: the space is too large to enumerate",
+                             dense->path);
     if (index < 0 || index >= dense->size)
-        return error_set(err, EXH_ERR_INVALID, "%s: index %lld is outside 0..%lld", dense->path,
-                         (long long)index, (long long)dense->size - 1);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: index %lld is outside 0..%lld", dense->path,
+                             (long long)index, (long long)dense->size - 1);
     out->length = dense->node_count;
     for (int i = dense->node_count - 1; i >= 0; i--) {
         int n = dense->node[i].choice_count;
@@ -127,7 +127,7 @@ static int dense_enumerate(const void *data, int64_t index, arch *out, exh_error
     return EXH_OK;
 }
 
-static int64_t dense_index(const void *data, const arch *a)
+static int64_t dense_index(const void *data, const exh_arch *a)
 {
     const dense_space *dense = data;
     if (dense->size < 0 || dense_validate(data, a, NULL) < 0)
@@ -138,17 +138,17 @@ static int64_t dense_index(const void *data, const arch *a)
     return index;
 }
 
-static int dense_layers(const void *data, const arch *a, layer *out, int max)
+static int dense_layers(const void *data, const exh_arch *a, exh_layer *out, int max)
 {
     const dense_space *dense = data;
     if (dense_validate(data, a, NULL) < 0)
         return EXH_ERR_INVALID;
     for (int i = 0; i < dense->node_count && i < max; i++) {
         const dense_choice *choice = dense_space_choice(dense, i, a->token[i]);
-        layer l = {.op = choice->op, .units = choice->units, .activation = choice->activation};
-        for (int j = 0; j < LAYER_MAX_INPUTS; j++)
+        exh_layer l = {.op = choice->op, .units = choice->units, .activation = choice->activation};
+        for (int j = 0; j < EXH_LAYER_MAX_INPUTS; j++)
             l.inputs[j] = -1;
-        if (choice->op == DENSE_OP_SKIP) {
+        if (choice->op == EXH_DENSE_OP_SKIP) {
             l.input_count = 1;
             l.inputs[0] = choice->source;
         }
@@ -159,7 +159,7 @@ static int dense_layers(const void *data, const arch *a, layer *out, int max)
 
 static const char *dense_space_op_name(const void *data, int op)
 {
-    return dense_op_name(op);
+    return exh_dense_op_name(op);
 }
 
 const space_ops dense_space_ops = {

@@ -19,27 +19,27 @@ typedef struct space_ops {
      * none was given). May be NULL when the space has no data. */
     int (*open)(const char *argument, void **data, exh_error *err);
     void (*free)(void *data);
-    int (*parse)(const void *data, const char *text, arch *out, exh_error *err);
-    int (*format)(const void *data, const arch *a, char *buf, size_t size);
-    int (*arity)(const void *data, const arch *a, int position);
+    int (*parse)(const void *data, const char *text, exh_arch *out, exh_error *err);
+    int (*format)(const void *data, const exh_arch *a, char *buf, size_t size);
+    int (*arity)(const void *data, const exh_arch *a, int position);
     /* NULL: every position valid iff 0 <= token < arity, plus length check. */
-    int (*validate)(const void *data, const arch *a, exh_error *err);
-    int (*sample)(const void *data, rng *r, arch *out, exh_error *err);
+    int (*validate)(const void *data, const exh_arch *a, exh_error *err);
+    int (*sample)(const void *data, exh_rng *r, exh_arch *out, exh_error *err);
     /* NULL: generic one-position mutation using arity. A space whose later
      * positions depend on earlier ones provides its own to keep `out` valid. */
-    int (*mutate)(const void *data, rng *r, const arch *in, arch *out, int *position,
+    int (*mutate)(const void *data, exh_rng *r, const exh_arch *in, exh_arch *out, int *position,
                   const double *weights, exh_error *err);
     int64_t (*size)(const void *data);                   /* NULL: -1 */
-    int (*enumerate)(const void *data, int64_t index, arch *out, exh_error *err);
-    int64_t (*index)(const void *data, const arch *a);
-    int (*layers)(const void *data, const arch *a, layer *out, int max);
+    int (*enumerate)(const void *data, int64_t index, exh_arch *out, exh_error *err);
+    int64_t (*index)(const void *data, const exh_arch *a);
+    int (*layers)(const void *data, const exh_arch *a, exh_layer *out, int max);
     const char *(*op_name)(const void *data, int op);
 } space_ops;
 
 /* Read a list of non-negative integers separated by commas and/or blanks,
  * optionally in brackets ("[1, 0, 3]", "1,0,3", "1 0 3") into out->token and
  * out->length, checking nothing about any space (space_tokens.c). */
-int space_tokens_parse(const char *text, arch *out, exh_error *err);
+int space_tokens_parse(const char *text, exh_arch *out, exh_error *err);
 
 extern const space_ops nb201_space_ops;
 extern const space_ops convchain_space_ops;

@@ -13,37 +13,37 @@ static const char *skip_blanks(const char *p)
     return p;
 }
 
-int space_tokens_parse(const char *text, arch *out, exh_error *err)
+int space_tokens_parse(const char *text, exh_arch *out, exh_error *err)
 {
-    arch a = {0};
+    exh_arch a = {0};
     const char *p = skip_blanks(text);
     int bracketed = *p == '[';
     if (bracketed)
         p = skip_blanks(p + 1);
     while (*p && *p != ']') {
-        if (a.length == ARCH_MAX_TOKENS)
-            return error_set(err, EXH_ERR_PARSE, "sequence longer than %d positions",
-                             ARCH_MAX_TOKENS);
+        if (a.length == EXH_ARCH_MAX_TOKENS)
+            return exh_error_set(err, EXH_ERR_PARSE, "sequence longer than %d positions",
+                                 EXH_ARCH_MAX_TOKENS);
         char *end;
         errno = 0;
         long value = strtol(p, &end, 10);
         if (end == p || errno || value < 0 || value > INT32_MAX || *p == '+' || *p == '-')
-            return error_set(err, EXH_ERR_PARSE,
-                             "sequence, offset %td: position %d is not a non-negative integer",
-                             p - text, a.length);
+            return exh_error_set(err, EXH_ERR_PARSE,
+                                 "sequence, offset %td: position %d is not a non-negative integer",
+                                 p - text, a.length);
         a.token[a.length++] = (int32_t)value;
         p = skip_blanks(end);
         if (*p == ',')
             p = skip_blanks(p + 1);
     }
     if (*p == ']' && !bracketed)
-        return error_set(err, EXH_ERR_PARSE, "sequence, offset %td: ']' without '['", p - text);
+        return exh_error_set(err, EXH_ERR_PARSE, "sequence, offset %td: ']' without '['", p - text);
     if (bracketed && *p != ']')
-        return error_set(err, EXH_ERR_PARSE, "sequence: '[' without ']'");
+        return exh_error_set(err, EXH_ERR_PARSE, "sequence: '[' without ']'");
     if (*p == ']')
         p = skip_blanks(p + 1);
     if (*p)
-        return error_set(err, EXH_ERR_PARSE, "sequence, offset %td: unexpected '%c'", p - text, *p);
+        return exh_error_set(err, EXH_ERR_PARSE, "sequence, offset %td: unexpected '%c'", p - text, *p);
     *out = a;
     return EXH_OK;
 }

@@ -79,7 +79,7 @@ static int read_record(csv_reader *reader, exh_error *err)
     reader->field_count = 0;
     reader->line = reader->next_line;
     if (field_start(reader, 0) < 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
     while (reader->offset < reader->size) {
         char c = reader->data[reader->offset++];
         int rc = 0;
@@ -114,22 +114,22 @@ static int read_record(csv_reader *reader, exh_error *err)
             rc = buffer_push(reader, &used, c);
         }
         if (rc < 0)
-            return error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
     }
     if (in_quotes) {
         reader->resumable = 0;
-        return error_set(err, EXH_ERR_PARSE,
-                         "line %ld: quoted field never closed (the rest of the file, to line "
-                         "%ld, is unreadable)",
-                         reader->line, reader->next_line);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "line %ld: quoted field never closed (the rest of the file, to line "
+                             "%ld, is unreadable)",
+                             reader->line, reader->next_line);
     }
     if (nul_field) {
         reader->resumable = 1;
-        return error_set(err, EXH_ERR_PARSE, "line %ld: field %d holds a NUL byte",
-                         reader->line, nul_field);
+        return exh_error_set(err, EXH_ERR_PARSE, "line %ld: field %d holds a NUL byte",
+                             reader->line, nul_field);
     }
     if (buffer_push(reader, &used, '\0') < 0)
-        return error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory reading CSV");
     fix_fields(reader, used);
     return 1;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int error_set(exh_error *err, int code, const char *format, ...)
+int exh_error_set(exh_error *err, int code, const char *format, ...)
 {
     if (err) {
         va_list args;
@@ -16,7 +16,7 @@ int error_set(exh_error *err, int code, const char *format, ...)
     return code;
 }
 
-int error_prefix(exh_error *err, const char *format, ...)
+int exh_error_prefix(exh_error *err, const char *format, ...)
 {
     if (!err)
         return EXH_ERR_INVALID;
@@ -39,7 +39,7 @@ int error_prefix(exh_error *err, const char *format, ...)
     return err->code;
 }
 
-void error_clear(exh_error *err)
+void exh_error_clear(exh_error *err)
 {
     if (err) {
         err->code = EXH_OK;
@@ -47,7 +47,7 @@ void error_clear(exh_error *err)
     }
 }
 
-const char *error_code_name(int code)
+const char *exh_error_code_name(int code)
 {
     switch (code) {
     case EXH_OK: return "ok";

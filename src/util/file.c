@@ -15,8 +15,8 @@ int file_read_all(const char *path, char **data, size_t *size, exh_error *err)
     *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO, "%s: %s", path,
-                         strerror(errno));
+        return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO, "%s: %s", path,
+                             strerror(errno));
     size_t capacity = 1 << 16, used = 0;
     char *buffer = malloc(capacity + 1);
     while (buffer) {
@@ -36,10 +36,10 @@ int file_read_all(const char *path, char **data, size_t *size, exh_error *err)
     int failed = ferror(f);
     fclose(f);
     if (!buffer)
-        return error_set(err, EXH_ERR_NOMEM, "%s: out of memory reading the file", path);
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory reading the file", path);
     if (failed) {
         free(buffer);
-        return error_set(err, EXH_ERR_IO, "%s: read error", path);
+        return exh_error_set(err, EXH_ERR_IO, "%s: read error", path);
     }
     buffer[used] = '\0';
     *data = buffer;
@@ -54,18 +54,18 @@ int file_read_limited(const char *path, size_t limit, char **data, size_t *size,
     *size = 0;
     struct stat st;
     if (stat(path, &st) != 0)
-        return error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO, "%s: %s", path,
-                         strerror(errno));
+        return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO, "%s: %s", path,
+                             strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: not a regular file", path);
     if ((uintmax_t)st.st_size > (uintmax_t)limit)
-        return error_set(err, EXH_ERR_INVALID, "%s: %jd bytes, more than the %zu allowed", path,
-                         (intmax_t)st.st_size, limit);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: %jd bytes, more than the %zu allowed", path,
+                             (intmax_t)st.st_size, limit);
     int rc = file_read_all(path, data, size, err);
     if (rc == 0 && *size > limit) { /* it grew between the stat and the read */
         free(*data);
         *data = NULL;
-        return error_set(err, EXH_ERR_INVALID, "%s: more than the %zu bytes allowed", path, limit);
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: more than the %zu bytes allowed", path, limit);
     }
     return rc;
 }

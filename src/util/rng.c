@@ -4,15 +4,15 @@
 #include <gsl/gsl_rng.h>
 #include <stdlib.h>
 
-struct rng {
+struct exh_rng {
     gsl_rng *generator;
     uint32_t spare;       /* the unused half of the last 32-bit draw */
     int has_spare;
 };
 
-rng *rng_new(uint64_t seed)
+exh_rng *exh_rng_new(uint64_t seed)
 {
-    rng *r = malloc(sizeof *r);
+    exh_rng *r = malloc(sizeof *r);
     if (!r)
         return NULL;
     r->generator = gsl_rng_alloc(gsl_rng_mt19937);
@@ -20,11 +20,11 @@ rng *rng_new(uint64_t seed)
         free(r);
         return NULL;
     }
-    rng_seed(r, seed);
+    exh_rng_seed(r, seed);
     return r;
 }
 
-void rng_free(rng *r)
+void exh_rng_free(exh_rng *r)
 {
     if (r) {
         gsl_rng_free(r->generator);
@@ -32,7 +32,7 @@ void rng_free(rng *r)
     }
 }
 
-void rng_seed(rng *r, uint64_t seed)
+void exh_rng_seed(exh_rng *r, uint64_t seed)
 {
     /* MT19937 takes an unsigned long seed; fold the high half in so that
      * 64-bit seeds that differ only there still give different streams. */
@@ -41,7 +41,7 @@ void rng_seed(rng *r, uint64_t seed)
 }
 
 /* 16 uniform random bits: each 32-bit draw of MT19937 serves two calls. */
-static uint32_t next_16_bits(rng *r)
+static uint32_t next_16_bits(exh_rng *r)
 {
     if (r->has_spare) {
         r->has_spare = 0;
@@ -53,7 +53,7 @@ static uint32_t next_16_bits(rng *r)
     return bits & 0xFFFFu;
 }
 
-uint32_t rng_below(rng *r, uint32_t n)
+uint32_t exh_rng_below(exh_rng *r, uint32_t n)
 {
     if (n <= 0x10000u) { /* small ranges (the common case) from 16-bit halves */
         uint32_t product = next_16_bits(r) * n;
@@ -79,25 +79,25 @@ uint32_t rng_below(rng *r, uint32_t n)
     return (uint32_t)(product >> 32);
 }
 
-double rng_uniform(rng *r)
+double exh_rng_uniform(exh_rng *r)
 {
     return gsl_rng_uniform(r->generator);
 }
 
-double rng_gaussian(rng *r)
+double exh_rng_gaussian(exh_rng *r)
 {
     return gsl_ran_gaussian(r->generator, 1.0);
 }
 
-void *rng_gsl(rng *r)
+void *exh_rng_gsl(exh_rng *r)
 {
     return r->generator;
 }
 
-void rng_sample(rng *r, int *values, int count, int first)
+void exh_rng_sample(exh_rng *r, int *values, int count, int first)
 {
     for (int i = 0; i < first && i < count; i++) {
-        int j = i + (int)rng_below(r, (uint32_t)(count - i)), t = values[i];
+        int j = i + (int)exh_rng_below(r, (uint32_t)(count - i)), t = values[i];
         values[i] = values[j];
         values[j] = t;
     }
