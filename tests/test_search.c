@@ -368,14 +368,20 @@ static void test_nb201_flops_match_the_benchmark(void **state)
     exh_space_free(s);
 }
 
-static void test_real_table_search(void **state)
+/* The real NB201 table's path; the test is skipped without ../shared/data. */
+static void real_table_path(char *path, size_t size)
 {
-    (void)state;
     const char *data = test_data_dir();
     if (!data)
         skip();
+    snprintf(path, size, "%s/nb201/archs.csv", data);
+}
+
+static void test_real_table_search(void **state)
+{
+    (void)state;
     char path[1024];
-    snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
+    real_table_path(path, sizeof path);
     exh_evaluator *e;
     exh_error err;
     if (exh_evaluator_nb201_open(path, "cifar10-valid", &e, &err) < 0)
@@ -401,11 +407,8 @@ static void test_real_table_search(void **state)
 static void test_real_table_draws_logged_seeds_only(void **state)
 {
     (void)state;
-    const char *data = test_data_dir();
-    if (!data)
-        skip();
     char path[1024];
-    snprintf(path, sizeof path, "%s/nb201/archs.csv", data);
+    real_table_path(path, sizeof path);
     const char *datasets[] = {"cifar10-valid", "cifar100"};
     exh_space *s;
     exh_error err;
