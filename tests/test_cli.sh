@@ -17,6 +17,10 @@ expect_status() { # status description command...
 
 expect_status 0 "exhaust --help" "$bin" --help
 grep -q "ingest" out.txt && grep -q "search" out.txt || fail "--help lists the commands"
+grep -q -- "--version" out.txt || fail "--help lists --version"
+expect_status 0 "exhaust --version" "$bin" --version
+version=$(sed -n 's/^#define EXH_VERSION "\(.*\)"$/\1/p' "${EXHAUST_SOURCE:?}/include/exhaust/version.h")
+[ -n "$version" ] && [ "$(cat out.txt)" = "exhaust $version" ] || fail "--version prints version.h's EXH_VERSION ($version): $(cat out.txt)"
 for command in ingest runs show summary search predict rank eval fit-penalties analyze; do
   expect_status 0 "$command --help" "$bin" "$command" --help
   grep -q "usage: exhaust $command" out.txt || fail "$command --help has a usage line"

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "exhaust/version.h"
 
-#define EXHAUST_VERSION "0.1.0"
 
 static const cli_command *const commands[] = {
     &cli_ingest_command,
@@ -25,7 +25,8 @@ static void print_overview(FILE *stream)
     fprintf(stream,
             "exhaust — turn training logs into architecture-search decisions\n\n"
             "usage: exhaust COMMAND [OPTIONS]\n"
-            "       exhaust COMMAND --help     (or: exhaust help COMMAND)\n\n"
+            "       exhaust COMMAND --help     (or: exhaust help COMMAND)\n"
+            "       exhaust --version\n\n"
             "commands:\n");
     for (int i = 0; i < COMMAND_COUNT; i++)
         fprintf(stream, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(name, "--version") == 0) {
-        printf("exhaust %s\n", EXHAUST_VERSION);
+        printf("exhaust %s\n", exh_version());
         return CLI_OK;
     }
     if (strcmp(name, "help") == 0) {
