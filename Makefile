@@ -13,7 +13,7 @@ WERROR    ?= $(if $(CI),ON,OFF)
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build run test asan-test fuzz clean fmnist-logs
+.PHONY: all deps build run test asan-test fuzz clean fmnist-logs install
 
 all: build
 
@@ -47,6 +47,12 @@ run: deps build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Headers, libexhaust.so/.a, the exhaust command, exhaust.pc and the CMake
+# package under PREFIX (examples/c/ builds against them with pkg-config).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Real training logs: FMNIST_COUNT random conv-chain architectures trained on
 # Fashion-MNIST (one thread, nice 10), one exhaust JSONL file per model in
