@@ -37,6 +37,8 @@ grep -q "frobnicate" err.txt && grep -q "summary" err.txt || fail "an unknown co
 expect_status 2 "search --mpi --clock simulated is refused" "$bin" search --mpi --clock simulated
 grep -q "does not work with --mpi" err.txt || fail "the refusal says why"
 expect_status 2 "search --mutate-after takes finished or submitted" "$bin" search --mutate-after never
+expect_status 2 "the table evaluator without --table" "$bin" search --candidates 10
+grep -q -- "--evaluator table needs --table" err.txt || fail "a missing table names the option: $(cat err.txt)"
 expect_status 2 "no command" "$bin"
 expect_status 2 "unknown option" "$bin" runs --bogus
 grep -q "bogus" err.txt || fail "the unknown option is named"

@@ -46,7 +46,7 @@ static const char HELP[] =
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
     "                       more tries (default 0: record it as failed and go on)\n"
-    "  --table PATH         the benchmark's archs.csv (default ../shared/data/nb201/archs.csv);\n"
+    "  --table PATH         the benchmark's archs.csv (required by the table evaluator);\n"
     "                       nats-3cells-epochs.csv beside it calibrates the cost model\n"
     "  --dataset D          cifar10-valid (default) or cifar100\n"
     "  --population P       population size (default 100)\n"
@@ -242,6 +242,9 @@ static int check_options(const search_cli_options *o)
         return cli_usage_error("search", "--evaluator is table, command or predictor");
     if (table && strcmp(o->space, "nb201") != 0)
         return cli_usage_error("search", "the table evaluator knows --space nb201 only");
+    if (table && !o->table)
+        return cli_usage_error("search", "--evaluator table needs --table PATH: NAS-Bench-201's "
+                                         "archs.csv (e.g. ../shared/data/nb201/archs.csv)");
     if (!table && !o->command)
         return cli_usage_error("search", "--evaluator command needs --command");
     return CLI_OK;
@@ -598,7 +601,6 @@ static void own_stop_signals(void)
 static int search_main(int argc, char **argv)
 {
     search_cli_options o = {.space = "nb201", .evaluator = "table", .k = 5,
-                            .table = "../shared/data/nb201/archs.csv",
                             .dataset = "cifar10-valid"};
     exh_search_options_default(&o.search);
     int rc = parse_options(argc, argv, &o);
