@@ -7,7 +7,8 @@ order) until the best *true* accuracy found — the mean of the cell's logged
 200-epoch seeds, not the one seed the evaluator drew — reaches the target.
 M = 1 is the plain search: the reference. Screening's cost is predictions:
 each screened job made M k-NN predictions over every model finished so far;
-the wall time and peak memory of each search (os.wait4) are printed beside.
+the wall time and peak memory of each search (os.wait4) are printed beside,
+and the wall time beyond M = 1's per prediction made.
 
 usage: bench/screen_nb201.py [--exhaust build/exhaust] [--table PATH] [--seeds 20]
            [--screens 1,5,20] [--candidates 2000] [--target 91.5] [--workers 1]
@@ -87,9 +88,9 @@ def main():
           f"accuracy >= {args.target} (table best {max(truth.values()):.3f})")
     print("| M | reached | evaluations to target, mean ± sd (reached) | median | "
           "best true at N | predictions per search | wall s per search (median) | "
-          "peak RSS MB | evaluations vs M=1 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    reference = None
+          "extra wall per prediction | peak RSS MB | evaluations vs M=1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    reference = reference_wall = None
     with tempfile.TemporaryDirectory() as folder:
         for m in (int(x) for x in args.screens.split(",")):
             needed, bests, walls, peaks, predictions = [], [], [], [], []
@@ -106,11 +107,15 @@ def main():
             median = statistics.median(needed)
             mean, sd = summary(hit) if hit else (float("nan"), float("nan"))
             reference = reference or median
+            wall = statistics.median(walls)
+            reference_wall = reference_wall if reference_wall is not None else wall
+            made = statistics.median(predictions)
+            per_prediction = f"{(wall - reference_wall) / made * 1e6:.1f} µs" if made else "-"
             best_mean, best_sd = summary(bests)
             print(f"| {m} | {len(hit)}/{len(needed)} | {mean:.0f} ± {sd:.0f} | "
                   f"{'>' + str(args.candidates) if median == float('inf') else f'{median:.0f}'} | "
-                  f"{best_mean:.3f} ± {best_sd:.3f} | {statistics.median(predictions):.0f} | "
-                  f"{statistics.median(walls):.2f} | {max(peaks):.1f} | "
+                  f"{best_mean:.3f} ± {best_sd:.3f} | {made:.0f} | {wall:.2f} | "
+                  f"{per_prediction} | {max(peaks):.1f} | "
                   f"{median / reference:.2f}x (medians) |", flush=True)
     return 0
 

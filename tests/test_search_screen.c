@@ -34,6 +34,22 @@ static int sum_evaluate(void *state, const exh_evaluation_request *request, exh_
 
 static exh_evaluator sum_evaluator = {"sum", NULL, sum_evaluate, NULL, NULL};
 
+static exh_space *nb201; /* every test searches it */
+
+static int open_space(void **state)
+{
+    (void)state;
+    exh_error err;
+    return exh_space_open("nb201", &nb201, &err);
+}
+
+static int close_space(void **state)
+{
+    (void)state;
+    exh_space_free(nb201);
+    return 0;
+}
+
 /* Run a simulated search into trace `name` (settings carry the screen, so
  * a screening trace has its columns). */
 static void run_search(const exh_space *s, const exh_search_options *o, const char *name)
@@ -49,6 +65,19 @@ static void run_search(const exh_space *s, const exh_search_options *o, const ch
     if (exh_search_run_simulated(s, &sum_evaluator, o, trace, &r, &err) < 0)
         fail_msg("%s", err.message);
     assert_int_equal(exh_trace_close(trace, &err), 0);
+}
+
+/* run_search, then its trace read back (the caller frees *records). */
+static int64_t run_and_read(const exh_space *s, const exh_search_options *o, const char *name,
+                            exh_trace_record **records)
+{
+    run_search(s, o, name);
+    exh_error err;
+    int64_t n = 0;
+    *records = NULL;
+    if (exh_trace_read(test_temp_path(name), s, 0, records, &n, &err) < 0)
+        fail_msg("%s", err.message);
+    return n;
 }
 
 static char *slurp(const char *name)
@@ -71,9 +100,7 @@ static void test_screen_one_is_no_screen(void **state)
     static const struct { int workers, allow_duplicates, transfer_any; } cases[] = {
         {1, 0, 0}, {4, 0, 1}, {16, 1, 0},
     };
-    exh_space *s;
-    exh_error err;
-    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    const exh_space *s = nb201;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         exh_search_options o;
         exh_search_options_default(&o);
@@ -91,14 +118,13 @@ static void test_screen_one_is_no_screen(void **state)
         free(plain);
         free(one);
     }
-    exh_space_free(s);
 }
 
 /* The test's own k-NN over what it is told: logged models first, then
  * (own = 1) every job the trace shows finished before job `job` was
  * submitted. With one worker that is every earlier job. */
-static exh_knn_repository *known_models(const exh_space *s, const exh_arch *logged, int logged_count,
-                                        const exh_trace_record *r, int64_t job)
+static exh_knn_repository *known_models(const exh_space *s, const exh_arch *logged,
+                                        int logged_count, const exh_trace_record *r, int64_t job)
 {
     exh_penalty_table t;
     exh_error err;
@@ -116,7 +142,8 @@ static exh_knn_repository *known_models(const exh_space *s, const exh_arch *logg
     return k;
 }
 
-static double predict(const exh_knn_repository *k, const exh_space *s, const exh_arch *a, int neighbours)
+static double predict(const exh_knn_repository *k, const exh_space *s, const exh_arch *a,
+                      int neighbours)
 {
     int known = exh_knn_repository_count(k);
     if (known == 0)
@@ -182,9 +209,8 @@ static void test_screen_chooses_predicted_best(void **state)
     static const struct { int screen, k, logged; } cases[] = {
         {2, 5, 0}, {8, 5, 0}, {8, 1, 40}, {20, 3, 200},
     };
-    exh_space *s;
+    const exh_space *s = nb201;
     exh_error err;
-    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         exh_arch *logged = malloc(sizeof *logged * (size_t)(cases[c].logged + 1));
         double *quality = malloc(sizeof *quality * (size_t)(cases[c].logged + 1));
@@ -205,17 +231,14 @@ static void test_screen_chooses_predicted_best(void **state)
         o.screen_logged_archs = logged;
         o.screen_logged_quality = quality;
         o.screen_logged_count = cases[c].logged;
-        run_search(s, &o, "screened.csv");
-        exh_trace_record *r = NULL;
-        int64_t n = 0;
-        assert_int_equal(exh_trace_read(test_temp_path("screened.csv"), s, 0, &r, &n, &err), 0);
+        exh_trace_record *r;
+        int64_t n = run_and_read(s, &o, "screened.csv", &r);
         assert_int_equal(n, o.candidates);
         check_replay(s, &o, logged, cases[c].logged, r, n);
         free(r);
         free(logged);
         free(quality);
     }
-    exh_space_free(s);
 }
 
 /* Screening is not a no-op: with a perfect predictor (every NB201 cell
@@ -224,9 +247,8 @@ static void test_screen_chooses_predicted_best(void **state)
 static void test_screen_helps_with_a_perfect_predictor(void **state)
 {
     (void)state;
-    exh_space *s;
+    const exh_space *s = nb201;
     exh_error err;
-    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     int64_t size = exh_space_size(s);
     exh_arch *all = malloc(sizeof *all * (size_t)size);
     double *quality = malloc(sizeof *quality * (size_t)size);
@@ -245,10 +267,8 @@ static void test_screen_helps_with_a_perfect_predictor(void **state)
         o.screen_logged_archs = all;
         o.screen_logged_quality = quality;
         o.screen_logged_count = size;
-        run_search(s, &o, "perfect.csv");
-        exh_trace_record *r = NULL;
-        int64_t n = 0;
-        assert_int_equal(exh_trace_read(test_temp_path("perfect.csv"), s, 0, &r, &n, &err), 0);
+        exh_trace_record *r;
+        int64_t n = run_and_read(s, &o, "perfect.csv", &r);
         first_best[screened] = n;
         for (int64_t i = 0; i < n && first_best[screened] == n; i++)
             if (r[i].quality == 24.0)
@@ -261,7 +281,6 @@ static void test_screen_helps_with_a_perfect_predictor(void **state)
     assert_true(first_best[1] < first_best[0]);
     free(all);
     free(quality);
-    exh_space_free(s);
 }
 
 /* Same seed, same trace (many workers finishing out of order); another
@@ -269,9 +288,7 @@ static void test_screen_helps_with_a_perfect_predictor(void **state)
 static void test_screen_same_seed_same_trace(void **state)
 {
     (void)state;
-    exh_space *s;
-    exh_error err;
-    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    const exh_space *s = nb201;
     exh_search_options o;
     exh_search_options_default(&o);
     o.population = 20;
@@ -279,7 +296,8 @@ static void test_screen_same_seed_same_trace(void **state)
     o.workers = 8;
     o.screen = 5;
     o.seed = 11;
-    run_search(s, &o, "a.csv");
+    exh_trace_record *r;
+    int64_t n = run_and_read(s, &o, "a.csv", &r), screened = 0;
     run_search(s, &o, "b.csv");
     o.seed = 12;
     run_search(s, &o, "c.csv");
@@ -290,9 +308,6 @@ static void test_screen_same_seed_same_trace(void **state)
     free(a);
     free(b);
     free(c);
-    exh_trace_record *r = NULL;
-    int64_t n = 0, screened = 0;
-    assert_int_equal(exh_trace_read(test_temp_path("a.csv"), s, 0, &r, &n, &err), 0);
     for (int64_t i = 0; i < n; i++) {
         assert_int_equal(r[i].screened, r[i].parent_id >= 0 ? 5 : 0);
         assert_true(r[i].screened ? !isnan(r[i].predicted) : isnan(r[i].predicted));
@@ -300,7 +315,6 @@ static void test_screen_same_seed_same_trace(void **state)
     }
     assert_true(screened > 200);
     free(r);
-    exh_space_free(s);
 }
 
 static void test_screen_bad_options(void **state)
@@ -309,9 +323,8 @@ static void test_screen_bad_options(void **state)
     static const struct { int screen, k, logged; } cases[] = {
         {-1, 0, 0}, {EXH_SEARCH_MAX_SCREEN + 1, 0, 0}, {5, -1, 0}, {5, 5, 3},
     };
-    exh_space *s;
+    const exh_space *s = nb201;
     exh_error err;
-    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         exh_search_options o;
         exh_search_options_default(&o);
@@ -323,7 +336,6 @@ static void test_screen_bad_options(void **state)
                          EXH_ERR_INVALID);
         assert_non_null(strstr(err.message, "screen"));
     }
-    exh_space_free(s);
 }
 
 int main(void)
@@ -335,5 +347,5 @@ int main(void)
         cmocka_unit_test(test_screen_same_seed_same_trace),
         cmocka_unit_test(test_screen_bad_options),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, open_space, close_space);
 }

@@ -20,7 +20,8 @@ for bad in 0 2.5 -3 x; do
   if search --candidates 10 --screen "$bad" >out.txt 2>err.txt; then
     echo "FAIL: --screen $bad was accepted"; exit 1
   fi
-  grep -q -- "--screen" err.txt || { echo "FAIL: --screen $bad: no option named in:"; cat err.txt; exit 1; }
+  grep -q -- "--screen" err.txt ||
+    { echo "FAIL: --screen $bad: no option named in:"; cat err.txt; exit 1; }
 done
 echo "refused: --screen 0, 2.5, -3, x ($(head -1 err.txt))"
 
@@ -61,7 +62,8 @@ echo "analyze reads the screened trace"
 if search --resume five.csv --candidates 350 --screen 3 >out.txt 2>err.txt; then
   echo "FAIL: --resume with another --screen was accepted"; exit 1
 fi
-grep -q -- "--screen 3 (the trace has 5)" err.txt || { echo "FAIL: unclear refusal:"; cat err.txt; exit 1; }
+grep -q -- "--screen 3 (the trace has 5)" err.txt ||
+  { echo "FAIL: unclear refusal:"; cat err.txt; exit 1; }
 search --resume five.csv --candidates 350 >/dev/null 2>err.txt
 /usr/bin/python3 -c 'import csv
 rows = list(csv.DictReader(open("five.csv")))

@@ -99,9 +99,10 @@ EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_set
 EXH_API int exh_trace_settings_read(const char *trace_path, exh_trace_settings *s, exh_error *err);
 
 /* Create (truncate) a CSV trace, locked (see above); with settings, its
- * sidecar is written first (and settings->screen > 1 adds the screen columns). path NULL: no CSV (records go only to an
- * attached store). A trace another process holds open is refused
- * (EXH_ERR_INVALID, naming it) before anything is written. */
+ * sidecar is written first (and settings->screen > 1 adds the screen
+ * columns). path NULL: no CSV (records go only to an attached store). A
+ * trace another process holds open is refused (EXH_ERR_INVALID, naming it)
+ * before anything is written. */
 EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
                            exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */

@@ -30,7 +30,8 @@ int search_validate_options(const exh_search_options *o, exh_error *err)
                              SEARCH_MAX_WORKERS, o->workers);
     if (o->screen < 0 || o->screen > EXH_SEARCH_MAX_SCREEN || o->screen_k < 0)
         return exh_error_set(err, EXH_ERR_INVALID, "screen must be between 0 and %d and its k "
-                             "at least 0 (got %d, %d)", EXH_SEARCH_MAX_SCREEN, o->screen, o->screen_k);
+                             "at least 0 (got %d, %d)", EXH_SEARCH_MAX_SCREEN, o->screen,
+                             o->screen_k);
     if (o->screen_logged_count > 0 && (!o->screen_logged_archs || !o->screen_logged_quality))
         return exh_error_set(err, EXH_ERR_INVALID, "screen: %lld logged models but no arrays",
                              (long long)o->screen_logged_count);
