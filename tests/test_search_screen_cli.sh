@@ -69,4 +69,20 @@ search --resume five.csv --candidates 350 >/dev/null 2>err.txt
 rows = list(csv.DictReader(open("five.csv")))
 assert len(rows) == 350 and all(r["m:screened"] == "5" for r in rows[300:]), len(rows)
 print("--resume: another --screen refused; the same screen appends 50 screened jobs")'
+# Logged runs inform the screen: --logs changes its choices; a --store
+# without runs adds nothing (the trace as with no store).
+/usr/bin/python3 -c 'import json, random
+g = random.Random(4)
+for i in range(40):
+    arch = "".join(str(g.randrange(5)) for _ in range(6))
+    print(json.dumps({"key": "cell%d" % i, "space": "nb201", "arch": arch,
+                      "dataset": "cifar10-valid", "epochs": [{"epoch": 200,
+                      "val_accuracy": 80 + g.random() * 12}]}))' > logged.jsonl
+"$bin" ingest logged.jsonl --store logged.db >/dev/null
+search --candidates 200 --screen 5 --trace own.csv >/dev/null
+search --candidates 200 --screen 5 --trace logs.csv --logs logged.db >/dev/null
+search --candidates 200 --screen 5 --trace store.csv --store fresh.db >/dev/null
+cmp -s own.csv logs.csv && { echo "FAIL: --logs did not change the screen"; exit 1; }
+cmp own.csv store.csv || { echo "FAIL: a store without runs changed the screen"; exit 1; }
+echo "--logs: 40 logged cells change the screen's choices; an empty --store does not"
 echo "1 passed, 0 failed"

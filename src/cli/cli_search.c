@@ -565,7 +565,8 @@ static int load_logged(const search_cli_options *o, const char *path, const exh_
     int rc = exh_store_open(path, &log_store, err);
     if (rc < 0)
         return rc;
-    exh_run_filter filter = {.space = o->space, .dataset = o->dataset, .status = EXH_RUN_STATUS_OK};
+    exh_run_filter filter = {.space = o->space, .dataset = o->dataset, .status = EXH_RUN_STATUS_OK,
+                             .with_epochs = o->search.screen > 1}; /* the screen's qualities */
     l->space = s;
     rc = exh_store_each_run(log_store, &filter, collect_donor, l, err);
     if (rc == EXH_ERR_NOMEM)
