@@ -261,7 +261,7 @@ static void test_screen_helps_with_a_perfect_predictor(void **state)
         exh_search_options o;
         exh_search_options_default(&o);
         o.population = 10;
-        o.candidates = 150;
+        o.candidates = 40;
         o.seed = 3;
         o.screen = screened ? 10 : 1;
         o.screen_logged_archs = all;
@@ -278,7 +278,7 @@ static void test_screen_helps_with_a_perfect_predictor(void **state)
                 assert_true(r[i].predicted == r[i].quality);
         free(r);
     }
-    print_message("the best cell: job %lld screened, %lld plain (of 150)\n",
+    print_message("the best cell: job %lld screened, %lld plain (of 40)\n",
                   (long long)first_best[1], (long long)first_best[0]);
     assert_true(first_best[1] < first_best[0]);
     free(all);
