@@ -142,7 +142,7 @@ EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_
 /*
  * Traces in the SQLite log store: table `searches` (one row per search: name,
  * parameters, created) and `trace_records` (one row per evaluation, the CSV's
- * columns; key (search, job_id)). Each record is its own committed
+ * columns but the screen's two, which only the CSV has; key (search, job_id)). Each record is its own committed
  * transaction (WAL), so a killed search loses nothing it finished.
  * Re-using a search name replaces that search's records, unless
  * `continuing` (a resumed search adds to them).
