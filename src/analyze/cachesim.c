@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/cachesim_cache.h"
+#include "repo/cachesim_cache.h"
 #include "analyze/cachesim_trace.h"
 
 /* ---- names, defaults, tensor sizes ---- */
@@ -249,11 +249,8 @@ static int replay_read(replay *rp, int64_t i)
  * 0 when already held (*held) or too large, or a negative error. */
 static int offer(replay *rp, tensor_cache *c, const cachesim_tensor *t, int *held)
 {
-    *held = tcache_use(c, t->id, ++rp->stamp);
-    if (*held)
-        return 0;
     int64_t before = c->stored_bytes;
-    int rc = tcache_insert(c, t->id, t->bytes, rp->stamp, &rp->result->evictions);
+    int rc = tcache_offer(c, t->id, t->bytes, ++rp->stamp, &rp->result->evictions, held);
     if (rc < 0)
         return out_of_memory(rp);
     rp->stored += c->stored_bytes - before;

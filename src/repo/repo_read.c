@@ -1,0 +1,367 @@
+/* repo_read.c — reading the repository: models, donor lookup, serving a
+ * prefix (mapped blobs, verified), the fast tier in front of the store, and
+ * lineage. */
+#include "repo/repo_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exhaust/trie.h"
+#include "util/sha256.h"
+
+/* ---- the fast tier: the replay's cache (cachesim_cache.c) holding copies ---- */
+
+static void release_cached(repo_cached *c)
+{
+    if (c && --c->references == 0)
+        free(c);
+}
+
+static void evicted(void *context, uint64_t key)
+{
+    exh_repo *r = context;
+    int64_t *slot = keymap_find(&r->cached, key);
+    if (slot) {
+        release_cached((repo_cached *)(intptr_t)*slot);
+        keymap_remove(&r->cached, key);
+    }
+    r->total.evictions++;
+}
+
+int repo_cache_init(exh_repo *r, exh_error *err)
+{
+    r->fast_tier = r->options.cache_bytes > 0;
+    if (!r->fast_tier)
+        return EXH_OK;
+    if (tcache_init(&r->cache, r->options.cache_bytes, r->options.cache_policy == EXH_REPO_CACHE_LFU) <
+            0 ||
+        keymap_init(&r->cached, 0) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the fast tier of %s", r->path);
+    r->cache.on_evict = evicted;
+    r->cache.evict_context = r;
+    return EXH_OK;
+}
+
+void repo_cache_free(exh_repo *r)
+{
+    if (!r->fast_tier)
+        return;
+    for (uint64_t i = 0; r->cached.slots && i <= r->cached.mask; i++)
+        if (r->cached.slots[i].used)
+            release_cached((repo_cached *)(intptr_t)r->cached.slots[i].value);
+    keymap_free(&r->cached);
+    tcache_free(&r->cache);
+    r->fast_tier = 0;
+}
+
+int repo_cache_offer(exh_repo *r, const char *sha256, const void *data, int64_t bytes,
+                     exh_error *err)
+{
+    if (!r->fast_tier || bytes <= 0)
+        return EXH_OK; /* zero bytes: not a tensor to cache (as in the replay) */
+    uint64_t key = repo_blob_key(sha256);
+    int held;
+    int64_t evictions = 0;
+    int rc = tcache_offer(&r->cache, key, bytes, ++r->stamp, &evictions, &held);
+    if (rc < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory in the fast tier");
+    if (rc == 0)
+        return EXH_OK; /* held already (same content), or larger than the tier */
+    repo_cached *copy = malloc(sizeof *copy + (size_t)bytes);
+    int64_t *slot = copy ? keymap_upsert(&r->cached, key, (int64_t)(intptr_t)copy, NULL) : NULL;
+    if (!slot) {
+        free(copy);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory copying a tensor to the fast tier");
+    }
+    copy->references = 1;
+    copy->bytes = bytes;
+    memcpy(copy->data, data, (size_t)bytes);
+    return EXH_OK;
+}
+
+/* The fast tier's copy of a blob (one more reference), or NULL (a miss). */
+static repo_cached *cache_lookup(exh_repo *r, const repo_entry *e)
+{
+    uint64_t key = repo_blob_key(e->sha256);
+    if (!tcache_use(&r->cache, key, ++r->stamp))
+        return NULL;
+    int64_t *slot = keymap_find(&r->cached, key);
+    repo_cached *c = slot ? (repo_cached *)(intptr_t)*slot : NULL;
+    if (!c || c->bytes != e->bytes)
+        return NULL;
+    c->references++;
+    return c;
+}
+
+/* ---- models ---- */
+
+int exh_repo_model_get(exh_repo *r, int64_t id, exh_repo_model *out, exh_error *err)
+{
+    repo_manifest m;
+    int rc = repo_manifest_read(r, id, &m, err);
+    if (rc == EXH_OK)
+        *out = m.model;
+    repo_manifest_free(&m);
+    return rc;
+}
+
+int64_t exh_repo_list(exh_repo *r, int64_t *ids, int64_t max, exh_error *err)
+{
+    int64_t *all = NULL;
+    int64_t count = r->db ? repo_index_ids(r, &all, err) : repo_manifest_ids(r, &all, err);
+    for (int64_t i = 0; i < count && i < max; i++)
+        ids[i] = all[i];
+    free(all);
+    return count;
+}
+
+/* Quality order for donors: NAN is worst; equal qualities go to the later id. */
+static int better(double q, int64_t id, double best_q, int64_t best_id)
+{
+    if (isnan(q) != isnan(best_q))
+        return isnan(best_q);
+    if (!isnan(q) && q != best_q)
+        return q > best_q;
+    return id > best_id;
+}
+
+/* Every stored model's id, architecture and quality: from the index in one
+ * query, else from the manifests. */
+static int64_t load_candidates(exh_repo *r, repo_candidate **out, exh_error *err)
+{
+    if (r->db)
+        return repo_index_candidates(r, out, err);
+    int64_t *ids = NULL, loaded = 0;
+    int64_t count = repo_manifest_ids(r, &ids, err);
+    *out = count >= 0 ? calloc((size_t)count + 1, sizeof **out) : NULL;
+    int rc = count < 0 ? (int)count : *out ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
+        repo_manifest m;
+        rc = repo_manifest_read(r, ids[i], &m, err);
+        if (rc == EXH_OK)
+            (*out)[loaded++] = (repo_candidate){m.model.id, m.model.quality, m.model.architecture};
+        else if (rc == EXH_ERR_NOT_FOUND)
+            rc = EXH_OK; /* removed by a gc since the listing */
+        repo_manifest_free(&m);
+    }
+    free(ids);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc < 0 ? rc : loaded;
+}
+
+int exh_repo_donor(exh_repo *r, const exh_arch *a, int64_t *model, int *prefix_length,
+                   exh_error *err)
+{
+    *model = -1;
+    *prefix_length = 0;
+    repo_candidate *models = NULL;
+    int64_t count = load_candidates(r, &models, err), unused;
+    if (count < 0)
+        return (int)count;
+    exh_trie *trie = exh_trie_new();
+    int rc = trie ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == EXH_OK && i < count; i++)
+        rc = exh_trie_insert(trie, &models[i].architecture, models[i].id, err);
+    /* The trie gives the prefix length (the search's rule); quality picks
+     * among the models that share it. */
+    int length = rc == EXH_OK && count ? exh_trie_longest_prefix(trie, a, &unused) : 0;
+    double best_quality = NAN;
+    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
+        const repo_candidate *m = &models[i];
+        if (exh_arch_common_prefix(&m->architecture, a) < length)
+            continue;
+        if (*model < 0 || better(m->quality, m->id, best_quality, *model)) {
+            *model = m->id;
+            best_quality = m->quality;
+        }
+    }
+    *prefix_length = *model >= 0 ? length : 0;
+    free(models);
+    exh_trie_free(trie);
+    return rc;
+}
+
+/* ---- serving a prefix ---- */
+
+/* What a load holds: per tensor a mapping of its blob or a fast-tier copy. */
+typedef struct load_owner {
+    int count;
+    struct held {
+        void *map;
+        size_t size;
+        repo_cached *cached;
+    } held[];
+} load_owner;
+
+void exh_repo_tensors_release(exh_repo_tensors *t)
+{
+    load_owner *o = t->owner;
+    for (int i = 0; o && i < o->count; i++) {
+        if (o->held[i].map)
+            munmap(o->held[i].map, o->held[i].size);
+        release_cached(o->held[i].cached);
+    }
+    free(o);
+    free(t->tensors);
+    memset(t, 0, sizeof *t);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Map blob e of `model` read-only and check it; the error names both. */
+static int map_blob(exh_repo *r, int64_t model, const repo_entry *e, struct held *h,
+                    exh_error *err)
+{
+    static const unsigned char empty[1];
+    char path[REPO_PATH_MAX];
+    repo_blob_path(r, e->sha256, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
+                             "%s: blob of model %lld, tensor '%s': %s", path, (long long)model,
+                             e->name, errno == ENOENT ? "missing" : strerror(errno));
+    struct stat st;
+    int rc = EXH_OK;
+    if (fstat(fd, &st) < 0 || st.st_size != e->bytes)
+        rc = exh_error_set(err, EXH_ERR_CORRUPT,
+                           "%s: blob of model %lld, tensor '%s' is corrupt: %lld bytes, the "
+                           "manifest says %lld", path, (long long)model, e->name,
+                           (long long)st.st_size, (long long)e->bytes);
+    else if (e->bytes > 0) {
+        h->size = (size_t)e->bytes;
+        h->map = mmap(NULL, h->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (h->map == MAP_FAILED) {
+            h->map = NULL;
+            rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+        }
+    }
+    close(fd);
+    char actual[SHA256_HEX_SIZE];
+    if (rc == EXH_OK && r->options.verify) {
+        sha256_hex(h->map ? h->map : empty, (size_t)e->bytes, actual);
+        if (strcmp(actual, e->sha256) != 0)
+            rc = exh_error_set(err, EXH_ERR_CORRUPT,
+                               "%s: blob of model %lld, tensor '%s' is corrupt: its SHA-256 is %s",
+                               path, (long long)model, e->name, actual);
+    }
+    return rc;
+}
+
+static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tensor *t,
+                 struct held *h, exh_error *err)
+{
+    static const unsigned char empty[1];
+    t->position = e->position;
+    strcpy(t->name, e->name);
+    t->dtype = e->dtype;
+    t->ndim = e->ndim;
+    memcpy(t->shape, e->shape, sizeof t->shape);
+    t->bytes = e->bytes;
+    strcpy(t->sha256, e->sha256);
+    r->last.tensors++;
+    if (r->fast_tier && e->bytes > 0) {
+        h->cached = cache_lookup(r, e);
+        if (h->cached) {
+            t->data = h->cached->data;
+            t->from_fast_tier = 1;
+            r->last.fast_hits++;
+            r->last.fast_bytes += e->bytes;
+            return EXH_OK;
+        }
+        r->last.fast_misses++;
+    }
+    int rc = map_blob(r, model, e, h, err);
+    t->data = h->map ? h->map : empty;
+    r->last.store_bytes += e->bytes;
+    return rc;
+}
+
+static void add_traffic(exh_repo_traffic *to, const exh_repo_traffic *from)
+{
+    to->loads += from->loads;
+    to->tensors += from->tensors;
+    to->fast_hits += from->fast_hits;
+    to->fast_misses += from->fast_misses;
+    to->fast_bytes += from->fast_bytes;
+    to->store_bytes += from->store_bytes;
+    to->io_seconds += from->io_seconds;
+}
+
+int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo_tensors *out,
+                         exh_error *err)
+{
+    memset(out, 0, sizeof *out);
+    double start = seconds_now();
+    memset(&r->last, 0, sizeof r->last);
+    r->last.loads = 1;
+    repo_manifest m;
+    int rc = repo_manifest_read(r, model, &m, err);
+    if (rc < 0)
+        return rc;
+    int count = 0;
+    for (int i = 0; i < m.count; i++)
+        count += m.entries[i].position < prefix_length;
+    load_owner *o = calloc(1, sizeof *o + sizeof o->held[0] * (size_t)count);
+    out->tensors = calloc((size_t)count + 1, sizeof *out->tensors);
+    out->owner = o;
+    if (!o || !out->tensors)
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory loading model %lld", (long long)model);
+    for (int i = 0; rc == EXH_OK && i < m.count; i++) {
+        if (m.entries[i].position >= prefix_length)
+            continue;
+        rc = serve(r, model, &m.entries[i], &out->tensors[o->count], &o->held[o->count], err);
+        o->count++;
+        out->count = o->count;
+    }
+    repo_manifest_free(&m);
+    if (rc < 0)
+        exh_repo_tensors_release(out);
+    r->last.io_seconds = seconds_now() - start;
+    add_traffic(&r->total, &r->last);
+    return rc;
+}
+
+void exh_repo_traffic_get(const exh_repo *r, exh_repo_traffic *last, exh_repo_traffic *total)
+{
+    if (last)
+        *last = r->last;
+    if (total)
+        *total = r->total;
+}
+
+/* ---- provenance ---- */
+
+int exh_repo_lineage(exh_repo *r, int64_t model, exh_repo_lineage_step *steps, int max,
+                     exh_error *err)
+{
+    int count = 0;
+    for (int64_t id = model; id >= 0 && count < max;) {
+        exh_repo_model m;
+        int rc = exh_repo_model_get(r, id, &m, err);
+        if (rc == EXH_ERR_NOT_FOUND && count > 0)
+            break; /* an ancestor gc removed: the chain ends here */
+        if (rc < 0)
+            return rc;
+        steps[count++] = (exh_repo_lineage_step){m.id, m.parent_id, m.donor_id, m.prefix_length,
+                                                 m.quality};
+        /* A parent is an earlier job: a cycle means a broken repository. */
+        id = m.parent_id < id ? m.parent_id : -1;
+    }
+    return count;
+}
