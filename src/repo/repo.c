@@ -167,6 +167,12 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
             rc = make_directory(folder, err);
         }
     }
+    char index[REPO_PATH_MAX];
+    snprintf(index, sizeof index, "%s/index.db", path);
+    struct stat st;
+    /* A reader of a repository written without an index resolves by manifests. */
+    if (r->options.read_only && stat(index, &st) < 0)
+        r->options.no_index = 1;
     if (rc == EXH_OK && !r->options.no_index)
         rc = repo_index_open(r, err);
     if (rc == EXH_OK && !r->options.no_index && !r->options.read_only)
