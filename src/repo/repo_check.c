@@ -88,25 +88,19 @@ static int count_blob(exh_repo *r, const char *sha256, const char *path, int64_t
     return EXH_OK;
 }
 
+static int count_model(exh_repo *r, const repo_manifest *m, void *context, exh_error *err)
+{
+    exh_repo_stats *s = context;
+    s->models++;
+    s->tensors += m->model.tensor_count;
+    s->bytes_per_model += m->model.tensor_bytes;
+    return EXH_OK;
+}
+
 int exh_repo_stats_get(exh_repo *r, exh_repo_stats *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
-    int64_t *ids = NULL;
-    int64_t count = repo_manifest_ids(r, &ids, err);
-    int rc = count < 0 ? (int)count : EXH_OK;
-    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
-        repo_manifest m;
-        rc = repo_manifest_read(r, ids[i], &m, err);
-        if (rc == EXH_ERR_NOT_FOUND) {
-            rc = EXH_OK;
-            continue;
-        }
-        out->models++;
-        out->tensors += m.model.tensor_count;
-        out->bytes_per_model += m.model.tensor_bytes;
-        repo_manifest_free(&m);
-    }
-    free(ids);
+    int rc = repo_each_manifest(r, count_model, out, err);
     if (rc == EXH_OK)
         rc = walk_blobs(r, count_blob, out, err);
     out->temp_files = temp_files(r, 0);
@@ -150,22 +144,13 @@ static int remove_models(exh_repo *r, const int64_t *keep, int64_t keep_count,
     return rc;
 }
 
-/* The blob keys the remaining manifests refer to. */
-static int referenced_blobs(exh_repo *r, keymap *held, exh_error *err)
+/* Note the blob keys of a remaining manifest in the keymap `context`. */
+static int hold_blobs(exh_repo *r, const repo_manifest *m, void *context, exh_error *err)
 {
-    int64_t *ids = NULL;
-    int64_t count = repo_manifest_ids(r, &ids, err);
-    int rc = count < 0 ? (int)count : EXH_OK;
-    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
-        repo_manifest m;
-        rc = repo_manifest_read(r, ids[i], &m, err);
-        for (int k = 0; rc == EXH_OK && k < m.count; k++)
-            if (!keymap_upsert(held, repo_blob_key(m.entries[k].sha256), 0, NULL))
-                rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-        repo_manifest_free(&m);
-    }
-    free(ids);
-    return rc;
+    for (int k = 0; k < m->count; k++)
+        if (!keymap_upsert(context, repo_blob_key(m->entries[k].sha256), 0, NULL))
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    return EXH_OK;
 }
 
 typedef struct gc_walk {
@@ -203,7 +188,7 @@ int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count, exh_repo_g
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     int rc = remove_models(r, keep, keep_count, out, err);
     if (rc == EXH_OK)
-        rc = referenced_blobs(r, &held, err);
+        rc = repo_each_manifest(r, hold_blobs, &held, err);
     gc_walk w = {&held, out};
     if (rc == EXH_OK)
         rc = walk_blobs(r, remove_unreferenced, &w, err);

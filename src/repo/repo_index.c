@@ -129,26 +129,17 @@ int64_t repo_index_ids(exh_repo *r, int64_t **ids, exh_error *err)
     if (sqlite3_prepare_v2(r->db, "SELECT id FROM models ORDER BY id", -1, &s, NULL) != SQLITE_OK)
         return sql_error(r, err, "cannot list the models");
     int64_t count = 0, capacity = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == capacity) {
-            capacity = capacity ? capacity * 2 : 64;
-            int64_t *grown = realloc(*ids, sizeof *grown * (size_t)capacity);
-            if (!grown) {
-                sqlite3_finalize(s);
-                free(*ids);
-                *ids = NULL;
-                return exh_error_set(err, EXH_ERR_NOMEM, "out of memory listing models");
-            }
-            *ids = grown;
-        }
-        (*ids)[count++] = sqlite3_column_int64(s, 0);
-    }
+    int step = SQLITE_DONE, rc = EXH_OK;
+    while (rc == EXH_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+        if (repo_ids_push(ids, &count, &capacity, sqlite3_column_int64(s, 0)) < 0)
+            rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory listing models");
+    if (rc == EXH_OK && step != SQLITE_DONE)
+        rc = sql_error(r, err, "cannot list the models");
     sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
+    if (rc < 0) {
         free(*ids);
         *ids = NULL;
-        return sql_error(r, err, "cannot list the models");
+        return rc;
     }
     return count;
 }

@@ -76,6 +76,13 @@ int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err);
 int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_error *err);
 /* The ids of manifests/ *.json, sorted (malloc'd in *ids). */
 int64_t repo_manifest_ids(const exh_repo *r, int64_t **ids, exh_error *err);
+/* Call fn with every manifest, in id order, until it returns < 0; one that
+ * vanished since the listing (a concurrent gc) is skipped. */
+typedef int (*repo_manifest_fn)(exh_repo *r, const repo_manifest *m, void *context,
+                                exh_error *err);
+int repo_each_manifest(exh_repo *r, repo_manifest_fn fn, void *context, exh_error *err);
+/* Append id to a growing array; EXH_ERR_NOMEM (the array kept) or 0. */
+int repo_ids_push(int64_t **ids, int64_t *count, int64_t *capacity, int64_t id);
 
 /* ---- repo_index.c: index.db ---- */
 int repo_index_open(exh_repo *r, exh_error *err);

@@ -194,6 +194,20 @@ static int64_t manifest_id(const char *name)
     return id;
 }
 
+int repo_ids_push(int64_t **ids, int64_t *count, int64_t *capacity, int64_t id)
+{
+    if (*count == *capacity) {
+        int64_t grown_capacity = *capacity ? *capacity * 2 : 64;
+        int64_t *grown = realloc(*ids, sizeof *grown * (size_t)grown_capacity);
+        if (!grown)
+            return EXH_ERR_NOMEM;
+        *ids = grown;
+        *capacity = grown_capacity;
+    }
+    (*ids)[(*count)++] = id;
+    return EXH_OK;
+}
+
 int64_t repo_manifest_ids(const exh_repo *r, int64_t **ids, exh_error *err)
 {
     char folder[REPO_PATH_MAX];
@@ -206,23 +220,33 @@ int64_t repo_manifest_ids(const exh_repo *r, int64_t **ids, exh_error *err)
     struct dirent *d;
     while ((d = readdir(dir))) {
         int64_t id = manifest_id(d->d_name);
-        if (id < 0)
-            continue;
-        if (count == capacity) {
-            capacity = capacity ? capacity * 2 : 64;
-            int64_t *grown = realloc(*ids, sizeof *grown * (size_t)capacity);
-            if (!grown) {
-                closedir(dir);
-                free(*ids);
-                *ids = NULL;
-                return exh_error_set(err, EXH_ERR_NOMEM, "out of memory listing %s", folder);
-            }
-            *ids = grown;
+        if (id >= 0 && repo_ids_push(ids, &count, &capacity, id) < 0) {
+            closedir(dir);
+            free(*ids);
+            *ids = NULL;
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory listing %s", folder);
         }
-        (*ids)[count++] = id;
     }
     closedir(dir);
     if (count > 1)
         qsort(*ids, (size_t)count, sizeof **ids, compare_ids);
     return count;
+}
+
+int repo_each_manifest(exh_repo *r, repo_manifest_fn fn, void *context, exh_error *err)
+{
+    int64_t *ids = NULL;
+    int64_t count = repo_manifest_ids(r, &ids, err);
+    int rc = count < 0 ? (int)count : EXH_OK;
+    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
+        repo_manifest m;
+        rc = repo_manifest_read(r, ids[i], &m, err);
+        if (rc == EXH_OK)
+            rc = fn(r, &m, context, err);
+        else if (rc == EXH_ERR_NOT_FOUND)
+            rc = EXH_OK;
+        repo_manifest_free(&m);
+    }
+    free(ids);
+    return rc;
 }

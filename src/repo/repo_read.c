@@ -133,31 +133,38 @@ static int better(double q, int64_t id, double best_q, int64_t best_id)
     return id > best_id;
 }
 
+typedef struct candidates {
+    repo_candidate *models;
+    int64_t count, capacity;
+} candidates;
+
+static int add_candidate(exh_repo *r, const repo_manifest *m, void *context, exh_error *err)
+{
+    candidates *c = context;
+    if (c->count == c->capacity) {
+        int64_t capacity = c->capacity ? c->capacity * 2 : 64;
+        repo_candidate *grown = realloc(c->models, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+        c->models = grown;
+        c->capacity = capacity;
+    }
+    c->models[c->count++] = (repo_candidate){m->model.id, m->model.quality, m->model.architecture};
+    return EXH_OK;
+}
+
 /* Every stored model's id, architecture and quality: from the index in one
  * query, else from the manifests. */
 static int64_t load_candidates(exh_repo *r, repo_candidate **out, exh_error *err)
 {
     if (r->db)
         return repo_index_candidates(r, out, err);
-    int64_t *ids = NULL, loaded = 0;
-    int64_t count = repo_manifest_ids(r, &ids, err);
-    *out = count >= 0 ? calloc((size_t)count + 1, sizeof **out) : NULL;
-    int rc = count < 0 ? (int)count : *out ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-    for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
-        repo_manifest m;
-        rc = repo_manifest_read(r, ids[i], &m, err);
-        if (rc == EXH_OK)
-            (*out)[loaded++] = (repo_candidate){m.model.id, m.model.quality, m.model.architecture};
-        else if (rc == EXH_ERR_NOT_FOUND)
-            rc = EXH_OK; /* removed by a gc since the listing */
-        repo_manifest_free(&m);
-    }
-    free(ids);
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-    }
-    return rc < 0 ? rc : loaded;
+    candidates c = {0};
+    int rc = repo_each_manifest(r, add_candidate, &c, err);
+    if (rc < 0)
+        free(c.models);
+    *out = rc < 0 ? NULL : c.models;
+    return rc < 0 ? rc : c.count;
 }
 
 int exh_repo_donor(exh_repo *r, const exh_arch *a, int64_t *model, int *prefix_length,
