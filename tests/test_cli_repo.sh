@@ -46,7 +46,7 @@ expect 0 "usage: exhaust repo" --help
 # Failures name the file: exit 1.
 expect 1 "$work/nowhere" ls "$work/nowhere"
 expect 1 "99.json" show "$repo" 99
-blob=$(find "$repo/blobs" -type f | sort | head -1)
+blob=$(find "$repo/blobs" -type f | sort | sed -n 1p)
 printf 'garbage' > "$blob"
 expect 1 "$blob" check "$repo"
 expect 0 "removed 6 models" gc "$repo" --keep 0,7
