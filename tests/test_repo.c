@@ -498,9 +498,10 @@ static void test_index_follows_manifests(void **state)
 static void live_versus_replay(exh_repo_cache_policy live_policy,
                                exh_cachesim_policy replay_policy, int64_t capacity)
 {
+    unsigned char skip[64]; /* threshold: every third model is not cached */
     enum { N = 60, L = 4, TENSOR = 16 };
     char name[32];
-    snprintf(name, sizeof name, "live-%d-%lld", live_policy, (long long)capacity);
+    snprintf(name, sizeof name, "live-%d-%lld", replay_policy, (long long)capacity);
     exh_repo *r = open_repo(name, capacity, live_policy);
     exh_rng *rng = exh_rng_new(1234);
     exh_trace_record records[N];
@@ -511,6 +512,7 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
         for (int p = 0; p < L; p++)
             tokens[p] = (char)('0' + exh_rng_below(rng, 3));
         records[i] = make_record(0, i, i + 0.5, tokens, exh_rng_uniform(rng), 0);
+        skip[i] = replay_policy == EXH_CACHESIM_THRESHOLD && i % 3 == 2;
         int64_t donor;
         int prefix;
         assert_int_equal(exh_repo_donor(r, &records[i].architecture, &donor, &prefix, &err), EXH_OK);
@@ -528,7 +530,8 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
             exh_repo_tensors_release(&t);
         }
         exh_repo_model m = {.id = i, .parent_id = -1, .donor_id = donor, .prefix_length = prefix,
-                            .quality = records[i].quality, .architecture = records[i].architecture};
+                            .quality = records[i].quality, .architecture = records[i].architecture,
+                            .skip_fast_tier = skip[i]};
         exh_repo_save *s;
         assert_int_equal(exh_repo_save_begin(r, &m, &s, &err), EXH_OK);
         for (int p = 0; p < L; p++) {
@@ -546,6 +549,7 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
     exh_cachesim_options_default(&o);
     o.policy = replay_policy;
     o.capacity_bytes = capacity;
+    o.skip_store = skip;
     int64_t tensor_bytes = TENSOR;
     o.tensor_bytes = exh_cachesim_uniform_tensor_bytes;
     o.tensor_context = &tensor_bytes;
@@ -571,6 +575,8 @@ static void test_fast_tier_matches_replay(void **state)
         {EXH_REPO_CACHE_LFU, EXH_CACHESIM_LFU, 5 * 16},
         {EXH_REPO_CACHE_LRU, EXH_CACHESIM_LRU, 40 * 16},
         {EXH_REPO_CACHE_LFU, EXH_CACHESIM_LFU, 12 * 16},
+        {EXH_REPO_CACHE_LRU, EXH_CACHESIM_THRESHOLD, 8 * 16},
+        {EXH_REPO_CACHE_LRU, EXH_CACHESIM_PREFETCH, 8 * 16}, /* one shared tier: as lru */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         live_versus_replay(cases[i].live, cases[i].replay, cases[i].capacity);

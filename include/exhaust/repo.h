@@ -39,9 +39,17 @@
  * exh_repo_gc must not run while another process saves.
  *
  * The fast tier: options.cache_bytes > 0 puts a byte-capacity cache in
- * memory in front of the store, run by the same LRU/LFU code the trace
- * replay (cachesim.h) uses. Loads count fast-tier hits, misses, bytes from
- * each tier and I/O seconds (exh_repo_traffic).
+ * memory in front of the store, run by the same cache code (src/repo/
+ * cachesim_cache.c) the trace replay (cachesim.h) uses, with the replay's
+ * events: a save offers each tensor (a WRITE: admitted, or a use when held),
+ * a load uses each tensor it serves (a READ: a miss does not fill the tier).
+ * Policies: lru and lfu; threshold is lru with model.skip_fast_tier on the
+ * saves it skips; prefetch equals lru for one shared tier (as in the
+ * replay's shared scope). The tier policy (admission by donations in a
+ * window) is replay-only so far. Loads count fast-tier hits, misses, bytes
+ * from each tier and I/O seconds (exh_repo_traffic). Tensors are keyed by
+ * content (the first 64 bits of their SHA-256), so a tier never serves
+ * another model's weights.
  *
  * Typical use:
  *     exh_repo *r;
@@ -122,6 +130,8 @@ typedef struct exh_repo_model {
     exh_arch architecture; /* its tokens: what donor lookup compares */
     char space[EXH_REPO_SPACE_MAX];  /* may be empty */
     char arch_text[EXH_SPACE_TEXT_MAX]; /* the text form; empty: the sequence form is stored */
+    int skip_fast_tier;    /* save only: keep its tensors out of the fast tier (the replay's
+                            * threshold policy: "never transferred, do not cache"); not stored */
     int tensor_count;      /* filled by the repository */
     int64_t tensor_bytes;  /* filled by the repository: the bytes of all its tensors */
 } exh_repo_model;

@@ -294,7 +294,8 @@ int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, e
             (rc = repo_write_atomic(r, path, data, (size_t)bytes, err)) < 0)
             return rc;
     }
-    if ((rc = repo_cache_offer(r, e.sha256, data, bytes, err)) < 0)
+    if (!s->manifest.model.skip_fast_tier &&
+        (rc = repo_cache_offer(r, e.sha256, data, bytes, err)) < 0)
         return rc;
     if ((rc = repo_manifest_add(&s->manifest, &e, err)) < 0)
         return rc;
