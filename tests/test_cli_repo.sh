@@ -15,7 +15,8 @@ expect() {
     local status=$1 phrase=$2; shift 2
     local got=0
     "$EXHAUST_BIN" repo "$@" > "$work/out.txt" 2>&1 || got=$?
-    [ "$got" -eq "$status" ] || { cat "$work/out.txt"; fail "repo $*: exit $got, expected $status"; }
+    [ "$got" -eq "$status" ] ||
+        { cat "$work/out.txt"; fail "repo $*: exit $got, expected $status"; }
     grep -qF -- "$phrase" "$work/out.txt" || { cat "$work/out.txt"; fail "repo $*: no '$phrase'"; }
 }
 

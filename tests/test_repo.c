@@ -208,13 +208,28 @@ static void test_dedup(void **state)
     /* Model 1 receives model 0's first two positions frozen; model 2 is
      * model 0 again (same tensors); model 3 shares nothing. */
     save_model(r, 0, "012", 0.5, -1, -1, 0, "ABC");
-    save_model(r, 1, "013", 0.6, 0, 0, 2, "ABD");
-    save_model(r, 2, "012", 0.7, 0, 0, 3, "ABC");
-    save_model(r, 3, "222", 0.1, -1, -1, 0, "EFG");
+    int64_t tensor = TENSOR_FLOATS * 4;
+    static const struct {
+        int64_t id;
+        const char *tokens, *fills;
+        int64_t written, dedup; /* tensors */
+    } saves[] = {
+        {1, "013", "ABD", 1, 2}, {2, "012", "ABC", 0, 3}, {3, "222", "EFG", 3, 0},
+    };
+    exh_repo_traffic last, total;
+    for (size_t i = 0; i < sizeof saves / sizeof saves[0]; i++) {
+        save_model(r, saves[i].id, saves[i].tokens, 0.5, 0, 0, 0, saves[i].fills);
+        exh_repo_traffic_get(r, &last, &total);
+        assert_int_equal(last.saves, 1);
+        assert_int_equal(last.tensors, 3);
+        assert_int_equal(last.written_bytes, saves[i].written * tensor);
+        assert_int_equal(last.dedup_bytes, saves[i].dedup * tensor);
+    }
+    assert_int_equal(total.saves, 4);
+    assert_int_equal(total.written_bytes, 7 * tensor);
     exh_repo_stats st;
     exh_error err;
     assert_int_equal(exh_repo_stats_get(r, &st, &err), EXH_OK);
-    int64_t tensor = TENSOR_FLOATS * 4;
     assert_int_equal(st.models, 4);
     assert_int_equal(st.tensors, 12);
     assert_int_equal(st.blobs, 7); /* A B C D E F G */
@@ -340,7 +355,12 @@ static void test_bad_input(void **state)
     unsigned char data[16] = {0};
     int64_t shape[2] = {2, 2};
     assert_int_equal(exh_repo_save_begin(r, &m, &s, &err), EXH_OK);
-    static const struct { int position; const char *name; int dtype; int ndim; int64_t bytes; } bad[] = {
+    static const struct {
+        int position;
+        const char *name;
+        int dtype, ndim;
+        int64_t bytes;
+    } bad[] = {
         {0, "w", EXH_DTYPE_F32, 2, 15},  /* bytes do not fit the shape */
         {2, "w", EXH_DTYPE_F32, 2, 16},  /* position past the architecture */
         {-1, "w", EXH_DTYPE_F32, 2, 16},
@@ -515,7 +535,8 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
         skip[i] = replay_policy == EXH_CACHESIM_THRESHOLD && i % 3 == 2;
         int64_t donor;
         int prefix;
-        assert_int_equal(exh_repo_donor(r, &records[i].architecture, &donor, &prefix, &err), EXH_OK);
+        assert_int_equal(exh_repo_donor(r, &records[i].architecture, &donor, &prefix, &err),
+                         EXH_OK);
         records[i].prefix_length = prefix;
         if (donor >= 0) {
             exh_repo_tensors t;

@@ -36,7 +36,8 @@
  * filesystem (NFS, Lustre) SQLite locking is not to be trusted: only one
  * process (the search coordinator) should write the index; readers open
  * with options.no_index and resolve models by their manifest paths.
- * exh_repo_gc must not run while another process saves.
+ * exh_repo_gc must not run while another process saves. A handle is not
+ * thread-safe: open one per thread (any number may share the folder).
  *
  * The fast tier: options.cache_bytes > 0 puts a byte-capacity cache in
  * memory in front of the store, run by the same cache code (src/repo/
@@ -116,7 +117,8 @@ typedef struct exh_repo exh_repo;
 
 /* Open (creating the folder and its index when absent; not when read_only)
  * the repository at `path`; o may be NULL for the defaults. */
-EXH_API int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, exh_error *err);
+EXH_API int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out,
+                          exh_error *err);
 EXH_API void exh_repo_close(exh_repo *r);
 EXH_API const char *exh_repo_path(const exh_repo *r);
 
@@ -146,9 +148,9 @@ EXH_API int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_s
 /* One tensor at `position` (0 <= position < architecture length) named
  * `name` (unique within the model); bytes must equal the product of shape
  * (ndim 0..EXH_REPO_MAX_DIMS) times the dtype's size. */
-EXH_API int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, exh_repo_dtype dtype,
-                                     int ndim, const int64_t *shape, const void *data, int64_t bytes,
-                                     exh_error *err);
+EXH_API int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name,
+                                     exh_repo_dtype dtype, int ndim, const int64_t *shape,
+                                     const void *data, int64_t bytes, exh_error *err);
 EXH_API int exh_repo_save_commit(exh_repo_save *s, exh_error *err);
 EXH_API void exh_repo_save_abort(exh_repo_save *s);
 
@@ -192,22 +194,27 @@ typedef struct exh_repo_tensors {
  * prefix_length >= its length; none when <= 0). A blob that is missing or
  * fails its hash is an error naming the blob and the model; nothing is
  * returned then. */
-EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo_tensors *out,
-                                 exh_error *err);
+EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length,
+                                 exh_repo_tensors *out, exh_error *err);
 /* Unmap and free; t is emptied. Safe on an emptied or zeroed t. */
 EXH_API void exh_repo_tensors_release(exh_repo_tensors *t);
 
-/* What loads moved: for the last exh_repo_load_prefix and since open. */
+/* What loads and saves moved: for the last operation (a load, or a save
+ * from begin to commit or abort) and since open, for the search's trace. */
 typedef struct exh_repo_traffic {
     int64_t loads;          /* exh_repo_load_prefix calls */
-    int64_t tensors;        /* tensors served */
-    int64_t fast_hits, fast_misses; /* tensors found / not found in the fast tier */
+    int64_t saves;          /* saves committed or aborted */
+    int64_t tensors;        /* tensors served or added */
+    int64_t fast_hits, fast_misses; /* tensors served found / not found in the fast tier */
     int64_t fast_bytes;     /* bytes served by the fast tier */
     int64_t store_bytes;    /* bytes read from the store (blobs) */
-    int64_t evictions;      /* fast-tier entries evicted (by saves: they fill the tier) */
-    double io_seconds;      /* wall time spent loading */
+    int64_t written_bytes;  /* bytes of new blobs written */
+    int64_t dedup_bytes;    /* bytes added whose blob existed: not written again */
+    int64_t evictions;      /* fast-tier entries evicted (saves fill the tier) */
+    double io_seconds;      /* wall time inside the operations (hashing included) */
 } exh_repo_traffic;
-EXH_API void exh_repo_traffic_get(const exh_repo *r, exh_repo_traffic *last, exh_repo_traffic *total);
+EXH_API void exh_repo_traffic_get(const exh_repo *r, exh_repo_traffic *last,
+                                  exh_repo_traffic *total);
 
 /* Provenance: from `model` back through its parents. Each step is a model,
  * its parent and donor, and how many leading positions the donor passed on.
@@ -237,8 +244,8 @@ EXH_API int exh_repo_stats_get(exh_repo *r, exh_repo_stats *out, exh_error *err)
 typedef struct exh_repo_gc_result {
     int64_t models_removed, blobs_removed, bytes_removed, temp_files_removed;
 } exh_repo_gc_result;
-EXH_API int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count, exh_repo_gc_result *out,
-                        exh_error *err);
+EXH_API int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count,
+                        exh_repo_gc_result *out, exh_error *err);
 
 /* Verify the repository: every blob's SHA-256 matches its name, every
  * manifest parses and its blobs exist, the index equals the manifests.

@@ -78,7 +78,8 @@ static int make_directory(const char *path, exh_error *err)
 {
     if (mkdir(path, 0777) == 0 || errno == EEXIST)
         return EXH_OK;
-    return exh_error_set(err, EXH_ERR_IO, "%s: cannot create the folder: %s", path, strerror(errno));
+    return exh_error_set(err, EXH_ERR_IO, "%s: cannot create the folder: %s", path,
+                         strerror(errno));
 }
 
 /* fsync a folder so that a rename into it survives a crash. */
@@ -114,8 +115,11 @@ static int write_all(int fd, const void *data, size_t size)
 int repo_write_atomic(exh_repo *r, const char *path, const void *data, size_t size, exh_error *err)
 {
     char temp[REPO_PATH_MAX];
-    snprintf(temp, sizeof temp, "%s/tmp/%ld-%lu.tmp", r->path, (long)getpid(), ++r->temp_counter);
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    /* Unique among processes (pid), handles in one process (address) and
+     * writes of one handle (counter). */
+    snprintf(temp, sizeof temp, "%s/tmp/%ld-%p-%lu.tmp", r->path, (long)getpid(), (void *)r,
+             ++r->temp_counter);
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return exh_error_set(err, EXH_ERR_IO, "%s: cannot create: %s", temp, strerror(errno));
     if (write_all(fd, data, size) < 0 || (r->options.fsync && fsync(fd) < 0)) {
@@ -208,6 +212,9 @@ const char *exh_repo_path(const exh_repo *r)
 struct exh_repo_save {
     exh_repo *repo;
     repo_manifest manifest;
+    exh_repo_traffic traffic;
+    double start;
+    int64_t evicted;
 };
 
 int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **out, exh_error *err)
@@ -228,8 +235,11 @@ int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **ou
                              (long long)m->id);
     exh_repo_save *s = calloc(1, sizeof *s);
     if (!s)
-        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory saving model %lld", (long long)m->id);
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory saving model %lld",
+                             (long long)m->id);
     s->repo = r;
+    repo_traffic_start(r, &s->traffic, &s->start, &s->evicted);
+    s->traffic.saves = 1;
     repo_manifest_init(&s->manifest);
     s->manifest.model = *m;
     s->manifest.model.tensor_count = 0;
@@ -293,7 +303,11 @@ int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, e
         if ((rc = make_directory(folder, err)) < 0 ||
             (rc = repo_write_atomic(r, path, data, (size_t)bytes, err)) < 0)
             return rc;
+        s->traffic.written_bytes += bytes;
+    } else {
+        s->traffic.dedup_bytes += bytes;
     }
+    s->traffic.tensors++;
     if (!s->manifest.model.skip_fast_tier &&
         (rc = repo_cache_offer(r, e.sha256, data, bytes, err)) < 0)
         return rc;
@@ -337,6 +351,7 @@ int exh_repo_save_commit(exh_repo_save *s, exh_error *err)
 void exh_repo_save_abort(exh_repo_save *s)
 {
     if (s) {
+        repo_traffic_finish(s->repo, &s->traffic, s->start, s->evicted);
         repo_manifest_free(&s->manifest);
         free(s);
     }

@@ -252,8 +252,10 @@ static int same_model(const repo_manifest *a, const repo_manifest *b)
 {
     const exh_repo_model *x = &a->model, *y = &b->model;
     if (x->parent_id != y->parent_id || x->donor_id != y->donor_id ||
-        x->prefix_length != y->prefix_length || !exh_arch_equal(&x->architecture, &y->architecture) ||
-        (isnan(x->quality) ? !isnan(y->quality) : x->quality != y->quality) || a->count != b->count ||
+        x->prefix_length != y->prefix_length ||
+        !exh_arch_equal(&x->architecture, &y->architecture) ||
+        (isnan(x->quality) ? !isnan(y->quality) : x->quality != y->quality) ||
+        a->count != b->count ||
         strcmp(x->space, y->space) != 0 || strcmp(x->arch_text, y->arch_text) != 0)
         return 0;
     for (int i = 0; i < a->count; i++)

@@ -47,6 +47,7 @@ struct exh_repo {
     keymap cached;            /* key -> (repo_cached *) as int64 */
     uint64_t stamp;
     exh_repo_traffic last, total;
+    int64_t evicted;          /* fast-tier evictions since open */
 };
 
 /* What donor lookup needs of a model. */
@@ -99,6 +100,9 @@ int repo_index_reconcile(exh_repo *r, int64_t *changed, exh_error *err);
 /* ---- repo_read.c: the fast tier ---- */
 int repo_cache_init(exh_repo *r, exh_error *err);
 void repo_cache_free(exh_repo *r);
+/* An operation's traffic: start it, then fold it into r->last and r->total. */
+void repo_traffic_start(exh_repo *r, exh_repo_traffic *t, double *start, int64_t *evicted);
+void repo_traffic_finish(exh_repo *r, const exh_repo_traffic *t, double start, int64_t evicted);
 /* Offer a written tensor to the fast tier (a copy): the replay's WRITE. */
 int repo_cache_offer(exh_repo *r, const char *sha256, const void *data, int64_t bytes,
                      exh_error *err);

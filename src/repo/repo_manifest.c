@@ -51,7 +51,8 @@ int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err)
     json_object_set_new(root, "space", json_string(d->space));
     json_object_set_new(root, "arch", json_string(d->arch_text[0] ? d->arch_text : sequence));
     json_object_set_new(root, "arch_sequence", json_string(sequence));
-    json_object_set_new(root, "quality", isfinite(d->quality) ? json_real(d->quality) : json_null());
+    json_object_set_new(root, "quality",
+                        isfinite(d->quality) ? json_real(d->quality) : json_null());
     json_object_set_new(root, "parent", json_integer(d->parent_id));
     json_object_set_new(root, "donor", json_integer(d->donor_id));
     json_object_set_new(root, "prefix_len", json_integer(d->prefix_length));
@@ -60,10 +61,11 @@ int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err)
         json_t *shape = json_array();
         for (int k = 0; k < e->ndim; k++)
             json_array_append_new(shape, json_integer(e->shape[k]));
-        json_array_append_new(tensors, json_pack("{s:i, s:s, s:s, s:o, s:I, s:s}", "position",
-                                                 e->position, "name", e->name, "dtype",
-                                                 exh_repo_dtype_name(e->dtype), "shape", shape,
-                                                 "bytes", (json_int_t)e->bytes, "sha256", e->sha256));
+        json_array_append_new(tensors,
+                              json_pack("{s:i, s:s, s:s, s:o, s:I, s:s}", "position", e->position,
+                                        "name", e->name, "dtype", exh_repo_dtype_name(e->dtype),
+                                        "shape", shape, "bytes", (json_int_t)e->bytes, "sha256",
+                                        e->sha256));
     }
     json_object_set_new(root, "tensors", tensors);
     *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));

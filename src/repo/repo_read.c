@@ -33,7 +33,7 @@ static void evicted(void *context, uint64_t key)
         release_cached((repo_cached *)(intptr_t)*slot);
         keymap_remove(&r->cached, key);
     }
-    r->total.evictions++;
+    r->evicted++;
 }
 
 int repo_cache_init(exh_repo *r, exh_error *err)
@@ -41,9 +41,8 @@ int repo_cache_init(exh_repo *r, exh_error *err)
     r->fast_tier = r->options.cache_bytes > 0;
     if (!r->fast_tier)
         return EXH_OK;
-    if (tcache_init(&r->cache, r->options.cache_bytes, r->options.cache_policy == EXH_REPO_CACHE_LFU) <
-            0 ||
-        keymap_init(&r->cached, 0) < 0)
+    int lfu = r->options.cache_policy == EXH_REPO_CACHE_LFU;
+    if (tcache_init(&r->cache, r->options.cache_bytes, lfu) < 0 || keymap_init(&r->cached, 0) < 0)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the fast tier of %s", r->path);
     r->cache.on_evict = evicted;
     r->cache.evict_context = r;
@@ -299,24 +298,42 @@ static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tenso
     return rc;
 }
 
-static void add_traffic(exh_repo_traffic *to, const exh_repo_traffic *from)
+void repo_traffic_start(exh_repo *r, exh_repo_traffic *t, double *start, int64_t *evicted)
 {
-    to->loads += from->loads;
-    to->tensors += from->tensors;
-    to->fast_hits += from->fast_hits;
-    to->fast_misses += from->fast_misses;
-    to->fast_bytes += from->fast_bytes;
-    to->store_bytes += from->store_bytes;
-    to->io_seconds += from->io_seconds;
+    memset(t, 0, sizeof *t);
+    *start = seconds_now();
+    *evicted = r->evicted;
+}
+
+void repo_traffic_finish(exh_repo *r, const exh_repo_traffic *t, double start, int64_t evicted)
+{
+    exh_repo_traffic *total = &r->total;
+    r->last = *t;
+    r->last.io_seconds = seconds_now() - start;
+    r->last.evictions = r->evicted - evicted;
+    total->loads += t->loads;
+    total->saves += t->saves;
+    total->tensors += t->tensors;
+    total->fast_hits += t->fast_hits;
+    total->fast_misses += t->fast_misses;
+    total->fast_bytes += t->fast_bytes;
+    total->store_bytes += t->store_bytes;
+    total->written_bytes += t->written_bytes;
+    total->dedup_bytes += t->dedup_bytes;
+    total->evictions = r->evicted;
+    total->io_seconds += r->last.io_seconds;
 }
 
 int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo_tensors *out,
                          exh_error *err)
 {
     memset(out, 0, sizeof *out);
-    double start = seconds_now();
-    memset(&r->last, 0, sizeof r->last);
-    r->last.loads = 1;
+    exh_repo_traffic traffic;
+    double start;
+    int64_t evicted;
+    repo_traffic_start(r, &traffic, &start, &evicted);
+    traffic.loads = 1;
+    r->last = traffic; /* serve() counts into r->last */
     repo_manifest m;
     int rc = repo_manifest_read(r, model, &m, err);
     if (rc < 0)
@@ -328,7 +345,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     out->tensors = calloc((size_t)count + 1, sizeof *out->tensors);
     out->owner = o;
     if (!o || !out->tensors)
-        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory loading model %lld", (long long)model);
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory loading model %lld",
+                           (long long)model);
     for (int i = 0; rc == EXH_OK && i < m.count; i++) {
         if (m.entries[i].position >= prefix_length)
             continue;
@@ -339,8 +357,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     repo_manifest_free(&m);
     if (rc < 0)
         exh_repo_tensors_release(out);
-    r->last.io_seconds = seconds_now() - start;
-    add_traffic(&r->total, &r->last);
+    traffic = r->last;
+    repo_traffic_finish(r, &traffic, start, evicted);
     return rc;
 }
 
