@@ -4,7 +4,7 @@ use it: libexhaust.so opens a repository that tests/repo_writer.c filled,
 serves a model's prefix, and NumPy wraps each tensor without a copy (the
 array's address is the served pointer). Independent references: the manifest
 read with Python's json, each blob read with numpy.fromfile and hashed with
-hashlib. Skips (exit 77) without NumPy or the library."""
+hashlib. Skips (exit 77) without NumPy or the library, and under sanitizers."""
 import ctypes, hashlib, json, os, subprocess, sys, tempfile
 
 LIB = os.environ.get("EXHAUST_LIB", "")
@@ -13,6 +13,9 @@ try:
     import numpy as np
 except ImportError:
     print("skip: NumPy is not installed")
+    sys.exit(77)
+if os.environ.get("EXHAUST_SANITIZED"):
+    print("skip: a sanitized library cannot be loaded into an uninstrumented Python")
     sys.exit(77)
 if not os.path.exists(LIB) or not os.path.exists(WRITER):
     print("skip: EXHAUST_LIB or EXHAUST_REPO_WRITER not built")
