@@ -99,11 +99,6 @@ static int failed(const exh_error *err)
     return CLI_FAILED;
 }
 
-static void output_quality(output_table *t, double q)
-{
-    output_number(t, isnan(q) ? NAN : q);
-}
-
 static int repo_ls(exh_repo *r, const repo_args *a)
 {
     exh_error err;
@@ -130,7 +125,7 @@ static int repo_ls(exh_repo *r, const repo_args *a)
         output_integer(t, m->parent_id);
         output_integer(t, m->donor_id);
         output_integer(t, m->prefix_length);
-        output_quality(t, m->quality);
+        output_number(t, m->quality);
         output_integer(t, m->tensor_count);
         output_integer(t, m->tensor_bytes);
         output_text(t, m->arch_text);
@@ -203,7 +198,7 @@ static int repo_lineage(exh_repo *r, const repo_args *a)
     output_table *t = output_begin(stdout, a->format, 5, columns);
     for (int i = 0; i < count; i++) {
         output_integer(t, steps[i].model);
-        output_quality(t, steps[i].quality);
+        output_number(t, steps[i].quality);
         output_integer(t, steps[i].parent_id);
         output_integer(t, steps[i].donor_id);
         output_integer(t, steps[i].prefix_length);
