@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -399,6 +401,41 @@ static void test_bad_input(void **state)
     assert_int_equal(exh_repo_open(test_temp_path("nowhere"), &o, &r, &err), EXH_ERR_NOT_FOUND);
 }
 
+/* A write that fails (a file-size limit stands in for a full disk): a clear
+ * error naming the blob, no temp file left, the repository still sound. */
+static void test_write_failure(void **state)
+{
+    exh_repo *r = open_repo("full", 0, EXH_REPO_CACHE_LRU);
+    save_model(r, 0, "01", 0.5, -1, -1, 0, "AB");
+    exh_repo_model m = {.id = 1, .parent_id = -1, .donor_id = -1};
+    m.architecture = arch_of("01");
+    exh_repo_save *s;
+    exh_error err;
+    assert_int_equal(exh_repo_save_begin(r, &m, &s, &err), EXH_OK);
+    enum { BYTES = 1 << 20 };
+    unsigned char *data = calloc(BYTES, 1);
+    int64_t shape = BYTES;
+    struct rlimit old, limit;
+    getrlimit(RLIMIT_FSIZE, &old);
+    limit = old;
+    limit.rlim_cur = 64 << 10;
+    signal(SIGXFSZ, SIG_IGN); /* write() then fails with EFBIG instead of killing us */
+    setrlimit(RLIMIT_FSIZE, &limit);
+    int rc = exh_repo_save_add_tensor(s, 0, "big", EXH_DTYPE_U8, 1, &shape, data, BYTES, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    free(data);
+    assert_int_equal(rc, EXH_ERR_IO);
+    assert_non_null(strstr(err.message, "/blobs/"));
+    assert_non_null(strstr(err.message, "cannot write 1048576 bytes"));
+    exh_repo_save_abort(s);
+    exh_repo_check_result c;
+    assert_int_equal(exh_repo_check(r, 0, &c, &err), EXH_OK);
+    assert_int_equal(c.temp_files, 0);
+    assert_int_equal(c.manifests, 1);
+    exh_repo_close(r);
+}
+
 /* ---- gc, lineage, the index ---- */
 
 static void test_gc(void **state)
@@ -612,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_donor),
         cmocka_unit_test(test_corrupt_blob),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_write_failure),
         cmocka_unit_test(test_gc),
         cmocka_unit_test(test_lineage),
         cmocka_unit_test(test_index_follows_manifests),
