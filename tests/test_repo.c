@@ -32,6 +32,9 @@ static exh_arch arch_of(const char *tokens)
     return a;
 }
 
+#define TIER_WINDOW 10    /* the tier policy's, live and replayed */
+#define TIER_DONATIONS 2
+
 static exh_repo *open_repo(const char *name, int64_t cache_bytes, exh_repo_cache_policy policy)
 {
     exh_repo_options o;
@@ -39,6 +42,8 @@ static exh_repo *open_repo(const char *name, int64_t cache_bytes, exh_repo_cache
     o.fsync = 0; /* the tests need atomic renames, not durability */
     o.cache_bytes = cache_bytes;
     o.cache_policy = policy;
+    o.tier_window = TIER_WINDOW;
+    o.tier_donations = TIER_DONATIONS;
     exh_repo *r;
     exh_error err;
     if (exh_repo_open(test_temp_path(name), &o, &r, &err) != EXH_OK)
@@ -575,7 +580,7 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
         assert_int_equal(exh_repo_donor(r, &records[i].architecture, &donor, &prefix, &err),
                          EXH_OK);
         records[i].prefix_length = prefix;
-        if (donor >= 0) {
+        {   /* donor -1 (the first): nothing served, a record for the tier's window */
             exh_repo_tensors t;
             assert_int_equal(exh_repo_load_prefix(r, donor, prefix, &t, &err), EXH_OK);
             exh_repo_traffic last;
@@ -608,6 +613,8 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
     o.policy = replay_policy;
     o.capacity_bytes = capacity;
     o.skip_store = skip;
+    o.window = TIER_WINDOW;
+    o.tier_donations = TIER_DONATIONS;
     int64_t tensor_bytes = TENSOR;
     o.tensor_bytes = exh_cachesim_uniform_tensor_bytes;
     o.tensor_context = &tensor_bytes;
@@ -635,6 +642,8 @@ static void test_fast_tier_matches_replay(void **state)
         {EXH_REPO_CACHE_LFU, EXH_CACHESIM_LFU, 12 * 16},
         {EXH_REPO_CACHE_LRU, EXH_CACHESIM_THRESHOLD, 8 * 16},
         {EXH_REPO_CACHE_LRU, EXH_CACHESIM_PREFETCH, 8 * 16}, /* one shared tier: as lru */
+        {EXH_REPO_CACHE_TIER, EXH_CACHESIM_TIER, 8 * 16},
+        {EXH_REPO_CACHE_TIER, EXH_CACHESIM_TIER, 3 * 16},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         live_versus_replay(cases[i].live, cases[i].replay, cases[i].capacity);

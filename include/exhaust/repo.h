@@ -44,10 +44,11 @@
  * cachesim_cache.c) the trace replay (cachesim.h) uses, with the replay's
  * events: a save offers each tensor (a WRITE: admitted, or a use when held),
  * a load uses each tensor it serves (a READ: a miss does not fill the tier).
- * Policies: lru and lfu; threshold is lru with model.skip_fast_tier on the
- * saves it skips; prefetch equals lru for one shared tier (as in the
- * replay's shared scope). The tier policy (admission by donations in a
- * window) is replay-only so far. Loads count fast-tier hits, misses, bytes
+ * Policies: lru, lfu and tier (one implementation with the replay's:
+ * src/repo/tier_window.c); threshold is lru with model.skip_fast_tier on
+ * the saves it skips; prefetch equals lru for one shared tier (as in the
+ * replay's shared scope). A child without a donor loads model -1 (nothing):
+ * the tier policy's window counts it as the replay counts every record. Loads count fast-tier hits, misses, bytes
  * from each tier and I/O seconds (exh_repo_traffic). Tensors are keyed by
  * content (the first 64 bits of their SHA-256), so a tier never serves
  * another model's weights.
@@ -99,7 +100,13 @@ EXH_API int exh_repo_dtype_size(int dtype);
 /* The dtype of a name above, or -1. */
 EXH_API int exh_repo_dtype_parse(const char *name);
 
-typedef enum exh_repo_cache_policy { EXH_REPO_CACHE_LRU, EXH_REPO_CACHE_LFU } exh_repo_cache_policy;
+/* The fast tier's policies, as the replay's (cachesim.h) in one shared cache. */
+typedef enum exh_repo_cache_policy {
+    EXH_REPO_CACHE_LRU,
+    EXH_REPO_CACHE_LFU,
+    EXH_REPO_CACHE_TIER, /* lru, admitting tensors the last tier_window loads read
+                          * at least tier_donations times */
+} exh_repo_cache_policy;
 
 typedef struct exh_repo_options {
     int read_only;        /* open for loads only: no index writes, no reconcile */
@@ -108,9 +115,12 @@ typedef struct exh_repo_options {
     int fsync;            /* fsync files and folders before renames (default 1) */
     int64_t cache_bytes;  /* the fast tier's capacity; 0: none */
     exh_repo_cache_policy cache_policy;
+    int tier_window;      /* tier: loads in the sliding window, >= 1 (default 100) */
+    int tier_donations;   /* tier: reads needed for admission, >= 0 (default 5) */
 } exh_repo_options;
 
-/* read-write, index on, verify, fsync, no fast tier (LRU when one is set). */
+/* read-write, index on, verify, fsync, no fast tier (LRU when one is set,
+ * the tier policy's window 100 loads and 5 donations, as the replay's). */
 EXH_API void exh_repo_options_default(exh_repo_options *o);
 
 typedef struct exh_repo exh_repo;
@@ -191,7 +201,8 @@ typedef struct exh_repo_tensors {
 } exh_repo_tensors;
 
 /* The tensors of `model` at positions < prefix_length (all of them when
- * prefix_length >= its length; none when <= 0). A blob that is missing or
+ * prefix_length >= its length; none when <= 0, or when model is -1: a child
+ * without a donor, counted as a load). A blob that is missing or
  * fails its hash is an error naming the blob and the model; nothing is
  * returned then. */
 EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length,

@@ -41,6 +41,8 @@ void exh_repo_options_default(exh_repo_options *o)
     o->verify = 1;
     o->fsync = 1;
     o->cache_policy = EXH_REPO_CACHE_LRU;
+    o->tier_window = 100;
+    o->tier_donations = 5;
 }
 
 /* ---- paths ---- */

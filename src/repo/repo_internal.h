@@ -9,6 +9,7 @@
 
 #include "exhaust/repo.h"
 #include "repo/cachesim_cache.h"
+#include "repo/tier_window.h"
 
 #define REPO_PATH_MAX 4096
 
@@ -46,6 +47,9 @@ struct exh_repo {
     tensor_cache cache;       /* key: the blob's first 64 hash bits */
     keymap cached;            /* key -> (repo_cached *) as int64 */
     uint64_t stamp;
+    int tier;                 /* the tier policy: admission by the window */
+    tier_window window;
+    keymap tier_ids;          /* blob key -> dense id in the window */
     exh_repo_traffic last, total;
     int64_t evicted;          /* fast-tier evictions since open */
 };

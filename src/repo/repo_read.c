@@ -41,8 +41,17 @@ int repo_cache_init(exh_repo *r, exh_error *err)
     r->fast_tier = r->options.cache_bytes > 0;
     if (!r->fast_tier)
         return EXH_OK;
-    int lfu = r->options.cache_policy == EXH_REPO_CACHE_LFU;
-    if (tcache_init(&r->cache, r->options.cache_bytes, lfu) < 0 || keymap_init(&r->cached, 0) < 0)
+    const exh_repo_options *o = &r->options;
+    if ((unsigned)o->cache_policy > EXH_REPO_CACHE_TIER || o->tier_window < 1 ||
+        o->tier_donations < 0)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s: fast tier: unknown policy %d, or window %d < 1, or donations "
+                             "%d < 0", r->path, (int)o->cache_policy, o->tier_window,
+                             o->tier_donations);
+    int lfu = o->cache_policy == EXH_REPO_CACHE_LFU;
+    r->tier = o->cache_policy == EXH_REPO_CACHE_TIER;
+    if (tcache_init(&r->cache, o->cache_bytes, lfu) < 0 || keymap_init(&r->cached, 0) < 0 ||
+        keymap_init(&r->tier_ids, 0) < 0 || tier_window_init(&r->window, o->tier_window, 0) < 0)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the fast tier of %s", r->path);
     r->cache.on_evict = evicted;
     r->cache.evict_context = r;
@@ -57,6 +66,8 @@ void repo_cache_free(exh_repo *r)
         if (r->cached.slots[i].used)
             release_cached((repo_cached *)(intptr_t)r->cached.slots[i].value);
     keymap_free(&r->cached);
+    keymap_free(&r->tier_ids);
+    tier_window_free(&r->window);
     tcache_free(&r->cache);
     r->fast_tier = 0;
 }
@@ -67,6 +78,11 @@ int repo_cache_offer(exh_repo *r, const char *sha256, const void *data, int64_t 
     if (!r->fast_tier || bytes <= 0)
         return EXH_OK; /* zero bytes: not a tensor to cache (as in the replay) */
     uint64_t key = repo_blob_key(sha256);
+    if (r->tier) {
+        int64_t *id = keymap_find(&r->tier_ids, key);
+        if (tier_window_donations(&r->window, id ? (int32_t)*id : -1) < r->options.tier_donations)
+            return EXH_OK; /* not donated enough lately: not admitted */
+    }
     int held;
     int64_t evictions = 0;
     int rc = tcache_offer(&r->cache, key, bytes, ++r->stamp, &evictions, &held);
@@ -98,6 +114,30 @@ static repo_cached *cache_lookup(exh_repo *r, const repo_entry *e)
         return NULL;
     c->references++;
     return c;
+}
+
+/* The tier policy: a load (a record starting) enters the window with the
+ * tensors it read (bytes > 0, numbered as met). */
+static int tier_enter(exh_repo *r, const exh_repo_tensors *t, exh_error *err)
+{
+    if (!r->fast_tier || !r->tier)
+        return EXH_OK;
+    int32_t *ids = malloc(sizeof *ids * (size_t)(t->count + 1));
+    int count = 0, rc = ids ? EXH_OK : EXH_ERR_NOMEM;
+    for (int i = 0; rc == EXH_OK && i < t->count; i++) {
+        if (t->tensors[i].bytes <= 0)
+            continue;
+        int64_t *id = keymap_upsert(&r->tier_ids, repo_blob_key(t->tensors[i].sha256),
+                                    (int64_t)r->tier_ids.count, NULL);
+        if (!id)
+            rc = EXH_ERR_NOMEM;
+        else
+            ids[count++] = (int32_t)*id;
+    }
+    if (rc == EXH_OK)
+        rc = tier_window_enter(&r->window, ids, count);
+    free(ids);
+    return rc < 0 ? exh_error_set(err, rc, "out of memory in the fast tier") : EXH_OK;
 }
 
 /* ---- models ---- */
@@ -334,10 +374,17 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     repo_traffic_start(r, &traffic, &start, &evicted);
     traffic.loads = 1;
     r->last = traffic; /* serve() counts into r->last */
+    if (model < 0) { /* no donor: nothing to serve, but a record for the window */
+        int rc = tier_enter(r, out, err);
+        repo_traffic_finish(r, &traffic, start, evicted);
+        return rc;
+    }
     repo_manifest m;
     int rc = repo_manifest_read(r, model, &m, err);
-    if (rc < 0)
+    if (rc < 0) {
+        repo_traffic_finish(r, &traffic, start, evicted);
         return rc;
+    }
     int count = 0;
     for (int i = 0; i < m.count; i++)
         count += m.entries[i].position < prefix_length;
@@ -355,6 +402,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
         out->count = o->count;
     }
     repo_manifest_free(&m);
+    if (rc == EXH_OK)
+        rc = tier_enter(r, out, err);
     if (rc < 0)
         exh_repo_tensors_release(out);
     traffic = r->last;
