@@ -76,7 +76,7 @@ static void test_exact_matches(void **state)
         int index[3];
         double distance[3], weight[3];
         char text[EXH_SPACE_TEXT_MAX];
-        exh_predictor_output out = {&value, text, sizeof text, 3, index, distance, weight, -1};
+        exh_predictor_output out = {&value, text, sizeof text, 0, 3, index, distance, weight, -1};
         exh_error err;
         int rc = exh_predictor_run(p, "knn", cases[i].target, 3, 1, &cases[i].arch, 1, &out, NULL, &err);
         if (rc < 0)
@@ -103,9 +103,14 @@ static void test_batch_matches_single(void **state)
     double values[N];
     int index[N * SLOTS];
     double distance[N * SLOTS], weight[N * SLOTS];
-    exh_predictor_output out = {values, NULL, 0, SLOTS, index, distance, weight, 0};
+    char texts[100];
+    exh_predictor_output out = {values, texts, sizeof texts, 0, SLOTS, index, distance, weight, 0};
     exh_error err;
     assert_int_equal(exh_predictor_run(p, "knn", "best", K, 1, archs, N, &out, NULL, &err), 0);
+    /* Four texts need more than 100 bytes: the first fits, the rest are not written. */
+    const char *first = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|none~2|";
+    assert_string_equal(texts, first);
+    assert_int_equal(out.text_used, 4 * (strlen(first) + 1));
     exh_store *s;
     exh_eval_dataset *d;
     exh_knn_repository *r;
@@ -144,8 +149,8 @@ static void test_baselines_seeded(void **state)
     exh_predictor *p = open_fixture();
     const char *archs[] = {"302100", "111111", "302140", "444444", "000001"};
     double first[5], second[5];
-    exh_predictor_output a = {first, NULL, 0, 0, NULL, NULL, NULL, 0};
-    exh_predictor_output b = {second, NULL, 0, 0, NULL, NULL, NULL, 0};
+    exh_predictor_output a = {first, NULL, 0, 0, 0, NULL, NULL, NULL, 0};
+    exh_predictor_output b = {second, NULL, 0, 0, 0, NULL, NULL, NULL, 0};
     exh_error err;
     assert_int_equal(exh_predictor_run(p, "baseline1", "best", 1, 7, archs, 5, &a, NULL, &err), 0);
     assert_int_equal(exh_predictor_run(p, "baseline1", "best", 1, 7, archs, 5, &b, NULL, &err), 0);
@@ -177,7 +182,7 @@ static void test_bad_requests(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *archs[] = {"302140", cases[i].arch};
         double values[2];
-        exh_predictor_output out = {values, NULL, 0, 0, NULL, NULL, NULL, 0};
+        exh_predictor_output out = {values, NULL, 0, 0, 0, NULL, NULL, NULL, 0};
         exh_error err;
         int failed = 99;
         int rc = exh_predictor_run(p, cases[i].method, cases[i].target, cases[i].k, 1, archs, 2, &out,

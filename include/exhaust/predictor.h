@@ -8,7 +8,8 @@
  * repository (knn.h) once; exh_predictor_run then predicts any number of
  * architectures against it. For each architecture i it fills:
  *   values[i]                  the target (targets.h) of the predicted curve
- *   texts + i * text_size      the architecture in the space's canonical text
+ *   texts                      the architectures in the space's canonical text,
+ *                              one after the other, each ending in '\0'
  *   index/distance/weight[i * neighbours + j]   its j-th neighbour (nearest
  *                              first): repository index (exh_predictor_name
  *                              gives the run key), edit distance, weight;
@@ -23,7 +24,7 @@
  * naming the architecture, and *failed (when not NULL) set to its index.
  *
  *     exh_predictor *p;  exh_predictor_open("runs.db", "nb201", "cifar10-valid", NULL, &p, &err);
- *     exh_predictor_output out = {values, NULL, 0, 5, index, distance, weight, 0};
+ *     exh_predictor_output out = {values, NULL, 0, 0, 5, index, distance, weight, 0};
  *     exh_predictor_run(p, "knn", "best", 5, 1, archs, n, &out, NULL, &err);
  *     exh_predictor_free(p);
  */
@@ -55,8 +56,11 @@ EXH_API int exh_predictor_higher_is_better(const exh_predictor *p);
 
 typedef struct exh_predictor_output {
     double *values;     /* [count] */
-    char *texts;        /* [count * text_size]; EXH_SPACE_TEXT_MAX bytes hold any */
+    char *texts;        /* [text_size]: the canonical texts, packed (see above) */
     size_t text_size;
+    size_t text_used;   /* set by the run: bytes the texts need; when more than
+                           text_size, the texts that did not fit (and every one
+                           after them) are not written: run again with more */
     int neighbours;     /* slots per architecture in index, distance, weight */
     int *index;         /* [count * neighbours] */
     double *distance, *weight;

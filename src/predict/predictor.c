@@ -106,8 +106,13 @@ static int predict_curve(const exh_predictor *p, method_kind m, int k, exh_rng *
 static void store_result(const exh_predictor *p, const exh_arch *a, const exh_knn_prediction *pred, int i,
                          exh_predictor_output *out)
 {
-    if (out->texts && out->text_size > 0)
-        exh_space_format(p->data->space, a, out->texts + (size_t)i * out->text_size, out->text_size);
+    char text[EXH_SPACE_TEXT_MAX];
+    exh_space_format(p->data->space, a, text, sizeof text);
+    size_t length = strlen(text) + 1;
+    /* Once one text does not fit, none after it is written: the packing stays readable. */
+    if (out->texts && out->text_used + length <= out->text_size)
+        memcpy(out->texts + out->text_used, text, length);
+    out->text_used += length;
     for (int j = 0; j < out->neighbours; j++) {
         size_t slot = (size_t)i * (size_t)out->neighbours + (size_t)j;
         const exh_knn_neighbour *n = j < pred->neighbour_count ? &pred->neighbours[j] : NULL;
@@ -141,6 +146,7 @@ int exh_predictor_run(const exh_predictor *p, const char *method, const char *ta
         return exh_error_set(err, EXH_ERR_INVALID, "predictor: bad architecture list or output");
     int higher = exh_predictor_higher_is_better(p);
     out->lower_is_better = exh_targets_lower_is_better(&spec, higher);
+    out->text_used = 0;
     exh_rng *g = exh_rng_new(seed);
     if (!g)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
