@@ -6,7 +6,8 @@ Where the library comes from, first found wins:
   2. the build tree, when the package is imported from the source tree
      (<repo>/python/exhaust -> <repo>/build/libexhaust.so.0);
   3. a copy beside this file (a wheel that ships one);
-  4. the system's (ctypes.util.find_library("exhaust"): `make install`).
+  4. the system's (ctypes.util.find_library("exhaust"), then the loader's
+     search for libexhaust.so.0, LD_LIBRARY_PATH included: `make install`).
 """
 
 import ctypes
@@ -117,6 +118,7 @@ def _candidates():
     found = ctypes.util.find_library("exhaust")
     if found:
         yield found
+    yield SONAME  # the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache)
 
 
 def _load():
