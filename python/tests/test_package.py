@@ -303,3 +303,26 @@ def test_real_search_trace(tmp_path):
     with open(tmp_path / "cli" / "summary.json") as f:
         assert summary == json.load(f)
     assert summary["best_quality"] == df["objective"].max()
+
+
+def test_pip_install(tmp_path):
+    """pip install ./python (offline, Debian's pip) gives a package that
+    imports from anywhere with the library copied beside it."""
+    pip = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True)
+    if pip.returncode != 0:
+        pytest.skip("pip is not installed (python3-pip): skipping the install test")
+    prefix = tmp_path / "prefix"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation",
+                           "--no-deps", "--no-index", "--prefix", str(prefix),
+                           os.path.join(ROOT, "python")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    site = [os.path.join(dirpath) for dirpath, dirs, _ in os.walk(prefix) if "exhaust" in dirs]
+    assert len(site) == 1, site
+    env = {k: v for k, v in os.environ.items() if k not in ("EXHAUST_LIBRARY", "PYTHONPATH")}
+    env["PYTHONPATH"] = site[0]
+    done = subprocess.run([sys.executable, "-c", "import exhaust; print(exhaust.__version__, "
+                           "exhaust._lib.LIBRARY_PATH)"], capture_output=True, text=True,
+                          env=env, cwd=str(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stderr
+    version, library = done.stdout.split()
+    assert version == exhaust.__version__ and library.startswith(site[0])
