@@ -230,6 +230,14 @@ def test_example_runs(files, tmp_path):
     assert "12 runs, 24 epochs" in done.stdout
     assert "refused: 'not-a-cell'" in done.stdout
     assert (tmp_path / "report" / "summary.json").exists()
+    # The README quotes the example: every quoted line is the example's.
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    quoted = readme.split("`examples/python/quickstart.py`", 1)[1].split("```python\n", 1)[1]
+    quoted = quoted.split("```", 1)[0].splitlines()
+    with open(os.path.join(ROOT, "examples", "python", "quickstart.py")) as f:
+        example = f.read().splitlines()
+    assert len(quoted) > 10 and all(line in example for line in quoted)
 
 
 def bad_calls(files):
