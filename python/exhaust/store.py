@@ -128,15 +128,22 @@ class Store:
         when not logged), status, source ("path:line"). Hyperparameters are
         not included (exhaust show has them)."""
         rows = []
+        append = rows.append
 
         def visit(r):
-            rows.append((r.id, r.key, r.space, r.arch, r.arch_sequence, r.dataset,
-                         r.seed if r.has_seed else None, r.status, r.source))
+            # Bytes here, decoded per column below: a call per field is the cost.
+            append((r.id, r.key, r.space, r.arch, r.arch_sequence, r.dataset,
+                    r.seed if r.has_seed else None, r.status, r.source))
 
         self._each(visit, space, dataset, status, limit, False)
-        frame = pd.DataFrame.from_records(rows, columns=RUN_COLUMNS)
-        for column in RUN_COLUMNS[1:6] + RUN_COLUMNS[7:]:
-            frame[column] = frame[column].map(_lib.text, na_action="ignore")
+        columns = list(zip(*rows)) if rows else [()] * len(RUN_COLUMNS)
+        data = {}
+        for name, values in zip(RUN_COLUMNS, columns):
+            if name in ("id", "seed"):
+                data[name] = list(values)
+            else:
+                data[name] = [None if v is None else v.decode("utf-8", "replace") for v in values]
+        frame = pd.DataFrame(data, columns=RUN_COLUMNS)
         frame["id"] = frame["id"].astype("int64")
         frame["seed"] = frame["seed"].astype("Int64")
         return frame
