@@ -24,11 +24,12 @@ try:
     from .predict import Predictor, predict
     from .store import Store
     from .trace import read_trace, trace_settings
-except ImportError as _missing:  # no libexhaust.so: the logger still works
+except ImportError as _missing:  # no libexhaust.so, numpy or pandas: the logger still works
     _reason = str(_missing)
 
     def __getattr__(name):
-        raise ImportError(f"exhaust.{name} needs libexhaust.so: {_reason}")
+        raise ImportError(f"exhaust.{name} is unavailable: {_reason} (the bindings need "
+                          "libexhaust.so, numpy and pandas)")
 else:
     __all__ += ["Error", "FileError", "ParseError", "InvalidError", "NotFoundError", "StoreError",
                 "ArgumentTypeError", "Store", "Predictor", "predict", "read_trace",
