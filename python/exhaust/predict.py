@@ -73,7 +73,7 @@ class Predictor:
 
     def __del__(self):
         handle = getattr(self, "_handle", None)
-        if handle:
+        if handle and lib is not None:  # at interpreter exit module globals may be gone
             lib.exh_predictor_free(handle)
             self._handle = None
 

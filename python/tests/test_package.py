@@ -295,6 +295,19 @@ def test_bad_input_raises_and_names_it(files):
     assert len(files["store"].runs()) == 12
 
 
+def test_missing_library_is_an_import_error():
+    """EXHAUST_LIBRARY naming no library: the logger still imports, the
+    bindings say what was tried; never a crash."""
+    env = dict(os.environ, EXHAUST_LIBRARY="/nonexistent/libexhaust.so.0",
+               PYTHONPATH=os.path.join(ROOT, "python"))
+    code = ("import exhaust\nassert exhaust.RunLogger\ntry:\n    exhaust.Store\n"
+            "except ImportError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "/nonexistent/libexhaust.so.0" in done.stdout and "EXHAUST_LIBRARY" in done.stdout
+
+
 def test_real_search_trace(tmp_path):
     data = os.environ.get("EXHAUST_DATA") or os.path.join(ROOT, "..", "shared", "data")
     table = os.path.join(data, "nb201", "archs.csv")
