@@ -71,8 +71,8 @@ def cli_run(store, k):
 
 def python_once(store, k, tmp):
     path = os.path.join(tmp, "py.pkl")
-    done = subprocess.run([sys.executable, __file__, "--child", store, "--k", str(k), "--out", path],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, __file__, "--child", store, "--k", str(k),
+                           "--out", path], capture_output=True, text=True, check=True)
     import pandas as pd
     return json.loads(done.stdout.strip().splitlines()[-1]), pd.read_pickle(path)
 
@@ -124,15 +124,18 @@ def main():
     py, cli = statistics.median(py_times), statistics.median(cli_times)
     print(f"predict all {len(CELLS)} NB201 cells by {a.k}-NN from {len(CELLS)} logged "
           f"cifar10-valid models; medians of {a.repeats} runs; outputs checked equal")
-    print(f"  exhaust.predict (Python, ctypes)      {py:7.3f} s   peak {max(py_rss) / 1024:6.1f} MiB "
+    print(f"  exhaust.predict (Python, ctypes)      {py:7.3f} s   "
+          f"peak {max(py_rss) / 1024:6.1f} MiB "
           f"(after import {statistics.median(i[1] for i in imports) / 1024:.1f} MiB; "
           f"import {statistics.median(i[0] for i in imports):.2f} s, not counted)")
-    print(f"  exhaust predict + pandas.read_csv     {cli:7.3f} s   peak {max(cli_rss) / 1024:6.1f} MiB "
+    print(f"  exhaust predict + pandas.read_csv     {cli:7.3f} s   "
+          f"peak {max(cli_rss) / 1024:6.1f} MiB "
           "(the command's process)")
     alone = statistics.median(alone_times)
     print(f"  exhaust predict alone (CSV not read)  {alone:7.3f} s")
-    print(f"  ratio Python / command: {py / cli:.3f} (binding overhead {100 * (py / cli - 1):+.1f}%; "
-          f"goal < +10%); against the command alone {py / alone:.3f} ({100 * (py / alone - 1):+.1f}%)")
+    print(f"  ratio Python / command: {py / cli:.3f} "
+          f"(binding overhead {100 * (py / cli - 1):+.1f}%; goal < +10%); "
+          f"against the command alone {py / alone:.3f} ({100 * (py / alone - 1):+.1f}%)")
     print(f"  runs (s): python {', '.join(f'{t:.3f}' for t in py_times)}; "
           f"command {', '.join(f'{t:.3f}' for t in cli_times)}")
     return 0

@@ -12,21 +12,25 @@
 
 /* Ten logged NB201 cells (exh_eval_dataset_load wants at least ten): four
  * with best validation accuracies 70, 80, 60, 90, and six fillers at 41..46. */
-static const char RUNS[] =
-    "{\"key\": \"a\", \"space\": \"nb201\", \"arch\": \"302140\", \"dataset\": \"toy\", \"epochs\": "
-    "[{\"epoch\": 1, \"val_accuracy\": 50, \"epoch_seconds\": 10}, {\"epoch\": 2, \"val_accuracy\": 70, "
-    "\"epoch_seconds\": 12}]}\n"
-    "{\"key\": \"b\", \"space\": \"nb201\", \"arch\": \"302141\", \"dataset\": \"toy\", \"epochs\": "
-    "[{\"epoch\": 1, \"val_accuracy\": 80, \"epoch_seconds\": 20}]}\n"
-    "{\"key\": \"c\", \"space\": \"nb201\", \"arch\": \"000000\", \"dataset\": \"toy\", \"epochs\": "
-    "[{\"epoch\": 1, \"val_accuracy\": 60}]}\n"
-    "{\"key\": \"d\", \"space\": \"nb201\", \"arch\": \"333333\", \"dataset\": \"toy\", \"epochs\": "
-    "[{\"epoch\": 1, \"val_accuracy\": 90}]}\n"
-#define FILLER(key, arch, value) \
-    "{\"key\": \"" key "\", \"space\": \"nb201\", \"arch\": \"" arch "\", \"dataset\": \"toy\", " \
+static const char RUNS[] = "{\"key\": \"a\", \"space\": \"nb201\", \"arch\": \"302140\", "
+                           "\"dataset\": \"toy\", \"epochs\": "
+                           "[{\"epoch\": 1, \"val_accuracy\": 50, \"epoch_seconds\": 10}, "
+                           "{\"epoch\": 2, \"val_accuracy\": 70, "
+                           "\"epoch_seconds\": 12}]}\n"
+                           "{\"key\": \"b\", \"space\": \"nb201\", \"arch\": \"302141\", "
+                           "\"dataset\": \"toy\", \"epochs\": "
+                           "[{\"epoch\": 1, \"val_accuracy\": 80, \"epoch_seconds\": 20}]}\n"
+                           "{\"key\": \"c\", \"space\": \"nb201\", \"arch\": \"000000\", "
+                           "\"dataset\": \"toy\", \"epochs\": "
+                           "[{\"epoch\": 1, \"val_accuracy\": 60}]}\n"
+                           "{\"key\": \"d\", \"space\": \"nb201\", \"arch\": \"333333\", "
+                           "\"dataset\": \"toy\", \"epochs\": "
+                           "[{\"epoch\": 1, \"val_accuracy\": 90}]}\n"
+#define FILLER(key, arch, value)                                                                   \
+    "{\"key\": \"" key "\", \"space\": \"nb201\", \"arch\": \"" arch "\", \"dataset\": \"toy\", "  \
     "\"epochs\": [{\"epoch\": 1, \"val_accuracy\": " value "}]}\n"
     FILLER("f1", "444440", "41") FILLER("f2", "444441", "42") FILLER("f3", "444442", "43")
-    FILLER("f4", "444443", "44") FILLER("f5", "444434", "45") FILLER("f6", "444424", "46");
+        FILLER("f4", "444443", "44") FILLER("f5", "444434", "45") FILLER("f6", "444424", "46");
 
 static const char *fixture_store(void)
 {
@@ -68,8 +72,9 @@ static void test_exact_matches(void **state)
         const char *arch, *target, *key;
         double value;
     } cases[] = {
-        {"302140", "best", "a", 70}, {"302141", "best", "b", 80}, {"333333", "best", "d", 90},
-        {"302140", "epoch-time", "a", 11}, {"302141", "epoch-time", "b", 20},
+        {"302140", "best", "a", 70},       {"302141", "best", "b", 80},
+        {"333333", "best", "d", 90},       {"302140", "epoch-time", "a", 11},
+        {"302141", "epoch-time", "b", 20},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double value;
@@ -78,7 +83,8 @@ static void test_exact_matches(void **state)
         char text[EXH_SPACE_TEXT_MAX];
         exh_predictor_output out = {&value, text, sizeof text, 0, 3, index, distance, weight, -1};
         exh_error err;
-        int rc = exh_predictor_run(p, "knn", cases[i].target, 3, 1, &cases[i].arch, 1, &out, NULL, &err);
+        int rc =
+            exh_predictor_run(p, "knn", cases[i].target, 3, 1, &cases[i].arch, 1, &out, NULL, &err);
         if (rc < 0)
             fail_msg("%s: %s", cases[i].arch, err.message);
         assert_float_equal(value, cases[i].value, 1e-12);
@@ -188,8 +194,8 @@ static void test_bad_requests(void **state)
         exh_predictor_output out = {values, NULL, 0, 0, 0, NULL, NULL, NULL, 0};
         exh_error err;
         int failed = 99;
-        int rc = exh_predictor_run(p, cases[i].method, cases[i].target, cases[i].k, 1, archs, 2, &out,
-                                   &failed, &err);
+        int rc = exh_predictor_run(p, cases[i].method, cases[i].target, cases[i].k, 1, archs, 2,
+                                   &out, &failed, &err);
         assert_true(rc < 0);
         if (cases[i].code != EXH_ERR_PARSE)
             assert_int_equal(rc, cases[i].code);
@@ -200,7 +206,8 @@ static void test_bad_requests(void **state)
     exh_predictor_free(p);
     exh_error err;
     exh_predictor *q = (exh_predictor *)&err;
-    assert_int_equal(exh_predictor_open(test_temp_path("missing.db"), "nb201", "toy", NULL, &q, &err) < 0, 1);
+    assert_int_equal(
+        exh_predictor_open(test_temp_path("missing.db"), "nb201", "toy", NULL, &q, &err) < 0, 1);
     assert_null(q);
     assert_true(exh_predictor_open(fixture_store(), "nb201", "imagenet", NULL, &q, &err) < 0);
     assert_non_null(strstr(err.message, "imagenet"));

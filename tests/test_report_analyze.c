@@ -73,8 +73,8 @@ static void test_refusals(void **state)
 {
     (void)state;
     const char *bare = test_write_file("refused.csv", strchr(TRACE, '\n') + 1);
-    const char *bad = test_write_file("badline.csv",
-                                      "job_id,p:arch_seq,objective\n0,\"[0, 1]\",5\n1,\"[0, x]\",6\n");
+    const char *bad = test_write_file(
+        "badline.csv", "job_id,p:arch_seq,objective\n0,\"[0, 1]\",5\n1,\"[0, x]\",6\n");
     static const struct {
         int which, population, sample;
         const char *space, *says;
@@ -86,11 +86,12 @@ static void test_refusals(void **state)
         {2, 0, 0, NULL, "missing.csv"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *trace = cases[i].which == 0 ? bare : cases[i].which == 1 ? bad
-                                                                             : test_temp_path("missing.csv");
+        const char *trace = cases[i].which == 0   ? bare
+                            : cases[i].which == 1 ? bad
+                                                  : test_temp_path("missing.csv");
         exh_error err;
-        int rc = exh_report_analyze(trace, test_temp_path("refused"), cases[i].space, cases[i].population,
-                                    cases[i].sample, 0, NULL, &err);
+        int rc = exh_report_analyze(trace, test_temp_path("refused"), cases[i].space,
+                                    cases[i].population, cases[i].sample, 0, NULL, &err);
         assert_true(rc < 0);
         if (!strstr(err.message, cases[i].says))
             fail_msg("case %zu: '%s' does not say '%s'", i, err.message, cases[i].says);

@@ -55,14 +55,14 @@ EXH_API const char *exh_predictor_name(const exh_predictor *p, int index);
 EXH_API int exh_predictor_higher_is_better(const exh_predictor *p);
 
 typedef struct exh_predictor_output {
-    double *values;     /* [count] */
-    char *texts;        /* [text_size]: the canonical texts, packed (see above) */
+    double *values; /* [count] */
+    char *texts; /* [text_size]: the canonical texts, packed (see above) */
     size_t text_size;
-    size_t text_used;   /* set by the run: bytes the texts need; when more than
+    size_t text_used; /* set by the run: bytes the texts need; when more than
                            text_size, the texts that did not fit (and every one
                            after them) are not written: run again with more */
-    int neighbours;     /* slots per architecture in index, distance, weight */
-    int *index;         /* [count * neighbours] */
+    int neighbours; /* slots per architecture in index, distance, weight */
+    int *index; /* [count * neighbours] */
     double *distance, *weight;
     int lower_is_better; /* set by the run: the target's direction */
 } exh_predictor_output;

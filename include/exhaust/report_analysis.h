@@ -54,8 +54,9 @@ EXH_API int exh_report_write_html(const exh_analysis *a, const char *dir, const 
  * recorded: 100 and 5. workers <= 0: from the trace (or estimated).
  * `generated` as for exh_report_write_html. A population larger than the
  * trace, or a sample larger than the population, is EXH_ERR_INVALID. */
-EXH_API int exh_report_analyze(const char *trace, const char *dir, const char *space, int population,
-                               int sample, int workers, const char *generated, exh_error *err);
+EXH_API int exh_report_analyze(const char *trace, const char *dir, const char *space,
+                               int population, int sample, int workers, const char *generated,
+                               exh_error *err);
 
 /* An architecture or prefix as text: the space's own form when it has one
  * (a->options.space), else the token sequence. */

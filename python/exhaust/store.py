@@ -24,7 +24,8 @@ class Run(ctypes.Structure):  # exh_run (run.h)
 
 class RunFilter(ctypes.Structure):  # exh_run_filter (store.h)
     _fields_ = [("space", ctypes.c_char_p), ("dataset", ctypes.c_char_p), ("arch", ctypes.c_char_p),
-                ("status", ctypes.c_char_p), ("with_epochs", ctypes.c_int), ("limit", ctypes.c_int64)]
+                ("status", ctypes.c_char_p), ("with_epochs", ctypes.c_int),
+                ("limit", ctypes.c_int64)]
 
 
 MESSAGES_KEPT = 20
@@ -117,7 +118,8 @@ class Store:
         callback = VISITOR(visitor)
         err = _lib.ErrorStruct()
         with _Opened(self.path, False) as handle:
-            rc = lib.exh_store_each_run(handle, ctypes.byref(flt), callback, None, ctypes.byref(err))
+            rc = lib.exh_store_each_run(handle, ctypes.byref(flt), callback, None,
+                                        ctypes.byref(err))
         if failure:
             raise failure[0]
         _lib.check(rc, err)

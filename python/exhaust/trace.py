@@ -27,7 +27,8 @@ declare("exh_space_open", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(P), ERR)
 declare("exh_space_free", None, P)
 declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes.POINTER(P),
         ctypes.POINTER(ctypes.c_int64), ERR)
-declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(TraceSettings), ERR)
+declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(TraceSettings),
+        ERR)
 
 TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after")
 NUMBER_SETTINGS = ("population", "sample", "workers", "seed", "candidates")
@@ -42,7 +43,8 @@ class Space:
     def __enter__(self):
         if self.name is not None:
             err = _lib.ErrorStruct()
-            _lib.check(lib.exh_space_open(self.name, ctypes.byref(self.handle), ctypes.byref(err)), err)
+            rc = lib.exh_space_open(self.name, ctypes.byref(self.handle), ctypes.byref(err))
+            _lib.check(rc, err)
         return self.handle
 
     def __exit__(self, *exc):

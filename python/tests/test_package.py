@@ -123,7 +123,8 @@ def test_ingest_and_runs(files):
     assert list(runs["seed"]) == [i if i % 2 == 0 else pd.NA for i in range(12)]
     assert set(runs["dataset"]) == {"cifar10-valid"} and set(runs["status"]) == {"ok"}
     with sqlite3.connect(files["db"]) as db:  # an independent reader of the store
-        rows = db.execute("SELECT id, key, arch, arch_sequence, source FROM runs ORDER BY id").fetchall()
+        rows = db.execute("SELECT id, key, arch, arch_sequence, source FROM runs "
+                          "ORDER BY id").fetchall()
     assert [tuple(r) for r in runs[["id", "key", "arch", "arch_sequence", "source"]].itertuples(
         index=False)] == rows
     assert runs.loc[0, "arch_sequence"] == "3,0,2,1,4,0"
@@ -222,9 +223,9 @@ def test_analyze_matches_the_command(files, tmp_path):
 def test_example_runs(files, tmp_path):
     """examples/python/quickstart.py, quoted in the README, on the fixture."""
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "python", "quickstart.py"),
-                           str(files["dir"] / "runs.jsonl"), str(tmp_path / "q.db"),
-                           files["trace"], str(tmp_path / "report")],
+    example = os.path.join(ROOT, "examples", "python", "quickstart.py")
+    done = subprocess.run([sys.executable, example, str(files["dir"] / "runs.jsonl"),
+                           str(tmp_path / "q.db"), files["trace"], str(tmp_path / "report")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "12 runs, 24 epochs" in done.stdout
@@ -254,7 +255,8 @@ def bad_calls(files):
         # (call, exception, words the message must hold)
         (lambda: E.Store(missing + ".db"), E.NotFoundError, "missing.db"),
         (lambda: store.ingest(missing + ".jsonl"), E.NotFoundError, "missing.jsonl"),
-        (lambda: store.ingest(str(d / "bad.jsonl"), strict=True), E.ParseError, "bad.jsonl: line 2"),
+        (lambda: store.ingest(str(d / "bad.jsonl"), strict=True), E.ParseError,
+         "bad.jsonl: line 2"),
         (lambda: store.ingest(str(d / "runs.jsonl"), format="xml"), E.InvalidError, "xml"),
         (lambda: E.read_trace(missing + ".csv"), E.NotFoundError, "missing.csv"),
         (lambda: E.read_trace(str(d / "badtrace.csv")), E.ParseError, "badtrace.csv: line 3"),
@@ -262,8 +264,8 @@ def bad_calls(files):
         (lambda: E.read_trace(files["trace"], space="nb999"), E.Error, "nb999"),
         (lambda: E.analyze(missing + ".csv", str(d / "out")), E.NotFoundError, "missing.csv"),
         (lambda: E.analyze(str(d / "badtrace.csv"), str(d / "out")), E.ParseError, "line 3"),
-        (lambda: E.analyze(str(d / "bare.csv"), str(d / "out"), population=2, sample=3), E.InvalidError,
-         "tournament"),
+        (lambda: E.analyze(str(d / "bare.csv"), str(d / "out"), population=2, sample=3),
+         E.InvalidError, "tournament"),
         (lambda: E.predict(missing + ".db", ["302140"]), E.NotFoundError, "missing.db"),
         (lambda: E.predict(store, ["302140", "9z"]), E.ParseError, "'9z'"),
         (lambda: E.predict(store, ["302145"]), E.ParseError, "302145"),
@@ -314,8 +316,8 @@ def test_real_search_trace(tmp_path):
     if not os.path.exists(table):
         pytest.skip(f"real data not found at {data} (../shared/data): skipping the real search")
     trace = str(tmp_path / "search.csv")
-    run_cli("search", "--space", "nb201", "--table", table, "--clock", "simulated", "--workers", "16",
-            "--candidates", "300", "--seed", "2", "--trace", trace)
+    run_cli("search", "--space", "nb201", "--table", table, "--clock", "simulated",
+            "--workers", "16", "--candidates", "300", "--seed", "2", "--trace", trace)
     df = exhaust.read_trace(trace, space="nb201")
     pd.testing.assert_frame_equal(df, pd.read_csv(trace))
     assert df.attrs["settings"]["candidates"] == 300 and df.attrs["settings"]["workers"] == 16
@@ -335,7 +337,8 @@ def test_pip_install(tmp_path):
     prefix = tmp_path / "prefix"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation",
                            "--no-deps", "--no-index", "--prefix", str(prefix),
-                           os.path.join(ROOT, "python")], capture_output=True, text=True, timeout=300)
+                           os.path.join(ROOT, "python")], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     site = [os.path.join(dirpath) for dirpath, dirs, _ in os.walk(prefix) if "exhaust" in dirs]
     assert len(site) == 1, site

@@ -18,7 +18,8 @@ struct exh_predictor {
     exh_knn_repository *repository;
 };
 
-static int load_penalties(const exh_space *s, const char *path, exh_penalty_table *out, exh_error *err)
+static int load_penalties(const exh_space *s, const char *path, exh_penalty_table *out,
+                          exh_error *err)
 {
     return path ? exh_penalties_load(path, out, err) : exh_penalties_for_space(s, out, err);
 }
@@ -28,7 +29,8 @@ int exh_predictor_open(const char *store_path, const char *space, const char *da
 {
     *out = NULL;
     if (!store_path || !space || !dataset)
-        return exh_error_set(err, EXH_ERR_INVALID, "predictor: store, space and dataset are needed");
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "predictor: store, space and dataset are needed");
     exh_predictor *p = calloc(1, sizeof *p);
     if (!p)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
@@ -86,12 +88,13 @@ static int parse_method(const char *name, method_kind *out, exh_error *err)
             *out = (method_kind)i;
             return EXH_OK;
         }
-    return exh_error_set(err, EXH_ERR_INVALID, "unknown method '%.60s': knn, baseline1 or baseline2",
+    return exh_error_set(err, EXH_ERR_INVALID,
+                         "unknown method '%.60s': knn, baseline1 or baseline2",
                          name ? name : "(null)");
 }
 
-static int predict_curve(const exh_predictor *p, method_kind m, int k, exh_rng *g, const exh_arch *a,
-                         exh_knn_prediction *out, exh_error *err)
+static int predict_curve(const exh_predictor *p, method_kind m, int k, exh_rng *g,
+                         const exh_arch *a, exh_knn_prediction *out, exh_error *err)
 {
     exh_layer layers[EXH_ARCH_MAX_TOKENS];
     int count = exh_space_layers(p->data->space, a, layers, EXH_ARCH_MAX_TOKENS);
@@ -103,8 +106,8 @@ static int predict_curve(const exh_predictor *p, method_kind m, int k, exh_rng *
 }
 
 /* Architecture i's results into the output arrays. */
-static void store_result(const exh_predictor *p, const exh_arch *a, const exh_knn_prediction *pred, int i,
-                         exh_predictor_output *out)
+static void store_result(const exh_predictor *p, const exh_arch *a, const exh_knn_prediction *pred,
+                         int i, exh_predictor_output *out)
 {
     char text[EXH_SPACE_TEXT_MAX];
     exh_space_format(p->data->space, a, text, sizeof text);
@@ -125,9 +128,9 @@ static void store_result(const exh_predictor *p, const exh_arch *a, const exh_kn
     }
 }
 
-int exh_predictor_run(const exh_predictor *p, const char *method, const char *target, int k, uint64_t seed,
-                      const char *const *archs, int count, exh_predictor_output *out, int *failed,
-                      exh_error *err)
+int exh_predictor_run(const exh_predictor *p, const char *method, const char *target, int k,
+                      uint64_t seed, const char *const *archs, int count, exh_predictor_output *out,
+                      int *failed, exh_error *err)
 {
     method_kind m = METHOD_KNN;
     exh_targets_spec spec;
@@ -140,8 +143,8 @@ int exh_predictor_run(const exh_predictor *p, const char *method, const char *ta
         return rc;
     int models = exh_predictor_count(p);
     if (m == METHOD_KNN && (k < 1 || k > models))
-        return exh_error_set(err, EXH_ERR_INVALID, "k = %d: it must be within 1..%d (the logged models)", k,
-                             models);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "k = %d: it must be within 1..%d (the logged models)", k, models);
     if (count < 0 || (count > 0 && !archs) || !out || out->neighbours < 0)
         return exh_error_set(err, EXH_ERR_INVALID, "predictor: bad architecture list or output");
     int higher = exh_predictor_higher_is_better(p);
@@ -160,8 +163,9 @@ int exh_predictor_run(const exh_predictor *p, const char *method, const char *ta
         if (rc == 0)
             rc = predict_curve(p, m, k, g, &a, &pred, err);
         if (rc == 0)
-            rc = exh_targets_compute(&spec, pred.channel[EXH_KNN_VALIDATION], pred.channel[EXH_KNN_TRAIN],
-                                     pred.channel[EXH_KNN_EPOCH_SECONDS], pred.epochs, higher, &value, err);
+            rc = exh_targets_compute(
+                &spec, pred.channel[EXH_KNN_VALIDATION], pred.channel[EXH_KNN_TRAIN],
+                pred.channel[EXH_KNN_EPOCH_SECONDS], pred.epochs, higher, &value, err);
         if (rc < 0) {
             exh_error_prefix(err, "'%.60s'", archs[i] ? archs[i] : "(null)");
             if (failed)

@@ -37,13 +37,14 @@ static int search_parameters(const char *trace, int population, int sample, exh_
     o->sample_source = s > 0 ? from : sample > 0 ? "--sample" : "default";
     *stated = p > 0 || population > 0;
     if (o->sample > o->population)
-        return exh_error_set(err, EXH_ERR_INVALID, "%s: tournament size %d (%s) exceeds population %d (%s)",
-                             trace, o->sample, o->sample_source, o->population, o->population_source);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "%s: tournament size %d (%s) exceeds population %d (%s)", trace,
+                             o->sample, o->sample_source, o->population, o->population_source);
     return EXH_OK;
 }
 
-static int write_outputs(const exh_analysis *a, const char *trace, const char *dir, const char *generated,
-                         exh_error *err)
+static int write_outputs(const exh_analysis *a, const char *trace, const char *dir,
+                         const char *generated, exh_error *err)
 {
     int rc = exh_report_write_tables(a, dir, err);
     if (rc < 0)
@@ -54,8 +55,8 @@ static int write_outputs(const exh_analysis *a, const char *trace, const char *d
     return exh_report_write_html(a, dir, source, generated, err);
 }
 
-int exh_report_analyze(const char *trace, const char *dir, const char *space, int population, int sample,
-                       int workers, const char *generated, exh_error *err)
+int exh_report_analyze(const char *trace, const char *dir, const char *space, int population,
+                       int sample, int workers, const char *generated, exh_error *err)
 {
     if (!trace || !dir)
         return exh_error_set(err, EXH_ERR_INVALID, "analyze: a trace and a folder are needed");
@@ -84,8 +85,9 @@ int exh_report_analyze(const char *trace, const char *dir, const char *space, in
         o.cache_bytes[0] = 4 << 20;
     }
     if (rc == 0 && stated && (int64_t)o.population > count)
-        rc = exh_error_set(err, EXH_ERR_INVALID, "%s: population %d is more than the trace's %lld records (%s)",
-                           trace, o.population, (long long)count, o.population_source);
+        rc = exh_error_set(err, EXH_ERR_INVALID,
+                           "%s: population %d is more than the trace's %lld records (%s)", trace,
+                           o.population, (long long)count, o.population_source);
     if (rc == 0)
         rc = exh_analyze_infer(records, count, o.population, o.workers, &o.inference, err);
     if (rc == 0)
