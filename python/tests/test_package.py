@@ -335,7 +335,7 @@ def test_pip_install(tmp_path):
     if pip.returncode != 0:
         pytest.skip("pip is not installed (python3-pip): skipping the install test")
     prefix = tmp_path / "prefix"
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation",
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--no-build-isolation",
                            "--no-deps", "--no-index", "--prefix", str(prefix),
                            os.path.join(ROOT, "python")], capture_output=True, text=True,
                           timeout=300)
