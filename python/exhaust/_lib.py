@@ -151,3 +151,26 @@ def declare(name, restype, *argtypes):
 
 declare("exh_version", ctypes.c_char_p)
 VERSION = lib.exh_version().decode()
+
+
+P = ctypes.c_void_p
+declare("exh_space_open", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(P),
+        ctypes.POINTER(ErrorStruct))
+declare("exh_space_free", None, P)
+
+
+class Space:
+    """An architecture space opened by name (None: no space), closed on exit."""
+
+    def __init__(self, name):
+        self.name, self.handle = text_bytes(name, "space"), ctypes.c_void_p()
+
+    def __enter__(self):
+        if self.name is not None:
+            err = ErrorStruct()
+            rc = lib.exh_space_open(self.name, ctypes.byref(self.handle), ctypes.byref(err))
+            check(rc, err)
+        return self.handle
+
+    def __exit__(self, *exc):
+        lib.exh_space_free(self.handle)

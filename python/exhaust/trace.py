@@ -23,8 +23,6 @@ class TraceSettings(ctypes.Structure):  # exh_trace_settings (trace.h)
                 ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int)]
 
 
-declare("exh_space_open", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(P), ERR)
-declare("exh_space_free", None, P)
 declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes.POINTER(P),
         ctypes.POINTER(ctypes.c_int64), ERR)
 declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(TraceSettings),
@@ -32,23 +30,6 @@ declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER
 
 TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after")
 NUMBER_SETTINGS = ("population", "sample", "workers", "seed", "candidates")
-
-
-class Space:
-    """An architecture space opened by name (None: no space), closed on exit."""
-
-    def __init__(self, name):
-        self.name, self.handle = _lib.text_bytes(name, "space"), P()
-
-    def __enter__(self):
-        if self.name is not None:
-            err = _lib.ErrorStruct()
-            rc = lib.exh_space_open(self.name, ctypes.byref(self.handle), ctypes.byref(err))
-            _lib.check(rc, err)
-        return self.handle
-
-    def __exit__(self, *exc):
-        lib.exh_space_free(self.handle)
 
 
 def trace_settings(path):
@@ -93,7 +74,7 @@ def read_trace(path, space=None):
         raise _lib.NotFoundError(f"{os.fsdecode(encoded)}: no such trace", -6)
     records, count = P(), ctypes.c_int64(0)
     err = _lib.ErrorStruct()
-    with Space(space) as handle:
+    with _lib.Space(space) as handle:
         rc = lib.exh_trace_read(encoded, handle, 0, ctypes.byref(records), ctypes.byref(count),
                                 ctypes.byref(err))
     _lib.libc.free(records)
