@@ -24,9 +24,8 @@ static long long integer(json_t *root, const char *key)
     return json_integer_value(json_object_get(root, key));
 }
 
-/* P and S come from the trace's '#' line (3, 2) over the arguments; the
- * numbers are the fixture's hand-worked ones: 10 records, 1 failed, best 80
- * in four steps. */
+/* P and S come from the trace's '#' line (3, 2); the numbers are the
+ * fixture's hand-worked ones: 10 records, 1 failed, best 80 in four steps. */
 static void test_writes_report(void **state)
 {
     (void)state;
@@ -34,7 +33,7 @@ static void test_writes_report(void **state)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", test_temp_path("report"));
     exh_error err;
-    if (exh_report_analyze(trace, dir, NULL, 7, 7, 0, NULL, &err) < 0)
+    if (exh_report_analyze(trace, dir, NULL, 0, 0, 0, NULL, &err) < 0)
         fail_msg("%s", err.message);
     json_t *root = summary_of(dir);
     assert_int_equal(integer(root, "records"), 10);
@@ -67,6 +66,44 @@ static void test_arguments_and_defaults(void **state)
     root = summary_of(dir);
     assert_int_equal(integer(root, "population"), 100);
     json_decref(root);
+}
+
+/* Where P and S come from: the sidecar over the arguments, the arguments
+ * over a '#' line, that over the defaults. */
+static void test_parameter_sources(void **state)
+{
+    (void)state;
+    const char *header = test_write_file("header.csv", TRACE);
+    const char *bare = test_write_file("nosettings.csv", strchr(TRACE, '\n') + 1);
+    const char *logged = test_write_file("logged.csv", strchr(TRACE, '\n') + 1);
+    test_write_file("logged.csv.json",
+                    "{\"format\": \"exhaust-trace\", \"version\": 1, \"population\": 5, "
+                    "\"sample\": 2, \"mutation_exponent\": 1.5}");
+    static const struct {
+        int which, population, sample, want_p, want_s;
+        const char *from;
+        double exponent;
+    } cases[] = {
+        {0, 0, 0, 3, 2, "the trace header", 0},   {0, 4, 3, 4, 3, "--population", 0},
+        {1, 0, 0, 100, 5, "default", 0},          {1, 6, 0, 6, 5, "--population", 0},
+        {2, 0, 0, 5, 2, "sidecar", 1.5},          {2, 4, 3, 5, 2, "sidecar", 1.5},
+    };
+    const char *traces[] = {header, bare, logged};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        exh_analysis_options o;
+        exh_analysis_options_default(&o);
+        int stated = -1;
+        exh_error err;
+        int rc = exh_report_search_parameters(traces[cases[i].which], cases[i].population,
+                                              cases[i].sample, &o, &stated, &err);
+        if (rc < 0)
+            fail_msg("case %zu: %s", i, err.message);
+        assert_int_equal(o.population, cases[i].want_p);
+        assert_int_equal(o.sample, cases[i].want_s);
+        assert_string_equal(o.population_source, cases[i].from);
+        assert_int_equal(stated, strcmp(cases[i].from, "default") != 0);
+        assert_float_equal(o.mutation_exponent, cases[i].exponent, 0);
+    }
 }
 
 static void test_refusals(void **state)
@@ -105,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writes_report),
         cmocka_unit_test(test_arguments_and_defaults),
+        cmocka_unit_test(test_parameter_sources),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,33 +13,28 @@
 
 #define LARGE_TRACE 100000 /* records: past it one cache capacity keeps it fast */
 
-/* P, S and the mutation exponent: the trace's recorded settings win over
- * the arguments (they record the search), then the arguments, then the
- * defaults. *stated: P did not come from a default. */
-static int search_parameters(const char *trace, int population, int sample, exh_analysis_options *o,
-                             int *stated, exh_error *err)
+int exh_report_search_parameters(const char *trace, int population, int sample,
+                                 exh_analysis_options *o, int *stated, exh_error *err)
 {
     exh_trace_settings recorded;
     int rc = exh_trace_settings_read(trace, &recorded, err);
     if (rc < 0 && rc != EXH_ERR_NOT_FOUND)
         return rc;
+    char sidecar[4096];
+    snprintf(sidecar, sizeof sidecar, "%s%s", trace, EXH_TRACE_SIDECAR_SUFFIX);
+    int has_sidecar = rc == 0 && access(sidecar, F_OK) == 0;
     int p = rc == 0 && recorded.population > 0 ? recorded.population : 0;
     int s = rc == 0 && recorded.sample > 0 ? recorded.sample : 0;
     if (rc == 0 && !isnan(recorded.mutation_exponent))
         o->mutation_exponent = recorded.mutation_exponent;
-    o->population = p > 0 ? p : population > 0 ? population : EXH_SEARCH_DEFAULT_POPULATION;
-    o->sample = s > 0 ? s : sample > 0 ? sample : EXH_SEARCH_DEFAULT_SAMPLE;
-    /* Named as `exhaust analyze` names them, so both write the same summary.json. */
-    char sidecar[4096];
-    snprintf(sidecar, sizeof sidecar, "%s%s", trace, EXH_TRACE_SIDECAR_SUFFIX);
-    const char *from = access(sidecar, F_OK) == 0 ? "sidecar" : "the trace header";
-    o->population_source = p > 0 ? from : population > 0 ? "--population" : "default";
-    o->sample_source = s > 0 ? from : sample > 0 ? "--sample" : "default";
-    *stated = p > 0 || population > 0;
-    if (o->sample > o->population)
-        return exh_error_set(err, EXH_ERR_INVALID,
-                             "%s: tournament size %d (%s) exceeds population %d (%s)", trace,
-                             o->sample, o->sample_source, o->population, o->population_source);
+    const char *from = has_sidecar ? "sidecar" : "the trace header";
+    int p_wins = p > 0 && (has_sidecar || population <= 0);
+    int s_wins = s > 0 && (has_sidecar || sample <= 0);
+    o->population = p_wins ? p : population > 0 ? population : EXH_SEARCH_DEFAULT_POPULATION;
+    o->sample = s_wins ? s : sample > 0 ? sample : EXH_SEARCH_DEFAULT_SAMPLE;
+    o->population_source = p_wins ? from : population > 0 ? "--population" : "default";
+    o->sample_source = s_wins ? from : sample > 0 ? "--sample" : "default";
+    *stated = p_wins || population > 0;
     return EXH_OK;
 }
 
@@ -64,9 +59,13 @@ int exh_report_analyze(const char *trace, const char *dir, const char *space, in
     exh_analysis_options_default(&o);
     o.workers = workers > 0 ? workers : 0;
     int stated = 0;
-    int rc = search_parameters(trace, population, sample, &o, &stated, err);
+    int rc = exh_report_search_parameters(trace, population, sample, &o, &stated, err);
     if (rc < 0)
         return rc;
+    if (o.sample > o.population)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "tournament size %d (%s) exceeds population %d (%s)", o.sample,
+                             o.sample_source, o.population, o.population_source);
     o.popularity.window = o.population;
     o.cache_window = o.popularity.window;
     o.cache_donations = o.popularity.donor_times;
