@@ -112,8 +112,10 @@ class Predictor:
         encoded = [_lib.text_bytes(a, f"archs[{i}]", False) for i, a in enumerate(archs)]
         k = _int(k, "k")
         seed = _int(seed, "seed")
-        if seed < 0:
-            raise _lib.InvalidError(f"seed must be >= 0, not {seed}")
+        if not 0 <= seed < 2 ** 64:
+            raise _lib.InvalidError(f"seed must be within 0..2**64-1, not {seed}")
+        if not 1 <= k <= len(self):  # before arrays are sized by it
+            raise _lib.InvalidError(f"k = {k}: it must be within 1..{len(self)} (the logged models)")
         slots = max(k, 1)
         n = len(encoded)
         values = np.empty(n)
