@@ -103,6 +103,17 @@ def text_bytes(value, what, allow_none=True):
     raise ArgumentTypeError(f"{what} must be a str, not {type(value).__name__}")
 
 
+def integer(value, what, low, high):
+    """An int within low..high for C (ctypes would silently truncate one
+    too large); bool and other types are ArgumentTypeError."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ArgumentTypeError(f"{what} must be an int, not {type(value).__name__}")
+    value = value.__index__()
+    if not low <= value <= high:
+        raise InvalidError(f"{what} must be within {low}..{high}, not {value}")
+    return value
+
+
 def text(value):
     """A C string (bytes or None) as str."""
     return None if value is None else value.decode("utf-8", "replace")

@@ -5,8 +5,6 @@ import ctypes
 import json
 import os
 
-import numpy as np
-
 from . import _lib
 from ._lib import declare, lib
 
@@ -16,13 +14,7 @@ declare("exh_report_analyze", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ct
 
 
 def _count(value, what):
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise _lib.ArgumentTypeError(f"{what} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise _lib.InvalidError(f"{what} must be >= 1, not {value}")
-    return int(value)
+    return 0 if value is None else _lib.integer(value, what, 1, 10 ** 9)
 
 
 def analyze(trace, out_dir, space=None, population=None, sample=None, workers=None):

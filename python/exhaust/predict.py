@@ -34,12 +34,6 @@ declare("exh_predictor_run", ctypes.c_int, P, ctypes.c_char_p, ctypes.c_char_p, 
         ctypes.POINTER(PredictorOutput), INTS, ERR)
 
 
-def _int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise _lib.ArgumentTypeError(f"{what} must be an int, not {type(value).__name__}")
-    return int(value)
-
-
 def _store_path(store):
     if isinstance(store, Store):
         return store.path
@@ -110,13 +104,9 @@ class Predictor:
                                          f"{type(archs).__name__}")
         archs = list(archs)
         encoded = [_lib.text_bytes(a, f"archs[{i}]", False) for i, a in enumerate(archs)]
-        k = _int(k, "k")
-        seed = _int(seed, "seed")
-        if not 0 <= seed < 2 ** 64:
-            raise _lib.InvalidError(f"seed must be within 0..2**64-1, not {seed}")
-        if not 1 <= k <= len(self):  # before arrays are sized by it
-            raise _lib.InvalidError(f"k = {k}: it must be within 1..{len(self)} (the logged models)")
-        slots = max(k, 1)
+        k = _lib.integer(k, "k", 1, len(self))  # before arrays are sized by it
+        seed = _lib.integer(seed, "seed", 0, 2 ** 64 - 1)
+        slots = k
         n = len(encoded)
         values = np.empty(n)
         index = np.empty(n * slots, dtype=np.intc)

@@ -214,8 +214,4 @@ class Store:
 
 
 def _limit(limit):
-    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
-        raise _lib.ArgumentTypeError(f"limit must be an int, not {type(limit).__name__}")
-    if limit < 0:
-        raise _lib.InvalidError(f"limit must be >= 0, not {limit}")
-    return int(limit)
+    return _lib.integer(limit, "limit", 0, 2 ** 63 - 1)

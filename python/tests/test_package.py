@@ -279,7 +279,7 @@ def bad_calls(files):
         (lambda: E.predict(store, ["302145"]), E.ParseError, "302145"),
         (lambda: E.predict(store, ["302140"], method="forest"), E.InvalidError, "forest"),
         (lambda: E.predict(store, ["302140"], target="worst"), E.InvalidError, "worst"),
-        (lambda: E.predict(store, ["302140"], k=13), E.InvalidError, "1..12"),
+        (lambda: E.predict(store, ["302140"], k=13), E.InvalidError, "k must be within 1..12"),
         (lambda: E.predict(store, ["302140"], dataset="imagenet"), E.InvalidError, "imagenet"),
         (lambda: E.predict(store, ["302140"], space="nb999"), E.Error, "nb999"),
         (lambda: E.predict(store, 302140), E.ArgumentTypeError, "archs"),
@@ -295,6 +295,9 @@ def bad_calls(files):
         (lambda: store.ingest(7), E.ArgumentTypeError, "paths"),
         (lambda: E.analyze(files["trace"], 3), E.ArgumentTypeError, "out_dir"),
         (lambda: E.analyze(files["trace"], str(d / "out"), workers=0), E.InvalidError, "workers"),
+        (lambda: E.analyze(files["trace"], str(d / "out"), population=2 ** 40), E.InvalidError,
+         "population must be within 1..1000000000"),
+        (lambda: store.runs(limit=2 ** 70), E.InvalidError, "limit"),
     ]
 
 
