@@ -12,7 +12,16 @@
  *   manifests/ID.json  one per model: id, space, arch (the caller's text),
  *                      arch_sequence (tokens), quality, parent, donor,
  *                      prefix_len (positions received), and tensors: a list of
- *                      {position, name, dtype, shape, bytes, sha256}.
+ *                      {position, name, dtype, shape, bytes, sha256}; and
+ *                      "traffic" (manifests written before it have none):
+ *                      what the saving handle moved since it was opened or
+ *                      last saved, so one training process's load of its
+ *                      donor's prefix and its save are one record:
+ *                      {loads, fast_hits, store_reads (tensors), fast_bytes,
+ *                      store_bytes (read), write_bytes (new blobs),
+ *                      dedup_bytes, seconds, error (the first failed load's
+ *                      EXH_ERR_* code since then; 0: none)}. The search reads
+ *                      it into its trace (trace.h, m:repo_*).
  *   index.db           SQLite (WAL, busy timeout): models, tensors and blobs
  *                      tables, rebuilt from the manifests when they disagree.
  *   tmp/               files being written; leftovers of a killed writer are

@@ -109,6 +109,11 @@ typedef struct exh_search_options {
     const exh_arch *screen_logged_archs;
     const double *screen_logged_quality;
     int64_t screen_logged_count;
+    /* The model repository's folder (repo.h; exhaust search --repo), or NULL.
+     * After each evaluation the traffic recorded in the manifest the job
+     * saved there becomes the trace's m:repo_* columns (trace.h); the
+     * search itself moves no tensors: the training command does. */
+    const char *repo_path;
 } exh_search_options;
 
 EXH_API void exh_search_options_default(exh_search_options *o);

@@ -112,4 +112,10 @@ int curve_output_add(curve_output *c, const char *arch, const exh_knn_repository
                      const exh_knn_prediction *p, int higher, exh_error *err);
 int curve_output_close(const char *command, curve_output *c, int failed);
 
+/* exhaust search --repo (cli_search_repo.c): open or create the repository
+ * and hand its folder to the command evaluator ({repo}); print its stats. */
+struct exh_evaluator;
+int cli_search_repo_open(const char *repo, struct exh_evaluator *e, exh_error *err);
+void cli_search_repo_report(const char *repo);
+
 #endif

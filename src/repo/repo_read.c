@@ -382,6 +382,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     repo_manifest m;
     int rc = repo_manifest_read(r, model, &m, err);
     if (rc < 0) {
+        if (!r->load_error)
+            r->load_error = rc;
         repo_traffic_finish(r, &traffic, start, evicted);
         return rc;
     }
@@ -407,6 +409,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     if (rc < 0)
         exh_repo_tensors_release(out);
     traffic = r->last;
+    if (rc < 0 && !r->load_error)
+        r->load_error = rc;
     repo_traffic_finish(r, &traffic, start, evicted);
     return rc;
 }

@@ -64,6 +64,11 @@ void search_state_free(search_state *s);
  * the next job: random while stage 1 lasts, else tournament + mutation. */
 int search_propose(search_state *s, exh_trace_record *record, exh_error *err);
 
+/* Fill r's m:repo_* fields from the traffic in job r->job_id's manifest in
+ * the repository folder `repo` (search_repo.c); none (repo_fast_hits -1)
+ * when repo is NULL or the job saved no manifest with traffic. */
+void search_repo_traffic(const char *repo, exh_trace_record *r);
+
 /* Queue a failed job to be proposed again, if it has retries left. */
 void search_retry_later(search_state *s, int64_t job);
 
