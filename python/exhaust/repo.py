@@ -166,7 +166,9 @@ def _as_numpy(value):
         if value.device.type != "cpu":
             value = value.cpu()
         value = value.contiguous().numpy()
-    return np.ascontiguousarray(value)
+    array = np.asarray(value)
+    # ascontiguousarray would make a 0-d tensor (a step counter) 1-d
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
 
 class Repo:
