@@ -78,4 +78,25 @@ assert len(t) == 6 and (t["m:status"] == "ok").all()
 assert (t["m:repo_error"] == -7).sum() >= 1, t["m:repo_error"].tolist()
 assert set(t["m:repo_error"]) <= {0, -7}
 PY
+# 4. The live fast tier: the coordinator's cache (the replay's code) keeps the
+# folder; with one worker the hits the trainers measured (files found there)
+# are the hits the coordinator's cache counted, and the folder never holds
+# more than its capacity.
+search --candidates 10 --repo "$work/r4" --repo-fast-dir "$work/fast" \
+    --repo-cache-bytes 640 --trace "$work/t4.csv" --command "$train" > "$work/out4.txt" ||
+    fail "search with a fast tier: $(cat "$work/out4.txt")"
+coordinator=$(sed -n 's/^fast tier: the coordinator.s cache: \([0-9]*\) hits.*/\1/p' "$work/out4.txt")
+[ -n "$coordinator" ] && [ "$coordinator" -gt 0 ] || fail "no fast-tier hits: $(cat "$work/out4.txt")"
+/usr/bin/python3 - "$work/t4.csv" "$coordinator" "$work/fast" <<'PY' || fail "fast tier"
+import os, sys
+import pandas as pd
+t = pd.read_csv(sys.argv[1])
+assert t["m:repo_fast_hits"].sum() == int(sys.argv[2]), (t["m:repo_fast_hits"].tolist(), sys.argv[2])
+prefix = t["m:prefix_len"].where(t["m:donor_id"] >= 0, 0)
+assert (t["m:repo_fast_hits"] + t["m:repo_store_reads"] == prefix).all()
+assert (t["m:repo_read_bytes_fast"] == 64 * t["m:repo_fast_hits"]).all()
+files = os.listdir(sys.argv[3])
+assert not [f for f in files if f.startswith(".tmp")], files
+assert sum(os.path.getsize(os.path.join(sys.argv[3], f)) for f in files) <= 640
+PY
 echo "ok"

@@ -41,7 +41,7 @@ class Options(ctypes.Structure):  # exh_repo_options
     _fields_ = [("read_only", ctypes.c_int), ("no_index", ctypes.c_int), ("verify", ctypes.c_int),
                 ("fsync", ctypes.c_int), ("cache_bytes", ctypes.c_int64),
                 ("cache_policy", ctypes.c_int), ("tier_window", ctypes.c_int),
-                ("tier_donations", ctypes.c_int)]
+                ("tier_donations", ctypes.c_int), ("fast_dir", ctypes.c_char_p)]
 
 
 class Model(ctypes.Structure):  # exh_repo_model
@@ -173,9 +173,10 @@ def _as_numpy(value):
 
 class Repo:
     """The model repository at `path` (created when absent, unless
-    readonly). fast_dir: where a node-local fast tier's copies live (None:
-    the EXHAUST_REPO_FAST_DIR environment variable, else none); reserved,
-    not read yet (see README "Model repository")."""
+    readonly). fast_dir: the node-local fast directory the search's
+    coordinator fills (exhaust search --repo-fast-dir; None: the
+    EXHAUST_REPO_FAST_DIR environment variable, else none): loads look there
+    first (fast-tier hits) and fall back to the store."""
 
     def __init__(self, path, fast_dir=None, readonly=False):
         self.path = os.fspath(path)
@@ -183,6 +184,8 @@ class Repo:
         options = Options()
         lib.exh_repo_options_default(ctypes.byref(options))
         options.read_only = 1 if readonly else 0
+        if self.fast_dir:
+            options.fast_dir = _lib.path_bytes(self.fast_dir, "fast_dir")
         self._handle, err = ctypes.c_void_p(), ErrorStruct()
         rc = lib.exh_repo_open(_lib.path_bytes(path), ctypes.byref(options),
                                ctypes.byref(self._handle), ctypes.byref(err))

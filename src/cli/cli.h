@@ -115,7 +115,9 @@ int curve_output_close(const char *command, curve_output *c, int failed);
 /* exhaust search --repo (cli_search_repo.c): open or create the repository
  * and hand its folder to the command evaluator ({repo}); print its stats. */
 struct exh_evaluator;
-int cli_search_repo_open(const char *repo, struct exh_evaluator *e, exh_error *err);
-void cli_search_repo_report(const char *repo);
+struct exh_search_result;
+int cli_search_repo_open(const char *repo, const char *fast_dir, struct exh_evaluator *e,
+                         exh_error *err);
+void cli_search_repo_report(const char *repo, const struct exh_search_result *result);
 
 #endif

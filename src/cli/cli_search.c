@@ -59,6 +59,11 @@ static const char HELP[] =
     "                       loads {donor_id}'s first {prefix_len} positions and saves\n"
     "                       model {job_id} (exhaust.Repo in Python); the trace gains\n"
     "                       the m:repo_* columns from each job's manifest traffic\n"
+    "  --repo-fast-dir DIR  a node-local folder (e.g. /dev/shm/x) the search keeps\n"
+    "                       holding the blobs its fast-tier cache admits (the replay's\n"
+    "                       cache and events); commands get EXHAUST_REPO_FAST_DIR and\n"
+    "                       their loads read there first. Needs --repo-cache-bytes B;\n"
+    "                       --repo-cache-policy lru (default) or lfu\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -175,6 +180,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},
         {"screen", required_argument, NULL, 'Q'}, {"timeout", required_argument, NULL, 'o'},
         {"repo", required_argument, NULL, 'G'},
+        {"repo-fast-dir", required_argument, NULL, 'H'},
+        {"repo-cache-bytes", required_argument, NULL, 'I'},
+        {"repo-cache-policy", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -215,6 +223,17 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             break;
         case 'C': o->command = optarg; break;
         case 'G': o->search.repo_path = optarg; break;
+        case 'H': o->search.repo_fast_dir = optarg; break;
+        case 'I':
+            rc = parse_whole(name, optarg, 1, 9e18, &value);
+            o->search.repo_cache_bytes = rc ? 0 : (int64_t)value;
+            break;
+        case 'J':
+            if (strcmp(optarg, "lru") != 0 && strcmp(optarg, "lfu") != 0)
+                return cli_usage_error("search", "--repo-cache-policy is lru or lfu (tier, "
+                                       "threshold and prefetch are the replay's only, so far)");
+            o->search.repo_cache_lfu = strcmp(optarg, "lfu") == 0;
+            break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
         case 'Y': o->no_fsync = 1; break;
@@ -262,6 +281,8 @@ static int check_options(const search_cli_options *o)
         return cli_usage_error("search", "--sample %d is more than --population %d",
                                o->search.sample, o->search.population);
     int table = strcmp(o->evaluator, "table") == 0;
+    if (o->search.repo_fast_dir && (!o->search.repo_path || o->search.repo_cache_bytes <= 0))
+        return cli_usage_error("search", "--repo-fast-dir needs --repo and --repo-cache-bytes");
     if (o->search.repo_path && strcmp(o->evaluator, "command") != 0)
         return cli_usage_error("search", "--repo needs --evaluator command: the training "
                                "command moves the tensors");
@@ -697,7 +718,7 @@ static int search_main(int argc, char **argv)
     if (rc == 0)
         rc = open_evaluator(&o, s, &logs, &e, &err);
     if (rc == 0 && o.search.repo_path)
-        rc = cli_search_repo_open(o.search.repo_path, e, &err);
+        rc = cli_search_repo_open(o.search.repo_path, o.search.repo_fast_dir, e, &err);
     /* Lock (and cut a torn tail) before reading: the records read are then
      * the ones the trace keeps, and no other search can add to it. */
     if (rc == 0 && coordinator)
@@ -751,7 +772,7 @@ static int search_main(int argc, char **argv)
     if (rc == 0 && coordinator)
         print_result(&o, s, e, &result);
     if (rc == 0 && coordinator && o.search.repo_path)
-        cli_search_repo_report(o.search.repo_path);
+        cli_search_repo_report(o.search.repo_path, &result);
     else if (rc < 0 && stop_signal)
         cli_error("search", "stopped by signal %d; every training command was ended, and the "
                             "trace holds every finished evaluation", (int)stop_signal);

@@ -2,13 +2,19 @@
  * repository before the search, give the command evaluator its folder
  * ({repo}), and say what it holds afterwards. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
 #include "exhaust/evaluator.h"
 #include "exhaust/repo.h"
+#include "exhaust/search.h"
 
-int cli_search_repo_open(const char *repo, exh_evaluator *e, exh_error *err)
+int cli_search_repo_open(const char *repo, const char *fast_dir, exh_evaluator *e,
+                         exh_error *err)
 {
+    /* Before any thread or command starts: every command inherits it. */
+    if (fast_dir && setenv(EXH_REPO_FAST_DIR_ENV, fast_dir, 1) != 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "cannot set %s", EXH_REPO_FAST_DIR_ENV);
     exh_repo *r = NULL;
     /* Created here, once: the training commands then open an existing one. */
     int rc = exh_repo_open(repo, NULL, &r, err);
@@ -18,8 +24,13 @@ int cli_search_repo_open(const char *repo, exh_evaluator *e, exh_error *err)
     return rc;
 }
 
-void cli_search_repo_report(const char *repo)
+void cli_search_repo_report(const char *repo, const exh_search_result *result)
 {
+    if (getenv(EXH_REPO_FAST_DIR_ENV))
+        printf("fast tier: the coordinator's cache: %lld hits, %lld misses, %lld evictions, "
+               "%lld bytes copied in\n", (long long)result->fast_hits,
+               (long long)result->fast_misses, (long long)result->fast_evictions,
+               (long long)result->fast_bytes_copied);
     exh_repo_options options;
     exh_repo_options_default(&options);
     options.read_only = 1;

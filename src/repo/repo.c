@@ -158,8 +158,13 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         r->options = *o;
     else
         exh_repo_options_default(&r->options);
+    const char *fast = r->options.fast_dir ? r->options.fast_dir : getenv(EXH_REPO_FAST_DIR_ENV);
+    r->options.fast_dir = NULL; /* r->fast_dir holds the copy */
     int rc = EXH_OK;
-    if (r->options.read_only) {
+    if (fast && *fast && !(r->fast_dir = strdup(fast)))
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+    if (rc < 0) {
+    } else if (r->options.read_only) {
         struct stat st;
         char manifests[REPO_PATH_MAX];
         snprintf(manifests, sizeof manifests, "%s/manifests", path);
@@ -201,6 +206,7 @@ void exh_repo_close(exh_repo *r)
     repo_cache_free(r);
     if (r->db)
         sqlite3_close(r->db);
+    free(r->fast_dir);
     free(r->path);
     free(r);
 }

@@ -60,6 +60,7 @@ struct exh_repo {
     int64_t evicted;          /* fast-tier evictions since open */
     exh_repo_traffic mark;    /* r->total at the last save: a save records what followed */
     int load_error;           /* the first failed load's code since the last save; 0: none */
+    char *fast_dir;           /* options.fast_dir (or the environment's) copied; NULL: none */
 };
 
 /* What donor lookup needs of a model. */
