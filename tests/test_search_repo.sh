@@ -6,7 +6,8 @@
 # of the trace: a child reads its donor's first prefix_len tensors from the
 # store and writes only the rest; the prefix is deduplicated); `exhaust repo
 # check` passes; a corrupt donor blob is recorded as m:repo_error -7
-# (EXH_ERR_CORRUPT) and the search finishes.
+# (EXH_ERR_CORRUPT) and the search finishes; with --repo-fast-dir the hits
+# the trainers measure are the coordinator's cache's.
 set -euo pipefail
 : "${EXHAUST_BIN:?set by CTest}" "${EXHAUST_SOURCE:?set by CTest}"
 work=$(mktemp -d)
@@ -44,9 +45,17 @@ export EXHAUST_LIBRARY="${EXHAUST_LIB:-$EXHAUST_SOURCE/build/libexhaust.so.0}"
 train="/usr/bin/python3 $EXHAUST_SOURCE/tests/repo_fake_train.py {repo} {job_id} {donor_id} {prefix_len} {arch_seq}"
 
 # 2. The traffic columns, against what each transfer must have moved.
+# With --repo-keep population: only the final population's 4 models stay.
 search --candidates 10 --repo "$work/r2" --trace "$work/t2.csv" --command "$train" \
-    > "$work/out2.txt" || fail "search with the fake trainer: $(cat "$work/out2.txt")"
-grep -q "repository: $work/r2: 10 models" "$work/out2.txt" || fail "$(cat "$work/out2.txt")"
+    --repo-keep population > "$work/out2.txt" ||
+    fail "search with the fake trainer: $(cat "$work/out2.txt")"
+grep -q "repository: $work/r2: 4 models" "$work/out2.txt" || fail "$(cat "$work/out2.txt")"
+grep -q "removed 6 models" "$work/out2.txt" || fail "$(cat "$work/out2.txt")"
+kept=$(cd "$work/r2/manifests" && ls | sed 's/.json//' | sort -n | tr '\n' ' ')
+want=$(/usr/bin/python3 -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1])))
+print(' '.join(sorted([x['job_id'] for x in r if x['m:status'] == 'ok'][-4:], key=int)))" \
+    "$work/t2.csv")
+[ "$kept" = "$want " ] || fail "--repo-keep population kept '$kept', the population is '$want'"
 /usr/bin/python3 - "$work/t2.csv" <<'PY' || fail "traffic columns"
 import sys
 import pandas as pd
@@ -82,7 +91,7 @@ PY
 # folder; with one worker the hits the trainers measured (files found there)
 # are the hits the coordinator's cache counted, and the folder never holds
 # more than its capacity.
-search --candidates 10 --repo "$work/r4" --repo-fast-dir "$work/fast" \
+search --candidates 8 --repo "$work/r4" --repo-fast-dir "$work/fast" \
     --repo-cache-bytes 640 --trace "$work/t4.csv" --command "$train" > "$work/out4.txt" ||
     fail "search with a fast tier: $(cat "$work/out4.txt")"
 coordinator=$(sed -n 's/^fast tier: the coordinator.s cache: \([0-9]*\) hits.*/\1/p' "$work/out4.txt")

@@ -116,8 +116,17 @@ int curve_output_close(const char *command, curve_output *c, int failed);
  * and hand its folder to the command evaluator ({repo}); print its stats. */
 struct exh_evaluator;
 struct exh_search_result;
+struct exh_search_options;
+/* Parse --repo (c 'G'), --repo-fast-dir ('H'), --repo-cache-bytes ('I'),
+ * --repo-cache-policy ('J'), --repo-keep (else); CLI_OK or a usage error. */
+int cli_search_repo_option(int c, const char *name, const char *value,
+                           struct exh_search_options *o, int *keep_population);
 int cli_search_repo_open(const char *repo, const char *fast_dir, struct exh_evaluator *e,
                          exh_error *err);
 void cli_search_repo_report(const char *repo, const struct exh_search_result *result);
+/* --repo-keep population, when the search ended: gc all but the last
+ * `population` successful models of the trace. */
+int cli_search_repo_keep_population(const char *repo, const char *trace, int population,
+                                    exh_error *err);
 
 #endif

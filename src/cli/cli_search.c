@@ -55,15 +55,13 @@ static const char HELP[] =
     "                       (what it left running is terminated). On SIGINT/SIGTERM\n"
     "                       every command's group gets TERM, then KILL after 5 s,\n"
     "                       and the search exits 128+signal with its trace complete\n"
-    "  --repo DIR           the model repository (created if absent) where the command\n"
-    "                       loads {donor_id}'s first {prefix_len} positions and saves\n"
-    "                       model {job_id} (exhaust.Repo in Python); the trace gains\n"
-    "                       the m:repo_* columns from each job's manifest traffic\n"
-    "  --repo-fast-dir DIR  a node-local folder (e.g. /dev/shm/x) the search keeps\n"
-    "                       holding the blobs its fast-tier cache admits (the replay's\n"
-    "                       cache and events); commands get EXHAUST_REPO_FAST_DIR and\n"
-    "                       their loads read there first. Needs --repo-cache-bytes B;\n"
-    "                       --repo-cache-policy lru (default) or lfu\n"
+    "  --repo DIR           model repository (created if absent): the command loads\n"
+    "                       there and saves model {job_id}; the trace gains m:repo_*\n"
+    "  --repo-keep K        all (default) or population: at the end, gc the models\n"
+    "                       that left the population (needs --trace)\n"
+    "  --repo-fast-dir DIR  node-local fast tier the search fills with its cache's\n"
+    "                       blobs (--repo-cache-bytes B, --repo-cache-policy lru|lfu);\n"
+    "                       commands get EXHAUST_REPO_FAST_DIR and read there first\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -136,7 +134,7 @@ typedef struct search_cli_options {
     const char *store, *search_name, *logs;
     int k;
     double timeout;
-    int simulated, mpi, no_fsync;
+    int simulated, mpi, no_fsync, keep_population;
     unsigned given;            /* GIVEN_* */
 } search_cli_options;
 
@@ -181,6 +179,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"screen", required_argument, NULL, 'Q'}, {"timeout", required_argument, NULL, 'o'},
         {"repo", required_argument, NULL, 'G'},
         {"repo-fast-dir", required_argument, NULL, 'H'},
+        {"repo-keep", required_argument, NULL, 'O'},
         {"repo-cache-bytes", required_argument, NULL, 'I'},
         {"repo-cache-policy", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
@@ -222,17 +221,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
-        case 'G': o->search.repo_path = optarg; break;
-        case 'H': o->search.repo_fast_dir = optarg; break;
-        case 'I':
-            rc = parse_whole(name, optarg, 1, 9e18, &value);
-            o->search.repo_cache_bytes = rc ? 0 : (int64_t)value;
-            break;
-        case 'J':
-            if (strcmp(optarg, "lru") != 0 && strcmp(optarg, "lfu") != 0)
-                return cli_usage_error("search", "--repo-cache-policy is lru or lfu (tier, "
-                                       "threshold and prefetch are the replay's only, so far)");
-            o->search.repo_cache_lfu = strcmp(optarg, "lfu") == 0;
+        case 'G': case 'H': case 'I': case 'J': case 'O':
+            rc = cli_search_repo_option(c, name, optarg, &o->search, &o->keep_population);
             break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
@@ -283,6 +273,8 @@ static int check_options(const search_cli_options *o)
     int table = strcmp(o->evaluator, "table") == 0;
     if (o->search.repo_fast_dir && (!o->search.repo_path || o->search.repo_cache_bytes <= 0))
         return cli_usage_error("search", "--repo-fast-dir needs --repo and --repo-cache-bytes");
+    if (o->keep_population && (!o->search.repo_path || !(o->trace || o->resume)))
+        return cli_usage_error("search", "--repo-keep population needs --repo and --trace");
     if (o->search.repo_path && strcmp(o->evaluator, "command") != 0)
         return cli_usage_error("search", "--repo needs --evaluator command: the training "
                                "command moves the tensors");
@@ -771,6 +763,10 @@ static int search_main(int argc, char **argv)
     }
     if (rc == 0 && coordinator)
         print_result(&o, s, e, &result);
+    if (rc == 0 && coordinator && o.keep_population &&
+        cli_search_repo_keep_population(o.search.repo_path, o.resume ? o.resume : o.trace,
+                                        o.search.population, &err) < 0)
+        cli_error("search", "--repo-keep population: %s", err.message);
     if (rc == 0 && coordinator && o.search.repo_path)
         cli_search_repo_report(o.search.repo_path, &result);
     else if (rc < 0 && stop_signal)
