@@ -157,3 +157,12 @@ def test_bad_input_raises_with_the_message(tmp_path, call, error):
         call(repo)
     assert not (tmp_path / "m" / "manifests" / "0.json").exists() or \
         "load_prefix" in call.__code__.co_names
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    text = open(os.path.join(HERE, "..", "..", "README.md")).read()
+    block = text.split("<!-- repo-example -->\n```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    manifest = json.load(open(tmp_path / "models" / "manifests" / "1.json"))
+    assert manifest["traffic"]["write_bytes"] == 0  # the frozen prefix was deduplicated
