@@ -178,12 +178,13 @@ class Repo:
     EXHAUST_REPO_FAST_DIR environment variable, else none): loads look there
     first (fast-tier hits) and fall back to the store."""
 
-    def __init__(self, path, fast_dir=None, readonly=False):
+    def __init__(self, path, fast_dir=None, readonly=False, verify=True, fsync=True):
         self.path = os.fspath(path)
         self.fast_dir = fast_dir if fast_dir is not None else os.environ.get(FAST_DIR_ENV)
         options = Options()
         lib.exh_repo_options_default(ctypes.byref(options))
         options.read_only = 1 if readonly else 0
+        options.verify, options.fsync = int(bool(verify)), int(bool(fsync))
         if self.fast_dir:
             options.fast_dir = _lib.path_bytes(self.fast_dir, "fast_dir")
         self._handle, err = ctypes.c_void_p(), ErrorStruct()
