@@ -35,6 +35,15 @@ for r in rows:
     assert repo == f"{work}/r1", repo
     assert r["m:repo_fast_hits"] == "" and r["m:repo_error"] == "", r  # no manifest saved
 PY
+# A resumed search keeps writing the m:repo_* columns, and reads them back.
+search --candidates 10 --repo "$work/r1" --resume "$work/t1.csv" \
+    --command "echo {job_id} {donor_id} {prefix_len} {repo} >> $work/seen; echo 1" > /dev/null
+/usr/bin/python3 - "$work/t1.csv" <<'PY' || fail "resume with the repo columns"
+import sys
+import pandas as pd
+t = pd.read_csv(sys.argv[1])
+assert len(t) == 10 and "m:repo_error" in t.columns and t["m:repo_error"].isna().all(), t
+PY
 
 # The rest runs a Python trainer over libexhaust.so: not under sanitizers.
 if [ -n "${EXHAUST_SANITIZED:-}" ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; then
