@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "repo/cachesim_cache.h"
+#include "repo/repo_internal.h" /* repo_blob_key: the fast tier's key of a blob */
 #include "search/search_internal.h"
 
 struct search_fast_tier {
@@ -33,14 +34,6 @@ struct search_fast_tier {
     const char *dir, *repo;
     exh_search_result *result; /* the counts (fast_*) go there */
 };
-
-static uint64_t key_of(const char *sha256)
-{
-    uint64_t key = 0;
-    for (int i = 0; i < 16 && sha256[i]; i++)
-        key = key << 4 | (uint64_t)(sha256[i] <= '9' ? sha256[i] - '0' : sha256[i] - 'a' + 10);
-    return key;
-}
 
 static void on_evict(void *context, uint64_t key)
 {
@@ -122,9 +115,9 @@ static void each_tensor(search_fast_tier *f, int64_t id, int limit, int write)
         const char *sha = json_string_value(json_object_get(t, "sha256"));
         json_int_t position = json_integer_value(json_object_get(t, "position"));
         json_int_t bytes = json_integer_value(json_object_get(t, "bytes"));
-        if (!sha || strlen(sha) != 64 || position >= limit || bytes <= 0)
+        if (!sha || !repo_is_hash(sha) || position >= limit || bytes <= 0)
             continue;
-        uint64_t key = key_of(sha);
+        uint64_t key = repo_blob_key(sha);
         if (!write) {
             int hit = tcache_use(&f->cache, key, ++f->stamp);
             f->result->fast_hits += hit;
