@@ -94,7 +94,6 @@ typedef struct exh_trace_store exh_trace_store;
 typedef struct exh_trace_settings {
     char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX], evaluator[EXH_TRACE_SETTING_MAX];
     char clock[16], transfer_from[16], mutate_after[16];
-    char repo[EXH_TRACE_SETTING_MAX]; /* non-empty: the CSV has the m:repo_* columns */
     int population, sample, workers;
     int screen, k;             /* screen > 1: the CSV has the screen columns */
     long long seed;            /* -1: unknown */
@@ -104,6 +103,7 @@ typedef struct exh_trace_settings {
      * them NULL / 0. */
     const char *const *lines;
     int line_count;
+    char repo[EXH_TRACE_SETTING_MAX]; /* non-empty: the CSV has the m:repo_* columns */
 } exh_trace_settings;
 
 /* All unknown: "" and -1 (mutation_exponent NAN). */

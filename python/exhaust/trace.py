@@ -19,8 +19,10 @@ class TraceSettings(ctypes.Structure):  # exh_trace_settings (trace.h)
                 ("evaluator", ctypes.c_char * SETTING_MAX), ("clock", ctypes.c_char * 16),
                 ("transfer_from", ctypes.c_char * 16), ("mutate_after", ctypes.c_char * 16),
                 ("population", ctypes.c_int), ("sample", ctypes.c_int), ("workers", ctypes.c_int),
+                ("screen", ctypes.c_int), ("k", ctypes.c_int),
                 ("seed", ctypes.c_longlong), ("candidates", ctypes.c_longlong),
-                ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int)]
+                ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int),
+                ("repo", ctypes.c_char * SETTING_MAX)]
 
 
 declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes.POINTER(P),
@@ -28,8 +30,8 @@ declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes
 declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(TraceSettings),
         ERR)
 
-TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after")
-NUMBER_SETTINGS = ("population", "sample", "workers", "seed", "candidates")
+TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after", "repo")
+NUMBER_SETTINGS = ("population", "sample", "workers", "screen", "k", "seed", "candidates")
 
 
 def trace_settings(path):
