@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "exhaust/evaluator.h"
+#include "exhaust/repo.h"
 #include "exhaust/search.h"
 #include "exhaust/trace.h"
 #include "testutil.h"
@@ -130,11 +131,116 @@ static void test_trace_columns_from_manifests(void **state)
     exh_space_free(s);
 }
 
+/* A trainer in C: load the donor's prefix through the fast directory, save
+ * one 64-byte tensor per position whose bytes depend on the tokens up to it
+ * (a shared prefix is the same bytes, as a frozen one). */
+typedef struct fake_trainer {
+    char repo[200], fast[200];
+} fake_trainer;
+
+static int train_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                          exh_evaluation *out, exh_error *err)
+{
+    (void)r;
+    fake_trainer *t = state;
+    exh_repo_options o;
+    exh_repo_options_default(&o);
+    o.fsync = 0;
+    o.fast_dir = t->fast;
+    exh_repo *repo = NULL;
+    exh_repo_tensors got;
+    exh_repo_model m = {.id = request->job_id, .parent_id = -1, .donor_id = request->parent_id,
+                        .prefix_length = request->prefix_length, .quality = 1,
+                        .architecture = *request->architecture};
+    exh_repo_save *save = NULL;
+    int rc = exh_repo_open(t->repo, &o, &repo, err);
+    if (rc == 0 && (rc = exh_repo_load_prefix(repo, request->parent_id,
+                                              request->prefix_length, &got, err)) == 0)
+        exh_repo_tensors_release(&got);
+    if (rc == 0)
+        rc = exh_repo_save_begin(repo, &m, &save, err);
+    for (int p = 0; rc == 0 && p < request->architecture->length; p++) {
+        float data[16];
+        for (int i = 0; i < 16; i++) {
+            data[i] = (float)i;
+            for (int q = 0; q <= p; q++)
+                data[i] = data[i] * 7 + (float)request->architecture->token[q];
+        }
+        char name[16];
+        snprintf(name, sizeof name, "p%d", p);
+        int64_t shape[1] = {16};
+        rc = exh_repo_save_add_tensor(save, p, name, EXH_DTYPE_F32, 1, shape, data, sizeof data,
+                                      err);
+    }
+    if (rc == 0)
+        rc = exh_repo_save_commit(save, err);
+    else
+        exh_repo_save_abort(save);
+    exh_repo_close(repo);
+    out->quality = (double)request->architecture->token[0];
+    out->cost_seconds = 1;
+    out->status = rc == 0 ? EXH_EVALUATION_OK : EXH_EVALUATION_FAILED;
+    return 0;
+}
+
+static void test_fast_tier_hits_measured_equal_the_coordinators(void **state)
+{
+    (void)state;
+    fake_trainer t;
+    exh_space *s = NULL;
+    exh_error err;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_evaluator e = {"fake", &t, train_evaluate, fake_describe, NULL};
+    exh_search_options o;
+    exh_search_options_default(&o);
+    o.population = 4;
+    o.sample = 2;
+    o.candidates = 24;
+    o.workers = 1;
+    o.transfer_from_any = 1;
+    o.repo_path = t.repo;
+    o.repo_fast_dir = t.fast;
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
+    const char *path = test_temp_path("fast.csv");
+    exh_search_result result;
+    exh_trace_writer *w = NULL;
+    for (int lfu = 0; lfu < 2; lfu++) {
+        snprintf(t.repo, sizeof t.repo, "%s%d", test_temp_path("fast-models"), lfu);
+        snprintf(t.fast, sizeof t.fast, "%s%d", test_temp_path("fast"), lfu);
+        snprintf(settings.repo, sizeof settings.repo, "%s", t.repo);
+        exh_repo *r = NULL;
+        assert_int_equal(exh_repo_open(t.repo, NULL, &r, &err), 0); /* create it */
+        exh_repo_close(r);
+        o.repo_cache_lfu = lfu;
+        o.repo_cache_bytes = 64 * 8; /* 8 tensors: evictions happen */
+        o.seed = (uint64_t)lfu + 1;
+        assert_int_equal(exh_trace_open(path, &settings, &w, &err), 0);
+        assert_int_equal(exh_search_run_simulated(s, &e, &o, w, &result, &err), 0);
+        assert_int_equal(exh_trace_close(w, &err), 0);
+        exh_trace_record *records = NULL;
+        int64_t count = 0, hits = 0, reads = 0;
+        assert_int_equal(exh_trace_read(path, s, 0, &records, &count, &err), 0);
+        for (int64_t i = 0; i < count; i++) {
+            assert_int_equal(records[i].status, 0);
+            hits += records[i].repo_fast_hits;
+            reads += records[i].repo_store_reads;
+            assert_int_equal(records[i].repo_fast_bytes, 64 * records[i].repo_fast_hits);
+        }
+        free(records);
+        assert_true(result.fast_hits > 0 && result.fast_evictions > 0);
+        assert_int_equal(hits, result.fast_hits);   /* what readers found == the cache's hits */
+        assert_int_equal(reads, result.fast_misses);
+    }
+    exh_space_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_placeholders_expand),
         cmocka_unit_test(test_trace_columns_from_manifests),
+        cmocka_unit_test(test_fast_tier_hits_measured_equal_the_coordinators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,9 @@
  *
  * DIR/<first 16 hex digits of the SHA-256> is written as DIR/.tmp-<key>-pid,
  * then renamed: a reader never sees a partial file; an evicted file is
- * unlinked (a reader that opened it keeps its mapping). */
+ * unlinked (a reader that opened it keeps its mapping). The folder is
+ * emptied of such files when the search starts. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -44,6 +46,24 @@ static void on_evict(void *context, uint64_t key)
     f->result->fast_evictions++;
 }
 
+/* A folder left by an earlier search holds blobs this cache does not: remove
+ * them (and torn temp files), or readers would count hits it never had. */
+static void empty_folder(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *entry;
+    while (d && (entry = readdir(d))) {
+        size_t n = strlen(entry->d_name);
+        int ours = strncmp(entry->d_name, ".tmp-", 5) == 0 ||
+                   (n == 16 && strspn(entry->d_name, "0123456789abcdef") == 16);
+        char path[4096];
+        if (ours && snprintf(path, sizeof path, "%s/%s", dir, entry->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 int search_fast_tier_open(search_state *s, exh_error *err)
 {
     const exh_search_options *o = s->options;
@@ -54,6 +74,7 @@ int search_fast_tier_open(search_state *s, exh_error *err)
                              o->repo_fast_dir);
     if (mkdir(o->repo_fast_dir, 0755) != 0 && errno != EEXIST)
         return exh_error_set(err, EXH_ERR_IO, "%s: %s", o->repo_fast_dir, strerror(errno));
+    empty_folder(o->repo_fast_dir);
     search_fast_tier *f = calloc(1, sizeof *f);
     if (!f || tcache_init(&f->cache, o->repo_cache_bytes, o->repo_cache_lfu) < 0) {
         free(f);
