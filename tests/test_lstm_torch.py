@@ -4,7 +4,10 @@
 Runs tests/lstm_reference.py (PyTorch, float64, dropout off) into a
 temporary file, then the C test binary test_lstm with that file, which loads
 the same weights and batch and compares outputs, loss and every parameter
-tensor's gradient (tolerance in tests/test_lstm.c).
+tensor's gradient (tolerance in tests/test_lstm.c), once per row of CASES:
+the default LSTM, and the paper's variant (one embedding a layer, the
+100-10-1 ReLU head) with layers of 3 tokens (a cut last layer, layers not
+in the vocabulary) and of 1 token.
 
 The binary: $EXHAUST_TEST_LSTM if set (CMake:
   set_tests_properties(test_lstm_torch.py PROPERTIES ENVIRONMENT
@@ -19,6 +22,11 @@ import sys
 import tempfile
 
 SKIP = 77
+CASES = [
+    ("default", []),
+    ("paper, layers of 3 tokens", ["--variant", "paper", "--layer-width", "3"]),
+    ("paper, layers of 1 token", ["--variant", "paper", "--layer-width", "1", "--seed", "5"]),
+]
 
 
 def main():
@@ -36,13 +44,17 @@ def main():
         print("SKIP: no test_lstm binary in %s (set EXHAUST_TEST_LSTM)" % os.getcwd())
         return SKIP
     here = os.path.dirname(os.path.abspath(__file__))
+    failed = 0
     with tempfile.TemporaryDirectory(prefix="exhaust-lstm-") as directory:
-        path = os.path.join(directory, "reference.txt")
-        subprocess.run([sys.executable, os.path.join(here, "lstm_reference.py"), path],
-                       check=True)
-        result = subprocess.run([binary, path])
-    failed = result.returncode != 0
-    print("%d passed, %d failed" % (1 - failed, failed))
+        for name, arguments in CASES:
+            path = os.path.join(directory, "reference.txt")
+            subprocess.run([sys.executable, os.path.join(here, "lstm_reference.py"), path]
+                           + arguments, check=True)
+            result = subprocess.run([binary, path])
+            if result.returncode != 0:
+                print("FAIL: %s" % name)
+                failed += 1
+    print("%d passed, %d failed" % (len(CASES) - failed, failed))
     return 1 if failed else 0
 
 

@@ -92,6 +92,8 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                                targets + train.count};
     exh_lstm_config config;
     exh_lstm_config_default(&config);
+    if (o->variant == EXH_LSTM_VARIANT_PAPER)
+        exh_lstm_config_paper(&config, exh_lstm_layer_width_for_space(d->space));
     if (rc == 0)
         rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
                                         n, err);

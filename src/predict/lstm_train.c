@@ -162,6 +162,13 @@ static void set_scale(exh_lstm_model *m, const exh_lstm_dataset *train)
         squares += (train->targets[i] - mean) * (train->targets[i] - mean);
     double deviation = sqrt(squares / train->count);
     m->target_mean = mean;
+    if (m->config.variant == EXH_LSTM_VARIANT_PAPER) {
+        /* The paper head ends in a ReLU: shift by the minimum so that every
+         * training target is >= 0 and reachable (lstm.h). */
+        for (int i = 0; i < train->count; i++)
+            m->target_mean = i == 0 || train->targets[i] < m->target_mean ? train->targets[i]
+                                                                           : m->target_mean;
+    }
     /* Equal targets: any positive scale works; 1 keeps them unchanged. */
     m->target_deviation = deviation > 0 && isfinite(deviation) ? deviation : 1.0;
 }
@@ -285,6 +292,9 @@ int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const e
         return rc;
     if (!r)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: training needs a random generator");
+    if (model->config.variant == EXH_LSTM_VARIANT_PAPER && model->vocabulary_size == 0 &&
+        (rc = exh_lstm_set_vocabulary(model, train->archs, train->count, err)) < 0)
+        return rc;
     set_scale(model, train);
     exh_lstm_adam_reset(model);
     training t = {0};
