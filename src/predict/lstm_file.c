@@ -227,9 +227,10 @@ static int read_vocabulary(reader *r, const exh_lstm_config *c, int32_t **out, i
         get_u32(r, "vocabulary", &bits, err);
         layers[i] = (int32_t)bits;
         if (layers[i] < -1) {
+            rc = exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: vocabulary token %d",
+                               r->path, r->at - 4, (int)layers[i]);
             free(layers);
-            return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: vocabulary token %d",
-                                 r->path, r->at - 4, (int)layers[i]);
+            return rc;
         }
     }
     for (size_t l = 1; l < (size_t)*count; l++) {
