@@ -208,6 +208,34 @@ static void test_training(void **state)
     assert_memory_equal(result[0], result[1], sizeof result[0]);
 }
 
+/* A fresh model's output bias starts raised by the mean scaled target (a
+ * learning rate of 1e-12 leaves the rest of one epoch's steps invisible);
+ * a model trained again keeps its bias. */
+static void test_output_starts_above_the_kink(void **state)
+{
+    (void)state;
+    exh_lstm_model *m = paper_model(4, 5, 6);
+    float *bias = lstm_tensor(exh_lstm_parameters(m), m, EXH_LSTM_OUTPUT_BIAS);
+    float initial = *bias;
+    double targets[5] = {10, 12, 11, 15, 17}; /* min 10, mean 13, sd 2.6077: +1.1504 */
+    exh_lstm_dataset train = {5, ARCHS, targets};
+    exh_lstm_train_options o;
+    exh_lstm_train_options_default(&o);
+    o.max_epochs = 1;
+    o.dropout = 0;
+    o.adam.learning_rate = 1e-12f;
+    exh_rng *r = exh_rng_new(1);
+    exh_error err;
+    assert_int_equal(exh_lstm_train(m, &train, NULL, &o, r, NULL, &err), 0);
+    double deviation = sqrt((9.0 + 1 + 4 + 4 + 16) / 5), raised = 3.0 / deviation;
+    assert_true(fabs(*bias - (initial + raised)) < 1e-5);
+    float trained = *bias;
+    assert_int_equal(exh_lstm_train(m, &train, NULL, &o, r, NULL, &err), 0);
+    assert_true(fabs(*bias - trained) < 1e-5);
+    exh_rng_free(r);
+    exh_lstm_free(m);
+}
+
 static void reseal(unsigned char *data, size_t size)
 {
     uint32_t crc = crc32c(data, size - 4);
@@ -350,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_gradients_match_finite_differences),
         cmocka_unit_test(test_output_relu_floor),
         cmocka_unit_test(test_training),
+        cmocka_unit_test(test_output_starts_above_the_kink),
         cmocka_unit_test(test_file_round_trip_and_damage),
         cmocka_unit_test(test_bad_input),
     };

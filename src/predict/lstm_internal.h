@@ -74,6 +74,7 @@ struct exh_lstm_model {
     /* Paper variant: the distinct layers, W tokens each, sorted. */
     int32_t *vocabulary;
     int vocabulary_size;
+    int fresh;             /* initialized by exh_lstm_init, not trained since */
     lstm_workspace work;
 };
 

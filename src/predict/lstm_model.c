@@ -264,6 +264,7 @@ void exh_lstm_init(exh_lstm_model *model, exh_rng *r)
                                                  : wide_bound,
                      r);
     exh_lstm_adam_reset(model);
+    model->fresh = 1;
 }
 
 void lstm_force_scalar_kernels(exh_lstm_model *model, int scalar) { model->scalar_kernels = scalar; }

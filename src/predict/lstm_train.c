@@ -173,6 +173,19 @@ static void set_scale(exh_lstm_model *m, const exh_lstm_dataset *train)
     m->target_deviation = deviation > 0 && isfinite(deviation) ? deviation : 1.0;
 }
 
+/* The paper head's output ReLU passes no gradient where its input is <= 0;
+ * from PyTorch's initialization (output ~ 0 +- 0.3) the output unit is
+ * often below 0 for every architecture and never learns. A fresh model's
+ * output bias therefore starts raised by the mean scaled training target
+ * (lstm.h), where the output begins near the targets, above the kink. */
+static void start_above_the_kink(exh_lstm_model *m, const float *scaled, int count)
+{
+    double sum = 0;
+    for (int i = 0; i < count; i++)
+        sum += scaled[i];
+    *lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_BIAS) += (float)(sum / count);
+}
+
 /* Everything one training run allocates, freed in one place. */
 typedef struct training {
     float *train_targets, *validation_targets, *best_parameters, *batch_targets;
@@ -299,6 +312,9 @@ int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const e
     exh_lstm_adam_reset(model);
     training t = {0};
     rc = training_alloc(&t, model, train, validation, options, &report, err);
+    if (rc == EXH_OK && model->config.variant == EXH_LSTM_VARIANT_PAPER && model->fresh)
+        start_above_the_kink(model, t.train_targets, train->count);
+    model->fresh = 0;
     if (rc == EXH_OK) {
         lstm_blas_single_enter();
         rc = train_epochs(model, train, validation, options, r, &t, &report, err);
