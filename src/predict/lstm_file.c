@@ -227,8 +227,8 @@ static int read_vocabulary(reader *r, const exh_lstm_config *c, int32_t **out, i
         get_u32(r, "vocabulary", &bits, err);
         layers[i] = (int32_t)bits;
         if (layers[i] < -1) {
-            rc = exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: vocabulary token %d",
-                               r->path, r->at - 4, (int)layers[i]);
+            rc = exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: vocabulary token %d", r->path,
+                               r->at - 4, (int)layers[i]);
             free(layers);
             return rc;
         }
@@ -282,8 +282,10 @@ static int read_model(reader *r, exh_lstm_model **out, exh_error *err)
     uint32_t version;
     int32_t *vocabulary = NULL;
     int vocabulary_size = 0, rc;
-    if ((rc = check_frame(r, &version, err)) < 0 || (rc = read_config(r, version, &config, err)) < 0 ||
-        (version >= 2 && (rc = read_vocabulary(r, &config, &vocabulary, &vocabulary_size, err)) < 0) ||
+    if ((rc = check_frame(r, &version, err)) < 0 ||
+        (rc = read_config(r, version, &config, err)) < 0 ||
+        (version >= 2 &&
+         (rc = read_vocabulary(r, &config, &vocabulary, &vocabulary_size, err)) < 0) ||
         (rc = read_scale(r, &mean, &deviation, err)) < 0) {
         free(vocabulary);
         return rc;

@@ -117,8 +117,8 @@ static int check_variant(const exh_lstm_config *c, exh_error *err)
         return EXH_OK;
     }
     if (c->variant != EXH_LSTM_VARIANT_PAPER)
-        return exh_error_set(err, EXH_ERR_INVALID, "lstm: variant %d is not default (0) or paper (1)",
-                             c->variant);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: variant %d is not default (0) or paper (1)", c->variant);
     if (c->period != 1)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: the paper variant has period 1, not %d",
                              c->period);
