@@ -139,21 +139,16 @@ def write_numbers(out, values):
     out.write(" ".join(repr(float(v)) for v in values) + "\n")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("output")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--variant", choices=["default", "paper"], default="default")
-    parser.add_argument("--layer-width", type=int, default=3)
-    args = parser.parse_args()
-
-    torch.manual_seed(args.seed)
-    generator = torch.Generator().manual_seed(args.seed)
-    paper = args.variant == "paper"
+def write_reference(output, seed=7, variant="default", layer_width=3):
+    """One reference file (the module's docstring); tests/test_lstm_torch.py
+    calls it once per case in one process (PyTorch loads once)."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    paper = variant == "paper"
     tokens, padded, targets = make_batch(generator)
     rows, lengths, choices = sum(c + 1 for c in CHOICES), LENGTHS, CHOICES
     if paper:
-        vocabulary, lengths, padded = paper_rows(tokens, args.layer_width)
+        vocabulary, lengths, padded = paper_rows(tokens, layer_width)
         rows, choices = vocabulary + 1, [vocabulary]
     model = Regressor(rows, paper).double()
     if paper:
@@ -169,12 +164,12 @@ def main():
     lstm = model.lstm
     if not torch.allclose(lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad, rtol=1e-12, atol=1e-15):
         sys.exit("lstm_reference: bias_ih and bias_hh gradients differ")
-    with open(args.output, "w") as out:
+    with open(output, "w") as out:
         out.write("exhaust-lstm-reference %d\n" % (2 if paper else 1))
         out.write("config %d %d %d %d %s\n" % (EMBEDDING, HIDDEN, DENSE, len(choices),
                                                " ".join(map(str, choices))))
         if paper:
-            out.write("variant paper %d %d %d\n" % (args.layer_width, WIDE, VOCABULARY_FROM))
+            out.write("variant paper %d %d %d\n" % (layer_width, WIDE, VOCABULARY_FROM))
         out.write("batch %d\n" % len(LENGTHS))
         out.write("lengths %s\n" % " ".join(map(str, LENGTHS)))
         out.write("tokens\n" + " ".join(str(t) for s in tokens for t in s) + "\n")
@@ -194,6 +189,16 @@ def main():
             values = gradient.reshape(-1).tolist()
             out.write("gradient %s %d\n" % (name, len(values)))
             write_numbers(out, values)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("output")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--variant", choices=["default", "paper"], default="default")
+    parser.add_argument("--layer-width", type=int, default=3)
+    args = parser.parse_args()
+    write_reference(args.output, args.seed, args.variant, args.layer_width)
 
 
 if __name__ == "__main__":
