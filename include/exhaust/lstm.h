@@ -143,6 +143,8 @@
  *     exh_lstm_train(m, &train, &validation, &o, r, &report, &err);
  *     exh_lstm_predict(m, queries, count, predictions, &err);
  *     exh_lstm_save(m, "model.lstm", &err);  exh_lstm_train_report_clear(&report);  exh_lstm_free(m);
+ * The paper's variant: exh_lstm_config_paper(&c, exh_lstm_layer_width_for_space(s)) after
+ * exh_lstm_config_default, the rest the same (exh_lstm_train sets the vocabulary).
  */
 #ifndef EXHAUST_LSTM_H
 #define EXHAUST_LSTM_H
