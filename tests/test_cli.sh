@@ -151,6 +151,8 @@ grep -q "default or paper, not 'peephole'" err.txt || fail "the error names the 
 expect_status 2 "--lstm-variant with --model" "$bin" predict 333330 --method lstm --model paper.lstm --lstm-variant paper
 expect_status 2 "--lstm-variant without the LSTM" "$bin" predict 333330 --store p.db --lstm-variant paper
 expect_status 2 "eval with an unknown --lstm-variant" "$bin" eval --store p.db --dataset toy --lstm-variant big
+expect_status 0 "eval with the paper's LSTM" "$bin" eval --store p.db --dataset toy --models 12 --repeats 1 --top3-repeats 0 --lstm-variant paper
+grep -q "^| LSTM paper | " out.txt && ! grep -q "^| LSTM | " out.txt || fail "eval --lstm-variant paper names its row: $(grep LSTM out.txt)"
 expect_status 2 "an unknown target" "$bin" predict 333330 --store p.db --target fastest
 grep -q "best, overfit, epoch-time, budget=SECONDS" err.txt || fail "the error lists the targets: $(cat err.txt)"
 expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --no-lstm --csv eval.csv
