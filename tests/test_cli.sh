@@ -144,6 +144,8 @@ expect_status 2 "--model with --save-model" "$bin" predict 333330 --method lstm 
 expect_status 2 "--quick without the LSTM" "$bin" predict 333330 --store p.db --quick
 expect_status 0 "predict with the paper's LSTM, kept" "$bin" predict 333330 000000 --store p.db --dataset toy --method lstm --quick --lstm-variant paper --save-model paper.lstm --format csv
 cp out.txt paper1.txt
+grep -q '"lstm_variant": "paper"' paper.lstm.json || fail "the description names the variant: $(cat paper.lstm.json)"
+grep -q "LSTM (paper variant) for best" paper1.txt || fail "the prediction names the variant: $(cat paper1.txt)"
 expect_status 0 "predict with the saved paper LSTM" "$bin" predict 333330 000000 --method lstm --model paper.lstm --format csv
 cmp -s out.txt paper1.txt || fail "the saved paper LSTM predicts as the trained one"
 expect_status 2 "an unknown --lstm-variant" "$bin" predict 333330 --store p.db --method lstm --lstm-variant peephole
