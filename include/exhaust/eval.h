@@ -97,6 +97,8 @@ typedef struct exh_eval_options {
                                 tuned on validation (grid search); in top-3 selection
                                 trained per budget on the value within it, default
                                 hyperparameters, stopped early on validation */
+    int lstm_variant;        /* enum exh_lstm_variant (lstm.h): default, or the
+                                prediction paper's (rows "LSTM paper", ...) */
     int keep_predictions;    /* record every test model's prediction per method and
                                 split, and a few predicted curves (exh_eval_result) */
     const exh_penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
@@ -191,6 +193,7 @@ typedef struct exh_eval_size_options {
     int test_models;           /* T; 0: min(200, models / 4) */
     uint64_t seed;
     int use_lstm;              /* the LSTM and its share of the ensemble */
+    int lstm_variant;          /* enum exh_lstm_variant (lstm.h) */
     const exh_penalty_table *penalties; /* NULL: the space's defaults */
 } exh_eval_size_options;
 

@@ -69,6 +69,8 @@ int cli_penalties(const char *command, const char *space_name, const char *file,
                   double same_stride_indel, exh_penalty_table *out);
 /* "--same-stride-indel X": a number >= 0 or "inf"; CLI_USAGE otherwise. */
 int cli_parse_indel(const char *command, const char *text, double *out);
+/* "--lstm-variant V": default or paper (enum exh_lstm_variant); CLI_USAGE otherwise. */
+int cli_parse_lstm_variant(const char *command, const char *text, int *out);
 
 /* mkdir path (an existing folder is fine); says why not and returns
  * CLI_FAILED when it cannot. */

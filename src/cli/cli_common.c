@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "exhaust/lstm.h"
 
 const char *cli_option_name(const struct option *options, int index, char **argv, char *buf,
                             size_t size)
@@ -137,6 +138,14 @@ int cli_parse_indel(const char *command, const char *text, double *out)
     if (!isinf(*out) && (*end || end == text || !(*out >= 0)))
         return cli_usage_error(command, "--same-stride-indel needs a number >= 0 or inf, "
                                         "not '%s'", text);
+    return CLI_OK;
+}
+
+int cli_parse_lstm_variant(const char *command, const char *text, int *out)
+{
+    exh_error err;
+    if (exh_lstm_variant_parse(text, out, &err) < 0)
+        return cli_usage_error(command, "--lstm-variant is default or paper, not '%s'", text);
     return CLI_OK;
 }
 

@@ -6,12 +6,14 @@
 
 #include "cli/cli.h"
 #include "exhaust/eval.h"
+#include "exhaust/lstm.h"
 #include "exhaust/report_eval.h"
 
 static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
+    "                    [--lstm-variant default|paper]\n"
     "                    [--partial-epochs E] [--csv PATH]\n"
     "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n"
     "                    [--penalties FILE] [--same-stride-indel X]\n\n"
@@ -33,6 +35,10 @@ static const char HELP[] =
     "                     of the models' total training time)\n"
     "  --no-partial       leave out the 5-NN+partial method (12-epoch logs)\n"
     "  --no-lstm          leave out the LSTM (trained and tuned anew for each split)\n"
+    "  --lstm-variant V   default (a token a step, head H-10-1), or paper: the\n"
+    "                     prediction paper's LSTM, one embedding a layer and a\n"
+    "                     100-10-1 head with a ReLU after each dense layer (rows\n"
+    "                     \"LSTM paper\"; include/exhaust/lstm.h)\n"
     "  --partial-epochs E the partial log of each model is its best validation value\n"
     "                     over its first E epochs (for whole curves, e.g. NAS-Bench-NLP;\n"
     "                     default: NB201's 12-epoch runs where they exist)\n"
@@ -116,6 +122,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"out", required_argument, NULL, 'o'},
         {"penalties", required_argument, NULL, 'P'},
         {"same-stride-indel", required_argument, NULL, 'I'},
+        {"lstm-variant", required_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -147,6 +154,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'o': o->out_dir = optarg; break;
         case 'P': o->penalties = optarg; break;
         case 'I': rc = cli_parse_indel("eval", optarg, &o->same_stride_indel); break;
+        case 'V': rc = cli_parse_lstm_variant("eval", optarg, &o->eval.lstm_variant); break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
@@ -188,6 +196,7 @@ static int run_sizes(const eval_cli_options *o, const exh_eval_dataset *d)
     sizes.repeats = o->eval.repeats;
     sizes.seed = o->eval.seed;
     sizes.use_lstm = o->eval.use_lstm;
+    sizes.lstm_variant = o->eval.lstm_variant;
     sizes.penalties = o->eval.penalties;
     exh_eval_size_result *result = malloc(sizeof *result);
     exh_error err;

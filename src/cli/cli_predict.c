@@ -18,7 +18,8 @@ static const char PREDICT_HELP[] =
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
     "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
     "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n"
-    "                       [--curve] [--out DIR] [--same-stride-indel X]\n\n"
+    "                       [--curve] [--out DIR] [--same-stride-indel X]\n"
+    "                       [--lstm-variant default|paper]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
@@ -46,6 +47,10 @@ static const char PREDICT_HELP[] =
     "  --save-model FILE  lstm: keep the model trained here (FILE and FILE.json)\n"
     "  --train-models N lstm: train on at most N logged models (default 1000)\n"
     "  --quick          lstm: the default hyperparameters instead of a grid of 18\n"
+    "  --lstm-variant V lstm: default (a token a step, head H-10-1), or paper: the\n"
+    "                   prediction paper's LSTM, one embedding a layer and a 100-10-1\n"
+    "                   head with a ReLU after each dense layer (a --model file\n"
+    "                   keeps the variant it was trained with)\n"
     "  --format F       table (default), csv or json\n"
     "  --curve          print the predicted validation (and train) curve per epoch\n"
     "                   with each neighbour's curve, distance and weight, one row\n"
@@ -67,7 +72,7 @@ static const char RANK_HELP[] =
     "  --budget SECONDS training time each candidate may take (default: no limit)\n"
     "  --top N          how many to print (default 10)\n"
     "  (and --store, --space, --dataset, --method, --k, --penalties, --seed, --format,\n"
-    "   --model, --save-model, --train-models, --quick)\n\n"
+    "   --model, --save-model, --train-models, --quick, --lstm-variant)\n\n"
     "example: exhaust rank candidates.txt --budget 3600 --top 5\n";
 
 typedef struct predict_options {
@@ -77,6 +82,7 @@ typedef struct predict_options {
     output_format format;
     const char *model, *save_model, *out_dir;
     int train_models, quick, curve;
+    int lstm_variant, lstm_variant_given;
     double same_stride_indel; /* NaN: not given */
     exh_targets_spec parsed_target;
 } predict_options;
@@ -111,9 +117,12 @@ static int check_options(predict_options *o)
         return cli_usage_error(o->command, "--k, --top and --budget must be positive, "
                                "--train-models at least 4");
     int lstm = strcmp(o->method, "lstm") == 0;
-    if (!lstm && (o->model || o->save_model || o->quick))
-        return cli_usage_error(o->command, "--model, --save-model and --quick go with "
-                               "--method lstm");
+    if (!lstm && (o->model || o->save_model || o->quick || o->lstm_variant_given))
+        return cli_usage_error(o->command, "--model, --save-model, --quick and --lstm-variant "
+                               "go with --method lstm");
+    if (o->model && o->lstm_variant_given)
+        return cli_usage_error(o->command, "--lstm-variant trains a new model; the --model file "
+                               "keeps the variant it was trained with");
     if (lstm && (o->curve || o->out_dir))
         return cli_usage_error(o->command, "--curve and --out go with knn, baseline1 and "
                                "baseline2: the LSTM predicts one value, not a curve");
@@ -139,7 +148,8 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"train-models", required_argument, NULL, 'T'},
         {"quick", no_argument, NULL, 'q'},          {"curve", no_argument, NULL, 'c'},
         {"out", required_argument, NULL, 'o'},
-        {"same-stride-indel", required_argument, NULL, 'I'},          {NULL, 0, NULL, 0},
+        {"same-stride-indel", required_argument, NULL, 'I'},
+        {"lstm-variant", required_argument, NULL, 'V'},               {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -160,6 +170,11 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'W': o->save_model = optarg; break;
         case 'q': o->quick = 1; break;
         case 'c': o->curve = 1; break;
+        case 'V':
+            if (cli_parse_lstm_variant(o->command, optarg, &o->lstm_variant) != CLI_OK)
+                return CLI_USAGE;
+            o->lstm_variant_given = 1;
+            break;
         case 'o': o->out_dir = optarg; break;
         case 'I':
             if (cli_parse_indel(o->command, optarg, &o->same_stride_indel) != CLI_OK)
@@ -291,6 +306,7 @@ static int lstm_obtain(const predict_options *o, exh_lstm_model **model, exh_lst
     options.max_models = o->train_models;
     options.seed = (uint64_t)o->seed;
     options.grid = !o->quick;
+    options.variant = o->lstm_variant;
     if (rc == 0) {
         fprintf(stderr, "exhaust %s: training the LSTM for %s on %d of %d logged models "
                 "(%s)...\n", o->command, o->target,

@@ -19,6 +19,8 @@ static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-
  * LSTM on the residual of a quadratic of the partial value, and that
  * quadratic alone (eval_lstm.c). */
 static const char *const LSTM_NAMES[] = {"LSTM", "LSTM+partial", "quadratic of partial"};
+static const char *const LSTM_PAPER_NAMES[] = {"LSTM paper", "LSTM paper+partial",
+                                               "quadratic of partial"};
 
 void exh_eval_options_default(exh_eval_options *o)
 {
@@ -229,8 +231,8 @@ static int overlap(const int *a, const int *b)
 
 /* One repeat of top-3 selection for every method and both budgets. */
 static int select_split(const exh_eval_dataset *d, const split *s, int methods, const double *budgets,
-                        exh_rng *r, exh_rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
-                        exh_error *err)
+                        exh_rng *r, exh_rng *lstm_stream, int lstm_variant, accumulator any[][2],
+                        accumulator shared[][2], exh_error *err)
 {
     int higher = d->metric == EXH_KNN_ACCURACY, n = s->test_count, rc = 0;
     if (n < 3)
@@ -270,7 +272,7 @@ static int select_split(const exh_eval_dataset *d, const split *s, int methods, 
     split_distances_free(&sd);
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
-            rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream,
+            rc = eval_lstm_budget_guesses(d, lstm_variant, s, budgets[b], lstm_stream,
                                           guess + (methods * 2 + b) * n, err);
     int scored = methods + (lstm_stream != NULL);
     for (int b = 0; rc == 0 && b < 2; b++) {
@@ -345,7 +347,8 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
             rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
             exh_rng *lstm_stream = exh_rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL,
+            rc = lstm_stream ? eval_lstm_score(d, o->lstm_variant, &s,
+                                               methods > EVAL_METHOD_5NN_PARTIAL,
                                                lstm_stream, &scores[methods], rec, methods, err)
                              : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
             exh_rng_free(lstm_stream);
@@ -362,7 +365,8 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
         if (rc == 0 && o->use_lstm && !lstm_stream)
             rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         if (rc == 0)
-            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
+            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, o->lstm_variant, any,
+                              shared, err);
         exh_rng_free(lstm_stream);
         eval_split_free(&s);
     }
@@ -372,7 +376,9 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     for (int m = 0; m < out->method_count; m++) {
         exh_eval_method_result *x = &out->methods[m];
         snprintf(x->name, sizeof x->name, "%s",
-                 m < methods ? METHOD_NAMES[m] : LSTM_NAMES[m - methods]);
+                 m < methods                                  ? METHOD_NAMES[m]
+                 : o->lstm_variant == EXH_LSTM_VARIANT_PAPER ? LSTM_PAPER_NAMES[m - methods]
+                                                             : LSTM_NAMES[m - methods]);
         x->best_error_mean = mean_of(&scores[m].best_error);
         x->best_error_sd = sd_of(&scores[m].best_error);
         x->overfit_error_mean = mean_of(&scores[m].overfit_error);

@@ -108,9 +108,9 @@ static int lstm_guesses(size_run *x, const int *models, int train, int validatio
     exh_lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
     if (rc == 0)
-        rc = eval_lstm_fit_predict(x->d, archs, targets, train, validation, x->test_count,
-                                   &options, x->lstm_stream, &defaults, x->guess[SIZE_LSTM],
-                                   x->held_out[ENSEMBLE_LSTM], err);
+        rc = eval_lstm_fit_predict(x->d, x->o->lstm_variant, archs, targets, train, validation,
+                                   x->test_count, &options, x->lstm_stream, &defaults,
+                                   x->guess[SIZE_LSTM], x->held_out[ENSEMBLE_LSTM], err);
     free(archs);
     free(targets);
     return rc;

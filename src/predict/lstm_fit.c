@@ -85,6 +85,7 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                            "the LSTM needs at least 4 logged models with a value of target %s "
                            "(%s: %d; %d without one)",
                            info->target, d->description, n, info->skipped);
+    info->variant = o->variant;
     info->train_count = n - n / 4;
     info->validation_count = n / 4;
     exh_lstm_dataset train = {info->train_count, archs, targets};
@@ -92,6 +93,8 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                                targets + train.count};
     exh_lstm_config config;
     exh_lstm_config_default(&config);
+    if (o->variant == EXH_LSTM_VARIANT_PAPER)
+        exh_lstm_config_paper(&config, exh_lstm_layer_width_for_space(d->space));
     if (rc == 0)
         rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
                                         n, err);
@@ -128,9 +131,10 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
 void exh_lstm_fit_describe(const exh_lstm_fit_info *info, char *out, size_t size)
 {
     snprintf(out, size,
-             "LSTM for %s: %d train + %d validation models, dropout %g, L2 %g, learning rate "
+             "LSTM%s for %s: %d train + %d validation models, dropout %g, L2 %g, learning rate "
              "%g, validation error %.4g",
-             info->target, info->train_count, info->validation_count, info->dropout,
+             info->variant == EXH_LSTM_VARIANT_PAPER ? " (paper variant)" : "", info->target,
+             info->train_count, info->validation_count, info->dropout,
              info->weight_decay, info->learning_rate, info->validation_error);
 }
 
@@ -153,14 +157,15 @@ int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info
     char description[4096];
     if (snprintf(description, sizeof description, "%s.json", path) >= (int)sizeof description)
         return exh_error_set(err, EXH_ERR_INVALID, "%s: path too long", path);
-    json_t *json = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:f, s:f, s:f, s:f}", "space",
-                             info->space, "dataset", info->dataset, "target", info->target,
+    json_t *json = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:s}",
+                             "space", info->space, "dataset", info->dataset, "target", info->target,
                              "lower_is_better", info->lower_is_better, "train_models",
                              info->train_count, "validation_models", info->validation_count,
                              "skipped_models", info->skipped, "dropout", shortest(info->dropout),
                              "weight_decay", shortest(info->weight_decay), "learning_rate",
                              shortest(info->learning_rate), "validation_error",
-                             info->validation_error);
+                             info->validation_error, "lstm_variant",
+                             exh_lstm_variant_name(info->variant));
     if (!json)
         return exh_error_set(err, EXH_ERR_NOMEM, "%s: cannot describe the model", description);
     int rc = exh_lstm_save(model, path, err);
@@ -229,6 +234,8 @@ int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info 
         exh_lstm_free(*out);
         *out = NULL;
     }
+    if (rc == 0) /* the model file says which; descriptions before it say nothing */
+        info->variant = exh_lstm_model_config(*out)->variant;
     return rc;
 }
 

@@ -162,8 +162,28 @@ static void set_scale(exh_lstm_model *m, const exh_lstm_dataset *train)
         squares += (train->targets[i] - mean) * (train->targets[i] - mean);
     double deviation = sqrt(squares / train->count);
     m->target_mean = mean;
+    if (m->config.variant == EXH_LSTM_VARIANT_PAPER) {
+        /* The paper head ends in a ReLU: shift by the minimum so that every
+         * training target is >= 0 and reachable (lstm.h). */
+        for (int i = 0; i < train->count; i++)
+            m->target_mean = i == 0 || train->targets[i] < m->target_mean ? train->targets[i]
+                                                                           : m->target_mean;
+    }
     /* Equal targets: any positive scale works; 1 keeps them unchanged. */
     m->target_deviation = deviation > 0 && isfinite(deviation) ? deviation : 1.0;
+}
+
+/* The paper head's output ReLU passes no gradient where its input is <= 0;
+ * from PyTorch's initialization (output ~ 0 +- 0.3) the output unit is
+ * often below 0 for every architecture and never learns. A fresh model's
+ * output bias therefore starts raised by the mean scaled training target
+ * (lstm.h), where the output begins near the targets, above the kink. */
+static void start_above_the_kink(exh_lstm_model *m, const float *scaled, int count)
+{
+    double sum = 0;
+    for (int i = 0; i < count; i++)
+        sum += scaled[i];
+    *lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_BIAS) += (float)(sum / count);
 }
 
 /* Everything one training run allocates, freed in one place. */
@@ -285,10 +305,16 @@ int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const e
         return rc;
     if (!r)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: training needs a random generator");
+    if (model->config.variant == EXH_LSTM_VARIANT_PAPER && model->vocabulary_size == 0 &&
+        (rc = exh_lstm_set_vocabulary(model, train->archs, train->count, err)) < 0)
+        return rc;
     set_scale(model, train);
     exh_lstm_adam_reset(model);
     training t = {0};
     rc = training_alloc(&t, model, train, validation, options, &report, err);
+    if (rc == EXH_OK && model->config.variant == EXH_LSTM_VARIANT_PAPER && model->fresh)
+        start_above_the_kink(model, t.train_targets, train->count);
+    model->fresh = 0;
     if (rc == EXH_OK) {
         lstm_blas_single_enter();
         rc = train_epochs(model, train, validation, options, r, &t, &report, err);
