@@ -178,8 +178,11 @@ static void test_gather_only(void **state)
 /* DeepHyper's @profile: m:timestamp_start/_end on the wall clock, submit and
  * gather from the search's start. Job 0 waited 0.5 s on the wall clock
  * minus the offset, job 1 0.7: the least wait is taken as 0, so the offset is
- * 1.7e9 + 0.5 and the starts become 0 and 1.2. The whole analysis (cache
- * replay included: it refused "ends before it starts") then runs. */
+ * 1.7e9 + 0.5 and the starts become 0 and 1.2. The run ends move by the same
+ * offset: 1700000009.5 -> 9.0, 1700000011.6 -> 11.1 (before the gathers, 10
+ * and 12), so the durations are 9.0 and 9.9 (not 10 and 10.8), their mean
+ * 9.45, and the mean concurrency (9 + 9.9) / (11.1 - 0). The whole analysis
+ * (cache replay included: it refused "ends before it starts") then runs. */
 static void test_wall_clock_starts(void **state)
 {
     (void)state;
@@ -199,6 +202,11 @@ static void test_wall_clock_starts(void **state)
     assert_true(fabs(inf.clock_offset - 1700000000.5) < 1e-6);
     assert_true(fabs(r[0].start_time - 0) < 1e-6);
     assert_true(fabs(r[1].start_time - 1.2) < 1e-6);
+    assert_int_equal(inf.run_ends, 2);
+    assert_true(fabs(exh_trace_run_end(&r[0]) - 9.0) < 1e-6);
+    assert_true(fabs(exh_trace_run_end(&r[1]) - 11.1) < 1e-6);
+    assert_true(r[0].end_time == 10 && r[1].end_time == 12); /* the gathers stay */
+    assert_true(fabs(inf.mean_concurrency - 18.9 / 11.1) < 1e-6);
     assert_int_equal(inf.workers, 2);
     /* job 1 started (1.2) before job 0 ended (10): nothing had finished, so
      * it is random, though one mutation from job 0 */
@@ -214,6 +222,7 @@ static void test_wall_clock_starts(void **state)
     exh_analysis a;
     if (exh_analysis_run(r, n, &o, &a, &err) != 0)
         fail_msg("%s", err.message);
+    assert_true(fabs(a.quanta.mean_duration - 9.45) < 1e-6);
     exh_analysis_free(&a);
     free(r);
 }

@@ -47,7 +47,12 @@ EXH_API int exh_analyze_fill_times(exh_trace_record *records, int64_t count);
  *            count from the search's start: when a start lies after its end,
  *            the starts are moved onto the submit clock by the smallest
  *            (start - submit) of the trace (the job that waited least is
- *            taken to have waited 0), then kept within [submit, end].
+ *            taken to have waited 0), then kept within [submit, end];
+ *            m:timestamp_end (the run's end) moves by the same offset, kept
+ *            within [start, gather].
+ *   run end  with m:timestamp_end, durations and concurrency run from the
+ *            start to the run's end (exh_trace_run_end), not to the gather
+ *            (the result waits to be collected); only with logged starts.
  *   starts   a trace with end times only: with `workers` W > 0, record i
  *            starts at the end of record i-W (an asynchronous search submits
  *            one job per finished one; the first W start at 0): durations
@@ -91,6 +96,8 @@ typedef struct exh_analyze_inference {
     int64_t children;          /* records given an inferred parent */
     int64_t ties;              /* of those, with more than one candidate */
     int64_t no_candidate;      /* records after stage 1 with no candidate */
+    int64_t run_ends;          /* records whose durations end at m:timestamp_end (the
+                                * run's end), not at m:timestamp_gather */
 } exh_analyze_inference;
 
 /* Infer what the trace lacks (above), in place. workers: --workers (0 if

@@ -6,6 +6,8 @@
  *   job_id, p:arch_seq, objective, m:timestamp_submit, m:timestamp_start,
  *   m:timestamp_gather (the end), m:worker, m:parent_id, m:donor_id,
  *   m:prefix_len, m:mutated_position, m:status, m:cost, m:donor_run_id
+ * and, read only (DeepHyper's @profile writes it), m:timestamp_end: when the
+ * run itself ended, before its result was gathered.
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
  * prefix); prefix_len is the number of leading positions shared with it,
@@ -38,6 +40,10 @@ typedef struct exh_trace_record {
     int64_t job_id;
     int worker;
     double submit_time, start_time, end_time;
+    /* m:timestamp_end, when run_end_known: the run ended here, and its result
+     * was gathered at end_time. Zero-initialised records have none. */
+    double run_end_time;
+    int run_end_known;
     exh_arch architecture;
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
@@ -48,6 +54,13 @@ typedef struct exh_trace_record {
     int mutated_position;      /* -1: random */
     int status;                /* exh_evaluation_status */
 } exh_trace_record;
+
+/* When the record's run ended: run_end_time when known, else end_time.
+ * Durations and concurrency run from start_time to this. */
+static inline double exh_trace_run_end(const exh_trace_record *r)
+{
+    return r->run_end_known ? r->run_end_time : r->end_time;
+}
 
 typedef struct exh_trace_writer exh_trace_writer;
 typedef struct exh_trace_store exh_trace_store;

@@ -234,7 +234,7 @@ static double median_duration(const exh_trace_record *records, int64_t count)
     double *d = malloc(sizeof *d * (size_t)count);
     int64_t n = 0;
     for (int64_t i = 0; d && i < count; i++) {
-        double x = records[i].end_time - records[i].start_time;
+        double x = exh_trace_run_end(&records[i]) - records[i].start_time;
         if (isfinite(x) && x >= 0)
             d[n++] = x;
     }

@@ -287,6 +287,10 @@ static void explain_inference(const char *trace, const exh_analyze_inference *in
         fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
                         "moved %s by %.3f s onto the submit clock\n", trace,
                 inf->clock_offset >= 0 ? "back" : "forward", fabs(inf->clock_offset));
+    if (inf->run_ends > 0)
+        fprintf(stderr, "exhaust analyze: %s: durations end at m:timestamp_end (the run's end) "
+                        "for %lld records, at m:timestamp_gather for the rest\n", trace,
+                (long long)inf->run_ends);
     if (inf->workers_source == EXH_ANALYZE_WORKERS_OVERLAP)
         fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
                         "evaluations running at once\n", trace, inf->workers);

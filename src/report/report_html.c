@@ -375,6 +375,14 @@ static void inference_notes(exh_report *r, const exh_analysis *a)
                  "waited 0.", i->clock_offset >= 0 ? "back" : "forward", fabs(i->clock_offset));
         exh_report_note(r, "Inferred:", text);
     }
+    if (i->run_ends > 0) {
+        snprintf(text, sizeof text,
+                 "Durations and concurrency run from each start to m:timestamp_end (when the "
+                 "run itself ended, %lld of %lld records; the others to m:timestamp_gather), "
+                 "not to when its result was gathered.", (long long)i->run_ends,
+                 (long long)a->count);
+        exh_report_note(r, "Durations:", text);
+    }
     if (i->times == EXH_ANALYZE_TIMES_INFERRED) {
         snprintf(text, sizeof text,
                  "The trace holds only end times. Start times and durations are inferred "

@@ -345,7 +345,8 @@ static json_t *inference_summary(const exh_analysis *a)
     const exh_analyze_inference *i = &a->options.inference;
     const exh_popularity *p = &a->popularity;
     return json_pack(
-        "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o}",
+        "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o, s:s,"
+        " s:I}",
         "start_times", TIMES_NAMES[i->times], "clock_aligned", i->clock_aligned,
         "clock_offset_seconds", number(i->clock_aligned ? i->clock_offset : NAN), "workers_from",
         WORKERS_NAMES[i->workers_source], "workers", i->workers, "mean_concurrency",
@@ -355,7 +356,9 @@ static json_t *inference_summary(const exh_analysis *a)
         (json_int_t)i->no_candidate, "population_from", a->options.population_source,
         "sample_from", a->options.sample_source, "donor_again_at_least_d_low",
         number(p->donor_again_low), "donor_again_at_least_d_high", number(p->donor_again_high),
-        "max_share_full_window", number(p->max_full_share));
+        "max_share_full_window", number(p->max_full_share), "durations_end",
+        i->run_ends > 0 ? "m:timestamp_end" : "m:timestamp_gather", "records_with_run_end",
+        (json_int_t)i->run_ends);
 }
 
 /* Per record, what analyze_infer filled in: start, worker, parent. */
