@@ -7,6 +7,7 @@
 #ifndef EXHAUST_CLI_H
 #define EXHAUST_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exhaust/error.h"
@@ -69,6 +70,18 @@ int cli_penalties(const char *command, const char *space_name, const char *file,
                   double same_stride_indel, exh_penalty_table *out);
 /* "--same-stride-indel X": a number >= 0 or "inf"; CLI_USAGE otherwise. */
 int cli_parse_indel(const char *command, const char *text, double *out);
+
+/* Integer options, all through one checked parser: decimal digits with an
+ * optional sign and nothing else ("2.5", "3e10", "12x", " 7" and "" are
+ * refused, not cut short), within [low, high]. A refusal says "OPTION needs
+ * an integer from LOW to HIGH, not 'TEXT'" and returns CLI_USAGE. */
+int cli_parse_integer(const char *command, const char *option, const char *text, long long low,
+                      long long high, long long *out);
+/* The same, for an int. */
+int cli_parse_int(const char *command, const char *option, const char *text, int low, int high,
+                  int *out);
+/* The same, for a seed: any integer from 0 to 2^64 - 1. */
+int cli_parse_seed(const char *command, const char *option, const char *text, uint64_t *out);
 
 /* mkdir path (an existing folder is fine); says why not and returns
  * CLI_FAILED when it cannot. */

@@ -146,7 +146,7 @@ static int number_option(const char *name, const char *text, double minimum, dou
 static int set_option(int c, const char *name, analyze_cli *o)
 {
     exh_analysis_options *a = &o->analysis;
-    double v = 0;
+    int v = 0;
     int rc = CLI_OK;
     switch (c) {
     case 'o': o->out = optarg; return CLI_OK;
@@ -161,23 +161,19 @@ static int set_option(int c, const char *name, analyze_cli *o)
     case 'm': return number_option(name, optarg, 0, &a->min_share);
     case 't': rc = number_option(name, optarg, 0, &a->popularity.tier1_share); break;
     case 'B': rc = number_option(name, optarg, 0, &a->locality.broadcast_window); break;
-    default:
-        rc = number_option(name, optarg, c == 'W' ? 0 : 1, &v);
-        if (rc == CLI_OK && v > 1e9) /* (int)1e300 is undefined */
-            rc = cli_usage_error("analyze", "%s needs a number <= 1e9, not '%s'", name, optarg);
-        break;
+    default: rc = cli_parse_int("analyze", name, optarg, c == 'W' ? 0 : 1, 1000000000, &v); break;
     }
     switch (c) {
-    case 'P': a->population = (int)v; break;
-    case 'S': a->sample = (int)v; break;
-    case 'w': a->popularity.window = (int)v; break;
-    case 'L': a->popularity.prefix_length = (int)v; break;
-    case 'k': a->popularity.points = (int)v; break;
-    case 'T': a->popularity.tier2_count = (int)v; break;
-    case 'd': a->popularity.donor_times = (int)v; break;
-    case 'K': a->locality.top_tensors = (int)v; break;
-    case 'W': a->workers = (int)v; break;
-    case 'j': a->threads = (int)v; break;
+    case 'P': a->population = v; break;
+    case 'S': a->sample = v; break;
+    case 'w': a->popularity.window = v; break;
+    case 'L': a->popularity.prefix_length = v; break;
+    case 'k': a->popularity.points = v; break;
+    case 'T': a->popularity.tier2_count = v; break;
+    case 'd': a->popularity.donor_times = v; break;
+    case 'K': a->locality.top_tensors = v; break;
+    case 'W': a->workers = v; break;
+    case 'j': a->threads = v; break;
     }
     return rc;
 }

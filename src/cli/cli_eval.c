@@ -64,13 +64,7 @@ typedef struct eval_cli_options {
 
 static int parse_count(const char *option, const char *text, int smallest, int *out)
 {
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (*end || end == text || value < smallest || value > 1000000)
-        return cli_usage_error("eval", "%s needs an integer >= %d, not '%s'", option, smallest,
-                               text);
-    *out = (int)value;
-    return CLI_OK;
+    return cli_parse_int("eval", option, text, smallest, 1000000, out);
 }
 
 static int parse_budgets(const char *text, double *budgets)

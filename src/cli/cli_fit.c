@@ -46,21 +46,21 @@ static int fit_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
-        char *end = NULL;
+        int rc = CLI_OK;
         switch (c) {
         case 'o': out = optarg; break;
         case 's': store_path = optarg; break;
         case 'p': space_name = optarg; break;
         case 'd': dataset = optarg; break;
         case 'b': start = optarg; break;
-        case 'k': fit.k = (int)strtol(optarg, &end, 10); break;
-        case 'r': fit.rounds = (int)strtol(optarg, &end, 10); break;
-        case 'S': fit.seed = strtoull(optarg, &end, 10); break;
+        case 'k': rc = cli_parse_int("fit-penalties", name, optarg, 1, 1000000, &fit.k); break;
+        case 'r': rc = cli_parse_int("fit-penalties", name, optarg, 1, 1000000, &fit.rounds); break;
+        case 'S': rc = cli_parse_seed("fit-penalties", name, optarg, &fit.seed); break;
         case ':': return cli_usage_error("fit-penalties", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("fit-penalties", "unknown option '%s'", argv[optind - 1]);
         }
-        if (end && (*end || end == optarg))
-            return cli_usage_error("fit-penalties", "%s needs a number, not '%s'", name, optarg);
+        if (rc != CLI_OK)
+            return rc;
     }
     if (!out)
         return cli_usage_error("fit-penalties", "give --out FILE for the fitted table");

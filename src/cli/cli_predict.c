@@ -1,6 +1,7 @@
 /* cli_predict.c — exhaust predict and exhaust rank: performance of
  * untrained architectures, from the logged ones nearest to them. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
         char *end = NULL;
+        int rc = CLI_OK;
         switch (c) {
         case 's': o->store = optarg; break;
         case 'p': o->space = optarg; break;
@@ -165,10 +167,10 @@ static int parse_options(int argc, char **argv, predict_options *o)
             if (cli_parse_indel(o->command, optarg, &o->same_stride_indel) != CLI_OK)
                 return CLI_USAGE;
             break;
-        case 'k': o->k = (int)strtol(optarg, &end, 10); break;
-        case 'S': o->seed = (int)strtol(optarg, &end, 10); break;
-        case 'n': o->top = (int)strtol(optarg, &end, 10); break;
-        case 'T': o->train_models = (int)strtol(optarg, &end, 10); break;
+        case 'k': rc = cli_parse_int(o->command, name, optarg, 1, 1000000, &o->k); break;
+        case 'S': rc = cli_parse_int(o->command, name, optarg, 0, INT_MAX, &o->seed); break;
+        case 'n': rc = cli_parse_int(o->command, name, optarg, 1, INT_MAX, &o->top); break;
+        case 'T': rc = cli_parse_int(o->command, name, optarg, 4, 1000000, &o->train_models); break;
         case 'b': o->budget = strtod(optarg, &end); break;
         case 'f':
             if (cli_parse_format(o->command, optarg, &o->format) != CLI_OK)
@@ -179,6 +181,8 @@ static int parse_options(int argc, char **argv, predict_options *o)
         }
         if (end && (*end || end == optarg))
             return cli_usage_error(o->command, "%s needs a number, not '%s'", name, optarg);
+        if (rc != CLI_OK)
+            return rc;
     }
     return check_options(o);
 }

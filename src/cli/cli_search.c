@@ -125,15 +125,10 @@ static int parse_number(const char *option, const char *text, double low, double
     return CLI_OK;
 }
 
-/* A whole number in [low, high] (casting 3e9 to int would be undefined). */
-static int parse_whole(const char *option, const char *text, double low, double high,
-                       double *out)
+/* An int option in [low, high] (cli_parse_integer). */
+static int parse_whole(const char *option, const char *text, int low, int high, int *out)
 {
-    int rc = parse_number(option, text, low, out);
-    if (rc == CLI_OK && !(*out <= high && *out == floor(*out)))
-        return cli_usage_error("search", "%s needs a whole number from %g to %g, not '%s'",
-                               option, low, high, text);
-    return rc;
+    return cli_parse_int("search", option, text, low, high, out);
 }
 
 static int parse_options(int argc, char **argv, search_cli_options *o)
@@ -158,6 +153,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
     };
     int c;
     double value;
+    long long whole = 0;
     opterr = 0;
     int index = -1;
     char option_name[64];
@@ -198,21 +194,18 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'Y': o->no_fsync = 1; break;
         case 'B': o->store = optarg; break;
         case 'L': o->logs = optarg; break;
-        case 'K':
-            rc = parse_whole(name, optarg, 1, 1e6, &value);
-            o->k = rc ? 0 : (int)value;
-            break;
+        case 'K': rc = parse_whole(name, optarg, 1, 1000000, &o->k); break;
         case 'n': o->search_name = optarg; break;
-        case 'F':
-            rc = parse_whole(name, optarg, 0, 1e6, &value);
-            o->search.retry_failures = rc ? 0 : (int)value;
-            break;
+        case 'F': rc = parse_whole(name, optarg, 0, 1000000, &o->search.retry_failures); break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
-        case 'P': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.population = rc ? 0 : (int)value; break;
-        case 'S': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.sample = rc ? 0 : (int)value; break;
-        case 'N': rc = parse_whole(name, optarg, 1, 1e12, &value); o->search.candidates = rc ? 0 : (int64_t)value; break;
-        case 'W': rc = parse_whole(name, optarg, 1, 1e6, &value); o->search.workers = rc ? 0 : (int)value; break;
-        case 's': rc = parse_whole(name, optarg, 0, 1.8e19, &value); o->search.seed = rc ? 0 : (uint64_t)value; break;
+        case 'P': rc = parse_whole(name, optarg, 1, 100000000, &o->search.population); break;
+        case 'S': rc = parse_whole(name, optarg, 1, 100000000, &o->search.sample); break;
+        case 'N':
+            rc = cli_parse_integer("search", name, optarg, 1, 1000000000000LL, &whole);
+            o->search.candidates = whole;
+            break;
+        case 'W': rc = parse_whole(name, optarg, 1, 1000000, &o->search.workers); break;
+        case 's': rc = cli_parse_seed("search", name, optarg, &o->search.seed); break;
         case 'x': rc = parse_number(name, optarg, -100, &value); o->search.mutation_exponent = value; break;
         case 'b': rc = parse_number(name, optarg, 0, &value); o->search.time_budget_seconds = value; break;
         case ':': return cli_usage_error("search", "%s needs a value", name);
