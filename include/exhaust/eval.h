@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "exhaust/knn.h"
+#include "exhaust/progress.h"
 #include "exhaust/space.h"
 #include "exhaust/store.h"
 
@@ -100,6 +101,7 @@ typedef struct exh_eval_options {
     int keep_predictions;    /* record every test model's prediction per method and
                                 split, and a few predicted curves (exh_eval_result) */
     const exh_penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
+    exh_progress progress;   /* "splits" done of repeats (+ top3_repeats); progress.h */
 } exh_eval_options;
 
 EXH_API void exh_eval_options_default(exh_eval_options *o);

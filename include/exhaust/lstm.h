@@ -118,6 +118,7 @@
 #include <stddef.h>
 
 #include "exhaust/error.h"
+#include "exhaust/progress.h"
 #include "exhaust/rng.h"
 #include "exhaust/space.h"
 
@@ -223,6 +224,7 @@ typedef struct exh_lstm_train_options {
     int patience;            /* 10 epochs without a better validation loss */
     float dropout;           /* 0.1 */
     exh_lstm_adam_options adam;  /* learning rate 1e-3, weight decay 1e-5 */
+    exh_progress progress;   /* after each epoch: "epochs" done of max_epochs (progress.h) */
 } exh_lstm_train_options;
 
 EXH_API void exh_lstm_train_options_default(exh_lstm_train_options *options);

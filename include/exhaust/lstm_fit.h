@@ -45,6 +45,7 @@ typedef struct exh_lstm_fit_options {
     int max_models;          /* EXH_LSTM_FIT_DEFAULT_MODELS */
     uint64_t seed;           /* 1 */
     int grid;                /* 1: grid search (default); 0: default hyperparameters */
+    exh_progress progress;   /* "epochs" over every grid point's max_epochs (progress.h) */
 } exh_lstm_fit_options;
 
 EXH_API void exh_lstm_fit_options_default(exh_lstm_fit_options *options);

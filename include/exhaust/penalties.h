@@ -90,6 +90,7 @@
 #include <stdint.h>
 
 #include "exhaust/error.h"
+#include "exhaust/progress.h"
 #include "exhaust/space.h"
 #include "exhaust/space_dense.h"
 #include "exhaust/space_nb201.h"
@@ -184,6 +185,7 @@ typedef struct exh_penalties_fit_options {
     int rounds;       /* coordinate-descent rounds (default 4) */
     int max_models;   /* subsample above this many models (default 1000; 0: all) */
     uint64_t seed;    /* default 1 */
+    exh_progress progress; /* "entries" tried of rounds x free entries (progress.h) */
 } exh_penalties_fit_options;
 
 typedef struct exh_penalties_fit_result {

@@ -235,6 +235,8 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         rc = exh_analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
                                        &out->parents, err);
     out->seconds[EXH_ANALYSIS_QUALITY] = seconds_now() - t;
+    const exh_progress *progress = &o->progress;
+    exh_progress_report(progress, "parts", 1, EXH_ANALYSIS_PARTS);
     /* The caches need the parents' ranks (threshold policy); the rest runs
      * beside them. */
     double caches_start = seconds_now();
@@ -249,6 +251,7 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         rc = exh_analyze_structure_build_weighted(records, count, o->mutation_exponent,
                                                   &out->structure, err);
     out->seconds[EXH_ANALYSIS_STRUCTURE] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 2, EXH_ANALYSIS_PARTS);
     t = seconds_now();
     if (rc == 0)
         rc = exh_locality_build(records, count, &out->options.locality, &out->locality, err);
@@ -260,10 +263,12 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
     if (rc == 0 && durations)
         rc = exh_quanta_build(records, count, workers, NULL, 0, &out->quanta, err);
     out->seconds[EXH_ANALYSIS_LOCALITY] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 3, EXH_ANALYSIS_PARTS);
     t = seconds_now();
     if (rc == 0)
         rc = exh_popularity_build(records, count, &out->options.popularity, &out->popularity, err);
     out->seconds[EXH_ANALYSIS_POPULARITY] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 4, EXH_ANALYSIS_PARTS);
     if (caches_started) {
         exh_error cache_err;
         int cache_rc = finish_caches(&queue, &cache_err);
@@ -274,6 +279,7 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         }
     }
     out->seconds[EXH_ANALYSIS_CACHES] = seconds_now() - caches_start;
+    exh_progress_report(progress, "parts", EXH_ANALYSIS_PARTS, EXH_ANALYSIS_PARTS);
     if (rc < 0)
         exh_analysis_free(out);
     return rc;

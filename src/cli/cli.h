@@ -14,6 +14,7 @@
 #include "exhaust/knn.h"
 #include "exhaust/penalties.h"
 #include "exhaust/store.h"
+#include "util/progress.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
@@ -82,6 +83,12 @@ int cli_parse_int(const char *command, const char *option, const char *text, int
                   int *out);
 /* The same, for a seed: any integer from 0 to 2^64 - 1. */
 int cli_parse_seed(const char *command, const char *option, const char *text, uint64_t *out);
+
+/* The progress line of a long command (util/progress.h) on stderr, silent
+ * with --quiet: redrawn on a terminal, else a plain line every few seconds
+ * ($EXHAUST_PROGRESS_INTERVAL seconds when set: tests make it 0). End it
+ * with progress_finish before printing results. */
+void cli_progress_start(progress_printer *p, const char *command, int quiet);
 
 /* mkdir path (an existing folder is fine); says why not and returns
  * CLI_FAILED when it cannot. */

@@ -61,7 +61,8 @@ static const char HELP[] =
     "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
     "                        4 alone for traces over 100,000 records, to stay fast)\n"
     "  --threads N           threads for the cache replays, one of them this\n"
-    "                        one after the other analyses (default 2; at most 64)\n\n"
+    "                        one after the other analyses (default 2; at most 64)\n"
+    "  --quiet               no progress line on stderr (parts done, time left)\n\n"
     "A trace without parents (DeepHyper's results.csv) gets them inferred: a member\n"
     "of the population one mutation away (analyze.h); the page labels every figure\n"
     "built on inferred parents, workers or durations as inferred.\n\n"
@@ -71,7 +72,7 @@ static const char HELP[] =
 
 typedef struct analyze_cli {
     const char *trace, *out, *space;
-    int capacities_given;
+    int capacities_given, quiet;
     exh_analysis_options analysis;
 } analyze_cli;
 
@@ -151,6 +152,7 @@ static int set_option(int c, const char *name, analyze_cli *o)
     switch (c) {
     case 'o': o->out = optarg; return CLI_OK;
     case 'p': o->space = optarg; return CLI_OK;
+    case 'q': o->quiet = 1; return CLI_OK;
     case 'c':
         o->capacities_given = 1;
         return parse_capacities(optarg, a) == 0
@@ -189,7 +191,8 @@ static int parse_options(int argc, char **argv, analyze_cli *o)
         {"tier2-count", required_argument, NULL, 'T'},  {"donor-times", required_argument, NULL, 'd'},
         {"top-tensors", required_argument, NULL, 'K'},  {"broadcast-window", required_argument, NULL, 'B'},
         {"workers", required_argument, NULL, 'W'},      {"cache-mib", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 'j'},      {NULL, 0, NULL, 0},
+        {"threads", required_argument, NULL, 'j'},      {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -359,8 +362,12 @@ static int analyze_main(int argc, char **argv)
         rc = exh_analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
     if (rc == 0)
         explain_inference(o.trace, &ao->inference);
+    progress_printer progress;
+    cli_progress_start(&progress, "analyze", o.quiet);
+    ao->progress = progress_callback(&progress);
     if (rc == 0)
         rc = exh_analysis_run(records, count, ao, &a, &err);
+    progress_finish(&progress);
     if (rc == 0)
         rc = write_outputs(&o, &a, &err);
     if (rc == 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -119,6 +120,16 @@ int cli_parse_store_and_format(const char *command, int argc, char **argv,
             return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
     }
     return CLI_OK;
+}
+
+void cli_progress_start(progress_printer *p, const char *command, int quiet)
+{
+    const char *text = getenv("EXHAUST_PROGRESS_INTERVAL");
+    char *end = NULL;
+    double interval = text && *text ? strtod(text, &end) : -1;
+    if (end && (*end || !(interval >= 0)))
+        interval = -1; /* not a number of seconds: the default */
+    progress_init(p, quiet ? NULL : stderr, command, isatty(STDERR_FILENO), interval);
 }
 
 int cli_make_directory(const char *command, const char *path)

@@ -19,7 +19,7 @@ static const char PREDICT_HELP[] =
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
     "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
     "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n"
-    "                       [--curve] [--out DIR] [--same-stride-indel X]\n\n"
+    "                       [--curve] [--out DIR] [--same-stride-indel X] [--quiet]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
@@ -47,6 +47,7 @@ static const char PREDICT_HELP[] =
     "  --save-model FILE  lstm: keep the model trained here (FILE and FILE.json)\n"
     "  --train-models N lstm: train on at most N logged models (default 1000)\n"
     "  --quick          lstm: the default hyperparameters instead of a grid of 18\n"
+    "  --quiet          lstm: no progress line on stderr while it trains\n"
     "  --format F       table (default), csv or json\n"
     "  --curve          print the predicted validation (and train) curve per epoch\n"
     "                   with each neighbour's curve, distance and weight, one row\n"
@@ -68,7 +69,7 @@ static const char RANK_HELP[] =
     "  --budget SECONDS training time each candidate may take (default: no limit)\n"
     "  --top N          how many to print (default 10)\n"
     "  (and --store, --space, --dataset, --method, --k, --penalties, --seed, --format,\n"
-    "   --model, --save-model, --train-models, --quick)\n\n"
+    "   --model, --save-model, --train-models, --quick, --quiet)\n\n"
     "example: exhaust rank candidates.txt --budget 3600 --top 5\n";
 
 typedef struct predict_options {
@@ -77,7 +78,7 @@ typedef struct predict_options {
     double budget;
     output_format format;
     const char *model, *save_model, *out_dir;
-    int train_models, quick, curve;
+    int train_models, quick, curve, quiet;
     double same_stride_indel; /* NaN: not given */
     exh_targets_spec parsed_target;
 } predict_options;
@@ -139,7 +140,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"save-model", required_argument, NULL, 'W'},
         {"train-models", required_argument, NULL, 'T'},
         {"quick", no_argument, NULL, 'q'},          {"curve", no_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},
+        {"out", required_argument, NULL, 'o'},      {"quiet", no_argument, NULL, 'Q'},
         {"same-stride-indel", required_argument, NULL, 'I'},          {NULL, 0, NULL, 0},
     };
     int c;
@@ -161,6 +162,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'M': o->model = optarg; break;
         case 'W': o->save_model = optarg; break;
         case 'q': o->quick = 1; break;
+        case 'Q': o->quiet = 1; break;
         case 'c': o->curve = 1; break;
         case 'o': o->out_dir = optarg; break;
         case 'I':
@@ -300,7 +302,11 @@ static int lstm_obtain(const predict_options *o, exh_lstm_model **model, exh_lst
                 "(%s)...\n", o->command, o->target,
                 o->train_models < d->count ? o->train_models : d->count, d->count,
                 o->quick ? "default hyperparameters" : "a grid of 18 settings; --quick for one");
+        progress_printer progress;
+        cli_progress_start(&progress, o->command, o->quiet);
+        options.progress = progress_callback(&progress);
         rc = exh_lstm_fit(d, o->dataset, &options, model, info, err);
+        progress_finish(&progress);
     }
     exh_eval_dataset_free(d);
     if (rc == 0 && o->save_model)

@@ -22,7 +22,7 @@ static const char HELP[] =
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
     "                      [--trace PATH] [--no-fsync] [--resume TRACE] [--mpi]\n"
-    "                      [--store PATH --search-name NAME]\n\n"
+    "                      [--store PATH --search-name NAME] [--quiet]\n\n"
     "Regularized (aging) evolution: evaluate random architectures until P have\n"
     "finished, then repeatedly mutate the best of S sampled population members and\n"
     "retire the oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -92,7 +92,9 @@ static const char HELP[] =
     "                       or 'search'); re-using a name replaces that search\n"
     "  --mpi                under mpirun -np K: rank 0 holds the population and the\n"
     "                       trace, ranks 1..K-1 evaluate (--workers is ignored; real\n"
-    "                       clock only: --clock simulated is refused)\n\n"
+    "                       clock only: --clock simulated is refused)\n"
+    "  --quiet              no progress line on stderr (evaluations done, best so far,\n"
+    "                       time left)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --clock simulated --seed 1 --trace out.csv\n"
     "         mpirun -np 9 exhaust search --mpi --evaluator command --command ./train.sh\n";
@@ -112,7 +114,7 @@ typedef struct search_cli_options {
     const char *store, *search_name, *logs;
     int k;
     double timeout;
-    int simulated, mpi, no_fsync;
+    int simulated, mpi, no_fsync, quiet;
     unsigned given;            /* GIVEN_* */
 } search_cli_options;
 
@@ -145,6 +147,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
         {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},
         {"mpi", no_argument, NULL, 'M'},          {"no-fsync", no_argument, NULL, 'Y'},
         {"retry-failures", required_argument, NULL, 'F'},
         {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},
@@ -191,6 +194,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'C': o->command = optarg; break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'Y': o->no_fsync = 1; break;
         case 'B': o->store = optarg; break;
         case 'L': o->logs = optarg; break;
@@ -458,23 +462,13 @@ static void print_result(const search_cli_options *o, const exh_space *s, exh_ev
         printf("trace: %s\n", o->resume ? o->resume : o->trace);
 }
 
-/* A one-line progress bar on a terminal, redrawn at most ten times a second. */
+/* The search's callback onto the command's progress line, with the best
+ * quality so far. */
 static void show_progress(const exh_search_result *so_far, int64_t candidates, void *context)
 {
-    double *last = context;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    if (t - last[0] < 0.1 && so_far->evaluations < candidates)
-        return;
-    if (last[1] == 0)
-        last[1] = t;
-    last[0] = t;
-    int width = 30, filled = (int)(width * so_far->evaluations / candidates);
-    fprintf(stderr, "\r[%.*s%*s] %lld/%lld  best %.4g  %.0f eval/s ", filled,
-            "==============================", width - filled, "",
-            (long long)so_far->evaluations, (long long)candidates, so_far->best_quality,
-            so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
+    char best[48];
+    snprintf(best, sizeof best, "best %.4g", so_far->best_quality);
+    progress_update(context, "evaluations", so_far->evaluations, candidates, best);
 }
 
 /* Logged runs that may donate with --transfer-from any. */
@@ -616,10 +610,11 @@ static int search_main(int argc, char **argv)
         }
         coordinator = rank == 0;
     }
-    double progress_clock[2] = {0, 0};
-    if (coordinator && isatty(STDERR_FILENO)) {
+    progress_printer progress;
+    cli_progress_start(&progress, "search", o.quiet || !coordinator);
+    if (progress.stream) {
         o.search.progress = show_progress;
-        o.search.progress_context = progress_clock;
+        o.search.progress_context = &progress;
     }
     if (strcmp(o.evaluator, "command") == 0)
         own_stop_signals();
@@ -667,8 +662,7 @@ static int search_main(int argc, char **argv)
         cli_error("search", "%s: %s; the search went on without the store (the trace has "
                   "every record; `exhaust search --resume TRACE --store %s` adds them)",
                   o.store, exh_trace_store_error(trace), o.store);
-    if (o.search.progress)
-        fprintf(stderr, "\n");
+    progress_finish(&progress);
     exh_error close_err;
     if (exh_trace_close(trace, &close_err) < 0 && rc == 0) {
         err = close_err;

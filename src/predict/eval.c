@@ -336,6 +336,7 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     memset(shared, 0, sizeof shared);
     exh_rng *r = exh_rng_new(o->seed);
     int rc = r ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int64_t splits = o->repeats + (d->has_times ? o->top3_repeats : 0);
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         split s;
         eval_recorder recorder = {out, repeat};
@@ -352,6 +353,7 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
         }
         out->test_models = s.test_count;
         eval_split_free(&s);
+        exh_progress_report(&o->progress, "splits", repeat + 1, splits);
     }
     default_budgets(d, o, out->budgets);
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
@@ -365,6 +367,7 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
             rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
         exh_rng_free(lstm_stream);
         eval_split_free(&s);
+        exh_progress_report(&o->progress, "splits", o->repeats + repeat + 1, splits);
     }
     exh_rng_free(r);
     int lstm_methods = !o->use_lstm ? 0 : methods > EVAL_METHOD_5NN_PARTIAL ? 3 : 1;

@@ -97,6 +97,7 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                                         n, err);
     exh_lstm_train_options base;
     exh_lstm_train_options_default(&base);
+    base.progress = o->progress;
     exh_lstm_grid grid; /* the search's grid, or one point at the training defaults */
     if (o->grid)
         exh_lstm_grid_default(&grid);

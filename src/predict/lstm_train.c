@@ -247,6 +247,7 @@ static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const 
         if (rc < 0)
             return exh_error_prefix(err, "epoch %d", epoch);
         report->epochs = epoch;
+        exh_progress_report(&o->progress, "epochs", epoch, o->max_epochs);
         if (!validation) {
             report->best_epoch = epoch;
             continue;

@@ -20,6 +20,7 @@ void exh_penalties_fit_options_default(exh_penalties_fit_options *o)
     o->rounds = 4;
     o->max_models = 1000;
     o->seed = 1;
+    o->progress = (exh_progress){NULL, NULL};
 }
 
 /* A free entry: where it lives, and its mirror for symmetric pairs. */
@@ -326,9 +327,12 @@ static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g, 
             order[i] = order[j];
             order[j] = swap;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if ((rc = improve_entry(s, table, order[i], &error, &result->evaluations, err)) < 0)
                 return rc;
+            exh_progress_report(&o->progress, "entries", (int64_t)round * n + i + 1,
+                                (int64_t)o->rounds * n);
+        }
         if (!(error < before - IMPROVEMENT))
             break;
     }
