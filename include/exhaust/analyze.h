@@ -105,12 +105,25 @@ typedef struct exh_analyze_inference {
 EXH_API int exh_analyze_infer(exh_trace_record *records, int64_t count, int population, int workers,
                               exh_analyze_inference *out, exh_error *err);
 
+/* One node of the prefix trie, as reports draw and list it: a prefix of the
+ * evaluated architectures. */
+typedef struct exh_analyze_prefix_node {
+    int parent;                /* the node of the prefix one shorter (-1: the root) */
+    int depth;                 /* prefix length (0: the root, the empty prefix) */
+    int token;                 /* the prefix's last choice (-1 at the root) */
+    int64_t models;            /* architectures with this prefix */
+    int64_t transfers;         /* children whose transferred prefix passes through it */
+} exh_analyze_prefix_node;
+
 /* RQ1: the prefix trie and the distributions of mutation positions and of
  * transferred prefix lengths. */
 typedef struct exh_analyze_structure {
     exh_trie *prefixes;            /* every evaluated architecture */
     int64_t *transfers;        /* per trie node: children whose transferred prefix
                                   passes through it (node depth <= prefix length) */
+    exh_analyze_prefix_node *nodes; /* the trie's nodes (node i is trie node i): the root
+                                  first, parents before their children */
+    int node_count;
     int64_t total;             /* architectures */
     int max_length;
     int64_t mutation_positions[EXH_ARCH_MAX_TOKENS]; /* children mutated at each position */

@@ -119,25 +119,25 @@ static int structure_charts(exh_report *r, const exh_analysis *a, exh_error *err
 static int structure_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
     const exh_analyze_structure *s = &a->structure;
-    int nodes = exh_trie_node_count(s->prefixes), shown = 0;
+    int shown = 0;
     html_cells c;
     html_cells_init(&c, 5);
     for (int depth = 1; depth <= 3 && depth <= s->max_length; depth++)
-        for (int i = 1; i < nodes && shown < 40; i++) {
-            exh_trie_node_info n = exh_trie_node(s->prefixes, i);
-            double share = (double)n.count / (double)s->total;
-            if (n.depth != depth || share < 0.05)
+        for (int i = 1; i < s->node_count && shown < 40; i++) {
+            const exh_analyze_prefix_node *n = &s->nodes[i];
+            double share = (double)n->models / (double)s->total;
+            if (n->depth != depth || share < 0.05)
                 continue;
             exh_arch prefix = {.length = depth};
-            for (int k = i, d = depth; d > 0; k = exh_trie_node(s->prefixes, k).parent, d--)
-                prefix.token[d - 1] = exh_trie_node(s->prefixes, k).token;
+            for (int k = i, d = depth; d > 0; k = s->nodes[k].parent, d--)
+                prefix.token[d - 1] = s->nodes[k].token;
             char text[160];
             exh_report_format_prefix(a, &prefix, text, sizeof text);
             html_cell(&c, "%d", depth);
             html_cell(&c, "%s", text);
-            html_cell(&c, "%lld", (long long)n.count);
+            html_cell(&c, "%lld", (long long)n->models);
             html_cell(&c, "%.1f%%", 100 * share);
-            html_cell(&c, "%lld", (long long)s->transfers[i]);
+            html_cell(&c, "%lld", (long long)n->transfers);
             shown++;
         }
     const char *header[] = {"length", "prefix", "models", "share", "transfers through it"};

@@ -67,11 +67,11 @@ static int write_structure(const exh_analysis *a, const char *dir, exh_error *er
     if (table_open(&t, dir, "structure.csv", "node,parent,depth,token,models,share,transfers",
                    err) < 0)
         return err ? err->code : EXH_ERR_IO;
-    for (int i = 0; i < exh_trie_node_count(s->prefixes); i++) {
-        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
-        fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n.parent, n.depth, n.token,
-                (long long)n.count, (double)n.count / (double)s->total,
-                (long long)s->transfers[i]);
+    for (int i = 0; i < s->node_count; i++) {
+        const exh_analyze_prefix_node *n = &s->nodes[i];
+        fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n->parent, n->depth, n->token,
+                (long long)n->models, (double)n->models / (double)s->total,
+                (long long)n->transfers);
     }
     int rc = table_close(&t, err);
     if (rc == 0)
