@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "exhaust/analysis.h"
-#include "exhaust/space_nb201.h"
 
 void exh_analysis_options_default(exh_analysis_options *o)
 {
@@ -90,15 +89,22 @@ static void run_rows(cache_queue *q)
     }
 }
 
-/* Events and tensor sizes once; every row replays the same events. */
+/* Tensor sizes from the space's table. */
+static int64_t space_tensor_bytes(const exh_arch *a, int position, void *space)
+{
+    return exh_space_tensor_bytes(space, a, position);
+}
+
+/* Events and tensor sizes once (the space's, else 1 byte a tensor); every
+ * row replays the same events. */
 static void prepare_rows(cache_queue *q)
 {
     const exh_analysis_options *o = &q->a->options;
-    int nb201 = o->space && strcmp(exh_space_kind(o->space), "nb201") == 0; /* any nb201:... */
+    int sized = o->space && exh_space_has_tensor_bytes(o->space);
     exh_error err;
     int rc = exh_cachesim_trace_prepare(q->a->records, q->a->count,
-                                        nb201 ? exh_cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
-                                        &err);
+                                        sized ? space_tensor_bytes : NULL, (void *)o->space,
+                                        &q->trace, &err);
     pthread_mutex_lock(&q->lock);
     if (rc < 0)
         queue_fail(q, rc, &err);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "exhaust/analyze.h"
-#include "exhaust/space_nb201.h"
 
 static void count_transfer(exh_analyze_structure *s, const exh_trace_record *r)
 {
@@ -111,8 +110,9 @@ static void node_label(const exh_space *sp, const exh_analyze_prefix_node *n, ch
 {
     if (n->depth == 0)
         snprintf(out, size, "root");
-    else if (sp && strcmp(exh_space_kind(sp), "nb201") == 0)
-        snprintf(out, size, "%d: %s", n->depth - 1, exh_nb201_operation_name(n->token));
+    else if (sp && exh_space_choice_name(sp, n->depth - 1, n->token))
+        snprintf(out, size, "%d: %s", n->depth - 1,
+                 exh_space_choice_name(sp, n->depth - 1, n->token));
     else
         snprintf(out, size, "%d: %d", n->depth - 1, n->token);
 }

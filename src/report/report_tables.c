@@ -10,12 +10,14 @@
 
 #include "util/file.h"
 #include "exhaust/report_analysis.h"
-#include "exhaust/space_nb201.h"
 
 void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, char *buf, size_t size)
 {
     const exh_space *sp = a->options.space;
-    if (!sp || strcmp(exh_space_kind(sp), "nb201") != 0) {
+    int named = sp && exh_space_choice_name(sp, 0, 0) != NULL;
+    for (int i = 0; named && i < prefix->length; i++)
+        named = exh_space_choice_name(sp, i, prefix->token[i]) != NULL;
+    if (!named) { /* a space without names for its choices: the numbers */
         exh_space_format_sequence(prefix, buf, size);
         return;
     }
@@ -23,7 +25,7 @@ void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, cha
     buf[0] = 0;
     for (int i = 0; i < prefix->length && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "",
-                                 exh_nb201_operation_name(prefix->token[i]));
+                                 exh_space_choice_name(sp, i, prefix->token[i]));
 }
 
 typedef struct table_file {

@@ -216,6 +216,21 @@ const char *exh_space_op_name(const exh_space *s, int op)
     return s->ops->op_name ? s->ops->op_name(s->data, op) : "?";
 }
 
+const char *exh_space_choice_name(const exh_space *s, int position, int token)
+{
+    return s->ops->choice_name ? s->ops->choice_name(s->data, position, token) : NULL;
+}
+
+int exh_space_has_tensor_bytes(const exh_space *s)
+{
+    return s->ops->tensor_bytes != NULL;
+}
+
+int64_t exh_space_tensor_bytes(const exh_space *s, const exh_arch *a, int position)
+{
+    return s->ops->tensor_bytes ? s->ops->tensor_bytes(s->data, a, position) : -1;
+}
+
 int exh_arch_equal(const exh_arch *a, const exh_arch *b)
 {
     return a->length == b->length &&
