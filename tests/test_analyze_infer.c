@@ -42,8 +42,9 @@ static const int GATHER[7] = {10, 12, 20, 25, 30, 33, 40};
 static exh_trace_record *load(int with_submit, int64_t *n)
 {
     char text[2048];
-    size_t used = (size_t)snprintf(text, sizeof text, "p:arch_seq,objective,job_id,%s"
-                                   "m:timestamp_gather\n", with_submit ? "m:timestamp_submit," : "");
+    size_t used = (size_t)snprintf(text, sizeof text,
+                                   "p:arch_seq,objective,job_id,%sm:timestamp_gather\n",
+                                   with_submit ? "m:timestamp_submit," : "");
     for (int i = 0; i < 7; i++) {
         used += (size_t)snprintf(text + used, sizeof text - used, "\"[%s]\",%d,%d,", ARCHS[i],
                                  QUALITY[i], i);

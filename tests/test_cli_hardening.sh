@@ -20,10 +20,12 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 # A store with a run whose key holds ESC [2J (clear screen) and a newline.
-printf '{"key": "evil\\u001b[2J\\nkey", "space": "nb201", "arch": "302141", "epochs": [{"epoch": 1, "val_accuracy": 50}]}\n' > runs.jsonl
+printf '{"key": "evil\\u001b[2J\\nkey", "space": "nb201", "arch": "302141", %s}\n' \
+  '"epochs": [{"epoch": 1, "val_accuracy": 50}]' > runs.jsonl
 "$bin" ingest runs.jsonl --store s.db --quiet > ingest.out || fail "ingest: $(cat ingest.out)"
 # Back to a rollback journal, as another tool may have left it.
-"$py" -c 'import sqlite3; c = sqlite3.connect("s.db"); c.execute("PRAGMA journal_mode=DELETE"); c.close()'
+"$py" -c 'import sqlite3; c = sqlite3.connect("s.db")
+c.execute("PRAGMA journal_mode=DELETE"); c.close()'
 before=$(md5sum < s.db)
 
 "$bin" summary --store s.db > summary.out 2>&1 || fail "summary: $(cat summary.out)"
@@ -31,7 +33,8 @@ before=$(md5sum < s.db)
 "$bin" show --store s.db 1 > show.out 2>&1 || fail "show: $(cat show.out)"
 [ "$(md5sum < s.db)" = "$before" ] || fail "a read-only command changed the store file"
 [ ! -e s.db-wal ] || fail "a read-only command created s.db-wal"
-mode=$("$py" -c 'import sqlite3; print(sqlite3.connect("s.db").execute("PRAGMA journal_mode").fetchone()[0])')
+mode=$("$py" -c 'import sqlite3
+print(sqlite3.connect("s.db").execute("PRAGMA journal_mode").fetchone()[0])')
 [ "$mode" = delete ] || fail "journal mode is now $mode"
 echo "ok: summary, runs and show leave the store as it was"
 

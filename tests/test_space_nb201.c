@@ -350,7 +350,9 @@ static void test_bad_input(void **state)
     exh_arch kept, before;
     assert_int_equal(exh_space_parse_sequence(s, "4,4,4,4,4,4", &kept, &err), 0);
     before = kept;
-    assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|none~3|", &kept, &err), EXH_ERR_PARSE);
+    assert_int_equal(
+        exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|none~3|", &kept, &err),
+        EXH_ERR_PARSE);
     assert_true(exh_arch_equal(&kept, &before));
     /* Every strict prefix of a valid string is refused. */
     char prefix[128];
@@ -360,8 +362,9 @@ static void test_bad_input(void **state)
         assert_int_equal(exh_space_parse(s, prefix, &a, &err), EXH_ERR_PARSE);
     }
     /* Messages say which edge is wrong. */
-    assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~0|+|none~0|none~1|none~2|", &a, &err),
-                     EXH_ERR_PARSE);
+    assert_int_equal(
+        exh_space_parse(s, "|none~0|+|none~0|none~0|+|none~0|none~1|none~2|", &a, &err),
+        EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "edge 3"));
     assert_non_null(strstr(err.message, "node 1"));
     assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|conv_9x9~2|", &a,
@@ -407,7 +410,8 @@ static void test_corrupted_texts(void **state)
         int length = exh_space_format(s, &a, text, sizeof text);
         assert_true(length > 0);
         for (int k = 0; k < 1 + n % 3; k++)
-            text[exh_rng_below(r, (uint32_t)length)] = garbage[exh_rng_below(r, sizeof garbage - 1)];
+            text[exh_rng_below(r, (uint32_t)length)] =
+                garbage[exh_rng_below(r, sizeof garbage - 1)];
         if (exh_space_parse(s, text, &b, &err) < 0) {
             assert_true(strlen(err.message) > 0);
             continue;

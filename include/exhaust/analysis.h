@@ -79,8 +79,8 @@ typedef struct exh_analysis {
 /* A part's name for people ("structure", "caches (beside the others)"). */
 EXH_API const char *exh_analysis_part_name(int part);
 
-EXH_API int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_analysis_options *o,
-                             exh_analysis *out, exh_error *err);
+EXH_API int exh_analysis_run(const exh_trace_record *records, int64_t count,
+                             const exh_analysis_options *o, exh_analysis *out, exh_error *err);
 EXH_API void exh_analysis_free(exh_analysis *a);
 
 #endif

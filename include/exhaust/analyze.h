@@ -24,8 +24,8 @@
 #define EXH_ANALYZE_DEFAULT_MIN_SHARE 0.01 /* trie nodes below 1% are pruned from drawings */
 
 /* Read and validate a trace. s may be NULL (any token sequences). */
-EXH_API int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records, int64_t *count,
-                             exh_error *err);
+EXH_API int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records,
+                             int64_t *count, exh_error *err);
 
 /* Traces without times (a DeepHyper results.csv may lack them): when some
  * record has no end time, every record's end time becomes its place in the
@@ -137,13 +137,13 @@ typedef struct exh_analyze_structure {
     double mutation_exponent;    /* the x it was computed for */
 } exh_analyze_structure;
 
-EXH_API int exh_analyze_structure_build(const exh_trace_record *records, int64_t count, exh_analyze_structure *out,
-                                        exh_error *err);
+EXH_API int exh_analyze_structure_build(const exh_trace_record *records, int64_t count,
+                                        exh_analyze_structure *out, exh_error *err);
 /* The same, for a search run with --mutation-exponent x (a biased search is
  * compared with its own expectation). */
 EXH_API int exh_analyze_structure_build_weighted(const exh_trace_record *records, int64_t count,
-                                                 double mutation_exponent, exh_analyze_structure *out,
-                                                 exh_error *err);
+                                                 double mutation_exponent,
+                                                 exh_analyze_structure *out, exh_error *err);
 /* E[i] for i in 0..length-1 drawn with weight (i+1)^x: the expected
  * prefix a child keeps (search_population.c draws positions this way). */
 EXH_API double exh_analyze_expected_kept_prefix(int length, double mutation_exponent);
@@ -152,7 +152,8 @@ EXH_API void exh_analyze_structure_free(exh_analyze_structure *s);
 /* The trie as Graphviz DOT: nodes with share >= min_share of the
  * architectures, labelled with the choice (op names when `sp` is given),
  * share and transfers, filled by share (light to dark). */
-EXH_API void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share, FILE *out);
+EXH_API void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp,
+                                  double min_share, FILE *out);
 
 /* RQ3: quality over time: the steps of the cumulative maximum. */
 typedef struct exh_analyze_step {
@@ -167,8 +168,8 @@ typedef struct exh_analyze_quality {
     double best, first_time, last_time;
 } exh_analyze_quality;
 
-EXH_API int exh_analyze_quality_build(const exh_trace_record *records, int64_t count, exh_analyze_quality *out,
-                                      exh_error *err);
+EXH_API int exh_analyze_quality_build(const exh_trace_record *records, int64_t count,
+                                      exh_analyze_quality *out, exh_error *err);
 EXH_API void exh_analyze_quality_free(exh_analyze_quality *q);
 
 /*
@@ -196,8 +197,9 @@ typedef struct exh_analyze_parents {
     int64_t skipped, false_skips; /* models skipped; of those, later chosen */
 } exh_analyze_parents;
 
-EXH_API int exh_analyze_parents_build(const exh_trace_record *records, int64_t count, int population, int sample,
-                                      double epsilon, exh_analyze_parents *out, exh_error *err);
+EXH_API int exh_analyze_parents_build(const exh_trace_record *records, int64_t count,
+                                      int population, int sample, double epsilon,
+                                      exh_analyze_parents *out, exh_error *err);
 EXH_API void exh_analyze_parents_free(exh_analyze_parents *p);
 
 #endif

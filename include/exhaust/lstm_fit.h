@@ -62,20 +62,23 @@ typedef struct exh_lstm_fit_info {
 
 /* Train as described above. Fewer than 4 models with a value of the target
  * is EXH_ERR_INVALID, saying how many there were. */
-EXH_API int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_fit_options *options,
-                         exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset,
+                         const exh_lstm_fit_options *options, exh_lstm_model **out,
+                         exh_lstm_fit_info *info, exh_error *err);
 
 /* One line for people: "LSTM: 750 train + 250 validation models, dropout
  * 0.1, L2 1e-05, learning rate 0.001, validation error 1.23". */
 EXH_API void exh_lstm_fit_describe(const exh_lstm_fit_info *info, char *out, size_t size);
 
-EXH_API int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info, const char *path,
-                              exh_error *err);
+EXH_API int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info,
+                              const char *path, exh_error *err);
 /* Load PATH and PATH.json. A missing or malformed description is an error
  * naming the file. */
-EXH_API int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info,
+                              exh_error *err);
 /* EXH_ERR_INVALID unless the model was trained for this space and target. */
-EXH_API int exh_lstm_fit_check(const exh_lstm_fit_info *info, const char *path, const char *wanted_space,
-                               const exh_targets_spec *target, exh_error *err);
+EXH_API int exh_lstm_fit_check(const exh_lstm_fit_info *info, const char *path,
+                               const char *wanted_space, const exh_targets_spec *target,
+                               exh_error *err);
 
 #endif

@@ -80,7 +80,8 @@ EXH_API int exh_space_parse(const exh_space *s, const char *text, exh_arch *out,
 EXH_API int exh_space_format(const exh_space *s, const exh_arch *a, char *buf, size_t size);
 /* The plain integer sequence "0,3,1,..." or "[0, 3, 1]" (DeepHyper's arch_seq)
  * <-> arch. exh_space_parse_sequence with s NULL checks nothing but the syntax. */
-EXH_API int exh_space_parse_sequence(const exh_space *s, const char *text, exh_arch *out, exh_error *err);
+EXH_API int exh_space_parse_sequence(const exh_space *s, const char *text, exh_arch *out,
+                                     exh_error *err);
 EXH_API int exh_space_format_sequence(const exh_arch *a, char *buf, size_t size);
 
 /* Check every position holds an allowed choice; the message names the first
@@ -98,8 +99,8 @@ EXH_API int exh_space_sample(const exh_space *s, exh_rng *r, exh_arch *out, exh_
  * (positions with a single choice are never picked). *position, if not NULL,
  * receives the position changed. `position_weights` (may be NULL = uniform)
  * gives a relative weight per position, for biased mutation. */
-EXH_API int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out, int *position,
-                             const double *position_weights, exh_error *err);
+EXH_API int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out,
+                             int *position, const double *position_weights, exh_error *err);
 
 /* Enumerable spaces: number of architectures (-1 when not enumerable), the
  * architecture at an index, and the index of an architecture (in the

@@ -80,7 +80,8 @@ typedef struct exh_trace_store exh_trace_store;
 #define EXH_TRACE_SETTING_MAX 256
 
 typedef struct exh_trace_settings {
-    char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX], evaluator[EXH_TRACE_SETTING_MAX];
+    char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX];
+    char evaluator[EXH_TRACE_SETTING_MAX];
     char clock[16], transfer_from[16], mutate_after[16];
     int population, sample, workers;
     long long seed;            /* -1: unknown */
@@ -95,7 +96,8 @@ typedef struct exh_trace_settings {
 /* All unknown: "" and -1 (mutation_exponent NAN). */
 EXH_API void exh_trace_settings_init(exh_trace_settings *s);
 /* Write `<trace_path>.json` atomically (a temporary file, fsync, rename). */
-EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s, exh_error *err);
+EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s,
+                                     exh_error *err);
 /* Read a trace's settings: its sidecar, else (an older trace) the
  * "key=value" words of its leading '#' lines. EXH_ERR_NOT_FOUND when it has
  * neither (e.g. a DeepHyper results.csv); a malformed sidecar is
@@ -106,8 +108,8 @@ EXH_API int exh_trace_settings_read(const char *trace_path, exh_trace_settings *
  * sidecar is written first. path NULL: no CSV (records go only to an
  * attached store). A trace another process holds open is refused
  * (EXH_ERR_INVALID, naming it) before anything is written. */
-EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
-                           exh_error *err);
+EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings,
+                           exh_trace_writer **out, exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
 EXH_API void exh_trace_set_durable(exh_trace_writer *t, int durable);
 EXH_API int exh_trace_append(exh_trace_writer *t, const exh_trace_record *record, exh_error *err);
@@ -138,8 +140,8 @@ EXH_API int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_tra
  * by a killed writer) is dropped, even when it would parse: a record is
  * complete only with its newline. Without it, such a line is read.
  */
-EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
-                           int64_t *count, exh_error *err);
+EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
+                           exh_trace_record **records, int64_t *count, exh_error *err);
 
 /*
  * Traces in the SQLite log store: table `searches` (one row per search: name,
@@ -155,9 +157,11 @@ EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_
  * Other SQLite errors are returned as EXH_ERR_STORE.
  */
 struct exh_store;
-EXH_API int exh_trace_store_open(struct exh_store *s, const char *search_name, const char *parameters,
-                                 int continuing, exh_trace_store **out, exh_error *err);
-EXH_API int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *record, exh_error *err);
+EXH_API int exh_trace_store_open(struct exh_store *s, const char *search_name,
+                                 const char *parameters, int continuing, exh_trace_store **out,
+                                 exh_error *err);
+EXH_API int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *record,
+                                   exh_error *err);
 /* Write what is pending, waiting up to wait_seconds for the lock. */
 EXH_API int exh_trace_store_flush(exh_trace_store *t, double wait_seconds, exh_error *err);
 /* Records not yet in the store (0 for NULL). */

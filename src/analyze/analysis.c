@@ -167,7 +167,8 @@ static int start_caches(exh_analysis *a, cache_queue *q, exh_error *err)
                 a->cache[i] = (exh_analysis_cache_row){p, s, o->cache_bytes[c], {0}};
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->prepared_signal, NULL);
-    int helpers = o->threads - 1 < EXH_ANALYSIS_MAX_THREADS ? o->threads - 1 : EXH_ANALYSIS_MAX_THREADS;
+    int helpers =
+        o->threads - 1 < EXH_ANALYSIS_MAX_THREADS ? o->threads - 1 : EXH_ANALYSIS_MAX_THREADS;
     while (q->helper_count < helpers &&
            pthread_create(&q->helpers[q->helper_count], NULL, cache_helper, q) == 0)
         q->helper_count++;

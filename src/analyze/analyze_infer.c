@@ -91,7 +91,8 @@ static int compare_events(const void *a, const void *b)
 }
 
 /* The most intervals open at once; each start takes the worker freed last. */
-static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inference *out, exh_error *err)
+static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inference *out,
+                            exh_error *err)
 {
     event *events = malloc(sizeof *events * (size_t)(2 * n + 1));
     int *free_workers = malloc(sizeof *free_workers * (size_t)(n + 1));
@@ -166,7 +167,8 @@ static int find_workers(exh_trace_record *r, int64_t n, int workers, exh_analyze
         busy += exh_trace_run_end(&r[i]) - r[i].start_time;
     if (out->times != EXH_ANALYZE_TIMES_LOGGED || !(busy > 0)) {
         out->workers = workers > 0 ? workers : 0;
-        out->workers_source = workers > 0 ? EXH_ANALYZE_WORKERS_OPTION : EXH_ANALYZE_WORKERS_UNKNOWN;
+        out->workers_source =
+            workers > 0 ? EXH_ANALYZE_WORKERS_OPTION : EXH_ANALYZE_WORKERS_UNKNOWN;
         return EXH_OK;
     }
     return estimate_workers(r, n, out, err);

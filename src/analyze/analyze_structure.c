@@ -45,8 +45,8 @@ static int copy_nodes(exh_analyze_structure *s, exh_error *err)
     return EXH_OK;
 }
 
-int exh_analyze_structure_build(const exh_trace_record *records, int64_t count, exh_analyze_structure *out,
-                                exh_error *err)
+int exh_analyze_structure_build(const exh_trace_record *records, int64_t count,
+                                exh_analyze_structure *out, exh_error *err)
 {
     return exh_analyze_structure_build_weighted(records, count, 0.0, out, err);
 }
@@ -117,7 +117,8 @@ static void node_label(const exh_space *sp, const exh_analyze_prefix_node *n, ch
         snprintf(out, size, "%d: %d", n->depth - 1, n->token);
 }
 
-void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share, FILE *out)
+void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share,
+                          FILE *out)
 {
     fprintf(out, "digraph prefixes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\","
                  " fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#888888\"];\n");

@@ -28,8 +28,8 @@ static int check_unique_ids(const char *path, const exh_trace_record *r, int64_t
     return rc;
 }
 
-int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records, int64_t *count,
-                     exh_error *err)
+int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records,
+                     int64_t *count, exh_error *err)
 {
     int rc = exh_trace_read(path, s, 0, records, count, err);
     if (rc < 0)

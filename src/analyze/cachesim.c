@@ -304,8 +304,8 @@ static int replay_events(replay *rp)
     return EXH_OK;
 }
 
-int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o, exh_cachesim_result *out,
-                           exh_error *err)
+int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o,
+                           exh_cachesim_result *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->hit_rate = NAN;

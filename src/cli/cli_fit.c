@@ -80,7 +80,8 @@ static int fit_main(int argc, char **argv)
     int rc = exh_eval_dataset_load(s, space_name, dataset, &d, &err);
     exh_store_close(s);
     if (rc == 0)
-        rc = start ? exh_penalties_load(start, &table, &err) : exh_penalties_for_space(d->space, &table, &err);
+        rc = start ? exh_penalties_load(start, &table, &err)
+                   : exh_penalties_for_space(d->space, &table, &err);
     if (rc == 0)
         rc = exh_eval_repository(d, &table, &r, &err);
     progress_printer progress;

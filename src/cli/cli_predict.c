@@ -189,8 +189,9 @@ static int parse_options(int argc, char **argv, predict_options *o)
     return check_options(o);
 }
 
-static int predict_one(const exh_knn_repository *r, const exh_eval_dataset *d, const predict_options *o,
-                       const exh_arch *a, exh_rng *g, exh_knn_prediction *p, exh_error *err)
+static int predict_one(const exh_knn_repository *r, const exh_eval_dataset *d,
+                       const predict_options *o, const exh_arch *a, exh_rng *g,
+                       exh_knn_prediction *p, exh_error *err)
 {
     exh_layer layers[EXH_ARCH_MAX_TOKENS];
     int count = exh_space_layers(d->space, a, layers, EXH_ARCH_MAX_TOKENS);
@@ -206,11 +207,12 @@ static int target_value(const predict_options *o, int higher, const exh_knn_pred
                         double *value, exh_error *err)
 {
     return exh_targets_compute(&o->parsed_target, p->channel[EXH_KNN_VALIDATION],
-                               p->channel[EXH_KNN_TRAIN], p->channel[EXH_KNN_EPOCH_SECONDS], p->epochs,
-                               higher, value, err);
+                               p->channel[EXH_KNN_TRAIN], p->channel[EXH_KNN_EPOCH_SECONDS],
+                               p->epochs, higher, value, err);
 }
 
-static void neighbours_text(const exh_knn_repository *r, const exh_knn_prediction *p, char *out, size_t size)
+static void neighbours_text(const exh_knn_repository *r, const exh_knn_prediction *p, char *out,
+                            size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
@@ -249,7 +251,8 @@ static int predict_by_curves(const predict_options *o, char **texts, int count, 
     if (rc == 0)
         rc = exh_eval_repository(d, &table, &r, err);
     if (rc == 0)
-        *lower_is_better = exh_targets_lower_is_better(&o->parsed_target, d->metric == EXH_KNN_ACCURACY);
+        *lower_is_better =
+            exh_targets_lower_is_better(&o->parsed_target, d->metric == EXH_KNN_ACCURACY);
     exh_rng *g = exh_rng_new((uint64_t)o->seed);
     exh_knn_prediction p;
     exh_knn_prediction_init(&p);

@@ -19,7 +19,8 @@ void exh_lstm_grid_default(exh_lstm_grid *grid)
     memcpy(grid->learning_rate, rate, sizeof rate);
 }
 
-void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay, float learning_rate)
+void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay,
+                          float learning_rate)
 {
     memset(grid, 0, sizeof *grid);
     grid->dropout_count = grid->weight_decay_count = grid->learning_rate_count = 1;
@@ -45,7 +46,8 @@ static int check_grid(const exh_lstm_grid *g, exh_error *err)
  * search. The model is kept in *model (NULL when it failed). */
 static int train_point(const exh_lstm_config *config, const exh_lstm_dataset *train,
                        const exh_lstm_dataset *validation, const exh_lstm_train_options *options,
-                       uint64_t seed, exh_lstm_grid_point *point, exh_lstm_model **model, exh_error *err)
+                       uint64_t seed, exh_lstm_grid_point *point, exh_lstm_model **model,
+                       exh_error *err)
 {
     *model = NULL;
     exh_rng *r = exh_rng_new(seed);

@@ -91,7 +91,8 @@ const char *html_title(const exh_analysis *a, const char *title, int uses, char 
 static int structure_charts(exh_report *r, const exh_analysis *a, exh_error *err)
 {
     const exh_analyze_structure *s = &a->structure;
-    double x[EXH_ARCH_MAX_TOKENS + 1], positions[EXH_ARCH_MAX_TOKENS + 1], lengths[EXH_ARCH_MAX_TOKENS + 1];
+    double x[EXH_ARCH_MAX_TOKENS + 1], positions[EXH_ARCH_MAX_TOKENS + 1];
+    double lengths[EXH_ARCH_MAX_TOKENS + 1];
     for (int i = 0; i <= s->max_length; i++) {
         x[i] = i;
         positions[i] = i < s->max_length ? (double)s->mutation_positions[i] : 0;
@@ -429,7 +430,8 @@ static void inference_notes(exh_report *r, const exh_analysis *a)
     }
 }
 
-static void introduction(exh_report *r, const exh_analysis *a, const char *source, const char *generated)
+static void introduction(exh_report *r, const exh_analysis *a, const char *source,
+                         const char *generated)
 {
     char text[1400], workers[256], population[128], sample[128];
     if (generated)

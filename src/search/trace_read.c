@@ -247,8 +247,8 @@ static int parse_in_halves(parse_range *whole)
     return 0;
 }
 
-int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
-                   int64_t *count, exh_error *err)
+int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
+                   exh_trace_record **records, int64_t *count, exh_error *err)
 {
     *records = NULL;
     *count = 0;

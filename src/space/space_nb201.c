@@ -147,9 +147,9 @@ static int nb201_parse(const void *data, const char *text, exh_arch *out, exh_er
     else if (trimmed[0] == '|')
         rc = parse_string(trimmed, &a, err);
     else
-        rc = exh_error_set(err, EXH_ERR_PARSE,
-                           "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits",
-                           trimmed);
+        rc = exh_error_set(
+            err, EXH_ERR_PARSE,
+            "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits", trimmed);
     if (rc == 0)
         *out = a;
     return rc;
@@ -322,8 +322,9 @@ static int read_order_row(const csv_reader *reader, int c_index, int c_arch, con
         return exh_error_prefix(err, "%s: line %ld", path, reader->line);
     int code = exh_nb201_code(&a);
     if (order->index_of_code[code] >= 0)
-        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: cell already listed as arch_index %d",
-                             path, reader->line, order->index_of_code[code]);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "%s: line %ld: cell already listed as arch_index %d", path,
+                             reader->line, order->index_of_code[code]);
     order->code_of_index[index] = code;
     order->index_of_code[code] = (int)index;
     return EXH_OK;
@@ -356,8 +357,9 @@ static int read_order(const char *path, nb201_data *order, exh_error *err)
     }
     for (int i = 0; rc == 0 && i < EXH_NB201_SIZE; i++)
         if (order->code_of_index[i] < 0)
-            rc = exh_error_set(err, EXH_ERR_PARSE, "%s: arch_index %d is missing (the benchmark has "
-                               "15,625 cells)", path, i);
+            rc = exh_error_set(err, EXH_ERR_PARSE,
+                               "%s: arch_index %d is missing (the benchmark has 15,625 cells)",
+                               path, i);
     csv_close(&reader);
     free(text);
     return rc;
