@@ -53,14 +53,6 @@ static char *read_back(FILE *f)
     return text;
 }
 
-static int count_of(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* A log (not a terminal), a line every 5 s: updates at 0..12 s, one a
  * second, give lines at 5 and 10 only; the last (12/12) is not forced. */
 static void test_log_rate(void **state)
@@ -79,8 +71,8 @@ static void test_log_rate(void **state)
     progress_finish(&p);
     char *text = read_back(f);
     assert_int_equal(written, 2);
-    assert_int_equal(count_of(text, "\n"), 2);
-    assert_int_equal(count_of(text, "\r"), 0);
+    assert_int_equal(test_count_of(text, "\n"), 2);
+    assert_int_equal(test_count_of(text, "\r"), 0);
     assert_non_null(
         strstr(text, "exhaust eval: 5/12 splits (41%), 0:05 elapsed, about 0:07 left\n"));
     assert_non_null(strstr(text, "exhaust eval: 10/12 splits (83%), 0:10 elapsed"));
@@ -107,8 +99,8 @@ static void test_terminal(void **state)
     progress_finish(&p);
     char *text = read_back(f);
     assert_int_equal(written, 24 + 1); /* every 4th up to 96, and the last (98) */
-    assert_int_equal(count_of(text, "\r\033[K"), written + 1);
-    assert_int_equal(count_of(text, "\n"), 0);
+    assert_int_equal(test_count_of(text, "\r\033[K"), written + 1);
+    assert_int_equal(test_count_of(text, "\n"), 0);
     assert_non_null(strstr(text, "98/98 evaluations (100%), 0:03 elapsed, best 1\r\033[K"));
     free(text);
     fclose(f);
@@ -142,7 +134,7 @@ static void test_callback(void **state)
     exh_progress_report(&cb, "entries", 2, 3);
     progress_finish(&p);
     char *text = read_back(f);
-    assert_int_equal(count_of(text, "exhaust fit-penalties: "), 2);
+    assert_int_equal(test_count_of(text, "exhaust fit-penalties: "), 2);
     assert_non_null(strstr(text, "2/3 entries (66%)"));
     free(text);
     fclose(f);

@@ -183,12 +183,9 @@ static int set_option(int c, const char *name, analyze_cli *o)
 static int parse_options(int argc, char **argv, analyze_cli *o)
 {
     static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"space", required_argument, NULL, 'p'},
-        {"population", required_argument, NULL, 'P'},
-        {"sample", required_argument, NULL, 'S'},
-        {"epsilon", required_argument, NULL, 'e'},
-        {"min-share", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},          {"space", required_argument, NULL, 'p'},
+        {"population", required_argument, NULL, 'P'},   {"sample", required_argument, NULL, 'S'},
+        {"epsilon", required_argument, NULL, 'e'},      {"min-share", required_argument, NULL, 'm'},
         {"window", required_argument, NULL, 'w'},
         {"prefix-length", required_argument, NULL, 'L'},
         {"points", required_argument, NULL, 'k'},
@@ -197,10 +194,8 @@ static int parse_options(int argc, char **argv, analyze_cli *o)
         {"donor-times", required_argument, NULL, 'd'},
         {"top-tensors", required_argument, NULL, 'K'},
         {"broadcast-window", required_argument, NULL, 'B'},
-        {"workers", required_argument, NULL, 'W'},
-        {"cache-mib", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
+        {"workers", required_argument, NULL, 'W'},      {"cache-mib", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 'j'},      {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     int c;

@@ -136,34 +136,22 @@ static int parse_whole(const char *option, const char *text, int low, int high, 
 static int parse_options(int argc, char **argv, search_cli_options *o)
 {
     static const struct option options[] = {
-        {"space", required_argument, NULL, 'p'},
-        {"evaluator", required_argument, NULL, 'e'},
-        {"table", required_argument, NULL, 'T'},
-        {"dataset", required_argument, NULL, 'd'},
-        {"population", required_argument, NULL, 'P'},
-        {"sample", required_argument, NULL, 'S'},
-        {"candidates", required_argument, NULL, 'N'},
-        {"workers", required_argument, NULL, 'W'},
-        {"seed", required_argument, NULL, 's'},
-        {"clock", required_argument, NULL, 'c'},
+        {"space", required_argument, NULL, 'p'},      {"evaluator", required_argument, NULL, 'e'},
+        {"table", required_argument, NULL, 'T'},      {"dataset", required_argument, NULL, 'd'},
+        {"population", required_argument, NULL, 'P'}, {"sample", required_argument, NULL, 'S'},
+        {"candidates", required_argument, NULL, 'N'}, {"workers", required_argument, NULL, 'W'},
+        {"seed", required_argument, NULL, 's'},       {"clock", required_argument, NULL, 'c'},
         {"mutation-exponent", required_argument, NULL, 'x'},
         {"mutate-after", required_argument, NULL, 'A'},
-        {"with-replacement", no_argument, NULL, 'r'},
-        {"allow-duplicates", no_argument, NULL, 'D'},
-        {"time-budget", required_argument, NULL, 'b'},
-        {"trace", required_argument, NULL, 't'},
+        {"with-replacement", no_argument, NULL, 'r'}, {"allow-duplicates", no_argument, NULL, 'D'},
+        {"time-budget", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
         {"transfer-from", required_argument, NULL, 'X'},
-        {"command", required_argument, NULL, 'C'},
-        {"resume", required_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"mpi", no_argument, NULL, 'M'},
-        {"no-fsync", no_argument, NULL, 'Y'},
+        {"command", required_argument, NULL, 'C'},    {"resume", required_argument, NULL, 'R'},
+        {"mpi", no_argument, NULL, 'M'},          {"no-fsync", no_argument, NULL, 'Y'},
         {"retry-failures", required_argument, NULL, 'F'},
-        {"store", required_argument, NULL, 'B'},
-        {"search-name", required_argument, NULL, 'n'},
-        {"logs", required_argument, NULL, 'L'},
-        {"k", required_argument, NULL, 'K'},
-        {"timeout", required_argument, NULL, 'o'},
+        {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},
+        {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},
+        {"timeout", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -353,10 +341,9 @@ static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, i
             differs(message, sizeof message, numbers[i].option, given, had);
         }
     if (*message)
-        return cli_usage_error("search",
-                               "--resume %s: options differ from the trace's settings "
-                               "(%s%s): %s",
-                               o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX, message);
+        return cli_usage_error("search", "--resume %s: options differ from the trace's settings "
+                               "(%s%s): %s", o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX,
+                               message);
     /* Not given: the recorded value. */
     if (!(o->given & GIVEN_SPACE) && *r->space)
         o->space = r->space;
@@ -450,15 +437,11 @@ static void finish_store(const search_cli_options *o, exh_trace_store *records)
         exh_trace_store_flush(records, FINAL_WAIT_SECONDS, &err) < 0)
         cli_error("search", "%s", err.message);
     int64_t pending = exh_trace_store_pending(records);
+    const char *trace = o->resume ? o->resume : o->trace ? o->trace : "TRACE";
     if (pending > 0)
-        cli_error("search",
-                  "%s: busy: %lld records are in the trace but not yet in the store; "
+        cli_error("search", "%s: busy: %lld records are in the trace but not yet in the store; "
                   "`exhaust search --resume %s --store %s` adds them",
-                  o->store, (long long)pending,
-                  o->resume  ? o->resume
-                  : o->trace ? o->trace
-                             : "TRACE",
-                  o->store);
+                  o->store, (long long)pending, trace, o->store);
 }
 
 static void print_result(const search_cli_options *o, const exh_space *s, exh_evaluator *e,

@@ -350,12 +350,11 @@ int exh_penalties_fit(const struct exh_knn_repository *repository,
     memset(result, 0, sizeof *result);
     if (exh_penalties_validate(table, err) < 0)
         return EXH_ERR_INVALID;
-    if (table->kind != exh_knn_repository_penalties(repository)->kind)
-        return exh_error_set(
-            err, EXH_ERR_INVALID,
-            "fit penalties: the starting table is for %s, the repository for %s",
-            exh_penalties_kind_name(table->kind),
-            exh_penalties_kind_name(exh_knn_repository_penalties(repository)->kind));
+    exh_penalty_kind kind = exh_knn_repository_penalties(repository)->kind;
+    if (table->kind != kind)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "fit penalties: the starting table is for %s, the repository for %s",
+                             exh_penalties_kind_name(table->kind), exh_penalties_kind_name(kind));
     if (o->k < 1 || o->rounds < 0)
         return exh_error_set(err, EXH_ERR_INVALID, "fit penalties: K = %d, rounds = %d", o->k,
                              o->rounds);
