@@ -29,7 +29,9 @@
 
 #include "exhaust/analysis.h"
 #include "exhaust/analyze.h"
+#include "exhaust/report_analysis.h"
 #include "testutil.h"
+#include "util/file.h"
 
 static const char *const ARCHS[7] = {"0, 0, 0", "1, 1, 1", "2, 2, 2", "0, 2, 1",
                                      "2, 2, 1", "0, 2, 2", "1, 0, 0"};
@@ -224,6 +226,23 @@ static void test_wall_clock_starts(void **state)
     if (exh_analysis_run(r, n, &o, &a, &err) != 0)
         fail_msg("%s", err.message);
     assert_true(fabs(a.quanta.mean_duration - 9.45) < 1e-6);
+    /* the page and summary.json say which end the durations used */
+    const char *dir = test_temp_dir();
+    assert_int_equal(exh_report_write_tables(&a, dir, &err), 0);
+    assert_int_equal(exh_report_write_html(&a, dir, "wall.csv", NULL, &err), 0);
+    static const struct {
+        const char *file, *says;
+    } said[] = {{"summary.json", "\"durations_end\": \"m:timestamp_end\""},
+                {"index.html", "to m:timestamp_end (when the run itself ended, 2 of 2 records"}};
+    for (size_t i = 0; i < sizeof said / sizeof *said; i++) {
+        char *written, path[4096];
+        size_t size;
+        snprintf(path, sizeof path, "%s/%s", dir, said[i].file);
+        assert_int_equal(file_read_all(path, &written, &size, &err), 0);
+        if (!strstr(written, said[i].says))
+            fail_msg("%s does not say '%s'", said[i].file, said[i].says);
+        free(written);
+    }
     exh_analysis_free(&a);
     free(r);
 }
