@@ -15,7 +15,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 # Twelve NB201 cells (as in test_cli.sh) to evaluate, fit and train on.
 for cell in 000001 000003 000033 000333 003333 033333 333333 111111 222222 444444 300000 330000; do
   n3=$(echo "$cell" | tr -cd 3 | wc -c)
-  echo "{\"key\": \"c$cell\", \"space\": \"nb201\", \"arch\": \"$cell\", \"dataset\": \"toy\"," \
+  echo "{\"key\": \"c$cell\", \"space\": \"nb201\", \"arch\": \"$cell\"," \
+       "\"dataset\": \"cifar10-valid\"," \
        "\"epochs\": [{\"epoch\": 1, \"val_accuracy\": $((50 + 5 * n3)), \"epoch_seconds\": 10}]}"
 done > cells.jsonl
 printf '#!/bin/sh\necho 50\n' > evaluate && chmod +x evaluate
@@ -43,16 +44,17 @@ while IFS='|' read -r name what args; do
     fail "$name: progress changed stdout"
   echo "ok: $name shows $what, --quiet silences it"
 done <<'ROWS'
-eval|splits|eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 1
-predict|epochs|predict 333330 --store p.db --dataset toy --method lstm --quick
-fit-penalties|entries|fit-penalties --store p.db --dataset toy --k 2 --rounds 1 --out f.json
+eval|splits|eval --store p.db --models 12 --repeats 2 --top3-repeats 1 --no-lstm
+eval|repeats|eval --store p.db --repeats 2 --top3-repeats 0 --train-sizes 4,8 --no-lstm
+predict|epochs|predict 333330 --store p.db --method lstm --quick
+fit-penalties|entries|fit-penalties --store p.db --k 2 --rounds 1 --out f.json
 search|evaluations|search --evaluator command --command ./evaluate --population 5 --candidates 12
 analyze|parts|analyze t.csv --out report
 ROWS
 
 # The default interval (5 s) writes nothing for a run this short.
-"$bin" eval --store p.db --dataset toy --models 12 --repeats 1 --top3-repeats 0 --no-lstm \
-  > /dev/null 2> default.err || fail "eval: $(cat default.err)"
+"$bin" eval --store p.db --models 12 --repeats 1 --top3-repeats 0 --no-lstm > /dev/null \
+  2> default.err || fail "eval: $(cat default.err)"
 ! grep -q "^exhaust eval: [0-9]" default.err ||
   fail "a short eval printed progress: $(cat default.err)"
 echo "ok: a short run prints no progress at the default interval"

@@ -196,6 +196,7 @@ typedef struct exh_eval_size_options {
     uint64_t seed;
     int use_lstm;              /* the LSTM and its share of the ensemble */
     const exh_penalty_table *penalties; /* NULL: the space's defaults */
+    exh_progress progress;     /* "repeats" done of R (progress.h) */
 } exh_eval_size_options;
 
 /* Sizes 10, 20, 40, 73, 150, 300; 10 repeats; seed 1; with the LSTM. */

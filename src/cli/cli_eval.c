@@ -185,10 +185,14 @@ static int run_sizes(const eval_cli_options *o, const exh_eval_dataset *d)
     sizes.seed = o->eval.seed;
     sizes.use_lstm = o->eval.use_lstm;
     sizes.penalties = o->eval.penalties;
+    progress_printer progress; /* its own line: the error table came out in between */
+    cli_progress_start(&progress, "eval", o->quiet);
+    sizes.progress = progress_callback(&progress);
     exh_eval_size_result *result = malloc(sizeof *result);
     exh_error err;
     int rc = result ? exh_eval_train_sizes(d, &sizes, result, &err)
                     : exh_error_set(&err, EXH_ERR_NOMEM, "out of memory");
+    progress_finish(&progress);
     if (rc == 0) {
         exh_eval_write_sizes_markdown(d, result, stdout);
         printf("(%.1f s)\n", result->seconds);
