@@ -112,6 +112,7 @@ done <<'EOF'
 --seed|search --seed 1.5
 --workers|search --workers 12x
 --k|search --k 0
+--screen|search --screen 2.5
 EOF
 echo "ok: integer options refuse 2.5, 3e10, junk and out-of-range values, naming the option"
 echo "1 passed, 0 failed"
