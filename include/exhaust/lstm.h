@@ -142,7 +142,8 @@
  *     exh_lstm_train_report report;
  *     exh_lstm_train(m, &train, &validation, &o, r, &report, &err);
  *     exh_lstm_predict(m, queries, count, predictions, &err);
- *     exh_lstm_save(m, "model.lstm", &err);  exh_lstm_train_report_clear(&report);  exh_lstm_free(m);
+ *     exh_lstm_save(m, "model.lstm", &err);
+ *     exh_lstm_train_report_clear(&report);  exh_lstm_free(m);
  * The paper's variant: exh_lstm_config_paper(&c, exh_lstm_layer_width_for_space(s)) after
  * exh_lstm_config_default, the rest the same (exh_lstm_train sets the vocabulary).
  */
@@ -154,6 +155,7 @@
 #include <stddef.h>
 
 #include "exhaust/error.h"
+#include "exhaust/progress.h"
 #include "exhaust/rng.h"
 #include "exhaust/space.h"
 
@@ -201,8 +203,8 @@ EXH_API int exh_lstm_layer_width_for_space(const exh_space *s);
  * tokens are EXH_ERR_INVALID, naming the architecture and position. The
  * paper variant ignores `period`: period 1, choices[0] = the number of
  * distinct layers in the architectures (its vocabulary's size). */
-EXH_API int exh_lstm_config_from_archs(exh_lstm_config *config, int period, const exh_arch *archs, int count,
-                                       exh_error *err);
+EXH_API int exh_lstm_config_from_archs(exh_lstm_config *config, int period, const exh_arch *archs,
+                                       int count, exh_error *err);
 /* The period for a space (see above); `example` gives the length of a dense
  * space's architectures (may be NULL otherwise). */
 EXH_API int exh_lstm_period_for_space(const exh_space *s, const exh_arch *example);
@@ -261,15 +263,17 @@ EXH_API int exh_lstm_vocabulary_size(const exh_lstm_model *model);
 EXH_API int exh_lstm_steps(const exh_lstm_model *model, const exh_arch *arch);
 EXH_API void exh_lstm_target_scale(const exh_lstm_model *model, double *mean, double *deviation);
 /* deviation must be finite and > 0, mean finite (EXH_ERR_INVALID otherwise). */
-EXH_API int exh_lstm_set_target_scale(exh_lstm_model *model, double mean, double deviation, exh_error *err);
+EXH_API int exh_lstm_set_target_scale(exh_lstm_model *model, double mean, double deviation,
+                                      exh_error *err);
 
 /* Forward one batch of `count` architectures (each of length 1..EXH_ARCH_MAX_TOKENS).
  * targets (normalized, may be NULL) gives *loss (may be NULL); dropout > 0
  * needs r and marks the pass as training. The outputs (normalized units, in
  * the batch's order) stay readable through exh_lstm_outputs until the next
  * forward. */
-EXH_API int exh_lstm_forward(exh_lstm_model *model, const exh_arch *const *batch, int count, const float *targets,
-                             float dropout, exh_rng *r, float *loss, exh_error *err);
+EXH_API int exh_lstm_forward(exh_lstm_model *model, const exh_arch *const *batch, int count,
+                             const float *targets, float dropout, exh_rng *r, float *loss,
+                             exh_error *err);
 EXH_API const float *exh_lstm_outputs(const exh_lstm_model *model);
 /* Gradients of the last forward's loss (which needed targets) with respect
  * to every parameter, written over the gradient block (no weight decay). */
@@ -293,14 +297,15 @@ typedef struct exh_lstm_train_options {
     int patience;            /* 10 epochs without a better validation loss */
     float dropout;           /* 0.1 */
     exh_lstm_adam_options adam;  /* learning rate 1e-3, weight decay 1e-5 */
+    exh_progress progress;   /* after each epoch: "epochs" done of max_epochs (progress.h) */
 } exh_lstm_train_options;
 
 EXH_API void exh_lstm_train_options_default(exh_lstm_train_options *options);
 
 /* forward + backward + one Adam step on one batch (normalized targets). */
 EXH_API int exh_lstm_train_batch(exh_lstm_model *model, const exh_arch *const *batch, int count,
-                                 const float *targets, const exh_lstm_train_options *options, exh_rng *r,
-                                 float *loss, exh_error *err);
+                                 const float *targets, const exh_lstm_train_options *options,
+                                 exh_rng *r, float *loss, exh_error *err);
 
 /* Architectures and their targets (original units). */
 typedef struct exh_lstm_dataset {
@@ -322,15 +327,18 @@ typedef struct exh_lstm_train_report {
  * may be NULL or empty: no early stopping, all max_epochs run, the model
  * keeps the last epoch's parameters. out may be NULL; otherwise free it
  * with exh_lstm_train_report_clear. */
-EXH_API int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
-                           const exh_lstm_train_options *options, exh_rng *r, exh_lstm_train_report *out,
-                           exh_error *err);
+EXH_API int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train,
+                           const exh_lstm_dataset *validation,
+                           const exh_lstm_train_options *options, exh_rng *r,
+                           exh_lstm_train_report *out, exh_error *err);
 EXH_API void exh_lstm_train_report_clear(exh_lstm_train_report *report);
 
 /* Predictions in original units, no dropout. */
-EXH_API int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out, exh_error *err);
+EXH_API int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out,
+                             exh_error *err);
 /* Mean squared error on a dataset in normalized units (no dropout). */
-EXH_API int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss, exh_error *err);
+EXH_API int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss,
+                              exh_error *err);
 
 #define EXH_LSTM_GRID_MAX 8
 
@@ -344,7 +352,8 @@ typedef struct exh_lstm_grid {
 /* dropout {0, 0.1, 0.3}, weight decay {0, 1e-5, 1e-4}, learning rate {1e-3, 3e-3}. */
 EXH_API void exh_lstm_grid_default(exh_lstm_grid *grid);
 /* A grid of one point: train once with these, stopped early on validation. */
-EXH_API void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay, float learning_rate);
+EXH_API void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay,
+                                  float learning_rate);
 
 typedef struct exh_lstm_grid_point {
     float dropout, weight_decay, learning_rate;
@@ -366,8 +375,9 @@ typedef struct exh_lstm_grid_result {
  * model (free it with exh_lstm_free); result may be NULL. */
 EXH_API int exh_lstm_grid_search(const exh_lstm_config *config, const exh_lstm_dataset *train,
                                  const exh_lstm_dataset *validation, const exh_lstm_grid *grid,
-                                 const exh_lstm_train_options *base, exh_rng *r, exh_lstm_model **best,
-                                 exh_lstm_grid_result *result, exh_error *err);
+                                 const exh_lstm_train_options *base, exh_rng *r,
+                                 exh_lstm_model **best, exh_lstm_grid_result *result,
+                                 exh_error *err);
 
 /* Save / load the model (config, target scale, parameters) as described
  * above. exh_lstm_load returns a new model; errors name the file. */

@@ -316,6 +316,7 @@ int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options 
             x.truth[t] = eval_model_target(d, &d->models[x.test[t]], EVAL_TARGET_BEST);
         for (int z = 0; rc == 0 && z < o->size_count && o->sizes[z] <= pool; z++)
             rc = run_size(&x, models, o->sizes[z], z, err);
+        exh_progress_report(&o->progress, "repeats", repeat + 1, o->repeats);
     }
     if (rc == 0) {
         out->size_count = o->size_count;

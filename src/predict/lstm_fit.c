@@ -19,8 +19,8 @@ void exh_lstm_fit_options_default(exh_lstm_fit_options *o)
 }
 
 /* The models with a value of the target, shuffled, at most `limit`. */
-static int fit_rows(const exh_eval_dataset *d, const exh_targets_spec *target, int limit, exh_rng *r,
-                    exh_arch *archs, double *targets, int *skipped)
+static int fit_rows(const exh_eval_dataset *d, const exh_targets_spec *target, int limit,
+                    exh_rng *r, exh_arch *archs, double *targets, int *skipped)
 {
     int *order = malloc(sizeof *order * (size_t)d->count);
     if (!order)
@@ -96,10 +96,11 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
     if (o->variant == EXH_LSTM_VARIANT_PAPER)
         exh_lstm_config_paper(&config, exh_lstm_layer_width_for_space(d->space));
     if (rc == 0)
-        rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
-                                        n, err);
+        rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]),
+                                        archs, n, err);
     exh_lstm_train_options base;
     exh_lstm_train_options_default(&base);
+    base.progress = o->progress;
     exh_lstm_grid grid; /* the search's grid, or one point at the training defaults */
     if (o->grid)
         exh_lstm_grid_default(&grid);
@@ -169,8 +170,10 @@ int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info
     if (!json)
         return exh_error_set(err, EXH_ERR_NOMEM, "%s: cannot describe the model", description);
     int rc = exh_lstm_save(model, path, err);
-    if (rc == 0 && json_dump_file(json, description, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) != 0)
-        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write the model's description", description);
+    if (rc == 0 && json_dump_file(json, description,
+                                  JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) != 0)
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write the model's description",
+                           description);
     json_decref(json);
     return rc;
 }
@@ -194,8 +197,8 @@ static int read_description(const char *path, exh_lstm_fit_info *info, exh_error
     static const char *const numbers[] = {"train_models", "validation_models", "skipped_models",
                                            "dropout", "weight_decay", "learning_rate",
                                            "validation_error"};
-    int rc = json_is_object(json) ? 0
-                                  : exh_error_set(err, EXH_ERR_PARSE, "%s: not a JSON object", path);
+    int rc =
+        json_is_object(json) ? 0 : exh_error_set(err, EXH_ERR_PARSE, "%s: not a JSON object", path);
     for (size_t i = 0; rc == 0 && i < sizeof texts / sizeof *texts; i++)
         if (!json_is_string(json_object_get(json, texts[i])))
             rc = exh_error_set(err, EXH_ERR_PARSE, "%s: \"%s\" must be a string", path, texts[i]);
@@ -222,7 +225,8 @@ static int read_description(const char *path, exh_lstm_fit_info *info, exh_error
     return rc;
 }
 
-int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err)
+int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info,
+                      exh_error *err)
 {
     char description[4096];
     memset(info, 0, sizeof *info);

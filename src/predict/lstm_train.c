@@ -32,10 +32,12 @@ static int check_options(const exh_lstm_train_options *o, exh_error *err)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: max_epochs %d is outside 1..%d",
                              o->max_epochs, LSTM_MAX_EPOCHS);
     if (o->batch_size < 1 || o->patience < 1)
-        return exh_error_set(err, EXH_ERR_INVALID, "lstm: batch size %d and patience %d must be >= 1",
-                             o->batch_size, o->patience);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: batch size %d and patience %d must be >= 1", o->batch_size,
+                             o->patience);
     if (!(o->dropout >= 0 && o->dropout < 1))
-        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", o->dropout);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)",
+                             o->dropout);
     if (!(a->learning_rate > 0 && isfinite(a->learning_rate)) || !(a->beta1 >= 0 && a->beta1 < 1) ||
         !(a->beta2 >= 0 && a->beta2 < 1) || !(a->epsilon > 0) ||
         !(a->weight_decay >= 0 && isfinite(a->weight_decay)))
@@ -52,11 +54,11 @@ static int check_dataset(const char *what, const exh_lstm_dataset *d, exh_error 
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: the %s set is empty", what);
     for (int i = 0; i < d->count; i++) {
         if (!isfinite(d->targets[i]))
-            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)", what,
-                                 i, d->targets[i]);
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)",
+                                 what, i, d->targets[i]);
         if (d->archs[i].length < 1 || d->archs[i].length > EXH_ARCH_MAX_TOKENS)
-            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d", what,
-                                 i, d->archs[i].length);
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d",
+                                 what, i, d->archs[i].length);
     }
     return EXH_OK;
 }
@@ -79,8 +81,8 @@ int exh_lstm_train_batch(exh_lstm_model *model, const exh_arch *const *batch, in
 }
 
 /* Mean squared error against already normalized targets, no dropout. */
-static int normalized_loss(exh_lstm_model *m, const exh_arch *archs, const float *targets, int count,
-                           double *loss, exh_error *err)
+static int normalized_loss(exh_lstm_model *m, const exh_arch *archs, const float *targets,
+                           int count, double *loss, exh_error *err)
 {
     const exh_arch *batch[LSTM_INFERENCE_BATCH];
     double sum = 0;
@@ -107,7 +109,8 @@ static float *normalize(const exh_lstm_model *m, const exh_lstm_dataset *d)
     return out;
 }
 
-int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss, exh_error *err)
+int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss,
+                      exh_error *err)
 {
     int rc = check_dataset("evaluation", data, err);
     if (rc < 0)
@@ -122,7 +125,8 @@ int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, doubl
     return rc;
 }
 
-int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out, exh_error *err)
+int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out,
+                     exh_error *err)
 {
     const exh_arch *batch[LSTM_INFERENCE_BATCH];
     if (count < 0 || (count > 0 && (!archs || !out)))
@@ -256,9 +260,9 @@ static int training_alloc(training *t, const exh_lstm_model *m, const exh_lstm_d
 
 /* Epochs until max_epochs or until `patience` epochs bring no better
  * validation loss; the model ends with the best epoch's parameters. */
-static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
-                        const exh_lstm_train_options *o, exh_rng *r, training *t,
-                        exh_lstm_train_report *report, exh_error *err)
+static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train,
+                        const exh_lstm_dataset *validation, const exh_lstm_train_options *o,
+                        exh_rng *r, training *t, exh_lstm_train_report *report, exh_error *err)
 {
     size_t bytes = m->parameter_count * sizeof(float);
     report->best_validation_loss = NAN;
@@ -267,6 +271,7 @@ static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const 
         if (rc < 0)
             return exh_error_prefix(err, "epoch %d", epoch);
         report->epochs = epoch;
+        exh_progress_report(&o->progress, "epochs", epoch, o->max_epochs);
         if (!validation) {
             report->best_epoch = epoch;
             continue;
@@ -289,9 +294,9 @@ static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const 
     return EXH_OK;
 }
 
-int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
-                   const exh_lstm_train_options *options, exh_rng *r, exh_lstm_train_report *out,
-                   exh_error *err)
+int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train,
+                   const exh_lstm_dataset *validation, const exh_lstm_train_options *options,
+                   exh_rng *r, exh_lstm_train_report *out, exh_error *err)
 {
     exh_lstm_train_report report = {0};
     if (out)
