@@ -31,7 +31,7 @@ for cell in 000001 000003 000033 000333 003333 033333 333333 111111 222222 44444
 done > cells.jsonl
 
 cc=${CC:-cc}
-for example in ingest_and_predict search_and_read_trace; do
+for example in ingest_and_predict search_and_read_trace analyze_trace; do
   # shellcheck disable=SC2046
   $cc -std=c11 -Wall -Werror "$source_dir/examples/c/$example.c" -o "$example" \
     $(pkg-config --cflags --libs exhaust) || fail "$example against the installed library"
@@ -52,6 +52,11 @@ grep -q "predicted best validation accuracy: 72.667" predict.txt || fail "predic
 ./search_and_read_trace s.db toy t.csv > search.txt || fail "search: $(cat search.txt)"
 grep -q "^40 evaluations, .*the trace holds 40 records" search.txt || fail "search: $(cat search.txt)"
 ./search_and_read_trace-static s.db toy t2.csv > search2.txt || fail "static search"
+./analyze_trace t.csv report > analyze.txt || fail "analyze_trace: $(cat analyze.txt)"
+grep -q "^40 records, 0 failed; the best improved [1-9][0-9]* times" analyze.txt ||
+  fail "analyze_trace: $(cat analyze.txt)"
+grep -q "hit rate [01]\.[0-9]" analyze.txt || fail "analyze_trace's cache line: $(cat analyze.txt)"
+[ -s report/index.html ] || fail "analyze_trace wrote no report/index.html"
 cmp -s <(cut -d, -f1-3 t.csv) <(cut -d, -f1-3 t2.csv) || fail "the static and shared builds differ"
 
 if command -v cmake >/dev/null; then

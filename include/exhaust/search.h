@@ -16,6 +16,28 @@
  * core, deterministic for a seed. (Real threads and MPI come with their own
  * modules.)
  *
+ * Screening (screen = M > 1, "exhaust search --screen M"): in stage 2 a free
+ * worker's parent is chosen by the tournament as usual, then M mutations of it
+ * are drawn and each is predicted by k-NN (knn.h: the space's edit distance
+ * with its default penalties, screen_k neighbours, 1/distance weights) over
+ * the models known so far: the screen_logged models given (e.g. logged runs'
+ * best validation accuracy) plus every evaluation of this search that
+ * finished OK (its quality). Only the mutation with the highest prediction
+ * is evaluated; ties go to the one drawn first. Details:
+ *   - Fewer than screen_k models known: k is the number known. None known,
+ *     or none reachable (every distance infinite): the first mutation drawn.
+ *   - Duplicates: without allow_duplicates a mutation already proposed is
+ *     not a candidate; when all M are, the tournament is drawn again (up to
+ *     the same bounded tries as without screening).
+ *   - Reproducibility: the M mutations always come from the search's one
+ *     seeded generator and predictions are deterministic, so with the
+ *     simulated clock the same seed gives the same trace. Predictions take
+ *     no simulated time (their wall time is the cost of screening).
+ *   - M = 1 (or 0) is no screening: exactly the search without it, trace
+ *     byte for byte included.
+ *   - Random stage-1 proposals and retries of failed jobs are not screened.
+ * The trace records the screen per job (trace.h: m:screened, m:predicted).
+ *
  * Every evaluation is written to a trace (trace.h) as it finishes.
  */
 #ifndef EXHAUST_SEARCH_H
@@ -32,6 +54,8 @@
 #define EXH_SEARCH_DEFAULT_POPULATION 100  /* P, Real et al. 2019 */
 #define EXH_SEARCH_DEFAULT_SAMPLE 5        /* S */
 #define EXH_SEARCH_DEFAULT_CANDIDATES 1000 /* N */
+#define EXH_SEARCH_DEFAULT_SCREEN_K 5      /* neighbours when screening */
+#define EXH_SEARCH_MAX_SCREEN 100000       /* M at most */
 
 struct exh_search_result;
 
@@ -76,6 +100,15 @@ typedef struct exh_search_options {
      * running when it died are not in the trace and are proposed afresh. */
     const exh_trace_record *resume_records;
     int64_t resume_count;
+    /* Screening (see above): M mutations per stage-2 proposal, the best
+     * predicted evaluated; 0 or 1: none. screen_k: the k of k-NN (0: the
+     * default 5). screen_logged_archs / _quality: models known before the
+     * search (NULL / 0 for none), their quality on the search's scale. */
+    int screen;
+    int screen_k;
+    const exh_arch *screen_logged_archs;
+    const double *screen_logged_quality;
+    int64_t screen_logged_count;
 } exh_search_options;
 
 EXH_API void exh_search_options_default(exh_search_options *o);

@@ -6,6 +6,10 @@
  *   job_id, p:arch_seq, objective, m:timestamp_submit, m:timestamp_start,
  *   m:timestamp_gather (the end), m:worker, m:parent_id, m:donor_id,
  *   m:prefix_len, m:mutated_position, m:status, m:cost, m:donor_run_id
+ * and, only in traces of a screening search (settings screen > 1):
+ *   m:screened (mutations predicted to choose this job: M, or 0 for a random
+ *   or retried job), m:predicted (the k-NN prediction of the one chosen;
+ *   empty when there was none)
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
  * prefix); prefix_len is the number of leading positions shared with it,
@@ -47,6 +51,8 @@ typedef struct exh_trace_record {
     int prefix_length;         /* positions shared with the donor */
     int mutated_position;      /* -1: random */
     int status;                /* exh_evaluation_status */
+    int screened;              /* mutations screened to choose it; 0: not screened */
+    double predicted;          /* its k-NN prediction when screened; NAN: none */
 } exh_trace_record;
 
 typedef struct exh_trace_writer exh_trace_writer;
@@ -58,6 +64,8 @@ typedef struct exh_trace_store exh_trace_store;
  *   {"format": "exhaust-trace", "version": 1, "space", "dataset",
  *    "evaluator", "population", "sample", "seed", "workers", "candidates",
  *    "clock", "transfer_from", "mutation_exponent", "mutate_after",
+ *    "screen" (M; 1 = no screening), "k" (neighbours of the predictor
+ *    evaluator and of the screen),
  *    "settings_lines": [the human-readable lines, as the old '#' lines]}
  * Text fields are "" and numbers -1 (mutation_exponent NAN) when unknown.
  */
@@ -70,6 +78,7 @@ typedef struct exh_trace_settings {
     char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX], evaluator[EXH_TRACE_SETTING_MAX];
     char clock[16], transfer_from[16], mutate_after[16];
     int population, sample, workers;
+    int screen, k;             /* screen > 1: the CSV has the screen columns */
     long long seed;            /* -1: unknown */
     long long candidates;
     double mutation_exponent;
@@ -90,9 +99,10 @@ EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_set
 EXH_API int exh_trace_settings_read(const char *trace_path, exh_trace_settings *s, exh_error *err);
 
 /* Create (truncate) a CSV trace, locked (see above); with settings, its
- * sidecar is written first. path NULL: no CSV (records go only to an
- * attached store). A trace another process holds open is refused
- * (EXH_ERR_INVALID, naming it) before anything is written. */
+ * sidecar is written first (and settings->screen > 1 adds the screen
+ * columns). path NULL: no CSV (records go only to an attached store). A
+ * trace another process holds open is refused (EXH_ERR_INVALID, naming it)
+ * before anything is written. */
 EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
                            exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
@@ -110,8 +120,9 @@ EXH_API int exh_trace_close(exh_trace_writer *t, exh_error *err);
 /* Continue an existing trace (resume): lock it (refused like exh_trace_open
  * when another process holds it), cut a torn last line (bytes after the last
  * newline: a record the killed writer never finished; *torn_bytes says how
- * many, 0 if none), and append after it. Call it before exh_trace_read, so the
- * records read are the ones the trace keeps. */
+ * many, 0 if none), and append after it (with the screen columns when its
+ * header has them). Call it before exh_trace_read, so the records read are
+ * the ones the trace keeps. */
 EXH_API int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_writer **out,
                                   exh_error *err);
 
@@ -131,7 +142,7 @@ EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_
 /*
  * Traces in the SQLite log store: table `searches` (one row per search: name,
  * parameters, created) and `trace_records` (one row per evaluation, the CSV's
- * columns; key (search, job_id)). Each record is its own committed
+ * columns but the screen's two, which only the CSV has; key (search, job_id)). Each record is its own committed
  * transaction (WAL), so a killed search loses nothing it finished.
  * Re-using a search name replaces that search's records, unless
  * `continuing` (a resumed search adds to them).

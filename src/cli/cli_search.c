@@ -14,7 +14,7 @@
 static const char HELP[] =
     "usage: exhaust search [--space S] [--evaluator table|command|predictor] [--table PATH]\n"
     "                      [--command CMD] [--timeout SECONDS] [--retry-failures R]\n"
-    "                      [--logs PATH] [--k K]\n"
+    "                      [--logs PATH] [--k K] [--screen M]\n"
     "                      [--dataset D] [--population P] [--sample S]\n"
     "                      [--candidates N] [--workers W] [--seed N]\n"
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
@@ -33,7 +33,19 @@ static const char HELP[] =
     "                       predictor: the k-NN prediction from logged runs (screening)\n"
     "  --logs PATH          predictor: the store of logged runs (default exhaust.db or\n"
     "                       $EXHAUST_STORE), runs of --space on --dataset\n"
-    "  --k K                predictor: neighbours (default 5)\n"
+    "  --k K                neighbours of the predictor evaluator and of --screen\n"
+    "                       (default 5)\n"
+    "  --screen M           screening: each stage-2 proposal is the best of M mutations\n"
+    "                       of the tournament's parent as predicted by k-NN (edit\n"
+    "                       distance, --k neighbours, fewer while fewer are known) over\n"
+    "                       the search's finished models plus the logged runs of\n"
+    "                       --space on --dataset in --logs, else in --store (their best\n"
+    "                       val_accuracy); only that one is evaluated. Default 1: no\n"
+    "                       screening. Before any model is known: the first mutation.\n"
+    "                       Mutations already proposed are passed over (unless\n"
+    "                       --allow-duplicates). Deterministic for a seed (simulated\n"
+    "                       clock); predictions cost wall time, not simulated time.\n"
+    "                       The trace gains m:screened (M) and m:predicted\n"
     "  --command CMD        training command; {arch}, {arch_seq}, {job_id}, {parent_id}\n"
     "                       (the transfer donor) and {prefix_len} are replaced by\n"
     "                       values already shell-quoted (write {arch}, not '{arch}');\n"
@@ -79,7 +91,8 @@ static const char HELP[] =
     "                       may lose the last records (a killed process loses none)\n"
     "  --resume TRACE       continue a killed search from its trace: the settings come\n"
     "                       from TRACE.json (options given must match it: population,\n"
-    "                       sample, seed, space, evaluator, dataset), the population\n"
+    "                       sample, seed, space, evaluator, dataset, screen, k), the\n"
+    "                       population\n"
     "                       is rebuilt from the finished evaluations, new ones are\n"
     "                       appended to TRACE; evaluations that were running when it\n"
     "                       died, or whose line was torn, are proposed afresh. A\n"
@@ -104,6 +117,7 @@ enum {
     GIVEN_SPACE = 1 << 3, GIVEN_EVALUATOR = 1 << 4, GIVEN_DATASET = 1 << 5,
     GIVEN_CANDIDATES = 1 << 6, GIVEN_WORKERS = 1 << 7, GIVEN_CLOCK = 1 << 8,
     GIVEN_TRANSFER = 1 << 9, GIVEN_EXPONENT = 1 << 10, GIVEN_MUTATE_AFTER = 1 << 11,
+    GIVEN_SCREEN = 1 << 12, GIVEN_K = 1 << 13,
 };
 
 typedef struct search_cli_options {
@@ -153,7 +167,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"mpi", no_argument, NULL, 'M'},          {"no-fsync", no_argument, NULL, 'Y'},
         {"retry-failures", required_argument, NULL, 'F'},
         {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},
-        {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},    {"timeout", required_argument, NULL, 'o'},
+        {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},
+        {"screen", required_argument, NULL, 'Q'}, {"timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -165,7 +180,7 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
         int rc = CLI_OK;
-        static const char KEYS[] = "PSspedNWcXxA";
+        static const char KEYS[] = "PSspedNWcXxAQK";
         const char *key = strchr(KEYS, c);
         if (key && c)
             o->given |= 1u << (key - KEYS); /* GIVEN_* in the same order */
@@ -201,6 +216,10 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'K':
             rc = parse_whole(name, optarg, 1, 1e6, &value);
             o->k = rc ? 0 : (int)value;
+            break;
+        case 'Q':
+            rc = parse_whole(name, optarg, 1, EXH_SEARCH_MAX_SCREEN, &value);
+            o->search.screen = rc ? 0 : (int)value;
             break;
         case 'n': o->search_name = optarg; break;
         case 'F':
@@ -262,6 +281,9 @@ static void describe_search(const search_cli_options *o, char *parameters, size_
              o->search.mutation_exponent,
              o->search.transfer_from_any ? "any" : "parent",
              o->search.mutate_after_submitted ? "submitted" : "finished");
+    size_t used = strlen(parameters);
+    if (o->search.screen > 1) /* only then: other searches describe themselves as before */
+        snprintf(parameters + used, size - used, " screen=%d k=%d", o->search.screen, o->k);
 }
 
 static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
@@ -281,6 +303,8 @@ static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
     t->workers = o->search.workers;
     t->candidates = (long long)o->search.candidates;
     t->mutation_exponent = o->search.mutation_exponent;
+    t->screen = o->search.screen > 1 ? o->search.screen : 1;
+    t->k = o->k;
 }
 
 /* One difference between the options given and the trace's settings. */
@@ -329,6 +353,8 @@ static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, i
         {GIVEN_POPULATION, "--population", o->search.population, r->population},
         {GIVEN_SAMPLE, "--sample", o->search.sample, r->sample},
         {GIVEN_SEED, "--seed", (long long)o->search.seed, r->seed},
+        {GIVEN_SCREEN, "--screen", o->search.screen > 1 ? o->search.screen : 1, r->screen},
+        {GIVEN_K, "--k", o->k, r->k},
     };
     for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
         if (numbers[i].recorded >= 0 && (o->given & numbers[i].flag) &&
@@ -353,6 +379,10 @@ static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, i
         o->search.sample = r->sample;
     if (!(o->given & GIVEN_SEED) && r->seed >= 0)
         o->search.seed = (uint64_t)r->seed;
+    if (!(o->given & GIVEN_SCREEN) && r->screen > 0)
+        o->search.screen = r->screen;
+    if (!(o->given & GIVEN_K) && r->k > 0)
+        o->k = r->k;
     if (!(o->given & GIVEN_CANDIDATES) && r->candidates > 0)
         o->search.candidates = r->candidates;
     if (!(o->given & GIVEN_WORKERS) && r->workers > 0)
@@ -484,13 +514,24 @@ static void show_progress(const exh_search_result *so_far, int64_t candidates, v
             so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
 }
 
-/* Logged runs that may donate with --transfer-from any. */
+/* Logged runs that may donate with --transfer-from any, or inform --screen
+ * (with their best validation accuracy). */
 typedef struct logged_donors {
     exh_arch *archs;
     int64_t *run_ids;
+    double *quality;
     int64_t count, capacity;
     const exh_space *space;
 } logged_donors;
+
+static double best_val_accuracy(const exh_run *r)
+{
+    double best = NAN;
+    for (size_t i = 0; i < r->epoch_count; i++)
+        if (!isnan(r->epochs[i].val_accuracy) && !(r->epochs[i].val_accuracy <= best))
+            best = r->epochs[i].val_accuracy;
+    return best;
+}
 
 static int collect_donor(const exh_run *r, void *context)
 {
@@ -502,25 +543,30 @@ static int collect_donor(const exh_run *r, void *context)
         l->capacity = l->capacity ? l->capacity * 2 : 1024;
         exh_arch *archs = realloc(l->archs, sizeof *archs * (size_t)l->capacity);
         int64_t *ids = archs ? realloc(l->run_ids, sizeof *ids * (size_t)l->capacity) : NULL;
+        double *quality = ids ? realloc(l->quality, sizeof *quality * (size_t)l->capacity) : NULL;
         if (archs)
             l->archs = archs;
-        if (!archs || !ids)
+        if (ids)
+            l->run_ids = ids;
+        if (!archs || !ids || !quality)
             return EXH_ERR_NOMEM;
-        l->run_ids = ids;
+        l->quality = quality;
     }
+    l->quality[l->count] = best_val_accuracy(r);
     l->archs[l->count] = a;
     l->run_ids[l->count++] = r->id;
     return 0;
 }
 
-static int load_logged_donors(const search_cli_options *o, const exh_space *s, logged_donors *l,
-                              exh_error *err)
+static int load_logged(const search_cli_options *o, const char *path, const exh_space *s,
+                       logged_donors *l, exh_error *err)
 {
     exh_store *log_store;
-    int rc = exh_store_open(o->logs, &log_store, err);
+    int rc = exh_store_open(path, &log_store, err);
     if (rc < 0)
         return rc;
-    exh_run_filter filter = {.space = o->space, .dataset = o->dataset, .status = EXH_RUN_STATUS_OK};
+    exh_run_filter filter = {.space = o->space, .dataset = o->dataset, .status = EXH_RUN_STATUS_OK,
+                             .with_epochs = o->search.screen > 1}; /* the screen's qualities */
     l->space = s;
     rc = exh_store_each_run(log_store, &filter, collect_donor, l, err);
     if (rc == EXH_ERR_NOMEM)
@@ -654,11 +700,19 @@ static int search_main(int argc, char **argv)
     exh_store *log_store = NULL;
     exh_trace_store *records = NULL;
     logged_donors donors = {0};
+    const char *screen_logs = o.logs ? o.logs : o.store;
+    if (rc == 0 && ((o.search.transfer_from_any && o.logs) || (o.search.screen > 1 && screen_logs)))
+        rc = load_logged(&o, screen_logs, s, &donors, &err);
     if (rc == 0 && o.search.transfer_from_any && o.logs) {
-        rc = load_logged_donors(&o, s, &donors, &err);
         o.search.logged_archs = donors.archs;
         o.search.logged_run_ids = donors.run_ids;
         o.search.logged_count = donors.count;
+    }
+    if (rc == 0 && o.search.screen > 1) {
+        o.search.screen_k = o.k;
+        o.search.screen_logged_archs = donors.archs;
+        o.search.screen_logged_quality = donors.quality;
+        o.search.screen_logged_count = donors.count;
     }
     if (rc == 0 && coordinator)
         rc = open_store(&o, trace, &log_store, &records, &err);
@@ -695,6 +749,7 @@ static int search_main(int argc, char **argv)
     free(resumed);
     free(donors.archs);
     free(donors.run_ids);
+    free(donors.quality);
     exh_evaluator_free(e);
     exh_knn_repository_free(logs.repository);
     exh_eval_dataset_free(logs.dataset);

@@ -28,6 +28,13 @@ int search_validate_options(const exh_search_options *o, exh_error *err)
     if (o->workers < 1 || o->workers > SEARCH_MAX_WORKERS)
         return exh_error_set(err, EXH_ERR_INVALID, "workers must be between 1 and %d (got %d)",
                              SEARCH_MAX_WORKERS, o->workers);
+    if (o->screen < 0 || o->screen > EXH_SEARCH_MAX_SCREEN || o->screen_k < 0)
+        return exh_error_set(err, EXH_ERR_INVALID, "screen must be between 0 and %d and its k "
+                             "at least 0 (got %d, %d)", EXH_SEARCH_MAX_SCREEN, o->screen,
+                             o->screen_k);
+    if (o->screen_logged_count > 0 && (!o->screen_logged_archs || !o->screen_logged_quality))
+        return exh_error_set(err, EXH_ERR_INVALID, "screen: %lld logged models but no arrays",
+                             (long long)o->screen_logged_count);
     return EXH_OK;
 }
 
@@ -58,6 +65,8 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
     }
     search_population_add(s, job);
     int rc = search_donor_add(s, job, err);
+    if (rc == 0)
+        rc = search_screen_learn(s, job, err);
     if (rc < 0)
         return rc;
     if (result->best_job_id < 0 || record->quality > result->best_quality) {

@@ -2,6 +2,7 @@
 #ifndef EXHAUST_SEARCH_INTERNAL_H
 #define EXHAUST_SEARCH_INTERNAL_H
 
+#include "exhaust/knn.h"
 #include "exhaust/search.h"
 #include "exhaust/trie.h"
 
@@ -35,6 +36,9 @@ typedef struct search_state {
     int *attempt;              /* per job: 0 first try, k the k-th retry */
     int64_t *retry;            /* failed jobs waiting to be tried again (a stack) */
     int64_t retry_count;
+    exh_knn_repository *screen_models; /* screening: known models (NULL: not screening) */
+    exh_knn_prediction screen_prediction;
+    int screen_k;
 } search_state;
 
 int search_validate_options(const exh_search_options *o, exh_error *err);
@@ -71,5 +75,15 @@ void search_population_add(search_state *s, int64_t job);
 void search_choose_donor(search_state *s, exh_trace_record *record);
 /* Remember a finished model as a possible donor. */
 int search_donor_add(search_state *s, int64_t job, exh_error *err);
+
+/* Screening (search_screen.c). Build the k-NN models from the logged ones
+ * (nothing when o->screen <= 1). */
+int search_screen_init(search_state *s, exh_error *err);
+/* A job finished: its quality becomes known to the screen. */
+int search_screen_learn(search_state *s, int64_t job, exh_error *err);
+/* Fill record with the best predicted of M mutations of `parent`. */
+int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *record,
+                         exh_error *err);
+void search_screen_free(search_state *s);
 
 #endif

@@ -124,6 +124,10 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
     int rc = allocate_state(s, sp, e, o, trace, err);
     if (rc < 0)
         return rc;
+    if ((rc = search_screen_init(s, err)) < 0) {
+        search_state_free(s);
+        return rc;
+    }
     search_result_init(result);
     result->workers = o->workers;
     for (int64_t i = 0; i < s->job_capacity; i++)
@@ -163,6 +167,7 @@ void search_state_free(search_state *s)
     free(s->position_weights);
     free(s->seen);
     exh_trie_free(s->finished);
+    search_screen_free(s);
     memset(s, 0, sizeof *s);
 }
 
@@ -223,6 +228,8 @@ static int propose_once(search_state *s, exh_trace_record *record, exh_error *er
         return exh_space_sample(s->space, s->random, &record->architecture, err);
     }
     int64_t parent = select_parent(s);
+    if (s->screen_models)
+        return search_screen_mutate(s, parent, record, err);
     const exh_arch *parent_arch = &s->jobs[parent].architecture;
     int position;
     int rc = exh_space_mutate(s->space, s->random, parent_arch, &record->architecture, &position,
@@ -269,6 +276,8 @@ void search_retry_later(search_state *s, int64_t job)
 
 int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
 {
+    record->screened = 0; /* unless the screen chooses it */
+    record->predicted = NAN;
     if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
         int64_t failed = s->retry[--s->retry_count];
         const exh_trace_record *old = &s->jobs[failed];

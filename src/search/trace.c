@@ -15,6 +15,7 @@
 struct exh_trace_writer {
     FILE *file;              /* NULL: no CSV, only the store */
     int durable;
+    int screen_columns;      /* m:screened, m:predicted (a screening search) */
     exh_trace_store *store;      /* NULL: no store (or it failed: store_error) */
     char store_error[EXH_ERROR_MESSAGE_SIZE];
     char path[];
@@ -23,7 +24,9 @@ struct exh_trace_writer {
 static const char TRACE_HEADER[] =
     "job_id,p:arch_seq,objective,m:timestamp_submit,m:timestamp_start,m:timestamp_gather,"
     "m:worker,m:parent_id,m:donor_id,m:prefix_len,m:mutated_position,m:status,m:cost,"
-    "m:donor_run_id\n";
+    "m:donor_run_id";
+/* Only a screening search's trace has them, so other traces stay as they were. */
+static const char SCREEN_COLUMNS[] = ",m:screened,m:predicted";
 
 static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
 
@@ -90,7 +93,8 @@ int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_tra
         free(t);
         return rc;
     }
-    fputs(TRACE_HEADER, t->file);
+    t->screen_columns = settings && settings->screen > 1;
+    fprintf(t->file, "%s%s\n", TRACE_HEADER, t->screen_columns ? SCREEN_COLUMNS : "");
     if (fflush(t->file) != 0) {
         rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write its header: %s", path, strerror(errno));
         fclose(t->file);
@@ -99,6 +103,17 @@ int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_tra
     }
     *out = t;
     return EXH_OK;
+}
+
+/* Whether the trace's header (its first line not a '#' one) names the
+ * screen columns: a resumed screening search writes them too. */
+static int header_has_screen(FILE *f)
+{
+    char line[4096] = "";
+    rewind(f);
+    while (fgets(line, sizeof line, f) && line[0] == '#')
+        continue;
+    return strstr(line, SCREEN_COLUMNS + 1) != NULL;
 }
 
 int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_writer **out,
@@ -143,6 +158,7 @@ int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_write
         return rc;
     }
     *torn_bytes = end - keep;
+    t->screen_columns = header_has_screen(t->file);
     fseek(t->file, 0, SEEK_END);
     *out = t;
     return EXH_OK;
@@ -176,9 +192,16 @@ static int append_csv(exh_trace_writer *t, const exh_trace_record *r, exh_error 
     number_format(r->end_time, end, sizeof end);
     number_format(r->cost_seconds, cost, sizeof cost);
     int status = r->status >= 0 && r->status < 3 ? r->status : 1;
-    fprintf(t->file, "%s,%s,%s,%s,%d,%lld,%lld,%d,%d,%s,%s,%lld\n", quality, submit, start, end,
+    fprintf(t->file, "%s,%s,%s,%s,%d,%lld,%lld,%d,%d,%s,%s,%lld", quality, submit, start, end,
             r->worker, (long long)r->parent_id, (long long)r->donor_id, r->prefix_length,
             r->mutated_position, STATUS_NAMES[status], cost, (long long)r->donor_run_id);
+    if (t->screen_columns) {
+        char predicted[32] = ""; /* empty: not predicted (pandas reads NaN) */
+        if (!isnan(r->predicted))
+            number_format(r->predicted, predicted, sizeof predicted);
+        fprintf(t->file, ",%d,%s", r->screened, predicted);
+    }
+    fputc('\n', t->file);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))
         return exh_error_set(err, EXH_ERR_IO, "%s: cannot write the trace: %s", t->path,
                              strerror(errno));

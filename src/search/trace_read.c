@@ -17,13 +17,13 @@
 enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
     COLUMN_WORKER, COLUMN_PARENT, COLUMN_DONOR, COLUMN_PREFIX, COLUMN_MUTATED, COLUMN_STATUS,
-    COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_COUNT
+    COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_SCREENED, COLUMN_PREDICTED, COLUMN_COUNT
 };
 
 static const char *const COLUMN_NAMES[COLUMN_COUNT] = {
     "job_id",    "p:arch_seq",  "objective",   "m:timestamp_submit", "m:timestamp_start",
     "m:timestamp_gather", "m:worker", "m:parent_id", "m:donor_id", "m:prefix_len",
-    "m:mutated_position", "m:status", "m:cost", "m:donor_run_id",
+    "m:mutated_position", "m:status", "m:cost", "m:donor_run_id", "m:screened", "m:predicted",
 };
 
 static const char *field(const csv_reader *reader, const int *columns, int which)
@@ -66,7 +66,7 @@ static int read_record(const csv_reader *reader, const int *columns, const exh_s
     r->submit_time = number_or(field(reader, columns, COLUMN_SUBMIT), NAN);
     r->start_time = number_or(field(reader, columns, COLUMN_START), r->submit_time);
     r->end_time = number_or(field(reader, columns, COLUMN_END), NAN);
-    int64_t worker, prefix, mutated;
+    int64_t worker, prefix, mutated, screened;
     const double small = 1e9, id = 9e15; /* int columns; ids exact in a double */
     int bad = whole_or(field(reader, columns, COLUMN_WORKER), -1, small, &worker) ? COLUMN_WORKER
             : whole_or(field(reader, columns, COLUMN_PARENT), -1, id, &r->parent_id) ? COLUMN_PARENT
@@ -76,6 +76,8 @@ static int read_record(const csv_reader *reader, const int *columns, const exh_s
             : whole_or(field(reader, columns, COLUMN_MUTATED), -1, small, &mutated) ? COLUMN_MUTATED
             : whole_or(field(reader, columns, COLUMN_DONOR_RUN), -1, id, &r->donor_run_id)
                 ? COLUMN_DONOR_RUN
+            : whole_or(field(reader, columns, COLUMN_SCREENED), 0, small, &screened)
+                ? COLUMN_SCREENED
                 : -1;
     if (bad >= 0)
         return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: %s '%.30s' is out of range", path,
@@ -84,6 +86,8 @@ static int read_record(const csv_reader *reader, const int *columns, const exh_s
     r->prefix_length = (int)prefix;
     r->mutated_position = (int)mutated;
     r->cost_seconds = number_or(field(reader, columns, COLUMN_COST), NAN);
+    r->screened = (int)screened;
+    r->predicted = number_or(field(reader, columns, COLUMN_PREDICTED), NAN);
     return EXH_OK;
 }
 

@@ -26,7 +26,7 @@ static int count_of(long long v)
 void exh_trace_settings_init(exh_trace_settings *s)
 {
     memset(s, 0, sizeof *s);
-    s->population = s->sample = s->workers = -1;
+    s->population = s->sample = s->workers = s->screen = s->k = -1;
     s->seed = s->candidates = -1;
     s->mutation_exponent = NAN;
 }
@@ -49,7 +49,7 @@ static json_t *settings_json(const exh_trace_settings *s)
         json_array_append_new(lines, json_string(s->lines[i] ? s->lines[i] : ""));
     /* -1 / NAN (unknown) become null: a reader sees "not recorded", not a value. */
     json_t *o = json_pack(
-        "{s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o}",
+        "{s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:o}",
         "format", EXH_TRACE_SIDECAR_FORMAT, "version", EXH_TRACE_SIDECAR_VERSION, "space", s->space,
         "dataset", s->dataset, "evaluator", s->evaluator,
         "population", s->population >= 0 ? json_integer(s->population) : json_null(),
@@ -60,7 +60,10 @@ static json_t *settings_json(const exh_trace_settings *s)
         "clock", s->clock, "transfer_from", s->transfer_from,
         "mutation_exponent",
         isnan(s->mutation_exponent) ? json_null() : json_real(s->mutation_exponent),
-        "mutate_after", s->mutate_after, "settings_lines", lines ? lines : json_array());
+        "mutate_after", s->mutate_after,
+        "screen", s->screen >= 0 ? json_integer(s->screen) : json_null(),
+        "k", s->k >= 0 ? json_integer(s->k) : json_null(),
+        "settings_lines", lines ? lines : json_array());
     return o;
 }
 
@@ -176,6 +179,8 @@ static int read_sidecar(const char *path, exh_trace_settings *s, exh_error *err)
         s->population = count_of(integer_or(o, "population", -1));
         s->sample = count_of(integer_or(o, "sample", -1));
         s->workers = count_of(integer_or(o, "workers", -1));
+        s->screen = count_of(integer_or(o, "screen", -1));
+        s->k = count_of(integer_or(o, "k", -1));
         s->seed = integer_or(o, "seed", -1);
         s->candidates = integer_or(o, "candidates", -1);
         json_t *x = json_object_get(o, "mutation_exponent");
