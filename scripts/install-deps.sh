@@ -18,6 +18,7 @@ packages=(
   python3                                       # reference checks in tests
   python3-numpy python3-torch                   # benchmark references, LSTM gradient check
   python3-pytest python3-pandas                 # python/tests (logger, Fashion-MNIST trainer)
+  python3-pip python3-setuptools                # pip install ./python (the Python package)
   dataset-fashion-mnist                         # examples/fmnist (make fmnist-logs)
 )
 

@@ -76,44 +76,28 @@ typedef struct analyze_cli {
     exh_analysis_options analysis;
 } analyze_cli;
 
-/* P, S and the mutation exponent the search ran with, and where P and S
- * came from: the trace's settings (trace_settings_read: its sidecar
- * <trace>.json, which wins over a disagreeing option, named on stderr, as it
- * records the search; or an older trace's '#' line, which an option
- * overrides), else the options, else the paper's defaults. *stated: P came
- * from the trace or an option, not a default (it is then checked against
- * the trace's size). */
+/* P, S and the mutation exponent the search ran with
+ * (exh_report_search_parameters: the sidecar wins over a disagreeing option,
+ * named on stderr, as it records the search; an option over an older
+ * trace's '#' line; else the paper's defaults). *stated: P came from the
+ * trace or an option, not a default (it is then checked against the
+ * trace's size). */
 static int search_parameters(const char *trace, int option_p, int option_s,
                              exh_analysis_options *o, int *stated)
 {
-    exh_trace_settings recorded;
     exh_error err;
-    int rc = exh_trace_settings_read(trace, &recorded, &err);
-    if (rc < 0 && rc != EXH_ERR_NOT_FOUND) {
+    if (exh_report_search_parameters(trace, option_p, option_s, o, stated, &err) < 0) {
         cli_error("analyze", "%s", err.message);
         return CLI_FAILED;
     }
     char sidecar[4096];
     snprintf(sidecar, sizeof sidecar, "%s.json", trace);
-    int has_sidecar = rc == 0 && access(sidecar, F_OK) == 0;
-    int p = rc == 0 && recorded.population > 0 ? recorded.population : 0;
-    int s = rc == 0 && recorded.sample > 0 ? recorded.sample : 0;
-    if (rc == 0 && !isnan(recorded.mutation_exponent))
-        o->mutation_exponent = recorded.mutation_exponent;
-    const char *from = has_sidecar ? "sidecar" : "the trace header";
-    if (has_sidecar && p > 0 && option_p > 0 && option_p != p)
+    if (option_p > 0 && o->population != option_p)
         cli_error("analyze", "--population %d ignored: %s says %d", option_p,
-                  file_basename(sidecar), p);
-    if (has_sidecar && s > 0 && option_s > 0 && option_s != s)
+                  file_basename(sidecar), o->population);
+    if (option_s > 0 && o->sample != option_s)
         cli_error("analyze", "--sample %d ignored: %s says %d", option_s,
-                  file_basename(sidecar), s);
-    int p_wins = p > 0 && (has_sidecar || option_p <= 0);
-    int s_wins = s > 0 && (has_sidecar || option_s <= 0);
-    o->population = p_wins ? p : option_p > 0 ? option_p : EXH_SEARCH_DEFAULT_POPULATION;
-    o->sample = s_wins ? s : option_s > 0 ? option_s : EXH_SEARCH_DEFAULT_SAMPLE;
-    o->population_source = p_wins ? from : option_p > 0 ? "--population" : "default";
-    o->sample_source = s_wins ? from : option_s > 0 ? "--sample" : "default";
-    *stated = p_wins || option_p > 0;
+                  file_basename(sidecar), o->sample);
     return CLI_OK;
 }
 
