@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 #include "analyze/time_sort.h"
 #include "exhaust/locality.h"
 #include "exhaust/transfer.h"

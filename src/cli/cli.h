@@ -35,6 +35,7 @@ extern const cli_command cli_predict_command;
 extern const cli_command cli_rank_command;
 extern const cli_command cli_fit_penalties_command;
 extern const cli_command cli_analyze_command;
+extern const cli_command cli_repo_command;
 
 /* The option getopt_long just returned, as "--name" in `buf` (index: its
  * longindex, -1 when none): argv[optind - 1] is the option's value, not its
