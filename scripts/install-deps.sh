@@ -10,6 +10,7 @@ packages=(
   libjansson-dev                                # JSON
   libprotobuf-c-dev protobuf-c-compiler         # TensorBoard event files
   libgsl-dev                                    # statistics, random numbers
+  libssl-dev libxxhash-dev                      # model repository: SHA-256 names, XXH3 checks
   libopenblas-dev                               # matrix work
   libcmocka-dev                                 # unit tests
   libopenmpi-dev openmpi-bin                    # searches past one machine

@@ -107,21 +107,19 @@ static void test_sha256_vectors(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t length = strlen(cases[i].text);
-        sha256_state s;
-        sha256_init(&s);
-        /* Odd pieces: the buffering must not depend on how data arrives. */
+        char *text = malloc(length * (size_t)cases[i].repeat + 1);
+        assert_non_null(text);
         for (int k = 0; k < cases[i].repeat; k++)
-            sha256_update(&s, cases[i].text, length);
-        unsigned char digest[SHA256_BYTES];
+            memcpy(text + length * (size_t)k, cases[i].text, length);
         char hex[SHA256_HEX_SIZE];
-        sha256_final(&s, digest);
-        sha256_to_hex(digest, hex);
+        assert_int_equal(sha256_hex(text, length * (size_t)cases[i].repeat, hex), 0);
         assert_string_equal(hex, cases[i].digest);
-        if (cases[i].repeat == 1) {
-            sha256_hex(cases[i].text, length, hex);
-            assert_string_equal(hex, cases[i].digest);
-        }
+        free(text);
     }
+    /* XXH3-64 with seed 0 of no bytes (xxhash's own sanity vector). */
+    char fast[XXH3_HEX_SIZE];
+    xxh3_hex("", 0, fast);
+    assert_string_equal(fast, "2d06800538d394c2");
 }
 
 /* ---- save and load ---- */
@@ -323,12 +321,24 @@ static void test_corrupt_blob(void **state)
     save_model(r, 5, "01", 0.5, -1, -1, 0, "AB");
     char path[4096];
     first_blob(r, 5, path, sizeof path);
-    static const struct { const char *content; int code; const char *says; } damage[] = {
-        {"AAAAAAAAAAAAAAAAAAAAAAAB", EXH_ERR_CORRUPT, "SHA-256"}, /* one byte flipped */
-        {"AAAA", EXH_ERR_CORRUPT, "bytes"},                       /* truncated */
-        {NULL, EXH_ERR_NOT_FOUND, "missing"},                     /* deleted */
+    static const struct {
+        const char *content;
+        int verify, code;
+        const char *says;
+    } damage[] = {
+        /* one byte flipped: the fast check and the full one both see it */
+        {"AAAAAAAAAAAAAAAAAAAAAAAB", EXH_REPO_VERIFY_FAST, EXH_ERR_CORRUPT, "XXH3-64"},
+        {"AAAAAAAAAAAAAAAAAAAAAAAB", EXH_REPO_VERIFY_FULL, EXH_ERR_CORRUPT, "SHA-256"},
+        {"AAAA", EXH_REPO_VERIFY_FAST, EXH_ERR_CORRUPT, "bytes"}, /* truncated */
+        {NULL, EXH_REPO_VERIFY_FAST, EXH_ERR_NOT_FOUND, "missing"}, /* deleted */
     };
     for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+        exh_repo_close(r);
+        exh_repo_options o;
+        exh_repo_options_default(&o);
+        o.verify = damage[i].verify;
+        exh_error open_err;
+        assert_int_equal(exh_repo_open(test_temp_path("corrupt"), &o, &r, &open_err), EXH_OK);
         unlink(path);
         if (damage[i].content) {
             FILE *f = fopen(path, "wb");

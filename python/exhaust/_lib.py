@@ -73,6 +73,15 @@ def error_for(code, message):
     return _CLASSES.get(code, Error)(message, code)
 
 
+def Spare(struct):
+    """A struct the library fills, with spare bytes after it: should the C
+    struct grow before its mirror here does, the library writes into them,
+    not past the buffer (the values read are then wrong, and the tests that
+    compare them with their source fail, but memory stays intact)."""
+    return type(struct.__name__ + "Spare", (ctypes.Structure,),
+                {"_fields_": [("value", struct), ("spare", ctypes.c_char * 1024)]})
+
+
 def check(rc, err):
     """Raise the library's error when rc < 0; return rc otherwise."""
     if rc < 0:

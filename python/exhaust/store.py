@@ -201,7 +201,7 @@ class Store:
                                 _lib.text_bytes(arch, "arch"), _lib.text_bytes(dataset, "dataset"),
                                 _lib.text_bytes(run_key, "run_key"),
                                 _lib.text_bytes(tag_map, "tag_map"), PROGRESS(), None)
-        stats = IngestStats()
+        stats = _lib.Spare(IngestStats)().value
         array = (ctypes.c_char_p * len(encoded))(*encoded)
         with _Opened(self.path, True) as handle:
             rc = lib.exh_ingest_paths(handle, array, len(encoded), ctypes.byref(options),

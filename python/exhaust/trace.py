@@ -19,8 +19,8 @@ class TraceSettings(ctypes.Structure):  # exh_trace_settings (trace.h)
                 ("evaluator", ctypes.c_char * SETTING_MAX), ("clock", ctypes.c_char * 16),
                 ("transfer_from", ctypes.c_char * 16), ("mutate_after", ctypes.c_char * 16),
                 ("population", ctypes.c_int), ("sample", ctypes.c_int), ("workers", ctypes.c_int),
-                ("screen", ctypes.c_int), ("k", ctypes.c_int),
-                ("seed", ctypes.c_longlong), ("candidates", ctypes.c_longlong),
+                ("screen", ctypes.c_int), ("k", ctypes.c_int), ("seed", ctypes.c_longlong),
+                ("candidates", ctypes.c_longlong),
                 ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int),
                 ("repo", ctypes.c_char * SETTING_MAX)]
 
@@ -38,7 +38,8 @@ def trace_settings(path):
     """A trace's settings as a dict (the sidecar `<trace>.json`, or an older
     trace's '#' lines; keys as trace.h's exh_trace_settings, None where
     unknown), or {} when the trace has neither (a DeepHyper results.csv)."""
-    s = TraceSettings()
+    padded = _lib.Spare(TraceSettings)()
+    s = padded.value
     err = _lib.ErrorStruct()
     rc = lib.exh_trace_settings_read(_lib.path_bytes(path, "trace path"), ctypes.byref(s),
                                      ctypes.byref(err))

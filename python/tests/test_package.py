@@ -103,7 +103,7 @@ def nb201_trace(n=24, population=4, seed=3):
 
 SETTINGS = {"format": "exhaust-trace", "version": 1, "space": "nb201", "dataset": "cifar10-valid",
             "evaluator": "table", "population": 4, "sample": 2, "seed": 3, "workers": 2,
-            "candidates": 24, "clock": "simulated", "transfer_from": "parent",
+            "candidates": 24, "clock": "simulated", "transfer_from": "parent", "screen": 1, "k": 5,
             "mutation_exponent": 0, "mutate_after": "finished", "settings_lines": []}
 
 
@@ -203,7 +203,7 @@ def test_read_trace_is_pandas_plus_settings(files):
     pd.testing.assert_frame_equal(df, pd.read_csv(files["trace"]))
     expected = {k: SETTINGS[k] for k in ("space", "dataset", "evaluator", "population", "sample",
                                          "seed", "workers", "candidates", "clock",
-                                         "transfer_from", "mutate_after")}
+                                         "transfer_from", "mutate_after", "screen", "k")}
     assert {k: df.attrs["settings"][k] for k in expected} == expected
     # An older trace: settings on a '#' line, which pandas is told to skip.
     old = files["dir"] / "old.csv"

@@ -9,6 +9,7 @@
 #include "repo/cachesim_cache.h"
 #include "repo/tier_window.h"
 #include "analyze/cachesim_trace.h"
+#include "exhaust/space_nb201.h"
 
 /* ---- names, defaults, tensor sizes ---- */
 
@@ -60,44 +61,10 @@ void exh_cachesim_options_default(exh_cachesim_options *o)
     o->tier_donations = EXH_CACHESIM_DEFAULT_TIER_DONATIONS;
 }
 
-/* NB201: 3 stages of 5 searched cells with C = 16, 32, 64 channels. */
-static int64_t nb201_parameters(int64_t (*per_channel)(int64_t c))
-{
-    static const int64_t channels[3] = {16, 32, 64};
-    int64_t total = 0;
-    for (int stage = 0; stage < 3; stage++)
-        total += 5 * per_channel(channels[stage]);
-    return total;
-}
-
-/* ReLU-Conv(k x k, no bias)-BN: k*k*C*C weights + 2*C BN affine. */
-static int64_t conv3x3_parameters(int64_t c)
-{
-    return 9 * c * c + 2 * c;
-}
-
-static int64_t conv1x1_parameters(int64_t c)
-{
-    return c * c + 2 * c;
-}
-
 int64_t exh_cachesim_nb201_tensor_bytes(const exh_arch *a, int position, void *context)
 {
     (void)context;
-    if (position < 0 || position >= 6 || position >= a->length)
-        return -1;
-    switch (a->token[position]) {
-    case 0: /* none */
-    case 1: /* skip_connect */
-    case 4: /* avg_pool_3x3 */
-        return 0;
-    case 2: /* nor_conv_1x1 */
-        return 4 * nb201_parameters(conv1x1_parameters);
-    case 3: /* nor_conv_3x3 */
-        return 4 * nb201_parameters(conv3x3_parameters);
-    default:
-        return -1;
-    }
+    return exh_nb201_tensor_bytes(a, position); /* the space's table */
 }
 
 int64_t exh_cachesim_uniform_tensor_bytes(const exh_arch *a, int position, void *context)
@@ -310,8 +277,8 @@ static int replay_events(replay *rp)
     return EXH_OK;
 }
 
-int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o, exh_cachesim_result *out,
-                           exh_error *err)
+int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o,
+                           exh_cachesim_result *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->hit_rate = NAN;

@@ -128,6 +128,25 @@ static void store_result(const exh_predictor *p, const exh_arch *a, const exh_kn
     }
 }
 
+/* The request's names and sizes, checked before any prediction. */
+static int check_request(const exh_predictor *p, const char *method, const char *target, int k,
+                         const char *const *archs, int count, const exh_predictor_output *out,
+                         method_kind *m, exh_targets_spec *spec, exh_error *err)
+{
+    int rc = parse_method(method, m, err);
+    if (rc == 0)
+        rc = exh_targets_parse(target ? target : "", spec, err);
+    if (rc < 0)
+        return rc;
+    int models = exh_predictor_count(p);
+    if (*m == METHOD_KNN && (k < 1 || k > models))
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "k = %d: it must be within 1..%d (the logged models)", k, models);
+    if (count < 0 || (count > 0 && !archs) || !out || out->neighbours < 0)
+        return exh_error_set(err, EXH_ERR_INVALID, "predictor: bad architecture list or output");
+    return EXH_OK;
+}
+
 int exh_predictor_run(const exh_predictor *p, const char *method, const char *target, int k,
                       uint64_t seed, const char *const *archs, int count, exh_predictor_output *out,
                       int *failed, exh_error *err)
@@ -136,17 +155,9 @@ int exh_predictor_run(const exh_predictor *p, const char *method, const char *ta
     exh_targets_spec spec;
     if (failed)
         *failed = -1;
-    int rc = parse_method(method, &m, err);
-    if (rc == 0)
-        rc = exh_targets_parse(target ? target : "", &spec, err);
+    int rc = check_request(p, method, target, k, archs, count, out, &m, &spec, err);
     if (rc < 0)
         return rc;
-    int models = exh_predictor_count(p);
-    if (m == METHOD_KNN && (k < 1 || k > models))
-        return exh_error_set(err, EXH_ERR_INVALID,
-                             "k = %d: it must be within 1..%d (the logged models)", k, models);
-    if (count < 0 || (count > 0 && !archs) || !out || out->neighbours < 0)
-        return exh_error_set(err, EXH_ERR_INVALID, "predictor: bad architecture list or output");
     int higher = exh_predictor_higher_is_better(p);
     out->lower_is_better = exh_targets_lower_is_better(&spec, higher);
     out->text_used = 0;

@@ -39,7 +39,7 @@ int exh_repo_dtype_parse(const char *name)
 void exh_repo_options_default(exh_repo_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->verify = 1;
+    o->verify = EXH_REPO_VERIFY_FAST;
     o->fsync = 1;
     o->cache_policy = EXH_REPO_CACHE_LRU;
     o->tier_window = 100;
@@ -301,7 +301,10 @@ int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, e
     int rc = check_tensor(s, &e, bytes, err);
     if (rc < 0)
         return rc;
-    sha256_hex(data, (size_t)bytes, e.sha256);
+    if (sha256_hex(data, (size_t)bytes, e.sha256) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "model %lld: tensor '%s': SHA-256 failed",
+                             (long long)s->manifest.model.id, name);
+    xxh3_hex(data, (size_t)bytes, e.xxh3);
     exh_repo *r = s->repo;
     char path[REPO_PATH_MAX], folder[REPO_PATH_MAX];
     repo_blob_path(r, e.sha256, path, sizeof path);

@@ -229,10 +229,12 @@ static int check_blob(exh_repo *r, const char *sha256, const char *path, int64_t
         return EXH_OK;
     }
     char actual[SHA256_HEX_SIZE];
-    sha256_hex(map ? map : "", (size_t)bytes, actual);
+    int hashed = sha256_hex(map ? map : "", (size_t)bytes, actual);
     if (map)
         munmap(map, (size_t)bytes);
-    if (strcmp(actual, sha256) != 0)
+    if (hashed < 0)
+        problem(c, EXH_ERR_NOMEM, "%s: cannot compute its SHA-256%s", path, "");
+    else if (strcmp(actual, sha256) != 0)
         problem(c, EXH_ERR_CORRUPT, "%s: corrupt blob: its content hashes to %s", path, actual);
     return EXH_OK;
 }
@@ -240,7 +242,8 @@ static int check_blob(exh_repo *r, const char *sha256, const char *path, int64_t
 static int same_entry(const repo_entry *a, const repo_entry *b)
 {
     if (a->position != b->position || strcmp(a->name, b->name) != 0 || a->dtype != b->dtype ||
-        a->ndim != b->ndim || a->bytes != b->bytes || strcmp(a->sha256, b->sha256) != 0)
+        a->ndim != b->ndim || a->bytes != b->bytes || strcmp(a->sha256, b->sha256) != 0 ||
+        strcmp(a->xxh3, b->xxh3) != 0)
         return 0;
     for (int k = 0; k < a->ndim; k++)
         if (a->shape[k] != b->shape[k])

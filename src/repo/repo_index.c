@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_VERSION 1
+#define INDEX_VERSION 2 /* 2: tensors.xxh3 */
 
 static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS models ("
@@ -18,7 +18,7 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS tensors ("
     "  model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
     "  position INTEGER NOT NULL, name TEXT NOT NULL, dtype TEXT NOT NULL,"
-    "  shape TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    "  shape TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, xxh3 TEXT NOT NULL,"
     "  PRIMARY KEY (model, name)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS tensors_by_blob ON tensors(sha256);";
 
@@ -26,6 +26,17 @@ static int sql_error(exh_repo *r, exh_error *err, const char *what)
 {
     return exh_error_set(err, EXH_ERR_STORE, "%s/index.db: %s: %s", r->path, what,
                          sqlite3_errmsg(r->db));
+}
+
+static int index_version(exh_repo *r)
+{
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return version;
 }
 
 int repo_index_open(exh_repo *r, exh_error *err)
@@ -41,6 +52,12 @@ int repo_index_open(exh_repo *r, exh_error *err)
         return EXH_OK;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", INDEX_VERSION);
+    /* The index only mirrors the manifests: one of an older layout is dropped
+     * and rebuilt from them (the reconcile that follows every open). */
+    if (index_version(r) != INDEX_VERSION &&
+        sqlite3_exec(r->db, "DROP TABLE IF EXISTS tensors; DROP TABLE IF EXISTS models;", NULL,
+                     NULL, NULL) != SQLITE_OK)
+        return sql_error(r, err, "cannot drop an index of an older layout");
     if (sqlite3_exec(r->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(r->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(r->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
@@ -79,7 +96,7 @@ static int insert_rows(exh_repo *r, const repo_manifest *m, exh_error *err)
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE ||
-        sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO tensors VALUES (?,?,?,?,?,?,?)", -1, &s,
+        sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO tensors VALUES (?,?,?,?,?,?,?,?)", -1, &s,
                            NULL) != SQLITE_OK)
         return sql_error(r, err, "cannot index a model");
     for (int i = 0; i < m->count && rc != SQLITE_ERROR; i++) {
@@ -92,6 +109,7 @@ static int insert_rows(exh_repo *r, const repo_manifest *m, exh_error *err)
         sqlite3_bind_text(s, 5, shape, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(s, 6, e->bytes);
         sqlite3_bind_text(s, 7, e->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, e->xxh3, -1, SQLITE_STATIC);
         rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
         sqlite3_reset(s);
     }
@@ -190,7 +208,7 @@ static int read_entries(exh_repo *r, int64_t id, repo_manifest *m, exh_error *er
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(r->db,
-                           "SELECT position, name, dtype, shape, bytes, sha256 FROM tensors "
+                           "SELECT position, name, dtype, shape, bytes, sha256, xxh3 FROM tensors "
                            "WHERE model = ? ORDER BY position, name",
                            -1, &s, NULL) != SQLITE_OK)
         return sql_error(r, err, "cannot read tensors");
@@ -203,6 +221,7 @@ static int read_entries(exh_repo *r, int64_t id, repo_manifest *m, exh_error *er
         column_text(s, 2, dtype, sizeof dtype);
         column_text(s, 3, shape, sizeof shape);
         column_text(s, 5, e.sha256, sizeof e.sha256);
+        column_text(s, 6, e.xxh3, sizeof e.xxh3);
         e.dtype = exh_repo_dtype_parse(dtype);
         for (char *p = shape; *p && e.ndim < EXH_REPO_MAX_DIMS; e.ndim++) {
             e.shape[e.ndim] = strtoll(p, &p, 10);

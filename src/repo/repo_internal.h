@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "exhaust/repo.h"
+#include "util/sha256.h"
 #include "repo/cachesim_cache.h"
 #include "repo/tier_window.h"
 
@@ -21,6 +22,7 @@ typedef struct repo_entry {
     int64_t shape[EXH_REPO_MAX_DIMS];
     int64_t bytes;
     char sha256[EXH_REPO_HASH_HEX];
+    char xxh3[XXH3_HEX_SIZE]; /* the fast read check ("" in manifests that predate it) */
 } repo_entry;
 
 typedef struct repo_manifest {

@@ -62,10 +62,11 @@ int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err)
         for (int k = 0; k < e->ndim; k++)
             json_array_append_new(shape, json_integer(e->shape[k]));
         json_array_append_new(tensors,
-                              json_pack("{s:i, s:s, s:s, s:o, s:I, s:s}", "position", e->position,
-                                        "name", e->name, "dtype", exh_repo_dtype_name(e->dtype),
-                                        "shape", shape, "bytes", (json_int_t)e->bytes, "sha256",
-                                        e->sha256));
+                              json_pack("{s:i, s:s, s:s, s:o, s:I, s:s, s:s}", "position",
+                                        e->position, "name", e->name, "dtype",
+                                        exh_repo_dtype_name(e->dtype), "shape", shape, "bytes",
+                                        (json_int_t)e->bytes, "sha256", e->sha256, "xxh3",
+                                        e->xxh3));
     }
     json_object_set_new(root, "tensors", tensors);
     if (m->has_traffic) {
@@ -112,6 +113,10 @@ static int decode_entry(json_t *t, repo_entry *e)
         text_field(t, "sha256", e->sha256, sizeof e->sha256) < 0 || !repo_is_hash(e->sha256) ||
         !json_is_array(shape) || json_array_size(shape) > EXH_REPO_MAX_DIMS || position < 0 ||
         position >= EXH_ARCH_MAX_TOKENS || bytes < 0)
+        return -1;
+    /* Optional (older manifests): without it a read is checked by the SHA-256. */
+    if (json_object_get(t, "xxh3") && (text_field(t, "xxh3", e->xxh3, sizeof e->xxh3) < 0 ||
+                                       strspn(e->xxh3, "0123456789abcdef") != 16))
         return -1;
     e->position = (int)position;
     e->bytes = bytes;

@@ -74,11 +74,13 @@ int tier_window_enter(tier_window *w, const int32_t *ids, int count)
     if (!r)
         return EXH_ERR_NOMEM;
     if (count > r->capacity) {
-        int32_t *grown = realloc(r->ids, sizeof *grown * (size_t)count);
+        /* At least 8: records read a handful each, so a slot grows once. */
+        int capacity = count > 8 ? count : 8;
+        int32_t *grown = realloc(r->ids, sizeof *grown * (size_t)capacity);
         if (!grown)
             return EXH_ERR_NOMEM;
         r->ids = grown;
-        r->capacity = count;
+        r->capacity = capacity;
     }
     if (count > 0)
         memcpy(r->ids, ids, sizeof *ids * (size_t)count);
@@ -86,9 +88,4 @@ int tier_window_enter(tier_window *w, const int32_t *ids, int count)
     for (int k = 0; k < count; k++)
         w->donations[ids[k]]++;
     return EXH_OK;
-}
-
-int64_t tier_window_donations(const tier_window *w, int32_t id)
-{
-    return id >= 0 && id < w->id_capacity ? w->donations[id] : 0;
 }

@@ -50,25 +50,36 @@ static int write_outputs(const exh_analysis *a, const char *trace, const char *d
     return exh_report_write_html(a, dir, source, generated, err);
 }
 
+/* The analysis options `exhaust analyze` uses by default, with the search's
+ * P and S; the popularity window and tier-aware admission follow P. */
+static int analysis_options(const char *trace, int population, int sample, int workers,
+                            exh_analysis_options *o, int *stated, exh_error *err)
+{
+    exh_analysis_options_default(o);
+    o->workers = workers > 0 ? workers : 0;
+    int rc = exh_report_search_parameters(trace, population, sample, o, stated, err);
+    if (rc < 0)
+        return rc;
+    if (o->sample > o->population)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "tournament size %d (%s) exceeds population %d (%s)", o->sample,
+                             o->sample_source, o->population, o->population_source);
+    o->popularity.window = o->population;
+    o->cache_window = o->popularity.window;
+    o->cache_donations = o->popularity.donor_times;
+    return EXH_OK;
+}
+
 int exh_report_analyze(const char *trace, const char *dir, const char *space, int population,
                        int sample, int workers, const char *generated, exh_error *err)
 {
     if (!trace || !dir)
         return exh_error_set(err, EXH_ERR_INVALID, "analyze: a trace and a folder are needed");
     exh_analysis_options o;
-    exh_analysis_options_default(&o);
-    o.workers = workers > 0 ? workers : 0;
     int stated = 0;
-    int rc = exh_report_search_parameters(trace, population, sample, &o, &stated, err);
+    int rc = analysis_options(trace, population, sample, workers, &o, &stated, err);
     if (rc < 0)
         return rc;
-    if (o.sample > o.population)
-        return exh_error_set(err, EXH_ERR_INVALID,
-                             "tournament size %d (%s) exceeds population %d (%s)", o.sample,
-                             o.sample_source, o.population, o.population_source);
-    o.popularity.window = o.population;
-    o.cache_window = o.popularity.window;
-    o.cache_donations = o.popularity.donor_times;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return exh_error_set(err, EXH_ERR_IO, "%s: %s", dir, strerror(errno));
     exh_space *sp = NULL;

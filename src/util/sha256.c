@@ -1,113 +1,37 @@
-/* sha256.c — SHA-256 (see sha256.h), the straightforward FIPS 180-4 rounds. */
+/* sha256.c — the repository's content digests (see sha256.h). */
 #include "util/sha256.h"
 
-#include <string.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <xxhash.h>
 
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t rotr(uint32_t x, int n)
-{
-    return (x >> n) | (x << (32 - n));
-}
-
-static void compress(uint32_t h[8], const unsigned char *p)
-{
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] +
-                      w[i];
-        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        k = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    h[0] += a, h[1] += b, h[2] += c, h[3] += d;
-    h[4] += e, h[5] += f, h[6] += g, h[7] += k;
-}
-
-void sha256_init(sha256_state *s)
-{
-    static const uint32_t start[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(s->h, start, sizeof start);
-    s->length = 0;
-    s->filled = 0;
-}
-
-void sha256_update(sha256_state *s, const void *data, size_t size)
-{
-    const unsigned char *p = data;
-    s->length += size;
-    if (s->filled) {
-        size_t take = 64 - s->filled < size ? 64 - s->filled : size;
-        memcpy(s->block + s->filled, p, take);
-        s->filled += take;
-        p += take;
-        size -= take;
-        if (s->filled < 64)
-            return;
-        compress(s->h, s->block);
-        s->filled = 0;
-    }
-    /* Whole blocks straight from the caller's memory: no copy. */
-    for (; size >= 64; p += 64, size -= 64)
-        compress(s->h, p);
-    memcpy(s->block, p, size);
-    s->filled = size;
-}
-
-void sha256_final(sha256_state *s, unsigned char digest[SHA256_BYTES])
-{
-    uint64_t bits = s->length * 8;
-    unsigned char pad[72] = {0x80};
-    size_t pad_size = (s->filled < 56 ? 56 : 120) - s->filled;
-    for (int i = 0; i < 8; i++)
-        pad[pad_size + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-    sha256_update(s, pad, pad_size + 8);
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++)
-            digest[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
-}
-
-void sha256_to_hex(const unsigned char digest[SHA256_BYTES], char hex[SHA256_HEX_SIZE])
+static void to_hex(const unsigned char *bytes, size_t count, char *hex)
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_BYTES; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 15];
+    for (size_t i = 0; i < count; i++) {
+        hex[2 * i] = digits[bytes[i] >> 4];
+        hex[2 * i + 1] = digits[bytes[i] & 15];
     }
-    hex[64] = '\0';
+    hex[2 * count] = '\0';
 }
 
-void sha256_hex(const void *data, size_t size, char hex[SHA256_HEX_SIZE])
+int sha256_hex(const void *data, size_t size, char hex[SHA256_HEX_SIZE])
 {
-    sha256_state s;
-    unsigned char digest[SHA256_BYTES];
-    sha256_init(&s);
-    sha256_update(&s, data, size);
-    sha256_final(&s, digest);
-    sha256_to_hex(digest, hex);
+    static const unsigned char empty[1];
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!EVP_Digest(size ? data : empty, size, digest, &length, EVP_sha256(), NULL) ||
+        length != 32) {
+        hex[0] = '\0';
+        return -1;
+    }
+    to_hex(digest, 32, hex);
+    return 0;
+}
+
+void xxh3_hex(const void *data, size_t size, char hex[XXH3_HEX_SIZE])
+{
+    static const unsigned char empty[1];
+    snprintf(hex, XXH3_HEX_SIZE, "%016llx",
+             (unsigned long long)XXH3_64bits(size ? data : empty, size));
 }
