@@ -9,9 +9,9 @@ one plain file. Medians of --runs runs, page cache warm.
 
 State dicts of 8 float32 tensors (positions 0..7), one per position; the
 prefix is positions 0..3 (half). "store" loads map the blob files (verify on:
-SHA-256 checked, as by default; off: not); "fast" loads read the fast
-directory (exh_repo_options.fast_dir) the search's coordinator fills (verify
-off unless said). Loads copy into the receiving state dict (torch copy_).
+the default check, XXH3-64 against the manifest's; off: none); "fast" loads read the fast
+directory (exh_repo_options.fast_dir) the search's coordinator fills, here in
+/dev/shm (verify off unless said). Loads copy into the receiving state dict (torch copy_).
 Peak memory is the process's ru_maxrss after each size (it only grows).
 Then --workers processes save and load concurrently, each load checked
 against the bytes its model must hold (no lost or torn tensors).
@@ -69,7 +69,9 @@ def bench_size(megabytes, runs, work):
     target = {k: torch.empty_like(v) for k, v in donor.items()}
     half_bytes = sum(v.numel() * 4 for k, v in donor.items() if position(k) < HALF)
     repo_dir = os.path.join(work, f"repo{megabytes}")
-    fast = os.path.join(work, f"fast{megabytes}")
+    # node-local memory, as the search's --repo-fast-dir is meant to be
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else work
+    fast = tempfile.mkdtemp(prefix=f"exhaust-bench-fast{megabytes}-", dir=shm)
     counter = iter(range(1, 10**6))
     repo = exhaust.Repo(repo_dir, fsync=False)
     repo.save(0, list(range(POSITIONS)), donor, 1.0, positions=position)
@@ -131,6 +133,7 @@ def bench_size(megabytes, runs, work):
     print(f"  torch.load / store (verify on):  {r['torch.load whole donor + copy half'] / r['exhaust.Repo load_prefix, store, verify on']:.2f}x faster")
     for r_ in list(store.values()) + [fast_repo, fast_verified, repo]:
         r_.close()
+    shutil.rmtree(fast)
 
 
 def worker(args):

@@ -184,7 +184,9 @@ class Repo:
         options = Options()
         lib.exh_repo_options_default(ctypes.byref(options))
         options.read_only = 1 if readonly else 0
-        options.verify, options.fsync = int(bool(verify)), int(bool(fsync))
+        # True: the default check (EXH_REPO_VERIFY_FAST); 2: the full SHA-256
+        options.verify = int(verify) if isinstance(verify, int) else int(bool(verify))
+        options.fsync = int(bool(fsync))
         if self.fast_dir:
             options.fast_dir = _lib.path_bytes(self.fast_dir, "fast_dir")
         self._handle, err = ctypes.c_void_p(), ErrorStruct()
