@@ -78,6 +78,32 @@ static const char *fake_describe(void *state)
     return "fake";
 }
 
+/* A 1-worker simulated search of `candidates` evaluations writing to repo
+ * `repo`, its trace at `path` read back (*count records, malloc'd). */
+static exh_trace_record *search_and_read(const exh_space *s, exh_evaluator *e,
+                                         exh_search_options *o, int64_t candidates,
+                                         const char *repo, const char *path,
+                                         exh_search_result *result, int64_t *count)
+{
+    exh_error err;
+    o->population = 4;
+    o->sample = 2;
+    o->candidates = candidates;
+    o->workers = 1;
+    o->repo_path = repo;
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
+    snprintf(settings.repo, sizeof settings.repo, "%s", repo);
+    exh_trace_writer *t = NULL;
+    assert_int_equal(exh_trace_open(path, &settings, &t, &err), 0);
+    assert_int_equal(exh_search_run_simulated(s, e, o, t, result, &err), 0);
+    assert_int_equal(exh_trace_close(t, &err), 0);
+    exh_trace_record *records = NULL;
+    assert_int_equal(exh_trace_read(path, s, 0, &records, count, &err), 0);
+    assert_int_equal(*count, candidates);
+    return records;
+}
+
 static void test_trace_columns_from_manifests(void **state)
 {
     (void)state;
@@ -92,24 +118,10 @@ static void test_trace_columns_from_manifests(void **state)
     exh_evaluator e = {"fake", repo, fake_evaluate, fake_describe, NULL};
     exh_search_options o;
     exh_search_options_default(&o);
-    o.population = 3;
-    o.sample = 2;
-    o.candidates = 9;
-    o.workers = 1;
-    o.repo_path = repo;
-    exh_trace_settings settings;
-    exh_trace_settings_init(&settings);
-    snprintf(settings.repo, sizeof settings.repo, "%s", repo);
-    const char *path = test_temp_path("trace.csv");
-    exh_trace_writer *t = NULL;
-    assert_int_equal(exh_trace_open(path, &settings, &t, &err), 0);
     exh_search_result result;
-    assert_int_equal(exh_search_run_simulated(s, &e, &o, t, &result, &err), 0);
-    assert_int_equal(exh_trace_close(t, &err), 0);
-    exh_trace_record *records = NULL;
     int64_t count = 0;
-    assert_int_equal(exh_trace_read(path, s, 0, &records, &count, &err), 0);
-    assert_int_equal(count, 9);
+    const char *path = test_temp_path("trace.csv");
+    exh_trace_record *records = search_and_read(s, &e, &o, 9, repo, path, &result, &count);
     for (int64_t i = 0; i < count; i++) {
         const exh_trace_record *r = &records[i];
         if (r->job_id % 3 == 2) { /* no manifest: empty columns read as none */
@@ -193,34 +205,21 @@ static void test_fast_tier_hits_measured_equal_the_coordinators(void **state)
     exh_evaluator e = {"fake", &t, train_evaluate, fake_describe, NULL};
     exh_search_options o;
     exh_search_options_default(&o);
-    o.population = 4;
-    o.sample = 2;
-    o.candidates = 24;
-    o.workers = 1;
     o.transfer_from_any = 1;
-    o.repo_path = t.repo;
     o.repo_fast_dir = t.fast;
-    exh_trace_settings settings;
-    exh_trace_settings_init(&settings);
-    const char *path = test_temp_path("fast.csv");
     exh_search_result result;
-    exh_trace_writer *w = NULL;
     for (int lfu = 0; lfu < 2; lfu++) {
         snprintf(t.repo, sizeof t.repo, "%s%d", test_temp_path("fast-models"), lfu);
         snprintf(t.fast, sizeof t.fast, "%s%d", test_temp_path("fast"), lfu);
-        snprintf(settings.repo, sizeof settings.repo, "%s", t.repo);
         exh_repo *r = NULL;
         assert_int_equal(exh_repo_open(t.repo, NULL, &r, &err), 0); /* create it */
         exh_repo_close(r);
         o.repo_cache_lfu = lfu;
         o.repo_cache_bytes = 64 * 8; /* 8 tensors: evictions happen */
         o.seed = (uint64_t)lfu + 1;
-        assert_int_equal(exh_trace_open(path, &settings, &w, &err), 0);
-        assert_int_equal(exh_search_run_simulated(s, &e, &o, w, &result, &err), 0);
-        assert_int_equal(exh_trace_close(w, &err), 0);
-        exh_trace_record *records = NULL;
         int64_t count = 0, hits = 0, reads = 0;
-        assert_int_equal(exh_trace_read(path, s, 0, &records, &count, &err), 0);
+        exh_trace_record *records = search_and_read(s, &e, &o, 24, t.repo,
+                                                    test_temp_path("fast.csv"), &result, &count);
         for (int64_t i = 0; i < count; i++) {
             assert_int_equal(records[i].status, 0);
             hits += records[i].repo_fast_hits;
