@@ -117,4 +117,13 @@ files = os.listdir(sys.argv[3])
 assert not [f for f in files if f.startswith(".tmp")], files
 assert sum(os.path.getsize(os.path.join(sys.argv[3], f)) for f in files) <= 640
 PY
+# exhaust analyze sums what the trainers measured into summary.json.
+"$EXHAUST_BIN" analyze "$work/t4.csv" --out "$work/analysis" > /dev/null 2>&1 ||
+    fail "analyze of a trace with m:repo_* columns"
+/usr/bin/python3 - "$work/analysis/summary.json" "$coordinator" <<'PY' || fail "summary.json"
+import json, sys
+m = json.load(open(sys.argv[1]))["repo_measured"]
+assert m["records"] == 8 and m["fast_hits"] == int(sys.argv[2]) and m["errors"] == 0, m
+assert m["read_bytes_fast"] == 64 * m["fast_hits"], m
+PY
 echo "ok"
