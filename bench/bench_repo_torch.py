@@ -121,16 +121,25 @@ def bench_size(megabytes, runs, work):
     }
     hits = fast_repo.traffic()["fast_hits"]
     assert hits == HALF * runs, f"the fast tier served {hits} of {HALF * runs} tensors"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\n{megabytes} MB state dict, prefix {half_bytes / 1e6:.1f} MB "
-          f"(median of {runs}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)")
+          f"(median of {runs}; peak RSS {peak} MB)")
     for name, seconds in rows.items():
         print(f"  {name:46s} {seconds * 1e3:9.2f} ms")
-    r = rows
-    print(f"  fast tier / memcpy:             {r['exhaust.Repo load_prefix, fast tier'] / r['memcpy of the prefix (np.copyto)']:.2f}x (goal <= 2)")
-    print(f"  store (verify off) / plain read: {r['exhaust.Repo load_prefix, store, verify off'] / r['read the prefix from one plain file']:.2f}x (goal <= 2)")
-    print(f"  store (verify on) / plain read:  {r['exhaust.Repo load_prefix, store, verify on'] / r['read the prefix from one plain file']:.2f}x")
-    print(f"  torch.load / fast tier:          {r['torch.load whole donor + copy half'] / r['exhaust.Repo load_prefix, fast tier']:.2f}x faster (goal >= 5)")
-    print(f"  torch.load / store (verify on):  {r['torch.load whole donor + copy half'] / r['exhaust.Repo load_prefix, store, verify on']:.2f}x faster")
+    ratios = [
+        ("fast tier / memcpy", "exhaust.Repo load_prefix, fast tier",
+         "memcpy of the prefix (np.copyto)", "goal <= 2"),
+        ("store (verify off) / plain read", "exhaust.Repo load_prefix, store, verify off",
+         "read the prefix from one plain file", "goal <= 2"),
+        ("store (verify on) / plain read", "exhaust.Repo load_prefix, store, verify on",
+         "read the prefix from one plain file", ""),
+        ("torch.load / fast tier", "torch.load whole donor + copy half",
+         "exhaust.Repo load_prefix, fast tier", "faster, goal >= 5"),
+        ("torch.load / store (verify on)", "torch.load whole donor + copy half",
+         "exhaust.Repo load_prefix, store, verify on", "faster"),
+    ]
+    for label, top, bottom, goal in ratios:
+        print(f"  {label + ':':33s} {rows[top] / rows[bottom]:7.2f}x {goal}")
     for r_ in list(store.values()) + [fast_repo, fast_verified, repo]:
         r_.close()
     shutil.rmtree(fast)
