@@ -10,6 +10,7 @@ packages=(
   libjansson-dev                                # JSON
   libprotobuf-c-dev protobuf-c-compiler         # TensorBoard event files
   libgsl-dev                                    # statistics, random numbers
+  libssl-dev libxxhash-dev                      # model repository: SHA-256 names, XXH3 checks
   libopenblas-dev                               # matrix work
   libcmocka-dev                                 # unit tests
   libopenmpi-dev openmpi-bin                    # searches past one machine
@@ -18,6 +19,7 @@ packages=(
   python3                                       # reference checks in tests
   python3-numpy python3-torch                   # benchmark references, LSTM gradient check
   python3-pytest python3-pandas                 # python/tests (logger, Fashion-MNIST trainer)
+  python3-pip python3-setuptools                # pip install ./python (the Python package)
   dataset-fashion-mnist                         # examples/fmnist (make fmnist-logs)
 )
 

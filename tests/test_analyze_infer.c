@@ -29,7 +29,9 @@
 
 #include "exhaust/analysis.h"
 #include "exhaust/analyze.h"
+#include "exhaust/report_analysis.h"
 #include "testutil.h"
+#include "util/file.h"
 
 static const char *const ARCHS[7] = {"0, 0, 0", "1, 1, 1", "2, 2, 2", "0, 2, 1",
                                      "2, 2, 1", "0, 2, 2", "1, 0, 0"};
@@ -42,8 +44,9 @@ static const int GATHER[7] = {10, 12, 20, 25, 30, 33, 40};
 static exh_trace_record *load(int with_submit, int64_t *n)
 {
     char text[2048];
-    size_t used = (size_t)snprintf(text, sizeof text, "p:arch_seq,objective,job_id,%s"
-                                   "m:timestamp_gather\n", with_submit ? "m:timestamp_submit," : "");
+    size_t used = (size_t)snprintf(text, sizeof text,
+                                   "p:arch_seq,objective,job_id,%sm:timestamp_gather\n",
+                                   with_submit ? "m:timestamp_submit," : "");
     for (int i = 0; i < 7; i++) {
         used += (size_t)snprintf(text + used, sizeof text - used, "\"[%s]\",%d,%d,", ARCHS[i],
                                  QUALITY[i], i);
@@ -178,8 +181,11 @@ static void test_gather_only(void **state)
 /* DeepHyper's @profile: m:timestamp_start/_end on the wall clock, submit and
  * gather from the search's start. Job 0 waited 0.5 s on the wall clock
  * minus the offset, job 1 0.7: the least wait is taken as 0, so the offset is
- * 1.7e9 + 0.5 and the starts become 0 and 1.2. The whole analysis (cache
- * replay included: it refused "ends before it starts") then runs. */
+ * 1.7e9 + 0.5 and the starts become 0 and 1.2. The run ends move by the same
+ * offset: 1700000009.5 -> 9.0, 1700000011.6 -> 11.1 (before the gathers, 10
+ * and 12), so the durations are 9.0 and 9.9 (not 10 and 10.8), their mean
+ * 9.45, and the mean concurrency (9 + 9.9) / (11.1 - 0). The whole analysis
+ * (cache replay included: it refused "ends before it starts") then runs. */
 static void test_wall_clock_starts(void **state)
 {
     (void)state;
@@ -199,6 +205,11 @@ static void test_wall_clock_starts(void **state)
     assert_true(fabs(inf.clock_offset - 1700000000.5) < 1e-6);
     assert_true(fabs(r[0].start_time - 0) < 1e-6);
     assert_true(fabs(r[1].start_time - 1.2) < 1e-6);
+    assert_int_equal(inf.run_ends, 2);
+    assert_true(fabs(exh_trace_run_end(&r[0]) - 9.0) < 1e-6);
+    assert_true(fabs(exh_trace_run_end(&r[1]) - 11.1) < 1e-6);
+    assert_true(r[0].end_time == 10 && r[1].end_time == 12); /* the gathers stay */
+    assert_true(fabs(inf.mean_concurrency - 18.9 / 11.1) < 1e-6);
     assert_int_equal(inf.workers, 2);
     /* job 1 started (1.2) before job 0 ended (10): nothing had finished, so
      * it is random, though one mutation from job 0 */
@@ -214,6 +225,24 @@ static void test_wall_clock_starts(void **state)
     exh_analysis a;
     if (exh_analysis_run(r, n, &o, &a, &err) != 0)
         fail_msg("%s", err.message);
+    assert_true(fabs(a.quanta.mean_duration - 9.45) < 1e-6);
+    /* the page and summary.json say which end the durations used */
+    const char *dir = test_temp_dir();
+    assert_int_equal(exh_report_write_tables(&a, dir, &err), 0);
+    assert_int_equal(exh_report_write_html(&a, dir, "wall.csv", NULL, &err), 0);
+    static const struct {
+        const char *file, *says;
+    } said[] = {{"summary.json", "\"durations_end\": \"m:timestamp_end\""},
+                {"index.html", "to m:timestamp_end (when the run itself ended, 2 of 2 records"}};
+    for (size_t i = 0; i < sizeof said / sizeof *said; i++) {
+        char *written, path[4096];
+        size_t size;
+        snprintf(path, sizeof path, "%s/%s", dir, said[i].file);
+        assert_int_equal(file_read_all(path, &written, &size, &err), 0);
+        if (!strstr(written, said[i].says))
+            fail_msg("%s does not say '%s'", said[i].file, said[i].says);
+        free(written);
+    }
     exh_analysis_free(&a);
     free(r);
 }

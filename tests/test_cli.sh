@@ -142,6 +142,19 @@ expect_status 0 "rank with a saved LSTM" "$bin" rank candidates.txt --method lst
 [ "$(wc -l < out.txt)" -eq 4 ] || fail "rank --method lstm prints three"
 expect_status 2 "--model with --save-model" "$bin" predict 333330 --method lstm --model m.lstm --save-model n.lstm
 expect_status 2 "--quick without the LSTM" "$bin" predict 333330 --store p.db --quick
+expect_status 0 "predict with the paper's LSTM, kept" "$bin" predict 333330 000000 --store p.db --dataset toy --method lstm --quick --lstm-variant paper --save-model paper.lstm --format csv
+cp out.txt paper1.txt
+grep -q '"lstm_variant": "paper"' paper.lstm.json || fail "the description names the variant: $(cat paper.lstm.json)"
+grep -q "LSTM (paper variant) for best" paper1.txt || fail "the prediction names the variant: $(cat paper1.txt)"
+expect_status 0 "predict with the saved paper LSTM" "$bin" predict 333330 000000 --method lstm --model paper.lstm --format csv
+cmp -s out.txt paper1.txt || fail "the saved paper LSTM predicts as the trained one"
+expect_status 2 "an unknown --lstm-variant" "$bin" predict 333330 --store p.db --method lstm --lstm-variant peephole
+grep -q "default or paper, not 'peephole'" err.txt || fail "the error names the variants: $(cat err.txt)"
+expect_status 2 "--lstm-variant with --model" "$bin" predict 333330 --method lstm --model paper.lstm --lstm-variant paper
+expect_status 2 "--lstm-variant without the LSTM" "$bin" predict 333330 --store p.db --lstm-variant paper
+expect_status 2 "eval with an unknown --lstm-variant" "$bin" eval --store p.db --dataset toy --lstm-variant big
+expect_status 0 "eval with the paper's LSTM" "$bin" eval --store p.db --dataset toy --models 12 --repeats 1 --top3-repeats 0 --lstm-variant paper
+grep -q "^| LSTM paper | " out.txt && ! grep -q "^| LSTM | " out.txt || fail "eval --lstm-variant paper names its row: $(grep LSTM out.txt)"
 expect_status 2 "an unknown target" "$bin" predict 333330 --store p.db --target fastest
 grep -q "best, overfit, epoch-time, budget=SECONDS" err.txt || fail "the error lists the targets: $(cat err.txt)"
 expect_status 0 "eval on the toy store" "$bin" eval --store p.db --dataset toy --models 12 --repeats 2 --top3-repeats 2 --no-lstm --csv eval.csv

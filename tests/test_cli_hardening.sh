@@ -7,7 +7,9 @@
 #  - ingest refuses an invalid --arch (exit 2);
 #  - analyze refuses a sidecar population larger than the trace before
 #    allocating for it;
-#  - analyze --out DIR does not write through a link planted at index.html.
+#  - analyze --out DIR does not write through a link planted at index.html;
+#  - integer options refuse non-integers, out-of-range values and trailing
+#    junk (exit 2) with a message naming the option.
 set -euo pipefail
 bin=${EXHAUST_BIN:?}
 work=$(mktemp -d)
@@ -18,10 +20,12 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 # A store with a run whose key holds ESC [2J (clear screen) and a newline.
-printf '{"key": "evil\\u001b[2J\\nkey", "space": "nb201", "arch": "302141", "epochs": [{"epoch": 1, "val_accuracy": 50}]}\n' > runs.jsonl
+printf '{"key": "evil\\u001b[2J\\nkey", "space": "nb201", "arch": "302141", %s}\n' \
+  '"epochs": [{"epoch": 1, "val_accuracy": 50}]' > runs.jsonl
 "$bin" ingest runs.jsonl --store s.db --quiet > ingest.out || fail "ingest: $(cat ingest.out)"
 # Back to a rollback journal, as another tool may have left it.
-"$py" -c 'import sqlite3; c = sqlite3.connect("s.db"); c.execute("PRAGMA journal_mode=DELETE"); c.close()'
+"$py" -c 'import sqlite3; c = sqlite3.connect("s.db")
+c.execute("PRAGMA journal_mode=DELETE"); c.close()'
 before=$(md5sum < s.db)
 
 "$bin" summary --store s.db > summary.out 2>&1 || fail "summary: $(cat summary.out)"
@@ -29,7 +33,8 @@ before=$(md5sum < s.db)
 "$bin" show --store s.db 1 > show.out 2>&1 || fail "show: $(cat show.out)"
 [ "$(md5sum < s.db)" = "$before" ] || fail "a read-only command changed the store file"
 [ ! -e s.db-wal ] || fail "a read-only command created s.db-wal"
-mode=$("$py" -c 'import sqlite3; print(sqlite3.connect("s.db").execute("PRAGMA journal_mode").fetchone()[0])')
+mode=$("$py" -c 'import sqlite3
+print(sqlite3.connect("s.db").execute("PRAGMA journal_mode").fetchone()[0])')
 [ "$mode" = delete ] || fail "journal mode is now $mode"
 echo "ok: summary, runs and show leave the store as it was"
 
@@ -74,4 +79,40 @@ ln -s "$work/victim.txt" report/index.html
 "$bin" analyze t.csv --out report > analyze.out 2>&1 || true
 [ "$(cat victim.txt)" = precious ] || fail "analyze --out wrote through report/index.html"
 echo "ok: analyze --out does not follow a planted link"
+
+# Integer options: one checked parser. Each row: the option as the message
+# names it, then the command line (the store is missing: an option that
+# were accepted would fail with exit 1, not 2).
+while IFS='|' read -r want args; do
+  rc=0
+  # shellcheck disable=SC2086
+  "$bin" $args > int.out 2>&1 || rc=$?
+  [ "$rc" -eq 2 ] || fail "'$args': exit $rc (want 2): $(cat int.out)"
+  grep -q -- "$want needs an integer" int.out || fail "'$args': $(cat int.out)"
+done <<'EOF'
+--models|eval --store none.db --models 2.5
+--repeats|eval --store none.db --repeats 3e10
+--seed|eval --store none.db --seed 7x
+--k|predict 302141 --store none.db --k 2.5
+--top|rank c.txt --store none.db --top 3e10
+--seed|predict 302141 --store none.db --seed 99999999999
+--train-models|predict 302141 --store none.db --method lstm --train-models 1e3
+--k|fit-penalties --store none.db --out p.json --k 4.0
+--rounds|fit-penalties --store none.db --out p.json --rounds=0x10
+--seed|fit-penalties --store none.db --out p.json --seed -1
+--seed|fit-penalties --store none.db --out p.json --seed 18446744073709551616
+--limit|runs --store none.db --limit 10abc
+--limit|runs --store none.db --limit 0
+--population|analyze t.csv --out r2 --population 2.5
+--workers|analyze t.csv --out r2 --workers 3e10
+--threads|analyze t.csv --out r2 --threads 1e9
+--window|analyze t.csv --out r2 --window=
+--candidates|search --candidates 3e10
+--population|search --population 2.5
+--seed|search --seed 1.5
+--workers|search --workers 12x
+--k|search --k 0
+--screen|search --screen 2.5
+EOF
+echo "ok: integer options refuse 2.5, 3e10, junk and out-of-range values, naming the option"
 echo "1 passed, 0 failed"

@@ -59,6 +59,40 @@ grep -q "hit rate [01]\.[0-9]" analyze.txt || fail "analyze_trace's cache line: 
 [ -s report/index.html ] || fail "analyze_trace wrote no report/index.html"
 cmp -s <(cut -d, -f1-3 t.csv) <(cut -d, -f1-3 t2.csv) || fail "the static and shared builds differ"
 
+# The README's C excerpt (the heart of ingest_and_predict.c) compiles and runs
+# as quoted, wrapped in a main that declares what the excerpt leaves out.
+awk '/^The heart of `examples\/c\/ingest_and_predict.c`/ {on = 1; next}
+     on && /^```c/ {inside = 1; next}
+     inside && /^```/ {exit}
+     inside {print}' "$source_dir/README.md" > excerpt.inc
+[ "$(wc -l < excerpt.inc)" -ge 8 ] || fail "no C excerpt found in the README"
+cat > readme_example.c <<'C'
+#include <stdio.h>
+#include <exhaust/eval.h>
+#include <exhaust/ingest.h>
+int main(void)
+{
+    exh_error err;
+    exh_ingest_stats stats;
+    exh_eval_dataset *logged = NULL;
+    exh_knn_repository *repository = NULL;
+    exh_knn_prediction prediction;
+    exh_knn_prediction_init(&prediction);
+    exh_arch cell;
+#include "excerpt.inc"
+    exh_knn_prediction_clear(&prediction);
+    exh_knn_repository_free(repository);
+    exh_eval_dataset_free(logged);
+    exh_store_close(store);
+    return 0;
+}
+C
+# shellcheck disable=SC2046
+$cc -std=c11 -Wall -Werror readme_example.c -o readme_example $(pkg-config --cflags --libs exhaust) ||
+  fail "the README's C excerpt does not compile"
+./readme_example > readme.txt || fail "the README's C excerpt: $(cat readme.txt)"
+grep -q "^c333333: distance 3, weight 0.533" readme.txt || fail "the README's C excerpt: $(cat readme.txt)"
+
 if command -v cmake >/dev/null; then
   mkdir project && cat > project/CMakeLists.txt <<CMAKE
 cmake_minimum_required(VERSION 3.20)

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The LSTM's forward and backward passes against PyTorch.
 
-Runs tests/lstm_reference.py (PyTorch, float64, dropout off) into a
-temporary file, then the C test binary test_lstm with that file, which loads
+Runs tests/lstm_reference.py's write_reference (PyTorch, float64, dropout
+off) into a temporary file, then the C test binary test_lstm with that file, which loads
 the same weights and batch and compares outputs, loss and every parameter
-tensor's gradient (tolerance in tests/test_lstm.c).
+tensor's gradient (tolerance in tests/test_lstm.c), once per row of CASES:
+the default LSTM, and the paper's variant (one embedding a layer, the
+100-10-1 ReLU head) with layers of 3 tokens (a cut last layer, layers not
+in the vocabulary) and of 1 token.
 
 The binary: $EXHAUST_TEST_LSTM if set (CMake:
   set_tests_properties(test_lstm_torch.py PROPERTIES ENVIRONMENT
@@ -19,6 +22,11 @@ import sys
 import tempfile
 
 SKIP = 77
+CASES = [  # name, lstm_reference.write_reference's keyword arguments
+    ("default", {}),
+    ("paper, layers of 3 tokens", {"variant": "paper", "layer_width": 3}),
+    ("paper, layers of 1 token", {"variant": "paper", "layer_width": 1, "seed": 5}),
+]
 
 
 def main():
@@ -35,14 +43,18 @@ def main():
     if not os.access(binary, os.X_OK):
         print("SKIP: no test_lstm binary in %s (set EXHAUST_TEST_LSTM)" % os.getcwd())
         return SKIP
-    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lstm_reference
+    failed = 0
     with tempfile.TemporaryDirectory(prefix="exhaust-lstm-") as directory:
-        path = os.path.join(directory, "reference.txt")
-        subprocess.run([sys.executable, os.path.join(here, "lstm_reference.py"), path],
-                       check=True)
-        result = subprocess.run([binary, path])
-    failed = result.returncode != 0
-    print("%d passed, %d failed" % (1 - failed, failed))
+        for name, arguments in CASES:
+            path = os.path.join(directory, "reference.txt")
+            lstm_reference.write_reference(path, **arguments)
+            result = subprocess.run([binary, path])
+            if result.returncode != 0:
+                print("FAIL: %s" % name)
+                failed += 1
+    print("%d passed, %d failed" % (len(CASES) - failed, failed))
     return 1 if failed else 0
 
 

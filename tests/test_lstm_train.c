@@ -332,6 +332,27 @@ static exh_lstm_model *saved_model(const char *path)
     return m;
 }
 
+/* Two models predict the same, bit for bit, on a known and an unseen token. */
+static void assert_same_predictions(exh_lstm_model *a, exh_lstm_model *b)
+{
+    exh_arch queries[2] = {{.length = 4, .token = {1, 4, 0, 1}}, {.length = 2, .token = {0, 9}}};
+    double first[2], second[2];
+    exh_error err;
+    assert_int_equal(exh_lstm_predict(a, queries, 2, first, &err), 0);
+    assert_int_equal(exh_lstm_predict(b, queries, 2, second, &err), 0);
+    assert_memory_equal(first, second, sizeof first);
+}
+
+/* saved_model's file read back: its bytes and size; *model the model. */
+static unsigned char *saved_bytes(const char *path, exh_lstm_model **model, size_t *size)
+{
+    *model = saved_model(path);
+    unsigned char *data;
+    exh_error err;
+    assert_int_equal(file_read_all(path, (char **)&data, size, &err), 0);
+    return data;
+}
+
 static void test_save_load_round_trip(void **state)
 {
     (void)state;
@@ -351,18 +372,49 @@ static void test_save_load_round_trip(void **state)
     assert_int_equal(exh_lstm_parameter_count(m), exh_lstm_parameter_count(loaded));
     assert_memory_equal(exh_lstm_parameters(m), exh_lstm_parameters(loaded),
                         exh_lstm_parameter_count(m) * sizeof(float));
-    exh_arch queries[2] = {{.length = 4, .token = {1, 4, 0, 1}}, {.length = 2, .token = {0, 9}}};
-    double before[2], after[2];
-    assert_int_equal(exh_lstm_predict(m, queries, 2, before, &err), 0);
-    assert_int_equal(exh_lstm_predict(loaded, queries, 2, after, &err), 0);
-    assert_memory_equal(before, after, sizeof before);
+    assert_same_predictions(m, loaded);
     exh_lstm_model *copy;
     assert_int_equal(exh_lstm_clone(loaded, &copy, &err), 0);
-    assert_int_equal(exh_lstm_predict(copy, queries, 2, after, &err), 0);
-    assert_memory_equal(before, after, sizeof before);
+    assert_same_predictions(m, copy);
     exh_lstm_free(copy);
     exh_lstm_free(loaded);
     exh_lstm_free(m);
+    free(path);
+}
+
+static void write_bytes(const char *path, const unsigned char *data, size_t size);
+static void reseal(unsigned char *data, size_t size);
+
+/* A version 1 file (no variant fields: what exhaust wrote before the paper
+ * variant) still loads, as the default variant, with the same predictions. */
+static void test_version_1_file_loads(void **state)
+{
+    (void)state;
+    char *path = strdup(test_temp_path("v2.lstm"));
+    exh_lstm_model *m;
+    size_t size;
+    unsigned char *data = saved_bytes(path, &m, &size);
+    /* Version 2 puts 16 bytes (variant, layer width, wide size, vocabulary
+     * size 0) after the 3 choices at byte 28; version 1 has none. */
+    size_t fields = 28 + 4 * 3;
+    uint32_t variant_fields[4];
+    memcpy(variant_fields, data + fields, sizeof variant_fields);
+    assert_true(variant_fields[0] == 0 && variant_fields[1] == 0 && variant_fields[2] == 0 &&
+                variant_fields[3] == 0);
+    memmove(data + fields, data + fields + 16, size - fields - 16);
+    size -= 16;
+    data[8] = 1;
+    reseal(data, size);
+    write_bytes(path, data, size);
+    exh_lstm_model *loaded;
+    exh_error err;
+    assert_int_equal(exh_lstm_load(path, &loaded, &err), 0);
+    assert_int_equal(exh_lstm_model_config(loaded)->variant, EXH_LSTM_VARIANT_DEFAULT);
+    assert_int_equal(exh_lstm_parameter_count(m), exh_lstm_parameter_count(loaded));
+    assert_same_predictions(m, loaded);
+    exh_lstm_free(loaded);
+    exh_lstm_free(m);
+    free(data);
     free(path);
 }
 
@@ -399,11 +451,10 @@ static void test_load_rejects_damage(void **state)
     (void)state;
     char *good_path = strdup(test_temp_path("good.lstm"));
     char *path = strdup(test_temp_path("bad.lstm"));
-    exh_lstm_model *m = saved_model(good_path);
-    unsigned char *data;
+    exh_lstm_model *m;
     size_t size;
+    unsigned char *data = saved_bytes(good_path, &m, &size);
     exh_error err;
-    assert_int_equal(file_read_all(good_path, (char **)&data, &size, &err), 0);
     exh_lstm_model *loaded = NULL;
     assert_int_equal(exh_lstm_load(test_temp_path("missing.lstm"), &loaded, &err), EXH_ERR_NOT_FOUND);
     assert_null(loaded);
@@ -418,8 +469,8 @@ static void test_load_rejects_damage(void **state)
     copy[0] = 'X';
     expect_load_error(path, copy, size, EXH_ERR_PARSE, "magic");
     memcpy(copy, data, size);
-    copy[8] = 2;
-    expect_load_error(path, copy, size, EXH_ERR_PARSE, "version 2");
+    copy[8] = 3;
+    expect_load_error(path, copy, size, EXH_ERR_PARSE, "version 3");
     memcpy(copy, data, size);
     copy[size / 2] ^= 0x40;
     expect_load_error(path, copy, size, EXH_ERR_CORRUPT, "checksum");
@@ -436,7 +487,7 @@ static void test_load_rejects_damage(void **state)
     memset(copy + 32, 0, 4); /* choices[1] = 0 */
     reseal(copy, size);
     expect_load_error(path, copy, size, EXH_ERR_CORRUPT, "byte 32: choices 0");
-    size_t scale = 28 + 4 * 3;
+    size_t scale = 28 + 4 * 3 + 16; /* after version 2's variant fields, no vocabulary */
     memcpy(copy, data, size);
     memset(copy + scale + 8, 0, 8); /* deviation 0 */
     reseal(copy, size);
@@ -473,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_bad_training_input),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_load_rejects_damage),
+        cmocka_unit_test(test_version_1_file_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,14 +41,6 @@ static char *read_text(const char *path)
     return text;
 }
 
-static int count_of(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* The points ("[x,y],[x,y]...") of the series with this label, malloc'd. */
 static char *series_data(const char *html, const char *label)
 {
@@ -138,29 +130,29 @@ static void test_full_report(void **state)
     assert_non_null(strstr(toc, "<li><a href=\"#intro\">Intro &amp; &lt;stuff&gt;</a></li>"));
     assert_non_null(strstr(html, "<h2 id=\"charts\">"));
     /* Notes share one row; numbers are right-aligned. */
-    assert_int_equal(count_of(html, "<div class=\"notes\">"), 1);
-    assert_int_equal(count_of(html, "<aside class=\"note\">"), 2);
+    assert_int_equal(test_count_of(html, "<div class=\"notes\">"), 1);
+    assert_int_equal(test_count_of(html, "<aside class=\"note\">"), 2);
     assert_non_null(strstr(html, "<td class=\"num\">80.5</td>"));
     assert_non_null(strstr(html, "<td class=\"num\">75%</td>"));
     assert_non_null(strstr(html, "<td class=\"num\">-1e3</td>"));
     assert_non_null(strstr(html, "<td>[0, 1, 3]</td>"));
 
     /* Charts: JSON-escaped title, NaN/inf as null, log axis drops <= 0. */
-    assert_int_equal(count_of(html, "<canvas>"), 3);
+    assert_int_equal(test_count_of(html, "<canvas>"), 3);
     assert_non_null(strstr(html, "\"title\":\"Quality \\u003c/script> over time\""));
     assert_non_null(strstr(html, "[1.5,null]"));
     assert_non_null(strstr(html, "[3.5,null]"));
     assert_non_null(strstr(html, "[1,null]"));
     assert_non_null(strstr(html, "(1 value &le; 0 left out"));
     /* Every <script> element closes where it should: nothing inside ends it early. */
-    assert_int_equal(count_of(html, "<script"), count_of(html, "</script>"));
-    assert_int_equal(count_of(html, "<script"), 6); /* errors, 3 configs, Chart.js, drawing */
+    assert_int_equal(test_count_of(html, "<script"), test_count_of(html, "</script>"));
+    assert_int_equal(test_count_of(html, "<script"), 6); /* errors, 3 configs, Chart.js, drawing */
     assert_non_null(strstr(html, "Chart.js v4"));
 
     /* 10,000 points: every 3rd (0, 3, ..., 9999) = 3334 points, and it says so. */
     assert_non_null(strstr(html, "damped: (every 3rd of 10000 points shown)"));
     char *data = series_data(html, "damped");
-    assert_int_equal(count_of(data, "["), 3334);
+    assert_int_equal(test_count_of(data, "["), 3334);
     assert_non_null(strstr(data, "[0,0]"));
     assert_non_null(strstr(data, ",[3,"));
     assert_null(strstr(data, ",[4,"));
@@ -169,7 +161,7 @@ static void test_full_report(void **state)
     /* The step series keeps exactly its first, last and changing points. */
     assert_non_null(strstr(html, "(11 of 10000 points shown: the first, the last and every step"));
     data = series_data(html, "best so far");
-    assert_int_equal(count_of(data, "["), 11);
+    assert_int_equal(test_count_of(data, "["), 11);
     assert_non_null(strstr(data, "[1000.5,1]"));
     assert_non_null(strstr(data, "[9999.5,9]"));
     free(data);
@@ -216,10 +208,10 @@ static void test_downsampling_boundaries(void **state)
     assert_non_null(strstr(html, "over: (every 2nd of 4001 points shown)"));
     assert_non_null(strstr(html, "busy: (every 2nd of 4001 points shown)"));
     char *data = series_data(html, "exact");
-    assert_int_equal(count_of(data, "["), EXH_REPORT_MAX_CHART_POINTS);
+    assert_int_equal(test_count_of(data, "["), EXH_REPORT_MAX_CHART_POINTS);
     free(data);
     data = series_data(html, "over");
-    assert_int_equal(count_of(data, "["), 2001); /* 0, 2, ..., 4000 */
+    assert_int_equal(test_count_of(data, "["), 2001); /* 0, 2, ..., 4000 */
     free(data);
     assert_non_null(strstr(html, "{\"label\":\"empty\",\"style\":\"line\",\"data\":[]}"));
     free(html);
@@ -277,7 +269,7 @@ static void test_table_truncated(void **state)
     assert_int_equal(exh_report_table(r, "bad", 0, NULL, 0, NULL, &err), EXH_ERR_INVALID);
     assert_int_equal(exh_report_close(r, &err), 0);
     char *html = read_text(path);
-    assert_int_equal(count_of(html, "<tr>"), EXH_REPORT_MAX_TABLE_ROWS + 1);
+    assert_int_equal(test_count_of(html, "<tr>"), EXH_REPORT_MAX_TABLE_ROWS + 1);
     assert_non_null(strstr(html, "Showing the first 1000 of 1500 rows."));
     assert_null(strstr(html, "<nav")); /* no sections, no contents */
     assert_null(strstr(html, "Chart.js v4")); /* no charts, no library */

@@ -350,7 +350,9 @@ static void test_bad_input(void **state)
     exh_arch kept, before;
     assert_int_equal(exh_space_parse_sequence(s, "4,4,4,4,4,4", &kept, &err), 0);
     before = kept;
-    assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|none~3|", &kept, &err), EXH_ERR_PARSE);
+    assert_int_equal(
+        exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|none~3|", &kept, &err),
+        EXH_ERR_PARSE);
     assert_true(exh_arch_equal(&kept, &before));
     /* Every strict prefix of a valid string is refused. */
     char prefix[128];
@@ -360,8 +362,9 @@ static void test_bad_input(void **state)
         assert_int_equal(exh_space_parse(s, prefix, &a, &err), EXH_ERR_PARSE);
     }
     /* Messages say which edge is wrong. */
-    assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~0|+|none~0|none~1|none~2|", &a, &err),
-                     EXH_ERR_PARSE);
+    assert_int_equal(
+        exh_space_parse(s, "|none~0|+|none~0|none~0|+|none~0|none~1|none~2|", &a, &err),
+        EXH_ERR_PARSE);
     assert_non_null(strstr(err.message, "edge 3"));
     assert_non_null(strstr(err.message, "node 1"));
     assert_int_equal(exh_space_parse(s, "|none~0|+|none~0|none~1|+|none~0|none~1|conv_9x9~2|", &a,
@@ -407,7 +410,8 @@ static void test_corrupted_texts(void **state)
         int length = exh_space_format(s, &a, text, sizeof text);
         assert_true(length > 0);
         for (int k = 0; k < 1 + n % 3; k++)
-            text[exh_rng_below(r, (uint32_t)length)] = garbage[exh_rng_below(r, sizeof garbage - 1)];
+            text[exh_rng_below(r, (uint32_t)length)] =
+                garbage[exh_rng_below(r, sizeof garbage - 1)];
         if (exh_space_parse(s, text, &b, &err) < 0) {
             assert_true(strlen(err.message) > 0);
             continue;
@@ -417,6 +421,41 @@ static void test_corrupted_texts(void **state)
         assert_string_equal(text, again);
     }
     exh_rng_free(r);
+    exh_space_free(s);
+}
+
+/* What reports ask the space (space.h): names of the choices and sizes of
+ * the tensors, the same hand-worked sizes as test_cachesim's test_nb201_sizes
+ * (nor_conv_3x3 972,160 bytes, nor_conv_1x1 112,000); a space without them
+ * (convchain) says so. */
+static void test_report_tables(void **state)
+{
+    (void)state;
+    exh_space *s = open_nb201();
+    exh_arch a = {.length = 6, .token = {3, 2, 0, 1, 4, 3}};
+    static const struct {
+        int position;
+        int64_t bytes;
+        const char *name;
+    } rows[] = {{0, 972160, "nor_conv_3x3"}, {1, 112000, "nor_conv_1x1"}, {2, 0, "none"},
+                {3, 0, "skip_connect"},      {4, 0, "avg_pool_3x3"},      {6, -1, NULL}};
+    assert_true(exh_space_has_tensor_bytes(s));
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        assert_int_equal(exh_space_tensor_bytes(s, &a, rows[i].position), rows[i].bytes);
+        if (rows[i].name)
+            assert_string_equal(exh_space_choice_name(s, rows[i].position,
+                                                      a.token[rows[i].position]),
+                                rows[i].name);
+    }
+    assert_string_equal(exh_space_choice_name(s, 0, 9), "?");
+    a.token[1] = 5;
+    assert_int_equal(exh_space_tensor_bytes(s, &a, 1), -1);
+    exh_space_free(s);
+    exh_error err;
+    assert_int_equal(exh_space_open("convchain", &s, &err), 0);
+    assert_false(exh_space_has_tensor_bytes(s));
+    assert_int_equal(exh_space_tensor_bytes(s, &a, 0), -1);
+    assert_null(exh_space_choice_name(s, 0, 0));
     exh_space_free(s);
 }
 
@@ -435,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_samples),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_corrupted_texts),
+        cmocka_unit_test(test_report_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,3 +73,11 @@ char *test_write_file(const char *name, const char *text)
     fclose(f);
     return path;
 }
+
+int test_count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}

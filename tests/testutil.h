@@ -25,4 +25,7 @@ char *test_temp_path(const char *name);
 /* Write text to a file in the temp dir; returns its path (as test_temp_path). */
 char *test_write_file(const char *name, const char *text);
 
+/* How many times needle occurs in text (not overlapping). */
+int test_count_of(const char *text, const char *needle);
+
 #endif

@@ -19,6 +19,7 @@
 #include "exhaust/cachesim.h"
 #include "exhaust/locality.h"
 #include "exhaust/popularity.h"
+#include "exhaust/progress.h"
 
 #define EXH_ANALYSIS_MAX_CAPACITIES 8
 #define EXH_ANALYSIS_MAX_THREADS 64
@@ -47,6 +48,8 @@ typedef struct exh_analysis_options {
     const exh_space *space;        /* NULL: any token sequences (tensor sizes: 1 byte each) */
     exh_analyze_inference inference; /* what exh_analyze_infer filled in (all 0: nothing; the
                                   report labels inferred figures from it) */
+    exh_progress progress;     /* "parts" done of EXH_ANALYSIS_PARTS, on the calling
+                                  thread (progress.h) */
 } exh_analysis_options;
 
 EXH_API void exh_analysis_options_default(exh_analysis_options *o);
@@ -76,8 +79,8 @@ typedef struct exh_analysis {
 /* A part's name for people ("structure", "caches (beside the others)"). */
 EXH_API const char *exh_analysis_part_name(int part);
 
-EXH_API int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_analysis_options *o,
-                             exh_analysis *out, exh_error *err);
+EXH_API int exh_analysis_run(const exh_trace_record *records, int64_t count,
+                             const exh_analysis_options *o, exh_analysis *out, exh_error *err);
 EXH_API void exh_analysis_free(exh_analysis *a);
 
 #endif

@@ -24,8 +24,8 @@
 #define EXH_ANALYZE_DEFAULT_MIN_SHARE 0.01 /* trie nodes below 1% are pruned from drawings */
 
 /* Read and validate a trace. s may be NULL (any token sequences). */
-EXH_API int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records, int64_t *count,
-                             exh_error *err);
+EXH_API int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records,
+                             int64_t *count, exh_error *err);
 
 /* Traces without times (a DeepHyper results.csv may lack them): when some
  * record has no end time, every record's end time becomes its place in the
@@ -47,7 +47,12 @@ EXH_API int exh_analyze_fill_times(exh_trace_record *records, int64_t count);
  *            count from the search's start: when a start lies after its end,
  *            the starts are moved onto the submit clock by the smallest
  *            (start - submit) of the trace (the job that waited least is
- *            taken to have waited 0), then kept within [submit, end].
+ *            taken to have waited 0), then kept within [submit, end];
+ *            m:timestamp_end (the run's end) moves by the same offset, kept
+ *            within [start, gather].
+ *   run end  with m:timestamp_end, durations and concurrency run from the
+ *            start to the run's end (exh_trace_run_end), not to the gather
+ *            (the result waits to be collected); only with logged starts.
  *   starts   a trace with end times only: with `workers` W > 0, record i
  *            starts at the end of record i-W (an asynchronous search submits
  *            one job per finished one; the first W start at 0): durations
@@ -91,6 +96,8 @@ typedef struct exh_analyze_inference {
     int64_t children;          /* records given an inferred parent */
     int64_t ties;              /* of those, with more than one candidate */
     int64_t no_candidate;      /* records after stage 1 with no candidate */
+    int64_t run_ends;          /* records whose durations end at m:timestamp_end (the
+                                * run's end), not at m:timestamp_gather */
 } exh_analyze_inference;
 
 /* Infer what the trace lacks (above), in place. workers: --workers (0 if
@@ -98,12 +105,25 @@ typedef struct exh_analyze_inference {
 EXH_API int exh_analyze_infer(exh_trace_record *records, int64_t count, int population, int workers,
                               exh_analyze_inference *out, exh_error *err);
 
+/* One node of the prefix trie, as reports draw and list it: a prefix of the
+ * evaluated architectures. */
+typedef struct exh_analyze_prefix_node {
+    int parent;                /* the node of the prefix one shorter (-1: the root) */
+    int depth;                 /* prefix length (0: the root, the empty prefix) */
+    int token;                 /* the prefix's last choice (-1 at the root) */
+    int64_t models;            /* architectures with this prefix */
+    int64_t transfers;         /* children whose transferred prefix passes through it */
+} exh_analyze_prefix_node;
+
 /* RQ1: the prefix trie and the distributions of mutation positions and of
  * transferred prefix lengths. */
 typedef struct exh_analyze_structure {
     exh_trie *prefixes;            /* every evaluated architecture */
     int64_t *transfers;        /* per trie node: children whose transferred prefix
                                   passes through it (node depth <= prefix length) */
+    exh_analyze_prefix_node *nodes; /* the trie's nodes (node i is trie node i): the root
+                                  first, parents before their children */
+    int node_count;
     int64_t total;             /* architectures */
     int max_length;
     int64_t mutation_positions[EXH_ARCH_MAX_TOKENS]; /* children mutated at each position */
@@ -117,13 +137,13 @@ typedef struct exh_analyze_structure {
     double mutation_exponent;    /* the x it was computed for */
 } exh_analyze_structure;
 
-EXH_API int exh_analyze_structure_build(const exh_trace_record *records, int64_t count, exh_analyze_structure *out,
-                                        exh_error *err);
+EXH_API int exh_analyze_structure_build(const exh_trace_record *records, int64_t count,
+                                        exh_analyze_structure *out, exh_error *err);
 /* The same, for a search run with --mutation-exponent x (a biased search is
  * compared with its own expectation). */
 EXH_API int exh_analyze_structure_build_weighted(const exh_trace_record *records, int64_t count,
-                                                 double mutation_exponent, exh_analyze_structure *out,
-                                                 exh_error *err);
+                                                 double mutation_exponent,
+                                                 exh_analyze_structure *out, exh_error *err);
 /* E[i] for i in 0..length-1 drawn with weight (i+1)^x: the expected
  * prefix a child keeps (search_population.c draws positions this way). */
 EXH_API double exh_analyze_expected_kept_prefix(int length, double mutation_exponent);
@@ -132,7 +152,8 @@ EXH_API void exh_analyze_structure_free(exh_analyze_structure *s);
 /* The trie as Graphviz DOT: nodes with share >= min_share of the
  * architectures, labelled with the choice (op names when `sp` is given),
  * share and transfers, filled by share (light to dark). */
-EXH_API void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share, FILE *out);
+EXH_API void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp,
+                                  double min_share, FILE *out);
 
 /* RQ3: quality over time: the steps of the cumulative maximum. */
 typedef struct exh_analyze_step {
@@ -147,8 +168,8 @@ typedef struct exh_analyze_quality {
     double best, first_time, last_time;
 } exh_analyze_quality;
 
-EXH_API int exh_analyze_quality_build(const exh_trace_record *records, int64_t count, exh_analyze_quality *out,
-                                      exh_error *err);
+EXH_API int exh_analyze_quality_build(const exh_trace_record *records, int64_t count,
+                                      exh_analyze_quality *out, exh_error *err);
 EXH_API void exh_analyze_quality_free(exh_analyze_quality *q);
 
 /*
@@ -176,8 +197,9 @@ typedef struct exh_analyze_parents {
     int64_t skipped, false_skips; /* models skipped; of those, later chosen */
 } exh_analyze_parents;
 
-EXH_API int exh_analyze_parents_build(const exh_trace_record *records, int64_t count, int population, int sample,
-                                      double epsilon, exh_analyze_parents *out, exh_error *err);
+EXH_API int exh_analyze_parents_build(const exh_trace_record *records, int64_t count,
+                                      int population, int sample, double epsilon,
+                                      exh_analyze_parents *out, exh_error *err);
 EXH_API void exh_analyze_parents_free(exh_analyze_parents *p);
 
 #endif

@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "exhaust/knn.h"
+#include "exhaust/progress.h"
 #include "exhaust/space.h"
 #include "exhaust/store.h"
 
@@ -97,9 +98,12 @@ typedef struct exh_eval_options {
                                 tuned on validation (grid search); in top-3 selection
                                 trained per budget on the value within it, default
                                 hyperparameters, stopped early on validation */
+    int lstm_variant;        /* enum exh_lstm_variant (lstm.h): default, or the
+                                prediction paper's (rows "LSTM paper", ...) */
     int keep_predictions;    /* record every test model's prediction per method and
                                 split, and a few predicted curves (exh_eval_result) */
     const exh_penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
+    exh_progress progress;   /* "splits" done of repeats (+ top3_repeats); progress.h */
 } exh_eval_options;
 
 EXH_API void exh_eval_options_default(exh_eval_options *o);
@@ -145,22 +149,24 @@ typedef struct exh_eval_result {
     int example_count;
 } exh_eval_result;
 
-EXH_API int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out, exh_error *err);
+EXH_API int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out,
+                         exh_error *err);
 /* Free what keep_predictions recorded (a no-op without it). */
 EXH_API void exh_eval_result_clear(exh_eval_result *r);
 
 /* Every recorded prediction as CSV: repeat, model (its run key), method,
  * predicted and true best value, predicted and true overfitting. */
-EXH_API void exh_eval_write_predictions_csv(const exh_eval_dataset *d, const exh_eval_result *r, FILE *out);
+EXH_API void exh_eval_write_predictions_csv(const exh_eval_dataset *d, const exh_eval_result *r,
+                                            FILE *out);
 
 /* A k-NN repository of all the data set's models (for predicting untrained
  * ones), compared with `penalties` (NULL: the space's defaults). */
-EXH_API int exh_eval_repository(const exh_eval_dataset *d, const exh_penalty_table *penalties, exh_knn_repository **out,
-                                exh_error *err);
+EXH_API int exh_eval_repository(const exh_eval_dataset *d, const exh_penalty_table *penalties,
+                                exh_knn_repository **out, exh_error *err);
 
 /* The result as markdown tables and as CSV (one row per method). */
-EXH_API void exh_eval_write_markdown(const exh_eval_dataset *d, const exh_eval_options *o, const exh_eval_result *r,
-                                     FILE *out);
+EXH_API void exh_eval_write_markdown(const exh_eval_dataset *d, const exh_eval_options *o,
+                                     const exh_eval_result *r, FILE *out);
 EXH_API void exh_eval_write_csv(const exh_eval_result *r, FILE *out);
 
 /*
@@ -191,7 +197,9 @@ typedef struct exh_eval_size_options {
     int test_models;           /* T; 0: min(200, models / 4) */
     uint64_t seed;
     int use_lstm;              /* the LSTM and its share of the ensemble */
+    int lstm_variant;          /* enum exh_lstm_variant (lstm.h) */
     const exh_penalty_table *penalties; /* NULL: the space's defaults */
+    exh_progress progress;     /* "repeats" done of R (progress.h) */
 } exh_eval_size_options;
 
 /* Sizes 10, 20, 40, 73, 150, 300; 10 repeats; seed 1; with the LSTM. */
@@ -204,15 +212,18 @@ typedef struct exh_eval_size_result {
     int available[EXH_EVAL_MAX_SIZES];   /* 0: too few models for this size */
     char names[EXH_EVAL_SIZE_METHODS][32];
     /* [method][size]; NaN where not available */
-    double tau[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES], spearman[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
-    double precision10[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES], mae[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double tau[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double spearman[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double precision10[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
+    double mae[EXH_EVAL_SIZE_METHODS][EXH_EVAL_MAX_SIZES];
     double ensemble_weights[3][EXH_EVAL_MAX_SIZES];  /* mean 5-NN, GP, LSTM weights */
     double seconds;
 } exh_eval_size_result;
 
-EXH_API int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options *o, exh_eval_size_result *out,
-                                 exh_error *err);
-EXH_API void exh_eval_write_sizes_markdown(const exh_eval_dataset *d, const exh_eval_size_result *r, FILE *out);
+EXH_API int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options *o,
+                                 exh_eval_size_result *out, exh_error *err);
+EXH_API void exh_eval_write_sizes_markdown(const exh_eval_dataset *d, const exh_eval_size_result *r,
+                                           FILE *out);
 EXH_API void exh_eval_write_sizes_csv(const exh_eval_size_result *r, FILE *out);
 
 #endif

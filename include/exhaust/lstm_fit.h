@@ -45,6 +45,8 @@ typedef struct exh_lstm_fit_options {
     int max_models;          /* EXH_LSTM_FIT_DEFAULT_MODELS */
     uint64_t seed;           /* 1 */
     int grid;                /* 1: grid search (default); 0: default hyperparameters */
+    int variant;             /* enum exh_lstm_variant: default (0) or the paper's (lstm.h) */
+    exh_progress progress;   /* "epochs" over every grid point's max_epochs (progress.h) */
 } exh_lstm_fit_options;
 
 EXH_API void exh_lstm_fit_options_default(exh_lstm_fit_options *options);
@@ -57,24 +59,30 @@ typedef struct exh_lstm_fit_info {
     float dropout, weight_decay, learning_rate;
     double validation_error; /* mean absolute error on the validation models,
                                 in the target's units */
+    int variant;             /* enum exh_lstm_variant; PATH.json's "lstm_variant"
+                                ("default" or "paper"), read back from the model */
 } exh_lstm_fit_info;
 
 /* Train as described above. Fewer than 4 models with a value of the target
  * is EXH_ERR_INVALID, saying how many there were. */
-EXH_API int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_fit_options *options,
-                         exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset,
+                         const exh_lstm_fit_options *options, exh_lstm_model **out,
+                         exh_lstm_fit_info *info, exh_error *err);
 
-/* One line for people: "LSTM: 750 train + 250 validation models, dropout
- * 0.1, L2 1e-05, learning rate 0.001, validation error 1.23". */
+/* One line for people: "LSTM for best: 750 train + 250 validation models,
+ * dropout 0.1, L2 1e-05, learning rate 0.001, validation error 1.23"
+ * ("LSTM (paper variant) for best: ..." for the paper's variant). */
 EXH_API void exh_lstm_fit_describe(const exh_lstm_fit_info *info, char *out, size_t size);
 
-EXH_API int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info, const char *path,
-                              exh_error *err);
+EXH_API int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info,
+                              const char *path, exh_error *err);
 /* Load PATH and PATH.json. A missing or malformed description is an error
  * naming the file. */
-EXH_API int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err);
+EXH_API int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info,
+                              exh_error *err);
 /* EXH_ERR_INVALID unless the model was trained for this space and target. */
-EXH_API int exh_lstm_fit_check(const exh_lstm_fit_info *info, const char *path, const char *wanted_space,
-                               const exh_targets_spec *target, exh_error *err);
+EXH_API int exh_lstm_fit_check(const exh_lstm_fit_info *info, const char *path,
+                               const char *wanted_space, const exh_targets_spec *target,
+                               exh_error *err);
 
 #endif

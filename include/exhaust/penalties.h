@@ -90,6 +90,7 @@
 #include <stdint.h>
 
 #include "exhaust/error.h"
+#include "exhaust/progress.h"
 #include "exhaust/space.h"
 #include "exhaust/space_dense.h"
 #include "exhaust/space_nb201.h"
@@ -139,8 +140,10 @@ EXH_API int exh_penalties_validate(const exh_penalty_table *t, exh_error *err);
 /* The cost of replacing layer a by layer b, and of inserting or deleting
  * `l` when it is aligned against `against` (NULL: no layer to compare
  * with). Only convchain looks at `against`. */
-EXH_API double exh_penalties_replace(const exh_penalty_table *t, const exh_layer *a, const exh_layer *b);
-EXH_API double exh_penalties_indel(const exh_penalty_table *t, const exh_layer *l, const exh_layer *against);
+EXH_API double exh_penalties_replace(const exh_penalty_table *t, const exh_layer *a,
+                                     const exh_layer *b);
+EXH_API double exh_penalties_indel(const exh_penalty_table *t, const exh_layer *l,
+                                   const exh_layer *against);
 
 /* JSON file <-> table (format above). exh_penalties_load validates. */
 EXH_API int exh_penalties_load(const char *path, exh_penalty_table *out, exh_error *err);
@@ -184,6 +187,7 @@ typedef struct exh_penalties_fit_options {
     int rounds;       /* coordinate-descent rounds (default 4) */
     int max_models;   /* subsample above this many models (default 1000; 0: all) */
     uint64_t seed;    /* default 1 */
+    exh_progress progress; /* "entries" tried of rounds x free entries (progress.h) */
 } exh_penalties_fit_options;
 
 typedef struct exh_penalties_fit_result {
@@ -199,7 +203,8 @@ EXH_API void exh_penalties_fit_options_default(exh_penalties_fit_options *o);
  * receives the best table found; `result` may be NULL. The repository is
  * not changed. EXH_ERR_INVALID when fewer than k + 1 models have a
  * validation value. */
-EXH_API int exh_penalties_fit(const struct exh_knn_repository *repository, const exh_penalties_fit_options *o,
-                              exh_penalty_table *table, exh_penalties_fit_result *result, exh_error *err);
+EXH_API int exh_penalties_fit(const struct exh_knn_repository *repository,
+                              const exh_penalties_fit_options *o, exh_penalty_table *table,
+                              exh_penalties_fit_result *result, exh_error *err);
 
 #endif

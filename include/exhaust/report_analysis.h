@@ -41,6 +41,33 @@ EXH_API int exh_report_render_trie(const char *dir, exh_error *err);
 EXH_API int exh_report_write_html(const exh_analysis *a, const char *dir, const char *source,
                                   const char *generated, exh_error *err);
 
+/* Everything `exhaust analyze TRACE --out DIR [--space S] [--population P]
+ * [--sample S] [--workers W]` does, in one call, for bindings (the Python
+ * package) and programs: read and check the trace (exh_analyze_load), infer
+ * what it lacks (exh_analyze_infer), run every analysis with the defaults of
+ * exh_analysis_options_default (one cache capacity, 4 MiB, past 100,000
+ * records, as the command) and write every file listed above into `dir`
+ * (created if missing; trie.svg only where Graphviz is installed: the page
+ * then links trie.dot). Its numbers are in DIR/summary.json.
+ * space: NULL for any token sequences. population, sample: as
+ * exh_report_search_parameters. workers <= 0: from the trace (or estimated).
+ * `generated` as for exh_report_write_html. A population larger than the
+ * trace, or a sample larger than the population, is EXH_ERR_INVALID. */
+EXH_API int exh_report_analyze(const char *trace, const char *dir, const char *space,
+                               int population, int sample, int workers, const char *generated,
+                               exh_error *err);
+
+/* The search's P, S and mutation exponent for analysing `trace`, into o
+ * (population, sample, their *_source, mutation_exponent): the trace's
+ * sidecar wins over the arguments (it records the search; a caller can
+ * compare to say its argument was ignored), an argument (> 0) over an older
+ * trace's '#' line, which wins over the defaults (100, 5). Sources read
+ * "sidecar", "the trace header", "--population" / "--sample" or "default".
+ * *stated: P did not come from a default (the caller checks it against the
+ * trace's size). A malformed sidecar is EXH_ERR_PARSE; none is fine. */
+EXH_API int exh_report_search_parameters(const char *trace, int population, int sample,
+                                         exh_analysis_options *o, int *stated, exh_error *err);
+
 /* An architecture or prefix as text: the space's own form when it has one
  * (a->options.space), else the token sequence. */
 EXH_API void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, char *buf, size_t size);

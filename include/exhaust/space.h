@@ -80,7 +80,8 @@ EXH_API int exh_space_parse(const exh_space *s, const char *text, exh_arch *out,
 EXH_API int exh_space_format(const exh_space *s, const exh_arch *a, char *buf, size_t size);
 /* The plain integer sequence "0,3,1,..." or "[0, 3, 1]" (DeepHyper's arch_seq)
  * <-> arch. exh_space_parse_sequence with s NULL checks nothing but the syntax. */
-EXH_API int exh_space_parse_sequence(const exh_space *s, const char *text, exh_arch *out, exh_error *err);
+EXH_API int exh_space_parse_sequence(const exh_space *s, const char *text, exh_arch *out,
+                                     exh_error *err);
 EXH_API int exh_space_format_sequence(const exh_arch *a, char *buf, size_t size);
 
 /* Check every position holds an allowed choice; the message names the first
@@ -98,8 +99,8 @@ EXH_API int exh_space_sample(const exh_space *s, exh_rng *r, exh_arch *out, exh_
  * (positions with a single choice are never picked). *position, if not NULL,
  * receives the position changed. `position_weights` (may be NULL = uniform)
  * gives a relative weight per position, for biased mutation. */
-EXH_API int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out, int *position,
-                             const double *position_weights, exh_error *err);
+EXH_API int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out,
+                             int *position, const double *position_weights, exh_error *err);
 
 /* Enumerable spaces: number of architectures (-1 when not enumerable), the
  * architecture at an index, and the index of an architecture (in the
@@ -113,6 +114,20 @@ EXH_API int64_t exh_space_index(const exh_space *s, const exh_arch *a);
 EXH_API int exh_space_layers(const exh_space *s, const exh_arch *a, exh_layer *out, int max);
 /* A human name for a layer op id ("nor_conv_3x3", "linear", "dense"). */
 EXH_API const char *exh_space_op_name(const exh_space *s, int op);
+
+/* What reports show of an architecture, so that they need not know the
+ * space. exh_space_choice_name: the name of choice `token` at `position`
+ * (nb201: "nor_conv_3x3"; "?" for a token that is no choice); NULL when the
+ * space names no choices (show the number). */
+EXH_API const char *exh_space_choice_name(const exh_space *s, int position, int token);
+/* Whether the space knows the sizes of its trained tensors (nb201: the
+ * float32 parameters of each operation, summed over its 15 cells). */
+EXH_API int exh_space_has_tensor_bytes(const exh_space *s);
+/* Bytes of the tensors trained at `position` of `a` (what a child receives
+ * for it by transfer): 0 for a choice without parameters (none, pooling),
+ * -1 for a position or token that is not the space's, or when the space
+ * does not know its sizes. */
+EXH_API int64_t exh_space_tensor_bytes(const exh_space *s, const exh_arch *a, int position);
 
 /* Equality of two architectures (same length, same tokens). */
 EXH_API int exh_arch_equal(const exh_arch *a, const exh_arch *b);

@@ -41,6 +41,12 @@ enum { EXH_NB201_NONE, EXH_NB201_SKIP, EXH_NB201_CONV1X1, EXH_NB201_CONV3X3, EXH
 
 /* "none", "skip_connect", ... for an operation index. */
 EXH_API const char *exh_nb201_operation_name(int op);
+/* Bytes of the float32 parameters trained at edge `position` of `a`, over
+ * the network's 3 stages of 5 searched cells (C = 16, 32, 64 channels):
+ * ReLU-Conv(k x k, no bias)-BN holds k*k*C*C weights and 2*C BN affine
+ * parameters; none, skip_connect and avg_pool_3x3 hold none (0). -1 for a
+ * position past the cell or a token that is no operation. */
+EXH_API int64_t exh_nb201_tensor_bytes(const exh_arch *a, int position);
 /* Number of edges that are not `none` (baseline 2's "size" of a cell). */
 EXH_API int exh_nb201_operation_count(const exh_arch *a);
 /* Whether some path from node 0 to node 3 avoids `none` edges; a cell

@@ -10,6 +10,8 @@
  *   m:screened (mutations predicted to choose this job: M, or 0 for a random
  *   or retried job), m:predicted (the k-NN prediction of the one chosen;
  *   empty when there was none)
+ * and, read only (DeepHyper's @profile writes it), m:timestamp_end: when the
+ * run itself ended, before its result was gathered.
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
  * prefix); prefix_len is the number of leading positions shared with it,
@@ -42,6 +44,10 @@ typedef struct exh_trace_record {
     int64_t job_id;
     int worker;
     double submit_time, start_time, end_time;
+    /* m:timestamp_end, when run_end_known: the run ended here, and its result
+     * was gathered at end_time. Zero-initialised records have none. */
+    double run_end_time;
+    int run_end_known;
     exh_arch architecture;
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
@@ -54,6 +60,13 @@ typedef struct exh_trace_record {
     int screened;              /* mutations screened to choose it; 0: not screened */
     double predicted;          /* its k-NN prediction when screened; NAN: none */
 } exh_trace_record;
+
+/* When the record's run ended: run_end_time when known, else end_time.
+ * Durations and concurrency run from start_time to this. */
+static inline double exh_trace_run_end(const exh_trace_record *r)
+{
+    return r->run_end_known ? r->run_end_time : r->end_time;
+}
 
 typedef struct exh_trace_writer exh_trace_writer;
 typedef struct exh_trace_store exh_trace_store;
@@ -75,7 +88,8 @@ typedef struct exh_trace_store exh_trace_store;
 #define EXH_TRACE_SETTING_MAX 256
 
 typedef struct exh_trace_settings {
-    char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX], evaluator[EXH_TRACE_SETTING_MAX];
+    char space[EXH_TRACE_SETTING_MAX], dataset[EXH_TRACE_SETTING_MAX];
+    char evaluator[EXH_TRACE_SETTING_MAX];
     char clock[16], transfer_from[16], mutate_after[16];
     int population, sample, workers;
     int screen, k;             /* screen > 1: the CSV has the screen columns */
@@ -91,7 +105,8 @@ typedef struct exh_trace_settings {
 /* All unknown: "" and -1 (mutation_exponent NAN). */
 EXH_API void exh_trace_settings_init(exh_trace_settings *s);
 /* Write `<trace_path>.json` atomically (a temporary file, fsync, rename). */
-EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s, exh_error *err);
+EXH_API int exh_trace_settings_write(const char *trace_path, const exh_trace_settings *s,
+                                     exh_error *err);
 /* Read a trace's settings: its sidecar, else (an older trace) the
  * "key=value" words of its leading '#' lines. EXH_ERR_NOT_FOUND when it has
  * neither (e.g. a DeepHyper results.csv); a malformed sidecar is
@@ -103,8 +118,8 @@ EXH_API int exh_trace_settings_read(const char *trace_path, exh_trace_settings *
  * columns). path NULL: no CSV (records go only to an attached store). A
  * trace another process holds open is refused (EXH_ERR_INVALID, naming it)
  * before anything is written. */
-EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_trace_writer **out,
-                           exh_error *err);
+EXH_API int exh_trace_open(const char *path, const exh_trace_settings *settings,
+                           exh_trace_writer **out, exh_error *err);
 /* durable: fsync after every record (default on); off for benchmarks. */
 EXH_API void exh_trace_set_durable(exh_trace_writer *t, int durable);
 EXH_API int exh_trace_append(exh_trace_writer *t, const exh_trace_record *record, exh_error *err);
@@ -136,14 +151,15 @@ EXH_API int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_tra
  * by a killed writer) is dropped, even when it would parse: a record is
  * complete only with its newline. Without it, such a line is read.
  */
-EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
-                           int64_t *count, exh_error *err);
+EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
+                           exh_trace_record **records, int64_t *count, exh_error *err);
 
 /*
  * Traces in the SQLite log store: table `searches` (one row per search: name,
  * parameters, created) and `trace_records` (one row per evaluation, the CSV's
- * columns but the screen's two, which only the CSV has; key (search, job_id)). Each record is its own committed
- * transaction (WAL), so a killed search loses nothing it finished.
+ * columns but the screen's two, which only the CSV has; key (search, job_id)).
+ * Each record is its own committed transaction (WAL), so a killed search
+ * loses nothing it finished.
  * Re-using a search name replaces that search's records, unless
  * `continuing` (a resumed search adds to them).
  * The store never stops a search (the CSV is the record of truth): while
@@ -153,9 +169,11 @@ EXH_API int exh_trace_read(const char *path, const exh_space *s, int allow_torn_
  * Other SQLite errors are returned as EXH_ERR_STORE.
  */
 struct exh_store;
-EXH_API int exh_trace_store_open(struct exh_store *s, const char *search_name, const char *parameters,
-                                 int continuing, exh_trace_store **out, exh_error *err);
-EXH_API int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *record, exh_error *err);
+EXH_API int exh_trace_store_open(struct exh_store *s, const char *search_name,
+                                 const char *parameters, int continuing, exh_trace_store **out,
+                                 exh_error *err);
+EXH_API int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *record,
+                                   exh_error *err);
 /* Write what is pending, waiting up to wait_seconds for the lock. */
 EXH_API int exh_trace_store_flush(exh_trace_store *t, double wait_seconds, exh_error *err);
 /* Records not yet in the store (0 for NULL). */

@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "exhaust/analysis.h"
-#include "exhaust/space_nb201.h"
 
 void exh_analysis_options_default(exh_analysis_options *o)
 {
@@ -90,15 +89,22 @@ static void run_rows(cache_queue *q)
     }
 }
 
-/* Events and tensor sizes once; every row replays the same events. */
+/* Tensor sizes from the space's table. */
+static int64_t space_tensor_bytes(const exh_arch *a, int position, void *space)
+{
+    return exh_space_tensor_bytes(space, a, position);
+}
+
+/* Events and tensor sizes once (the space's, else 1 byte a tensor); every
+ * row replays the same events. */
 static void prepare_rows(cache_queue *q)
 {
     const exh_analysis_options *o = &q->a->options;
-    int nb201 = o->space && strcmp(exh_space_kind(o->space), "nb201") == 0; /* any nb201:... */
+    int sized = o->space && exh_space_has_tensor_bytes(o->space);
     exh_error err;
     int rc = exh_cachesim_trace_prepare(q->a->records, q->a->count,
-                                        nb201 ? exh_cachesim_nb201_tensor_bytes : NULL, NULL, &q->trace,
-                                        &err);
+                                        sized ? space_tensor_bytes : NULL, (void *)o->space,
+                                        &q->trace, &err);
     pthread_mutex_lock(&q->lock);
     if (rc < 0)
         queue_fail(q, rc, &err);
@@ -161,7 +167,8 @@ static int start_caches(exh_analysis *a, cache_queue *q, exh_error *err)
                 a->cache[i] = (exh_analysis_cache_row){p, s, o->cache_bytes[c], {0}};
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->prepared_signal, NULL);
-    int helpers = o->threads - 1 < EXH_ANALYSIS_MAX_THREADS ? o->threads - 1 : EXH_ANALYSIS_MAX_THREADS;
+    int helpers =
+        o->threads - 1 < EXH_ANALYSIS_MAX_THREADS ? o->threads - 1 : EXH_ANALYSIS_MAX_THREADS;
     while (q->helper_count < helpers &&
            pthread_create(&q->helpers[q->helper_count], NULL, cache_helper, q) == 0)
         q->helper_count++;
@@ -235,6 +242,8 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         rc = exh_analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
                                        &out->parents, err);
     out->seconds[EXH_ANALYSIS_QUALITY] = seconds_now() - t;
+    const exh_progress *progress = &o->progress;
+    exh_progress_report(progress, "parts", 1, EXH_ANALYSIS_PARTS);
     /* The caches need the parents' ranks (threshold policy); the rest runs
      * beside them. */
     double caches_start = seconds_now();
@@ -249,6 +258,7 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         rc = exh_analyze_structure_build_weighted(records, count, o->mutation_exponent,
                                                   &out->structure, err);
     out->seconds[EXH_ANALYSIS_STRUCTURE] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 2, EXH_ANALYSIS_PARTS);
     t = seconds_now();
     if (rc == 0)
         rc = exh_locality_build(records, count, &out->options.locality, &out->locality, err);
@@ -260,10 +270,12 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
     if (rc == 0 && durations)
         rc = exh_quanta_build(records, count, workers, NULL, 0, &out->quanta, err);
     out->seconds[EXH_ANALYSIS_LOCALITY] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 3, EXH_ANALYSIS_PARTS);
     t = seconds_now();
     if (rc == 0)
         rc = exh_popularity_build(records, count, &out->options.popularity, &out->popularity, err);
     out->seconds[EXH_ANALYSIS_POPULARITY] = seconds_now() - t;
+    exh_progress_report(progress, "parts", 4, EXH_ANALYSIS_PARTS);
     if (caches_started) {
         exh_error cache_err;
         int cache_rc = finish_caches(&queue, &cache_err);
@@ -274,6 +286,7 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
         }
     }
     out->seconds[EXH_ANALYSIS_CACHES] = seconds_now() - caches_start;
+    exh_progress_report(progress, "parts", EXH_ANALYSIS_PARTS, EXH_ANALYSIS_PARTS);
     if (rc < 0)
         exh_analysis_free(out);
     return rc;

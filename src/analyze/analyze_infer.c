@@ -39,6 +39,10 @@ static void align_clock(exh_trace_record *r, int64_t n, exh_analyze_inference *o
         if (submits && start < r[i].submit_time)
             start = r[i].submit_time;
         r[i].start_time = start > r[i].end_time ? r[i].end_time : start;
+        /* m:timestamp_end is on the wall clock too: the same shift, kept
+         * between the (moved) start and the gather */
+        double run_end = fmin(fmax(r[i].run_end_time - offset, r[i].start_time), r[i].end_time);
+        r[i].run_end_time = r[i].run_end_known ? run_end : r[i].run_end_time;
     }
     out->clock_aligned = 1;
     out->clock_offset = offset;
@@ -87,7 +91,8 @@ static int compare_events(const void *a, const void *b)
 }
 
 /* The most intervals open at once; each start takes the worker freed last. */
-static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inference *out, exh_error *err)
+static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inference *out,
+                            exh_error *err)
 {
     event *events = malloc(sizeof *events * (size_t)(2 * n + 1));
     int *free_workers = malloc(sizeof *free_workers * (size_t)(n + 1));
@@ -98,12 +103,13 @@ static int estimate_workers(exh_trace_record *r, int64_t n, exh_analyze_inferenc
     }
     double busy = 0, first = INFINITY, last = -INFINITY;
     for (int64_t i = 0; i < n; i++) {
-        int zero = !(r[i].end_time > r[i].start_time);
+        double end = exh_trace_run_end(&r[i]);
+        int zero = !(end > r[i].start_time);
         events[2 * i] = (event){r[i].start_time, 1, i};
-        events[2 * i + 1] = (event){r[i].end_time, zero ? 2 : 0, i};
-        busy += r[i].end_time - r[i].start_time;
+        events[2 * i + 1] = (event){end, zero ? 2 : 0, i};
+        busy += end - r[i].start_time;
         first = r[i].start_time < first ? r[i].start_time : first;
-        last = r[i].end_time > last ? r[i].end_time : last;
+        last = end > last ? end : last;
     }
     qsort(events, (size_t)(2 * n), sizeof *events, compare_events);
     int free_count = 0, created = 0, running = 0, most = 0;
@@ -158,10 +164,11 @@ static int find_workers(exh_trace_record *r, int64_t n, int workers, exh_analyze
     }
     double busy = 0;
     for (int64_t i = 0; i < n; i++)
-        busy += r[i].end_time - r[i].start_time;
+        busy += exh_trace_run_end(&r[i]) - r[i].start_time;
     if (out->times != EXH_ANALYZE_TIMES_LOGGED || !(busy > 0)) {
         out->workers = workers > 0 ? workers : 0;
-        out->workers_source = workers > 0 ? EXH_ANALYZE_WORKERS_OPTION : EXH_ANALYZE_WORKERS_UNKNOWN;
+        out->workers_source =
+            workers > 0 ? EXH_ANALYZE_WORKERS_OPTION : EXH_ANALYZE_WORKERS_UNKNOWN;
         return EXH_OK;
     }
     return estimate_workers(r, n, out, err);
@@ -286,6 +293,11 @@ int exh_analyze_infer(exh_trace_record *records, int64_t count, int population, 
     for (int64_t i = 0; out->times == EXH_ANALYZE_TIMES_ORDER && i < count; i++)
         records[i].end_time = (double)i;
     fill_starts(records, count, workers, out);
+    /* run ends are on the trace's clock only when its starts are */
+    for (int64_t i = 0; i < count; i++) {
+        records[i].run_end_known &= out->times == EXH_ANALYZE_TIMES_LOGGED;
+        out->run_ends += records[i].run_end_known;
+    }
     int rc = find_workers(records, count, workers, out, err);
     return rc < 0 ? rc : infer_parents(records, count, population, out, err);
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "exhaust/analyze.h"
-#include "exhaust/space_nb201.h"
 
 static void count_transfer(exh_analyze_structure *s, const exh_trace_record *r)
 {
@@ -31,8 +30,23 @@ double exh_analyze_expected_kept_prefix(int length, double mutation_exponent)
     return total > 0 ? weighted / total : NAN;
 }
 
-int exh_analyze_structure_build(const exh_trace_record *records, int64_t count, exh_analyze_structure *out,
-                                exh_error *err)
+/* The trie as plain nodes: what reports draw, without reaching into it. */
+static int copy_nodes(exh_analyze_structure *s, exh_error *err)
+{
+    s->node_count = exh_trie_node_count(s->prefixes);
+    s->nodes = malloc(sizeof *s->nodes * (size_t)(s->node_count + 1));
+    if (!s->nodes)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < s->node_count; i++) {
+        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
+        s->nodes[i] = (exh_analyze_prefix_node){n.parent, n.depth, n.token, n.count,
+                                                s->transfers[i]};
+    }
+    return EXH_OK;
+}
+
+int exh_analyze_structure_build(const exh_trace_record *records, int64_t count,
+                                exh_analyze_structure *out, exh_error *err)
 {
     return exh_analyze_structure_build_weighted(records, count, 0.0, out, err);
 }
@@ -76,6 +90,8 @@ int exh_analyze_structure_build_weighted(const exh_trace_record *records, int64_
     for (int64_t i = 0; rc == 0 && i < count; i++)
         if (records[i].donor_id >= 0)
             count_transfer(out, &records[i]);
+    if (rc == 0)
+        rc = copy_nodes(out, err);
     if (rc < 0)
         exh_analyze_structure_free(out);
     return rc;
@@ -85,38 +101,41 @@ void exh_analyze_structure_free(exh_analyze_structure *s)
 {
     exh_trie_free(s->prefixes);
     free(s->transfers);
+    free(s->nodes);
     memset(s, 0, sizeof *s);
 }
 
-static void node_label(const exh_space *sp, const exh_trie_node_info *n, char *out, size_t size)
+static void node_label(const exh_space *sp, const exh_analyze_prefix_node *n, char *out,
+                       size_t size)
 {
     if (n->depth == 0)
         snprintf(out, size, "root");
-    else if (sp && strcmp(exh_space_kind(sp), "nb201") == 0)
-        snprintf(out, size, "%d: %s", n->depth - 1, exh_nb201_operation_name(n->token));
+    else if (sp && exh_space_choice_name(sp, n->depth - 1, n->token))
+        snprintf(out, size, "%d: %s", n->depth - 1,
+                 exh_space_choice_name(sp, n->depth - 1, n->token));
     else
         snprintf(out, size, "%d: %d", n->depth - 1, n->token);
 }
 
-void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share, FILE *out)
+void exh_analyze_trie_dot(const exh_analyze_structure *s, const exh_space *sp, double min_share,
+                          FILE *out)
 {
     fprintf(out, "digraph prefixes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\","
                  " fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#888888\"];\n");
-    int nodes = exh_trie_node_count(s->prefixes);
-    for (int i = 0; i < nodes; i++) {
-        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
-        double share = s->total ? (double)n.count / (double)s->total : 0;
+    for (int i = 0; i < s->node_count; i++) {
+        const exh_analyze_prefix_node *n = &s->nodes[i];
+        double share = s->total ? (double)n->models / (double)s->total : 0;
         if (share < min_share)
             continue; /* children come after parents: a pruned parent prunes its subtree */
         char label[128];
-        node_label(sp, &n, label, sizeof label);
+        node_label(sp, n, label, sizeof label);
         /* Light to dark blue with the share; white text on the darkest. */
         fprintf(out, "  n%d [label=\"%s\\n%.1f%% of models\\n%lld transfers\", "
                      "fillcolor=\"0.6 %.3f 1.0\"%s];\n",
-                i, label, 100 * share, (long long)s->transfers[i], 0.05 + 0.9 * share,
+                i, label, 100 * share, (long long)n->transfers, 0.05 + 0.9 * share,
                 share > 0.6 ? ", fontcolor=white" : "");
-        if (n.parent >= 0)
-            fprintf(out, "  n%d -> n%d;\n", n.parent, i);
+        if (n->parent >= 0)
+            fprintf(out, "  n%d -> n%d;\n", n->parent, i);
     }
     fprintf(out, "}\n");
 }

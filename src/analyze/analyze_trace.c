@@ -28,8 +28,8 @@ static int check_unique_ids(const char *path, const exh_trace_record *r, int64_t
     return rc;
 }
 
-int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records, int64_t *count,
-                     exh_error *err)
+int exh_analyze_load(const char *path, const exh_space *s, exh_trace_record **records,
+                     int64_t *count, exh_error *err)
 {
     int rc = exh_trace_read(path, s, 0, records, count, err);
     if (rc < 0)
@@ -60,8 +60,10 @@ int exh_analyze_fill_times(exh_trace_record *records, int64_t count)
     for (int64_t i = 0; i < count && !filled; i++)
         if (!isfinite(records[i].end_time))
             filled = EXH_ANALYZE_FILLED_END;
-    for (int64_t i = 0; filled && i < count; i++)
+    for (int64_t i = 0; filled && i < count; i++) {
         records[i].end_time = (double)i;
+        records[i].run_end_known = 0; /* its clock is gone */
+    }
     for (int64_t i = 0; i < count; i++)
         if (!isfinite(records[i].start_time)) {
             records[i].start_time = records[i].end_time;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/cachesim_cache.h"
+#include "repo/cachesim_cache.h"
+#include "repo/tier_window.h"
 #include "analyze/cachesim_trace.h"
+#include "exhaust/space_nb201.h"
 
 /* ---- names, defaults, tensor sizes ---- */
 
@@ -59,44 +61,10 @@ void exh_cachesim_options_default(exh_cachesim_options *o)
     o->tier_donations = EXH_CACHESIM_DEFAULT_TIER_DONATIONS;
 }
 
-/* NB201: 3 stages of 5 searched cells with C = 16, 32, 64 channels. */
-static int64_t nb201_parameters(int64_t (*per_channel)(int64_t c))
-{
-    static const int64_t channels[3] = {16, 32, 64};
-    int64_t total = 0;
-    for (int stage = 0; stage < 3; stage++)
-        total += 5 * per_channel(channels[stage]);
-    return total;
-}
-
-/* ReLU-Conv(k x k, no bias)-BN: k*k*C*C weights + 2*C BN affine. */
-static int64_t conv3x3_parameters(int64_t c)
-{
-    return 9 * c * c + 2 * c;
-}
-
-static int64_t conv1x1_parameters(int64_t c)
-{
-    return c * c + 2 * c;
-}
-
 int64_t exh_cachesim_nb201_tensor_bytes(const exh_arch *a, int position, void *context)
 {
     (void)context;
-    if (position < 0 || position >= 6 || position >= a->length)
-        return -1;
-    switch (a->token[position]) {
-    case 0: /* none */
-    case 1: /* skip_connect */
-    case 4: /* avg_pool_3x3 */
-        return 0;
-    case 2: /* nor_conv_1x1 */
-        return 4 * nb201_parameters(conv1x1_parameters);
-    case 3: /* nor_conv_3x3 */
-        return 4 * nb201_parameters(conv3x3_parameters);
-    default:
-        return -1;
-    }
+    return exh_nb201_tensor_bytes(a, position); /* the space's table */
 }
 
 int64_t exh_cachesim_uniform_tensor_bytes(const exh_arch *a, int position, void *context)
@@ -120,10 +88,7 @@ typedef struct replay {
     int64_t stored;            /* bytes held by all caches */
     double best;               /* prefetch: best quality so far */
     int have_best;
-    /* tier: reads of each tensor (by id) by the last `window` records to start */
-    int64_t *donations;
-    int64_t *window;           /* ring of record numbers */
-    int64_t window_size, window_filled, window_head;
+    tier_window tier;          /* tier: reads by the last `window` records to start */
 } replay;
 
 static int out_of_memory(replay *rp)
@@ -171,11 +136,8 @@ static int setup(replay *rp)
             return out_of_memory(rp);
     if (rp->o->policy == EXH_CACHESIM_TIER) {
         int64_t count = rp->t->count;
-        rp->window_size = rp->o->window < count ? rp->o->window : count;
-        rp->window = malloc(sizeof *rp->window * (size_t)(rp->window_size ? rp->window_size : 1));
-        rp->donations = calloc((size_t)(rp->t->distinct ? rp->t->distinct : 1),
-                               sizeof *rp->donations);
-        if (!rp->window || !rp->donations)
+        if (tier_window_init(&rp->tier, rp->o->window < count ? rp->o->window : count,
+                             rp->t->distinct) < 0)
             return out_of_memory(rp);
     }
     return EXH_OK;
@@ -187,8 +149,7 @@ static void teardown(replay *rp)
         for (int64_t c = 0; c < rp->cache_count; c++)
             tcache_free(&rp->caches[c]);
     free(rp->caches);
-    free(rp->window);
-    free(rp->donations);
+    tier_window_free(&rp->tier);
 }
 
 /* The k-th tensor of the trace's records (cachesim_trace.ids). */
@@ -198,40 +159,22 @@ static cachesim_tensor tensor_at(const replay *rp, int64_t k)
     return (cachesim_tensor){(uint64_t)id, rp->t->sizes[id]};
 }
 
-/* ---- tier: donations in a sliding window of records ---- */
-
-static void count_donations(replay *rp, int64_t i, int64_t delta)
-{
-    const cachesim_item *x = &rp->t->items[i];
-    for (int k = 0; k < x->reads; k++)
-        rp->donations[rp->t->ids[x->first + k]] += delta;
-}
-
-/* Record i starts: it enters the window, the oldest leaves a full one. */
-static void window_enter(replay *rp, int64_t i)
-{
-    if (rp->window_filled == rp->window_size) {
-        count_donations(rp, rp->window[rp->window_head], -1);
-        rp->window[rp->window_head] = i;
-        rp->window_head = (rp->window_head + 1) % rp->window_size;
-    } else {
-        rp->window[rp->window_filled++] = i;
-    }
-    count_donations(rp, i, +1);
-}
+/* ---- tier: donations in a sliding window of records (tier_window.c) ---- */
 
 static int tier_admits(const replay *rp, uint64_t id)
 {
-    return rp->o->policy != EXH_CACHESIM_TIER || rp->donations[id] >= rp->o->tier_donations;
+    return rp->o->policy != EXH_CACHESIM_TIER ||
+           tier_window_donations(&rp->tier, (int32_t)id) >= rp->o->tier_donations;
 }
 
 /* ---- events ---- */
 
 static int replay_read(replay *rp, int64_t i)
 {
-    if (rp->o->policy == EXH_CACHESIM_TIER)
-        window_enter(rp, i);
     const cachesim_item *x = &rp->t->items[i];
+    if (rp->o->policy == EXH_CACHESIM_TIER &&
+        tier_window_enter(&rp->tier, &rp->t->ids[x->first], x->reads) < 0)
+        return out_of_memory(rp);
     tensor_cache *cache = cache_of(rp, x);
     exh_cachesim_result *out = rp->result;
     out->accesses += x->reads;
@@ -249,11 +192,8 @@ static int replay_read(replay *rp, int64_t i)
  * 0 when already held (*held) or too large, or a negative error. */
 static int offer(replay *rp, tensor_cache *c, const cachesim_tensor *t, int *held)
 {
-    *held = tcache_use(c, t->id, ++rp->stamp);
-    if (*held)
-        return 0;
     int64_t before = c->stored_bytes;
-    int rc = tcache_insert(c, t->id, t->bytes, rp->stamp, &rp->result->evictions);
+    int rc = tcache_offer(c, t->id, t->bytes, ++rp->stamp, &rp->result->evictions, held);
     if (rc < 0)
         return out_of_memory(rp);
     rp->stored += c->stored_bytes - before;
@@ -337,8 +277,8 @@ static int replay_events(replay *rp)
     return EXH_OK;
 }
 
-int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o, exh_cachesim_result *out,
-                           exh_error *err)
+int exh_cachesim_trace_run(const exh_cachesim_trace *t, const exh_cachesim_options *o,
+                           exh_cachesim_result *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     out->hit_rate = NAN;

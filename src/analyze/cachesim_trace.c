@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 #include "exhaust/transfer.h"
 
 typedef struct gathering {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 #include "analyze/time_sort.h"
 #include "exhaust/locality.h"
 #include "exhaust/transfer.h"
@@ -234,7 +234,7 @@ static double median_duration(const exh_trace_record *records, int64_t count)
     double *d = malloc(sizeof *d * (size_t)count);
     int64_t n = 0;
     for (int64_t i = 0; d && i < count; i++) {
-        double x = records[i].end_time - records[i].start_time;
+        double x = exh_trace_run_end(&records[i]) - records[i].start_time;
         if (isfinite(x) && x >= 0)
             d[n++] = x;
     }
@@ -331,8 +331,8 @@ static int analyze_reads(const read_event *stream, int64_t n, int64_t tensors,
     return rc;
 }
 
-int exh_locality_build(const exh_trace_record *records, int64_t count, const exh_locality_options *o,
-                       exh_locality *out, exh_error *err)
+int exh_locality_build(const exh_trace_record *records, int64_t count,
+                       const exh_locality_options *o, exh_locality *out, exh_error *err)
 {
     memset(out, 0, sizeof *out);
     if (o->top_tensors < 1 || o->top_tensors > EXH_LOCALITY_MAX_TOP)

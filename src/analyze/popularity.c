@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 #include "analyze/time_sort.h"
 #include "exhaust/popularity.h"
 #include "exhaust/transfer.h"

@@ -109,7 +109,7 @@ static double *durations_in_start_order(const exh_trace_record *records, int64_t
     double sum = 0, squares = 0;
     *n = 0;
     for (int64_t i = 0; i < count; i++) {
-        double x = order[i]->end_time - order[i]->start_time;
+        double x = exh_trace_run_end(order[i]) - order[i]->start_time;
         if (!isfinite(x))
             continue;
         d[*n] = x > 0 ? x : 0;

@@ -7,12 +7,14 @@
 #ifndef EXHAUST_CLI_H
 #define EXHAUST_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exhaust/error.h"
 #include "exhaust/knn.h"
 #include "exhaust/penalties.h"
 #include "exhaust/store.h"
+#include "util/progress.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
@@ -33,6 +35,7 @@ extern const cli_command cli_predict_command;
 extern const cli_command cli_rank_command;
 extern const cli_command cli_fit_penalties_command;
 extern const cli_command cli_analyze_command;
+extern const cli_command cli_repo_command;
 
 /* The option getopt_long just returned, as "--name" in `buf` (index: its
  * longindex, -1 when none): argv[optind - 1] is the option's value, not its
@@ -69,6 +72,26 @@ int cli_penalties(const char *command, const char *space_name, const char *file,
                   double same_stride_indel, exh_penalty_table *out);
 /* "--same-stride-indel X": a number >= 0 or "inf"; CLI_USAGE otherwise. */
 int cli_parse_indel(const char *command, const char *text, double *out);
+/* "--lstm-variant V": default or paper (enum exh_lstm_variant); CLI_USAGE otherwise. */
+int cli_parse_lstm_variant(const char *command, const char *text, int *out);
+
+/* Integer options, all through one checked parser: decimal digits with an
+ * optional sign and nothing else ("2.5", "3e10", "12x", " 7" and "" are
+ * refused, not cut short), within [low, high]. A refusal says "OPTION needs
+ * an integer from LOW to HIGH, not 'TEXT'" and returns CLI_USAGE. */
+int cli_parse_integer(const char *command, const char *option, const char *text, long long low,
+                      long long high, long long *out);
+/* The same, for an int. */
+int cli_parse_int(const char *command, const char *option, const char *text, int low, int high,
+                  int *out);
+/* The same, for a seed: any integer from 0 to 2^64 - 1. */
+int cli_parse_seed(const char *command, const char *option, const char *text, uint64_t *out);
+
+/* The progress line of a long command (util/progress.h) on stderr, silent
+ * with --quiet: redrawn on a terminal, else a plain line every few seconds
+ * ($EXHAUST_PROGRESS_INTERVAL seconds when set: tests make it 0). End it
+ * with progress_finish before printing results. */
+void cli_progress_start(progress_printer *p, const char *command, int quiet);
 
 /* mkdir path (an existing folder is fine); says why not and returns
  * CLI_FAILED when it cannot. */

@@ -61,7 +61,8 @@ static const char HELP[] =
     "  --cache-mib LIST      cache capacities in MiB, comma-separated (default 1,4,16;\n"
     "                        4 alone for traces over 100,000 records, to stay fast)\n"
     "  --threads N           threads for the cache replays, one of them this\n"
-    "                        one after the other analyses (default 2; at most 64)\n\n"
+    "                        one after the other analyses (default 2; at most 64)\n"
+    "  --quiet               no progress line on stderr (parts done, time left)\n\n"
     "A trace without parents (DeepHyper's results.csv) gets them inferred: a member\n"
     "of the population one mutation away (analyze.h); the page labels every figure\n"
     "built on inferred parents, workers or durations as inferred.\n\n"
@@ -71,48 +72,32 @@ static const char HELP[] =
 
 typedef struct analyze_cli {
     const char *trace, *out, *space;
-    int capacities_given;
+    int capacities_given, quiet;
     exh_analysis_options analysis;
 } analyze_cli;
 
-/* P, S and the mutation exponent the search ran with, and where P and S
- * came from: the trace's settings (trace_settings_read: its sidecar
- * <trace>.json, which wins over a disagreeing option, named on stderr, as it
- * records the search; or an older trace's '#' line, which an option
- * overrides), else the options, else the paper's defaults. *stated: P came
- * from the trace or an option, not a default (it is then checked against
- * the trace's size). */
+/* P, S and the mutation exponent the search ran with
+ * (exh_report_search_parameters: the sidecar wins over a disagreeing option,
+ * named on stderr, as it records the search; an option over an older
+ * trace's '#' line; else the paper's defaults). *stated: P came from the
+ * trace or an option, not a default (it is then checked against the
+ * trace's size). */
 static int search_parameters(const char *trace, int option_p, int option_s,
                              exh_analysis_options *o, int *stated)
 {
-    exh_trace_settings recorded;
     exh_error err;
-    int rc = exh_trace_settings_read(trace, &recorded, &err);
-    if (rc < 0 && rc != EXH_ERR_NOT_FOUND) {
+    if (exh_report_search_parameters(trace, option_p, option_s, o, stated, &err) < 0) {
         cli_error("analyze", "%s", err.message);
         return CLI_FAILED;
     }
     char sidecar[4096];
     snprintf(sidecar, sizeof sidecar, "%s.json", trace);
-    int has_sidecar = rc == 0 && access(sidecar, F_OK) == 0;
-    int p = rc == 0 && recorded.population > 0 ? recorded.population : 0;
-    int s = rc == 0 && recorded.sample > 0 ? recorded.sample : 0;
-    if (rc == 0 && !isnan(recorded.mutation_exponent))
-        o->mutation_exponent = recorded.mutation_exponent;
-    const char *from = has_sidecar ? "sidecar" : "the trace header";
-    if (has_sidecar && p > 0 && option_p > 0 && option_p != p)
+    if (option_p > 0 && o->population != option_p)
         cli_error("analyze", "--population %d ignored: %s says %d", option_p,
-                  file_basename(sidecar), p);
-    if (has_sidecar && s > 0 && option_s > 0 && option_s != s)
+                  file_basename(sidecar), o->population);
+    if (option_s > 0 && o->sample != option_s)
         cli_error("analyze", "--sample %d ignored: %s says %d", option_s,
-                  file_basename(sidecar), s);
-    int p_wins = p > 0 && (has_sidecar || option_p <= 0);
-    int s_wins = s > 0 && (has_sidecar || option_s <= 0);
-    o->population = p_wins ? p : option_p > 0 ? option_p : EXH_SEARCH_DEFAULT_POPULATION;
-    o->sample = s_wins ? s : option_s > 0 ? option_s : EXH_SEARCH_DEFAULT_SAMPLE;
-    o->population_source = p_wins ? from : option_p > 0 ? "--population" : "default";
-    o->sample_source = s_wins ? from : option_s > 0 ? "--sample" : "default";
-    *stated = p_wins || option_p > 0;
+                  file_basename(sidecar), o->sample);
     return CLI_OK;
 }
 
@@ -146,11 +131,12 @@ static int number_option(const char *name, const char *text, double minimum, dou
 static int set_option(int c, const char *name, analyze_cli *o)
 {
     exh_analysis_options *a = &o->analysis;
-    double v = 0;
+    int v = 0;
     int rc = CLI_OK;
     switch (c) {
     case 'o': o->out = optarg; return CLI_OK;
     case 'p': o->space = optarg; return CLI_OK;
+    case 'q': o->quiet = 1; return CLI_OK;
     case 'c':
         o->capacities_given = 1;
         return parse_capacities(optarg, a) == 0
@@ -161,23 +147,19 @@ static int set_option(int c, const char *name, analyze_cli *o)
     case 'm': return number_option(name, optarg, 0, &a->min_share);
     case 't': rc = number_option(name, optarg, 0, &a->popularity.tier1_share); break;
     case 'B': rc = number_option(name, optarg, 0, &a->locality.broadcast_window); break;
-    default:
-        rc = number_option(name, optarg, c == 'W' ? 0 : 1, &v);
-        if (rc == CLI_OK && v > 1e9) /* (int)1e300 is undefined */
-            rc = cli_usage_error("analyze", "%s needs a number <= 1e9, not '%s'", name, optarg);
-        break;
+    default: rc = cli_parse_int("analyze", name, optarg, c == 'W' ? 0 : 1, 1000000000, &v); break;
     }
     switch (c) {
-    case 'P': a->population = (int)v; break;
-    case 'S': a->sample = (int)v; break;
-    case 'w': a->popularity.window = (int)v; break;
-    case 'L': a->popularity.prefix_length = (int)v; break;
-    case 'k': a->popularity.points = (int)v; break;
-    case 'T': a->popularity.tier2_count = (int)v; break;
-    case 'd': a->popularity.donor_times = (int)v; break;
-    case 'K': a->locality.top_tensors = (int)v; break;
-    case 'W': a->workers = (int)v; break;
-    case 'j': a->threads = (int)v; break;
+    case 'P': a->population = v; break;
+    case 'S': a->sample = v; break;
+    case 'w': a->popularity.window = v; break;
+    case 'L': a->popularity.prefix_length = v; break;
+    case 'k': a->popularity.points = v; break;
+    case 'T': a->popularity.tier2_count = v; break;
+    case 'd': a->popularity.donor_times = v; break;
+    case 'K': a->locality.top_tensors = v; break;
+    case 'W': a->workers = v; break;
+    case 'j': a->threads = v; break;
     }
     return rc;
 }
@@ -188,12 +170,17 @@ static int parse_options(int argc, char **argv, analyze_cli *o)
         {"out", required_argument, NULL, 'o'},          {"space", required_argument, NULL, 'p'},
         {"population", required_argument, NULL, 'P'},   {"sample", required_argument, NULL, 'S'},
         {"epsilon", required_argument, NULL, 'e'},      {"min-share", required_argument, NULL, 'm'},
-        {"window", required_argument, NULL, 'w'},       {"prefix-length", required_argument, NULL, 'L'},
-        {"points", required_argument, NULL, 'k'},       {"tier1-share", required_argument, NULL, 't'},
-        {"tier2-count", required_argument, NULL, 'T'},  {"donor-times", required_argument, NULL, 'd'},
-        {"top-tensors", required_argument, NULL, 'K'},  {"broadcast-window", required_argument, NULL, 'B'},
+        {"window", required_argument, NULL, 'w'},
+        {"prefix-length", required_argument, NULL, 'L'},
+        {"points", required_argument, NULL, 'k'},
+        {"tier1-share", required_argument, NULL, 't'},
+        {"tier2-count", required_argument, NULL, 'T'},
+        {"donor-times", required_argument, NULL, 'd'},
+        {"top-tensors", required_argument, NULL, 'K'},
+        {"broadcast-window", required_argument, NULL, 'B'},
         {"workers", required_argument, NULL, 'W'},      {"cache-mib", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 'j'},      {NULL, 0, NULL, 0},
+        {"threads", required_argument, NULL, 'j'},      {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -287,6 +274,10 @@ static void explain_inference(const char *trace, const exh_analyze_inference *in
         fprintf(stderr, "exhaust analyze: %s: start times on another clock (wall time): "
                         "moved %s by %.3f s onto the submit clock\n", trace,
                 inf->clock_offset >= 0 ? "back" : "forward", fabs(inf->clock_offset));
+    if (inf->run_ends > 0)
+        fprintf(stderr, "exhaust analyze: %s: durations end at m:timestamp_end (the run's end) "
+                        "for %lld records, at m:timestamp_gather for the rest\n", trace,
+                (long long)inf->run_ends);
     if (inf->workers_source == EXH_ANALYZE_WORKERS_OVERLAP)
         fprintf(stderr, "exhaust analyze: %s names no workers: %d estimated from the "
                         "evaluations running at once\n", trace, inf->workers);
@@ -359,8 +350,12 @@ static int analyze_main(int argc, char **argv)
         rc = exh_analyze_infer(records, count, ao->population, ao->workers, &ao->inference, &err);
     if (rc == 0)
         explain_inference(o.trace, &ao->inference);
+    progress_printer progress;
+    cli_progress_start(&progress, "analyze", o.quiet);
+    ao->progress = progress_callback(&progress);
     if (rc == 0)
         rc = exh_analysis_run(records, count, ao, &a, &err);
+    progress_finish(&progress);
     if (rc == 0)
         rc = write_outputs(&o, &a, &err);
     if (rc == 0)

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "exhaust/lstm.h"
 
 const char *cli_option_name(const struct option *options, int index, char **argv, char *buf,
                             size_t size)
@@ -121,6 +123,16 @@ int cli_parse_store_and_format(const char *command, int argc, char **argv,
     return CLI_OK;
 }
 
+void cli_progress_start(progress_printer *p, const char *command, int quiet)
+{
+    const char *text = getenv("EXHAUST_PROGRESS_INTERVAL");
+    char *end = NULL;
+    double interval = text && *text ? strtod(text, &end) : -1;
+    if (end && (*end || !(interval >= 0)))
+        interval = -1; /* not a number of seconds: the default */
+    progress_init(p, quiet ? NULL : stderr, command, isatty(STDERR_FILENO), interval);
+}
+
 int cli_make_directory(const char *command, const char *path)
 {
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
@@ -137,6 +149,59 @@ int cli_parse_indel(const char *command, const char *text, double *out)
     if (!isinf(*out) && (*end || end == text || !(*out >= 0)))
         return cli_usage_error(command, "--same-stride-indel needs a number >= 0 or inf, "
                                         "not '%s'", text);
+    return CLI_OK;
+}
+
+int cli_parse_lstm_variant(const char *command, const char *text, int *out)
+{
+    exh_error err;
+    if (exh_lstm_variant_parse(text, out, &err) < 0)
+        return cli_usage_error(command, "--lstm-variant is default or paper, not '%s'", text);
+    return CLI_OK;
+}
+
+/* strtoll and strtoull take leading blanks, '+' and (strtoull) a '-' that
+ * wraps around; the option's text must be a plain integer. */
+static int integer_syntax(const char *text, int sign_ok)
+{
+    const char *p = sign_ok && (*text == '-' || *text == '+') ? text + 1 : text;
+    if (!(*p >= '0' && *p <= '9'))
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p == '\0';
+}
+
+int cli_parse_integer(const char *command, const char *option, const char *text, long long low,
+                      long long high, long long *out)
+{
+    errno = 0;
+    long long value = integer_syntax(text, 1) ? strtoll(text, NULL, 10) : 0;
+    if (!integer_syntax(text, 1) || errno == ERANGE || value < low || value > high)
+        return cli_usage_error(command, "%s needs an integer from %lld to %lld, not '%s'", option,
+                               low, high, text);
+    *out = value;
+    return CLI_OK;
+}
+
+int cli_parse_int(const char *command, const char *option, const char *text, int low, int high,
+                  int *out)
+{
+    long long value;
+    int rc = cli_parse_integer(command, option, text, low, high, &value);
+    if (rc == CLI_OK)
+        *out = (int)value;
+    return rc;
+}
+
+int cli_parse_seed(const char *command, const char *option, const char *text, uint64_t *out)
+{
+    errno = 0;
+    unsigned long long value = integer_syntax(text, 0) ? strtoull(text, NULL, 10) : 0;
+    if (!integer_syntax(text, 0) || errno == ERANGE)
+        return cli_usage_error(command, "%s needs an integer from 0 to %llu, not '%s'", option,
+                               (unsigned long long)UINT64_MAX, text);
+    *out = value;
     return CLI_OK;
 }
 

@@ -6,15 +6,17 @@
 
 #include "cli/cli.h"
 #include "exhaust/eval.h"
+#include "exhaust/lstm.h"
 #include "exhaust/report_eval.h"
 
 static const char HELP[] =
     "usage: exhaust eval [--store PATH] [--space S] [--dataset D] [--models M]\n"
     "                    [--repeats R] [--top3-repeats R] [--seed N]\n"
     "                    [--budgets B1,B2] [--no-partial] [--no-lstm] [--fit-penalties]\n"
+    "                    [--lstm-variant default|paper]\n"
     "                    [--partial-epochs E] [--csv PATH]\n"
     "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n"
-    "                    [--penalties FILE] [--same-stride-indel X]\n\n"
+    "                    [--penalties FILE] [--same-stride-indel X] [--quiet]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -33,6 +35,10 @@ static const char HELP[] =
     "                     of the models' total training time)\n"
     "  --no-partial       leave out the 5-NN+partial method (12-epoch logs)\n"
     "  --no-lstm          leave out the LSTM (trained and tuned anew for each split)\n"
+    "  --lstm-variant V   default (a token a step, head H-10-1), or paper: the\n"
+    "                     prediction paper's LSTM, one embedding a layer and a\n"
+    "                     100-10-1 head with a ReLU after each dense layer (rows\n"
+    "                     \"LSTM paper\"; include/exhaust/lstm.h)\n"
     "  --partial-epochs E the partial log of each model is its best validation value\n"
     "                     over its first E epochs (for whole curves, e.g. NAS-Bench-NLP;\n"
     "                     default: NB201's 12-epoch runs where they exist)\n"
@@ -50,7 +56,8 @@ static const char HELP[] =
     "  --out DIR          write DIR/predictions.csv (every test model's predicted and\n"
     "                     true values per method and split), DIR/eval.csv and\n"
     "                     DIR/index.html (the table, predicted-vs-true scatter per\n"
-    "                     method, a few predicted and logged curves)\n\n"
+    "                     method, a few predicted and logged curves)\n"
+    "  --quiet            no progress line on stderr (splits done, time left)\n\n"
     "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
 
 typedef struct eval_cli_options {
@@ -58,19 +65,13 @@ typedef struct eval_cli_options {
     const char *store, *space, *dataset, *csv, *sizes_csv, *out_dir, *penalties;
     double same_stride_indel; /* NaN: not given */
     exh_penalty_table table;      /* what --penalties and --same-stride-indel make */
-    int partial_epochs;
+    int partial_epochs, quiet;
     exh_eval_size_options sizes; /* size_count 0: no training-size table */
 } eval_cli_options;
 
 static int parse_count(const char *option, const char *text, int smallest, int *out)
 {
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (*end || end == text || value < smallest || value > 1000000)
-        return cli_usage_error("eval", "%s needs an integer >= %d, not '%s'", option, smallest,
-                               text);
-    *out = (int)value;
-    return CLI_OK;
+    return cli_parse_int("eval", option, text, smallest, 1000000, out);
 }
 
 static int parse_budgets(const char *text, double *budgets)
@@ -116,6 +117,8 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"out", required_argument, NULL, 'o'},
         {"penalties", required_argument, NULL, 'P'},
         {"same-stride-indel", required_argument, NULL, 'I'},
+        {"lstm-variant", required_argument, NULL, 'V'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -133,6 +136,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'n': o->eval.use_partial = 0; break;
         case 'f': o->eval.fit_penalties = 1; break;
         case 'L': o->eval.use_lstm = 0; break;
+        case 'q': o->quiet = 1; break;
         case 'm': rc = parse_count(name, optarg, 1, &o->eval.models); break;
         case 'r': rc = parse_count(name, optarg, 1, &o->eval.repeats); break;
         case 't': rc = parse_count(name, optarg, 0, &o->eval.top3_repeats); break;
@@ -147,6 +151,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'o': o->out_dir = optarg; break;
         case 'P': o->penalties = optarg; break;
         case 'I': rc = cli_parse_indel("eval", optarg, &o->same_stride_indel); break;
+        case 'V': rc = cli_parse_lstm_variant("eval", optarg, &o->eval.lstm_variant); break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }
@@ -188,11 +193,16 @@ static int run_sizes(const eval_cli_options *o, const exh_eval_dataset *d)
     sizes.repeats = o->eval.repeats;
     sizes.seed = o->eval.seed;
     sizes.use_lstm = o->eval.use_lstm;
+    sizes.lstm_variant = o->eval.lstm_variant;
     sizes.penalties = o->eval.penalties;
+    progress_printer progress; /* its own line: the error table came out in between */
+    cli_progress_start(&progress, "eval", o->quiet);
+    sizes.progress = progress_callback(&progress);
     exh_eval_size_result *result = malloc(sizeof *result);
     exh_error err;
     int rc = result ? exh_eval_train_sizes(d, &sizes, result, &err)
                     : exh_error_set(&err, EXH_ERR_NOMEM, "out of memory");
+    progress_finish(&progress);
     if (rc == 0) {
         exh_eval_write_sizes_markdown(d, result, stdout);
         printf("(%.1f s)\n", result->seconds);
@@ -232,8 +242,12 @@ static int eval_main(int argc, char **argv)
     o.eval.keep_predictions = o.out_dir != NULL;
     if (rc == 0 && o.out_dir && cli_make_directory("eval", o.out_dir) != CLI_OK)
         rc = exh_error_set(&err, EXH_ERR_IO, "(see above)");
+    progress_printer progress;
+    cli_progress_start(&progress, "eval", o.quiet);
+    o.eval.progress = progress_callback(&progress);
     if (rc == 0)
         rc = exh_eval_run(d, &o.eval, &result, &err);
+    progress_finish(&progress);
     if (rc == 0 && o.out_dir)
         rc = exh_report_eval_write(d, &o.eval, &result, o.out_dir, &err);
     if (rc == 0) {

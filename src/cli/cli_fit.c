@@ -8,7 +8,7 @@
 
 static const char HELP[] =
     "usage: exhaust fit-penalties --out FILE [--store PATH] [--space S] [--dataset D]\n"
-    "                             [--k K] [--rounds N] [--seed N] [--start FILE]\n\n"
+    "                             [--k K] [--rounds N] [--seed N] [--start FILE] [--quiet]\n\n"
     "Choose the edit-distance penalty table that makes k-NN predict the logged\n"
     "models best: coordinate descent over the table's finite entries, scored by\n"
     "the leave-one-out error of each model's best validation value. Prints the\n"
@@ -23,7 +23,8 @@ static const char HELP[] =
     "  --k K            neighbours (default 5)\n"
     "  --rounds N       coordinate-descent rounds (default 4)\n"
     "  --seed N         seed for the visiting order and subsampling (default 1)\n"
-    "  --start FILE     start from this table (default: the space's defaults)\n\n"
+    "  --start FILE     start from this table (default: the space's defaults)\n"
+    "  --quiet          no progress line on stderr (entries tried, time left)\n\n"
     "example: exhaust fit-penalties --space graph --dataset wikitext-2 --out nlp.json\n";
 
 static int fit_main(int argc, char **argv)
@@ -33,10 +34,11 @@ static int fit_main(int argc, char **argv)
         {"space", required_argument, NULL, 'p'},   {"dataset", required_argument, NULL, 'd'},
         {"k", required_argument, NULL, 'k'},       {"rounds", required_argument, NULL, 'r'},
         {"seed", required_argument, NULL, 'S'},    {"start", required_argument, NULL, 'b'},
-        {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *store_path = cli_default_store(), *space_name = "nb201",
                *dataset = "cifar10-valid", *start = NULL;
+    int quiet = 0;
     exh_penalties_fit_options fit;
     exh_penalties_fit_options_default(&fit);
     int c;
@@ -46,21 +48,22 @@ static int fit_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", options, &index)) != -1) {
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
-        char *end = NULL;
+        int rc = CLI_OK;
         switch (c) {
         case 'o': out = optarg; break;
         case 's': store_path = optarg; break;
         case 'p': space_name = optarg; break;
         case 'd': dataset = optarg; break;
         case 'b': start = optarg; break;
-        case 'k': fit.k = (int)strtol(optarg, &end, 10); break;
-        case 'r': fit.rounds = (int)strtol(optarg, &end, 10); break;
-        case 'S': fit.seed = strtoull(optarg, &end, 10); break;
+        case 'q': quiet = 1; break;
+        case 'k': rc = cli_parse_int("fit-penalties", name, optarg, 1, 1000000, &fit.k); break;
+        case 'r': rc = cli_parse_int("fit-penalties", name, optarg, 1, 1000000, &fit.rounds); break;
+        case 'S': rc = cli_parse_seed("fit-penalties", name, optarg, &fit.seed); break;
         case ':': return cli_usage_error("fit-penalties", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("fit-penalties", "unknown option '%s'", argv[optind - 1]);
         }
-        if (end && (*end || end == optarg))
-            return cli_usage_error("fit-penalties", "%s needs a number, not '%s'", name, optarg);
+        if (rc != CLI_OK)
+            return rc;
     }
     if (!out)
         return cli_usage_error("fit-penalties", "give --out FILE for the fitted table");
@@ -77,11 +80,16 @@ static int fit_main(int argc, char **argv)
     int rc = exh_eval_dataset_load(s, space_name, dataset, &d, &err);
     exh_store_close(s);
     if (rc == 0)
-        rc = start ? exh_penalties_load(start, &table, &err) : exh_penalties_for_space(d->space, &table, &err);
+        rc = start ? exh_penalties_load(start, &table, &err)
+                   : exh_penalties_for_space(d->space, &table, &err);
     if (rc == 0)
         rc = exh_eval_repository(d, &table, &r, &err);
+    progress_printer progress;
+    cli_progress_start(&progress, "fit-penalties", quiet);
+    fit.progress = progress_callback(&progress);
     if (rc == 0)
         rc = exh_penalties_fit(r, &fit, &table, &result, &err);
+    progress_finish(&progress);
     if (rc == 0)
         rc = exh_penalties_save(out, &table, &err);
     if (rc == 0)

@@ -38,10 +38,12 @@ typedef struct ingest_cli_options {
     int quiet;
 } ingest_cli_options;
 
+/* After each file: the runs so far and the file (its name as it came:
+ * control bytes escaped). */
 static void show_progress(const char *path, int64_t runs, void *context)
 {
-    (void)context;
-    fprintf(stderr, "\r\033[K  %lld runs  %s", (long long)runs, path);
+    char shown[256];
+    progress_update(context, "runs", runs, 0, cli_printable(path, shown, sizeof shown));
 }
 
 /* --space and --arch apply to every run of a keras-csv or tfevents file: a
@@ -123,8 +125,12 @@ static int ingest_main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc != CLI_OK)
         return rc;
-    if (!o.quiet && isatty(STDERR_FILENO))
+    progress_printer progress;
+    cli_progress_start(&progress, "ingest", o.quiet);
+    if (progress.stream) {
         o.ingest.progress = show_progress;
+        o.ingest.progress_context = &progress;
+    }
     exh_store *s;
     exh_error err;
     if (exh_store_open(o.store_path, &s, &err) < 0) {
@@ -139,8 +145,7 @@ static int ingest_main(int argc, char **argv)
                           &err);
     clock_gettime(CLOCK_MONOTONIC, &end);
     exh_store_close(s);
-    if (o.ingest.progress)
-        fprintf(stderr, "\r\033[K");
+    progress_finish(&progress);
     if (rc < 0) {
         cli_error("ingest", "%s", err.message);
         cli_error("ingest", "nothing was stored: %s is as it was before", o.store_path);

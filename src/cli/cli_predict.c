@@ -1,6 +1,7 @@
 /* cli_predict.c — exhaust predict and exhaust rank: performance of
  * untrained architectures, from the logged ones nearest to them. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static const char PREDICT_HELP[] =
     "                       [--target best|overfit|epoch-time|budget=SECONDS]\n"
     "                       [--penalties FILE] [--seed N] [--format table|csv|json]\n"
     "                       [--model FILE | --save-model FILE] [--train-models N] [--quick]\n"
-    "                       [--curve] [--out DIR] [--same-stride-indel X]\n\n"
+    "                       [--curve] [--out DIR] [--same-stride-indel X] [--quiet]\n"
+    "                       [--lstm-variant default|paper]\n\n"
     "Predict how each untrained architecture ARCH (in the space's text form) would\n"
     "do, from the logged models of the store: k-NN averages the curves of the K\n"
     "nearest by edit distance (shown, with distances and weights, so you can see\n"
@@ -46,6 +48,11 @@ static const char PREDICT_HELP[] =
     "  --save-model FILE  lstm: keep the model trained here (FILE and FILE.json)\n"
     "  --train-models N lstm: train on at most N logged models (default 1000)\n"
     "  --quick          lstm: the default hyperparameters instead of a grid of 18\n"
+    "  --lstm-variant V lstm: default (a token a step, head H-10-1), or paper: the\n"
+    "                   prediction paper's LSTM, one embedding a layer and a 100-10-1\n"
+    "                   head with a ReLU after each dense layer (a --model file\n"
+    "                   keeps the variant it was trained with)\n"
+    "  --quiet          lstm: no progress line on stderr while it trains\n"
     "  --format F       table (default), csv or json\n"
     "  --curve          print the predicted validation (and train) curve per epoch\n"
     "                   with each neighbour's curve, distance and weight, one row\n"
@@ -67,7 +74,7 @@ static const char RANK_HELP[] =
     "  --budget SECONDS training time each candidate may take (default: no limit)\n"
     "  --top N          how many to print (default 10)\n"
     "  (and --store, --space, --dataset, --method, --k, --penalties, --seed, --format,\n"
-    "   --model, --save-model, --train-models, --quick)\n\n"
+    "   --model, --save-model, --train-models, --quick, --lstm-variant, --quiet)\n\n"
     "example: exhaust rank candidates.txt --budget 3600 --top 5\n";
 
 typedef struct predict_options {
@@ -76,7 +83,8 @@ typedef struct predict_options {
     double budget;
     output_format format;
     const char *model, *save_model, *out_dir;
-    int train_models, quick, curve;
+    int train_models, quick, curve, quiet;
+    int lstm_variant, lstm_variant_given;
     double same_stride_indel; /* NaN: not given */
     exh_targets_spec parsed_target;
 } predict_options;
@@ -111,9 +119,12 @@ static int check_options(predict_options *o)
         return cli_usage_error(o->command, "--k, --top and --budget must be positive, "
                                "--train-models at least 4");
     int lstm = strcmp(o->method, "lstm") == 0;
-    if (!lstm && (o->model || o->save_model || o->quick))
-        return cli_usage_error(o->command, "--model, --save-model and --quick go with "
-                               "--method lstm");
+    if (!lstm && (o->model || o->save_model || o->quick || o->lstm_variant_given))
+        return cli_usage_error(o->command, "--model, --save-model, --quick and --lstm-variant "
+                               "go with --method lstm");
+    if (o->model && o->lstm_variant_given)
+        return cli_usage_error(o->command, "--lstm-variant trains a new model; the --model file "
+                               "keeps the variant it was trained with");
     if (lstm && (o->curve || o->out_dir))
         return cli_usage_error(o->command, "--curve and --out go with knn, baseline1 and "
                                "baseline2: the LSTM predicts one value, not a curve");
@@ -138,8 +149,9 @@ static int parse_options(int argc, char **argv, predict_options *o)
         {"save-model", required_argument, NULL, 'W'},
         {"train-models", required_argument, NULL, 'T'},
         {"quick", no_argument, NULL, 'q'},          {"curve", no_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},
-        {"same-stride-indel", required_argument, NULL, 'I'},          {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},      {"quiet", no_argument, NULL, 'Q'},
+        {"same-stride-indel", required_argument, NULL, 'I'},
+        {"lstm-variant", required_argument, NULL, 'V'},               {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -149,6 +161,7 @@ static int parse_options(int argc, char **argv, predict_options *o)
         const char *name = cli_option_name(options, index, argv, option_name, sizeof option_name);
         index = -1;
         char *end = NULL;
+        int rc = CLI_OK;
         switch (c) {
         case 's': o->store = optarg; break;
         case 'p': o->space = optarg; break;
@@ -159,16 +172,22 @@ static int parse_options(int argc, char **argv, predict_options *o)
         case 'M': o->model = optarg; break;
         case 'W': o->save_model = optarg; break;
         case 'q': o->quick = 1; break;
+        case 'Q': o->quiet = 1; break;
         case 'c': o->curve = 1; break;
+        case 'V':
+            if (cli_parse_lstm_variant(o->command, optarg, &o->lstm_variant) != CLI_OK)
+                return CLI_USAGE;
+            o->lstm_variant_given = 1;
+            break;
         case 'o': o->out_dir = optarg; break;
         case 'I':
             if (cli_parse_indel(o->command, optarg, &o->same_stride_indel) != CLI_OK)
                 return CLI_USAGE;
             break;
-        case 'k': o->k = (int)strtol(optarg, &end, 10); break;
-        case 'S': o->seed = (int)strtol(optarg, &end, 10); break;
-        case 'n': o->top = (int)strtol(optarg, &end, 10); break;
-        case 'T': o->train_models = (int)strtol(optarg, &end, 10); break;
+        case 'k': rc = cli_parse_int(o->command, name, optarg, 1, 1000000, &o->k); break;
+        case 'S': rc = cli_parse_int(o->command, name, optarg, 0, INT_MAX, &o->seed); break;
+        case 'n': rc = cli_parse_int(o->command, name, optarg, 1, INT_MAX, &o->top); break;
+        case 'T': rc = cli_parse_int(o->command, name, optarg, 4, 1000000, &o->train_models); break;
         case 'b': o->budget = strtod(optarg, &end); break;
         case 'f':
             if (cli_parse_format(o->command, optarg, &o->format) != CLI_OK)
@@ -179,12 +198,15 @@ static int parse_options(int argc, char **argv, predict_options *o)
         }
         if (end && (*end || end == optarg))
             return cli_usage_error(o->command, "%s needs a number, not '%s'", name, optarg);
+        if (rc != CLI_OK)
+            return rc;
     }
     return check_options(o);
 }
 
-static int predict_one(const exh_knn_repository *r, const exh_eval_dataset *d, const predict_options *o,
-                       const exh_arch *a, exh_rng *g, exh_knn_prediction *p, exh_error *err)
+static int predict_one(const exh_knn_repository *r, const exh_eval_dataset *d,
+                       const predict_options *o, const exh_arch *a, exh_rng *g,
+                       exh_knn_prediction *p, exh_error *err)
 {
     exh_layer layers[EXH_ARCH_MAX_TOKENS];
     int count = exh_space_layers(d->space, a, layers, EXH_ARCH_MAX_TOKENS);
@@ -200,11 +222,12 @@ static int target_value(const predict_options *o, int higher, const exh_knn_pred
                         double *value, exh_error *err)
 {
     return exh_targets_compute(&o->parsed_target, p->channel[EXH_KNN_VALIDATION],
-                               p->channel[EXH_KNN_TRAIN], p->channel[EXH_KNN_EPOCH_SECONDS], p->epochs,
-                               higher, value, err);
+                               p->channel[EXH_KNN_TRAIN], p->channel[EXH_KNN_EPOCH_SECONDS],
+                               p->epochs, higher, value, err);
 }
 
-static void neighbours_text(const exh_knn_repository *r, const exh_knn_prediction *p, char *out, size_t size)
+static void neighbours_text(const exh_knn_repository *r, const exh_knn_prediction *p, char *out,
+                            size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
@@ -243,7 +266,8 @@ static int predict_by_curves(const predict_options *o, char **texts, int count, 
     if (rc == 0)
         rc = exh_eval_repository(d, &table, &r, err);
     if (rc == 0)
-        *lower_is_better = exh_targets_lower_is_better(&o->parsed_target, d->metric == EXH_KNN_ACCURACY);
+        *lower_is_better =
+            exh_targets_lower_is_better(&o->parsed_target, d->metric == EXH_KNN_ACCURACY);
     exh_rng *g = exh_rng_new((uint64_t)o->seed);
     exh_knn_prediction p;
     exh_knn_prediction_init(&p);
@@ -291,12 +315,17 @@ static int lstm_obtain(const predict_options *o, exh_lstm_model **model, exh_lst
     options.max_models = o->train_models;
     options.seed = (uint64_t)o->seed;
     options.grid = !o->quick;
+    options.variant = o->lstm_variant;
     if (rc == 0) {
         fprintf(stderr, "exhaust %s: training the LSTM for %s on %d of %d logged models "
                 "(%s)...\n", o->command, o->target,
                 o->train_models < d->count ? o->train_models : d->count, d->count,
                 o->quick ? "default hyperparameters" : "a grid of 18 settings; --quick for one");
+        progress_printer progress;
+        cli_progress_start(&progress, o->command, o->quiet);
+        options.progress = progress_callback(&progress);
         rc = exh_lstm_fit(d, o->dataset, &options, model, info, err);
+        progress_finish(&progress);
     }
     exh_eval_dataset_free(d);
     if (rc == 0 && o->save_model)

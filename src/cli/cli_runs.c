@@ -55,7 +55,7 @@ static int parse_options(int argc, char **argv, exh_run_filter *filter, const ch
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        char *end;
+        long long limit;
         switch (c) {
         case 's': *store_path = optarg; break;
         case 'p': filter->space = optarg; break;
@@ -63,10 +63,9 @@ static int parse_options(int argc, char **argv, exh_run_filter *filter, const ch
         case 't': filter->status = optarg; break;
         case 'a': filter->arch = optarg; break;
         case 'l':
-            filter->limit = strtoll(optarg, &end, 10);
-            if (*end || filter->limit <= 0)
-                return cli_usage_error("runs", "--limit needs a positive integer, not '%s'",
-                                       optarg);
+            if (cli_parse_integer("runs", "--limit", optarg, 1, INT64_MAX, &limit) != CLI_OK)
+                return CLI_USAGE;
+            filter->limit = limit;
             break;
         case 'f':
             if (cli_parse_format("runs", optarg, format) != CLI_OK)

@@ -22,7 +22,7 @@ static const char HELP[] =
     "                      [--with-replacement] [--allow-duplicates]\n"
     "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
     "                      [--trace PATH] [--no-fsync] [--resume TRACE] [--mpi]\n"
-    "                      [--store PATH --search-name NAME]\n\n"
+    "                      [--store PATH --search-name NAME] [--quiet]\n\n"
     "Regularized (aging) evolution: evaluate random architectures until P have\n"
     "finished, then repeatedly mutate the best of S sampled population members and\n"
     "retire the oldest, until N evaluations. Prints the best architecture found.\n\n"
@@ -108,7 +108,9 @@ static const char HELP[] =
     "                       or 'search'); re-using a name replaces that search\n"
     "  --mpi                under mpirun -np K: rank 0 holds the population and the\n"
     "                       trace, ranks 1..K-1 evaluate (--workers is ignored; real\n"
-    "                       clock only: --clock simulated is refused)\n\n"
+    "                       clock only: --clock simulated is refused)\n"
+    "  --quiet              no progress line on stderr (evaluations done, best so far,\n"
+    "                       time left)\n\n"
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --clock simulated --seed 1 --trace out.csv\n"
     "         mpirun -np 9 exhaust search --mpi --evaluator command --command ./train.sh\n";
@@ -129,7 +131,7 @@ typedef struct search_cli_options {
     const char *store, *search_name, *logs;
     int k;
     double timeout;
-    int simulated, mpi, no_fsync;
+    int simulated, mpi, no_fsync, quiet;
     unsigned given;            /* GIVEN_* */
 } search_cli_options;
 
@@ -142,15 +144,10 @@ static int parse_number(const char *option, const char *text, double low, double
     return CLI_OK;
 }
 
-/* A whole number in [low, high] (casting 3e9 to int would be undefined). */
-static int parse_whole(const char *option, const char *text, double low, double high,
-                       double *out)
+/* An int option in [low, high] (cli_parse_integer). */
+static int parse_whole(const char *option, const char *text, int low, int high, int *out)
 {
-    int rc = parse_number(option, text, low, out);
-    if (rc == CLI_OK && !(*out <= high && *out == floor(*out)))
-        return cli_usage_error("search", "%s needs a whole number from %g to %g, not '%s'",
-                               option, low, high, text);
-    return rc;
+    return cli_parse_int("search", option, text, low, high, out);
 }
 
 static int parse_options(int argc, char **argv, search_cli_options *o)
@@ -172,10 +169,12 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"store", required_argument, NULL, 'B'}, {"search-name", required_argument, NULL, 'n'},
         {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},
         {"screen", required_argument, NULL, 'Q'}, {"timeout", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     int c;
     double value;
+    long long whole = 0;
     opterr = 0;
     int index = -1;
     char option_name[64];
@@ -213,30 +212,33 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'C': o->command = optarg; break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'Y': o->no_fsync = 1; break;
         case 'B': o->store = optarg; break;
         case 'L': o->logs = optarg; break;
-        case 'K':
-            rc = parse_whole(name, optarg, 1, 1e6, &value);
-            o->k = rc ? 0 : (int)value;
-            break;
+        case 'K': rc = parse_whole(name, optarg, 1, 1000000, &o->k); break;
         case 'Q':
-            rc = parse_whole(name, optarg, 1, EXH_SEARCH_MAX_SCREEN, &value);
-            o->search.screen = rc ? 0 : (int)value;
+            rc = parse_whole(name, optarg, 1, EXH_SEARCH_MAX_SCREEN, &o->search.screen);
             break;
         case 'n': o->search_name = optarg; break;
-        case 'F':
-            rc = parse_whole(name, optarg, 0, 1e6, &value);
-            o->search.retry_failures = rc ? 0 : (int)value;
-            break;
+        case 'F': rc = parse_whole(name, optarg, 0, 1000000, &o->search.retry_failures); break;
         case 'o': rc = parse_number(name, optarg, 0, &o->timeout); break;
-        case 'P': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.population = rc ? 0 : (int)value; break;
-        case 'S': rc = parse_whole(name, optarg, 1, 1e8, &value); o->search.sample = rc ? 0 : (int)value; break;
-        case 'N': rc = parse_whole(name, optarg, 1, 1e12, &value); o->search.candidates = rc ? 0 : (int64_t)value; break;
-        case 'W': rc = parse_whole(name, optarg, 1, 1e6, &value); o->search.workers = rc ? 0 : (int)value; break;
-        case 's': rc = parse_whole(name, optarg, 0, 1.8e19, &value); o->search.seed = rc ? 0 : (uint64_t)value; break;
-        case 'x': rc = parse_number(name, optarg, -100, &value); o->search.mutation_exponent = value; break;
-        case 'b': rc = parse_number(name, optarg, 0, &value); o->search.time_budget_seconds = value; break;
+        case 'P': rc = parse_whole(name, optarg, 1, 100000000, &o->search.population); break;
+        case 'S': rc = parse_whole(name, optarg, 1, 100000000, &o->search.sample); break;
+        case 'N':
+            rc = cli_parse_integer("search", name, optarg, 1, 1000000000000LL, &whole);
+            o->search.candidates = whole;
+            break;
+        case 'W': rc = parse_whole(name, optarg, 1, 1000000, &o->search.workers); break;
+        case 's': rc = cli_parse_seed("search", name, optarg, &o->search.seed); break;
+        case 'x':
+            rc = parse_number(name, optarg, -100, &value);
+            o->search.mutation_exponent = value;
+            break;
+        case 'b':
+            rc = parse_number(name, optarg, 0, &value);
+            o->search.time_budget_seconds = value;
+            break;
         case ':': return cli_usage_error("search", "%s needs a value", name);
         default: return cli_usage_error("search", "unknown option '%s'", name);
         }
@@ -368,7 +370,8 @@ static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, i
         }
     if (*message)
         return cli_usage_error("search", "--resume %s: options differ from the trace's settings "
-                               "(%s%s): %s", o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX, message);
+                               "(%s%s): %s", o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX,
+                               message);
     /* Not given: the recorded value. */
     if (!(o->given & GIVEN_SPACE) && *r->space)
         o->space = r->space;
@@ -466,11 +469,11 @@ static void finish_store(const search_cli_options *o, exh_trace_store *records)
         exh_trace_store_flush(records, FINAL_WAIT_SECONDS, &err) < 0)
         cli_error("search", "%s", err.message);
     int64_t pending = exh_trace_store_pending(records);
+    const char *trace = o->resume ? o->resume : o->trace ? o->trace : "TRACE";
     if (pending > 0)
         cli_error("search", "%s: busy: %lld records are in the trace but not yet in the store; "
                   "`exhaust search --resume %s --store %s` adds them",
-                  o->store, (long long)pending, o->resume ? o->resume : o->trace ? o->trace : "TRACE",
-                  o->store);
+                  o->store, (long long)pending, trace, o->store);
 }
 
 static void print_result(const search_cli_options *o, const exh_space *s, exh_evaluator *e,
@@ -498,23 +501,13 @@ static void print_result(const search_cli_options *o, const exh_space *s, exh_ev
         printf("trace: %s\n", o->resume ? o->resume : o->trace);
 }
 
-/* A one-line progress bar on a terminal, redrawn at most ten times a second. */
+/* The search's callback onto the command's progress line, with the best
+ * quality so far. */
 static void show_progress(const exh_search_result *so_far, int64_t candidates, void *context)
 {
-    double *last = context;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    if (t - last[0] < 0.1 && so_far->evaluations < candidates)
-        return;
-    if (last[1] == 0)
-        last[1] = t;
-    last[0] = t;
-    int width = 30, filled = (int)(width * so_far->evaluations / candidates);
-    fprintf(stderr, "\r[%.*s%*s] %lld/%lld  best %.4g  %.0f eval/s ", filled,
-            "==============================", width - filled, "",
-            (long long)so_far->evaluations, (long long)candidates, so_far->best_quality,
-            so_far->evaluations / (t - last[1] > 1e-9 ? t - last[1] : 1e-9));
+    char best[48];
+    snprintf(best, sizeof best, "best %.4g", so_far->best_quality);
+    progress_update(context, "evaluations", so_far->evaluations, candidates, best);
 }
 
 /* Logged runs that may donate with --transfer-from any, or inform --screen
@@ -672,10 +665,11 @@ static int search_main(int argc, char **argv)
         }
         coordinator = rank == 0;
     }
-    double progress_clock[2] = {0, 0};
-    if (coordinator && isatty(STDERR_FILENO)) {
+    progress_printer progress;
+    cli_progress_start(&progress, "search", o.quiet || !coordinator);
+    if (progress.stream) {
         o.search.progress = show_progress;
-        o.search.progress_context = progress_clock;
+        o.search.progress_context = &progress;
     }
     if (strcmp(o.evaluator, "command") == 0)
         own_stop_signals();
@@ -731,8 +725,7 @@ static int search_main(int argc, char **argv)
         cli_error("search", "%s: %s; the search went on without the store (the trace has "
                   "every record; `exhaust search --resume TRACE --store %s` adds them)",
                   o.store, exh_trace_store_error(trace), o.store);
-    if (o.search.progress)
-        fprintf(stderr, "\n");
+    progress_finish(&progress);
     exh_error close_err;
     if (exh_trace_close(trace, &close_err) < 0 && rc == 0) {
         err = close_err;

@@ -17,6 +17,7 @@ static const cli_command *const commands[] = {
     &cli_eval_command,
     &cli_fit_penalties_command,
     &cli_analyze_command,
+    &cli_repo_command,
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

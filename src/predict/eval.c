@@ -19,6 +19,8 @@ static const char *const METHOD_NAMES[] = {"baseline1", "baseline2", "1-NN", "3-
  * LSTM on the residual of a quadratic of the partial value, and that
  * quadratic alone (eval_lstm.c). */
 static const char *const LSTM_NAMES[] = {"LSTM", "LSTM+partial", "quadratic of partial"};
+static const char *const LSTM_PAPER_NAMES[] = {"LSTM paper", "LSTM paper+partial",
+                                               "quadratic of partial"};
 
 void exh_eval_options_default(exh_eval_options *o)
 {
@@ -211,7 +213,8 @@ static void top3(const double *values, int n, int higher, int *out)
             int taken = 0;
             for (int j = 0; j < k; j++)
                 taken |= out[j] == i;
-            if (!taken && (best < 0 || (higher ? values[i] > values[best] : values[i] < values[best])))
+            if (!taken &&
+                (best < 0 || (higher ? values[i] > values[best] : values[i] < values[best])))
                 best = i;
         }
         out[k] = best;
@@ -228,9 +231,9 @@ static int overlap(const int *a, const int *b)
 }
 
 /* One repeat of top-3 selection for every method and both budgets. */
-static int select_split(const exh_eval_dataset *d, const split *s, int methods, const double *budgets,
-                        exh_rng *r, exh_rng *lstm_stream, accumulator any[][2], accumulator shared[][2],
-                        exh_error *err)
+static int select_split(const exh_eval_dataset *d, const split *s, int methods,
+                        const double *budgets, exh_rng *r, exh_rng *lstm_stream, int lstm_variant,
+                        accumulator any[][2], accumulator shared[][2], exh_error *err)
 {
     int higher = d->metric == EXH_KNN_ACCURACY, n = s->test_count, rc = 0;
     if (n < 3)
@@ -266,11 +269,12 @@ static int select_split(const exh_eval_dataset *d, const split *s, int methods, 
     if (rc == 0)
         rc = split_distances_compute(s, &sd, err);
     for (int b = 0; rc == 0 && b < 2; b++)
-        rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (EVAL_METHOD_GP * 2 + b) * n, err);
+        rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (EVAL_METHOD_GP * 2 + b) * n,
+                                    err);
     split_distances_free(&sd);
     if (lstm_stream) /* the LSTM is one more method, after the others */
         for (int b = 0; rc == 0 && b < 2; b++)
-            rc = eval_lstm_budget_guesses(d, s, budgets[b], lstm_stream,
+            rc = eval_lstm_budget_guesses(d, lstm_variant, s, budgets[b], lstm_stream,
                                           guess + (methods * 2 + b) * n, err);
     int scored = methods + (lstm_stream != NULL);
     for (int b = 0; rc == 0 && b < 2; b++) {
@@ -320,7 +324,8 @@ static void default_budgets(const exh_eval_dataset *d, const exh_eval_options *o
     free(totals);
 }
 
-int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out, exh_error *err)
+int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out,
+                 exh_error *err)
 {
     if (o->models < 10 || o->repeats < 1)
         return exh_error_set(err, EXH_ERR_INVALID, "eval needs at least 10 models and 1 repeat");
@@ -336,35 +341,42 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     memset(shared, 0, sizeof shared);
     exh_rng *r = exh_rng_new(o->seed);
     int rc = r ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int64_t splits = o->repeats + (d->has_times ? o->top3_repeats : 0);
     for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
         split s;
         eval_recorder recorder = {out, repeat};
         const eval_recorder *rec = o->keep_predictions ? &recorder : NULL;
-        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
+        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r,
+                        &s, err);
         if (rc == 0)
             rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
         if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
             exh_rng *lstm_stream = exh_rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? eval_lstm_score(d, &s, methods > EVAL_METHOD_5NN_PARTIAL,
+            rc = lstm_stream ? eval_lstm_score(d, o->lstm_variant, &s,
+                                               methods > EVAL_METHOD_5NN_PARTIAL,
                                                lstm_stream, &scores[methods], rec, methods, err)
                              : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
             exh_rng_free(lstm_stream);
         }
         out->test_models = s.test_count;
         eval_split_free(&s);
+        exh_progress_report(&o->progress, "splits", repeat + 1, splits);
     }
     default_budgets(d, o, out->budgets);
     for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
         split s;
-        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r, &s, err);
-        exh_rng *lstm_stream = o->use_lstm ? exh_rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat)
-                                       : NULL;
+        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r,
+                        &s, err);
+        exh_rng *lstm_stream =
+            o->use_lstm ? exh_rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat) : NULL;
         if (rc == 0 && o->use_lstm && !lstm_stream)
             rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
         if (rc == 0)
-            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, any, shared, err);
+            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, o->lstm_variant, any,
+                              shared, err);
         exh_rng_free(lstm_stream);
         eval_split_free(&s);
+        exh_progress_report(&o->progress, "splits", o->repeats + repeat + 1, splits);
     }
     exh_rng_free(r);
     int lstm_methods = !o->use_lstm ? 0 : methods > EVAL_METHOD_5NN_PARTIAL ? 3 : 1;
@@ -372,7 +384,9 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     for (int m = 0; m < out->method_count; m++) {
         exh_eval_method_result *x = &out->methods[m];
         snprintf(x->name, sizeof x->name, "%s",
-                 m < methods ? METHOD_NAMES[m] : LSTM_NAMES[m - methods]);
+                 m < methods                                  ? METHOD_NAMES[m]
+                 : o->lstm_variant == EXH_LSTM_VARIANT_PAPER ? LSTM_PAPER_NAMES[m - methods]
+                                                             : LSTM_NAMES[m - methods]);
         x->best_error_mean = mean_of(&scores[m].best_error);
         x->best_error_sd = sd_of(&scores[m].best_error);
         x->overfit_error_mean = mean_of(&scores[m].overfit_error);
@@ -389,6 +403,7 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     out->noise_floor_sd = sd_of(&noise);
     out->noise_floor_pairs = noise.count;
     clock_gettime(CLOCK_MONOTONIC, &end);
-    out->seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    out->seconds =
+        (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
     return rc;
 }

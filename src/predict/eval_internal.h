@@ -169,8 +169,8 @@ int eval_record(const eval_recorder *rec, int model, int method, double predicte
  * with use_partial, scores[1] "LSTM+partial" and scores[2] "quadratic of
  * partial" (see eval.h); their predictions recorded (rec not NULL) as
  * methods first_method, first_method + 1, first_method + 2. */
-int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, exh_rng *r,
-                    method_scores *scores, const eval_recorder *rec, int first_method,
+int eval_lstm_score(const exh_eval_dataset *d, int variant, const split *s, int use_partial,
+                    exh_rng *r, method_scores *scores, const eval_recorder *rec, int first_method,
                     exh_error *err);
 
 /* Train an LSTM on rows [0, train) of archs/targets and predict the `test`
@@ -180,14 +180,15 @@ int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, 
  * learning rate are chosen on the validation rows (lstm_grid_search) and
  * written to *chosen; otherwise the model is trained once with them,
  * stopped early on validation. The other training options come from
- * `base` (NULL: lstm_train_options_default). */
-int eval_lstm_fit_predict(const exh_eval_dataset *d, const exh_arch *archs, const double *targets,
-                          int train, int validation, int test, const exh_lstm_train_options *base,
-                          exh_rng *r, exh_lstm_grid_point *chosen, double *predicted,
+ * `base` (NULL: lstm_train_options_default). variant: enum exh_lstm_variant. */
+int eval_lstm_fit_predict(const exh_eval_dataset *d, int variant, const exh_arch *archs,
+                          const double *targets, int train, int validation, int test,
+                          const exh_lstm_train_options *base, exh_rng *r,
+                          exh_lstm_grid_point *chosen, double *predicted,
                           double *validation_predicted, exh_error *err);
 
 /* LSTM guesses of the value within `budget` for the split's test models. */
-int eval_lstm_budget_guesses(const exh_eval_dataset *d, const split *s, double budget, exh_rng *r,
-                             double *guesses, exh_error *err);
+int eval_lstm_budget_guesses(const exh_eval_dataset *d, int variant, const split *s, double budget,
+                             exh_rng *r, double *guesses, exh_error *err);
 
 #endif

@@ -44,13 +44,16 @@ static int lstm_rows(const exh_eval_dataset *d, const int *models, int from, int
     return n;
 }
 
-int eval_lstm_fit_predict(const exh_eval_dataset *d, const exh_arch *archs, const double *targets,
-                          int train, int validation, int test, const exh_lstm_train_options *base,
-                          exh_rng *r, exh_lstm_grid_point *chosen, double *predicted,
+int eval_lstm_fit_predict(const exh_eval_dataset *d, int variant, const exh_arch *archs,
+                          const double *targets, int train, int validation, int test,
+                          const exh_lstm_train_options *base, exh_rng *r,
+                          exh_lstm_grid_point *chosen, double *predicted,
                           double *validation_predicted, exh_error *err)
 {
     exh_lstm_config config;
     exh_lstm_config_default(&config);
+    if (variant == EXH_LSTM_VARIANT_PAPER)
+        exh_lstm_config_paper(&config, exh_lstm_layer_width_for_space(d->space));
     int rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
                                         train + validation, err);
     exh_lstm_dataset train_set = {train, archs, targets};
@@ -155,9 +158,10 @@ static int record_rows(const eval_recorder *rec, const rows *r, const int n[3], 
  * models, the LSTM trained on its residuals (what the architecture adds),
  * with the hyperparameters the plain LSTM's grid search chose on this split
  * (a second grid search would double the evaluation's time). */
-static int score_partial(const exh_eval_dataset *d, const rows *x, const int n[3], exh_rng *r,
-                         exh_lstm_grid_point *chosen, method_scores *scores, double *predicted,
-                         const eval_recorder *rec, int first_method, exh_error *err)
+static int score_partial(const exh_eval_dataset *d, int variant, const rows *x, const int n[3],
+                         exh_rng *r, exh_lstm_grid_point *chosen, method_scores *scores,
+                         double *predicted, const eval_recorder *rec, int first_method,
+                         exh_error *err)
 {
     exh_arch *archs = x->archs;
     double *targets = x->targets, *partials = x->partials;
@@ -176,8 +180,8 @@ static int score_partial(const exh_eval_dataset *d, const rows *x, const int n[3
     for (int i = 0; rc == 0 && i < train + validation; i++)
         residual[i] = targets[i] - curve[i];
     if (rc == 0)
-        rc = eval_lstm_fit_predict(d, archs, residual, train, validation, test, NULL, r, chosen,
-                                   predicted, NULL, err);
+        rc = eval_lstm_fit_predict(d, variant, archs, residual, train, validation, test, NULL, r,
+                                   chosen, predicted, NULL, err);
     for (int i = 0; rc == 0 && i < test; i++)
         predicted[i] += curve[train + validation + i];
     if (rc == 0) {
@@ -190,16 +194,17 @@ static int score_partial(const exh_eval_dataset *d, const rows *x, const int n[3
 /* The LSTM on the degree of overfitting, with the hyperparameters the
  * best-value grid search chose on this split; too few models with train
  * curves (fewer than 2 to train on, 1 to stop on, 1 to test) score nothing. */
-static int score_overfitting(const exh_eval_dataset *d, const split *s, const rows *x, exh_rng *r,
-                             exh_lstm_grid_point *chosen, method_scores *score, double *predicted,
-                             const eval_recorder *rec, int method, exh_error *err)
+static int score_overfitting(const exh_eval_dataset *d, int variant, const split *s, const rows *x,
+                             exh_rng *r, exh_lstm_grid_point *chosen, method_scores *score,
+                             double *predicted, const eval_recorder *rec, int method,
+                             exh_error *err)
 {
     int n[3];
     split_rows(d, s, EVAL_TARGET_OVERFITTING, 0, x, n);
     if (n[0] < 2 || n[1] < 1 || n[2] < 1)
         return EXH_OK;
-    int rc = eval_lstm_fit_predict(d, x->archs, x->targets, n[0], n[1], n[2], NULL, r, chosen,
-                                   predicted, NULL, err);
+    int rc = eval_lstm_fit_predict(d, variant, x->archs, x->targets, n[0], n[1], n[2], NULL, r,
+                                   chosen, predicted, NULL, err);
     if (rc == 0) {
         accumulate(&score->overfit_error,
                    mean_absolute_error(predicted, x->targets + n[0] + n[1], n[2]));
@@ -208,8 +213,8 @@ static int score_overfitting(const exh_eval_dataset *d, const split *s, const ro
     return rc;
 }
 
-int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, exh_rng *r,
-                    method_scores *scores, const eval_recorder *rec, int first_method,
+int eval_lstm_score(const exh_eval_dataset *d, int variant, const split *s, int use_partial,
+                    exh_rng *r, method_scores *scores, const eval_recorder *rec, int first_method,
                     exh_error *err)
 {
     size_t total = (size_t)(s->repository_count + s->test_count);
@@ -227,18 +232,19 @@ int eval_lstm_score(const exh_eval_dataset *d, const split *s, int use_partial, 
     int n[3];
     split_rows(d, s, EVAL_TARGET_BEST, 0, &x, n);
     exh_lstm_grid_point chosen = {0};
-    int rc = eval_lstm_fit_predict(d, archs, targets, n[0], n[1], n[2], NULL, r, &chosen,
+    int rc = eval_lstm_fit_predict(d, variant, archs, targets, n[0], n[1], n[2], NULL, r, &chosen,
                                    predicted, NULL, err);
     if (rc == 0) {
         score_best(&scores[0], predicted, targets + n[0] + n[1], n[2]);
         rc = record_rows(rec, &x, n, first_method, EVAL_TARGET_BEST, predicted, err);
     }
     if (rc == 0 && d->has_train)
-        rc = score_overfitting(d, s, &x, r, &chosen, &scores[0], predicted, rec, first_method,
-                               err);
+        rc = score_overfitting(d, variant, s, &x, r, &chosen, &scores[0], predicted, rec,
+                               first_method, err);
     if (rc == 0 && use_partial) {
         split_rows(d, s, EVAL_TARGET_BEST, 1, &x, n);
-        rc = score_partial(d, &x, n, r, &chosen, scores, predicted, rec, first_method, err);
+        rc = score_partial(d, variant, &x, n, r, &chosen, scores, predicted, rec, first_method,
+                           err);
     }
     free(archs);
     free(targets);
@@ -260,8 +266,8 @@ static int budget_rows(const exh_eval_dataset *d, const int *models, int from, i
  * trained on the train models, stopped early on the validation models,
  * with the default dropout, L2 and learning rate and at most 60 epochs (a
  * grid search per split and budget would multiply the cost by the grid). */
-int eval_lstm_budget_guesses(const exh_eval_dataset *d, const split *s, double budget, exh_rng *r,
-                             double *guesses, exh_error *err)
+int eval_lstm_budget_guesses(const exh_eval_dataset *d, int variant, const split *s, double budget,
+                             exh_rng *r, double *guesses, exh_error *err)
 {
     int total = s->repository_count + s->test_count;
     exh_arch *archs = malloc(sizeof *archs * (size_t)total);
@@ -283,8 +289,8 @@ int eval_lstm_budget_guesses(const exh_eval_dataset *d, const split *s, double b
     options.patience = 5;
     exh_lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
-    int rc = eval_lstm_fit_predict(d, archs, targets, train, validation, s->test_count, &options,
-                                   r, &defaults, guesses, NULL, err);
+    int rc = eval_lstm_fit_predict(d, variant, archs, targets, train, validation, s->test_count,
+                                   &options, r, &defaults, guesses, NULL, err);
     free(archs);
     free(targets);
     return rc;

@@ -108,9 +108,9 @@ static int lstm_guesses(size_run *x, const int *models, int train, int validatio
     exh_lstm_grid_point defaults = {options.dropout, options.adam.weight_decay,
                                 options.adam.learning_rate, 0, 0, 0};
     if (rc == 0)
-        rc = eval_lstm_fit_predict(x->d, archs, targets, train, validation, x->test_count,
-                                   &options, x->lstm_stream, &defaults, x->guess[SIZE_LSTM],
-                                   x->held_out[ENSEMBLE_LSTM], err);
+        rc = eval_lstm_fit_predict(x->d, x->o->lstm_variant, archs, targets, train, validation,
+                                   x->test_count, &options, x->lstm_stream, &defaults,
+                                   x->guess[SIZE_LSTM], x->held_out[ENSEMBLE_LSTM], err);
     free(archs);
     free(targets);
     return rc;
@@ -316,6 +316,7 @@ int exh_eval_train_sizes(const exh_eval_dataset *d, const exh_eval_size_options 
             x.truth[t] = eval_model_target(d, &d->models[x.test[t]], EVAL_TARGET_BEST);
         for (int z = 0; rc == 0 && z < o->size_count && o->sizes[z] <= pool; z++)
             rc = run_size(&x, models, o->sizes[z], z, err);
+        exh_progress_report(&o->progress, "repeats", repeat + 1, o->repeats);
     }
     if (rc == 0) {
         out->size_count = o->size_count;

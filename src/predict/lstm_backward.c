@@ -6,31 +6,57 @@
 
 #include "predict/lstm_internal.h"
 
-/* Loss -> output layer -> ReLU -> dense layer -> dropout on h_T. */
+/* Back through one dense layer with a ReLU, out = relu(in W^T + bias):
+ * the gradient at `out` (B x n, overwritten with the pre-activation's) ->
+ * dW (n x k), dbias (accumulated), and d in (B x k). */
+static void dense_relu_backward(int B, int n, int k, const float *in, const float *out,
+                                float *out_gradient, const float *weights, float *weights_gradient,
+                                float *bias_gradient, float *in_gradient)
+{
+    for (size_t i = 0; i < (size_t)B * n; i++) {
+        /* out = relu(z): the gradient passes where z > 0, i.e. out > 0. */
+        out_gradient[i] = out[i] > 0 ? out_gradient[i] : 0.0f;
+        bias_gradient[i % (size_t)n] += out_gradient[i];
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, B, 1.0f, out_gradient, n, in, k,
+                0.0f, weights_gradient, k);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, k, n, 1.0f, out_gradient, n,
+                weights, k, 0.0f, in_gradient, k);
+}
+
+/* Loss -> [ReLU] -> output layer -> ReLU -> dense layer [-> ReLU -> wide
+ * layer, paper variant] -> dropout on h_T. */
 static void head_backward(exh_lstm_model *m)
 {
     lstm_workspace *w = &m->work;
-    int H = m->config.hidden_size, D = m->config.dense_size, B = w->count;
+    int H = m->config.hidden_size, D = m->config.dense_size, F = m->config.wide_size;
+    int B = w->count, paper = m->config.variant == EXH_LSTM_VARIANT_PAPER;
     const float *output_weights = lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_WEIGHTS);
     float *output_weights_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_OUTPUT_WEIGHTS);
     float *output_bias_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_OUTPUT_BIAS);
-    float *dense_bias_gradient = lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_BIAS);
     for (int b = 0; b < B; b++) {
         float dy = 2.0f * (w->output[b] - w->target[b]) / (float)B;
+        if (paper && !(w->output[b] > 0))
+            dy = 0.0f; /* the output's ReLU */
         const float *a = w->dense + (size_t)b * D;
         float *da = w->dense_gradient + (size_t)b * D;
         *output_bias_gradient += dy;
         for (int k = 0; k < D; k++) {
             output_weights_gradient[k] += dy * a[k];
-            /* a = relu(z): the gradient passes where z > 0, i.e. a > 0. */
-            da[k] = a[k] > 0 ? dy * output_weights[k] : 0.0f;
-            dense_bias_gradient[k] += da[k];
+            da[k] = dy * output_weights[k];
         }
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, D, H, B, 1.0f, w->dense_gradient, D,
-                w->last, H, 0.0f, lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_WEIGHTS), H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, D, 1.0f, w->dense_gradient, D,
-                lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS), H, 0.0f, w->last_gradient, H);
+    const float *into_dense = paper ? w->wide : w->last;
+    dense_relu_backward(B, D, paper ? F : H, into_dense, w->dense, w->dense_gradient,
+                        lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS),
+                        lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_WEIGHTS),
+                        lstm_tensor(m->gradients, m, EXH_LSTM_DENSE_BIAS),
+                        paper ? w->wide_gradient : w->last_gradient);
+    if (paper)
+        dense_relu_backward(B, F, H, w->last, w->wide, w->wide_gradient,
+                            lstm_tensor(m->parameters, m, EXH_LSTM_WIDE_WEIGHTS),
+                            lstm_tensor(m->gradients, m, EXH_LSTM_WIDE_WEIGHTS),
+                            lstm_tensor(m->gradients, m, EXH_LSTM_WIDE_BIAS), w->last_gradient);
     if (w->dropout > 0)
         for (size_t i = 0; i < (size_t)B * H; i++)
             w->last_gradient[i] *= w->last_mask[i];

@@ -34,12 +34,16 @@ static void put_f64(writer *w, double x)
     put_u64(w, v);
 }
 
-static size_t header_size(int period) { return 8 + 4 + 16 + 4 * (size_t)period + 16 + 8; }
+static size_t header_size(const exh_lstm_model *m)
+{
+    size_t vocabulary = (size_t)m->vocabulary_size * (size_t)m->config.layer_width;
+    return 8 + 4 + 16 + 4 * (size_t)m->config.period + 16 + 4 * vocabulary + 16 + 8;
+}
 
 int exh_lstm_save(const exh_lstm_model *model, const char *path, exh_error *err)
 {
     const exh_lstm_config *c = &model->config;
-    size_t size = header_size(c->period) + 4 * model->parameter_count + 4;
+    size_t size = header_size(model) + 4 * model->parameter_count + 4;
     unsigned char *buffer = malloc(size);
     if (!buffer)
         return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
@@ -53,6 +57,12 @@ int exh_lstm_save(const exh_lstm_model *model, const char *path, exh_error *err)
     put_u32(&w, (uint32_t)c->period);
     for (int p = 0; p < c->period; p++)
         put_u32(&w, (uint32_t)c->choices[p]);
+    put_u32(&w, (uint32_t)c->variant);
+    put_u32(&w, (uint32_t)c->layer_width);
+    put_u32(&w, (uint32_t)c->wide_size);
+    put_u32(&w, (uint32_t)model->vocabulary_size);
+    for (size_t i = 0; i < (size_t)model->vocabulary_size * (size_t)c->layer_width; i++)
+        put_u32(&w, (uint32_t)model->vocabulary[i]);
     put_f64(&w, model->target_mean);
     put_f64(&w, model->target_deviation);
     put_u64(&w, model->parameter_count);
@@ -126,7 +136,18 @@ static int get_size(reader *r, const char *what, uint32_t low, uint32_t high, in
     return EXH_OK;
 }
 
-static int read_config(reader *r, exh_lstm_config *c, exh_error *err)
+/* Version 2's variant fields (version 1 is the default variant). */
+static int read_variant(reader *r, exh_lstm_config *c, exh_error *err)
+{
+    int rc;
+    if ((rc = get_size(r, "variant", 0, EXH_LSTM_VARIANT_PAPER, &c->variant, err)) < 0 ||
+        (rc = get_size(r, "layer width", 0, EXH_LSTM_MAX_LAYER_WIDTH, &c->layer_width, err)) < 0 ||
+        (rc = get_size(r, "wide size", 0, EXH_LSTM_MAX_LAYER_SIZE, &c->wide_size, err)) < 0)
+        return rc;
+    return EXH_OK;
+}
+
+static int read_config(reader *r, uint32_t version, exh_lstm_config *c, exh_error *err)
 {
     int rc;
     if ((rc = get_size(r, "embedding size", 1, EXH_LSTM_MAX_LAYER_SIZE, &c->embedding_size, err)) <
@@ -138,6 +159,8 @@ static int read_config(reader *r, exh_lstm_config *c, exh_error *err)
     for (int p = 0; p < c->period; p++)
         if ((rc = get_size(r, "choices", 1, EXH_LSTM_MAX_CHOICES, &c->choices[p], err)) < 0)
             return rc;
+    if (version >= 2 && (rc = read_variant(r, c, err)) < 0)
+        return rc;
     exh_error check;
     if (exh_lstm_config_check(c, &check) < 0)
         return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: %s", r->path, r->at, check.message);
@@ -185,19 +208,59 @@ static int read_parameters(reader *r, exh_lstm_model *m, exh_error *err)
     return EXH_OK;
 }
 
-static int check_frame(reader *r, exh_error *err)
+/* The vocabulary: `count` layers of the config's width, strictly
+ * increasing (the lookup is a binary search), no token below -1. */
+static int read_vocabulary(reader *r, const exh_lstm_config *c, int32_t **out, int *count,
+                           exh_error *err)
+{
+    *out = NULL;
+    uint32_t high = c->variant == EXH_LSTM_VARIANT_PAPER ? (uint32_t)c->choices[0] : 0;
+    int rc = get_size(r, "vocabulary size", 0, high, count, err);
+    size_t W = (size_t)c->layer_width, n = (size_t)*count * W;
+    if (rc < 0 || n == 0 || (rc = need(r, 4 * n, "vocabulary", err)) < 0)
+        return rc;
+    int32_t *layers = malloc(n * sizeof *layers);
+    if (!layers)
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory for the vocabulary", r->path);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        get_u32(r, "vocabulary", &bits, err);
+        layers[i] = (int32_t)bits;
+        if (layers[i] < -1) {
+            rc = exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: vocabulary token %d", r->path,
+                               r->at - 4, (int)layers[i]);
+            free(layers);
+            return rc;
+        }
+    }
+    for (size_t l = 1; l < (size_t)*count; l++) {
+        const int32_t *a = layers + (l - 1) * W, *b = layers + l * W;
+        size_t j = 0;
+        while (j < W && a[j] == b[j])
+            j++;
+        if (j == W || a[j] > b[j]) {
+            free(layers);
+            return exh_error_set(err, EXH_ERR_CORRUPT,
+                                 "%s: vocabulary layer %zu is not after layer %zu", r->path, l,
+                                 l - 1);
+        }
+    }
+    *out = layers;
+    return EXH_OK;
+}
+
+static int check_frame(reader *r, uint32_t *version, exh_error *err)
 {
     if (r->size < sizeof magic || memcmp(r->data, magic, sizeof magic) != 0)
         return exh_error_set(err, EXH_ERR_PARSE, "%s: byte 0: not an exhaust LSTM model (bad magic)",
                              r->path);
     r->at = sizeof magic;
-    uint32_t version;
-    int rc = get_u32(r, "version", &version, err);
+    int rc = get_u32(r, "version", version, err);
     if (rc < 0)
         return rc;
-    if (version != EXH_LSTM_FILE_VERSION)
-        return exh_error_set(err, EXH_ERR_PARSE, "%s: byte 8: version %u, this build reads %d",
-                             r->path, version, EXH_LSTM_FILE_VERSION);
+    if (*version < 1 || *version > EXH_LSTM_FILE_VERSION)
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: byte 8: version %u, this build reads 1..%d",
+                             r->path, *version, EXH_LSTM_FILE_VERSION);
     if (r->size < r->at + 4)
         return exh_error_set(err, EXH_ERR_CORRUPT, "%s: byte %zu: file ends inside the header",
                              r->path, r->at);
@@ -216,13 +279,24 @@ static int read_model(reader *r, exh_lstm_model **out, exh_error *err)
     exh_lstm_config config;
     memset(&config, 0, sizeof config);
     double mean, deviation;
-    int rc;
-    if ((rc = check_frame(r, err)) < 0 || (rc = read_config(r, &config, err)) < 0 ||
-        (rc = read_scale(r, &mean, &deviation, err)) < 0)
+    uint32_t version;
+    int32_t *vocabulary = NULL;
+    int vocabulary_size = 0, rc;
+    if ((rc = check_frame(r, &version, err)) < 0 ||
+        (rc = read_config(r, version, &config, err)) < 0 ||
+        (version >= 2 &&
+         (rc = read_vocabulary(r, &config, &vocabulary, &vocabulary_size, err)) < 0) ||
+        (rc = read_scale(r, &mean, &deviation, err)) < 0) {
+        free(vocabulary);
         return rc;
+    }
     exh_lstm_model *m;
-    if ((rc = exh_lstm_new(&config, &m, err)) < 0)
+    if ((rc = exh_lstm_new(&config, &m, err)) < 0) {
+        free(vocabulary);
         return exh_error_prefix(err, "%s", r->path);
+    }
+    m->vocabulary = vocabulary; /* sorted and bounded by read_vocabulary */
+    m->vocabulary_size = vocabulary_size;
     m->target_mean = mean;
     m->target_deviation = deviation;
     if ((rc = read_parameters(r, m, err)) == EXH_OK && r->at != r->size)

@@ -19,8 +19,8 @@ void exh_lstm_fit_options_default(exh_lstm_fit_options *o)
 }
 
 /* The models with a value of the target, shuffled, at most `limit`. */
-static int fit_rows(const exh_eval_dataset *d, const exh_targets_spec *target, int limit, exh_rng *r,
-                    exh_arch *archs, double *targets, int *skipped)
+static int fit_rows(const exh_eval_dataset *d, const exh_targets_spec *target, int limit,
+                    exh_rng *r, exh_arch *archs, double *targets, int *skipped)
 {
     int *order = malloc(sizeof *order * (size_t)d->count);
     if (!order)
@@ -85,6 +85,7 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                            "the LSTM needs at least 4 logged models with a value of target %s "
                            "(%s: %d; %d without one)",
                            info->target, d->description, n, info->skipped);
+    info->variant = o->variant;
     info->train_count = n - n / 4;
     info->validation_count = n / 4;
     exh_lstm_dataset train = {info->train_count, archs, targets};
@@ -92,11 +93,14 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
                                targets + train.count};
     exh_lstm_config config;
     exh_lstm_config_default(&config);
+    if (o->variant == EXH_LSTM_VARIANT_PAPER)
+        exh_lstm_config_paper(&config, exh_lstm_layer_width_for_space(d->space));
     if (rc == 0)
-        rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]), archs,
-                                        n, err);
+        rc = exh_lstm_config_from_archs(&config, exh_lstm_period_for_space(d->space, &archs[0]),
+                                        archs, n, err);
     exh_lstm_train_options base;
     exh_lstm_train_options_default(&base);
+    base.progress = o->progress;
     exh_lstm_grid grid; /* the search's grid, or one point at the training defaults */
     if (o->grid)
         exh_lstm_grid_default(&grid);
@@ -128,9 +132,10 @@ int exh_lstm_fit(const exh_eval_dataset *d, const char *dataset, const exh_lstm_
 void exh_lstm_fit_describe(const exh_lstm_fit_info *info, char *out, size_t size)
 {
     snprintf(out, size,
-             "LSTM for %s: %d train + %d validation models, dropout %g, L2 %g, learning rate "
+             "LSTM%s for %s: %d train + %d validation models, dropout %g, L2 %g, learning rate "
              "%g, validation error %.4g",
-             info->target, info->train_count, info->validation_count, info->dropout,
+             info->variant == EXH_LSTM_VARIANT_PAPER ? " (paper variant)" : "", info->target,
+             info->train_count, info->validation_count, info->dropout,
              info->weight_decay, info->learning_rate, info->validation_error);
 }
 
@@ -153,19 +158,22 @@ int exh_lstm_fit_save(const exh_lstm_model *model, const exh_lstm_fit_info *info
     char description[4096];
     if (snprintf(description, sizeof description, "%s.json", path) >= (int)sizeof description)
         return exh_error_set(err, EXH_ERR_INVALID, "%s: path too long", path);
-    json_t *json = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:f, s:f, s:f, s:f}", "space",
-                             info->space, "dataset", info->dataset, "target", info->target,
+    json_t *json = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:s}",
+                             "space", info->space, "dataset", info->dataset, "target", info->target,
                              "lower_is_better", info->lower_is_better, "train_models",
                              info->train_count, "validation_models", info->validation_count,
                              "skipped_models", info->skipped, "dropout", shortest(info->dropout),
                              "weight_decay", shortest(info->weight_decay), "learning_rate",
                              shortest(info->learning_rate), "validation_error",
-                             info->validation_error);
+                             info->validation_error, "lstm_variant",
+                             exh_lstm_variant_name(info->variant));
     if (!json)
         return exh_error_set(err, EXH_ERR_NOMEM, "%s: cannot describe the model", description);
     int rc = exh_lstm_save(model, path, err);
-    if (rc == 0 && json_dump_file(json, description, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) != 0)
-        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write the model's description", description);
+    if (rc == 0 && json_dump_file(json, description,
+                                  JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) != 0)
+        rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write the model's description",
+                           description);
     json_decref(json);
     return rc;
 }
@@ -189,8 +197,8 @@ static int read_description(const char *path, exh_lstm_fit_info *info, exh_error
     static const char *const numbers[] = {"train_models", "validation_models", "skipped_models",
                                            "dropout", "weight_decay", "learning_rate",
                                            "validation_error"};
-    int rc = json_is_object(json) ? 0
-                                  : exh_error_set(err, EXH_ERR_PARSE, "%s: not a JSON object", path);
+    int rc =
+        json_is_object(json) ? 0 : exh_error_set(err, EXH_ERR_PARSE, "%s: not a JSON object", path);
     for (size_t i = 0; rc == 0 && i < sizeof texts / sizeof *texts; i++)
         if (!json_is_string(json_object_get(json, texts[i])))
             rc = exh_error_set(err, EXH_ERR_PARSE, "%s: \"%s\" must be a string", path, texts[i]);
@@ -217,7 +225,8 @@ static int read_description(const char *path, exh_lstm_fit_info *info, exh_error
     return rc;
 }
 
-int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info, exh_error *err)
+int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info *info,
+                      exh_error *err)
 {
     char description[4096];
     memset(info, 0, sizeof *info);
@@ -229,6 +238,8 @@ int exh_lstm_fit_load(const char *path, exh_lstm_model **out, exh_lstm_fit_info 
         exh_lstm_free(*out);
         *out = NULL;
     }
+    if (rc == 0) /* the model file says which; descriptions before it say nothing */
+        info->variant = exh_lstm_model_config(*out)->variant;
     return rc;
 }
 

@@ -24,11 +24,12 @@ static int workspace_reserve(exh_lstm_model *m, int count, int rows, exh_error *
     int batch_capacity = count > w->batch_capacity ? 2 * count : w->batch_capacity;
     int row_capacity = rows > w->row_capacity ? 2 * rows : w->row_capacity;
     size_t E = (size_t)m->config.embedding_size, H = (size_t)m->config.hidden_size,
-           D = (size_t)m->config.dense_size, B = (size_t)batch_capacity, R = (size_t)row_capacity;
+           D = (size_t)m->config.dense_size, F = (size_t)m->config.wide_size,
+           B = (size_t)batch_capacity, R = (size_t)row_capacity;
     size_t steps = EXH_ARCH_MAX_TOKENS + 1;
     size_t int_count = 2 * B + 2 * steps + R;
     size_t V = (size_t)m->embedding_rows;
-    size_t float_count = R * (3 * E + 12 * H) + B * (5 * H + 2 * D + 3) + V * 8 * H;
+    size_t float_count = R * (3 * E + 12 * H) + B * (5 * H + 2 * D + 2 * F + 3) + V * 8 * H;
     int *ints = malloc(int_count * sizeof *ints);
     float *floats = malloc(float_count * sizeof *floats);
     if (!ints || !floats) {
@@ -67,6 +68,8 @@ static int workspace_reserve(exh_lstm_model *m, int count, int rows, exh_error *
     TAKE(cell_gradient, B * H);
     TAKE(last_gradient, B * H);
     TAKE(dense_gradient, B * D);
+    TAKE(wide, B * F);
+    TAKE(wide_gradient, B * F);
     TAKE(table_gates, V * 4 * H);
     TAKE(table_gradient, V * 4 * H);
 #undef TAKE
@@ -96,25 +99,25 @@ static int check_batch(const exh_arch *const *batch, int count, float dropout, e
     return EXH_OK;
 }
 
-/* Longest first, ties in batch order (a stable counting sort), then the
- * packed-row bookkeeping: n_t and each step's first row. */
+/* Longest first (in LSTM steps), ties in batch order (a stable counting
+ * sort), then the packed-row bookkeeping: n_t and each step's first row. */
 static void pack_batch(exh_lstm_model *m, const exh_arch *const *batch, int count)
 {
     lstm_workspace *w = &m->work;
     int at_length[EXH_ARCH_MAX_TOKENS + 2] = {0};
     for (int b = 0; b < count; b++)
-        at_length[batch[b]->length]++;
+        at_length[exh_lstm_steps(m, batch[b])]++;
     int start[EXH_ARCH_MAX_TOKENS + 2], next = 0;
     for (int len = EXH_ARCH_MAX_TOKENS; len >= 1; len--) {
         start[len] = next;
         next += at_length[len];
     }
     for (int b = 0; b < count; b++)
-        w->order[start[batch[b]->length]++] = b;
+        w->order[start[exh_lstm_steps(m, batch[b])]++] = b;
     w->count = count;
-    w->steps = batch[w->order[0]]->length;
     for (int b = 0; b < count; b++)
-        w->length[b] = batch[w->order[b]]->length;
+        w->length[b] = exh_lstm_steps(m, batch[w->order[b]]);
+    w->steps = w->length[0];
     int row = 0, running = count;
     for (int t = 0; t < w->steps; t++) {
         while (running > 0 && w->length[running - 1] <= t)
@@ -122,8 +125,7 @@ static void pack_batch(exh_lstm_model *m, const exh_arch *const *batch, int coun
         w->step_rows[t] = running;
         w->step_offset[t] = row;
         for (int b = 0; b < running; b++)
-            w->embedding_row[row + b] =
-                exh_lstm_embedding_row(m, t, batch[w->order[b]]->token[t]);
+            w->embedding_row[row + b] = lstm_step_row(m, batch[w->order[b]], t);
         row += running;
     }
     w->step_offset[w->steps] = row;
@@ -203,10 +205,23 @@ static void recur(exh_lstm_model *m)
     }
 }
 
+/* out (B x n) = relu(in (B x k) W^T + bias), W n x k: one dense layer. */
+static void dense_relu(int B, int n, int k, const float *in, const float *weights,
+                       const float *bias, float *out)
+{
+    for (int b = 0; b < B; b++)
+        memcpy(out + (size_t)b * n, bias, (size_t)n * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n, k, 1.0f, in, k, weights, k, 1.0f,
+                out, n);
+    for (size_t i = 0; i < (size_t)B * n; i++)
+        out[i] = out[i] > 0 ? out[i] : 0.0f;
+}
+
 static void head(exh_lstm_model *m, exh_rng *r)
 {
     lstm_workspace *w = &m->work;
-    int H = m->config.hidden_size, D = m->config.dense_size, B = w->count;
+    int H = m->config.hidden_size, D = m->config.dense_size, F = m->config.wide_size;
+    int B = w->count, paper = m->config.variant == EXH_LSTM_VARIANT_PAPER;
     for (int b = 0; b < B; b++) {
         size_t row = (size_t)w->step_offset[w->length[b] - 1] + (size_t)b;
         memcpy(w->last + (size_t)b * H, w->hidden + row * H, (size_t)H * sizeof(float));
@@ -216,19 +231,25 @@ static void head(exh_lstm_model *m, exh_rng *r)
         for (size_t i = 0; i < (size_t)B * H; i++)
             w->last[i] *= w->last_mask[i];
     }
-    const float *dense_bias = lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_BIAS);
-    for (int b = 0; b < B; b++)
-        memcpy(w->dense + (size_t)b * D, dense_bias, (size_t)D * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, D, H, 1.0f, w->last, H,
-                lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS), H, 1.0f, w->dense, D);
+    const float *into_dense = w->last;
+    if (paper) {
+        dense_relu(B, F, H, w->last, lstm_tensor(m->parameters, m, EXH_LSTM_WIDE_WEIGHTS),
+                   lstm_tensor(m->parameters, m, EXH_LSTM_WIDE_BIAS), w->wide);
+        into_dense = w->wide;
+    }
+    dense_relu(B, D, paper ? F : H, into_dense,
+               lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_WEIGHTS),
+               lstm_tensor(m->parameters, m, EXH_LSTM_DENSE_BIAS), w->dense);
     const float *output_weights = lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_WEIGHTS);
     float output_bias = *lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_BIAS);
     for (int b = 0; b < B; b++) {
-        float *a = w->dense + (size_t)b * D, y = output_bias;
-        for (int k = 0; k < D; k++) {
-            a[k] = a[k] > 0 ? a[k] : 0.0f;
+        const float *a = w->dense + (size_t)b * D;
+        float y = output_bias;
+        for (int k = 0; k < D; k++)
             y += a[k] * output_weights[k];
-        }
+        /* The paper's "ReLU after each dense layer", the output's included. */
+        if (paper && y < 0)
+            y = 0.0f;
         w->output[b] = y;
         w->output_in_order[w->order[b]] = y;
     }

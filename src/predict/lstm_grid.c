@@ -19,7 +19,8 @@ void exh_lstm_grid_default(exh_lstm_grid *grid)
     memcpy(grid->learning_rate, rate, sizeof rate);
 }
 
-void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay, float learning_rate)
+void exh_lstm_grid_single(exh_lstm_grid *grid, float dropout, float weight_decay,
+                          float learning_rate)
 {
     memset(grid, 0, sizeof *grid);
     grid->dropout_count = grid->weight_decay_count = grid->learning_rate_count = 1;
@@ -45,7 +46,8 @@ static int check_grid(const exh_lstm_grid *g, exh_error *err)
  * search. The model is kept in *model (NULL when it failed). */
 static int train_point(const exh_lstm_config *config, const exh_lstm_dataset *train,
                        const exh_lstm_dataset *validation, const exh_lstm_train_options *options,
-                       uint64_t seed, exh_lstm_grid_point *point, exh_lstm_model **model, exh_error *err)
+                       uint64_t seed, exh_lstm_grid_point *point, exh_lstm_model **model,
+                       exh_error *err)
 {
     *model = NULL;
     exh_rng *r = exh_rng_new(seed);
@@ -81,6 +83,19 @@ static int train_point(const exh_lstm_config *config, const exh_lstm_dataset *tr
     return EXH_OK;
 }
 
+/* Each point's epochs, told as epochs of the whole grid (early stopping
+ * makes the estimate of what is left pessimistic, never optimistic). */
+typedef struct grid_progress {
+    const exh_progress *outer;
+    int64_t point, points;
+} grid_progress;
+
+static void grid_epoch(void *context, const char *what, int64_t done, int64_t total)
+{
+    const grid_progress *g = context;
+    exh_progress_report(g->outer, what, g->point * total + done, g->points * total);
+}
+
 int exh_lstm_grid_search(const exh_lstm_config *config, const exh_lstm_dataset *train,
                          const exh_lstm_dataset *validation, const exh_lstm_grid *grid,
                          const exh_lstm_train_options *base, exh_rng *r, exh_lstm_model **best,
@@ -97,6 +112,9 @@ int exh_lstm_grid_search(const exh_lstm_config *config, const exh_lstm_dataset *
     exh_lstm_grid_result *out = result ? result : &local;
     memset(out, 0, sizeof *out);
     out->best = -1;
+    grid_progress progress = {&base->progress, 0,
+                              (int64_t)grid->dropout_count * grid->weight_decay_count *
+                                  grid->learning_rate_count};
     for (int d = 0; d < grid->dropout_count; d++)
         for (int w = 0; w < grid->weight_decay_count; w++)
             for (int l = 0; l < grid->learning_rate_count; l++) {
@@ -104,6 +122,9 @@ int exh_lstm_grid_search(const exh_lstm_config *config, const exh_lstm_dataset *
                 options.dropout = grid->dropout[d];
                 options.adam.weight_decay = grid->weight_decay[w];
                 options.adam.learning_rate = grid->learning_rate[l];
+                progress.point = out->count;
+                if (base->progress.report)
+                    options.progress = (exh_progress){grid_epoch, &progress};
                 exh_lstm_grid_point *point = &out->points[out->count];
                 *point = (exh_lstm_grid_point){options.dropout, options.adam.weight_decay,
                                            options.adam.learning_rate, INFINITY, 0, 0};

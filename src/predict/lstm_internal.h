@@ -37,6 +37,7 @@ typedef struct lstm_workspace {
     /* per sequence (sorted positions) */
     float *last;           /* h_T after dropout, count x H */
     float *last_mask;      /* count x H */
+    float *wide;           /* paper: relu(wide pre-activation), count x F */
     float *dense;          /* relu(dense pre-activation), count x D */
     float *output;         /* y, count */
     float *target;         /* count */
@@ -48,6 +49,7 @@ typedef struct lstm_workspace {
     float *cell_gradient;  /* count x H */
     float *last_gradient;  /* count x H */
     float *dense_gradient; /* count x D */
+    float *wide_gradient;  /* count x F */
     /* grouped batches, per embedding row */
     float *table_gates;    /* bias + embedding W_ih^T, rows x 4H */
     float *table_gradient; /* summed pre-activation gate gradients, rows x 4H */
@@ -69,6 +71,10 @@ struct exh_lstm_model {
     float *adam_m, *adam_v;
     long adam_step;
     int scalar_kernels;    /* tests only: see lstm_force_scalar_kernels */
+    /* Paper variant: the distinct layers, W tokens each, sorted. */
+    int32_t *vocabulary;
+    int vocabulary_size;
+    int fresh;             /* initialized by exh_lstm_init, not trained since */
     lstm_workspace work;
 };
 
@@ -82,6 +88,16 @@ static inline float *lstm_tensor(float *block, const exh_lstm_model *m, enum exh
 }
 
 void lstm_workspace_free(lstm_workspace *w);
+
+/* The embedding row step t of an architecture reads (lstm_layers.c): its
+ * token's row, or in the paper variant its layer's vocabulary row. */
+int lstm_step_row(const exh_lstm_model *m, const exh_arch *arch, int step);
+/* The distinct layers of W tokens in the architectures, sorted, into a new
+ * array (*out, NULL when there are none); *count receives how many. */
+int lstm_distinct_layers(int width, const exh_arch *archs, int count, int32_t **out, int *distinct,
+                         exh_error *err);
+/* Replace the model's vocabulary with a copy of n layers. */
+int lstm_vocabulary_copy(exh_lstm_model *m, const int32_t *layers, int n, exh_error *err);
 
 /* Elementwise kernels (lstm_kernels.c). The forward one turns n rows of
  * gate pre-activations (i, f, g, o blocks of H) into activations and writes

@@ -11,6 +11,7 @@
 static const char *const tensor_names[EXH_LSTM_TENSOR_COUNT] = {
     "embedding",     "input_weights", "recurrent_weights", "gate_bias",
     "dense_weights", "dense_bias",    "output_weights",    "output_bias",
+    "wide_weights",  "wide_bias",
 };
 
 void exh_lstm_config_default(exh_lstm_config *config)
@@ -23,9 +24,39 @@ void exh_lstm_config_default(exh_lstm_config *config)
     config->choices[0] = 1;
 }
 
+void exh_lstm_config_paper(exh_lstm_config *config, int layer_width)
+{
+    config->variant = EXH_LSTM_VARIANT_PAPER;
+    config->layer_width = layer_width;
+    config->wide_size = EXH_LSTM_PAPER_WIDE;
+}
+
+/* The paper variant's layout: one vocabulary row a distinct layer. */
+static int config_from_layers(exh_lstm_config *config, const exh_arch *archs, int count,
+                              exh_error *err)
+{
+    if (config->layer_width < 1 || config->layer_width > EXH_LSTM_MAX_LAYER_WIDTH)
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: layer width %d is outside 1..%d",
+                             config->layer_width, EXH_LSTM_MAX_LAYER_WIDTH);
+    int32_t *layers;
+    int distinct, rc = lstm_distinct_layers(config->layer_width, archs, count, &layers, &distinct,
+                                            err);
+    free(layers);
+    if (rc < 0)
+        return rc;
+    if (distinct > EXH_LSTM_MAX_CHOICES)
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: %d distinct layers exceed %d", distinct,
+                             EXH_LSTM_MAX_CHOICES);
+    config->period = 1;
+    config->choices[0] = distinct > 0 ? distinct : 1;
+    return EXH_OK;
+}
+
 int exh_lstm_config_from_archs(exh_lstm_config *config, int period, const exh_arch *archs, int count,
                                exh_error *err)
 {
+    if (config->variant == EXH_LSTM_VARIANT_PAPER && (count >= 0 && (count == 0 || archs)))
+        return config_from_layers(config, archs, count, err);
     if (period < 1 || period > EXH_LSTM_MAX_PERIOD)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: period %d is outside 1..%d", period,
                              EXH_LSTM_MAX_PERIOD);
@@ -76,15 +107,39 @@ static int check_size(const char *what, int value, exh_error *err)
     return EXH_OK;
 }
 
+static int check_variant(const exh_lstm_config *c, exh_error *err)
+{
+    if (c->variant == EXH_LSTM_VARIANT_DEFAULT) {
+        if (c->layer_width != 0 || c->wide_size != 0)
+            return exh_error_set(err, EXH_ERR_INVALID,
+                                 "lstm: the default variant has no layer width (%d) or wide layer "
+                                 "(%d)", c->layer_width, c->wide_size);
+        return EXH_OK;
+    }
+    if (c->variant != EXH_LSTM_VARIANT_PAPER)
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: variant %d is not default (0) or paper (1)", c->variant);
+    if (c->period != 1)
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: the paper variant has period 1, not %d",
+                             c->period);
+    if (c->layer_width < 1 || c->layer_width > EXH_LSTM_MAX_LAYER_WIDTH)
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: layer width %d is outside 1..%d",
+                             c->layer_width, EXH_LSTM_MAX_LAYER_WIDTH);
+    return check_size("wide size", c->wide_size, err);
+}
+
 size_t lstm_layout(const exh_lstm_config *c, size_t offset[EXH_LSTM_TENSOR_COUNT],
                    int rows[EXH_LSTM_TENSOR_COUNT], int columns[EXH_LSTM_TENSOR_COUNT])
 {
     int embedding_rows = 0;
     for (int p = 0; p < c->period; p++)
         embedding_rows += c->choices[p] + 1;
-    int E = c->embedding_size, H = c->hidden_size, D = c->dense_size;
-    const int r[EXH_LSTM_TENSOR_COUNT] = {embedding_rows, 4 * H, 4 * H, 4 * H, D, D, 1, 1};
-    const int k[EXH_LSTM_TENSOR_COUNT] = {E, E, H, 1, H, 1, D, 1};
+    int E = c->embedding_size, H = c->hidden_size, D = c->dense_size, F = c->wide_size;
+    /* The paper's first dense layer comes last in the block, so a default
+     * model (F = 0) keeps the layout of version 1 files. */
+    int into_dense = F > 0 ? F : H;
+    const int r[EXH_LSTM_TENSOR_COUNT] = {embedding_rows, 4 * H, 4 * H, 4 * H, D, D, 1, 1, F, F};
+    const int k[EXH_LSTM_TENSOR_COUNT] = {E, E, H, 1, into_dense, 1, D, 1, H, 1};
     size_t total = 0;
     for (int t = 0; t < EXH_LSTM_TENSOR_COUNT; t++) {
         if (offset)
@@ -108,6 +163,8 @@ int exh_lstm_config_check(const exh_lstm_config *c, exh_error *err)
     if (c->period < 1 || c->period > EXH_LSTM_MAX_PERIOD)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: period %d is outside 1..%d", c->period,
                              EXH_LSTM_MAX_PERIOD);
+    if ((rc = check_variant(c, err)) < 0)
+        return rc;
     for (int p = 0; p < c->period; p++)
         if (c->choices[p] < 1 || c->choices[p] > EXH_LSTM_MAX_CHOICES)
             return exh_error_set(err, EXH_ERR_INVALID, "lstm: choices[%d] = %d is outside 1..%d", p,
@@ -157,6 +214,7 @@ void exh_lstm_free(exh_lstm_model *model)
     if (!model)
         return;
     lstm_workspace_free(&model->work);
+    free(model->vocabulary);
     free(model->parameters);
     free(model);
 }
@@ -166,6 +224,11 @@ int exh_lstm_clone(const exh_lstm_model *model, exh_lstm_model **out, exh_error 
     int rc = exh_lstm_new(&model->config, out, err);
     if (rc < 0)
         return rc;
+    if ((rc = lstm_vocabulary_copy(*out, model->vocabulary, model->vocabulary_size, err)) < 0) {
+        exh_lstm_free(*out);
+        *out = NULL;
+        return rc;
+    }
     memcpy((*out)->parameters, model->parameters, model->parameter_count * sizeof(float));
     (*out)->target_mean = model->target_mean;
     (*out)->target_deviation = model->target_deviation;
@@ -191,11 +254,17 @@ void exh_lstm_init(exh_lstm_model *model, exh_rng *r)
     double lstm_bound = 1.0 / sqrt(c->hidden_size);
     for (int t = EXH_LSTM_INPUT_WEIGHTS; t <= EXH_LSTM_GATE_BIAS; t++)
         fill_uniform(p + offset[t], (size_t)rows[t] * (size_t)columns[t], lstm_bound, r);
-    double dense_bound = 1.0 / sqrt(c->hidden_size), output_bound = 1.0 / sqrt(c->dense_size);
-    for (int t = EXH_LSTM_DENSE_WEIGHTS; t <= EXH_LSTM_OUTPUT_BIAS; t++)
+    /* PyTorch's nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias. */
+    double dense_bound = 1.0 / sqrt(columns[EXH_LSTM_DENSE_WEIGHTS]),
+           output_bound = 1.0 / sqrt(c->dense_size), wide_bound = 1.0 / sqrt(c->hidden_size);
+    for (int t = EXH_LSTM_DENSE_WEIGHTS; t <= EXH_LSTM_WIDE_BIAS; t++)
         fill_uniform(p + offset[t], (size_t)rows[t] * (size_t)columns[t],
-                     t <= EXH_LSTM_DENSE_BIAS ? dense_bound : output_bound, r);
+                     t <= EXH_LSTM_DENSE_BIAS   ? dense_bound
+                     : t <= EXH_LSTM_OUTPUT_BIAS ? output_bound
+                                                 : wide_bound,
+                     r);
     exh_lstm_adam_reset(model);
+    model->fresh = 1;
 }
 
 void lstm_force_scalar_kernels(exh_lstm_model *model, int scalar) { model->scalar_kernels = scalar; }

@@ -32,10 +32,12 @@ static int check_options(const exh_lstm_train_options *o, exh_error *err)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: max_epochs %d is outside 1..%d",
                              o->max_epochs, LSTM_MAX_EPOCHS);
     if (o->batch_size < 1 || o->patience < 1)
-        return exh_error_set(err, EXH_ERR_INVALID, "lstm: batch size %d and patience %d must be >= 1",
-                             o->batch_size, o->patience);
+        return exh_error_set(err, EXH_ERR_INVALID,
+                             "lstm: batch size %d and patience %d must be >= 1", o->batch_size,
+                             o->patience);
     if (!(o->dropout >= 0 && o->dropout < 1))
-        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)", o->dropout);
+        return exh_error_set(err, EXH_ERR_INVALID, "lstm: dropout %g is outside [0, 1)",
+                             o->dropout);
     if (!(a->learning_rate > 0 && isfinite(a->learning_rate)) || !(a->beta1 >= 0 && a->beta1 < 1) ||
         !(a->beta2 >= 0 && a->beta2 < 1) || !(a->epsilon > 0) ||
         !(a->weight_decay >= 0 && isfinite(a->weight_decay)))
@@ -52,11 +54,11 @@ static int check_dataset(const char *what, const exh_lstm_dataset *d, exh_error 
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: the %s set is empty", what);
     for (int i = 0; i < d->count; i++) {
         if (!isfinite(d->targets[i]))
-            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)", what,
-                                 i, d->targets[i]);
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s target %d is not finite (%g)",
+                                 what, i, d->targets[i]);
         if (d->archs[i].length < 1 || d->archs[i].length > EXH_ARCH_MAX_TOKENS)
-            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d", what,
-                                 i, d->archs[i].length);
+            return exh_error_set(err, EXH_ERR_INVALID, "lstm: %s architecture %d has length %d",
+                                 what, i, d->archs[i].length);
     }
     return EXH_OK;
 }
@@ -79,8 +81,8 @@ int exh_lstm_train_batch(exh_lstm_model *model, const exh_arch *const *batch, in
 }
 
 /* Mean squared error against already normalized targets, no dropout. */
-static int normalized_loss(exh_lstm_model *m, const exh_arch *archs, const float *targets, int count,
-                           double *loss, exh_error *err)
+static int normalized_loss(exh_lstm_model *m, const exh_arch *archs, const float *targets,
+                           int count, double *loss, exh_error *err)
 {
     const exh_arch *batch[LSTM_INFERENCE_BATCH];
     double sum = 0;
@@ -107,7 +109,8 @@ static float *normalize(const exh_lstm_model *m, const exh_lstm_dataset *d)
     return out;
 }
 
-int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss, exh_error *err)
+int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, double *loss,
+                      exh_error *err)
 {
     int rc = check_dataset("evaluation", data, err);
     if (rc < 0)
@@ -122,7 +125,8 @@ int exh_lstm_evaluate(exh_lstm_model *model, const exh_lstm_dataset *data, doubl
     return rc;
 }
 
-int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out, exh_error *err)
+int exh_lstm_predict(exh_lstm_model *model, const exh_arch *archs, int count, double *out,
+                     exh_error *err)
 {
     const exh_arch *batch[LSTM_INFERENCE_BATCH];
     if (count < 0 || (count > 0 && (!archs || !out)))
@@ -162,8 +166,28 @@ static void set_scale(exh_lstm_model *m, const exh_lstm_dataset *train)
         squares += (train->targets[i] - mean) * (train->targets[i] - mean);
     double deviation = sqrt(squares / train->count);
     m->target_mean = mean;
+    if (m->config.variant == EXH_LSTM_VARIANT_PAPER) {
+        /* The paper head ends in a ReLU: shift by the minimum so that every
+         * training target is >= 0 and reachable (lstm.h). */
+        for (int i = 0; i < train->count; i++)
+            m->target_mean = i == 0 || train->targets[i] < m->target_mean ? train->targets[i]
+                                                                           : m->target_mean;
+    }
     /* Equal targets: any positive scale works; 1 keeps them unchanged. */
     m->target_deviation = deviation > 0 && isfinite(deviation) ? deviation : 1.0;
+}
+
+/* The paper head's output ReLU passes no gradient where its input is <= 0;
+ * from PyTorch's initialization (output ~ 0 +- 0.3) the output unit is
+ * often below 0 for every architecture and never learns. A fresh model's
+ * output bias therefore starts raised by the mean scaled training target
+ * (lstm.h), where the output begins near the targets, above the kink. */
+static void start_above_the_kink(exh_lstm_model *m, const float *scaled, int count)
+{
+    double sum = 0;
+    for (int i = 0; i < count; i++)
+        sum += scaled[i];
+    *lstm_tensor(m->parameters, m, EXH_LSTM_OUTPUT_BIAS) += (float)(sum / count);
 }
 
 /* Everything one training run allocates, freed in one place. */
@@ -236,9 +260,9 @@ static int training_alloc(training *t, const exh_lstm_model *m, const exh_lstm_d
 
 /* Epochs until max_epochs or until `patience` epochs bring no better
  * validation loss; the model ends with the best epoch's parameters. */
-static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
-                        const exh_lstm_train_options *o, exh_rng *r, training *t,
-                        exh_lstm_train_report *report, exh_error *err)
+static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train,
+                        const exh_lstm_dataset *validation, const exh_lstm_train_options *o,
+                        exh_rng *r, training *t, exh_lstm_train_report *report, exh_error *err)
 {
     size_t bytes = m->parameter_count * sizeof(float);
     report->best_validation_loss = NAN;
@@ -247,6 +271,7 @@ static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const 
         if (rc < 0)
             return exh_error_prefix(err, "epoch %d", epoch);
         report->epochs = epoch;
+        exh_progress_report(&o->progress, "epochs", epoch, o->max_epochs);
         if (!validation) {
             report->best_epoch = epoch;
             continue;
@@ -269,9 +294,9 @@ static int train_epochs(exh_lstm_model *m, const exh_lstm_dataset *train, const 
     return EXH_OK;
 }
 
-int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const exh_lstm_dataset *validation,
-                   const exh_lstm_train_options *options, exh_rng *r, exh_lstm_train_report *out,
-                   exh_error *err)
+int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train,
+                   const exh_lstm_dataset *validation, const exh_lstm_train_options *options,
+                   exh_rng *r, exh_lstm_train_report *out, exh_error *err)
 {
     exh_lstm_train_report report = {0};
     if (out)
@@ -285,10 +310,16 @@ int exh_lstm_train(exh_lstm_model *model, const exh_lstm_dataset *train, const e
         return rc;
     if (!r)
         return exh_error_set(err, EXH_ERR_INVALID, "lstm: training needs a random generator");
+    if (model->config.variant == EXH_LSTM_VARIANT_PAPER && model->vocabulary_size == 0 &&
+        (rc = exh_lstm_set_vocabulary(model, train->archs, train->count, err)) < 0)
+        return rc;
     set_scale(model, train);
     exh_lstm_adam_reset(model);
     training t = {0};
     rc = training_alloc(&t, model, train, validation, options, &report, err);
+    if (rc == EXH_OK && model->config.variant == EXH_LSTM_VARIANT_PAPER && model->fresh)
+        start_above_the_kink(model, t.train_targets, train->count);
+    model->fresh = 0;
     if (rc == EXH_OK) {
         lstm_blas_single_enter();
         rc = train_epochs(model, train, validation, options, r, &t, &report, err);

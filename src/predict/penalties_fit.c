@@ -20,6 +20,7 @@ void exh_penalties_fit_options_default(exh_penalties_fit_options *o)
     o->rounds = 4;
     o->max_models = 1000;
     o->seed = 1;
+    o->progress = (exh_progress){NULL, NULL};
 }
 
 /* A free entry: where it lives, and its mirror for symmetric pairs. */
@@ -105,14 +106,14 @@ static int sample_indices(int count, int wanted, exh_rng *g, int *out)
 static int copy_models(const exh_knn_repository *from, const int *indices, int n, fit_state *s,
                        exh_error *err)
 {
-    int rc = exh_knn_repository_new(exh_knn_repository_penalties(from), exh_knn_repository_metric(from),
-                                    &s->models, err);
+    int rc = exh_knn_repository_new(exh_knn_repository_penalties(from),
+                                    exh_knn_repository_metric(from), &s->models, err);
     for (int i = 0; i < n && rc == EXH_OK; i++) {
         int count;
         const exh_layer *layers = exh_knn_repository_layers(from, indices[i], &count);
         exh_knn_curve curve = exh_knn_repository_curve(from, indices[i]);
-        rc = exh_knn_repository_add(s->models, exh_knn_repository_name(from, indices[i]), layers, count,
-                                    &curve, err);
+        rc = exh_knn_repository_add(s->models, exh_knn_repository_name(from, indices[i]), layers,
+                                    count, &curve, err);
     }
     return rc;
 }
@@ -136,8 +137,8 @@ static int prepare(const exh_knn_repository *from, const exh_penalties_fit_optio
     double sum = 0.0;
     for (int i = 0; i < n; i++) {
         exh_knn_curve curve = exh_knn_repository_curve(s->models, i);
-        exh_targets_best(curve.channel[EXH_KNN_VALIDATION], curve.epochs, higher, &s->target[i], NULL,
-                         NULL);
+        exh_targets_best(curve.channel[EXH_KNN_VALIDATION], curve.epochs, higher, &s->target[i],
+                         NULL, NULL);
         if (!isnan(s->target[i])) {
             sum += s->target[i];
             s->scored++;
@@ -306,8 +307,8 @@ static int improve_entry(fit_state *s, exh_penalty_table *best, int entry, doubl
     return EXH_OK;
 }
 
-static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g, exh_penalty_table *table,
-                  exh_penalties_fit_result *result, exh_error *err)
+static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g,
+                  exh_penalty_table *table, exh_penalties_fit_result *result, exh_error *err)
 {
     free_entry entries[MAX_FREE_ENTRIES];
     int n = free_entries(table, entries), order[MAX_FREE_ENTRIES];
@@ -326,9 +327,12 @@ static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g, 
             order[i] = order[j];
             order[j] = swap;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if ((rc = improve_entry(s, table, order[i], &error, &result->evaluations, err)) < 0)
                 return rc;
+            exh_progress_report(&o->progress, "entries", (int64_t)round * n + i + 1,
+                                (int64_t)o->rounds * n);
+        }
         if (!(error < before - IMPROVEMENT))
             break;
     }
@@ -337,19 +341,20 @@ static int search(fit_state *s, const exh_penalties_fit_options *o, exh_rng *g, 
     return EXH_OK;
 }
 
-int exh_penalties_fit(const struct exh_knn_repository *repository, const exh_penalties_fit_options *o,
-                      exh_penalty_table *table, exh_penalties_fit_result *result, exh_error *err)
+int exh_penalties_fit(const struct exh_knn_repository *repository,
+                      const exh_penalties_fit_options *o, exh_penalty_table *table,
+                      exh_penalties_fit_result *result, exh_error *err)
 {
     exh_penalties_fit_result ignored;
     result = result ? result : &ignored;
     memset(result, 0, sizeof *result);
     if (exh_penalties_validate(table, err) < 0)
         return EXH_ERR_INVALID;
-    if (table->kind != exh_knn_repository_penalties(repository)->kind)
+    exh_penalty_kind kind = exh_knn_repository_penalties(repository)->kind;
+    if (table->kind != kind)
         return exh_error_set(err, EXH_ERR_INVALID,
                              "fit penalties: the starting table is for %s, the repository for %s",
-                             exh_penalties_kind_name(table->kind),
-                             exh_penalties_kind_name(exh_knn_repository_penalties(repository)->kind));
+                             exh_penalties_kind_name(table->kind), exh_penalties_kind_name(kind));
     if (o->k < 1 || o->rounds < 0)
         return exh_error_set(err, EXH_ERR_INVALID, "fit penalties: K = %d, rounds = %d", o->k,
                              o->rounds);

@@ -91,7 +91,8 @@ const char *html_title(const exh_analysis *a, const char *title, int uses, char 
 static int structure_charts(exh_report *r, const exh_analysis *a, exh_error *err)
 {
     const exh_analyze_structure *s = &a->structure;
-    double x[EXH_ARCH_MAX_TOKENS + 1], positions[EXH_ARCH_MAX_TOKENS + 1], lengths[EXH_ARCH_MAX_TOKENS + 1];
+    double x[EXH_ARCH_MAX_TOKENS + 1], positions[EXH_ARCH_MAX_TOKENS + 1];
+    double lengths[EXH_ARCH_MAX_TOKENS + 1];
     for (int i = 0; i <= s->max_length; i++) {
         x[i] = i;
         positions[i] = i < s->max_length ? (double)s->mutation_positions[i] : 0;
@@ -119,25 +120,25 @@ static int structure_charts(exh_report *r, const exh_analysis *a, exh_error *err
 static int structure_table(exh_report *r, const exh_analysis *a, exh_error *err)
 {
     const exh_analyze_structure *s = &a->structure;
-    int nodes = exh_trie_node_count(s->prefixes), shown = 0;
+    int shown = 0;
     html_cells c;
     html_cells_init(&c, 5);
     for (int depth = 1; depth <= 3 && depth <= s->max_length; depth++)
-        for (int i = 1; i < nodes && shown < 40; i++) {
-            exh_trie_node_info n = exh_trie_node(s->prefixes, i);
-            double share = (double)n.count / (double)s->total;
-            if (n.depth != depth || share < 0.05)
+        for (int i = 1; i < s->node_count && shown < 40; i++) {
+            const exh_analyze_prefix_node *n = &s->nodes[i];
+            double share = (double)n->models / (double)s->total;
+            if (n->depth != depth || share < 0.05)
                 continue;
             exh_arch prefix = {.length = depth};
-            for (int k = i, d = depth; d > 0; k = exh_trie_node(s->prefixes, k).parent, d--)
-                prefix.token[d - 1] = exh_trie_node(s->prefixes, k).token;
+            for (int k = i, d = depth; d > 0; k = s->nodes[k].parent, d--)
+                prefix.token[d - 1] = s->nodes[k].token;
             char text[160];
             exh_report_format_prefix(a, &prefix, text, sizeof text);
             html_cell(&c, "%d", depth);
             html_cell(&c, "%s", text);
-            html_cell(&c, "%lld", (long long)n.count);
+            html_cell(&c, "%lld", (long long)n->models);
             html_cell(&c, "%.1f%%", 100 * share);
-            html_cell(&c, "%lld", (long long)s->transfers[i]);
+            html_cell(&c, "%lld", (long long)n->transfers);
             shown++;
         }
     const char *header[] = {"length", "prefix", "models", "share", "transfers through it"};
@@ -375,6 +376,14 @@ static void inference_notes(exh_report *r, const exh_analysis *a)
                  "waited 0.", i->clock_offset >= 0 ? "back" : "forward", fabs(i->clock_offset));
         exh_report_note(r, "Inferred:", text);
     }
+    if (i->run_ends > 0) {
+        snprintf(text, sizeof text,
+                 "Durations and concurrency run from each start to m:timestamp_end (when the "
+                 "run itself ended, %lld of %lld records; the others to m:timestamp_gather), "
+                 "not to when its result was gathered.", (long long)i->run_ends,
+                 (long long)a->count);
+        exh_report_note(r, "Durations:", text);
+    }
     if (i->times == EXH_ANALYZE_TIMES_INFERRED) {
         snprintf(text, sizeof text,
                  "The trace holds only end times. Start times and durations are inferred "
@@ -421,7 +430,8 @@ static void inference_notes(exh_report *r, const exh_analysis *a)
     }
 }
 
-static void introduction(exh_report *r, const exh_analysis *a, const char *source, const char *generated)
+static void introduction(exh_report *r, const exh_analysis *a, const char *source,
+                         const char *generated)
 {
     char text[1400], workers[256], population[128], sample[128];
     if (generated)

@@ -10,12 +10,14 @@
 
 #include "util/file.h"
 #include "exhaust/report_analysis.h"
-#include "exhaust/space_nb201.h"
 
 void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, char *buf, size_t size)
 {
     const exh_space *sp = a->options.space;
-    if (!sp || strcmp(exh_space_kind(sp), "nb201") != 0) {
+    int named = sp && exh_space_choice_name(sp, 0, 0) != NULL;
+    for (int i = 0; named && i < prefix->length; i++)
+        named = exh_space_choice_name(sp, i, prefix->token[i]) != NULL;
+    if (!named) { /* a space without names for its choices: the numbers */
         exh_space_format_sequence(prefix, buf, size);
         return;
     }
@@ -23,7 +25,7 @@ void exh_report_format_prefix(const exh_analysis *a, const exh_arch *prefix, cha
     buf[0] = 0;
     for (int i = 0; i < prefix->length && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "",
-                                 exh_nb201_operation_name(prefix->token[i]));
+                                 exh_space_choice_name(sp, i, prefix->token[i]));
 }
 
 typedef struct table_file {
@@ -67,11 +69,11 @@ static int write_structure(const exh_analysis *a, const char *dir, exh_error *er
     if (table_open(&t, dir, "structure.csv", "node,parent,depth,token,models,share,transfers",
                    err) < 0)
         return err ? err->code : EXH_ERR_IO;
-    for (int i = 0; i < exh_trie_node_count(s->prefixes); i++) {
-        exh_trie_node_info n = exh_trie_node(s->prefixes, i);
-        fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n.parent, n.depth, n.token,
-                (long long)n.count, (double)n.count / (double)s->total,
-                (long long)s->transfers[i]);
+    for (int i = 0; i < s->node_count; i++) {
+        const exh_analyze_prefix_node *n = &s->nodes[i];
+        fprintf(t.f, "%d,%d,%d,%d,%lld,%.6g,%lld\n", i, n->parent, n->depth, n->token,
+                (long long)n->models, (double)n->models / (double)s->total,
+                (long long)n->transfers);
     }
     int rc = table_close(&t, err);
     if (rc == 0)
@@ -345,7 +347,8 @@ static json_t *inference_summary(const exh_analysis *a)
     const exh_analyze_inference *i = &a->options.inference;
     const exh_popularity *p = &a->popularity;
     return json_pack(
-        "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o}",
+        "{s:s, s:b, s:o, s:s, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o, s:o, s:o, s:s,"
+        " s:I}",
         "start_times", TIMES_NAMES[i->times], "clock_aligned", i->clock_aligned,
         "clock_offset_seconds", number(i->clock_aligned ? i->clock_offset : NAN), "workers_from",
         WORKERS_NAMES[i->workers_source], "workers", i->workers, "mean_concurrency",
@@ -355,7 +358,9 @@ static json_t *inference_summary(const exh_analysis *a)
         (json_int_t)i->no_candidate, "population_from", a->options.population_source,
         "sample_from", a->options.sample_source, "donor_again_at_least_d_low",
         number(p->donor_again_low), "donor_again_at_least_d_high", number(p->donor_again_high),
-        "max_share_full_window", number(p->max_full_share));
+        "max_share_full_window", number(p->max_full_share), "durations_end",
+        i->run_ends > 0 ? "m:timestamp_end" : "m:timestamp_gather", "records_with_run_end",
+        (json_int_t)i->run_ends);
 }
 
 /* Per record, what analyze_infer filled in: start, worker, parent. */

@@ -17,13 +17,15 @@
 enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
     COLUMN_WORKER, COLUMN_PARENT, COLUMN_DONOR, COLUMN_PREFIX, COLUMN_MUTATED, COLUMN_STATUS,
-    COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_SCREENED, COLUMN_PREDICTED, COLUMN_COUNT
+    COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_SCREENED, COLUMN_PREDICTED, COLUMN_RUN_END,
+    COLUMN_COUNT
 };
 
 static const char *const COLUMN_NAMES[COLUMN_COUNT] = {
     "job_id",    "p:arch_seq",  "objective",   "m:timestamp_submit", "m:timestamp_start",
     "m:timestamp_gather", "m:worker", "m:parent_id", "m:donor_id", "m:prefix_len",
     "m:mutated_position", "m:status", "m:cost", "m:donor_run_id", "m:screened", "m:predicted",
+    "m:timestamp_end",
 };
 
 static const char *field(const csv_reader *reader, const int *columns, int which)
@@ -66,6 +68,8 @@ static int read_record(const csv_reader *reader, const int *columns, const exh_s
     r->submit_time = number_or(field(reader, columns, COLUMN_SUBMIT), NAN);
     r->start_time = number_or(field(reader, columns, COLUMN_START), r->submit_time);
     r->end_time = number_or(field(reader, columns, COLUMN_END), NAN);
+    r->run_end_time = number_or(field(reader, columns, COLUMN_RUN_END), NAN);
+    r->run_end_known = isfinite(r->run_end_time);
     int64_t worker, prefix, mutated, screened;
     const double small = 1e9, id = 9e15; /* int columns; ids exact in a double */
     int bad = whole_or(field(reader, columns, COLUMN_WORKER), -1, small, &worker) ? COLUMN_WORKER
@@ -249,8 +253,8 @@ static int parse_in_halves(parse_range *whole)
     return 0;
 }
 
-int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail, exh_trace_record **records,
-                   int64_t *count, exh_error *err)
+int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
+                   exh_trace_record **records, int64_t *count, exh_error *err)
 {
     *records = NULL;
     *count = 0;

@@ -31,7 +31,8 @@ int exh_space_open(const char *name, exh_space **out, exh_error *err)
             ops = all_spaces[i];
     if (!ops)
         return exh_error_set(err, EXH_ERR_INVALID,
-                             "unknown space '%s' (known: nb201, convchain, dense:FILE, graph)", name);
+                             "unknown space '%s' (known: nb201, convchain, dense:FILE, graph)",
+                             name);
     exh_space *s = calloc(1, sizeof *s);
     if (!s)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening space '%s'", name);
@@ -134,7 +135,8 @@ int exh_space_sample(const exh_space *s, exh_rng *r, exh_arch *out, exh_error *e
 
 /* Pick a position among those with at least two choices, with probability
  * proportional to its weight (uniform when weights is NULL). */
-static int pick_mutable_position(const exh_space *s, exh_rng *r, const exh_arch *a, const double *weights)
+static int pick_mutable_position(const exh_space *s, exh_rng *r, const exh_arch *a,
+                                 const double *weights)
 {
     if (!weights && s->ops->uniform_arity > 1 && a->length > 0) /* the hot path of a search */
         return (int)exh_rng_below(r, (uint32_t)a->length);
@@ -167,8 +169,8 @@ static int pick_mutable_position(const exh_space *s, exh_rng *r, const exh_arch 
     return last; /* rounding left target just past the end */
 }
 
-int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out, int *position,
-                     const double *weights, exh_error *err)
+int exh_space_mutate(const exh_space *s, exh_rng *r, const exh_arch *in, exh_arch *out,
+                     int *position, const double *weights, exh_error *err)
 {
     if (s->ops->mutate)
         return s->ops->mutate(s->data, r, in, out, position, weights, err);
@@ -214,6 +216,21 @@ int exh_space_layers(const exh_space *s, const exh_arch *a, exh_layer *out, int 
 const char *exh_space_op_name(const exh_space *s, int op)
 {
     return s->ops->op_name ? s->ops->op_name(s->data, op) : "?";
+}
+
+const char *exh_space_choice_name(const exh_space *s, int position, int token)
+{
+    return s->ops->choice_name ? s->ops->choice_name(s->data, position, token) : NULL;
+}
+
+int exh_space_has_tensor_bytes(const exh_space *s)
+{
+    return s->ops->tensor_bytes != NULL;
+}
+
+int64_t exh_space_tensor_bytes(const exh_space *s, const exh_arch *a, int position)
+{
+    return s->ops->tensor_bytes ? s->ops->tensor_bytes(s->data, a, position) : -1;
 }
 
 int exh_arch_equal(const exh_arch *a, const exh_arch *b)

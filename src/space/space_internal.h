@@ -34,6 +34,12 @@ typedef struct space_ops {
     int64_t (*index)(const void *data, const exh_arch *a);
     int (*layers)(const void *data, const exh_arch *a, exh_layer *out, int max);
     const char *(*op_name)(const void *data, int op);
+    /* The name of choice `token` at `position`, for reports; NULL (the
+     * member or its result): the space names no choices. */
+    const char *(*choice_name)(const void *data, int position, int token);
+    /* Bytes of the trained tensors a position holds (exh_space_tensor_bytes);
+     * NULL: the space does not know its sizes. */
+    int64_t (*tensor_bytes)(const void *data, const exh_arch *a, int position);
 } space_ops;
 
 /* Read a list of non-negative integers separated by commas and/or blanks,

@@ -147,9 +147,9 @@ static int nb201_parse(const void *data, const char *text, exh_arch *out, exh_er
     else if (trimmed[0] == '|')
         rc = parse_string(trimmed, &a, err);
     else
-        rc = exh_error_set(err, EXH_ERR_PARSE,
-                           "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits",
-                           trimmed);
+        rc = exh_error_set(
+            err, EXH_ERR_PARSE,
+            "nb201: '%.40s' is neither a benchmark string (|op~0|+|...|) nor 6 digits", trimmed);
     if (rc == 0)
         *out = a;
     return rc;
@@ -251,6 +251,58 @@ static const char *nb201_op_name(const void *data, int op)
     return exh_nb201_operation_name(op);
 }
 
+/* The network: 3 stages of 5 searched cells with C = 16, 32, 64 channels. */
+static int64_t nb201_parameters(int64_t (*per_channel)(int64_t c))
+{
+    static const int64_t channels[3] = {16, 32, 64};
+    int64_t total = 0;
+    for (int stage = 0; stage < 3; stage++)
+        total += 5 * per_channel(channels[stage]);
+    return total;
+}
+
+/* ReLU-Conv(k x k, no bias)-BN: k*k*C*C weights + 2*C BN affine. */
+static int64_t conv3x3_parameters(int64_t c)
+{
+    return 9 * c * c + 2 * c;
+}
+
+static int64_t conv1x1_parameters(int64_t c)
+{
+    return c * c + 2 * c;
+}
+
+int64_t exh_nb201_tensor_bytes(const exh_arch *a, int position)
+{
+    if (position < 0 || position >= EXH_NB201_EDGES || position >= a->length)
+        return -1;
+    switch (a->token[position]) {
+    case EXH_NB201_NONE:
+    case EXH_NB201_SKIP:
+    case EXH_NB201_AVGPOOL:
+        return 0;
+    case EXH_NB201_CONV1X1:
+        return 4 * nb201_parameters(conv1x1_parameters); /* float32 */
+    case EXH_NB201_CONV3X3:
+        return 4 * nb201_parameters(conv3x3_parameters);
+    default:
+        return -1;
+    }
+}
+
+static int64_t nb201_space_tensor_bytes(const void *data, const exh_arch *a, int position)
+{
+    (void)data;
+    return exh_nb201_tensor_bytes(a, position);
+}
+
+static const char *nb201_choice_name(const void *data, int position, int token)
+{
+    (void)data;
+    (void)position; /* every edge chooses among the same operations */
+    return exh_nb201_operation_name(token);
+}
+
 /* Record one archs.csv row (arch_index, arch_str) in the order. */
 static int read_order_row(const csv_reader *reader, int c_index, int c_arch, const char *path,
                           nb201_data *order, exh_error *err)
@@ -270,8 +322,9 @@ static int read_order_row(const csv_reader *reader, int c_index, int c_arch, con
         return exh_error_prefix(err, "%s: line %ld", path, reader->line);
     int code = exh_nb201_code(&a);
     if (order->index_of_code[code] >= 0)
-        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: cell already listed as arch_index %d",
-                             path, reader->line, order->index_of_code[code]);
+        return exh_error_set(err, EXH_ERR_PARSE,
+                             "%s: line %ld: cell already listed as arch_index %d", path,
+                             reader->line, order->index_of_code[code]);
     order->code_of_index[index] = code;
     order->index_of_code[code] = (int)index;
     return EXH_OK;
@@ -304,8 +357,9 @@ static int read_order(const char *path, nb201_data *order, exh_error *err)
     }
     for (int i = 0; rc == 0 && i < EXH_NB201_SIZE; i++)
         if (order->code_of_index[i] < 0)
-            rc = exh_error_set(err, EXH_ERR_PARSE, "%s: arch_index %d is missing (the benchmark has "
-                               "15,625 cells)", path, i);
+            rc = exh_error_set(err, EXH_ERR_PARSE,
+                               "%s: arch_index %d is missing (the benchmark has 15,625 cells)",
+                               path, i);
     csv_close(&reader);
     free(text);
     return rc;
@@ -343,4 +397,6 @@ const space_ops nb201_space_ops = {
     .index = nb201_index,
     .layers = nb201_layers,
     .op_name = nb201_op_name,
+    .choice_name = nb201_choice_name,
+    .tensor_bytes = nb201_space_tensor_bytes,
 };

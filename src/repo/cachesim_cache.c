@@ -1,6 +1,6 @@
 /* cachesim_cache.c — one tensor cache: LRU list or LFU heap (see
  * cachesim_cache.h). */
-#include "analyze/cachesim_cache.h"
+#include "repo/cachesim_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +142,8 @@ static void evict_one(tensor_cache *c)
     cache_entry *x = &c->entries[e];
     keymap_remove(&c->index, x->key);
     c->stored_bytes -= x->bytes;
+    if (c->on_evict)
+        c->on_evict(c->evict_context, x->key);
     x->older = c->free_entry;
     c->free_entry = e;
 }
@@ -201,4 +203,11 @@ int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
     else
         list_push_newest(c, e);
     return 1;
+}
+
+int tcache_offer(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
+                 int64_t *evictions, int *held)
+{
+    *held = tcache_use(c, key, stamp);
+    return *held ? 0 : tcache_insert(c, key, bytes, stamp, evictions);
 }

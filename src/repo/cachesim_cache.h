@@ -1,6 +1,7 @@
 /*
- * cachesim_cache.h — one byte-capacity cache of tensors for the replay
- * (cachesim.c): a keymap from tensor key to entry, and the eviction order,
+ * cachesim_cache.h — one byte-capacity cache of tensors, for the replay
+ * (analyze/cachesim.c) and the repository's live fast tier (repo_read.c):
+ * a keymap from tensor key to entry, and the eviction order,
  * either a recency list (LRU, O(1) per use) or a min-heap on (uses, last use)
  * (LFU, O(log n) per use; the entry remembers its heap position so a use can
  * sift it in place).
@@ -8,12 +9,12 @@
  * `stamp` is the caller's clock of uses: strictly increasing, so that "least
  * recent" never ties and runs are deterministic.
  */
-#ifndef EXHAUST_ANALYZE_CACHESIM_CACHE_H
-#define EXHAUST_ANALYZE_CACHESIM_CACHE_H
+#ifndef EXHAUST_REPO_CACHESIM_CACHE_H
+#define EXHAUST_REPO_CACHESIM_CACHE_H
 
 #include <stdint.h>
 
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 
 typedef struct cache_entry {
     uint64_t key;
@@ -33,6 +34,10 @@ typedef struct tensor_cache {
     int64_t heap_size;
     int64_t capacity_bytes, stored_bytes;
     int lfu;
+    /* Told each evicted key (NULL: nobody): the live cache (src/repo/)
+     * frees its copy of the tensor; the replay only counts. */
+    void (*on_evict)(void *context, uint64_t key);
+    void *evict_context;
 } tensor_cache;
 
 /* An empty cache; returns 0 or EXH_ERR_NOMEM. */
@@ -46,5 +51,10 @@ int tcache_use(tensor_cache *c, uint64_t key, uint64_t stamp);
  * than the capacity (nothing evicted), EXH_ERR_NOMEM. */
 int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
                   int64_t *evictions);
+/* A write offered to the cache (the replay's WRITE and the live tier's
+ * save): a use at `stamp` when `key` is held (*held = 1, returns 0), else
+ * tcache_insert. */
+int tcache_offer(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
+                 int64_t *evictions, int *held);
 
 #endif

@@ -1,5 +1,5 @@
 /* keymap.c — uint64 -> int64 hash map (see keymap.h). */
-#include "analyze/keymap.h"
+#include "repo/keymap.h"
 
 #include <stdlib.h>
 

@@ -8,8 +8,8 @@
  * runs). Keys are mixed before use, so sequential job ids spread as well as
  * FNV hashes do.
  */
-#ifndef EXHAUST_ANALYZE_KEYMAP_H
-#define EXHAUST_ANALYZE_KEYMAP_H
+#ifndef EXHAUST_REPO_KEYMAP_H
+#define EXHAUST_REPO_KEYMAP_H
 
 #include <stdint.h>
 

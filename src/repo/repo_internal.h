@@ -1,0 +1,116 @@
+/* repo_internal.h — what the files of the model repository (src/repo/)
+ * share: the handle, a manifest in memory, paths, the index and the fast
+ * tier. See include/exhaust/repo.h for the format. */
+#ifndef EXHAUST_REPO_INTERNAL_H
+#define EXHAUST_REPO_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "exhaust/repo.h"
+#include "util/sha256.h"
+#include "repo/cachesim_cache.h"
+#include "repo/tier_window.h"
+
+#define REPO_PATH_MAX 4096
+
+/* One tensor of a manifest. */
+typedef struct repo_entry {
+    int position;
+    char name[EXH_REPO_NAME_MAX];
+    int dtype, ndim;
+    int64_t shape[EXH_REPO_MAX_DIMS];
+    int64_t bytes;
+    char sha256[EXH_REPO_HASH_HEX];
+    char xxh3[XXH3_HEX_SIZE]; /* the fast read check ("" in manifests that predate it) */
+} repo_entry;
+
+typedef struct repo_manifest {
+    exh_repo_model model;
+    repo_entry *entries;
+    int count, capacity;
+} repo_manifest;
+
+/* A fast-tier copy of a blob; shared by the cache and the loads serving it,
+ * freed when both let go. */
+typedef struct repo_cached {
+    int references;
+    int64_t bytes;
+    unsigned char data[];
+} repo_cached;
+
+struct exh_repo {
+    char *path;
+    exh_repo_options options;
+    sqlite3 *db;              /* NULL with no_index */
+    unsigned long temp_counter;
+    int64_t reconciled;       /* index rows the open fixed */
+    int fast_tier;            /* options.cache_bytes > 0 */
+    tensor_cache cache;       /* key: the blob's first 64 hash bits */
+    keymap cached;            /* key -> (repo_cached *) as int64 */
+    uint64_t stamp;
+    int tier;                 /* the tier policy: admission by the window */
+    tier_window window;
+    keymap tier_ids;          /* blob key -> dense id in the window */
+    exh_repo_traffic last, total;
+    int64_t evicted;          /* fast-tier evictions since open */
+};
+
+/* What donor lookup needs of a model. */
+typedef struct repo_candidate {
+    int64_t id;
+    double quality;
+    exh_arch architecture;
+} repo_candidate;
+
+/* ---- repo.c: paths and atomic writes ---- */
+int repo_blob_path(const exh_repo *r, const char *sha256, char *out, size_t size);
+int repo_manifest_path(const exh_repo *r, int64_t id, char *out, size_t size);
+/* Write data to `path` through tmp/ (fsync, rename): never partial. */
+int repo_write_atomic(exh_repo *r, const char *path, const void *data, size_t size, exh_error *err);
+/* Whether `name` is 64 lowercase hex digits. */
+int repo_is_hash(const char *name);
+/* The fast tier's key of a blob: its first 16 hex digits. */
+uint64_t repo_blob_key(const char *sha256);
+
+/* ---- repo_manifest.c: manifests/ID.json ---- */
+void repo_manifest_init(repo_manifest *m);
+void repo_manifest_free(repo_manifest *m);
+int repo_manifest_add(repo_manifest *m, const repo_entry *e, exh_error *err);
+/* The manifest as JSON text (malloc'd). */
+int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err);
+/* Read manifests/ID.json; EXH_ERR_NOT_FOUND when absent. */
+int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_error *err);
+/* The ids of manifests/ *.json, sorted (malloc'd in *ids). */
+int64_t repo_manifest_ids(const exh_repo *r, int64_t **ids, exh_error *err);
+/* Call fn with every manifest, in id order, until it returns < 0; one that
+ * vanished since the listing (a concurrent gc) is skipped. */
+typedef int (*repo_manifest_fn)(exh_repo *r, const repo_manifest *m, void *context,
+                                exh_error *err);
+int repo_each_manifest(exh_repo *r, repo_manifest_fn fn, void *context, exh_error *err);
+/* Append id to a growing array; EXH_ERR_NOMEM (the array kept) or 0. */
+int repo_ids_push(int64_t **ids, int64_t *count, int64_t *capacity, int64_t id);
+
+/* ---- repo_index.c: index.db ---- */
+int repo_index_open(exh_repo *r, exh_error *err);
+int repo_index_insert(exh_repo *r, const repo_manifest *m, exh_error *err);
+int repo_index_delete(exh_repo *r, int64_t id, exh_error *err);
+int64_t repo_index_ids(exh_repo *r, int64_t **ids, exh_error *err);
+/* The index's copy of a model (same fields as the manifest). */
+int repo_index_read(exh_repo *r, int64_t id, repo_manifest *m, exh_error *err);
+/* Every indexed model's id, quality and architecture (malloc'd *out). */
+int64_t repo_index_candidates(exh_repo *r, repo_candidate **out, exh_error *err);
+/* Make the index hold exactly the manifests; *changed counts the fixes. */
+int repo_index_reconcile(exh_repo *r, int64_t *changed, exh_error *err);
+
+/* ---- repo_read.c: the fast tier ---- */
+int repo_cache_init(exh_repo *r, exh_error *err);
+void repo_cache_free(exh_repo *r);
+/* An operation's traffic: start it, then fold it into r->last and r->total. */
+void repo_traffic_start(exh_repo *r, exh_repo_traffic *t, double *start, int64_t *evicted);
+void repo_traffic_finish(exh_repo *r, const exh_repo_traffic *t, double start, int64_t evicted);
+/* Offer a written tensor to the fast tier (a copy): the replay's WRITE. */
+int repo_cache_offer(exh_repo *r, const char *sha256, const void *data, int64_t bytes,
+                     exh_error *err);
+
+#endif
