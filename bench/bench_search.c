@@ -108,6 +108,8 @@ static double time_searches(const exh_space *s, exh_evaluator *e, int workers, i
         o.seed = (uint64_t)i + 1;
         o.workers = workers;
         o.candidates = candidates;
+        /* past the space's 15,625 cells repeats are unavoidable (search.h) */
+        o.allow_duplicates = candidates > exh_space_size(s);
         exh_search_result r;
         double start = bench_now();
         if (run_search(s, e, &o, &r) < 0)

@@ -66,7 +66,13 @@ typedef struct exh_search_options {
     int workers;               /* W */
     uint64_t seed;
     int sample_with_replacement;
-    int allow_duplicates;      /* 0: a child already evaluated is re-drawn (bounded tries) */
+    /* 0: a child already proposed is drawn again, up to 100 times; when all
+     * were proposed before, the search stops submitting, finishes what runs
+     * and fails (EXH_ERR_INVALID) with the count of distinct architectures
+     * proposed and, in an enumerable space, of those never proposed. It also
+     * refuses `candidates` past exh_space_size (times 1 + retry_failures).
+     * 1: repeats are evaluated as drawn (one draw per proposal). */
+    int allow_duplicates;
     /* A failed or timed-out evaluation is recorded as such; with
      * retry_failures = R > 0 its architecture is also proposed again (same
      * parent, a new job id), up to R more times, before anything new. */

@@ -34,6 +34,8 @@ typedef struct search_state {
     double *position_weights;  /* NULL: uniform mutation */
     int64_t *seen;             /* open-addressing set of job ids by architecture */
     int64_t seen_capacity;
+    int64_t distinct;          /* architectures in the seen-set: distinct ones proposed */
+    int exhausted;             /* 1: a proposal found nothing new (search_propose) */
     exh_trie *finished;            /* finished models by prefix (transfer_from_any) */
     int *attempt;              /* per job: 0 first try, k the k-th retry */
     int64_t *retry;            /* failed jobs waiting to be tried again (a stack) */
@@ -64,7 +66,11 @@ int64_t search_next_job(search_state *s);
 void search_state_free(search_state *s);
 
 /* Fill record->architecture, parent_id, prefix_length, mutated_position for
- * the next job: random while stage 1 lasts, else tournament + mutation. */
+ * the next job: random while stage 1 lasts, else tournament + mutation.
+ * Without allow_duplicates, when SEARCH_DUPLICATE_TRIES draws in a row were
+ * all proposed before, sets s->exhausted and fails with a message counting
+ * the distinct architectures proposed (and, in an enumerable space, those
+ * never proposed): the clock stops submitting instead of repeating. */
 int search_propose(search_state *s, exh_trace_record *record, exh_error *err);
 
 /* Fill r's m:repo_* fields from the traffic in job r->job_id's manifest in

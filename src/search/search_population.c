@@ -1,6 +1,8 @@
 /* search_population.c — the aging population, tournament selection,
  * mutation, and the set of architectures already proposed. */
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,8 +107,10 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
         s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
         s->end_time[r->job_id] = r->end_time;
         int64_t *slot = search_seen_slot(s, &r->architecture);
-        if (*slot < 0)
+        if (*slot < 0) {
             *slot = r->job_id;
+            s->distinct++;
+        }
         if (r->job_id >= s->next_job)
             s->next_job = r->job_id + 1;
         s->submitted++;
@@ -118,10 +122,29 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
     return rc;
 }
 
+/* More candidates than distinct architectures (each tried 1 + retry_failures
+ * times at most) can only be met by repeats: refuse unless they are allowed,
+ * rather than search the last few for ever. Spaces that cannot say their
+ * size (or are too large to count) are not checked. */
+static int check_space_size(const exh_space *sp, const exh_search_options *o, exh_error *err)
+{
+    int64_t size = exh_space_size(sp), tries = 1 + (int64_t)o->retry_failures;
+    if (o->allow_duplicates || size <= 0 || size > INT64_MAX / tries || o->candidates <= size * tries)
+        return EXH_OK;
+    return exh_error_set(err, EXH_ERR_INVALID, "candidates %" PRId64 " exceed the %" PRId64
+                         " distinct architectures of space %s%s: pass --allow-duplicates "
+                         "(allow_duplicates) to evaluate some more than once, or ask for at "
+                         "most %" PRId64, o->candidates, size, exh_space_name(sp),
+                         tries > 1 ? " times the tries per architecture" : "", size * tries);
+}
+
 int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
                       exh_trace_writer *trace, exh_search_result *result, exh_error *err)
 {
-    int rc = allocate_state(s, sp, e, o, trace, err);
+    int rc = check_space_size(sp, o, err);
+    if (rc < 0)
+        return rc;
+    rc = allocate_state(s, sp, e, o, trace, err);
     if (rc < 0)
         return rc;
     if ((rc = search_screen_init(s, err)) < 0 || (rc = search_fast_tier_open(s, err)) < 0) {
@@ -275,6 +298,22 @@ void search_retry_later(search_state *s, int64_t job)
         s->retry[s->retry_count++] = job;
 }
 
+/* No new architecture in `tries` draws: say how far the search got. */
+static int exhausted(search_state *s, int tries, exh_error *err)
+{
+    s->exhausted = 1;
+    int64_t size = exh_space_size(s->space);
+    char left[160] = "";
+    if (size > 0)
+        snprintf(left, sizeof left, "; %" PRId64 " of the %" PRId64 " in space %s were never "
+                 "proposed", size - s->distinct, size, exh_space_name(s->space));
+    return exh_error_set(err, EXH_ERR_INVALID, "search stopped after %" PRId64 " of %" PRId64
+                         " candidates: no new architecture in %d draws (%" PRId64 " distinct "
+                         "proposed%s); pass --allow-duplicates (allow_duplicates) to go on "
+                         "with repeats, or ask for fewer candidates", s->submitted,
+                         s->options->candidates, tries, s->distinct, left);
+}
+
 int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
 {
     record->screened = 0; /* unless the screen chooses it */
@@ -296,9 +335,13 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
             return rc;
         slot = search_seen_slot(s, &record->architecture);
         if (*slot < 0 || s->options->allow_duplicates)
-            break; /* new, or duplicates are fine; after the last try a duplicate stays */
+            break; /* new, or duplicates are fine */
     }
-    if (*slot < 0)
+    if (*slot < 0) {
         *slot = s->next_job;
+        s->distinct++;
+    } else if (!s->options->allow_duplicates) {
+        return exhausted(s, tries, err);
+    }
     return EXH_OK;
 }

@@ -79,6 +79,19 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     return EXH_OK;
 }
 
+/* A proposal that found nothing new stops the submissions, not the jobs
+ * already running: keep its message in `why` and go on finishing them. */
+static int keep_running(const search_state *s, int rc, exh_error *why, const exh_error *err)
+{
+    if (rc >= 0 || !s->exhausted)
+        return rc;
+    if (err)
+        *why = *err;
+    else
+        why->code = rc;
+    return EXH_OK;
+}
+
 int exh_search_run_simulated(const exh_space *sp, exh_evaluator *e, const exh_search_options *o,
                              exh_trace_writer *trace, exh_search_result *result, exh_error *err)
 {
@@ -90,15 +103,21 @@ int exh_search_run_simulated(const exh_space *sp, exh_evaluator *e, const exh_se
     if (rc < 0)
         return rc;
     double start = search_resume_time(o);
+    exh_error why = {0};
     for (int w = 0; rc == 0 && w < o->workers && s.submitted < o->candidates; w++)
-        rc = submit(&s, w, start, err);
+        rc = keep_running(&s, submit(&s, w, start, err), &why, err);
     while (rc == 0 && s.heap_size > 0) {
         int64_t job = heap_pop(&s);
         rc = search_record_finished(&s, job, result, err);
         double now = s.jobs[job].end_time;
         int in_budget = o->time_budget_seconds <= 0 || now < o->time_budget_seconds;
-        if (rc == 0 && s.submitted < o->candidates && in_budget)
-            rc = submit(&s, s.jobs[job].worker, now, err);
+        if (rc == 0 && !s.exhausted && s.submitted < o->candidates && in_budget)
+            rc = keep_running(&s, submit(&s, s.jobs[job].worker, now, err), &why, err);
+    }
+    if (rc == 0 && s.exhausted) { /* every running job is in the trace: now say why */
+        if (err)
+            *err = why;
+        rc = why.code;
     }
     search_state_free(&s);
     return rc;
