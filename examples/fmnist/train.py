@@ -27,9 +27,20 @@ set is not used. Training: Adam (fixed lr, no schedule), batch 128, cross
 entropy; --seed seeds the weights and the batch order (torch, numpy, random),
 and deterministic algorithms are on, so the same arguments give the same log.
 
-Hooks for later (the model repository API does not exist yet): --load-prefix and
---freeze are not implemented; build_model() takes the layers, so loading a
-prefix's weights will go between build_model() and training.
+Transfer through the model repository (--repo DIR --job-id J --donor D
+--prefix P, as `exhaust search --repo DIR` passes them): before training,
+the donor's layers within the first P positions of the architecture are copied
+in (exhaust.Repo.load_prefix: layer i, its conv, BatchNorm and projections,
+is stored at position 5i+4, its last token, so it transfers only when all 5 of
+its tokens, and so every earlier layer, match); the head never transfers.
+--freeze keeps the transferred layers fixed (no gradient, BatchNorm statistics
+not updated: their tensors stay the donor's bytes and the repository stores
+them once); without it they are fine-tuned. After training, every layer's
+tensors are saved as model J with its validation accuracy, and the accuracy is
+the last stdout line (the search's quality). A donor that cannot be loaded (a
+corrupt blob, a missing model) is reported on stderr and the model trains
+from scratch; the repository records the failure in model J's manifest
+("traffic": "error"), which the search writes as m:repo_error.
 """
 
 import argparse
@@ -57,6 +68,7 @@ DATA_DIR = "/usr/share/datasets/fashion-mnist"
 # 60,000 training images; used only to centre the inputs).
 PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
 INPUT_POOL = 2  # 28x28 -> 14x14
+POSITIONS_PER_LAYER = 5  # EXH_CONVCHAIN_POSITIONS_PER_LAYER (space_convchain.h)
 
 DEFAULTS = {"epochs": 12, "seed": 1, "data_seed": 0, "train_size": 8000, "val_size": 2000,
             "width_divisor": 8, "lr": 0.003, "batch_size": 128, "threads": 1}
@@ -221,8 +233,41 @@ def evaluate(model, x, y, batch_size):
     return total_loss / x.shape[0], 100.0 * correct / x.shape[0]
 
 
+def layer_position(name):
+    """The architecture position a state-dict entry is stored at: layer i's
+    conv, BatchNorm and projections at 5i+4 (its last token); None for the
+    head, which is not transferred."""
+    parts = name.split(".")
+    if parts[0] in ("convs", "projections") and len(parts) > 2:
+        return POSITIONS_PER_LAYER * int(parts[1]) + POSITIONS_PER_LAYER - 1
+    return None
+
+
+def receive_prefix(model, transfer):
+    """Copy the donor's prefix into `model` from transfer["repo"]; returns
+    the indices of the layers received (to freeze)."""
+    repo = transfer["repo"]
+    try:
+        copied = repo.load_prefix(transfer["arch_seq"], model, positions=layer_position,
+                                  donor=transfer["donor"], prefix_len=transfer["prefix"])
+    except exhaust.Error as error:
+        print(f"train.py: cannot receive model {transfer['donor']}'s prefix, training from "
+              f"scratch: {error}", file=sys.stderr)
+        return set()
+    return {int(name.split(".")[1]) for name in copied}
+
+
+def keep_frozen(model, frozen):
+    """Frozen layers: no gradient and BatchNorm in eval mode (its running
+    statistics stay the donor's)."""
+    for i in frozen:
+        model.convs[i].eval()
+        model.projections[i].eval()
+
+
 def train(arch, data, log_path, key=None, seed=1, epochs=12, lr=0.003, batch_size=128,
-          width_divisor=8, data_seed=0, threads=1, mode="append", progress=None):
+          width_divisor=8, data_seed=0, threads=1, mode="append", progress=None,
+          transfer=None):
     """Train `arch` (text form) on `data` = load_splits(...) and log every epoch to
     `log_path`. Returns the list of epoch rows. The run is written once, at the
     end, by RunLogger (status "ok", or "failed: ..." when the loss diverges)."""
@@ -236,7 +281,14 @@ def train(arch, data, log_path, key=None, seed=1, epochs=12, lr=0.003, batch_siz
     set_threads(threads)
     seed_everything(seed)
     model = ConvChain(layers, width_divisor=width_divisor)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    frozen = receive_prefix(model, transfer) if transfer else set()
+    if transfer and transfer["freeze"]:
+        for i in frozen:
+            for p in list(model.convs[i].parameters()) + list(model.projections[i].parameters()):
+                p.requires_grad_(False)
+    else:
+        frozen = set()
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     batch_order = torch.Generator().manual_seed(seed)
     params = {"optimizer": "adam", "lr": lr, "batch_size": batch_size, "epochs": epochs,
               "train_size": int(x_train.shape[0]), "val_size": int(x_val.shape[0]),
@@ -250,6 +302,7 @@ def train(arch, data, log_path, key=None, seed=1, epochs=12, lr=0.003, batch_siz
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             model.train()
+            keep_frozen(model, frozen)
             order = torch.randperm(x_train.shape[0], generator=batch_order)
             total_loss, correct = 0.0, 0
             for start in range(0, x_train.shape[0], batch_size):
@@ -279,6 +332,11 @@ def train(arch, data, log_path, key=None, seed=1, epochs=12, lr=0.003, batch_siz
             log.close(f"failed: {type(error).__name__}: {error}"[:200])
         raise
     log.close(status)
+    if transfer and status == "ok":
+        t = transfer
+        t["repo"].save(t["job_id"], t["arch_seq"], model, log.epochs[-1]["val_accuracy"],
+                       parent_id=t["parent"], donor_id=t["donor"], prefix_len=t["prefix"],
+                       positions=layer_position, space="convchain")
     return log.epochs
 
 
@@ -288,8 +346,9 @@ def main(argv=None):
                     "log each epoch in exhaust's JSONL format.",
         epilog="Example: train.py --arch f24k3x3s1-f36k5x5s1-f48k3x3s2+0-f48k3x3s1+0+1-"
                "f24k3x3s1-f36k3x7s2+2-f64k3x3s1-f64k7x3s1+0+3+5 --out runs.jsonl "
-               "(8 layers: stride 2 only at layers 8//3 = 2 and 16//3 = 5). "
-               "--load-prefix/--freeze (model repository) are not implemented yet.")
+               "(8 layers: stride 2 only at layers 8//3 = 2 and 16//3 = 5). With --repo: "
+               "receive --donor's first --prefix positions, save as --job-id, print the "
+               "validation accuracy last (exhaust search --repo).")
     parser.add_argument("--arch", required=True, help="conv-chain text form (8-18 layers)")
     parser.add_argument("--out", required=True, help="JSONL file the run is appended to")
     parser.add_argument("--key", help="run key in the store (default: fmnist/ARCH/sSEED)")
@@ -310,7 +369,19 @@ def main(argv=None):
                         help="write the file atomically as this run alone (temp + rename) "
                              "instead of appending")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    parser.add_argument("--repo", help="model repository: receive the donor's prefix, save "
+                        "this model (needs --job-id and --arch-seq)")
+    parser.add_argument("--job-id", type=int, help="this model's id in --repo")
+    parser.add_argument("--arch-seq", help="the architecture's token sequence (exhaust's "
+                        "{arch_seq}, 0,3,1,...)")
+    parser.add_argument("--donor", type=int, default=-1, help="model to receive from (-1: none)")
+    parser.add_argument("--prefix", type=int, default=0, help="positions shared with --donor")
+    parser.add_argument("--parent", type=int, default=-1, help="the parent's id (provenance)")
+    parser.add_argument("--freeze", action="store_true",
+                        help="keep the received layers fixed instead of fine-tuning them")
     args = parser.parse_args(argv)
+    if args.repo and (args.job_id is None or not args.arch_seq):
+        parser.error("--repo needs --job-id and --arch-seq")
     if args.threads < 1:
         parser.error("--threads must be >= 1")
     width = int(args.width_divisor) if args.width_divisor == int(args.width_divisor) \
@@ -330,9 +401,19 @@ def main(argv=None):
                   f"{row['train_accuracy']:6.2f}  val loss {row['val_loss']:.4f} acc "
                   f"{row['val_accuracy']:6.2f}  {row['epoch_seconds']:.2f}s", flush=True)
 
-    train(args.arch, data, args.out, key=key, seed=args.seed, epochs=args.epochs, lr=args.lr,
-          batch_size=args.batch_size, width_divisor=width, data_seed=args.data_seed,
-          threads=args.threads, mode="replace" if args.replace else "append", progress=show)
+    transfer = None
+    if args.repo:
+        sequence = [int(t) for t in args.arch_seq.strip("[]").replace(",", " ").split()]
+        transfer = {"repo": exhaust.Repo(args.repo), "job_id": args.job_id, "donor": args.donor,
+                    "prefix": args.prefix, "parent": args.parent, "freeze": args.freeze,
+                    "arch_seq": sequence}
+    epochs = train(args.arch, data, args.out, key=key, seed=args.seed, epochs=args.epochs,
+                   lr=args.lr, batch_size=args.batch_size, width_divisor=width,
+                   data_seed=args.data_seed, threads=args.threads,
+                   mode="replace" if args.replace else "append", progress=show,
+                   transfer=transfer)
+    if transfer:
+        print(epochs[-1]["val_accuracy"])  # the last line: the search's quality
     return 0
 
 

@@ -86,8 +86,14 @@ EXH_API double exh_nb201_flops(const exh_arch *a);
 /*
  * The command evaluator: run a user's training command per evaluation, e.g.
  *   python train.py --arch {arch} --transfer-from {parent_id} --prefix {prefix_len}
- * Placeholders ({arch}, {arch_seq}, {job_id}, {parent_id}, {prefix_len}) become
- * single-quoted shell words. The quality is the number on the command's last
+ * Placeholders ({arch}, {arch_seq}, {job_id}, {parent_id}, {prefix_len},
+ * {donor_id}, {repo}) become single-quoted shell words. {parent_id} and
+ * {donor_id} are both the model the child receives its prefix from (the
+ * parent, or with transfer_from_any the longest-prefix model; -1: none);
+ * {repo} is the model repository's folder (exh_evaluator_command_set_repo;
+ * '' without one), where the command loads that prefix (repo.h
+ * exh_repo_load_prefix, or Python's exhaust.Repo) and saves its model as
+ * model {job_id}. The quality is the number on the command's last
  * non-empty stdout line; cost = measured wall seconds. A non-zero exit or an
  * unreadable last line is EXH_EVALUATION_FAILED, running past timeout_seconds
  * (0 = none) is EXH_EVALUATION_TIMEOUT (the process group is killed); neither
@@ -107,9 +113,16 @@ EXH_API int exh_evaluator_command_open(const char *command_template, double time
  * over; each evaluation reaps its own command and ends its group. */
 EXH_API void exh_evaluator_command_stop(int sig);
 EXH_API int exh_evaluator_command_stopping(void);
-/* The command line an evaluation would run (out: 16384 bytes). */
+/* The command line an evaluation would run (out: 16384 bytes); {repo} is ''. */
 EXH_API int exh_evaluator_command_expand(const char *command_template, const exh_space *s,
                                          const exh_evaluation_request *request, char *out, exh_error *err);
+/* The same with {repo} the folder `repo` (NULL: ''). */
+EXH_API int exh_evaluator_command_expand_repo(const char *command_template, const exh_space *s,
+                                              const exh_evaluation_request *request,
+                                              const char *repo, char *out, exh_error *err);
+/* Give a command evaluator the repository folder {repo} stands for (copied;
+ * NULL: none). EXH_ERR_INVALID for another kind of evaluator. */
+EXH_API int exh_evaluator_command_set_repo(exh_evaluator *e, const char *repo, exh_error *err);
 
 /*
  * The predictor evaluator, for screening: quality = the k-NN prediction of

@@ -12,7 +12,16 @@
  *   manifests/ID.json  one per model: id, space, arch (the caller's text),
  *                      arch_sequence (tokens), quality, parent, donor,
  *                      prefix_len (positions received), and tensors: a list of
- *                      {position, name, dtype, shape, bytes, sha256, xxh3}.
+ *                      {position, name, dtype, shape, bytes, sha256, xxh3}; and
+ *                      "traffic" (manifests written before it have none):
+ *                      what the saving handle moved since it was opened or
+ *                      last saved, so one training process's load of its
+ *                      donor's prefix and its save are one record:
+ *                      {loads, fast_hits, store_reads (tensors), fast_bytes,
+ *                      store_bytes (read), write_bytes (new blobs),
+ *                      dedup_bytes, seconds, error (the first failed load's
+ *                      EXH_ERR_* code since then; 0: none)}. The search reads
+ *                      it into its trace (trace.h, m:repo_*).
  *   index.db           SQLite (WAL, busy timeout): models, tensors and blobs
  *                      tables, rebuilt from the manifests when they disagree.
  *   tmp/               files being written; leftovers of a killed writer are
@@ -89,6 +98,7 @@
 #define EXH_REPO_NAME_MAX 128  /* a tensor name, NUL included */
 #define EXH_REPO_SPACE_MAX 64  /* a space name, NUL included */
 #define EXH_REPO_HASH_HEX 65   /* SHA-256 as 64 hex digits and a NUL */
+#define EXH_REPO_FAST_DIR_ENV "EXHAUST_REPO_FAST_DIR"
 
 typedef enum exh_repo_dtype {
     EXH_DTYPE_F32, EXH_DTYPE_F64, EXH_DTYPE_F16, EXH_DTYPE_BF16,
@@ -126,6 +136,15 @@ typedef struct exh_repo_options {
     exh_repo_cache_policy cache_policy;
     int tier_window;      /* tier: loads in the sliding window, >= 1 (default 100) */
     int tier_donations;   /* tier: reads needed for admission, >= 0 (default 5) */
+    /* A node-local fast directory (e.g. /dev/shm/X) another process fills:
+     * the search's coordinator (exhaust search --repo-fast-dir) copies
+     * admitted blobs there as FAST_DIR/<the first 16 hex digits of their
+     * SHA-256> (temp + rename: never partial) and unlinks evicted ones.
+     * A load looks there first (a fast-tier hit, verified like a blob) and
+     * falls back to the store (a miss). NULL: the environment variable
+     * EXHAUST_REPO_FAST_DIR (which the search sets for its commands), else
+     * none. Copied at open. */
+    const char *fast_dir;
 } exh_repo_options;
 
 /* read-write, index on, verify, fsync, no fast tier (LRU when one is set,

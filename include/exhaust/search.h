@@ -115,6 +115,21 @@ typedef struct exh_search_options {
     const exh_arch *screen_logged_archs;
     const double *screen_logged_quality;
     int64_t screen_logged_count;
+    /* The model repository's folder (repo.h; exhaust search --repo), or NULL.
+     * After each evaluation the traffic recorded in the manifest the job
+     * saved there becomes the trace's m:repo_* columns (trace.h); the
+     * search itself moves no tensors: the training command does. */
+    const char *repo_path;
+    /* The live fast tier across processes (exhaust search --repo-fast-dir):
+     * a node-local folder the search keeps holding the blobs its cache (the
+     * replay's, cachesim.h, LRU or LFU, repo_cache_bytes) admits, on the
+     * replay's events (a job's READ of its donor's prefix, its WRITE when it
+     * succeeded); the training processes' loads read it first (repo.h
+     * options.fast_dir; the CLI sets EXHAUST_REPO_FAST_DIR for them). NULL:
+     * none. Needs repo_path. */
+    const char *repo_fast_dir;
+    int64_t repo_cache_bytes;
+    int repo_cache_lfu;        /* 0: LRU, 1: LFU */
 } exh_search_options;
 
 EXH_API void exh_search_options_default(exh_search_options *o);
@@ -127,6 +142,10 @@ typedef struct exh_search_result {
     int64_t best_job_id;
     double best_quality;
     exh_arch best_architecture;
+    /* The fast tier's own cache (repo_fast_dir): READs that found the tensor
+     * held / not held, evictions, bytes copied into the folder. The trace's
+     * m:repo_fast_hits are what the readers measured. */
+    int64_t fast_hits, fast_misses, fast_evictions, fast_bytes_copied;
 } exh_search_result;
 
 /* Run the whole search with the simulated clock. `trace` may be NULL. */

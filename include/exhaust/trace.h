@@ -12,6 +12,16 @@
  *   empty when there was none)
  * and, read only (DeepHyper's @profile writes it), m:timestamp_end: when the
  * run itself ended, before its result was gathered.
+ * and, only in traces of a search with a model repository (settings repo
+ * set: exhaust search --repo DIR), what the job's training moved through it,
+ * read from the "traffic" of the manifest the job saved (repo.h); all empty
+ * when it saved none (a failed job, a script that does not save):
+ *   m:repo_fast_hits, m:repo_store_reads (tensors served by the fast tier /
+ *   read from the store), m:repo_read_bytes_fast, m:repo_read_bytes_store,
+ *   m:repo_write_bytes (new blobs), m:repo_seconds (time inside the
+ *   repository), m:repo_error (the EXH_ERR_* code of a failed load of the
+ *   donor's prefix: a corrupt or missing blob or donor; 0: none. The job
+ *   trains on without it and the search goes on)
  * donor_id is the model whose tensors the child receives (its parent, or
  * with --transfer-from any the finished model with the longest common
  * prefix); prefix_len is the number of leading positions shared with it,
@@ -59,6 +69,12 @@ typedef struct exh_trace_record {
     int status;                /* exh_evaluation_status */
     int screened;              /* mutations screened to choose it; 0: not screened */
     double predicted;          /* its k-NN prediction when screened; NAN: none */
+    /* The repository traffic (m:repo_*); repo_fast_hits -1: none recorded
+     * (then the others are meaningless). */
+    int64_t repo_fast_hits, repo_store_reads, repo_fast_bytes, repo_store_bytes;
+    int64_t repo_write_bytes;
+    double repo_seconds;
+    int repo_error;
 } exh_trace_record;
 
 /* When the record's run ended: run_end_time when known, else end_time.
@@ -78,7 +94,8 @@ typedef struct exh_trace_store exh_trace_store;
  *    "evaluator", "population", "sample", "seed", "workers", "candidates",
  *    "clock", "transfer_from", "mutation_exponent", "mutate_after",
  *    "screen" (M; 1 = no screening), "k" (neighbours of the predictor
- *    evaluator and of the screen),
+ *    evaluator and of the screen), "repo" (the model repository's folder;
+ *    "" none: then the CSV has no m:repo_* columns),
  *    "settings_lines": [the human-readable lines, as the old '#' lines]}
  * Text fields are "" and numbers -1 (mutation_exponent NAN) when unknown.
  */
@@ -100,6 +117,7 @@ typedef struct exh_trace_settings {
      * them NULL / 0. */
     const char *const *lines;
     int line_count;
+    char repo[EXH_TRACE_SETTING_MAX]; /* non-empty: the CSV has the m:repo_* columns */
 } exh_trace_settings;
 
 /* All unknown: "" and -1 (mutation_exponent NAN). */

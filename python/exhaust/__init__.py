@@ -8,6 +8,7 @@ pandas, and the training-loop logger.
     exhaust.predict(store, ["302140"], k=5)         # as `exhaust predict`
     exhaust.read_trace("out/search-nb201.csv")      # DeepHyper column names
     exhaust.analyze("out/search-nb201.csv", "out/analysis")  # summary as a dict
+    repo = exhaust.Repo("models")                   # the model repository (repo.py)
 
 Library errors raise exhaust.Error (subclasses by kind) with the library's
 message. The logger (RunLogger, KerasLogger) needs no library.
@@ -22,6 +23,7 @@ try:
                        ParseError, StoreError, VERSION as __version__)
     from .analyze import analyze
     from .predict import Predictor, predict
+    from .repo import Repo
     from .store import Store
     from .trace import read_trace, trace_settings
 except ImportError as _missing:  # no libexhaust.so, numpy or pandas: the logger still works
@@ -33,4 +35,4 @@ except ImportError as _missing:  # no libexhaust.so, numpy or pandas: the logger
 else:
     __all__ += ["Error", "FileError", "ParseError", "InvalidError", "NotFoundError", "StoreError",
                 "ArgumentTypeError", "Store", "Predictor", "predict", "read_trace",
-                "trace_settings", "analyze", "__version__"]
+                "trace_settings", "analyze", "Repo", "__version__"]

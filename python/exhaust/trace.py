@@ -21,7 +21,8 @@ class TraceSettings(ctypes.Structure):  # exh_trace_settings (trace.h)
                 ("population", ctypes.c_int), ("sample", ctypes.c_int), ("workers", ctypes.c_int),
                 ("screen", ctypes.c_int), ("k", ctypes.c_int), ("seed", ctypes.c_longlong),
                 ("candidates", ctypes.c_longlong),
-                ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int)]
+                ("mutation_exponent", ctypes.c_double), ("lines", P), ("line_count", ctypes.c_int),
+                ("repo", ctypes.c_char * SETTING_MAX)]
 
 
 declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes.POINTER(P),
@@ -29,7 +30,7 @@ declare("exh_trace_read", ctypes.c_int, ctypes.c_char_p, P, ctypes.c_int, ctypes
 declare("exh_trace_settings_read", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(TraceSettings),
         ERR)
 
-TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after")
+TEXT_SETTINGS = ("space", "dataset", "evaluator", "clock", "transfer_from", "mutate_after", "repo")
 NUMBER_SETTINGS = ("population", "sample", "workers", "screen", "k", "seed", "candidates")
 
 

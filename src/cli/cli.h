@@ -134,4 +134,21 @@ int curve_output_add(curve_output *c, const char *arch, const exh_knn_repository
                      const exh_knn_prediction *p, int higher, exh_error *err);
 int curve_output_close(const char *command, curve_output *c, int failed);
 
+/* exhaust search --repo (cli_search_repo.c): open or create the repository
+ * and hand its folder to the command evaluator ({repo}); print its stats. */
+struct exh_evaluator;
+struct exh_search_result;
+struct exh_search_options;
+/* Parse --repo (c 'G'), --repo-fast-dir ('H'), --repo-cache-bytes ('I'),
+ * --repo-cache-policy ('J'), --repo-keep (else); CLI_OK or a usage error. */
+int cli_search_repo_option(int c, const char *name, const char *value,
+                           struct exh_search_options *o, int *keep_population);
+int cli_search_repo_open(const char *repo, const char *fast_dir, struct exh_evaluator *e,
+                         exh_error *err);
+void cli_search_repo_report(const char *repo, const struct exh_search_result *result);
+/* --repo-keep population, when the search ended: gc all but the last
+ * `population` successful models of the trace. */
+int cli_search_repo_keep_population(const char *repo, const char *trace, int population,
+                                    exh_error *err);
+
 #endif

@@ -47,13 +47,21 @@ static const char HELP[] =
     "                       clock); predictions cost wall time, not simulated time.\n"
     "                       The trace gains m:screened (M) and m:predicted\n"
     "  --command CMD        training command; {arch}, {arch_seq}, {job_id}, {parent_id}\n"
-    "                       (the transfer donor) and {prefix_len} are replaced by\n"
+    "                       and {donor_id} (both the transfer donor; -1: none),\n"
+    "                       {prefix_len} and {repo} (--repo's folder) are replaced by\n"
     "                       values already shell-quoted (write {arch}, not '{arch}');\n"
     "                       its last stdout line is the quality. Each runs in its own\n"
     "                       process group; the evaluation ends when the command exits\n"
     "                       (what it left running is terminated). On SIGINT/SIGTERM\n"
     "                       every command's group gets TERM, then KILL after 5 s,\n"
     "                       and the search exits 128+signal with its trace complete\n"
+    "  --repo DIR           model repository (created if absent): the command loads\n"
+    "                       there and saves model {job_id}; the trace gains m:repo_*\n"
+    "  --repo-keep K        all (default) or population: at the end, gc the models\n"
+    "                       that left the population (needs --trace)\n"
+    "  --repo-fast-dir DIR  node-local fast tier the search fills with its cache's\n"
+    "                       blobs (--repo-cache-bytes B, --repo-cache-policy lru|lfu);\n"
+    "                       commands get EXHAUST_REPO_FAST_DIR and read there first\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -131,7 +139,7 @@ typedef struct search_cli_options {
     const char *store, *search_name, *logs;
     int k;
     double timeout;
-    int simulated, mpi, no_fsync, quiet;
+    int simulated, mpi, no_fsync, quiet, keep_population;
     unsigned given;            /* GIVEN_* */
 } search_cli_options;
 
@@ -170,6 +178,11 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"logs", required_argument, NULL, 'L'},  {"k", required_argument, NULL, 'K'},
         {"screen", required_argument, NULL, 'Q'}, {"timeout", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"repo", required_argument, NULL, 'G'},
+        {"repo-fast-dir", required_argument, NULL, 'H'},
+        {"repo-keep", required_argument, NULL, 'O'},
+        {"repo-cache-bytes", required_argument, NULL, 'I'},
+        {"repo-cache-policy", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -210,6 +223,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
+        case 'G': case 'H': case 'I': case 'J': case 'O':
+            rc = cli_search_repo_option(c, name, optarg, &o->search, &o->keep_population);
+            break;
         case 'R': o->resume = optarg; break;
         case 'M': o->mpi = 1; break;
         case 'q': o->quiet = 1; break;
@@ -260,6 +276,13 @@ static int check_options(const search_cli_options *o)
         return cli_usage_error("search", "--sample %d is more than --population %d",
                                o->search.sample, o->search.population);
     int table = strcmp(o->evaluator, "table") == 0;
+    if (o->search.repo_fast_dir && (!o->search.repo_path || o->search.repo_cache_bytes <= 0))
+        return cli_usage_error("search", "--repo-fast-dir needs --repo and --repo-cache-bytes");
+    if (o->keep_population && (!o->search.repo_path || !(o->trace || o->resume)))
+        return cli_usage_error("search", "--repo-keep population needs --repo and --trace");
+    if (o->search.repo_path && strcmp(o->evaluator, "command") != 0)
+        return cli_usage_error("search", "--repo needs --evaluator command: the training "
+                               "command moves the tensors");
     if (strcmp(o->evaluator, "predictor") == 0)
         return CLI_OK;
     if (!table && strcmp(o->evaluator, "command") != 0)
@@ -310,6 +333,7 @@ static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
     t->mutation_exponent = o->search.mutation_exponent;
     t->screen = o->search.screen > 1 ? o->search.screen : 1;
     t->k = o->k;
+    snprintf(t->repo, sizeof t->repo, "%s", o->search.repo_path ? o->search.repo_path : "");
 }
 
 /* One difference between the options given and the trace's settings. */
@@ -682,6 +706,8 @@ static int search_main(int argc, char **argv)
     rc = exh_space_open(o.space, &s, &err);
     if (rc == 0)
         rc = open_evaluator(&o, s, &logs, &e, &err);
+    if (rc == 0 && o.search.repo_path)
+        rc = cli_search_repo_open(o.search.repo_path, o.search.repo_fast_dir, e, &err);
     /* Lock (and cut a torn tail) before reading: the records read are then
      * the ones the trace keeps, and no other search can add to it. */
     if (rc == 0 && coordinator)
@@ -733,6 +759,12 @@ static int search_main(int argc, char **argv)
     }
     if (rc == 0 && coordinator)
         print_result(&o, s, e, &result);
+    if (rc == 0 && coordinator && o.keep_population &&
+        cli_search_repo_keep_population(o.search.repo_path, o.resume ? o.resume : o.trace,
+                                        o.search.population, &err) < 0)
+        cli_error("search", "--repo-keep population: %s", err.message);
+    if (rc == 0 && coordinator && o.search.repo_path)
+        cli_search_repo_report(o.search.repo_path, &result);
     else if (rc < 0 && stop_signal)
         cli_error("search", "stopped by signal %d; every training command was ended, and the "
                             "trace holds every finished evaluation", (int)stop_signal);

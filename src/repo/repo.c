@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/sha256.h"
@@ -157,8 +158,13 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         r->options = *o;
     else
         exh_repo_options_default(&r->options);
+    const char *fast = r->options.fast_dir ? r->options.fast_dir : getenv(EXH_REPO_FAST_DIR_ENV);
+    r->options.fast_dir = NULL; /* r->fast_dir holds the copy */
     int rc = EXH_OK;
-    if (r->options.read_only) {
+    if (fast && *fast && !(r->fast_dir = strdup(fast)))
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
+    if (rc < 0) {
+    } else if (r->options.read_only) {
         struct stat st;
         char manifests[REPO_PATH_MAX];
         snprintf(manifests, sizeof manifests, "%s/manifests", path);
@@ -200,6 +206,7 @@ void exh_repo_close(exh_repo *r)
     repo_cache_free(r);
     if (r->db)
         sqlite3_close(r->db);
+    free(r->fast_dir);
     free(r->path);
     free(r);
 }
@@ -332,6 +339,33 @@ static int compare_entries(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* What the manifest's "traffic" records: the loads this handle made since
+ * its previous save (a training process loads its donor's prefix, then
+ * saves: one record per job) plus this save's writes. */
+static void save_traffic(exh_repo_save *s)
+{
+    exh_repo *r = s->repo;
+    const exh_repo_traffic *t = &r->total, *m = &r->mark;
+    exh_repo_traffic *out = &s->manifest.traffic;
+    out->loads = t->loads - m->loads;
+    out->saves = 1;
+    out->tensors = s->traffic.tensors;
+    out->fast_hits = t->fast_hits - m->fast_hits;
+    /* tensors loads served since the mark, less the hits: read from the store */
+    out->fast_misses = t->tensors - m->tensors - (t->fast_hits - m->fast_hits);
+    out->fast_bytes = t->fast_bytes - m->fast_bytes;
+    out->store_bytes = t->store_bytes - m->store_bytes;
+    out->written_bytes = s->traffic.written_bytes;
+    out->dedup_bytes = s->traffic.dedup_bytes;
+    out->evictions = r->evicted - m->evictions;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    out->io_seconds = t->io_seconds - m->io_seconds +
+                      ((double)now.tv_sec + (double)now.tv_nsec / 1e9 - s->start);
+    s->manifest.has_traffic = 1;
+    s->manifest.load_error = r->load_error;
+}
+
 int exh_repo_save_commit(exh_repo_save *s, exh_error *err)
 {
     exh_repo *r = s->repo;
@@ -339,6 +373,7 @@ int exh_repo_save_commit(exh_repo_save *s, exh_error *err)
     if (s->manifest.count > 1)
         qsort(s->manifest.entries, (size_t)s->manifest.count, sizeof *s->manifest.entries,
               compare_entries);
+    save_traffic(s);
     int rc = repo_manifest_encode(&s->manifest, &text, err);
     if (rc == EXH_OK) {
         repo_manifest_path(r, s->manifest.model.id, path, sizeof path);
@@ -350,6 +385,11 @@ int exh_repo_save_commit(exh_repo_save *s, exh_error *err)
         rc = repo_index_insert(r, &s->manifest, err);
     free(text);
     exh_repo_save_abort(s);
+    if (rc == EXH_OK) { /* the next save records what follows this one */
+        r->mark = r->total;
+        r->mark.evictions = r->evicted;
+        r->load_error = 0;
+    }
     return rc;
 }
 

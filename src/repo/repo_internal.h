@@ -29,6 +29,12 @@ typedef struct repo_manifest {
     exh_repo_model model;
     repo_entry *entries;
     int count, capacity;
+    /* A save's traffic (loads since the handle's previous save, and this
+     * save) and the first failed load's error code (0: none), written as
+     * "traffic"; has_traffic 0 when read from a manifest without one. */
+    int has_traffic;
+    exh_repo_traffic traffic; /* fast_misses: tensors read from the store */
+    int load_error;
 } repo_manifest;
 
 /* A fast-tier copy of a blob; shared by the cache and the loads serving it,
@@ -54,6 +60,9 @@ struct exh_repo {
     keymap tier_ids;          /* blob key -> dense id in the window */
     exh_repo_traffic last, total;
     int64_t evicted;          /* fast-tier evictions since open */
+    exh_repo_traffic mark;    /* r->total at the last save: a save records what followed */
+    int load_error;           /* the first failed load's code since the last save; 0: none */
+    char *fast_dir;           /* options.fast_dir (or the environment's) copied; NULL: none */
 };
 
 /* What donor lookup needs of a model. */

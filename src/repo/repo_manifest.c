@@ -69,6 +69,18 @@ int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err)
                                         e->xxh3));
     }
     json_object_set_new(root, "tensors", tensors);
+    if (m->has_traffic) {
+        const exh_repo_traffic *t = &m->traffic;
+        json_object_set_new(root, "traffic",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "loads",
+                                      (json_int_t)t->loads, "fast_hits", (json_int_t)t->fast_hits,
+                                      "store_reads", (json_int_t)t->fast_misses, "fast_bytes",
+                                      (json_int_t)t->fast_bytes, "store_bytes",
+                                      (json_int_t)t->store_bytes, "write_bytes",
+                                      (json_int_t)t->written_bytes, "dedup_bytes",
+                                      (json_int_t)t->dedup_bytes, "seconds", t->io_seconds,
+                                      "error", m->load_error));
+    }
     *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     return *text ? EXH_OK : exh_error_set(err, EXH_ERR_NOMEM, "out of memory writing a manifest");

@@ -248,6 +248,7 @@ typedef struct load_owner {
         void *map;
         size_t size;
         repo_cached *cached;
+        int from_fast_dir;  /* mapped from options.fast_dir, not the store */
     } held[];
 } load_owner;
 
@@ -295,8 +296,16 @@ static int map_blob(exh_repo *r, int64_t model, const repo_entry *e, struct held
 {
     static const unsigned char empty[1];
     char path[REPO_PATH_MAX];
-    repo_blob_path(r, e->sha256, path, sizeof path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = -1;
+    /* The fast directory first: a file there is complete (renamed in) */
+    if (r->fast_dir && e->bytes > 0 &&
+        snprintf(path, sizeof path, "%s/%.16s", r->fast_dir, e->sha256) < (int)sizeof path)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    h->from_fast_dir = fd >= 0;
+    if (fd < 0) {
+        repo_blob_path(r, e->sha256, path, sizeof path);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0)
         return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
                              "%s: blob of model %lld, tensor '%s': %s", path, (long long)model,
@@ -349,7 +358,13 @@ static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tenso
     }
     int rc = map_blob(r, model, e, h, err);
     t->data = h->map ? h->map : empty;
-    r->last.store_bytes += e->bytes;
+    if (h->from_fast_dir) { /* the coordinator's fast directory served it */
+        t->from_fast_tier = 1;
+        r->last.fast_hits++;
+        r->last.fast_bytes += e->bytes;
+    } else {
+        r->last.store_bytes += e->bytes;
+    }
     return rc;
 }
 
@@ -397,6 +412,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     repo_manifest m;
     int rc = repo_manifest_read(r, model, &m, err);
     if (rc < 0) {
+        if (!r->load_error)
+            r->load_error = rc;
         repo_traffic_finish(r, &traffic, start, evicted);
         return rc;
     }
@@ -422,6 +439,8 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     if (rc < 0)
         exh_repo_tensors_release(out);
     traffic = r->last;
+    if (rc < 0 && !r->load_error)
+        r->load_error = rc;
     repo_traffic_finish(r, &traffic, start, evicted);
     return rc;
 }

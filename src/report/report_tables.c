@@ -382,6 +382,36 @@ static int write_inferred(const exh_analysis *a, const char *dir, exh_error *err
     return rc == 0 ? table_close(&t, err) : rc;
 }
 
+/* A search with --repo: the repository traffic its trainers measured (the
+ * trace's m:repo_* columns, trace.h), summed; NULL when no record has any. */
+static json_t *repo_summary(const exh_analysis *a)
+{
+    int64_t records = 0, hits = 0, reads = 0, fast = 0, store = 0, written = 0, errors = 0;
+    double seconds = 0;
+    for (int64_t k = 0; k < a->count; k++) {
+        const exh_trace_record *r = &a->records[k];
+        if (r->repo_fast_hits < 0)
+            continue;
+        records++;
+        hits += r->repo_fast_hits;
+        reads += r->repo_store_reads;
+        fast += r->repo_fast_bytes;
+        store += r->repo_store_bytes;
+        written += r->repo_write_bytes;
+        errors += r->repo_error != 0;
+        seconds += isfinite(r->repo_seconds) ? r->repo_seconds : 0;
+    }
+    if (records == 0)
+        return NULL;
+    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I}", "records",
+                     (json_int_t)records, "fast_hits", (json_int_t)hits, "store_reads",
+                     (json_int_t)reads, "fast_hit_rate",
+                     number(hits + reads > 0 ? (double)hits / (double)(hits + reads) : NAN),
+                     "read_bytes_fast", (json_int_t)fast, "read_bytes_store", (json_int_t)store,
+                     "write_bytes", (json_int_t)written, "seconds", seconds, "errors",
+                     (json_int_t)errors);
+}
+
 static int write_summary(const exh_analysis *a, const char *dir, exh_error *err)
 {
     char path[4096];
@@ -389,6 +419,9 @@ static int write_summary(const exh_analysis *a, const char *dir, exh_error *err)
     json_t *root = summary(a);
     if (root)
         json_object_set_new(root, "inference", inference_summary(a));
+    json_t *repo = root ? repo_summary(a) : NULL;
+    if (repo) /* measured only: the replay does not know the blobs' real sizes */
+        json_object_set_new(root, "repo_measured", repo);
     if (!root)
         return exh_error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");
     int failed = json_dump_file(root, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0;

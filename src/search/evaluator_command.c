@@ -5,6 +5,8 @@
  *   {arch}       the architecture's text form      {arch_seq}  "0,3,1,..."
  *   {job_id}     this evaluation's id              {parent_id} parent's id, -1 if none
  *   {prefix_len} positions shared with the parent
+ *   {donor_id}   the model the child receives its prefix from (as {parent_id}), -1 if none
+ *   {repo}       the model repository's folder (exh_evaluator_command_set_repo; '' if none)
  * The command runs under /bin/sh -c in its own process group; its last
  * non-empty stdout line must be the quality (a number, higher is better).
  * A non-zero exit, an unreadable last line or running past the timeout is a
@@ -38,6 +40,7 @@
 typedef struct command_state {
     const exh_space *space;
     double timeout_seconds;
+    char *repo;              /* NULL: none ({repo} is '') */
     char description[256];
     char template[];
 } command_state;
@@ -68,8 +71,19 @@ static int append_quoted(char *out, size_t *used, const char *text)
     return 0;
 }
 
+#define PLACEHOLDERS 7
+static const char *const NAMES[PLACEHOLDERS] = {"{arch}", "{arch_seq}", "{job_id}", "{parent_id}",
+                                                "{prefix_len}", "{donor_id}", "{repo}"};
+
 int exh_evaluator_command_expand(const char *template, const exh_space *s,
                                  const exh_evaluation_request *request, char *out, exh_error *err)
+{
+    return exh_evaluator_command_expand_repo(template, s, request, NULL, out, err);
+}
+
+int exh_evaluator_command_expand_repo(const char *template, const exh_space *s,
+                                      const exh_evaluation_request *request, const char *repo,
+                                      char *out, exh_error *err)
 {
     char text[EXH_SPACE_TEXT_MAX], sequence[EXH_ARCH_MAX_TOKENS * 12], job[32], parent[32], prefix[32];
     exh_space_format(s, request->architecture, text, sizeof text);
@@ -77,14 +91,15 @@ int exh_evaluator_command_expand(const char *template, const exh_space *s,
     snprintf(job, sizeof job, "%lld", (long long)request->job_id);
     snprintf(parent, sizeof parent, "%lld", (long long)request->parent_id);
     snprintf(prefix, sizeof prefix, "%d", request->prefix_length);
-    const char *names[] = {"{arch}", "{arch_seq}", "{job_id}", "{parent_id}", "{prefix_len}"};
-    const char *values[] = {text, sequence, job, parent, prefix};
+    const char *values[PLACEHOLDERS] = {text, sequence, job, parent, prefix, parent,
+                                        repo ? repo : ""};
     size_t used = 0;
+    out[0] = '\0';
     for (const char *p = template; *p;) {
         int matched = 0;
-        for (int i = 0; i < 5 && !matched; i++) {
-            size_t n = strlen(names[i]);
-            if (strncmp(p, names[i], n) == 0) {
+        for (int i = 0; i < PLACEHOLDERS && !matched; i++) {
+            size_t n = strlen(NAMES[i]);
+            if (strncmp(p, NAMES[i], n) == 0) {
                 if (append_quoted(out, &used, values[i]) < 0)
                     return exh_error_set(err, EXH_ERR_INVALID, "command longer than %d bytes",
                                          COMMAND_MAX);
@@ -253,7 +268,8 @@ static int command_evaluate(void *state, const exh_evaluation_request *request, 
     (void)r;
     command_state *c = state;
     char command[COMMAND_MAX];
-    int rc = exh_evaluator_command_expand(c->template, c->space, request, command, err);
+    int rc = exh_evaluator_command_expand_repo(c->template, c->space, request, c->repo, command,
+                                               err);
     if (rc < 0)
         return rc;
     if (exh_evaluator_command_stopping())
@@ -315,6 +331,14 @@ static int command_evaluate(void *state, const exh_evaluation_request *request, 
     return EXH_OK;
 }
 
+static void command_free(void *state)
+{
+    command_state *c = state;
+    if (c)
+        free(c->repo);
+    free(c);
+}
+
 static const char *command_describe(void *state)
 {
     return ((command_state *)state)->description;
@@ -328,16 +352,14 @@ int exh_evaluator_command_open(const char *template, double timeout_seconds, con
         return exh_error_set(err, EXH_ERR_INVALID, "the command evaluator needs a command");
     /* '{arch}' would close the quotes expand adds and open new ones: the
      * value reaches the shell unquoted ("{arch}" keeps the quotes as text). */
-    static const char *const names[] = {"{arch}", "{arch_seq}", "{job_id}", "{parent_id}",
-                                        "{prefix_len}"};
     for (const char *p = template; *p; p++)
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < PLACEHOLDERS; i++)
             if (p > template && (p[-1] == '\'' || p[-1] == '"') &&
-                strncmp(p, names[i], strlen(names[i])) == 0)
+                strncmp(p, NAMES[i], strlen(NAMES[i])) == 0)
                 return exh_error_set(err, EXH_ERR_INVALID,
                                      "--command: %c%s%c: placeholders are already shell-quoted; "
                                      "write %s without quotes",
-                                     p[-1], names[i], p[-1], names[i]);
+                                     p[-1], NAMES[i], p[-1], NAMES[i]);
     command_state *c = calloc(1, sizeof *c + strlen(template) + 1);
     exh_evaluator *e = calloc(1, sizeof *e);
     if (!c || !e) {
@@ -354,7 +376,20 @@ int exh_evaluator_command_open(const char *template, double timeout_seconds, con
     e->state = c;
     e->evaluate = command_evaluate;
     e->describe = command_describe;
-    e->free = free;
+    e->free = command_free;
     *out = e;
+    return EXH_OK;
+}
+
+int exh_evaluator_command_set_repo(exh_evaluator *e, const char *repo, exh_error *err)
+{
+    if (!e || !e->name || strcmp(e->name, "command") != 0)
+        return exh_error_set(err, EXH_ERR_INVALID, "{repo}: not a command evaluator");
+    command_state *c = e->state;
+    char *copy = repo ? strdup(repo) : NULL;
+    if (repo && !copy)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    free(c->repo);
+    c->repo = copy;
     return EXH_OK;
 }

@@ -48,7 +48,9 @@ void search_result_init(exh_search_result *result)
 
 int search_record_finished(search_state *s, int64_t job, exh_search_result *result, exh_error *err)
 {
-    const exh_trace_record *record = &s->jobs[job];
+    exh_trace_record *record = &s->jobs[job];
+    search_repo_traffic(s->options->repo_path, record);
+    search_fast_tier_job(s, record, result);
     if (s->trace) {
         int rc = exh_trace_append(s->trace, record, err);
         if (rc < 0)

@@ -9,6 +9,8 @@
 #define SEARCH_MAX_WORKERS 1000000
 #define SEARCH_DUPLICATE_TRIES 100
 
+typedef struct search_fast_tier search_fast_tier;
+
 typedef struct search_state {
     const exh_space *space;
     exh_evaluator *evaluator;
@@ -41,6 +43,7 @@ typedef struct search_state {
     exh_knn_repository *screen_models; /* screening: known models (NULL: not screening) */
     exh_knn_prediction screen_prediction;
     int screen_k;
+    search_fast_tier *fast;    /* NULL: no fast directory (search_fast_tier.c) */
 } search_state;
 
 int search_validate_options(const exh_search_options *o, exh_error *err);
@@ -69,6 +72,17 @@ void search_state_free(search_state *s);
  * the distinct architectures proposed (and, in an enumerable space, those
  * never proposed): the clock stops submitting instead of repeating. */
 int search_propose(search_state *s, exh_trace_record *record, exh_error *err);
+
+/* Fill r's m:repo_* fields from the traffic in job r->job_id's manifest in
+ * the repository folder `repo` (search_repo.c); none (repo_fast_hits -1)
+ * when repo is NULL or the job saved no manifest with traffic. */
+void search_repo_traffic(const char *repo, exh_trace_record *r);
+
+/* The live fast tier (search_fast_tier.c): open it when the options ask;
+ * after each job, its READ and WRITE events; free. */
+int search_fast_tier_open(search_state *s, exh_error *err);
+void search_fast_tier_job(search_state *s, const exh_trace_record *r, exh_search_result *result);
+void search_fast_tier_free(search_state *s);
 
 /* Queue a failed job to be proposed again, if it has retries left. */
 void search_retry_later(search_state *s, int64_t job);

@@ -147,7 +147,7 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
     rc = allocate_state(s, sp, e, o, trace, err);
     if (rc < 0)
         return rc;
-    if ((rc = search_screen_init(s, err)) < 0) {
+    if ((rc = search_screen_init(s, err)) < 0 || (rc = search_fast_tier_open(s, err)) < 0) {
         search_state_free(s);
         return rc;
     }
@@ -178,6 +178,7 @@ int64_t search_next_job(search_state *s)
 
 void search_state_free(search_state *s)
 {
+    search_fast_tier_free(s);
     exh_rng_free(s->random);
     free(s->jobs);
     free(s->quality);

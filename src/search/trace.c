@@ -16,6 +16,7 @@ struct exh_trace_writer {
     FILE *file;              /* NULL: no CSV, only the store */
     int durable;
     int screen_columns;      /* m:screened, m:predicted (a screening search) */
+    int repo_columns;        /* m:repo_* (a search with a model repository) */
     exh_trace_store *store;      /* NULL: no store (or it failed: store_error) */
     char store_error[EXH_ERROR_MESSAGE_SIZE];
     char path[];
@@ -27,6 +28,10 @@ static const char TRACE_HEADER[] =
     "m:donor_run_id";
 /* Only a screening search's trace has them, so other traces stay as they were. */
 static const char SCREEN_COLUMNS[] = ",m:screened,m:predicted";
+/* Only a search with --repo has these (after the screen columns). */
+static const char REPO_COLUMNS[] = ",m:repo_fast_hits,m:repo_store_reads,m:repo_read_bytes_fast,"
+                                   "m:repo_read_bytes_store,m:repo_write_bytes,m:repo_seconds,"
+                                   "m:repo_error";
 
 static const char *const STATUS_NAMES[] = {"ok", "failed", "timeout"};
 
@@ -94,7 +99,9 @@ int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_tra
         return rc;
     }
     t->screen_columns = settings && settings->screen > 1;
-    fprintf(t->file, "%s%s\n", TRACE_HEADER, t->screen_columns ? SCREEN_COLUMNS : "");
+    t->repo_columns = settings && settings->repo[0];
+    fprintf(t->file, "%s%s%s\n", TRACE_HEADER, t->screen_columns ? SCREEN_COLUMNS : "",
+            t->repo_columns ? REPO_COLUMNS : "");
     if (fflush(t->file) != 0) {
         rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot write its header: %s", path, strerror(errno));
         fclose(t->file);
@@ -106,14 +113,15 @@ int exh_trace_open(const char *path, const exh_trace_settings *settings, exh_tra
 }
 
 /* Whether the trace's header (its first line not a '#' one) names the
- * screen columns: a resumed screening search writes them too. */
-static int header_has_screen(FILE *f)
+ * columns `names` begins with: a resumed search writes the same columns. */
+static int header_has(FILE *f, const char *names)
 {
-    char line[4096] = "";
+    char line[4096] = "", first[64];
     rewind(f);
     while (fgets(line, sizeof line, f) && line[0] == '#')
         continue;
-    return strstr(line, SCREEN_COLUMNS + 1) != NULL;
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(names + 1, ","), names + 1);
+    return strstr(line, first) != NULL;
 }
 
 int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_writer **out,
@@ -158,7 +166,8 @@ int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_trace_write
         return rc;
     }
     *torn_bytes = end - keep;
-    t->screen_columns = header_has_screen(t->file);
+    t->screen_columns = header_has(t->file, SCREEN_COLUMNS);
+    t->repo_columns = header_has(t->file, REPO_COLUMNS);
     fseek(t->file, 0, SEEK_END);
     *out = t;
     return EXH_OK;
@@ -200,6 +209,16 @@ static int append_csv(exh_trace_writer *t, const exh_trace_record *r, exh_error 
         if (!isnan(r->predicted))
             number_format(r->predicted, predicted, sizeof predicted);
         fprintf(t->file, ",%d,%s", r->screened, predicted);
+    }
+    if (t->repo_columns && r->repo_fast_hits < 0)
+        fputs(",,,,,,,", t->file); /* the job saved no manifest: pandas reads NaN */
+    else if (t->repo_columns) {
+        char seconds[32];
+        number_format(r->repo_seconds, seconds, sizeof seconds);
+        fprintf(t->file, ",%lld,%lld,%lld,%lld,%lld,%s,%d", (long long)r->repo_fast_hits,
+                (long long)r->repo_store_reads, (long long)r->repo_fast_bytes,
+                (long long)r->repo_store_bytes, (long long)r->repo_write_bytes, seconds,
+                r->repo_error);
     }
     fputc('\n', t->file);
     if (t->durable && (fflush(t->file) != 0 || fsync(fileno(t->file)) != 0))

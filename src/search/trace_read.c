@@ -18,7 +18,8 @@ enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
     COLUMN_WORKER, COLUMN_PARENT, COLUMN_DONOR, COLUMN_PREFIX, COLUMN_MUTATED, COLUMN_STATUS,
     COLUMN_COST, COLUMN_DONOR_RUN, COLUMN_SCREENED, COLUMN_PREDICTED, COLUMN_RUN_END,
-    COLUMN_COUNT
+    COLUMN_REPO_HITS, COLUMN_REPO_READS, COLUMN_REPO_FAST_BYTES, COLUMN_REPO_STORE_BYTES,
+    COLUMN_REPO_WRITE_BYTES, COLUMN_REPO_SECONDS, COLUMN_REPO_ERROR, COLUMN_COUNT
 };
 
 static const char *const COLUMN_NAMES[COLUMN_COUNT] = {
@@ -26,6 +27,8 @@ static const char *const COLUMN_NAMES[COLUMN_COUNT] = {
     "m:timestamp_gather", "m:worker", "m:parent_id", "m:donor_id", "m:prefix_len",
     "m:mutated_position", "m:status", "m:cost", "m:donor_run_id", "m:screened", "m:predicted",
     "m:timestamp_end",
+    "m:repo_fast_hits", "m:repo_store_reads", "m:repo_read_bytes_fast", "m:repo_read_bytes_store",
+    "m:repo_write_bytes", "m:repo_seconds", "m:repo_error",
 };
 
 static const char *field(const csv_reader *reader, const int *columns, int which)
@@ -47,6 +50,26 @@ static int whole_or(const char *text, double fallback, double limit, int64_t *ou
     double value = number_or(text, fallback);
     *out = fabs(value) <= limit ? (int64_t)value : 0;
     return !(fabs(value) <= limit);
+}
+
+/* The m:repo_* columns (trace.h); empty (or absent) m:repo_fast_hits: none. */
+static int read_repo_columns(const csv_reader *reader, const int *columns, exh_trace_record *r,
+                             const char *path, exh_error *err)
+{
+    int64_t *counts[] = {&r->repo_fast_hits, &r->repo_store_reads, &r->repo_fast_bytes,
+                         &r->repo_store_bytes, &r->repo_write_bytes};
+    int64_t error;
+    for (int i = 0; i < 5; i++)
+        if (whole_or(field(reader, columns, COLUMN_REPO_HITS + i), -1, 9e15, counts[i]))
+            return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: %s '%.30s' is out of range",
+                                 path, reader->line, COLUMN_NAMES[COLUMN_REPO_HITS + i],
+                                 field(reader, columns, COLUMN_REPO_HITS + i));
+    if (whole_or(field(reader, columns, COLUMN_REPO_ERROR), 0, 1e9, &error))
+        return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: m:repo_error '%.30s' is out of "
+                             "range", path, reader->line, field(reader, columns, COLUMN_REPO_ERROR));
+    r->repo_error = (int)error;
+    r->repo_seconds = number_or(field(reader, columns, COLUMN_REPO_SECONDS), NAN);
+    return EXH_OK;
 }
 
 static int read_record(const csv_reader *reader, const int *columns, const exh_space *s,
@@ -92,7 +115,7 @@ static int read_record(const csv_reader *reader, const int *columns, const exh_s
     r->cost_seconds = number_or(field(reader, columns, COLUMN_COST), NAN);
     r->screened = (int)screened;
     r->predicted = number_or(field(reader, columns, COLUMN_PREDICTED), NAN);
-    return EXH_OK;
+    return read_repo_columns(reader, columns, r, path, err);
 }
 
 /* Skip the '#' parameter lines; returns the offset of the header. */

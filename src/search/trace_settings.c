@@ -49,7 +49,7 @@ static json_t *settings_json(const exh_trace_settings *s)
         json_array_append_new(lines, json_string(s->lines[i] ? s->lines[i] : ""));
     /* -1 / NAN (unknown) become null: a reader sees "not recorded", not a value. */
     json_t *o = json_pack(
-        "{s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:o}",
+        "{s:s, s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:o}",
         "format", EXH_TRACE_SIDECAR_FORMAT, "version", EXH_TRACE_SIDECAR_VERSION, "space", s->space,
         "dataset", s->dataset, "evaluator", s->evaluator,
         "population", s->population >= 0 ? json_integer(s->population) : json_null(),
@@ -62,7 +62,7 @@ static json_t *settings_json(const exh_trace_settings *s)
         isnan(s->mutation_exponent) ? json_null() : json_real(s->mutation_exponent),
         "mutate_after", s->mutate_after,
         "screen", s->screen >= 0 ? json_integer(s->screen) : json_null(),
-        "k", s->k >= 0 ? json_integer(s->k) : json_null(),
+        "k", s->k >= 0 ? json_integer(s->k) : json_null(), "repo", s->repo,
         "settings_lines", lines ? lines : json_array());
     return o;
 }
@@ -176,6 +176,7 @@ static int read_sidecar(const char *path, exh_trace_settings *s, exh_error *err)
         copy_text(o, "clock", s->clock, sizeof s->clock);
         copy_text(o, "transfer_from", s->transfer_from, sizeof s->transfer_from);
         copy_text(o, "mutate_after", s->mutate_after, sizeof s->mutate_after);
+        copy_text(o, "repo", s->repo, sizeof s->repo);
         s->population = count_of(integer_or(o, "population", -1));
         s->sample = count_of(integer_or(o, "sample", -1));
         s->workers = count_of(integer_or(o, "workers", -1));

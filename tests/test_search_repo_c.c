@@ -1,0 +1,245 @@
+/* test_search_repo_c.c — the C side of search --repo: the command template's
+ * {repo} and {donor_id}, and a trace's m:repo_* columns written from a
+ * manifest's "traffic" and read back by exh_trace_read (hand-written
+ * manifests: the expected figures are the ones written in them). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exhaust/evaluator.h"
+#include "exhaust/repo.h"
+#include "exhaust/search.h"
+#include "exhaust/trace.h"
+#include "testutil.h"
+
+static void test_placeholders_expand(void **state)
+{
+    (void)state;
+    exh_space *s = NULL;
+    exh_error err;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_arch a = {6, {0, 1, 2, 3, 4, 0}};
+    exh_evaluation_request request = {&a, 12, 7, 3};
+    static const struct {
+        const char *template, *repo, *expected;
+    } cases[] = {
+        {"t {donor_id} {parent_id}", "models", "t '7' '7'"},
+        {"t --repo {repo}", "models", "t --repo 'models'"},
+        {"t --repo {repo}", NULL, "t --repo ''"},
+        {"t {repo}/x", "it's", "t 'it'\\''s'/x"},           /* a quote stays quoted */
+        {"{job_id}:{prefix_len}:{repo}", "r", "'12':'3':'r'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[16384];
+        assert_int_equal(exh_evaluator_command_expand_repo(cases[i].template, s, &request,
+                                                           cases[i].repo, out, &err), 0);
+        assert_string_equal(out, cases[i].expected);
+    }
+    exh_evaluator *e = NULL;
+    assert_int_equal(exh_evaluator_command_open("t '{repo}'", 0, s, &e, &err), EXH_ERR_INVALID);
+    assert_non_null(strstr(err.message, "{repo}"));
+    assert_int_equal(exh_evaluator_command_open("echo {repo}", 0, s, &e, &err), 0);
+    assert_int_equal(exh_evaluator_command_set_repo(e, "models", &err), 0);
+    exh_evaluator_free(e);
+    exh_evaluator not_command = {.name = "table"};
+    assert_int_equal(exh_evaluator_command_set_repo(&not_command, "m", &err), EXH_ERR_INVALID);
+    exh_space_free(s);
+}
+
+/* A fake evaluator "saving" job J's manifest with a known traffic. */
+static int fake_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                         exh_evaluation *out, exh_error *err)
+{
+    (void)r;
+    (void)err;
+    const char *repo = state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifests/%lld.json", repo, (long long)request->job_id);
+    FILE *f = fopen(path, "w");
+    if (request->job_id % 3 != 2 && f) /* every third job saves nothing */
+        fprintf(f, "{\"traffic\": {\"fast_hits\": %lld, \"store_reads\": 2, \"fast_bytes\": 10, "
+                "\"store_bytes\": 20, \"write_bytes\": 30, \"seconds\": 0.5, \"error\": %d}}",
+                (long long)request->job_id, request->job_id == 4 ? -7 : 0);
+    if (f)
+        fclose(f);
+    if (request->job_id % 3 == 2)
+        remove(path);
+    out->quality = (double)request->job_id;
+    out->cost_seconds = 1;
+    out->status = EXH_EVALUATION_OK;
+    return 0;
+}
+
+static const char *fake_describe(void *state)
+{
+    (void)state;
+    return "fake";
+}
+
+/* A 1-worker simulated search of `candidates` evaluations writing to repo
+ * `repo`, its trace at `path` read back (*count records, malloc'd). */
+static exh_trace_record *search_and_read(const exh_space *s, exh_evaluator *e,
+                                         exh_search_options *o, int64_t candidates,
+                                         const char *repo, const char *path,
+                                         exh_search_result *result, int64_t *count)
+{
+    exh_error err;
+    o->population = 4;
+    o->sample = 2;
+    o->candidates = candidates;
+    o->workers = 1;
+    o->repo_path = repo;
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
+    snprintf(settings.repo, sizeof settings.repo, "%s", repo);
+    exh_trace_writer *t = NULL;
+    assert_int_equal(exh_trace_open(path, &settings, &t, &err), 0);
+    assert_int_equal(exh_search_run_simulated(s, e, o, t, result, &err), 0);
+    assert_int_equal(exh_trace_close(t, &err), 0);
+    exh_trace_record *records = NULL;
+    assert_int_equal(exh_trace_read(path, s, 0, &records, count, &err), 0);
+    assert_int_equal(*count, candidates);
+    return records;
+}
+
+static void test_trace_columns_from_manifests(void **state)
+{
+    (void)state;
+    char repo[200], manifests[300];
+    snprintf(repo, sizeof repo, "%s", test_temp_path("models"));
+    snprintf(manifests, sizeof manifests, "%s/manifests", repo);
+    assert_int_equal(mkdir(repo, 0755), 0);
+    assert_int_equal(mkdir(manifests, 0755), 0);
+    exh_space *s = NULL;
+    exh_error err;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_evaluator e = {"fake", repo, fake_evaluate, fake_describe, NULL};
+    exh_search_options o;
+    exh_search_options_default(&o);
+    exh_search_result result;
+    int64_t count = 0;
+    const char *path = test_temp_path("trace.csv");
+    exh_trace_record *records = search_and_read(s, &e, &o, 9, repo, path, &result, &count);
+    for (int64_t i = 0; i < count; i++) {
+        const exh_trace_record *r = &records[i];
+        if (r->job_id % 3 == 2) { /* no manifest: empty columns read as none */
+            assert_int_equal(r->repo_fast_hits, -1);
+            continue;
+        }
+        assert_int_equal(r->repo_fast_hits, r->job_id);
+        assert_int_equal(r->repo_store_reads, 2);
+        assert_int_equal(r->repo_fast_bytes, 10);
+        assert_int_equal(r->repo_store_bytes, 20);
+        assert_int_equal(r->repo_write_bytes, 30);
+        assert_true(r->repo_seconds == 0.5);
+        assert_int_equal(r->repo_error, r->job_id == 4 ? -7 : 0);
+    }
+    free(records);
+    exh_trace_settings back;
+    assert_int_equal(exh_trace_settings_read(path, &back, &err), 0);
+    assert_string_equal(back.repo, repo);
+    exh_space_free(s);
+}
+
+/* A trainer in C: load the donor's prefix through the fast directory, save
+ * one 64-byte tensor per position whose bytes depend on the tokens up to it
+ * (a shared prefix is the same bytes, as a frozen one). */
+typedef struct fake_trainer {
+    char repo[200], fast[200];
+} fake_trainer;
+
+static int train_evaluate(void *state, const exh_evaluation_request *request, exh_rng *r,
+                          exh_evaluation *out, exh_error *err)
+{
+    (void)r;
+    fake_trainer *t = state;
+    exh_repo_options o;
+    exh_repo_options_default(&o);
+    o.fsync = 0;
+    o.fast_dir = t->fast;
+    exh_repo *repo = NULL;
+    exh_repo_tensors got;
+    exh_repo_model m = {.id = request->job_id, .parent_id = -1, .donor_id = request->parent_id,
+                        .prefix_length = request->prefix_length, .quality = 1,
+                        .architecture = *request->architecture};
+    exh_repo_save *save = NULL;
+    int rc = exh_repo_open(t->repo, &o, &repo, err);
+    if (rc == 0 && (rc = exh_repo_load_prefix(repo, request->parent_id,
+                                              request->prefix_length, &got, err)) == 0)
+        exh_repo_tensors_release(&got);
+    if (rc == 0)
+        rc = exh_repo_save_begin(repo, &m, &save, err);
+    for (int p = 0; rc == 0 && p < request->architecture->length; p++) {
+        float data[16];
+        for (int i = 0; i < 16; i++) {
+            data[i] = (float)i;
+            for (int q = 0; q <= p; q++)
+                data[i] = data[i] * 7 + (float)request->architecture->token[q];
+        }
+        char name[16];
+        snprintf(name, sizeof name, "p%d", p);
+        int64_t shape[1] = {16};
+        rc = exh_repo_save_add_tensor(save, p, name, EXH_DTYPE_F32, 1, shape, data, sizeof data,
+                                      err);
+    }
+    if (rc == 0)
+        rc = exh_repo_save_commit(save, err);
+    else
+        exh_repo_save_abort(save);
+    exh_repo_close(repo);
+    out->quality = (double)request->architecture->token[0];
+    out->cost_seconds = 1;
+    out->status = rc == 0 ? EXH_EVALUATION_OK : EXH_EVALUATION_FAILED;
+    return 0;
+}
+
+static void test_fast_tier_hits_measured_equal_the_coordinators(void **state)
+{
+    (void)state;
+    fake_trainer t;
+    exh_space *s = NULL;
+    exh_error err;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    exh_evaluator e = {"fake", &t, train_evaluate, fake_describe, NULL};
+    exh_search_options o;
+    exh_search_options_default(&o);
+    o.transfer_from_any = 1;
+    o.repo_fast_dir = t.fast;
+    exh_search_result result;
+    for (int lfu = 0; lfu < 2; lfu++) {
+        snprintf(t.repo, sizeof t.repo, "%s%d", test_temp_path("fast-models"), lfu);
+        snprintf(t.fast, sizeof t.fast, "%s%d", test_temp_path("fast"), lfu);
+        exh_repo *r = NULL;
+        assert_int_equal(exh_repo_open(t.repo, NULL, &r, &err), 0); /* create it */
+        exh_repo_close(r);
+        o.repo_cache_lfu = lfu;
+        o.repo_cache_bytes = 64 * 8; /* 8 tensors: evictions happen */
+        o.seed = (uint64_t)lfu + 1;
+        int64_t count = 0, hits = 0, reads = 0;
+        exh_trace_record *records = search_and_read(s, &e, &o, 24, t.repo,
+                                                    test_temp_path("fast.csv"), &result, &count);
+        for (int64_t i = 0; i < count; i++) {
+            assert_int_equal(records[i].status, 0);
+            hits += records[i].repo_fast_hits;
+            reads += records[i].repo_store_reads;
+            assert_int_equal(records[i].repo_fast_bytes, 64 * records[i].repo_fast_hits);
+        }
+        free(records);
+        assert_true(result.fast_hits > 0 && result.fast_evictions > 0);
+        assert_int_equal(hits, result.fast_hits);   /* what readers found == the cache's hits */
+        assert_int_equal(reads, result.fast_misses);
+    }
+    exh_space_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_placeholders_expand),
+        cmocka_unit_test(test_trace_columns_from_manifests),
+        cmocka_unit_test(test_fast_tier_hits_measured_equal_the_coordinators),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
