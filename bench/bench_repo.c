@@ -34,7 +34,7 @@
 #include "bench_common.h"
 #include "exhaust/cachesim.h"
 #include "exhaust/repo.h"
-#include "util/sha256.h"
+#include "util/digest.h"
 
 #define POSITIONS 6
 #define MAX_REPEATS 64

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/sha256.h"
+#include "util/digest.h"
 
 static const char *const DTYPE_NAMES[EXH_DTYPE_COUNT] = {
     "float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16", "int32", "int64", "bool",

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/sha256.h"
+#include "util/digest.h"
 
 /* ---- walking the folders ---- */
 

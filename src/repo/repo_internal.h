@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "exhaust/repo.h"
-#include "util/sha256.h"
+#include "util/digest.h"
 #include "repo/cachesim_cache.h"
 #include "repo/tier_window.h"
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "exhaust/trie.h"
-#include "util/sha256.h"
+#include "util/digest.h"
 
 /* ---- the fast tier: the replay's cache (cachesim_cache.c) holding copies ---- */
 

@@ -1,11 +1,11 @@
-/* sha256.h — the two content digests of the model repository (src/repo/):
+/* digest.h — the two content digests of the model repository (src/repo/):
  * SHA-256 names a blob (OpenSSL's libcrypto, which uses the CPU's SHA
  * instructions where it has them), and XXH3-64 (libxxhash) checks a blob
  * on the hot read path at memory speed: a torn or flipped byte changes it,
  * and it is recomputed from the bytes the manifest's SHA-256 named when
  * the model was saved. Both as lowercase hex. */
-#ifndef EXHAUST_SHA256_H
-#define EXHAUST_SHA256_H
+#ifndef EXHAUST_DIGEST_H
+#define EXHAUST_DIGEST_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
-/* sha256.c — the repository's content digests (see sha256.h). */
-#include "util/sha256.h"
+/* digest.c — the repository's content digests (see digest.h). */
+#include "util/digest.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
