@@ -17,11 +17,31 @@ static uint64_t arch_hash(const exh_arch *a)
     return hash_tokens(HASH_START ^ (uint64_t)a->length, a->token, a->length);
 }
 
+static int same_arch(const exh_trace_record *r, const exh_arch *a)
+{
+    return r->arch_length == a->length &&
+           memcmp(r->arch_token, a->token, sizeof *a->token * (size_t)a->length) == 0;
+}
+
+/* Point record at `a`'s tokens: those of the seen-set's `slot` when it holds
+ * one (a repeat), else a new copy in the arena. */
+static int keep_arch(search_state *s, exh_trace_record *record, const exh_arch *a,
+                     const int64_t *slot, exh_error *err)
+{
+    record->arch_length = a->length;
+    record->arch_token = *slot >= 0 ? s->jobs[*slot].arch_token
+                                    : arch_arena_add(&s->archs, a->token, a->length);
+    return record->arch_token ? EXH_OK
+                              : exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the "
+                                              "architectures of %lld jobs",
+                                              (long long)s->submitted);
+}
+
 /* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
 int64_t *search_seen_slot(search_state *s, const exh_arch *a)
 {
     int64_t i = (int64_t)(arch_hash(a) & (uint64_t)(s->seen_capacity - 1));
-    while (s->seen[i] >= 0 && !exh_arch_equal(&s->jobs[s->seen[i]].architecture, a))
+    while (s->seen[i] >= 0 && !same_arch(&s->jobs[s->seen[i]], a))
         i = (i + 1) & (s->seen_capacity - 1);
     return &s->seen[i];
 }
@@ -42,6 +62,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
                           const exh_search_options *o, exh_trace_writer *trace, exh_error *err)
 {
     memset(s, 0, sizeof *s);
+    arch_arena_init(&s->archs);
     s->space = sp;
     s->evaluator = e;
     s->options = o;
@@ -106,7 +127,10 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
         s->jobs[r->job_id] = *r;
         s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
         s->end_time[r->job_id] = r->end_time;
-        int64_t *slot = search_seen_slot(s, &r->architecture);
+        exh_arch a;
+        int64_t *slot = search_seen_slot(s, exh_trace_record_arch(r, &a));
+        if ((rc = keep_arch(s, &s->jobs[r->job_id], &a, slot, err)) < 0)
+            break;
         if (*slot < 0) {
             *slot = r->job_id;
             s->distinct++;
@@ -190,6 +214,7 @@ void search_state_free(search_state *s)
     free(s->sample_scratch);
     free(s->position_weights);
     free(s->seen);
+    arch_arena_free(&s->archs);
     exh_trie_free(s->finished);
     search_screen_free(s);
     memset(s, 0, sizeof *s);
@@ -239,7 +264,8 @@ static int64_t select_parent(search_state *s)
     return best;
 }
 
-static int propose_once(search_state *s, exh_trace_record *record, exh_error *err)
+static int propose_once(search_state *s, exh_trace_record *record, exh_arch *out,
+                        exh_error *err)
 {
     /* Random until the population holds P finished models (failures never
      * join it); or, with mutate_after_submitted, until P were submitted. */
@@ -249,15 +275,16 @@ static int propose_once(search_state *s, exh_trace_record *record, exh_error *er
     if (stage_one) {
         record->parent_id = -1;
         record->mutated_position = -1;
-        return exh_space_sample(s->space, s->random, &record->architecture, err);
+        return exh_space_sample(s->space, s->random, out, err);
     }
     int64_t parent = select_parent(s);
     if (s->screen_models)
-        return search_screen_mutate(s, parent, record, err);
-    const exh_arch *parent_arch = &s->jobs[parent].architecture;
+        return search_screen_mutate(s, parent, record, out, err);
+    exh_arch parent_arch;
     int position;
-    int rc = exh_space_mutate(s->space, s->random, parent_arch, &record->architecture, &position,
-                              s->position_weights, err);
+    int rc = exh_space_mutate(s->space, s->random,
+                              exh_trace_record_arch(&s->jobs[parent], &parent_arch), out,
+                              &position, s->position_weights, err);
     if (rc < 0)
         return rc;
     record->parent_id = parent;
@@ -272,7 +299,9 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
     record->prefix_length = 0;
     if (s->finished) {
         int64_t donor;
-        int length = exh_trie_longest_prefix(s->finished, &record->architecture, &donor);
+        exh_arch a;
+        int length = exh_trie_longest_prefix(s->finished, exh_trace_record_arch(record, &a),
+                                             &donor);
         if (donor >= 0) {
             record->donor_id = donor;
             record->prefix_length = length;
@@ -282,14 +311,19 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
             record->prefix_length = length;
         }
     } else if (record->parent_id >= 0) {
-        record->prefix_length = exh_arch_common_prefix(&s->jobs[record->parent_id].architecture,
-                                                       &record->architecture);
+        exh_arch parent, child;
+        record->prefix_length =
+            exh_arch_common_prefix(exh_trace_record_arch(&s->jobs[record->parent_id], &parent),
+                                   exh_trace_record_arch(record, &child));
     }
 }
 
 int search_donor_add(search_state *s, int64_t job, exh_error *err)
 {
-    return s->finished ? exh_trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
+    exh_arch a;
+    return s->finished ? exh_trie_insert(s->finished, exh_trace_record_arch(&s->jobs[job], &a),
+                                         job, err)
+                       : EXH_OK;
 }
 
 void search_retry_later(search_state *s, int64_t job)
@@ -321,7 +355,8 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
     if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
         int64_t failed = s->retry[--s->retry_count];
         const exh_trace_record *old = &s->jobs[failed];
-        record->architecture = old->architecture;
+        record->arch_length = old->arch_length;
+        record->arch_token = old->arch_token;
         record->parent_id = old->parent_id;
         record->mutated_position = old->mutated_position;
         s->attempt[s->next_job] = s->attempt[failed] + 1;
@@ -329,13 +364,19 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
     }
     int tries = s->options->allow_duplicates ? 1 : SEARCH_DUPLICATE_TRIES;
     int64_t *slot = NULL;
+    exh_arch a;
     for (int t = 0; t < tries; t++) {
-        int rc = propose_once(s, record, err);
+        int rc = propose_once(s, record, &a, err);
         if (rc < 0)
             return rc;
-        slot = search_seen_slot(s, &record->architecture);
+        slot = search_seen_slot(s, &a);
         if (*slot < 0 || s->options->allow_duplicates)
             break; /* new, or duplicates are fine */
+    }
+    if (*slot < 0 || s->options->allow_duplicates) {
+        int rc = keep_arch(s, record, &a, slot, err);
+        if (rc < 0)
+            return rc;
     }
     if (*slot < 0) {
         *slot = s->next_job;

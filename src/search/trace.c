@@ -187,8 +187,8 @@ static int append_csv(exh_trace_writer *t, const exh_trace_record *r, exh_error 
 {
     /* arch_seq as DeepHyper writes it: a quoted Python list. */
     fprintf(t->file, "%lld,\"[", (long long)r->job_id);
-    for (int i = 0; i < r->architecture.length; i++)
-        fprintf(t->file, i ? ", %d" : "%d", r->architecture.token[i]);
+    for (int i = 0; i < r->arch_length; i++)
+        fprintf(t->file, i ? ", %d" : "%d", r->arch_token[i]);
     fputs("]\",", t->file);
     /* Doubles in their shortest exact form: 36.028, not 36.027999999999999. */
     char quality[32], submit[32], start[32], end[32], cost[32];
