@@ -12,9 +12,9 @@
 /* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
 #define LOGGED_ID(i) (-2 - (int64_t)(i))
 
-static uint64_t arch_hash(const exh_arch *a)
+static uint64_t tokens_hash(const int32_t *token, int length)
 {
-    return hash_tokens(HASH_START ^ (uint64_t)a->length, a->token, a->length);
+    return hash_tokens(HASH_START ^ (uint64_t)length, token, length);
 }
 
 static int same_arch(const exh_trace_record *r, const exh_arch *a)
@@ -37,10 +37,38 @@ static int keep_arch(search_state *s, exh_trace_record *record, const exh_arch *
                                               (long long)s->submitted);
 }
 
-/* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
+/* Double the seen-set: it holds the distinct architectures, which a small
+ * space (NB201: 15,625) keeps far below the candidates. 0, or -1 when out of
+ * memory (then the set stays as it was, fuller). */
+static int seen_grow(search_state *s)
+{
+    int64_t capacity = 2 * s->seen_capacity, mask = capacity - 1;
+    int64_t *seen = malloc(sizeof *seen * (size_t)capacity);
+    if (!seen)
+        return -1;
+    memset(seen, 0xff, sizeof *seen * (size_t)capacity); /* all -1 */
+    for (int64_t k = 0; k < s->seen_capacity; k++) {
+        if (s->seen[k] < 0)
+            continue;
+        const exh_trace_record *r = &s->jobs[s->seen[k]];
+        int64_t i = (int64_t)(tokens_hash(r->arch_token, r->arch_length) & (uint64_t)mask);
+        while (seen[i] >= 0)
+            i = (i + 1) & mask;
+        seen[i] = s->seen[k];
+    }
+    free(s->seen);
+    s->seen = seen;
+    s->seen_capacity = capacity;
+    return 0;
+}
+
+/* The slot of `a` in the seen-set: holds its job id, or -1 where it would go
+ * (grown first, so that an insertion there keeps it at most half full). */
 int64_t *search_seen_slot(search_state *s, const exh_arch *a)
 {
-    int64_t i = (int64_t)(arch_hash(a) & (uint64_t)(s->seen_capacity - 1));
+    if (2 * (s->distinct + 1) > s->seen_capacity)
+        seen_grow(s); /* out of memory: fuller, still correct while a slot is free */
+    int64_t i = (int64_t)(tokens_hash(a->token, a->length) & (uint64_t)(s->seen_capacity - 1));
     while (s->seen[i] >= 0 && !same_arch(&s->jobs[s->seen[i]], a))
         i = (i + 1) & (s->seen_capacity - 1);
     return &s->seen[i];
@@ -68,9 +96,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
     s->options = o;
     s->trace = trace;
     s->job_capacity = o->resume_count > 0 ? resume_capacity(o) : o->candidates;
-    s->seen_capacity = 16;
-    while (s->seen_capacity < 2 * s->job_capacity)
-        s->seen_capacity *= 2;
+    s->seen_capacity = 1024; /* grows with the distinct architectures (seen_grow) */
     s->random = exh_rng_new(o->seed);
     s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
     s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);

@@ -14,12 +14,15 @@
 
 typedef unsigned __int128 u128;
 
-static u128 power_of_ten(int k)
+static const uint64_t POWERS_OF_TEN[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+
+static u128 power_of_ten(int k) /* 0 <= k <= 38 */
 {
-    u128 p = 1;
-    while (k-- > 0)
-        p *= 10;
-    return p;
+    return k < 20 ? POWERS_OF_TEN[k] : (u128)POWERS_OF_TEN[19] * POWERS_OF_TEN[k - 19];
 }
 
 /* v = M / 2^s (v > 0 in the fast range) rounded to `precision` significant
