@@ -8,6 +8,7 @@
 
 #include "search/search_internal.h"
 #include "util/hash.h"
+#include "util/huge.h"
 
 /* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
 #define LOGGED_ID(i) (-2 - (int64_t)(i))
@@ -98,7 +99,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
     s->job_capacity = o->resume_count > 0 ? resume_capacity(o) : o->candidates;
     s->seen_capacity = 1024; /* grows with the distinct architectures (seen_grow) */
     s->random = exh_rng_new(o->seed);
-    s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
+    s->jobs = huge_alloc(sizeof *s->jobs * (size_t)s->job_capacity);
     s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
     s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
     s->attempt = calloc((size_t)s->job_capacity, sizeof *s->attempt);

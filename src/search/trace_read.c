@@ -2,18 +2,17 @@
  * results.csv (columns job_id, p:arch_seq, objective, and any of the m:
  * columns trace.h lists). Leading '#' lines (older traces kept the search's
  * settings there; now they are in TRACE.json) are skipped. */
-#define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE */
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "exhaust/trace.h"
 #include "util/csv.h"
 #include "util/file.h"
+#include "util/huge.h"
 
 enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
@@ -179,7 +178,6 @@ static int read_header(csv_reader *reader, int *columns, const char *path, long 
 
 /* Ten million records are about two gigabytes: size the array once from the
  * line count instead of growing it by copies. */
-#define HUGE_PAGE ((size_t)2 << 20)
 
 static int64_t count_lines(const char *data, size_t size);
 
@@ -187,19 +185,7 @@ static exh_trace_record *allocate_records(const char *data, size_t size, int64_t
 {
     int64_t lines = count_lines(data, size) + 1;
     *capacity = lines;
-    size_t bytes = sizeof(exh_trace_record) * (size_t)lines;
-#ifdef MADV_HUGEPAGE
-    /* Huge pages: a gigabyte in 4 KiB pages costs seconds of page faults
-     * on a virtual machine; in 2 MiB pages, milliseconds. */
-    if (bytes >= HUGE_PAGE) {
-        void *p = NULL;
-        if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
-            return NULL;
-        madvise(p, bytes, MADV_HUGEPAGE);
-        return p;
-    }
-#endif
-    return malloc(bytes);
+    return huge_alloc(sizeof(exh_trace_record) * (size_t)lines);
 }
 
 /* One stretch of the file's records, parsed into records[0..capacity). */
