@@ -125,7 +125,8 @@ static int64_t ref_donations(const ref_state *s, uint64_t key)
     for (int64_t k = from < 0 ? 0 : from; k < s->started_count; k++) {
         const exh_trace_record *r = &s->r[s->started[k]];
         for (int p = 0; p < ref_prefix(r); p++)
-            n += ref_bytes(s, s->started[k], p) > 0 && exh_transfer_tensor_key(RECORD_ARCH(r), p) == key;
+            n += ref_bytes(s, s->started[k], p) > 0 &&
+                 exh_transfer_tensor_key(RECORD_ARCH(r), p) == key;
     }
     return n;
 }

@@ -626,7 +626,8 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
             exh_repo_tensors_release(&t);
         }
         exh_repo_model m = {.id = i, .parent_id = -1, .donor_id = donor, .prefix_length = prefix,
-                            .quality = records[i].quality, .architecture = *RECORD_ARCH(&records[i]),
+                            .quality = records[i].quality,
+                            .architecture = *RECORD_ARCH(&records[i]),
                             .skip_fast_tier = skip[i]};
         exh_repo_save *s;
         assert_int_equal(exh_repo_save_begin(r, &m, &s, &err), EXH_OK);

@@ -248,7 +248,8 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
         }
         if (t->parent_id >= 0) {
             const exh_trace_record *parent = find_job(c, t->parent_id);
-            longer_than_parent += best > exh_arch_common_prefix(RECORD_ARCH(parent), RECORD_ARCH(t));
+            longer_than_parent +=
+                best > exh_arch_common_prefix(RECORD_ARCH(parent), RECORD_ARCH(t));
         }
     }
     assert_true(longer_than_parent > 0); /* "any" does find longer prefixes */
