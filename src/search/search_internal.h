@@ -12,6 +12,13 @@
 
 typedef struct search_fast_tier search_fast_tier;
 
+/* An architecture proposed: its first job, and its tokens (in the arena). */
+typedef struct search_seen {
+    int64_t job;               /* -1: an empty slot */
+    const int32_t *token;
+    int length;
+} search_seen;
+
 typedef struct search_state {
     const exh_space *space;
     exh_evaluator *evaluator;
@@ -36,7 +43,7 @@ typedef struct search_state {
     int *sample_scratch;       /* for sampling without replacement */
     int scratch_size;
     double *position_weights;  /* NULL: uniform mutation */
-    int64_t *seen;             /* open-addressing set of job ids by architecture */
+    search_seen *seen;         /* open-addressing set of the architectures proposed */
     int64_t seen_capacity;
     int64_t distinct;          /* architectures in the seen-set: distinct ones proposed */
     int exhausted;             /* 1: a proposal found nothing new (search_propose) */
@@ -63,8 +70,8 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
                       exh_trace_writer *trace, exh_search_result *result, exh_error *err);
 /* The latest end time among resumed records (0 without a resume). */
 double search_resume_time(const exh_search_options *o);
-/* The seen-set slot of `a`: its job id, or -1 where it would go. */
-int64_t *search_seen_slot(search_state *s, const exh_arch *a);
+/* The seen-set slot of `a`: its first job, or job -1 where it would go. */
+search_seen *search_seen_slot(search_state *s, const exh_arch *a);
 /* Take the next job id and its slot; counts it as submitted. */
 int64_t search_next_job(search_state *s);
 void search_state_free(search_state *s);

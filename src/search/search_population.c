@@ -18,24 +18,35 @@ static uint64_t tokens_hash(const int32_t *token, int length)
     return hash_tokens(HASH_START ^ (uint64_t)length, token, length);
 }
 
-static int same_arch(const exh_trace_record *r, const exh_arch *a)
+static int same_arch(const search_seen *e, const exh_arch *a)
 {
-    return r->arch_length == a->length &&
-           memcmp(r->arch_token, a->token, sizeof *a->token * (size_t)a->length) == 0;
+    return e->length == a->length &&
+           memcmp(e->token, a->token, sizeof *a->token * (size_t)a->length) == 0;
 }
 
-/* Point record at `a`'s tokens: those of the seen-set's `slot` when it holds
- * one (a repeat), else a new copy in the arena. */
-static int keep_arch(search_state *s, exh_trace_record *record, const exh_arch *a,
-                     const int64_t *slot, exh_error *err)
+/* Point job's record at `a`'s tokens: those of the seen-set's `slot` when it
+ * holds them (a repeat), else a new copy in the arena, which `slot` then
+ * holds for `job`. */
+static int keep_arch(search_state *s, exh_trace_record *record, int64_t job, const exh_arch *a,
+                     search_seen *slot, exh_error *err)
 {
     record->arch_length = a->length;
-    record->arch_token = *slot >= 0 ? s->jobs[*slot].arch_token
-                                    : arch_arena_add(&s->archs, a->token, a->length);
-    return record->arch_token ? EXH_OK
-                              : exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the "
-                                              "architectures of %lld jobs",
-                                              (long long)s->submitted);
+    record->arch_token = slot->job >= 0 ? slot->token
+                                        : arch_arena_add(&s->archs, a->token, a->length);
+    if (!record->arch_token)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the architectures of %lld "
+                             "jobs", (long long)s->submitted);
+    if (slot->job < 0) {
+        *slot = (search_seen){job, record->arch_token, a->length};
+        s->distinct++;
+    }
+    return EXH_OK;
+}
+
+static void seen_clear(search_seen *seen, int64_t capacity)
+{
+    for (int64_t i = 0; i < capacity; i++)
+        seen[i] = (search_seen){-1, NULL, 0};
 }
 
 /* Double the seen-set: it holds the distinct architectures, which a small
@@ -44,18 +55,18 @@ static int keep_arch(search_state *s, exh_trace_record *record, const exh_arch *
 static int seen_grow(search_state *s)
 {
     int64_t capacity = 2 * s->seen_capacity, mask = capacity - 1;
-    int64_t *seen = malloc(sizeof *seen * (size_t)capacity);
+    search_seen *seen = malloc(sizeof *seen * (size_t)capacity);
     if (!seen)
         return -1;
-    memset(seen, 0xff, sizeof *seen * (size_t)capacity); /* all -1 */
+    seen_clear(seen, capacity);
     for (int64_t k = 0; k < s->seen_capacity; k++) {
-        if (s->seen[k] < 0)
+        const search_seen *e = &s->seen[k];
+        if (e->job < 0)
             continue;
-        const exh_trace_record *r = &s->jobs[s->seen[k]];
-        int64_t i = (int64_t)(tokens_hash(r->arch_token, r->arch_length) & (uint64_t)mask);
-        while (seen[i] >= 0)
+        int64_t i = (int64_t)(tokens_hash(e->token, e->length) & (uint64_t)mask);
+        while (seen[i].job >= 0)
             i = (i + 1) & mask;
-        seen[i] = s->seen[k];
+        seen[i] = *e;
     }
     free(s->seen);
     s->seen = seen;
@@ -63,14 +74,15 @@ static int seen_grow(search_state *s)
     return 0;
 }
 
-/* The slot of `a` in the seen-set: holds its job id, or -1 where it would go
- * (grown first, so that an insertion there keeps it at most half full). */
-int64_t *search_seen_slot(search_state *s, const exh_arch *a)
+/* The slot of `a` in the seen-set: holds its first job, or job -1 where it
+ * would go (grown first, so that an insertion there keeps it at most half
+ * full). Entries hold the tokens, so a lookup reads the arena, not a job. */
+search_seen *search_seen_slot(search_state *s, const exh_arch *a)
 {
     if (2 * (s->distinct + 1) > s->seen_capacity)
         seen_grow(s); /* out of memory: fuller, still correct while a slot is free */
     int64_t i = (int64_t)(tokens_hash(a->token, a->length) & (uint64_t)(s->seen_capacity - 1));
-    while (s->seen[i] >= 0 && !same_arch(&s->jobs[s->seen[i]], a))
+    while (s->seen[i].job >= 0 && !same_arch(&s->seen[i], a))
         i = (i + 1) & (s->seen_capacity - 1);
     return &s->seen[i];
 }
@@ -121,7 +133,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
                              (long long)o->candidates);
     }
-    memset(s->seen, 0xff, sizeof *s->seen * (size_t)s->seen_capacity); /* all -1 */
+    seen_clear(s->seen, s->seen_capacity);
     if (o->transfer_from_any && !(s->finished = exh_trie_new())) {
         search_state_free(s);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
@@ -155,13 +167,9 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
         s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
         s->end_time[r->job_id] = r->end_time;
         exh_arch a;
-        int64_t *slot = search_seen_slot(s, exh_trace_record_arch(r, &a));
-        if ((rc = keep_arch(s, &s->jobs[r->job_id], &a, slot, err)) < 0)
+        search_seen *slot = search_seen_slot(s, exh_trace_record_arch(r, &a));
+        if ((rc = keep_arch(s, &s->jobs[r->job_id], r->job_id, &a, slot, err)) < 0)
             break;
-        if (*slot < 0) {
-            *slot = r->job_id;
-            s->distinct++;
-        }
         if (r->job_id >= s->next_job)
             s->next_job = r->job_id + 1;
         s->submitted++;
@@ -390,26 +398,17 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
         return EXH_OK;
     }
     int tries = s->options->allow_duplicates ? 1 : SEARCH_DUPLICATE_TRIES;
-    int64_t *slot = NULL;
+    search_seen *slot = NULL;
     exh_arch a;
     for (int t = 0; t < tries; t++) {
         int rc = propose_once(s, record, &a, err);
         if (rc < 0)
             return rc;
         slot = search_seen_slot(s, &a);
-        if (*slot < 0 || s->options->allow_duplicates)
+        if (slot->job < 0 || s->options->allow_duplicates)
             break; /* new, or duplicates are fine */
     }
-    if (*slot < 0 || s->options->allow_duplicates) {
-        int rc = keep_arch(s, record, &a, slot, err);
-        if (rc < 0)
-            return rc;
-    }
-    if (*slot < 0) {
-        *slot = s->next_job;
-        s->distinct++;
-    } else if (!s->options->allow_duplicates) {
+    if (slot->job >= 0 && !s->options->allow_duplicates)
         return exhausted(s, tries, err);
-    }
-    return EXH_OK;
+    return keep_arch(s, record, s->next_job, &a, slot, err);
 }

@@ -95,7 +95,7 @@ int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *reco
             rc = predict(s, &candidate, &predicted, err);
         if (rc < 0)
             return rc;
-        int is_new = s->options->allow_duplicates || *search_seen_slot(s, &candidate) < 0;
+        int is_new = s->options->allow_duplicates || search_seen_slot(s, &candidate)->job < 0;
         if (best_new < 0 || better(is_new, predicted, best_new, best)) {
             best_new = is_new;
             best = predicted;
