@@ -2,7 +2,8 @@
  * the search's arena keeps every architecture it was given, unmoved, past
  * many blocks; a trace of architectures of every length from 0 to the
  * maximum reads back token for token (exh_trace_read's one block); the
- * whole-arch accessor copies exactly the record's tokens. */
+ * whole-arch accessor copies exactly the record's tokens, and cuts a bad
+ * length instead of overrunning. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,12 @@ static void test_accessor_copies_the_record_tokens(void **state)
     r.arch_length = 0;
     r.arch_token = NULL; /* an empty architecture needs no tokens */
     assert_int_equal(exh_trace_record_arch(&r, &a)->length, 0);
+    static const int32_t many[EXH_ARCH_MAX_TOKENS + 5];
+    r.arch_token = many;
+    r.arch_length = EXH_ARCH_MAX_TOKENS + 5; /* bad lengths are cut, never overrun */
+    assert_int_equal(exh_trace_record_arch(&r, &a)->length, EXH_ARCH_MAX_TOKENS);
+    r.arch_length = -3;
+    assert_int_equal(exh_trace_record_arch(&r, &a)->length, 0);
 }
 
 /* Written by the trace writer, read back by exh_trace_read: every length,
@@ -88,6 +95,11 @@ static void test_trace_round_trip_of_every_length(void **state)
                               .donor_run_id = -1, .mutated_position = -1, .repo_fast_hits = -1};
         assert_int_equal(exh_trace_append(w, &r, &err), 0);
     }
+    static const int32_t many[EXH_ARCH_MAX_TOKENS + 1];
+    exh_trace_record bad = {.job_id = COUNT, .arch_length = EXH_ARCH_MAX_TOKENS + 1,
+                            .arch_token = many};
+    assert_int_equal(exh_trace_append(w, &bad, &err), EXH_ERR_INVALID); /* and not written */
+    assert_non_null(strstr(err.message, "architecture length 257"));
     assert_int_equal(exh_trace_close(w, &err), 0);
     exh_trace_record *back = NULL;
     int64_t n = 0;

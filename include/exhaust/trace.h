@@ -93,12 +93,15 @@ static inline double exh_trace_run_end(const exh_trace_record *r)
 
 /* The record's architecture copied into `out` (only its arch_length tokens
  * are written); returns out. Whatever needs a whole exh_arch (the space's
- * functions, the trie) builds one on the stack with this. */
+ * functions, the trie) builds one on the stack with this. A length outside
+ * 0..EXH_ARCH_MAX_TOKENS (exh_trace_read never gives one, exh_trace_append
+ * refuses one) is cut into that range rather than overrun `out`. */
 static inline exh_arch *exh_trace_record_arch(const exh_trace_record *r, exh_arch *out)
 {
-    out->length = r->arch_length;
-    if (r->arch_length > 0)
-        memcpy(out->token, r->arch_token, sizeof out->token[0] * (size_t)r->arch_length);
+    int n = r->arch_length < 0 ? 0 : r->arch_length;
+    out->length = n < EXH_ARCH_MAX_TOKENS ? n : EXH_ARCH_MAX_TOKENS;
+    if (out->length > 0)
+        memcpy(out->token, r->arch_token, sizeof out->token[0] * (size_t)out->length);
     return out;
 }
 
