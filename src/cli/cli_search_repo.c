@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "exhaust/cachesim.h"
 #include "exhaust/evaluator.h"
 #include "exhaust/repo.h"
 #include "exhaust/search.h"
@@ -27,16 +28,19 @@ int cli_search_repo_option(int c, const char *name, const char *value, exh_searc
             return cli_usage_error("search", "%s needs a whole number of bytes >= 1, not '%s'",
                                    name, value);
         return CLI_OK;
-    case 'J':
-        if (strcmp(value, "lru") != 0 && strcmp(value, "lfu") != 0)
-            return cli_usage_error("search", "--repo-cache-policy is lru or lfu (tier, threshold "
-                                   "and prefetch are the replay's only, so far)");
-        o->repo_cache_lfu = strcmp(value, "lfu") == 0;
+    case 'J': {
+        exh_cachesim_policy policy;
+        exh_error err;
+        if (exh_cachesim_policy_parse(value, &policy, &err) < 0)
+            return cli_usage_error("search", "--repo-cache-policy: %s", err.message);
+        o->repo_cache_policy = (int)policy;
         return CLI_OK;
+    }
     default:
         if (strcmp(value, "all") != 0 && strcmp(value, "population") != 0)
             return cli_usage_error("search", "--repo-keep is all or population");
         *keep_population = strcmp(value, "population") == 0;
+        o->repo_keep_population = *keep_population; /* as models leave (search.h) */
         return CLI_OK;
     }
 }
@@ -63,6 +67,10 @@ void cli_search_repo_report(const char *repo, const exh_search_result *result)
                "%lld bytes copied in\n", (long long)result->fast_hits,
                (long long)result->fast_misses, (long long)result->fast_evictions,
                (long long)result->fast_bytes_copied);
+    if (result->repo_models_removed > 0)
+        printf("repository: removed as they left the population: %lld models, %lld blobs, "
+               "%lld bytes\n", (long long)result->repo_models_removed,
+               (long long)result->repo_blobs_removed, (long long)result->repo_bytes_removed);
     exh_repo_options options;
     exh_repo_options_default(&options);
     options.read_only = 1;
