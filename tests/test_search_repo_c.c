@@ -2,11 +2,15 @@
  * {repo} and {donor_id}, and a trace's m:repo_* columns written from a
  * manifest's "traffic" and read back by exh_trace_read (hand-written
  * manifests: the expected figures are the ones written in them). */
+#define _GNU_SOURCE /* nanosleep */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "exhaust/analyze.h"
 #include "exhaust/cachesim.h"
@@ -352,6 +356,139 @@ static void test_fast_tier_two_workers_equals_the_replay(void **state)
     exh_space_free(s);
 }
 
+static int compare_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The model ids in repository `repo`, sorted (at most `most`). */
+static int64_t stored_ids(const char *repo, int64_t *ids, int64_t most)
+{
+    exh_repo *r = NULL;
+    exh_error err;
+    exh_repo_options options;
+    exh_repo_options_default(&options);
+    options.read_only = 1;
+    assert_int_equal(exh_repo_open(repo, &options, &r, &err), 0);
+    exh_repo_check_result check;
+    assert_int_equal(exh_repo_check(r, 0, &check, &err), 0); /* every blob still there */
+    exh_repo_close(r);
+    int64_t count = 0;
+    for (int64_t id = 0; id < 1000 && count < most; id++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/manifests/%lld.json", repo, (long long)id);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            fclose(f);
+            ids[count++] = id;
+        }
+    }
+    return count;
+}
+
+/* --repo-keep population during the search, with transfer from the parent:
+ * models go as they leave the population, never while a running job
+ * receives from them (every load succeeds, with 1 and 3 workers), and what
+ * stays is the final population (the last 4 successes to finish). */
+static void test_keep_population_removes_as_models_leave(void **state)
+{
+    (void)state;
+    fake_trainer t;
+    exh_space *s = NULL;
+    exh_error err;
+    assert_int_equal(exh_space_open("nb201", &s, &err), 0);
+    for (int workers = 1; workers <= 3; workers += 2) {
+        exh_search_options o;
+        exh_search_options_default(&o);
+        o.repo_keep_population = 1;
+        o.mutation_exponent = 2; /* long prefixes: the parents' tensors are read */
+        exh_search_result result;
+        int64_t count = 0;
+        exh_trace_record *records = fast_search(&t, s, &o, EXH_CACHESIM_LRU, workers, &result,
+                                                &count);
+        int64_t transfers = 0, last[4], kept[8];
+        for (int64_t i = 0; i < count; i++) {
+            assert_int_equal(records[i].status, 0); /* no donor vanished under a load */
+            assert_int_equal(records[i].repo_error, 0);
+            transfers += records[i].prefix_length > 0;
+        }
+        for (int k = 0; k < 4; k++)
+            last[k] = records[count - 4 + k].job_id;
+        free(records);
+        qsort(last, 4, sizeof last[0], compare_int64);
+        assert_true(transfers >= 10);
+        assert_int_equal(result.repo_models_removed, count - 4);
+        assert_true(result.repo_bytes_removed > 0);
+        assert_int_equal(stored_ids(t.repo, kept, 8), 4);
+        assert_memory_equal(kept, last, sizeof last);
+    }
+    exh_space_free(s);
+}
+
+/* A save holds blobs no manifest names yet: a removal's sweep in another
+ * process waits for it (the lock), so a blob the save deduplicated against
+ * survives the removal of the only model that held it. */
+/* The coordinator's side: when told (a byte on `signal`), remove model 0. */
+static int remove_when_told(const char *repo, int signal)
+{
+    char byte;
+    exh_error err = {0};
+    exh_repo *r = NULL;
+    exh_repo_gc_result removed = {0};
+    int64_t zero = 0;
+    int ok = read(signal, &byte, 1) == 1 && exh_repo_open(repo, NULL, &r, &err) == 0 &&
+             exh_repo_remove(r, &zero, 1, &removed, &err) == 0 && removed.models_removed == 1 &&
+             removed.blobs_removed == 0;
+    if (!ok)
+        fprintf(stderr, "remover: %s (%lld models, %lld blobs removed)\n", err.message,
+                (long long)removed.models_removed, (long long)removed.blobs_removed);
+    exh_repo_close(r);
+    return ok ? 0 : 1;
+}
+
+/* A save holds blobs no manifest names yet: a removal's sweep in another
+ * process waits for it (the lock), so a blob the save deduplicated against
+ * survives the removal of the only model that held it. */
+static void test_remove_waits_for_a_save_in_progress(void **state)
+{
+    (void)state;
+    char repo[200];
+    snprintf(repo, sizeof repo, "%s", test_temp_path("lock-models"));
+    int signal[2];
+    assert_int_equal(pipe(signal), 0);
+    pid_t child = fork(); /* before any handle is open: the child shares none */
+    if (child == 0)
+        _exit(remove_when_told(repo, signal[0]));
+    exh_repo *r = NULL;
+    exh_error err;
+    assert_int_equal(exh_repo_open(repo, NULL, &r, &err), 0);
+    float data[16] = {1, 2, 3};
+    int64_t shape[1] = {16};
+    exh_repo_save *save = NULL;
+    for (int64_t id = 0; id < 2; id++) {
+        exh_repo_model m = {.id = id, .parent_id = -1, .donor_id = -1, .quality = 1,
+                            .architecture = {1, {0}}};
+        assert_int_equal(exh_repo_save_begin(r, &m, &save, &err), 0);
+        assert_int_equal(exh_repo_save_add_tensor(save, 0, "w", EXH_DTYPE_F32, 1, shape, data,
+                                                  sizeof data, &err), 0);
+        if (id == 0) /* model 1 dedups against model 0's blob, then waits */
+            assert_int_equal(exh_repo_save_commit(save, &err), 0);
+    }
+    assert_int_equal(write(signal[1], "x", 1), 1);
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL); /* the remover waits */
+    assert_int_equal(exh_repo_save_commit(save, &err), 0);
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    exh_repo_close(r);
+    close(signal[0]);
+    close(signal[1]);
+    int64_t ids[4];
+    assert_int_equal(stored_ids(repo, ids, 4), 1); /* model 1, whole: its blob is there */
+    assert_int_equal(ids[0], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +496,8 @@ int main(void)
         cmocka_unit_test(test_trace_columns_from_manifests),
         cmocka_unit_test(test_fast_tier_every_policy_live_equals_the_replay),
         cmocka_unit_test(test_fast_tier_two_workers_equals_the_replay),
+        cmocka_unit_test(test_keep_population_removes_as_models_leave),
+        cmocka_unit_test(test_remove_waits_for_a_save_in_progress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
