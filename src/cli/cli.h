@@ -146,6 +146,9 @@ int cli_search_repo_option(int c, const char *name, const char *value,
 int cli_search_repo_open(const char *repo, const char *fast_dir, struct exh_evaluator *e,
                          exh_error *err);
 void cli_search_repo_report(const char *repo, const struct exh_search_result *result);
+/* The live fast tier's settings into the trace's sidecar ("repo_cache"). */
+struct exh_trace_settings;
+void cli_search_repo_settings(const struct exh_search_options *o, struct exh_trace_settings *t);
 /* --repo-keep population, when the search ended: gc all but the last
  * `population` successful models of the trace. */
 int cli_search_repo_keep_population(const char *repo, const char *trace, int population,

@@ -334,6 +334,7 @@ static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
     t->screen = o->search.screen > 1 ? o->search.screen : 1;
     t->k = o->k;
     snprintf(t->repo, sizeof t->repo, "%s", o->search.repo_path ? o->search.repo_path : "");
+    cli_search_repo_settings(&o->search, t);
 }
 
 /* One difference between the options given and the trace's settings. */

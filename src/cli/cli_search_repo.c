@@ -45,6 +45,18 @@ int cli_search_repo_option(int c, const char *name, const char *value, exh_searc
     }
 }
 
+void cli_search_repo_settings(const exh_search_options *o, exh_trace_settings *t)
+{
+    if (!o->repo_fast_dir || !o->repo_path)
+        return; /* no live fast tier: "repo_cache" stays null */
+    snprintf(t->repo_cache_policy, sizeof t->repo_cache_policy, "%s",
+             exh_cachesim_policy_name((exh_cachesim_policy)o->repo_cache_policy));
+    t->repo_cache_bytes = o->repo_cache_bytes;
+    t->repo_cache_window = o->repo_cache_window;
+    t->repo_cache_donations = o->repo_cache_donations;
+    t->repo_cache_epsilon = o->repo_cache_epsilon;
+}
+
 int cli_search_repo_open(const char *repo, const char *fast_dir, exh_evaluator *e,
                          exh_error *err)
 {
