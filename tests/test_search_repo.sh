@@ -45,6 +45,26 @@ t = pd.read_csv(sys.argv[1])
 assert len(t) == 10 and "m:repo_error" in t.columns and t["m:repo_error"].isna().all(), t
 PY
 
+# The fast tier's options: bad values are usage errors naming the option;
+# good ones are recorded in the sidecar's "repo_cache".
+for bad in "--repo-cache-window 0" "--repo-cache-donations x" "--repo-cache-epsilon 2" \
+    "--repo-cache-policy nope"; do
+    set +e
+    search --candidates 2 --repo "$work/r5" --repo-fast-dir "$work/f5" --repo-cache-bytes 64 \
+        $bad --command "echo 1" > /dev/null 2> "$work/bad.txt"
+    code=$?
+    set -e
+    [ "$code" = 2 ] && grep -q -- "${bad%% *}" "$work/bad.txt" || fail "$bad: exit $code"
+done
+search --candidates 3 --repo "$work/r5" --repo-fast-dir "$work/f5" --repo-cache-bytes 64 \
+    --repo-cache-policy tier --repo-cache-window 3 --repo-cache-donations 1 \
+    --repo-cache-epsilon 0.2 --trace "$work/t5.csv" --command "echo 1" > /dev/null
+/usr/bin/python3 - "$work/t5.csv.json" <<'PY' || fail "repo_cache in the sidecar"
+import json, sys
+c = json.load(open(sys.argv[1]))["repo_cache"]
+assert c == {"policy": "tier", "bytes": 64, "window": 3, "donations": 1, "epsilon": 0.2}, c
+PY
+
 # The rest runs a Python trainer over libexhaust.so: not under sanitizers.
 if [ -n "${EXHAUST_SANITIZED:-}" ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; then
     echo "skip: the fake trainer needs NumPy and an uninstrumented libexhaust.so"

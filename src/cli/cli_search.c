@@ -61,7 +61,9 @@ static const char HELP[] =
     "                       population (as they leave; --transfer-from any: at the end)\n"
     "  --repo-fast-dir DIR  node-local fast tier kept by the replay's cache (--repo-cache-\n"
     "                       bytes B, --repo-cache-policy lru|lfu|tier|threshold|prefetch);\n"
-    "                       commands get EXHAUST_REPO_FAST_DIR and read there first\n"
+    "                       commands get EXHAUST_REPO_FAST_DIR and read there first;\n"
+    "                       --repo-cache-window N, -donations D (tier), -epsilon E\n"
+    "                       (threshold): as exhaust analyze's (100, 5, 0.01)\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -183,6 +185,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"repo-keep", required_argument, NULL, 'O'},
         {"repo-cache-bytes", required_argument, NULL, 'I'},
         {"repo-cache-policy", required_argument, NULL, 'J'},
+        {"repo-cache-window", required_argument, NULL, CLI_REPO_WINDOW},
+        {"repo-cache-donations", required_argument, NULL, CLI_REPO_DONATIONS},
+        {"repo-cache-epsilon", required_argument, NULL, CLI_REPO_EPSILON},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -223,7 +228,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
-        case 'G': case 'H': case 'I': case 'J': case 'O':
+        case 'G': case 'H': case 'I': case 'J': case 'O': case CLI_REPO_WINDOW:
+        case CLI_REPO_DONATIONS: case CLI_REPO_EPSILON:
             rc = cli_search_repo_option(c, name, optarg, &o->search, &o->keep_population);
             break;
         case 'R': o->resume = optarg; break;

@@ -2,6 +2,7 @@
  * repository before the search, give the command evaluator its folder
  * ({repo}), and say what it holds afterwards. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,22 @@ int cli_search_repo_option(int c, const char *name, const char *value, exh_searc
         if (errno || end == value || *end || o->repo_cache_bytes < 1)
             return cli_usage_error("search", "%s needs a whole number of bytes >= 1, not '%s'",
                                    name, value);
+        return CLI_OK;
+    case CLI_REPO_WINDOW:
+    case CLI_REPO_DONATIONS: {
+        errno = 0;
+        long long n = strtoll(value, &end, 10);
+        if (errno || end == value || *end || n < (c == CLI_REPO_WINDOW) || n > INT_MAX)
+            return cli_usage_error("search", "%s needs a whole number >= %d, not '%s'", name,
+                                   c == CLI_REPO_WINDOW, value);
+        *(c == CLI_REPO_WINDOW ? &o->repo_cache_window : &o->repo_cache_donations) = (int)n;
+        return CLI_OK;
+    }
+    case CLI_REPO_EPSILON:
+        o->repo_cache_epsilon = strtod(value, &end);
+        if (end == value || *end || !(o->repo_cache_epsilon >= 0 && o->repo_cache_epsilon <= 1))
+            return cli_usage_error("search", "%s needs a number in [0, 1], not '%s'", name,
+                                   value);
         return CLI_OK;
     case 'J': {
         exh_cachesim_policy policy;
