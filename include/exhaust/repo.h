@@ -238,10 +238,33 @@ EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length,
 /* Unmap and free; t is emptied. Safe on an emptied or zeroed t. */
 EXH_API void exh_repo_tensors_release(exh_repo_tensors *t);
 
+/* Loading into memory the caller owns (a model's parameters, already
+ * allocated): the copy a trainer makes anyway, without mapping each blob.
+ * Mapping costs page-table work per 4 KiB page on every load and unmap;
+ * read() into touched memory does not, so this is the faster way to fill a
+ * model (bench/bench_repo.c), while exh_repo_load_prefix serves without a
+ * copy.
+ *
+ * exh_repo_prefix_info: what exh_repo_load_prefix would serve (the same
+ * tensors and order), with data NULL and nothing read or counted; release
+ * with exh_repo_tensors_release.
+ * exh_repo_load_into: the bytes of info->tensors[i] into destinations[i]
+ * (info->tensors[i].bytes each; NULL skips the tensor), info from
+ * exh_repo_prefix_info of the same model and prefix_length. Served and
+ * counted as exh_repo_load_prefix (fast tier, fast directory, store;
+ * verified the same way). Every blob is checked before any byte is copied:
+ * on an error no destination was written. EXH_ERR_INVALID when the model no
+ * longer has those tensors (removed and saved again under its id). */
+EXH_API int exh_repo_prefix_info(exh_repo *r, int64_t model, int prefix_length,
+                                 exh_repo_tensors *info, exh_error *err);
+EXH_API int exh_repo_load_into(exh_repo *r, int64_t model, int prefix_length,
+                               const exh_repo_tensors *info, void *const *destinations,
+                               exh_error *err);
+
 /* What loads and saves moved: for the last operation (a load, or a save
  * from begin to commit or abort) and since open, for the search's trace. */
 typedef struct exh_repo_traffic {
-    int64_t loads;          /* exh_repo_load_prefix calls */
+    int64_t loads;          /* exh_repo_load_prefix and exh_repo_load_into calls */
     int64_t saves;          /* saves committed or aborted */
     int64_t tensors;        /* tensors served or added */
     int64_t fast_hits, fast_misses; /* tensors served found / not found in the fast tier */

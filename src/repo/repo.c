@@ -72,6 +72,17 @@ int repo_blob_path(const exh_repo *r, const char *sha256, char *out, size_t size
     return n > 0 && (size_t)n < size ? EXH_OK : EXH_ERR_INVALID;
 }
 
+int repo_blob_open(const exh_repo *r, const char *sha256)
+{
+    char path[REPO_PATH_MAX];
+    if (r->blobs_fd < 0) {
+        repo_blob_path(r, sha256, path, sizeof path);
+        return open(path, O_RDONLY | O_CLOEXEC);
+    }
+    snprintf(path, sizeof path, "%.2s/%s", sha256, sha256 + 2);
+    return openat(r->blobs_fd, path, O_RDONLY | O_CLOEXEC);
+}
+
 int repo_manifest_path(const exh_repo *r, int64_t id, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s/manifests/%lld.json", r->path, (long long)id);
@@ -169,6 +180,15 @@ int repo_write_atomic(exh_repo *r, const char *path, const void *data, size_t si
 
 /* ---- open and close ---- */
 
+static void open_folders(exh_repo *r)
+{
+    char folder[REPO_PATH_MAX];
+    snprintf(folder, sizeof folder, "%s/blobs", r->path);
+    r->blobs_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    snprintf(folder, sizeof folder, "%s/manifests", r->path);
+    r->manifests_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, exh_error *err)
 {
     *out = NULL;
@@ -177,6 +197,9 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         free(r);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     }
+    r->blobs_fd = r->manifests_fd = -1;
+    for (int i = 0; i < REPO_MANIFEST_SLOTS; i++)
+        r->manifests[i].id = -1;
     if (o)
         r->options = *o;
     else
@@ -214,6 +237,8 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         rc = repo_index_reconcile(r, &r->reconciled, err);
     if (rc == EXH_OK)
         rc = repo_cache_init(r, err);
+    if (rc == EXH_OK) /* the hot paths resolve names relative to these; -1: by path */
+        open_folders(r);
     if (rc < 0) {
         exh_repo_close(r);
         return rc;
@@ -227,6 +252,12 @@ void exh_repo_close(exh_repo *r)
     if (!r)
         return;
     repo_cache_free(r);
+    repo_manifest_slots_free(r);
+    if (r->blobs_fd >= 0)
+        close(r->blobs_fd);
+    if (r->manifests_fd >= 0)
+        close(r->manifests_fd);
+    free(r->bounce);
     if (r->db)
         sqlite3_close(r->db);
     free(r->fast_dir);

@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/file.h"
 
@@ -191,6 +193,74 @@ int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_erro
     if (rc < 0)
         repo_manifest_free(m);
     return rc;
+}
+
+/* The manifest file's identity, or -1 with errno (ENOENT: not stored). */
+static int manifest_stat(const exh_repo *r, int64_t id, repo_manifest_slot *out)
+{
+    char name[32], path[REPO_PATH_MAX];
+    struct stat st;
+    snprintf(name, sizeof name, "%lld.json", (long long)id);
+    int rc = r->manifests_fd >= 0 ? fstatat(r->manifests_fd, name, &st, 0)
+                                  : (repo_manifest_path(r, id, path, sizeof path), stat(path, &st));
+    if (rc < 0)
+        return -1;
+    out->device = (unsigned long long)st.st_dev;
+    out->inode = (unsigned long long)st.st_ino;
+    out->size = (long long)st.st_size;
+    out->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+static int same_file(const repo_manifest_slot *a, const repo_manifest_slot *b)
+{
+    return a->device == b->device && a->inode == b->inode && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns;
+}
+
+int repo_manifest_get(exh_repo *r, int64_t id, const repo_manifest **m, exh_error *err)
+{
+    *m = NULL;
+    repo_manifest_slot now;
+    if (manifest_stat(r, id, &now) < 0) {
+        char path[REPO_PATH_MAX];
+        repo_manifest_path(r, id, path, sizeof path);
+        return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
+                             "%s: model %lld: %s", path, (long long)id,
+                             errno == ENOENT ? "not stored" : strerror(errno));
+    }
+    repo_manifest_slot *slot = NULL;
+    for (int i = 0; i < REPO_MANIFEST_SLOTS && !slot; i++)
+        if (r->manifests[i].id == id)
+            slot = &r->manifests[i];
+    if (slot && same_file(slot, &now)) {
+        *m = &slot->manifest;
+        return EXH_OK;
+    }
+    if (!slot) {
+        slot = &r->manifests[r->next_slot];
+        r->next_slot = (r->next_slot + 1) % REPO_MANIFEST_SLOTS;
+    }
+    /* Whatever the slot held goes first: a failed read leaves it empty. A
+     * file replaced between the stat and the read only costs a reread. */
+    repo_manifest_free(&slot->manifest);
+    slot->id = -1;
+    int rc = repo_manifest_read(r, id, &slot->manifest, err);
+    if (rc < 0)
+        return rc;
+    now.manifest = slot->manifest;
+    *slot = now;
+    slot->id = id;
+    *m = &slot->manifest;
+    return EXH_OK;
+}
+
+void repo_manifest_slots_free(exh_repo *r)
+{
+    for (int i = 0; i < REPO_MANIFEST_SLOTS; i++) {
+        repo_manifest_free(&r->manifests[i].manifest);
+        r->manifests[i].id = -1;
+    }
 }
 
 static int compare_ids(const void *a, const void *b)
