@@ -180,13 +180,11 @@ int repo_write_atomic(exh_repo *r, const char *path, const void *data, size_t si
 
 /* ---- open and close ---- */
 
-static void open_folders(exh_repo *r)
+static void open_blobs_folder(exh_repo *r)
 {
     char folder[REPO_PATH_MAX];
     snprintf(folder, sizeof folder, "%s/blobs", r->path);
     r->blobs_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    snprintf(folder, sizeof folder, "%s/manifests", r->path);
-    r->manifests_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, exh_error *err)
@@ -197,7 +195,7 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         free(r);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     }
-    r->blobs_fd = r->manifests_fd = -1;
+    r->blobs_fd = -1;
     for (int i = 0; i < REPO_MANIFEST_SLOTS; i++)
         r->manifests[i].id = -1;
     if (o)
@@ -237,8 +235,8 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         rc = repo_index_reconcile(r, &r->reconciled, err);
     if (rc == EXH_OK)
         rc = repo_cache_init(r, err);
-    if (rc == EXH_OK) /* the hot paths resolve names relative to these; -1: by path */
-        open_folders(r);
+    if (rc == EXH_OK) /* loads open blobs relative to it; -1: by path */
+        open_blobs_folder(r);
     if (rc < 0) {
         exh_repo_close(r);
         return rc;
@@ -255,8 +253,6 @@ void exh_repo_close(exh_repo *r)
     repo_manifest_slots_free(r);
     if (r->blobs_fd >= 0)
         close(r->blobs_fd);
-    if (r->manifests_fd >= 0)
-        close(r->manifests_fd);
     free(r->bounce);
     if (r->db)
         sqlite3_close(r->db);

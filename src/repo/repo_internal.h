@@ -37,15 +37,14 @@ typedef struct repo_manifest {
     int load_error;
 } repo_manifest;
 
-/* A parsed manifest kept in the handle, and what identifies the file it was
- * read from: a committed model never changes, but gc (here or in another
- * process) may remove it and a later save may reuse its id, and either
- * replaces or removes the file (a rename gives a new inode). */
+/* A parsed manifest kept in the handle with the text it was parsed from:
+ * a committed model never changes, but gc (here or in another process) may
+ * remove it and a later save may reuse its id. */
 #define REPO_MANIFEST_SLOTS 16
 typedef struct repo_manifest_slot {
     int64_t id; /* -1: empty */
-    unsigned long long device, inode;
-    long long size, mtime_ns;
+    char *text;
+    size_t size;
     repo_manifest manifest;
 } repo_manifest_slot;
 
@@ -75,7 +74,7 @@ struct exh_repo {
     exh_repo_traffic mark;    /* r->total at the last save: a save records what followed */
     int load_error;           /* the first failed load's code since the last save; 0: none */
     char *fast_dir;           /* options.fast_dir (or the environment's) copied; NULL: none */
-    int blobs_fd, manifests_fd; /* the folders, kept open for openat; -1: use the paths */
+    int blobs_fd;             /* blobs/, kept open for openat; -1: use the paths */
     repo_manifest_slot manifests[REPO_MANIFEST_SLOTS];
     int next_slot;            /* the slot a miss replaces (round robin) */
     unsigned char *bounce;    /* REPO_BOUNCE_BYTES for checking a blob before copying it */
@@ -110,8 +109,8 @@ int repo_manifest_add(repo_manifest *m, const repo_entry *e, exh_error *err);
 int repo_manifest_encode(const repo_manifest *m, char **text, exh_error *err);
 /* Read manifests/ID.json; EXH_ERR_NOT_FOUND when absent. */
 int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_error *err);
-/* The manifest of `id` through the handle's slots: a kept one when its file
- * is still the one it was read from (one fstatat), else read and kept.
+/* The manifest of `id` through the handle's slots: the file is read, and
+ * parsed only when its text is not the kept one's.
  * *m stays valid until the next call; EXH_ERR_NOT_FOUND when absent. */
 int repo_manifest_get(exh_repo *r, int64_t id, const repo_manifest **m, exh_error *err);
 /* Empty the slots (close). */
