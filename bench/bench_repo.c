@@ -9,11 +9,15 @@
  *   save          begin/add/commit of fresh tensors (new content each run,
  *                 so nothing dedups; fsync off, as the plain file)
  *   write file    fwrite of the same bytes to one file
- *   store load    exh_repo_load_prefix of all 6 positions, then one read per
- *                 page (mmap is lazy: the bytes must arrive), verified by XXH3-64
- *                 (the default), by SHA-256 (EXH_REPO_VERIFY_FULL), or not
+ *   store load    exh_repo_load_prefix of all 6 positions (each blob mapped,
+ *                 no copy), then one read per page, verified by XXH3-64 (the
+ *                 default), by SHA-256 (EXH_REPO_VERIFY_FULL), or not
+ *   store into    exh_repo_prefix_info + exh_repo_load_into the same buffer
+ *                 the plain read fills (what a trainer does: copy into its
+ *                 model), XXH3-checked before the copy, or not checked
  *   read file     read() of the same bytes from one file into a buffer
- *   fast tier     the load served by the in-memory tier, then one read per page
+ *   fast tier     the load served by the in-memory tier (mapped, then one
+ *                 read per page; and into the buffer: a copy)
  *   memcpy        the same bytes copied between two buffers
  * Files are in the page cache (written just before), as in a search that
  * reads recent donors. Peak memory is the process's (getrusage) after each
@@ -114,6 +118,26 @@ static double time_load(exh_repo *r, int64_t id)
     return seconds;
 }
 
+/* prefix_info + load_into `into` (the tensors one after another). */
+static double time_load_into(exh_repo *r, int64_t id, unsigned char *into)
+{
+    exh_repo_tensors info;
+    exh_error err;
+    void *destinations[POSITIONS + 1];
+    double start = bench_now();
+    if (exh_repo_prefix_info(r, id, POSITIONS, &info, &err) < 0)
+        fail("info", &err);
+    int64_t offset = 0;
+    for (int i = 0; i < info.count && i <= POSITIONS; i++) {
+        destinations[i] = into + offset;
+        offset += info.tensors[i].bytes;
+    }
+    if (exh_repo_load_into(r, id, POSITIONS, &info, destinations, &err) < 0)
+        fail("load_into", &err);
+    exh_repo_tensors_release(&info);
+    return bench_now() - start;
+}
+
 static double time_file(const char *path, unsigned char *data, int64_t bytes, int write_it)
 {
     double start = bench_now();
@@ -162,7 +186,7 @@ static void run_case(const bench_case *c, const char *dir, int repeats)
     exh_repo *fast = open_repo(dir, c->name, EXH_REPO_VERIFY_FAST, 2 * total);
     exh_repo *unverified = open_repo(dir, c->name, EXH_REPO_VERIFY_NONE, 0);
     exh_repo *full = open_repo(dir, c->name, EXH_REPO_VERIFY_FULL, 0);
-    double t[8][MAX_REPEATS];
+    double t[11][MAX_REPEATS];
     char file[4096];
     snprintf(file, sizeof file, "%s/%s.plain", dir, c->name);
     for (int i = 0; i < repeats; i++) {
@@ -179,9 +203,12 @@ static void run_case(const bench_case *c, const char *dir, int repeats)
         sink = copy[total / 2];
         t[6][i] = bench_now() - start;
         t[7][i] = time_load(full, id);
+        t[8][i] = time_load_into(store, id, copy);
+        t[9][i] = time_load_into(unverified, id, copy);
+        t[10][i] = time_load_into(fast, id + 1, copy);
     }
-    double m[8];
-    for (int k = 0; k < 8; k++)
+    double m[11];
+    for (int k = 0; k < 11; k++)
         m[k] = bench_median(t[k], repeats);
     double mb = (double)total / 1e6;
     printf("%-8s %8.2f MB | save %8.2f ms (%6.0f MB/s) vs write file %7.2f ms: %5.2fx\n", c->name,
@@ -189,8 +216,11 @@ static void run_case(const bench_case *c, const char *dir, int repeats)
     printf("%-8s %11s | store load %7.2f ms (XXH3 check), %7.2f ms (SHA-256), %7.2f ms (none)"
            " vs read file %7.2f ms: %5.2fx, %5.2fx, %5.2fx\n", "", "", m[2] * 1e3, m[7] * 1e3,
            m[3] * 1e3, m[4] * 1e3, m[2] / m[4], m[7] / m[4], m[3] / m[4]);
-    printf("%-8s %11s | fast tier %8.3f ms vs memcpy %7.3f ms: %5.2fx | peak RSS %.0f MB\n", "",
-           "", m[5] * 1e3, m[6] * 1e3, m[5] / m[6], peak_mb());
+    printf("%-8s %11s | store into %7.2f ms (XXH3 check), %7.2f ms (none) vs read file: %5.2fx,"
+           " %5.2fx\n", "", "", m[8] * 1e3, m[9] * 1e3, m[8] / m[4], m[9] / m[4]);
+    printf("%-8s %11s | fast tier %8.3f ms (mapped), %7.3f ms (into) vs memcpy %7.3f ms: %5.2fx,"
+           " %5.2fx | peak RSS %.0f MB\n", "", "", m[5] * 1e3, m[10] * 1e3, m[6] * 1e3,
+           m[5] / m[6], m[10] / m[6], peak_mb());
     exh_repo_close(store);
     exh_repo_close(fast);
     exh_repo_close(unverified);

@@ -80,7 +80,7 @@ struct exh_repo {
     unsigned char *bounce;    /* REPO_BOUNCE_BYTES for checking a blob before copying it */
 };
 
-#define REPO_BOUNCE_BYTES (64 << 10) /* fits in L2: the bytes are hashed while hot */
+#define REPO_BOUNCE_BYTES (256 << 10) /* fits in L2: the bytes are hashed while hot */
 
 /* What donor lookup needs of a model. */
 typedef struct repo_candidate {
