@@ -3,7 +3,7 @@
  * the in-memory fast tier and a fast directory under every verify mode; a
  * corrupt blob leaves the destinations untouched; and the manifests the
  * handle keeps never serve a removed model, nor an id gc freed and a later
- * save reused (from this handle or another one). */
+ * save reused (from this handle or another one); the shape text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +296,28 @@ static void test_edges(void **state)
     exh_repo_close(r);
 }
 
+/* The shape text the index stores and `exhaust repo show` prints. */
+static void test_format_shape(void **state)
+{
+    static const int64_t dims[] = {2, 3, 40};
+    static const struct {
+        int ndim;
+        size_t size;
+        const char *text;
+        int needed;
+    } cases[] = {
+        {0, 16, "", 0}, {1, 16, "2", 1}, {2, 16, "2,3", 3}, {3, 16, "2,3,40", 6},
+        {3, 4, "2,3", 6}, /* truncated, as snprintf */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[16];
+        memset(out, '#', sizeof out);
+        assert_int_equal(exh_repo_format_shape(cases[i].ndim, dims, out, cases[i].size),
+                         cases[i].needed);
+        assert_string_equal(out, cases[i].text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_kept_manifests_follow_gc),
         cmocka_unit_test(test_many_models),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_format_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

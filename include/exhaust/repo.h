@@ -113,6 +113,10 @@ EXH_API const char *exh_repo_dtype_name(int dtype);
 EXH_API int exh_repo_dtype_size(int dtype);
 /* The dtype of a name above, or -1. */
 EXH_API int exh_repo_dtype_parse(const char *name);
+/* A shape as the index stores it and `exhaust repo show` prints it: the
+ * sizes joined by commas ("2,3"; "" for a scalar). Truncated to fit `size`;
+ * returns the length it needed (as snprintf). */
+EXH_API int exh_repo_format_shape(int ndim, const int64_t *shape, char *out, size_t size);
 
 /* The fast tier's policies, as the replay's (cachesim.h) in one shared cache. */
 typedef enum exh_repo_cache_policy {

@@ -37,6 +37,19 @@ int exh_repo_dtype_parse(const char *name)
     return -1;
 }
 
+int exh_repo_format_shape(int ndim, const int64_t *shape, char *out, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        out[0] = '\0';
+    for (int k = 0; k < ndim; k++) {
+        int n = snprintf(used < size ? out + used : NULL, used < size ? size - used : 0,
+                         "%s%lld", k ? "," : "", (long long)shape[k]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return (int)used;
+}
+
 void exh_repo_options_default(exh_repo_options *o)
 {
     memset(o, 0, sizeof *o);
