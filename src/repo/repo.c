@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,23 +102,18 @@ int repo_manifest_path(const exh_repo *r, int64_t id, char *out, size_t size)
 }
 
 /* Whether the blob at `path` has `bytes` bytes whose XXH3-64 is `xxh3`. The
- * check runs at memory speed, a small cost beside the SHA-256 just computed. */
-static int blob_holds(const char *path, int64_t bytes, const char *xxh3)
+ * check runs at memory speed, a small cost beside the SHA-256 just computed;
+ * read, not mapped (mapping costs more than the copy here). */
+static int blob_holds(exh_repo *r, const char *path, int64_t bytes, const char *xxh3)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     int holds = fstat(fd, &st) == 0 && st.st_size == bytes;
-    if (holds && bytes > 0) {
-        void *map = mmap(NULL, (size_t)bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-        char actual[XXH3_HEX_SIZE];
-        if (map != MAP_FAILED)
-            xxh3_hex(map, (size_t)bytes, actual);
-        holds = map != MAP_FAILED && strcmp(actual, xxh3) == 0;
-        if (map != MAP_FAILED)
-            munmap(map, (size_t)bytes);
-    }
+    char actual[XXH3_HEX_SIZE];
+    if (holds && bytes > 0)
+        holds = repo_blob_xxh3(r, fd, bytes, actual) == 0 && strcmp(actual, xxh3) == 0;
     close(fd);
     return holds;
 }
@@ -374,7 +368,7 @@ int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, e
     snprintf(folder, sizeof folder, "%s/blobs/%.2s", r->path, e.sha256);
     /* Content-addressed: a blob that holds these bytes is this tensor
      * already; a damaged one is replaced (atomically, like any write). */
-    if (!blob_holds(path, bytes, e.xxh3)) {
+    if (!blob_holds(r, path, bytes, e.xxh3)) {
         if ((rc = make_directory(folder, err)) < 0 ||
             (rc = repo_write_atomic(r, path, data, (size_t)bytes, err)) < 0)
             return rc;

@@ -161,6 +161,9 @@ int repo_digest_compare(int64_t model, const repo_entry *e, const char *path, in
                         const char *actual, exh_error *err);
 int repo_verify_bytes(const exh_repo *r, int64_t model, const repo_entry *e, const void *data,
                       const char *path, exh_error *err);
+/* The XXH3-64 (hex) of an open blob of `bytes` bytes, read through the
+ * handle's bounce buffer (no mapping); -1 with errno. */
+int repo_blob_xxh3(exh_repo *r, int fd, int64_t bytes, char hex[XXH3_HEX_SIZE]);
 /* A served tensor's fields from its manifest entry (data untouched). */
 void repo_describe(exh_repo_tensor *t, const repo_entry *e);
 /* Count a served tensor's bytes in r->last: the fast tier's or the store's. */

@@ -72,9 +72,12 @@ static int read_exactly(int fd, void *data, int64_t bytes)
     return 0;
 }
 
-/* The XXH3-64 of the open blob, read through the bounce buffer. */
-static int stream_xxh3(exh_repo *r, int fd, int64_t bytes, char hex[XXH3_HEX_SIZE])
+int repo_blob_xxh3(exh_repo *r, int fd, int64_t bytes, char hex[XXH3_HEX_SIZE])
 {
+    if (!r->bounce && !(r->bounce = malloc(REPO_BOUNCE_BYTES))) {
+        errno = ENOMEM;
+        return -1;
+    }
     XXH3_state_t state;
     XXH3_INITSTATE(&state);
     XXH3_64bits_reset(&state);
@@ -112,9 +115,7 @@ static int check_source(exh_repo *r, int64_t model, source *s, exh_error *err)
         return rc;
     }
     char actual[XXH3_HEX_SIZE];
-    if (!r->bounce && !(r->bounce = malloc(REPO_BOUNCE_BYTES)))
-        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory checking %s", s->path);
-    if (stream_xxh3(r, s->fd, e->bytes, actual) < 0)
+    if (repo_blob_xxh3(r, s->fd, e->bytes, actual) < 0)
         return exh_error_set(err, EXH_ERR_IO, "%s: cannot read: %s", s->path, strerror(errno));
     return repo_digest_compare(model, e, s->path, 0, actual, err);
 }
