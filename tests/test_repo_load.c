@@ -279,6 +279,7 @@ static void test_edges(void **state)
     assert_int_equal(exh_repo_load_into(r, 2, 0, &info, NULL, &err), EXH_OK);
     exh_repo_tensors_release(&info);
     assert_int_equal(exh_repo_prefix_info(r, 2, TENSORS, &info, &err), EXH_OK);
+    assert_int_equal(exh_repo_load_into(r, 2, TENSORS, &info, NULL, &err), EXH_ERR_INVALID);
     void **d = destinations_for(&info);
     free(d[0]);
     d[0] = NULL; /* skipped: neither read nor counted */

@@ -253,12 +253,16 @@ EXH_API void exh_repo_tensors_release(exh_repo_tensors *t);
  * tensors and order), with data NULL and nothing read or counted; release
  * with exh_repo_tensors_release.
  * exh_repo_load_into: the bytes of info->tensors[i] into destinations[i]
- * (info->tensors[i].bytes each; NULL skips the tensor), info from
- * exh_repo_prefix_info of the same model and prefix_length. Served and
- * counted as exh_repo_load_prefix (fast tier, fast directory, store;
- * verified the same way). Every blob is checked before any byte is copied:
- * on an error no destination was written. EXH_ERR_INVALID when the model no
- * longer has those tensors (removed and saved again under its id). */
+ * (info->count pointers, each to info->tensors[i].bytes bytes; a NULL one
+ * skips its tensor), info from exh_repo_prefix_info of the same model and
+ * prefix_length. Served and counted as exh_repo_load_prefix (fast tier,
+ * fast directory, store; verified the same way). Every blob is opened and
+ * checked before any byte is copied: when one is missing, of the wrong size
+ * or corrupt, no destination was written (only a read failing after the
+ * checks, an I/O error, can leave some written). EXH_ERR_INVALID when the
+ * model no longer has those tensors (removed and saved again under its id).
+ * Blobs are read with read(), checked through a small buffer, then read
+ * again into place: two reads and a hash, no mapping. */
 EXH_API int exh_repo_prefix_info(exh_repo *r, int64_t model, int prefix_length,
                                  exh_repo_tensors *info, exh_error *err);
 EXH_API int exh_repo_load_into(exh_repo *r, int64_t model, int prefix_length,

@@ -213,6 +213,9 @@ int exh_repo_load_into(exh_repo *r, int64_t model, int prefix_length,
         count = select_prefix(m, prefix_length, entries);
         rc = same_prefix(model, entries, count, info, err);
     }
+    if (rc == EXH_OK && count && !destinations)
+        rc = exh_error_set(err, EXH_ERR_INVALID, "model %lld: no destinations for %d tensors",
+                           (long long)model, count);
     for (int i = 0; i < count; i++)
         sources[i] = (source){.entry = entries[i], .fd = -1};
     if (rc == EXH_OK && count)
