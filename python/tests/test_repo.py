@@ -163,15 +163,21 @@ def test_load_prefix_in_place_and_mapped_give_the_same(tmp_path, kind, fast_dir)
     assert traffic["fast_hits"] == (3 if fast_dir else 0)
 
 
+def flip_a_byte(repo_path, array, index):
+    """Damage the blob that holds `array`: byte `index` flipped."""
+    digest = hashlib.sha256(array.tobytes()).hexdigest()
+    blob = repo_path / "blobs" / digest[:2] / digest[2:]
+    os.chmod(blob, 0o644)
+    data = bytearray(blob.read_bytes())
+    data[index] ^= 1
+    blob.write_bytes(bytes(data))
+
+
 def test_corrupt_blob_leaves_the_model_as_it_was(tmp_path):
     repo = exhaust.Repo(tmp_path / "m")
     donor = state(1)
     repo.save(0, [1, 2, 3], donor, 1.0, positions=position)
-    digest = hashlib.sha256(donor["conv1.weight"].tobytes()).hexdigest()
-    blob = tmp_path / "m" / "blobs" / digest[:2] / digest[2:]
-    data = bytearray(blob.read_bytes())
-    data[-1] ^= 1
-    blob.write_bytes(bytes(data))
+    flip_a_byte(tmp_path / "m", donor["conv1.weight"], -1)
     child = state(2)
     before = {k: v.copy() for k, v in child.items()}
     with pytest.raises(exhaust.Error, match="corrupt"):
@@ -198,14 +204,7 @@ def test_corrupt_blob_raises_and_is_recorded(tmp_path):
     repo = exhaust.Repo(tmp_path / "m")
     saved = state(1)
     repo.save(0, [1, 2, 3], saved, 1.0, positions=position)
-    digest = hashlib.sha256(saved["conv0.weight"].tobytes()).hexdigest()
-    blob = tmp_path / "m" / "blobs" / digest[:2] / digest[2:]
-    if not blob.exists():
-        blob = tmp_path / "m" / "blobs" / digest[:2] / digest
-    os.chmod(blob, 0o644)
-    data = bytearray(blob.read_bytes())
-    data[0] ^= 1
-    blob.write_bytes(bytes(data))
+    flip_a_byte(tmp_path / "m", saved["conv0.weight"], 0)
     with pytest.raises(exhaust.Error, match="corrupt"):
         repo.load_prefix([1, 2, 3], state(2), positions=position, donor=0, prefix_len=3)
     repo.save(1, [1, 2, 4], state(2), 1.0, positions=position)
