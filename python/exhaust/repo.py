@@ -306,8 +306,11 @@ class Repo:
         positions(name) -> int or None says which of the model's tensors are
         positional. Returns {name: sha256} of the tensors copied. A served
         tensor whose name, position or shape the model lacks is an
-        InvalidError (nothing partly copied is left unsaid: the message
-        names it)."""
+        InvalidError, and a missing or corrupt blob an exhaust.Error; either
+        way nothing was copied. CPU tensors and arrays of the stored dtype
+        are filled by the library directly (not through torch, so autograd's
+        version counters do not move: load before training, as a trainer
+        does); others are copied with torch's copy_ (converting dtypes)."""
         if donor is None:
             if isinstance(arch_or_model, int):
                 donor, prefix_len = arch_or_model, (prefix_len if prefix_len is not None
