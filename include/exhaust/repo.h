@@ -113,6 +113,10 @@ EXH_API const char *exh_repo_dtype_name(int dtype);
 EXH_API int exh_repo_dtype_size(int dtype);
 /* The dtype of a name above, or -1. */
 EXH_API int exh_repo_dtype_parse(const char *name);
+/* A shape as the index stores it and `exhaust repo show` prints it: the
+ * sizes joined by commas ("2,3"; "" for a scalar). Truncated to fit `size`;
+ * returns the length it needed (as snprintf). */
+EXH_API int exh_repo_format_shape(int ndim, const int64_t *shape, char *out, size_t size);
 
 /* The fast tier's policies, as the replay's (cachesim.h) in one shared cache. */
 typedef enum exh_repo_cache_policy {
@@ -238,10 +242,37 @@ EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length,
 /* Unmap and free; t is emptied. Safe on an emptied or zeroed t. */
 EXH_API void exh_repo_tensors_release(exh_repo_tensors *t);
 
+/* Loading into memory the caller owns (a model's parameters, already
+ * allocated): the copy a trainer makes anyway, without mapping each blob.
+ * Mapping costs page-table work per 4 KiB page on every load and unmap;
+ * read() into touched memory does not, so this is the faster way to fill a
+ * model (bench/bench_repo.c), while exh_repo_load_prefix serves without a
+ * copy.
+ *
+ * exh_repo_prefix_info: what exh_repo_load_prefix would serve (the same
+ * tensors and order), with data NULL and nothing read or counted; release
+ * with exh_repo_tensors_release.
+ * exh_repo_load_into: the bytes of info->tensors[i] into destinations[i]
+ * (info->count pointers, each to info->tensors[i].bytes bytes; a NULL one
+ * skips its tensor), info from exh_repo_prefix_info of the same model and
+ * prefix_length. Served and counted as exh_repo_load_prefix (fast tier,
+ * fast directory, store; verified the same way). Every blob is opened and
+ * checked before any byte is copied: when one is missing, of the wrong size
+ * or corrupt, no destination was written (only a read failing after the
+ * checks, an I/O error, can leave some written). EXH_ERR_INVALID when the
+ * model no longer has those tensors (removed and saved again under its id).
+ * Blobs are read with read(), checked through a small buffer, then read
+ * again into place: two reads and a hash, no mapping. */
+EXH_API int exh_repo_prefix_info(exh_repo *r, int64_t model, int prefix_length,
+                                 exh_repo_tensors *info, exh_error *err);
+EXH_API int exh_repo_load_into(exh_repo *r, int64_t model, int prefix_length,
+                               const exh_repo_tensors *info, void *const *destinations,
+                               exh_error *err);
+
 /* What loads and saves moved: for the last operation (a load, or a save
  * from begin to commit or abort) and since open, for the search's trace. */
 typedef struct exh_repo_traffic {
-    int64_t loads;          /* exh_repo_load_prefix calls */
+    int64_t loads;          /* exh_repo_load_prefix and exh_repo_load_into calls */
     int64_t saves;          /* saves committed or aborted */
     int64_t tensors;        /* tensors served or added */
     int64_t fast_hits, fast_misses; /* tensors served found / not found in the fast tier */
