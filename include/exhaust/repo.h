@@ -49,7 +49,8 @@
  * filesystem (NFS, Lustre) SQLite locking is not to be trusted: only one
  * process (the search coordinator) should write the index; readers open
  * with options.no_index and resolve models by their manifest paths.
- * exh_repo_gc must not run while another process saves. A handle is not
+ * exh_repo_gc and exh_repo_remove wait for saves in progress (a lock file,
+ * see exh_repo_remove; sound on one machine). A handle is not
  * thread-safe: open one per thread (any number may share the folder).
  *
  * The fast tier: options.cache_bytes > 0 puts a byte-capacity cache in
