@@ -49,7 +49,8 @@
  * filesystem (NFS, Lustre) SQLite locking is not to be trusted: only one
  * process (the search coordinator) should write the index; readers open
  * with options.no_index and resolve models by their manifest paths.
- * exh_repo_gc must not run while another process saves. A handle is not
+ * exh_repo_gc and exh_repo_remove wait for saves in progress (a lock file,
+ * see exh_repo_remove; sound on one machine). A handle is not
  * thread-safe: open one per thread (any number may share the folder).
  *
  * The fast tier: options.cache_bytes > 0 puts a byte-capacity cache in
@@ -316,6 +317,23 @@ typedef struct exh_repo_gc_result {
 } exh_repo_gc_result;
 EXH_API int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count,
                         exh_repo_gc_result *out, exh_error *err);
+/* The other way round: delete the manifests of ids[0..count) (absent ones
+ * are skipped), then every blob no manifest refers to, as exh_repo_gc.
+ *
+ * Either may run while other processes save (the search removes models as
+ * they leave its population while trainers save): a blob goes only when no
+ * manifest holds it, and a save in progress holds blobs no manifest names
+ * yet (one it wrote, one it found and deduplicated against). So a save
+ * holds a shared lock on the file REPO/lock from exh_repo_save_begin until
+ * its commit or abort, and the blob sweep (and the removal of temp files)
+ * holds the exclusive one: it waits for the saves in progress and new saves
+ * wait for it. flock(2) locks: sound among processes of one machine (and
+ * of NFSv4 clients); on a shared filesystem without them, gc only when no
+ * save runs (exhaust search does it at the end unless every process is on
+ * one machine). Removing a model a running process is loading is the
+ * caller's to avoid (the search protects running jobs' donors). */
+EXH_API int exh_repo_remove(exh_repo *r, const int64_t *ids, int64_t count,
+                            exh_repo_gc_result *out, exh_error *err);
 
 /* Verify the repository: every blob's SHA-256 matches its name, every
  * manifest parses and its blobs exist, the index equals the manifests.

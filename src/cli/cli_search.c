@@ -57,11 +57,13 @@ static const char HELP[] =
     "                       and the search exits 128+signal with its trace complete\n"
     "  --repo DIR           model repository (created if absent): the command loads\n"
     "                       there and saves model {job_id}; the trace gains m:repo_*\n"
-    "  --repo-keep K        all (default) or population: at the end, gc the models\n"
-    "                       that left the population (needs --trace)\n"
-    "  --repo-fast-dir DIR  node-local fast tier the search fills with its cache's\n"
-    "                       blobs (--repo-cache-bytes B, --repo-cache-policy lru|lfu);\n"
-    "                       commands get EXHAUST_REPO_FAST_DIR and read there first\n"
+    "  --repo-keep K        all (default) or population: remove models that left the\n"
+    "                       population (as they leave; --transfer-from any: at the end)\n"
+    "  --repo-fast-dir DIR  node-local fast tier kept by the replay's cache (--repo-cache-\n"
+    "                       bytes B, --repo-cache-policy lru|lfu|tier|threshold|prefetch);\n"
+    "                       commands get EXHAUST_REPO_FAST_DIR and read there first;\n"
+    "                       --repo-cache-window N, -donations D (tier), -epsilon E\n"
+    "                       (threshold): as exhaust analyze's (100, 5, 0.01)\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -183,6 +185,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"repo-keep", required_argument, NULL, 'O'},
         {"repo-cache-bytes", required_argument, NULL, 'I'},
         {"repo-cache-policy", required_argument, NULL, 'J'},
+        {"repo-cache-window", required_argument, NULL, CLI_REPO_WINDOW},
+        {"repo-cache-donations", required_argument, NULL, CLI_REPO_DONATIONS},
+        {"repo-cache-epsilon", required_argument, NULL, CLI_REPO_EPSILON},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -223,7 +228,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
-        case 'G': case 'H': case 'I': case 'J': case 'O':
+        case 'G': case 'H': case 'I': case 'J': case 'O': case CLI_REPO_WINDOW:
+        case CLI_REPO_DONATIONS: case CLI_REPO_EPSILON:
             rc = cli_search_repo_option(c, name, optarg, &o->search, &o->keep_population);
             break;
         case 'R': o->resume = optarg; break;
@@ -334,6 +340,7 @@ static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
     t->screen = o->search.screen > 1 ? o->search.screen : 1;
     t->k = o->k;
     snprintf(t->repo, sizeof t->repo, "%s", o->search.repo_path ? o->search.repo_path : "");
+    cli_search_repo_settings(&o->search, t);
 }
 
 /* One difference between the options given and the trace's settings. */

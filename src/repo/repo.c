@@ -281,6 +281,7 @@ struct exh_repo_save {
     exh_repo_traffic traffic;
     double start;
     int64_t evicted;
+    int gc_lock; /* the shared lock against a gc sweep (repo.h exh_repo_remove) */
 };
 
 int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **out, exh_error *err)
@@ -304,6 +305,7 @@ int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **ou
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory saving model %lld",
                              (long long)m->id);
     s->repo = r;
+    s->gc_lock = repo_gc_lock(r, 0);
     repo_traffic_start(r, &s->traffic, &s->start, &s->evicted);
     s->traffic.saves = 1;
     repo_manifest_init(&s->manifest);
@@ -454,6 +456,7 @@ void exh_repo_save_abort(exh_repo_save *s)
 {
     if (s) {
         repo_traffic_finish(s->repo, &s->traffic, s->start, s->evicted);
+        repo_gc_unlock(s->gc_lock);
         repo_manifest_free(&s->manifest);
         free(s);
     }

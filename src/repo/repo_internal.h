@@ -101,6 +101,13 @@ int repo_is_hash(const char *name);
 /* The fast tier's key of a blob: its first 16 hex digits. */
 uint64_t repo_blob_key(const char *sha256);
 
+/* ---- repo_check.c: the lock between saves and the gc sweep ---- */
+/* Take REPO/lock shared (a save, from begin to commit or abort) or
+ * exclusive (the sweep); a descriptor, or -1 where locks are unavailable
+ * (then nothing is locked). */
+int repo_gc_lock(const exh_repo *r, int exclusive);
+void repo_gc_unlock(int fd);
+
 /* ---- repo_manifest.c: manifests/ID.json ---- */
 void repo_manifest_init(repo_manifest *m);
 void repo_manifest_free(repo_manifest *m);
