@@ -116,6 +116,10 @@ void knn_nb201_gain_block(const knn_nb201_tables *t, const int *query, int conne
                           int wide, uint16_t *out);
 /* Benchmarks: 0 runs the int8 D form instead (process-wide). */
 void knn_nb201_allow_gain(int allowed);
+/* The gain kernel for models [0, count): blocks of up to 3 vectors in
+ * AVX-512. `out` has room for count rounded up to a multiple of KNN_BLOCK. */
+void knn_nb201_gain_all(const knn_nb201_tables *t, const int *query, int connected, int count,
+                        int wide, uint16_t *out);
 /* gain[o][e][index] from the exact8 costs of column index. */
 void knn_nb201_gain_set_column(knn_nb201_tables *t, int index);
 

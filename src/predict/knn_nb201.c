@@ -688,6 +688,11 @@ void knn_nb201_scaled_distances(const exh_knn_repository *r, knn_kernel kernel, 
         exact8_diagonal_all512(&r->nb201, ops, connected, r->count, out);
         return;
     }
+    if (kernel == KNN_KERNEL_EXACT8 && r->nb201.gain && gain_allowed &&
+        (!r->nb201.diagonal || r->force_full)) {
+        knn_nb201_gain_all(&r->nb201, ops, connected, r->count, knn_nb201_has_avx512(), out);
+        return;
+    }
 #endif
     for (int m = 0; m < r->count; m += KNN_BLOCK)
         exact_block(r, kernel, ops, connected, boundary, m, out + m);

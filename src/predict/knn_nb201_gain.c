@@ -40,51 +40,77 @@ void knn_nb201_gain_set_column(knn_nb201_tables *t, int index)
 #include <immintrin.h>
 
 /* Vectors a call: independent chains the core overlaps, as many as the
- * registers hold with E's row (32 zmm; AVX2 has 16 ymm: half a block). */
-enum { VECTORS512 = KNN_BLOCK / 64, VECTORS256 = 2 };
+ * registers hold with E's row (32 zmm: up to 3; AVX2's 16 ymm: 2). */
+enum { MOST512 = 3, VECTORS256 = 2 };
 
-__attribute__((target("avx512f,avx512bw"))) static void block512(const knn_nb201_tables *t,
-                                                                 const int *query,
-                                                                 int connected, int m,
-                                                                 uint16_t *out)
+/* `vectors` (a constant where inlined) vectors of 64 models from m. */
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void vectors512(
+    const knn_nb201_tables *t, const int *query, int connected, int m, uint16_t *out,
+    const int vectors)
 {
     const size_t capacity = (size_t)t->capacity;
-    __m512i e[VECTORS512][EDGES]; /* E[i][1 .. 6], row i after row */
-    for (int b = 0; b < VECTORS512; b++)
-        for (int j = 0; j < EDGES; j++)
-            e[b][j] = _mm512_setzero_si512();
+    __m512i e[MOST512][EDGES]; /* E[i][1 .. 6], row i after row */
+    __m512i diagonal[MOST512], left[MOST512];
 /* Unrolled whole, so that E stays in registers (a loop keeps it in memory,
  * and every cell then waits on a store). */
 #pragma GCC unroll 8
     for (int i = 0; i < EDGES; i++) {
         const uint8_t *row = t->gain + (size_t)(query[i] * EDGES) * capacity + (size_t)m;
-        __m512i diagonal[VECTORS512], left[VECTORS512];
-        for (int b = 0; b < VECTORS512; b++)
-            diagonal[b] = left[b] = _mm512_setzero_si512(); /* E[i-1][0] = E[i][0] = 0 */
 #pragma GCC unroll 8
         for (int j = 0; j < EDGES; j++)
 #pragma GCC unroll 8
-            for (int b = 0; b < VECTORS512; b++) {
+            for (int b = 0; b < vectors; b++) {
                 __m512i g = _mm512_loadu_si512((const void *)(row + (size_t)j * capacity +
                                                               (size_t)b * 64));
-                /* the zero boundary folded away: row 0 adds nothing to the
-                 * diagonal and has nothing above; column 0 nothing left */
-                __m512i best = i == 0 ? g : _mm512_max_epu8(j == 0 ? g : _mm512_add_epi8(diagonal[b], g), e[b][j]);
-                best = j == 0 ? best : _mm512_max_epu8(best, left[b]);
-                diagonal[b] = e[b][j];
+                /* E is 0 on the boundary: row 0 has no diagonal and nothing
+                 * above, column 0 nothing to its left */
+                __m512i best = g;
+                if (i > 0)
+                    best = _mm512_max_epu8(j > 0 ? _mm512_add_epi8(diagonal[b], g) : g, e[b][j]);
+                if (j > 0)
+                    best = _mm512_max_epu8(best, left[b]);
+                diagonal[b] = i > 0 ? e[b][j] : _mm512_setzero_si512();
                 e[b][j] = left[b] = best;
             }
     }
     const __m512i total = _mm512_set1_epi8((char)t->gain_total);
     const uint8_t *disconnect =
         (const uint8_t *)t->exact8.disconnect + (size_t)connected * capacity + (size_t)m;
-    for (int b = 0; b < VECTORS512; b++) {
+#pragma GCC unroll 4
+    for (int b = 0; b < vectors; b++) {
         __m512i d = _mm512_adds_epu8(_mm512_sub_epi8(total, e[b][EDGES - 1]),
                                      _mm512_loadu_si512((const void *)(disconnect + b * 64)));
-        _mm512_storeu_si512((void *)(out + b * 64), _mm512_cvtepu8_epi16(_mm512_castsi512_si256(d)));
+        _mm512_storeu_si512((void *)(out + b * 64),
+                            _mm512_cvtepu8_epi16(_mm512_castsi512_si256(d)));
         _mm512_storeu_si512((void *)(out + b * 64 + 32),
                             _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(d, 1)));
     }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void block512(const knn_nb201_tables *t,
+                                                                 const int *query,
+                                                                 int connected, int m,
+                                                                 uint16_t *out)
+{
+    vectors512(t, query, connected, m, out, KNN_BLOCK / 64);
+}
+
+/* Models [0, count) in steps of 3 vectors, the rest (under 192 models)
+ * by 3, 2 or 1: the tables and `out` reach count rounded up to a
+ * multiple of 128, which covers the last vector. */
+__attribute__((target("avx512f,avx512bw"))) static void all512(const knn_nb201_tables *t,
+                                                               const int *query, int connected,
+                                                               int count, uint16_t *out)
+{
+    int m = 0;
+    for (; m + 64 * MOST512 <= count; m += 64 * MOST512)
+        vectors512(t, query, connected, m, out + m, MOST512);
+    if (count - m > 128)
+        vectors512(t, query, connected, m, out + m, MOST512);
+    else if (count - m > 64)
+        vectors512(t, query, connected, m, out + m, 2);
+    else if (count > m)
+        vectors512(t, query, connected, m, out + m, 1);
 }
 
 __attribute__((target("avx2"))) static void block256(const knn_nb201_tables *t, const int *query,
@@ -126,6 +152,17 @@ __attribute__((target("avx2"))) static void block256(const knn_nb201_tables *t, 
     }
 }
 
+void knn_nb201_gain_all(const knn_nb201_tables *t, const int *query, int connected, int count,
+                        int wide, uint16_t *out)
+{
+    if (wide) {
+        all512(t, query, connected, count, out);
+        return;
+    }
+    for (int m = 0; m < count; m += KNN_BLOCK)
+        knn_nb201_gain_block(t, query, connected, m, 0, out + m);
+}
+
 void knn_nb201_gain_block(const knn_nb201_tables *t, const int *query, int connected, int m,
                           int wide, uint16_t *out)
 {
@@ -136,6 +173,14 @@ void knn_nb201_gain_block(const knn_nb201_tables *t, const int *query, int conne
             block256(t, query, connected, m + half, out + half);
 }
 #else
+void knn_nb201_gain_all(const knn_nb201_tables *t, const int *query, int connected, int count,
+                        int wide, uint16_t *out)
+{
+    (void)t, (void)query, (void)connected, (void)wide;
+    for (int l = 0; l < count; l++)
+        out[l] = 0; /* never chosen: no AVX2 here */
+}
+
 void knn_nb201_gain_block(const knn_nb201_tables *t, const int *query, int connected, int m,
                           int wide, uint16_t *out)
 {
