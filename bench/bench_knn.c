@@ -70,7 +70,8 @@ static void build(bench *b, double indel)
 {
     exh_error err;
     exh_penalty_table t;
-    if (exh_space_open("nb201", &b->space, &err) < 0 || exh_penalties_default("nb201", &t, &err) < 0)
+    if (exh_space_open("nb201", &b->space, &err) < 0 ||
+        exh_penalties_default("nb201", &t, &err) < 0)
         fail("setup", &err);
     if (!isnan(indel)) /* bench_knn full: a finite indel, every cell of the programme live */
         t.nb201.indel = indel;
@@ -464,7 +465,8 @@ static void bench_full(int repeats)
             best = seconds;
         printf("  %-32s %8.3f s  %7.2f G cells/s  %5.1f%% of a core's peak  %6.2fx%s\n",
                paths[i].name, seconds, rate / 1e9, 100 * rate / (PEAK_CELLS / CORES),
-               seconds / best, paths[i].queries < EXH_NB201_SIZE ? "  (fewer queries, scaled)" : "");
+               seconds / best,
+               paths[i].queries < EXH_NB201_SIZE ? "  (fewer queries, scaled)" : "");
     }
     knn_nb201_allow_avx512(1);
     knn_nb201_allow_gain(1);

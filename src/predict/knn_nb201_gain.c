@@ -133,8 +133,11 @@ __attribute__((target("avx2"))) static void block256(const knn_nb201_tables *t, 
             for (int b = 0; b < VECTORS256; b++) {
                 __m256i g = _mm256_loadu_si256(
                     (const __m256i *)(row + (size_t)j * capacity + (size_t)b * 32));
-                __m256i best = i == 0 ? g : _mm256_max_epu8(j == 0 ? g : _mm256_add_epi8(diagonal[b], g), e[b][j]);
-                best = j == 0 ? best : _mm256_max_epu8(best, left[b]);
+                __m256i best = g; /* the zero boundary folded away, as above */
+                if (i > 0)
+                    best = _mm256_max_epu8(j > 0 ? _mm256_add_epi8(diagonal[b], g) : g, e[b][j]);
+                if (j > 0)
+                    best = _mm256_max_epu8(best, left[b]);
                 diagonal[b] = e[b][j];
                 e[b][j] = left[b] = best;
             }
