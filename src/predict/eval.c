@@ -387,7 +387,7 @@ static int plan_splits(eval_plan *p, exh_rng *r, method_scores *scores, accumula
         int n = j->s.test_count;
         if (rc == 0 && top3 && n >= 3) {
             j->truth = malloc(sizeof(double) * (size_t)n * (2 + (size_t)p->methods) * 2);
-            j->guess = j->truth + 2 * n;
+            j->guess = j->truth ? j->truth + 2 * n : NULL;
             rc = j->truth ? select_guesses(p->d, &j->s, p->methods, p->budgets, r, j->truth,
                                            j->guess, err)
                           : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
