@@ -234,6 +234,7 @@ static void test_threads_same_results(void **state)
     exh_eval_options o;
     exh_eval_options_default(&o);
     o.repeats = 1;
+    o.models = 30; /* small: it runs three times, and under ASan in CI */
     o.top3_repeats = 2; /* 3 jobs: one error-table split, two top-3 splits */
     o.use_partial = 0;
     o.keep_predictions = 1;
