@@ -12,8 +12,8 @@ Per arm, means over seeds (with min..max): best validation accuracy found by
 25/50/75/100% of the slowest search's wall time and at the end; wall and CPU
 seconds; training seconds per model; the share of children that received a
 prefix and its mean length (positions, and whole layers: train.py stores layer
-i at position 5i+4); the fast tier's measured hit rate beside analyze's
-simulation; bytes stored with dedup vs one file per model. For screening, per
+i at position 5i+4); the fast tier's measured hit rate beside the coordinator's
+own replay (search.log) and analyze's simulation; bytes stored with dedup vs one file per model. For screening, per
 seed: evaluations and seconds to reach the no-transfer search's final best.
 """
 
@@ -64,6 +64,19 @@ def training_seconds(path):
     return out
 
 
+def coordinator_hit_rate(path):
+    """The search's own replay of its fast tier on the real blob sizes, as it printed it
+    ("fast tier: the coordinator's cache: H hits, M misses, ..."); NaN when absent."""
+    try:
+        with open(path) as f:
+            m = re.search(r"coordinator's cache: (\d+) hits, (\d+) misses", f.read())
+    except OSError:
+        m = None
+    if not m or int(m.group(1)) + int(m.group(2)) == 0:
+        return math.nan
+    return int(m.group(1)) / (int(m.group(1)) + int(m.group(2)))
+
+
 def load_run(run_dir):
     """One finished search, or None when it is not complete."""
     info = read_json(os.path.join(run_dir, "run.json"), {})
@@ -77,6 +90,7 @@ def load_run(run_dir):
             "summary": read_json(os.path.join(analysis, "summary.json"), {}),
             "caches": pd.read_csv(caches) if os.path.exists(caches) else None,
             "stats": read_stats(os.path.join(run_dir, "repo-stats.txt")),
+            "coordinator": coordinator_hit_rate(os.path.join(run_dir, "search.log")),
             "train_seconds": training_seconds(os.path.join(run_dir, "runs.jsonl"))}
 
 
@@ -136,6 +150,7 @@ def run_row(name, seed, arm, run, policy):
                              if run["train_seconds"] else math.nan),
            "measured_hit_rate": measured.get("fast_hit_rate", math.nan),
            "tensors_read": (measured.get("fast_hits", 0) + measured.get("store_reads", 0)),
+           "coordinator_hit_rate": run["coordinator"],
            "simulated_hit_rate": simulated_hit_rate(run["caches"], policy),
            "bytes_stored": run["stats"].get("bytes_stored", math.nan),
            "bytes_one_file_per_model": run["stats"].get("bytes_one_file_per_model", math.nan)}
@@ -232,6 +247,7 @@ def markdown(out, rows, missing, slowest):
                      ("prefix positions", "prefix_positions"), ("prefix layers", "prefix_layers"),
                      ("tensors read", "tensors_read"),
                      ("measured hit rate", "measured_hit_rate"),
+                     ("coordinator's cache", "coordinator_hit_rate"),
                      ("simulated hit rate", "simulated_hit_rate"),
                      ("bytes stored", "bytes_stored"),
                      ("one file per model", "bytes_one_file_per_model")]
@@ -243,7 +259,10 @@ def markdown(out, rows, missing, slowest):
     body += ["", "## Cost", ""] + arm_table(rows, cost_cols)
     body += ["", "## Transfer and the repository", "",
              "Hit rates: measured = the trainers' fast-tier hits / tensors read "
-             "(`repo_measured`); simulated = `exhaust analyze`'s LRU replay of the same trace "
+             "(`repo_measured`); coordinator's cache = the search's own replay of the tier on "
+             "the real blob sizes, in finishing order (what decides what the tier holds; with "
+             "2 workers a trainer may read before a neighbour's WRITE lands); "
+             "simulated = `exhaust analyze`'s LRU replay of the same trace "
              "at the same fraction of the models, but it models a convchain position as one "
              "byte (it has no tensor sizes for the space) where the live tier holds the real "
              "blobs, so the two count different units.", ""]

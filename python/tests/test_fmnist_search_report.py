@@ -47,6 +47,8 @@ def write_run(folder, name, records, complete=True):
         "100,shared,lfu,0.3\n100,shared,lru,0.4\n")
     (run / "repo-stats.txt").write_text(
         "models  bytes_stored  bytes_one_file_per_model\n4       1000          1500\n")
+    (run / "search.log").write_text("fast tier: the coordinator's cache: 3 hits, 1 misses, "
+                                    "0 evictions, 10 bytes copied in\n")
     (run / "runs.jsonl").write_text(
         json.dumps({"epochs": [{"epoch_seconds": 1.0}, {"epoch_seconds": 2.0}]}) + "\n" +
         json.dumps({"epochs": [{"epoch_seconds": 3.0}]}) + "\n")
@@ -83,6 +85,7 @@ def test_transfer_figures(results):
     none = table.loc["s1-none"]
     assert none["children"] == 2 and none["received_share"] == 0 and none["prefix_layers"] == 0
     assert parent["measured_hit_rate"] == 0.25 and parent["tensors_read"] == 4
+    assert parent["coordinator_hit_rate"] == 0.75  # 3 hits, 1 miss
     assert parent["simulated_hit_rate"] == 0.4  # shared LRU at the smallest capacity
     assert parent["bytes_stored"] == 1000 and parent["bytes_one_file_per_model"] == 1500
     assert parent["train_seconds"] == 3.0  # (1 + 2 + 3) / 2 models
