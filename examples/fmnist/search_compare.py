@@ -192,15 +192,24 @@ def ensure_logs_store(args):
 def write_settings(args):
     path = os.path.join(args.out, "settings.json")
     settings = settings_from(args)
+    first_load = load_average()
     if os.path.exists(path):
         with open(path) as f:
             old = json.load(f)
-        if old.get("settings") != settings:
+        # more seeds or arms may join a folder; another setup may not
+        same = {k: v for k, v in settings.items() if k not in ("seeds", "arms")}
+        if any(old.get("settings", {}).get(k) != v for k, v in same.items()):
             sys.exit(f"{path}: other settings ({old.get('settings')}); use another --out")
+        first_load = old.get("load_at_start", first_load)
+        settings["seeds"] = ",".join(sorted(set(old["settings"]["seeds"].split(",")) |
+                                            set(settings["seeds"].split(",")), key=int))
+        settings["arms"] = ",".join(a for a in ARMS if a in old["settings"]["arms"].split(",")
+                                    + settings["arms"].split(","))
     uname = " ".join(platform.uname())
     with open(path, "w") as f:
         json.dump({"settings": settings, "cache_bytes": cache_bytes(args), "nproc": os.cpu_count(),
-                   "uname": uname, "load_at_start": load_average(),
+                   "uname": uname, "load_at_start": first_load,
+                   "load_at_last_start": load_average(),
                    "python": sys.version.split()[0],
                    "script": "examples/fmnist/search_compare.py"}, f, indent=1)
 
