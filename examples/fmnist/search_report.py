@@ -159,20 +159,26 @@ def run_row(name, seed, arm, run, policy):
 
 
 def collect(out):
-    """(rows, runs, missing): one row per complete search, in name order."""
+    """(rows, runs, missing): one row per complete search, in name order, of the seeds
+    whose every arm present is complete (a seed half done would tilt the arms' means);
+    missing names the searches left out."""
     settings = read_json(os.path.join(out, "settings.json"), {}).get("settings", {})
     policy = settings.get("cache_policy", "lru")
-    rows, runs, missing = [], {}, []
+    found = {}
     for name in sorted(os.listdir(out)):
         m = RUN_NAME.match(name)
-        if not m or not os.path.isdir(os.path.join(out, name)):
-            continue
-        run = load_run(os.path.join(out, name))
-        if run is None:
+        if m and os.path.isdir(os.path.join(out, name)):
+            found[name] = (int(m.group(1)), m.group(2), load_run(os.path.join(out, name)))
+    arms = {arm for _, arm, _ in found.values()}
+    whole = {seed for seed, _, _ in found.values()
+             if all(found.get(f"s{seed}-{arm}", (0, 0, None))[2] is not None for arm in arms)}
+    rows, runs, missing = [], {}, []
+    for name, (seed, arm, run) in found.items():
+        if seed not in whole:
             missing.append(name)
             continue
         runs[name] = run
-        rows.append(run_row(name, int(m.group(1)), m.group(2), run, policy))
+        rows.append(run_row(name, seed, arm, run, policy))
     return rows, runs, missing
 
 
@@ -233,7 +239,8 @@ def markdown(out, rows, missing, slowest):
         f"load at start {settings.get('load_at_start')}.",
         "",
         f"Searches complete: {len(rows)}"
-        + (f"; missing or partial (not counted): {', '.join(missing)}" if missing else "")
+        + (f"; left out (their seed is not complete in every arm): {', '.join(missing)}"
+           if missing else "")
         + ".",
         "",
         f"## Best validation accuracy (%) found by a share of the slowest search ({slowest:.0f} s)",
