@@ -186,9 +186,23 @@ def add_time_points(rows, runs):
     """best_at_25 ... best_at_100: best found by that share of the slowest search."""
     slowest = max((r["wall_seconds"] for r in rows), default=math.nan)
     for r in rows:
+        t = runs[r["run"]]["trace"]
+        best = t["objective"].where(t["m:status"] == "ok").cummax().ffill()  # failed: NaN
         for f in FRACTIONS:
-            r[f"best_at_{int(f * 100)}"] = best_by(runs[r["run"]]["trace"], f * slowest)
+            r[f"best_at_{int(f * 100)}"] = best_by(t, f * slowest)
+            # and after that share of the evaluations (in finishing order): load-free
+            k = max(1, int(round(f * len(t))))
+            r[f"best_after_{int(f * 100)}"] = float(best.iloc[k - 1]) if len(t) else math.nan
     return slowest
+
+
+def add_paired(rows):
+    """Per seed, each arm minus the none arm: final best, wall and CPU seconds."""
+    base = {r["seed"]: r for r in rows if r["arm"] == "none"}
+    for r in rows:
+        b = base.get(r["seed"])
+        for key in ("best", "wall_seconds", "cpu_seconds"):
+            r[f"{key}_minus_none"] = r[key] - b[key] if b else math.nan
 
 
 def add_screen_reach(rows, runs):
@@ -262,7 +276,16 @@ def markdown(out, rows, missing, slowest):
                    ("share of seeds reaching it", "reached_none_best"),
                    ("evals to reach it", "evals_to_none_best"),
                    ("seconds to reach it", "seconds_to_none_best")]
+    after_cols = [(f"{int(f * 100)}%", f"best_after_{int(f * 100)}") for f in FRACTIONS]
+    paired_cols = [("best", "best_minus_none"), ("wall s", "wall_seconds_minus_none"),
+                   ("CPU s", "cpu_seconds_minus_none")]
     body = arm_table(rows, best_cols + [("end", "best")])
+    body += ["", "## Best validation accuracy (%) after a share of the evaluations", "",
+             "In finishing order; unlike wall time, not moved by the machine's load."]
+    body += [""] + arm_table(rows, after_cols)
+    body += ["", "## Each arm minus the no-transfer search of the same seed", "",
+             "The spread over seeds is the noise to judge a difference against."]
+    body += [""] + arm_table(rows, paired_cols)
     body += ["", "## Cost", ""] + arm_table(rows, cost_cols)
     body += ["", "## Transfer and the repository", "",
              "Hit rates: measured = the trainers' fast-tier hits / tensors read "
@@ -289,6 +312,7 @@ def main(argv=None):
     rows, runs, missing = collect(args.out)
     slowest = add_time_points(rows, runs)
     add_screen_reach(rows, runs)
+    add_paired(rows)
     pd.DataFrame(rows).to_csv(os.path.join(args.out, "results.csv"), index=False)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(markdown(args.out, rows, missing, slowest))

@@ -76,6 +76,18 @@ def test_best_found_by_shares_of_the_slowest_search(results):
         got = tuple(table.loc[run, f"best_at_{p}"] for p in (25, 50, 75, 100))
         assert got == best, run
     assert table.loc["s1-parent", "best"] == 71 and table.loc["s1-parent", "failed"] == 1
+    # after 1, 2, 3, 4 of the 4 evaluations (finishing order; the failed one is the 4th)
+    after = {"s1-none": (50, 60, 60, 70), "s1-parent": (52, 58, 71, 71)}
+    for run, best in after.items():
+        assert tuple(table.loc[run, f"best_after_{p}"] for p in (25, 50, 75, 100)) == best, run
+
+
+def test_differences_from_the_same_seed_without_transfer(results):
+    table, _ = results
+    assert table.loc["s1-parent", "best_minus_none"] == 1  # 71 - 70
+    assert table.loc["s1-screen", "best_minus_none"] == -1  # 69 - 70
+    assert table.loc["s1-parent", "wall_seconds_minus_none"] == -10  # 30 - 40
+    assert table.loc["s1-none", "cpu_seconds_minus_none"] == 0
 
 
 def test_transfer_figures(results):
