@@ -49,7 +49,8 @@ MODEL_BYTES = 45000  # mean conv chain at width divisor 8: ~10,700 float32 param
 def settings_from(args):
     return {k: getattr(args, k) for k in
             ("seeds", "arms", "population", "sample", "candidates", "workers", "screen", "k",
-             "epochs", "train_size", "val_size", "batch_size", "cache_fraction", "cache_policy", "freeze")}
+             "epochs", "train_size", "val_size", "batch_size", "cache_fraction", "cache_policy",
+             "freeze")}
 
 
 def cache_bytes(args):

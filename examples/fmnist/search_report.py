@@ -13,7 +13,8 @@ Per arm, means over seeds (with min..max): best validation accuracy found by
 seconds; training seconds per model; the share of children that received a
 prefix and its mean length (positions, and whole layers: train.py stores layer
 i at position 5i+4); the fast tier's measured hit rate beside the coordinator's
-own replay (search.log) and analyze's simulation; bytes stored with dedup vs one file per model. For screening, per
+own replay (search.log) and analyze's simulation; bytes stored with dedup vs one
+file per model; each arm minus the same seed's no-transfer search. For screening, per
 seed: evaluations and seconds to reach the no-transfer search's final best.
 """
 
@@ -299,7 +300,8 @@ def markdown(out, rows, missing, slowest):
     body += arm_table(rows, transfer_cols)
     body += ["", "## Reaching the no-transfer search's final best (same seed)", "",
              "Evaluations (in finishing order) and seconds until the best so far reaches the "
-             "`none` search's final best; means over the seeds that got there, '-' where none did.", ""]
+             "`none` search's final best; means over the seeds that got there, '-' where none "
+             "did.", ""]
     body += arm_table(rows, screen_cols)
     return "\n".join(head + body) + "\n"
 
