@@ -90,6 +90,9 @@ typedef struct exh_search_options {
     /* Transfer source: 0 = the parent; 1 = any finished model, the one with
      * the longest common prefix, found with a trie (trie.h). */
     int transfer_from_any;
+    /* 1: no child receives tensors (donor -1, prefix 0 in every request and
+     * record): the baseline a transfer is compared with. Overrides the above. */
+    int transfer_none;
     /* With transfer_from_any: logged models that may donate too (their
      * architectures and store run ids); NULL / 0 for none. */
     const exh_arch *logged_archs;

@@ -20,7 +20,7 @@ static const char HELP[] =
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--mutate-after finished|submitted]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
-    "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
+    "                      [--time-budget SECONDS] [--transfer-from parent|any|none]\n"
     "                      [--trace PATH] [--no-fsync] [--resume TRACE] [--mpi]\n"
     "                      [--store PATH --search-name NAME] [--quiet]\n\n"
     "Regularized (aging) evolution: evaluate random architectures until P have\n"
@@ -95,7 +95,8 @@ static const char HELP[] =
     "  --transfer-from M    parent (default): a child receives its parent's tensors for\n"
     "                       their common prefix; any: from the finished model with the\n"
     "                       longest common prefix (found with a prefix trie), or from a\n"
-    "                       logged run of --space on --dataset in --logs when given\n"
+    "                       logged run of --space on --dataset in --logs when given;\n"
+    "                       none: no child receives tensors (the baseline)\n"
     "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns;\n"
     "                       pandas.read_csv reads it as it is), each record flushed\n"
     "                       to disk as it finishes; the settings go to PATH.json\n"
@@ -160,6 +161,16 @@ static int parse_whole(const char *option, const char *text, int low, int high, 
     return cli_parse_int("search", option, text, low, high, out);
 }
 
+/* --transfer-from WORD (or a trace's recorded one): 0, or -1 for another word. */
+static int set_transfer(search_cli_options *o, const char *word)
+{
+    if (strcmp(word, "any") != 0 && strcmp(word, "parent") != 0 && strcmp(word, "none") != 0)
+        return -1;
+    o->search.transfer_from_any = strcmp(word, "any") == 0;
+    o->search.transfer_none = strcmp(word, "none") == 0;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, search_cli_options *o)
 {
     static const struct option options[] = {
@@ -218,9 +229,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'r': o->search.sample_with_replacement = 1; break;
         case 'D': o->search.allow_duplicates = 1; break;
         case 'X':
-            if (strcmp(optarg, "any") != 0 && strcmp(optarg, "parent") != 0)
-                return cli_usage_error("search", "--transfer-from is parent or any");
-            o->search.transfer_from_any = strcmp(optarg, "any") == 0;
+            if (set_transfer(o, optarg) != 0)
+                return cli_usage_error("search", "--transfer-from is parent, any or none");
             break;
         case 'c':
             if (strcmp(optarg, "simulated") != 0 && strcmp(optarg, "real") != 0)
@@ -303,6 +313,12 @@ static int check_options(const search_cli_options *o)
     return CLI_OK;
 }
 
+/* --transfer-from's word, as the trace's settings record it. */
+static const char *transfer_name(const search_cli_options *o)
+{
+    return o->search.transfer_none ? "none" : o->search.transfer_from_any ? "any" : "parent";
+}
+
 static void describe_search(const search_cli_options *o, char *parameters, size_t size)
 {
     snprintf(parameters, size,
@@ -313,8 +329,7 @@ static void describe_search(const search_cli_options *o, char *parameters, size_
              (long long)o->search.candidates, o->search.workers,
              (unsigned long long)o->search.seed, o->simulated ? "simulated" : "real",
              o->search.mutation_exponent,
-             o->search.transfer_from_any ? "any" : "parent",
-             o->search.mutate_after_submitted ? "submitted" : "finished");
+             transfer_name(o), o->search.mutate_after_submitted ? "submitted" : "finished");
     size_t used = strlen(parameters);
     if (o->search.screen > 1) /* only then: other searches describe themselves as before */
         snprintf(parameters + used, size - used, " screen=%d k=%d", o->search.screen, o->k);
@@ -327,8 +342,7 @@ static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
     snprintf(t->dataset, sizeof t->dataset, "%s", o->dataset);
     snprintf(t->evaluator, sizeof t->evaluator, "%s", o->evaluator);
     snprintf(t->clock, sizeof t->clock, "%s", o->simulated ? "simulated" : "real");
-    snprintf(t->transfer_from, sizeof t->transfer_from, "%s",
-             o->search.transfer_from_any ? "any" : "parent");
+    snprintf(t->transfer_from, sizeof t->transfer_from, "%s", transfer_name(o));
     snprintf(t->mutate_after, sizeof t->mutate_after, "%s",
              o->search.mutate_after_submitted ? "submitted" : "finished");
     t->population = o->search.population;
@@ -427,7 +441,7 @@ static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, i
     if (!(o->given & GIVEN_CLOCK) && *r->clock)
         o->simulated = strcmp(r->clock, "simulated") == 0;
     if (!(o->given & GIVEN_TRANSFER) && *r->transfer_from)
-        o->search.transfer_from_any = strcmp(r->transfer_from, "any") == 0;
+        set_transfer(o, r->transfer_from);
     if (!(o->given & GIVEN_EXPONENT) && !isnan(r->mutation_exponent))
         o->search.mutation_exponent = r->mutation_exponent;
     if (!(o->given & GIVEN_MUTATE_AFTER) && *r->mutate_after)

@@ -74,7 +74,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
                              (long long)o->candidates);
     }
     memset(s->seen, 0xff, sizeof *s->seen * (size_t)s->seen_capacity); /* all -1 */
-    if (o->transfer_from_any && !(s->finished = exh_trie_new())) {
+    if (o->transfer_from_any && !o->transfer_none && !(s->finished = exh_trie_new())) {
         search_state_free(s);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
     }
@@ -274,7 +274,9 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
     record->donor_id = record->parent_id;
     record->donor_run_id = -1;
     record->prefix_length = 0;
-    if (s->finished) {
+    if (s->options->transfer_none) {
+        record->donor_id = -1;
+    } else if (s->finished) {
         int64_t donor;
         int length = exh_trie_longest_prefix(s->finished, &record->architecture, &donor);
         if (donor >= 0) {
