@@ -13,7 +13,7 @@ WERROR    ?= $(if $(CI),ON,OFF)
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build run test asan-test fuzz clean fmnist-logs install
+.PHONY: all deps build run test asan-test fuzz clean fmnist-logs fmnist-search install
 
 all: build
 
@@ -62,6 +62,14 @@ FMNIST_SEED  ?= 1
 fmnist-logs:
 	nice -n 10 env OMP_NUM_THREADS=1 /usr/bin/python3 examples/fmnist/train_many.py \
 	  --count $(FMNIST_COUNT) --seed $(FMNIST_SEED) --out data/fmnist-convchain
+
+# The real search on Fashion-MNIST four ways (no transfer, from the parent, from
+# any, screening) on 3 seeds, interleaved, each with its own repository and the
+# live fast tier: ~70 min on 2 loaded cores. Resumable (finished searches are
+# skipped); results in data/fmnist-search/results.md.
+fmnist-search: build
+	nice -n 10 env OMP_NUM_THREADS=1 /usr/bin/python3 examples/fmnist/search_compare.py \
+	  --out data/fmnist-search --exhaust $(BUILD)/exhaust
 
 # The same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer
 # (float-cast-overflow included); any report aborts the test that triggers it.

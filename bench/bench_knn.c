@@ -18,6 +18,10 @@
  *     models, and (infinite indel) the degenerate sum of six costs; the
  *     speed ratio against the fastest; whether both chose the same
  *     neighbours at the same distances; and peak memory (getrusage).
+ * `bench_knn full [REPEATS]` times the whole programme on NB201 with a
+ * finite indel (no shortcut applies): the int8 gain form against the D
+ * form it replaced, AVX-512 and AVX2, against the SIMD peak, one and two
+ * threads over queries, and NumPy's programme.
  * `bench_knn generic [REPEATS]` instead times the generic path on 1,000
  * sampled graph and convchain architectures (100 queries): the per-model
  * programme as it was against the table kernels at each SIMD width, and on
@@ -32,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "bench_common.h"
@@ -61,12 +66,16 @@ static void fail(const char *what, const exh_error *err)
 /* The repository (random cells, a made-up one-epoch curve) and the queries
  * (every cell, in index order); the repository also goes to a text file for
  * the NumPy side, one cell's six digits a line. */
-static void build(bench *b)
+static void build(bench *b, double indel)
 {
     exh_error err;
     exh_penalty_table t;
-    if (exh_space_open("nb201", &b->space, &err) < 0 || exh_penalties_default("nb201", &t, &err) < 0 ||
-        exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &b->repository, &err) < 0)
+    if (exh_space_open("nb201", &b->space, &err) < 0 ||
+        exh_penalties_default("nb201", &t, &err) < 0)
+        fail("setup", &err);
+    if (!isnan(indel)) /* bench_knn full: a finite indel, every cell of the programme live */
+        t.nb201.indel = indel;
+    if (exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &b->repository, &err) < 0)
         fail("setup", &err);
     snprintf(b->repository_path, sizeof b->repository_path, "/tmp/bench_knn_XXXXXX");
     int fd = mkstemp(b->repository_path);
@@ -106,6 +115,17 @@ static double cpu_now(void)
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double load_average(void)
+{
+    double load = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &load) != 1)
+        load = NAN;
+    if (f)
+        fclose(f);
+    return load;
 }
 
 static double peak_megabytes(void)
@@ -349,8 +369,136 @@ static numpy_figures run_numpy(const bench *b, int repeats)
     return f;
 }
 
+/* The SIMD peak the issue measures against: 2 cores x 64 int8 lanes x
+ * 4.25 GHz, one DP cell a lane a cycle. */
+#define CORES 2
+#define LANES_512 64
+#define CLOCK_HZ 4.25e9
+#define PEAK_CELLS (CORES * LANES_512 * CLOCK_HZ)
+
+#define PASSES 20 /* whole passes a timing: one pass is milliseconds */
+
+typedef struct query_slice {
+    const bench *b;
+    knn_kernel kernel;
+    int from, to;
+} query_slice;
+
+static void *distances_slice(void *argument)
+{
+    const query_slice *q = argument;
+    uint16_t *out = malloc((REPOSITORY + KNN_BLOCK) * sizeof *out);
+    for (int pass = 0; out && pass < PASSES; pass++)
+        for (int i = q->from; i < q->to; i++)
+            knn_nb201_scaled_distances(q->b->repository, q->kernel, q->b->queries[i], out);
+    free(out);
+    return NULL;
+}
+
+/* Every query's distances, PASSES times, on `threads` threads (queries
+ * split evenly); wall and process CPU seconds of one pass, medians of
+ * `repeats`. */
+static void time_threads(bench *b, knn_kernel kernel, int threads, int repeats, double *wall,
+                         double *cpu)
+{
+    double walls[64], cpus[64];
+    for (int r = 0; r < repeats && r < 64; r++) {
+        struct timespec c0, c1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+        double start = bench_now();
+        pthread_t ids[8];
+        query_slice slices[8];
+        for (int t = 0; t < threads; t++) {
+            slices[t] = (query_slice){b, kernel, EXH_NB201_SIZE * t / threads,
+                                      EXH_NB201_SIZE * (t + 1) / threads};
+            if (t > 0)
+                pthread_create(&ids[t], NULL, distances_slice, &slices[t]);
+        }
+        distances_slice(&slices[0]);
+        for (int t = 1; t < threads; t++)
+            pthread_join(ids[t], NULL);
+        walls[r] = (bench_now() - start) / PASSES;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+        cpus[r] = ((double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9) /
+                  PASSES;
+    }
+    *wall = bench_median(walls, repeats < 64 ? repeats : 64);
+    *cpu = bench_median(cpus, repeats < 64 ? repeats : 64);
+}
+
+/* bench_knn full: the whole programme on NB201 with a finite indel (1; the
+ * default replace costs and disconnect term), where no shortcut applies. */
+static void bench_full(int repeats)
+{
+    static bench b;
+    build(&b, 1.0);
+    double cells = (double)EXH_NB201_SIZE * REPOSITORY * CELLS_PER_PAIR;
+    knn_kernel fast = knn_kernel_for(b.repository, b.queries[0], EXH_NB201_EDGES);
+    printf("NB201 whole programme, indel 1 (not degenerate): %d queries x %d cells, %.0f DP "
+           "cells;\nCPU seconds of one thread, median of %d (SIMD peak %.0f G cells/s = %d cores x "
+           "%d int8 lanes x %.2f GHz; per core %.0f G):\n",
+           EXH_NB201_SIZE, REPOSITORY, cells, repeats, PEAK_CELLS / 1e9, CORES, LANES_512,
+           CLOCK_HZ / 1e9, PEAK_CELLS / CORES / 1e9);
+    const struct {
+        knn_kernel kernel;
+        int scaled, queries, avx512, gain;
+        const char *name;
+    } paths[] = {
+        {fast, 1, EXH_NB201_SIZE, 1, 1, "int8 gain form, AVX-512"},
+        {fast, 1, EXH_NB201_SIZE, 0, 1, "int8 gain form, AVX2"},
+        {fast, 1, EXH_NB201_SIZE, 1, 0, "int8 D form, AVX-512 (before)"},
+        {fast, 1, EXH_NB201_SIZE, 0, 0, "int8 D form, AVX2 (before)"},
+        {KNN_KERNEL_LANES, 0, 2000, 1, 1, "double lanes"},
+        {KNN_KERNEL_GENERIC, 0, 300, 1, 1, "generic, per model"},
+    };
+    double best = 0;
+    for (int i = 0; i < 6; i++) {
+        knn_nb201_allow_avx512(1);
+        if (paths[i].avx512 && i < 4 && !knn_nb201_has_avx512())
+            continue;
+        knn_nb201_allow_avx512(paths[i].avx512);
+        knn_nb201_allow_gain(paths[i].gain);
+        double seconds = time_distances(&b, paths[i].kernel, paths[i].scaled, paths[i].queries,
+                                        repeats);
+        double rate = cells / seconds;
+        if (i == 0)
+            best = seconds;
+        printf("  %-32s %8.3f s  %7.2f G cells/s  %5.1f%% of a core's peak  %6.2fx%s\n",
+               paths[i].name, seconds, rate / 1e9, 100 * rate / (PEAK_CELLS / CORES),
+               seconds / best,
+               paths[i].queries < EXH_NB201_SIZE ? "  (fewer queries, scaled)" : "");
+    }
+    knn_nb201_allow_avx512(1);
+    knn_nb201_allow_gain(1);
+    for (int threads = 1; threads <= CORES; threads++) {
+        double wall, cpu;
+        time_threads(&b, fast, threads, repeats, &wall, &cpu);
+        printf("  %d thread%s over queries, gain AVX-512: wall %.3f s (%.2f G cells/s, %.1f%% of "
+               "the 2-core peak), CPU %.3f s (%.2f G cells per CPU-second)\n",
+               threads, threads > 1 ? "s" : " ", wall, cells / wall / 1e9,
+               100 * cells / wall / PEAK_CELLS, cpu, cells / cpu / 1e9);
+    }
+    printf("  (load average %.1f: the wall figures share the cores; CPU seconds do not)\n",
+           load_average());
+    numpy_figures f = run_numpy(&b, 1);
+    if (f.ok)
+        printf("NumPy, same programme: looped %.3f s, batched %.3f s -> exhaust (one thread) %.0fx "
+               "the faster\n",
+               f.dp_seconds, f.batched_seconds,
+               (f.batched_seconds < f.dp_seconds ? f.batched_seconds : f.dp_seconds) / best);
+    printf("peak memory (getrusage, this process): %.0f MB\n", peak_megabytes());
+    unlink(b.repository_path);
+    unlink(b.penalties_path);
+    exh_knn_repository_free(b.repository);
+    exh_space_free(b.space);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "full") == 0) { /* the whole programme, finite indel */
+        bench_full(argc > 2 ? atoi(argv[2]) : 5);
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "generic") == 0) { /* the other spaces alone */
         int repeats = argc > 2 ? atoi(argv[2]) : 3;
         bench_generic("graph", 1000, 100, repeats);
@@ -363,7 +511,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static bench b;
-    build(&b);
+    build(&b, NAN);
     double cells = (double)EXH_NB201_SIZE * REPOSITORY * CELLS_PER_PAIR;
     printf("k-NN over NAS-Bench-201: %d queries x %d logged cells, K = %d, default penalties\n",
            EXH_NB201_SIZE, REPOSITORY, EXH_KNN_DEFAULT_K);

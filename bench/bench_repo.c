@@ -9,11 +9,15 @@
  *   save          begin/add/commit of fresh tensors (new content each run,
  *                 so nothing dedups; fsync off, as the plain file)
  *   write file    fwrite of the same bytes to one file
- *   store load    exh_repo_load_prefix of all 6 positions, then one read per
- *                 page (mmap is lazy: the bytes must arrive), verified by XXH3-64
- *                 (the default), by SHA-256 (EXH_REPO_VERIFY_FULL), or not
+ *   store load    exh_repo_load_prefix of all 6 positions (each blob mapped,
+ *                 no copy), then one read per page, verified by XXH3-64 (the
+ *                 default), by SHA-256 (EXH_REPO_VERIFY_FULL), or not
+ *   store into    exh_repo_prefix_info + exh_repo_load_into the same buffer
+ *                 the plain read fills (what a trainer does: copy into its
+ *                 model), XXH3-checked before the copy, or not checked
  *   read file     read() of the same bytes from one file into a buffer
- *   fast tier     the load served by the in-memory tier, then one read per page
+ *   fast tier     the load served by the in-memory tier (mapped, then one
+ *                 read per page; and into the buffer: a copy)
  *   memcpy        the same bytes copied between two buffers
  * Files are in the page cache (written just before), as in a search that
  * reads recent donors. Peak memory is the process's (getrusage) after each
@@ -57,6 +61,31 @@ static int64_t tensor_bytes(const bench_case *c, const exh_arch *a, int p)
                           : exh_cachesim_nb201_tensor_bytes(a, p, NULL);
 }
 
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A timed span: wall seconds returned, CPU seconds (user + sys of this
+ * process: on a loaded machine the figure that does not count waiting) in
+ * span_cpu. */
+static double span_cpu, span_cpu_start;
+
+static double span_begin(void)
+{
+    span_cpu_start = cpu_now();
+    return bench_now();
+}
+
+static double span_end(double start)
+{
+    double wall = bench_now() - start;
+    span_cpu = cpu_now() - span_cpu_start;
+    return wall;
+}
+
 static volatile unsigned char sink;
 
 /* One read per 4 KiB page: what makes a mapped blob's bytes arrive. */
@@ -80,9 +109,13 @@ static double time_save(exh_repo *r, int64_t id, const exh_arch *a, const bench_
 {
     exh_repo_model m = {.id = id, .parent_id = -1, .donor_id = -1, .quality = 0.5};
     m.architecture = *a;
-    memcpy(data, &id, sizeof id); /* fresh content: nothing dedups */
+    /* fresh content in every tensor (its first bytes), so nothing dedups:
+     * marking only the first tensor let the other five dedup after run 0 */
+    for (int64_t p = 0, offset = 0; p < POSITIONS; offset += tensor_bytes(c, a, (int)p++))
+        if (tensor_bytes(c, a, (int)p) >= (int64_t)sizeof id)
+            memcpy(data + offset, &id, sizeof id);
     exh_error err;
-    double start = bench_now();
+    double start = span_begin();
     exh_repo_save *s;
     if (exh_repo_save_begin(r, &m, &s, &err) < 0)
         fail("save", &err);
@@ -98,25 +131,45 @@ static double time_save(exh_repo *r, int64_t id, const exh_arch *a, const bench_
     }
     if (exh_repo_save_commit(s, &err) < 0)
         fail("commit", &err);
-    return bench_now() - start;
+    return span_end(start);
 }
 
 static double time_load(exh_repo *r, int64_t id)
 {
     exh_repo_tensors t;
     exh_error err;
-    double start = bench_now();
+    double start = span_begin();
     if (exh_repo_load_prefix(r, id, POSITIONS, &t, &err) < 0)
         fail("load", &err);
     touch(&t);
-    double seconds = bench_now() - start;
+    double seconds = span_end(start);
     exh_repo_tensors_release(&t);
     return seconds;
 }
 
+/* prefix_info + load_into `into` (the tensors one after another). */
+static double time_load_into(exh_repo *r, int64_t id, unsigned char *into)
+{
+    exh_repo_tensors info;
+    exh_error err;
+    void *destinations[POSITIONS + 1];
+    double start = span_begin();
+    if (exh_repo_prefix_info(r, id, POSITIONS, &info, &err) < 0)
+        fail("info", &err);
+    int64_t offset = 0;
+    for (int i = 0; i < info.count && i <= POSITIONS; i++) {
+        destinations[i] = into + offset;
+        offset += info.tensors[i].bytes;
+    }
+    if (exh_repo_load_into(r, id, POSITIONS, &info, destinations, &err) < 0)
+        fail("load_into", &err);
+    exh_repo_tensors_release(&info);
+    return span_end(start);
+}
+
 static double time_file(const char *path, unsigned char *data, int64_t bytes, int write_it)
 {
-    double start = bench_now();
+    double start = span_begin();
     int fd = write_it ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open(path, O_RDONLY);
     if (fd < 0)
         fail(path, NULL);
@@ -128,7 +181,7 @@ static double time_file(const char *path, unsigned char *data, int64_t bytes, in
         done += n;
     }
     close(fd);
-    return bench_now() - start;
+    return span_end(start);
 }
 
 static exh_repo *open_repo(const char *dir, const char *name, int verify, int64_t cache)
@@ -162,35 +215,66 @@ static void run_case(const bench_case *c, const char *dir, int repeats)
     exh_repo *fast = open_repo(dir, c->name, EXH_REPO_VERIFY_FAST, 2 * total);
     exh_repo *unverified = open_repo(dir, c->name, EXH_REPO_VERIFY_NONE, 0);
     exh_repo *full = open_repo(dir, c->name, EXH_REPO_VERIFY_FULL, 0);
-    double t[8][MAX_REPEATS];
+    enum { SAVE, WRITE, LOAD, LOAD_NONE, READ, FAST, MEMCPY, LOAD_FULL, INTO, INTO_NONE,
+           FAST_INTO, ROWS };
+    double t[ROWS][MAX_REPEATS], cpu[ROWS][MAX_REPEATS];
     char file[4096];
     snprintf(file, sizeof file, "%s/%s.plain", dir, c->name);
+#define TIMED(row, call) (t[row][i] = (call), cpu[row][i] = span_cpu)
     for (int i = 0; i < repeats; i++) {
         int64_t id = (int64_t)i * 2;
-        t[0][i] = time_save(store, id, &a, c, data);
-        t[1][i] = time_file(file, data, total, 1);
-        t[2][i] = time_load(store, id);
-        t[3][i] = time_load(unverified, id);
-        t[4][i] = time_file(file, copy, total, 0);
+        TIMED(SAVE, time_save(store, id, &a, c, data));
+        TIMED(WRITE, time_file(file, data, total, 1));
+        TIMED(LOAD, time_load(store, id));
+        TIMED(LOAD_NONE, time_load(unverified, id));
+        TIMED(READ, time_file(file, copy, total, 0));
         time_save(fast, id + 1, &a, c, data); /* fills the fast tier */
-        t[5][i] = time_load(fast, id + 1);
-        double start = bench_now();
+        TIMED(FAST, time_load(fast, id + 1));
+        double start = span_begin();
         memcpy(copy, data, (size_t)total);
         sink = copy[total / 2];
-        t[6][i] = bench_now() - start;
-        t[7][i] = time_load(full, id);
+        TIMED(MEMCPY, span_end(start));
+        TIMED(LOAD_FULL, time_load(full, id));
+        TIMED(INTO, time_load_into(store, id, copy));
+        TIMED(INTO_NONE, time_load_into(unverified, id, copy));
+        TIMED(FAST_INTO, time_load_into(fast, id + 1, copy));
     }
-    double m[8];
-    for (int k = 0; k < 8; k++)
-        m[k] = bench_median(t[k], repeats);
-    double mb = (double)total / 1e6;
-    printf("%-8s %8.2f MB | save %8.2f ms (%6.0f MB/s) vs write file %7.2f ms: %5.2fx\n", c->name,
-           mb, m[0] * 1e3, mb / m[0], m[1] * 1e3, m[0] / m[1]);
-    printf("%-8s %11s | store load %7.2f ms (XXH3 check), %7.2f ms (SHA-256), %7.2f ms (none)"
-           " vs read file %7.2f ms: %5.2fx, %5.2fx, %5.2fx\n", "", "", m[2] * 1e3, m[7] * 1e3,
-           m[3] * 1e3, m[4] * 1e3, m[2] / m[4], m[7] / m[4], m[3] / m[4]);
-    printf("%-8s %11s | fast tier %8.3f ms vs memcpy %7.3f ms: %5.2fx | peak RSS %.0f MB\n", "",
-           "", m[5] * 1e3, m[6] * 1e3, m[5] / m[6], peak_mb());
+#undef TIMED
+    static const struct {
+        const char *name;
+        int reference;
+    } rows[ROWS] = {
+        [SAVE] = {"save (SHA-256 + XXH3 + temp file)", WRITE},
+        [WRITE] = {"write one plain file", -1},
+        [LOAD] = {"store load, mapped, XXH3 check", READ},
+        [LOAD_FULL] = {"store load, mapped, SHA-256 check", READ},
+        [LOAD_NONE] = {"store load, mapped, no check", READ},
+        [INTO] = {"store load into buffer, XXH3 check", READ},
+        [INTO_NONE] = {"store load into buffer, no check", READ},
+        [READ] = {"read one plain file into buffer", -1},
+        [FAST] = {"fast tier load, mapped (no copy)", MEMCPY},
+        [FAST_INTO] = {"fast tier load into buffer", MEMCPY},
+        [MEMCPY] = {"memcpy", -1},
+    };
+    static const int order[ROWS] = {SAVE, WRITE, LOAD, LOAD_FULL, LOAD_NONE, INTO, INTO_NONE,
+                                    READ, FAST, FAST_INTO, MEMCPY};
+    double wall[ROWS], cpu_median[ROWS];
+    for (int k = 0; k < ROWS; k++) {
+        wall[k] = bench_median(t[k], repeats);
+        cpu_median[k] = bench_median(cpu[k], repeats);
+    }
+    printf("\n%s: %.2f MB in 6 tensors   %9s %9s   ratio to the reference (wall, CPU)\n",
+           c->name, (double)total / 1e6, "wall ms", "CPU ms");
+    for (int j = 0; j < ROWS; j++) {
+        int k = order[j], ref = rows[k].reference;
+        printf("  %-36s %9.3f %9.3f", rows[k].name, wall[k] * 1e3, cpu_median[k] * 1e3);
+        if (ref >= 0)
+            printf("   %6.2fx %6.2fx of %s", wall[k] / wall[ref],
+                   cpu_median[k] / (cpu_median[ref] > 0 ? cpu_median[ref] : 1e-9),
+                   rows[ref].name);
+        printf("\n");
+    }
+    printf("  peak RSS %.0f MB\n", peak_mb());
     exh_repo_close(store);
     exh_repo_close(fast);
     exh_repo_close(unverified);
@@ -200,12 +284,6 @@ static void run_case(const bench_case *c, const char *dir, int repeats)
     free(copy);
 }
 
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* What verification costs: SHA-256 and XXH3-64 of 64 MB, wall and CPU time
  * (on a shared machine the CPU figure is the one that does not depend on the

@@ -8,10 +8,14 @@ one plain file. Medians of --runs runs, page cache warm.
     OMP_NUM_THREADS=1 PYTHONPATH=python python3 bench/bench_repo_torch.py [--sizes 3.1,10,100]
 
 State dicts of 8 float32 tensors (positions 0..7), one per position; the
-prefix is positions 0..3 (half). "store" loads map the blob files (verify on:
-the default check, XXH3-64 against the manifest's; off: none); "fast" loads read the fast
-directory (exh_repo_options.fast_dir) the search's coordinator fills, here in
-/dev/shm (verify off unless said). Loads copy into the receiving state dict (torch copy_).
+prefix is positions 0..3 (half). load_prefix copies into the receiving state
+dict in place (exh_repo_load_into: read() into the tensors' memory, each blob
+checked first); "store" reads the blob files (verify on: the default check,
+XXH3-64 against the manifest's; off: none); "fast" reads the fast directory
+(exh_repo_options.fast_dir) the search's coordinator fills, here in /dev/shm
+(verify off unless said). "zero-copy" is Repo.load(...).torch(): torch
+tensors over the mapped blobs, no copy (read-only). Each row: median wall
+time and median CPU time (user + sys of this process) of --runs runs.
 Peak memory is the process's ru_maxrss after each size (it only grows).
 Then --workers processes save and load concurrently, each load checked
 against the bytes its model must hold (no lost or torn tensors).
@@ -47,12 +51,14 @@ def position(name):
 
 
 def median_seconds(fn, runs):
-    times = []
+    """(median wall seconds, median CPU seconds) of runs calls."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def fill_fast_dir(repo_dir, fast, model):
@@ -94,6 +100,13 @@ def bench_size(megabytes, runs, work):
     def load(r):
         return lambda: r.load_prefix(0, target, positions=position, donor=0, prefix_len=HALF)
 
+    def zero_copy(r):
+        def run():
+            with r.load(0, HALF) as loaded:
+                views = loaded.torch()
+            assert len(views) == HALF
+        return run
+
     def torch_load_half():
         loaded = torch.load(torch_file)
         for k in target:
@@ -112,7 +125,12 @@ def bench_size(megabytes, runs, work):
                                                                          runs),
         "exhaust.Repo load_prefix, store, verify off": median_seconds(load(store[False]), runs),
         "exhaust.Repo load_prefix, store, verify on": median_seconds(load(store[True]), runs),
+        "exhaust.Repo zero-copy torch views, store": median_seconds(zero_copy(store[True]),
+                                                                    runs),
+        "exhaust.Repo zero-copy torch views, fast tier": median_seconds(zero_copy(fast_repo),
+                                                                        runs),
         "torch.load whole donor + copy half": median_seconds(torch_load_half, runs),
+        "torch.load whole donor (no copy)": median_seconds(lambda: torch.load(torch_file), runs),
         "exhaust.Repo save (new tensors, fsync off)": median_seconds(
             lambda: repo.save(next(counter), list(range(POSITIONS)), next(saves), 1.0,
                               positions=position), runs),
@@ -120,12 +138,13 @@ def bench_size(megabytes, runs, work):
             lambda: torch.save(donor, os.path.join(work, "x.pt")), runs),
     }
     hits = fast_repo.traffic()["fast_hits"]
-    assert hits == HALF * runs, f"the fast tier served {hits} of {HALF * runs} tensors"
+    assert hits == 2 * HALF * runs, f"the fast tier served {hits} of {2 * HALF * runs} tensors"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\n{megabytes} MB state dict, prefix {half_bytes / 1e6:.1f} MB "
           f"(median of {runs}; peak RSS {peak} MB)")
-    for name, seconds in rows.items():
-        print(f"  {name:46s} {seconds * 1e3:9.2f} ms")
+    print(f"  {'':46s} {'wall':>9s}    {'CPU':>9s}")
+    for name, (wall, cpu) in rows.items():
+        print(f"  {name:46s} {wall * 1e3:9.2f} ms {cpu * 1e3:9.2f} ms")
     ratios = [
         ("fast tier / memcpy", "exhaust.Repo load_prefix, fast tier",
          "memcpy of the prefix (np.copyto)", "goal <= 2"),
@@ -136,10 +155,13 @@ def bench_size(megabytes, runs, work):
         ("torch.load / fast tier", "torch.load whole donor + copy half",
          "exhaust.Repo load_prefix, fast tier", "faster, goal >= 5"),
         ("torch.load / store (verify on)", "torch.load whole donor + copy half",
-         "exhaust.Repo load_prefix, store, verify on", "faster"),
+         "exhaust.Repo load_prefix, store, verify on", "faster, goal >= 5"),
+        ("torch.load / zero-copy (store)", "torch.load whole donor (no copy)",
+         "exhaust.Repo zero-copy torch views, store", "faster"),
     ]
     for label, top, bottom, goal in ratios:
-        print(f"  {label + ':':33s} {rows[top] / rows[bottom]:7.2f}x {goal}")
+        wall, cpu = rows[top][0] / rows[bottom][0], rows[top][1] / max(rows[bottom][1], 1e-9)
+        print(f"  {label + ':':33s} {wall:7.2f}x (CPU {cpu:6.2f}x) {goal}")
     for r_ in list(store.values()) + [fast_repo, fast_verified, repo]:
         r_.close()
     shutil.rmtree(fast)

@@ -198,6 +198,11 @@ grep -q "^evaluations: 40 " out.txt || fail "40 predicted evaluations: $(grep ev
 expect_status 0 "search transferring from logged runs" "$bin" search --evaluator predictor --logs p.db --dataset toy --clock simulated --candidates 20 --population 5 --k 2 --transfer-from any --trace any.csv
 python3 -c 'import csv; rows = [r for r in csv.DictReader(l for l in open("any.csv") if not l.startswith("#"))]; assert any(int(r["m:donor_run_id"]) > 0 for r in rows)' \
   && pass "logged runs donate with --transfer-from any" || fail "logged runs donate with --transfer-from any"
+expect_status 0 "search without transfer" "$bin" search --evaluator predictor --logs p.db --dataset toy --clock simulated --candidates 12 --population 4 --sample 2 --k 2 --transfer-from none --trace none.csv
+grep -q '"transfer_from": *"none"' none.csv.json || fail "the sidecar records --transfer-from none"
+python3 -c 'import csv; rows = list(csv.DictReader(open("none.csv"))); assert rows and all(r["m:donor_id"] == "-1" and r["m:prefix_len"] == "0" for r in rows)' \
+  && pass "--transfer-from none: no donor, no prefix" || fail "--transfer-from none: no donor, no prefix"
+expect_status 2 "--transfer-from takes parent, any or none" "$bin" search --transfer-from all
 expect_status 1 "eval on too few models" "$bin" eval --store s.db --dataset cifar10
 
 # analyze a small DeepHyper-style trace

@@ -31,6 +31,15 @@ sed -n 2p "$work/out.txt" | grep -q "^7,[^,]*,$donor,$donor,$prefix\$" ||
     fail "lineage of 7 does not start with donor $donor prefix $prefix: $(cat "$work/out.txt")"
 expect 0 "cell.edge5.weight" show "$repo" 7
 expect 0 '"sha256"' show "$repo" 7 --format json
+# show's shapes are the index's text (an independent reader: Python's sqlite3)
+expect 0 "position,name,dtype,shape" show "$repo" 7 --format csv
+python3 - "$repo/index.db" "$work/out.txt" <<'EOF' || fail "show's shapes are not the index's"
+import csv, sqlite3, sys
+rows = {r["name"]: r["shape"] for r in csv.DictReader(open(sys.argv[2]))}
+indexed = dict(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT name, shape FROM tensors WHERE model = 7"))
+sys.exit(not rows or rows != indexed)
+EOF
 expect 0 "0 problems" check "$repo"
 expect 0 "dedup_ratio" stats "$repo" --format csv
 ratio=$(tail -1 "$work/out.txt" | cut -d, -f6)

@@ -206,6 +206,64 @@ static void test_lstm_row(void **state)
     exh_store_close(s);
 }
 
+/* The LSTM trainings run on a pool of threads; each split has its own
+ * generator and the results are gathered in split order, so any number
+ * of threads gives the same bytes: every row, every recorded prediction,
+ * every curve example. */
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0; /* NaN equals NaN, bit for bit */
+}
+
+static int same_prediction(const exh_eval_prediction *a, const exh_eval_prediction *b)
+{
+    return a->repeat == b->repeat && a->model == b->model && a->method == b->method &&
+           same_double(a->predicted_best, b->predicted_best) &&
+           same_double(a->true_best, b->true_best) &&
+           same_double(a->predicted_overfit, b->predicted_overfit) &&
+           same_double(a->true_overfit, b->true_overfit);
+}
+
+static void test_threads_same_results(void **state)
+{
+    (void)state;
+    exh_store *s = synthetic_store(1);
+    exh_eval_dataset *d;
+    exh_error err;
+    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
+    exh_eval_options o;
+    exh_eval_options_default(&o);
+    o.repeats = 1;
+    o.models = 30; /* small: it runs three times, and under ASan in CI */
+    o.top3_repeats = 2; /* 3 jobs: one error-table split, two top-3 splits */
+    o.use_partial = 0;
+    o.keep_predictions = 1;
+    const int threads[] = {1, 3, 0}; /* 0: one per core */
+    exh_eval_result r[3];
+    for (int i = 0; i < 3; i++) {
+        o.threads = threads[i];
+        if (exh_eval_run(d, &o, &r[i], &err) < 0)
+            fail_msg("%s", err.message);
+    }
+    assert_int_equal(r[0].method_count, 7);
+    assert_true(r[0].prediction_count > 0);
+    for (int i = 1; i < 3; i++) {
+        assert_memory_equal(r[0].methods, r[i].methods, sizeof r[0].methods);
+        assert_int_equal(r[0].prediction_count, r[i].prediction_count);
+        for (int64_t k = 0; k < r[0].prediction_count; k++) /* field by field: padding */
+            assert_true(same_prediction(&r[0].predictions[k], &r[i].predictions[k]));
+        assert_int_equal(r[0].example_count, r[i].example_count);
+        for (int k = 0; k < r[0].example_count; k++)
+            assert_memory_equal(r[0].examples[k].predicted, r[i].examples[k].predicted,
+                                sizeof(double) * (size_t)r[0].examples[k].predicted_epochs);
+        assert_int_equal(r[0].test_models, r[i].test_models);
+    }
+    for (int i = 0; i < 3; i++)
+        exh_eval_result_clear(&r[i]);
+    exh_eval_dataset_free(d);
+    exh_store_close(s);
+}
+
 /* The training-size table on the synthetic store (400 models, 100 held out):
  * ranks improve with more logged models, every figure is in range, sizes
  * past the 300 left are n/a, the ensemble's weights are a convex
@@ -304,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_knn_beats_baselines_and_floor_is_exact),
         cmocka_unit_test(test_lstm_row),
+        cmocka_unit_test(test_threads_same_results),
         cmocka_unit_test(test_train_sizes),
         cmocka_unit_test(test_noise_floor_sees_noise),
         cmocka_unit_test(test_bad_requests),

@@ -417,8 +417,9 @@ static void check_predictions(exh_knn_repository *r, const exh_layer *query, int
 }
 
 /* Every NB201 path gives the same doubles as editdist_distance (a forced
- * path that does not apply falls back to the plain programme). */
-static void check_kernels(const exh_penalty_table *t, int models, uint64_t seed)
+ * path that does not apply falls back to the plain programme). Returns
+ * whether the byte kernel ran the gain form (finite indel). */
+static int check_kernels(const exh_penalty_table *t, int models, uint64_t seed)
 {
     exh_space *s;
     exh_error err;
@@ -469,9 +470,11 @@ static void check_kernels(const exh_penalty_table *t, int models, uint64_t seed)
         knn_repository_force_kernel(r, KNN_KERNEL_AUTO);
         check_predictions(r, query, models);
     }
+    int gain = r->nb201.gain != NULL;
     exh_rng_free(g);
     exh_knn_repository_free(r);
     exh_space_free(s);
+    return gain;
 }
 
 static void test_nb201_kernels_agree(void **state)
@@ -509,6 +512,33 @@ static void test_nb201_kernels_agree(void **state)
     t.nb201.replace[3][0] = t.nb201.replace[2][4] = INFINITY; /* degenerate with infinities */
     t.nb201.replace[1][3] = 0.75;
     check_kernels(&t, 260, 11);
+}
+
+/* Random penalty tables (seeded): costs in integers or quarters, some
+ * infinite, a finite indel (every cell of the programme live: the gain
+ * kernel in bytes where the numbers fit) or now and then an infinite one,
+ * a finite or infinite disconnect term. Every path must equal the plain
+ * programme on random cells. */
+static void test_nb201_kernels_agree_random_penalties(void **state)
+{
+    (void)state;
+    exh_rng *g = exh_rng_new(2024);
+    int gain = 0;
+    for (int table = 0; table < 12; table++) {
+        exh_penalty_table t = table_for("nb201");
+        int scale = table % 3 == 0 ? 1 : 4; /* integers, or quarters */
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++)
+                t.nb201.replace[x][y] = x == y                       ? 0.0
+                                        : exh_rng_uniform(g) < 0.08 ? INFINITY
+                                        : exh_rng_below(g, 13) / (double)scale;
+        t.nb201.indel = table % 6 == 5 ? INFINITY : (1 + exh_rng_below(g, 8)) / (double)scale;
+        t.nb201.disconnect = table % 4 == 3 ? INFINITY : exh_rng_below(g, 41) / 4.0;
+        gain += check_kernels(&t, 100 + (int)exh_rng_below(g, 200), 100 + (uint64_t)table);
+    }
+    print_message("%d of 12 random tables ran the gain kernel\n", gain);
+    assert_true(gain >= 4);
+    exh_rng_free(g);
 }
 
 static void test_kernel_choice(void **state)
@@ -714,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_infinitely_far_neighbours),
         cmocka_unit_test(test_add_run),
         cmocka_unit_test(test_nb201_kernels_agree),
+        cmocka_unit_test(test_nb201_kernels_agree_random_penalties),
         cmocka_unit_test(test_generic_kernel_agrees),
         cmocka_unit_test(test_kernel_choice),
         cmocka_unit_test(test_selection_of_scaled_distances),

@@ -5,7 +5,7 @@ every NB201 cell x dataset x seed and the 12-epoch values, the fully logged
 cells' curves, all 345 NAS-Bench-NLP runs with their epochs and statuses,
 and that `exhaust show` prints a run exactly as its source has it.
 Skips (exit 77) when the data is absent."""
-import csv, json, math, os, sqlite3, subprocess, sys, tempfile, time
+import csv, json, math, os, resource, sqlite3, subprocess, sys, tempfile, time
 
 DATA = os.environ.get("EXHAUST_DATA", "")
 BIN = os.environ.get("EXHAUST_BIN", "")
@@ -136,15 +136,20 @@ def main():
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         store = os.path.join(tmp, "all.db")
+        # CPU time of the child (user + system), not wall time: the limit is
+        # about the ingest's own work, which a loaded machine does not change.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.time()
         out = exhaust("ingest", DATA, "--store", store, "--quiet")
-        seconds = time.time() - start
+        wall = time.time() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(out.strip())
-        print("ingest of all real data: %.2f s" % seconds)
+        print("ingest of all real data: %.2f s CPU, %.2f s wall" % (seconds, wall))
         if os.environ.get("EXHAUST_SANITIZED"):
             print("(sanitizer build: the 30 s limit applies to the normal build)")
         else:
-            check(seconds < 30, "ingest took %.1f s, the limit is 30 s" % seconds)
+            check(seconds < 30, "ingest took %.1f s of CPU, the limit is 30 s" % seconds)
         db = sqlite3.connect(store)
         check_nb201(db)
         check_full_cells(db)

@@ -137,10 +137,68 @@ static void test_refusals(void **state)
     assert_int_equal(exh_report_analyze(NULL, "x", NULL, 0, 0, 0, NULL, &err), EXH_ERR_INVALID);
 }
 
+/* The live fast tier measured beside its replay: four jobs on one worker,
+ * each position one 10-byte blob, LRU of 30 bytes (the sidecar's
+ * repo_cache). Worked by hand: job 0 writes (0) (0,0); job 1 reads (0), a
+ * hit, writes (0,1); job 2 writes (1) and (1,1), evicting (0,0) then (0);
+ * job 3 reads (0), a miss, and (0,1), a hit, then writes (0), evicting (1).
+ * The replay: 2 hits of 3 reads, 10 bytes from the store, 3 evictions;
+ * the trainers measured the same 2 of 3. */
+static void test_live_tier_beside_its_replay(void **state)
+{
+    (void)state;
+    const char *trace = test_write_file(
+        "live.csv",
+        "job_id,p:arch_seq,objective,m:timestamp_submit,m:timestamp_start,m:timestamp_gather,"
+        "m:worker,m:parent_id,m:donor_id,m:prefix_len,m:mutated_position,m:status,m:cost,"
+        "m:donor_run_id,m:repo_fast_hits,m:repo_store_reads,m:repo_read_bytes_fast,"
+        "m:repo_read_bytes_store,m:repo_write_bytes,m:repo_seconds,m:repo_error\n"
+        "0,\"[0, 0]\",1,0,0,1,0,-1,-1,0,-1,ok,1,-1,0,0,0,0,20,0.1,0\n"
+        "1,\"[0, 1]\",2,1,1,2,0,0,0,1,1,ok,1,-1,1,0,10,0,10,0.1,0\n"
+        "2,\"[1, 1]\",3,2,2,3,0,-1,-1,0,-1,ok,1,-1,0,0,0,0,20,0.1,0\n"
+        "3,\"[0, 1]\",4,3,3,4,0,1,1,2,0,ok,1,-1,1,1,10,10,0,0.1,0\n");
+    test_write_file("live.csv.json",
+                    "{\"format\": \"exhaust-trace\", \"version\": 1, \"population\": 2, "
+                    "\"sample\": 1, \"repo\": \"r\", \"repo_cache\": {\"policy\": \"lru\", "
+                    "\"bytes\": 30, \"window\": 100, \"donations\": 5, \"epsilon\": 0.01}}");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", test_temp_path("live"));
+    exh_error err;
+    if (exh_report_analyze(trace, dir, NULL, 0, 0, 0, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    json_t *root = summary_of(dir);
+    json_t *measured = json_object_get(root, "repo_measured");
+    assert_int_equal(integer(measured, "fast_hits"), 2);
+    assert_int_equal(integer(measured, "store_reads"), 1);
+    json_t *simulated = json_object_get(measured, "simulated");
+    assert_string_equal(json_string_value(json_object_get(simulated, "policy")), "lru");
+    assert_int_equal(integer(simulated, "capacity_bytes"), 30);
+    assert_int_equal(integer(simulated, "tensor_bytes"), 10);
+    json_t *replay = json_object_get(simulated, "measured_sizes");
+    assert_int_equal(integer(replay, "hits"), 2);
+    assert_int_equal(integer(replay, "accesses"), 3);
+    assert_int_equal(integer(replay, "evictions"), 3);
+    assert_int_equal(integer(replay, "bytes_read_missed"), 10);
+    assert_true(json_is_null(json_object_get(simulated, "space_sizes"))); /* no space given */
+    json_decref(root);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char page[1 << 22];
+    size_t n = fread(page, 1, sizeof page - 1, f);
+    fclose(f);
+    page[n] = '\0';
+    assert_non_null(strstr(page, "The live fast tier: measured and simulated"));
+    assert_non_null(strstr(page, "every position 10 bytes (the measured mean read)"));
+    assert_non_null(strstr(page, "2 of 3"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writes_report),
+        cmocka_unit_test(test_live_tier_beside_its_replay),
         cmocka_unit_test(test_arguments_and_defaults),
         cmocka_unit_test(test_parameter_sources),
         cmocka_unit_test(test_refusals),

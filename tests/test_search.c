@@ -257,6 +257,34 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
     free(c);
 }
 
+/* --transfer-from none (the baseline), also over transfer_from_any: children
+ * still have parents, but no record names a donor or a prefix. */
+static void test_transfer_none_names_no_donor(void **state)
+{
+    (void)state;
+    for (int any = 0; any <= 1; any++) {
+        exh_search_options o;
+        exh_search_options_default(&o);
+        o.population = 10;
+        o.candidates = 60;
+        o.workers = 3;
+        o.transfer_from_any = any;
+        o.transfer_none = 1;
+        run_toy(&o, "none.csv");
+        collected *c = malloc(sizeof *c);
+        read_trace("none.csv", c);
+        int children = 0;
+        for (int i = 0; i < c->count; i++) {
+            assert_int_equal(c->records[i].donor_id, -1);
+            assert_int_equal(c->records[i].donor_run_id, -1);
+            assert_int_equal(c->records[i].prefix_length, 0);
+            children += c->records[i].parent_id >= 0;
+        }
+        assert_true(children > 0);
+        free(c);
+    }
+}
+
 static void test_workers_never_overlap(void **state)
 {
     (void)state;
@@ -509,6 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stages_and_mutations),
         cmocka_unit_test(test_transfer_from_any_finds_longest_prefix),
+        cmocka_unit_test(test_transfer_none_names_no_donor),
         cmocka_unit_test(test_workers_never_overlap),
         cmocka_unit_test(test_same_seed_same_search),
         cmocka_unit_test(test_no_duplicates_unless_allowed),

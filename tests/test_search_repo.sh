@@ -45,6 +45,26 @@ t = pd.read_csv(sys.argv[1])
 assert len(t) == 10 and "m:repo_error" in t.columns and t["m:repo_error"].isna().all(), t
 PY
 
+# The fast tier's options: bad values are usage errors naming the option;
+# good ones are recorded in the sidecar's "repo_cache".
+for bad in "--repo-cache-window 0" "--repo-cache-donations x" "--repo-cache-epsilon 2" \
+    "--repo-cache-policy nope"; do
+    set +e
+    search --candidates 2 --repo "$work/r5" --repo-fast-dir "$work/f5" --repo-cache-bytes 64 \
+        $bad --command "echo 1" > /dev/null 2> "$work/bad.txt"
+    code=$?
+    set -e
+    [ "$code" = 2 ] && grep -q -- "${bad%% *}" "$work/bad.txt" || fail "$bad: exit $code"
+done
+search --candidates 3 --repo "$work/r5" --repo-fast-dir "$work/f5" --repo-cache-bytes 64 \
+    --repo-cache-policy tier --repo-cache-window 3 --repo-cache-donations 1 \
+    --repo-cache-epsilon 0.2 --trace "$work/t5.csv" --command "echo 1" > /dev/null
+/usr/bin/python3 - "$work/t5.csv.json" <<'PY' || fail "repo_cache in the sidecar"
+import json, sys
+c = json.load(open(sys.argv[1]))["repo_cache"]
+assert c == {"policy": "tier", "bytes": 64, "window": 3, "donations": 1, "epsilon": 0.2}, c
+PY
+
 # The rest runs a Python trainer over libexhaust.so: not under sanitizers.
 if [ -n "${EXHAUST_SANITIZED:-}" ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; then
     echo "skip: the fake trainer needs NumPy and an uninstrumented libexhaust.so"
@@ -101,7 +121,8 @@ PY
 # are the hits the coordinator's cache counted, and the folder never holds
 # more than its capacity.
 search --candidates 8 --repo "$work/r4" --repo-fast-dir "$work/fast" \
-    --repo-cache-bytes 640 --trace "$work/t4.csv" --command "$train" > "$work/out4.txt" ||
+    --repo-cache-bytes 640 --repo-cache-policy threshold --trace "$work/t4.csv" \
+    --command "$train" > "$work/out4.txt" ||
     fail "search with a fast tier: $(cat "$work/out4.txt")"
 coordinator=$(sed -n 's/^fast tier: the coordinator.s cache: \([0-9]*\) hits.*/\1/p' "$work/out4.txt")
 [ -n "$coordinator" ] && [ "$coordinator" -gt 0 ] || fail "no fast-tier hits: $(cat "$work/out4.txt")"
@@ -120,10 +141,22 @@ PY
 # exhaust analyze sums what the trainers measured into summary.json.
 "$EXHAUST_BIN" analyze "$work/t4.csv" --out "$work/analysis" > /dev/null 2>&1 ||
     fail "analyze of a trace with m:repo_* columns"
-/usr/bin/python3 - "$work/analysis/summary.json" "$coordinator" <<'PY' || fail "summary.json"
+# ... and beside it the replay of the same trace under the sidecar's policy
+# and capacity: with every position one 64-byte blob (the measured mean), the
+# replay's hits are the measured ones; the page shows both.
+/usr/bin/python3 - "$work/analysis" "$coordinator" "$work/t4.csv.json" <<'PY' || fail "summary.json"
 import json, sys
-m = json.load(open(sys.argv[1]))["repo_measured"]
+m = json.load(open(sys.argv[1] + "/summary.json"))["repo_measured"]
 assert m["records"] == 8 and m["fast_hits"] == int(sys.argv[2]) and m["errors"] == 0, m
 assert m["read_bytes_fast"] == 64 * m["fast_hits"], m
+cache = json.load(open(sys.argv[3]))["repo_cache"]
+assert cache["policy"] == "threshold" and cache["bytes"] == 640, cache
+s = m["simulated"]
+assert s["policy"] == "threshold" and s["capacity_bytes"] == 640 and s["tensor_bytes"] == 64, s
+r = s["measured_sizes"]
+assert r["hits"] == m["fast_hits"] and r["accesses"] == m["fast_hits"] + m["store_reads"], (r, m)
+page = open(sys.argv[1] + "/index.html").read()
+assert "The live fast tier: measured and simulated" in page
+assert f"{m['fast_hits']} of {r['accesses']}" in page and "every position 64 bytes" in page
 PY
 echo "ok"

@@ -50,6 +50,13 @@ typedef struct exh_analysis_options {
                                   report labels inferred figures from it) */
     exh_progress progress;     /* "parts" done of EXH_ANALYSIS_PARTS, on the calling
                                   thread (progress.h) */
+    /* The search's live fast tier (its sidecar's "repo_cache", trace.h):
+     * replayed beside what its trainers measured (exh_analysis_live). NULL
+     * policy: none recorded. */
+    const char *live_policy;
+    int64_t live_bytes;
+    int live_window, live_donations;
+    double live_epsilon;
 } exh_analysis_options;
 
 EXH_API void exh_analysis_options_default(exh_analysis_options *o);
@@ -60,6 +67,26 @@ typedef struct exh_analysis_cache_row {
     int64_t capacity_bytes;
     exh_cachesim_result result;
 } exh_analysis_cache_row;
+
+/* What a search's trainers measured of the model repository (the trace's
+ * m:repo_* columns, summed) beside the replay of the same trace under the
+ * live fast tier's policy and capacity (shared scope). The measured figures
+ * count real blobs; the replay keys tensors by prefix (transfer.h) and
+ * needs sizes: `replay` gives every position the mean measured bytes of a
+ * tensor read (tensor_bytes), `replay_space` the space's modelled sizes
+ * (when the space has them). Equal counts need one blob per position and
+ * frozen prefixes (a trainer that rewrites a received tensor saves new
+ * bytes under the replay's same key). */
+typedef struct exh_analysis_live {
+    int64_t records;           /* records with m:repo_* figures; 0: none (nothing below) */
+    int64_t fast_hits, store_reads, read_bytes_fast, read_bytes_store, write_bytes, errors;
+    double seconds;
+    int replayed;              /* 1: options.live_policy was given and the replays ran */
+    int64_t tensor_bytes;      /* replay's size of every tensor (1 when nothing was read) */
+    exh_cachesim_result replay;
+    int space_sized;           /* 1: replay_space ran */
+    exh_cachesim_result replay_space;
+} exh_analysis_live;
 
 typedef struct exh_analysis {
     exh_analysis_options options;
@@ -73,6 +100,7 @@ typedef struct exh_analysis {
     exh_quanta quanta;
     exh_analysis_cache_row *cache;      /* by capacity, then scope, then policy */
     int cache_rows;
+    exh_analysis_live live;
     double seconds[EXH_ANALYSIS_PARTS]; /* time each part took */
 } exh_analysis;
 

@@ -53,6 +53,10 @@
  *              cache that holds it counts a use. In shared scope the record's
  *              own write already stored it, so prefetch equals lru there.
  *
+ * One implementation: the policies live in src/repo/cache_policy.c, which
+ * the search's live fast tier (search.h repo_fast_dir) runs too, on the
+ * same events as jobs are dispatched and gathered.
+ *
  * Cost: one pass over the records gathers what the replay needs (tensor
  * ids and sizes, workers, qualities: about 60 bytes a record and 4 a
  * tensor) and sorts the 2n events (radix sort, O(n), 32 bytes a record

@@ -104,6 +104,10 @@ typedef struct exh_eval_options {
                                 split, and a few predicted curves (exh_eval_result) */
     const exh_penalty_table *penalties; /* the edit distance's; NULL: the space's defaults */
     exh_progress progress;   /* "splits" done of repeats (+ top3_repeats); progress.h */
+    int threads;             /* threads for the LSTM trainings (independent per split
+                                and budget); 0: one per core. The results are the
+                                same for any number (each split's own seeded
+                                generator, gathered in split order) */
 } exh_eval_options;
 
 EXH_API void exh_eval_options_default(exh_eval_options *o);

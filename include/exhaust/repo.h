@@ -49,7 +49,8 @@
  * filesystem (NFS, Lustre) SQLite locking is not to be trusted: only one
  * process (the search coordinator) should write the index; readers open
  * with options.no_index and resolve models by their manifest paths.
- * exh_repo_gc must not run while another process saves. A handle is not
+ * exh_repo_gc and exh_repo_remove wait for saves in progress (a lock file,
+ * see exh_repo_remove; sound on one machine). A handle is not
  * thread-safe: open one per thread (any number may share the folder).
  *
  * The fast tier: options.cache_bytes > 0 puts a byte-capacity cache in
@@ -113,6 +114,10 @@ EXH_API const char *exh_repo_dtype_name(int dtype);
 EXH_API int exh_repo_dtype_size(int dtype);
 /* The dtype of a name above, or -1. */
 EXH_API int exh_repo_dtype_parse(const char *name);
+/* A shape as the index stores it and `exhaust repo show` prints it: the
+ * sizes joined by commas ("2,3"; "" for a scalar). Truncated to fit `size`;
+ * returns the length it needed (as snprintf). */
+EXH_API int exh_repo_format_shape(int ndim, const int64_t *shape, char *out, size_t size);
 
 /* The fast tier's policies, as the replay's (cachesim.h) in one shared cache. */
 typedef enum exh_repo_cache_policy {
@@ -238,10 +243,37 @@ EXH_API int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length,
 /* Unmap and free; t is emptied. Safe on an emptied or zeroed t. */
 EXH_API void exh_repo_tensors_release(exh_repo_tensors *t);
 
+/* Loading into memory the caller owns (a model's parameters, already
+ * allocated): the copy a trainer makes anyway, without mapping each blob.
+ * Mapping costs page-table work per 4 KiB page on every load and unmap;
+ * read() into touched memory does not, so this is the faster way to fill a
+ * model (bench/bench_repo.c), while exh_repo_load_prefix serves without a
+ * copy.
+ *
+ * exh_repo_prefix_info: what exh_repo_load_prefix would serve (the same
+ * tensors and order), with data NULL and nothing read or counted; release
+ * with exh_repo_tensors_release.
+ * exh_repo_load_into: the bytes of info->tensors[i] into destinations[i]
+ * (info->count pointers, each to info->tensors[i].bytes bytes; a NULL one
+ * skips its tensor), info from exh_repo_prefix_info of the same model and
+ * prefix_length. Served and counted as exh_repo_load_prefix (fast tier,
+ * fast directory, store; verified the same way). Every blob is opened and
+ * checked before any byte is copied: when one is missing, of the wrong size
+ * or corrupt, no destination was written (only a read failing after the
+ * checks, an I/O error, can leave some written). EXH_ERR_INVALID when the
+ * model no longer has those tensors (removed and saved again under its id).
+ * Blobs are read with read(), checked through a small buffer, then read
+ * again into place: two reads and a hash, no mapping. */
+EXH_API int exh_repo_prefix_info(exh_repo *r, int64_t model, int prefix_length,
+                                 exh_repo_tensors *info, exh_error *err);
+EXH_API int exh_repo_load_into(exh_repo *r, int64_t model, int prefix_length,
+                               const exh_repo_tensors *info, void *const *destinations,
+                               exh_error *err);
+
 /* What loads and saves moved: for the last operation (a load, or a save
  * from begin to commit or abort) and since open, for the search's trace. */
 typedef struct exh_repo_traffic {
-    int64_t loads;          /* exh_repo_load_prefix calls */
+    int64_t loads;          /* exh_repo_load_prefix and exh_repo_load_into calls */
     int64_t saves;          /* saves committed or aborted */
     int64_t tensors;        /* tensors served or added */
     int64_t fast_hits, fast_misses; /* tensors served found / not found in the fast tier */
@@ -285,6 +317,23 @@ typedef struct exh_repo_gc_result {
 } exh_repo_gc_result;
 EXH_API int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count,
                         exh_repo_gc_result *out, exh_error *err);
+/* The other way round: delete the manifests of ids[0..count) (absent ones
+ * are skipped), then every blob no manifest refers to, as exh_repo_gc.
+ *
+ * Either may run while other processes save (the search removes models as
+ * they leave its population while trainers save): a blob goes only when no
+ * manifest holds it, and a save in progress holds blobs no manifest names
+ * yet (one it wrote, one it found and deduplicated against). So a save
+ * holds a shared lock on the file REPO/lock from exh_repo_save_begin until
+ * its commit or abort, and the blob sweep (and the removal of temp files)
+ * holds the exclusive one: it waits for the saves in progress and new saves
+ * wait for it. flock(2) locks: sound among processes of one machine (and
+ * of NFSv4 clients); on a shared filesystem without them, gc only when no
+ * save runs (exhaust search does it at the end unless every process is on
+ * one machine). Removing a model a running process is loading is the
+ * caller's to avoid (the search protects running jobs' donors). */
+EXH_API int exh_repo_remove(exh_repo *r, const int64_t *ids, int64_t count,
+                            exh_repo_gc_result *out, exh_error *err);
 
 /* Verify the repository: every blob's SHA-256 matches its name, every
  * manifest parses and its blobs exist, the index equals the manifests.

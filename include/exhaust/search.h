@@ -90,6 +90,9 @@ typedef struct exh_search_options {
     /* Transfer source: 0 = the parent; 1 = any finished model, the one with
      * the longest common prefix, found with a trie (trie.h). */
     int transfer_from_any;
+    /* 1: no child receives tensors (donor -1, prefix 0 in every request and
+     * record): the baseline a transfer is compared with. Overrides the above. */
+    int transfer_none;
     /* With transfer_from_any: logged models that may donate too (their
      * architectures and store run ids); NULL / 0 for none. */
     const exh_arch *logged_archs;
@@ -121,15 +124,27 @@ typedef struct exh_search_options {
      * search itself moves no tensors: the training command does. */
     const char *repo_path;
     /* The live fast tier across processes (exhaust search --repo-fast-dir):
-     * a node-local folder the search keeps holding the blobs its cache (the
-     * replay's, cachesim.h, LRU or LFU, repo_cache_bytes) admits, on the
-     * replay's events (a job's READ of its donor's prefix, its WRITE when it
-     * succeeded); the training processes' loads read it first (repo.h
-     * options.fast_dir; the CLI sets EXHAUST_REPO_FAST_DIR for them). NULL:
-     * none. Needs repo_path. */
+     * a node-local folder the search keeps holding the blobs its cache
+     * admits: the replay's policies and code (cachesim.h: repo_cache_policy,
+     * an exh_cachesim_policy; capacity repo_cache_bytes; tier: window and
+     * donations; threshold: epsilon on the parent estimate with this
+     * search's population and sample) in one shared cache, on the replay's
+     * events: a job's READ of its donor's prefix when it is dispatched
+     * (before its command runs), its WRITE when its result is gathered (if
+     * it succeeded). The training processes' loads read the folder first
+     * (repo.h options.fast_dir; the CLI sets EXHAUST_REPO_FAST_DIR for
+     * them). NULL: none. Needs repo_path. */
     const char *repo_fast_dir;
     int64_t repo_cache_bytes;
-    int repo_cache_lfu;        /* 0: LRU, 1: LFU */
+    int repo_cache_policy;     /* exh_cachesim_policy (0: lru) */
+    int repo_cache_window;     /* tier: records (default EXH_CACHESIM_DEFAULT_WINDOW) */
+    int repo_cache_donations;  /* tier (default EXH_CACHESIM_DEFAULT_TIER_DONATIONS) */
+    double repo_cache_epsilon; /* threshold (default 0.01, as exhaust analyze's) */
+    /* --repo-keep population during the search: a model is removed from the
+     * repository as it leaves the population (aging), unless a running job
+     * receives its prefix or mutates it (then when that job is gathered).
+     * Needs repo_path. See search_repo.c for why it cannot race a save. */
+    int repo_keep_population;
 } exh_search_options;
 
 EXH_API void exh_search_options_default(exh_search_options *o);
@@ -146,6 +161,9 @@ typedef struct exh_search_result {
      * held / not held, evictions, bytes copied into the folder. The trace's
      * m:repo_fast_hits are what the readers measured. */
     int64_t fast_hits, fast_misses, fast_evictions, fast_bytes_copied;
+    /* repo_keep_population: models removed as they left the population,
+     * and the blobs and bytes that went with them. */
+    int64_t repo_models_removed, repo_blobs_removed, repo_bytes_removed;
 } exh_search_result;
 
 /* Run the whole search with the simulated clock. `trace` may be NULL. */

@@ -139,6 +139,13 @@ typedef struct exh_trace_settings {
     const char *const *lines;
     int line_count;
     char repo[EXH_TRACE_SETTING_MAX]; /* non-empty: the CSV has the m:repo_* columns */
+    /* The live fast tier's settings (search.h repo_fast_dir), in the
+     * sidecar's "repo_cache" object (null, or absent in older sidecars:
+     * none; then policy "" and the numbers -1 / NAN). */
+    char repo_cache_policy[16];
+    long long repo_cache_bytes;
+    int repo_cache_window, repo_cache_donations;
+    double repo_cache_epsilon;
 } exh_trace_settings;
 
 /* All unknown: "" and -1 (mutation_exponent NAN). */

@@ -10,10 +10,14 @@
 `positions` maps a parameter (or buffer) name to its architecture position,
 or None for what is not positional (a classifier head): only positions below
 the donor's prefix are loaded, and only positional tensors are saved.
-Served tensors are NumPy arrays (or torch tensors) over the library's read-only
-mapping of the blob: numpy.frombuffer, no copy; copying them into a model's
-parameters is the one copy. Errors raise exhaust.Error with the library's
-message. A Repo is one handle: use one per thread or process.
+Two ways in. load_prefix copies the donor's bytes straight into the model's
+own tensors (exh_repo_load_into: read() into memory that is already there;
+every blob is checked before anything is written, so a failed load leaves
+the model as it was). load() serves without a copy: NumPy arrays (or, with
+Loaded.torch(), torch tensors) over the library's read-only mapping of each
+blob; the mapping lives as long as any of them. Errors raise exhaust.Error
+with the library's message. A Repo is one handle: use one per thread or
+process.
 """
 
 import ctypes
@@ -83,6 +87,10 @@ declare("exh_repo_donor", ctypes.c_int, P, ctypes.POINTER(Arch), ctypes.POINTER(
 declare("exh_repo_load_prefix", ctypes.c_int, P, ctypes.c_int64, ctypes.c_int,
         ctypes.POINTER(Tensors), E)
 declare("exh_repo_tensors_release", None, ctypes.POINTER(Tensors))
+declare("exh_repo_prefix_info", ctypes.c_int, P, ctypes.c_int64, ctypes.c_int,
+        ctypes.POINTER(Tensors), E)
+declare("exh_repo_load_into", ctypes.c_int, P, ctypes.c_int64, ctypes.c_int,
+        ctypes.POINTER(Tensors), ctypes.POINTER(ctypes.c_void_p), E)
 declare("exh_repo_model_get", ctypes.c_int, P, ctypes.c_int64, ctypes.POINTER(Model), E)
 declare("exh_repo_save_begin", ctypes.c_int, P, ctypes.POINTER(Model), ctypes.POINTER(P), E)
 declare("exh_repo_save_add_tensor", ctypes.c_int, P, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
@@ -107,9 +115,22 @@ def _arch(value):
     return a
 
 
-def _numpy(t):
-    """A NumPy array over a served tensor's bytes: no copy (the array's base
-    is a ctypes view of the mapping; valid while the load is held)."""
+class _Mapping:
+    """The library's mappings of one load: unmapped when the last array (or
+    torch tensor made from one) over them is gone, never under a live one."""
+
+    def __init__(self, tensors):
+        self.tensors = tensors
+
+    def __del__(self):
+        if lib is not None and self.tensors is not None:
+            lib.exh_repo_tensors_release(ctypes.byref(self.tensors))
+            self.tensors = None
+
+
+def _numpy(t, mapping):
+    """A read-only NumPy array over a served tensor's bytes: no copy (the
+    array's base is a ctypes view of the mapping, which holds `mapping`)."""
     dtype = DTYPES[t.dtype] if 0 <= t.dtype < len(DTYPES) else None
     if dtype is None or dtype == "bfloat16":
         raise _lib.InvalidError(f"tensor {t.name.decode()!r}: dtype {dtype} has no NumPy type")
@@ -117,6 +138,7 @@ def _numpy(t):
     if t.bytes == 0:
         return np.zeros(shape, dtype=dtype)
     buffer = (ctypes.c_char * t.bytes).from_address(t.data)
+    buffer._mapping = mapping  # the views keep the mapping alive
     array = np.frombuffer(buffer, dtype=dtype).reshape(shape)
     array.flags.writeable = False  # a read-only mapping: a write would fault
     return array
@@ -125,26 +147,57 @@ def _numpy(t):
 class Loaded:
     """A donor's prefix as served: `arrays` maps each tensor name to a
     read-only NumPy array over the library's mapping, `tensors` the served
-    entries (position, sha256, from_fast_tier). The mapping lives until
-    release() (or the end of a `with`): copy what must outlive it."""
+    entries (position, sha256, from_fast_tier). release() (or the end of a
+    `with`) drops this object's hold; the mapping goes when no array or
+    tensor made from one is left."""
 
     def __init__(self, tensors):
-        self._tensors = tensors
+        self._mapping = mapping = _Mapping(tensors)  # the entries point into it too
         self.entries = [tensors.tensors[i] for i in range(tensors.count)]
-        self.arrays = {e.name.decode(): _numpy(e) for e in self.entries}
+        self.arrays = {e.name.decode(): _numpy(e, mapping) for e in self.entries}
         self.positions = {e.name.decode(): e.position for e in self.entries}
         self.sha256 = {e.name.decode(): e.sha256.decode() for e in self.entries}
         self.fast_hits = sum(e.from_fast_tier for e in self.entries)
 
+    def torch(self):
+        """{name: torch tensor} over the same mapping, no copy. The memory is
+        read-only and torch cannot mark a tensor so: writing into one (an
+        in-place op, an optimizer step) kills the process with SIGSEGV. Read
+        them, or copy (tensor.clone(), param.copy_(tensor))."""
+        import torch
+        with warnings.catch_warnings():
+            # from_numpy warns that the arrays are not writable: that is the point
+            warnings.simplefilter("ignore", UserWarning)
+            return {name: torch.from_numpy(array) for name, array in self.arrays.items()}
+
     def release(self):
         self.arrays = {}
-        lib.exh_repo_tensors_release(ctypes.byref(self._tensors))
+        self.entries = []
+        self._mapping = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.release()
+
+
+def _destination(target, entry):
+    """Where load_into may write entry's bytes: target's own memory when it
+    is a C-contiguous CPU tensor or writable array of the stored dtype (and
+    so of the same size, the shape being checked); None: copy through a
+    mapping instead (dtype conversion, a GPU tensor, a strided view)."""
+    stored = DTYPES[entry.dtype] if 0 <= entry.dtype < len(DTYPES) else None
+    if hasattr(target, "data_ptr"):
+        if (target.device.type != "cpu" or not target.is_contiguous() or
+                str(target.dtype).rsplit(".", 1)[-1] != stored):
+            return None
+        return target.data_ptr()
+    if (isinstance(target, np.ndarray) and target.flags.c_contiguous and
+            target.flags.writeable and ("bool" if target.dtype == np.bool_
+                                        else target.dtype.name) == stored):
+        return target.ctypes.data
+    return None
 
 
 def _state_items(model):
@@ -253,8 +306,11 @@ class Repo:
         positions(name) -> int or None says which of the model's tensors are
         positional. Returns {name: sha256} of the tensors copied. A served
         tensor whose name, position or shape the model lacks is an
-        InvalidError (nothing partly copied is left unsaid: the message
-        names it)."""
+        InvalidError, and a missing or corrupt blob an exhaust.Error; either
+        way nothing was copied. CPU tensors and arrays of the stored dtype
+        are filled by the library directly (not through torch, so autograd's
+        version counters do not move: load before training, as a trainer
+        does); others are copied with torch's copy_ (converting dtypes)."""
         if donor is None:
             if isinstance(arch_or_model, int):
                 donor, prefix_len = arch_or_model, (prefix_len if prefix_len is not None
@@ -265,18 +321,47 @@ class Repo:
         if prefix_len is None:
             raise _lib.InvalidError("load_prefix: a donor needs its prefix_len")
         targets = dict(_state_items(model))
-        copied = {}
+        donor = _lib.integer(donor, "donor", -1, 2**63 - 1)
+        prefix_len = _lib.integer(prefix_len, "prefix_len", 0, 2**31 - 1)
+        info, err = Tensors(), ErrorStruct()
+        _lib.check(lib.exh_repo_prefix_info(self._live(), donor, prefix_len, ctypes.byref(info),
+                                            ctypes.byref(err)), err)
+        try:
+            entries = [info.tensors[i] for i in range(info.count)]
+            for e in entries:
+                self._check_target(donor, e, targets.get(e.name.decode()), positions)
+            addresses = [_destination(targets[e.name.decode()], e) for e in entries]
+            if all(a is not None or e.bytes == 0 for a, e in zip(addresses, entries)):
+                # straight into the model's memory: no mapping, one copy
+                destinations = (ctypes.c_void_p * (len(entries) + 1))(*addresses)
+                _lib.check(lib.exh_repo_load_into(self._live(), donor, prefix_len,
+                                                  ctypes.byref(info), destinations,
+                                                  ctypes.byref(err)), err)
+            else:
+                self._copy_mapped(donor, prefix_len, targets)
+            return {e.name.decode(): e.sha256.decode() for e in entries}
+        finally:
+            lib.exh_repo_tensors_release(ctypes.byref(info))
+
+    @staticmethod
+    def _check_target(donor, entry, target, positions):
+        name, position = entry.name.decode(), entry.position
+        if target is None or positions(name) != position:
+            raise _lib.InvalidError(
+                f"model {donor}, tensor {name!r} (position {position}): "
+                "the receiving model has no such tensor at that position")
+        shape = tuple(entry.shape[i] for i in range(entry.ndim))
+        if tuple(target.shape) != shape:
+            raise _lib.InvalidError(
+                f"model {donor}, tensor {name!r}: shape {shape} does not fit the "
+                f"receiving model's {tuple(target.shape)}")
+
+    def _copy_mapped(self, donor, prefix_len, targets):
+        """Serve mapped, then copy each into its target (converting dtypes,
+        to a GPU): for the targets load_into cannot fill in place."""
         with self.load(donor, prefix_len) as loaded:
             for name, array in loaded.arrays.items():
-                target = targets.get(name)
-                if target is None or positions(name) != loaded.positions[name]:
-                    raise _lib.InvalidError(
-                        f"model {donor}, tensor {name!r} (position {loaded.positions[name]}): "
-                        "the receiving model has no such tensor at that position")
-                if tuple(target.shape) != array.shape:
-                    raise _lib.InvalidError(
-                        f"model {donor}, tensor {name!r}: shape {array.shape} does not fit the "
-                        f"receiving model's {tuple(target.shape)}")
+                target = targets[name]
                 if hasattr(target, "detach"):
                     import torch
                     with torch.no_grad(), warnings.catch_warnings():
@@ -286,8 +371,6 @@ class Repo:
                         target.copy_(torch.from_numpy(array))
                 else:
                     target[...] = array
-                copied[name] = loaded.sha256[name]
-        return copied
 
     def save(self, job_id, arch, model, quality, parent_id=-1, donor_id=-1, prefix_len=0,
              positions=None, space=""):

@@ -120,18 +120,91 @@ def test_torch_module_round_trip_and_frozen_prefix_dedup(tmp_path):
                                          if where(k) is not None)
 
 
+def _targets(kind, torch, seed):
+    """The receiving state in each form load_prefix meets: arrays and CPU
+    tensors it fills in place (load_into), and targets it must copy into
+    through a mapping (another dtype, a strided view)."""
+    child = state(seed)
+    if kind == "float64 targets":
+        return {k: v.astype(np.float64) for k, v in child.items()}
+    if kind == "strided targets":
+        return {k: np.asfortranarray(v) if v.ndim > 1 else v for k, v in child.items()}
+    return {k: torch.from_numpy(v.copy()) for k, v in child.items()} if kind == "torch" else child
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "float64 targets", "strided targets"])
+@pytest.mark.parametrize("fast_dir", [False, True])
+def test_load_prefix_in_place_and_mapped_give_the_same(tmp_path, kind, fast_dir):
+    torch = pytest.importorskip("torch")
+    writer = exhaust.Repo(tmp_path / "m")
+    donor = state(1)
+    writer.save(0, [1, 2, 3], donor, 1.0, positions=position)
+    fast = ""
+    if fast_dir:  # the coordinator's copies, named by 16 hex digits of the SHA-256
+        fast = tmp_path / "fast"
+        fast.mkdir()
+        for name in POSITIONS:
+            digest = hashlib.sha256(donor[name].tobytes()).hexdigest()
+            (fast / digest[:16]).write_bytes(donor[name].tobytes())
+    repo = exhaust.Repo(tmp_path / "m", fast_dir=str(fast))
+    child = _targets(kind, torch, 2)
+    addresses = {k: (v.data_ptr() if hasattr(v, "data_ptr") else v.ctypes.data)
+                 for k, v in child.items()}
+    copied = repo.load_prefix([1, 2, 3], child, positions=position, donor=0, prefix_len=2)
+    assert set(copied) == {"conv0.weight", "conv0.bias", "conv1.weight"}
+    for name in copied:
+        got = child[name].numpy() if hasattr(child[name], "numpy") else child[name]
+        np.testing.assert_array_equal(got, donor[name])
+        # filled where it was (the model's own memory), not replaced
+        assert (child[name].data_ptr() if hasattr(child[name], "data_ptr")
+                else child[name].ctypes.data) == addresses[name]
+    traffic = repo.traffic()
+    assert traffic["loads"] == 1 and traffic["tensors"] == 3
+    assert traffic["fast_hits"] == (3 if fast_dir else 0)
+
+
+def flip_a_byte(repo_path, array, index):
+    """Damage the blob that holds `array`: byte `index` flipped."""
+    digest = hashlib.sha256(array.tobytes()).hexdigest()
+    blob = repo_path / "blobs" / digest[:2] / digest[2:]
+    os.chmod(blob, 0o644)
+    data = bytearray(blob.read_bytes())
+    data[index] ^= 1
+    blob.write_bytes(bytes(data))
+
+
+def test_corrupt_blob_leaves_the_model_as_it_was(tmp_path):
+    repo = exhaust.Repo(tmp_path / "m")
+    donor = state(1)
+    repo.save(0, [1, 2, 3], donor, 1.0, positions=position)
+    flip_a_byte(tmp_path / "m", donor["conv1.weight"], -1)
+    child = state(2)
+    before = {k: v.copy() for k, v in child.items()}
+    with pytest.raises(exhaust.Error, match="corrupt"):
+        repo.load_prefix([1, 2, 3], child, positions=position, donor=0, prefix_len=2)
+    for name in child:  # conv0's blobs were fine, but nothing was written
+        np.testing.assert_array_equal(child[name], before[name])
+
+
+def test_torch_views_keep_the_mapping(tmp_path):
+    torch = pytest.importorskip("torch")
+    repo = exhaust.Repo(tmp_path / "m")
+    donor = state(1)
+    repo.save(0, [1, 2, 3], donor, 1.0, positions=position)
+    with repo.load(0, 3) as loaded:
+        served = {e.name.decode(): e.data for e in loaded.entries}
+        tensors = loaded.torch()
+    del loaded
+    for name, tensor in tensors.items():
+        assert tensor.data_ptr() == served[name]  # no copy
+        np.testing.assert_array_equal(tensor.numpy(), donor[name])  # still mapped
+
+
 def test_corrupt_blob_raises_and_is_recorded(tmp_path):
     repo = exhaust.Repo(tmp_path / "m")
     saved = state(1)
     repo.save(0, [1, 2, 3], saved, 1.0, positions=position)
-    digest = hashlib.sha256(saved["conv0.weight"].tobytes()).hexdigest()
-    blob = tmp_path / "m" / "blobs" / digest[:2] / digest[2:]
-    if not blob.exists():
-        blob = tmp_path / "m" / "blobs" / digest[:2] / digest
-    os.chmod(blob, 0o644)
-    data = bytearray(blob.read_bytes())
-    data[0] ^= 1
-    blob.write_bytes(bytes(data))
+    flip_a_byte(tmp_path / "m", saved["conv0.weight"], 0)
     with pytest.raises(exhaust.Error, match="corrupt"):
         repo.load_prefix([1, 2, 3], state(2), positions=position, donor=0, prefix_len=3)
     repo.save(1, [1, 2, 4], state(2), 1.0, positions=position)

@@ -7,6 +7,8 @@
 
 #include "exhaust/analysis.h"
 
+#include "analyze/analysis_live.h"
+
 void exh_analysis_options_default(exh_analysis_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -243,6 +245,8 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
     if (rc == 0)
         rc = exh_analyze_parents_build(records, count, o->population, o->sample, o->epsilon,
                                        &out->parents, err);
+    if (rc == 0)
+        rc = analysis_live_build(out, err);
     out->seconds[EXH_ANALYSIS_QUALITY] = seconds_now() - t;
     const exh_progress *progress = &o->progress;
     exh_progress_report(progress, "parts", 1, EXH_ANALYSIS_PARTS);

@@ -1,11 +1,11 @@
 /* analyze_quality.c — RQ3: quality over time (steps of the cumulative
  * maximum) and who becomes a parent, against the hypergeometric estimate. */
-#include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exhaust/analyze.h"
+#include "repo/cache_policy.h"
 
 int exh_analyze_quality_build(const exh_trace_record *records, int64_t count, exh_analyze_quality *out,
                               exh_error *err)
@@ -47,15 +47,7 @@ void exh_analyze_quality_free(exh_analyze_quality *q)
 
 double exh_analyze_parent_bound(int population, int sample, int rank)
 {
-    if (rank < 1 || rank > population || sample < 1 || sample > population)
-        return 0.0;
-    /* One tournament: C(P - r, S - 1) / C(P, S), in logs for large P. */
-    if (population - rank < sample - 1)
-        return 0.0;
-    double log_win = gsl_sf_lnchoose((unsigned)(population - rank), (unsigned)(sample - 1)) -
-                     gsl_sf_lnchoose((unsigned)population, (unsigned)sample);
-    double win = exp(log_win);
-    return 1.0 - pow(1.0 - win, population);
+    return cache_policy_parent_bound(population, sample, rank); /* the live tier's too */
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -122,12 +114,9 @@ int exh_analyze_parents_build(const exh_trace_record *records, int64_t count, in
         exh_analyze_parents_free(out);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
     }
-    out->threshold_rank = population + 1;
-    for (int r = population; r >= 1; r--) {
+    for (int r = population; r >= 1; r--)
         out->bound[r] = exh_analyze_parent_bound(population, sample, r);
-        if (out->bound[r] < epsilon)
-            out->threshold_rank = r;
-    }
+    out->threshold_rank = cache_policy_threshold_rank(population, sample, epsilon);
     int64_t parent_count = 0;
     for (int64_t i = 0; i < count; i++)
         if (records[i].parent_id >= 0)

@@ -140,12 +140,17 @@ struct exh_evaluator;
 struct exh_search_result;
 struct exh_search_options;
 /* Parse --repo (c 'G'), --repo-fast-dir ('H'), --repo-cache-bytes ('I'),
- * --repo-cache-policy ('J'), --repo-keep (else); CLI_OK or a usage error. */
+ * --repo-cache-policy ('J'), --repo-cache-window, -donations, -epsilon
+ * (CLI_REPO_*), --repo-keep (else); CLI_OK or a usage error. */
+enum { CLI_REPO_WINDOW = 1001, CLI_REPO_DONATIONS, CLI_REPO_EPSILON };
 int cli_search_repo_option(int c, const char *name, const char *value,
                            struct exh_search_options *o, int *keep_population);
 int cli_search_repo_open(const char *repo, const char *fast_dir, struct exh_evaluator *e,
                          exh_error *err);
 void cli_search_repo_report(const char *repo, const struct exh_search_result *result);
+/* The live fast tier's settings into the trace's sidecar ("repo_cache"). */
+struct exh_trace_settings;
+void cli_search_repo_settings(const struct exh_search_options *o, struct exh_trace_settings *t);
 /* --repo-keep population, when the search ended: gc all but the last
  * `population` successful models of the trace. */
 int cli_search_repo_keep_population(const char *repo, const char *trace, int population,

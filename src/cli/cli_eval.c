@@ -16,7 +16,8 @@ static const char HELP[] =
     "                    [--lstm-variant default|paper]\n"
     "                    [--partial-epochs E] [--csv PATH]\n"
     "                    [--train-sizes N1,N2,...] [--sizes-csv PATH] [--out DIR]\n"
-    "                    [--penalties FILE] [--same-stride-indel X] [--quiet]\n\n"
+    "                    [--penalties FILE] [--same-stride-indel X] [--threads N]\n"
+    "                    [--quiet]\n\n"
     "Evaluate the predictors on logged models: R times, sample M models, split\n"
     "them 3:1:1, predict the test models from the others (baselines, 1/3/5-NN),\n"
     "and report the mean absolute error of the best validation value and of the\n"
@@ -57,6 +58,8 @@ static const char HELP[] =
     "                     true values per method and split), DIR/eval.csv and\n"
     "                     DIR/index.html (the table, predicted-vs-true scatter per\n"
     "                     method, a few predicted and logged curves)\n"
+    "  --threads N        threads for the LSTM trainings (default: one per core);\n"
+    "                     the same tables for any number\n"
     "  --quiet            no progress line on stderr (splits done, time left)\n\n"
     "example: exhaust eval --store out/exhaust.db --space graph --dataset wikitext-2\n";
 
@@ -119,6 +122,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         {"same-stride-indel", required_argument, NULL, 'I'},
         {"lstm-variant", required_argument, NULL, 'V'},
         {"quiet", no_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     int c, rc = CLI_OK, seed;
@@ -152,6 +156,7 @@ static int parse_options(int argc, char **argv, eval_cli_options *o)
         case 'P': o->penalties = optarg; break;
         case 'I': rc = cli_parse_indel("eval", optarg, &o->same_stride_indel); break;
         case 'V': rc = cli_parse_lstm_variant("eval", optarg, &o->eval.lstm_variant); break;
+        case 'T': rc = cli_parse_int("eval", name, optarg, 1, 64, &o->eval.threads); break;
         case ':': return cli_usage_error("eval", "%s needs a value", name);
         default: return cli_usage_error("eval", "unknown option '%s'", name);
         }

@@ -157,17 +157,15 @@ static int repo_show(exh_repo *r, const repo_args *a)
     exh_repo_tensors ts;
     int length = m->architecture.length;
     free(m);
-    if (exh_repo_load_prefix(r, id, length, &ts, &err) < 0)
+    /* the manifest's description: show reads no blob (check verifies them) */
+    if (exh_repo_prefix_info(r, id, length, &ts, &err) < 0)
         return failed(&err);
     static const char *const columns[] = {"position", "name", "dtype", "shape", "bytes", "sha256"};
     output_table *t = output_begin(stdout, a->format, 6, columns);
     for (int i = 0; i < ts.count; i++) {
         const exh_repo_tensor *x = &ts.tensors[i];
-        char shape[EXH_REPO_MAX_DIMS * 24] = "";
-        size_t used = 0;
-        for (int k = 0; k < x->ndim && used < sizeof shape; k++)
-            used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k ? "x" : "",
-                                     (long long)x->shape[k]);
+        char shape[EXH_REPO_MAX_DIMS * 24];
+        exh_repo_format_shape(x->ndim, x->shape, shape, sizeof shape);
         output_integer(t, x->position);
         output_text(t, x->name);
         output_text(t, exh_repo_dtype_name(x->dtype));

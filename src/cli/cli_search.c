@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_search.h"
 #include "exhaust/eval.h"
 #include "exhaust/search.h"
 
@@ -20,7 +21,7 @@ static const char HELP[] =
     "                      [--clock real|simulated] [--mutation-exponent X]\n"
     "                      [--mutate-after finished|submitted]\n"
     "                      [--with-replacement] [--allow-duplicates]\n"
-    "                      [--time-budget SECONDS] [--transfer-from parent|any]\n"
+    "                      [--time-budget SECONDS] [--transfer-from parent|any|none]\n"
     "                      [--trace PATH] [--no-fsync] [--resume TRACE] [--mpi]\n"
     "                      [--store PATH --search-name NAME] [--quiet]\n\n"
     "Regularized (aging) evolution: evaluate random architectures until P have\n"
@@ -57,11 +58,13 @@ static const char HELP[] =
     "                       and the search exits 128+signal with its trace complete\n"
     "  --repo DIR           model repository (created if absent): the command loads\n"
     "                       there and saves model {job_id}; the trace gains m:repo_*\n"
-    "  --repo-keep K        all (default) or population: at the end, gc the models\n"
-    "                       that left the population (needs --trace)\n"
-    "  --repo-fast-dir DIR  node-local fast tier the search fills with its cache's\n"
-    "                       blobs (--repo-cache-bytes B, --repo-cache-policy lru|lfu);\n"
-    "                       commands get EXHAUST_REPO_FAST_DIR and read there first\n"
+    "  --repo-keep K        all (default) or population: remove models that left the\n"
+    "                       population (as they leave; --transfer-from any: at the end)\n"
+    "  --repo-fast-dir DIR  node-local fast tier kept by the replay's cache (--repo-cache-\n"
+    "                       bytes B, --repo-cache-policy lru|lfu|tier|threshold|prefetch);\n"
+    "                       commands get EXHAUST_REPO_FAST_DIR and read there first;\n"
+    "                       --repo-cache-window N, -donations D (tier), -epsilon E\n"
+    "                       (threshold): as exhaust analyze's (100, 5, 0.01)\n"
     "  --timeout SEC        per-evaluation limit for --command (default 0: none);\n"
     "                       failures and timeouts are recorded, the search goes on\n"
     "  --retry-failures R   also re-queue a failed or timed-out evaluation, up to R\n"
@@ -93,7 +96,8 @@ static const char HELP[] =
     "  --transfer-from M    parent (default): a child receives its parent's tensors for\n"
     "                       their common prefix; any: from the finished model with the\n"
     "                       longest common prefix (found with a prefix trie), or from a\n"
-    "                       logged run of --space on --dataset in --logs when given\n"
+    "                       logged run of --space on --dataset in --logs when given;\n"
+    "                       none: no child receives tensors (the baseline)\n"
     "  --trace PATH         write every evaluation to a CSV trace (DeepHyper columns;\n"
     "                       pandas.read_csv reads it as it is), each record flushed\n"
     "                       to disk as it finishes; the settings go to PATH.json\n"
@@ -122,26 +126,6 @@ static const char HELP[] =
     "example: exhaust search --space nb201 --population 100 --sample 5 --candidates 1000 \\\n"
     "             --workers 64 --clock simulated --seed 1 --trace out.csv\n"
     "         mpirun -np 9 exhaust search --mpi --evaluator command --command ./train.sh\n";
-
-/* Options the user gave (not defaults): a resume checks these against the
- * trace's sidecar and takes the others from it. */
-enum {
-    GIVEN_POPULATION = 1 << 0, GIVEN_SAMPLE = 1 << 1, GIVEN_SEED = 1 << 2,
-    GIVEN_SPACE = 1 << 3, GIVEN_EVALUATOR = 1 << 4, GIVEN_DATASET = 1 << 5,
-    GIVEN_CANDIDATES = 1 << 6, GIVEN_WORKERS = 1 << 7, GIVEN_CLOCK = 1 << 8,
-    GIVEN_TRANSFER = 1 << 9, GIVEN_EXPONENT = 1 << 10, GIVEN_MUTATE_AFTER = 1 << 11,
-    GIVEN_SCREEN = 1 << 12, GIVEN_K = 1 << 13,
-};
-
-typedef struct search_cli_options {
-    exh_search_options search;
-    const char *space, *evaluator, *table, *dataset, *trace, *command, *resume;
-    const char *store, *search_name, *logs;
-    int k;
-    double timeout;
-    int simulated, mpi, no_fsync, quiet, keep_population;
-    unsigned given;            /* GIVEN_* */
-} search_cli_options;
 
 static int parse_number(const char *option, const char *text, double low, double *out)
 {
@@ -183,6 +167,9 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         {"repo-keep", required_argument, NULL, 'O'},
         {"repo-cache-bytes", required_argument, NULL, 'I'},
         {"repo-cache-policy", required_argument, NULL, 'J'},
+        {"repo-cache-window", required_argument, NULL, CLI_REPO_WINDOW},
+        {"repo-cache-donations", required_argument, NULL, CLI_REPO_DONATIONS},
+        {"repo-cache-epsilon", required_argument, NULL, CLI_REPO_EPSILON},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -213,9 +200,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
         case 'r': o->search.sample_with_replacement = 1; break;
         case 'D': o->search.allow_duplicates = 1; break;
         case 'X':
-            if (strcmp(optarg, "any") != 0 && strcmp(optarg, "parent") != 0)
-                return cli_usage_error("search", "--transfer-from is parent or any");
-            o->search.transfer_from_any = strcmp(optarg, "any") == 0;
+            if (cli_search_set_transfer(o, optarg) != 0)
+                return cli_usage_error("search", "--transfer-from is parent, any or none");
             break;
         case 'c':
             if (strcmp(optarg, "simulated") != 0 && strcmp(optarg, "real") != 0)
@@ -223,7 +209,8 @@ static int parse_options(int argc, char **argv, search_cli_options *o)
             o->simulated = strcmp(optarg, "simulated") == 0;
             break;
         case 'C': o->command = optarg; break;
-        case 'G': case 'H': case 'I': case 'J': case 'O':
+        case 'G': case 'H': case 'I': case 'J': case 'O': case CLI_REPO_WINDOW:
+        case CLI_REPO_DONATIONS: case CLI_REPO_EPSILON:
             rc = cli_search_repo_option(c, name, optarg, &o->search, &o->keep_population);
             break;
         case 'R': o->resume = optarg; break;
@@ -297,137 +284,6 @@ static int check_options(const search_cli_options *o)
     return CLI_OK;
 }
 
-static void describe_search(const search_cli_options *o, char *parameters, size_t size)
-{
-    snprintf(parameters, size,
-             "exhaust search: space=%s evaluator=%s dataset=%s population=%d sample=%d "
-             "candidates=%lld workers=%d seed=%llu clock=%s mutation_exponent=%g "
-             "transfer_from=%s mutate_after=%s",
-             o->space, o->evaluator, o->dataset, o->search.population, o->search.sample,
-             (long long)o->search.candidates, o->search.workers,
-             (unsigned long long)o->search.seed, o->simulated ? "simulated" : "real",
-             o->search.mutation_exponent,
-             o->search.transfer_from_any ? "any" : "parent",
-             o->search.mutate_after_submitted ? "submitted" : "finished");
-    size_t used = strlen(parameters);
-    if (o->search.screen > 1) /* only then: other searches describe themselves as before */
-        snprintf(parameters + used, size - used, " screen=%d k=%d", o->search.screen, o->k);
-}
-
-static void fill_settings(const search_cli_options *o, exh_trace_settings *t)
-{
-    exh_trace_settings_init(t);
-    snprintf(t->space, sizeof t->space, "%s", o->space);
-    snprintf(t->dataset, sizeof t->dataset, "%s", o->dataset);
-    snprintf(t->evaluator, sizeof t->evaluator, "%s", o->evaluator);
-    snprintf(t->clock, sizeof t->clock, "%s", o->simulated ? "simulated" : "real");
-    snprintf(t->transfer_from, sizeof t->transfer_from, "%s",
-             o->search.transfer_from_any ? "any" : "parent");
-    snprintf(t->mutate_after, sizeof t->mutate_after, "%s",
-             o->search.mutate_after_submitted ? "submitted" : "finished");
-    t->population = o->search.population;
-    t->sample = o->search.sample;
-    t->seed = (long long)o->search.seed;
-    t->workers = o->search.workers;
-    t->candidates = (long long)o->search.candidates;
-    t->mutation_exponent = o->search.mutation_exponent;
-    t->screen = o->search.screen > 1 ? o->search.screen : 1;
-    t->k = o->k;
-    snprintf(t->repo, sizeof t->repo, "%s", o->search.repo_path ? o->search.repo_path : "");
-}
-
-/* One difference between the options given and the trace's settings. */
-static void differs(char *message, size_t size, const char *option, const char *given,
-                    const char *recorded)
-{
-    size_t used = strlen(message);
-    snprintf(message + used, size - used, "%s%s %s (the trace has %s)", used ? "; " : "",
-             option, given, recorded);
-}
-
-/*
- * --resume: the settings of the search that wrote the trace (its sidecar,
- * or an older trace's '#' line). Options the user gave must match them
- * (issue 11: a resume with another population or seed would silently mix
- * two searches); options not given are taken from them. `recorded` keeps
- * the strings o points into.
- */
-static int adopt_settings(search_cli_options *o, exh_trace_settings *recorded, int *found)
-{
-    exh_error err;
-    *found = 0;
-    int rc = exh_trace_settings_read(o->resume, recorded, &err);
-    if (rc == EXH_ERR_NOT_FOUND) {
-        fprintf(stderr, "exhaust search: %s has no settings sidecar: the options given are "
-                        "used unchecked\n", o->resume);
-        return CLI_OK;
-    }
-    if (rc < 0) {
-        cli_error("search", "%s", err.message);
-        return CLI_FAILED;
-    }
-    *found = 1;
-    char message[1024] = "", given[64], had[64];
-    const exh_trace_settings *r = recorded;
-    struct { unsigned flag; const char *option, *value, *recorded; } texts[] = {
-        {GIVEN_SPACE, "--space", o->space, r->space},
-        {GIVEN_EVALUATOR, "--evaluator", o->evaluator, r->evaluator},
-        {GIVEN_DATASET, "--dataset", o->dataset, r->dataset},
-    };
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        if (*texts[i].recorded && (o->given & texts[i].flag) &&
-            strcmp(texts[i].value, texts[i].recorded) != 0)
-            differs(message, sizeof message, texts[i].option, texts[i].value, texts[i].recorded);
-    struct { unsigned flag; const char *option; long long value, recorded; } numbers[] = {
-        {GIVEN_POPULATION, "--population", o->search.population, r->population},
-        {GIVEN_SAMPLE, "--sample", o->search.sample, r->sample},
-        {GIVEN_SEED, "--seed", (long long)o->search.seed, r->seed},
-        {GIVEN_SCREEN, "--screen", o->search.screen > 1 ? o->search.screen : 1, r->screen},
-        {GIVEN_K, "--k", o->k, r->k},
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
-        if (numbers[i].recorded >= 0 && (o->given & numbers[i].flag) &&
-            numbers[i].value != numbers[i].recorded) {
-            snprintf(given, sizeof given, "%lld", numbers[i].value);
-            snprintf(had, sizeof had, "%lld", numbers[i].recorded);
-            differs(message, sizeof message, numbers[i].option, given, had);
-        }
-    if (*message)
-        return cli_usage_error("search", "--resume %s: options differ from the trace's settings "
-                               "(%s%s): %s", o->resume, o->resume, EXH_TRACE_SIDECAR_SUFFIX,
-                               message);
-    /* Not given: the recorded value. */
-    if (!(o->given & GIVEN_SPACE) && *r->space)
-        o->space = r->space;
-    if (!(o->given & GIVEN_EVALUATOR) && *r->evaluator)
-        o->evaluator = r->evaluator;
-    if (!(o->given & GIVEN_DATASET) && *r->dataset)
-        o->dataset = r->dataset;
-    if (!(o->given & GIVEN_POPULATION) && r->population > 0)
-        o->search.population = r->population;
-    if (!(o->given & GIVEN_SAMPLE) && r->sample > 0)
-        o->search.sample = r->sample;
-    if (!(o->given & GIVEN_SEED) && r->seed >= 0)
-        o->search.seed = (uint64_t)r->seed;
-    if (!(o->given & GIVEN_SCREEN) && r->screen > 0)
-        o->search.screen = r->screen;
-    if (!(o->given & GIVEN_K) && r->k > 0)
-        o->k = r->k;
-    if (!(o->given & GIVEN_CANDIDATES) && r->candidates > 0)
-        o->search.candidates = r->candidates;
-    if (!(o->given & GIVEN_WORKERS) && r->workers > 0)
-        o->search.workers = r->workers;
-    if (!(o->given & GIVEN_CLOCK) && *r->clock)
-        o->simulated = strcmp(r->clock, "simulated") == 0;
-    if (!(o->given & GIVEN_TRANSFER) && *r->transfer_from)
-        o->search.transfer_from_any = strcmp(r->transfer_from, "any") == 0;
-    if (!(o->given & GIVEN_EXPONENT) && !isnan(r->mutation_exponent))
-        o->search.mutation_exponent = r->mutation_exponent;
-    if (!(o->given & GIVEN_MUTATE_AFTER) && *r->mutate_after)
-        o->search.mutate_after_submitted = strcmp(r->mutate_after, "submitted") == 0;
-    return CLI_OK;
-}
-
 /* The CSV trace (or a writer without one), locked; a resumed trace's torn
  * last line is cut here, before it is read. */
 static int open_trace(const search_cli_options *o, exh_evaluator *e, int sidecar,
@@ -435,10 +291,10 @@ static int open_trace(const search_cli_options *o, exh_evaluator *e, int sidecar
 {
     *trace = NULL;
     char parameters[512];
-    describe_search(o, parameters, sizeof parameters);
+    cli_search_describe(o, parameters, sizeof parameters);
     const char *lines[2] = {parameters, e->describe(e->state)};
     exh_trace_settings settings;
-    fill_settings(o, &settings);
+    cli_search_fill_settings(o, &settings);
     settings.lines = lines;
     settings.line_count = 2;
     int rc = EXH_OK;
@@ -468,7 +324,7 @@ static int open_store(const search_cli_options *o, exh_trace_writer *trace, exh_
     if (!o->store)
         return EXH_OK;
     char parameters[512];
-    describe_search(o, parameters, sizeof parameters);
+    cli_search_describe(o, parameters, sizeof parameters);
     const char *name = o->search_name ? o->search_name
                        : o->resume    ? o->resume
                        : o->trace     ? o->trace
@@ -675,7 +531,7 @@ static int search_main(int argc, char **argv)
     /* Before MPI starts: a refused option then ends every rank alike. */
     exh_trace_settings recorded;
     int sidecar = 0;
-    if (o.resume && (rc = adopt_settings(&o, &recorded, &sidecar)) != CLI_OK)
+    if (o.resume && (rc = cli_search_adopt_settings(&o, &recorded, &sidecar)) != CLI_OK)
         return rc;
     if ((rc = check_options(&o)) != CLI_OK)
         return rc;

@@ -2,12 +2,14 @@
  * repository before the search, give the command evaluator its folder
  * ({repo}), and say what it holds afterwards. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "exhaust/cachesim.h"
 #include "exhaust/evaluator.h"
 #include "exhaust/repo.h"
 #include "exhaust/search.h"
@@ -27,18 +29,49 @@ int cli_search_repo_option(int c, const char *name, const char *value, exh_searc
             return cli_usage_error("search", "%s needs a whole number of bytes >= 1, not '%s'",
                                    name, value);
         return CLI_OK;
-    case 'J':
-        if (strcmp(value, "lru") != 0 && strcmp(value, "lfu") != 0)
-            return cli_usage_error("search", "--repo-cache-policy is lru or lfu (tier, threshold "
-                                   "and prefetch are the replay's only, so far)");
-        o->repo_cache_lfu = strcmp(value, "lfu") == 0;
+    case CLI_REPO_WINDOW:
+    case CLI_REPO_DONATIONS: {
+        errno = 0;
+        long long n = strtoll(value, &end, 10);
+        if (errno || end == value || *end || n < (c == CLI_REPO_WINDOW) || n > INT_MAX)
+            return cli_usage_error("search", "%s needs a whole number >= %d, not '%s'", name,
+                                   c == CLI_REPO_WINDOW, value);
+        *(c == CLI_REPO_WINDOW ? &o->repo_cache_window : &o->repo_cache_donations) = (int)n;
         return CLI_OK;
+    }
+    case CLI_REPO_EPSILON:
+        o->repo_cache_epsilon = strtod(value, &end);
+        if (end == value || *end || !(o->repo_cache_epsilon >= 0 && o->repo_cache_epsilon <= 1))
+            return cli_usage_error("search", "%s needs a number in [0, 1], not '%s'", name,
+                                   value);
+        return CLI_OK;
+    case 'J': {
+        exh_cachesim_policy policy;
+        exh_error err;
+        if (exh_cachesim_policy_parse(value, &policy, &err) < 0)
+            return cli_usage_error("search", "--repo-cache-policy: %s", err.message);
+        o->repo_cache_policy = (int)policy;
+        return CLI_OK;
+    }
     default:
         if (strcmp(value, "all") != 0 && strcmp(value, "population") != 0)
             return cli_usage_error("search", "--repo-keep is all or population");
         *keep_population = strcmp(value, "population") == 0;
+        o->repo_keep_population = *keep_population; /* as models leave (search.h) */
         return CLI_OK;
     }
+}
+
+void cli_search_repo_settings(const exh_search_options *o, exh_trace_settings *t)
+{
+    if (!o->repo_fast_dir || !o->repo_path)
+        return; /* no live fast tier: "repo_cache" stays null */
+    snprintf(t->repo_cache_policy, sizeof t->repo_cache_policy, "%s",
+             exh_cachesim_policy_name((exh_cachesim_policy)o->repo_cache_policy));
+    t->repo_cache_bytes = o->repo_cache_bytes;
+    t->repo_cache_window = o->repo_cache_window;
+    t->repo_cache_donations = o->repo_cache_donations;
+    t->repo_cache_epsilon = o->repo_cache_epsilon;
 }
 
 int cli_search_repo_open(const char *repo, const char *fast_dir, exh_evaluator *e,
@@ -63,6 +96,10 @@ void cli_search_repo_report(const char *repo, const exh_search_result *result)
                "%lld bytes copied in\n", (long long)result->fast_hits,
                (long long)result->fast_misses, (long long)result->fast_evictions,
                (long long)result->fast_bytes_copied);
+    if (result->repo_models_removed > 0)
+        printf("repository: removed as they left the population: %lld models, %lld blobs, "
+               "%lld bytes\n", (long long)result->repo_models_removed,
+               (long long)result->repo_blobs_removed, (long long)result->repo_bytes_removed);
     exh_repo_options options;
     exh_repo_options_default(&options);
     options.read_only = 1;

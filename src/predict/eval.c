@@ -230,18 +230,13 @@ static int overlap(const int *a, const int *b)
     return shared;
 }
 
-/* One repeat of top-3 selection for every method and both budgets. */
-static int select_split(const exh_eval_dataset *d, const split *s, int methods,
-                        const double *budgets, exh_rng *r, exh_rng *lstm_stream, int lstm_variant,
-                        accumulator any[][2], accumulator shared[][2], exh_error *err)
+/* One repeat of top-3 selection, the guesses of every method but the LSTM
+ * for both budgets: truth[b * n + t] and guess[(method * 2 + b) * n + t]. */
+static int select_guesses(const exh_eval_dataset *d, const split *s, int methods,
+                          const double *budgets, exh_rng *r, double *truth, double *guess,
+                          exh_error *err)
 {
     int higher = d->metric == EXH_KNN_ACCURACY, n = s->test_count, rc = 0;
-    if (n < 3)
-        return 0;
-    double *truth = malloc(sizeof(double) * (size_t)n * (2 + (size_t)methods) * 2);
-    if (!truth)
-        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-    double *guess = truth + 2 * n;
     exh_knn_prediction p;
     exh_knn_prediction_init(&p);
     for (int t = 0; rc == 0 && t < n; t++) {
@@ -272,12 +267,17 @@ static int select_split(const exh_eval_dataset *d, const split *s, int methods,
         rc = eval_gp_budget_guesses(d, s, &sd, budgets[b], guess + (EVAL_METHOD_GP * 2 + b) * n,
                                     err);
     split_distances_free(&sd);
-    if (lstm_stream) /* the LSTM is one more method, after the others */
-        for (int b = 0; rc == 0 && b < 2; b++)
-            rc = eval_lstm_budget_guesses(d, lstm_variant, s, budgets[b], lstm_stream,
-                                          guess + (methods * 2 + b) * n, err);
-    int scored = methods + (lstm_stream != NULL);
-    for (int b = 0; rc == 0 && b < 2; b++) {
+    exh_knn_prediction_clear(&p);
+    return rc;
+}
+
+/* Score one repeat's guesses (`scored` methods, the LSTM last when there). */
+static void select_score(const exh_eval_dataset *d, int n, int methods, int scored,
+                         const double *truth, const double *guess, accumulator any[][2],
+                         accumulator shared[][2])
+{
+    int higher = d->metric == EXH_KNN_ACCURACY;
+    for (int b = 0; b < 2; b++) {
         int real[3], chosen[3];
         top3(truth + b * n, n, higher, real);
         for (int method = 0; method < scored; method++) {
@@ -289,9 +289,6 @@ static int select_split(const exh_eval_dataset *d, const split *s, int methods,
             accumulate(&shared[method][b], k);
         }
     }
-    exh_knn_prediction_clear(&p);
-    free(truth);
-    return rc;
 }
 
 /* A model's whole training time: its mean logged epoch time times its
@@ -324,6 +321,155 @@ static void default_budgets(const exh_eval_dataset *d, const exh_eval_options *o
     free(totals);
 }
 
+/* One split of either table, kept until its LSTM job has run: the error
+ * table's LSTM scores and records (this repeat's, merged in repeat order),
+ * or top-3 selection's truth and guesses. */
+typedef struct split_job {
+    split s;
+    int built;
+    method_scores lstm[3];
+    exh_eval_result part;
+    double *truth, *guess;
+} split_job;
+
+typedef struct eval_plan {
+    const exh_eval_dataset *d;
+    const exh_eval_options *o;
+    int methods, repeats, top3;
+    const double *budgets;
+    split_job *jobs; /* repeats error-table splits, then top3 selection splits */
+} eval_plan;
+
+/* The LSTM work of split `job`, on its own stream (seeded by the repeat,
+ * as the plain protocol's): independent of every other job. */
+static int lstm_job(void *context, int job, exh_error *err)
+{
+    const eval_plan *p = context;
+    const exh_eval_options *o = p->o;
+    split_job *j = &p->jobs[job];
+    int top3 = job >= p->repeats, repeat = top3 ? job - p->repeats : job, rc = 0;
+    if (top3 && j->s.test_count < 3)
+        return EXH_OK;
+    exh_rng *stream =
+        exh_rng_new(o->seed * 7919u + (top3 ? 1000003u : 0u) + (uint64_t)repeat);
+    if (!stream)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (!top3) {
+        eval_recorder recorder = {&j->part, repeat};
+        rc = eval_lstm_score(p->d, o->lstm_variant, &j->s, p->methods > EVAL_METHOD_5NN_PARTIAL,
+                             stream, j->lstm, o->keep_predictions ? &recorder : NULL, p->methods,
+                             err);
+    }
+    int n = j->s.test_count;
+    for (int b = 0; top3 && rc == 0 && b < 2; b++)
+        rc = eval_lstm_budget_guesses(p->d, o->lstm_variant, &j->s, p->budgets[b], stream,
+                                      j->guess + (p->methods * 2 + b) * n, err);
+    exh_rng_free(stream);
+    return rc;
+}
+
+/* The non-LSTM work of every split, in order on the one generator r. */
+static int plan_splits(eval_plan *p, exh_rng *r, method_scores *scores, accumulator *noise,
+                       exh_error *err)
+{
+    const exh_eval_options *o = p->o;
+    int rc = 0;
+    for (int job = 0; rc == 0 && job < p->repeats + p->top3; job++) {
+        split_job *j = &p->jobs[job];
+        int top3 = job >= p->repeats, repeat = top3 ? job - p->repeats : job;
+        rc = make_split(p->d, o->models, o->penalties, o->fit_penalties,
+                        o->seed + (uint64_t)repeat, r, &j->s, err);
+        j->built = rc == 0;
+        eval_recorder recorder = {&j->part, repeat};
+        if (rc == 0 && !top3)
+            rc = score_split(p->d, &j->s, p->methods, r, scores, noise,
+                             o->keep_predictions ? &recorder : NULL, err);
+        int n = j->s.test_count;
+        if (rc == 0 && top3 && n >= 3) {
+            j->truth = malloc(sizeof(double) * (size_t)n * (2 + (size_t)p->methods) * 2);
+            j->guess = j->truth ? j->truth + 2 * n : NULL;
+            rc = j->truth ? select_guesses(p->d, &j->s, p->methods, p->budgets, r, j->truth,
+                                           j->guess, err)
+                          : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+        }
+        if (!o->use_lstm)
+            exh_progress_report(&o->progress, "splits", job + 1, p->repeats + p->top3);
+    }
+    return rc;
+}
+
+/* Add a job's accumulator: each holds one value or none, so the sums are
+ * exactly those of accumulating the value here. */
+static void merge_accumulator(accumulator *into, const accumulator *from)
+{
+    into->sum += from->sum;
+    into->squares += from->squares;
+    into->count += from->count;
+}
+
+static void merge_scores(method_scores *into, const method_scores *from)
+{
+    merge_accumulator(&into->best_error, &from->best_error);
+    merge_accumulator(&into->overfit_error, &from->overfit_error);
+    merge_accumulator(&into->tau, &from->tau);
+    merge_accumulator(&into->rho, &from->rho);
+    merge_accumulator(&into->lambda, &from->lambda);
+}
+
+/* Append a repeat's records (and the first repeat's curve examples). */
+static int merge_part(exh_eval_result *out, exh_eval_result *part, exh_error *err)
+{
+    for (int i = 0; i < part->example_count && out->example_count < EXH_EVAL_CURVE_EXAMPLES; i++)
+        out->examples[out->example_count++] = part->examples[i];
+    part->example_count = 0;
+    int64_t need = out->prediction_count + part->prediction_count;
+    if (need > out->prediction_capacity) {
+        exh_eval_prediction *grown = realloc(out->predictions, sizeof *grown * (size_t)need);
+        if (!grown)
+            return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+        out->predictions = grown;
+        out->prediction_capacity = need;
+    }
+    if (part->prediction_count)
+        memcpy(out->predictions + out->prediction_count, part->predictions,
+               sizeof *part->predictions * (size_t)part->prediction_count);
+    out->prediction_count = need;
+    return EXH_OK;
+}
+
+/* Gather the jobs in split order: the same sums, records and top-3 counts
+ * as one thread doing one split after another. */
+static int gather(const eval_plan *p, method_scores *scores, accumulator any[][2],
+                  accumulator shared[][2], exh_eval_result *out, exh_error *err)
+{
+    int rc = 0, lstm = p->o->use_lstm;
+    for (int job = 0; job < p->repeats + p->top3; job++) {
+        split_job *j = &p->jobs[job];
+        if (job < p->repeats) {
+            for (int k = 0; lstm && k < 3; k++)
+                merge_scores(&scores[p->methods + k], &j->lstm[k]);
+            if (rc == 0)
+                rc = merge_part(out, &j->part, err);
+            out->test_models = j->s.test_count;
+        } else if (j->truth) {
+            select_score(p->d, j->s.test_count, p->methods, p->methods + lstm, j->truth, j->guess,
+                         any, shared);
+        }
+    }
+    return rc;
+}
+
+static void free_jobs(split_job *jobs, int count)
+{
+    for (int job = 0; jobs && job < count; job++) {
+        if (jobs[job].built)
+            eval_split_free(&jobs[job].s);
+        exh_eval_result_clear(&jobs[job].part);
+        free(jobs[job].truth);
+    }
+    free(jobs);
+}
+
 int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_result *out,
                  exh_error *err)
 {
@@ -339,45 +485,20 @@ int exh_eval_run(const exh_eval_dataset *d, const exh_eval_options *o, exh_eval_
     memset(scores, 0, sizeof scores);
     memset(any, 0, sizeof any);
     memset(shared, 0, sizeof shared);
-    exh_rng *r = exh_rng_new(o->seed);
-    int rc = r ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-    int64_t splits = o->repeats + (d->has_times ? o->top3_repeats : 0);
-    for (int repeat = 0; rc == 0 && repeat < o->repeats; repeat++) {
-        split s;
-        eval_recorder recorder = {out, repeat};
-        const eval_recorder *rec = o->keep_predictions ? &recorder : NULL;
-        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r,
-                        &s, err);
-        if (rc == 0)
-            rc = score_split(d, &s, methods, r, scores, &noise, rec, err);
-        if (rc == 0 && o->use_lstm) { /* its own stream: the splits stay those of a plain run */
-            exh_rng *lstm_stream = exh_rng_new(o->seed * 7919u + (uint64_t)repeat);
-            rc = lstm_stream ? eval_lstm_score(d, o->lstm_variant, &s,
-                                               methods > EVAL_METHOD_5NN_PARTIAL,
-                                               lstm_stream, &scores[methods], rec, methods, err)
-                             : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-            exh_rng_free(lstm_stream);
-        }
-        out->test_models = s.test_count;
-        eval_split_free(&s);
-        exh_progress_report(&o->progress, "splits", repeat + 1, splits);
-    }
     default_budgets(d, o, out->budgets);
-    for (int repeat = 0; rc == 0 && d->has_times && repeat < o->top3_repeats; repeat++) {
-        split s;
-        rc = make_split(d, o->models, o->penalties, o->fit_penalties, o->seed + (uint64_t)repeat, r,
-                        &s, err);
-        exh_rng *lstm_stream =
-            o->use_lstm ? exh_rng_new(o->seed * 7919u + 1000003u + (uint64_t)repeat) : NULL;
-        if (rc == 0 && o->use_lstm && !lstm_stream)
-            rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-        if (rc == 0)
-            rc = select_split(d, &s, methods, out->budgets, r, lstm_stream, o->lstm_variant, any,
-                              shared, err);
-        exh_rng_free(lstm_stream);
-        eval_split_free(&s);
-        exh_progress_report(&o->progress, "splits", o->repeats + repeat + 1, splits);
-    }
+    eval_plan plan = {d, o, methods, o->repeats, d->has_times ? o->top3_repeats : 0,
+                      out->budgets, NULL};
+    int jobs = plan.repeats + plan.top3;
+    plan.jobs = calloc((size_t)jobs, sizeof *plan.jobs);
+    exh_rng *r = exh_rng_new(o->seed);
+    int rc = r && plan.jobs ? 0 : exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    if (rc == 0) /* everything but the LSTM, in order on r: cheap */
+        rc = plan_splits(&plan, r, scores, &noise, err);
+    if (rc == 0 && o->use_lstm) /* the trainings, independent: on every core */
+        rc = eval_pool_run(o->threads, jobs, lstm_job, &plan, &o->progress, 0, jobs, err);
+    if (rc == 0)
+        rc = gather(&plan, scores, any, shared, out, err);
+    free_jobs(plan.jobs, jobs);
     exh_rng_free(r);
     int lstm_methods = !o->use_lstm ? 0 : methods > EVAL_METHOD_5NN_PARTIAL ? 3 : 1;
     out->method_count = methods + lstm_methods;

@@ -191,4 +191,16 @@ int eval_lstm_fit_predict(const exh_eval_dataset *d, int variant, const exh_arch
 int eval_lstm_budget_guesses(const exh_eval_dataset *d, int variant, const split *s, double budget,
                              exh_rng *r, double *guesses, exh_error *err);
 
+/* Independent jobs on several threads (eval_pool.c): fn(context, job, err)
+ * for job 0 .. jobs - 1, each writing only its own output; `threads` 0 means
+ * one per core. Each finished job tells `progress` ("splits", base + jobs
+ * done so far, total), never two at once. Returns the first failure in job
+ * order (its message in err), or EXH_OK. BLAS runs single-threaded meanwhile. */
+#define EVAL_MAX_THREADS 64
+typedef int (*eval_job_fn)(void *context, int job, exh_error *err);
+int eval_pool_run(int threads, int jobs, eval_job_fn fn, void *context,
+                  const exh_progress *progress, int64_t progress_base, int64_t progress_total,
+                  exh_error *err);
+int eval_threads_default(void);
+
 #endif

@@ -44,6 +44,12 @@ typedef struct knn_nb201_tables {
      * costs of the diagonal instead of running the 49-cell programme */
     int diagonal;
     knn_exact_costs exact8, exact16;
+    /* The whole programme in bytes when the indel cost c is finite
+     * (knn_nb201_gain.c): gain[query op][edge][capacity] = 2c - min(cost,
+     * 2c), scaled as exact8; NULL where exact8 does not fit or c is
+     * infinite. gain_total = 12c. */
+    uint8_t *gain;
+    uint8_t gain_total;
 } knn_nb201_tables;
 
 struct exh_knn_repository {
@@ -102,6 +108,21 @@ void knn_nb201_scaled_distances(const exh_knn_repository *r, knn_kernel kernel, 
                                 uint16_t *out);
 /* One such value back as the distance it stands for. */
 double knn_nb201_unscale(const exh_knn_repository *r, knn_kernel kernel, uint16_t value);
+/* The gain kernel (knn_nb201_gain.c): scaled distances, with the
+ * disconnect term, for the KNN_BLOCK models from m into out[0 ..
+ * KNN_BLOCK), in AVX-512 (wide) or AVX2; the same numbers as the exact8
+ * programme. Only where t->gain is set and the CPU has AVX2. */
+void knn_nb201_gain_block(const knn_nb201_tables *t, const int *query, int connected, int m,
+                          int wide, uint16_t *out);
+/* Benchmarks: 0 runs the int8 D form instead (process-wide). */
+void knn_nb201_allow_gain(int allowed);
+/* The gain kernel for models [0, count): blocks of up to 3 vectors in
+ * AVX-512. `out` has room for count rounded up to a multiple of KNN_BLOCK. */
+void knn_nb201_gain_all(const knn_nb201_tables *t, const int *query, int connected, int count,
+                        int wide, uint16_t *out);
+/* gain[o][e][index] from the exact8 costs of column index. */
+void knn_nb201_gain_set_column(knn_nb201_tables *t, int index);
+
 /* Whether the CPU runs the AVX2 kernels. */
 int knn_nb201_has_avx2(void);
 /* Whether the int8 kernel runs in AVX-512 (BW) here: 64 models a vector

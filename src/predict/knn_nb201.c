@@ -162,6 +162,7 @@ void knn_nb201_set_column(exh_knn_repository *r, int index)
                 r->penalties.nb201.replace[o][cell[e].op];
     set_exact_column(r, &t->exact8, index);
     set_exact_column(r, &t->exact16, index);
+    knn_nb201_gain_set_column(t, index);
 }
 
 static void free_exact(knn_exact_costs *exact)
@@ -174,6 +175,8 @@ static void free_exact(knn_exact_costs *exact)
 void knn_nb201_free(knn_nb201_tables *tables)
 {
     free(tables->costs);
+    free(tables->gain);
+    tables->gain = NULL;
     free_exact(&tables->exact8);
     free_exact(&tables->exact16);
     tables->costs = NULL;
@@ -197,8 +200,12 @@ static int allocate(exh_knn_repository *r, int capacity, exh_error *err)
     knn_nb201_free(t);
     size_t columns = (size_t)capacity;
     t->costs = calloc(columns * EDGES * OPERATIONS, sizeof(double));
+    /* the gain form needs a finite indel: 12c below the byte's infinity */
+    int gain = t->exact8.fits && t->exact8.indel != UINT8_MAX;
+    if (gain)
+        t->gain = calloc(columns * EDGES * OPERATIONS, 1);
     if (!t->costs || allocate_exact(&t->exact8, columns, sizeof(uint8_t)) < 0 ||
-        allocate_exact(&t->exact16, columns, sizeof(int16_t)) < 0) {
+        allocate_exact(&t->exact16, columns, sizeof(int16_t)) < 0 || (gain && !t->gain)) {
         knn_nb201_free(t);
         t->usable = 0;
         return exh_error_set(err, EXH_ERR_NOMEM, "k-NN repository: out of memory (NB201 tables)");
@@ -228,6 +235,9 @@ int knn_nb201_rebuild(exh_knn_repository *r, exh_error *err)
     t->diagonal = exh_editdist_nb201_diagonal_only(&r->penalties, EDGES);
     describe_exact(&r->penalties, &t->exact8, UINT8_MAX, t->scale_bits);
     describe_exact(&r->penalties, &t->exact16, INT16_MAX, t->scale_bits);
+    t->gain_total = (uint8_t)(t->exact8.fits && t->exact8.indel != UINT8_MAX
+                                  ? LONGEST_PATH * t->exact8.indel
+                                  : 0);
     int capacity = t->capacity > 0 ? t->capacity : KNN_BLOCK;
     while (capacity < r->count)
         capacity *= 2;
@@ -595,6 +605,12 @@ static void exact_boundary(const knn_exact_costs *exact, uint16_t *boundary)
         boundary[j] = saturated_sum(boundary[j - 1], exact->indel, exact->infinity);
 }
 
+/* Whether the int8 kernel may use the gain form (benchmarks turn it off to
+ * time the D form it replaced). */
+static int gain_allowed = 1;
+
+void knn_nb201_allow_gain(int allowed) { gain_allowed = allowed; }
+
 /* Scaled distances for the KNN_BLOCK models from m into out[0 .. KNN_BLOCK). */
 static void exact_block(const exh_knn_repository *r, knn_kernel kernel, const int *query,
                         int connected, const uint16_t *boundary, int m, uint16_t *out)
@@ -611,6 +627,10 @@ static void exact_block(const exh_knn_repository *r, knn_kernel kernel, const in
         else
             for (int g = 0; g < KNN_BLOCK; g += 16 * GROUP)
                 exact16_diagonal_group(t, query, connected, m + g, out + g);
+        return;
+    }
+    if (kernel == KNN_KERNEL_EXACT8 && t->gain && gain_allowed) { /* 3 operations a cell */
+        knn_nb201_gain_block(t, query, connected, m, wide, out);
         return;
     }
     if (kernel == KNN_KERNEL_EXACT8) {
@@ -666,6 +686,11 @@ void knn_nb201_scaled_distances(const exh_knn_repository *r, knn_kernel kernel, 
     if (kernel == KNN_KERNEL_EXACT8 && r->nb201.diagonal && !r->force_full &&
         knn_nb201_has_avx512()) {
         exact8_diagonal_all512(&r->nb201, ops, connected, r->count, out);
+        return;
+    }
+    if (kernel == KNN_KERNEL_EXACT8 && r->nb201.gain && gain_allowed &&
+        (!r->nb201.diagonal || r->force_full)) {
+        knn_nb201_gain_all(&r->nb201, ops, connected, r->count, knn_nb201_has_avx512(), out);
         return;
     }
 #endif

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +34,19 @@ int exh_repo_dtype_parse(const char *name)
         if (strcmp(name, DTYPE_NAMES[i]) == 0)
             return i;
     return -1;
+}
+
+int exh_repo_format_shape(int ndim, const int64_t *shape, char *out, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        out[0] = '\0';
+    for (int k = 0; k < ndim; k++) {
+        int n = snprintf(used < size ? out + used : NULL, used < size ? size - used : 0,
+                         "%s%lld", k ? "," : "", (long long)shape[k]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return (int)used;
 }
 
 void exh_repo_options_default(exh_repo_options *o)
@@ -72,6 +84,17 @@ int repo_blob_path(const exh_repo *r, const char *sha256, char *out, size_t size
     return n > 0 && (size_t)n < size ? EXH_OK : EXH_ERR_INVALID;
 }
 
+int repo_blob_open(const exh_repo *r, const char *sha256)
+{
+    char path[REPO_PATH_MAX];
+    if (r->blobs_fd < 0) {
+        repo_blob_path(r, sha256, path, sizeof path);
+        return open(path, O_RDONLY | O_CLOEXEC);
+    }
+    snprintf(path, sizeof path, "%.2s/%s", sha256, sha256 + 2);
+    return openat(r->blobs_fd, path, O_RDONLY | O_CLOEXEC);
+}
+
 int repo_manifest_path(const exh_repo *r, int64_t id, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s/manifests/%lld.json", r->path, (long long)id);
@@ -79,23 +102,18 @@ int repo_manifest_path(const exh_repo *r, int64_t id, char *out, size_t size)
 }
 
 /* Whether the blob at `path` has `bytes` bytes whose XXH3-64 is `xxh3`. The
- * check runs at memory speed, a small cost beside the SHA-256 just computed. */
-static int blob_holds(const char *path, int64_t bytes, const char *xxh3)
+ * check runs at memory speed, a small cost beside the SHA-256 just computed;
+ * read, not mapped (mapping costs more than the copy here). */
+static int blob_holds(exh_repo *r, const char *path, int64_t bytes, const char *xxh3)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     int holds = fstat(fd, &st) == 0 && st.st_size == bytes;
-    if (holds && bytes > 0) {
-        void *map = mmap(NULL, (size_t)bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-        char actual[XXH3_HEX_SIZE];
-        if (map != MAP_FAILED)
-            xxh3_hex(map, (size_t)bytes, actual);
-        holds = map != MAP_FAILED && strcmp(actual, xxh3) == 0;
-        if (map != MAP_FAILED)
-            munmap(map, (size_t)bytes);
-    }
+    char actual[XXH3_HEX_SIZE];
+    if (holds && bytes > 0)
+        holds = repo_blob_xxh3(r, fd, bytes, actual) == 0 && strcmp(actual, xxh3) == 0;
     close(fd);
     return holds;
 }
@@ -169,6 +187,13 @@ int repo_write_atomic(exh_repo *r, const char *path, const void *data, size_t si
 
 /* ---- open and close ---- */
 
+static void open_blobs_folder(exh_repo *r)
+{
+    char folder[REPO_PATH_MAX];
+    snprintf(folder, sizeof folder, "%s/blobs", r->path);
+    r->blobs_fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, exh_error *err)
 {
     *out = NULL;
@@ -177,6 +202,9 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         free(r);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory opening %s", path);
     }
+    r->blobs_fd = -1;
+    for (int i = 0; i < REPO_MANIFEST_SLOTS; i++)
+        r->manifests[i].id = -1;
     if (o)
         r->options = *o;
     else
@@ -214,6 +242,8 @@ int exh_repo_open(const char *path, const exh_repo_options *o, exh_repo **out, e
         rc = repo_index_reconcile(r, &r->reconciled, err);
     if (rc == EXH_OK)
         rc = repo_cache_init(r, err);
+    if (rc == EXH_OK) /* loads open blobs relative to it; -1: by path */
+        open_blobs_folder(r);
     if (rc < 0) {
         exh_repo_close(r);
         return rc;
@@ -227,6 +257,10 @@ void exh_repo_close(exh_repo *r)
     if (!r)
         return;
     repo_cache_free(r);
+    repo_manifest_slots_free(r);
+    if (r->blobs_fd >= 0)
+        close(r->blobs_fd);
+    free(r->bounce);
     if (r->db)
         sqlite3_close(r->db);
     free(r->fast_dir);
@@ -247,6 +281,7 @@ struct exh_repo_save {
     exh_repo_traffic traffic;
     double start;
     int64_t evicted;
+    int gc_lock; /* the shared lock against a gc sweep (repo.h exh_repo_remove) */
 };
 
 int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **out, exh_error *err)
@@ -270,6 +305,7 @@ int exh_repo_save_begin(exh_repo *r, const exh_repo_model *m, exh_repo_save **ou
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory saving model %lld",
                              (long long)m->id);
     s->repo = r;
+    s->gc_lock = repo_gc_lock(r, 0);
     repo_traffic_start(r, &s->traffic, &s->start, &s->evicted);
     s->traffic.saves = 1;
     repo_manifest_init(&s->manifest);
@@ -334,7 +370,7 @@ int exh_repo_save_add_tensor(exh_repo_save *s, int position, const char *name, e
     snprintf(folder, sizeof folder, "%s/blobs/%.2s", r->path, e.sha256);
     /* Content-addressed: a blob that holds these bytes is this tensor
      * already; a damaged one is replaced (atomically, like any write). */
-    if (!blob_holds(path, bytes, e.xxh3)) {
+    if (!blob_holds(r, path, bytes, e.xxh3)) {
         if ((rc = make_directory(folder, err)) < 0 ||
             (rc = repo_write_atomic(r, path, data, (size_t)bytes, err)) < 0)
             return rc;
@@ -420,6 +456,7 @@ void exh_repo_save_abort(exh_repo_save *s)
 {
     if (s) {
         repo_traffic_finish(s->repo, &s->traffic, s->start, s->evicted);
+        repo_gc_unlock(s->gc_lock);
         repo_manifest_free(&s->manifest);
         free(s);
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,32 +116,36 @@ static int compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Delete the manifests (then index rows) of models not kept. */
-static int remove_models(exh_repo *r, const int64_t *keep, int64_t keep_count,
-                         exh_repo_gc_result *out, exh_error *err)
+/* Delete the manifest (then index row) of model `id`. */
+static int remove_model(exh_repo *r, int64_t id, exh_repo_gc_result *out, exh_error *err)
 {
-    int64_t *sorted = malloc(sizeof *sorted * (size_t)(keep_count + 1)), *ids = NULL;
-    if (!sorted)
-        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-    if (keep_count > 0)
-        memcpy(sorted, keep, sizeof *sorted * (size_t)keep_count);
-    qsort(sorted, (size_t)keep_count, sizeof *sorted, compare_ids);
+    char path[REPO_PATH_MAX];
+    repo_manifest_path(r, id, path, sizeof path);
+    /* The manifest's removal is the deletion; the index follows. */
+    if (unlink(path) < 0) {
+        if (errno == ENOENT)
+            return EXH_OK;
+        return exh_error_set(err, EXH_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    int rc = r->db ? repo_index_delete(r, id, err) : EXH_OK;
+    out->models_removed += rc == EXH_OK;
+    return rc;
+}
+
+/* Delete the models not kept (sorted keep set), or those listed. */
+static int remove_models(exh_repo *r, const int64_t *sorted, int64_t sorted_count,
+                         int listed, exh_repo_gc_result *out, exh_error *err)
+{
+    int64_t *ids = NULL;
     int64_t count = repo_manifest_ids(r, &ids, err);
     int rc = count < 0 ? (int)count : EXH_OK;
     for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
-        if (bsearch(&ids[i], sorted, (size_t)keep_count, sizeof *sorted, compare_ids))
-            continue;
-        char path[REPO_PATH_MAX];
-        repo_manifest_path(r, ids[i], path, sizeof path);
-        /* The manifest's removal is the deletion; the index follows. */
-        if (unlink(path) < 0 && errno != ENOENT)
-            rc = exh_error_set(err, EXH_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
-        else if (r->db)
-            rc = repo_index_delete(r, ids[i], err);
-        out->models_removed += rc == EXH_OK;
+        int in = bsearch(&ids[i], sorted, (size_t)sorted_count, sizeof *sorted, compare_ids) !=
+                 NULL;
+        if (in == listed)
+            rc = remove_model(r, ids[i], out, err);
     }
     free(ids);
-    free(sorted);
     return rc;
 }
 
@@ -172,8 +177,48 @@ static int remove_unreferenced(exh_repo *r, const char *sha256, const char *path
     return EXH_OK;
 }
 
-int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count, exh_repo_gc_result *out,
-                exh_error *err)
+int repo_gc_lock(const exh_repo *r, int exclusive)
+{
+    char path[REPO_PATH_MAX];
+    snprintf(path, sizeof path, "%s/lock", r->path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    while (fd >= 0 && flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+        if (errno != EINTR) { /* no locks here: go on unlocked (see repo.h) */
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+void repo_gc_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing releases the flock */
+}
+
+/* Under the exclusive lock: no save is between begin and commit, so every
+ * blob a save holds is named by a manifest (see exh_repo_remove in repo.h). */
+static int sweep(exh_repo *r, exh_repo_gc_result *out, exh_error *err)
+{
+    keymap held;
+    if (keymap_init(&held, 0) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
+    int lock = repo_gc_lock(r, 1);
+    int rc = repo_each_manifest(r, hold_blobs, &held, err);
+    gc_walk w = {&held, out};
+    if (rc == EXH_OK)
+        rc = walk_blobs(r, remove_unreferenced, &w, err);
+    out->temp_files_removed = temp_files(r, 1);
+    repo_gc_unlock(lock);
+    keymap_free(&held);
+    return rc;
+}
+
+/* The shared part of gc and remove: checks, the ids sorted, the models
+ * removed, the sweep. */
+static int collect(exh_repo *r, const int64_t *ids, int64_t count, int listed,
+                   exh_repo_gc_result *out, exh_error *err)
 {
     exh_repo_gc_result ignored;
     if (!out)
@@ -181,20 +226,29 @@ int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count, exh_repo_g
     memset(out, 0, sizeof *out);
     if (r->options.read_only)
         return exh_error_set(err, EXH_ERR_INVALID, "%s: opened read-only: cannot gc", r->path);
-    if (keep_count < 0 || (keep_count > 0 && !keep))
-        return exh_error_set(err, EXH_ERR_INVALID, "%s: gc: bad keep set", r->path);
-    keymap held;
-    if (keymap_init(&held, 0) < 0)
+    if (count < 0 || (count > 0 && !ids))
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: gc: bad set of models", r->path);
+    int64_t *sorted = malloc(sizeof *sorted * (size_t)(count + 1));
+    if (!sorted)
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory");
-    int rc = remove_models(r, keep, keep_count, out, err);
-    if (rc == EXH_OK)
-        rc = repo_each_manifest(r, hold_blobs, &held, err);
-    gc_walk w = {&held, out};
-    if (rc == EXH_OK)
-        rc = walk_blobs(r, remove_unreferenced, &w, err);
-    keymap_free(&held);
-    out->temp_files_removed = temp_files(r, 1);
-    return rc;
+    if (count > 0)
+        memcpy(sorted, ids, sizeof *sorted * (size_t)count);
+    qsort(sorted, (size_t)count, sizeof *sorted, compare_ids);
+    int rc = remove_models(r, sorted, count, listed, out, err);
+    free(sorted);
+    return rc == EXH_OK ? sweep(r, out, err) : rc;
+}
+
+int exh_repo_gc(exh_repo *r, const int64_t *keep, int64_t keep_count, exh_repo_gc_result *out,
+                exh_error *err)
+{
+    return collect(r, keep, keep_count, 0, out, err);
+}
+
+int exh_repo_remove(exh_repo *r, const int64_t *ids, int64_t count, exh_repo_gc_result *out,
+                    exh_error *err)
+{
+    return collect(r, ids, count, 1, out, err);
 }
 
 /* ---- check ---- */

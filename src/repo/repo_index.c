@@ -66,15 +66,6 @@ int repo_index_open(exh_repo *r, exh_error *err)
     return EXH_OK;
 }
 
-static void format_shape(const repo_entry *e, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int k = 0; k < e->ndim && used < size; k++)
-        used += (size_t)snprintf(out + used, size - used, "%s%lld", k ? "," : "",
-                                 (long long)e->shape[k]);
-}
-
 static int insert_rows(exh_repo *r, const repo_manifest *m, exh_error *err)
 {
     const exh_repo_model *d = &m->model;
@@ -101,7 +92,7 @@ static int insert_rows(exh_repo *r, const repo_manifest *m, exh_error *err)
         return sql_error(r, err, "cannot index a model");
     for (int i = 0; i < m->count && rc != SQLITE_ERROR; i++) {
         const repo_entry *e = &m->entries[i];
-        format_shape(e, shape, sizeof shape);
+        exh_repo_format_shape(e->ndim, e->shape, shape, sizeof shape);
         sqlite3_bind_int64(s, 1, d->id);
         sqlite3_bind_int(s, 2, e->position);
         sqlite3_bind_text(s, 3, e->name, -1, SQLITE_STATIC);

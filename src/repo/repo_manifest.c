@@ -162,28 +162,30 @@ static int decode(json_t *root, repo_manifest *m, exh_error *err)
     return 0;
 }
 
-int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_error *err)
+/* The text of manifests/ID.json (malloc'd, NUL after it). */
+static int read_text(const exh_repo *r, int64_t id, char *path, char **text, size_t *size,
+                     exh_error *err)
 {
-    char path[REPO_PATH_MAX], *text = NULL;
-    size_t size;
-    repo_manifest_init(m);
-    repo_manifest_path(r, id, path, sizeof path);
+    repo_manifest_path(r, id, path, REPO_PATH_MAX);
     FILE *probe = fopen(path, "rb");
     if (!probe)
         return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
                              "%s: model %lld: %s", path, (long long)id,
                              errno == ENOENT ? "not stored" : strerror(errno));
     fclose(probe);
-    int rc = file_read_limited(path, MANIFEST_LIMIT, &text, &size, err);
-    if (rc < 0)
-        return rc;
+    return file_read_limited(path, MANIFEST_LIMIT, text, size, err);
+}
+
+static int parse_text(const char *path, int64_t id, const char *text, size_t size,
+                      repo_manifest *m, exh_error *err)
+{
+    repo_manifest_init(m);
     json_error_t parse_error;
     json_t *root = json_loadb(text, size, 0, &parse_error);
-    free(text);
     if (!root)
         return exh_error_set(err, EXH_ERR_PARSE, "%s:%d: %s", path, parse_error.line,
                              parse_error.text);
-    rc = decode(root, m, err);
+    int rc = decode(root, m, err);
     json_decref(root);
     if (rc == -1 || (rc == 0 && m->model.id != id))
         rc = exh_error_set(err, EXH_ERR_PARSE, "%s: not a model manifest (a field is missing, "
@@ -191,6 +193,67 @@ int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_erro
     if (rc < 0)
         repo_manifest_free(m);
     return rc;
+}
+
+int repo_manifest_read(const exh_repo *r, int64_t id, repo_manifest *m, exh_error *err)
+{
+    char path[REPO_PATH_MAX], *text = NULL;
+    size_t size;
+    repo_manifest_init(m);
+    int rc = read_text(r, id, path, &text, &size, err);
+    if (rc == EXH_OK)
+        rc = parse_text(path, id, text, size, m, err);
+    free(text);
+    return rc;
+}
+
+/* The slots compare the file's text, not its inode or times: gc and a save
+ * reusing the id can give the new file the old one's inode, size and
+ * (coarse) mtime. Reading a small file costs a few system calls; parsing it
+ * is what the slot saves. */
+int repo_manifest_get(exh_repo *r, int64_t id, const repo_manifest **m, exh_error *err)
+{
+    *m = NULL;
+    char path[REPO_PATH_MAX], *text = NULL;
+    size_t size;
+    int rc = read_text(r, id, path, &text, &size, err);
+    if (rc < 0)
+        return rc;
+    repo_manifest_slot *slot = NULL;
+    for (int i = 0; i < REPO_MANIFEST_SLOTS && !slot; i++)
+        if (r->manifests[i].id == id)
+            slot = &r->manifests[i];
+    if (slot && slot->size == size && memcmp(slot->text, text, size) == 0) {
+        free(text);
+        *m = &slot->manifest;
+        return EXH_OK;
+    }
+    if (!slot) {
+        slot = &r->manifests[r->next_slot];
+        r->next_slot = (r->next_slot + 1) % REPO_MANIFEST_SLOTS;
+    }
+    repo_manifest_free(&slot->manifest);
+    free(slot->text);
+    *slot = (repo_manifest_slot){.id = -1};
+    rc = parse_text(path, id, text, size, &slot->manifest, err);
+    if (rc < 0) {
+        free(text);
+        return rc;
+    }
+    slot->id = id;
+    slot->text = text;
+    slot->size = size;
+    *m = &slot->manifest;
+    return EXH_OK;
+}
+
+void repo_manifest_slots_free(exh_repo *r)
+{
+    for (int i = 0; i < REPO_MANIFEST_SLOTS; i++) {
+        repo_manifest_free(&r->manifests[i].manifest);
+        free(r->manifests[i].text);
+        r->manifests[i] = (repo_manifest_slot){.id = -1};
+    }
 }
 
 static int compare_ids(const void *a, const void *b)

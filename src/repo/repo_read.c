@@ -20,7 +20,7 @@
 
 /* ---- the fast tier: the replay's cache (cachesim_cache.c) holding copies ---- */
 
-static void release_cached(repo_cached *c)
+void repo_cached_release(repo_cached *c)
 {
     if (c && --c->references == 0)
         free(c);
@@ -31,7 +31,7 @@ static void evicted(void *context, uint64_t key)
     exh_repo *r = context;
     int64_t *slot = keymap_find(&r->cached, key);
     if (slot) {
-        release_cached((repo_cached *)(intptr_t)*slot);
+        repo_cached_release((repo_cached *)(intptr_t)*slot);
         keymap_remove(&r->cached, key);
     }
     r->evicted++;
@@ -65,7 +65,7 @@ void repo_cache_free(exh_repo *r)
         return;
     for (uint64_t i = 0; r->cached.slots && i <= r->cached.mask; i++)
         if (r->cached.slots[i].used)
-            release_cached((repo_cached *)(intptr_t)r->cached.slots[i].value);
+            repo_cached_release((repo_cached *)(intptr_t)r->cached.slots[i].value);
     keymap_free(&r->cached);
     keymap_free(&r->tier_ids);
     tier_window_free(&r->window);
@@ -104,7 +104,7 @@ int repo_cache_offer(exh_repo *r, const char *sha256, const void *data, int64_t 
 }
 
 /* The fast tier's copy of a blob (one more reference), or NULL (a miss). */
-static repo_cached *cache_lookup(exh_repo *r, const repo_entry *e)
+repo_cached *repo_cache_lookup(exh_repo *r, const repo_entry *e)
 {
     uint64_t key = repo_blob_key(e->sha256);
     if (!tcache_use(&r->cache, key, ++r->stamp))
@@ -119,7 +119,7 @@ static repo_cached *cache_lookup(exh_repo *r, const repo_entry *e)
 
 /* The tier policy: a load (a record starting) enters the window with the
  * tensors it read (bytes > 0, numbered as met). */
-static int tier_enter(exh_repo *r, const exh_repo_tensors *t, exh_error *err)
+int repo_tier_enter(exh_repo *r, const exh_repo_tensors *t, exh_error *err)
 {
     if (!r->fast_tier || !r->tier)
         return EXH_OK;
@@ -145,11 +145,10 @@ static int tier_enter(exh_repo *r, const exh_repo_tensors *t, exh_error *err)
 
 int exh_repo_model_get(exh_repo *r, int64_t id, exh_repo_model *out, exh_error *err)
 {
-    repo_manifest m;
-    int rc = repo_manifest_read(r, id, &m, err);
+    const repo_manifest *m;
+    int rc = repo_manifest_get(r, id, &m, err);
     if (rc == EXH_OK)
-        *out = m.model;
-    repo_manifest_free(&m);
+        *out = m->model;
     return rc;
 }
 
@@ -258,7 +257,7 @@ void exh_repo_tensors_release(exh_repo_tensors *t)
     for (int i = 0; o && i < o->count; i++) {
         if (o->held[i].map)
             munmap(o->held[i].map, o->held[i].size);
-        release_cached(o->held[i].cached);
+        repo_cached_release(o->held[i].cached);
     }
     free(o);
     free(t->tensors);
@@ -272,22 +271,65 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The bytes of blob e against its manifest: XXH3-64 (fast) when the manifest
- * has it and full SHA-256 was not asked for, else the SHA-256 that names it. */
-static int verify_blob(const exh_repo *r, int64_t model, const repo_entry *e, const void *data,
-                       const char *path, exh_error *err)
+int repo_digest_compare(int64_t model, const repo_entry *e, const char *path, int full,
+                        const char *actual, exh_error *err)
 {
-    int full = r->options.verify == EXH_REPO_VERIFY_FULL || !e->xxh3[0];
-    char actual[SHA256_HEX_SIZE];
-    if (full && sha256_hex(data, (size_t)e->bytes, actual) < 0)
-        return exh_error_set(err, EXH_ERR_NOMEM, "%s: cannot compute its SHA-256", path);
-    if (!full)
-        xxh3_hex(data, (size_t)e->bytes, actual);
     if (strcmp(actual, full ? e->sha256 : e->xxh3) == 0)
         return EXH_OK;
     return exh_error_set(err, EXH_ERR_CORRUPT,
                          "%s: blob of model %lld, tensor '%s' is corrupt: its %s is %s", path,
                          (long long)model, e->name, full ? "SHA-256" : "XXH3-64", actual);
+}
+
+int repo_verify_full(const exh_repo *r, const repo_entry *e)
+{
+    return r->options.verify == EXH_REPO_VERIFY_FULL || !e->xxh3[0];
+}
+
+int repo_verify_bytes(const exh_repo *r, int64_t model, const repo_entry *e, const void *data,
+                      const char *path, exh_error *err)
+{
+    int full = repo_verify_full(r, e);
+    char actual[SHA256_HEX_SIZE];
+    if (full && sha256_hex(data, (size_t)e->bytes, actual) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: cannot compute its SHA-256", path);
+    if (!full)
+        xxh3_hex(data, (size_t)e->bytes, actual);
+    return repo_digest_compare(model, e, path, full, actual, err);
+}
+
+int repo_open_served(exh_repo *r, int64_t model, const repo_entry *e, int *from_fast_dir,
+                     char *path, size_t size, exh_error *err)
+{
+    int fd = -1;
+    /* The fast directory first: a file there is complete (renamed in) */
+    if (r->fast_dir && e->bytes > 0 &&
+        snprintf(path, size, "%s/%.16s", r->fast_dir, e->sha256) < (int)size)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    *from_fast_dir = fd >= 0;
+    if (fd < 0)
+        fd = repo_blob_open(r, e->sha256);
+    if (fd >= 0 && *from_fast_dir)
+        return fd;
+    int saved = errno;
+    repo_blob_path(r, e->sha256, path, size); /* for the messages */
+    if (fd >= 0)
+        return fd;
+    return exh_error_set(err, saved == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
+                         "%s: blob of model %lld, tensor '%s': %s", path, (long long)model,
+                         e->name, saved == ENOENT ? "missing" : strerror(saved));
+}
+
+int repo_check_size(int fd, int64_t model, const repo_entry *e, const char *path, exh_error *err)
+{
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    if (fstat(fd, &st) == 0 && st.st_size == e->bytes)
+        return EXH_OK;
+    return exh_error_set(err, EXH_ERR_CORRUPT,
+                         "%s: blob of model %lld, tensor '%s' is corrupt: %lld bytes, the "
+                         "manifest says %lld", path, (long long)model, e->name,
+                         (long long)st.st_size, (long long)e->bytes);
 }
 
 /* Map blob e of `model` read-only and check it; the error names both. */
@@ -296,28 +338,11 @@ static int map_blob(exh_repo *r, int64_t model, const repo_entry *e, struct held
 {
     static const unsigned char empty[1];
     char path[REPO_PATH_MAX];
-    int fd = -1;
-    /* The fast directory first: a file there is complete (renamed in) */
-    if (r->fast_dir && e->bytes > 0 &&
-        snprintf(path, sizeof path, "%s/%.16s", r->fast_dir, e->sha256) < (int)sizeof path)
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    h->from_fast_dir = fd >= 0;
-    if (fd < 0) {
-        repo_blob_path(r, e->sha256, path, sizeof path);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    }
+    int fd = repo_open_served(r, model, e, &h->from_fast_dir, path, sizeof path, err);
     if (fd < 0)
-        return exh_error_set(err, errno == ENOENT ? EXH_ERR_NOT_FOUND : EXH_ERR_IO,
-                             "%s: blob of model %lld, tensor '%s': %s", path, (long long)model,
-                             e->name, errno == ENOENT ? "missing" : strerror(errno));
-    struct stat st;
-    int rc = EXH_OK;
-    if (fstat(fd, &st) < 0 || st.st_size != e->bytes)
-        rc = exh_error_set(err, EXH_ERR_CORRUPT,
-                           "%s: blob of model %lld, tensor '%s' is corrupt: %lld bytes, the "
-                           "manifest says %lld", path, (long long)model, e->name,
-                           (long long)st.st_size, (long long)e->bytes);
-    else if (e->bytes > 0) {
+        return fd;
+    int rc = repo_check_size(fd, model, e, path, err);
+    if (rc == EXH_OK && e->bytes > 0) {
         h->size = (size_t)e->bytes;
         /* MAP_POPULATE: the caller will touch every byte (and so does the
          * check); mapping the pages in one call beats a fault per page. */
@@ -329,14 +354,12 @@ static int map_blob(exh_repo *r, int64_t model, const repo_entry *e, struct held
     }
     close(fd);
     if (rc == EXH_OK && r->options.verify != EXH_REPO_VERIFY_NONE)
-        rc = verify_blob(r, model, e, h->map ? h->map : empty, path, err);
+        rc = repo_verify_bytes(r, model, e, h->map ? h->map : empty, path, err);
     return rc;
 }
 
-static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tensor *t,
-                 struct held *h, exh_error *err)
+void repo_describe(exh_repo_tensor *t, const repo_entry *e)
 {
-    static const unsigned char empty[1];
     t->position = e->position;
     strcpy(t->name, e->name);
     t->dtype = e->dtype;
@@ -344,27 +367,38 @@ static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tenso
     memcpy(t->shape, e->shape, sizeof t->shape);
     t->bytes = e->bytes;
     strcpy(t->sha256, e->sha256);
+}
+
+void repo_count_served(exh_repo *r, const repo_entry *e, int fast)
+{
+    if (fast) {
+        r->last.fast_hits++;
+        r->last.fast_bytes += e->bytes;
+    } else {
+        r->last.store_bytes += e->bytes;
+    }
+}
+
+static int serve(exh_repo *r, int64_t model, const repo_entry *e, exh_repo_tensor *t,
+                 struct held *h, exh_error *err)
+{
+    static const unsigned char empty[1];
+    repo_describe(t, e);
     r->last.tensors++;
     if (r->fast_tier && e->bytes > 0) {
-        h->cached = cache_lookup(r, e);
+        h->cached = repo_cache_lookup(r, e);
         if (h->cached) {
             t->data = h->cached->data;
             t->from_fast_tier = 1;
-            r->last.fast_hits++;
-            r->last.fast_bytes += e->bytes;
+            repo_count_served(r, e, 1);
             return EXH_OK;
         }
         r->last.fast_misses++;
     }
     int rc = map_blob(r, model, e, h, err);
     t->data = h->map ? h->map : empty;
-    if (h->from_fast_dir) { /* the coordinator's fast directory served it */
-        t->from_fast_tier = 1;
-        r->last.fast_hits++;
-        r->last.fast_bytes += e->bytes;
-    } else {
-        r->last.store_bytes += e->bytes;
-    }
+    t->from_fast_tier = h->from_fast_dir; /* the coordinator's fast directory served it */
+    repo_count_served(r, e, h->from_fast_dir);
     return rc;
 }
 
@@ -405,12 +439,12 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
     traffic.loads = 1;
     r->last = traffic; /* serve() counts into r->last */
     if (model < 0) { /* no donor: nothing to serve, but a record for the window */
-        int rc = tier_enter(r, out, err);
+        int rc = repo_tier_enter(r, out, err);
         repo_traffic_finish(r, &traffic, start, evicted);
         return rc;
     }
-    repo_manifest m;
-    int rc = repo_manifest_read(r, model, &m, err);
+    const repo_manifest *m;
+    int rc = repo_manifest_get(r, model, &m, err);
     if (rc < 0) {
         if (!r->load_error)
             r->load_error = rc;
@@ -418,24 +452,23 @@ int exh_repo_load_prefix(exh_repo *r, int64_t model, int prefix_length, exh_repo
         return rc;
     }
     int count = 0;
-    for (int i = 0; i < m.count; i++)
-        count += m.entries[i].position < prefix_length;
+    for (int i = 0; i < m->count; i++)
+        count += m->entries[i].position < prefix_length;
     load_owner *o = calloc(1, sizeof *o + sizeof o->held[0] * (size_t)count);
     out->tensors = calloc((size_t)count + 1, sizeof *out->tensors);
     out->owner = o;
     if (!o || !out->tensors)
         rc = exh_error_set(err, EXH_ERR_NOMEM, "out of memory loading model %lld",
                            (long long)model);
-    for (int i = 0; rc == EXH_OK && i < m.count; i++) {
-        if (m.entries[i].position >= prefix_length)
+    for (int i = 0; rc == EXH_OK && i < m->count; i++) {
+        if (m->entries[i].position >= prefix_length)
             continue;
-        rc = serve(r, model, &m.entries[i], &out->tensors[o->count], &o->held[o->count], err);
+        rc = serve(r, model, &m->entries[i], &out->tensors[o->count], &o->held[o->count], err);
         o->count++;
         out->count = o->count;
     }
-    repo_manifest_free(&m);
     if (rc == EXH_OK)
-        rc = tier_enter(r, out, err);
+        rc = repo_tier_enter(r, out, err);
     if (rc < 0)
         exh_repo_tensors_release(out);
     traffic = r->last;

@@ -13,6 +13,21 @@
 
 #define LARGE_TRACE 100000 /* records: past it one cache capacity keeps it fast */
 
+/* The search's live fast tier, from the sidecar (none in an older one). */
+static void live_tier_options(const exh_trace_settings *recorded, exh_analysis_options *o)
+{
+    exh_error ignored;
+    exh_cachesim_policy policy;
+    if (!recorded->repo_cache_policy[0] ||
+        exh_cachesim_policy_parse(recorded->repo_cache_policy, &policy, &ignored) < 0)
+        return;
+    o->live_policy = exh_cachesim_policy_name(policy); /* a static name: it outlives `recorded` */
+    o->live_bytes = recorded->repo_cache_bytes;
+    o->live_window = recorded->repo_cache_window;
+    o->live_donations = recorded->repo_cache_donations;
+    o->live_epsilon = recorded->repo_cache_epsilon;
+}
+
 int exh_report_search_parameters(const char *trace, int population, int sample,
                                  exh_analysis_options *o, int *stated, exh_error *err)
 {
@@ -27,6 +42,8 @@ int exh_report_search_parameters(const char *trace, int population, int sample,
     int s = rc == 0 && recorded.sample > 0 ? recorded.sample : 0;
     if (rc == 0 && !isnan(recorded.mutation_exponent))
         o->mutation_exponent = recorded.mutation_exponent;
+    if (rc == 0)
+        live_tier_options(&recorded, o);
     const char *from = has_sidecar ? "sidecar" : "the trace header";
     int p_wins = p > 0 && (has_sidecar || population <= 0);
     int s_wins = s > 0 && (has_sidecar || sample <= 0);

@@ -39,5 +39,8 @@ int html_locality(exh_report *r, const exh_analysis *a, exh_error *err);
 int html_quality(exh_report *r, const exh_analysis *a, exh_error *err);
 int html_popularity(exh_report *r, const exh_analysis *a, exh_error *err);
 int html_caches(exh_report *r, const exh_analysis *a, exh_error *err);
+/* The live fast tier: measured beside its replay (report_html_live.c);
+ * nothing when the trace has no m:repo_* figures. */
+int html_caches_live(exh_report *r, const exh_analysis *a, exh_error *err);
 
 #endif

@@ -342,5 +342,6 @@ int html_caches(exh_report *r, const exh_analysis *a, exh_error *err)
     }
     const char *header[] = {"capacity per cache", "scope", "policy", "hit rate", "bytes moved",
                             "bytes stored (mean, all caches)", "evictions"};
-    return html_table(r, "Every policy, scope and capacity", header, &c, err);
+    rc = html_table(r, "Every policy, scope and capacity", header, &c, err);
+    return rc == 0 ? html_caches_live(r, a, err) : rc;
 }

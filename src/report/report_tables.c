@@ -383,34 +383,46 @@ static int write_inferred(const exh_analysis *a, const char *dir, exh_error *err
     return rc == 0 ? table_close(&t, err) : rc;
 }
 
+static json_t *replay_json(const exh_cachesim_result *r, const char *sizes)
+{
+    return json_pack("{s:s, s:I, s:I, s:o, s:I, s:I, s:I}", "sizes", sizes, "accesses",
+                     (json_int_t)r->accesses, "hits", (json_int_t)r->hits, "hit_rate",
+                     number(r->hit_rate), "evictions", (json_int_t)r->evictions,
+                     "bytes_read_missed", (json_int_t)r->bytes_read_missed, "bytes_written",
+                     (json_int_t)r->bytes_written);
+}
+
 /* A search with --repo: the repository traffic its trainers measured (the
- * trace's m:repo_* columns, trace.h), summed; NULL when no record has any. */
+ * trace's m:repo_* columns, trace.h), summed, and beside it the replay of
+ * the trace under the live fast tier's settings; NULL when no record has
+ * any figure. */
 static json_t *repo_summary(const exh_analysis *a)
 {
-    int64_t records = 0, hits = 0, reads = 0, fast = 0, store = 0, written = 0, errors = 0;
-    double seconds = 0;
-    for (int64_t k = 0; k < a->count; k++) {
-        const exh_trace_record *r = &a->records[k];
-        if (r->repo_fast_hits < 0)
-            continue;
-        records++;
-        hits += r->repo_fast_hits;
-        reads += r->repo_store_reads;
-        fast += r->repo_fast_bytes;
-        store += r->repo_store_bytes;
-        written += r->repo_write_bytes;
-        errors += r->repo_error != 0;
-        seconds += isfinite(r->repo_seconds) ? r->repo_seconds : 0;
-    }
-    if (records == 0)
+    const exh_analysis_live *l = &a->live;
+    if (l->records == 0)
         return NULL;
-    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I}", "records",
-                     (json_int_t)records, "fast_hits", (json_int_t)hits, "store_reads",
-                     (json_int_t)reads, "fast_hit_rate",
-                     number(hits + reads > 0 ? (double)hits / (double)(hits + reads) : NAN),
-                     "read_bytes_fast", (json_int_t)fast, "read_bytes_store", (json_int_t)store,
-                     "write_bytes", (json_int_t)written, "seconds", seconds, "errors",
-                     (json_int_t)errors);
+    int64_t reads = l->fast_hits + l->store_reads;
+    json_t *root = json_pack(
+        "{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I}", "records", (json_int_t)l->records,
+        "fast_hits", (json_int_t)l->fast_hits, "store_reads", (json_int_t)l->store_reads,
+        "fast_hit_rate", number(reads > 0 ? (double)l->fast_hits / (double)reads : NAN),
+        "read_bytes_fast", (json_int_t)l->read_bytes_fast, "read_bytes_store",
+        (json_int_t)l->read_bytes_store, "write_bytes", (json_int_t)l->write_bytes, "seconds",
+        l->seconds, "errors", (json_int_t)l->errors);
+    if (!root || !l->replayed)
+        return root;
+    const exh_analysis_options *o = &a->options;
+    json_t *replay = json_pack("{s:s, s:I, s:i, s:i, s:o, s:I, s:o, s:o}", "policy",
+                               o->live_policy, "capacity_bytes", (json_int_t)o->live_bytes,
+                               "window", o->live_window, "donations", o->live_donations,
+                               "epsilon", number(o->live_epsilon), "tensor_bytes",
+                               (json_int_t)l->tensor_bytes, "measured_sizes",
+                               replay_json(&l->replay, "every position the mean measured read"),
+                               "space_sizes",
+                               l->space_sized ? replay_json(&l->replay_space, "the space's")
+                                              : json_null());
+    json_object_set_new(root, "simulated", replay ? replay : json_null());
+    return root;
 }
 
 static int write_summary(const exh_analysis *a, const char *dir, exh_error *err)
@@ -421,7 +433,7 @@ static int write_summary(const exh_analysis *a, const char *dir, exh_error *err)
     if (root)
         json_object_set_new(root, "inference", inference_summary(a));
     json_t *repo = root ? repo_summary(a) : NULL;
-    if (repo) /* measured only: the replay does not know the blobs' real sizes */
+    if (repo)
         json_object_set_new(root, "repo_measured", repo);
     if (!root)
         return exh_error_set(err, EXH_ERR_NOMEM, "summary.json: out of memory");

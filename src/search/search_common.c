@@ -13,6 +13,9 @@ void exh_search_options_default(exh_search_options *o)
     o->candidates = EXH_SEARCH_DEFAULT_CANDIDATES;
     o->workers = 1;
     o->seed = 1;
+    o->repo_cache_window = 100;   /* cachesim.h's defaults, as exhaust analyze's */
+    o->repo_cache_donations = 5;
+    o->repo_cache_epsilon = 0.01;
 }
 
 int search_validate_options(const exh_search_options *o, exh_error *err)
@@ -50,7 +53,8 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
 {
     exh_trace_record *record = &s->jobs[job];
     search_repo_traffic(s->options->repo_path, record);
-    search_fast_tier_job(s, record, result);
+    search_fast_tier_write(s, record);
+    search_keep_gathered(s, record);
     if (s->trace) {
         int rc = exh_trace_append(s->trace, record, err);
         if (rc < 0)
@@ -65,7 +69,7 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
             s->options->progress(result, s->options->candidates, s->options->progress_context);
         return EXH_OK;
     }
-    search_population_add(s, job);
+    search_keep_left(s, search_population_add(s, job));
     int rc = search_donor_add(s, job, err);
     if (rc == 0)
         rc = search_screen_learn(s, job, err);

@@ -11,6 +11,7 @@
 #define SEARCH_DUPLICATE_TRIES 100
 
 typedef struct search_fast_tier search_fast_tier;
+typedef struct search_keep search_keep;
 
 /* An architecture proposed: its first job, and its tokens (in the arena). */
 typedef struct search_seen {
@@ -55,6 +56,7 @@ typedef struct search_state {
     exh_knn_prediction screen_prediction;
     int screen_k;
     search_fast_tier *fast;    /* NULL: no fast directory (search_fast_tier.c) */
+    search_keep *keep;         /* NULL: no removal during the search (search_repo.c) */
 } search_state;
 
 int search_validate_options(const exh_search_options *o, exh_error *err);
@@ -89,17 +91,35 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err);
  * when repo is NULL or the job saved no manifest with traffic. */
 void search_repo_traffic(const char *repo, exh_trace_record *r);
 
-/* The live fast tier (search_fast_tier.c): open it when the options ask;
- * after each job, its READ and WRITE events; free. */
-int search_fast_tier_open(search_state *s, exh_error *err);
-void search_fast_tier_job(search_state *s, const exh_trace_record *r, exh_search_result *result);
+/* The live fast tier (search_fast_tier.c): open it when the options ask
+ * (its counts go to `result`); a job's READ when it is dispatched, its
+ * WRITE when it is gathered (before it joins the population); free. */
+int search_fast_tier_open(search_state *s, exh_search_result *result, exh_error *err);
+void search_fast_tier_read(search_state *s, const exh_trace_record *r);
+void search_fast_tier_write(search_state *s, const exh_trace_record *r);
 void search_fast_tier_free(search_state *s);
+
+/* A job is dispatched (its id, worker and start time set, its command not
+ * yet run): the fast tier's READ, and the repository's protection of its
+ * parent and donor (search_repo.c). Every clock calls it. */
+void search_dispatched(search_state *s, const exh_trace_record *r);
+
+/* --repo-keep population during the search (search_repo.c): open (when the
+ * options ask; removals are counted in `result`), free; a job gathered
+ * (before it joins the population: its parent and donor unprotected, a
+ * failed one's model removed); model `id` left the population (removed
+ * now, or when no running job holds it). */
+int search_keep_open(search_state *s, exh_search_result *result, exh_error *err);
+void search_keep_free(search_state *s);
+void search_keep_gathered(search_state *s, const exh_trace_record *r);
+void search_keep_left(search_state *s, int64_t id);
 
 /* Queue a failed job to be proposed again, if it has retries left. */
 void search_retry_later(search_state *s, int64_t job);
 
-/* A finished job joins the population; the oldest retires when it is full. */
-void search_population_add(search_state *s, int64_t job);
+/* A finished job joins the population; the oldest retires when it is full:
+ * returns its id, or -1 when none retired. */
+int64_t search_population_add(search_state *s, int64_t job);
 
 /* Choose record's transfer donor and prefix length (parent, or any finished
  * model by longest prefix). */

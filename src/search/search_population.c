@@ -134,7 +134,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
                              (long long)o->candidates);
     }
     seen_clear(s->seen, s->seen_capacity);
-    if (o->transfer_from_any && !(s->finished = exh_trie_new())) {
+    if (o->transfer_from_any && !o->transfer_none && !(s->finished = exh_trie_new())) {
         search_state_free(s);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
     }
@@ -206,7 +206,8 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
     rc = allocate_state(s, sp, e, o, trace, err);
     if (rc < 0)
         return rc;
-    if ((rc = search_screen_init(s, err)) < 0 || (rc = search_fast_tier_open(s, err)) < 0) {
+    if ((rc = search_screen_init(s, err)) < 0 || (rc = search_fast_tier_open(s, result, err)) < 0 ||
+        (rc = search_keep_open(s, result, err)) < 0) {
         search_state_free(s);
         return rc;
     }
@@ -238,6 +239,7 @@ int64_t search_next_job(search_state *s)
 void search_state_free(search_state *s)
 {
     search_fast_tier_free(s);
+    search_keep_free(s);
     exh_rng_free(s->random);
     free(s->jobs);
     free(s->quality);
@@ -255,15 +257,17 @@ void search_state_free(search_state *s)
     memset(s, 0, sizeof *s);
 }
 
-void search_population_add(search_state *s, int64_t job)
+int64_t search_population_add(search_state *s, int64_t job)
 {
     int capacity = s->options->population;
     if (s->population_size < capacity) {
         s->population[(s->population_start + s->population_size++) % capacity] = job;
-    } else {
-        s->population[s->population_start] = job; /* the oldest retires */
-        s->population_start = (s->population_start + 1) % capacity;
+        return -1;
     }
+    int64_t retired = s->population[s->population_start]; /* the oldest retires */
+    s->population[s->population_start] = job;
+    s->population_start = (s->population_start + 1) % capacity;
+    return retired;
 }
 
 /* Tournament: the best of `sample` members drawn from the population. Ties
@@ -332,7 +336,9 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
     record->donor_id = record->parent_id;
     record->donor_run_id = -1;
     record->prefix_length = 0;
-    if (s->finished) {
+    if (s->options->transfer_none) {
+        record->donor_id = -1;
+    } else if (s->finished) {
         int64_t donor;
         exh_arch a;
         int length = exh_trie_longest_prefix(s->finished, exh_trace_record_arch(record, &a),

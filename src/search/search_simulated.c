@@ -63,6 +63,7 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = now;
+    search_dispatched(s, record); /* before its command runs */
     exh_arch arch;
     exh_evaluation_request request = {exh_trace_record_arch(record, &arch), job,
                                       record->donor_id, record->prefix_length};

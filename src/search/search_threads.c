@@ -59,6 +59,7 @@ static int64_t take_job(thread_search *t, int worker)
     record->job_id = job;
     record->worker = worker;
     record->submit_time = record->start_time = wall_seconds() - t->start;
+    search_dispatched(s, record); /* before its command runs */
     return job;
 }
 

@@ -29,6 +29,8 @@ void exh_trace_settings_init(exh_trace_settings *s)
     s->population = s->sample = s->workers = s->screen = s->k = -1;
     s->seed = s->candidates = -1;
     s->mutation_exponent = NAN;
+    s->repo_cache_bytes = s->repo_cache_window = s->repo_cache_donations = -1;
+    s->repo_cache_epsilon = NAN;
 }
 
 static char *sidecar_path(const char *trace_path)
@@ -64,6 +66,16 @@ static json_t *settings_json(const exh_trace_settings *s)
         "screen", s->screen >= 0 ? json_integer(s->screen) : json_null(),
         "k", s->k >= 0 ? json_integer(s->k) : json_null(), "repo", s->repo,
         "settings_lines", lines ? lines : json_array());
+    json_t *cache = !s->repo_cache_policy[0] ? json_null()
+                    : json_pack("{s:s, s:I, s:i, s:i, s:f}", "policy", s->repo_cache_policy,
+                                "bytes", (json_int_t)s->repo_cache_bytes,
+                                "window", s->repo_cache_window,
+                                "donations", s->repo_cache_donations,
+                                "epsilon", s->repo_cache_epsilon);
+    if (o)
+        json_object_set_new(o, "repo_cache", cache ? cache : json_null());
+    else
+        json_decref(cache);
     return o;
 }
 
@@ -155,6 +167,19 @@ static long long integer_or(json_t *o, const char *key, long long fallback)
     return json_is_integer(v) ? (long long)json_integer_value(v) : fallback;
 }
 
+/* The "repo_cache" object (settings of the live fast tier), if any. */
+static void read_repo_cache(json_t *cache, exh_trace_settings *s)
+{
+    if (!json_is_object(cache))
+        return;
+    copy_text(cache, "policy", s->repo_cache_policy, sizeof s->repo_cache_policy);
+    s->repo_cache_bytes = integer_or(cache, "bytes", -1);
+    s->repo_cache_window = count_of(integer_or(cache, "window", -1));
+    s->repo_cache_donations = count_of(integer_or(cache, "donations", -1));
+    json_t *e = json_object_get(cache, "epsilon");
+    s->repo_cache_epsilon = json_is_number(e) ? json_number_value(e) : NAN;
+}
+
 static int read_sidecar(const char *path, exh_trace_settings *s, exh_error *err)
 {
     json_error_t jerr;
@@ -186,6 +211,7 @@ static int read_sidecar(const char *path, exh_trace_settings *s, exh_error *err)
         s->candidates = integer_or(o, "candidates", -1);
         json_t *x = json_object_get(o, "mutation_exponent");
         s->mutation_exponent = json_is_number(x) ? json_number_value(x) : NAN;
+        read_repo_cache(json_object_get(o, "repo_cache"), s);
     }
     json_decref(o);
     return rc;
