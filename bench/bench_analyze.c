@@ -75,7 +75,8 @@ static void sift_down(free_worker *h, int n, int i)
 /* Stage 1 random; then the best of S members sampled from the P jobs
  * submitted just before the W still running (an aging population),
  * mutated at one position. Each job starts on the earliest free worker. */
-static void generate(exh_trace_record *records, int64_t count, int workers, exh_rng *r)
+static void generate(exh_trace_record *records, int32_t (*tokens)[POSITIONS], int64_t count,
+                     int workers, exh_rng *r)
 {
     free_worker *heap = malloc(sizeof *heap * (size_t)workers);
     for (int k = 0; k < workers; k++)
@@ -86,13 +87,15 @@ static void generate(exh_trace_record *records, int64_t count, int workers, exh_
         int w = heap[0].worker; /* the earliest free */
         x->job_id = j;
         x->worker = w;
-        x->architecture.length = POSITIONS;
+        int32_t *token = tokens[j];
+        x->arch_length = POSITIONS;
+        x->arch_token = token;
         x->parent_id = x->donor_id = x->donor_run_id = -1;
         x->mutated_position = -1;
         int64_t oldest = j - workers - POPULATION;
         if (oldest < 0) {
             for (int i = 0; i < POSITIONS; i++)
-                x->architecture.token[i] = (int32_t)exh_rng_below(r, OPERATIONS);
+                token[i] = (int32_t)exh_rng_below(r, OPERATIONS);
         } else {
             int64_t best = oldest + exh_rng_below(r, POPULATION);
             for (int s = 1; s < SAMPLE; s++) {
@@ -100,16 +103,17 @@ static void generate(exh_trace_record *records, int64_t count, int workers, exh_
                 best = records[c].quality > records[best].quality ? c : best;
             }
             int position = (int)exh_rng_below(r, POSITIONS);
-            x->architecture = records[best].architecture;
-            x->architecture.token[position] =
-                (x->architecture.token[position] + 1 + (int32_t)exh_rng_below(r, OPERATIONS - 1)) %
-                OPERATIONS;
+            memcpy(token, tokens[best], sizeof tokens[best]);
+            token[position] =
+                (token[position] + 1 + (int32_t)exh_rng_below(r, OPERATIONS - 1)) % OPERATIONS;
             x->parent_id = x->donor_id = best;
             x->prefix_length = x->mutated_position = position;
         }
-        x->quality = synthetic_quality(&x->architecture, r);
+        exh_arch a;
+        exh_trace_record_arch(x, &a);
+        x->quality = synthetic_quality(&a, r);
         x->submit_time = x->start_time = heap[0].at;
-        x->cost_seconds = synthetic_seconds(&x->architecture, r);
+        x->cost_seconds = synthetic_seconds(&a, r);
         x->end_time = heap[0].at = x->start_time + x->cost_seconds;
         sift_down(heap, workers, 0);
     }
@@ -128,11 +132,12 @@ static int compare_ends(const void *a, const void *b)
 static int write_trace(const char *path, int64_t count, int workers)
 {
     exh_trace_record *records = malloc(sizeof *records * (size_t)count);
+    int32_t (*tokens)[POSITIONS] = malloc(sizeof *tokens * (size_t)count);
     const exh_trace_record **by_end = malloc(sizeof *by_end * (size_t)count);
     exh_rng *r = exh_rng_new(1);
-    if (!records || !by_end || !r)
+    if (!records || !tokens || !by_end || !r)
         return -1;
-    generate(records, count, workers, r);
+    generate(records, tokens, count, workers, r);
     for (int64_t i = 0; i < count; i++)
         by_end[i] = &records[i];
     qsort(by_end, (size_t)count, sizeof *by_end, compare_ends);
@@ -158,6 +163,7 @@ static int write_trace(const char *path, int64_t count, int workers)
     if (rc < 0)
         fprintf(stderr, "bench_analyze: %s\n", err.message);
     free(records);
+    free(tokens);
     free((void *)by_end);
     exh_rng_free(r);
     return rc;

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "trace_fixture.h"
+#include "trace_record_make.h"
 
 static exh_trace_record *load(const char *name, const char *text, int64_t *count, int expect_rc,
                               exh_error *err)
@@ -146,8 +147,8 @@ static void test_deephyper_results(void **state)
                                "\"[0, 0, 3, 3]\",F,2,0.3,3.5\n",
                                &n, 0, &err);
     assert_int_equal(n, 3);
-    assert_int_equal(r[1].architecture.length, 4);
-    assert_int_equal(r[1].architecture.token[3], 3);
+    assert_int_equal(r[1].arch_length, 4);
+    assert_int_equal(r[1].arch_token[3], 3);
     assert_true(isnan(r[2].quality) && r[2].status == 1);
     assert_int_equal(r[0].parent_id, -1);
     exh_analyze_quality q;

@@ -437,7 +437,8 @@ static void test_bad_options(void **state)
     expect_invalid(r, 10, &o, "record 6 (job 6): ends");
     main_trace(r);
     o.tensor_bytes = exh_cachesim_nb201_tensor_bytes; /* token 7 is no operation */
-    r[5].architecture.token[0] = 7;
+    static const int32_t seven[] = {7};
+    r[5].arch_token = seven;
     expect_invalid(r, 10, &o, "record 5 (job 5): no tensor size for position 0");
 }
 
@@ -471,7 +472,7 @@ static void test_prepared_trace(void **state)
     assert_int_equal(exh_cachesim_trace_run(t, &o, &out, &err), EXH_ERR_INVALID);
     exh_cachesim_trace_free(t);
     exh_cachesim_trace_free(NULL);
-    r[2].architecture.length = EXH_ARCH_MAX_TOKENS + 1;
+    r[2].arch_length = EXH_ARCH_MAX_TOKENS + 1;
     assert_int_equal(exh_cachesim_trace_prepare(r, 10, NULL, NULL, &t, &err), EXH_ERR_INVALID);
     assert_null(t);
     assert_non_null(strstr(err.message, "record 2 (job 2): architecture length 257"));

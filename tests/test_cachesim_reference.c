@@ -60,7 +60,7 @@ static int ref_victim(const ref_cache *c, int lfu)
 
 static int64_t ref_bytes(const ref_state *s, int64_t i, int p)
 {
-    return s->o->tensor_bytes(&s->r[i].architecture, p, s->o->tensor_context);
+    return s->o->tensor_bytes(RECORD_ARCH(&s->r[i]), p, s->o->tensor_context);
 }
 
 /* 1 if inserted, 0 if held (used) or too big. */
@@ -93,7 +93,7 @@ static int ref_offer(ref_state *s, ref_cache *c, uint64_t key, int64_t bytes, in
 static int ref_prefix(const exh_trace_record *r)
 {
     int p = r->prefix_length < 0 ? 0 : r->prefix_length;
-    return p < r->architecture.length ? p : r->architecture.length;
+    return p < r->arch_length ? p : r->arch_length;
 }
 
 static void ref_read(ref_state *s, int64_t i)
@@ -105,7 +105,7 @@ static void ref_read(ref_state *s, int64_t i)
         if (bytes == 0)
             continue;
         s->out->accesses++;
-        uint64_t key = exh_transfer_tensor_key(&s->r[i].architecture, p);
+        uint64_t key = exh_transfer_tensor_key(RECORD_ARCH(&s->r[i]), p);
         int at = ref_find(c, key);
         s->clock++;
         if (at >= 0) {
@@ -125,7 +125,8 @@ static int64_t ref_donations(const ref_state *s, uint64_t key)
     for (int64_t k = from < 0 ? 0 : from; k < s->started_count; k++) {
         const exh_trace_record *r = &s->r[s->started[k]];
         for (int p = 0; p < ref_prefix(r); p++)
-            n += ref_bytes(s, s->started[k], p) > 0 && exh_transfer_tensor_key(&r->architecture, p) == key;
+            n += ref_bytes(s, s->started[k], p) > 0 &&
+                 exh_transfer_tensor_key(RECORD_ARCH(r), p) == key;
     }
     return n;
 }
@@ -142,11 +143,11 @@ static void ref_write(ref_state *s, int64_t i, int cache_count)
         s->best = r->quality;
         s->have_best = 1;
     }
-    for (int p = 0; p < r->architecture.length; p++) {
+    for (int p = 0; p < r->arch_length; p++) {
         int64_t bytes = ref_bytes(s, i, p);
         if (bytes == 0)
             continue;
-        uint64_t key = exh_transfer_tensor_key(&r->architecture, p);
+        uint64_t key = exh_transfer_tensor_key(RECORD_ARCH(r), p);
         int held;
         if (admit && (policy != EXH_CACHESIM_TIER || ref_donations(s, key) >= s->o->tier_donations))
             if (ref_offer(s, &s->caches[s->worker_cache[r->worker]], key, bytes, &held) || held)

@@ -610,7 +610,7 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
         skip[i] = replay_policy == EXH_CACHESIM_THRESHOLD && i % 3 == 2;
         int64_t donor;
         int prefix;
-        assert_int_equal(exh_repo_donor(r, &records[i].architecture, &donor, &prefix, &err),
+        assert_int_equal(exh_repo_donor(r, RECORD_ARCH(&records[i]), &donor, &prefix, &err),
                          EXH_OK);
         records[i].prefix_length = prefix;
         {   /* donor -1 (the first): nothing served, a record for the tier's window */
@@ -622,11 +622,12 @@ static void live_versus_replay(exh_repo_cache_policy live_policy,
             live_accesses += last.fast_hits + last.fast_misses;
             for (int k = 0; k < t.count; k++) /* served from the tier or the store: same bytes */
                 assert_int_equal(*(const uint64_t *)t.tensors[k].data,
-                                 exh_transfer_tensor_key(&records[i].architecture, k));
+                                 exh_transfer_tensor_key(RECORD_ARCH(&records[i]), k));
             exh_repo_tensors_release(&t);
         }
         exh_repo_model m = {.id = i, .parent_id = -1, .donor_id = donor, .prefix_length = prefix,
-                            .quality = records[i].quality, .architecture = records[i].architecture,
+                            .quality = records[i].quality,
+                            .architecture = *RECORD_ARCH(&records[i]),
                             .skip_fast_tier = skip[i]};
         exh_repo_save *s;
         assert_int_equal(exh_repo_save_begin(r, &m, &s, &err), EXH_OK);

@@ -8,6 +8,7 @@
 #include "exhaust/search.h"
 #include "exhaust/transfer.h"
 #include "testutil.h"
+#include "trace_record_make.h"
 
 /* quality = sum of tokens (best: all 4s); cost = 10 + job_id % 7 seconds, so
  * evaluations overlap and finish out of order with several workers. */
@@ -44,6 +45,7 @@ static exh_evaluator flaky = {"flaky", NULL, flaky_evaluate, NULL, NULL};
 
 typedef struct collected {
     exh_trace_record records[4096];
+    int32_t tokens[4096][6];   /* records[i].arch_token */
     int count;
 } collected;
 
@@ -114,9 +116,10 @@ static void read_trace(const char *name, collected *c)
         r->donor_id = donor;
         r->job_id = job;
         r->parent_id = parent;
-        r->architecture.length = 6;
+        r->arch_length = 6;
         for (int i = 0; i < 6; i++)
-            r->architecture.token[i] = a[i];
+            c->tokens[r - c->records][i] = a[i];
+        r->arch_token = c->tokens[r - c->records];
     }
     fclose(f);
 }
@@ -172,7 +175,7 @@ static void test_stages_and_mutations(void **state)
         assert_true(parent->end_time <= t->submit_time); /* parents have finished */
         int differences = 0;
         for (int k = 0; k < 6; k++)
-            differences += parent->architecture.token[k] != t->architecture.token[k];
+            differences += parent->arch_token[k] != t->arch_token[k];
         assert_int_equal(differences, 1);
         assert_int_equal(t->donor_id, t->parent_id);
         assert_int_equal(t->prefix_length, t->mutated_position);
@@ -219,13 +222,13 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
          * finished before t started. */
         int best = 0, logged_best = 0;
         for (int k = 0; k < 2; k++) {
-            int n = exh_arch_common_prefix(&logged[k], &t->architecture);
+            int n = exh_arch_common_prefix(&logged[k], RECORD_ARCH(t));
             logged_best = n > logged_best ? n : logged_best;
         }
         best = logged_best;
         for (int j = 0; j < c->count; j++)
             if (c->records[j].end_time <= t->submit_time && c->records[j].job_id != t->job_id) {
-                int n = exh_arch_common_prefix(&c->records[j].architecture, &t->architecture);
+                int n = exh_arch_common_prefix(RECORD_ARCH(&c->records[j]), RECORD_ARCH(t));
                 if (n > best)
                     best = n;
             }
@@ -233,7 +236,7 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
         if (t->donor_run_id >= 0) { /* a logged donor: it has the prefix */
             const exh_arch *donor = t->donor_run_id == 101 ? &logged[0] : &logged[1];
             assert_true(t->donor_run_id == 101 || t->donor_run_id == 202);
-            assert_int_equal(exh_arch_common_prefix(donor, &t->architecture), best);
+            assert_int_equal(exh_arch_common_prefix(donor, RECORD_ARCH(t)), best);
             assert_int_equal(t->donor_id, -1);
             logged_donations++;
         }
@@ -241,11 +244,12 @@ static void test_transfer_from_any_finds_longest_prefix(void **state)
             const exh_trace_record *donor = find_job(c, t->donor_id);
             assert_non_null(donor);
             assert_true(donor->end_time <= t->submit_time);
-            assert_int_equal(exh_arch_common_prefix(&donor->architecture, &t->architecture), best);
+            assert_int_equal(exh_arch_common_prefix(RECORD_ARCH(donor), RECORD_ARCH(t)), best);
         }
         if (t->parent_id >= 0) {
             const exh_trace_record *parent = find_job(c, t->parent_id);
-            longer_than_parent += best > exh_arch_common_prefix(&parent->architecture, &t->architecture);
+            longer_than_parent +=
+                best > exh_arch_common_prefix(RECORD_ARCH(parent), RECORD_ARCH(t));
         }
     }
     assert_true(longer_than_parent > 0); /* "any" does find longer prefixes */
@@ -326,8 +330,8 @@ static void test_same_seed_same_search(void **state)
     read_trace("c.csv", c);
     int same_ab = 1, same_ac = 1;
     for (int i = 0; i < a->count; i++) {
-        same_ab &= exh_arch_equal(&a->records[i].architecture, &b->records[i].architecture);
-        same_ac &= exh_arch_equal(&a->records[i].architecture, &c->records[i].architecture);
+        same_ab &= exh_arch_equal(RECORD_ARCH(&a->records[i]), RECORD_ARCH(&b->records[i]));
+        same_ac &= exh_arch_equal(RECORD_ARCH(&a->records[i]), RECORD_ARCH(&c->records[i]));
     }
     assert_true(same_ab);
     assert_false(same_ac);
@@ -348,7 +352,7 @@ static void test_no_duplicates_unless_allowed(void **state)
     read_trace("unique.csv", c);
     for (int i = 0; i < c->count; i++)
         for (int j = i + 1; j < c->count; j++)
-            assert_false(exh_arch_equal(&c->records[i].architecture, &c->records[j].architecture));
+            assert_false(exh_arch_equal(RECORD_ARCH(&c->records[i]), RECORD_ARCH(&c->records[j])));
     free(c);
 }
 
@@ -495,7 +499,7 @@ static void test_failures_recorded_or_retried(void **state)
             int again = 0; /* the same architecture and parent later in the trace */
             for (int j = 0; j < c->count; j++)
                 again += j != i && c->records[j].job_id > c->records[i].job_id &&
-                         exh_arch_equal(&c->records[j].architecture, &c->records[i].architecture) &&
+                         exh_arch_equal(RECORD_ARCH(&c->records[j]), RECORD_ARCH(&c->records[i])) &&
                          c->records[j].parent_id == c->records[i].parent_id;
             if (retry)
                 assert_true(again == 1 || c->records[i].job_id >= 95);

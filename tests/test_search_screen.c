@@ -10,6 +10,7 @@
 #include "exhaust/knn.h"
 #include "exhaust/search.h"
 #include "testutil.h"
+#include "trace_record_make.h"
 
 /* quality = sum of tokens (ties are common: the tie rule is exercised). */
 static double token_sum(const exh_arch *a)
@@ -132,7 +133,7 @@ static exh_knn_repository *known_models(const exh_space *s, const exh_arch *logg
     exh_knn_repository *k;
     assert_int_equal(exh_knn_repository_new(&t, EXH_KNN_ACCURACY, &k, &err), 0);
     for (int64_t i = 0; i < logged_count + job; i++) {
-        const exh_arch *a = i < logged_count ? &logged[i] : &r[i - logged_count].architecture;
+        const exh_arch *a = i < logged_count ? &logged[i] : RECORD_ARCH(&r[i - logged_count]);
         double quality = token_sum(a);
         exh_knn_curve curve = {1, {&quality, NULL, NULL}};
         exh_layer layers[EXH_ARCH_MAX_TOKENS];
@@ -172,7 +173,7 @@ static void check_replay(const exh_space *s, const exh_search_options *o, const 
     exh_error err;
     exh_arch parent;
     assert_int_equal(exh_space_sample(s, g, &parent, &err), 0);
-    assert_true(exh_arch_equal(&parent, &r[0].architecture));
+    assert_true(exh_arch_equal(&parent, RECORD_ARCH(&r[0])));
     assert_int_equal(r[0].screened, 0);
     assert_true(isnan(r[0].predicted));
     for (int64_t job = 1; job < n; job++) {
@@ -190,7 +191,7 @@ static void check_replay(const exh_space *s, const exh_search_options *o, const 
                 best_value = value;
             }
         }
-        assert_true(exh_arch_equal(&best, &r[job].architecture));
+        assert_true(exh_arch_equal(&best, RECORD_ARCH(&r[job])));
         assert_int_equal(r[job].screened, o->screen);
         assert_true(isnan(best_value) ? isnan(r[job].predicted)
                                       : fabs(r[job].predicted - best_value) <= 1e-12);

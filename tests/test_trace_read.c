@@ -47,8 +47,8 @@ static void test_halves_match_the_file(void **state)
     assert_int_equal(exh_trace_read(path, NULL, 0, &r, &n, &err), 0);
     assert_int_equal(n, RECORDS);
     for (long i = 0; i < RECORDS; i++) {
-        if (r[i].job_id != i || r[i].architecture.length != 3 ||
-            r[i].architecture.token[0] != i % 5 || r[i].architecture.token[2] != i % 3 ||
+        if (r[i].job_id != i || r[i].arch_length != 3 ||
+            r[i].arch_token[0] != i % 5 || r[i].arch_token[2] != i % 3 ||
             r[i].quality != (double)(i % 100) + 0.25 || r[i].worker != i % 64 ||
             r[i].parent_id != i - 1 || r[i].prefix_length != i % 4)
             fail_msg("record %ld differs", i);

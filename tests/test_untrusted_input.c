@@ -16,6 +16,7 @@
 #include "exhaust/search.h"
 #include "exhaust/trace.h"
 #include "testutil.h"
+#include "trace_record_make.h"
 
 static void test_trace_integers_out_of_range(void **state)
 {
@@ -78,11 +79,12 @@ static void test_resumed_job_id_at_the_limit(void **state)
     assert_int_equal(exh_space_open("nb201", &s, &err), 0);
     exh_evaluator toy = {"toy", NULL, toy_evaluate, NULL, NULL};
     exh_trace_record done[2];
+    const int32_t tokens[2][6] = {{1}, {2}}; /* token 0: i + 1 */
     memset(done, 0, sizeof done);
     for (int i = 0; i < 2; i++) {
         done[i].job_id = i == 0 ? 0 : INT64_MAX;
-        done[i].architecture.length = 6;
-        done[i].architecture.token[0] = i + 1;
+        done[i].arch_length = 6;
+        done[i].arch_token = tokens[i];
         done[i].quality = 1.0;
         done[i].end_time = 1.0;
         done[i].parent_id = done[i].donor_id = -1;

@@ -46,6 +46,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "exhaust/error.h"
 #include "exhaust/space.h"
@@ -58,7 +59,13 @@ typedef struct exh_trace_record {
      * was gathered at end_time. Zero-initialised records have none. */
     double run_end_time;
     int run_end_known;
-    exh_arch architecture;
+    /* The architecture: arch_length tokens at arch_token, stored at their
+     * real length (a whole exh_arch is 1 KB; an NB201 cell has 6 tokens).
+     * The record does not own them: exh_trace_read's block does (one free),
+     * or the search, or the caller that filled the record. Read it whole
+     * with exh_trace_record_arch. */
+    int arch_length;
+    const int32_t *arch_token;
     double quality;            /* NAN when the evaluation failed */
     double cost_seconds;
     int64_t parent_id;         /* -1: random (stage 1) */
@@ -82,6 +89,20 @@ typedef struct exh_trace_record {
 static inline double exh_trace_run_end(const exh_trace_record *r)
 {
     return r->run_end_known ? r->run_end_time : r->end_time;
+}
+
+/* The record's architecture copied into `out` (only its arch_length tokens
+ * are written); returns out. Whatever needs a whole exh_arch (the space's
+ * functions, the trie) builds one on the stack with this. A length outside
+ * 0..EXH_ARCH_MAX_TOKENS (exh_trace_read never gives one, exh_trace_append
+ * refuses one) is cut into that range rather than overrun `out`. */
+static inline exh_arch *exh_trace_record_arch(const exh_trace_record *r, exh_arch *out)
+{
+    int n = r->arch_length < 0 ? 0 : r->arch_length;
+    out->length = n < EXH_ARCH_MAX_TOKENS ? n : EXH_ARCH_MAX_TOKENS;
+    if (out->length > 0)
+        memcpy(out->token, r->arch_token, sizeof out->token[0] * (size_t)out->length);
+    return out;
 }
 
 typedef struct exh_trace_writer exh_trace_writer;
@@ -168,7 +189,9 @@ EXH_API int exh_trace_open_append(const char *path, int64_t *torn_bytes, exh_tra
 
 /*
  * Read a trace (exhaust's or DeepHyper's results.csv) into a malloc'd array,
- * in file order; architectures are parsed with space `s` from p:arch_seq
+ * in file order: one block holding the records and, after them, their
+ * architectures' tokens (arch_token points there), so free(*records) frees
+ * both. Architectures are parsed with space `s` from p:arch_seq
  * (s NULL: any token sequence, e.g. a DeepHyper space exhaust does not know).
  * Required columns: job_id, p:arch_seq, objective ("F" = failed); the others
  * default to missing (NAN, -1). Leading '#' lines (older traces) are

@@ -235,9 +235,11 @@ int exh_analysis_run(const exh_trace_record *records, int64_t count, const exh_a
     out->options.popularity.sample = o->sample;
     if (o->inference.parents_inferred) /* stage 1 is the first P, not "no parent found" */
         out->options.popularity.stage1_first = o->population;
+    exh_arch first;
     if (o->space && out->options.popularity.space_size <= 0 && count > 0)
         out->options.popularity.space_size =
-            prefix_space_size(o->space, &records[0].architecture, o->popularity.prefix_length);
+            prefix_space_size(o->space, exh_trace_record_arch(&records[0], &first),
+                              o->popularity.prefix_length);
     double t = seconds_now();
     int rc = exh_analyze_quality_build(records, count, &out->quality, err);
     if (rc == 0)

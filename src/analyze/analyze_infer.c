@@ -177,13 +177,13 @@ static int find_workers(exh_trace_record *r, int64_t n, int workers, exh_analyze
 /* ---- parents ---- */
 
 /* The one position where a and b differ, or -1 (equal, or more than one). */
-static int one_mutation(const exh_arch *a, const exh_arch *b)
+static int one_mutation(const exh_trace_record *a, const exh_trace_record *b)
 {
-    if (a->length != b->length)
+    if (a->arch_length != b->arch_length)
         return -1;
     int position = -1;
-    for (int k = 0; k < a->length; k++)
-        if (a->token[k] != b->token[k]) {
+    for (int k = 0; k < a->arch_length; k++)
+        if (a->arch_token[k] != b->arch_token[k]) {
             if (position >= 0)
                 return -1;
             position = k;
@@ -227,7 +227,7 @@ static void infer_parent(exh_trace_record *r, int64_t i, int population, exh_ana
     int64_t best = -1;
     int best_position = -1, candidates = 0;
     for (int64_t j = known > population ? known - population : 0; j < known; j++) {
-        int position = one_mutation(&r[j].architecture, &r[i].architecture);
+        int position = one_mutation(&r[j], &r[i]);
         if (position < 0)
             continue;
         candidates++;

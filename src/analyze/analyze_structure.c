@@ -9,8 +9,10 @@
 
 static void count_transfer(exh_analyze_structure *s, const exh_trace_record *r)
 {
+    exh_arch a;
+    exh_trace_record_arch(r, &a);
     for (int depth = 1; depth <= r->prefix_length; depth++) {
-        int node = exh_trie_find(s->prefixes, &r->architecture, depth);
+        int node = exh_trie_find(s->prefixes, &a, depth);
         if (node < 0)
             break;
         s->transfers[node]++;
@@ -64,17 +66,18 @@ int exh_analyze_structure_build_weighted(const exh_trace_record *records, int64_
     double length_sum = 0, prefix_sum = 0, expected_sum = 0;
     for (int64_t i = 0; rc == 0 && i < count; i++) {
         const exh_trace_record *r = &records[i];
-        rc = exh_trie_insert(out->prefixes, &r->architecture, r->job_id, err);
-        if (r->architecture.length > out->max_length)
-            out->max_length = r->architecture.length;
+        exh_arch a;
+        rc = exh_trie_insert(out->prefixes, exh_trace_record_arch(r, &a), r->job_id, err);
+        if (r->arch_length > out->max_length)
+            out->max_length = r->arch_length;
         if (r->mutated_position >= 0 && r->mutated_position < EXH_ARCH_MAX_TOKENS)
             out->mutation_positions[r->mutated_position]++;
         if (r->donor_id >= 0 && r->prefix_length >= 0 && r->prefix_length <= EXH_ARCH_MAX_TOKENS) {
             out->prefix_lengths[r->prefix_length]++;
             out->children++;
             prefix_sum += r->prefix_length;
-            length_sum += r->architecture.length;
-            expected_sum += exh_analyze_expected_kept_prefix(r->architecture.length,
+            length_sum += r->arch_length;
+            expected_sum += exh_analyze_expected_kept_prefix(r->arch_length,
                                                              mutation_exponent);
         }
     }

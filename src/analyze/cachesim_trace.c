@@ -92,21 +92,23 @@ static int64_t tensor_size(const gathering *g, const exh_arch *a, int position)
 /* The tensors (bytes > 0) of record i, in position order. */
 static int gather_tensors(gathering *g, const exh_trace_record *r, int64_t i, cachesim_item *out)
 {
-    if (r->architecture.length < 0 || r->architecture.length > EXH_ARCH_MAX_TOKENS)
+    if (r->arch_length < 0 || r->arch_length > EXH_ARCH_MAX_TOKENS)
         return exh_error_set(g->err, EXH_ERR_INVALID,
                              "cachesim: record %lld (job %lld): architecture length %d",
-                             (long long)i, (long long)r->job_id, r->architecture.length);
-    int prefix = exh_transfer_received_count(&r->architecture, r->prefix_length);
+                             (long long)i, (long long)r->job_id, r->arch_length);
+    exh_arch a;
+    exh_trace_record_arch(r, &a);
+    int prefix = exh_transfer_received_count(&a, r->prefix_length);
     out->first = g->t->id_count;
-    for (int p = 0; p < r->architecture.length; p++) {
-        int64_t bytes = tensor_size(g, &r->architecture, p);
+    for (int p = 0; p < a.length; p++) {
+        int64_t bytes = tensor_size(g, &a, p);
         if (bytes < 0)
             return exh_error_set(g->err, EXH_ERR_INVALID,
                                  "cachesim: record %lld (job %lld): no tensor size for position %d",
                                  (long long)i, (long long)r->job_id, p);
         if (bytes == 0)
             continue;
-        int rc = add_tensor(g, exh_transfer_tensor_key(&r->architecture, p), bytes);
+        int rc = add_tensor(g, exh_transfer_tensor_key(&a, p), bytes);
         if (rc < 0)
             return rc;
         out->tensors++;

@@ -43,8 +43,11 @@ static int64_t count_reads(const exh_trace_record *records, int64_t count)
 {
     int64_t n = 0;
     for (int64_t i = 0; i < count; i++)
-        if (records[i].donor_id >= 0 || records[i].donor_run_id >= 0)
-            n += exh_transfer_received_count(&records[i].architecture, records[i].prefix_length);
+        if (records[i].donor_id >= 0 || records[i].donor_run_id >= 0) {
+            exh_arch a;
+            n += exh_transfer_received_count(exh_trace_record_arch(&records[i], &a),
+                                             records[i].prefix_length);
+        }
     return n;
 }
 
@@ -63,9 +66,10 @@ static int collect_reads(const exh_trace_record *records, int64_t count, read_ev
         const exh_trace_record *r = by_start[i];
         if (r->donor_id < 0 && r->donor_run_id < 0)
             continue;
-        int length = exh_transfer_received_count(&r->architecture, r->prefix_length);
+        exh_arch a;
+        int length = exh_transfer_received_count(exh_trace_record_arch(r, &a), r->prefix_length);
         for (int p = 0; p < length; p++, n++) {
-            uint64_t key = exh_transfer_tensor_key(&r->architecture, p);
+            uint64_t key = exh_transfer_tensor_key(&a, p);
             int64_t *id = keymap_upsert(&ids, key, ids.count, NULL);
             if (!id)
                 break;

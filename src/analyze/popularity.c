@@ -36,13 +36,14 @@ double exh_popularity_birthday(int64_t n, int64_t N, int k)
 
 static int prefix_length_of(const exh_trace_record *r, int L)
 {
-    return r->architecture.length < L ? r->architecture.length : L;
+    return r->arch_length < L ? r->arch_length : L;
 }
 
 static uint64_t prefix_key(const exh_trace_record *r, int L)
 {
     int length = prefix_length_of(r, L);
-    return length > 0 ? exh_transfer_tensor_key(&r->architecture, length - 1) : 0;
+    exh_arch a;
+    return length > 0 ? exh_transfer_tensor_key(exh_trace_record_arch(r, &a), length - 1) : 0;
 }
 
 /* ---- windows and tiers ---- */
@@ -108,7 +109,7 @@ static int histogram(const exh_trace_record *records, int64_t end, int size, int
     for (int64_t i = end - size + 1; i <= end; i++) {
         const exh_trace_record *r = &records[i];
         exh_popularity_entry e = {.point = point};
-        e.prefix = r->architecture;
+        exh_trace_record_arch(r, &e.prefix);
         e.prefix.length = prefix_length_of(r, o->prefix_length);
         int seen = 0;
         for (int64_t j = first; j < out->entry_count && !seen; j++)

@@ -47,7 +47,8 @@ static int top_tensor_table(exh_report *r, const exh_analysis *a, exh_error *err
     html_cells c;
     html_cells_init(&c, 4);
     for (int t = 0; t < l->top_count; t++) {
-        exh_arch prefix = a->records[l->top_example[t]].architecture;
+        exh_arch prefix;
+        exh_trace_record_arch(&a->records[l->top_example[t]], &prefix);
         prefix.length = l->top_position[t] + 1;
         char text[160];
         exh_report_format_prefix(a, &prefix, text, sizeof text);

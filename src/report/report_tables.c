@@ -108,7 +108,8 @@ static int write_top_tensors(const exh_analysis *a, const char *dir, exh_error *
     table_file t;
     int rc = table_open(&t, dir, "locality_top.csv", "tensor,position,prefix,reads", err);
     for (int k = 0; rc == 0 && k < l->top_count; k++) {
-        exh_arch prefix = a->records[l->top_example[k]].architecture;
+        exh_arch prefix;
+        exh_trace_record_arch(&a->records[l->top_example[k]], &prefix);
         prefix.length = l->top_position[k] + 1;
         char text[1024];
         exh_report_format_prefix(a, &prefix, text, sizeof text);

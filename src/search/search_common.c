@@ -78,7 +78,7 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
     if (result->best_job_id < 0 || record->quality > result->best_quality) {
         result->best_job_id = job;
         result->best_quality = record->quality;
-        result->best_architecture = record->architecture;
+        exh_trace_record_arch(record, &result->best_architecture);
     }
     if (s->options->progress)
         s->options->progress(result, s->options->candidates, s->options->progress_context);

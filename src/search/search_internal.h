@@ -5,12 +5,20 @@
 #include "exhaust/knn.h"
 #include "exhaust/search.h"
 #include "exhaust/trie.h"
+#include "search/arch_arena.h"
 
 #define SEARCH_MAX_WORKERS 1000000
 #define SEARCH_DUPLICATE_TRIES 100
 
 typedef struct search_fast_tier search_fast_tier;
 typedef struct search_keep search_keep;
+
+/* An architecture proposed: its first job, and its tokens (in the arena). */
+typedef struct search_seen {
+    int64_t job;               /* -1: an empty slot */
+    const int32_t *token;
+    int length;
+} search_seen;
 
 typedef struct search_state {
     const exh_space *space;
@@ -19,8 +27,11 @@ typedef struct search_state {
     exh_trace_writer *trace;
     exh_rng *random;
     exh_trace_record *jobs;        /* every submitted job, indexed by job id */
-    /* Hot copies of jobs[i].quality and .end_time: a trace_record holds a
-     * whole arch (1 KB), and tournaments and the event heap touch only these. */
+    /* The jobs' tokens (jobs[i].arch_token): one copy per distinct
+     * architecture, repeats point at the first. */
+    arch_arena archs;
+    /* Hot copies of jobs[i].quality and .end_time: tournaments and the event
+     * heap touch only these, not the 184-byte records. */
     double *quality;
     double *end_time;
     int64_t submitted;         /* jobs proposed so far (finished, running, resumed) */
@@ -33,7 +44,7 @@ typedef struct search_state {
     int *sample_scratch;       /* for sampling without replacement */
     int scratch_size;
     double *position_weights;  /* NULL: uniform mutation */
-    int64_t *seen;             /* open-addressing set of job ids by architecture */
+    search_seen *seen;         /* open-addressing set of the architectures proposed */
     int64_t seen_capacity;
     int64_t distinct;          /* architectures in the seen-set: distinct ones proposed */
     int exhausted;             /* 1: a proposal found nothing new (search_propose) */
@@ -61,13 +72,13 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
                       exh_trace_writer *trace, exh_search_result *result, exh_error *err);
 /* The latest end time among resumed records (0 without a resume). */
 double search_resume_time(const exh_search_options *o);
-/* The seen-set slot of `a`: its job id, or -1 where it would go. */
-int64_t *search_seen_slot(search_state *s, const exh_arch *a);
+/* The seen-set slot of `a`: its first job, or job -1 where it would go. */
+search_seen *search_seen_slot(search_state *s, const exh_arch *a);
 /* Take the next job id and its slot; counts it as submitted. */
 int64_t search_next_job(search_state *s);
 void search_state_free(search_state *s);
 
-/* Fill record->architecture, parent_id, prefix_length, mutated_position for
+/* Fill record's architecture, parent_id, prefix_length, mutated_position for
  * the next job: random while stage 1 lasts, else tournament + mutation.
  * Without allow_duplicates, when SEARCH_DUPLICATE_TRIES draws in a row were
  * all proposed before, sets s->exhausted and fails with a message counting
@@ -121,9 +132,9 @@ int search_donor_add(search_state *s, int64_t job, exh_error *err);
 int search_screen_init(search_state *s, exh_error *err);
 /* A job finished: its quality becomes known to the screen. */
 int search_screen_learn(search_state *s, int64_t job, exh_error *err);
-/* Fill record with the best predicted of M mutations of `parent`. */
+/* Fill *out and record with the best predicted of M mutations of `parent`. */
 int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *record,
-                         exh_error *err);
+                         exh_arch *out, exh_error *err);
 void search_screen_free(search_state *s);
 
 #endif

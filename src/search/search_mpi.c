@@ -102,10 +102,8 @@ static int serve(search_state *s, const mpi_result *result, int source, double s
     record->worker = source;
     record->submit_time = record->start_time = MPI_Wtime() - start;
     search_dispatched(s, record); /* before its command runs */
-    mpi_job job = {id, record->donor_id, record->prefix_length, record->architecture.length,
-                   {0}};
-    memcpy(job.token, record->architecture.token,
-           sizeof job.token[0] * (size_t)record->architecture.length);
+    mpi_job job = {id, record->donor_id, record->prefix_length, record->arch_length, {0}};
+    memcpy(job.token, record->arch_token, sizeof job.token[0] * (size_t)record->arch_length);
     MPI_Send(&job, (int)sizeof job, MPI_BYTE, source, TAG_JOB, MPI_COMM_WORLD);
     return 0;
 }

@@ -8,20 +8,81 @@
 
 #include "search/search_internal.h"
 #include "util/hash.h"
+#include "util/huge.h"
 
 /* In the donor trie, logged run i is stored as id -2 - i (jobs are >= 0). */
 #define LOGGED_ID(i) (-2 - (int64_t)(i))
 
-static uint64_t arch_hash(const exh_arch *a)
+static uint64_t tokens_hash(const int32_t *token, int length)
 {
-    return hash_tokens(HASH_START ^ (uint64_t)a->length, a->token, a->length);
+    return hash_tokens(HASH_START ^ (uint64_t)length, token, length);
 }
 
-/* The slot of `a` in the seen-set: holds its job id, or -1 where it would go. */
-int64_t *search_seen_slot(search_state *s, const exh_arch *a)
+static int same_arch(const search_seen *e, const exh_arch *a)
 {
-    int64_t i = (int64_t)(arch_hash(a) & (uint64_t)(s->seen_capacity - 1));
-    while (s->seen[i] >= 0 && !exh_arch_equal(&s->jobs[s->seen[i]].architecture, a))
+    return e->length == a->length &&
+           memcmp(e->token, a->token, sizeof *a->token * (size_t)a->length) == 0;
+}
+
+/* Point job's record at `a`'s tokens: those of the seen-set's `slot` when it
+ * holds them (a repeat), else a new copy in the arena, which `slot` then
+ * holds for `job`. */
+static int keep_arch(search_state *s, exh_trace_record *record, int64_t job, const exh_arch *a,
+                     search_seen *slot, exh_error *err)
+{
+    record->arch_length = a->length;
+    record->arch_token = slot->job >= 0 ? slot->token
+                                        : arch_arena_add(&s->archs, a->token, a->length);
+    if (!record->arch_token)
+        return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the architectures of %lld "
+                             "jobs", (long long)s->submitted);
+    if (slot->job < 0) {
+        *slot = (search_seen){job, record->arch_token, a->length};
+        s->distinct++;
+    }
+    return EXH_OK;
+}
+
+static void seen_clear(search_seen *seen, int64_t capacity)
+{
+    for (int64_t i = 0; i < capacity; i++)
+        seen[i] = (search_seen){-1, NULL, 0};
+}
+
+/* Double the seen-set: it holds the distinct architectures, which a small
+ * space (NB201: 15,625) keeps far below the candidates. 0, or -1 when out of
+ * memory (then the set stays as it was, fuller). */
+static int seen_grow(search_state *s)
+{
+    int64_t capacity = 2 * s->seen_capacity, mask = capacity - 1;
+    search_seen *seen = malloc(sizeof *seen * (size_t)capacity);
+    if (!seen)
+        return -1;
+    seen_clear(seen, capacity);
+    for (int64_t k = 0; k < s->seen_capacity; k++) {
+        const search_seen *e = &s->seen[k];
+        if (e->job < 0)
+            continue;
+        int64_t i = (int64_t)(tokens_hash(e->token, e->length) & (uint64_t)mask);
+        while (seen[i].job >= 0)
+            i = (i + 1) & mask;
+        seen[i] = *e;
+    }
+    free(s->seen);
+    s->seen = seen;
+    s->seen_capacity = capacity;
+    return 0;
+}
+
+/* The slot of `a` in the seen-set: holds its first job, or job -1 where it
+ * would go (grown first, so that an insertion there keeps it at most half
+ * full). Entries hold the tokens, so a lookup reads the arena, not a job. */
+search_seen *search_seen_slot(search_state *s, const exh_arch *a)
+{
+    if (2 * (s->distinct + 1) > s->seen_capacity)
+        seen_grow(s); /* out of memory: fuller, still correct while a slot is free */
+    int64_t i = (int64_t)(tokens_hash(a->token, a->length) & (uint64_t)(s->seen_capacity - 1));
+    while (s->seen[i].job >= 0 && !same_arch(&s->seen[i], a))
         i = (i + 1) & (s->seen_capacity - 1);
     return &s->seen[i];
 }
@@ -42,16 +103,15 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
                           const exh_search_options *o, exh_trace_writer *trace, exh_error *err)
 {
     memset(s, 0, sizeof *s);
+    arch_arena_init(&s->archs);
     s->space = sp;
     s->evaluator = e;
     s->options = o;
     s->trace = trace;
     s->job_capacity = o->resume_count > 0 ? resume_capacity(o) : o->candidates;
-    s->seen_capacity = 16;
-    while (s->seen_capacity < 2 * s->job_capacity)
-        s->seen_capacity *= 2;
+    s->seen_capacity = 1024; /* grows with the distinct architectures (seen_grow) */
     s->random = exh_rng_new(o->seed);
-    s->jobs = malloc(sizeof *s->jobs * (size_t)s->job_capacity);
+    s->jobs = huge_alloc(sizeof *s->jobs * (size_t)s->job_capacity);
     s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
     s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
     s->attempt = calloc((size_t)s->job_capacity, sizeof *s->attempt);
@@ -73,7 +133,7 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
                              (long long)o->candidates);
     }
-    memset(s->seen, 0xff, sizeof *s->seen * (size_t)s->seen_capacity); /* all -1 */
+    seen_clear(s->seen, s->seen_capacity);
     if (o->transfer_from_any && !o->transfer_none && !(s->finished = exh_trie_new())) {
         search_state_free(s);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for the prefix trie");
@@ -106,11 +166,10 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
         s->jobs[r->job_id] = *r;
         s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
         s->end_time[r->job_id] = r->end_time;
-        int64_t *slot = search_seen_slot(s, &r->architecture);
-        if (*slot < 0) {
-            *slot = r->job_id;
-            s->distinct++;
-        }
+        exh_arch a;
+        search_seen *slot = search_seen_slot(s, exh_trace_record_arch(r, &a));
+        if ((rc = keep_arch(s, &s->jobs[r->job_id], r->job_id, &a, slot, err)) < 0)
+            break;
         if (r->job_id >= s->next_job)
             s->next_job = r->job_id + 1;
         s->submitted++;
@@ -192,6 +251,7 @@ void search_state_free(search_state *s)
     free(s->sample_scratch);
     free(s->position_weights);
     free(s->seen);
+    arch_arena_free(&s->archs);
     exh_trie_free(s->finished);
     search_screen_free(s);
     memset(s, 0, sizeof *s);
@@ -243,7 +303,8 @@ static int64_t select_parent(search_state *s)
     return best;
 }
 
-static int propose_once(search_state *s, exh_trace_record *record, exh_error *err)
+static int propose_once(search_state *s, exh_trace_record *record, exh_arch *out,
+                        exh_error *err)
 {
     /* Random until the population holds P finished models (failures never
      * join it); or, with mutate_after_submitted, until P were submitted. */
@@ -253,15 +314,16 @@ static int propose_once(search_state *s, exh_trace_record *record, exh_error *er
     if (stage_one) {
         record->parent_id = -1;
         record->mutated_position = -1;
-        return exh_space_sample(s->space, s->random, &record->architecture, err);
+        return exh_space_sample(s->space, s->random, out, err);
     }
     int64_t parent = select_parent(s);
     if (s->screen_models)
-        return search_screen_mutate(s, parent, record, err);
-    const exh_arch *parent_arch = &s->jobs[parent].architecture;
+        return search_screen_mutate(s, parent, record, out, err);
+    exh_arch parent_arch;
     int position;
-    int rc = exh_space_mutate(s->space, s->random, parent_arch, &record->architecture, &position,
-                              s->position_weights, err);
+    int rc = exh_space_mutate(s->space, s->random,
+                              exh_trace_record_arch(&s->jobs[parent], &parent_arch), out,
+                              &position, s->position_weights, err);
     if (rc < 0)
         return rc;
     record->parent_id = parent;
@@ -278,7 +340,9 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
         record->donor_id = -1;
     } else if (s->finished) {
         int64_t donor;
-        int length = exh_trie_longest_prefix(s->finished, &record->architecture, &donor);
+        exh_arch a;
+        int length = exh_trie_longest_prefix(s->finished, exh_trace_record_arch(record, &a),
+                                             &donor);
         if (donor >= 0) {
             record->donor_id = donor;
             record->prefix_length = length;
@@ -288,14 +352,19 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
             record->prefix_length = length;
         }
     } else if (record->parent_id >= 0) {
-        record->prefix_length = exh_arch_common_prefix(&s->jobs[record->parent_id].architecture,
-                                                       &record->architecture);
+        exh_arch parent, child;
+        record->prefix_length =
+            exh_arch_common_prefix(exh_trace_record_arch(&s->jobs[record->parent_id], &parent),
+                                   exh_trace_record_arch(record, &child));
     }
 }
 
 int search_donor_add(search_state *s, int64_t job, exh_error *err)
 {
-    return s->finished ? exh_trie_insert(s->finished, &s->jobs[job].architecture, job, err) : EXH_OK;
+    exh_arch a;
+    return s->finished ? exh_trie_insert(s->finished, exh_trace_record_arch(&s->jobs[job], &a),
+                                         job, err)
+                       : EXH_OK;
 }
 
 void search_retry_later(search_state *s, int64_t job)
@@ -327,27 +396,25 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
     if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
         int64_t failed = s->retry[--s->retry_count];
         const exh_trace_record *old = &s->jobs[failed];
-        record->architecture = old->architecture;
+        record->arch_length = old->arch_length;
+        record->arch_token = old->arch_token;
         record->parent_id = old->parent_id;
         record->mutated_position = old->mutated_position;
         s->attempt[s->next_job] = s->attempt[failed] + 1;
         return EXH_OK;
     }
     int tries = s->options->allow_duplicates ? 1 : SEARCH_DUPLICATE_TRIES;
-    int64_t *slot = NULL;
+    search_seen *slot = NULL;
+    exh_arch a;
     for (int t = 0; t < tries; t++) {
-        int rc = propose_once(s, record, err);
+        int rc = propose_once(s, record, &a, err);
         if (rc < 0)
             return rc;
-        slot = search_seen_slot(s, &record->architecture);
-        if (*slot < 0 || s->options->allow_duplicates)
+        slot = search_seen_slot(s, &a);
+        if (slot->job < 0 || s->options->allow_duplicates)
             break; /* new, or duplicates are fine */
     }
-    if (*slot < 0) {
-        *slot = s->next_job;
-        s->distinct++;
-    } else if (!s->options->allow_duplicates) {
+    if (slot->job >= 0 && !s->options->allow_duplicates)
         return exhausted(s, tries, err);
-    }
-    return EXH_OK;
+    return keep_arch(s, record, s->next_job, &a, slot, err);
 }

@@ -40,7 +40,10 @@ int search_screen_init(search_state *s, exh_error *err)
 
 int search_screen_learn(search_state *s, int64_t job, exh_error *err)
 {
-    return s->screen_models ? learn(s, &s->jobs[job].architecture, s->quality[job], err) : EXH_OK;
+    exh_arch a;
+    return s->screen_models
+               ? learn(s, exh_trace_record_arch(&s->jobs[job], &a), s->quality[job], err)
+               : EXH_OK;
 }
 
 void search_screen_free(search_state *s)
@@ -76,9 +79,10 @@ static int better(int is_new, double predicted, int best_new, double best)
 }
 
 int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *record,
-                         exh_error *err)
+                         exh_arch *out, exh_error *err)
 {
-    const exh_arch *from = &s->jobs[parent].architecture;
+    exh_arch from_arch;
+    const exh_arch *from = exh_trace_record_arch(&s->jobs[parent], &from_arch);
     int best_new = -1;
     double best = NAN;
     for (int m = 0; m < s->options->screen; m++) {
@@ -91,11 +95,11 @@ int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *reco
             rc = predict(s, &candidate, &predicted, err);
         if (rc < 0)
             return rc;
-        int is_new = s->options->allow_duplicates || *search_seen_slot(s, &candidate) < 0;
+        int is_new = s->options->allow_duplicates || search_seen_slot(s, &candidate)->job < 0;
         if (best_new < 0 || better(is_new, predicted, best_new, best)) {
             best_new = is_new;
             best = predicted;
-            record->architecture = candidate;
+            *out = candidate;
             record->mutated_position = position;
         }
     }

@@ -64,8 +64,9 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->worker = worker;
     record->submit_time = record->start_time = now;
     search_dispatched(s, record); /* before its command runs */
-    exh_evaluation_request request = {&record->architecture, job, record->donor_id,
-                                  record->prefix_length};
+    exh_arch arch;
+    exh_evaluation_request request = {exh_trace_record_arch(record, &arch), job,
+                                      record->donor_id, record->prefix_length};
     exh_evaluation result;
     rc = s->evaluator->evaluate(s->evaluator->state, &request, s->random, &result, err);
     if (rc < 0)

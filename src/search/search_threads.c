@@ -87,10 +87,11 @@ static void *worker_main(void *argument)
         pthread_mutex_lock(&t->lock);
         int64_t job = take_job(t, w->worker);
         exh_evaluation_request request;
+        exh_arch arch; /* the evaluator reads a whole exh_arch */
         if (job >= 0) {
             const exh_trace_record *record = &t->state.jobs[job];
-            request = (exh_evaluation_request){&record->architecture, job, record->donor_id,
-                                           record->prefix_length};
+            request = (exh_evaluation_request){exh_trace_record_arch(record, &arch), job,
+                                               record->donor_id, record->prefix_length};
         }
         pthread_mutex_unlock(&t->lock);
         if (job < 0)

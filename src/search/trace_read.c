@@ -2,17 +2,17 @@
  * results.csv (columns job_id, p:arch_seq, objective, and any of the m:
  * columns trace.h lists). Leading '#' lines (older traces kept the search's
  * settings there; now they are in TRACE.json) are skipped. */
-#define _DEFAULT_SOURCE /* madvise and MADV_HUGEPAGE */
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "exhaust/trace.h"
 #include "util/csv.h"
 #include "util/file.h"
+#include "util/huge.h"
 
 enum {
     COLUMN_JOB, COLUMN_ARCH, COLUMN_OBJECTIVE, COLUMN_SUBMIT, COLUMN_START, COLUMN_END,
@@ -72,15 +72,46 @@ static int read_repo_columns(const csv_reader *reader, const int *columns, exh_t
     return EXH_OK;
 }
 
+/* The tokens of one range's records, in order; a record's arch_token holds
+ * its offset here until exh_trace_read moves them behind the records. */
+typedef struct token_store {
+    int32_t *token;
+    int64_t count, capacity;
+} token_store;
+
+static int token_store_add(token_store *t, const exh_arch *a, exh_trace_record *r)
+{
+    if (t->count + a->length > t->capacity) {
+        int64_t capacity = t->capacity ? 2 * t->capacity : 4096;
+        while (capacity < t->count + a->length)
+            capacity *= 2;
+        int32_t *grown = realloc(t->token, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return EXH_ERR_NOMEM;
+        t->token = grown;
+        t->capacity = capacity;
+    }
+    memcpy(t->token + t->count, a->token, sizeof *a->token * (size_t)a->length);
+    r->arch_length = a->length;
+    r->arch_token = (const int32_t *)(uintptr_t)t->count; /* an offset, for now */
+    t->count += a->length;
+    return EXH_OK;
+}
+
 static int read_record(const csv_reader *reader, const int *columns, const exh_space *s,
-                       exh_trace_record *r, const char *path, exh_error *err)
+                       exh_trace_record *r, token_store *tokens, const char *path,
+                       exh_error *err)
 {
     long long job;
     if (csv_parse_long(field(reader, columns, COLUMN_JOB), &job) < 0 || job < 0)
         return exh_error_set(err, EXH_ERR_PARSE, "%s: line %ld: job_id '%.30s' is not a job number",
                              path, reader->line, field(reader, columns, COLUMN_JOB));
-    if (exh_space_parse_sequence(s, field(reader, columns, COLUMN_ARCH), &r->architecture, err) < 0)
+    exh_arch arch;
+    if (exh_space_parse_sequence(s, field(reader, columns, COLUMN_ARCH), &arch, err) < 0)
         return exh_error_prefix(err, "%s: line %ld: p:arch_seq", path, reader->line);
+    if (token_store_add(tokens, &arch, r) < 0)
+        return exh_error_set(err, EXH_ERR_NOMEM, "%s: line %ld: out of memory", path,
+                             reader->line);
     const char *objective = field(reader, columns, COLUMN_OBJECTIVE);
     const char *status = field(reader, columns, COLUMN_STATUS);
     r->job_id = job;
@@ -145,10 +176,8 @@ static int read_header(csv_reader *reader, int *columns, const char *path, long 
     return EXH_OK;
 }
 
-/* Records are large (an architecture holds ARCH_MAX_TOKENS tokens), so a
- * million-record trace is about a gigabyte: size the array once from the
+/* Ten million records are about two gigabytes: size the array once from the
  * line count instead of growing it by copies. */
-#define HUGE_PAGE ((size_t)2 << 20)
 
 static int64_t count_lines(const char *data, size_t size);
 
@@ -156,19 +185,7 @@ static exh_trace_record *allocate_records(const char *data, size_t size, int64_t
 {
     int64_t lines = count_lines(data, size) + 1;
     *capacity = lines;
-    size_t bytes = sizeof(exh_trace_record) * (size_t)lines;
-#ifdef MADV_HUGEPAGE
-    /* Huge pages: a gigabyte in 4 KiB pages costs seconds of page faults
-     * on a virtual machine; in 2 MiB pages, milliseconds. */
-    if (bytes >= HUGE_PAGE) {
-        void *p = NULL;
-        if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
-            return NULL;
-        madvise(p, bytes, MADV_HUGEPAGE);
-        return p;
-    }
-#endif
-    return malloc(bytes);
+    return huge_alloc(sizeof(exh_trace_record) * (size_t)lines);
 }
 
 /* One stretch of the file's records, parsed into records[0..capacity). */
@@ -182,9 +199,12 @@ typedef struct parse_range {
     int allow_torn_tail, torn;
     exh_trace_record *records;
     int64_t capacity, count;
+    token_store tokens;
     int rc;
     exh_error err;
 } parse_range;
+
+static int append_tokens(token_store *first, parse_range *second);
 
 static void parse_records(parse_range *p)
 {
@@ -206,12 +226,11 @@ static void parse_records(parse_range *p)
             break;
         }
         exh_trace_record *r = &p->records[p->count];
-        /* all but the (large) token array, which the parser fills */
-        size_t tokens_end = offsetof(exh_trace_record, architecture) + sizeof(exh_arch);
-        memset(r, 0, offsetof(exh_trace_record, architecture));
-        memset((char *)r + tokens_end, 0, sizeof *r - tokens_end);
-        r->architecture.length = 0;
-        rc = read_record(&reader, p->columns, p->space, r, p->path, err);
+        memset(r, 0, sizeof *r);
+        int64_t tokens_before = p->tokens.count;
+        rc = read_record(&reader, p->columns, p->space, r, &p->tokens, p->path, err);
+        if (rc < 0)
+            p->tokens.count = tokens_before;
         if (rc < 0 && p->torn && p->allow_torn_tail && reader.offset >= reader.size) {
             rc = 0; /* drop the torn last line: it was never durably written */
             break;
@@ -251,7 +270,7 @@ static int parse_in_halves(parse_range *whole)
     const char *middle = memchr(whole->data + whole->size / 2, '\n', whole->size / 2);
     if (!middle || middle + 1 >= whole->data + whole->size)
         return -1;
-    parse_range first = *whole, second = *whole;
+    parse_range first = *whole, second = *whole; /* (their token stores are empty) */
     first.size = (size_t)(middle + 1 - whole->data);
     first.torn = 0;
     int64_t first_lines = count_lines(first.data, first.size);
@@ -266,14 +285,58 @@ static int parse_in_halves(parse_range *whole)
         return -1;
     parse_records(&first);
     pthread_join(thread, NULL);
-    if (first.rc < 0 || second.rc < 0)
+    if (first.rc < 0 || second.rc < 0 || append_tokens(&first.tokens, &second) < 0) {
+        free(first.tokens.token);
+        free(second.tokens.token);
         return -1;
+    }
+    free(second.tokens.token);
     if (first.count < first_lines) /* blank lines: close the gap */
         memmove(whole->records + first.count, second.records,
                 sizeof *second.records * (size_t)second.count);
     whole->count = first.count + second.count;
+    whole->tokens = first.tokens;
     whole->rc = 0;
     return 0;
+}
+
+/* Append the second half's tokens to the first's, shifting its offsets. */
+static int append_tokens(token_store *first, parse_range *second)
+{
+    int64_t shift = first->count, need = first->count + second->tokens.count;
+    if (need > first->capacity) {
+        int32_t *grown = realloc(first->token, sizeof *grown * (size_t)(need ? need : 1));
+        if (!grown)
+            return EXH_ERR_NOMEM;
+        first->token = grown;
+        first->capacity = need;
+    }
+    if (second->tokens.count > 0)
+        memcpy(first->token + shift, second->tokens.token,
+               sizeof *first->token * (size_t)second->tokens.count);
+    first->count = need;
+    for (int64_t i = 0; i < second->count; i++)
+        second->records[i].arch_token =
+            (const int32_t *)((uintptr_t)second->records[i].arch_token + (uintptr_t)shift);
+    return EXH_OK;
+}
+
+/* One block: the records, then their tokens (free(records) frees both);
+ * the offsets in arch_token become pointers. NULL when out of memory. */
+static exh_trace_record *join_tokens(exh_trace_record *records, int64_t count,
+                                     const token_store *tokens)
+{
+    size_t record_bytes = sizeof *records * (size_t)count;
+    exh_trace_record *joined =
+        realloc(records, record_bytes + sizeof(int32_t) * (size_t)tokens->count + 1);
+    if (!joined)
+        return NULL;
+    int32_t *base = (int32_t *)((char *)joined + record_bytes);
+    if (tokens->count > 0)
+        memcpy(base, tokens->token, sizeof *base * (size_t)tokens->count);
+    for (int64_t i = 0; i < count; i++)
+        joined[i].arch_token = base + (uintptr_t)joined[i].arch_token;
+    return joined;
 }
 
 int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
@@ -308,17 +371,22 @@ int exh_trace_read(const char *path, const exh_space *s, int allow_torn_tail,
         rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
     if (rc == 0 && parse_in_halves(&whole) != 0) {
         whole.count = 0;
+        whole.tokens.count = 0;
         parse_records(&whole);
         if (whole.rc < 0 && err)
             *err = whole.err;
         rc = whole.rc;
     }
     free(data);
+    exh_trace_record *joined = NULL;
+    if (rc == 0 && !(joined = join_tokens(whole.records, whole.count, &whole.tokens)))
+        rc = exh_error_set(err, EXH_ERR_NOMEM, "%s: out of memory", path);
+    free(whole.tokens.token);
     if (rc < 0) {
         free(whole.records);
         return rc;
     }
-    *records = whole.records;
+    *records = joined;
     *count = whole.count;
     return EXH_OK;
 }

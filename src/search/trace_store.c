@@ -150,7 +150,8 @@ static int insert(exh_trace_store *t, const exh_trace_record *r)
 {
     static const char *const STATUS[] = {"ok", "failed", "timeout"};
     char sequence[EXH_ARCH_MAX_TOKENS * 12];
-    exh_space_format_sequence(&r->architecture, sequence, sizeof sequence);
+    exh_arch arch;
+    exh_space_format_sequence(exh_trace_record_arch(r, &arch), sequence, sizeof sequence);
     sqlite3_stmt *st = t->insert;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, t->search, -1, SQLITE_STATIC);
@@ -190,7 +191,14 @@ static int queue(exh_trace_store *t, const exh_trace_record *r, exh_error *err)
         t->pending = grown;
         t->pending_capacity = capacity;
     }
-    t->pending[t->pending_count++] = *r;
+    /* The caller's tokens may not outlive the search: the queue keeps a copy. */
+    int32_t *tokens = malloc(sizeof *tokens * (size_t)(r->arch_length > 0 ? r->arch_length : 1));
+    if (!tokens)
+        return exh_error_set(err, EXH_ERR_NOMEM, "trace store: out of memory queueing a record");
+    if (r->arch_length > 0)
+        memcpy(tokens, r->arch_token, sizeof *tokens * (size_t)r->arch_length);
+    t->pending[t->pending_count] = *r;
+    t->pending[t->pending_count++].arch_token = tokens;
     return EXH_OK;
 }
 
@@ -203,19 +211,22 @@ static int drain(exh_trace_store *t, exh_error *err)
     if (ready <= 0)
         return ready;
     int64_t done = 0;
+    int rc = SQLITE_DONE;
     while (done < t->pending_count) {
-        int rc = insert(t, &t->pending[done]);
+        rc = insert(t, &t->pending[done]);
         if (busy(rc)) {
             t->next_try = seconds_now() + TRACE_STORE_RETRY_SECONDS;
+            rc = SQLITE_DONE;
             break;
         }
         if (rc != SQLITE_DONE)
-            return fail(t, err, "cannot append");
+            break;
+        free((void *)t->pending[done].arch_token); /* queue()'s copy */
         done++;
     }
     memmove(t->pending, t->pending + done, sizeof *t->pending * (size_t)(t->pending_count - done));
     t->pending_count -= done;
-    return EXH_OK;
+    return rc == SQLITE_DONE ? EXH_OK : fail(t, err, "cannot append");
 }
 
 int exh_trace_store_append(exh_trace_store *t, const exh_trace_record *r, exh_error *err)
@@ -250,6 +261,8 @@ void exh_trace_store_close(exh_trace_store *t)
     if (!t)
         return;
     sqlite3_finalize(t->insert);
+    for (int64_t i = 0; i < t->pending_count; i++)
+        free((void *)t->pending[i].arch_token);
     free(t->pending);
     free(t->parameters);
     free(t->search);
