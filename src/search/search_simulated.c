@@ -12,29 +12,32 @@
 #include "exhaust/search.h"
 #include "search/search_internal.h"
 
-/* The running evaluations, a binary min-heap on (end time, job id): ties end
- * in job order, so the simulation is deterministic. */
-static int event_before(const search_state *s, int64_t a, int64_t b)
+/* The running evaluations, a binary min-heap of workers on their job's
+ * (end time, job id): ties end in job order, so the simulation is
+ * deterministic. */
+static int event_before(const search_state *s, int a, int b)
 {
-    double ta = s->end_time[a], tb = s->end_time[b];
-    return ta < tb || (ta == tb && a < b);
+    const exh_trace_record *ra = &s->running[a], *rb = &s->running[b];
+    return ra->end_time < rb->end_time ||
+           (ra->end_time == rb->end_time && ra->job_id < rb->job_id);
 }
 
-static void heap_push(search_state *s, int64_t job)
+static void heap_push(search_state *s, int worker)
 {
     int64_t i = s->heap_size++;
-    s->heap[i] = job;
+    s->heap[i] = worker;
     while (i > 0 && event_before(s, s->heap[i], s->heap[(i - 1) / 2])) {
-        int64_t parent = (i - 1) / 2, swap = s->heap[i];
+        int64_t parent = (i - 1) / 2;
+        int swap = s->heap[i];
         s->heap[i] = s->heap[parent];
         s->heap[parent] = swap;
         i = parent;
     }
 }
 
-static int64_t heap_pop(search_state *s)
+static int heap_pop(search_state *s)
 {
-    int64_t top = s->heap[0];
+    int top = s->heap[0];
     s->heap[0] = s->heap[--s->heap_size];
     for (int64_t i = 0;;) {
         int64_t left = 2 * i + 1, right = left + 1, smallest = i;
@@ -44,7 +47,7 @@ static int64_t heap_pop(search_state *s)
             smallest = right;
         if (smallest == i)
             break;
-        int64_t swap = s->heap[i];
+        int swap = s->heap[i];
         s->heap[i] = s->heap[smallest];
         s->heap[smallest] = swap;
         i = smallest;
@@ -54,7 +57,7 @@ static int64_t heap_pop(search_state *s)
 
 static int submit(search_state *s, int worker, double now, exh_error *err)
 {
-    exh_trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = search_running_slot(s, worker);
     int rc = search_propose(s, record, err);
     if (rc < 0)
         return rc;
@@ -76,8 +79,7 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->status = (int)result.status;
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
     s->quality[job] = record->quality;
-    s->end_time[job] = record->end_time;
-    heap_push(s, job);
+    heap_push(s, worker);
     return EXH_OK;
 }
 
@@ -109,12 +111,12 @@ int exh_search_run_simulated(const exh_space *sp, exh_evaluator *e, const exh_se
     for (int w = 0; rc == 0 && w < o->workers && s.submitted < o->candidates; w++)
         rc = keep_running(&s, submit(&s, w, start, err), &why, err);
     while (rc == 0 && s.heap_size > 0) {
-        int64_t job = heap_pop(&s);
-        rc = search_record_finished(&s, job, result, err);
-        double now = s.jobs[job].end_time;
+        int worker = heap_pop(&s);
+        rc = search_record_finished(&s, &s.running[worker], result, err);
+        double now = s.running[worker].end_time; /* before its next job clears the slot */
         int in_budget = o->time_budget_seconds <= 0 || now < o->time_budget_seconds;
         if (rc == 0 && !s.exhausted && s.submitted < o->candidates && in_budget)
-            rc = keep_running(&s, submit(&s, s.jobs[job].worker, now, err), &why, err);
+            rc = keep_running(&s, submit(&s, worker, now, err), &why, err);
     }
     if (rc == 0 && s.exhausted) { /* every running job is in the trace: now say why */
         if (err)
