@@ -26,6 +26,14 @@ typedef struct search_retry {
     int mutated_position;
 } search_retry;
 
+/* A running job in the simulated clock's heap: its key and its worker's
+ * slot, beside each other so that sifting reads no records. */
+typedef struct search_event {
+    double end_time;
+    int64_t job;
+    int worker;
+} search_event;
+
 typedef struct search_state {
     const exh_space *space;
     exh_evaluator *evaluator;
@@ -46,7 +54,7 @@ typedef struct search_state {
     int64_t submitted;         /* jobs proposed so far (finished, running, resumed) */
     int64_t next_job;          /* the next job id (ids may have gaps after a resume) */
     int64_t job_capacity;      /* slots in jobs[] */
-    int *heap;                 /* workers with a job running (simulated clock) */
+    search_event *heap;        /* the jobs running (simulated clock) */
     int64_t heap_size;
     int64_t *population;       /* ring of job ids, oldest at population_start */
     int population_start, population_size;

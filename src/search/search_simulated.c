@@ -12,46 +12,41 @@
 #include "exhaust/search.h"
 #include "search/search_internal.h"
 
-/* The running evaluations, a binary min-heap of workers on their job's
- * (end time, job id): ties end in job order, so the simulation is
- * deterministic. */
-static int event_before(const search_state *s, int a, int b)
+/* The running evaluations, a binary min-heap on (end time, job id): ties
+ * end in job order, so the simulation is deterministic. */
+static int event_before(const search_event *a, const search_event *b)
 {
-    const exh_trace_record *ra = &s->running[a], *rb = &s->running[b];
-    return ra->end_time < rb->end_time ||
-           (ra->end_time == rb->end_time && ra->job_id < rb->job_id);
+    return a->end_time < b->end_time || (a->end_time == b->end_time && a->job < b->job);
 }
 
-static void heap_push(search_state *s, int worker)
+static void heap_push(search_state *s, search_event event)
 {
     int64_t i = s->heap_size++;
-    s->heap[i] = worker;
-    while (i > 0 && event_before(s, s->heap[i], s->heap[(i - 1) / 2])) {
-        int64_t parent = (i - 1) / 2;
-        int swap = s->heap[i];
-        s->heap[i] = s->heap[parent];
-        s->heap[parent] = swap;
-        i = parent;
+    while (i > 0 && event_before(&event, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
+    s->heap[i] = event;
 }
 
+/* The worker whose job ends first, taken off the heap. */
 static int heap_pop(search_state *s)
 {
-    int top = s->heap[0];
-    s->heap[0] = s->heap[--s->heap_size];
-    for (int64_t i = 0;;) {
-        int64_t left = 2 * i + 1, right = left + 1, smallest = i;
-        if (left < s->heap_size && event_before(s, s->heap[left], s->heap[smallest]))
-            smallest = left;
-        if (right < s->heap_size && event_before(s, s->heap[right], s->heap[smallest]))
-            smallest = right;
-        if (smallest == i)
+    int top = s->heap[0].worker;
+    search_event last = s->heap[--s->heap_size];
+    int64_t i = 0;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= s->heap_size)
             break;
-        int swap = s->heap[i];
-        s->heap[i] = s->heap[smallest];
-        s->heap[smallest] = swap;
-        i = smallest;
+        if (child + 1 < s->heap_size && event_before(&s->heap[child + 1], &s->heap[child]))
+            child++;
+        if (!event_before(&s->heap[child], &last))
+            break;
+        s->heap[i] = s->heap[child];
+        i = child;
     }
+    s->heap[i] = last;
     return top;
 }
 
@@ -79,7 +74,7 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->status = (int)result.status;
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
     s->quality[job] = record->quality;
-    heap_push(s, worker);
+    heap_push(s, (search_event){record->end_time, job, worker});
     return EXH_OK;
 }
 
