@@ -201,6 +201,56 @@ static void test_store_error_does_not_stop_the_trace(void **state)
     free(back);
 }
 
+/* The writer formats a double once and copies its text when the same bits
+ * come again (a direct-mapped cache, trace.c): values that repeat, that
+ * evict each other (more of them than entries), and that compare equal with
+ * other bits (0 and -0) must read back exactly as written. */
+static void test_writer_repeated_doubles(void **state)
+{
+    (void)state;
+    enum { VALUES = 40000 };
+    static double value[VALUES];
+    const double special[] = {0.0, -0.0, 1e-300, -1e300, 0.1, 36.028, 1e15, 9.5e-5};
+    uint64_t x = 88172645463325252ULL; /* xorshift64: a fixed, seeded stream */
+    for (int i = 0; i < VALUES; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        value[i] = i < (int)(sizeof special / sizeof *special)
+                       ? special[i]
+                       : (double)(x >> 11) / 9007199254740992.0 * (double)(i % 9 * 1000 + 1);
+    }
+    char path[4096];
+    strcpy(path, test_temp_path("repeats.csv"));
+    exh_trace_settings settings;
+    exh_trace_settings_init(&settings);
+    strcpy(settings.space, "nb201");
+    exh_trace_writer *t;
+    exh_error err;
+    assert_int_equal(exh_trace_open(path, &settings, &t, &err), 0);
+    exh_trace_set_durable(t, 0); /* 40,000 fsyncs would take minutes */
+    for (int i = 0; i < VALUES; i++) {
+        exh_trace_record r = make_record(i % 8, value[i / 2], value[(i * 7) % VALUES], "0123",
+                                         value[i], 0);
+        r.job_id = i;
+        r.submit_time = r.start_time;
+        r.cost_seconds = value[i / 3];
+        assert_int_equal(exh_trace_append(t, &r, &err), 0);
+    }
+    assert_int_equal(exh_trace_close(t, &err), 0);
+    exh_trace_record *back = NULL;
+    int64_t n = 0;
+    assert_int_equal(exh_trace_read(path, NULL, 0, &back, &n, &err), 0);
+    assert_int_equal(n, VALUES);
+    for (int i = 0; i < VALUES; i++) {
+        double want[] = {value[i], value[i / 2], value[(i * 7) % VALUES], value[i / 3]};
+        double got[] = {back[i].quality, back[i].start_time, back[i].end_time,
+                        back[i].cost_seconds};
+        if (memcmp(want, got, sizeof want) != 0)
+            fail_msg("record %d: %.17g %.17g %.17g %.17g read back as %.17g %.17g %.17g %.17g",
+                     i, want[0], want[1], want[2], want[3], got[0], got[1], got[2], got[3]);
+    }
+    free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_bad_line_in_second_half),
         cmocka_unit_test(test_writer_sidecar_lock_and_torn_tail),
         cmocka_unit_test(test_store_error_does_not_stop_the_trace),
+        cmocka_unit_test(test_writer_repeated_doubles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

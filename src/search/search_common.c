@@ -49,9 +49,10 @@ void search_result_init(exh_search_result *result)
     result->best_quality = -INFINITY;
 }
 
-int search_record_finished(search_state *s, int64_t job, exh_search_result *result, exh_error *err)
+int search_record_finished(search_state *s, exh_trace_record *record, exh_search_result *result,
+                           exh_error *err)
 {
-    exh_trace_record *record = &s->jobs[job];
+    int64_t job = record->job_id;
     search_repo_traffic(s->options->repo_path, record);
     search_fast_tier_write(s, record);
     search_keep_gathered(s, record);
@@ -64,7 +65,7 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
     result->end_time = record->end_time;
     if (record->status != EXH_EVALUATION_OK) {
         result->failures++; /* a failed child never joins the population */
-        search_retry_later(s, job);
+        search_retry_later(s, record);
         if (s->options->progress)
             s->options->progress(result, s->options->candidates, s->options->progress_context);
         return EXH_OK;
@@ -72,7 +73,7 @@ int search_record_finished(search_state *s, int64_t job, exh_search_result *resu
     search_keep_left(s, search_population_add(s, job));
     int rc = search_donor_add(s, job, err);
     if (rc == 0)
-        rc = search_screen_learn(s, job, err);
+        rc = search_screen_learn(s, record, err);
     if (rc < 0)
         return rc;
     if (result->best_job_id < 0 || record->quality > result->best_quality) {

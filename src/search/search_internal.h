@@ -20,24 +20,41 @@ typedef struct search_seen {
     int length;
 } search_seen;
 
+/* A failed job waiting to be tried again: what its retry copies. */
+typedef struct search_retry {
+    int64_t job, parent_id;
+    int mutated_position;
+} search_retry;
+
+/* A running job in the simulated clock's heap: its key and its worker's
+ * slot, beside each other so that sifting reads no records. */
+typedef struct search_event {
+    double end_time;
+    int64_t job;
+    int worker;
+} search_event;
+
 typedef struct search_state {
     const exh_space *space;
     exh_evaluator *evaluator;
     const exh_search_options *options;
     exh_trace_writer *trace;
     exh_rng *random;
-    exh_trace_record *jobs;        /* every submitted job, indexed by job id */
-    /* The jobs' tokens (jobs[i].arch_token): one copy per distinct
-     * architecture, repeats point at the first. */
+    /* Whole records only for the jobs in flight, one per worker (a worker
+     * runs one job at a time; MPI's are ranks 1..workers): slot w is
+     * reused once its job is in the trace. A finished job keeps only what
+     * its consumers read, by job id: its tokens (parent, donor, screen) and
+     * quality (tournaments), 18 bytes instead of a 184-byte record. */
+    exh_trace_record *running;     /* workers + 1 slots, indexed by worker */
+    const int32_t **job_token;     /* per job: its tokens in the arena; NULL: no such job */
+    uint16_t *job_length;          /* per job: its arch_length (<= EXH_ARCH_MAX_TOKENS) */
+    /* The tokens: one copy per distinct architecture, repeats point at the first. */
     arch_arena archs;
-    /* Hot copies of jobs[i].quality and .end_time: tournaments and the event
-     * heap touch only these, not the 184-byte records. */
-    double *quality;
-    double *end_time;
+    double *quality;               /* per job; tournaments read only these */
     int64_t submitted;         /* jobs proposed so far (finished, running, resumed) */
     int64_t next_job;          /* the next job id (ids may have gaps after a resume) */
     int64_t job_capacity;      /* slots in jobs[] */
-    int64_t *heap;             /* running jobs (simulated clock) */
+    search_event *heap;        /* the jobs running (simulated clock) */
     int64_t heap_size;
     int64_t *population;       /* ring of job ids, oldest at population_start */
     int population_start, population_size;
@@ -50,7 +67,7 @@ typedef struct search_state {
     int exhausted;             /* 1: a proposal found nothing new (search_propose) */
     exh_trie *finished;            /* finished models by prefix (transfer_from_any) */
     int *attempt;              /* per job: 0 first try, k the k-th retry */
-    int64_t *retry;            /* failed jobs waiting to be tried again (a stack) */
+    search_retry *retry;       /* failed jobs waiting to be tried again (a stack) */
     int64_t retry_count;
     exh_knn_repository *screen_models; /* screening: known models (NULL: not screening) */
     exh_knn_prediction screen_prediction;
@@ -63,8 +80,12 @@ int search_validate_options(const exh_search_options *o, exh_error *err);
 void search_result_init(exh_search_result *result);
 /* A job has its end time, quality and status: write it to the trace, and if
  * it succeeded add it to the population, the donors and the best. */
-int search_record_finished(search_state *s, int64_t job, exh_search_result *result,
+int search_record_finished(search_state *s, exh_trace_record *record, exh_search_result *result,
                            exh_error *err);
+/* Worker w's slot, cleared for its next job (as a fresh record: all zero). */
+exh_trace_record *search_running_slot(search_state *s, int worker);
+/* Job `job`'s architecture (it was proposed or resumed), read into *out. */
+const exh_arch *search_job_arch(const search_state *s, int64_t job, exh_arch *out);
 
 /* Allocate the state; with o->resume_records, rebuild the population,
  * the evaluated set, the donors and `result` from them. */
@@ -115,7 +136,7 @@ void search_keep_gathered(search_state *s, const exh_trace_record *r);
 void search_keep_left(search_state *s, int64_t id);
 
 /* Queue a failed job to be proposed again, if it has retries left. */
-void search_retry_later(search_state *s, int64_t job);
+void search_retry_later(search_state *s, const exh_trace_record *record);
 
 /* A finished job joins the population; the oldest retires when it is full:
  * returns its id, or -1 when none retired. */
@@ -131,7 +152,7 @@ int search_donor_add(search_state *s, int64_t job, exh_error *err);
  * (nothing when o->screen <= 1). */
 int search_screen_init(search_state *s, exh_error *err);
 /* A job finished: its quality becomes known to the screen. */
-int search_screen_learn(search_state *s, int64_t job, exh_error *err);
+int search_screen_learn(search_state *s, const exh_trace_record *record, exh_error *err);
 /* Fill *out and record with the best predicted of M mutations of `parent`. */
 int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *record,
                          exh_arch *out, exh_error *err);

@@ -75,14 +75,13 @@ static int serve(search_state *s, const mpi_result *result, int source, double s
                  exh_search_result *summary, exh_error *err, int *rc)
 {
     if (result->job_id >= 0 && *rc == 0) {
-        exh_trace_record *record = &s->jobs[result->job_id];
+        exh_trace_record *record = &s->running[source]; /* its job is result->job_id */
         record->end_time = MPI_Wtime() - start;
         record->status = result->status;
         record->quality = result->status == EXH_EVALUATION_OK ? result->quality : NAN;
         record->cost_seconds = result->cost_seconds;
         s->quality[result->job_id] = record->quality;
-        s->end_time[result->job_id] = record->end_time;
-        *rc = search_record_finished(s, result->job_id, summary, err);
+        *rc = search_record_finished(s, record, summary, err);
     }
     const exh_search_options *o = s->options;
     int out_of_time = o->time_budget_seconds > 0 &&
@@ -91,7 +90,7 @@ static int serve(search_state *s, const mpi_result *result, int source, double s
         MPI_Send(NULL, 0, MPI_BYTE, source, TAG_STOP, MPI_COMM_WORLD);
         return 1;
     }
-    exh_trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = search_running_slot(s, source);
     if ((*rc = search_propose(s, record, err)) < 0) {
         MPI_Send(NULL, 0, MPI_BYTE, source, TAG_STOP, MPI_COMM_WORLD);
         return 1;

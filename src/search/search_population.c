@@ -40,7 +40,22 @@ static int keep_arch(search_state *s, exh_trace_record *record, int64_t job, con
         *slot = (search_seen){job, record->arch_token, a->length};
         s->distinct++;
     }
+    s->job_token[job] = record->arch_token;
+    s->job_length[job] = (uint16_t)record->arch_length;
     return EXH_OK;
+}
+
+const exh_arch *search_job_arch(const search_state *s, int64_t job, exh_arch *out)
+{
+    exh_trace_record r = {.arch_length = s->job_length[job], .arch_token = s->job_token[job]};
+    return exh_trace_record_arch(&r, out);
+}
+
+exh_trace_record *search_running_slot(search_state *s, int worker)
+{
+    exh_trace_record *record = &s->running[worker];
+    memset(record, 0, sizeof *record);
+    return record;
 }
 
 static void seen_clear(search_seen *seen, int64_t capacity)
@@ -111,9 +126,14 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
     s->job_capacity = o->resume_count > 0 ? resume_capacity(o) : o->candidates;
     s->seen_capacity = 1024; /* grows with the distinct architectures (seen_grow) */
     s->random = exh_rng_new(o->seed);
-    s->jobs = huge_alloc(sizeof *s->jobs * (size_t)s->job_capacity);
-    s->quality = malloc(sizeof *s->quality * (size_t)s->job_capacity);
-    s->end_time = malloc(sizeof *s->end_time * (size_t)s->job_capacity);
+    /* Per job: calloc'd (untouched pages cost nothing until a job is there);
+     * huge pages where every job writes (fewer page faults). */
+    s->running = calloc((size_t)o->workers + 1, sizeof *s->running);
+    s->job_token = huge_alloc(sizeof *s->job_token * (size_t)s->job_capacity);
+    if (s->job_token)
+        memset(s->job_token, 0, sizeof *s->job_token * (size_t)s->job_capacity);
+    s->job_length = huge_alloc(sizeof *s->job_length * (size_t)s->job_capacity);
+    s->quality = huge_alloc(sizeof *s->quality * (size_t)s->job_capacity);
     s->attempt = calloc((size_t)s->job_capacity, sizeof *s->attempt);
     s->retry = malloc(sizeof *s->retry * (size_t)s->job_capacity);
     s->heap = malloc(sizeof *s->heap * (size_t)(o->workers < o->candidates ? o->workers
@@ -127,7 +147,8 @@ static int allocate_state(search_state *s, const exh_space *sp, exh_evaluator *e
             for (int i = 0; i < EXH_ARCH_MAX_TOKENS; i++)
                 s->position_weights[i] = pow(i + 1.0, o->mutation_exponent);
     }
-    if (!s->random || !s->jobs || !s->quality || !s->end_time || !s->attempt || !s->retry || !s->heap || !s->population || !s->sample_scratch ||
+    if (!s->random || !s->running || !s->job_token || !s->job_length || !s->quality ||
+        !s->attempt || !s->retry || !s->heap || !s->population || !s->sample_scratch ||
         !s->seen || (o->mutation_exponent != 0.0 && !s->position_weights)) {
         search_state_free(s);
         return exh_error_set(err, EXH_ERR_NOMEM, "out of memory for a search of %lld candidates",
@@ -158,22 +179,21 @@ static int restore(search_state *s, exh_search_result *result, exh_error *err)
         const exh_trace_record *r = &o->resume_records[i];
         if (r->job_id < 0 || r->job_id >= s->job_capacity)
             rc = exh_error_set(err, EXH_ERR_INVALID, "resume: bad job id %lld", (long long)r->job_id);
-        else if (s->end_time[r->job_id] == s->end_time[r->job_id]) /* not NaN: seen */
+        else if (s->job_token[r->job_id]) /* its tokens are kept: seen */
             rc = exh_error_set(err, EXH_ERR_INVALID, "resume: job %lld appears twice in the trace",
                                (long long)r->job_id);
         if (rc < 0)
             break;
-        s->jobs[r->job_id] = *r;
+        exh_trace_record record = *r;
         s->quality[r->job_id] = r->status == EXH_EVALUATION_OK ? r->quality : NAN;
-        s->end_time[r->job_id] = r->end_time;
         exh_arch a;
         search_seen *slot = search_seen_slot(s, exh_trace_record_arch(r, &a));
-        if ((rc = keep_arch(s, &s->jobs[r->job_id], r->job_id, &a, slot, err)) < 0)
+        if ((rc = keep_arch(s, &record, r->job_id, &a, slot, err)) < 0)
             break;
         if (r->job_id >= s->next_job)
             s->next_job = r->job_id + 1;
         s->submitted++;
-        rc = search_record_finished(s, r->job_id, result, err);
+        rc = search_record_finished(s, &record, result, err);
     }
     s->trace = trace;
     /* A new stream for the rest, still a function of seed and trace only. */
@@ -213,8 +233,6 @@ int search_state_init(search_state *s, const exh_space *sp, exh_evaluator *e, co
     }
     search_result_init(result);
     result->workers = o->workers;
-    for (int64_t i = 0; i < s->job_capacity; i++)
-        s->end_time[i] = NAN; /* marks ids never used, for the duplicate check */
     rc = restore(s, result, err);
     if (rc < 0)
         search_state_free(s);
@@ -241,9 +259,10 @@ void search_state_free(search_state *s)
     search_fast_tier_free(s);
     search_keep_free(s);
     exh_rng_free(s->random);
-    free(s->jobs);
+    free(s->running);
+    free(s->job_token);
+    free(s->job_length);
     free(s->quality);
-    free(s->end_time);
     free(s->attempt);
     free(s->retry);
     free(s->heap);
@@ -322,7 +341,7 @@ static int propose_once(search_state *s, exh_trace_record *record, exh_arch *out
     exh_arch parent_arch;
     int position;
     int rc = exh_space_mutate(s->space, s->random,
-                              exh_trace_record_arch(&s->jobs[parent], &parent_arch), out,
+                              search_job_arch(s, parent, &parent_arch), out,
                               &position, s->position_weights, err);
     if (rc < 0)
         return rc;
@@ -354,7 +373,7 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
     } else if (record->parent_id >= 0) {
         exh_arch parent, child;
         record->prefix_length =
-            exh_arch_common_prefix(exh_trace_record_arch(&s->jobs[record->parent_id], &parent),
+            exh_arch_common_prefix(search_job_arch(s, record->parent_id, &parent),
                                    exh_trace_record_arch(record, &child));
     }
 }
@@ -362,15 +381,15 @@ void search_choose_donor(search_state *s, exh_trace_record *record)
 int search_donor_add(search_state *s, int64_t job, exh_error *err)
 {
     exh_arch a;
-    return s->finished ? exh_trie_insert(s->finished, exh_trace_record_arch(&s->jobs[job], &a),
-                                         job, err)
+    return s->finished ? exh_trie_insert(s->finished, search_job_arch(s, job, &a), job, err)
                        : EXH_OK;
 }
 
-void search_retry_later(search_state *s, int64_t job)
+void search_retry_later(search_state *s, const exh_trace_record *record)
 {
-    if (s->attempt[job] < s->options->retry_failures)
-        s->retry[s->retry_count++] = job;
+    if (s->attempt[record->job_id] < s->options->retry_failures)
+        s->retry[s->retry_count++] =
+            (search_retry){record->job_id, record->parent_id, record->mutated_position};
 }
 
 /* No new architecture in `tries` draws: say how far the search got. */
@@ -394,13 +413,14 @@ int search_propose(search_state *s, exh_trace_record *record, exh_error *err)
     record->screened = 0; /* unless the screen chooses it */
     record->predicted = NAN;
     if (s->retry_count > 0) { /* a failed job first: same architecture and parent */
-        int64_t failed = s->retry[--s->retry_count];
-        const exh_trace_record *old = &s->jobs[failed];
-        record->arch_length = old->arch_length;
-        record->arch_token = old->arch_token;
+        const search_retry *old = &s->retry[--s->retry_count];
+        record->arch_length = s->job_length[old->job];
+        record->arch_token = s->job_token[old->job];
         record->parent_id = old->parent_id;
         record->mutated_position = old->mutated_position;
-        s->attempt[s->next_job] = s->attempt[failed] + 1;
+        s->attempt[s->next_job] = s->attempt[old->job] + 1;
+        s->job_token[s->next_job] = record->arch_token;
+        s->job_length[s->next_job] = (uint16_t)record->arch_length;
         return EXH_OK;
     }
     int tries = s->options->allow_duplicates ? 1 : SEARCH_DUPLICATE_TRIES;

@@ -38,12 +38,11 @@ int search_screen_init(search_state *s, exh_error *err)
     return rc;
 }
 
-int search_screen_learn(search_state *s, int64_t job, exh_error *err)
+int search_screen_learn(search_state *s, const exh_trace_record *record, exh_error *err)
 {
     exh_arch a;
-    return s->screen_models
-               ? learn(s, exh_trace_record_arch(&s->jobs[job], &a), s->quality[job], err)
-               : EXH_OK;
+    return s->screen_models ? learn(s, exh_trace_record_arch(record, &a), record->quality, err)
+                            : EXH_OK;
 }
 
 void search_screen_free(search_state *s)
@@ -82,7 +81,7 @@ int search_screen_mutate(search_state *s, int64_t parent, exh_trace_record *reco
                          exh_arch *out, exh_error *err)
 {
     exh_arch from_arch;
-    const exh_arch *from = exh_trace_record_arch(&s->jobs[parent], &from_arch);
+    const exh_arch *from = search_job_arch(s, parent, &from_arch);
     int best_new = -1;
     double best = NAN;
     for (int m = 0; m < s->options->screen; m++) {

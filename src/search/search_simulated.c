@@ -12,49 +12,47 @@
 #include "exhaust/search.h"
 #include "search/search_internal.h"
 
-/* The running evaluations, a binary min-heap on (end time, job id): ties end
- * in job order, so the simulation is deterministic. */
-static int event_before(const search_state *s, int64_t a, int64_t b)
+/* The running evaluations, a binary min-heap on (end time, job id): ties
+ * end in job order, so the simulation is deterministic. */
+static int event_before(const search_event *a, const search_event *b)
 {
-    double ta = s->end_time[a], tb = s->end_time[b];
-    return ta < tb || (ta == tb && a < b);
+    return a->end_time < b->end_time || (a->end_time == b->end_time && a->job < b->job);
 }
 
-static void heap_push(search_state *s, int64_t job)
+static void heap_push(search_state *s, search_event event)
 {
     int64_t i = s->heap_size++;
-    s->heap[i] = job;
-    while (i > 0 && event_before(s, s->heap[i], s->heap[(i - 1) / 2])) {
-        int64_t parent = (i - 1) / 2, swap = s->heap[i];
-        s->heap[i] = s->heap[parent];
-        s->heap[parent] = swap;
-        i = parent;
+    while (i > 0 && event_before(&event, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
+    s->heap[i] = event;
 }
 
-static int64_t heap_pop(search_state *s)
+/* The worker whose job ends first, taken off the heap. */
+static int heap_pop(search_state *s)
 {
-    int64_t top = s->heap[0];
-    s->heap[0] = s->heap[--s->heap_size];
-    for (int64_t i = 0;;) {
-        int64_t left = 2 * i + 1, right = left + 1, smallest = i;
-        if (left < s->heap_size && event_before(s, s->heap[left], s->heap[smallest]))
-            smallest = left;
-        if (right < s->heap_size && event_before(s, s->heap[right], s->heap[smallest]))
-            smallest = right;
-        if (smallest == i)
+    int top = s->heap[0].worker;
+    search_event last = s->heap[--s->heap_size];
+    int64_t i = 0;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= s->heap_size)
             break;
-        int64_t swap = s->heap[i];
-        s->heap[i] = s->heap[smallest];
-        s->heap[smallest] = swap;
-        i = smallest;
+        if (child + 1 < s->heap_size && event_before(&s->heap[child + 1], &s->heap[child]))
+            child++;
+        if (!event_before(&s->heap[child], &last))
+            break;
+        s->heap[i] = s->heap[child];
+        i = child;
     }
+    s->heap[i] = last;
     return top;
 }
 
 static int submit(search_state *s, int worker, double now, exh_error *err)
 {
-    exh_trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = search_running_slot(s, worker);
     int rc = search_propose(s, record, err);
     if (rc < 0)
         return rc;
@@ -76,8 +74,7 @@ static int submit(search_state *s, int worker, double now, exh_error *err)
     record->status = (int)result.status;
     record->end_time = now + (result.cost_seconds > 0 ? result.cost_seconds : 0.0);
     s->quality[job] = record->quality;
-    s->end_time[job] = record->end_time;
-    heap_push(s, job);
+    heap_push(s, (search_event){record->end_time, job, worker});
     return EXH_OK;
 }
 
@@ -109,12 +106,12 @@ int exh_search_run_simulated(const exh_space *sp, exh_evaluator *e, const exh_se
     for (int w = 0; rc == 0 && w < o->workers && s.submitted < o->candidates; w++)
         rc = keep_running(&s, submit(&s, w, start, err), &why, err);
     while (rc == 0 && s.heap_size > 0) {
-        int64_t job = heap_pop(&s);
-        rc = search_record_finished(&s, job, result, err);
-        double now = s.jobs[job].end_time;
+        int worker = heap_pop(&s);
+        rc = search_record_finished(&s, &s.running[worker], result, err);
+        double now = s.running[worker].end_time; /* before its next job clears the slot */
         int in_budget = o->time_budget_seconds <= 0 || now < o->time_budget_seconds;
         if (rc == 0 && !s.exhausted && s.submitted < o->candidates && in_budget)
-            rc = keep_running(&s, submit(&s, s.jobs[job].worker, now, err), &why, err);
+            rc = keep_running(&s, submit(&s, worker, now, err), &why, err);
     }
     if (rc == 0 && s.exhausted) { /* every running job is in the trace: now say why */
         if (err)

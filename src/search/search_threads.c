@@ -49,7 +49,7 @@ static int64_t take_job(thread_search *t, int worker)
     search_state *s = &t->state;
     if (stop_submitting(t))
         return -1;
-    exh_trace_record *record = &s->jobs[s->next_job];
+    exh_trace_record *record = search_running_slot(s, worker);
     if (search_propose(s, record, &t->error) < 0) {
         t->failed = 1;
         return -1;
@@ -64,17 +64,17 @@ static int64_t take_job(thread_search *t, int worker)
 }
 
 /* Under the lock: record a finished job. */
-static void finish_job(thread_search *t, int64_t job, const exh_evaluation *result)
+static void finish_job(thread_search *t, int worker, const exh_evaluation *result)
 {
     search_state *s = &t->state;
-    exh_trace_record *record = &s->jobs[job];
+    exh_trace_record *record = &s->running[worker];
+    int64_t job = record->job_id;
     record->end_time = wall_seconds() - t->start;
     record->quality = result->status == EXH_EVALUATION_OK ? result->quality : NAN;
     record->cost_seconds = result->cost_seconds;
     record->status = (int)result->status;
     s->quality[job] = record->quality;
-    s->end_time[job] = record->end_time;
-    int rc = search_record_finished(s, job, t->result, &t->error);
+    int rc = search_record_finished(s, record, t->result, &t->error);
     if (rc < 0)
         t->failed = 1;
 }
@@ -89,7 +89,7 @@ static void *worker_main(void *argument)
         exh_evaluation_request request;
         exh_arch arch; /* the evaluator reads a whole exh_arch */
         if (job >= 0) {
-            const exh_trace_record *record = &t->state.jobs[job];
+            const exh_trace_record *record = &t->state.running[w->worker];
             request = (exh_evaluation_request){exh_trace_record_arch(record, &arch), job,
                                                record->donor_id, record->prefix_length};
         }
@@ -105,7 +105,7 @@ static void *worker_main(void *argument)
             t->failed = 1;
             t->error = err;
         } else {
-            finish_job(t, job, &result);
+            finish_job(t, w->worker, &result);
         }
         pthread_mutex_unlock(&t->lock);
     }
