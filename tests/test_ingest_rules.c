@@ -145,6 +145,11 @@ static void test_nul_never_truncates(void **state)
     assert_true(x == 63.364);
     assert_int_equal(csv_parse_double("inf", &x), EXH_ERR_PARSE);
     assert_int_equal(csv_parse_double("nan(0x1)", &x), EXH_ERR_PARSE);
+    assert_int_equal(csv_parse_double("1e999", &x), EXH_ERR_PARSE); /* overflow */
+    assert_int_equal(csv_parse_double("4.9406564584124654e-324", &x), 0); /* subnormal */
+    assert_true(x == 4.9406564584124654e-324);
+    assert_int_equal(csv_parse_double("-1e-400", &x), 0); /* below every subnormal: -0 */
+    assert_true(x == 0.0 && signbit(x));
 }
 
 /* NAS-Bench-NLP's epochs.csv with its header only: qsort(NULL, 0) was UB

@@ -210,7 +210,8 @@ static void test_writer_repeated_doubles(void **state)
     (void)state;
     enum { VALUES = 40000 };
     static double value[VALUES];
-    const double special[] = {0.0, -0.0, 1e-300, -1e300, 0.1, 36.028, 1e15, 9.5e-5};
+    const double special[] = {0.0, -0.0, 1e-300, -1e300, 0.1, 36.028, 1e15, 9.5e-5, 5e-324,
+                             -2.2250738585072e-308};
     uint64_t x = 88172645463325252ULL; /* xorshift64: a fixed, seeded stream */
     for (int i = 0; i < VALUES; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;

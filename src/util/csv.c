@@ -190,11 +190,12 @@ int csv_parse_double(const char *text, double *out)
             }
     }
     char *end;
-    errno = 0;
     double value = strtod(p, &end);
-    /* isinf: "inf" and "infinity" parse without ERANGE; NaN spellings other
-     * than the missing-value words above ("nan(0x1)") are refused too. */
-    if (end == p || errno == ERANGE || !is_blank_tail(end) || isinf(value) || isnan(value))
+    /* isinf: "inf" and "infinity" parse without ERANGE, and an overflow
+     * gives HUGE_VAL; NaN spellings other than the missing-value words above
+     * ("nan(0x1)") are refused too. An underflow (ERANGE with a subnormal or
+     * zero, e.g. "5e-324" that a writer printed) is the nearest double: kept. */
+    if (end == p || !is_blank_tail(end) || isinf(value) || isnan(value))
         return EXH_ERR_PARSE;
     *out = value;
     return 0;
