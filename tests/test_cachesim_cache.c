@@ -1,9 +1,10 @@
 /* test_cachesim_cache.c — a tensor cache indexed by an array of dense ids
- * (tcache_index_dense, what the replay uses for its shared caches) against
- * the same cache on its hash map (what many per-worker caches and the live
- * tier use): the same seeded random uses and offers must give the same
- * answers, evictions and stored bytes, under LRU and LFU, and a key past the
- * dense bound is refused. */
+ * (tcache_index_dense, the replay's shared caches) and by a compact idmap
+ * (tcache_index_ids, its many per-worker caches) against the same cache on
+ * its keymap (the live tier's): the same seeded random uses and offers must
+ * give the same answers, evictions and stored bytes, under LRU and LFU, and
+ * a key past the promised bound is refused. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "exhaust/error.h"
@@ -23,38 +24,39 @@ static const pair_case CASES[] = {
     {0, 40, 1}, {1, 40, 2}, {0, 7, 3}, {1, 7, 4}, {0, 1000, 5}, {1, 1000, 6},
 };
 
+enum { HASHED, DENSE, IDS, INDEXES };
+
 static void replay_pair(const pair_case *k)
 {
-    tensor_cache hashed, dense;
-    assert_int_equal(tcache_init(&hashed, k->capacity, k->lfu), EXH_OK);
-    assert_int_equal(tcache_init(&dense, k->capacity, k->lfu), EXH_OK);
-    assert_int_equal(tcache_index_dense(&dense, KEYS), EXH_OK);
+    tensor_cache c[INDEXES];
+    for (int x = 0; x < INDEXES; x++)
+        assert_int_equal(tcache_init(&c[x], k->capacity, k->lfu), EXH_OK);
+    assert_int_equal(tcache_index_dense(&c[DENSE], KEYS), EXH_OK);
+    assert_int_equal(tcache_index_ids(&c[IDS], KEYS), EXH_OK);
     exh_rng *g = exh_rng_new(k->seed);
     assert_non_null(g);
-    int64_t evicted[2] = {0, 0}, hits = 0;
+    int64_t evicted[INDEXES] = {0}, hits = 0;
     for (uint64_t stamp = 1; stamp <= 20000; stamp++) {
         uint64_t key = exh_rng_below(g, KEYS);
         int64_t bytes = 1 + (int64_t)(key % 8);
-        if (exh_rng_below(g, 2)) {
-            int a = tcache_use(&hashed, key, stamp);
-            assert_int_equal(a, tcache_use(&dense, key, stamp));
-            hits += a;
-        } else {
-            int held[2];
-            int a = tcache_offer(&hashed, key, bytes, stamp, &evicted[0], &held[0]);
-            int b = tcache_offer(&dense, key, bytes, stamp, &evicted[1], &held[1]);
-            assert_int_equal(a, b);
-            assert_int_equal(held[0], held[1]);
+        int use = (int)exh_rng_below(g, 2), answer[INDEXES], held[INDEXES] = {0};
+        for (int x = 0; x < INDEXES; x++)
+            answer[x] = use ? tcache_use(&c[x], key, stamp)
+                            : tcache_offer(&c[x], key, bytes, stamp, &evicted[x], &held[x]);
+        hits += use && answer[HASHED];
+        for (int x = 1; x < INDEXES; x++) {
+            assert_int_equal(answer[x], answer[HASHED]);
+            assert_int_equal(held[x], held[HASHED]);
+            assert_int_equal(evicted[x], evicted[HASHED]);
+            assert_int_equal(c[x].stored_bytes, c[HASHED].stored_bytes);
         }
-        assert_int_equal(evicted[0], evicted[1]);
-        assert_int_equal(hashed.stored_bytes, dense.stored_bytes);
     }
     /* The sequence exercised hits and, when the capacity binds, evictions. */
     assert_true(hits > 0);
-    assert_true(k->capacity >= 1000 || evicted[0] > 0);
+    assert_true(k->capacity >= 1000 || evicted[HASHED] > 0);
     exh_rng_free(g);
-    tcache_free(&hashed);
-    tcache_free(&dense);
+    for (int x = 0; x < INDEXES; x++)
+        tcache_free(&c[x]);
 }
 
 static void test_dense_matches_hashed(void **state)
@@ -77,6 +79,13 @@ static void test_dense_bounds(void **state)
     assert_int_equal(tcache_insert(&c, 3, 1, 3, &evictions), 1);
     assert_int_equal(tcache_use(&c, 3, 4), 1);
     assert_int_equal(c.stored_bytes, 1);
+    tcache_free(&c);
+    assert_int_equal(tcache_init(&c, 100, 1), EXH_OK);
+    assert_int_equal(tcache_index_ids(&c, (int64_t)INT32_MAX + 1), EXH_ERR_INVALID);
+    assert_int_equal(tcache_index_ids(&c, 4), EXH_OK);
+    assert_int_equal(tcache_insert(&c, 4, 1, 1, &evictions), EXH_ERR_INVALID);
+    assert_int_equal(tcache_insert(&c, 0, 1, 2, &evictions), 1);
+    assert_int_equal(tcache_use(&c, 0, 3), 1);
     tcache_free(&c);
 }
 

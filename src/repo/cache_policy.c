@@ -41,11 +41,14 @@ void cache_policy_free(cache_policy *p)
 
 int cache_policy_index_dense(cache_policy *p, int64_t ids)
 {
-    if (ids < 1 || ids > CACHE_POLICY_DENSE_CELLS / p->cache_count)
+    if (ids < 1 || ids > INT32_MAX)
         return EXH_OK;
-    for (int64_t c = 0; c < p->cache_count; c++)
-        if (tcache_index_dense(&p->caches[c], ids) < 0)
+    int arrays = ids <= CACHE_POLICY_DENSE_CELLS / p->cache_count;
+    for (int64_t c = 0; c < p->cache_count; c++) {
+        tensor_cache *cache = &p->caches[c];
+        if ((arrays ? tcache_index_dense(cache, ids) : tcache_index_ids(cache, ids)) < 0)
             return EXH_ERR_NOMEM;
+    }
     return EXH_OK;
 }
 

@@ -20,6 +20,7 @@ void tcache_free(tensor_cache *c)
 {
     keymap_free(&c->index);
     free(c->dense);
+    idmap_free(&c->ids);
     free(c->entries);
     free(c->heap);
     memset(c, 0, sizeof *c);
@@ -37,11 +38,26 @@ int tcache_index_dense(tensor_cache *c, int64_t keys)
     return EXH_OK;
 }
 
+int tcache_index_ids(tensor_cache *c, int64_t keys)
+{
+    if (keys < 1 || keys > INT32_MAX)
+        return EXH_ERR_INVALID;
+    if (idmap_init(&c->ids) < 0)
+        return EXH_ERR_NOMEM;
+    keymap_free(&c->index); /* not used: a keymap per cache is what costs */
+    c->dense_keys = keys;
+    return EXH_OK;
+}
+
 /* The entry holding `key`, or -1. */
 static int64_t entry_of(const tensor_cache *c, uint64_t key)
 {
+    if (c->dense_keys && key >= (uint64_t)c->dense_keys)
+        return -1;
     if (c->dense)
-        return key < (uint64_t)c->dense_keys ? c->dense[key] : -1;
+        return c->dense[key];
+    if (c->ids.slots)
+        return idmap_get(&c->ids, (int32_t)key);
     const int64_t *found = keymap_find(&c->index, key);
     return found ? *found : -1;
 }
@@ -53,6 +69,13 @@ static int set_entry(tensor_cache *c, uint64_t key, int64_t e)
     if (c->dense) {
         c->dense[key] = (int32_t)e;
         return EXH_OK;
+    }
+    if (c->ids.slots) {
+        if (e < 0) {
+            idmap_remove(&c->ids, (int32_t)key);
+            return EXH_OK;
+        }
+        return idmap_put(&c->ids, (int32_t)key, (int32_t)e);
     }
     if (e < 0) {
         keymap_remove(&c->index, key);
@@ -217,7 +240,7 @@ static int64_t new_entry(tensor_cache *c)
 int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
                   int64_t *evictions)
 {
-    if (c->dense && key >= (uint64_t)c->dense_keys)
+    if (c->dense_keys && key >= (uint64_t)c->dense_keys)
         return EXH_ERR_INVALID; /* a caller's bug: keys were promised below dense_keys */
     if (bytes > c->capacity_bytes)
         return 0;

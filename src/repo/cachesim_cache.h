@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "repo/idmap.h"
 #include "repo/keymap.h"
 
 typedef struct cache_entry {
@@ -28,8 +29,9 @@ typedef struct cache_entry {
 
 typedef struct tensor_cache {
     keymap index;          /* key -> entry number (unless dense) */
-    int32_t *dense;        /* key -> entry number, -1: absent (NULL: use index) */
-    int64_t dense_keys;    /* dense: keys are 0..dense_keys-1 */
+    int32_t *dense;        /* key -> entry number, -1: absent (NULL: not dense) */
+    int64_t dense_keys;    /* dense or ids: keys are 0..dense_keys-1 */
+    idmap ids;             /* key -> entry number in 8-byte slots (tcache_index_ids) */
     cache_entry *entries;
     int64_t entry_count, entry_capacity, free_entry;
     int64_t newest, oldest; /* LRU list ends (-1: empty) */
@@ -51,6 +53,10 @@ void tcache_free(tensor_cache *c);
  * interned tensor ids). A hash lookup per use becomes one load; 4 bytes per
  * key. Returns 0 or EXH_ERR_NOMEM (the keymap stays in use). */
 int tcache_index_dense(tensor_cache *c, int64_t keys);
+/* The same promise (keys below `keys` <= INT32_MAX), but a compact hash map
+ * (idmap.h) sized by what the cache holds: for many small caches, where an
+ * array each would not fit. Returns 0, EXH_ERR_NOMEM or EXH_ERR_INVALID. */
+int tcache_index_ids(tensor_cache *c, int64_t keys);
 
 /* If `key` is held, count a use at `stamp` and return 1; else 0. */
 int tcache_use(tensor_cache *c, uint64_t key, uint64_t stamp);
