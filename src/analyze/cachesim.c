@@ -120,7 +120,8 @@ static int setup(replay *rp)
     int64_t caches = rp->per_worker && rp->t->workers > 0 ? rp->t->workers : 1;
     int64_t count = rp->t->count;
     int64_t window = rp->o->window < count ? rp->o->window : count;
-    if (cache_policy_init(&rp->policy, rp->o, caches, window, rp->t->distinct, rp->result) < 0)
+    if (cache_policy_init(&rp->policy, rp->o, caches, window, rp->t->distinct, rp->result) < 0 ||
+        cache_policy_index_dense(&rp->policy, rp->t->distinct) < 0)
         return out_of_memory(rp);
     return EXH_OK;
 }

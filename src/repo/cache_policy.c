@@ -39,6 +39,19 @@ void cache_policy_free(cache_policy *p)
     memset(p, 0, sizeof *p);
 }
 
+int cache_policy_index_dense(cache_policy *p, int64_t ids)
+{
+    if (ids < 1 || ids > INT32_MAX)
+        return EXH_OK;
+    int arrays = ids <= CACHE_POLICY_DENSE_CELLS / p->cache_count;
+    for (int64_t c = 0; c < p->cache_count; c++) {
+        tensor_cache *cache = &p->caches[c];
+        if ((arrays ? tcache_index_dense(cache, ids) : tcache_index_ids(cache, ids)) < 0)
+            return EXH_ERR_NOMEM;
+    }
+    return EXH_OK;
+}
+
 int cache_policy_read(cache_policy *p, int64_t cache, const int32_t *ids, int count,
                       const int64_t *sizes)
 {

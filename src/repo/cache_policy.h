@@ -45,6 +45,13 @@ typedef struct cache_policy {
 int cache_policy_init(cache_policy *p, const exh_cachesim_options *o, int64_t caches,
                       int64_t window, int64_t ids, exh_cachesim_result *result);
 void cache_policy_free(cache_policy *p);
+/* When the ids are exactly 0..ids-1 (the replay's interned tensors), index
+ * each (empty) cache by id: in an array when the caches' arrays fit in
+ * CACHE_POLICY_DENSE_CELLS entries (a load instead of a hash lookup per
+ * use), else (many per-worker caches) in a compact idmap instead of a
+ * keymap. Same results either way. Returns 0 or EXH_ERR_NOMEM. */
+#define CACHE_POLICY_DENSE_CELLS ((int64_t)1 << 22)
+int cache_policy_index_dense(cache_policy *p, int64_t ids);
 
 /* READ: a record starts and reads ids[0..count) from cache `cache` (tier:
  * it enters the window, whatever it reads). Returns 0 or EXH_ERR_NOMEM. */

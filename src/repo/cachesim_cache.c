@@ -19,9 +19,69 @@ int tcache_init(tensor_cache *c, int64_t capacity_bytes, int lfu)
 void tcache_free(tensor_cache *c)
 {
     keymap_free(&c->index);
+    free(c->dense);
+    idmap_free(&c->ids);
     free(c->entries);
     free(c->heap);
     memset(c, 0, sizeof *c);
+}
+
+int tcache_index_dense(tensor_cache *c, int64_t keys)
+{
+    if (keys < 1 || keys > INT32_MAX)
+        return EXH_ERR_INVALID;
+    c->dense = malloc(sizeof *c->dense * (size_t)keys);
+    if (!c->dense)
+        return EXH_ERR_NOMEM;
+    memset(c->dense, 0xff, sizeof *c->dense * (size_t)keys); /* all -1 */
+    c->dense_keys = keys;
+    return EXH_OK;
+}
+
+int tcache_index_ids(tensor_cache *c, int64_t keys)
+{
+    if (keys < 1 || keys > INT32_MAX)
+        return EXH_ERR_INVALID;
+    if (idmap_init(&c->ids) < 0)
+        return EXH_ERR_NOMEM;
+    keymap_free(&c->index); /* not used: a keymap per cache is what costs */
+    c->dense_keys = keys;
+    return EXH_OK;
+}
+
+/* The entry holding `key`, or -1. */
+static int64_t entry_of(const tensor_cache *c, uint64_t key)
+{
+    if (c->dense_keys && key >= (uint64_t)c->dense_keys)
+        return -1;
+    if (c->dense)
+        return c->dense[key];
+    if (c->ids.slots)
+        return idmap_get(&c->ids, (int32_t)key);
+    const int64_t *found = keymap_find(&c->index, key);
+    return found ? *found : -1;
+}
+
+/* Remember that `key` is in entry e (-1: no longer held). Returns 0 or
+ * EXH_ERR_NOMEM. */
+static int set_entry(tensor_cache *c, uint64_t key, int64_t e)
+{
+    if (c->dense) {
+        c->dense[key] = (int32_t)e;
+        return EXH_OK;
+    }
+    if (c->ids.slots) {
+        if (e < 0) {
+            idmap_remove(&c->ids, (int32_t)key);
+            return EXH_OK;
+        }
+        return idmap_put(&c->ids, (int32_t)key, (int32_t)e);
+    }
+    if (e < 0) {
+        keymap_remove(&c->index, key);
+        return EXH_OK;
+    }
+    return keymap_upsert(&c->index, key, e, NULL) ? EXH_OK : EXH_ERR_NOMEM;
 }
 
 /* ---- LRU list: newest at one end, oldest (the victim) at the other ---- */
@@ -116,10 +176,9 @@ static void heap_pop_root(tensor_cache *c)
 
 int tcache_use(tensor_cache *c, uint64_t key, uint64_t stamp)
 {
-    int64_t *found = keymap_find(&c->index, key);
-    if (!found)
+    int64_t e = entry_of(c, key);
+    if (e < 0)
         return 0;
-    int64_t e = *found;
     cache_entry *x = &c->entries[e];
     x->uses++;
     x->last_use = stamp;
@@ -140,7 +199,7 @@ static void evict_one(tensor_cache *c)
     else
         list_unlink(c, e);
     cache_entry *x = &c->entries[e];
-    keymap_remove(&c->index, x->key);
+    set_entry(c, x->key, -1);
     c->stored_bytes -= x->bytes;
     if (c->on_evict)
         c->on_evict(c->evict_context, x->key);
@@ -181,6 +240,8 @@ static int64_t new_entry(tensor_cache *c)
 int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
                   int64_t *evictions)
 {
+    if (c->dense_keys && key >= (uint64_t)c->dense_keys)
+        return EXH_ERR_INVALID; /* a caller's bug: keys were promised below dense_keys */
     if (bytes > c->capacity_bytes)
         return 0;
     while (c->stored_bytes + bytes > c->capacity_bytes) {
@@ -190,8 +251,7 @@ int tcache_insert(tensor_cache *c, uint64_t key, int64_t bytes, uint64_t stamp,
     int64_t e = new_entry(c);
     if (e < 0)
         return (int)e;
-    int64_t *slot = keymap_upsert(&c->index, key, e, NULL);
-    if (!slot) {
+    if (set_entry(c, key, e) < 0) {
         c->entries[e].older = c->free_entry;
         c->free_entry = e;
         return EXH_ERR_NOMEM;
