@@ -78,6 +78,18 @@ static exh_store *synthetic_store(int with_noise)
     return s;
 }
 
+/* The synthetic store's "synthetic" data set (its store in *store, closed
+ * by the caller after the data set is freed). */
+static exh_eval_dataset *synthetic_dataset(int with_noise, exh_store **store)
+{
+    *store = synthetic_store(with_noise);
+    exh_eval_dataset *d;
+    exh_error err;
+    if (exh_eval_dataset_load(*store, "nb201", "synthetic", &d, &err) < 0)
+        fail_msg("%s", err.message);
+    return d;
+}
+
 /* The row of a method by name (the table's order changes as methods join). */
 static const exh_eval_method_result *row(const exh_eval_result *r, const char *name)
 {
@@ -91,11 +103,9 @@ static const exh_eval_method_result *row(const exh_eval_result *r, const char *n
 static void test_knn_beats_baselines_and_floor_is_exact(void **state)
 {
     (void)state;
-    exh_store *s = synthetic_store(0);
-    exh_eval_dataset *d;
+    exh_store *s;
+    exh_eval_dataset *d = synthetic_dataset(0, &s);
     exh_error err;
-    if (exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err) < 0)
-        fail_msg("%s", err.message);
     assert_int_equal(d->count, 400);
     assert_true(d->has_partial && d->has_times && d->has_train);
     exh_eval_options o;
@@ -158,10 +168,9 @@ static void test_knn_beats_baselines_and_floor_is_exact(void **state)
 static void test_lstm_row(void **state)
 {
     (void)state;
-    exh_store *s = synthetic_store(0);
-    exh_eval_dataset *d;
+    exh_store *s;
+    exh_eval_dataset *d = synthetic_dataset(0, &s);
     exh_error err;
-    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
     exh_eval_options o;
     exh_eval_options_default(&o);
     o.repeats = 1;
@@ -227,10 +236,9 @@ static int same_prediction(const exh_eval_prediction *a, const exh_eval_predicti
 static void test_threads_same_results(void **state)
 {
     (void)state;
-    exh_store *s = synthetic_store(1);
-    exh_eval_dataset *d;
+    exh_store *s;
+    exh_eval_dataset *d = synthetic_dataset(1, &s);
     exh_error err;
-    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
     exh_eval_options o;
     exh_eval_options_default(&o);
     o.repeats = 1;
@@ -271,10 +279,9 @@ static void test_threads_same_results(void **state)
 static void test_train_sizes(void **state)
 {
     (void)state;
-    exh_store *s = synthetic_store(0);
-    exh_eval_dataset *d;
+    exh_store *s;
+    exh_eval_dataset *d = synthetic_dataset(0, &s);
     exh_error err;
-    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
     exh_eval_size_options o;
     exh_eval_size_options_default(&o);
     o.repeats = 2;
@@ -320,10 +327,9 @@ static void test_train_sizes(void **state)
 static void test_noise_floor_sees_noise(void **state)
 {
     (void)state;
-    exh_store *s = synthetic_store(1);
-    exh_eval_dataset *d;
+    exh_store *s;
+    exh_eval_dataset *d = synthetic_dataset(1, &s);
     exh_error err;
-    assert_int_equal(exh_eval_dataset_load(s, "nb201", "synthetic", &d, &err), 0);
     exh_eval_options o;
     exh_eval_options_default(&o);
     o.repeats = 3;
