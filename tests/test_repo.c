@@ -515,6 +515,16 @@ static void test_gc(void **state)
     assert_int_equal(exh_repo_donor(r, &child, &donor, &prefix, &err), EXH_OK);
     assert_int_equal(donor, 3); /* 222 is gone: best of the rest */
     assert_check_passes(r);
+    /* remove: the listed ids only (a repeat, an absent and a negative one
+     * skipped); 1's blob D goes, A and B stay with 3 */
+    int64_t listed[] = {1, 7, 1, -4};
+    assert_int_equal(exh_repo_remove(r, listed, 4, &g, &err), EXH_OK);
+    assert_int_equal(g.models_removed, 1);
+    assert_int_equal(g.blobs_removed, 1);
+    assert_int_equal(exh_repo_stats_get(r, &st, &err), EXH_OK);
+    assert_int_equal(st.models, 1);
+    assert_int_equal(st.blobs, 3);
+    assert_check_passes(r);
     assert_int_equal(exh_repo_gc(r, NULL, 0, &g, &err), EXH_OK); /* keep nothing */
     assert_int_equal(exh_repo_stats_get(r, &st, &err), EXH_OK);
     assert_int_equal(st.models + st.blobs, 0);

@@ -120,7 +120,10 @@ static int compare_ids(const void *a, const void *b)
 static int remove_model(exh_repo *r, int64_t id, exh_repo_gc_result *out, exh_error *err)
 {
     char path[REPO_PATH_MAX];
-    repo_manifest_path(r, id, path, sizeof path);
+    if (id < 0) /* listed by a caller: no model has such an id */
+        return EXH_OK;
+    if (repo_manifest_path(r, id, path, sizeof path) < 0)
+        return exh_error_set(err, EXH_ERR_INVALID, "%s: path too long", r->path);
     /* The manifest's removal is the deletion; the index follows. */
     if (unlink(path) < 0) {
         if (errno == ENOENT)
@@ -136,13 +139,18 @@ static int remove_model(exh_repo *r, int64_t id, exh_repo_gc_result *out, exh_er
 static int remove_models(exh_repo *r, const int64_t *sorted, int64_t sorted_count,
                          int listed, exh_repo_gc_result *out, exh_error *err)
 {
+    if (listed) { /* the ids are given: no need to list the manifests */
+        int rc = EXH_OK;
+        for (int64_t i = 0; rc == EXH_OK && i < sorted_count; i++)
+            if (i == 0 || sorted[i] != sorted[i - 1])
+                rc = remove_model(r, sorted[i], out, err);
+        return rc;
+    }
     int64_t *ids = NULL;
     int64_t count = repo_manifest_ids(r, &ids, err);
     int rc = count < 0 ? (int)count : EXH_OK;
     for (int64_t i = 0; rc == EXH_OK && i < count; i++) {
-        int in = bsearch(&ids[i], sorted, (size_t)sorted_count, sizeof *sorted, compare_ids) !=
-                 NULL;
-        if (in == listed)
+        if (!bsearch(&ids[i], sorted, (size_t)sorted_count, sizeof *sorted, compare_ids))
             rc = remove_model(r, ids[i], out, err);
     }
     free(ids);
